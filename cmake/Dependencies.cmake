@@ -1,0 +1,11 @@
+# Every dependency comes from Debian's archive (see scripts/install-deps.sh).
+find_package(Boost 1.81 REQUIRED CONFIG)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(fmt REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(Threads REQUIRED)
+if(LAMBDAD_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()

@@ -1,0 +1,20 @@
+# LAMBDAD_SANITIZE=address -> ASan + UBSan; LAMBDAD_SANITIZE=thread -> TSan.
+add_library(lambdad_sanitizers INTERFACE)
+if(LAMBDAD_SANITIZE STREQUAL "address")
+  target_compile_options(lambdad_sanitizers INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  target_link_options(lambdad_sanitizers INTERFACE -fsanitize=address,undefined)
+elseif(LAMBDAD_SANITIZE STREQUAL "thread")
+  target_compile_options(lambdad_sanitizers INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(lambdad_sanitizers INTERFACE -fsanitize=thread)
+elseif(NOT LAMBDAD_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "LAMBDAD_SANITIZE must be '', 'address' or 'thread'")
+endif()
+
+# Every project target links this: warnings, sanitizers, and the Asio/Beast separate-compilation
+# switches (their implementation is compiled once, in src/http/asio_beast_impl.cpp).
+add_library(lambdad_options INTERFACE)
+target_link_libraries(lambdad_options INTERFACE lambdad_warnings lambdad_sanitizers)
+target_compile_definitions(lambdad_options INTERFACE
+  BOOST_ASIO_SEPARATE_COMPILATION BOOST_BEAST_SEPARATE_COMPILATION
+  BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+target_include_directories(lambdad_options INTERFACE ${PROJECT_SOURCE_DIR}/include)

@@ -1,0 +1,23 @@
+// app: startup checks shared by subcommands: loading the template, finding our runtime clients
+// and the host interpreters they run on.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "lambdad/app/commands.hpp"
+#include "lambdad/config/function_config.hpp"
+#include "lambdad/sandbox/runtime_launcher.hpp"
+
+namespace lambdad::app {
+
+// Prints warnings and errors; nullopt when the template is invalid (the caller exits 2).
+std::optional<std::vector<config::FunctionConfig>> load_functions(const CommonOptions& options);
+
+// Runtime options for the sandbox: runtimes dir, interpreters resolved to absolute paths, role
+// credentials from the daemon's environment. Warns once per runtime whose host interpreter
+// version differs from the template's. nullopt (after printing why) when something is missing.
+std::optional<sandbox::RuntimeOptions> prepare_runtimes(const CommonOptions& options,
+                                                        const std::vector<config::FunctionConfig>& functions);
+
+}  // namespace lambdad::app

@@ -1,0 +1,51 @@
+// http: an HTTP/1.1 server (Boost.Beast underneath, hidden here). One listener, one session per
+// connection, one request at a time per connection, a fresh parser per request with the route's
+// body limit, a deadline on every read once a request has begun.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "lambdad/common/result.hpp"
+#include "lambdad/http/router.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace lambdad::http {
+
+struct ServerOptions {
+  std::size_t header_limit = 64 * 1024;
+  // How long a kept-alive connection may sit idle before its next request; zero = forever
+  // (the Runtime API: a runtime's connection is idle for as long as its handler runs).
+  std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
+  // Once a request has started, how long its headers, then its body, may take to arrive.
+  std::chrono::milliseconds read_timeout{std::chrono::seconds(60)};
+  std::chrono::milliseconds write_timeout{std::chrono::seconds(60)};
+  // Bytes read past a route's limit before giving up on draining an oversized body.
+  std::size_t drain_limit = 16 * 1024 * 1024;
+  std::string server_name;  // "Server" header; empty = none
+};
+
+class Server {
+ public:
+  Server(boost::asio::io_context& io, Router router, ServerOptions options = {});
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts accepting. Port 0 picks a free port; port() tells which.
+  Status listen(const std::string& host, std::uint16_t port);
+  std::uint16_t port() const;
+  // Stops accepting and closes every open connection. Idempotent.
+  void stop();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace lambdad::http

@@ -1,0 +1,52 @@
+// invocation: one call of a function, as a value that travels from the Invoke API through the
+// sandbox to a runtime and back. No HTTP types, no processes.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace lambdad::invocation {
+
+enum class Outcome {
+  kSuccess,        // the runtime posted /response
+  kFunctionError,  // the runtime posted /error, or the platform failed the invoke (timeout, exit...)
+};
+
+struct InvocationResult {
+  Outcome outcome = Outcome::kSuccess;
+  std::string payload;                         // bytes for the invoker
+  std::string content_type = "application/json";
+  // For function errors: the platform's error type for REPORT and X-Amz-Function-Error
+  // bookkeeping ("Runtime.ExitError", or what the runtime declared, "Function.Unknown" if unknown).
+  std::string error_type;
+  std::string executed_version = "$LATEST";
+  std::string log;  // this invoke's log, START through REPORT (for X-Amz-Log-Result)
+};
+
+struct Invocation {
+  std::string request_id;
+  std::string function_name;
+  std::string qualifier = "$LATEST";
+  std::string invoked_function_arn;  // as invoked: unqualified unless a qualifier was given
+  std::string payload;               // "{}" when the invoker sent nothing
+  std::string trace_id;              // X-Ray header for Lambda-Runtime-Trace-Id
+  std::optional<std::string> client_context;    // decoded JSON
+  std::optional<std::string> cognito_identity;  // JSON
+  std::optional<std::string> tenant_id;
+  std::chrono::steady_clock::time_point received;
+
+  // Called exactly once with the outcome, on the daemon's io thread.
+  std::function<void(InvocationResult)> on_complete;
+};
+
+using InvocationPtr = std::shared_ptr<Invocation>;
+
+// Builds "arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]".
+std::string function_arn(const std::string& region, const std::string& account,
+                         const std::string& name, const std::string& qualifier = {});
+
+}  // namespace lambdad::invocation

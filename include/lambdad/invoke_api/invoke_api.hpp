@@ -1,0 +1,21 @@
+// invoke_api: the Lambda Invoke API of lambda-spec §3 (this version: Invoke with
+// RequestResponse, Event and DryRun). Handlers validate, build an Invocation, hand it to the
+// Dispatcher and render the outcome; they hold no state of their own.
+#pragma once
+
+#include <string>
+
+#include "lambdad/common/clock.hpp"
+#include "lambdad/http/router.hpp"
+#include "lambdad/invocation/dispatcher.hpp"
+
+namespace lambdad::invoke_api {
+
+struct InvokeApiOptions {
+  std::string region = "us-east-1";
+  std::string account_id = "123456789012";
+};
+
+http::Router make_router(invocation::Dispatcher& dispatcher, const Clock& clock, InvokeApiOptions options);
+
+}  // namespace lambdad::invoke_api

@@ -1,0 +1,28 @@
+// invoke_api: AWS service errors (lambda-spec §3.5, §4.1) and the one place they become HTTP.
+#pragma once
+
+#include <string>
+
+#include "lambdad/http/message.hpp"
+
+namespace lambdad::invoke_api {
+
+struct ServiceError {
+  unsigned status = 500;
+  std::string type;     // X-Amzn-ErrorType
+  std::string message;
+  std::string reason;   // TooManyRequestsException only
+
+  static ServiceError not_found(std::string message);
+  static ServiceError validation(std::string message);
+  static ServiceError invalid_parameter(std::string message);
+  static ServiceError invalid_request_content(std::string message);
+  static ServiceError entity_too_large(std::string message);
+  static ServiceError access_denied();
+  static ServiceError unknown_operation();
+};
+
+// Status, X-Amzn-ErrorType, x-amzn-RequestId and the body casing each exception uses.
+http::Response render(const ServiceError& error, const std::string& request_id);
+
+}  // namespace lambdad::invoke_api

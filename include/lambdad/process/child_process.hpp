@@ -1,0 +1,81 @@
+// process: starting a worker process (an execution environment's runtime) and watching it.
+//
+// spawn() builds argv/envp before fork; the child only makes async-signal-safe calls: it joins
+// a new process group, asks to be killed when the daemon dies (PR_SET_PDEATHSIG), points
+// stdout+stderr at one pipe (so ordering between them is kept, like a Lambda log stream),
+// closes every other descriptor, changes to the working directory and execs. An exec failure
+// (missing or non-executable file, bad cwd) is reported back through a close-on-exec pipe and
+// returned as an Error, never as a half-started child.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lambdad/common/result.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace lambdad::process {
+
+struct SpawnSpec {
+  std::string executable;                    // absolute path, or a name looked up in PATH of `environment`
+  std::vector<std::string> args;             // argv[1..]; argv[0] is executable
+  std::vector<std::string> environment;      // "KEY=VALUE"; the child gets exactly these
+  std::filesystem::path working_directory;  // empty: the daemon's own
+};
+
+// How a process ended, in the words Lambda uses ("exit status 1", "signal: killed").
+struct ExitStatus {
+  bool signaled = false;
+  int code = 0;    // exit code, or signal number when signaled
+  std::string describe() const;  // "exit status N" / "signal: killed" / "signal: segmentation fault"
+};
+
+// A started child process, owned: destroying it kills the whole process group (SIGKILL) and
+// reaps the child. Callbacks run on the io_context passed to spawn() (one at a time, on a strand
+// of it). Members may be called, and the object destroyed, from any thread or from inside a
+// callback; once the destructor returns no callback runs. It must not outlive the io_context.
+// When the child exits, the rest of its process group is killed too (the environment is over).
+class ChildProcess {
+ public:
+  virtual ~ChildProcess() = default;
+  virtual pid_t pid() const = 0;
+  // SIGKILL to the process group. Idempotent; on_exit still fires once the child is reaped.
+  virtual void kill_group() = 0;
+  // SIGTERM to the process group.
+  virtual void terminate_group() = 0;
+  // True from the moment on_exit is called (the child is reaped and its output delivered).
+  virtual bool exited() const = 0;
+};
+
+struct ChildCallbacks {
+  // One call per complete output line (stdout and stderr merged), without the trailing '\n'.
+  // A final unterminated line is delivered when the pipe closes. Very long lines are split at
+  // 256 KiB so a line without a newline cannot grow memory without bound.
+  std::function<void(std::string_view line)> on_output_line;
+  // Called once, after the child has been reaped and its output pipe drained (or, if a process
+  // that left the group still holds the pipe, 100 ms after reaping). Callbacks must not throw.
+  std::function<void(ExitStatus)> on_exit;
+};
+
+// Errors: kind kInvalidInput with type "Runtime.InvalidEntrypoint" when the executable does not
+// exist or is not executable; "Runtime.InvalidWorkingDir" when the cwd does not exist; kInternal
+// for fork/pipe failures. The message names the path and strerror.
+// Messages use Go's wording, as Lambda shows them: "fork/exec /var/task/bootstrap: no such file
+// or directory", "chdir /var/task: not a directory", `exec: "node": executable file not found in
+// $PATH`; kInternal errors have type "Sandbox.Failure".
+Result<std::unique_ptr<ChildProcess>> spawn(boost::asio::io_context& io, const SpawnSpec& spec,
+                                            ChildCallbacks callbacks);
+
+// Peak resident set size of one process in bytes (VmHWM from /proc/<pid>/status), 0 if unknown.
+std::size_t peak_rss_bytes(pid_t pid);
+
+}  // namespace lambdad::process

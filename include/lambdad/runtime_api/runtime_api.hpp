@@ -1,0 +1,33 @@
+// runtime_api: the Lambda Runtime API (2018-06-01) of lambda-spec §1, served on a listener of
+// its own for each execution environment (AWS_LAMBDA_RUNTIME_API carries only host:port).
+// Handlers validate, call the environment (RuntimeApiTarget), and render; no syscalls here.
+#pragma once
+
+#include <memory>
+
+#include "lambdad/http/router.hpp"
+#include "lambdad/sandbox/runtime_api_target.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace lambdad::runtime_api {
+
+// The route table for one environment.
+http::Router make_router(sandbox::RuntimeApiTarget& target);
+
+// Renders a refusal or acceptance exactly as lambda-spec §1.7 (the one place these bodies exist).
+http::Response render_reply(const sandbox::RuntimeReply& reply);
+
+// Opens a 127.0.0.1:0 listener per environment.
+class EndpointFactory final : public sandbox::RuntimeEndpointFactory {
+ public:
+  explicit EndpointFactory(boost::asio::io_context& io) : io_(io) {}
+  Result<std::unique_ptr<sandbox::RuntimeEndpoint>> open(sandbox::RuntimeApiTarget& target) override;
+
+ private:
+  boost::asio::io_context& io_;
+};
+
+}  // namespace lambdad::runtime_api

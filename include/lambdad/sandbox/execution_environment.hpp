@@ -1,0 +1,120 @@
+// sandbox: one execution environment — a runtime process, its private Runtime API endpoint and
+// the invocation it is serving. Lifecycle (docs/architecture.md): Spawning -> Initializing ->
+// Idle <-> Busy -> Dead; the Runtime API protocol state is RuntimeState.
+//
+// All methods run on the daemon's io thread. The owner (a FunctionPool) learns about idleness and
+// death through EnvironmentObserver and must not destroy an environment from inside one of its
+// callbacks (post the destruction instead).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "lambdad/common/clock.hpp"
+#include "lambdad/config/function_config.hpp"
+#include "lambdad/invocation/invocation.hpp"
+#include "lambdad/process/child_process.hpp"
+#include "lambdad/sandbox/runtime_api_target.hpp"
+#include "lambdad/sandbox/runtime_launcher.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace lambdad::sandbox {
+
+class ExecutionEnvironment;
+
+class EnvironmentObserver {
+ public:
+  virtual ~EnvironmentObserver() = default;
+  // The environment can take another invocation.
+  virtual void on_idle(ExecutionEnvironment& env) = 0;
+  // The environment is finished (process gone or killed); the owner should drop it.
+  virtual void on_dead(ExecutionEnvironment& env) = 0;
+};
+
+struct EnvironmentDeps {
+  boost::asio::io_context& io;
+  const Clock& clock;
+  RuntimeEndpointFactory& endpoints;
+  const RuntimeOptions& runtime_options;
+  EnvironmentObserver& observer;
+};
+
+class ExecutionEnvironment final : public RuntimeApiTarget {
+ public:
+  // Opens the Runtime API endpoint and starts the runtime process. On failure (e.g. a missing
+  // bootstrap) returns the Lambda error (type Runtime.InvalidEntrypoint, ...).
+  static Result<std::unique_ptr<ExecutionEnvironment>> start(const EnvironmentDeps& deps,
+                                                             const config::FunctionConfig& fn,
+                                                             std::uint64_t serial);
+  ~ExecutionEnvironment() override;
+
+  // Takes an invocation; only when available(). It is delivered when the runtime asks /next.
+  void assign(invocation::InvocationPtr inv);
+  bool available() const { return !dead_ && !current_; }
+  bool dead() const { return dead_; }
+  std::uint64_t serial() const { return serial_; }
+  // Kills the process group; a current invocation fails with `reason` (Sandbox.Failure).
+  void kill(const std::string& reason);
+
+  // RuntimeApiTarget
+  void next(NextCallback done) override;
+  RuntimeReply response(std::string_view request_id, RuntimePost post) override;
+  RuntimeReply error(std::string_view request_id, RuntimePost post) override;
+  RuntimeReply init_error(RuntimePost post) override;
+
+  RuntimeState runtime_state() const { return state_; }
+
+ private:
+  ExecutionEnvironment(const EnvironmentDeps& deps, const config::FunctionConfig& fn, std::uint64_t serial);
+
+  struct Current {
+    invocation::InvocationPtr inv;
+    bool delivered = false;
+    Clock::Steady::time_point delivered_at{};
+    std::string log;  // START..REPORT lines, capped (see kLogCap)
+  };
+
+  void deliver(NextCallback& done);
+  Delivery make_delivery() const;
+  void arm_deadline();
+  void on_deadline();
+  void on_output(std::string_view line);
+  void on_exit(const process::ExitStatus& status);
+  // Completes the current invocation; `status`/`status_error` go into REPORT.
+  void finish(invocation::InvocationResult result, const std::string& status = {});
+  void fail_current(std::string_view error_type, const std::string& detail, const std::string& status);
+  void become_dead();
+  void log_line(const std::string& line);  // platform line: to the function log and the invoke's log
+
+  boost::asio::io_context& io_;
+  const Clock& clock_;
+  RuntimeEndpointFactory& endpoints_;
+  const RuntimeOptions& runtime_options_;
+  EnvironmentObserver& observer_;
+  config::FunctionConfig fn_;
+  std::uint64_t serial_;
+  std::string log_prefix_;
+
+  std::unique_ptr<RuntimeEndpoint> endpoint_;
+  std::unique_ptr<process::ChildProcess> process_;
+  RuntimeState state_ = RuntimeState::kStarted;
+  bool dead_ = false;
+  bool dead_notified_ = false;
+  Clock::Steady::time_point spawned_at_{};
+  std::optional<double> init_duration_ms_;  // set at the first /next; reported once
+  bool init_reported_ = false;
+  std::optional<Current> current_;
+  NextCallback parked_;
+  boost::asio::steady_timer deadline_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace lambdad::sandbox

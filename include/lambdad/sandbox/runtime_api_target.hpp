@@ -1,0 +1,86 @@
+// sandbox: what the Runtime API asks of an execution environment, in domain terms (no HTTP).
+// runtime_api renders RuntimeReply into the exact bodies of lambda-spec §1.7.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "lambdad/common/result.hpp"
+#include "lambdad/sandbox/runtime_state.hpp"
+
+namespace lambdad::sandbox {
+
+// What GET /next returns.
+struct Delivery {
+  std::string request_id;
+  std::string payload;
+  std::int64_t deadline_epoch_ms = 0;
+  std::string invoked_function_arn;
+  std::string trace_id;
+  std::optional<std::string> client_context;
+  std::optional<std::string> cognito_identity;
+  std::optional<std::string> tenant_id;
+};
+
+struct RuntimeReply {
+  enum class Code {
+    kAccepted,                // 202 {"status":"OK"}
+    kInvalidRequestId,        // 400
+    kInvalidStateTransition,  // 403, with from/event
+    kPayloadTooLarge,         // 413
+    kInternal,                // 500
+  };
+  Code code = Code::kAccepted;
+  RuntimeState from = RuntimeState::kStarted;
+  RuntimeEvent event = RuntimeEvent::kNext;
+
+  static RuntimeReply accepted() { return {}; }
+  static RuntimeReply invalid_request_id() { return {Code::kInvalidRequestId, {}, {}}; }
+  static RuntimeReply refused(RuntimeState from, RuntimeEvent event) {
+    return {Code::kInvalidStateTransition, from, event};
+  }
+};
+
+// A posted result or error, already read in full.
+struct RuntimePost {
+  std::string body;
+  std::string content_type;
+  bool too_large = false;  // the body exceeded the limit and was discarded
+  std::string error_type;  // Lambda-Runtime-Function-Error-Type (for /error and /init/error)
+};
+
+// The answer to GET /next: a Delivery, or a refusal (reply code) that ends the request.
+struct NextOutcome {
+  std::optional<Delivery> delivery;
+  RuntimeReply refusal;
+};
+using NextCallback = std::function<void(NextOutcome)>;
+
+class RuntimeApiTarget {
+ public:
+  virtual ~RuntimeApiTarget() = default;
+  // Parks `done` until an invocation is available (or answers at once).
+  virtual void next(NextCallback done) = 0;
+  virtual RuntimeReply response(std::string_view request_id, RuntimePost post) = 0;
+  virtual RuntimeReply error(std::string_view request_id, RuntimePost post) = 0;
+  virtual RuntimeReply init_error(RuntimePost post) = 0;
+};
+
+// The listener that serves one environment's Runtime API. Destroying it stops serving.
+class RuntimeEndpoint {
+ public:
+  virtual ~RuntimeEndpoint() = default;
+  virtual std::uint16_t port() const = 0;
+};
+
+class RuntimeEndpointFactory {
+ public:
+  virtual ~RuntimeEndpointFactory() = default;
+  virtual Result<std::unique_ptr<RuntimeEndpoint>> open(RuntimeApiTarget& target) = 0;
+};
+
+}  // namespace lambdad::sandbox

@@ -1,0 +1,44 @@
+// sandbox: how an execution environment's process is started for a function: which program
+// (our runtime clients for python/nodejs, the function's own bootstrap for provided) and the
+// exact environment of lambda-spec §5. The daemon's own environment is not passed on.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "lambdad/common/result.hpp"
+#include "lambdad/config/function_config.hpp"
+#include "lambdad/process/child_process.hpp"
+
+namespace lambdad::sandbox {
+
+struct RuntimeOptions {
+  std::filesystem::path runtimes_dir;  // holds python/bootstrap.py and nodejs/bootstrap.mjs
+  // Interpreter by exact runtime ("python3.12") or family ("python", "nodejs").
+  std::map<std::string, std::string> interpreters{{"python", "python3"}, {"nodejs", "node"}};
+  std::string region = "us-east-1";
+  std::string account_id = "123456789012";
+  // Role credentials handed to functions (AWS_ACCESS_KEY_ID...), taken from the daemon's
+  // environment at startup; empty values are left out.
+  std::map<std::string, std::string> credentials;
+};
+
+struct LaunchContext {
+  std::uint16_t runtime_api_port = 0;
+  std::string log_stream_name;
+  std::string initialization_type = "on-demand";
+};
+
+// The interpreter configured for a runtime: exact match first, then its family.
+std::string interpreter_for(const RuntimeOptions& options, const config::FunctionConfig& fn);
+
+// "2026/11/24/[$LATEST]<32 hex>"
+std::string make_log_stream_name(const std::string& version);
+
+Result<process::SpawnSpec> build_spawn_spec(const config::FunctionConfig& fn,
+                                            const RuntimeOptions& options,
+                                            const LaunchContext& launch);
+
+}  // namespace lambdad::sandbox

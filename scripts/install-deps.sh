@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs everything lambdad needs to build, run and test on Debian 12: Debian packages via apt
+# and the npm packages of package.json (the JS SDK and the official Node runtime client used by
+# the tests). Safe to run again: apt and `npm ci` skip what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  # build
+  g++ cmake ninja-build make pkg-config
+  libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev
+  libgtest-dev libgmock-dev
+  # runtimes the bundled runtime clients run on
+  python3 nodejs npm
+  # tests: real clients
+  awscli python3-boto3 python3-pytest curl
+  # aws-lambda-ric builds a native addon (aws-lambda-cpp + curl) from source
+  autoconf automake libtool unzip
+  # benchmarks
+  wrk hyperfine
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> apt-get install ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# npm packages (node_modules is not committed). The lock file pins versions.
+if [ ! -d node_modules/aws-lambda-ric ] || [ ! -d node_modules/@aws-sdk/client-lambda ] \
+   || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "==> npm ci"
+  npm ci --no-audit --no-fund
+fi

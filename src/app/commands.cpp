@@ -1,0 +1,211 @@
+#include "lambdad/app/commands.hpp"
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "lambdad/app/runtime_environment.hpp"
+#include "lambdad/common/clock.hpp"
+#include "lambdad/common/ids.hpp"
+#include "lambdad/http/server.hpp"
+#include "lambdad/invoke_api/invoke_api.hpp"
+#include "lambdad/observability/logging.hpp"
+#include "lambdad/runtime_api/runtime_api.hpp"
+#include "lambdad/sandbox/sandbox_manager.hpp"
+
+namespace lambdad::app {
+namespace asio = boost::asio;
+
+namespace {
+
+// Everything a run needs, built in dependency order and torn down in reverse.
+struct Daemon {
+  asio::io_context io{1};
+  SystemClock clock;
+  runtime_api::EndpointFactory endpoints{io};
+  sandbox::RuntimeOptions runtime_options;
+  std::unique_ptr<sandbox::SandboxManager> manager;
+
+  void build(const std::vector<config::FunctionConfig>& functions) {
+    sandbox::PoolDeps deps{io, clock, endpoints, runtime_options};
+    manager = std::make_unique<sandbox::SandboxManager>(deps, functions);
+  }
+};
+
+std::optional<std::string> read_event(const std::string& file) {
+  if (file.empty()) return std::string("{}");
+  std::string text;
+  if (file == "-") {
+    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  } else {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "lambdad: cannot read event file %s\n", file.c_str());
+      return std::nullopt;
+    }
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return std::string("{}");
+  if (!nlohmann::json::accept(text)) {
+    std::fprintf(stderr, "lambdad: the event in %s is not valid JSON\n", file == "-" ? "stdin" : file.c_str());
+    return std::nullopt;
+  }
+  return text;
+}
+
+}  // namespace
+
+int run_serve(const ServeOptions& options) {
+  observability::init_logging({options.common.log_level});
+  auto log = observability::daemon_log();
+  auto functions = load_functions(options.common);
+  if (!functions) return 2;
+  auto runtimes = prepare_runtimes(options.common, *functions);
+  if (!runtimes) return 2;
+
+  Daemon d;
+  d.runtime_options = std::move(*runtimes);
+  d.build(*functions);
+
+  invoke_api::InvokeApiOptions api_options;
+  api_options.region = options.common.region;
+  http::Server server(d.io, invoke_api::make_router(*d.manager, d.clock, api_options));
+  if (auto st = server.listen(options.host, options.port); !st) {
+    std::fprintf(stderr, "lambdad: %s\n", st.error().message.c_str());
+    return 2;
+  }
+  if (options.host != "127.0.0.1" && options.host != "::1" && options.host != "localhost") {
+    log->warn("the Invoke API is bound to {}, reachable from other hosts; it has no authentication", options.host);
+  }
+  for (const auto& fn : *functions) {
+    log->info("function {} ({}, {} MB, {} s) from {}", fn.name, fn.runtime, fn.memory_mb, fn.timeout_seconds,
+              fn.code_dir.string());
+  }
+
+  asio::signal_set signals(d.io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    log->info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    server.stop();
+    d.manager->shutdown();
+    d.io.stop();
+  });
+
+  std::printf("Invoke API listening on http://%s:%u\n", options.host.c_str(), server.port());
+  std::fflush(stdout);
+  d.io.run();
+  server.stop();
+  d.manager->shutdown();
+  log->info("stopped");
+  return 0;
+}
+
+int run_invoke(const InvokeOptions& options) {
+  observability::init_logging({options.common.log_level});
+  auto functions = load_functions(options.common);
+  if (!functions) return 2;
+  auto event = read_event(options.event_file);
+  if (!event) return 2;
+  bool known = false;
+  for (const auto& fn : *functions) known |= fn.name == options.function || fn.logical_id == options.function;
+  if (!known) {
+    std::string names;
+    for (const auto& fn : *functions) names += (names.empty() ? "" : ", ") + fn.name;
+    std::fprintf(stderr, "lambdad: no function named %s in %s (functions: %s)\n", options.function.c_str(),
+                 options.common.template_file.c_str(), names.c_str());
+    return 2;
+  }
+  std::string name = options.function;
+  for (const auto& fn : *functions) {
+    if (fn.logical_id == options.function) name = fn.name;
+  }
+  auto runtimes = prepare_runtimes(options.common, *functions);
+  if (!runtimes) return 2;
+
+  Daemon d;
+  d.runtime_options = std::move(*runtimes);
+  d.build(*functions);
+
+  int exit_code = 1;
+  auto inv = std::make_shared<invocation::Invocation>();
+  inv->request_id = ids::request_id();
+  inv->function_name = name;
+  inv->invoked_function_arn = invocation::function_arn(options.common.region, "123456789012", name);
+  inv->payload = std::move(*event);
+  inv->trace_id = ids::trace_header(d.clock.epoch_ms() / 1000);
+  inv->received = d.clock.now();
+  inv->on_complete = [&](invocation::InvocationResult result) {
+    std::fwrite(result.payload.data(), 1, result.payload.size(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+    exit_code = result.outcome == invocation::Outcome::kSuccess ? 0 : 1;
+    d.manager->shutdown();
+    d.io.stop();
+  };
+
+  asio::signal_set signals(d.io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    d.manager->shutdown();
+    d.io.stop();
+  });
+  d.manager->dispatch(inv);
+  d.io.run();
+  return exit_code;
+}
+
+int run_cli(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  CLI::App app{"lambdad: run AWS Lambda functions locally, faithfully, without Docker"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "lambdad 0.1.0");
+
+  auto add_common = [](CLI::App* cmd, CommonOptions& c) {
+    cmd->add_option("-t,--template", c.template_file, "SAM template (default: template.yaml)");
+    cmd->add_option("--runtimes-dir", c.runtimes_dir, "Directory of lambdad's runtime clients");
+    cmd->add_option("--interpreter", c.interpreters,
+                    "Program for a runtime or family, e.g. python=/usr/bin/python3, nodejs20.x=node")
+        ->delimiter(',')
+        ->take_all();
+    cmd->add_option("--log-level", c.log_level, "trace|debug|info|warn|error|off")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+    cmd->add_option("--region", c.region, "Region reported to functions and in ARNs (default us-east-1)");
+  };
+
+  ServeOptions serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Serve the Lambda Invoke API for the template's functions");
+  add_common(serve_cmd, serve.common);
+  serve_cmd->add_option("--host", serve.host, "Address to bind (default 127.0.0.1)");
+  serve_cmd->add_option("-p,--port", serve.port, "Port (default 3001; 0 picks a free port)");
+  serve_cmd->footer(
+      "Example:\n  lambdad serve --template examples/template.yaml\n"
+      "  aws lambda invoke --endpoint-url http://127.0.0.1:3001 --function-name HelloPython out.json");
+
+  InvokeOptions invoke;
+  auto* invoke_cmd = app.add_subcommand("invoke", "Run one function once and print its result");
+  add_common(invoke_cmd, invoke.common);
+  invoke_cmd->add_option("function", invoke.function, "Function name or logical id")->required();
+  invoke_cmd->add_option("-e,--event", invoke.event_file, "Event JSON file, or - for stdin (default: {})");
+  invoke_cmd->footer("Example:\n  lambdad invoke HelloPython --template examples/template.yaml --event event.json");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  if (serve_cmd->parsed()) return run_serve(serve);
+  return run_invoke(invoke);
+}
+
+}  // namespace lambdad::app

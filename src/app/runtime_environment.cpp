@@ -1,0 +1,137 @@
+#include "lambdad/app/runtime_environment.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <regex>
+#include <set>
+
+#include "lambdad/config/sam_template.hpp"
+#include "lambdad/observability/logging.hpp"
+
+namespace lambdad::app {
+namespace fs = std::filesystem;
+namespace {
+
+// The directories of Lambda's PATH that exist on a host: interpreters are looked up where the
+// functions themselves would find them.
+constexpr const char* kInterpreterPath[] = {"/usr/local/bin", "/usr/bin", "/bin"};
+
+std::string resolve_program(const std::string& program) {
+  if (program.find('/') != std::string::npos) return program;
+  for (const char* dir : kInterpreterPath) {
+    fs::path candidate = fs::path(dir) / program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+  }
+  return program;
+}
+
+fs::path executable_dir() {
+  std::error_code ec;
+  auto exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::current_path() : exe.parent_path();
+}
+
+fs::path find_runtimes_dir(const CommonOptions& options) {
+  if (!options.runtimes_dir.empty()) return fs::absolute(options.runtimes_dir);
+  if (const char* env = std::getenv("LAMBDAD_RUNTIMES_DIR"); env && *env) return fs::absolute(env);
+  auto dir = executable_dir();
+  for (const auto& candidate : {dir / ".." / "runtimes", dir / ".." / "share" / "lambdad" / "runtimes",
+                                dir / "runtimes"}) {
+    if (fs::exists(candidate / "python" / "bootstrap.py")) return fs::weakly_canonical(candidate);
+  }
+  return {};
+}
+
+std::string first_line_of(const std::string& command) {
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
+  if (!pipe) return {};
+  char buf[256] = {};
+  if (!std::fgets(buf, sizeof buf, pipe.get())) return {};
+  std::string s(buf);
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+// "python3.12" vs "Python 3.11.2", "nodejs20.x" vs "v20.20.2".
+void warn_on_version_mismatch(const config::FunctionConfig& fn, const std::string& program) {
+  auto log = observability::daemon_log();
+  std::string version = first_line_of(fmt::format("'{}' --version 2>&1", program));
+  std::smatch m;
+  if (config::runtime_family(fn.runtime) == config::RuntimeFamily::kPython) {
+    static const std::regex kWant(R"(python(\d+\.\d+))");
+    static const std::regex kHave(R"(Python (\d+\.\d+))");
+    std::smatch w;
+    if (std::regex_search(fn.runtime, w, kWant) && std::regex_search(version, m, kHave) && w[1] != m[1]) {
+      log->warn("{} uses {} but the host interpreter {} is Python {}; running on it anyway", fn.name, fn.runtime,
+                program, m[1].str());
+    } else if (version.empty()) {
+      log->warn("{} uses {} but '{}' did not run; its invocations will fail", fn.name, fn.runtime, program);
+    }
+  } else {
+    static const std::regex kWant(R"(nodejs(\d+))");
+    static const std::regex kHave(R"(v(\d+))");
+    std::smatch w;
+    if (std::regex_search(fn.runtime, w, kWant) && std::regex_search(version, m, kHave) && w[1] != m[1]) {
+      log->warn("{} uses {} but the host interpreter {} is Node.js {}; running on it anyway", fn.name,
+                fn.runtime, program, version);
+    } else if (version.empty()) {
+      log->warn("{} uses {} but '{}' did not run; its invocations will fail", fn.name, fn.runtime, program);
+    }
+  }
+}
+
+}  // namespace
+
+std::optional<std::vector<config::FunctionConfig>> load_functions(const CommonOptions& options) {
+  config::TemplateOptions topts;
+  topts.region = options.region;
+  auto load = config::load_sam_template(options.template_file, topts);
+  auto log = observability::daemon_log();
+  for (const auto& w : load.warnings) log->warn("{}", w.to_string());
+  if (!load.errors.empty()) {
+    std::fprintf(stderr, "lambdad: %s is not a valid template (%zu problem%s):\n", options.template_file.c_str(),
+                 load.errors.size(), load.errors.size() == 1 ? "" : "s");
+    for (const auto& e : load.errors) std::fprintf(stderr, "  %s\n", e.to_string().c_str());
+    return std::nullopt;
+  }
+  return std::move(load.functions);
+}
+
+std::optional<sandbox::RuntimeOptions> prepare_runtimes(const CommonOptions& options,
+                                                        const std::vector<config::FunctionConfig>& functions) {
+  sandbox::RuntimeOptions rt;
+  rt.region = options.region;
+  for (const auto& [k, v] : options.interpreters) rt.interpreters[k] = v;
+  rt.runtimes_dir = find_runtimes_dir(options);
+  bool needs_clients = false;
+  for (const auto& fn : functions) {
+    auto family = config::runtime_family(fn.runtime);
+    needs_clients |= family == config::RuntimeFamily::kPython || family == config::RuntimeFamily::kNode;
+  }
+  if (needs_clients && rt.runtimes_dir.empty()) {
+    std::fprintf(stderr,
+                 "lambdad: cannot find the runtime clients (runtimes/python/bootstrap.py); "
+                 "pass --runtimes-dir or set LAMBDAD_RUNTIMES_DIR\n");
+    return std::nullopt;
+  }
+  // Resolve interpreters once, then check each (runtime, program) pair once.
+  std::set<std::pair<std::string, std::string>> checked;
+  for (const auto& fn : functions) {
+    auto family = config::runtime_family(fn.runtime);
+    if (family != config::RuntimeFamily::kPython && family != config::RuntimeFamily::kNode) continue;
+    std::string program = resolve_program(sandbox::interpreter_for(rt, fn));
+    rt.interpreters[fn.runtime] = program;
+    if (checked.emplace(fn.runtime, program).second) warn_on_version_mismatch(fn, program);
+  }
+  for (const char* key : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}) {
+    if (const char* v = std::getenv(key); v && *v) rt.credentials[key] = v;
+  }
+  return rt;
+}
+
+}  // namespace lambdad::app

@@ -1,0 +1,446 @@
+// config (internal): one function resource's properties -> FunctionConfig.
+#include "function_builder.hpp"
+
+#include <array>
+#include <charconv>
+#include <limits>
+#include <system_error>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "lambdad/common/limits.hpp"
+
+namespace lambdad::config {
+namespace {
+
+using Kind = TemplateValue::Kind;
+
+constexpr std::string_view kUnsupportedRuntimeHint =
+    "supported: python3.x, nodejsN.x, provided, provided.al2, provided.al2023";
+constexpr std::size_t kMaxHandler = 128;
+constexpr std::size_t kMaxDescription = 256;
+constexpr std::size_t kMaxEnvironmentBytes = 4096;  // Lambda: "the total size ... doesn't exceed 4 KB"
+
+// Lambda refuses these keys in a function's configuration; it sets them itself.
+constexpr std::array<std::string_view, 18> kReservedEnvironmentKeys = {
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+};
+
+// Lambda's pattern for variable names: [a-zA-Z]([a-zA-Z0-9_])+
+bool is_valid_environment_key(std::string_view key) {
+  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (key.size() < 2 || !letter(key.front())) return false;
+  for (char c : key) {
+    if (!letter(c) && !(c >= '0' && c <= '9') && c != '_') return false;
+  }
+  return true;
+}
+
+bool is_reserved_environment_key(std::string_view key) {
+  for (auto reserved : kReservedEnvironmentKeys) {
+    if (key == reserved) return true;
+  }
+  return false;
+}
+
+std::string unresolved_message(const TemplateValue& v, std::string_view consequence) {
+  std::string message = v.text + " cannot be resolved locally";
+  if (!v.hint.empty()) message += " (" + v.hint + ")";
+  if (!consequence.empty()) message += fmt::format("; {}", consequence);
+  return message;
+}
+
+std::string_view kind_name(Kind kind) {
+  switch (kind) {
+    case Kind::kList:
+      return "a list";
+    case Kind::kMap:
+      return "a mapping";
+    case Kind::kNull:
+      return "null";
+    case Kind::kString:
+      return "a string";
+    case Kind::kNoValue:
+    case Kind::kUnresolved:
+    case Kind::kInvalid:
+      break;
+  }
+  return "a value";
+}
+
+bool has_whitespace(std::string_view s) { return s.find_first_of(" \t\r\n\f\v") != std::string_view::npos; }
+
+bool is_zip_archive(const std::filesystem::path& p) {
+  const std::string ext = p.extension().string();
+  return ext == ".zip" || ext == ".jar";
+}
+
+}  // namespace
+
+FunctionBuilder::FunctionBuilder(const FunctionSource& source, std::filesystem::path template_dir,
+                                 DiagnosticSink& sink)
+    : source_(source), template_dir_(std::move(template_dir)), sink_(sink) {}
+
+void FunctionBuilder::error(const TemplateValue& at, std::string_view path, std::string message) {
+  failed_ = true;
+  if (at.from_globals) {
+    sink_.error(at.line, "Globals", fmt::format("Function.{}", path), std::move(message));
+  } else {
+    sink_.error(at.line, source_.logical_id, fmt::format("Properties.{}", path), std::move(message));
+  }
+}
+
+void FunctionBuilder::error_missing(std::string_view path, std::string message) {
+  failed_ = true;
+  sink_.error(source_.line, source_.logical_id, fmt::format("Properties.{}", path), std::move(message));
+}
+
+void FunctionBuilder::warning(const TemplateValue& at, std::string_view path, std::string message) {
+  if (at.from_globals) {
+    sink_.warning(at.line, "Globals", fmt::format("Function.{}", path), std::move(message));
+  } else {
+    sink_.warning(at.line, source_.logical_id, fmt::format("Properties.{}", path), std::move(message));
+  }
+}
+
+std::optional<std::string> FunctionBuilder::text(const TemplateValue& v, std::string_view path, Need need,
+                                                 std::string_view consequence) {
+  switch (v.kind) {
+    case Kind::kString:
+      return v.text;
+    case Kind::kUnresolved:
+      if (need == Need::kRequired) {
+        error(v, path, unresolved_message(v, "a local value is required"));
+      } else {
+        warning(v, path, unresolved_message(v, consequence));
+      }
+      return std::nullopt;
+    case Kind::kInvalid:
+      error(v, path, v.text);
+      return std::nullopt;
+    case Kind::kNull:
+      error(v, path, "'null' values are not allowed in templates");
+      return std::nullopt;
+    case Kind::kList:
+    case Kind::kMap:
+    case Kind::kNoValue:
+      break;
+  }
+  error(v, path, fmt::format("must be a string, not {}", kind_name(v.kind)));
+  return std::nullopt;
+}
+
+std::optional<int> FunctionBuilder::integer(const TemplateValue& v, std::string_view path, int min, int max,
+                                            std::string_view range, std::string_view consequence) {
+  if (!v.is(Kind::kString) && !v.failed() && !v.is(Kind::kNull)) {
+    error(v, path, fmt::format("must be {} (got {})", range, kind_name(v.kind)));
+    return std::nullopt;
+  }
+  auto s = text(v, path, Need::kOptional, consequence);
+  if (!s) return std::nullopt;
+  int value = 0;
+  const char* end = s->data() + s->size();
+  auto [ptr, ec] = std::from_chars(s->data(), end, value);
+  if (s->empty() || ec != std::errc{} || ptr != end || value < min || value > max) {
+    error(v, path, fmt::format("must be {} (got {})", range, s->empty() ? "''" : *s));
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<FunctionConfig> FunctionBuilder::build() {
+  FunctionConfig config;
+  config.logical_id = source_.logical_id;
+  config.name = source_.name;
+
+  // An image function has no Runtime, Handler or code directory; one error says it all.
+  if (is_image_function()) return std::nullopt;
+
+  read_runtime_and_handler(config);
+  read_code(config);
+
+  if (const auto* v = source_.properties.find("MemorySize")) {
+    const auto range = fmt::format("an integer between {} and {}", limits::kMinMemoryMb, limits::kMaxMemoryMb);
+    const auto consequence = fmt::format("the default {} MB is used", limits::kDefaultMemoryMb);
+    if (auto mb = integer(*v, "MemorySize", limits::kMinMemoryMb, limits::kMaxMemoryMb, range, consequence)) {
+      config.memory_mb = *mb;
+    }
+  }
+  if (const auto* v = source_.properties.find("Timeout")) {
+    const auto range =
+        fmt::format("an integer between {} and {}", limits::kMinTimeoutSeconds, limits::kMaxTimeoutSeconds);
+    const auto consequence = fmt::format("the default {} seconds is used", limits::kDefaultTimeoutSeconds);
+    if (auto seconds = integer(*v, "Timeout", limits::kMinTimeoutSeconds, limits::kMaxTimeoutSeconds, range,
+                               consequence)) {
+      config.timeout_seconds = *seconds;
+    }
+  }
+  if (const auto* v = source_.properties.find("ReservedConcurrentExecutions")) {
+    if (auto n = integer(*v, "ReservedConcurrentExecutions", 0, std::numeric_limits<int>::max(),
+                         "a non-negative integer", "no concurrency is reserved")) {
+      config.reserved_concurrency = *n;
+    }
+  }
+  if (const auto* v = source_.properties.find("Description")) {
+    if (auto description = text(*v, "Description", Need::kOptional, "the description is left empty")) {
+      if (description->size() > kMaxDescription) {
+        error(*v, "Description", fmt::format("must be at most {} characters", kMaxDescription));
+      } else {
+        config.description = std::move(*description);
+      }
+    }
+  }
+  read_environment(config);
+  read_architectures(config);
+  read_layers(config);
+
+  if (failed_) return std::nullopt;
+  return config;
+}
+
+bool FunctionBuilder::is_image_function() {
+  constexpr std::string_view kImageError = "container image functions are not supported";
+  bool image = false;
+  if (const auto* v = source_.properties.find("PackageType")) {
+    if (auto type = text(*v, "PackageType", Need::kOptional, "Zip is assumed")) {
+      if (*type == "Image") {
+        error(*v, "PackageType", std::string(kImageError));
+        image = true;
+      } else if (*type != "Zip") {
+        error(*v, "PackageType", fmt::format("must be Zip or Image (got {})", *type));
+      }
+    }
+  }
+  const bool serverless = source_.type == kServerlessFunctionType;
+  if (const auto* v = serverless ? source_.properties.find("ImageUri") : nullptr; v != nullptr && !image) {
+    error(*v, "ImageUri", std::string(kImageError));
+    image = true;
+  }
+  if (const auto* code = serverless ? nullptr : source_.properties.find("Code"); code != nullptr && !image) {
+    if (const auto* v = code->find("ImageUri")) {
+      error(*v, "Code.ImageUri", std::string(kImageError));
+      image = true;
+    }
+  }
+  return image;
+}
+
+void FunctionBuilder::read_runtime_and_handler(FunctionConfig& config) {
+  RuntimeFamily family = RuntimeFamily::kUnsupported;
+  const auto* runtime = source_.properties.find("Runtime");
+  if (runtime == nullptr) {
+    error_missing("Runtime", "required property is missing");
+  } else if (auto id = text(*runtime, "Runtime", Need::kRequired, "")) {
+    family = runtime_family(*id);
+    if (family == RuntimeFamily::kUnsupported) {
+      error(*runtime, "Runtime",
+            fmt::format("runtime {} is not supported by lambdad ({})", *id, kUnsupportedRuntimeHint));
+    }
+    config.runtime = std::move(*id);
+  }
+
+  const auto* handler = source_.properties.find("Handler");
+  if (handler == nullptr) {
+    // provided runtimes find their bootstrap themselves; the others need module.function.
+    if (family == RuntimeFamily::kPython || family == RuntimeFamily::kNode) {
+      error_missing("Handler", fmt::format("required property is missing ({} functions need one, e.g. {})",
+                                           config.runtime,
+                                           family == RuntimeFamily::kPython ? "app.lambda_handler" : "index.handler"));
+    }
+    return;
+  }
+  const bool required = family != RuntimeFamily::kProvided;
+  auto value = text(*handler, "Handler", required ? Need::kRequired : Need::kOptional, "no handler is set");
+  if (!value) return;
+  if (value->empty() || value->size() > kMaxHandler || has_whitespace(*value)) {
+    error(*handler, "Handler", fmt::format("must be 1 to {} characters without whitespace", kMaxHandler));
+    return;
+  }
+  config.handler = std::move(*value);
+}
+
+void FunctionBuilder::read_code(FunctionConfig& config) {
+  constexpr std::string_view kLocalOnly = "a local directory is required";
+  if (source_.type == kServerlessFunctionType) {
+    const auto* code_uri = source_.properties.find("CodeUri");
+    if (const auto* inline_code = source_.properties.find("InlineCode")) {
+      error(*inline_code, "InlineCode",
+            fmt::format("inline code is not supported; {} (CodeUri: ./path)", kLocalOnly));
+      return;
+    }
+    if (code_uri == nullptr) {
+      error_missing("CodeUri", fmt::format("required property is missing; {}", kLocalOnly));
+      return;
+    }
+    if (code_uri->is(Kind::kMap)) {
+      error(*code_uri, "CodeUri", fmt::format("S3 locations cannot be run locally; {}", kLocalOnly));
+      return;
+    }
+    if (auto dir = code_directory(*code_uri, "CodeUri")) config.code_dir = std::move(*dir);
+    return;
+  }
+
+  const auto* code = source_.properties.find("Code");
+  if (code == nullptr) {
+    error_missing("Code", fmt::format("required property is missing; {}", kLocalOnly));
+    return;
+  }
+  if (code->is(Kind::kMap)) {
+    if (const auto* zip = code->find("ZipFile")) {
+      error(*zip, "Code.ZipFile", fmt::format("inline code is not supported; {} (Code: ./path)", kLocalOnly));
+    } else if (code->find("S3Bucket") != nullptr || code->find("S3Key") != nullptr) {
+      error(*code, "Code", fmt::format("S3 code cannot be run locally; {} (Code: ./path)", kLocalOnly));
+    } else {
+      error(*code, "Code", fmt::format("must be a path; {}", kLocalOnly));
+    }
+    return;
+  }
+  if (auto dir = code_directory(*code, "Code")) config.code_dir = std::move(*dir);
+}
+
+std::optional<std::filesystem::path> FunctionBuilder::code_directory(const TemplateValue& v, std::string_view path) {
+  auto value = text(v, path, Need::kRequired, "");
+  if (!value) return std::nullopt;
+  if (value->starts_with("s3://")) {
+    error(v, path, fmt::format("S3 locations ({}) cannot be run locally; a local directory is required", *value));
+    return std::nullopt;
+  }
+  if (value->empty() || value->find('\0') != std::string::npos) {
+    error(v, path, "must name a local directory");
+    return std::nullopt;
+  }
+  std::filesystem::path dir = template_dir_ / *value;  // an absolute CodeUri replaces the base
+  std::error_code ec;
+  const auto status = std::filesystem::status(dir, ec);
+  if (ec || !std::filesystem::exists(status)) {
+    error(v, path, fmt::format("directory {} does not exist (resolved to {})", *value, dir.lexically_normal().string()));
+    return std::nullopt;
+  }
+  if (!std::filesystem::is_directory(status)) {
+    error(v, path,
+          is_zip_archive(dir) ? fmt::format("{} is an archive; lambdad runs code from a directory (unzip it)", *value)
+                              : fmt::format("{} is not a directory", *value));
+    return std::nullopt;
+  }
+  auto canonical = std::filesystem::weakly_canonical(dir, ec);
+  if (ec) canonical = dir.lexically_normal();
+  if (!canonical.has_filename() && canonical.has_parent_path()) canonical = canonical.parent_path();  // "dir/"
+  return canonical;
+}
+
+void FunctionBuilder::read_environment(FunctionConfig& config) {
+  const auto* environment = source_.properties.find("Environment");
+  if (environment == nullptr) return;
+  if (environment->is(Kind::kUnresolved)) {
+    warning(*environment, "Environment", unresolved_message(*environment, "no environment variables are set"));
+    return;
+  }
+  if (environment->is(Kind::kInvalid)) return error(*environment, "Environment", environment->text);
+  if (!environment->is(Kind::kMap)) {
+    return error(*environment, "Environment",
+                 fmt::format("must be a mapping with Variables, not {}", kind_name(environment->kind)));
+  }
+  const auto* variables = environment->find("Variables");
+  if (variables == nullptr) return;
+  if (variables->is(Kind::kUnresolved)) {
+    warning(*variables, "Environment.Variables",
+            unresolved_message(*variables, "no environment variables are set"));
+    return;
+  }
+  if (variables->is(Kind::kInvalid)) return error(*variables, "Environment.Variables", variables->text);
+  if (!variables->is(Kind::kMap)) {
+    return error(*variables, "Environment.Variables",
+                 fmt::format("must be a mapping of names to strings, not {}", kind_name(variables->kind)));
+  }
+
+  std::size_t total_bytes = 0;
+  for (const auto& [key, value] : variables->entries) {
+    const std::string path = "Environment.Variables." + key;
+    if (!is_valid_environment_key(key)) {
+      error(value, path,
+            "names must start with a letter and contain only letters, digits and _ (at least 2 characters)");
+      continue;
+    }
+    if (is_reserved_environment_key(key)) {
+      error(value, path, fmt::format("{} is reserved by Lambda and cannot be set", key));
+      continue;
+    }
+    auto text_value = text(value, path, Need::kOptional, "the variable is left out");
+    if (!text_value) continue;
+    total_bytes += key.size() + text_value->size();
+    config.environment[key] = std::move(*text_value);
+  }
+  if (total_bytes > kMaxEnvironmentBytes) {
+    error(*variables, "Environment.Variables",
+          fmt::format("environment variables take {} bytes; Lambda allows at most 4 KB", total_bytes));
+  }
+}
+
+void FunctionBuilder::read_architectures(FunctionConfig& config) {
+  const auto* architectures = source_.properties.find("Architectures");
+  if (architectures == nullptr) return;
+  constexpr std::string_view kPath = "Architectures";
+  if (architectures->is(Kind::kUnresolved)) {
+    warning(*architectures, kPath, unresolved_message(*architectures, "x86_64 is used"));
+    return;
+  }
+  if (architectures->is(Kind::kInvalid)) return error(*architectures, kPath, architectures->text);
+  if (!architectures->is(Kind::kList)) {
+    return error(*architectures, kPath,
+                 fmt::format("must be a list holding x86_64 or arm64, not {}", kind_name(architectures->kind)));
+  }
+  if (architectures->items.size() != 1) {
+    return error(*architectures, kPath,
+                 fmt::format("must hold exactly one architecture, x86_64 or arm64 (got {})",
+                             architectures->items.size()));
+  }
+  const auto& item = architectures->items.front();
+  auto value = text(item, kPath, Need::kOptional, "x86_64 is used");
+  if (!value) return;
+  if (*value != "x86_64" && *value != "arm64") {
+    return error(item, kPath, fmt::format("unknown architecture {} (x86_64 or arm64)", *value));
+  }
+  config.architectures = {std::move(*value)};
+}
+
+void FunctionBuilder::read_layers(FunctionConfig& config) {
+  const auto* layers = source_.properties.find("Layers");
+  if (layers == nullptr) return;
+  constexpr std::string_view kPath = "Layers";
+  if (layers->is(Kind::kUnresolved)) {
+    warning(*layers, kPath, unresolved_message(*layers, "no layers are used"));
+    return;
+  }
+  if (layers->is(Kind::kInvalid)) return error(*layers, kPath, layers->text);
+  if (!layers->is(Kind::kList)) {
+    return error(*layers, kPath, fmt::format("must be a list of layer version ARNs, not {}", kind_name(layers->kind)));
+  }
+  if (layers->items.size() > static_cast<std::size_t>(limits::kMaxLayers)) {
+    error(*layers, kPath, "Cannot reference more than 5 layers.");  // Lambda's own words
+  }
+  for (const auto& item : layers->items) {
+    if (auto layer = text(item, kPath, Need::kOptional, "the layer is left out")) {
+      config.layers.push_back(std::move(*layer));
+    }
+  }
+}
+
+}  // namespace lambdad::config

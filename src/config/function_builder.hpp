@@ -1,0 +1,62 @@
+// config (internal): turns one function resource's evaluated properties into a FunctionConfig,
+// checking each property the way Lambda and CloudFormation would and reporting every problem.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "diagnostic_sink.hpp"
+#include "lambdad/config/function_config.hpp"
+#include "template_value.hpp"
+
+namespace lambdad::config {
+
+inline constexpr std::string_view kServerlessFunctionType = "AWS::Serverless::Function";
+inline constexpr std::string_view kLambdaFunctionType = "AWS::Lambda::Function";
+
+struct FunctionSource {
+  std::string logical_id;
+  std::string type;       // kServerlessFunctionType or kLambdaFunctionType
+  std::string name;       // decided beforehand from FunctionName (names must be known to resolve !Ref)
+  int line = 0;           // line of the logical id
+  TemplateValue properties;  // kMap, merged with Globals, AWS::NoValue already removed
+};
+
+class FunctionBuilder {
+ public:
+  FunctionBuilder(const FunctionSource& source, std::filesystem::path template_dir, DiagnosticSink& sink);
+
+  // The function, or nullopt when any of its properties is in error (all of them reported).
+  std::optional<FunctionConfig> build();
+
+ private:
+  enum class Need { kRequired, kOptional };
+
+  void error(const TemplateValue& at, std::string_view path, std::string message);
+  void error_missing(std::string_view path, std::string message);
+  void warning(const TemplateValue& at, std::string_view path, std::string message);
+
+  // The text of a scalar property, or nullopt when it is unusable (already reported). An
+  // unresolvable value is an error when required, else a warning ending in `consequence`.
+  std::optional<std::string> text(const TemplateValue& v, std::string_view path, Need need,
+                                  std::string_view consequence);
+  std::optional<int> integer(const TemplateValue& v, std::string_view path, int min, int max,
+                             std::string_view range, std::string_view consequence);
+
+  bool is_image_function();
+  void read_runtime_and_handler(FunctionConfig& config);
+  void read_code(FunctionConfig& config);
+  std::optional<std::filesystem::path> code_directory(const TemplateValue& v, std::string_view path);
+  void read_environment(FunctionConfig& config);
+  void read_architectures(FunctionConfig& config);
+  void read_layers(FunctionConfig& config);
+
+  const FunctionSource& source_;
+  std::filesystem::path template_dir_;
+  DiagnosticSink& sink_;
+  bool failed_ = false;
+};
+
+}  // namespace lambdad::config

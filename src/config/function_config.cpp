@@ -1,0 +1,61 @@
+// config: runtime identifiers lambdad can run, and Lambda's function-name rule.
+#include "lambdad/config/function_config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <string_view>
+
+namespace lambdad::config {
+namespace {
+
+// The identifiers Lambda accepts for CreateFunction today (older ones are blocked by AWS).
+constexpr int kMinPythonMinor = 8;
+constexpr int kMaxPythonMinor = 14;
+constexpr int kMinNodeMajor = 16;
+constexpr int kMaxNodeMajor = 24;
+
+// A plain decimal without sign or leading zero, so "python3.012" is not "python3.12".
+std::optional<int> parse_version_number(std::string_view text) {
+  if (text.empty() || text.size() > 3 || (text.size() > 1 && text.front() == '0')) {
+    return std::nullopt;
+  }
+  int value = 0;
+  const auto* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc{} || ptr != end) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+RuntimeFamily runtime_family(const std::string& runtime) {
+  const std::string_view id = runtime;
+  constexpr std::string_view kPython = "python3.";
+  if (id.starts_with(kPython)) {
+    auto minor = parse_version_number(id.substr(kPython.size()));
+    if (minor && *minor >= kMinPythonMinor && *minor <= kMaxPythonMinor) return RuntimeFamily::kPython;
+    return RuntimeFamily::kUnsupported;
+  }
+  constexpr std::string_view kNode = "nodejs";
+  constexpr std::string_view kNodeSuffix = ".x";
+  if (id.starts_with(kNode) && id.ends_with(kNodeSuffix) && id.size() > kNode.size() + kNodeSuffix.size()) {
+    auto major = parse_version_number(id.substr(kNode.size(), id.size() - kNode.size() - kNodeSuffix.size()));
+    // Lambda only ships even-numbered (LTS) Node.js majors.
+    if (major && *major >= kMinNodeMajor && *major <= kMaxNodeMajor && *major % 2 == 0) {
+      return RuntimeFamily::kNode;
+    }
+    return RuntimeFamily::kUnsupported;
+  }
+  if (id == "provided" || id == "provided.al2" || id == "provided.al2023") return RuntimeFamily::kProvided;
+  return RuntimeFamily::kUnsupported;
+}
+
+bool is_valid_function_name(std::string_view name) {
+  constexpr std::size_t kMaxFunctionName = 64;
+  if (name.empty() || name.size() > kMaxFunctionName) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
+}  // namespace lambdad::config

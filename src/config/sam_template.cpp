@@ -1,0 +1,697 @@
+// config: loading functions from an AWS SAM / CloudFormation template. This file owns the
+// template-level work (sections, parameters, conditions, Globals, function names); the
+// intrinsic evaluator and the per-function builder do the rest.
+#include "lambdad/config/sam_template.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "diagnostic_sink.hpp"
+#include "function_builder.hpp"
+#include "intrinsic_evaluator.hpp"
+
+namespace lambdad::config {
+namespace {
+
+using Kind = TemplateValue::Kind;
+
+constexpr std::string_view kNoFunctions = "no AWS::Serverless::Function or AWS::Lambda::Function resources";
+constexpr std::string_view kSamTransform = "AWS::Serverless-2016-10-31";
+// Far above any real template (nodes after alias expansion); bounds the work of a hostile one.
+constexpr std::size_t kMaxNodes = 1'000'000;
+
+constexpr std::array<std::string_view, 11> kTopLevelSections = {
+    "AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Rules",   "Mappings",
+    "Conditions",               "Transform",   "Resources", "Outputs",   "Globals"};
+
+constexpr std::array<std::string_view, 7> kGlobalsSections = {"Function",     "Api",         "HttpApi",
+                                                              "SimpleTable",  "StateMachine", "LayerVersion",
+                                                              "CapacityProvider"};
+
+// SAM refuses these in Globals.Function: they are per function by nature.
+constexpr std::array<std::string_view, 4> kNotGlobalFunctionProperties = {"FunctionName", "Role", "Policies",
+                                                                          "Events"};
+
+// Properties the resource types define; anything else is probably a typo, worth a warning.
+constexpr std::array<std::string_view, 51> kServerlessFunctionProperties = {
+    "Architectures",
+    "AssumeRolePolicyDocument",
+    "AutoPublishAlias",
+    "AutoPublishAliasAllProperties",
+    "AutoPublishCodeSha256",
+    "CapacityProviderConfig",
+    "CodeSigningConfigArn",
+    "CodeUri",
+    "DeadLetterQueue",
+    "DeploymentPreference",
+    "Description",
+    "DurableConfig",
+    "Environment",
+    "EphemeralStorage",
+    "EventInvokeConfig",
+    "Events",
+    "FileSystemConfigs",
+    "FunctionName",
+    "FunctionScalingConfig",
+    "FunctionUrlConfig",
+    "Handler",
+    "ImageConfig",
+    "ImageUri",
+    "InlineCode",
+    "KmsKeyArn",
+    "Layers",
+    "LoggingConfig",
+    "MemorySize",
+    "PackageType",
+    "PermissionsBoundary",
+    "Policies",
+    "PropagateTags",
+    "ProvisionedConcurrencyConfig",
+    "PublishToLatestPublished",
+    "RecursiveLoop",
+    "ReservedConcurrentExecutions",
+    "Role",
+    "RolePath",
+    "Runtime",
+    "RuntimeManagementConfig",
+    "SnapStart",
+    "SourceKMSKeyArn",
+    "Tags",
+    "TenancyConfig",
+    "Timeout",
+    "Tracing",
+    "VersionDeletionPolicy",
+    "VersionDescription",
+    "VpcConfig",
+    "Connectors",
+    "Metadata",
+};
+
+constexpr std::array<std::string_view, 31> kLambdaFunctionProperties = {
+    "Architectures",
+    "CapacityProviderConfig",
+    "Code",
+    "CodeSigningConfigArn",
+    "DeadLetterConfig",
+    "Description",
+    "DurableConfig",
+    "Environment",
+    "EphemeralStorage",
+    "FileSystemConfigs",
+    "FunctionName",
+    "FunctionScalingConfig",
+    "Handler",
+    "ImageConfig",
+    "KmsKeyArn",
+    "Layers",
+    "LoggingConfig",
+    "MemorySize",
+    "PackageType",
+    "PublishToLatestPublished",
+    "RecursiveLoop",
+    "ReservedConcurrentExecutions",
+    "Role",
+    "Runtime",
+    "RuntimeManagementConfig",
+    "SnapStart",
+    "Tags",
+    "TenancyConfig",
+    "Timeout",
+    "TracingConfig",
+    "VpcConfig",
+};
+
+template <std::size_t N>
+bool contains(const std::array<std::string_view, N>& list, std::string_view item) {
+  for (auto entry : list) {
+    if (entry == item) return true;
+  }
+  return false;
+}
+
+bool is_function_type(std::string_view type) { return type == kServerlessFunctionType || type == kLambdaFunctionType; }
+
+bool is_alphanumeric(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return false;
+  }
+  return true;
+}
+
+bool is_number(const std::string& s) {
+  if (s.empty()) return false;
+  errno = 0;
+  char* end = nullptr;
+  (void)std::strtod(s.c_str(), &end);
+  return errno == 0 && end == s.c_str() + s.size();
+}
+
+void mark_from_globals(TemplateValue& v) {
+  v.from_globals = true;
+  for (auto& item : v.items) mark_from_globals(item);
+  for (auto& entry : v.entries) mark_from_globals(entry.second);
+}
+
+// SAM's Globals merge: maps merge key by key (the function's keys win), lists concatenate
+// (Globals first), and anything else, intrinsic functions included, is taken from the function.
+TemplateValue merge_globals(const TemplateValue& global, TemplateValue local) {
+  auto token = [](const TemplateValue& v) {
+    if (v.intrinsic) return Kind::kString;
+    return v.is(Kind::kMap) || v.is(Kind::kList) ? v.kind : Kind::kString;
+  };
+  if (token(global) != token(local) || token(local) == Kind::kString) return local;
+  if (local.is(Kind::kList)) {
+    TemplateValue merged = global;
+    merged.from_globals = false;
+    merged.line = local.line;
+    for (auto& item : local.items) merged.items.push_back(std::move(item));
+    return merged;
+  }
+  TemplateValue merged = global;
+  merged.from_globals = false;
+  merged.line = local.line;
+  for (auto& [key, value] : local.entries) {
+    auto it = std::find_if(merged.entries.begin(), merged.entries.end(), [&](const auto& e) { return e.first == key; });
+    if (it == merged.entries.end()) {
+      merged.entries.emplace_back(key, std::move(value));
+    } else {
+      it->second = merge_globals(it->second, std::move(value));
+    }
+  }
+  return merged;
+}
+
+struct ResourceEntry {
+  std::string logical_id;
+  std::string type;
+  YAML::Node node;
+  int line = 0;
+};
+
+class TemplateLoader {
+ public:
+  TemplateLoader(const YAML::Node& root, const std::filesystem::path& file, const TemplateOptions& options)
+      : root_(root), file_(file), options_(options), sink_(file.string()) {}
+
+  TemplateLoad run();
+
+ private:
+  TemplateLoad finish(TemplateLoad& load);
+  bool check_structure(const YAML::Node& node, int depth, std::size_t& budget);
+  void check_top_level();
+  std::map<std::string, TemplateValue> read_parameters();
+  TemplateValue parameter_value(const std::string& name, const MapEntry& entry);
+  std::vector<ResourceEntry> read_resources();
+  std::optional<TemplateValue> read_globals(IntrinsicEvaluator& evaluator);
+  bool is_active(IntrinsicEvaluator& evaluator, const ResourceEntry& resource);
+  std::string function_name(IntrinsicEvaluator& evaluator, const ResourceEntry& resource);
+  void warn_unknown_properties(const ResourceEntry& resource, const TemplateValue& properties);
+  std::filesystem::path template_dir() const;
+
+  YAML::Node root_;
+  std::filesystem::path file_;
+  const TemplateOptions& options_;
+  DiagnosticSink sink_;
+};
+
+TemplateLoad TemplateLoader::run() {
+  TemplateLoad load;
+  if (root_.IsNull()) {
+    sink_.error(0, "", "", "template is empty");
+  } else if (!root_.IsMap()) {
+    sink_.error(line_of(root_), "", "", "template must be a YAML mapping of sections (Resources, ...)");
+  } else {
+    std::size_t budget = kMaxNodes;
+    if (!check_structure(root_, 0, budget)) return finish(load);
+    check_top_level();
+
+    EvaluationContext context;
+    context.region = options_.region;
+    context.account_id = options_.account_id;
+    context.stack_name = options_.stack_name;
+    context.parameters = read_parameters();
+    for (std::string_view section : {"Mappings", "Conditions"}) {
+      auto entry = find_entry(root_, section);
+      if (!entry) continue;
+      if (!entry->value.IsMap()) {
+        sink_.error(line_of(entry->key), std::string(section), "", "must be a mapping");
+        continue;
+      }
+      (section == "Mappings" ? context.mappings : context.conditions) = entry->value;
+    }
+    const std::vector<ResourceEntry> resources = read_resources();
+    for (const auto& r : resources) context.resource_types[r.logical_id] = r.type;
+    IntrinsicEvaluator evaluator(std::move(context));
+
+    // Names first: !Ref and !GetAtt ... .Arn of a function resolve to its name in every property.
+    std::vector<const ResourceEntry*> functions;
+    std::map<std::string, std::string> names;
+    std::map<std::string, const ResourceEntry*> owner_of_name;
+    bool any_function_resource = false;
+    for (const auto& r : resources) {
+      if (!is_function_type(r.type)) continue;
+      any_function_resource = true;
+      if (!is_active(evaluator, r)) continue;
+      std::string name = function_name(evaluator, r);
+      if (auto [it, inserted] = owner_of_name.emplace(name, &r); !inserted) {
+        sink_.error(r.line, r.logical_id, "", fmt::format("function name {} is already used by {}", name,
+                                                          it->second->logical_id));
+      }
+      names[r.logical_id] = std::move(name);
+      functions.push_back(&r);
+    }
+    evaluator.set_function_names(names);
+
+    std::optional<TemplateValue> globals;
+    const bool any_serverless = std::any_of(functions.begin(), functions.end(), [](const ResourceEntry* r) {
+      return r->type == kServerlessFunctionType;
+    });
+    if (any_serverless) {
+      globals = read_globals(evaluator);
+      if (!find_entry(root_, "Transform")) {
+        sink_.warning(0, "", "", fmt::format("AWS::Serverless::Function resources need 'Transform: {}' to deploy",
+                                             kSamTransform));
+      }
+    }
+
+    const std::filesystem::path dir = template_dir();
+    for (const ResourceEntry* r : functions) {
+      FunctionSource source;
+      source.logical_id = r->logical_id;
+      source.type = r->type;
+      source.name = names[r->logical_id];
+      source.line = r->line;
+      source.properties.kind = Kind::kMap;
+      if (auto properties = find_entry(r->node, "Properties")) {
+        TemplateValue local = evaluator.evaluate(properties->value);
+        if (!local.is(Kind::kMap) || local.intrinsic) {
+          sink_.error(line_of(properties->key), r->logical_id, "Properties", "must be a mapping");
+          continue;
+        }
+        warn_unknown_properties(*r, local);
+        source.properties = std::move(local);
+      }
+      if (r->type == kServerlessFunctionType && globals) {
+        source.properties = merge_globals(*globals, std::move(source.properties));
+      }
+      strip_no_value(source.properties);
+      FunctionBuilder builder(source, dir, sink_);
+      if (auto config = builder.build()) load.functions.push_back(std::move(*config));
+    }
+
+    if (!any_function_resource) {
+      auto entry = find_entry(root_, "Resources");
+      sink_.error(entry ? line_of(entry->key) : 0, "", "", std::string(kNoFunctions));
+    } else if (functions.empty()) {
+      sink_.error(0, "", "", "every function resource is disabled by its Condition; there is nothing to run");
+    }
+  }
+  return finish(load);
+}
+
+TemplateLoad TemplateLoader::finish(TemplateLoad& load) {
+  load.errors = sink_.take_errors();
+  load.warnings = sink_.take_warnings();
+  return std::move(load);
+}
+
+// Every later pass walks the node graph recursively. YAML aliases can make that graph cyclic
+// (`a: &x [*x]`) or exponentially large; bound both here, once, before anything else walks it.
+// Also reports repeated keys: yaml-cpp keeps both entries, CloudFormation rejects the template.
+bool TemplateLoader::check_structure(const YAML::Node& node, int depth, std::size_t& budget) {
+  constexpr int kMaxDepth = 128;
+  if (depth > kMaxDepth || budget == 0) {
+    sink_.error(line_of(node), "", "",
+                depth > kMaxDepth ? "the template nests too deeply (or a YAML alias refers to itself)"
+                                  : "the template is too large once YAML aliases are expanded");
+    return false;
+  }
+  --budget;
+  if (node.IsSequence()) {
+    for (const auto& item : node) {
+      if (!check_structure(item, depth + 1, budget)) return false;
+    }
+    return true;
+  }
+  if (!node.IsMap()) return true;
+  std::map<std::string, int> seen;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    if (it->first.IsScalar()) {
+      auto [prev, inserted] = seen.emplace(it->first.Scalar(), line_of(it->first));
+      if (!inserted) {
+        sink_.error(line_of(it->first), "", "",
+                    fmt::format("duplicate key {} (first at line {})", it->first.Scalar(), prev->second));
+      }
+    } else if (!check_structure(it->first, depth + 1, budget)) {
+      return false;
+    }
+    if (!check_structure(it->second, depth + 1, budget)) return false;
+  }
+  return true;
+}
+
+void TemplateLoader::check_top_level() {
+  for (auto it = root_.begin(); it != root_.end(); ++it) {
+    const std::string key = it->first.IsScalar() ? it->first.Scalar() : render_expression(it->first);
+    if (!contains(kTopLevelSections, key)) {
+      sink_.warning(line_of(it->first), key, "", "unknown template section; ignored");
+    }
+  }
+  if (auto version = find_entry(root_, "AWSTemplateFormatVersion")) {
+    if (!version->value.IsScalar() || version->value.Scalar() != "2010-09-09") {
+      sink_.error(line_of(version->key), "AWSTemplateFormatVersion", "",
+                  "the only template format version is 2010-09-09");
+    }
+  }
+}
+
+std::map<std::string, TemplateValue> TemplateLoader::read_parameters() {
+  std::map<std::string, TemplateValue> parameters;
+  auto section = find_entry(root_, "Parameters");
+  if (section && !section->value.IsMap() && !section->value.IsNull()) {
+    sink_.error(line_of(section->key), "Parameters", "", "must be a mapping of parameter names to definitions");
+    section.reset();
+  }
+  if (section && section->value.IsMap()) {
+    for (auto it = section->value.begin(); it != section->value.end(); ++it) {
+      if (!it->first.IsScalar()) continue;
+      const std::string name = it->first.Scalar();
+      parameters[name] = parameter_value(name, MapEntry{it->first, it->second});
+    }
+  }
+  for (const auto& [name, value] : options_.parameter_overrides) {
+    if (!parameters.contains(name)) {
+      sink_.warning(0, "", "", fmt::format("parameter override {} matches no parameter of the template; ignored", name));
+    }
+  }
+  return parameters;
+}
+
+TemplateValue TemplateLoader::parameter_value(const std::string& name, const MapEntry& entry) {
+  const int line = line_of(entry.key);
+  auto fail = [&](int at, std::string message) {
+    sink_.error(at, "Parameters", name, std::move(message));
+    return TemplateValue::invalid(fmt::format("parameter {} is invalid", name), line);
+  };
+  if (!entry.value.IsMap()) return fail(line, "must be a mapping with a Type");
+  std::string type = "String";
+  if (auto t = find_entry(entry.value, "Type"); t && t->value.IsScalar()) {
+    type = t->value.Scalar();
+  } else {
+    fail(line, "every parameter needs a Type");
+  }
+
+  std::string text;
+  int value_line = line;
+  const char* origin = "parameter override";
+  if (auto it = options_.parameter_overrides.find(name); it != options_.parameter_overrides.end()) {
+    text = it->second;
+  } else if (auto d = find_entry(entry.value, "Default")) {
+    TemplateValue v = literal_value(d->value, "Parameters");
+    value_line = line_of(d->key);
+    origin = "Default";
+    if (v.is(Kind::kInvalid)) return fail(value_line, v.text);
+    if (!v.is(Kind::kString)) return fail(value_line, "Default must be a string");
+    if (type.starts_with("AWS::SSM::Parameter::Value<")) {
+      // The Default names an SSM parameter whose value lives in AWS Systems Manager.
+      return TemplateValue::unresolved(
+          "!Ref " + name, fmt::format("parameter {} is read from SSM parameter {}; pass a parameter override", name,
+                                      v.text),
+          line);
+    }
+    text = v.text;
+  } else {
+    return TemplateValue::unresolved(
+        "!Ref " + name, fmt::format("parameter {} has no Default and no override was given", name), line);
+  }
+
+  const bool is_list = type == "CommaDelimitedList" || type.starts_with("List<");
+  std::vector<std::string> values;
+  if (is_list) {
+    std::stringstream in(text);
+    std::string item;
+    while (std::getline(in, item, ',')) values.push_back(item);
+    if (text.empty() || text.back() == ',') values.emplace_back();
+  } else {
+    values.push_back(text);
+  }
+
+  bool ok = true;
+  if (type == "Number" || type == "List<Number>") {
+    for (const auto& v : values) {
+      if (!is_number(v)) {
+        sink_.error(value_line, "Parameters", name, fmt::format("{} {} is not a number", origin, v));
+        ok = false;
+      }
+    }
+  }
+  if (auto allowed = find_entry(entry.value, "AllowedValues"); allowed && allowed->value.IsSequence()) {
+    std::set<std::string> accepted;
+    for (const auto& a : allowed->value) {
+      if (a.IsScalar()) accepted.insert(a.Scalar());
+    }
+    for (const auto& v : values) {
+      if (!accepted.contains(v)) {
+        sink_.error(value_line, "Parameters", name,
+                    fmt::format("{} {} is not one of AllowedValues {}", origin, v, render_expression(allowed->value)));
+        ok = false;
+      }
+    }
+  }
+  if (auto pattern = find_entry(entry.value, "AllowedPattern"); pattern && pattern->value.IsScalar()) {
+    try {
+      const std::regex re(pattern->value.Scalar());
+      for (const auto& v : values) {
+        if (!std::regex_match(v, re)) {
+          sink_.error(value_line, "Parameters", name,
+                      fmt::format("{} {} does not match AllowedPattern {}", origin, v, pattern->value.Scalar()));
+          ok = false;
+        }
+      }
+    } catch (const std::regex_error&) {
+      // CloudFormation uses Java regular expressions; a pattern std::regex cannot read is not checked.
+      sink_.warning(line_of(pattern->key), "Parameters", name, "AllowedPattern cannot be checked locally");
+    }
+  }
+  if (!ok) return TemplateValue::invalid(fmt::format("parameter {} has an invalid value", name), line);
+
+  if (!is_list) return TemplateValue::string(std::move(text), line);
+  TemplateValue list;
+  list.kind = Kind::kList;
+  list.line = line;
+  for (auto& v : values) list.items.push_back(TemplateValue::string(std::move(v), line));
+  return list;
+}
+
+std::vector<ResourceEntry> TemplateLoader::read_resources() {
+  std::vector<ResourceEntry> resources;
+  auto section = find_entry(root_, "Resources");
+  if (!section) return resources;
+  if (!section->value.IsMap()) {
+    sink_.error(line_of(section->key), "Resources", "", "must be a mapping of logical ids to resources");
+    return resources;
+  }
+  for (auto it = section->value.begin(); it != section->value.end(); ++it) {
+    const int line = line_of(it->first);
+    if (!it->first.IsScalar()) {
+      sink_.error(line, "Resources", "", "logical ids must be strings");
+      continue;
+    }
+    const std::string id = it->first.Scalar();
+    if (id.starts_with("Fn::ForEach::")) {
+      sink_.warning(line, id, "", "Fn::ForEach is not expanded locally; the resources it generates are left out");
+      continue;
+    }
+    if (!is_alphanumeric(id)) {
+      sink_.error(line, id, "", "logical ids must be alphanumeric (A-Za-z0-9)");
+      continue;
+    }
+    if (!it->second.IsMap()) {
+      sink_.error(line, id, "", "a resource must be a mapping with a Type");
+      continue;
+    }
+    auto type = find_entry(it->second, "Type");
+    if (!type || !type->value.IsScalar()) {
+      sink_.error(line, id, "Type", "every resource needs a Type");
+      continue;
+    }
+    resources.push_back(ResourceEntry{id, type->value.Scalar(), it->second, line});
+  }
+  return resources;
+}
+
+std::optional<TemplateValue> TemplateLoader::read_globals(IntrinsicEvaluator& evaluator) {
+  auto section = find_entry(root_, "Globals");
+  if (!section) return std::nullopt;
+  if (!section->value.IsMap()) {
+    sink_.error(line_of(section->key), "Globals", "", "must be a mapping of resource kinds (Function, Api, ...)");
+    return std::nullopt;
+  }
+  for (auto it = section->value.begin(); it != section->value.end(); ++it) {
+    if (!it->first.IsScalar() || !contains(kGlobalsSections, it->first.Scalar())) {
+      sink_.warning(line_of(it->first), "Globals", render_expression(it->first), "unknown Globals section; ignored");
+    }
+  }
+  auto function = find_entry(section->value, "Function");
+  if (!function) return std::nullopt;
+  if (!function->value.IsMap()) {
+    sink_.error(line_of(function->key), "Globals", "Function", "must be a mapping of function properties");
+    return std::nullopt;
+  }
+  TemplateValue globals = evaluator.evaluate(function->value);
+  std::erase_if(globals.entries, [&](const auto& entry) {
+    if (!contains(kNotGlobalFunctionProperties, entry.first)) return false;
+    sink_.error(entry.second.line, "Globals", "Function." + entry.first,
+                fmt::format("'{}' is not a supported property of 'Function' in Globals", entry.first));
+    return true;
+  });
+  mark_from_globals(globals);
+  return globals;
+}
+
+bool TemplateLoader::is_active(IntrinsicEvaluator& evaluator, const ResourceEntry& resource) {
+  auto condition = find_entry(resource.node, "Condition");
+  if (!condition) return true;
+  const int line = line_of(condition->key);
+  if (!condition->value.IsScalar()) {
+    sink_.error(line, resource.logical_id, "Condition", "must be the name of a condition");
+    return false;
+  }
+  TemplateValue v = evaluator.condition(condition->value.Scalar(), line);
+  if (v.is(Kind::kInvalid)) {
+    sink_.error(line, resource.logical_id, "Condition", v.text);
+    return false;
+  }
+  if (v.is(Kind::kUnresolved)) {
+    sink_.warning(line, resource.logical_id, "Condition",
+                  fmt::format("{} cannot be resolved locally{}; the function is created", v.text,
+                              v.hint.empty() ? "" : " (" + v.hint + ")"));
+    return true;
+  }
+  return v.text == "true";
+}
+
+std::string TemplateLoader::function_name(IntrinsicEvaluator& evaluator, const ResourceEntry& resource) {
+  const std::string& id = resource.logical_id;
+  std::optional<MapEntry> entry;
+  if (auto properties = find_entry(resource.node, "Properties")) entry = find_entry(properties->value, "FunctionName");
+  if (!entry) {
+    if (!is_valid_function_name(id)) {
+      sink_.error(resource.line, id, "", "the logical id is longer than 64 characters; set FunctionName");
+    }
+    return id;
+  }
+  const int line = line_of(entry->key);
+  const std::string property = "Properties.FunctionName";
+  TemplateValue v = evaluator.evaluate(entry->value);
+  strip_no_value(v);
+  switch (v.kind) {
+    case Kind::kString:
+      if (!is_valid_function_name(v.text)) {
+        sink_.error(line, id, property,
+                    fmt::format("{} is not a valid function name (1 to 64 of a-z A-Z 0-9 - _)", v.text));
+        return id;
+      }
+      return v.text;
+    case Kind::kNoValue:
+      return id;
+    case Kind::kUnresolved:
+      sink_.warning(line, id, property,
+                    fmt::format("{} cannot be resolved locally{}; the function is named {}", v.text,
+                                v.hint.empty() ? "" : " (" + v.hint + ")", id));
+      return id;
+    case Kind::kInvalid:
+      sink_.error(line, id, property, v.text);
+      return id;
+    case Kind::kNull:
+      sink_.error(line, id, property, "'null' values are not allowed in templates");
+      return id;
+    case Kind::kList:
+    case Kind::kMap:
+      break;
+  }
+  sink_.error(line, id, property, "must be a string");
+  return id;
+}
+
+void TemplateLoader::warn_unknown_properties(const ResourceEntry& resource, const TemplateValue& properties) {
+  const bool serverless = resource.type == kServerlessFunctionType;
+  for (const auto& [key, value] : properties.entries) {
+    const bool known =
+        serverless ? contains(kServerlessFunctionProperties, key) : contains(kLambdaFunctionProperties, key);
+    if (!known) {
+      sink_.warning(value.line, resource.logical_id, "Properties." + key,
+                    fmt::format("unknown property of {}; ignored", resource.type));
+    }
+  }
+}
+
+std::filesystem::path TemplateLoader::template_dir() const {
+  std::error_code ec;
+  std::filesystem::path dir = file_.parent_path();
+  if (dir.empty()) dir = ".";
+  auto absolute = std::filesystem::absolute(dir, ec);
+  return ec ? dir : absolute.lexically_normal();
+}
+
+}  // namespace
+
+TemplateLoad load_sam_template_text(const std::string& text, const std::filesystem::path& file,
+                                    const TemplateOptions& options) {
+  const std::string file_name = file.string();
+  auto single_error = [&](int line, std::string message) {
+    TemplateLoad load;
+    load.errors.push_back(Diagnostic{Diagnostic::Severity::kError, file_name, line, "", "", std::move(message)});
+    return load;
+  };
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    return single_error(e.mark.line >= 0 ? e.mark.line + 1 : 0, fmt::format("YAML syntax error: {}", e.msg));
+  } catch (const YAML::Exception& e) {
+    return single_error(e.mark.line >= 0 ? e.mark.line + 1 : 0, fmt::format("cannot read YAML: {}", e.msg));
+  }
+  try {
+    return TemplateLoader(root, file, options).run();
+  } catch (const YAML::Exception& e) {
+    // Only a bug of ours (a node used as the wrong kind) lands here; say so rather than crash a daemon start.
+    return single_error(e.mark.line >= 0 ? e.mark.line + 1 : 0,
+                        fmt::format("internal error while reading the template: {}", e.msg));
+  } catch (const std::exception& e) {
+    return single_error(0, fmt::format("internal error while reading the template: {}", e.what()));
+  }
+}
+
+TemplateLoad load_sam_template(const std::filesystem::path& file, const TemplateOptions& options) {
+  auto fail = [&](std::string message) {
+    TemplateLoad load;
+    load.errors.push_back(Diagnostic{Diagnostic::Severity::kError, file.string(), 0, "", "", std::move(message)});
+    return load;
+  };
+  std::error_code ec;
+  const auto status = std::filesystem::status(file, ec);
+  if (ec || !std::filesystem::exists(status)) return fail("cannot read template: no such file");
+  if (std::filesystem::is_directory(status)) return fail("cannot read template: it is a directory");
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return fail(fmt::format("cannot read template: {}", std::strerror(errno)));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return fail("cannot read template: read error");
+  return load_sam_template_text(text.str(), file, options);
+}
+
+}  // namespace lambdad::config

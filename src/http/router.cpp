@@ -1,0 +1,57 @@
+#include "lambdad/http/router.hpp"
+
+namespace lambdad::http {
+namespace {
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  if (!path.empty() && path.front() == '/') start = 1;
+  while (start <= path.size()) {
+    auto slash = path.find('/', start);
+    if (slash == std::string_view::npos) {
+      out.push_back(path.substr(start));
+      break;
+    }
+    out.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return out;
+}
+
+bool is_capture(std::string_view seg) {
+  return seg.size() >= 2 && seg.front() == '{' && seg.back() == '}';
+}
+
+}  // namespace
+
+void Router::add(Method method, std::string pattern, std::size_t body_limit, Handler handler) {
+  Compiled c{Route{method, std::move(pattern), body_limit, std::move(handler)}, {}};
+  for (auto seg : split_path(c.route.pattern)) c.segments.emplace_back(seg);
+  routes_.push_back(std::move(c));
+}
+
+Router::Match Router::match(Method method, std::string_view path) const {
+  auto segments = split_path(path);
+  for (const auto& c : routes_) {
+    if (c.route.method != method || c.segments.size() != segments.size()) continue;
+    Match m;
+    bool ok = true;
+    for (std::size_t i = 0; i < segments.size() && ok; ++i) {
+      const auto& want = c.segments[i];
+      if (is_capture(want)) {
+        if (segments[i].empty()) ok = false;
+        else m.params.emplace_back(want.substr(1, want.size() - 2), percent_decode(segments[i]));
+      } else {
+        ok = want == segments[i];
+      }
+    }
+    if (ok) {
+      m.route = &c.route;
+      return m;
+    }
+  }
+  return {};
+}
+
+}  // namespace lambdad::http

@@ -1,0 +1,56 @@
+#include "lambdad/invoke_api/service_error.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "lambdad/common/error_types.hpp"
+
+namespace lambdad::invoke_api {
+
+namespace et = error_types;
+
+ServiceError ServiceError::not_found(std::string message) {
+  return {404, std::string(et::kResourceNotFoundException), std::move(message), {}};
+}
+ServiceError ServiceError::validation(std::string message) {
+  return {400, std::string(et::kValidationException), std::move(message), {}};
+}
+ServiceError ServiceError::invalid_parameter(std::string message) {
+  return {400, std::string(et::kInvalidParameterValueException), std::move(message), {}};
+}
+ServiceError ServiceError::invalid_request_content(std::string message) {
+  return {400, std::string(et::kInvalidRequestContentException), std::move(message), {}};
+}
+ServiceError ServiceError::entity_too_large(std::string message) {
+  return {413, std::string(et::kRequestEntityTooLargeException), std::move(message), {}};
+}
+ServiceError ServiceError::access_denied() { return {403, "AccessDeniedException", {}, {}}; }
+ServiceError ServiceError::unknown_operation() {
+  return {404, std::string(et::kUnknownOperationException), "Unknown operation", {}};
+}
+
+http::Response render(const ServiceError& error, const std::string& request_id) {
+  nlohmann::ordered_json body;
+  const auto& t = error.type;
+  if (t == et::kResourceNotFoundException || t == et::kServiceException) {
+    body = {{"Type", "User"}, {"Message", error.message}};
+  } else if (t == et::kTooManyRequestsException) {
+    body = {{"Reason", error.reason}, {"Type", "User"}, {"message", "Rate Exceeded."}};
+  } else if (t == et::kValidationException) {
+    body = {{"message", error.message}};
+  } else if (t == et::kRequestEntityTooLargeException) {
+    body = {{"Type", "User"}, {"Message", error.message}};
+  } else if (t == "AccessDeniedException") {
+    body = nlohmann::ordered_json::object();
+  } else {
+    body = {{"Type", "User"}, {"message", error.message}};
+  }
+  http::Response r;
+  r.status = error.status;
+  r.headers.add("Content-Type", "application/json");
+  r.headers.add("X-Amzn-ErrorType", error.type);
+  r.headers.add("x-amzn-RequestId", request_id);
+  r.body = body.dump();
+  return r;
+}
+
+}  // namespace lambdad::invoke_api

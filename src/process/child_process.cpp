@@ -1,0 +1,358 @@
+// ChildProcess: watches a started child with Asio: its output pipe (split into lines) and its
+// exit (a pidfd). The watch state is shared with the pending handlers, so a handler that runs
+// after the ChildProcess is gone finds `destroyed_` set and does nothing.
+//
+// Concurrency: all handlers run on one strand of the io_context, so they never overlap. The
+// owner may call kill_group()/terminate_group() and destroy the ChildProcess from any thread
+// (or from inside a callback); `mu_` orders those calls against the handlers, and the
+// destructor waits for a callback running on another thread to return, so no callback runs
+// after it. Callbacks are never called with `mu_` held.
+#include "lambdad/process/child_process.hpp"
+
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include "fork_exec.hpp"
+#include "spawn_with.hpp"
+#include "lambdad/common/error_types.hpp"
+#include "lambdad/process/line_splitter.hpp"
+#include "lambdad/process/unique_fd.hpp"
+
+namespace lambdad::process {
+namespace {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using Strand = asio::strand<asio::io_context::executor_type>;
+
+// After the child is reaped, how long the output pipe may stay open (held by a process that
+// left the group) before we stop reading and report the exit anyway.
+constexpr std::chrono::milliseconds kPipeGrace{100};
+// Exit polling period when the kernel has no pidfd_open (Linux < 5.3) or seccomp denies it.
+constexpr std::chrono::milliseconds kPollInterval{10};
+
+UniqueFd open_pidfd(pid_t pid, int& err) {
+  const long fd = ::syscall(SYS_pidfd_open, pid, 0U);
+  err = fd < 0 ? errno : 0;
+  return UniqueFd(static_cast<int>(fd));
+}
+
+ExitStatus exit_status_of(const siginfo_t& info) {
+  if (info.si_code == CLD_EXITED) return ExitStatus{false, info.si_status};
+  return ExitStatus{true, info.si_status};  // CLD_KILLED, CLD_DUMPED
+}
+
+class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
+ public:
+  ChildWatch(asio::io_context& io, pid_t pid, ChildCallbacks callbacks)
+      : pid_(pid),
+        strand_(asio::make_strand(io)),
+        pipe_(strand_),
+        pidfd_(strand_),
+        timer_(strand_),
+        callbacks_(std::move(callbacks)) {}
+
+  pid_t pid() const { return pid_; }
+  bool finished() const { return finished_.load(std::memory_order_acquire); }
+
+  // Takes the output pipe and the pidfd (invalid: poll instead) and starts watching.
+  Status start(UniqueFd output, UniqueFd pidfd) {
+    std::lock_guard lk(mu_);
+    error_code ec;
+    pipe_.assign(output.get(), ec);
+    if (ec) return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure), "watch output: " + ec.message()};
+    output.release();
+    if (pidfd.valid()) {
+      pidfd_.assign(pidfd.get(), ec);
+      if (ec) return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure), "watch pidfd: " + ec.message()};
+      pidfd.release();
+    }
+    read_output_locked();
+    wait_exit_locked();
+    return Ok{};
+  }
+
+  void signal_group(int sig) {
+    std::lock_guard lk(mu_);
+    // Once reaped, the pid may belong to someone else; and the group was killed at reaping.
+    if (reaped_) return;
+    ::kill(-pid_, sig);  // ESRCH (nobody left in the group) is fine
+    if (sig == SIGKILL) ::kill(pid_, sig);  // even if the child moved itself to another group
+  }
+
+  // The ChildProcess is going away: no callback may run from now on; the child must be gone.
+  void destroy() {
+    ChildCallbacks dropped;
+    std::unique_lock lk(mu_);
+    destroyed_.store(true, std::memory_order_release);
+    const auto self = std::this_thread::get_id();
+    callback_done_.wait(lk, [&] { return !in_callback_ || callback_thread_ == self; });
+    if (!reaped_) {
+      ::kill(-pid_, SIGKILL);
+      ::kill(pid_, SIGKILL);
+      // SIGKILL'ed: this wait is short.
+      while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      reaped_ = true;
+    }
+    error_code ignored;
+    pipe_.close(ignored);
+    pidfd_.close(ignored);
+    timer_.cancel();
+    // Release what the callbacks hold now, unless one of them is running (and destroying us).
+    if (!in_callback_) dropped = std::move(callbacks_);
+    lk.unlock();
+  }
+
+ private:
+  // --- output -----------------------------------------------------------------------------
+
+  void read_output_locked() {
+    const auto space = splitter_.prepare();
+    pipe_.async_read_some(asio::buffer(space.data(), space.size()),
+                          [self = shared_from_this()](const error_code& ec, std::size_t n) {
+                            self->on_read(ec, n);
+                          });
+  }
+
+  bool deliver_line(std::string_view line) {
+    if (destroyed_.load(std::memory_order_acquire)) return false;
+    if (callbacks_.on_output_line) callbacks_.on_output_line(line);
+    return true;
+  }
+
+  void on_read(const error_code& ec, std::size_t n) {
+    if (destroyed_.load(std::memory_order_acquire) || output_done_) return;
+    if (n > 0 && !with_callbacks([&] {
+          return splitter_.commit(n, [this](std::string_view l) { return deliver_line(l); });
+        })) {
+      return;
+    }
+    if (ec) {  // EOF: every writer is gone (or a read error, treated the same)
+      end_output();
+      return;
+    }
+    std::lock_guard lk(mu_);
+    if (destroyed_.load(std::memory_order_relaxed)) return;
+    read_output_locked();
+  }
+
+  void end_output() {
+    output_done_ = true;
+    if (!with_callbacks([&] { return splitter_.finish([this](std::string_view l) { return deliver_line(l); }); })) {
+      return;
+    }
+    {
+      std::lock_guard lk(mu_);
+      if (destroyed_.load(std::memory_order_relaxed)) return;
+      error_code ignored;
+      pipe_.close(ignored);
+      if (!reaped_) return;  // on_exit comes when the child is reaped
+      timer_.cancel();       // the grace period is no longer needed
+    }
+    finish();
+  }
+
+  // --- exit -------------------------------------------------------------------------------
+
+  void wait_exit_locked() {
+    if (pidfd_.is_open()) {
+      pidfd_.async_wait(asio::posix::descriptor_base::wait_read,
+                        [self = shared_from_this()](const error_code& ec) { self->on_exit_ready(ec); });
+      // async_wait is edge-triggered in Asio's epoll reactor: if another thread's epoll_wait
+      // saw the pidfd become readable before the wait was queued, that event is gone. The
+      // pidfd stays readable, so look once more and reap from here if needed (the handlers
+      // are idempotent; the pending wait is cancelled when the pidfd is closed at reaping).
+      pollfd pfd{pidfd_.native_handle(), POLLIN, 0};
+      if (::poll(&pfd, 1, 0) > 0) {
+        asio::post(strand_, [self = shared_from_this()] { self->on_exit_ready({}); });
+      }
+    } else {
+      timer_.expires_after(kPollInterval);
+      timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+        if (!ec) self->on_exit_ready({});
+      });
+    }
+  }
+
+  void on_exit_ready(const error_code& ec) {
+    std::unique_lock lk(mu_);
+    if (destroyed_.load(std::memory_order_relaxed) || reaped_) return;
+    if (ec == asio::error::operation_aborted) return;
+    if (ec) {  // the pidfd cannot be waited on: poll instead
+      error_code ignored;
+      pidfd_.close(ignored);
+    }
+    if (!try_reap_locked()) {
+      wait_exit_locked();
+      return;
+    }
+    error_code ignored;
+    pidfd_.close(ignored);
+    if (output_done_) {
+      lk.unlock();
+      finish();
+      return;
+    }
+    timer_.expires_after(kPipeGrace);
+    timer_.async_wait([self = shared_from_this()](const error_code& wait_ec) {
+      if (!wait_ec) self->on_grace_over();
+    });
+  }
+
+  // Reaps the child if it has exited. Before reaping, while the zombie still holds its pid
+  // (and so the group id) against reuse, kills the rest of the group: the environment is over,
+  // and background processes would otherwise keep the output pipe open.
+  bool try_reap_locked() {
+    const bool by_pidfd = pidfd_.is_open();
+    const idtype_t idtype = by_pidfd ? P_PIDFD : P_PID;
+    const auto id = static_cast<id_t>(by_pidfd ? pidfd_.native_handle() : pid_);
+    siginfo_t info{};
+    int rc;
+    while ((rc = ::waitid(idtype, id, &info, WEXITED | WNOHANG | WNOWAIT)) < 0 && errno == EINTR) {
+    }
+    if (rc < 0) {
+      // ECHILD: someone else reaped it (SIGCHLD ignored, or a waitpid(-1) elsewhere). The pid
+      // may already be reused, so do not signal; the status is unknown.
+      reaped_ = true;
+      status_ = ExitStatus{false, -1};
+      return true;
+    }
+    if (info.si_pid == 0) return false;  // still running
+    ::kill(-pid_, SIGKILL);
+    info = {};
+    while ((rc = ::waitid(idtype, id, &info, WEXITED | WNOHANG)) < 0 && errno == EINTR) {
+    }
+    reaped_ = true;
+    status_ = rc == 0 && info.si_pid != 0 ? exit_status_of(info) : ExitStatus{false, -1};
+    return true;
+  }
+
+  // A process outside the group still holds the pipe: stop reading and report the exit.
+  void on_grace_over() {
+    if (destroyed_.load(std::memory_order_acquire) || output_done_) return;
+    output_done_ = true;
+    {
+      std::lock_guard lk(mu_);
+      if (destroyed_.load(std::memory_order_relaxed)) return;
+      error_code ignored;
+      pipe_.close(ignored);
+    }
+    if (!with_callbacks([&] { return splitter_.finish([this](std::string_view l) { return deliver_line(l); }); })) {
+      return;
+    }
+    finish();
+  }
+
+  void finish() {
+    if (finished_.exchange(true, std::memory_order_acq_rel)) return;
+    with_callbacks([&] {
+      if (callbacks_.on_exit) callbacks_.on_exit(status_);
+      return true;
+    });
+  }
+
+  // Runs `f` (which calls the owner's callbacks) unless the owner is gone, marking the span so
+  // that a destructor on another thread waits for it. False if the owner is gone (now or
+  // during `f`) or `f` said so.
+  template <typename F>
+  bool with_callbacks(F&& f) {
+    {
+      std::lock_guard lk(mu_);
+      if (destroyed_.load(std::memory_order_relaxed)) return false;
+      in_callback_ = true;
+      callback_thread_ = std::this_thread::get_id();
+    }
+    struct Leave {
+      ChildWatch& w;
+      ~Leave() {
+        std::lock_guard lk(w.mu_);
+        w.in_callback_ = false;
+        w.callback_done_.notify_all();
+      }
+    } leave{*this};
+    const bool ok = f();
+    return ok && !destroyed_.load(std::memory_order_acquire);
+  }
+
+  const pid_t pid_;
+  Strand strand_;
+  asio::posix::stream_descriptor pipe_;   // mu_
+  asio::posix::stream_descriptor pidfd_;  // mu_
+  asio::steady_timer timer_;              // mu_; exit polling, then the pipe grace period
+  LineSplitter splitter_;                 // strand only
+  ChildCallbacks callbacks_;              // called in with_callbacks() only
+  bool output_done_ = false;              // strand only: no more reads, no more lines
+
+  std::mutex mu_;
+  std::condition_variable callback_done_;
+  bool reaped_ = false;       // mu_
+  ExitStatus status_;         // written under mu_ before reaped_, read on the strand after
+  bool in_callback_ = false;  // mu_
+  std::thread::id callback_thread_;  // mu_
+  std::atomic<bool> destroyed_{false};
+  std::atomic<bool> finished_{false};  // on_exit has been (or is being) called
+};
+
+class ChildProcessImpl final : public ChildProcess {
+ public:
+  explicit ChildProcessImpl(std::shared_ptr<ChildWatch> watch) : watch_(std::move(watch)) {}
+  ~ChildProcessImpl() override { watch_->destroy(); }
+  ChildProcessImpl(const ChildProcessImpl&) = delete;
+  ChildProcessImpl& operator=(const ChildProcessImpl&) = delete;
+
+  pid_t pid() const override { return watch_->pid(); }
+  void kill_group() override { watch_->signal_group(SIGKILL); }
+  void terminate_group() override { watch_->signal_group(SIGTERM); }
+  bool exited() const override { return watch_->finished(); }
+
+ private:
+  std::shared_ptr<ChildWatch> watch_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ChildProcess>> spawn(boost::asio::io_context& io, const SpawnSpec& spec,
+                                            ChildCallbacks callbacks) {
+  return spawn_with(io, spec, std::move(callbacks), ExitWatch::kPidfd);
+}
+
+Result<std::unique_ptr<ChildProcess>> spawn_with(boost::asio::io_context& io, const SpawnSpec& spec,
+                                                 ChildCallbacks callbacks, ExitWatch how) {
+  auto forked = fork_exec(spec);
+  if (!forked) return forked.error();
+  const pid_t pid = forked->pid;
+
+  // From here the ChildProcess owns the pid: on any failure its destructor kills and reaps.
+  auto watch = std::make_shared<ChildWatch>(io, pid, std::move(callbacks));
+  auto child = std::make_unique<ChildProcessImpl>(watch);
+
+  int err = 0;
+  UniqueFd pidfd = how == ExitWatch::kPidfd ? open_pidfd(pid, err) : UniqueFd();
+  // ENOSYS: Linux < 5.3; EPERM: a seccomp profile that predates pidfd_open. Poll instead.
+  if (!pidfd.valid() && err != 0 && err != ENOSYS && err != EPERM) {
+    return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure),
+                 "pidfd_open: " + std::system_category().message(err)};
+  }
+  if (auto st = watch->start(std::move(forked->output), std::move(pidfd)); !st) return st.error();
+  return std::unique_ptr<ChildProcess>(std::move(child));
+}
+
+}  // namespace lambdad::process

@@ -1,0 +1,315 @@
+// fork_exec(): everything that can be checked is checked before fork, and everything the child
+// needs (argv, envp, paths, descriptors) is built before fork too, so the child only makes
+// async-signal-safe system calls: no allocation, no locks, no logging.
+#include "fork_exec.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lambdad/common/error_types.hpp"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+namespace lambdad::process {
+namespace {
+
+constexpr std::string_view kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
+
+// What the child writes to the error pipe when a step before (or the) execve fails.
+enum class ChildStep : int { kSetup = 1, kChdir = 2, kExec = 3 };
+struct ChildFailure {
+  ChildStep step;
+  int error;
+};
+
+// Everything the child reads, prepared by the parent.
+struct ChildPlan {
+  const char* path;
+  char* const* argv;
+  char* const* envp;
+  const char* cwd;  // nullptr: keep the daemon's
+  int stdin_fd;
+  int output_fd;
+  int error_fd;
+  pid_t parent;
+};
+
+// errno text as Go prints it ("no such file or directory"), which is what Lambda shows.
+std::string errno_text(int err) {
+  const char* desc = ::strerrordesc_np(err);
+  if (desc == nullptr) return "errno " + std::to_string(err);
+  std::string s(desc);
+  // Go lower-cases the first letter unless it starts an acronym ("I/O error" stays).
+  if (s.size() >= 2 && s[0] >= 'A' && s[0] <= 'Z' && !(s[1] >= 'A' && s[1] <= 'Z')) {
+    s[0] = static_cast<char>(s[0] - 'A' + 'a');
+  }
+  return s;
+}
+
+Error entrypoint_error(const std::string& path, int err) {
+  return Error{ErrorKind::kInvalidInput, std::string(error_types::kRuntimeInvalidEntrypoint),
+               "fork/exec " + path + ": " + errno_text(err)};
+}
+
+Error working_dir_error(const std::string& dir, int err) {
+  return Error{ErrorKind::kInvalidInput, std::string(error_types::kRuntimeInvalidWorkingDir),
+               "chdir " + dir + ": " + errno_text(err)};
+}
+
+Error internal_error(std::string_view what, int err) {
+  return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure),
+               std::string(what) + ": " + errno_text(err)};
+}
+
+// 0 when `path` is something execve would accept, else the errno it would fail with.
+int check_executable(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return errno;
+  if (S_ISDIR(st.st_mode)) return EACCES;
+  if (::access(path.c_str(), X_OK) != 0) return errno;
+  return 0;
+}
+
+// `p` as the child will see it after chdir(cwd).
+std::string relative_to(const std::string& cwd, std::string_view p) {
+  if (p.starts_with('/') || cwd.empty()) return std::string(p);
+  std::string out = cwd;
+  if (!out.ends_with('/')) out += '/';
+  out += p;
+  return out;
+}
+
+std::string_view path_variable(const std::vector<std::string>& environment) {
+  for (const auto& kv : environment) {
+    if (std::string_view(kv).starts_with("PATH=")) return std::string_view(kv).substr(5);
+  }
+  const char* daemon_path = std::getenv("PATH");
+  return daemon_path != nullptr ? std::string_view(daemon_path) : kDefaultPath;
+}
+
+// Like execvp's search, but against the child's PATH and done before fork. A name containing
+// '/' is taken as a path (relative ones against the working directory).
+Result<std::string> resolve_executable(const SpawnSpec& spec, const std::string& cwd) {
+  const std::string& exe = spec.executable;
+  if (exe.empty()) return entrypoint_error(exe, ENOENT);
+  if (exe.find('/') != std::string::npos) {
+    std::string path = relative_to(cwd, exe);
+    if (int err = check_executable(path); err != 0) return entrypoint_error(path, err);
+    return path;
+  }
+  const std::string_view search = path_variable(spec.environment);
+  bool denied = false;
+  std::size_t start = 0;
+  while (start <= search.size()) {
+    std::size_t colon = search.find(':', start);
+    if (colon == std::string_view::npos) colon = search.size();
+    std::string_view dir = search.substr(start, colon - start);
+    start = colon + 1;
+    std::string candidate(dir.empty() ? std::string_view(".") : dir);
+    candidate += '/';
+    candidate += exe;
+    candidate = relative_to(cwd, candidate);
+    const int err = check_executable(candidate);
+    if (err == 0) return candidate;
+    denied = denied || err == EACCES;
+  }
+  return Error{ErrorKind::kInvalidInput, std::string(error_types::kRuntimeInvalidEntrypoint),
+               "exec: \"" + exe + "\": " +
+                   (denied ? errno_text(EACCES) : std::string("executable file not found in $PATH"))};
+}
+
+Status check_working_dir(const std::string& cwd) {
+  if (cwd.empty()) return Ok{};
+  struct stat st {};
+  if (::stat(cwd.c_str(), &st) != 0) return working_dir_error(cwd, errno);
+  if (!S_ISDIR(st.st_mode)) return working_dir_error(cwd, ENOTDIR);
+  if (::access(cwd.c_str(), X_OK) != 0) return working_dir_error(cwd, errno);
+  return Ok{};
+}
+
+// The child uses its descriptors as dup2 sources, so none may sit on 0, 1 or 2 (possible when
+// the daemon runs with a standard stream closed).
+bool move_above_stdio(UniqueFd& fd) {
+  if (fd.get() > STDERR_FILENO) return true;
+  const int moved = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+  if (moved < 0) return false;
+  fd.reset(moved);
+  return true;
+}
+
+// --- child side: async-signal-safe calls only ---------------------------------------------
+
+[[noreturn]] void child_fail(const ChildPlan& plan, ChildStep step, int err) noexcept {
+  const ChildFailure failure{step, err};
+  // Best effort: if this write fails the parent still sees the pipe close and a dead child.
+  [[maybe_unused]] const ssize_t n = ::write(plan.error_fd, &failure, sizeof failure);
+  ::_exit(127);
+}
+
+// Closes (at exec) every descriptor from 3 up, except that the error pipe must stay open until
+// execve itself closes it.
+void close_inherited_fds(int keep) noexcept {
+#ifdef SYS_close_range
+  // Linux >= 5.11: mark everything close-on-exec in one call; the error pipe already is.
+  if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  // Linux 5.9/5.10: close around `keep`.
+  const auto k = static_cast<unsigned>(keep);
+  if ((k == 3U || ::syscall(SYS_close_range, 3U, k - 1U, 0U) == 0) &&
+      ::syscall(SYS_close_range, k + 1U, ~0U, 0U) == 0) {
+    return;
+  }
+#endif
+  // Older kernels: one close per possible descriptor.
+  struct rlimit rl {};
+  int max_fd = 65536;
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+      rl.rlim_cur < static_cast<rlim_t>(1 << 20)) {
+    max_fd = static_cast<int>(rl.rlim_cur);
+  }
+  for (int fd = 3; fd < max_fd; ++fd) {
+    if (fd != keep) ::close(fd);
+  }
+}
+
+[[noreturn]] void run_child(const ChildPlan& plan) noexcept {
+  // Own process group, so the whole environment (background processes too) can be signalled.
+  if (::setpgid(0, 0) != 0) child_fail(plan, ChildStep::kSetup, errno);
+  // Die with the daemon. If it already died before prctl took effect, we were re-parented.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(plan, ChildStep::kSetup, errno);
+  if (::getppid() != plan.parent) ::_exit(127);
+
+  // The daemon blocks or handles SIGINT/SIGTERM/SIGCHLD and ignores SIGPIPE; ignored
+  // dispositions and the mask survive execve, so reset both. (Signals are all blocked since
+  // before fork, so no handler of the daemon can run here.)
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  ::sigemptyset(&dfl.sa_mask);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);  // EINVAL for glibc-internal ones: fine
+  }
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+
+  if (::dup2(plan.stdin_fd, STDIN_FILENO) < 0 || ::dup2(plan.output_fd, STDOUT_FILENO) < 0 ||
+      ::dup2(plan.output_fd, STDERR_FILENO) < 0) {
+    child_fail(plan, ChildStep::kSetup, errno);
+  }
+  close_inherited_fds(plan.error_fd);
+  if (plan.cwd != nullptr && ::chdir(plan.cwd) != 0) child_fail(plan, ChildStep::kChdir, errno);
+  ::execve(plan.path, plan.argv, plan.envp);
+  child_fail(plan, ChildStep::kExec, errno);
+}
+
+void reap_blocking(pid_t pid) {
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace
+
+Result<ForkedChild> fork_exec(const SpawnSpec& spec) {
+  const std::string cwd = spec.working_directory.string();
+  if (auto st = check_working_dir(cwd); !st) return st.error();
+  auto resolved = resolve_executable(spec, cwd);
+  if (!resolved) return resolved.error();
+  const std::string& path = resolved.value();
+
+  // argv/envp point into spec's strings, which outlive the fork.
+  std::vector<char*> argv;
+  argv.reserve(spec.args.size() + 2);
+  argv.push_back(const_cast<char*>(spec.executable.c_str()));
+  for (const auto& a : spec.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  envp.reserve(spec.environment.size() + 1);
+  for (const auto& e : spec.environment) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return internal_error("pipe", errno);
+  UniqueFd output_read(fds[0]);
+  UniqueFd output_write(fds[1]);
+  if (::pipe2(fds, O_CLOEXEC) != 0) return internal_error("pipe", errno);
+  UniqueFd error_read(fds[0]);
+  UniqueFd error_write(fds[1]);
+  UniqueFd dev_null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!dev_null.valid()) return internal_error("open /dev/null", errno);
+  if (!move_above_stdio(output_write) || !move_above_stdio(error_write) ||
+      !move_above_stdio(dev_null)) {
+    return internal_error("fcntl", errno);
+  }
+  const int fl = ::fcntl(output_read.get(), F_GETFL);
+  if (fl < 0 || ::fcntl(output_read.get(), F_SETFL, fl | O_NONBLOCK) != 0) {
+    return internal_error("fcntl", errno);
+  }
+
+  const ChildPlan plan{path.c_str(),
+                       argv.data(),
+                       envp.data(),
+                       cwd.empty() ? nullptr : cwd.c_str(),
+                       dev_null.get(),
+                       output_write.get(),
+                       error_write.get(),
+                       ::getpid()};
+
+  // Block every signal across fork so no daemon handler runs in the child before it resets
+  // the dispositions.
+  sigset_t all;
+  sigset_t saved;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &saved);
+  const pid_t pid = ::fork();
+  if (pid == 0) run_child(plan);
+  const int fork_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  if (pid < 0) return internal_error("fork", fork_errno);
+
+  // The child does this too; doing it here as well means kill(-pid) works as soon as we
+  // return. EACCES once the child has exec'd is fine: it set its group before exec.
+  ::setpgid(pid, pid);
+
+  output_write.reset();
+  error_write.reset();
+  dev_null.reset();
+
+  // Blocks only until the child execs (the pipe closes) or reports a failure.
+  ChildFailure failure{};
+  ssize_t n;
+  do {
+    n = ::read(error_read.get(), &failure, sizeof failure);
+  } while (n < 0 && errno == EINTR);
+  if (n == 0) return ForkedChild{pid, std::move(output_read)};
+
+  const int read_errno = errno;
+  if (n < 0) ::kill(pid, SIGKILL);  // cannot tell whether it exec'd: do not leave it running
+  reap_blocking(pid);               // otherwise it has _exit'ed (or is about to)
+  if (n != static_cast<ssize_t>(sizeof failure)) return internal_error("read exec status", read_errno);
+  switch (failure.step) {
+    case ChildStep::kChdir:
+      return working_dir_error(cwd, failure.error);
+    case ChildStep::kExec:
+      if (failure.error == ENOMEM || failure.error == EAGAIN) return internal_error("fork/exec " + path, failure.error);
+      return entrypoint_error(path, failure.error);
+    case ChildStep::kSetup:
+      break;
+  }
+  return internal_error("child setup", failure.error);
+}
+
+}  // namespace lambdad::process

@@ -1,0 +1,176 @@
+#include "lambdad/runtime_api/runtime_api.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "lambdad/common/error_types.hpp"
+#include "lambdad/common/limits.hpp"
+#include "lambdad/http/server.hpp"
+
+namespace lambdad::runtime_api {
+namespace {
+
+using sandbox::RuntimeReply;
+
+constexpr std::string_view kPrefix = "/2018-06-01";
+
+http::Response json_response(unsigned status, std::string body) {
+  http::Response r;
+  r.status = status;
+  r.headers.add("Content-Type", "application/json");
+  r.body = std::move(body);
+  return r;
+}
+
+// {"errorMessage":...,"errorType":...}\n — the shape (and trailing newline) of Lambda's encoder.
+http::Response error_response(unsigned status, std::string_view type, std::string_view message) {
+  nlohmann::json j = {{"errorMessage", message}, {"errorType", type}};
+  return json_response(status, j.dump() + "\n");
+}
+
+// Lambda-Runtime-Function-Error-Type is normalised like Lambda does: Category.Reason, else
+// Function.Unknown / Runtime.Unknown.
+std::string normalise_error_type(std::string_view raw) {
+  static const std::regex kValid(R"((Runtime|Function)\.[A-Z][a-zA-Z]+)");
+  if (raw.empty()) return std::string(error_types::kFunctionUnknown);
+  std::string s(raw);
+  if (std::regex_match(s, kValid)) return s;
+  if (s.rfind("Runtime.", 0) == 0) return std::string(error_types::kRuntimeUnknown);
+  return std::string(error_types::kFunctionUnknown);
+}
+
+// application/vnd.aws.lambda.error.cause+json: errorCause is for X-Ray, the rest goes to the
+// invoker as application/json; an unparseable body becomes "Invalid error body".
+void apply_error_cause_format(sandbox::RuntimePost& post) {
+  if (post.content_type != "application/vnd.aws.lambda.error.cause+json") return;
+  auto j = nlohmann::json::parse(post.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    post.body = "\"Invalid error body\"";
+  } else {
+    j.erase("errorCause");
+    post.body = j.dump();
+  }
+  post.content_type = "application/json";
+}
+
+sandbox::RuntimePost to_post(http::Request& req) {
+  sandbox::RuntimePost post;
+  post.too_large = req.body_too_large;
+  post.body = std::move(req.body);
+  post.content_type = std::string(req.headers.get("Content-Type").value_or(""));
+  post.error_type = normalise_error_type(req.headers.get("Lambda-Runtime-Function-Error-Type").value_or(""));
+  return post;
+}
+
+http::Response render_delivery(const sandbox::Delivery& d) {
+  http::Response r;
+  r.status = 200;
+  r.headers.add("Content-Type", "application/json");
+  r.headers.add("Lambda-Runtime-Aws-Request-Id", d.request_id);
+  r.headers.add("Lambda-Runtime-Deadline-Ms", std::to_string(d.deadline_epoch_ms));
+  r.headers.add("Lambda-Runtime-Invoked-Function-Arn", d.invoked_function_arn);
+  if (!d.trace_id.empty()) r.headers.add("Lambda-Runtime-Trace-Id", d.trace_id);
+  if (d.client_context && !d.client_context->empty()) r.headers.add("Lambda-Runtime-Client-Context", *d.client_context);
+  if (d.cognito_identity && !d.cognito_identity->empty()) r.headers.add("Lambda-Runtime-Cognito-Identity", *d.cognito_identity);
+  if (d.tenant_id && !d.tenant_id->empty()) r.headers.add("Lambda-Runtime-Aws-Tenant-Id", *d.tenant_id);
+  r.body = d.payload;
+  return r;
+}
+
+class Endpoint final : public sandbox::RuntimeEndpoint {
+ public:
+  Endpoint(boost::asio::io_context& io, http::Router router, http::ServerOptions options)
+      : server_(io, std::move(router), std::move(options)) {}
+  http::Server& server() { return server_; }
+  std::uint16_t port() const override { return server_.port(); }
+
+ private:
+  http::Server server_;
+};
+
+}  // namespace
+
+http::Response render_reply(const RuntimeReply& reply) {
+  switch (reply.code) {
+    case RuntimeReply::Code::kAccepted:
+      return json_response(202, "{\"status\":\"OK\"}\n");
+    case RuntimeReply::Code::kInvalidRequestId:
+      return error_response(400, error_types::kInvalidRequestID, "Invalid request ID");
+    case RuntimeReply::Code::kInvalidStateTransition:
+      return error_response(403, error_types::kInvalidStateTransition,
+                            sandbox::transition_error_message(reply.from, reply.event));
+    case RuntimeReply::Code::kPayloadTooLarge: {
+      auto r = error_response(413, error_types::kRequestEntityTooLarge,
+                              fmt::format("Exceeded maximum allowed payload size ({} bytes).", limits::kBufferedResponse));
+      r.close = true;  // the oversized body was not stored; do not keep the connection
+      return r;
+    }
+    case RuntimeReply::Code::kInternal:
+      break;
+  }
+  return error_response(500, error_types::kInternalServerError, "Internal Server Error");
+}
+
+http::Router make_router(sandbox::RuntimeApiTarget& target) {
+  http::Router router;
+  const std::string p(kPrefix);
+  router.add(http::Method::kGet, p + "/runtime/invocation/next", 0,
+             [&target](http::Request&&, http::Responder respond) {
+               target.next([respond = std::move(respond)](sandbox::NextOutcome outcome) {
+                 if (outcome.delivery) {
+                   respond(render_delivery(*outcome.delivery));
+                 } else {
+                   respond(render_reply(outcome.refusal));
+                 }
+               });
+             });
+  router.add(http::Method::kPost, p + "/runtime/invocation/{id}/response", limits::kBufferedResponse,
+             [&target](http::Request&& req, http::Responder respond) {
+               if (auto mode = req.headers.get("Lambda-Runtime-Function-Response-Mode");
+                   mode && *mode != "streaming") {
+                 respond(error_response(400, error_types::kInvalidFunctionResponseMode, "Invalid function response mode"));
+                 return;
+               }
+               // Trailers of a chunked body (Go's client always declares them): a mid-stream
+               // failure reported there turns the response into an error.
+               if (auto type = req.headers.get("Lambda-Runtime-Function-Error-Type"); type && !type->empty()) {
+                 auto post = to_post(req);
+                 if (auto body = req.headers.get("Lambda-Runtime-Function-Error-Body"); body) post.body = std::string(*body);
+                 respond(render_reply(target.error(req.param("id"), std::move(post))));
+                 return;
+               }
+               respond(render_reply(target.response(req.param("id"), to_post(req))));
+             });
+  router.add(http::Method::kPost, p + "/runtime/invocation/{id}/error", limits::kRuntimeErrorBody,
+             [&target](http::Request&& req, http::Responder respond) {
+               auto post = to_post(req);
+               apply_error_cause_format(post);
+               respond(render_reply(target.error(req.param("id"), std::move(post))));
+             });
+  router.add(http::Method::kPost, p + "/runtime/init/error", limits::kRuntimeErrorBody,
+             [&target](http::Request&& req, http::Responder respond) {
+               auto post = to_post(req);
+               apply_error_cause_format(post);
+               respond(render_reply(target.init_error(std::move(post))));
+             });
+  router.set_fallback([](http::Request&&, http::Responder respond) {
+    http::Response r;
+    r.status = 404;
+    r.headers.add("Content-Type", "text/plain; charset=utf-8");
+    r.body = "404 page not found\n";
+    respond(std::move(r));
+  });
+  return router;
+}
+
+Result<std::unique_ptr<sandbox::RuntimeEndpoint>> EndpointFactory::open(sandbox::RuntimeApiTarget& target) {
+  http::ServerOptions options;
+  options.idle_timeout = std::chrono::milliseconds(0);  // a runtime is idle while its handler runs
+  auto endpoint = std::make_unique<Endpoint>(io_, make_router(target), options);
+  if (auto st = endpoint->server().listen("127.0.0.1", 0); !st) return st.error();
+  return std::unique_ptr<sandbox::RuntimeEndpoint>(std::move(endpoint));
+}
+
+}  // namespace lambdad::runtime_api

@@ -1,0 +1,364 @@
+#include "lambdad/sandbox/execution_environment.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "lambdad/common/error_types.hpp"
+#include "lambdad/observability/logging.hpp"
+#include "lambdad/observability/platform_log.hpp"
+
+namespace lambdad::sandbox {
+namespace {
+
+// Enough for X-Amz-Log-Result's last 4096 bytes with room; older output is dropped first.
+constexpr std::size_t kLogCap = 64 * 1024;
+
+double ms_between(Clock::Steady::time_point a, Clock::Steady::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+// {"errorType":...,"errorMessage":"RequestId: <id> Error: <detail>"} (lambda-spec §4.2).
+std::string platform_error(std::string_view type, std::string_view request_id, std::string_view detail) {
+  nlohmann::ordered_json j = {{"errorType", type},
+                      {"errorMessage", fmt::format("RequestId: {} Error: {}", request_id, detail)}};
+  return j.dump();
+}
+
+}  // namespace
+
+ExecutionEnvironment::ExecutionEnvironment(const EnvironmentDeps& deps, const config::FunctionConfig& fn,
+                                           std::uint64_t serial)
+    : io_(deps.io),
+      clock_(deps.clock),
+      endpoints_(deps.endpoints),
+      runtime_options_(deps.runtime_options),
+      observer_(deps.observer),
+      fn_(fn),
+      serial_(serial),
+      log_prefix_(fmt::format("[{}] ", fn.name)),
+      deadline_(deps.io) {}
+
+ExecutionEnvironment::~ExecutionEnvironment() {
+  *alive_ = false;
+  deadline_.cancel();
+  parked_ = nullptr;
+  endpoint_.reset();  // stop serving the Runtime API before the process goes
+  process_.reset();   // kills the process group
+}
+
+Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::start(const EnvironmentDeps& deps,
+                                                                          const config::FunctionConfig& fn,
+                                                                          std::uint64_t serial) {
+  std::unique_ptr<ExecutionEnvironment> env(new ExecutionEnvironment(deps, fn, serial));
+  auto endpoint = deps.endpoints.open(*env);
+  if (!endpoint) return endpoint.error();
+  env->endpoint_ = std::move(endpoint).value();
+
+  LaunchContext launch;
+  launch.runtime_api_port = env->endpoint_->port();
+  launch.log_stream_name = make_log_stream_name("$LATEST");
+  auto spec = build_spawn_spec(fn, deps.runtime_options, launch);
+  if (!spec) return spec.error();
+
+  auto* raw = env.get();
+  process::ChildCallbacks callbacks;
+  callbacks.on_output_line = [raw](std::string_view line) { raw->on_output(line); };
+  callbacks.on_exit = [raw](process::ExitStatus status) { raw->on_exit(status); };
+  env->spawned_at_ = deps.clock.now();
+  observability::function_log()->info("{}{}", env->log_prefix_, observability::init_start_line(fn.runtime));
+  auto child = process::spawn(deps.io, *spec, std::move(callbacks));
+  if (!child) return child.error();
+  env->process_ = std::move(child).value();
+  return env;
+}
+
+void ExecutionEnvironment::assign(invocation::InvocationPtr inv) {
+  current_.emplace();
+  current_->inv = std::move(inv);
+  arm_deadline();
+  if (parked_) {
+    NextCallback done = std::move(parked_);
+    parked_ = nullptr;
+    deliver(done);
+  }
+}
+
+Delivery ExecutionEnvironment::make_delivery() const {
+  const auto& inv = *current_->inv;
+  Delivery d;
+  d.request_id = inv.request_id;
+  d.payload = inv.payload;
+  d.invoked_function_arn = inv.invoked_function_arn;
+  d.trace_id = inv.trace_id;
+  d.client_context = inv.client_context;
+  d.cognito_identity = inv.cognito_identity;
+  d.tenant_id = inv.tenant_id;
+  auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
+      current_->delivered_at + std::chrono::seconds(fn_.timeout_seconds) - clock_.now());
+  d.deadline_epoch_ms = clock_.epoch_ms() + remaining.count();
+  return d;
+}
+
+void ExecutionEnvironment::deliver(NextCallback& done) {
+  if (!current_->delivered) {
+    current_->delivered = true;
+    current_->delivered_at = clock_.now();
+    state_ = RuntimeState::kRunning;
+    arm_deadline();
+    log_line(observability::start_line(current_->inv->request_id, current_->inv->qualifier));
+  }
+  done(NextOutcome{make_delivery(), {}});
+}
+
+void ExecutionEnvironment::arm_deadline() {
+  // Before delivery the clock is the init budget (Lambda's 10 s init phase) plus the timeout;
+  // after delivery it is the function timeout from the moment the runtime received the event.
+  auto now = clock_.now();
+  Clock::Steady::time_point at;
+  if (current_ && current_->delivered) {
+    at = current_->delivered_at + std::chrono::seconds(fn_.timeout_seconds);
+  } else {
+    at = now + std::chrono::seconds(fn_.timeout_seconds);
+    if (!init_duration_ms_) {
+      at = std::max(at, spawned_at_ + std::chrono::seconds(limits::kInitTimeoutSeconds));
+    }
+  }
+  deadline_.expires_at(at);
+  deadline_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+    if (ec || !*alive) return;
+    on_deadline();
+  });
+}
+
+void ExecutionEnvironment::on_deadline() {
+  if (!current_ || dead_) return;
+  const auto& id = current_->inv->request_id;
+  std::string detail = fmt::format("Task timed out after {:.2f} seconds", static_cast<double>(fn_.timeout_seconds));
+  observability::function_log()->info("{}{} {} {}", log_prefix_, "Task timed out:", id, detail);
+  invocation::InvocationResult r;
+  r.outcome = invocation::Outcome::kFunctionError;
+  r.error_type = std::string(error_types::kSandboxTimedout);
+  r.payload = platform_error(error_types::kSandboxTimedout, id, detail);
+  finish(std::move(r), "timeout");
+  become_dead();
+}
+
+void ExecutionEnvironment::next(NextCallback done) {
+  auto to = transition(state_, RuntimeEvent::kNext);
+  if (!to) {
+    done(NextOutcome{std::nullopt, RuntimeReply::refused(state_, RuntimeEvent::kNext)});
+    return;
+  }
+  if (dead_) {
+    done(NextOutcome{std::nullopt, RuntimeReply{RuntimeReply::Code::kInternal, state_, RuntimeEvent::kNext}});
+    return;
+  }
+  const RuntimeState from = state_;
+  if (from == RuntimeState::kStarted) {
+    init_duration_ms_ = ms_between(spawned_at_, clock_.now());
+  }
+  if (from == RuntimeState::kRunning) {
+    // Re-deliver the unanswered invocation (RIE semantics).
+    deliver(done);
+    return;
+  }
+  state_ = *to;
+  if (parked_) {
+    // The runtime asked again while parked: the newest request wins, the older one is refused.
+    NextCallback old = std::move(parked_);
+    parked_ = nullptr;
+    old(NextOutcome{std::nullopt, RuntimeReply::refused(RuntimeState::kReady, RuntimeEvent::kNext)});
+  }
+  if (current_ && !current_->delivered) {
+    deliver(done);
+    return;
+  }
+  parked_ = std::move(done);
+  if (from == RuntimeState::kStarted || from == RuntimeState::kResponseSent) {
+    if (!current_) observer_.on_idle(*this);
+  }
+}
+
+RuntimeReply ExecutionEnvironment::response(std::string_view request_id, RuntimePost post) {
+  if (!current_ || !current_->delivered || current_->inv->request_id != request_id) {
+    return RuntimeReply::invalid_request_id();
+  }
+  auto to = transition(state_, RuntimeEvent::kResponse);
+  if (!to) return RuntimeReply::refused(state_, RuntimeEvent::kResponse);
+  state_ = *to;
+  invocation::InvocationResult r;
+  if (post.too_large) {
+    r.outcome = invocation::Outcome::kFunctionError;
+    r.error_type = std::string(error_types::kFunctionResponseSizeTooLarge);
+    r.payload = nlohmann::ordered_json{{"errorMessage", "Response payload size exceeded maximum allowed payload size (6291556 bytes)."},
+                               {"errorType", error_types::kFunctionResponseSizeTooLarge}}
+                    .dump();
+    finish(std::move(r), "error");
+    observer_.on_idle(*this);
+    return RuntimeReply{RuntimeReply::Code::kPayloadTooLarge, state_, RuntimeEvent::kResponse};
+  }
+  r.outcome = invocation::Outcome::kSuccess;
+  r.payload = std::move(post.body);
+  finish(std::move(r));
+  observer_.on_idle(*this);
+  return RuntimeReply::accepted();
+}
+
+RuntimeReply ExecutionEnvironment::error(std::string_view request_id, RuntimePost post) {
+  if (!current_ || !current_->delivered || current_->inv->request_id != request_id) {
+    return RuntimeReply::invalid_request_id();
+  }
+  auto to = transition(state_, RuntimeEvent::kError);
+  if (!to) return RuntimeReply::refused(state_, RuntimeEvent::kError);
+  state_ = *to;
+  invocation::InvocationResult r;
+  r.outcome = invocation::Outcome::kFunctionError;
+  r.error_type = post.error_type;
+  r.payload = post.too_large ? platform_error(error_types::kFunctionUnknown, request_id, "error body too large")
+                             : std::move(post.body);
+  if (!post.content_type.empty()) r.content_type = post.content_type;
+  finish(std::move(r), "error");
+  observer_.on_idle(*this);
+  return RuntimeReply::accepted();
+}
+
+RuntimeReply ExecutionEnvironment::init_error(RuntimePost post) {
+  auto to = transition(state_, RuntimeEvent::kInitError);
+  if (!to) return RuntimeReply::refused(state_, RuntimeEvent::kInitError);
+  state_ = *to;
+  init_duration_ms_ = ms_between(spawned_at_, clock_.now());
+  if (current_) {
+    // Lambda answers the waiting invoke with the init error, byte for byte.
+    invocation::InvocationResult r;
+    r.outcome = invocation::Outcome::kFunctionError;
+    r.error_type = post.error_type.empty() ? std::string(error_types::kRuntimeUnknown) : post.error_type;
+    r.payload = std::move(post.body);
+    if (!post.content_type.empty()) r.content_type = post.content_type;
+    if (!current_->delivered) {
+      current_->delivered = true;
+      current_->delivered_at = clock_.now();
+      log_line(observability::start_line(current_->inv->request_id, current_->inv->qualifier));
+    }
+    finish(std::move(r), "error");
+  }
+  // The runtime is expected to exit; the environment is over either way and the next invoke
+  // retries init in a new one.
+  become_dead();
+  return RuntimeReply::accepted();
+}
+
+void ExecutionEnvironment::on_output(std::string_view line) {
+  const std::string_view tag = current_ && current_->delivered ? std::string_view(current_->inv->request_id)
+                                                               : std::string_view("init");
+  observability::function_log()->info("{}[{}] {}", log_prefix_, tag, line);
+  if (current_ && current_->delivered) {
+    auto& log = current_->log;
+    log.append(line);
+    log.push_back('\n');
+    if (log.size() > kLogCap) log.erase(0, log.size() - kLogCap / 2);
+  }
+}
+
+void ExecutionEnvironment::on_exit(const process::ExitStatus& status) {
+  if (!dead_) {
+    observability::daemon_log()->debug("{}environment {} runtime exited: {}", log_prefix_, serial_, status.describe());
+    if (current_) {
+      std::string detail = (!status.signaled && status.code == 0)
+                               ? "Runtime exited without providing a reason"
+                               : "Runtime exited with error: " + status.describe();
+      fail_current(error_types::kRuntimeExitError, detail, "error");
+    }
+    dead_ = true;
+  }
+  if (!dead_notified_) {
+    dead_notified_ = true;
+    observer_.on_dead(*this);
+  }
+}
+
+void ExecutionEnvironment::fail_current(std::string_view error_type, const std::string& detail,
+                                        const std::string& status) {
+  if (!current_) return;
+  if (!current_->delivered) {
+    current_->delivered = true;
+    current_->delivered_at = clock_.now();
+    log_line(observability::start_line(current_->inv->request_id, current_->inv->qualifier));
+  }
+  invocation::InvocationResult r;
+  r.outcome = invocation::Outcome::kFunctionError;
+  r.error_type = std::string(error_type);
+  r.payload = platform_error(error_type, current_->inv->request_id, detail);
+  finish(std::move(r), status);
+}
+
+void ExecutionEnvironment::kill(const std::string& reason) {
+  if (dead_) return;
+  fail_current(error_types::kSandboxFailure, reason, "error");
+  become_dead();
+}
+
+void ExecutionEnvironment::become_dead() {
+  if (dead_) return;
+  dead_ = true;
+  deadline_.cancel();
+  if (parked_) {
+    NextCallback old = std::move(parked_);
+    parked_ = nullptr;
+    old(NextOutcome{std::nullopt, RuntimeReply{RuntimeReply::Code::kInternal, state_, RuntimeEvent::kNext}});
+  }
+  if (process_) process_->kill_group();
+  // on_exit (after reaping) tells the observer; if the process is somehow already gone, say it now.
+  if (!process_ || process_->exited()) {
+    boost::asio::post(io_, [this, alive = alive_] {
+      if (*alive && !dead_notified_) {
+        dead_notified_ = true;
+        observer_.on_dead(*this);
+      }
+    });
+  }
+}
+
+void ExecutionEnvironment::log_line(const std::string& line) {
+  observability::function_log()->info("{}{}", log_prefix_, line);
+  if (current_) {
+    current_->log.append(line);
+    current_->log.push_back('\n');
+  }
+}
+
+void ExecutionEnvironment::finish(invocation::InvocationResult result, const std::string& status) {
+  if (!current_) return;
+  Current cur = std::move(*current_);
+  current_.reset();
+  deadline_.cancel();
+  const auto& id = cur.inv->request_id;
+
+  observability::ReportFields f;
+  f.request_id = id;
+  f.duration_ms = cur.delivered ? ms_between(cur.delivered_at, clock_.now()) : 0.0;
+  f.memory_size_mb = fn_.memory_mb;
+  std::size_t peak = process_ ? process::peak_rss_bytes(process_->pid()) : 0;
+  f.max_memory_used_mb = static_cast<int>((peak + (1u << 20) - 1) >> 20);
+  if (init_duration_ms_ && !init_reported_) {
+    f.init_duration_ms = init_duration_ms_;
+    init_reported_ = true;
+  }
+  f.status = status;
+  if (status == "error") f.error_type = result.error_type;
+
+  auto end = observability::end_line(id);
+  auto report = observability::report_line(f);
+  observability::function_log()->info("{}{}", log_prefix_, end);
+  observability::function_log()->info("{}{}", log_prefix_, report);
+  cur.log.append(end).append("\n").append(report).append("\n");
+  result.log = std::move(cur.log);
+  result.executed_version = cur.inv->qualifier.empty() ? "$LATEST" : cur.inv->qualifier;
+  if (cur.inv->on_complete) cur.inv->on_complete(std::move(result));
+}
+
+}  // namespace lambdad::sandbox

@@ -1,0 +1,116 @@
+"""End-to-end harness: starts the real lambdad on port 0 and hands tests real clients.
+
+Run with Debian's interpreter (/usr/bin/python3), where apt's boto3 lives. The daemon binary is
+$LAMBDAD_BIN (CTest sets it) or build/lambdad.
+"""
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+FUNCTIONS = REPO / "tests" / "e2e" / "functions"
+LAMBDAD = os.environ.get("LAMBDAD_BIN", str(REPO / "build" / "lambdad"))
+READY = re.compile(r"Invoke API listening on (http://[0-9.]+:\d+)")
+
+
+class Daemon:
+    """One `lambdad serve` process. Logs (stderr) are collected in memory for assertions."""
+
+    def __init__(self, template, *extra_args, env=None, ready_timeout=30):
+        self.template = str(template)
+        cmd = [LAMBDAD, "serve", "--template", self.template, "--port", "0", *extra_args]
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
+            env={**os.environ, **(env or {})}, start_new_session=True)
+        self._log = []
+        self._log_lock = threading.Lock()
+        self._stderr_thread = threading.Thread(target=self._pump_stderr, daemon=True)
+        self._stderr_thread.start()
+        self.endpoint = self._wait_ready(ready_timeout)
+
+    def _pump_stderr(self):
+        for line in self.proc.stderr:
+            with self._log_lock:
+                self._log.append(line)
+
+    def _wait_ready(self, timeout):
+        deadline = time.monotonic() + timeout
+        result = {}
+
+        def read():
+            for line in self.proc.stdout:
+                m = READY.search(line)
+                if m:
+                    result["endpoint"] = m.group(1)
+                    return
+
+        t = threading.Thread(target=read, daemon=True)
+        t.start()
+        t.join(max(0.0, deadline - time.monotonic()))
+        if "endpoint" not in result:
+            self.stop()
+            raise RuntimeError("lambdad did not become ready; log:\n" + self.logs())
+        # Keep draining stdout so the daemon never blocks on a full pipe.
+        threading.Thread(target=lambda: [None for _ in self.proc.stdout], daemon=True).start()
+        return result["endpoint"]
+
+    @property
+    def port(self):
+        return int(self.endpoint.rsplit(":", 1)[1])
+
+    def logs(self):
+        with self._log_lock:
+            return "".join(self._log)
+
+    def wait_for_log(self, pattern, timeout=10):
+        """Polls the collected log for a regex; returns the match or fails."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = rx.search(self.logs())
+            if m:
+                return m
+            time.sleep(0.02)
+        raise AssertionError(f"log never matched {pattern!r}; log:\n{self.logs()}")
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        return self.proc.returncode
+
+
+@pytest.fixture
+def start_daemon():
+    """start_daemon(template, *args) -> Daemon; every daemon is stopped after the test."""
+    started = []
+
+    def start(template, *args, **kwargs):
+        d = Daemon(template, *args, **kwargs)
+        started.append(d)
+        return d
+
+    yield start
+    for d in started:
+        d.stop()
+
+
+def lambda_client(endpoint, read_timeout=60):
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "lambda", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 1}, read_timeout=read_timeout,
+                      connect_timeout=5))

@@ -1,0 +1,141 @@
+"""A runtime that misuses the Runtime API on purpose (functions/misuse/bootstrap) gets Lambda's
+exact statuses and bodies (spec §1.7, §1.8), the invoker gets Lambda's answer, and the
+environment keeps serving afterwards.
+"""
+import json
+import time
+
+import pytest
+
+from conftest import FUNCTIONS, lambda_client
+
+TEMPLATE = FUNCTIONS / "misuse" / "template.yaml"
+
+INVALID_REQUEST_ID = '{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}\n'
+RESPONSE_AFTER_RESPONSE = (
+    '{"errorMessage":"State transition from RuntimeResponseSentState to InvocationResponse failed '
+    'for runtime. Error: State transition is not allowed","errorType":"InvalidStateTransition"}\n')
+ERROR_AFTER_RESPONSE = (
+    '{"errorMessage":"State transition from RuntimeResponseSentState to InvocationErrorResponse '
+    'failed for runtime. Error: State transition is not allowed","errorType":"InvalidStateTransition"}\n')
+RUNTIME_TOO_LARGE = (
+    '{"errorMessage":"Exceeded maximum allowed payload size (6291556 bytes).",'
+    '"errorType":"RequestEntityTooLarge"}\n')
+INVOKER_TOO_LARGE = {
+    "errorMessage": "Response payload size exceeded maximum allowed payload size (6291556 bytes).",
+    "errorType": "Function.ResponseSizeTooLarge",
+}
+
+
+@pytest.fixture
+def client(start_daemon):
+    return lambda_client(start_daemon(TEMPLATE).endpoint)
+
+
+def invoke(client, event):
+    r = client.invoke(FunctionName="Misuse", Payload=json.dumps(event))
+    r["Body"] = r.pop("Payload").read()
+    return r
+
+
+def wait_for_record(path, timeout=20):
+    """The runtime writes what it saw after the invoker already has its answer: poll for it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists():
+            return json.loads(path.read_text())
+        time.sleep(0.02)
+    raise AssertionError(f"the misuse runtime never wrote {path}")
+
+
+def assert_still_serving(client):
+    r = invoke(client, {"mode": "ok"})
+    assert r["StatusCode"] == 200
+    assert "FunctionError" not in r, r["Body"]
+    result = json.loads(r["Body"])
+    assert result == {"requestId": r["ResponseMetadata"]["RequestId"], "mode": "ok"}
+
+
+def test_post_for_unknown_request_id_is_400_invalid_request_id(client):
+    r = invoke(client, {"mode": "wrong-id"})
+    assert r["StatusCode"] == 200
+    assert "FunctionError" not in r, r["Body"]
+    result = json.loads(r["Body"])
+    # The invocation itself completes with the runtime's real response.
+    assert result["requestId"] == r["ResponseMetadata"]["RequestId"]
+    for endpoint in ("response", "error"):
+        seen = result[endpoint]
+        assert seen["status"] == 400, (endpoint, seen)
+        assert seen["body"] == INVALID_REQUEST_ID, (endpoint, seen)
+        assert seen["contentType"].startswith("application/json"), (endpoint, seen)
+    assert_still_serving(client)
+
+
+def test_post_for_released_request_id_is_400_invalid_request_id(client):
+    first = invoke(client, {"mode": "ok"})
+    previous_id = json.loads(first["Body"])["requestId"]
+
+    r = invoke(client, {"mode": "stale-id"})
+    assert "FunctionError" not in r, r["Body"]
+    result = json.loads(r["Body"])
+    assert result["previousId"] == previous_id
+    assert result["requestId"] == r["ResponseMetadata"]["RequestId"] != previous_id
+    assert result["response"]["status"] == 400, result
+    assert result["response"]["body"] == INVALID_REQUEST_ID, result
+    assert_still_serving(client)
+
+
+def test_second_response_before_next_is_403_invalid_state_transition(client, tmp_path):
+    record = tmp_path / "double.json"
+    r = invoke(client, {"mode": "double", "record": str(record)})
+    # The first response is what the invoker gets.
+    assert r["StatusCode"] == 200
+    assert "FunctionError" not in r, r["Body"]
+    assert json.loads(r["Body"]) == {"requestId": r["ResponseMetadata"]["RequestId"], "mode": "double"}
+
+    seen = wait_for_record(record)
+    assert seen["requestId"] == r["ResponseMetadata"]["RequestId"]
+    assert seen["status"] == 403, seen
+    assert seen["body"] == RESPONSE_AFTER_RESPONSE, seen
+    assert seen["contentType"].startswith("application/json"), seen
+    assert_still_serving(client)
+
+
+def test_error_after_response_before_next_is_403_invalid_state_transition(client, tmp_path):
+    record = tmp_path / "double-error.json"
+    r = invoke(client, {"mode": "double-error", "record": str(record)})
+    assert r["StatusCode"] == 200
+    assert "FunctionError" not in r, r["Body"]
+    assert json.loads(r["Body"])["mode"] == "double-error"
+
+    seen = wait_for_record(record)
+    assert seen["status"] == 403, seen
+    assert seen["body"] == ERROR_AFTER_RESPONSE, seen
+    assert_still_serving(client)
+
+
+def test_oversized_response_is_413_for_runtime_and_function_error_for_invoker(client, tmp_path):
+    record = tmp_path / "oversize.json"
+    r = invoke(client, {"mode": "oversize", "record": str(record)})
+    assert r["StatusCode"] == 200
+    assert r["ExecutedVersion"] == "$LATEST"
+    assert r["FunctionError"] == "Unhandled"
+    assert json.loads(r["Body"]) == INVOKER_TOO_LARGE
+    assert r["Body"] == json.dumps(INVOKER_TOO_LARGE, separators=(",", ":")).encode()
+
+    seen = wait_for_record(record)
+    assert seen["sentBytes"] == 6291557
+    assert seen["requestId"] == r["ResponseMetadata"]["RequestId"]
+    assert seen["status"] == 413, seen
+    assert seen["body"] == RUNTIME_TOO_LARGE, seen
+    assert seen["contentType"].startswith("application/json"), seen
+    assert_still_serving(client)
+
+
+def test_misuse_in_sequence_never_breaks_the_environment(client, tmp_path):
+    for i, mode in enumerate(["wrong-id", "double", "oversize", "double-error", "stale-id"]):
+        record = tmp_path / f"{i}.json"
+        invoke(client, {"mode": mode, "record": str(record)})
+        if mode in ("double", "oversize", "double-error"):
+            wait_for_record(record)
+        assert_still_serving(client)

@@ -1,0 +1,283 @@
+// The environment driven through its RuntimeApiTarget face, with a real (idle) process standing
+// in for the runtime: every Runtime API call a runtime can make, in every order that matters.
+#include "lambdad/sandbox/execution_environment.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "lambdad/sandbox/function_pool.hpp"
+
+namespace lambdad::sandbox {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FakeEndpoint final : public RuntimeEndpoint {
+ public:
+  std::uint16_t port() const override { return 9; }
+};
+
+class FakeEndpoints final : public RuntimeEndpointFactory {
+ public:
+  Result<std::unique_ptr<RuntimeEndpoint>> open(RuntimeApiTarget& target) override {
+    last = &target;
+    return std::unique_ptr<RuntimeEndpoint>(std::make_unique<FakeEndpoint>());
+  }
+  RuntimeApiTarget* last = nullptr;
+};
+
+class Observer final : public EnvironmentObserver {
+ public:
+  void on_idle(ExecutionEnvironment&) override { ++idle; }
+  void on_dead(ExecutionEnvironment&) override { ++dead; }
+  int idle = 0;
+  int dead = 0;
+};
+
+// A `provided` function whose bootstrap is a shell script: it either sleeps (a runtime that
+// never calls the API by itself, so the test plays the runtime) or exits with a code.
+class ExecutionEnvironmentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("lambdad-env-test-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+    write_bootstrap("exec sleep 30");
+    fn_.name = "Fn";
+    fn_.runtime = "provided.al2023";
+    fn_.code_dir = dir_;
+    fn_.timeout_seconds = 1;
+  }
+  void TearDown() override {
+    env_.reset();
+    io_.run_for(std::chrono::milliseconds(50));
+    fs::remove_all(dir_);
+  }
+
+  void write_bootstrap(const std::string& body) {
+    auto path = dir_ / "bootstrap";
+    std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
+    fs::permissions(path, fs::perms::owner_all);
+  }
+
+  void start() {
+    EnvironmentDeps deps{io_, clock_, endpoints_, options_, observer_};
+    auto env = ExecutionEnvironment::start(deps, fn_, 1);
+    ASSERT_TRUE(env.ok()) << env.error().message;
+    env_ = std::move(env).value();
+  }
+
+  invocation::InvocationPtr assign(const std::string& id, const std::string& payload = "{}") {
+    auto inv = std::make_shared<invocation::Invocation>();
+    inv->request_id = id;
+    inv->function_name = "Fn";
+    inv->payload = payload;
+    inv->invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:Fn";
+    inv->on_complete = [this](invocation::InvocationResult r) { results_.push_back(std::move(r)); };
+    env_->assign(inv);
+    return inv;
+  }
+
+  NextOutcome next() {
+    std::optional<NextOutcome> got;
+    env_->next([&](NextOutcome o) { got = std::move(o); });
+    EXPECT_TRUE(got.has_value()) << "next() parked";
+    return got.value_or(NextOutcome{});
+  }
+
+  // Runs the io_context until `pred` or a hard limit (a deadlock guard).
+  template <class Pred>
+  bool run_until(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!pred() && std::chrono::steady_clock::now() < deadline) io_.run_for(std::chrono::milliseconds(5));
+    return pred();
+  }
+
+  boost::asio::io_context io_;
+  SystemClock clock_;
+  FakeEndpoints endpoints_;
+  RuntimeOptions options_;
+  Observer observer_;
+  config::FunctionConfig fn_;
+  fs::path dir_;
+  std::unique_ptr<ExecutionEnvironment> env_;
+  std::vector<invocation::InvocationResult> results_;
+};
+
+TEST_F(ExecutionEnvironmentTest, NextParksUntilAnInvocationArrivesThenDelivers) {
+  start();
+  std::optional<NextOutcome> got;
+  env_->next([&](NextOutcome o) { got = std::move(o); });
+  EXPECT_FALSE(got.has_value());
+  EXPECT_EQ(observer_.idle, 1);
+  assign("id-1", R"({"k":1})");
+  ASSERT_TRUE(got && got->delivery);
+  EXPECT_EQ(got->delivery->request_id, "id-1");
+  EXPECT_EQ(got->delivery->payload, R"({"k":1})");
+  EXPECT_GT(got->delivery->deadline_epoch_ms, clock_.epoch_ms());
+  EXPECT_EQ(env_->runtime_state(), RuntimeState::kRunning);
+}
+
+TEST_F(ExecutionEnvironmentTest, ResponseCompletesWithBodyAndReportsInitOnce) {
+  start();
+  assign("id-1");
+  ASSERT_TRUE(next().delivery);
+  EXPECT_EQ(env_->response("id-1", RuntimePost{"\"ok\"", "application/json", false, ""}).code,
+            RuntimeReply::Code::kAccepted);
+  ASSERT_EQ(results_.size(), 1u);
+  EXPECT_EQ(results_[0].outcome, invocation::Outcome::kSuccess);
+  EXPECT_EQ(results_[0].payload, "\"ok\"");
+  EXPECT_NE(results_[0].log.find("START RequestId: id-1 Version: $LATEST\n"), std::string::npos);
+  EXPECT_NE(results_[0].log.find("Init Duration: "), std::string::npos);
+
+  assign("id-2");
+  ASSERT_TRUE(next().delivery);
+  env_->response("id-2", RuntimePost{"2", "", false, ""});
+  ASSERT_EQ(results_.size(), 2u);
+  EXPECT_EQ(results_[1].log.find("Init Duration"), std::string::npos) << "warm invoke";
+}
+
+TEST_F(ExecutionEnvironmentTest, WrongIdIsRefusedBeforeAnyTransition) {
+  start();
+  assign("id-1");
+  ASSERT_TRUE(next().delivery);
+  EXPECT_EQ(env_->response("other", RuntimePost{}).code, RuntimeReply::Code::kInvalidRequestId);
+  EXPECT_EQ(env_->error("other", RuntimePost{}).code, RuntimeReply::Code::kInvalidRequestId);
+  EXPECT_EQ(env_->runtime_state(), RuntimeState::kRunning);
+  EXPECT_TRUE(results_.empty());
+}
+
+TEST_F(ExecutionEnvironmentTest, SecondResponseIsAnInvalidTransitionThenIdIsReleasedByNext) {
+  start();
+  assign("id-1");
+  ASSERT_TRUE(next().delivery);
+  env_->response("id-1", RuntimePost{"1", "", false, ""});
+  auto again = env_->response("id-1", RuntimePost{"2", "", false, ""});
+  EXPECT_EQ(again.code, RuntimeReply::Code::kInvalidStateTransition);
+  EXPECT_EQ(again.from, RuntimeState::kResponseSent);
+  EXPECT_EQ(again.event, RuntimeEvent::kResponse);
+  std::optional<NextOutcome> parked;
+  env_->next([&](NextOutcome o) { parked = std::move(o); });
+  EXPECT_EQ(env_->response("id-1", RuntimePost{}).code, RuntimeReply::Code::kInvalidRequestId);
+  EXPECT_EQ(results_.size(), 1u);
+}
+
+TEST_F(ExecutionEnvironmentTest, ResponseBeforeNextIsInvalidRequestId) {
+  start();
+  EXPECT_EQ(env_->response("id-1", RuntimePost{}).code, RuntimeReply::Code::kInvalidRequestId);
+}
+
+TEST_F(ExecutionEnvironmentTest, OversizedResponseBecomesFunctionResponseSizeTooLarge) {
+  start();
+  assign("id-1");
+  ASSERT_TRUE(next().delivery);
+  auto reply = env_->response("id-1", RuntimePost{"", "", true, ""});
+  EXPECT_EQ(reply.code, RuntimeReply::Code::kPayloadTooLarge);
+  ASSERT_EQ(results_.size(), 1u);
+  EXPECT_EQ(results_[0].outcome, invocation::Outcome::kFunctionError);
+  EXPECT_EQ(results_[0].payload,
+            R"({"errorMessage":"Response payload size exceeded maximum allowed payload size (6291556 bytes).","errorType":"Function.ResponseSizeTooLarge"})");
+}
+
+TEST_F(ExecutionEnvironmentTest, ErrorPostIsReturnedVerbatim) {
+  start();
+  assign("id-1");
+  ASSERT_TRUE(next().delivery);
+  std::string body = R"({"errorMessage":"boom","errorType":"Error","trace":[]})";
+  EXPECT_EQ(env_->error("id-1", RuntimePost{body, "application/json", false, "Function.Unknown"}).code,
+            RuntimeReply::Code::kAccepted);
+  ASSERT_EQ(results_.size(), 1u);
+  EXPECT_EQ(results_[0].outcome, invocation::Outcome::kFunctionError);
+  EXPECT_EQ(results_[0].payload, body);
+}
+
+TEST_F(ExecutionEnvironmentTest, InitErrorAnswersTheWaitingInvokeAndEndsTheEnvironment) {
+  start();
+  assign("id-1");
+  std::string body = R"({"errorMessage":"Unable to import module 'app'","errorType":"Runtime.ImportModuleError"})";
+  EXPECT_EQ(env_->init_error(RuntimePost{body, "application/json", false, "Runtime.ImportModuleError"}).code,
+            RuntimeReply::Code::kAccepted);
+  ASSERT_EQ(results_.size(), 1u);
+  EXPECT_EQ(results_[0].payload, body);
+  EXPECT_TRUE(env_->dead());
+  EXPECT_TRUE(run_until([&] { return observer_.dead == 1; }));
+  EXPECT_EQ(env_->init_error(RuntimePost{}).code, RuntimeReply::Code::kInvalidStateTransition);
+}
+
+TEST_F(ExecutionEnvironmentTest, InitErrorAfterInitIsRefused) {
+  start();
+  assign("id-1");
+  ASSERT_TRUE(next().delivery);
+  auto r = env_->init_error(RuntimePost{});
+  EXPECT_EQ(r.code, RuntimeReply::Code::kInvalidStateTransition);
+  EXPECT_EQ(r.from, RuntimeState::kRunning);
+}
+
+TEST_F(ExecutionEnvironmentTest, TimeoutKillsTheEnvironmentWithSandboxTimedout) {
+  start();
+  assign("id-1");
+  ASSERT_TRUE(next().delivery);
+  ASSERT_TRUE(run_until([&] { return !results_.empty(); }, std::chrono::seconds(5)));
+  EXPECT_EQ(results_[0].outcome, invocation::Outcome::kFunctionError);
+  EXPECT_EQ(results_[0].payload,
+            R"({"errorType":"Sandbox.Timedout","errorMessage":"RequestId: id-1 Error: Task timed out after 1.00 seconds"})");
+  EXPECT_NE(results_[0].log.find("Status: timeout"), std::string::npos);
+  EXPECT_TRUE(run_until([&] { return observer_.dead == 1; }));
+}
+
+TEST_F(ExecutionEnvironmentTest, ExitDuringInvokeIsRuntimeExitError) {
+  write_bootstrap("sleep 0.3; exit 3");
+  start();
+  assign("id-1");
+  ASSERT_TRUE(next().delivery);
+  ASSERT_TRUE(run_until([&] { return !results_.empty(); }));
+  EXPECT_EQ(results_[0].payload,
+            R"({"errorType":"Runtime.ExitError","errorMessage":"RequestId: id-1 Error: Runtime exited with error: exit status 3"})");
+  EXPECT_TRUE(run_until([&] { return observer_.dead == 1; }));
+}
+
+TEST_F(ExecutionEnvironmentTest, CleanExitDuringInvokeHasNoReason) {
+  write_bootstrap("sleep 0.3; exit 0");
+  start();
+  assign("id-1");
+  ASSERT_TRUE(next().delivery);
+  ASSERT_TRUE(run_until([&] { return !results_.empty(); }));
+  EXPECT_EQ(results_[0].payload,
+            R"({"errorType":"Runtime.ExitError","errorMessage":"RequestId: id-1 Error: Runtime exited without providing a reason"})");
+}
+
+TEST_F(ExecutionEnvironmentTest, MissingBootstrapIsInvalidEntrypoint) {
+  fs::remove(dir_ / "bootstrap");
+  EnvironmentDeps deps{io_, clock_, endpoints_, options_, observer_};
+  auto env = ExecutionEnvironment::start(deps, fn_, 1);
+  ASSERT_FALSE(env.ok());
+  EXPECT_EQ(env.error().type, "Runtime.InvalidEntrypoint");
+}
+
+TEST_F(ExecutionEnvironmentTest, SecondParkedNextReplacesTheFirst) {
+  start();
+  std::optional<NextOutcome> first, second;
+  env_->next([&](NextOutcome o) { first = std::move(o); });
+  env_->next([&](NextOutcome o) { second = std::move(o); });
+  ASSERT_TRUE(first.has_value());
+  EXPECT_FALSE(first->delivery);
+  EXPECT_EQ(first->refusal.code, RuntimeReply::Code::kInvalidStateTransition);
+  EXPECT_FALSE(second.has_value());
+  assign("id-1");
+  ASSERT_TRUE(second && second->delivery);
+}
+
+TEST_F(ExecutionEnvironmentTest, NextWhileRunningRedeliversTheSameInvocation) {
+  start();
+  assign("id-1");
+  ASSERT_TRUE(next().delivery);
+  auto again = next();
+  ASSERT_TRUE(again.delivery);
+  EXPECT_EQ(again.delivery->request_id, "id-1");
+}
+
+}  // namespace
+}  // namespace lambdad::sandbox

@@ -1,0 +1,92 @@
+#include "lambdad/sandbox/runtime_launcher.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+
+namespace lambdad::sandbox {
+namespace {
+
+std::map<std::string, std::string> as_map(const std::vector<std::string>& env) {
+  std::map<std::string, std::string> m;
+  for (const auto& kv : env) {
+    auto eq = kv.find('=');
+    m[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return m;
+}
+
+config::FunctionConfig python_fn() {
+  config::FunctionConfig fn;
+  fn.name = "Hello";
+  fn.runtime = "python3.12";
+  fn.handler = "app.handler";
+  fn.code_dir = "/srv/code";
+  fn.memory_mb = 256;
+  fn.environment = {{"TABLE", "t1"}, {"AWS_REGION", "eu-west-1"}, {"_SECRET", "x"}, {"TZ", "Europe/Paris"}};
+  return fn;
+}
+
+TEST(RuntimeLauncherTest, PythonRunsOurClientWithLambdasEnvironment) {
+  RuntimeOptions opts;
+  opts.runtimes_dir = "/opt/lambdad/runtimes";
+  opts.interpreters["python3.12"] = "/usr/bin/python3";
+  LaunchContext launch{4242, "2026/01/01/[$LATEST]abc", "on-demand"};
+  auto spec = build_spawn_spec(python_fn(), opts, launch);
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->executable, "/usr/bin/python3");
+  ASSERT_EQ(spec->args.size(), 1u);
+  EXPECT_EQ(spec->args[0], "/opt/lambdad/runtimes/python/bootstrap.py");
+  EXPECT_EQ(spec->working_directory, "/srv/code");
+  auto env = as_map(spec->environment);
+  EXPECT_EQ(env["AWS_LAMBDA_RUNTIME_API"], "127.0.0.1:4242");
+  EXPECT_EQ(env["AWS_LAMBDA_FUNCTION_NAME"], "Hello");
+  EXPECT_EQ(env["AWS_LAMBDA_FUNCTION_VERSION"], "$LATEST");
+  EXPECT_EQ(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "256");
+  EXPECT_EQ(env["AWS_LAMBDA_LOG_GROUP_NAME"], "/aws/lambda/Hello");
+  EXPECT_EQ(env["AWS_LAMBDA_LOG_STREAM_NAME"], "2026/01/01/[$LATEST]abc");
+  EXPECT_EQ(env["AWS_LAMBDA_INITIALIZATION_TYPE"], "on-demand");
+  EXPECT_EQ(env["AWS_EXECUTION_ENV"], "AWS_Lambda_python3.12");
+  EXPECT_EQ(env["LAMBDA_TASK_ROOT"], "/srv/code");
+  EXPECT_EQ(env["_HANDLER"], "app.handler");
+  EXPECT_EQ(env["TABLE"], "t1");
+  // Reserved keys keep Lambda's value; keys starting with '_' are dropped; TZ may be overridden.
+  EXPECT_EQ(env["AWS_REGION"], "us-east-1");
+  EXPECT_EQ(env.count("_SECRET"), 0u);
+  EXPECT_EQ(env["TZ"], "Europe/Paris");
+  // The daemon's own environment is not passed on.
+  EXPECT_EQ(env.count("HOME"), 0u);
+}
+
+TEST(RuntimeLauncherTest, ProvidedRunsBootstrapWithoutExecutionEnv) {
+  auto fn = python_fn();
+  fn.runtime = "provided.al2023";
+  fn.environment.clear();
+  auto spec = build_spawn_spec(fn, RuntimeOptions{}, LaunchContext{1, "s", "on-demand"});
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->executable, "/srv/code/bootstrap");
+  EXPECT_TRUE(spec->args.empty());
+  auto env = as_map(spec->environment);
+  EXPECT_EQ(env.count("AWS_EXECUTION_ENV"), 0u);
+  EXPECT_EQ(env["TZ"], ":UTC");
+}
+
+TEST(RuntimeLauncherTest, InterpreterFallsBackToFamilyThenDefault) {
+  RuntimeOptions opts;
+  auto fn = python_fn();
+  EXPECT_EQ(interpreter_for(opts, fn), "python3");
+  opts.interpreters["python"] = "/opt/py/bin/python3";
+  EXPECT_EQ(interpreter_for(opts, fn), "/opt/py/bin/python3");
+  fn.runtime = "nodejs20.x";
+  EXPECT_EQ(interpreter_for(opts, fn), "node");
+}
+
+TEST(RuntimeLauncherTest, LogStreamNameHasLambdasShape) {
+  auto name = make_log_stream_name("$LATEST");
+  ASSERT_EQ(name.size(), std::string("2026/11/24/[$LATEST]").size() + 32);
+  EXPECT_EQ(name.substr(10, 10), "/[$LATEST]");
+}
+
+}  // namespace
+}  // namespace lambdad::sandbox
