@@ -32,12 +32,13 @@ targets=(lambdad_echo_bootstrap)
 [[ -n ${LAMBDAD_BIN:-} ]] || targets+=(lambdad)
 cmake --build "$BUILD_DIR" --target "${targets[@]}" || fail "build failed"
 
+# The newest of the places CMake may put a target (the output directory is the top level's choice).
 find_binary() {
-  local name=$1 path
+  local name=$1 path best=
   for path in "$BUILD_DIR/$name" "$BUILD_DIR/bench/$name" "$BUILD_DIR/src/$name"; do
-    [[ -x $path ]] && { echo "$path"; return 0; }
+    [[ -x $path && ( -z $best || $path -nt $best ) ]] && best=$path
   done
-  return 1
+  [[ -n $best ]] && echo "$best"
 }
 if [[ -n ${LAMBDAD_BIN:-} ]]; then
   LAMBDAD=$LAMBDAD_BIN

@@ -311,7 +311,13 @@ TemplateValue IntrinsicEvaluator::call(const std::string& function, const YAML::
     return condition(trim(*name), line);
   }
   if (function == "Fn::GetAtt") return get_att_call(arg, line);
-  if (function == "Fn::Sub") return sub(arg, line);
+  if (function == "Fn::Sub") {
+    // The template string must be literal: Fn::Sub: !Ref X is not a string to substitute into.
+    if (arg.IsScalar() && !literal_scalar(arg, arg_is_tagged)) {
+      return TemplateValue::invalid("Fn::Sub needs a string or [string, {variables}]", line);
+    }
+    return sub(arg, line);
+  }
   if (function == "Fn::Join") return join(arg, line);
   if (function == "Fn::Select") return select(arg, line);
   if (function == "Fn::Split") return split(arg, line);

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include "diagnostic_sink.hpp"
@@ -209,14 +210,26 @@ class TemplateLoader {
   TemplateLoad run();
 
  private:
+  // Function resources whose Condition lets them exist, in template order, and their names.
+  struct ActiveFunctions {
+    std::vector<const ResourceEntry*> resources;
+    std::map<std::string, std::string> names;  // logical id -> function name
+  };
+
   TemplateLoad finish(TemplateLoad& load);
+  EvaluationContext make_context(const std::vector<ResourceEntry>& resources);
+  ActiveFunctions name_functions(IntrinsicEvaluator& evaluator, const std::vector<ResourceEntry>& resources);
+  std::vector<FunctionConfig> build_functions(IntrinsicEvaluator& evaluator, const ActiveFunctions& active);
+  std::optional<TemplateValue> read_properties(IntrinsicEvaluator& evaluator, const ResourceEntry& resource,
+                                               const MapEntry& properties);
   bool check_structure(const YAML::Node& node, int depth, std::size_t& budget);
   void check_top_level();
   std::map<std::string, TemplateValue> read_parameters();
   TemplateValue parameter_value(const std::string& name, const MapEntry& entry);
   std::vector<ResourceEntry> read_resources();
   std::optional<TemplateValue> read_globals(IntrinsicEvaluator& evaluator);
-  bool is_active(IntrinsicEvaluator& evaluator, const ResourceEntry& resource);
+  // Whether the resource's Condition lets it exist; nullopt when the Condition is in error.
+  std::optional<bool> is_active(IntrinsicEvaluator& evaluator, const ResourceEntry& resource);
   std::string function_name(IntrinsicEvaluator& evaluator, const ResourceEntry& resource);
   void warn_unknown_properties(const ResourceEntry& resource, const TemplateValue& properties);
   std::filesystem::path template_dir() const;
@@ -231,95 +244,133 @@ TemplateLoad TemplateLoader::run() {
   TemplateLoad load;
   if (root_.IsNull()) {
     sink_.error(0, "", "", "template is empty");
-  } else if (!root_.IsMap()) {
+    return finish(load);
+  }
+  if (!root_.IsMap()) {
     sink_.error(line_of(root_), "", "", "template must be a YAML mapping of sections (Resources, ...)");
-  } else {
-    std::size_t budget = kMaxNodes;
-    if (!check_structure(root_, 0, budget)) return finish(load);
-    check_top_level();
+    return finish(load);
+  }
+  std::size_t budget = kMaxNodes;
+  if (!check_structure(root_, 0, budget)) return finish(load);
+  check_top_level();
 
-    EvaluationContext context;
-    context.region = options_.region;
-    context.account_id = options_.account_id;
-    context.stack_name = options_.stack_name;
-    context.parameters = read_parameters();
-    for (std::string_view section : {"Mappings", "Conditions"}) {
-      auto entry = find_entry(root_, section);
-      if (!entry) continue;
-      if (!entry->value.IsMap()) {
-        sink_.error(line_of(entry->key), std::string(section), "", "must be a mapping");
-        continue;
-      }
-      (section == "Mappings" ? context.mappings : context.conditions) = entry->value;
+  const std::vector<ResourceEntry> resources = read_resources();
+  IntrinsicEvaluator evaluator(make_context(resources));
+  // Names first: !Ref and !GetAtt ... .Arn of a function resolve to its name in every property.
+  const ActiveFunctions active = name_functions(evaluator, resources);
+  evaluator.set_function_names(active.names);
+  load.functions = build_functions(evaluator, active);
+  return finish(load);
+}
+
+EvaluationContext TemplateLoader::make_context(const std::vector<ResourceEntry>& resources) {
+  EvaluationContext context;
+  context.region = options_.region;
+  context.account_id = options_.account_id;
+  context.stack_name = options_.stack_name;
+  context.parameters = read_parameters();
+  for (std::string_view section : {"Mappings", "Conditions"}) {
+    auto entry = find_entry(root_, section);
+    if (!entry) continue;
+    if (!entry->value.IsMap()) {
+      sink_.error(line_of(entry->key), std::string(section), "", "must be a mapping");
+      continue;
     }
-    const std::vector<ResourceEntry> resources = read_resources();
-    for (const auto& r : resources) context.resource_types[r.logical_id] = r.type;
-    IntrinsicEvaluator evaluator(std::move(context));
+    (section == "Mappings" ? context.mappings : context.conditions) = entry->value;
+  }
+  for (const auto& r : resources) context.resource_types[r.logical_id] = r.type;
+  return context;
+}
 
-    // Names first: !Ref and !GetAtt ... .Arn of a function resolve to its name in every property.
-    std::vector<const ResourceEntry*> functions;
-    std::map<std::string, std::string> names;
-    std::map<std::string, const ResourceEntry*> owner_of_name;
-    bool any_function_resource = false;
-    for (const auto& r : resources) {
-      if (!is_function_type(r.type)) continue;
-      any_function_resource = true;
-      if (!is_active(evaluator, r)) continue;
-      std::string name = function_name(evaluator, r);
-      if (auto [it, inserted] = owner_of_name.emplace(name, &r); !inserted) {
-        sink_.error(r.line, r.logical_id, "", fmt::format("function name {} is already used by {}", name,
-                                                          it->second->logical_id));
-      }
-      names[r.logical_id] = std::move(name);
-      functions.push_back(&r);
+TemplateLoader::ActiveFunctions TemplateLoader::name_functions(IntrinsicEvaluator& evaluator,
+                                                               const std::vector<ResourceEntry>& resources) {
+  ActiveFunctions active;
+  std::map<std::string, const ResourceEntry*> owner_of_name;
+  bool any_function_resource = false;
+  bool any_disabled = false;
+  for (const auto& r : resources) {
+    if (!is_function_type(r.type)) continue;
+    any_function_resource = true;
+    const std::optional<bool> exists = is_active(evaluator, r);
+    if (!exists || !*exists) {
+      any_disabled = any_disabled || exists.has_value();
+      continue;
     }
-    evaluator.set_function_names(names);
-
-    std::optional<TemplateValue> globals;
-    const bool any_serverless = std::any_of(functions.begin(), functions.end(), [](const ResourceEntry* r) {
-      return r->type == kServerlessFunctionType;
-    });
-    if (any_serverless) {
-      globals = read_globals(evaluator);
-      if (!find_entry(root_, "Transform")) {
-        sink_.warning(0, "", "", fmt::format("AWS::Serverless::Function resources need 'Transform: {}' to deploy",
-                                             kSamTransform));
-      }
+    std::string name = function_name(evaluator, r);
+    if (auto [it, inserted] = owner_of_name.emplace(name, &r); !inserted) {
+      sink_.error(r.line, r.logical_id, "",
+                  fmt::format("function name {} is already used by {}", name, it->second->logical_id));
     }
+    active.names[r.logical_id] = std::move(name);
+    active.resources.push_back(&r);
+  }
+  if (!any_function_resource) {
+    auto entry = find_entry(root_, "Resources");
+    sink_.error(entry ? line_of(entry->key) : 0, "", "", std::string(kNoFunctions));
+  } else if (active.resources.empty() && any_disabled) {
+    sink_.error(0, "", "", "every function resource is disabled by its Condition; there is nothing to run");
+  }
+  return active;
+}
 
-    const std::filesystem::path dir = template_dir();
-    for (const ResourceEntry* r : functions) {
-      FunctionSource source;
-      source.logical_id = r->logical_id;
-      source.type = r->type;
-      source.name = names[r->logical_id];
-      source.line = r->line;
-      source.properties.kind = Kind::kMap;
-      if (auto properties = find_entry(r->node, "Properties")) {
-        TemplateValue local = evaluator.evaluate(properties->value);
-        if (!local.is(Kind::kMap) || local.intrinsic) {
-          sink_.error(line_of(properties->key), r->logical_id, "Properties", "must be a mapping");
-          continue;
-        }
-        warn_unknown_properties(*r, local);
-        source.properties = std::move(local);
-      }
-      if (r->type == kServerlessFunctionType && globals) {
-        source.properties = merge_globals(*globals, std::move(source.properties));
-      }
-      strip_no_value(source.properties);
-      FunctionBuilder builder(source, dir, sink_);
-      if (auto config = builder.build()) load.functions.push_back(std::move(*config));
-    }
-
-    if (!any_function_resource) {
-      auto entry = find_entry(root_, "Resources");
-      sink_.error(entry ? line_of(entry->key) : 0, "", "", std::string(kNoFunctions));
-    } else if (functions.empty()) {
-      sink_.error(0, "", "", "every function resource is disabled by its Condition; there is nothing to run");
+std::vector<FunctionConfig> TemplateLoader::build_functions(IntrinsicEvaluator& evaluator,
+                                                            const ActiveFunctions& active) {
+  std::optional<TemplateValue> globals;
+  const bool any_serverless = std::any_of(active.resources.begin(), active.resources.end(),
+                                          [](const ResourceEntry* r) { return r->type == kServerlessFunctionType; });
+  if (any_serverless) {
+    globals = read_globals(evaluator);
+    if (!find_entry(root_, "Transform")) {
+      sink_.warning(0, "", "",
+                    fmt::format("AWS::Serverless::Function resources need 'Transform: {}' to deploy", kSamTransform));
     }
   }
-  return finish(load);
+
+  std::vector<FunctionConfig> functions;
+  const std::filesystem::path dir = template_dir();
+  for (const ResourceEntry* r : active.resources) {
+    FunctionSource source;
+    source.logical_id = r->logical_id;
+    source.type = r->type;
+    source.name = active.names.at(r->logical_id);
+    source.line = r->line;
+    source.properties.kind = Kind::kMap;
+    if (auto properties = find_entry(r->node, "Properties")) {
+      auto local = read_properties(evaluator, *r, *properties);
+      if (!local) continue;
+      source.properties = std::move(*local);
+    }
+    if (r->type == kServerlessFunctionType && globals) {
+      source.properties = merge_globals(*globals, std::move(source.properties));
+    }
+    strip_no_value(source.properties);
+    FunctionBuilder builder(source, dir, sink_);
+    if (auto config = builder.build()) functions.push_back(std::move(*config));
+  }
+  return functions;
+}
+
+std::optional<TemplateValue> TemplateLoader::read_properties(IntrinsicEvaluator& evaluator,
+                                                             const ResourceEntry& resource,
+                                                             const MapEntry& properties) {
+  TemplateValue local = evaluator.evaluate(properties.value);
+  const int line = line_of(properties.key);
+  if (local.is(Kind::kInvalid)) {
+    sink_.error(line, resource.logical_id, "Properties", local.text);
+    return std::nullopt;
+  }
+  if (local.is(Kind::kUnresolved)) {
+    sink_.error(line, resource.logical_id, "Properties",
+                fmt::format("{} cannot be resolved locally; the properties are required", local.text));
+    return std::nullopt;
+  }
+  if (!local.is(Kind::kMap)) {
+    sink_.error(line, resource.logical_id, "Properties", "must be a mapping");
+    return std::nullopt;
+  }
+  local.intrinsic = false;  // Properties chosen by !If still merge with Globals key by key
+  warn_unknown_properties(resource, local);
+  return local;
 }
 
 TemplateLoad TemplateLoader::finish(TemplateLoad& load) {
@@ -562,18 +613,18 @@ std::optional<TemplateValue> TemplateLoader::read_globals(IntrinsicEvaluator& ev
   return globals;
 }
 
-bool TemplateLoader::is_active(IntrinsicEvaluator& evaluator, const ResourceEntry& resource) {
+std::optional<bool> TemplateLoader::is_active(IntrinsicEvaluator& evaluator, const ResourceEntry& resource) {
   auto condition = find_entry(resource.node, "Condition");
   if (!condition) return true;
   const int line = line_of(condition->key);
   if (!condition->value.IsScalar()) {
     sink_.error(line, resource.logical_id, "Condition", "must be the name of a condition");
-    return false;
+    return std::nullopt;
   }
   TemplateValue v = evaluator.condition(condition->value.Scalar(), line);
   if (v.is(Kind::kInvalid)) {
     sink_.error(line, resource.logical_id, "Condition", v.text);
-    return false;
+    return std::nullopt;
   }
   if (v.is(Kind::kUnresolved)) {
     sink_.warning(line, resource.logical_id, "Condition",
@@ -660,6 +711,8 @@ TemplateLoad load_sam_template_text(const std::string& text, const std::filesyst
   YAML::Node root;
   try {
     root = YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {
+    return single_error(e.mark.line >= 0 ? e.mark.line + 1 : 0, "YAML syntax error: the document nests too deeply");
   } catch (const YAML::ParserException& e) {
     return single_error(e.mark.line >= 0 ? e.mark.line + 1 : 0, fmt::format("YAML syntax error: {}", e.msg));
   } catch (const YAML::Exception& e) {

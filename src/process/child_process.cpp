@@ -9,10 +9,11 @@
 // after it. Callbacks are never called with `mu_` held.
 #include "lambdad/process/child_process.hpp"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <poll.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -24,6 +25,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -140,6 +142,7 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
 
   void on_read(const error_code& ec, std::size_t n) {
     if (destroyed_.load(std::memory_order_acquire) || output_done_) return;
+    bytes_read_ += n;
     if (n > 0 && !with_callbacks([&] {
           return splitter_.commit(n, [this](std::string_view l) { return deliver_line(l); });
         })) {
@@ -211,6 +214,16 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
       finish();
       return;
     }
+    // Whatever the child wrote is in the pipe now; all of it is delivered, however long the
+    // callbacks take. Only then does the grace period apply.
+    int buffered = 0;
+    if (::ioctl(pipe_.native_handle(), FIONREAD, &buffered) == 0 && buffered > 0) {
+      drain_target_ = bytes_read_ + static_cast<std::uint64_t>(buffered);
+    }
+    start_grace_locked();
+  }
+
+  void start_grace_locked() {
     timer_.expires_after(kPipeGrace);
     timer_.async_wait([self = shared_from_this()](const error_code& wait_ec) {
       if (!wait_ec) self->on_grace_over();
@@ -245,13 +258,18 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
     return true;
   }
 
-  // A process outside the group still holds the pipe: stop reading and report the exit.
+  // No EOF within the grace period after reaping: a process outside the group (or one that has
+  // not finished dying) still holds the pipe. Stop reading and report the exit.
   void on_grace_over() {
     if (destroyed_.load(std::memory_order_acquire) || output_done_) return;
-    output_done_ = true;
     {
       std::lock_guard lk(mu_);
       if (destroyed_.load(std::memory_order_relaxed)) return;
+      if (bytes_read_ < drain_target_) {  // still reading what the child left behind
+        start_grace_locked();
+        return;
+      }
+      output_done_ = true;
       error_code ignored;
       pipe_.close(ignored);
     }
@@ -300,6 +318,8 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
   LineSplitter splitter_;                 // strand only
   ChildCallbacks callbacks_;              // called in with_callbacks() only
   bool output_done_ = false;              // strand only: no more reads, no more lines
+  std::uint64_t bytes_read_ = 0;          // strand only
+  std::uint64_t drain_target_ = 0;        // strand only: bytes_read_ once the pipe held at reaping is read
 
   std::mutex mu_;
   std::condition_variable callback_done_;

@@ -168,6 +168,7 @@ void ExecutionEnvironment::next(NextCallback done) {
     return;
   }
   state_ = *to;
+  answered_id_.clear();
   if (parked_) {
     // The runtime asked again while parked: the newest request wins, the older one is refused.
     NextCallback old = std::move(parked_);
@@ -184,12 +185,20 @@ void ExecutionEnvironment::next(NextCallback done) {
   }
 }
 
+std::optional<RuntimeReply> ExecutionEnvironment::validate_post(std::string_view request_id, RuntimeEvent event) const {
+  // The id is checked before the state, as Lambda does: an id stays bound to the environment
+  // from delivery until the runtime's next /next, so a second post for it is a refused
+  // transition, while any other id is invalid.
+  const bool bound_current = current_ && current_->delivered && current_->inv->request_id == request_id;
+  const bool bound_answered = state_ == RuntimeState::kResponseSent && answered_id_ == request_id;
+  if (!bound_current && !bound_answered) return RuntimeReply::invalid_request_id();
+  if (!transition(state_, event)) return RuntimeReply::refused(state_, event);
+  return std::nullopt;
+}
+
 RuntimeReply ExecutionEnvironment::response(std::string_view request_id, RuntimePost post) {
-  if (!current_ || !current_->delivered || current_->inv->request_id != request_id) {
-    return RuntimeReply::invalid_request_id();
-  }
+  if (auto refused = validate_post(request_id, RuntimeEvent::kResponse)) return *refused;
   auto to = transition(state_, RuntimeEvent::kResponse);
-  if (!to) return RuntimeReply::refused(state_, RuntimeEvent::kResponse);
   state_ = *to;
   invocation::InvocationResult r;
   if (post.too_large) {
@@ -210,11 +219,8 @@ RuntimeReply ExecutionEnvironment::response(std::string_view request_id, Runtime
 }
 
 RuntimeReply ExecutionEnvironment::error(std::string_view request_id, RuntimePost post) {
-  if (!current_ || !current_->delivered || current_->inv->request_id != request_id) {
-    return RuntimeReply::invalid_request_id();
-  }
+  if (auto refused = validate_post(request_id, RuntimeEvent::kError)) return *refused;
   auto to = transition(state_, RuntimeEvent::kError);
-  if (!to) return RuntimeReply::refused(state_, RuntimeEvent::kError);
   state_ = *to;
   invocation::InvocationResult r;
   r.outcome = invocation::Outcome::kFunctionError;
@@ -335,6 +341,7 @@ void ExecutionEnvironment::finish(invocation::InvocationResult result, const std
   if (!current_) return;
   Current cur = std::move(*current_);
   current_.reset();
+  answered_id_ = cur.inv->request_id;
   deadline_.cancel();
   const auto& id = cur.inv->request_id;
 

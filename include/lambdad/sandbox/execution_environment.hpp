@@ -82,6 +82,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
     std::string log;  // START..REPORT lines, capped (see kLogCap)
   };
 
+  std::optional<RuntimeReply> validate_post(std::string_view request_id, RuntimeEvent event) const;
   void deliver(NextCallback& done);
   Delivery make_delivery() const;
   void arm_deadline();
@@ -112,6 +113,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   std::optional<double> init_duration_ms_;  // set at the first /next; reported once
   bool init_reported_ = false;
   std::optional<Current> current_;
+  std::string answered_id_;  // the id just answered, bound until the runtime's next /next
   NextCallback parked_;
   boost::asio::steady_timer deadline_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

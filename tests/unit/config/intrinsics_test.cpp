@@ -122,9 +122,9 @@ TEST(Intrinsics, PseudoParametersFollowTheOptions) {
 }
 
 TEST(Intrinsics, DefaultPseudoParameters) {
-  const auto load = load_text(with_variables("          P: !Sub '${AWS::Partition}|${AWS::URLSuffix}|${AWS::Region}'\n"));
+  const auto load = load_text(with_variables("          PP: !Sub '${AWS::Partition}|${AWS::URLSuffix}|${AWS::Region}'\n"));
   ASSERT_TRUE(load.errors.empty()) << describe(load);
-  EXPECT_THAT(environment_of(load), ElementsAre(Pair("P", "aws|amazonaws.com|us-east-1")));
+  EXPECT_THAT(environment_of(load), ElementsAre(Pair("PP", "aws|amazonaws.com|us-east-1")));
 }
 
 TEST(Intrinsics, ParametersUseDefaultsAndOverrides) {
@@ -277,22 +277,22 @@ Conditions:
   Undecidable: !Equals [!Ref Unknown, x]
   NumbersAsText: !Equals [1, "1"]
 )";
-  const auto load = load_text(with_variables("          A: !If [IsProd, p, np]\n"
-                                             "          B: !If [Both, both, not-both]\n"
-                                             "          C: !If [Either, either, neither]\n"
-                                             "          D: !If [OrShortCircuit, or-true, or-false]\n"
-                                             "          E: !If [AndShortCircuit, and-true, and-false]\n"
-                                             "          F: !If [NumbersAsText, same, different]\n"
-                                             "          G: !If [IsProd, !GetAtt Nothing.Arn, fine]\n"
-                                             "          H: !If [Undecidable, x, y]\n",
+  const auto load = load_text(with_variables("          VA: !If [IsProd, p, np]\n"
+                                             "          VB: !If [Both, both, not-both]\n"
+                                             "          VC: !If [Either, either, neither]\n"
+                                             "          VD: !If [OrShortCircuit, or-true, or-false]\n"
+                                             "          VE: !If [AndShortCircuit, and-true, and-false]\n"
+                                             "          VF: !If [NumbersAsText, same, different]\n"
+                                             "          VG: !If [IsProd, !GetAtt Nothing.Arn, fine]\n"
+                                             "          VH: !If [Undecidable, x, y]\n",
                                              prelude));
   ASSERT_TRUE(load.errors.empty()) << describe(load);
   EXPECT_THAT(environment_of(load),
-              UnorderedElementsAre(Pair("A", "np"), Pair("B", "both"), Pair("C", "either"), Pair("D", "or-true"),
-                                   Pair("E", "and-false"), Pair("F", "same"), Pair("G", "fine")));
+              UnorderedElementsAre(Pair("VA", "np"), Pair("VB", "both"), Pair("VC", "either"), Pair("VD", "or-true"),
+                                   Pair("VE", "and-false"), Pair("VF", "same"), Pair("VG", "fine")));
   // Only the branch taken is evaluated; an undecidable condition leaves the value out.
   ASSERT_EQ(load.warnings.size(), 1U) << describe(load);
-  EXPECT_EQ(load.warnings[0].property, "Properties.Environment.Variables.H");
+  EXPECT_EQ(load.warnings[0].property, "Properties.Environment.Variables.VH");
   EXPECT_THAT(load.warnings[0].message, HasSubstr("!Ref Unknown cannot be resolved locally"));
 }
 
@@ -432,7 +432,7 @@ TEST(Intrinsics, TemplateMistakesInsideIntrinsicsAreErrors) {
 }
 
 TEST(Intrinsics, CircularConditionsAreAnErrorNotACrash) {
-  const auto load = load_text(with_variables("          X: !If [A, a, b]\n",
+  const auto load = load_text(with_variables("          XX: !If [A, a, b]\n",
                                              "Conditions:\n  A: !Not [!Condition B]\n  B: !Not [!Condition A]\n"));
   EXPECT_TRUE(load.functions.empty());
   ASSERT_FALSE(load.errors.empty());
@@ -440,7 +440,7 @@ TEST(Intrinsics, CircularConditionsAreAnErrorNotACrash) {
 }
 
 TEST(Intrinsics, IntrinsicsAreNotAllowedInMappings) {
-  const auto load = load_text(with_variables("          X: !FindInMap [M, k, v]\n",
+  const auto load = load_text(with_variables("          XX: !FindInMap [M, k, v]\n",
                                              "Mappings:\n  M:\n    k:\n      v: !Ref AWS::Region\n"));
   ASSERT_EQ(load.errors.size(), 1U) << describe(load);
   EXPECT_THAT(load.errors[0].message, HasSubstr("intrinsic functions are not allowed in Mappings"));

@@ -90,6 +90,9 @@ TEST(SamTemplateErrors, YamlSyntaxErrorIsOneErrorWithItsLine) {
 
   const auto tabs = load_text("Resources:\n\tFn: x\n");
   EXPECT_EQ(only_error(tabs).line, 2);
+
+  const auto deep = load_text(std::string(5000, '[') + std::string(5000, ']'));
+  EXPECT_THAT(only_error(deep).message, HasSubstr("nests too deeply"));
 }
 
 TEST(SamTemplateErrors, MissingOrUnreadableFile) {
@@ -455,6 +458,26 @@ TEST(SamTemplateErrors, WarningsAloneDoNotInvalidateATemplate) {
   EXPECT_TRUE(load.errors.empty()) << describe(load);
   EXPECT_EQ(load.warnings.size(), 2U) << describe(load);
   EXPECT_EQ(load.functions.size(), 1U);
+}
+
+TEST(SamTemplateErrors, AliasCyclesAreReportedNotFollowed) {
+  EXPECT_THAT(only_error(load_text("Resources: &r\n  Fn: *r\n")).message, HasSubstr("alias refers to itself"));
+  // Aliases that only share data are fine.
+  const auto load = load_text(R"(Resources:
+  One:
+    Type: AWS::Lambda::Function
+    Properties: &props {Runtime: python3.12, Handler: app.h, Code: code/hello}
+  Two:
+    Type: AWS::Lambda::Function
+    Properties: *props
+)");
+  ASSERT_TRUE(load.errors.empty()) << describe(load);
+  EXPECT_EQ(load.functions.size(), 2U);
+}
+
+TEST(SamTemplateErrors, SubNeedsALiteralTemplateString) {
+  const auto load = load_text(one_function("      Description: {'Fn::Sub': !Ref AWS::Region}\n"));
+  EXPECT_EQ(only_error(load).message, "Fn::Sub needs a string or [string, {variables}]");
 }
 
 TEST(SamTemplateErrors, NothingThrowsOnHostileInput) {

@@ -271,6 +271,52 @@ Resources:
   ASSERT_EQ(prod_load.functions.size(), 1U);
 }
 
+TEST(SamTemplate, EveryFunctionDisabledIsAnError) {
+  const auto load = load_text(R"(Conditions:
+  Never: !Equals [a, b]
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Condition: Never
+    Properties: {Runtime: python3.12, Handler: app.h, Code: code/hello}
+)");
+  ASSERT_EQ(load.errors.size(), 1U) << describe(load);
+  EXPECT_THAT(load.errors[0].message, ::testing::HasSubstr("disabled by its Condition"));
+  EXPECT_TRUE(load.functions.empty());
+
+  const auto broken = load_text(R"(Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Condition: Undefined
+    Properties: {Runtime: python3.12, Handler: app.h, Code: code/hello}
+)");
+  ASSERT_EQ(broken.errors.size(), 1U) << describe(broken);
+  EXPECT_EQ(broken.errors[0].message, "condition Undefined is not defined in Conditions");
+  EXPECT_EQ(broken.errors[0].line, 4);
+  EXPECT_EQ(broken.errors[0].property, "Condition");
+}
+
+TEST(SamTemplate, PropertiesChosenByIfStillMergeWithGlobals) {
+  const auto load = load_text(R"(Transform: AWS::Serverless-2016-10-31
+Conditions:
+  Always: !Equals [a, a]
+Globals:
+  Function:
+    Timeout: 20
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: !If
+      - Always
+      - {Runtime: python3.12, Handler: app.h, CodeUri: code/hello}
+      - {Runtime: nodejs20.x, Handler: index.h, CodeUri: code/node}
+)");
+  ASSERT_TRUE(load.errors.empty()) << describe(load);
+  ASSERT_EQ(load.functions.size(), 1U);
+  EXPECT_EQ(load.functions[0].runtime, "python3.12");
+  EXPECT_EQ(load.functions[0].timeout_seconds, 20);
+}
+
 TEST(SamTemplate, UnknownPropertyIsAWarningNotAnError) {
   const auto load = load_text(one_function("      Runtim: python3.11\n"));
   ASSERT_TRUE(load.errors.empty()) << describe(load);

@@ -272,6 +272,24 @@ TEST_P(ChildProcessTest, MegabyteLineIsSplitAt256KiB) {
   EXPECT_EQ(rec.lines[6], "end");
 }
 
+// The child exits with output still in the pipe and the owner's callback is slow: all of that
+// output comes before on_exit, however long it takes (the grace period is not a deadline).
+TEST_P(ChildProcessTest, SlowConsumerStillGetsEverythingTheChildWrote) {
+  std::vector<std::string> lines;
+  std::optional<ExitStatus> status;
+  auto r = spawn(SpawnSpec{"/usr/bin/seq", {"1", "20000"}, {}, "/"},
+                 ChildCallbacks{[&](std::string_view l) {
+                                  lines.emplace_back(l);
+                                  if (lines.size() % 50 == 0) std::this_thread::sleep_for(1ms);
+                                },
+                                [&](ExitStatus s) { status = s; }});
+  ASSERT_TRUE(r.ok());
+  auto child = std::move(r).value();
+  ASSERT_TRUE(run_until([&] { return status.has_value(); }));
+  ASSERT_EQ(lines.size(), 20000U);
+  EXPECT_EQ(lines.back(), "20000");
+}
+
 TEST_P(ChildProcessTest, ManyLinesArriveInOrder) {
   Recorder rec;
   auto child = start(SpawnSpec{"/usr/bin/seq", {"1", "200000"}, {}, "/"}, rec);
