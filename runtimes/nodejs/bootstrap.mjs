@@ -14,7 +14,7 @@ import {
 import { patchConsole, structuredConsole } from './lib/log_patch.mjs';
 import { HttpResponseStream } from './lib/response_stream.mjs';
 import { Runtime } from './lib/runtime.mjs';
-import { RuntimeApiClient } from './lib/runtime_api_client.mjs';
+import { RuntimeApiClient, exitAfterFlush } from './lib/runtime_api_client.mjs';
 
 function defineAwsLambdaGlobal() {
   const off = process.env.AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA;
@@ -42,7 +42,7 @@ async function main() {
 
   // Until the first invocation arrives, uncaught errors are init errors. Between invocations
   // (waiting on /next) there is no invocation to report them to: the process just exits.
-  const exitWith = (code) => () => process.exit(code);
+  const exitWith = (code) => () => exitAfterFlush(code);
   const errorCallbacks = {
     uncaughtException: (error) => client.postInitError(error, exitWith(129)),
     unhandledRejection: (error) => client.postInitError(error, exitWith(128)),

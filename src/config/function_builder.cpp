@@ -331,7 +331,8 @@ std::optional<std::filesystem::path> FunctionBuilder::code_directory(const Templ
   std::error_code ec;
   const auto status = std::filesystem::status(dir, ec);
   if (ec || !std::filesystem::exists(status)) {
-    error(v, path, fmt::format("directory {} does not exist (resolved to {})", *value, dir.lexically_normal().string()));
+    error(v, path,
+          fmt::format("directory {} does not exist (resolved to {})", *value, dir.lexically_normal().string()));
     return std::nullopt;
   }
   if (!std::filesystem::is_directory(status)) {

@@ -17,8 +17,8 @@ using Kind = TemplateValue::Kind;
 
 // Short tags CloudFormation defines; each maps to Fn::<name> except !Ref and !Condition.
 constexpr std::array<std::string_view, 17> kShortTags = {
-    "Ref",    "Condition", "Sub",       "GetAtt",      "If",     "Join",   "Select", "Split", "Equals",
-    "Not",    "And",       "Or",        "FindInMap",   "ImportValue", "Base64", "GetAZs", "Cidr"};
+    "Ref",    "Condition", "Sub", "GetAtt", "If",        "Join",        "Select", "Split", "Equals",
+    "Not",    "And",       "Or",  "FindInMap", "ImportValue", "Base64", "GetAZs", "Cidr"};
 
 // Long-form functions that need AWS (or a transform lambdad does not run) to produce a value.
 constexpr std::array<std::string_view, 7> kAwsOnlyFunctions = {
@@ -322,9 +322,9 @@ TemplateValue IntrinsicEvaluator::call(const std::string& function, const YAML::
   if (function == "Fn::Select") return select(arg, line);
   if (function == "Fn::Split") return split(arg, line);
   if (function == "Fn::FindInMap") return find_in_map(arg, line);
-  if (function == "Fn::If") return if_(arg, line);
+  if (function == "Fn::If") return fn_if(arg, line);
   if (function == "Fn::Equals") return equals(arg, line);
-  if (function == "Fn::Not") return not_(arg, line);
+  if (function == "Fn::Not") return fn_not(arg, line);
   if (function == "Fn::And") return and_or(arg, true, line);
   if (function == "Fn::Or") return and_or(arg, false, line);
   if (function == "Fn::Base64") {
@@ -601,7 +601,7 @@ TemplateValue IntrinsicEvaluator::condition(const std::string& name, int line) {
   return v;
 }
 
-TemplateValue IntrinsicEvaluator::if_(const YAML::Node& arg, int line) {
+TemplateValue IntrinsicEvaluator::fn_if(const YAML::Node& arg, int line) {
   if (!arg.IsSequence() || arg.size() != 3 || !arg[0].IsScalar()) {
     return TemplateValue::invalid("Fn::If needs [ConditionName, value_if_true, value_if_false]", line);
   }
@@ -620,7 +620,7 @@ TemplateValue IntrinsicEvaluator::equals(const YAML::Node& arg, int line) {
   return boolean(same_value(a, b), line);
 }
 
-TemplateValue IntrinsicEvaluator::not_(const YAML::Node& arg, int line) {
+TemplateValue IntrinsicEvaluator::fn_not(const YAML::Node& arg, int line) {
   if (!arg.IsSequence() || arg.size() != 1) return TemplateValue::invalid("Fn::Not needs [condition]", line);
   TemplateValue failure;
   auto value = as_condition(evaluate_node(arg[0], false, true), "Fn::Not", line, failure);

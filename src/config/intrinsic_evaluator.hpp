@@ -58,9 +58,9 @@ class IntrinsicEvaluator {
   TemplateValue select(const YAML::Node& arg, int line);
   TemplateValue split(const YAML::Node& arg, int line);
   TemplateValue find_in_map(const YAML::Node& arg, int line);
-  TemplateValue if_(const YAML::Node& arg, int line);
+  TemplateValue fn_if(const YAML::Node& arg, int line);
   TemplateValue equals(const YAML::Node& arg, int line);
-  TemplateValue not_(const YAML::Node& arg, int line);
+  TemplateValue fn_not(const YAML::Node& arg, int line);
   TemplateValue and_or(const YAML::Node& arg, bool is_and, int line);
 
   EvaluationContext context_;

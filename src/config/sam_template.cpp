@@ -445,7 +445,8 @@ std::map<std::string, TemplateValue> TemplateLoader::read_parameters() {
   }
   for (const auto& [name, value] : options_.parameter_overrides) {
     if (!parameters.contains(name)) {
-      sink_.warning(0, "", "", fmt::format("parameter override {} matches no parameter of the template; ignored", name));
+      sink_.warning(0, "", "",
+                    fmt::format("parameter override {} matches no parameter of the template; ignored", name));
     }
   }
   return parameters;

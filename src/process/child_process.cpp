@@ -11,11 +11,12 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -25,17 +26,16 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
-#include <cstdint>
 #include <mutex>
 #include <system_error>
 #include <thread>
 #include <utility>
 
 #include "fork_exec.hpp"
-#include "spawn_with.hpp"
 #include "lambdad/common/error_types.hpp"
 #include "lambdad/process/line_splitter.hpp"
 #include "lambdad/process/unique_fd.hpp"
+#include "spawn_with.hpp"
 
 namespace lambdad::process {
 namespace {
@@ -140,21 +140,55 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
     return true;
   }
 
+  bool deliver(std::size_t n) {
+    return with_callbacks([&] {
+      return splitter_.commit(n, [this](std::string_view l) { return deliver_line(l); });
+    });
+  }
+
   void on_read(const error_code& ec, std::size_t n) {
     if (destroyed_.load(std::memory_order_acquire) || output_done_) return;
-    bytes_read_ += n;
-    if (n > 0 && !with_callbacks([&] {
-          return splitter_.commit(n, [this](std::string_view l) { return deliver_line(l); });
-        })) {
+    if (n > 0 && !deliver(n)) return;
+    if (!ec && !stopping_) {
+      std::lock_guard lk(mu_);
+      if (destroyed_.load(std::memory_order_relaxed)) return;
+      read_output_locked();
       return;
     }
-    if (ec) {  // EOF: every writer is gone (or a read error, treated the same)
-      end_output();
-      return;
+    // EOF (every writer is gone), a read error (treated the same), or the grace period is
+    // over and this was the last asynchronous read.
+    if (stopping_ && ec != asio::error::eof && !drain()) return;
+    end_output();
+  }
+
+  // Reads, without waiting, what is in the pipe right now: output the child wrote before it
+  // died that we had not caught up with yet. Bounded by what is there when we start, so a
+  // process that keeps writing cannot hold us here.
+  bool drain() {
+    std::size_t left = 0;
+    {
+      std::lock_guard lk(mu_);
+      if (destroyed_.load(std::memory_order_relaxed)) return false;
+      int buffered = 0;
+      if (::ioctl(pipe_.native_handle(), FIONREAD, &buffered) == 0 && buffered > 0) {
+        left = static_cast<std::size_t>(buffered);
+      }
     }
-    std::lock_guard lk(mu_);
-    if (destroyed_.load(std::memory_order_relaxed)) return;
-    read_output_locked();
+    while (left > 0) {
+      ssize_t got;
+      {
+        std::lock_guard lk(mu_);  // destroy() may close the descriptor
+        if (destroyed_.load(std::memory_order_relaxed)) return false;
+        const auto space = splitter_.prepare();
+        do {
+          got = ::read(pipe_.native_handle(), space.data(), std::min(space.size(), left));
+        } while (got < 0 && errno == EINTR);
+      }
+      if (got <= 0) break;
+      left -= static_cast<std::size_t>(got);
+      if (!deliver(static_cast<std::size_t>(got))) return false;
+    }
+    return true;
   }
 
   void end_output() {
@@ -214,16 +248,6 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
       finish();
       return;
     }
-    // Whatever the child wrote is in the pipe now; all of it is delivered, however long the
-    // callbacks take. Only then does the grace period apply.
-    int buffered = 0;
-    if (::ioctl(pipe_.native_handle(), FIONREAD, &buffered) == 0 && buffered > 0) {
-      drain_target_ = bytes_read_ + static_cast<std::uint64_t>(buffered);
-    }
-    start_grace_locked();
-  }
-
-  void start_grace_locked() {
     timer_.expires_after(kPipeGrace);
     timer_.async_wait([self = shared_from_this()](const error_code& wait_ec) {
       if (!wait_ec) self->on_grace_over();
@@ -258,25 +282,17 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
     return true;
   }
 
-  // No EOF within the grace period after reaping: a process outside the group (or one that has
-  // not finished dying) still holds the pipe. Stop reading and report the exit.
+  // No EOF within the grace period after reaping: a process outside the group (or one still
+  // dying) holds the pipe. Cancel the read; its handler, the last one, drains what is already
+  // in the pipe and reports the exit. (Closing here instead could drop output the child wrote
+  // that a slow consumer had not caught up with, possibly already read and queued.)
   void on_grace_over() {
-    if (destroyed_.load(std::memory_order_acquire) || output_done_) return;
-    {
-      std::lock_guard lk(mu_);
-      if (destroyed_.load(std::memory_order_relaxed)) return;
-      if (bytes_read_ < drain_target_) {  // still reading what the child left behind
-        start_grace_locked();
-        return;
-      }
-      output_done_ = true;
-      error_code ignored;
-      pipe_.close(ignored);
-    }
-    if (!with_callbacks([&] { return splitter_.finish([this](std::string_view l) { return deliver_line(l); }); })) {
-      return;
-    }
-    finish();
+    if (destroyed_.load(std::memory_order_acquire) || output_done_ || stopping_) return;
+    std::lock_guard lk(mu_);
+    if (destroyed_.load(std::memory_order_relaxed)) return;
+    stopping_ = true;
+    error_code ignored;
+    pipe_.cancel(ignored);
   }
 
   void finish() {
@@ -318,8 +334,7 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
   LineSplitter splitter_;                 // strand only
   ChildCallbacks callbacks_;              // called in with_callbacks() only
   bool output_done_ = false;              // strand only: no more reads, no more lines
-  std::uint64_t bytes_read_ = 0;          // strand only
-  std::uint64_t drain_target_ = 0;        // strand only: bytes_read_ once the pipe held at reaping is read
+  bool stopping_ = false;                 // strand only: the grace period is over
 
   std::mutex mu_;
   std::condition_variable callback_done_;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "lambdad/common/base64.hpp"
 #include "lambdad/common/error_types.hpp"
 #include "lambdad/common/limits.hpp"
 #include "lambdad/http/server.hpp"
@@ -137,7 +138,11 @@ http::Router make_router(sandbox::RuntimeApiTarget& target) {
                // failure reported there turns the response into an error.
                if (auto type = req.headers.get("Lambda-Runtime-Function-Error-Type"); type && !type->empty()) {
                  auto post = to_post(req);
-                 if (auto body = req.headers.get("Lambda-Runtime-Function-Error-Body"); body) post.body = std::string(*body);
+                 if (auto body = req.headers.get("Lambda-Runtime-Function-Error-Body"); body) {
+                   // base64 of the JSON error (lambda-spec §1.9); passed through as is if not.
+                   post.body = base64::decode(*body).value_or(std::string(*body));
+                   post.content_type = "application/json";
+                 }
                  respond(render_reply(target.error(req.param("id"), std::move(post))));
                  return;
                }

@@ -58,7 +58,7 @@ export function createResponseStream(client, id, options = {}) {
     });
     res.on('end', () => {
       if (res.statusCode !== 202) {
-        client.fatal(`streamed response returned ${res.statusCode}: ${Buffer.concat(chunks)}`);
+        return client.fatal(`streamed response returned ${res.statusCode}: ${Buffer.concat(chunks)}`);
       }
       resolveDone(Buffer.concat(chunks));
     });

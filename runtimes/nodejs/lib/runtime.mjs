@@ -8,6 +8,7 @@ import { STREAM_RESPONSE } from './handler_loader.mjs';
 import { InvokeContext } from './invoke_context.mjs';
 import { structuredConsole } from './log_patch.mjs';
 import { createResponseStream, failStream } from './response_stream.mjs';
+import { exitAfterFlush } from './runtime_api_client.mjs';
 
 const isPromise = (value) => value && typeof value.then === 'function';
 
@@ -113,9 +114,9 @@ export class Runtime {
 
   setErrorCallbacks(id) {
     this.errorCallbacks.uncaughtException = (error) =>
-      this.client.postInvocationError(error, id, () => process.exit(129));
+      this.client.postInvocationError(error, id, () => exitAfterFlush(129));
     this.errorCallbacks.unhandledRejection = (error) =>
-      this.client.postInvocationError(error, id, () => process.exit(128));
+      this.client.postInvocationError(error, id, () => exitAfterFlush(128));
   }
 
   // If the event loop empties and nothing answered: a sync or callback handler answered null,

@@ -18,6 +18,18 @@ function asciiJson(text) {
   return text.replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
+// Writes to a full stdout/stderr pipe are queued by Node, not blocking. Wait until the
+// function's output is out before posting (so its lines precede the response) or exiting.
+function outputFlushed() {
+  const pending = [process.stdout, process.stderr].filter((s) => s.writableLength > 0);
+  return Promise.all(pending.map((s) => new Promise((resolve) => s.write('', resolve))));
+}
+
+/** Exits once stdout and stderr are written out. */
+export function exitAfterFlush(code) {
+  outputFlushed().then(() => process.exit(code));
+}
+
 /** JSON.stringify that reports failure the way Lambda's runtime does. */
 export function serializeResult(value) {
   try {
@@ -35,9 +47,11 @@ export class RuntimeApiClient {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   }
 
+  /** Logs, exits 1, and returns a promise that never settles so that callers stop here. */
   fatal(message) {
     process.stderr.write(`lambdad nodejs runtime: ${message}\n`);
-    process.exit(1);
+    exitAfterFlush(1);
+    return new Promise(() => {});
   }
 
   // One request; resolves {status, headers, body}. Retries once when a kept-alive socket
@@ -67,9 +81,10 @@ export class RuntimeApiClient {
   }
 
   async expect(method, path, wanted, headers, body) {
+    if (method === 'POST') await outputFlushed();
     const res = await this.request(method, path, headers, body);
     if (res.status !== wanted) {
-      this.fatal(`${method} ${path} returned ${res.status}: ${res.body.toString('utf8')}`);
+      return this.fatal(`${method} ${path} returned ${res.status}: ${res.body.toString('utf8')}`);
     }
     return res;
   }

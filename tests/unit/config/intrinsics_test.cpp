@@ -122,7 +122,8 @@ TEST(Intrinsics, PseudoParametersFollowTheOptions) {
 }
 
 TEST(Intrinsics, DefaultPseudoParameters) {
-  const auto load = load_text(with_variables("          PP: !Sub '${AWS::Partition}|${AWS::URLSuffix}|${AWS::Region}'\n"));
+  const auto load =
+      load_text(with_variables("          PP: !Sub '${AWS::Partition}|${AWS::URLSuffix}|${AWS::Region}'\n"));
   ASSERT_TRUE(load.errors.empty()) << describe(load);
   EXPECT_THAT(environment_of(load), ElementsAre(Pair("PP", "aws|amazonaws.com|us-east-1")));
 }

@@ -428,7 +428,8 @@ Resources:
                                    std::make_tuple(17, "", "")))
       << describe(load);
   EXPECT_THAT(load.warnings, Contains(::testing::Field(&Diagnostic::resource, "Resourcs"))) << describe(load);
-  EXPECT_THAT(load.errors, Contains(::testing::Field(&Diagnostic::message, "duplicate key Timeout (first at line 17)")));
+  EXPECT_THAT(load.errors,
+              Contains(::testing::Field(&Diagnostic::message, "duplicate key Timeout (first at line 17)")));
 }
 
 TEST(SamTemplateErrors, ParameterConstraints) {

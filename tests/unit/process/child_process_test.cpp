@@ -642,6 +642,43 @@ TEST(ChildProcessThreads, ConcurrentChildrenKeepTheirOwnOrder) {
   }
 }
 
+// The child leaves output in the pipe, the consumer is slow, and an escaped process keeps the
+// pipe open so no EOF comes: the grace period must not cut off what the child wrote.
+TEST(ChildProcessThreads, GraceDoesNotCutOffOutputASlowConsumerIsBehindOn) {
+  if (::access("/usr/bin/setsid", X_OK) != 0) GTEST_SKIP() << "needs setsid(1)";
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::vector<std::thread> runners;
+  for (int i = 0; i < 2; ++i) runners.emplace_back([&] { io.run(); });
+
+  TempDir dir;
+  const std::string pid_file = (dir.path() / "pid").string();
+  std::vector<std::string> lines;  // touched by the callbacks only, which never overlap
+  std::atomic<bool> done{false};
+  auto r = spawn(io,
+                 shell("setsid sh -c 'echo $$ > " + pid_file + ".tmp; mv " + pid_file + ".tmp " +
+                       pid_file + "; exec sleep 30' & seq 1 20000"),
+                 ChildCallbacks{[&](std::string_view l) {
+                                  lines.emplace_back(l);
+                                  if (lines.size() % 50 == 0) std::this_thread::sleep_for(1ms);
+                                },
+                                [&](ExitStatus) { done.store(true); }});
+  ASSERT_TRUE(r.ok());
+  auto child = std::move(r).value();
+  EXPECT_TRUE(eventually([&] { return done.load(); }, kLimit));
+  child.reset();
+  work.reset();
+  io.stop();
+  for (auto& t : runners) t.join();
+
+  ASSERT_EQ(lines.size(), 20000U);
+  EXPECT_EQ(lines.front(), "1");
+  EXPECT_EQ(lines.back(), "20000");
+  pid_t escaped = 0;
+  std::ifstream(pid_file) >> escaped;
+  if (escaped > 0) ::kill(escaped, SIGKILL);
+}
+
 // --- peak RSS -------------------------------------------------------------------------------
 
 TEST_P(ChildProcessTest, PeakRssOfALiveProcess) {
