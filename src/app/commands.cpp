@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -149,8 +150,11 @@ int run_invoke(const InvokeOptions& options) {
     std::fputc('\n', stdout);
     std::fflush(stdout);
     exit_code = result.outcome == invocation::Outcome::kSuccess ? 0 : 1;
-    d.manager->shutdown();
-    d.io.stop();
+    // We are inside the environment's call stack: tear down after it returns.
+    asio::post(d.io, [&d] {
+      d.manager->shutdown();
+      d.io.stop();
+    });
   };
 
   asio::signal_set signals(d.io, SIGINT, SIGTERM);

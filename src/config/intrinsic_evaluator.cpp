@@ -190,9 +190,9 @@ std::optional<MapEntry> find_entry(const YAML::Node& map, std::string_view key) 
 
 void strip_no_value(TemplateValue& value) {
   std::erase_if(value.items, [](const TemplateValue& v) { return v.is(Kind::kNoValue); });
-  std::erase_if(value.entries, [](const auto& e) { return e.second.is(Kind::kNoValue); });
+  std::erase_if(value.entries, [](const TemplateEntry& e) { return e.value.is(Kind::kNoValue); });
   for (auto& item : value.items) strip_no_value(item);
-  for (auto& entry : value.entries) strip_no_value(entry.second);
+  for (auto& entry : value.entries) strip_no_value(entry.value);
 }
 
 std::string render_expression(const YAML::Node& node) {
@@ -224,8 +224,8 @@ TemplateValue literal_value(const YAML::Node& node, std::string_view section) {
       for (auto it = node.begin(); it != node.end(); ++it) {
         TemplateValue child = literal_value(it->second, section);
         child.line = line_of(it->first);
-        v.entries.emplace_back(it->first.IsScalar() ? it->first.Scalar() : render_expression(it->first),
-                               std::move(child));
+        v.entries.push_back(
+            TemplateEntry{it->first.IsScalar() ? it->first.Scalar() : render_expression(it->first), std::move(child)});
       }
       return v;
     case YAML::NodeType::Null:
@@ -277,13 +277,13 @@ TemplateValue IntrinsicEvaluator::evaluate_node(const YAML::Node& node, bool ign
       v.kind = Kind::kMap;
       for (auto it = node.begin(); it != node.end(); ++it) {
         if (!it->first.IsScalar()) {
-          v.entries.emplace_back(render_expression(it->first),
-                                 TemplateValue::invalid("mapping keys must be strings", line_of(it->first)));
+          v.entries.push_back(TemplateEntry{render_expression(it->first),
+                                            TemplateValue::invalid("mapping keys must be strings", line_of(it->first))});
           continue;
         }
         TemplateValue child = evaluate_node(it->second, false, false);
         child.line = line_of(it->first);
-        v.entries.emplace_back(it->first.Scalar(), std::move(child));
+        v.entries.push_back(TemplateEntry{it->first.Scalar(), std::move(child)});
       }
       return v;
     case YAML::NodeType::Null:

@@ -163,7 +163,7 @@ bool is_number(const std::string& s) {
 void mark_from_globals(TemplateValue& v) {
   v.from_globals = true;
   for (auto& item : v.items) mark_from_globals(item);
-  for (auto& entry : v.entries) mark_from_globals(entry.second);
+  for (auto& entry : v.entries) mark_from_globals(entry.value);
 }
 
 // SAM's Globals merge: maps merge key by key (the function's keys win), lists concatenate
@@ -184,12 +184,13 @@ TemplateValue merge_globals(const TemplateValue& global, TemplateValue local) {
   TemplateValue merged = global;
   merged.from_globals = false;
   merged.line = local.line;
-  for (auto& [key, value] : local.entries) {
-    auto it = std::find_if(merged.entries.begin(), merged.entries.end(), [&](const auto& e) { return e.first == key; });
+  for (auto& entry : local.entries) {
+    auto it = std::find_if(merged.entries.begin(), merged.entries.end(),
+                           [&](const TemplateEntry& e) { return e.key == entry.key; });
     if (it == merged.entries.end()) {
-      merged.entries.emplace_back(key, std::move(value));
+      merged.entries.push_back(std::move(entry));
     } else {
-      it->second = merge_globals(it->second, std::move(value));
+      it->value = merge_globals(it->value, std::move(entry.value));
     }
   }
   return merged;
@@ -604,10 +605,10 @@ std::optional<TemplateValue> TemplateLoader::read_globals(IntrinsicEvaluator& ev
     return std::nullopt;
   }
   TemplateValue globals = evaluator.evaluate(function->value);
-  std::erase_if(globals.entries, [&](const auto& entry) {
-    if (!contains(kNotGlobalFunctionProperties, entry.first)) return false;
-    sink_.error(entry.second.line, "Globals", "Function." + entry.first,
-                fmt::format("'{}' is not a supported property of 'Function' in Globals", entry.first));
+  std::erase_if(globals.entries, [&](const TemplateEntry& entry) {
+    if (!contains(kNotGlobalFunctionProperties, entry.key)) return false;
+    sink_.error(entry.value.line, "Globals", "Function." + entry.key,
+                fmt::format("'{}' is not a supported property of 'Function' in Globals", entry.key));
     return true;
   });
   mark_from_globals(globals);

@@ -11,6 +11,8 @@
 
 namespace lambdad::config {
 
+struct TemplateEntry;
+
 struct TemplateValue {
   enum class Kind {
     kNull,        // `Key:` or `~`; CloudFormation rejects null property values
@@ -25,46 +27,61 @@ struct TemplateValue {
   Kind kind = Kind::kNull;
   std::string text;  // kString: the value; kUnresolved: the expression; kInvalid: the message
   std::string hint;  // kUnresolved: why, when the expression alone does not say
-  std::vector<TemplateValue> items;                            // kList
-  std::vector<std::pair<std::string, TemplateValue>> entries;  // kMap, in template order
-  int line = 0;              // 1-based line of the node (of the key, for map entries); 0 if unknown
-  bool intrinsic = false;    // produced by an intrinsic function: SAM Globals treat it as a scalar
-  bool from_globals = false;  // came from Globals.Function (diagnostics name Globals, not the function)
+  std::vector<TemplateValue> items;    // kList
+  std::vector<TemplateEntry> entries;  // kMap, in template order
+  int line = 0;                // 1-based line of the node (of the key, for map entries); 0 if unknown
+  bool intrinsic = false;      // produced by an intrinsic function: SAM Globals treat it as a scalar
+  bool from_globals = false;   // came from Globals.Function (diagnostics name Globals, not the function)
 
-  static TemplateValue string(std::string text, int line) {
-    TemplateValue v;
-    v.kind = Kind::kString;
-    v.text = std::move(text);
-    v.line = line;
-    return v;
-  }
-  static TemplateValue unresolved(std::string expression, std::string hint, int line) {
-    TemplateValue v;
-    v.kind = Kind::kUnresolved;
-    v.text = std::move(expression);
-    v.hint = std::move(hint);
-    v.line = line;
-    return v;
-  }
-  static TemplateValue invalid(std::string message, int line) {
-    TemplateValue v;
-    v.kind = Kind::kInvalid;
-    v.text = std::move(message);
-    v.line = line;
-    return v;
-  }
+  static TemplateValue string(std::string text, int line);
+  static TemplateValue unresolved(std::string expression, std::string hint, int line);
+  static TemplateValue invalid(std::string message, int line);
 
   bool is(Kind k) const { return kind == k; }
   // Unresolved or invalid: an intrinsic that consumes this value cannot produce a result either.
   bool failed() const { return kind == Kind::kUnresolved || kind == Kind::kInvalid; }
-
-  const TemplateValue* find(std::string_view key) const {
-    for (const auto& [k, v] : entries) {
-      if (k == key) return &v;
-    }
-    return nullptr;
-  }
+  // The value of a kMap entry; nullptr when absent.
+  const TemplateValue* find(std::string_view key) const;
 };
+
+// Defined after TemplateValue so that both are complete wherever a vector of them is used
+// (a std::pair member would need TemplateValue complete inside its own definition).
+struct TemplateEntry {
+  std::string key;
+  TemplateValue value;
+};
+
+inline TemplateValue TemplateValue::string(std::string text, int line) {
+  TemplateValue v;
+  v.kind = Kind::kString;
+  v.text = std::move(text);
+  v.line = line;
+  return v;
+}
+
+inline TemplateValue TemplateValue::unresolved(std::string expression, std::string hint, int line) {
+  TemplateValue v;
+  v.kind = Kind::kUnresolved;
+  v.text = std::move(expression);
+  v.hint = std::move(hint);
+  v.line = line;
+  return v;
+}
+
+inline TemplateValue TemplateValue::invalid(std::string message, int line) {
+  TemplateValue v;
+  v.kind = Kind::kInvalid;
+  v.text = std::move(message);
+  v.line = line;
+  return v;
+}
+
+inline const TemplateValue* TemplateValue::find(std::string_view key) const {
+  for (const auto& entry : entries) {
+    if (entry.key == key) return &entry.value;
+  }
+  return nullptr;
+}
 
 // Structural equality, as Fn::Equals compares (lines and flags do not matter).
 inline bool same_value(const TemplateValue& a, const TemplateValue& b) {
@@ -76,9 +93,7 @@ inline bool same_value(const TemplateValue& a, const TemplateValue& b) {
     if (!same_value(a.items[i], b.items[i])) return false;
   }
   for (std::size_t i = 0; i < a.entries.size(); ++i) {
-    if (a.entries[i].first != b.entries[i].first || !same_value(a.entries[i].second, b.entries[i].second)) {
-      return false;
-    }
+    if (a.entries[i].key != b.entries[i].key || !same_value(a.entries[i].value, b.entries[i].value)) return false;
   }
   return true;
 }

@@ -19,8 +19,8 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <cerrno>
@@ -79,11 +79,15 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
     std::lock_guard lk(mu_);
     error_code ec;
     pipe_.assign(output.get(), ec);
-    if (ec) return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure), "watch output: " + ec.message()};
+    if (ec)
+      return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure),
+                   "watch output: " + ec.message()};
     output.release();
     if (pidfd.valid()) {
       pidfd_.assign(pidfd.get(), ec);
-      if (ec) return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure), "watch pidfd: " + ec.message()};
+      if (ec)
+        return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure),
+                     "watch pidfd: " + ec.message()};
       pidfd.release();
     }
     read_output_locked();
@@ -95,7 +99,7 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
     std::lock_guard lk(mu_);
     // Once reaped, the pid may belong to someone else; and the group was killed at reaping.
     if (reaped_) return;
-    ::kill(-pid_, sig);  // ESRCH (nobody left in the group) is fine
+    ::kill(-pid_, sig);                     // ESRCH (nobody left in the group) is fine
     if (sig == SIGKILL) ::kill(pid_, sig);  // even if the child moved itself to another group
   }
 
@@ -128,10 +132,9 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
 
   void read_output_locked() {
     const auto space = splitter_.prepare();
-    pipe_.async_read_some(asio::buffer(space.data(), space.size()),
-                          [self = shared_from_this()](const error_code& ec, std::size_t n) {
-                            self->on_read(ec, n);
-                          });
+    pipe_.async_read_some(
+        asio::buffer(space.data(), space.size()),
+        [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
   }
 
   bool deliver_line(std::string_view line) {
@@ -193,7 +196,9 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
 
   void end_output() {
     output_done_ = true;
-    if (!with_callbacks([&] { return splitter_.finish([this](std::string_view l) { return deliver_line(l); }); })) {
+    if (!with_callbacks([&] {
+          return splitter_.finish([this](std::string_view l) { return deliver_line(l); });
+        })) {
       return;
     }
     {
@@ -211,8 +216,9 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
 
   void wait_exit_locked() {
     if (pidfd_.is_open()) {
-      pidfd_.async_wait(asio::posix::descriptor_base::wait_read,
-                        [self = shared_from_this()](const error_code& ec) { self->on_exit_ready(ec); });
+      pidfd_.async_wait(
+          asio::posix::descriptor_base::wait_read,
+          [self = shared_from_this()](const error_code& ec) { self->on_exit_ready(ec); });
       // async_wait is edge-triggered in Asio's epoll reactor: if another thread's epoll_wait
       // saw the pidfd become readable before the wait was queued, that event is gone. The
       // pidfd stays readable, so look once more and reap from here if needed (the handlers
@@ -338,9 +344,9 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
 
   std::mutex mu_;
   std::condition_variable callback_done_;
-  bool reaped_ = false;       // mu_
-  ExitStatus status_;         // written under mu_ before reaped_, read on the strand after
-  bool in_callback_ = false;  // mu_
+  bool reaped_ = false;              // mu_
+  ExitStatus status_;                // written under mu_ before reaped_, read on the strand after
+  bool in_callback_ = false;         // mu_
   std::thread::id callback_thread_;  // mu_
   std::atomic<bool> destroyed_{false};
   std::atomic<bool> finished_{false};  // on_exit has been (or is being) called

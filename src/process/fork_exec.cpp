@@ -128,9 +128,10 @@ Result<std::string> resolve_executable(const SpawnSpec& spec, const std::string&
     if (err == 0) return candidate;
     denied = denied || err == EACCES;
   }
-  return Error{ErrorKind::kInvalidInput, std::string(error_types::kRuntimeInvalidEntrypoint),
-               "exec: \"" + exe + "\": " +
-                   (denied ? errno_text(EACCES) : std::string("executable file not found in $PATH"))};
+  return Error{
+      ErrorKind::kInvalidInput, std::string(error_types::kRuntimeInvalidEntrypoint),
+      "exec: \"" + exe + "\": " +
+          (denied ? errno_text(EACCES) : std::string("executable file not found in $PATH"))};
 }
 
 Status check_working_dir(const std::string& cwd) {
@@ -174,11 +175,11 @@ void close_inherited_fds(int keep) noexcept {
     return;
   }
 #endif
-  // Older kernels: one close per possible descriptor.
+  // Older kernels: one close per possible descriptor (no fd can be >= RLIMIT_NOFILE).
+  constexpr int kMaxFds = 1 << 20;
   struct rlimit rl {};
-  int max_fd = 65536;
-  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-      rl.rlim_cur < static_cast<rlim_t>(1 << 20)) {
+  int max_fd = kMaxFds;
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < static_cast<rlim_t>(kMaxFds)) {
     max_fd = static_cast<int>(rl.rlim_cur);
   }
   for (int fd = 3; fd < max_fd; ++fd) {
@@ -200,7 +201,8 @@ void close_inherited_fds(int keep) noexcept {
   dfl.sa_handler = SIG_DFL;
   ::sigemptyset(&dfl.sa_mask);
   for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);  // EINVAL for glibc-internal ones: fine
+    if (sig != SIGKILL && sig != SIGSTOP)
+      ::sigaction(sig, &dfl, nullptr);  // EINVAL for glibc-internal ones: fine
   }
   sigset_t none;
   ::sigemptyset(&none);
@@ -259,14 +261,9 @@ Result<ForkedChild> fork_exec(const SpawnSpec& spec) {
     return internal_error("fcntl", errno);
   }
 
-  const ChildPlan plan{path.c_str(),
-                       argv.data(),
-                       envp.data(),
-                       cwd.empty() ? nullptr : cwd.c_str(),
-                       dev_null.get(),
-                       output_write.get(),
-                       error_write.get(),
-                       ::getpid()};
+  const ChildPlan plan{
+      path.c_str(),   argv.data(),        envp.data(),       cwd.empty() ? nullptr : cwd.c_str(),
+      dev_null.get(), output_write.get(), error_write.get(), ::getpid()};
 
   // Block every signal across fork so no daemon handler runs in the child before it resets
   // the dispositions.
@@ -299,12 +296,14 @@ Result<ForkedChild> fork_exec(const SpawnSpec& spec) {
   const int read_errno = errno;
   if (n < 0) ::kill(pid, SIGKILL);  // cannot tell whether it exec'd: do not leave it running
   reap_blocking(pid);               // otherwise it has _exit'ed (or is about to)
-  if (n != static_cast<ssize_t>(sizeof failure)) return internal_error("read exec status", read_errno);
+  if (n != static_cast<ssize_t>(sizeof failure))
+    return internal_error("read exec status", read_errno);
   switch (failure.step) {
     case ChildStep::kChdir:
       return working_dir_error(cwd, failure.error);
     case ChildStep::kExec:
-      if (failure.error == ENOMEM || failure.error == EAGAIN) return internal_error("fork/exec " + path, failure.error);
+      if (failure.error == ENOMEM || failure.error == EAGAIN)
+        return internal_error("fork/exec " + path, failure.error);
       return entrypoint_error(path, failure.error);
     case ChildStep::kSetup:
       break;

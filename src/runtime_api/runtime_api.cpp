@@ -35,11 +35,10 @@ http::Response error_response(unsigned status, std::string_view type, std::strin
 // Function.Unknown / Runtime.Unknown.
 std::string normalise_error_type(std::string_view raw) {
   static const std::regex kValid(R"((Runtime|Function)\.[A-Z][a-zA-Z]+)");
-  if (raw.empty()) return std::string(error_types::kFunctionUnknown);
   std::string s(raw);
   if (std::regex_match(s, kValid)) return s;
-  if (s.rfind("Runtime.", 0) == 0) return std::string(error_types::kRuntimeUnknown);
-  return std::string(error_types::kFunctionUnknown);
+  if (s.rfind("Function.", 0) == 0) return std::string(error_types::kFunctionUnknown);
+  return std::string(error_types::kRuntimeUnknown);
 }
 
 // application/vnd.aws.lambda.error.cause+json: errorCause is for X-Ray, the rest goes to the
@@ -173,6 +172,8 @@ http::Router make_router(sandbox::RuntimeApiTarget& target) {
 Result<std::unique_ptr<sandbox::RuntimeEndpoint>> EndpointFactory::open(sandbox::RuntimeApiTarget& target) {
   http::ServerOptions options;
   options.idle_timeout = std::chrono::milliseconds(0);  // a runtime is idle while its handler runs
+  // Runtime clients send Lambda-Runtime-Function-XRay-Error-Cause headers of up to 1 MiB.
+  options.header_limit = 2 * 1024 * 1024;
   auto endpoint = std::make_unique<Endpoint>(io_, make_router(target), options);
   if (auto st = endpoint->server().listen("127.0.0.1", 0); !st) return st.error();
   return std::unique_ptr<sandbox::RuntimeEndpoint>(std::move(endpoint));

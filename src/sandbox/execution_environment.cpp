@@ -259,8 +259,13 @@ RuntimeReply ExecutionEnvironment::init_error(RuntimePost post) {
 }
 
 void ExecutionEnvironment::on_output(std::string_view line) {
-  const std::string_view tag = current_ && current_->delivered ? std::string_view(current_->inv->request_id)
-                                                               : std::string_view("init");
+  // Output between a response and the next /next still belongs to the answered invoke.
+  std::string_view tag = "init";
+  if (current_ && current_->delivered) {
+    tag = current_->inv->request_id;
+  } else if (!answered_id_.empty()) {
+    tag = answered_id_;
+  }
   observability::function_log()->info("{}[{}] {}", log_prefix_, tag, line);
   if (current_ && current_->delivered) {
     auto& log = current_->log;

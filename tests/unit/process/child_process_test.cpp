@@ -2,13 +2,12 @@
 #include "lambdad/process/child_process.hpp"
 
 #include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
@@ -70,7 +69,8 @@ class TempDir {
     std::filesystem::remove_all(path_, ec);
   }
   const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path write(const std::string& name, const std::string& content, mode_t mode) const {
+  std::filesystem::path write(const std::string& name, const std::string& content,
+                              mode_t mode) const {
     const auto p = path_ / name;
     std::ofstream(p) << content;
     ::chmod(p.c_str(), mode);
@@ -160,7 +160,8 @@ class ChildProcessFixture : public ::testing::Test {
 
 // Every scenario runs with both ways of noticing the exit: the pidfd, and the 10 ms polling
 // used where the kernel has no pidfd_open.
-class ChildProcessTest : public ChildProcessFixture, public ::testing::WithParamInterface<ExitWatch> {
+class ChildProcessTest : public ChildProcessFixture,
+                         public ::testing::WithParamInterface<ExitWatch> {
  protected:
   ChildProcessTest() { exit_watch_ = GetParam(); }
 };
@@ -194,7 +195,8 @@ struct SignalCase {
   const char* text;
 };
 
-class ChildSignalTest : public ChildProcessFixture, public ::testing::WithParamInterface<SignalCase> {};
+class ChildSignalTest : public ChildProcessFixture,
+                        public ::testing::WithParamInterface<SignalCase> {};
 
 TEST_P(ChildSignalTest, DeathBySignalIsDescribedAsLambdaDoes) {
   const auto& c = GetParam();
@@ -235,7 +237,8 @@ TEST_P(ChildProcessTest, SignalMaskAndIgnoredSignalsAreReset) {
   ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, &block, &old_mask), 0);
 
   Recorder rec;
-  auto child = start(shell("grep -E '^Sig(Blk|Ign)' /proc/self/status; kill -PIPE $$; sleep 5"), rec);
+  auto child =
+      start(shell("grep -E '^Sig(Blk|Ign)' /proc/self/status; kill -PIPE $$; sleep 5"), rec);
 
   ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   ::sigaction(SIGPIPE, &old_pipe, nullptr);
@@ -250,7 +253,8 @@ TEST_P(ChildProcessTest, SignalMaskAndIgnoredSignalsAreReset) {
 
 TEST_P(ChildProcessTest, StdoutAndStderrLinesInOrderWithPartialLastLine) {
   Recorder rec;
-  auto child = start(shell("echo out1; echo err1 >&2; echo out2; echo >&2; echo err2 >&2; printf 'tail\\r'"), rec);
+  auto child = start(
+      shell("echo out1; echo err1 >&2; echo out2; echo >&2; echo err2 >&2; printf 'tail\\r'"), rec);
   ASSERT_TRUE(child);
   ASSERT_TRUE(run_until_exit(rec));
   EXPECT_THAT(rec.lines, ElementsAre("out1", "err1", "out2", "", "err2", "tail\r"));
@@ -266,7 +270,8 @@ TEST_P(ChildProcessTest, MegabyteLineIsSplitAt256KiB) {
   ASSERT_TRUE(child);
   ASSERT_TRUE(run_until_exit(rec));
   ASSERT_EQ(rec.lines.size(), 7U);
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(rec.lines[static_cast<std::size_t>(i)], std::string(262144, 'a'));
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(rec.lines[static_cast<std::size_t>(i)], std::string(262144, 'a'));
   EXPECT_EQ(rec.lines[4], std::string(262144, 'b'));
   EXPECT_EQ(rec.lines[5], std::string(300000 - 262144, 'b'));
   EXPECT_EQ(rec.lines[6], "end");
@@ -306,7 +311,8 @@ TEST_P(ChildProcessTest, ManyLinesArriveInOrder) {
 
 TEST_P(ChildProcessTest, EnvironmentIsExactlyTheSpecs) {
   Recorder rec;
-  auto child = start(SpawnSpec{"/usr/bin/env", {}, {"A=1", "B=two words", "EMPTY=", "_HANDLER=x.y"}, "/"}, rec);
+  auto child = start(
+      SpawnSpec{"/usr/bin/env", {}, {"A=1", "B=two words", "EMPTY=", "_HANDLER=x.y"}, "/"}, rec);
   ASSERT_TRUE(child);
   ASSERT_TRUE(run_until_exit(rec));
   EXPECT_THAT(rec.lines, ElementsAre("A=1", "B=two words", "EMPTY=", "_HANDLER=x.y"));
@@ -314,7 +320,8 @@ TEST_P(ChildProcessTest, EnvironmentIsExactlyTheSpecs) {
 
 TEST_P(ChildProcessTest, ArgumentsAndArgv0) {
   Recorder rec;
-  auto child = start(SpawnSpec{"/bin/sh", {"-c", "echo \"$0|$1|$2\"", "zero", "one two", ""}, {}, "/"}, rec);
+  auto child =
+      start(SpawnSpec{"/bin/sh", {"-c", "echo \"$0|$1|$2\"", "zero", "one two", ""}, {}, "/"}, rec);
   ASSERT_TRUE(child);
   ASSERT_TRUE(run_until_exit(rec));
   EXPECT_THAT(rec.lines, ElementsAre("zero|one two|"));
@@ -343,7 +350,8 @@ TEST_P(ChildProcessTest, BareNameIsLookedUpInTheSpecsPath) {
   TempDir dir;
   dir.write("my-runtime", "#!/bin/sh\necho found\n", 0755);
   Recorder rec;
-  auto child = start(SpawnSpec{"my-runtime", {}, {"PATH=/nonexistent:" + dir.path().string()}, "/"}, rec);
+  auto child =
+      start(SpawnSpec{"my-runtime", {}, {"PATH=/nonexistent:" + dir.path().string()}, "/"}, rec);
   ASSERT_TRUE(child);
   ASSERT_TRUE(run_until_exit(rec));
   EXPECT_THAT(rec.lines, ElementsAre("found"));
@@ -491,8 +499,10 @@ TEST_P(ChildProcessTest, EscapedGrandchildHoldingThePipeDelaysOnExitOnlyByTheGra
   const auto pid_file = dir.path() / "pid";
   Recorder rec;
   auto child = start(shell("echo hi; setsid sh -c 'echo $$ > " + pid_file.string() + ".tmp; mv " +
-                           pid_file.string() + ".tmp " + pid_file.string() + "; exec sleep 30' & "
-                           "while [ ! -e " + pid_file.string() + " ]; do sleep 0.01; done"),
+                           pid_file.string() + ".tmp " + pid_file.string() +
+                           "; exec sleep 30' & "
+                           "while [ ! -e " +
+                           pid_file.string() + " ]; do sleep 0.01; done"),
                      rec);
   ASSERT_TRUE(child);
   ASSERT_TRUE(run_until([&] { return rec.lines.size() == 1; }));
@@ -553,13 +563,12 @@ TEST_P(ChildProcessTest, DestroyingFromInsideOnOutputLineStopsCallbacks) {
 TEST_P(ChildProcessTest, DestroyingFromInsideOnExitIsSafe) {
   std::unique_ptr<ChildProcess> child;
   std::optional<ExitStatus> status;
-  auto r = spawn(shell("echo bye; exit 7"),
-                 ChildCallbacks{[](std::string_view) {},
-                                [&](ExitStatus s) {
-                                  EXPECT_TRUE(child->exited());
-                                  status = s;
-                                  child.reset();
-                                }});
+  auto r = spawn(shell("echo bye; exit 7"), ChildCallbacks{[](std::string_view) {},
+                                                           [&](ExitStatus s) {
+                                                             EXPECT_TRUE(child->exited());
+                                                             status = s;
+                                                             child.reset();
+                                                           }});
   ASSERT_TRUE(r.ok());
   child = std::move(r).value();
   ASSERT_TRUE(run_until([&] { return status.has_value(); }));
@@ -629,9 +638,12 @@ TEST(ChildProcessThreads, ConcurrentChildrenKeepTheirOwnOrder) {
     ASSERT_TRUE(r.ok());
     children.push_back(std::move(r).value());
   }
-  EXPECT_TRUE(eventually([&] {
-    return std::all_of(tallies.begin(), tallies.end(), [](const Tally& t) { return t.done.load(); });
-  }, kLimit));
+  EXPECT_TRUE(eventually(
+      [&] {
+        return std::all_of(tallies.begin(), tallies.end(),
+                           [](const Tally& t) { return t.done.load(); });
+      },
+      kLimit));
   children.clear();
   work.reset();
   io.stop();

@@ -105,7 +105,8 @@ TEST(LineSplitter, ChunkingDoesNotMatter) {
     const std::size_t max_line = 1 + rng() % 9;
     std::string data;
     const std::size_t len = rng() % 200;
-    for (std::size_t i = 0; i < len; ++i) data += (rng() % 4 == 0) ? '\n' : static_cast<char>('a' + rng() % 3);
+    for (std::size_t i = 0; i < len; ++i)
+      data += (rng() % 4 == 0) ? '\n' : static_cast<char>('a' + rng() % 3);
 
     Lines expected;
     std::size_t start = 0;
