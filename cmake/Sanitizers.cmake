@@ -4,7 +4,10 @@ if(LAMBDAD_SANITIZE STREQUAL "address")
   target_compile_options(lambdad_sanitizers INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
   target_link_options(lambdad_sanitizers INTERFACE -fsanitize=address,undefined)
 elseif(LAMBDAD_SANITIZE STREQUAL "thread")
-  target_compile_options(lambdad_sanitizers INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  # GCC 12 warns that TSan does not instrument atomic_thread_fence (used inside Asio); that is
+  # a note about coverage, not a defect in our code, so it is not an error here.
+  target_compile_options(lambdad_sanitizers INTERFACE -fsanitize=thread -fno-omit-frame-pointer
+                         $<$<CXX_COMPILER_ID:GNU>:-Wno-tsan>)
   target_link_options(lambdad_sanitizers INTERFACE -fsanitize=thread)
 elseif(NOT LAMBDAD_SANITIZE STREQUAL "")
   message(FATAL_ERROR "LAMBDAD_SANITIZE must be '', 'address' or 'thread'")

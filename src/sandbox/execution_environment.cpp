@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -354,8 +355,10 @@ void ExecutionEnvironment::finish(invocation::InvocationResult result, const std
   f.request_id = id;
   f.duration_ms = cur.delivered ? ms_between(cur.delivered_at, clock_.now()) : 0.0;
   f.memory_size_mb = fn_.memory_mb;
-  std::size_t peak = process_ ? process::peak_rss_bytes(process_->pid()) : 0;
-  f.max_memory_used_mb = static_cast<int>((peak + (1u << 20) - 1) >> 20);
+  // Sampled only while the runtime has not been reaped (its pid could be reused after that);
+  // an invoke that ends with the process reports the peak seen so far.
+  if (process_ && !process_->exited()) peak_rss_ = std::max(peak_rss_, process::peak_rss_bytes(process_->pid()));
+  f.max_memory_used_mb = static_cast<int>((peak_rss_ + (1u << 20) - 1) >> 20);
   if (init_duration_ms_ && !init_reported_) {
     f.init_duration_ms = init_duration_ms_;
     init_reported_ = true;

@@ -16,6 +16,8 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[2]
 FUNCTIONS = REPO / "tests" / "e2e" / "functions"
 LAMBDAD = os.environ.get("LAMBDAD_BIN", str(REPO / "build" / "lambdad"))
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer")
 READY = re.compile(r"Invoke API listening on (http://[0-9.]+:\d+)")
 
 
@@ -79,6 +81,19 @@ class Daemon:
             time.sleep(0.02)
         raise AssertionError(f"log never matched {pattern!r}; log:\n{self.logs()}")
 
+    def stop_and_check(self):
+        """Stops with SIGTERM; returns problems: a non-zero exit, or a sanitizer report at exit
+        (a leak, a use-after-free during shutdown) in the sanitizer build."""
+        rc = self.stop()
+        log = self.logs()
+        problems = []
+        if rc != 0:
+            problems.append(f"lambdad exited with {rc} on SIGTERM")
+        problems += [f"sanitizer report ({m!r}) in the daemon log" for m in SANITIZER_MARKERS if m in log]
+        if problems:
+            problems.append("log (tail):\n" + log[-20000:])
+        return problems
+
     def stop(self, sig=signal.SIGTERM, timeout=10):
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
@@ -101,8 +116,8 @@ def start_daemon():
         return d
 
     yield start
-    for d in started:
-        d.stop()
+    problems = [p for d in started for p in d.stop_and_check()]
+    assert not problems, "\n".join(problems)
 
 
 def lambda_client(endpoint, read_timeout=60):

@@ -25,7 +25,8 @@ ISO_TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 def daemon():
     d = Daemon(TEMPLATE)
     yield d
-    d.stop()
+    problems = d.stop_and_check()
+    assert not problems, "\n".join(problems)
 
 
 @pytest.fixture(scope="module")

@@ -112,6 +112,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   Clock::Steady::time_point spawned_at_{};
   std::optional<double> init_duration_ms_;  // set at the first /next; reported once
   bool init_reported_ = false;
+  std::size_t peak_rss_ = 0;  // VmHWM of the runtime process (cgroup peaks come with limits)
   std::optional<Current> current_;
   std::string answered_id_;  // the id just answered, bound until the runtime's next /next
   NextCallback parked_;
