@@ -25,22 +25,21 @@ void init_logging(const LogOptions& options) {
   f->flush_on(spdlog::level::trace);
 }
 
-std::shared_ptr<spdlog::logger> daemon_log() {
-  auto l = spdlog::get("lambdad");
+namespace {
+
+std::shared_ptr<spdlog::logger> named(const char* name) {
+  auto l = spdlog::get(name);
   if (!l) {
     init_logging({});
-    l = spdlog::get("lambdad");
+    l = spdlog::get(name);
   }
   return l;
 }
 
-std::shared_ptr<spdlog::logger> function_log() {
-  auto l = spdlog::get("function");
-  if (!l) {
-    init_logging({});
-    l = spdlog::get("function");
-  }
-  return l;
-}
+}  // namespace
+
+std::shared_ptr<spdlog::logger> daemon_log() { return named("lambdad"); }
+
+std::shared_ptr<spdlog::logger> function_log() { return named("function"); }
 
 }  // namespace lambdad::observability

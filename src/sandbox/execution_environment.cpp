@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "lambdad/common/error_types.hpp"
@@ -42,6 +43,7 @@ ExecutionEnvironment::ExecutionEnvironment(const EnvironmentDeps& deps, const co
       fn_(fn),
       serial_(serial),
       log_prefix_(fmt::format("[{}] ", fn.name)),
+      flog_(observability::function_log()),
       deadline_(deps.io) {}
 
 ExecutionEnvironment::~ExecutionEnvironment() {
@@ -71,7 +73,7 @@ Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::start(const 
   callbacks.on_output_line = [raw](std::string_view line) { raw->on_output(line); };
   callbacks.on_exit = [raw](process::ExitStatus status) { raw->on_exit(status); };
   env->spawned_at_ = deps.clock.now();
-  observability::function_log()->info("{}{}", env->log_prefix_, observability::init_start_line(fn.runtime));
+  env->flog_->info("{}{}", env->log_prefix_, observability::init_start_line(fn.runtime));
   auto child = process::spawn(deps.io, *spec, std::move(callbacks));
   if (!child) return child.error();
   env->process_ = std::move(child).value();
@@ -140,7 +142,13 @@ void ExecutionEnvironment::on_deadline() {
   if (!current_ || dead_) return;
   const auto& id = current_->inv->request_id;
   std::string detail = fmt::format("Task timed out after {:.2f} seconds", static_cast<double>(fn_.timeout_seconds));
-  observability::function_log()->info("{}{} {} {}", log_prefix_, "Task timed out:", id, detail);
+  // Lambda also writes this line into the function's log stream.
+  auto now_ms = clock_.epoch_ms();
+  std::time_t secs = static_cast<std::time_t>(now_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  log_line(fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z {} {}", tm.tm_year + 1900, tm.tm_mon + 1,
+                       tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now_ms % 1000, id, detail));
   invocation::InvocationResult r;
   r.outcome = invocation::Outcome::kFunctionError;
   r.error_type = std::string(error_types::kSandboxTimedout);
@@ -267,7 +275,7 @@ void ExecutionEnvironment::on_output(std::string_view line) {
   } else if (!answered_id_.empty()) {
     tag = answered_id_;
   }
-  observability::function_log()->info("{}[{}] {}", log_prefix_, tag, line);
+  flog_->info("{}[{}] {}", log_prefix_, tag, line);
   if (current_ && current_->delivered) {
     auto& log = current_->log;
     log.append(line);
@@ -336,7 +344,7 @@ void ExecutionEnvironment::become_dead() {
 }
 
 void ExecutionEnvironment::log_line(const std::string& line) {
-  observability::function_log()->info("{}{}", log_prefix_, line);
+  flog_->info("{}{}", log_prefix_, line);
   if (current_) {
     current_->log.append(line);
     current_->log.push_back('\n');
@@ -368,8 +376,8 @@ void ExecutionEnvironment::finish(invocation::InvocationResult result, const std
 
   auto end = observability::end_line(id);
   auto report = observability::report_line(f);
-  observability::function_log()->info("{}{}", log_prefix_, end);
-  observability::function_log()->info("{}{}", log_prefix_, report);
+  flog_->info("{}{}", log_prefix_, end);
+  flog_->info("{}{}", log_prefix_, report);
   cur.log.append(end).append("\n").append(report).append("\n");
   result.log = std::move(cur.log);
   result.executed_version = cur.inv->qualifier.empty() ? "$LATEST" : cur.inv->qualifier;

@@ -25,6 +25,9 @@
 namespace boost::asio {
 class io_context;
 }
+namespace spdlog {
+class logger;
+}
 
 namespace lambdad::sandbox {
 
@@ -103,6 +106,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   config::FunctionConfig fn_;
   std::uint64_t serial_;
   std::string log_prefix_;
+  std::shared_ptr<spdlog::logger> flog_;  // function output and platform lines
 
   std::unique_ptr<RuntimeEndpoint> endpoint_;
   std::unique_ptr<process::ChildProcess> process_;
