@@ -10,8 +10,8 @@ APT_PACKAGES=(
   g++ cmake ninja-build make pkg-config
   libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev
-  # runtimes the bundled runtime clients run on
-  python3 nodejs npm
+  # the bundled Python runtime client runs on the host's python3 (Node: see below)
+  python3
   # tests: real clients
   awscli python3-boto3 python3-pytest curl
   # aws-lambda-ric builds a native addon (aws-lambda-cpp + curl) from source
@@ -27,6 +27,10 @@ missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js and npm: any installation on PATH will do (some images ship Node from another
+# distribution, whose bundled npm conflicts with Debian's npm package); Debian's otherwise.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> apt-get install ${missing[*]}"
   $SUDO apt-get update -qq
