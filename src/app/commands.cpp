@@ -37,9 +37,9 @@ struct Daemon {
   sandbox::RuntimeOptions runtime_options;
   std::unique_ptr<sandbox::SandboxManager> manager;
 
-  void build(const std::vector<config::FunctionConfig>& functions) {
+  void build(const std::vector<config::FunctionConfig>& functions, sandbox::ManagerOptions options = {}) {
     sandbox::PoolDeps deps{io, clock, endpoints, runtime_options};
-    manager = std::make_unique<sandbox::SandboxManager>(deps, functions);
+    manager = std::make_unique<sandbox::SandboxManager>(deps, functions, std::move(options));
   }
 };
 
@@ -64,7 +64,56 @@ std::optional<std::string> read_event(const std::string& file) {
   return text;
 }
 
+// Turns the command line's pool settings into the sandbox's options; prints what is wrong.
+std::optional<sandbox::ManagerOptions> manager_options(const PoolSettings& p) {
+  sandbox::ManagerOptions m;
+  m.account_concurrency = p.account_concurrency;
+  m.eager = p.warm_containers == "EAGER";
+  m.pool.force_cold = p.force_cold;
+  auto idle = parse_duration(p.idle_timeout);
+  if (!idle) {
+    std::fprintf(stderr, "lambdad: --idle-timeout: '%s' is not a duration (e.g. 500ms, 30s, 10m, 0)\n",
+                 p.idle_timeout.c_str());
+    return std::nullopt;
+  }
+  m.pool.idle_timeout = *idle;
+  for (const auto& item : p.cold_start_delay) {
+    auto eq = item.find('=');
+    auto d = parse_duration(eq == std::string::npos ? item : item.substr(eq + 1));
+    if (!d) {
+      std::fprintf(stderr, "lambdad: --cold-start-delay: '%s' is not DURATION or RUNTIME=DURATION\n", item.c_str());
+      return std::nullopt;
+    }
+    if (eq == std::string::npos) {
+      m.pool.cold_start_delay = *d;
+    } else {
+      m.cold_start_delay_by_runtime[item.substr(0, eq)] = *d;
+    }
+  }
+  return m;
+}
+
 }  // namespace
+
+std::optional<std::chrono::milliseconds> parse_duration(const std::string& text) {
+  if (text == "0") return std::chrono::milliseconds(0);
+  std::size_t pos = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &pos);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (value < 0) return std::nullopt;
+  const std::string unit = text.substr(pos);
+  double ms = 0;
+  if (unit == "ms") ms = value;
+  else if (unit == "s") ms = value * 1000;
+  else if (unit == "m") ms = value * 60000;
+  else if (unit == "h") ms = value * 3600000;
+  else return std::nullopt;
+  return std::chrono::milliseconds(static_cast<long long>(ms));
+}
 
 int run_serve(const ServeOptions& options) {
   observability::init_logging({options.common.log_level});
@@ -74,9 +123,16 @@ int run_serve(const ServeOptions& options) {
   auto runtimes = prepare_runtimes(options.common, *functions);
   if (!runtimes) return 2;
 
+  auto manager_opts = manager_options(options.pool);
+  if (!manager_opts) return 2;
+  if (auto st = sandbox::SandboxManager::validate(*functions, options.pool.account_concurrency); !st) {
+    std::fprintf(stderr, "lambdad: %s\n", st.error().message.c_str());
+    return 2;
+  }
+
   Daemon d;
   d.runtime_options = std::move(*runtimes);
-  d.build(*functions);
+  d.build(*functions, std::move(*manager_opts));
 
   invoke_api::InvokeApiOptions api_options;
   api_options.region = options.common.region;
@@ -102,6 +158,7 @@ int run_serve(const ServeOptions& options) {
     d.io.stop();
   });
 
+  d.manager->start();
   std::printf("Invoke API listening on http://%s:%u\n", options.host.c_str(), server.port());
   std::fflush(stdout);
   d.io.run();
@@ -163,7 +220,10 @@ int run_invoke(const InvokeOptions& options) {
     d.manager->shutdown();
     d.io.stop();
   });
-  d.manager->dispatch(inv);
+  if (d.manager->dispatch(inv) != invocation::Admission::kAccepted) {
+    std::fprintf(stderr, "lambdad: %s has reserved concurrency 0; every invocation is throttled\n", name.c_str());
+    return 1;
+  }
   d.io.run();
   return exit_code;
 }
@@ -190,6 +250,21 @@ int run_cli(int argc, char** argv) {
   auto* serve_cmd = app.add_subcommand("serve", "Serve the Lambda Invoke API for the template's functions");
   add_common(serve_cmd, serve.common);
   serve_cmd->add_option("--host", serve.host, "Address to bind (default 127.0.0.1)");
+  serve_cmd->add_option("--account-concurrency", serve.pool.account_concurrency,
+                        "Concurrent executions across all functions (default 1000)")
+      ->check(CLI::Range(1, 1000000));
+  serve_cmd->add_option("--idle-timeout", serve.pool.idle_timeout,
+                        "Reclaim environments idle this long (default 10m; 0 = never)");
+  serve_cmd->add_option("--warm-containers", serve.pool.warm_containers,
+                        "EAGER: initialise one environment per function at startup; LAZY: on first use")
+      ->check(CLI::IsMember({"EAGER", "LAZY"}));
+  serve_cmd->add_flag("--force-cold", serve.pool.force_cold, "A fresh environment for every invoke");
+  serve_cmd->add_option("--cold-start-delay", serve.pool.cold_start_delay,
+                        "Simulated extra init time, e.g. 250ms, or per runtime python3.12=300ms (repeatable)");
+  serve_cmd->add_option("--memory-enforcement", serve.pool.memory_enforcement,
+                        "auto|cgroup|sample|off (default auto: cgroup where writable, else sampling)")
+      ->check(CLI::IsMember({"auto", "cgroup", "sample", "off"}));
+  serve_cmd->add_flag("--cpu-scaling", serve.pool.cpu_scaling, "Give each environment CPU in proportion to memory");
   serve_cmd->add_option("-p,--port", serve.port, "Port (default 3001; 0 picks a free port)");
   serve_cmd->footer(
       "Example:\n  lambdad serve --template examples/template.yaml\n"
@@ -202,6 +277,12 @@ int run_cli(int argc, char** argv) {
   invoke_cmd->add_option("-e,--event", invoke.event_file, "Event JSON file, or - for stdin (default: {})");
   invoke_cmd->footer("Example:\n  lambdad invoke HelloPython --template examples/template.yaml --event event.json");
 
+  EvictOptions evict;
+  auto* evict_cmd = app.add_subcommand("evict", "Drain a function's warm environments in a running daemon");
+  evict_cmd->add_option("function", evict.function, "Function name")->required();
+  evict_cmd->add_option("--endpoint", evict.endpoint, "The daemon's Invoke API (default http://127.0.0.1:3001)");
+  evict_cmd->footer("Example:\n  lambdad evict HelloPython --endpoint http://127.0.0.1:3001");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -209,6 +290,7 @@ int run_cli(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   if (serve_cmd->parsed()) return run_serve(serve);
+  if (evict_cmd->parsed()) return run_evict(evict);
   return run_invoke(invoke);
 }
 

@@ -199,6 +199,22 @@ std::optional<FunctionConfig> FunctionBuilder::build() {
       config.reserved_concurrency = *n;
     }
   }
+  if (const auto* pc = source_.properties.find("ProvisionedConcurrencyConfig")) {
+    if (const auto* v = pc->find("ProvisionedConcurrentExecutions")) {
+      if (auto n = integer(*v, "ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions", 1,
+                           std::numeric_limits<int>::max(), "a positive integer", "no environments are provisioned")) {
+        config.provisioned_concurrency = *n;
+      }
+    }
+  }
+  if (const auto* storage = source_.properties.find("EphemeralStorage")) {
+    if (const auto* v = storage->find("Size")) {
+      if (auto mb = integer(*v, "EphemeralStorage.Size", 512, 10240, "an integer between 512 and 10240",
+                            "/tmp gets the default 512 MB")) {
+        config.ephemeral_storage_mb = *mb;
+      }
+    }
+  }
   if (const auto* v = source_.properties.find("Description")) {
     if (auto description = text(*v, "Description", Need::kOptional, "the description is left empty")) {
       if (description->size() > kMaxDescription) {

@@ -36,6 +36,19 @@ std::string json_error_detail(const std::string& payload) {
   return {};
 }
 
+// 429 TooManyRequestsException with Lambda's Reason, or nothing when admitted.
+std::optional<ServiceError> admission_error(invocation::Admission a) {
+  switch (a) {
+    case invocation::Admission::kAccepted:
+      return std::nullopt;
+    case invocation::Admission::kThrottledReserved:
+      return ServiceError::throttled("ReservedFunctionConcurrentInvocationLimitExceeded");
+    case invocation::Admission::kThrottledAccount:
+      return ServiceError::throttled("ConcurrentInvocationLimitExceeded");
+  }
+  return std::nullopt;
+}
+
 void handle_invoke(const std::shared_ptr<Context>& ctx, http::Request&& req, http::Responder respond) {
   const std::string request_id = ids::request_id();
   auto fail = [&](const ServiceError& e) { respond(render(e, request_id)); };
@@ -132,13 +145,16 @@ void handle_invoke(const std::shared_ptr<Context>& ctx, http::Request&& req, htt
     r.headers.add("x-amzn-RequestId", request_id);
     r.headers.add("x-amzn-Remapped-Content-Length", "0");
     r.headers.add("X-Amzn-Trace-Id", inv->trace_id);
-    ctx->dispatcher.dispatch(std::move(inv));
+    // Throttled events are still accepted by Lambda and retried; retries come with issue 5, so
+    // for now a throttled Event is answered 429 rather than dropped after a 202.
+    if (auto refused = admission_error(ctx->dispatcher.dispatch(std::move(inv)))) return fail(*refused);
     return respond(std::move(r));
   }
 
   const bool tail = req.headers.get("X-Amz-Log-Type").value_or("None") == "Tail";
   std::string trace_id = inv->trace_id;
-  inv->on_complete = [respond = std::move(respond), request_id, tail, trace_id](invocation::InvocationResult result) {
+  auto responder = std::make_shared<http::Responder>(std::move(respond));
+  inv->on_complete = [responder, request_id, tail, trace_id](invocation::InvocationResult result) {
     http::Response r;
     r.status = 200;
     r.headers.add("Content-Type", "application/json");
@@ -153,9 +169,34 @@ void handle_invoke(const std::shared_ptr<Context>& ctx, http::Request&& req, htt
       r.headers.add("X-Amz-Log-Result", base64::encode(log));
     }
     r.body = std::move(result.payload);
-    respond(std::move(r));
+    (*responder)(std::move(r));
   };
-  ctx->dispatcher.dispatch(std::move(inv));
+  // A throttled invocation never runs and its on_complete is never called.
+  if (auto refused = admission_error(ctx->dispatcher.dispatch(std::move(inv)))) {
+    (*responder)(render(*refused, request_id));
+  }
+}
+
+void handle_evict(const std::shared_ptr<Context>& ctx, http::Request&& req, http::Responder respond) {
+  const std::string name(req.param("name"));
+  auto evicted = ctx->dispatcher.evict(name);
+  if (!evicted) {
+    return respond(render(ServiceError::not_found(fmt::format(
+                              "Function not found: {}", invocation::function_arn(ctx->options.region,
+                                                                                 ctx->options.account_id, name))),
+                          ids::request_id()));
+  }
+  http::Response r;
+  r.headers.add("Content-Type", "application/json");
+  r.body = nlohmann::json{{"FunctionName", name}, {"Evicted", *evicted}}.dump();
+  respond(std::move(r));
+}
+
+void handle_status(const std::shared_ptr<Context>& ctx, http::Request&&, http::Responder respond) {
+  http::Response r;
+  r.headers.add("Content-Type", "application/json");
+  r.body = ctx->dispatcher.status_json();
+  respond(std::move(r));
 }
 
 }  // namespace
@@ -167,6 +208,10 @@ http::Router make_router(invocation::Dispatcher& dispatcher, const Clock& clock,
              [ctx](http::Request&& req, http::Responder respond) {
                handle_invoke(ctx, std::move(req), std::move(respond));
              });
+  router.add(http::Method::kPost, "/_lambdad/functions/{name}/evict", 0,
+             [ctx](http::Request&& req, http::Responder respond) { handle_evict(ctx, std::move(req), std::move(respond)); });
+  router.add(http::Method::kGet, "/_lambdad/status", 0,
+             [ctx](http::Request&& req, http::Responder respond) { handle_status(ctx, std::move(req), std::move(respond)); });
   router.set_fallback([](http::Request&&, http::Responder respond) {
     respond(render(ServiceError::unknown_operation(), ids::request_id()));
   });

@@ -23,6 +23,9 @@ ServiceError ServiceError::invalid_request_content(std::string message) {
 ServiceError ServiceError::entity_too_large(std::string message) {
   return {413, std::string(et::kRequestEntityTooLargeException), std::move(message), {}};
 }
+ServiceError ServiceError::throttled(std::string reason) {
+  return {429, std::string(et::kTooManyRequestsException), "Rate Exceeded.", std::move(reason)};
+}
 ServiceError ServiceError::access_denied() { return {403, "AccessDeniedException", {}, {}}; }
 ServiceError ServiceError::unknown_operation() {
   return {404, std::string(et::kUnknownOperationException), "Unknown operation", {}};

@@ -34,7 +34,7 @@ std::string platform_error(std::string_view type, std::string_view request_id, s
 }  // namespace
 
 ExecutionEnvironment::ExecutionEnvironment(const EnvironmentDeps& deps, const config::FunctionConfig& fn,
-                                           std::uint64_t serial)
+                                           std::uint64_t serial, const EnvironmentOptions& options)
     : io_(deps.io),
       clock_(deps.clock),
       endpoints_(deps.endpoints),
@@ -42,6 +42,7 @@ ExecutionEnvironment::ExecutionEnvironment(const EnvironmentDeps& deps, const co
       observer_(deps.observer),
       fn_(fn),
       serial_(serial),
+      options_(options),
       log_prefix_(fmt::format("[{}] ", fn.name)),
       flog_(observability::function_log()),
       deadline_(deps.io) {}
@@ -56,8 +57,9 @@ ExecutionEnvironment::~ExecutionEnvironment() {
 
 Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::start(const EnvironmentDeps& deps,
                                                                           const config::FunctionConfig& fn,
-                                                                          std::uint64_t serial) {
-  std::unique_ptr<ExecutionEnvironment> env(new ExecutionEnvironment(deps, fn, serial));
+                                                                          std::uint64_t serial,
+                                                                          const EnvironmentOptions& options) {
+  std::unique_ptr<ExecutionEnvironment> env(new ExecutionEnvironment(deps, fn, serial, options));
   auto endpoint = deps.endpoints.open(*env);
   if (!endpoint) return endpoint.error();
   env->endpoint_ = std::move(endpoint).value();
@@ -65,6 +67,7 @@ Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::start(const 
   LaunchContext launch;
   launch.runtime_api_port = env->endpoint_->port();
   launch.log_stream_name = make_log_stream_name("$LATEST");
+  if (options.provisioned) launch.initialization_type = "provisioned-concurrency";
   auto spec = build_spawn_spec(fn, deps.runtime_options, launch);
   if (!spec) return spec.error();
 
@@ -77,6 +80,8 @@ Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::start(const 
   auto child = process::spawn(deps.io, *spec, std::move(callbacks));
   if (!child) return child.error();
   env->process_ = std::move(child).value();
+  observability::daemon_log()->info("{}environment {} initializing (pid {}{})", env->log_prefix_, serial,
+                                    env->process_->pid(), options.provisioned ? ", provisioned" : "");
   return env;
 }
 
@@ -158,6 +163,27 @@ void ExecutionEnvironment::on_deadline() {
 }
 
 void ExecutionEnvironment::next(NextCallback done) {
+  if (state_ == RuntimeState::kStarted && options_.cold_start_delay.count() > 0 && !dead_) {
+    // The runtime has finished its init; hold its first /next for the simulated delay so that
+    // Init Duration (measured at the end of it) includes it.
+    if (delay_pending_) {
+      done(NextOutcome{std::nullopt, RuntimeReply::refused(state_, RuntimeEvent::kNext)});
+      return;
+    }
+    delay_pending_ = true;
+    auto timer = std::make_shared<boost::asio::steady_timer>(io_, options_.cold_start_delay);
+    timer->async_wait([this, alive = alive_, timer, done = std::move(done)](const boost::system::error_code& ec) mutable {
+      if (ec || !*alive) return;
+      options_.cold_start_delay = std::chrono::milliseconds(0);
+      delay_pending_ = false;
+      handle_next(std::move(done));
+    });
+    return;
+  }
+  handle_next(std::move(done));
+}
+
+void ExecutionEnvironment::handle_next(NextCallback done) {
   auto to = transition(state_, RuntimeEvent::kNext);
   if (!to) {
     done(NextOutcome{std::nullopt, RuntimeReply::refused(state_, RuntimeEvent::kNext)});
@@ -170,6 +196,11 @@ void ExecutionEnvironment::next(NextCallback done) {
   const RuntimeState from = state_;
   if (from == RuntimeState::kStarted) {
     init_duration_ms_ = ms_between(spawned_at_, clock_.now());
+    // Initialised ahead of demand (EAGER, provisioned): the first invoke is not a cold start.
+    if (!current_) init_reported_ = true;
+    idle_since_ = clock_.now();
+    observability::daemon_log()->info("{}environment {} ready (init {:.2f} ms)", log_prefix_, serial_,
+                                      *init_duration_ms_);
   }
   if (from == RuntimeState::kRunning) {
     // Re-deliver the unanswered invocation (RIE semantics).
@@ -286,7 +317,7 @@ void ExecutionEnvironment::on_output(std::string_view line) {
 
 void ExecutionEnvironment::on_exit(const process::ExitStatus& status) {
   if (!dead_) {
-    observability::daemon_log()->debug("{}environment {} runtime exited: {}", log_prefix_, serial_, status.describe());
+    observability::daemon_log()->info("{}environment {} dead (runtime exited: {})", log_prefix_, serial_, status.describe());
     if (current_) {
       std::string detail = (!status.signaled && status.code == 0)
                                ? "Runtime exited without providing a reason"
@@ -320,6 +351,22 @@ void ExecutionEnvironment::kill(const std::string& reason) {
   if (dead_) return;
   fail_current(error_types::kSandboxFailure, reason, "error");
   become_dead();
+}
+
+void ExecutionEnvironment::retire(const std::string& why) {
+  if (dead_) return;
+  observability::daemon_log()->info("{}environment {} retired ({})", log_prefix_, serial_, why);
+  if (current_) {
+    fail_current(error_types::kSandboxFailure, why, "error");
+  }
+  become_dead();
+}
+
+std::string_view ExecutionEnvironment::state_label() const {
+  if (dead_) return "dead";
+  if (current_) return "busy";
+  if (!init_duration_ms_) return "initializing";
+  return "idle";
 }
 
 void ExecutionEnvironment::become_dead() {
@@ -356,6 +403,8 @@ void ExecutionEnvironment::finish(invocation::InvocationResult result, const std
   Current cur = std::move(*current_);
   current_.reset();
   answered_id_ = cur.inv->request_id;
+  ++served_;
+  idle_since_ = clock_.now();
   deadline_.cancel();
   const auto& id = cur.inv->request_id;
 

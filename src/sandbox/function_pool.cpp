@@ -14,8 +14,8 @@
 
 namespace lambdad::sandbox {
 
-FunctionPool::FunctionPool(const PoolDeps& deps, config::FunctionConfig fn, std::size_t max_environments)
-    : deps_(deps), fn_(std::move(fn)), max_environments_(std::max<std::size_t>(1, max_environments)) {}
+FunctionPool::FunctionPool(const PoolDeps& deps, config::FunctionConfig fn, PoolOptions options)
+    : deps_(deps), fn_(std::move(fn)), options_(options) {}
 
 FunctionPool::~FunctionPool() {
   *alive_ = false;
@@ -28,8 +28,30 @@ void FunctionPool::submit(invocation::InvocationPtr inv) {
                                         "the daemon is shutting down"});
     return;
   }
+  ++counters_.invocations;
+  ++in_flight_;
+  inv->on_complete = [this, alive = alive_, next = std::move(inv->on_complete)](invocation::InvocationResult r) {
+    if (*alive) {
+      --in_flight_;
+      if (r.error_type == error_types::kSandboxTimedout) ++counters_.timeouts;
+      if (r.error_type == error_types::kRuntimeOutOfMemory) ++counters_.oom_kills;
+    }
+    if (next) next(std::move(r));
+  };
   queue_.push_back(std::move(inv));
   pump();
+}
+
+ExecutionEnvironment* FunctionPool::start_environment(const EnvironmentOptions& options, Error* error) {
+  EnvironmentDeps env_deps{deps_.io, deps_.clock, deps_.endpoints, deps_.runtime_options, *this};
+  auto started = ExecutionEnvironment::start(env_deps, fn_, next_serial_++, options);
+  if (!started) {
+    if (error) *error = started.error();
+    observability::daemon_log()->warn("[{}] cannot start an environment: {}", fn_.name, started.error().message);
+    return nullptr;
+  }
+  envs_.push_back(std::move(started).value());
+  return envs_.back().get();
 }
 
 void FunctionPool::pump() {
@@ -38,23 +60,24 @@ void FunctionPool::pump() {
   while (!queue_.empty() && !shut_down_) {
     ExecutionEnvironment* target = nullptr;
     for (auto& env : envs_) {
-      if (env->available()) {
+      // With --force-cold only an environment that has never served may take an invocation.
+      if (env->available() && !env->draining() && (!options_.force_cold || env->invocations_served() == 0)) {
         target = env.get();
         break;
       }
     }
     if (!target) {
-      if (envs_.size() >= max_environments_) break;
-      EnvironmentDeps env_deps{deps_.io, deps_.clock, deps_.endpoints, deps_.runtime_options, *this};
-      auto started = ExecutionEnvironment::start(env_deps, fn_, next_serial_++);
-      if (!started) {
+      Error error;
+      EnvironmentOptions env_options;
+      env_options.cold_start_delay = options_.cold_start_delay;
+      target = start_environment(env_options, &error);
+      if (!target) {
         auto inv = std::move(queue_.front());
         queue_.pop_front();
-        fail_without_environment(inv, started.error());
+        fail_without_environment(inv, error);
         continue;
       }
-      envs_.push_back(std::move(started).value());
-      target = envs_.back().get();
+      ++counters_.cold_starts;
     }
     auto inv = std::move(queue_.front());
     queue_.pop_front();
@@ -63,7 +86,50 @@ void FunctionPool::pump() {
   pumping_ = false;
 }
 
-void FunctionPool::on_idle(ExecutionEnvironment&) { pump(); }
+void FunctionPool::prewarm(std::size_t count, bool provisioned) {
+  EnvironmentOptions env_options;
+  env_options.cold_start_delay = options_.cold_start_delay;
+  env_options.provisioned = provisioned;
+  for (std::size_t i = 0; i < count && !shut_down_; ++i) start_environment(env_options, nullptr);
+}
+
+void FunctionPool::on_idle(ExecutionEnvironment& env) {
+  if (!env.dead()) {
+    if (env.draining()) {
+      env.retire("evicted");
+    } else if (options_.force_cold && env.invocations_served() > 0) {
+      env.retire("--force-cold");
+    }
+  }
+  pump();
+}
+
+std::size_t FunctionPool::evict() {
+  std::size_t n = 0;
+  for (auto& env : envs_) {
+    if (env->dead()) continue;
+    ++n;
+    if (env->busy()) {
+      env->drain();
+    } else {
+      env->retire("evicted");
+    }
+  }
+  return n;
+}
+
+std::size_t FunctionPool::reclaim_idle(Clock::Steady::time_point now) {
+  if (options_.idle_timeout.count() <= 0) return 0;
+  std::size_t n = 0;
+  for (auto& env : envs_) {
+    if (env->dead() || env->busy() || env->provisioned() || !env->initialized()) continue;
+    if (now - env->idle_since() >= options_.idle_timeout) {
+      env->retire(fmt::format("idle for more than {} ms", options_.idle_timeout.count()));
+      ++n;
+    }
+  }
+  return n;
+}
 
 void FunctionPool::on_dead(ExecutionEnvironment& env) {
   auto it = std::find_if(envs_.begin(), envs_.end(), [&](const auto& p) { return p.get() == &env; });
@@ -79,6 +145,29 @@ void FunctionPool::on_dead(ExecutionEnvironment& env) {
   }
 }
 
+void FunctionPool::status(nlohmann::json& out) const {
+  auto now = deps_.clock.now();
+  nlohmann::json envs = nlohmann::json::array();
+  for (const auto& env : envs_) {
+    envs.push_back({{"id", env->serial()},
+                    {"state", env->state_label()},
+                    {"ageMs", std::chrono::duration_cast<std::chrono::milliseconds>(now - env->created_at()).count()},
+                    {"invocations", env->invocations_served()},
+                    {"provisioned", env->provisioned()}});
+  }
+  out = {{"name", fn_.name},
+         {"runtime", fn_.runtime},
+         {"reservedConcurrency", fn_.reserved_concurrency ? nlohmann::json(*fn_.reserved_concurrency) : nlohmann::json()},
+         {"provisionedConcurrency", fn_.provisioned_concurrency},
+         {"inFlight", in_flight_},
+         {"invocations", counters_.invocations},
+         {"coldStarts", counters_.cold_starts},
+         {"throttles", counters_.throttles},
+         {"timeouts", counters_.timeouts},
+         {"oomKills", counters_.oom_kills},
+         {"environments", std::move(envs)}};
+}
+
 void FunctionPool::fail_without_environment(const invocation::InvocationPtr& inv, const Error& error) {
   // The environment could not even start (e.g. no bootstrap): Lambda still answers the invoke
   // with a function error and logs START/END/REPORT for it.
@@ -90,7 +179,7 @@ void FunctionPool::fail_without_environment(const invocation::InvocationPtr& inv
     lines.append(line).push_back('\n');
   };
   emit(observability::start_line(inv->request_id, inv->qualifier));
-  observability::function_log()->info("{}[{}] {}", prefix, inv->request_id, error.message);
+  log->info("{}[{}] {}", prefix, inv->request_id, error.message);
   emit(observability::end_line(inv->request_id));
   observability::ReportFields f;
   f.request_id = inv->request_id;
@@ -103,7 +192,7 @@ void FunctionPool::fail_without_environment(const invocation::InvocationPtr& inv
   r.outcome = invocation::Outcome::kFunctionError;
   r.error_type = error.type.empty() ? std::string(error_types::kSandboxFailure) : error.type;
   r.payload = nlohmann::ordered_json{{"errorType", r.error_type},
-                             {"errorMessage", fmt::format("RequestId: {} Error: {}", inv->request_id, error.message)}}
+                                     {"errorMessage", fmt::format("RequestId: {} Error: {}", inv->request_id, error.message)}}
                   .dump();
   r.log = std::move(lines);
   if (inv->on_complete) inv->on_complete(std::move(r));

@@ -1,41 +1,140 @@
 #include "lambdad/sandbox/sandbox_manager.hpp"
 
-namespace lambdad::sandbox {
+#include <fmt/format.h>
 
-SandboxManager::SandboxManager(const PoolDeps& deps, const std::vector<config::FunctionConfig>& functions) {
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "lambdad/common/error_types.hpp"
+
+namespace lambdad::sandbox {
+namespace {
+
+constexpr int kMinimumUnreserved = 100;
+
+}  // namespace
+
+SandboxManager::SandboxManager(const PoolDeps& deps, const std::vector<config::FunctionConfig>& functions,
+                               ManagerOptions options)
+    : deps_(deps), options_(std::move(options)), reclaim_timer_(deps.io) {
+  int reserved = 0;
   for (const auto& fn : functions) {
-    pools_.emplace(fn.name, std::make_unique<FunctionPool>(deps, fn));
+    PoolOptions pool_options = options_.pool;
+    if (auto it = options_.cold_start_delay_by_runtime.find(fn.runtime);
+        it != options_.cold_start_delay_by_runtime.end()) {
+      pool_options.cold_start_delay = it->second;
+    }
+    reserved += fn.reserved_concurrency.value_or(0);
+    pools_.emplace(fn.name, std::make_unique<FunctionPool>(deps, fn, pool_options));
   }
+  unreserved_capacity_ = std::max(0, options_.account_concurrency - reserved);
 }
 
-SandboxManager::~SandboxManager() { shutdown(); }
+SandboxManager::~SandboxManager() {
+  *alive_ = false;
+  shutdown();
+}
+
+Status SandboxManager::validate(const std::vector<config::FunctionConfig>& functions, int account_concurrency) {
+  int reserved = 0;
+  for (const auto& fn : functions) reserved += fn.reserved_concurrency.value_or(0);
+  if (account_concurrency - reserved < kMinimumUnreserved) {
+    return Error{ErrorKind::kInvalidInput, std::string(error_types::kInvalidParameterValueException),
+                 fmt::format("Specified ReservedConcurrentExecutions for function decreases account's "
+                             "UnreservedConcurrentExecution below its minimum value of [{}]. (reserved {} of an "
+                             "account concurrency of {})",
+                             kMinimumUnreserved, reserved, account_concurrency)};
+  }
+  return Ok{};
+}
+
+void SandboxManager::start() {
+  for (auto& [name, pool] : pools_) {
+    const auto& fn = pool->config();
+    if (fn.provisioned_concurrency > 0) {
+      pool->prewarm(static_cast<std::size_t>(fn.provisioned_concurrency), true);
+    } else if (options_.eager && fn.reserved_concurrency.value_or(1) > 0) {
+      pool->prewarm(1, false);
+    }
+  }
+  schedule_reclaim();
+}
+
+void SandboxManager::schedule_reclaim() {
+  auto idle = options_.pool.idle_timeout;
+  if (idle.count() <= 0 || shut_down_) return;
+  auto tick = std::clamp(idle / 4, std::chrono::milliseconds(50), std::chrono::milliseconds(1000));
+  reclaim_timer_.expires_after(tick);
+  reclaim_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+    if (ec || !*alive || shut_down_) return;
+    auto now = deps_.clock.now();
+    for (auto& [name, pool] : pools_) pool->reclaim_idle(now);
+    schedule_reclaim();
+  });
+}
+
+invocation::Admission SandboxManager::dispatch(invocation::InvocationPtr inv) {
+  auto* pool = find(inv->function_name);
+  if (!pool) {
+    // A caller bug (has_function is checked first); still complete the invocation exactly once.
+    invocation::InvocationResult r;
+    r.outcome = invocation::Outcome::kFunctionError;
+    r.error_type = std::string(error_types::kSandboxFailure);
+    r.payload = R"({"errorType":"Sandbox.Failure","errorMessage":"function not found"})";
+    if (inv->on_complete) inv->on_complete(std::move(r));
+    return invocation::Admission::kAccepted;
+  }
+  const auto& reserved = pool->config().reserved_concurrency;
+  if (reserved) {
+    if (pool->in_flight() >= static_cast<std::size_t>(*reserved)) {
+      ++pool->counters().throttles;
+      return invocation::Admission::kThrottledReserved;
+    }
+  } else {
+    if (unreserved_in_flight_ >= unreserved_capacity_) {
+      ++pool->counters().throttles;
+      return invocation::Admission::kThrottledAccount;
+    }
+    ++unreserved_in_flight_;
+    inv->on_complete = [this, alive = alive_, next = std::move(inv->on_complete)](invocation::InvocationResult r) {
+      if (*alive) --unreserved_in_flight_;
+      if (next) next(std::move(r));
+    };
+  }
+  pool->submit(std::move(inv));
+  return invocation::Admission::kAccepted;
+}
+
+std::optional<std::size_t> SandboxManager::evict(const std::string& name) {
+  auto* pool = find(name);
+  if (!pool) return std::nullopt;
+  return pool->evict();
+}
+
+std::string SandboxManager::status_json() const {
+  nlohmann::json functions = nlohmann::json::array();
+  for (const auto& [name, pool] : pools_) {
+    nlohmann::json f;
+    pool->status(f);
+    functions.push_back(std::move(f));
+  }
+  nlohmann::json out = {{"memoryEnforcement", options_.memory_enforcement},
+                        {"accountConcurrency", options_.account_concurrency},
+                        {"unreservedConcurrency", unreserved_capacity_},
+                        {"unreservedInFlight", unreserved_in_flight_},
+                        {"functions", std::move(functions)}};
+  return out.dump();
+}
 
 FunctionPool* SandboxManager::find(const std::string& name) {
   auto it = pools_.find(name);
   return it == pools_.end() ? nullptr : it->second.get();
 }
 
-std::vector<const config::FunctionConfig*> SandboxManager::functions() const {
-  std::vector<const config::FunctionConfig*> out;
-  for (const auto& [name, pool] : pools_) out.push_back(&pool->config());
-  return out;
-}
-
-void SandboxManager::dispatch(invocation::InvocationPtr inv) {
-  auto* pool = find(inv->function_name);
-  if (!pool) {
-    // A caller bug (has_function is checked first); still complete the invocation exactly once.
-    invocation::InvocationResult r;
-    r.outcome = invocation::Outcome::kFunctionError;
-    r.error_type = "Sandbox.Failure";
-    r.payload = R"({"errorType":"Sandbox.Failure","errorMessage":"function not found"})";
-    if (inv->on_complete) inv->on_complete(std::move(r));
-    return;
-  }
-  pool->submit(std::move(inv));
-}
-
 void SandboxManager::shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  reclaim_timer_.cancel();
   for (auto& [name, pool] : pools_) pool->shutdown();
 }
 

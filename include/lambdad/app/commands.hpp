@@ -4,7 +4,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <chrono>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace lambdad::app {
 
@@ -16,11 +19,31 @@ struct CommonOptions {
   std::string region = "us-east-1";
 };
 
+// Pool and limit settings shared by serve (and later test).
+struct PoolSettings {
+  int account_concurrency = 1000;
+  std::string idle_timeout = "10m";                // 0 = never
+  std::string warm_containers = "LAZY";            // EAGER | LAZY
+  bool force_cold = false;
+  std::vector<std::string> cold_start_delay;       // "250ms" or "python3.12=250ms"
+  std::string memory_enforcement = "auto";         // auto | cgroup | sample | off
+  bool cpu_scaling = false;
+};
+
 struct ServeOptions {
   CommonOptions common;
+  PoolSettings pool;
   std::string host = "127.0.0.1";
   std::uint16_t port = 3001;
 };
+
+struct EvictOptions {
+  std::string function;
+  std::string endpoint = "http://127.0.0.1:3001";
+};
+
+// "250ms", "30s", "10m", "1h", "0" -> milliseconds; nullopt when malformed.
+std::optional<std::chrono::milliseconds> parse_duration(const std::string& text);
 
 struct InvokeOptions {
   CommonOptions common;
@@ -31,6 +54,7 @@ struct InvokeOptions {
 // Exit codes: 0 ok, 1 function error (invoke), 2 usage or template error.
 int run_serve(const ServeOptions& options);
 int run_invoke(const InvokeOptions& options);
+int run_evict(const EvictOptions& options);
 
 // Parses argv and runs the chosen subcommand.
 int run_cli(int argc, char** argv);

@@ -23,6 +23,8 @@ struct FunctionConfig {
   int timeout_seconds = limits::kDefaultTimeoutSeconds;
   std::map<std::string, std::string> environment;  // Environment.Variables, resolved to strings
   std::optional<int> reserved_concurrency;          // ReservedConcurrentExecutions
+  int provisioned_concurrency = 0;                  // ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions
+  int ephemeral_storage_mb = 512;                   // EphemeralStorage.Size: the size of /tmp
   std::vector<std::string> architectures{"x86_64"};
   std::vector<std::string> layers;                  // parsed only; later issues mount them
   std::string description;

@@ -1,19 +1,31 @@
-// invocation: where the APIs hand invocations over. The sandbox implements it; the Invoke API
-// and `lambdad invoke` only see this.
+// invocation: where the APIs hand invocations over, and the few pool controls the APIs expose.
+// The sandbox implements it; the Invoke API and `lambdad invoke` only see this.
 #pragma once
 
+#include <cstddef>
+#include <optional>
 #include <string>
 
 #include "lambdad/invocation/invocation.hpp"
 
 namespace lambdad::invocation {
 
+enum class Admission {
+  kAccepted,             // on_complete will be called exactly once
+  kThrottledReserved,    // ReservedFunctionConcurrentInvocationLimitExceeded; on_complete is not called
+  kThrottledAccount,     // ConcurrentInvocationLimitExceeded; on_complete is not called
+};
+
 class Dispatcher {
  public:
   virtual ~Dispatcher() = default;
   virtual bool has_function(const std::string& name) const = 0;
-  // Runs the invocation; its on_complete is called exactly once. The function must exist.
-  virtual void dispatch(InvocationPtr inv) = 0;
+  // Admits the invocation if concurrency allows and runs it. The function must exist.
+  virtual Admission dispatch(InvocationPtr inv) = 0;
+  // Drains the function's warm environments (busy ones after their invoke); nullopt if unknown.
+  virtual std::optional<std::size_t> evict(const std::string& name) = 0;
+  // GET /_lambdad/status body.
+  virtual std::string status_json() const = 0;
 };
 
 }  // namespace lambdad::invocation

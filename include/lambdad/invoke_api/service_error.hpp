@@ -19,6 +19,7 @@ struct ServiceError {
   static ServiceError invalid_request_content(std::string message);
   static ServiceError entity_too_large(std::string message);
   static ServiceError access_denied();
+  static ServiceError throttled(std::string reason);  // 429 TooManyRequestsException
   static ServiceError unknown_operation();
 };
 

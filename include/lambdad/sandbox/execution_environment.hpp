@@ -50,13 +50,21 @@ struct EnvironmentDeps {
   EnvironmentObserver& observer;
 };
 
+struct EnvironmentOptions {
+  // Simulated extra init time, added before the first invocation is delivered and reported in
+  // Init Duration (--cold-start-delay).
+  std::chrono::milliseconds cold_start_delay{0};
+  bool provisioned = false;  // AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency; never reclaimed
+};
+
 class ExecutionEnvironment final : public RuntimeApiTarget {
  public:
   // Opens the Runtime API endpoint and starts the runtime process. On failure (e.g. a missing
   // bootstrap) returns the Lambda error (type Runtime.InvalidEntrypoint, ...).
   static Result<std::unique_ptr<ExecutionEnvironment>> start(const EnvironmentDeps& deps,
                                                              const config::FunctionConfig& fn,
-                                                             std::uint64_t serial);
+                                                             std::uint64_t serial,
+                                                             const EnvironmentOptions& options = {});
   ~ExecutionEnvironment() override;
 
   // Takes an invocation; only when available(). It is delivered when the runtime asks /next.
@@ -66,6 +74,19 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   std::uint64_t serial() const { return serial_; }
   // Kills the process group; a current invocation fails with `reason` (Sandbox.Failure).
   void kill(const std::string& reason);
+  // Ends an environment that has nothing to do (evicted, reclaimed, force-cold); logs `why`.
+  void retire(const std::string& why);
+  // Marks the environment to be retired once its current invocation is answered.
+  void drain() { draining_ = true; }
+  bool draining() const { return draining_; }
+  bool provisioned() const { return options_.provisioned; }
+  bool initialized() const { return init_duration_ms_.has_value(); }
+  bool busy() const { return current_.has_value(); }
+  std::uint64_t invocations_served() const { return served_; }
+  Clock::Steady::time_point created_at() const { return spawned_at_; }
+  Clock::Steady::time_point idle_since() const { return idle_since_; }
+  // "initializing", "idle", "busy" or "dead", for /_lambdad/status and the log.
+  std::string_view state_label() const;
 
   // RuntimeApiTarget
   void next(NextCallback done) override;
@@ -76,7 +97,9 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   RuntimeState runtime_state() const { return state_; }
 
  private:
-  ExecutionEnvironment(const EnvironmentDeps& deps, const config::FunctionConfig& fn, std::uint64_t serial);
+  ExecutionEnvironment(const EnvironmentDeps& deps, const config::FunctionConfig& fn, std::uint64_t serial,
+                       const EnvironmentOptions& options);
+  void handle_next(NextCallback done);
 
   struct Current {
     invocation::InvocationPtr inv;
@@ -105,6 +128,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   EnvironmentObserver& observer_;
   config::FunctionConfig fn_;
   std::uint64_t serial_;
+  EnvironmentOptions options_;
   std::string log_prefix_;
   std::shared_ptr<spdlog::logger> flog_;  // function output and platform lines
 
@@ -116,6 +140,10 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   Clock::Steady::time_point spawned_at_{};
   std::optional<double> init_duration_ms_;  // set at the first /next; reported once
   bool init_reported_ = false;
+  bool delay_pending_ = false;   // the simulated cold-start delay is running
+  bool draining_ = false;
+  std::uint64_t served_ = 0;
+  Clock::Steady::time_point idle_since_{};
   std::size_t peak_rss_ = 0;  // VmHWM of the runtime process (cgroup peaks come with limits)
   std::optional<Current> current_;
   std::string answered_id_;  // the id just answered, bound until the runtime's next /next

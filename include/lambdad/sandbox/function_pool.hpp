@@ -1,12 +1,15 @@
-// sandbox: the execution environments of one function and the invocations waiting for them.
-// An invocation takes an available warm environment, else a new one is started (a cold start)
-// while fewer than max_environments exist; otherwise it waits its turn, in arrival order.
+// sandbox: the execution environments of one function. An invocation takes an available warm
+// environment, else a new one is started (a cold start); admission (concurrency limits) is decided
+// before, by the SandboxManager, so every admitted invocation gets an environment of its own.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "lambdad/sandbox/execution_environment.hpp"
 
@@ -19,18 +22,42 @@ struct PoolDeps {
   const RuntimeOptions& runtime_options;
 };
 
+struct PoolOptions {
+  bool force_cold = false;                        // a fresh environment for every invoke
+  std::chrono::milliseconds idle_timeout{600000};  // 0 = never reclaim
+  std::chrono::milliseconds cold_start_delay{0};
+};
+
+struct PoolCounters {
+  std::uint64_t invocations = 0;
+  std::uint64_t cold_starts = 0;
+  std::uint64_t throttles = 0;
+  std::uint64_t timeouts = 0;
+  std::uint64_t oom_kills = 0;
+};
+
 class FunctionPool final : public EnvironmentObserver {
  public:
-  FunctionPool(const PoolDeps& deps, config::FunctionConfig fn, std::size_t max_environments = 1);
+  FunctionPool(const PoolDeps& deps, config::FunctionConfig fn, PoolOptions options = {});
   ~FunctionPool() override;
 
   const config::FunctionConfig& config() const { return fn_; }
+  // Runs an admitted invocation.
   void submit(invocation::InvocationPtr inv);
+  // Starts `count` environments ahead of demand (EAGER, provisioned concurrency).
+  void prewarm(std::size_t count, bool provisioned);
+  // Drains warm environments (busy ones after their invoke). Returns how many were affected.
+  std::size_t evict();
+  // Retires environments idle since before now - idle_timeout (never provisioned ones).
+  std::size_t reclaim_idle(Clock::Steady::time_point now);
   // Kills every environment; queued invocations fail with Sandbox.Failure.
   void shutdown();
 
+  std::size_t in_flight() const { return in_flight_; }
   std::size_t environment_count() const { return envs_.size(); }
   std::size_t queued() const { return queue_.size(); }
+  PoolCounters& counters() { return counters_; }
+  void status(nlohmann::json& out) const;
 
   // EnvironmentObserver
   void on_idle(ExecutionEnvironment& env) override;
@@ -38,13 +65,16 @@ class FunctionPool final : public EnvironmentObserver {
 
  private:
   void pump();
+  ExecutionEnvironment* start_environment(const EnvironmentOptions& options, Error* error);
   void fail_without_environment(const invocation::InvocationPtr& inv, const Error& error);
 
   PoolDeps deps_;
   config::FunctionConfig fn_;
-  std::size_t max_environments_;
+  PoolOptions options_;
+  PoolCounters counters_;
   std::deque<invocation::InvocationPtr> queue_;
   std::vector<std::unique_ptr<ExecutionEnvironment>> envs_;
+  std::size_t in_flight_ = 0;
   std::uint64_t next_serial_ = 1;
   bool pumping_ = false;
   bool shut_down_ = false;

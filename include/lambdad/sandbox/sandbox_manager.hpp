@@ -1,4 +1,6 @@
-// sandbox: every function's pool, by name. The composition root builds it from the configuration.
+// sandbox: every function's pool, by name, and the account-level concurrency accounting that
+// decides admission the way Lambda does: a function with reserved concurrency R runs at most R
+// invocations at once; the others share what the reservations leave of the account limit.
 #pragma once
 
 #include <map>
@@ -6,25 +8,52 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include "lambdad/invocation/dispatcher.hpp"
 #include "lambdad/sandbox/function_pool.hpp"
 
 namespace lambdad::sandbox {
 
+struct ManagerOptions {
+  int account_concurrency = 1000;
+  bool eager = false;  // --warm-containers EAGER: one initialised environment per function at startup
+  PoolOptions pool;
+  std::map<std::string, std::chrono::milliseconds> cold_start_delay_by_runtime;  // overrides pool's
+  std::string memory_enforcement = "off";  // reported by /_lambdad/status
+};
+
 class SandboxManager final : public invocation::Dispatcher {
  public:
-  SandboxManager(const PoolDeps& deps, const std::vector<config::FunctionConfig>& functions);
+  SandboxManager(const PoolDeps& deps, const std::vector<config::FunctionConfig>& functions,
+                 ManagerOptions options = {});
   ~SandboxManager() override;
 
+  // Lambda's rule: reservations may not leave fewer than 100 unreserved.
+  static Status validate(const std::vector<config::FunctionConfig>& functions, int account_concurrency);
+
+  // Pre-initialises provisioned and EAGER environments and starts idle reclaim.
+  void start();
+
   bool has_function(const std::string& name) const override { return pools_.count(name) != 0; }
-  void dispatch(invocation::InvocationPtr inv) override;
+  invocation::Admission dispatch(invocation::InvocationPtr inv) override;
+  std::optional<std::size_t> evict(const std::string& name) override;
+  std::string status_json() const override;
 
   FunctionPool* find(const std::string& name);
-  std::vector<const config::FunctionConfig*> functions() const;
   void shutdown();
 
  private:
+  void schedule_reclaim();
+
+  PoolDeps deps_;
+  ManagerOptions options_;
   std::map<std::string, std::unique_ptr<FunctionPool>> pools_;
+  int unreserved_capacity_ = 0;
+  int unreserved_in_flight_ = 0;
+  boost::asio::steady_timer reclaim_timer_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  bool shut_down_ = false;
 };
 
 }  // namespace lambdad::sandbox
