@@ -7,7 +7,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <csignal>
+#include <cstdlib>
+#include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -21,6 +25,7 @@
 #include "lambdad/http/server.hpp"
 #include "lambdad/invoke_api/invoke_api.hpp"
 #include "lambdad/observability/logging.hpp"
+#include "lambdad/process/resource_limits.hpp"
 #include "lambdad/runtime_api/runtime_api.hpp"
 #include "lambdad/sandbox/sandbox_manager.hpp"
 
@@ -35,10 +40,46 @@ struct Daemon {
   SystemClock clock;
   runtime_api::EndpointFactory endpoints{io};
   sandbox::RuntimeOptions runtime_options;
+  std::unique_ptr<process::ResourceController> resources;
+  std::filesystem::path tmp_root;
   std::unique_ptr<sandbox::SandboxManager> manager;
 
-  void build(const std::vector<config::FunctionConfig>& functions, sandbox::ManagerOptions options = {}) {
-    sandbox::PoolDeps deps{io, clock, endpoints, runtime_options};
+  ~Daemon() {
+    manager.reset();  // environments (their processes, cgroups and /tmp) before the controller
+    resources.reset();
+    std::error_code ec;
+    if (!tmp_root.empty()) std::filesystem::remove_all(tmp_root, ec);
+  }
+
+  // Memory enforcement and the private /tmp root; prints why and returns false on failure.
+  bool prepare_limits(const std::string& enforcement) {
+    auto mode = enforcement == "cgroup"   ? process::MemoryEnforcement::kCgroup
+                : enforcement == "sample" ? process::MemoryEnforcement::kSample
+                : enforcement == "off"    ? process::MemoryEnforcement::kOff
+                                          : process::MemoryEnforcement::kAuto;
+    auto made = process::make_resource_controller(io, mode);
+    if (!made) {
+      std::fprintf(stderr, "lambdad: --memory-enforcement %s: %s\n", enforcement.c_str(), made.error().message.c_str());
+      return false;
+    }
+    resources = std::move(made).value();
+    observability::daemon_log()->info("memory enforcement: {}", resources->describe());
+    const char* base = std::getenv("TMPDIR");
+    tmp_root = std::filesystem::path(base && *base ? base : "/tmp") / fmt::format("lambdad-{}", ::getpid());
+    std::error_code ec;
+    std::filesystem::create_directories(tmp_root, ec);
+    if (ec) {
+      std::fprintf(stderr, "lambdad: cannot create %s: %s\n", tmp_root.c_str(), ec.message().c_str());
+      return false;
+    }
+    return true;
+  }
+
+  void build(const std::vector<config::FunctionConfig>& functions, sandbox::ManagerOptions options = {},
+             bool cpu_scaling = false) {
+    sandbox::PoolDeps deps{io, clock, endpoints, runtime_options,
+                           sandbox::LimitDeps{resources.get(), tmp_root, cpu_scaling}};
+    if (resources) options.memory_enforcement = resources->describe();
     manager = std::make_unique<sandbox::SandboxManager>(deps, functions, std::move(options));
   }
 };
@@ -132,7 +173,8 @@ int run_serve(const ServeOptions& options) {
 
   Daemon d;
   d.runtime_options = std::move(*runtimes);
-  d.build(*functions, std::move(*manager_opts));
+  if (!d.prepare_limits(options.pool.memory_enforcement)) return 2;
+  d.build(*functions, std::move(*manager_opts), options.pool.cpu_scaling);
 
   invoke_api::InvokeApiOptions api_options;
   api_options.region = options.common.region;
@@ -192,6 +234,7 @@ int run_invoke(const InvokeOptions& options) {
 
   Daemon d;
   d.runtime_options = std::move(*runtimes);
+  if (!d.prepare_limits("auto")) return 2;
   d.build(*functions);
 
   int exit_code = 1;

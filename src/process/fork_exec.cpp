@@ -4,7 +4,9 @@
 #include "fork_exec.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -31,10 +33,11 @@ namespace {
 constexpr std::string_view kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
 
 // What the child writes to the error pipe when a step before (or the) execve fails.
-enum class ChildStep : int { kSetup = 1, kChdir = 2, kExec = 3 };
+enum class ChildStep : int { kSetup = 1, kChdir = 2, kExec = 3, kJoin = 4, kRlimit = 5 };
 struct ChildFailure {
   ChildStep step;
   int error;
+  int index;  // kJoin: which join file
 };
 
 // Everything the child reads, prepared by the parent.
@@ -47,6 +50,13 @@ struct ChildPlan {
   int output_fd;
   int error_fd;
   pid_t parent;
+  const char* const* join_files;  // join_count entries
+  std::size_t join_count;
+  bool set_nofile;
+  rlim_t nofile;
+  bool set_nproc;
+  rlim_t nproc;
+  const char* private_tmp;  // nullptr: keep the host's /tmp
 };
 
 // errno text as Go prints it ("no such file or directory"), which is what Lambda shows.
@@ -155,8 +165,9 @@ bool move_above_stdio(UniqueFd& fd) {
 
 // --- child side: async-signal-safe calls only ---------------------------------------------
 
-[[noreturn]] void child_fail(const ChildPlan& plan, ChildStep step, int err) noexcept {
-  const ChildFailure failure{step, err};
+[[noreturn]] void child_fail(const ChildPlan& plan, ChildStep step, int err,
+                             int index = 0) noexcept {
+  const ChildFailure failure{step, err, index};
   // Best effort: if this write fails the parent still sees the pipe close and a dead child.
   [[maybe_unused]] const ssize_t n = ::write(plan.error_fd, &failure, sizeof failure);
   ::_exit(127);
@@ -187,6 +198,40 @@ void close_inherited_fds(int keep) noexcept {
   }
 }
 
+// Writes our pid (decimal) into `file`, e.g. a cgroup.procs. False with errno set on failure.
+bool join_file(const char* file) noexcept {
+  char buf[24];
+  char* end = buf + sizeof buf;
+  char* p = end;
+  auto v = static_cast<unsigned long>(::getpid());
+  do {
+    *--p = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  const int fd = ::open(file, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n;
+  do {
+    n = ::write(fd, p, static_cast<std::size_t>(end - p));
+  } while (n < 0 && errno == EINTR);
+  const int err = errno;
+  ::close(fd);
+  if (n != end - p) {
+    errno = n < 0 ? err : EIO;
+    return false;
+  }
+  return true;
+}
+
+// A mount namespace of our own in which `dir` covers /tmp. Best effort: on any failure the
+// child keeps the host's /tmp (its TMPDIR still points at `dir`).
+void cover_tmp(const char* dir) noexcept {
+  if (::unshare(CLONE_NEWNS) != 0) return;
+  // Without this, a shared / would propagate our bind mount back to the host.
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return;
+  ::mount(dir, "/tmp", nullptr, MS_BIND, nullptr);
+}
+
 [[noreturn]] void run_child(const ChildPlan& plan) noexcept {
   // Own process group, so the whole environment (background processes too) can be signalled.
   if (::setpgid(0, 0) != 0) child_fail(plan, ChildStep::kSetup, errno);
@@ -213,7 +258,19 @@ void close_inherited_fds(int keep) noexcept {
     child_fail(plan, ChildStep::kSetup, errno);
   }
   close_inherited_fds(plan.error_fd);
+  for (std::size_t i = 0; i < plan.join_count; ++i) {
+    if (!join_file(plan.join_files[i])) child_fail(plan, ChildStep::kJoin, errno, static_cast<int>(i));
+  }
+  if (plan.set_nofile) {
+    const struct rlimit rl{plan.nofile, plan.nofile};
+    if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) child_fail(plan, ChildStep::kRlimit, errno);
+  }
+  if (plan.set_nproc) {
+    const struct rlimit rl{plan.nproc, plan.nproc};
+    if (::setrlimit(RLIMIT_NPROC, &rl) != 0) child_fail(plan, ChildStep::kRlimit, errno);
+  }
   if (plan.cwd != nullptr && ::chdir(plan.cwd) != 0) child_fail(plan, ChildStep::kChdir, errno);
+  if (plan.private_tmp != nullptr) cover_tmp(plan.private_tmp);
   ::execve(plan.path, plan.argv, plan.envp);
   child_fail(plan, ChildStep::kExec, errno);
 }
@@ -261,9 +318,27 @@ Result<ForkedChild> fork_exec(const SpawnSpec& spec) {
     return internal_error("fcntl", errno);
   }
 
-  const ChildPlan plan{
-      path.c_str(),   argv.data(),        envp.data(),       cwd.empty() ? nullptr : cwd.c_str(),
-      dev_null.get(), output_write.get(), error_write.get(), ::getpid()};
+  std::vector<const char*> join;
+  join.reserve(spec.join_files.size());
+  for (const auto& f : spec.join_files) join.push_back(f.c_str());
+  const std::string private_tmp = spec.private_tmp.string();
+  const bool cover_tmp = !private_tmp.empty() && ::geteuid() == 0;
+
+  const ChildPlan plan{path.c_str(),
+                       argv.data(),
+                       envp.data(),
+                       cwd.empty() ? nullptr : cwd.c_str(),
+                       dev_null.get(),
+                       output_write.get(),
+                       error_write.get(),
+                       ::getpid(),
+                       join.data(),
+                       join.size(),
+                       spec.rlimit_nofile.has_value(),
+                       static_cast<rlim_t>(spec.rlimit_nofile.value_or(0)),
+                       spec.rlimit_nproc.has_value(),
+                       static_cast<rlim_t>(spec.rlimit_nproc.value_or(0)),
+                       cover_tmp ? private_tmp.c_str() : nullptr};
 
   // Block every signal across fork so no daemon handler runs in the child before it resets
   // the dispositions.
@@ -305,6 +380,15 @@ Result<ForkedChild> fork_exec(const SpawnSpec& spec) {
       if (failure.error == ENOMEM || failure.error == EAGAIN)
         return internal_error("fork/exec " + path, failure.error);
       return entrypoint_error(path, failure.error);
+    case ChildStep::kJoin:
+      if (failure.index >= 0 && static_cast<std::size_t>(failure.index) < spec.join_files.size()) {
+        return internal_error(
+            "cannot join cgroup " + spec.join_files[static_cast<std::size_t>(failure.index)],
+            failure.error);
+      }
+      break;
+    case ChildStep::kRlimit:
+      return internal_error("setrlimit", failure.error);
     case ChildStep::kSetup:
       break;
   }

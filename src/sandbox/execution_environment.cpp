@@ -53,12 +53,15 @@ ExecutionEnvironment::~ExecutionEnvironment() {
   parked_ = nullptr;
   endpoint_.reset();  // stop serving the Runtime API before the process goes
   process_.reset();   // kills the process group
+  group_.reset();     // then the cgroup (and anything that escaped the process group)
+  tmp_.reset();
 }
 
 Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::start(const EnvironmentDeps& deps,
                                                                           const config::FunctionConfig& fn,
                                                                           std::uint64_t serial,
-                                                                          const EnvironmentOptions& options) {
+                                                                          const EnvironmentOptions& options,
+                                                                          std::unique_ptr<process::TmpDir> tmp) {
   std::unique_ptr<ExecutionEnvironment> env(new ExecutionEnvironment(deps, fn, serial, options));
   auto endpoint = deps.endpoints.open(*env);
   if (!endpoint) return endpoint.error();
@@ -70,6 +73,7 @@ Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::start(const 
   if (options.provisioned) launch.initialization_type = "provisioned-concurrency";
   auto spec = build_spawn_spec(fn, deps.runtime_options, launch);
   if (!spec) return spec.error();
+  if (auto st = env->apply_limits(deps.limits, *spec, std::move(tmp)); !st) return st.error();
 
   auto* raw = env.get();
   process::ChildCallbacks callbacks;
@@ -80,9 +84,53 @@ Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::start(const 
   auto child = process::spawn(deps.io, *spec, std::move(callbacks));
   if (!child) return child.error();
   env->process_ = std::move(child).value();
+  if (env->group_) env->group_->attach(env->process_->pid());
   observability::daemon_log()->info("{}environment {} initializing (pid {}{})", env->log_prefix_, serial,
                                     env->process_->pid(), options.provisioned ? ", provisioned" : "");
   return env;
+}
+
+namespace {
+
+bool under(const std::filesystem::path& path, const std::filesystem::path& dir) {
+  auto p = path.lexically_normal().string();
+  auto d = dir.lexically_normal().string();
+  return p.size() > d.size() && p.compare(0, d.size(), d) == 0 && p[d.size()] == '/';
+}
+
+}  // namespace
+
+Status ExecutionEnvironment::apply_limits(const LimitDeps& limits, process::SpawnSpec& spec,
+                                          std::unique_ptr<process::TmpDir> tmp) {
+  spec.rlimit_nofile = 1024;  // Lambda's RLIMIT_NOFILE
+  if (limits.resources) {
+    process::EnvironmentLimits l;
+    l.memory_bytes = static_cast<std::uint64_t>(fn_.memory_mb) << 20;
+    l.max_pids = 1024;
+    if (limits.cpu_scaling) l.cpus = static_cast<double>(fn_.memory_mb) / 1769.0;
+    auto group = limits.resources->create_group(fmt::format("{}-{}", fn_.name, serial_), l);
+    if (!group) return group.error();
+    group_ = std::move(group).value();
+    spec.join_files = group_->join_files();
+  }
+  if (!tmp && !limits.tmp_root.empty()) {
+    auto made = process::make_tmp_dir(limits.tmp_root, fmt::format("{}-{}", fn_.name, serial_),
+                                      static_cast<std::uint64_t>(fn_.ephemeral_storage_mb) << 20);
+    if (!made) return made.error();
+    tmp = std::move(made).value();
+  }
+  if (tmp) {
+    tmp_ = std::move(tmp);
+    spec.environment.push_back("TMPDIR=" + tmp_->path().string());
+    // Covering the host's /tmp would hide code that lives there (a checkout under /tmp): then
+    // the environment gets TMPDIR only.
+    const std::filesystem::path host_tmp = "/tmp";
+    const bool code_under_tmp = under(spec.working_directory, host_tmp) || under(spec.executable, host_tmp) ||
+                                std::any_of(spec.args.begin(), spec.args.end(),
+                                            [&](const std::string& a) { return under(a, host_tmp); });
+    if (tmp_->private_mount() && !code_under_tmp) spec.private_tmp = tmp_->path();
+  }
+  return Ok{};
 }
 
 void ExecutionEnvironment::assign(invocation::InvocationPtr inv) {
@@ -322,7 +370,9 @@ void ExecutionEnvironment::on_exit(const process::ExitStatus& status) {
       std::string detail = (!status.signaled && status.code == 0)
                                ? "Runtime exited without providing a reason"
                                : "Runtime exited with error: " + status.describe();
-      fail_current(error_types::kRuntimeExitError, detail, "error");
+      const bool oom = group_ && group_->oom_killed();
+      if (oom) flog_->info("{}[{}] Runtime exceeded its memory limit of {} MB", log_prefix_, current_->inv->request_id, fn_.memory_mb);
+      fail_current(oom ? error_types::kRuntimeOutOfMemory : error_types::kRuntimeExitError, detail, "error");
     }
     dead_ = true;
   }
@@ -356,6 +406,7 @@ void ExecutionEnvironment::kill(const std::string& reason) {
 void ExecutionEnvironment::retire(const std::string& why) {
   if (dead_) return;
   observability::daemon_log()->info("{}environment {} retired ({})", log_prefix_, serial_, why);
+  retired_ = true;
   if (current_) {
     fail_current(error_types::kSandboxFailure, why, "error");
   }
@@ -414,6 +465,7 @@ void ExecutionEnvironment::finish(invocation::InvocationResult result, const std
   f.memory_size_mb = fn_.memory_mb;
   // Sampled only while the runtime has not been reaped (its pid could be reused after that);
   // an invoke that ends with the process reports the peak seen so far.
+  if (group_) peak_rss_ = std::max<std::size_t>(peak_rss_, group_->peak_memory_bytes());
   if (process_ && !process_->exited()) peak_rss_ = std::max(peak_rss_, process::peak_rss_bytes(process_->pid()));
   f.max_memory_used_mb = static_cast<int>((peak_rss_ + (1u << 20) - 1) >> 20);
   if (init_duration_ms_ && !init_reported_) {

@@ -43,8 +43,13 @@ void FunctionPool::submit(invocation::InvocationPtr inv) {
 }
 
 ExecutionEnvironment* FunctionPool::start_environment(const EnvironmentOptions& options, Error* error) {
-  EnvironmentDeps env_deps{deps_.io, deps_.clock, deps_.endpoints, deps_.runtime_options, *this};
-  auto started = ExecutionEnvironment::start(env_deps, fn_, next_serial_++, options);
+  EnvironmentDeps env_deps{deps_.io, deps_.clock, deps_.endpoints, deps_.runtime_options, *this, deps_.limits};
+  std::unique_ptr<process::TmpDir> tmp;
+  if (!spare_tmp_.empty()) {
+    tmp = std::move(spare_tmp_.back());
+    spare_tmp_.pop_back();
+  }
+  auto started = ExecutionEnvironment::start(env_deps, fn_, next_serial_++, options, std::move(tmp));
   if (!started) {
     if (error) *error = started.error();
     observability::daemon_log()->warn("[{}] cannot start an environment: {}", fn_.name, started.error().message);
@@ -137,6 +142,7 @@ void FunctionPool::on_dead(ExecutionEnvironment& env) {
   // Not destroyed here: we are inside one of its callbacks.
   std::shared_ptr<ExecutionEnvironment> doomed(std::move(*it));
   envs_.erase(it);
+  if (auto tmp = doomed->take_tmp(); tmp && !shut_down_) spare_tmp_.push_back(std::move(tmp));
   boost::asio::post(deps_.io, [doomed] {});
   if (!shut_down_) {
     boost::asio::post(deps_.io, [this, alive = alive_] {
@@ -209,6 +215,7 @@ void FunctionPool::shutdown() {
   }
   for (auto& env : envs_) env->kill("the daemon is shutting down");
   envs_.clear();  // destroying an environment kills and reaps its process group
+  spare_tmp_.clear();
 }
 
 }  // namespace lambdad::sandbox

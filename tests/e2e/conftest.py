@@ -120,6 +120,18 @@ def start_daemon():
     assert not problems, "\n".join(problems)
 
 
+@pytest.fixture
+def host_dir():
+    """A directory both the test and its functions can see. Functions get a private /tmp (as on
+    Lambda), so files meant for the test go under /var/tmp instead."""
+    import shutil
+    import tempfile
+
+    d = pathlib.Path(tempfile.mkdtemp(prefix="lambdad-e2e-", dir="/var/tmp"))
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
 def lambda_client(endpoint, read_timeout=60):
     import boto3
     from botocore.config import Config

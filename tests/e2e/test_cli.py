@@ -107,12 +107,12 @@ def test_invalid_template_lists_every_problem_and_exits_2(tmp_path):
     assert "cobol85" in err and "nowhere" in err, err
 
 
-def test_serve_ready_line_and_sigterm_kills_every_process_group(tmp_path):
+def test_serve_ready_line_and_sigterm_kills_every_process_group(host_dir):
     d = Daemon(TEMPLATE)
     try:
         assert d.endpoint.startswith("http://127.0.0.1:") and d.port > 0
         client = lambda_client(d.endpoint)
-        marker = tmp_path / "grandchild.pid"
+        marker = host_dir / "grandchild.pid"
         r = client.invoke(FunctionName="Sleeper", Payload=json.dumps({"spawn": str(marker)}))
         runtime_pid = json.loads(r["Payload"].read())["pid"]
         grandchild = int(marker.read_text())

@@ -85,8 +85,8 @@ def test_post_for_released_request_id_is_400_invalid_request_id(client):
     assert_still_serving(client)
 
 
-def test_second_response_before_next_is_403_invalid_state_transition(client, tmp_path):
-    record = tmp_path / "double.json"
+def test_second_response_before_next_is_403_invalid_state_transition(client, host_dir):
+    record = host_dir / "double.json"
     r = invoke(client, {"mode": "double", "record": str(record)})
     # The first response is what the invoker gets.
     assert r["StatusCode"] == 200
@@ -101,8 +101,8 @@ def test_second_response_before_next_is_403_invalid_state_transition(client, tmp
     assert_still_serving(client)
 
 
-def test_error_after_response_before_next_is_403_invalid_state_transition(client, tmp_path):
-    record = tmp_path / "double-error.json"
+def test_error_after_response_before_next_is_403_invalid_state_transition(client, host_dir):
+    record = host_dir / "double-error.json"
     r = invoke(client, {"mode": "double-error", "record": str(record)})
     assert r["StatusCode"] == 200
     assert "FunctionError" not in r, r["Body"]
@@ -114,8 +114,8 @@ def test_error_after_response_before_next_is_403_invalid_state_transition(client
     assert_still_serving(client)
 
 
-def test_oversized_response_is_413_for_runtime_and_function_error_for_invoker(client, tmp_path):
-    record = tmp_path / "oversize.json"
+def test_oversized_response_is_413_for_runtime_and_function_error_for_invoker(client, host_dir):
+    record = host_dir / "oversize.json"
     r = invoke(client, {"mode": "oversize", "record": str(record)})
     assert r["StatusCode"] == 200
     assert r["ExecutedVersion"] == "$LATEST"
@@ -132,9 +132,9 @@ def test_oversized_response_is_413_for_runtime_and_function_error_for_invoker(cl
     assert_still_serving(client)
 
 
-def test_misuse_in_sequence_never_breaks_the_environment(client, tmp_path):
+def test_misuse_in_sequence_never_breaks_the_environment(client, host_dir):
     for i, mode in enumerate(["wrong-id", "double", "oversize", "double-error", "stale-id"]):
-        record = tmp_path / f"{i}.json"
+        record = host_dir / f"{i}.json"
         invoke(client, {"mode": mode, "record": str(record)})
         if mode in ("double", "oversize", "double-error"):
             wait_for_record(record)

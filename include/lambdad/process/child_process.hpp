@@ -10,9 +10,11 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +32,19 @@ struct SpawnSpec {
   std::vector<std::string> args;             // argv[1..]; argv[0] is executable
   std::vector<std::string> environment;      // "KEY=VALUE"; the child gets exactly these
   std::filesystem::path working_directory;  // empty: the daemon's own
+  // Files the child opens O_WRONLY and writes its own pid into before exec (cgroup.procs of each
+  // hierarchy of its ResourceGroup). A failure aborts the spawn with a Sandbox.Failure error
+  // "cannot join cgroup <file>: <strerror>".
+  std::vector<std::string> join_files{};
+  std::optional<std::uint64_t> rlimit_nofile{};  // RLIMIT_NOFILE, soft = hard
+  std::optional<std::uint64_t> rlimit_nproc{};   // RLIMIT_NPROC, soft = hard (per user: not with cgroups)
+  // (Default member initializers keep aggregate initialisation with the first four fields
+  // warning-free.) Non-empty and the daemon is root: the child gets its own mount namespace (mounts made
+  // private) with this directory bind-mounted on /tmp. Otherwise (not root, or unshare/mount
+  // fail) nothing happens in the child; callers also point TMPDIR at it. The working directory
+  // is entered before /tmp is covered; the executable is exec'd after, so it must not live
+  // under the host's /tmp.
+  std::filesystem::path private_tmp{};
 };
 
 // How a process ended, in the words Lambda uses ("exit status 1", "signal: killed").

@@ -19,6 +19,7 @@
 #include "lambdad/config/function_config.hpp"
 #include "lambdad/invocation/invocation.hpp"
 #include "lambdad/process/child_process.hpp"
+#include "lambdad/process/resource_limits.hpp"
 #include "lambdad/sandbox/runtime_api_target.hpp"
 #include "lambdad/sandbox/runtime_launcher.hpp"
 
@@ -42,12 +43,20 @@ class EnvironmentObserver {
   virtual void on_dead(ExecutionEnvironment& env) = 0;
 };
 
+// Where environments get their limits and private /tmp; both optional (unit tests run without).
+struct LimitDeps {
+  process::ResourceController* resources = nullptr;
+  std::filesystem::path tmp_root;  // empty: no private /tmp
+  bool cpu_scaling = false;        // CPU in proportion to memory, 1769 MB = one vCPU
+};
+
 struct EnvironmentDeps {
   boost::asio::io_context& io;
   const Clock& clock;
   RuntimeEndpointFactory& endpoints;
   const RuntimeOptions& runtime_options;
   EnvironmentObserver& observer;
+  LimitDeps limits = {};
 };
 
 struct EnvironmentOptions {
@@ -64,7 +73,8 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   static Result<std::unique_ptr<ExecutionEnvironment>> start(const EnvironmentDeps& deps,
                                                              const config::FunctionConfig& fn,
                                                              std::uint64_t serial,
-                                                             const EnvironmentOptions& options = {});
+                                                             const EnvironmentOptions& options = {},
+                                                             std::unique_ptr<process::TmpDir> tmp = nullptr);
   ~ExecutionEnvironment() override;
 
   // Takes an invocation; only when available(). It is delivered when the runtime asks /next.
@@ -85,6 +95,9 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   std::uint64_t invocations_served() const { return served_; }
   Clock::Steady::time_point created_at() const { return spawned_at_; }
   Clock::Steady::time_point idle_since() const { return idle_since_; }
+  // The private /tmp, handed to the environment that replaces this one after a failure (Lambda
+  // keeps /tmp across a reset); nullptr after retire() or when there is none.
+  std::unique_ptr<process::TmpDir> take_tmp() { return retired_ ? nullptr : std::move(tmp_); }
   // "initializing", "idle", "busy" or "dead", for /_lambdad/status and the log.
   std::string_view state_label() const;
 
@@ -100,6 +113,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   ExecutionEnvironment(const EnvironmentDeps& deps, const config::FunctionConfig& fn, std::uint64_t serial,
                        const EnvironmentOptions& options);
   void handle_next(NextCallback done);
+  Status apply_limits(const LimitDeps& limits, process::SpawnSpec& spec, std::unique_ptr<process::TmpDir> tmp);
 
   struct Current {
     invocation::InvocationPtr inv;
@@ -133,6 +147,8 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   std::shared_ptr<spdlog::logger> flog_;  // function output and platform lines
 
   std::unique_ptr<RuntimeEndpoint> endpoint_;
+  std::unique_ptr<process::TmpDir> tmp_;
+  std::unique_ptr<process::ResourceGroup> group_;
   std::unique_ptr<process::ChildProcess> process_;
   RuntimeState state_ = RuntimeState::kStarted;
   bool dead_ = false;
@@ -142,6 +158,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   bool init_reported_ = false;
   bool delay_pending_ = false;   // the simulated cold-start delay is running
   bool draining_ = false;
+  bool retired_ = false;
   std::uint64_t served_ = 0;
   Clock::Steady::time_point idle_since_{};
   std::size_t peak_rss_ = 0;  // VmHWM of the runtime process (cgroup peaks come with limits)

@@ -20,6 +20,7 @@ struct PoolDeps {
   const Clock& clock;
   RuntimeEndpointFactory& endpoints;
   const RuntimeOptions& runtime_options;
+  LimitDeps limits = {};
 };
 
 struct PoolOptions {
@@ -74,6 +75,9 @@ class FunctionPool final : public EnvironmentObserver {
   PoolCounters counters_;
   std::deque<invocation::InvocationPtr> queue_;
   std::vector<std::unique_ptr<ExecutionEnvironment>> envs_;
+  // /tmp directories of environments that failed (timeout, crash, OOM): their replacements get
+  // them, as Lambda keeps /tmp across a reset.
+  std::vector<std::unique_ptr<process::TmpDir>> spare_tmp_;
   std::size_t in_flight_ = 0;
   std::uint64_t next_serial_ = 1;
   bool pumping_ = false;

@@ -1,0 +1,146 @@
+// cgroup file helpers: every value is read or written with one system call, as the kernel wants.
+#include "cgroup_files.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <sstream>
+#include <system_error>
+#include <thread>
+
+#include "lambdad/process/unique_fd.hpp"
+
+namespace lambdad::process::cgroup {
+
+std::optional<std::string> read_file(const std::filesystem::path& file) {
+  UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return std::nullopt;
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+int write_file(const std::filesystem::path& file, std::string_view value, bool create) {
+  const int flags = O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_TRUNC : 0);
+  UniqueFd fd(::open(file.c_str(), flags, 0644));
+  if (!fd.valid()) return errno;
+  ssize_t n;
+  do {
+    n = ::write(fd.get(), value.data(), value.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return errno;
+  return static_cast<std::size_t>(n) == value.size() ? 0 : EIO;
+}
+
+namespace {
+std::optional<std::uint64_t> parse_u64(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end == s.data()) return std::nullopt;
+  return v;
+}
+}  // namespace
+
+std::optional<std::uint64_t> read_u64(const std::filesystem::path& file) {
+  const auto text = read_file(file);
+  if (!text) return std::nullopt;
+  return parse_u64(*text);
+}
+
+std::optional<std::uint64_t> keyed_value(std::string_view text, std::string_view key) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    const std::string_view line = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == ' ') {
+      return parse_u64(line.substr(key.size() + 1));
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<pid_t> parse_pids(std::string_view text) {
+  std::vector<pid_t> pids;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    if (auto v = parse_u64(text.substr(pos, eol - pos)); v && *v > 0) pids.push_back(static_cast<pid_t>(*v));
+    pos = eol + 1;
+  }
+  return pids;
+}
+
+std::vector<Mount> parse_mounts(std::string_view proc_mounts) {
+  std::vector<Mount> out;
+  std::istringstream in{std::string(proc_mounts)};
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string dev, point, type, opts;
+    if (!(fields >> dev >> point >> type >> opts)) continue;
+    Mount m{point, type, {}};
+    std::size_t start = 0;
+    while (start <= opts.size()) {
+      std::size_t comma = opts.find(',', start);
+      if (comma == std::string::npos) comma = opts.size();
+      m.options.push_back(opts.substr(start, comma - start));
+      start = comma + 1;
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::vector<Membership> parse_proc_cgroup(std::string_view text) {
+  std::vector<Membership> out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    const std::string_view line = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    const auto c1 = line.find(':');
+    if (c1 == std::string_view::npos) continue;
+    const auto c2 = line.find(':', c1 + 1);
+    if (c2 == std::string_view::npos) continue;
+    out.push_back(Membership{std::string(line.substr(c1 + 1, c2 - c1 - 1)), std::string(line.substr(c2 + 1))});
+  }
+  return out;
+}
+
+bool destroy_group_dir(const std::filesystem::path& dir, bool fake, std::chrono::milliseconds patience) {
+  std::error_code ec;
+  if (fake) {
+    std::filesystem::remove_all(dir, ec);
+    return !ec;
+  }
+  if (!std::filesystem::exists(dir, ec)) return true;
+  // v2 (Linux >= 5.14) kills the whole subtree at once, including processes forking meanwhile.
+  const bool has_kill = std::filesystem::exists(dir / "cgroup.kill", ec);
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  for (;;) {
+    if (has_kill) write_file(dir / "cgroup.kill", "1");
+    if (auto procs = read_file(dir / "cgroup.procs")) {
+      for (pid_t pid : parse_pids(*procs)) ::kill(pid, SIGKILL);
+    }
+    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+}  // namespace lambdad::process::cgroup

@@ -1,0 +1,48 @@
+// process (internal): the little file I/O cgroups need (read a value, write a value, empty and
+// remove a group) and parsers for /proc/mounts, /proc/self/cgroup and the keyed files
+// (memory.events, memory.oom_control). The parsers take text so they are testable on any host.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lambdad::process::cgroup {
+
+// The whole file, or nullopt (errno kept) when it cannot be read.
+std::optional<std::string> read_file(const std::filesystem::path& file);
+// Writes `value` in one write(2). `create`: the file may be created (a fake tree). Returns 0 or errno.
+int write_file(const std::filesystem::path& file, std::string_view value, bool create = false);
+// A decimal number at the start of the file ("max" or unreadable: nullopt).
+std::optional<std::uint64_t> read_u64(const std::filesystem::path& file);
+// "key value" lines: the value of `key`, or nullopt.
+std::optional<std::uint64_t> keyed_value(std::string_view text, std::string_view key);
+// The pids listed in a cgroup.procs.
+std::vector<pid_t> parse_pids(std::string_view text);
+
+struct Mount {
+  std::string mount_point;
+  std::string fs_type;
+  std::vector<std::string> options;
+};
+std::vector<Mount> parse_mounts(std::string_view proc_mounts);
+
+struct Membership {
+  std::string controllers;  // "memory", "cpu,cpuacct", "" for the v2 hierarchy (line "0::/x")
+  std::string path;         // "/x"
+};
+std::vector<Membership> parse_proc_cgroup(std::string_view proc_self_cgroup);
+
+// Kills everything in `dir` (v2: cgroup.kill when present; otherwise SIGKILL to each pid in
+// cgroup.procs), then rmdirs it, retrying until `patience` is over. `fake`: remove_all (a test
+// tree whose files are plain files). True when the directory is gone.
+bool destroy_group_dir(const std::filesystem::path& dir, bool fake,
+                       std::chrono::milliseconds patience = std::chrono::milliseconds(500));
+
+}  // namespace lambdad::process::cgroup

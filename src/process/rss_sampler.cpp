@@ -1,0 +1,257 @@
+// Sampling mode, for hosts where no cgroup can be written: every period one scan of /proc sums
+// the resident set size and the thread count of each attached process group (the environment's
+// runtime and everything it started, unless something left the group with setsid/setpgid).
+// Over the memory limit the group is SIGKILLed and counted as an OOM kill; over max_pids
+// (processes + threads, counted the same way) it is SIGKILLed too, but that is not an OOM.
+// A fork bomb can still outrun one period, and shared pages are counted once per process, so
+// this is an approximation of what a cgroup enforces exactly.
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <charconv>
+#include <map>
+#include <mutex>
+#include <utility>
+
+#include "cgroup_files.hpp"
+#include "resource_controllers.hpp"
+
+namespace lambdad::process {
+namespace {
+
+namespace asio = boost::asio;
+
+struct Usage {
+  std::uint64_t rss_bytes = 0;
+  std::uint64_t tasks = 0;  // threads, summed over processes
+};
+
+// One line of /proc/<pid>/stat: the process group, thread count and RSS (pages).
+bool parse_stat(std::string_view text, pid_t& pgrp, std::uint64_t& threads, std::uint64_t& rss_pages) {
+  const auto close = text.rfind(')');  // comm may contain spaces and parentheses
+  if (close == std::string_view::npos) return false;
+  text.remove_prefix(close + 1);
+  // Fields after comm, counted from 3 (state): pgrp is 5, num_threads 20, rss 24.
+  int field = 2;
+  std::size_t pos = 0;
+  bool got_pgrp = false, got_threads = false;
+  while (pos < text.size()) {
+    while (pos < text.size() && text[pos] == ' ') ++pos;
+    std::size_t end = text.find(' ', pos);
+    if (end == std::string_view::npos) end = text.size();
+    ++field;
+    const std::string_view tok = text.substr(pos, end - pos);
+    pos = end;
+    long long v = 0;
+    if (field == 5 || field == 20 || field == 24) {
+      const auto [p, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), v);
+      if (ec != std::errc{} || p == tok.data()) return false;
+    }
+    if (field == 5) {
+      pgrp = static_cast<pid_t>(v);
+      got_pgrp = true;
+    } else if (field == 20) {
+      threads = static_cast<std::uint64_t>(v);
+      got_threads = true;
+    } else if (field == 24) {
+      rss_pages = v < 0 ? 0 : static_cast<std::uint64_t>(v);
+      return got_pgrp && got_threads;
+    }
+  }
+  return false;
+}
+
+struct GroupState {
+  GroupState(std::uint64_t limit, int pids) : memory_limit(limit), max_pids(pids) {}
+  const std::uint64_t memory_limit;
+  const int max_pids;
+  std::mutex mu;
+  pid_t pgid = 0;       // guarded by mu; 0 until attach()
+  bool closed = false;  // guarded by mu; the group is gone: never signal its (reusable) pgid again
+  std::atomic<std::uint64_t> peak{0};
+  std::atomic<bool> oom{false};
+
+  pid_t attached() {
+    std::lock_guard lock(mu);
+    return closed ? 0 : pgid;
+  }
+  void kill_if_open(bool for_memory) {
+    std::lock_guard lock(mu);
+    if (closed || pgid <= 0) return;
+    if (for_memory) oom = true;
+    ::kill(-pgid, SIGKILL);
+  }
+};
+
+// The timer and the list of groups; shared with the pending timer handler. Its timer lives on a
+// strand so stop() (any thread) never races a running handler.
+class Sampler : public std::enable_shared_from_this<Sampler> {
+ public:
+  Sampler(asio::io_context& io, std::chrono::milliseconds period)
+      : strand_(asio::make_strand(io)), timer_(strand_), period_(period) {}
+
+  void start() {
+    asio::post(strand_, [self = shared_from_this()] { self->arm(); });
+  }
+  void stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopped_ = true;
+    }
+    asio::post(strand_, [self = shared_from_this()] { self->timer_.cancel(); });
+  }
+  void add(const std::shared_ptr<GroupState>& g) {
+    std::lock_guard lock(mu_);
+    groups_.push_back(g);
+  }
+
+ private:
+  void arm() {
+    timer_.expires_after(period_);
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (!self->tick()) return;
+      self->arm();
+    });
+  }
+
+  // One scan for all groups. False once stopped.
+  bool tick() {
+    std::map<pid_t, std::shared_ptr<GroupState>> watched;
+    {
+      std::lock_guard lock(mu_);
+      if (stopped_) return false;
+      std::erase_if(groups_, [](const std::weak_ptr<GroupState>& w) { return w.expired(); });
+      for (const auto& w : groups_) {
+        if (auto g = w.lock(); g) {
+          if (pid_t pgid = g->attached(); pgid > 0) watched.emplace(pgid, std::move(g));
+        }
+      }
+    }
+    if (watched.empty()) return true;
+    std::map<pid_t, Usage> usage;
+    scan(watched, usage);
+    for (auto& [pgid, g] : watched) {
+      const Usage u = usage[pgid];
+      std::uint64_t prev = g->peak.load();
+      while (u.rss_bytes > prev && !g->peak.compare_exchange_weak(prev, u.rss_bytes)) {
+      }
+      if (u.rss_bytes > g->memory_limit) {
+        g->kill_if_open(true);
+      } else if (g->max_pids > 0 && u.tasks > static_cast<std::uint64_t>(g->max_pids)) {
+        g->kill_if_open(false);
+      }
+    }
+    return true;
+  }
+
+  static void scan(const std::map<pid_t, std::shared_ptr<GroupState>>& watched, std::map<pid_t, Usage>& usage) {
+    static const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    DIR* dir = ::opendir("/proc");
+    if (dir == nullptr) return;
+    while (const dirent* e = ::readdir(dir)) {
+      if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+      const auto text = cgroup::read_file(std::string("/proc/") + e->d_name + "/stat");
+      if (!text) continue;  // exited meanwhile
+      pid_t pgrp = 0;
+      std::uint64_t threads = 0, rss = 0;
+      if (!parse_stat(*text, pgrp, threads, rss) || !watched.contains(pgrp)) continue;
+      Usage& u = usage[pgrp];
+      u.rss_bytes += rss * page;
+      u.tasks += threads;
+    }
+    ::closedir(dir);
+  }
+
+  asio::strand<asio::io_context::executor_type> strand_;
+  asio::steady_timer timer_;  // used on strand_ only
+  const std::chrono::milliseconds period_;
+  std::mutex mu_;
+  bool stopped_ = false;                          // guarded by mu_
+  std::vector<std::weak_ptr<GroupState>> groups_;  // guarded by mu_
+};
+
+class SampledGroup final : public ResourceGroup {
+ public:
+  explicit SampledGroup(std::shared_ptr<GroupState> state) : state_(std::move(state)) {}
+  ~SampledGroup() override {
+    // The process group itself is killed by its ChildProcess; only stop watching its pgid.
+    std::lock_guard lock(state_->mu);
+    state_->closed = true;
+  }
+  SampledGroup(const SampledGroup&) = delete;
+  SampledGroup& operator=(const SampledGroup&) = delete;
+
+  std::vector<std::string> join_files() const override { return {}; }
+  void attach(pid_t pid) override {
+    std::lock_guard lock(state_->mu);
+    state_->pgid = pid;  // spawn() makes the child a process group leader
+  }
+  std::uint64_t peak_memory_bytes() const override { return state_->peak.load(); }
+  bool oom_killed() const override { return state_->oom.load(); }
+
+ private:
+  std::shared_ptr<GroupState> state_;
+};
+
+class SamplingController final : public ResourceController {
+ public:
+  SamplingController(asio::io_context& io, std::string reason, std::chrono::milliseconds period)
+      : sampler_(std::make_shared<Sampler>(io, period)), reason_(std::move(reason)), period_(period) {
+    sampler_->start();
+  }
+  ~SamplingController() override { sampler_->stop(); }
+  SamplingController(const SamplingController&) = delete;
+  SamplingController& operator=(const SamplingController&) = delete;
+
+  std::string describe() const override {
+    return "sampling RSS every " + std::to_string(period_.count()) + " ms (" + reason_ + ")";
+  }
+  MemoryEnforcement mode() const override { return MemoryEnforcement::kSample; }
+  Result<std::unique_ptr<ResourceGroup>> create_group(const std::string& /*name*/,
+                                                      const EnvironmentLimits& limits) override {
+    auto state = std::make_shared<GroupState>(limits.memory_bytes, limits.max_pids);
+    sampler_->add(state);
+    return std::unique_ptr<ResourceGroup>(std::make_unique<SampledGroup>(std::move(state)));
+  }
+
+ private:
+  std::shared_ptr<Sampler> sampler_;
+  std::string reason_;
+  std::chrono::milliseconds period_;
+};
+
+class OffGroup final : public ResourceGroup {
+ public:
+  std::vector<std::string> join_files() const override { return {}; }
+  void attach(pid_t /*pid*/) override {}
+  std::uint64_t peak_memory_bytes() const override { return 0; }
+  bool oom_killed() const override { return false; }
+};
+
+class OffController final : public ResourceController {
+ public:
+  std::string describe() const override { return "off"; }
+  MemoryEnforcement mode() const override { return MemoryEnforcement::kOff; }
+  Result<std::unique_ptr<ResourceGroup>> create_group(const std::string& /*name*/,
+                                                      const EnvironmentLimits& /*limits*/) override {
+    return std::unique_ptr<ResourceGroup>(std::make_unique<OffGroup>());
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ResourceController> make_sampling_controller(asio::io_context& io, const std::string& reason,
+                                                             std::chrono::milliseconds period) {
+  return std::make_unique<SamplingController>(io, reason, period);
+}
+
+std::unique_ptr<ResourceController> make_off_controller() { return std::make_unique<OffController>(); }
+
+}  // namespace lambdad::process

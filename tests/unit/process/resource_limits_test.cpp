@@ -1,0 +1,365 @@
+// Limits on real processes: cgroups where the host lets us write them (skipped with the reason
+// otherwise), the RSS sampler (everywhere), join_files, RLIMIT_NOFILE and the private /tmp.
+#include "lambdad/process/resource_limits.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cgroup_files.hpp"
+#include "lambdad/common/error_types.hpp"
+#include "lambdad/process/child_process.hpp"
+#include "resource_controllers.hpp"
+
+namespace lambdad::process {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kPython = "/usr/bin/python3";
+
+SpawnSpec shell(std::string script) {
+  return SpawnSpec{"/bin/sh", {"-c", std::move(script)}, {"PATH=/usr/bin:/bin"}, "/"};
+}
+
+bool process_gone(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(f, stat)) return true;
+  const auto paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z';
+}
+
+class LimitsFixture : public ::testing::Test {
+ protected:
+  struct Run {
+    std::vector<std::string> lines;
+    std::optional<ExitStatus> exit;
+    std::string output() const {
+      std::string s;
+      for (const auto& l : lines) s += l + "\n";
+      return s;
+    }
+  };
+
+  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 20s) {
+    const auto deadline = Clock::now() + limit;
+    io_.restart();
+    while (!done()) {
+      const auto now = Clock::now();
+      if (now >= deadline) return false;
+      io_.run_one_for(std::min<Clock::duration>(deadline - now, 20ms));
+    }
+    return true;
+  }
+
+  // Spawns, attaches the child to `group`, runs until it exits.
+  Result<std::unique_ptr<ChildProcess>> start(SpawnSpec spec, Run& run, ResourceGroup* group = nullptr) {
+    if (group != nullptr) spec.join_files = group->join_files();
+    auto child = spawn(io_, spec,
+                       ChildCallbacks{[&run](std::string_view l) { run.lines.emplace_back(l); },
+                                      [&run](ExitStatus s) { run.exit = s; }});
+    if (child && group != nullptr) group->attach((*child)->pid());
+    return child;
+  }
+
+  Run run_to_exit(SpawnSpec spec, ResourceGroup* group = nullptr) {
+    Run run;
+    auto child = start(std::move(spec), run, group);
+    EXPECT_TRUE(child) << (child ? "" : child.error().message);
+    if (!child) return run;
+    EXPECT_TRUE(run_until([&] { return run.exit.has_value(); })) << "child did not exit";
+    return run;
+  }
+
+  boost::asio::io_context io_;
+};
+
+// --- spawn: join_files, rlimits -------------------------------------------------------------
+
+TEST_F(LimitsFixture, ChildWritesItsPidIntoEachJoinFile) {
+  std::string tmpl = (fs::temp_directory_path() / "lambdad-join-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  const fs::path dir = tmpl;
+  std::ofstream(dir / "a");
+  std::ofstream(dir / "b");
+  auto spec = shell("exit 0");
+  spec.join_files = {(dir / "a").string(), (dir / "b").string()};
+  Run run;
+  auto child = start(spec, run);
+  ASSERT_TRUE(child) << child.error().message;
+  const pid_t pid = (*child)->pid();
+  ASSERT_TRUE(run_until([&] { return run.exit.has_value(); }));
+  EXPECT_EQ(cgroup::read_file(dir / "a"), std::to_string(pid));
+  EXPECT_EQ(cgroup::read_file(dir / "b"), std::to_string(pid));
+  fs::remove_all(dir);
+}
+
+TEST_F(LimitsFixture, AJoinFailureIsASandboxFailure) {
+  auto spec = shell("exit 0");
+  spec.join_files = {"/nonexistent-lambdad/cgroup.procs"};
+  Run run;
+  auto child = start(spec, run);
+  ASSERT_FALSE(child);
+  EXPECT_EQ(child.error().kind, ErrorKind::kInternal);
+  EXPECT_EQ(child.error().type, error_types::kSandboxFailure);
+  EXPECT_EQ(child.error().message, "cannot join cgroup /nonexistent-lambdad/cgroup.procs: no such file or directory");
+}
+
+TEST_F(LimitsFixture, RlimitNofileIsSetSoftAndHard) {
+  auto spec = shell("ulimit -n; ulimit -Hn");
+  spec.rlimit_nofile = 1024;
+  const auto run = run_to_exit(spec);
+  EXPECT_EQ(run.output(), "1024\n1024\n");
+  EXPECT_EQ(run.exit->describe(), "exit status 0");
+}
+
+// --- cgroups on the real host --------------------------------------------------------------
+
+class RealCgroup : public LimitsFixture {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "cgroup tests need root (cgroup directories are root's)";
+    auto c = make_resource_controller(io_, MemoryEnforcement::kCgroup);
+    if (!c) GTEST_SKIP() << "no writable cgroup on this host: " << c.error().message;
+    controller_ = std::move(c.value());
+    ::testing::Test::RecordProperty("mode", controller_->describe());
+  }
+  void TearDown() override {
+    if (!controller_) return;
+    const std::string described = controller_->describe();
+    controller_.reset();
+    const fs::path root = described.substr(described.rfind(' ') + 1);
+    EXPECT_FALSE(fs::exists(root)) << root << " left behind";
+  }
+
+  std::unique_ptr<ResourceGroup> group(std::uint64_t memory, int pids = 1024) {
+    EnvironmentLimits limits;
+    limits.memory_bytes = memory;
+    limits.max_pids = pids;
+    auto g = controller_->create_group("test-" + std::to_string(++groups_), limits);
+    EXPECT_TRUE(g) << (g ? "" : g.error().message);
+    return g ? std::move(g.value()) : nullptr;
+  }
+
+  std::unique_ptr<ResourceController> controller_;
+  int groups_ = 0;
+};
+
+TEST_F(RealCgroup, OverTheMemoryLimitTheChildIsOomKilled) {
+  if (::access(kPython, X_OK) != 0) GTEST_SKIP() << kPython << " is needed to allocate memory";
+  auto g = group(64ull << 20);
+  ASSERT_NE(g, nullptr);
+  const auto run = run_to_exit(
+      SpawnSpec{kPython, {"-c", "a = [b'x' * (1 << 20) for _ in range(200)]\nprint('survived')"}, {}, "/"},
+      g.get());
+  ASSERT_TRUE(run.exit);
+  EXPECT_EQ(run.exit->describe(), "signal: killed") << run.output();
+  EXPECT_TRUE(g->oom_killed());
+  EXPECT_LE(g->peak_memory_bytes(), (64ull << 20) + (1ull << 20));
+  EXPECT_GE(g->peak_memory_bytes(), 48ull << 20);
+}
+
+TEST_F(RealCgroup, PeakIsWhatTheChildUsed) {
+  if (::access(kPython, X_OK) != 0) GTEST_SKIP() << kPython << " is needed to allocate memory";
+  auto g = group(128ull << 20);
+  ASSERT_NE(g, nullptr);
+  const auto run = run_to_exit(
+      SpawnSpec{kPython, {"-c", "a = b'x' * (30 << 20)\nprint(len(a))"}, {}, "/"}, g.get());
+  ASSERT_TRUE(run.exit);
+  EXPECT_EQ(run.exit->describe(), "exit status 0") << run.output();
+  EXPECT_FALSE(g->oom_killed());
+  // 30 MiB of bytes plus the interpreter (~10 MiB), not the 128 MiB configured.
+  EXPECT_GE(g->peak_memory_bytes(), 30ull << 20);
+  EXPECT_LE(g->peak_memory_bytes(), 64ull << 20);
+}
+
+TEST_F(RealCgroup, PidsLimitCapsAForkBombAndDestroyingTheGroupKillsEverything) {
+  auto g = group(256ull << 20, 64);
+  ASSERT_NE(g, nullptr);
+  // setsid: the sleeps leave the process group, so only the cgroup can find them.
+  Run run;
+  auto child = start(shell("i=0; while [ $i -lt 2000 ]; do setsid sleep 30 & i=$((i+1)); done; echo all started"),
+                     run, g.get());
+  ASSERT_TRUE(child) << child.error().message;
+  ASSERT_TRUE(run_until([&] { return run.exit.has_value(); }));
+  EXPECT_EQ(run.output().find("all started"), std::string::npos) << "fork never failed";
+  EXPECT_NE(run.exit->describe(), "exit status 0");
+
+  // The pids hierarchy's cgroup.procs (v1) or the one group (v2) lists what is left.
+  const auto files = g->join_files();
+  std::vector<pid_t> left;
+  for (const auto& f : files) {
+    if (f.find("/pids/") != std::string::npos || files.size() == 1) {
+      left = cgroup::parse_pids(cgroup::read_file(f).value_or(""));
+    }
+  }
+  EXPECT_GT(left.size(), 10u);
+  EXPECT_LE(left.size(), 64u);
+  std::vector<fs::path> dirs;
+  for (const auto& f : files) dirs.push_back(fs::path(f).parent_path());
+  child.value().reset();
+  g.reset();
+  const auto deadline = Clock::now() + 5s;
+  for (pid_t pid : left) {
+    while (!process_gone(pid) && Clock::now() < deadline) std::this_thread::sleep_for(5ms);
+    EXPECT_TRUE(process_gone(pid)) << pid;
+  }
+  for (const auto& d : dirs) EXPECT_FALSE(fs::exists(d)) << d;
+}
+
+TEST_F(RealCgroup, ACpuCapPutsTheChildInACpuGroupToo) {
+  EnvironmentLimits limits;
+  limits.cpus = 0.5;
+  auto g = controller_->create_group("cpu", limits);
+  if (!g && controller_->describe().find("cpu") == std::string::npos) {
+    GTEST_SKIP() << "no cpu controller: " << g.error().message;
+  }
+  ASSERT_TRUE(g) << g.error().message;
+  const auto files = (*g)->join_files();
+  const auto run = run_to_exit(shell("cat /proc/self/cgroup"), g->get());
+  EXPECT_EQ(run.exit->describe(), "exit status 0");
+  // The child is in the group of every hierarchy it joined ("4:memory:/.../lambdad-N/cpu").
+  const std::string needle = "/lambdad-" + std::to_string(::getpid()) + "/cpu\n";
+  std::size_t count = 0;
+  for (auto at = run.output().find(needle); at != std::string::npos; at = run.output().find(needle, at + 1)) ++count;
+  EXPECT_EQ(count, files.size()) << run.output();
+  for (const auto& f : files) {
+    const fs::path dir = fs::path(f).parent_path();
+    if (fs::exists(dir / "cpu.cfs_quota_us")) {
+      EXPECT_EQ(cgroup::read_u64(dir / "cpu.cfs_quota_us"), 50000u);
+    }
+    if (fs::exists(dir / "cpu.max")) {
+      EXPECT_EQ(cgroup::read_file(dir / "cpu.max"), "50000 100000\n");
+    }
+  }
+}
+
+TEST_F(RealCgroup, DescribeNamesTheMode) {
+  EXPECT_EQ(controller_->mode(), MemoryEnforcement::kCgroup);
+  EXPECT_TRUE(controller_->describe().starts_with("cgroup v")) << controller_->describe();
+}
+
+// --- the sampling fallback, on any host ------------------------------------------------------
+
+TEST_F(LimitsFixture, SamplerKillsAProcessGroupOverTheLimit) {
+  if (::access(kPython, X_OK) != 0) GTEST_SKIP() << kPython << " is needed to allocate memory";
+  auto controller = make_resource_controller(io_, MemoryEnforcement::kSample);
+  ASSERT_TRUE(controller);
+  EXPECT_EQ((*controller)->mode(), MemoryEnforcement::kSample);
+  EXPECT_EQ((*controller)->describe(), "sampling RSS every 50 ms (requested)");
+  EnvironmentLimits limits;
+  limits.memory_bytes = 64ull << 20;
+  auto g = (*controller)->create_group("env", limits);
+  ASSERT_TRUE(g);
+  EXPECT_TRUE((*g)->join_files().empty());
+  // Grows by 1 MiB every 5 ms (200 MiB/s): the 50 ms sampler sees it cross 64 MiB well before 400.
+  const auto run = run_to_exit(
+      SpawnSpec{kPython,
+                {"-c", "import time\na = []\nfor _ in range(400):\n  a.append(b'x' * (1 << 20))\n  time.sleep(0.005)\n"
+                       "print('survived')"},
+                {}, "/"},
+      g->get());
+  ASSERT_TRUE(run.exit);
+  EXPECT_EQ(run.exit->describe(), "signal: killed") << run.output();
+  EXPECT_TRUE((*g)->oom_killed());
+  EXPECT_GT((*g)->peak_memory_bytes(), 64ull << 20);
+  EXPECT_LT((*g)->peak_memory_bytes(), 200ull << 20);
+}
+
+TEST_F(LimitsFixture, SamplerReportsThePeakOfTheWholeProcessGroup) {
+  if (::access(kPython, X_OK) != 0) GTEST_SKIP() << kPython << " is needed to allocate memory";
+  auto controller = make_sampling_controller(io_, "test");
+  auto g = controller->create_group("env", EnvironmentLimits{});
+  ASSERT_TRUE(g);
+  // Two processes of 20 MiB each, both in the child's process group.
+  const std::string py = std::string(kPython) + " -c \"import time; a = b'x' * (20 << 20); time.sleep(0.4)\"";
+  const auto run = run_to_exit(shell(py + " & " + py + "; wait"), g->get());
+  ASSERT_TRUE(run.exit);
+  EXPECT_EQ(run.exit->describe(), "exit status 0") << run.output();
+  EXPECT_FALSE((*g)->oom_killed());
+  EXPECT_GE((*g)->peak_memory_bytes(), 40ull << 20);
+  EXPECT_LE((*g)->peak_memory_bytes(), 100ull << 20);
+}
+
+TEST_F(LimitsFixture, OffDoesNothing) {
+  auto controller = make_resource_controller(io_, MemoryEnforcement::kOff);
+  ASSERT_TRUE(controller);
+  EXPECT_EQ((*controller)->describe(), "off");
+  auto g = (*controller)->create_group("env", EnvironmentLimits{});
+  ASSERT_TRUE(g);
+  EXPECT_TRUE((*g)->join_files().empty());
+  const auto run = run_to_exit(shell("echo hi"), g->get());
+  EXPECT_EQ(run.output(), "hi\n");
+  EXPECT_EQ((*g)->peak_memory_bytes(), 0u);
+  EXPECT_FALSE((*g)->oom_killed());
+}
+
+// --- private /tmp ---------------------------------------------------------------------------
+
+class TmpDirTest : public LimitsFixture {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "lambdad-tmproot-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    root_ = tmpl;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+  }
+  fs::path root_;
+};
+
+TEST_F(TmpDirTest, IsAStickyWorldWritableDirectoryRemovedWithIt) {
+  fs::path path;
+  {
+    auto dir = make_tmp_dir(root_, "env-1", 1 << 20);
+    ASSERT_TRUE(dir) << dir.error().message;
+    path = (*dir)->path();
+    EXPECT_EQ(path, root_ / "env-1");
+    EXPECT_EQ(fs::status(path).permissions(), fs::perms::all | fs::perms::sticky_bit);
+    std::ofstream(path / "f") << std::string(1000, 'x');
+    EXPECT_GE((*dir)->used_bytes(), 1000u);
+    EXPECT_FALSE(make_tmp_dir(root_, "../x", 1 << 20));
+  }
+  EXPECT_FALSE(fs::exists(path));
+}
+
+TEST_F(TmpDirTest, ChildSeesItsOwnTmpWhichSurvivesARespawn) {
+  auto dir = make_tmp_dir(root_, "env-1", 1 << 20);
+  ASSERT_TRUE(dir) << dir.error().message;
+  if (!(*dir)->private_mount()) GTEST_SKIP() << "a private /tmp needs root with CAP_SYS_ADMIN (tmpfs mount)";
+  const std::string name = "lambdad-private-" + std::to_string(::getpid());
+  auto spec = shell("echo hello > /tmp/" + name + " && ls /tmp");
+  spec.private_tmp = (*dir)->path();
+  auto run = run_to_exit(spec);
+  EXPECT_EQ(run.output(), name + "\n");
+  EXPECT_EQ(run.exit->describe(), "exit status 0");
+  EXPECT_FALSE(fs::exists(fs::path("/tmp") / name)) << "the host's /tmp got the file";
+  EXPECT_TRUE(fs::exists((*dir)->path() / name));
+
+  spec = shell("cat /tmp/" + name + "; head -c 2000000 /dev/zero > /tmp/big || echo full");
+  spec.private_tmp = (*dir)->path();
+  run = run_to_exit(spec);
+  EXPECT_NE(run.output().find("hello\n"), std::string::npos) << run.output();
+  EXPECT_NE(run.output().find("full"), std::string::npos) << "the tmpfs size was not enforced: " << run.output();
+  EXPECT_LE((*dir)->used_bytes(), 1u << 20);
+}
+
+}  // namespace
+}  // namespace lambdad::process

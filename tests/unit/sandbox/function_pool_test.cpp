@@ -1,0 +1,251 @@
+// Pools and admission with an injected clock: idle reclaim is decided by the clock the test
+// moves, never by sleeping. The runtime is played by the test through each environment's
+// RuntimeApiTarget; the environment's process is an idle shell.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "lambdad/sandbox/sandbox_manager.hpp"
+
+namespace lambdad::sandbox {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+class FakeClock final : public Clock {
+ public:
+  Steady::time_point now() const override { return now_; }
+  std::int64_t epoch_ms() const override { return 1'700'000'000'000 + std::chrono::duration_cast<std::chrono::milliseconds>(now_.time_since_epoch()).count(); }
+  void advance(std::chrono::milliseconds d) { now_ += d; }
+
+ private:
+  Steady::time_point now_{std::chrono::hours(1)};
+};
+
+class RecordingEndpoints final : public RuntimeEndpointFactory {
+ public:
+  class Endpoint final : public RuntimeEndpoint {
+   public:
+    std::uint16_t port() const override { return 9; }
+  };
+  Result<std::unique_ptr<RuntimeEndpoint>> open(RuntimeApiTarget& target) override {
+    targets.push_back(&target);
+    return std::unique_ptr<RuntimeEndpoint>(std::make_unique<Endpoint>());
+  }
+  std::vector<RuntimeApiTarget*> targets;
+};
+
+class PoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("lambdad-pool-test-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+    std::ofstream(dir_ / "bootstrap") << "#!/bin/sh\nexec sleep 30\n";
+    fs::permissions(dir_ / "bootstrap", fs::perms::owner_all);
+  }
+  void TearDown() override {
+    manager_.reset();
+    io_.run_for(50ms);
+    fs::remove_all(dir_);
+  }
+
+  config::FunctionConfig function(const std::string& name, std::optional<int> reserved = std::nullopt) {
+    config::FunctionConfig fn;
+    fn.name = name;
+    fn.runtime = "provided.al2023";
+    fn.code_dir = dir_;
+    fn.timeout_seconds = 30;
+    fn.reserved_concurrency = reserved;
+    return fn;
+  }
+
+  void make(std::vector<config::FunctionConfig> fns, ManagerOptions options = {}) {
+    PoolDeps deps{io_, clock_, endpoints_, runtime_options_};
+    manager_ = std::make_unique<SandboxManager>(deps, fns, options);
+  }
+
+  invocation::InvocationPtr invocation(const std::string& fn, const std::string& id) {
+    auto inv = std::make_shared<invocation::Invocation>();
+    inv->request_id = id;
+    inv->function_name = fn;
+    inv->payload = "{}";
+    inv->on_complete = [this, id](invocation::InvocationResult r) { done_[id] = std::move(r); };
+    return inv;
+  }
+
+  // Plays the runtime of environment `i`: asks /next and returns the delivered request id.
+  // A parked /next is answered later into next_[i] (the fixture outlives every environment).
+  std::string runtime_next(std::size_t i) {
+    next_[i].reset();
+    endpoints_.targets.at(i)->next([this, i](NextOutcome o) { next_[i] = std::move(o); });
+    return delivered(i);
+  }
+  std::string delivered(std::size_t i) {
+    auto& got = next_[i];
+    if (!got || !got->delivery) return {};
+    return got->delivery->request_id;
+  }
+  void runtime_respond(std::size_t i, const std::string& id) {
+    EXPECT_EQ(endpoints_.targets.at(i)->response(id, RuntimePost{"1", "", false, ""}).code,
+              RuntimeReply::Code::kAccepted);
+  }
+  nlohmann::json status(const std::string& fn) {
+    auto all = nlohmann::json::parse(manager_->status_json());
+    for (auto& f : all["functions"]) {
+      if (f["name"] == fn) return f;
+    }
+    return {};
+  }
+
+  boost::asio::io_context io_;
+  FakeClock clock_;
+  RecordingEndpoints endpoints_;
+  RuntimeOptions runtime_options_;
+  std::unique_ptr<SandboxManager> manager_;
+  std::map<std::string, invocation::InvocationResult> done_;
+  std::map<std::size_t, std::optional<NextOutcome>> next_;
+  fs::path dir_;
+};
+
+TEST_F(PoolTest, WarmEnvironmentIsReusedAndColdStartsAreCounted) {
+  make({function("F")});
+  ASSERT_EQ(manager_->dispatch(invocation("F", "a")), invocation::Admission::kAccepted);
+  ASSERT_EQ(runtime_next(0), "a");
+  runtime_respond(0, "a");
+  ASSERT_EQ(manager_->dispatch(invocation("F", "b")), invocation::Admission::kAccepted);
+  EXPECT_EQ(endpoints_.targets.size(), 1u) << "the warm environment takes the second invocation";
+  ASSERT_EQ(runtime_next(0), "b");
+  runtime_respond(0, "b");
+  EXPECT_EQ(done_.size(), 2u);
+  EXPECT_EQ(status("F")["coldStarts"], 1);
+  EXPECT_EQ(status("F")["invocations"], 2);
+}
+
+TEST_F(PoolTest, ConcurrentInvocationsGetTheirOwnEnvironments) {
+  make({function("F")});
+  for (auto id : {"a", "b", "c"}) ASSERT_EQ(manager_->dispatch(invocation("F", id)), invocation::Admission::kAccepted);
+  EXPECT_EQ(endpoints_.targets.size(), 3u);
+  EXPECT_EQ(runtime_next(0), "a");
+  EXPECT_EQ(runtime_next(1), "b");
+  EXPECT_EQ(runtime_next(2), "c");
+}
+
+TEST_F(PoolTest, ReservedConcurrencyThrottlesAndFreesOnCompletion) {
+  make({function("F", 2)});
+  EXPECT_EQ(manager_->dispatch(invocation("F", "a")), invocation::Admission::kAccepted);
+  EXPECT_EQ(manager_->dispatch(invocation("F", "b")), invocation::Admission::kAccepted);
+  EXPECT_EQ(manager_->dispatch(invocation("F", "c")), invocation::Admission::kThrottledReserved);
+  ASSERT_EQ(runtime_next(0), "a");
+  runtime_respond(0, "a");
+  EXPECT_EQ(manager_->dispatch(invocation("F", "d")), invocation::Admission::kAccepted);
+  EXPECT_EQ(status("F")["throttles"], 1);
+  EXPECT_FALSE(done_.count("c"));
+}
+
+TEST_F(PoolTest, ReservedZeroThrottlesEverything) {
+  make({function("F", 0)});
+  EXPECT_EQ(manager_->dispatch(invocation("F", "a")), invocation::Admission::kThrottledReserved);
+  EXPECT_TRUE(endpoints_.targets.empty());
+}
+
+TEST_F(PoolTest, AccountLimitBindsUnreservedFunctionsOnly) {
+  ManagerOptions options;
+  options.account_concurrency = 3;  // 1 reserved for R leaves 2 for everyone else
+  make({function("R", 1), function("U")}, options);
+  EXPECT_EQ(manager_->dispatch(invocation("U", "u1")), invocation::Admission::kAccepted);
+  EXPECT_EQ(manager_->dispatch(invocation("U", "u2")), invocation::Admission::kAccepted);
+  EXPECT_EQ(manager_->dispatch(invocation("U", "u3")), invocation::Admission::kThrottledAccount);
+  EXPECT_EQ(manager_->dispatch(invocation("R", "r1")), invocation::Admission::kAccepted);
+}
+
+TEST_F(PoolTest, ValidateKeepsOneHundredUnreserved) {
+  EXPECT_TRUE(SandboxManager::validate({function("A", 900)}, 1000).ok());
+  auto st = SandboxManager::validate({function("A", 901)}, 1000);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("below its minimum value of [100]"), std::string::npos);
+}
+
+TEST_F(PoolTest, IdleEnvironmentsAreReclaimedByTheClockNotBySleeping) {
+  ManagerOptions options;
+  options.pool.idle_timeout = 10min;
+  make({function("F")}, options);
+  manager_->dispatch(invocation("F", "a"));
+  ASSERT_EQ(runtime_next(0), "a");
+  runtime_respond(0, "a");
+  auto* pool = manager_->find("F");
+  clock_.advance(10min - 1ms);
+  EXPECT_EQ(pool->reclaim_idle(clock_.now()), 0u);
+  clock_.advance(1ms);
+  EXPECT_EQ(pool->reclaim_idle(clock_.now()), 1u);
+  EXPECT_EQ(status("F")["environments"][0]["state"], "dead");
+  // The next invocation is a cold start in a new environment.
+  manager_->dispatch(invocation("F", "b"));
+  EXPECT_EQ(endpoints_.targets.size(), 2u);
+}
+
+TEST_F(PoolTest, ZeroIdleTimeoutNeverReclaims) {
+  ManagerOptions options;
+  options.pool.idle_timeout = 0ms;
+  make({function("F")}, options);
+  manager_->dispatch(invocation("F", "a"));
+  ASSERT_EQ(runtime_next(0), "a");
+  runtime_respond(0, "a");
+  clock_.advance(std::chrono::hours(100));
+  EXPECT_EQ(manager_->find("F")->reclaim_idle(clock_.now()), 0u);
+}
+
+TEST_F(PoolTest, ProvisionedEnvironmentsAreReadyAndNeverReclaimed) {
+  auto fn = function("P");
+  fn.provisioned_concurrency = 2;
+  make({fn});
+  manager_->start();
+  ASSERT_EQ(endpoints_.targets.size(), 2u);
+  EXPECT_EQ(runtime_next(0), "");  // initialised, parked
+  EXPECT_EQ(runtime_next(1), "");
+  EXPECT_EQ(status("P")["environments"][0]["state"], "idle");
+  EXPECT_EQ(status("P")["environments"][0]["provisioned"], true);
+  clock_.advance(std::chrono::hours(1));
+  EXPECT_EQ(manager_->find("P")->reclaim_idle(clock_.now()), 0u);
+  manager_->dispatch(invocation("P", "a"));
+  ASSERT_EQ(delivered(0), "a") << "the parked /next of a provisioned environment gets it";
+  runtime_respond(0, "a");
+  ASSERT_TRUE(done_.count("a"));
+  EXPECT_EQ(done_["a"].log.find("Init Duration"), std::string::npos) << "pre-initialised: not a cold start";
+  EXPECT_EQ(status("P")["coldStarts"], 0);
+}
+
+TEST_F(PoolTest, ForceColdRetiresAnEnvironmentAfterEachInvocation) {
+  ManagerOptions options;
+  options.pool.force_cold = true;
+  make({function("F")}, options);
+  manager_->dispatch(invocation("F", "a"));
+  ASSERT_EQ(runtime_next(0), "a");
+  runtime_respond(0, "a");
+  manager_->dispatch(invocation("F", "b"));
+  EXPECT_EQ(endpoints_.targets.size(), 2u);
+  EXPECT_EQ(runtime_next(1), "b");
+}
+
+TEST_F(PoolTest, EvictRetiresIdleAndDrainsBusyEnvironments) {
+  make({function("F")});
+  manager_->dispatch(invocation("F", "a"));
+  manager_->dispatch(invocation("F", "b"));
+  ASSERT_EQ(runtime_next(0), "a");
+  ASSERT_EQ(runtime_next(1), "b");
+  runtime_respond(0, "a");  // environment 0 idle, environment 1 busy
+  EXPECT_EQ(manager_->evict("F").value_or(0), 2u);
+  EXPECT_FALSE(manager_->evict("Nope").has_value());
+  runtime_respond(1, "b");
+  EXPECT_TRUE(done_.count("b")) << "a draining environment finishes its invocation";
+  for (auto& e : status("F")["environments"]) EXPECT_EQ(e["state"], "dead");
+  manager_->dispatch(invocation("F", "c"));
+  EXPECT_EQ(endpoints_.targets.size(), 3u);
+}
+
+}  // namespace
+}  // namespace lambdad::sandbox
