@@ -121,7 +121,6 @@ Status ExecutionEnvironment::apply_limits(const LimitDeps& limits, process::Spaw
   }
   if (tmp) {
     tmp_ = std::move(tmp);
-    spec.environment.push_back("TMPDIR=" + tmp_->path().string());
     // Covering the host's /tmp would hide code that lives there (a checkout under /tmp): then
     // the environment gets TMPDIR only.
     const std::filesystem::path host_tmp = "/tmp";
@@ -129,6 +128,7 @@ Status ExecutionEnvironment::apply_limits(const LimitDeps& limits, process::Spaw
                                 std::any_of(spec.args.begin(), spec.args.end(),
                                             [&](const std::string& a) { return under(a, host_tmp); });
     if (tmp_->private_mount() && !code_under_tmp) spec.private_tmp = tmp_->path();
+    spec.environment.push_back("TMPDIR=" + (spec.private_tmp.empty() ? tmp_->path().string() : std::string("/tmp")));
   }
   return Ok{};
 }
@@ -467,7 +467,8 @@ void ExecutionEnvironment::finish(invocation::InvocationResult result, const std
   // an invoke that ends with the process reports the peak seen so far.
   if (group_) peak_rss_ = std::max<std::size_t>(peak_rss_, group_->peak_memory_bytes());
   if (process_ && !process_->exited()) peak_rss_ = std::max(peak_rss_, process::peak_rss_bytes(process_->pid()));
-  f.max_memory_used_mb = static_cast<int>((peak_rss_ + (1u << 20) - 1) >> 20);
+  // Lambda never reports more than the configured size (a sampler can overshoot before it kills).
+  f.max_memory_used_mb = std::min(fn_.memory_mb, static_cast<int>((peak_rss_ + (1u << 20) - 1) >> 20));
   if (init_duration_ms_ && !init_reported_) {
     f.init_duration_ms = init_duration_ms_;
     init_reported_ = true;

@@ -48,6 +48,12 @@ ExecutionEnvironment* FunctionPool::start_environment(const EnvironmentOptions& 
   if (!spare_tmp_.empty()) {
     tmp = std::move(spare_tmp_.back());
     spare_tmp_.pop_back();
+  } else {
+    // An environment that just failed (timeout, crash) may not be reaped yet: its /tmp is
+    // already free for its replacement.
+    for (auto& env : envs_) {
+      if (env->dead() && (tmp = env->take_tmp())) break;
+    }
   }
   auto started = ExecutionEnvironment::start(env_deps, fn_, next_serial_++, options, std::move(tmp));
   if (!started) {

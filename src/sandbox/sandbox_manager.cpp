@@ -38,12 +38,15 @@ SandboxManager::~SandboxManager() {
 Status SandboxManager::validate(const std::vector<config::FunctionConfig>& functions, int account_concurrency) {
   int reserved = 0;
   for (const auto& fn : functions) reserved += fn.reserved_concurrency.value_or(0);
-  if (account_concurrency - reserved < kMinimumUnreserved) {
+  // As on Lambda, the rule only applies to reservations: an account limit below 100 is fine
+  // for functions that reserve nothing.
+  const int minimum = kMinimumUnreserved;
+  if (reserved > 0 && account_concurrency - reserved < minimum) {
     return Error{ErrorKind::kInvalidInput, std::string(error_types::kInvalidParameterValueException),
                  fmt::format("Specified ReservedConcurrentExecutions for function decreases account's "
                              "UnreservedConcurrentExecution below its minimum value of [{}]. (reserved {} of an "
                              "account concurrency of {})",
-                             kMinimumUnreserved, reserved, account_concurrency)};
+                             minimum, reserved, account_concurrency)};
   }
   return Ok{};
 }

@@ -168,6 +168,8 @@ TEST_F(PoolTest, ValidateKeepsOneHundredUnreserved) {
   auto st = SandboxManager::validate({function("A", 901)}, 1000);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().message.find("below its minimum value of [100]"), std::string::npos);
+  EXPECT_TRUE(SandboxManager::validate({function("A")}, 3).ok()) << "no reservations: any account limit";
+  EXPECT_FALSE(SandboxManager::validate({function("A", 3)}, 3).ok());
 }
 
 TEST_F(PoolTest, IdleEnvironmentsAreReclaimedByTheClockNotBySleeping) {
