@@ -79,7 +79,14 @@ struct Daemon {
              bool cpu_scaling = false) {
     sandbox::PoolDeps deps{io, clock, endpoints, runtime_options,
                            sandbox::LimitDeps{resources.get(), tmp_root, cpu_scaling}};
-    if (resources) options.memory_enforcement = resources->describe();
+    if (resources) {
+      options.memory_enforcement = resources->describe();
+      switch (resources->mode()) {
+        case process::MemoryEnforcement::kCgroup: options.memory_enforcement_mode = "cgroup"; break;
+        case process::MemoryEnforcement::kSample: options.memory_enforcement_mode = "sample"; break;
+        default: options.memory_enforcement_mode = "off"; break;
+      }
+    }
     manager = std::make_unique<sandbox::SandboxManager>(deps, functions, std::move(options));
   }
 };

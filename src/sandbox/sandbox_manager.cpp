@@ -122,6 +122,7 @@ std::string SandboxManager::status_json() const {
     functions.push_back(std::move(f));
   }
   nlohmann::json out = {{"memoryEnforcement", options_.memory_enforcement},
+                        {"memoryEnforcementMode", options_.memory_enforcement_mode},
                         {"accountConcurrency", options_.account_concurrency},
                         {"unreservedConcurrency", unreserved_capacity_},
                         {"unreservedInFlight", unreserved_in_flight_},

@@ -20,7 +20,8 @@ struct ManagerOptions {
   bool eager = false;  // --warm-containers EAGER: one initialised environment per function at startup
   PoolOptions pool;
   std::map<std::string, std::chrono::milliseconds> cold_start_delay_by_runtime;  // overrides pool's
-  std::string memory_enforcement = "off";  // reported by /_lambdad/status
+  std::string memory_enforcement = "off";       // description, reported by /_lambdad/status
+  std::string memory_enforcement_mode = "off";  // "cgroup", "sample" or "off"
 };
 
 class SandboxManager final : public invocation::Dispatcher {

@@ -1,0 +1,261 @@
+"""Limits that bite the way they bite on Lambda: MemorySize (cgroup or sampling), the pids limit
+against a fork bomb, a stdout flood, the environment's own /tmp across a timeout, RLIMIT_NOFILE.
+Another function keeps being served while one misbehaves.
+"""
+import concurrent.futures
+import os
+import pathlib
+import re
+import threading
+import time
+
+import pytest
+
+from conftest import FUNCTIONS
+from test_pools import (assert_succeeded, client_for, function_status, init_duration, invoke,
+                        live_environments, poll, report, status)
+
+LIMITS = FUNCTIONS / "limits"
+TEMPLATE = LIMITS / "template.yaml"
+CODE_DIR = (LIMITS / "python").resolve()
+
+
+def max_memory_used(report_line):
+    return int(re.search(r"\tMax Memory Used: (\d+) MB\t", report_line).group(1))
+
+
+def enforcement_mode(daemon):
+    """The memory enforcement in force, as cgroup|sample|off. The startup log line and the status
+    endpoint may describe it in words ("cgroup v1 (memory, pids) at ...", "sampling RSS every
+    50 ms"); both must name the same mode."""
+    line = daemon.wait_for_log(r"memory enforcement:[^\n]*").group(0)
+    described = status(daemon)["memoryEnforcement"]
+
+    def mode_of(text):
+        text = text.strip().lower()
+        for mode, prefix in (("cgroup", "cgroup"), ("sample", "sampl"), ("off", "off")):
+            if text.startswith(prefix):
+                return mode
+        return None
+
+    mode = mode_of(described)
+    assert mode, f"status memoryEnforcement {described!r} names no mode"
+    assert mode_of(line.split("memory enforcement:", 1)[1]) == mode, (described, line)
+    return mode, line
+
+
+# ---------------------------------------------------------------------------------------------
+# memory
+
+def check_out_of_memory(d, client):
+    """Hog (MemorySize 128) allocating twice its memory is killed with Runtime.OutOfMemory; the
+    function serves again afterwards from a fresh environment."""
+    r = invoke(client, "Hog", {"mb": 256, "hold_s": 5})
+    rid = r["RequestId"]
+    assert r["StatusCode"] == 200
+    assert r["FunctionError"] == "Unhandled", r["Body"]
+    assert r["Result"] == {"errorType": "Runtime.OutOfMemory",
+                           "errorMessage": f"RequestId: {rid} Error: Runtime exited with error: signal: killed"}
+    line = report(d, rid)
+    assert "\tStatus: error\tError Type: Runtime.OutOfMemory" in line, line
+    assert "\tMemory Size: 128 MB\t" in line, line
+    assert 64 <= max_memory_used(line) <= 128, line
+
+    r = invoke(client, "Hog", {"mb": 8})
+    assert_succeeded(r)
+    assert r["Result"]["mb"] == 8
+    assert init_duration(report(d, r["RequestId"])) is not None, "the call after an OOM kill is cold"
+    assert function_status(d, "Hog")["oomKills"] == 1
+
+
+def check_max_memory_used(d, client):
+    """Holder (MemorySize 256) holding 128 MB reports Max Memory Used within 20 % of its real peak
+    (the handler's own VmHWM while it still holds the memory)."""
+    r = invoke(client, "Holder", {"mb": 128, "hold_s": 0.5})
+    assert_succeeded(r)
+    real_mb = r["Result"]["vmHwmKb"] / 1024
+    assert real_mb >= 128
+    line = report(d, r["RequestId"])
+    reported = max_memory_used(line)
+    assert abs(reported - real_mb) <= 0.2 * real_mb, (
+        f"Max Memory Used {reported} MB, the runtime's own peak {real_mb:.0f} MB "
+        f"(VmRSS {r['Result']['vmRssKb'] / 1024:.0f} MB): {line}")
+    assert reported <= 256
+
+
+def test_memory_limit_with_the_hosts_enforcement(start_daemon):
+    d = start_daemon(TEMPLATE)
+    mode, line = enforcement_mode(d)
+    if mode == "off":
+        pytest.skip(f"the daemon enforces no memory limit on this host: {line.strip()}")
+    client = client_for(d)
+    check_out_of_memory(d, client)
+    check_max_memory_used(d, client)
+
+
+def test_memory_limit_by_sampling(start_daemon):
+    d = start_daemon(TEMPLATE, "--memory-enforcement", "sample")
+    mode, _ = enforcement_mode(d)
+    assert mode == "sample"
+    client = client_for(d)
+    check_out_of_memory(d, client)
+    check_max_memory_used(d, client)
+
+
+# ---------------------------------------------------------------------------------------------
+# a misbehaving function does not stop the daemon from serving others
+
+def assert_echo_stays_responsive(client, calls=20, limit_s=2.0):
+    for i in range(calls):
+        t = time.monotonic()
+        r = invoke(client, "Echo", {"i": i})
+        took = time.monotonic() - t
+        assert_succeeded(r)
+        assert r["Result"]["event"] == {"i": i}
+        assert took < limit_s, f"call {i} to Echo took {took:.2f} s while another function misbehaved"
+
+
+def host_has_pids_controller():
+    v1 = pathlib.Path("/sys/fs/cgroup/pids")
+    v2 = pathlib.Path("/sys/fs/cgroup/cgroup.controllers")
+    return (v1.is_dir() and os.access(v1, os.W_OK)) or (
+        v2.is_file() and "pids" in v2.read_text().split() and os.access(v2.parent, os.W_OK))
+
+
+def bomb_processes():
+    """Processes that belong to a ForkBomb environment of this checkout (found by environment)."""
+    found = []
+    for proc in pathlib.Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            env = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if (b"AWS_LAMBDA_FUNCTION_NAME=ForkBomb" in env
+                and f"LAMBDA_TASK_ROOT={CODE_DIR}".encode() in env):
+            found.append(int(proc.name))
+    return found
+
+
+class TaskCounter:
+    """Samples the number of ForkBomb tasks (processes and their threads, what a pids limit
+    counts) in the background and keeps the maximum."""
+
+    def __init__(self):
+        self.max = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            tasks = 0
+            for pid in bomb_processes():
+                try:
+                    tasks += len(os.listdir(f"/proc/{pid}/task"))
+                except OSError:
+                    pass
+            self.max = max(self.max, tasks)
+            self._stop.wait(0.1)
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=30)
+        return self.max
+
+
+def test_fork_bomb_stays_inside_its_environment(start_daemon):
+    d = start_daemon(TEMPLATE)
+    client = client_for(d)
+    invoke(client, "Echo")  # warm, so the latency figures are the daemon's, not a cold start's
+
+    counter = TaskCounter()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            bomb = pool.submit(invoke, client, "ForkBomb")
+            poll(lambda: live_environments(d, "ForkBomb", "busy") or bomb.done(), "the bomb to start")
+            assert_echo_stays_responsive(client)
+            r = bomb.result(timeout=60)
+    finally:
+        most = counter.stop()
+
+    # The bomb holds its environment until the timeout (15 s) kills it.
+    assert r["StatusCode"] == 200
+    assert r["FunctionError"] == "Unhandled"
+    assert r["Result"]["errorType"] == "Sandbox.Timedout", r["Result"]
+    if host_has_pids_controller():
+        assert most <= 1024, f"{most} bomb tasks at once: the pids limit of 1024 per environment did not hold"
+        # Output written just before the kill may be forwarded after the REPORT line: poll.
+        d.wait_for_log(r"\] (thread limit in \d+ after \d+ threads|fork failed in \d+): ", timeout=10)
+    # The timed-out environment's processes, the bomb's children included, are gone.
+    poll(lambda: not bomb_processes(), "the fork bomb's processes to be killed", timeout=15)
+    assert d.proc.poll() is None, "the daemon died"
+    assert_echo_stays_responsive(client, calls=3)
+
+
+def test_stdout_flood_does_not_stall_the_daemon(start_daemon):
+    # Never d.logs()/d.wait_for_log here: the log holds 100 MB of the flood.
+    d = start_daemon(TEMPLATE)
+    client = client_for(d)
+    invoke(client, "Echo")
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        flood = pool.submit(invoke, client, "Flood", {"mb": 100})
+        poll(lambda: live_environments(d, "Flood", "busy") or flood.done(), "the flood to start")
+        assert_echo_stays_responsive(client)
+        r = flood.result(timeout=150)
+
+    assert_succeeded(r)
+    assert r["Result"] == {"bytes": 100 * 1024 * 1024}
+    assert d.proc.poll() is None, "the daemon died"
+    assert_echo_stays_responsive(client, calls=3)
+
+
+# ---------------------------------------------------------------------------------------------
+# /tmp and file descriptors
+
+def test_tmp_survives_a_timeout_and_is_private_to_the_environment(start_daemon):
+    d = start_daemon(TEMPLATE)
+    client = client_for(d)
+
+    r1 = invoke(client, "TmpKeeper", {"op": "write"})
+    assert_succeeded(r1)
+    tmpdir = r1["Result"]["tmpdir"]
+    assert tmpdir, "the runtime gets TMPDIR pointing at the environment's /tmp"
+    assert r1["Result"]["tmpdirExists"], f"TMPDIR={tmpdir} does not exist inside the environment"
+    assert r1["Result"]["count"] == 1 and r1["Result"]["marker"] == "1"
+    r2 = invoke(client, "TmpKeeper", {"op": "write"})
+    assert r2["Result"]["count"] == 2 and r2["Result"]["marker"] == "2"
+
+    r = invoke(client, "TmpKeeper", {"op": "sleep", "s": 5})
+    assert r["FunctionError"] == "Unhandled"
+    assert r["Result"]["errorType"] == "Sandbox.Timedout"
+
+    r = invoke(client, "TmpKeeper", {"op": "read"})
+    assert_succeeded(r)
+    assert r["Result"]["count"] == 1, "in-memory state is lost with the timed-out runtime"
+    assert r["Result"]["marker"] == "2", "/tmp is kept across the reset"
+    assert r["Result"]["tmpdir"] == tmpdir
+    assert init_duration(report(d, r["RequestId"])) is not None
+
+    other = invoke(client, "TmpOther", {"op": "read"})
+    assert_succeeded(other)
+    assert other["Result"]["marker"] is None, "another function's environment must not see this /tmp"
+
+
+def test_rlimit_nofile_is_lambdas(start_daemon):
+    d = start_daemon(TEMPLATE)
+    r = invoke(client_for(d), "Limits")
+    assert_succeeded(r)
+    assert r["Result"]["nofile"] == [1024, 1024]
+
+
+def test_ephemeral_storage_size_when_tmp_is_a_private_mount(start_daemon):
+    d = start_daemon(TEMPLATE)
+    result = invoke(client_for(d), "Limits")["Result"]
+    assert result["tmpdirExists"], f"TMPDIR={result['tmpdir']} does not exist inside the environment"
+    if not result["tmpIsMount"]:
+        pytest.skip(f"the environment's temporary directory ({result['tmpdir']}) is not a private mount "
+                    "on this host, so its size is not a filesystem size")
+    assert abs(result["tmpSizeBytes"] - 1024 * 1024 * 1024) <= 16 * 1024 * 1024, result
