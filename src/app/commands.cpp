@@ -129,7 +129,8 @@ std::optional<sandbox::ManagerOptions> manager_options(const PoolSettings& p) {
     auto eq = item.find('=');
     auto d = parse_duration(eq == std::string::npos ? item : item.substr(eq + 1));
     if (!d) {
-      std::fprintf(stderr, "lambdad: --cold-start-delay: '%s' is not DURATION or RUNTIME=DURATION\n", item.c_str());
+      std::fprintf(stderr, "lambdad: --cold-start-delay: '%s' is not DURATION, RUNTIME=DURATION or FUNCTION=DURATION\n",
+                   item.c_str());
       return std::nullopt;
     }
     if (eq == std::string::npos) {
@@ -310,7 +311,7 @@ int run_cli(int argc, char** argv) {
       ->check(CLI::IsMember({"EAGER", "LAZY"}));
   serve_cmd->add_flag("--force-cold", serve.pool.force_cold, "A fresh environment for every invoke");
   serve_cmd->add_option("--cold-start-delay", serve.pool.cold_start_delay,
-                        "Simulated extra init time, e.g. 250ms, or per runtime python3.12=300ms (repeatable)");
+                        "Simulated extra init time: 250ms, or per runtime or function, python3.12=300ms / MyFn=1s (repeatable)");
   serve_cmd->add_option("--memory-enforcement", serve.pool.memory_enforcement,
                         "auto|cgroup|sample|off (default auto: cgroup where writable, else sampling)")
       ->check(CLI::IsMember({"auto", "cgroup", "sample", "off"}));

@@ -45,11 +45,13 @@ ExecutionEnvironment::ExecutionEnvironment(const EnvironmentDeps& deps, const co
       options_(options),
       log_prefix_(fmt::format("[{}] ", fn.name)),
       flog_(observability::function_log()),
-      deadline_(deps.io) {}
+      deadline_(deps.io),
+      init_timer_(deps.io) {}
 
 ExecutionEnvironment::~ExecutionEnvironment() {
   *alive_ = false;
   deadline_.cancel();
+  init_timer_.cancel();
   parked_ = nullptr;
   endpoint_.reset();  // stop serving the Runtime API before the process goes
   process_.reset();   // kills the process group
@@ -85,6 +87,7 @@ Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::start(const 
   if (!child) return child.error();
   env->process_ = std::move(child).value();
   if (env->group_) env->group_->attach(env->process_->pid());
+  env->arm_init_limit();
   observability::daemon_log()->info("{}environment {} initializing (pid {}{})", env->log_prefix_, serial,
                                     env->process_->pid(), options.provisioned ? ", provisioned" : "");
   return env;
@@ -169,6 +172,18 @@ void ExecutionEnvironment::deliver(NextCallback& done) {
     log_line(observability::start_line(current_->inv->request_id, current_->inv->qualifier));
   }
   done(NextOutcome{make_delivery(), {}});
+}
+
+void ExecutionEnvironment::arm_init_limit() {
+  // Lambda gives init 10 s. With an invocation waiting, its deadline covers init (arm_deadline);
+  // an environment started ahead of demand (EAGER, provisioned) is ended here instead.
+  init_timer_.expires_at(spawned_at_ + options_.init_limit + options_.cold_start_delay);
+  init_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+    if (ec || !*alive || dead_ || init_duration_ms_ || current_) return;
+    flog_->info("{}INIT_REPORT Init Duration: {:.2f} ms\tPhase: init\tStatus: timeout", log_prefix_,
+                ms_between(spawned_at_, clock_.now()));
+    retire(fmt::format("init did not finish within {} ms", options_.init_limit.count()));
+  });
 }
 
 void ExecutionEnvironment::arm_deadline() {

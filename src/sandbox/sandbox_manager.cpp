@@ -20,9 +20,11 @@ SandboxManager::SandboxManager(const PoolDeps& deps, const std::vector<config::F
   int reserved = 0;
   for (const auto& fn : functions) {
     PoolOptions pool_options = options_.pool;
-    if (auto it = options_.cold_start_delay_by_runtime.find(fn.runtime);
-        it != options_.cold_start_delay_by_runtime.end()) {
-      pool_options.cold_start_delay = it->second;
+    // A function's own delay wins over its runtime's, which wins over the global one.
+    for (const auto& key : {fn.runtime, fn.name}) {
+      if (auto it = options_.cold_start_delay_by_runtime.find(key); it != options_.cold_start_delay_by_runtime.end()) {
+        pool_options.cold_start_delay = it->second;
+      }
     }
     reserved += fn.reserved_concurrency.value_or(0);
     pools_.emplace(fn.name, std::make_unique<FunctionPool>(deps, fn, pool_options));

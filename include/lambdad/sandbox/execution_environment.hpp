@@ -64,6 +64,8 @@ struct EnvironmentOptions {
   // Init Duration (--cold-start-delay).
   std::chrono::milliseconds cold_start_delay{0};
   bool provisioned = false;  // AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency; never reclaimed
+  // Lambda's init limit for an environment initialising ahead of demand.
+  std::chrono::milliseconds init_limit{std::chrono::seconds(limits::kInitTimeoutSeconds)};
 };
 
 class ExecutionEnvironment final : public RuntimeApiTarget {
@@ -126,6 +128,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   void deliver(NextCallback& done);
   Delivery make_delivery() const;
   void arm_deadline();
+  void arm_init_limit();
   void on_deadline();
   void on_output(std::string_view line);
   void on_exit(const process::ExitStatus& status);
@@ -166,6 +169,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   std::string answered_id_;  // the id just answered, bound until the runtime's next /next
   NextCallback parked_;
   boost::asio::steady_timer deadline_;
+  boost::asio::steady_timer init_timer_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -19,7 +19,8 @@ struct ManagerOptions {
   int account_concurrency = 1000;
   bool eager = false;  // --warm-containers EAGER: one initialised environment per function at startup
   PoolOptions pool;
-  std::map<std::string, std::chrono::milliseconds> cold_start_delay_by_runtime;  // overrides pool's
+  // By runtime ("python3.12") or function name; overrides pool.cold_start_delay.
+  std::map<std::string, std::chrono::milliseconds> cold_start_delay_by_runtime;
   std::string memory_enforcement = "off";       // description, reported by /_lambdad/status
   std::string memory_enforcement_mode = "off";  // "cgroup", "sample" or "off"
 };

@@ -251,6 +251,18 @@ TEST_F(ExecutionEnvironmentTest, CleanExitDuringInvokeHasNoReason) {
             R"({"errorType":"Runtime.ExitError","errorMessage":"RequestId: id-1 Error: Runtime exited without providing a reason"})");
 }
 
+TEST_F(ExecutionEnvironmentTest, InitAheadOfDemandIsLimited) {
+  // A runtime that never calls /next, started without an invocation (EAGER, provisioned).
+  EnvironmentDeps deps{io_, clock_, endpoints_, options_, observer_};
+  EnvironmentOptions opts;
+  opts.init_limit = std::chrono::milliseconds(200);
+  auto env = ExecutionEnvironment::start(deps, fn_, 1, opts);
+  ASSERT_TRUE(env.ok());
+  env_ = std::move(env).value();
+  EXPECT_TRUE(run_until([&] { return observer_.dead == 1; }, std::chrono::seconds(5)));
+  EXPECT_TRUE(env_->dead());
+}
+
 TEST_F(ExecutionEnvironmentTest, MissingBootstrapIsInvalidEntrypoint) {
   fs::remove(dir_ / "bootstrap");
   EnvironmentDeps deps{io_, clock_, endpoints_, options_, observer_};
