@@ -58,29 +58,40 @@ std::optional<std::uint64_t> read_u64(const std::filesystem::path& file) {
   return parse_u64(*text);
 }
 
-std::optional<std::uint64_t> keyed_value(std::string_view text, std::string_view key) {
+namespace {
+
+// Calls f(line) for each '\n'-separated line until f returns false.
+template <class F>
+void for_each_line(std::string_view text, F f) {
   std::size_t pos = 0;
   while (pos < text.size()) {
     std::size_t eol = text.find('\n', pos);
     if (eol == std::string_view::npos) eol = text.size();
-    const std::string_view line = text.substr(pos, eol - pos);
+    if (!f(text.substr(pos, eol - pos))) return;
     pos = eol + 1;
-    if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == ' ') {
-      return parse_u64(line.substr(key.size() + 1));
-    }
   }
-  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> keyed_value(std::string_view text, std::string_view key) {
+  std::optional<std::uint64_t> found;
+  for_each_line(text, [&](std::string_view line) {
+    if (line.size() > key.size() && line.starts_with(key) && line[key.size()] == ' ') {
+      found = parse_u64(line.substr(key.size() + 1));
+      return false;
+    }
+    return true;
+  });
+  return found;
 }
 
 std::vector<pid_t> parse_pids(std::string_view text) {
   std::vector<pid_t> pids;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    if (auto v = parse_u64(text.substr(pos, eol - pos)); v && *v > 0) pids.push_back(static_cast<pid_t>(*v));
-    pos = eol + 1;
-  }
+  for_each_line(text, [&](std::string_view line) {
+    if (auto v = parse_u64(line); v && *v > 0) pids.push_back(static_cast<pid_t>(*v));
+    return true;
+  });
   return pids;
 }
 
@@ -107,18 +118,14 @@ std::vector<Mount> parse_mounts(std::string_view proc_mounts) {
 
 std::vector<Membership> parse_proc_cgroup(std::string_view text) {
   std::vector<Membership> out;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    const std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
+  for_each_line(text, [&](std::string_view line) {
     const auto c1 = line.find(':');
-    if (c1 == std::string_view::npos) continue;
-    const auto c2 = line.find(':', c1 + 1);
-    if (c2 == std::string_view::npos) continue;
-    out.push_back(Membership{std::string(line.substr(c1 + 1, c2 - c1 - 1)), std::string(line.substr(c2 + 1))});
-  }
+    const auto c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
+    if (c2 != std::string_view::npos) {
+      out.push_back(Membership{std::string(line.substr(c1 + 1, c2 - c1 - 1)), std::string(line.substr(c2 + 1))});
+    }
+    return true;
+  });
   return out;
 }
 

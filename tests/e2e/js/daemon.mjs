@@ -1,6 +1,7 @@
 // Starts the real lambdad for a node:test file: `serve --port 0`, waits for the ready line on
 // stdout, keeps stderr (the daemon's logs) for failure messages, stops it with SIGTERM.
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,4 +72,16 @@ export async function startDaemon(template, ...args) {
   } finally {
     clearTimeout(timer);
   }
+}
+
+// The SDK is a devDependency of the repository (package.json at the root, `npm ci`).
+export async function loadLambdaSdk() {
+  const require = createRequire(path.join(REPO, 'package.json'));
+  let resolved;
+  try {
+    resolved = require.resolve('@aws-sdk/client-lambda');
+  } catch {
+    throw new Error(`@aws-sdk/client-lambda is not installed in ${path.join(REPO, 'node_modules')}; run \`npm ci\` in ${REPO}`);
+  }
+  return import(resolved);
 }

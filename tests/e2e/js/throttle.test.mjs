@@ -2,21 +2,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { FUNCTIONS, REPO, startDaemon } from './daemon.mjs';
+import { FUNCTIONS, REPO, loadLambdaSdk, startDaemon } from './daemon.mjs';
 
-async function loadSdk() {
-  const require = createRequire(path.join(REPO, 'package.json'));
-  let resolved;
-  try {
-    resolved = require.resolve('@aws-sdk/client-lambda');
-  } catch {
-    throw new Error(`@aws-sdk/client-lambda is not installed in ${path.join(REPO, 'node_modules')}; run \`npm ci\` in ${REPO}`);
-  }
-  return import(resolved);
-}
 
-const { LambdaClient, InvokeCommand } = await loadSdk();
+const { LambdaClient, InvokeCommand } = await loadLambdaSdk();
 const TEMPLATE = path.join(FUNCTIONS, 'pools', 'template.yaml');
 
 const decode = (bytes) => new TextDecoder().decode(bytes);
