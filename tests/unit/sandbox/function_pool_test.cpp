@@ -244,7 +244,8 @@ TEST_F(PoolTest, EvictRetiresIdleAndDrainsBusyEnvironments) {
   EXPECT_FALSE(manager_->evict("Nope").has_value());
   runtime_respond(1, "b");
   EXPECT_TRUE(done_.count("b")) << "a draining environment finishes its invocation";
-  for (auto& e : status("F")["environments"]) EXPECT_EQ(e["state"], "dead");
+  auto after = status("F");
+  for (auto& e : after["environments"]) EXPECT_EQ(e["state"], "dead");
   manager_->dispatch(invocation("F", "c"));
   EXPECT_EQ(endpoints_.targets.size(), 3u);
 }
