@@ -165,13 +165,17 @@ Delivery ExecutionEnvironment::make_delivery() const {
 
 void ExecutionEnvironment::deliver(NextCallback& done) {
   if (!current_->delivered) {
-    current_->delivered = true;
-    current_->delivered_at = clock_.now();
+    mark_started();
     state_ = RuntimeState::kRunning;
     arm_deadline();
-    log_line(observability::start_line(current_->inv->request_id, current_->inv->qualifier));
   }
   done(NextOutcome{make_delivery(), {}});
+}
+
+void ExecutionEnvironment::mark_started() {
+  current_->delivered = true;
+  current_->delivered_at = clock_.now();
+  log_line(observability::start_line(current_->inv->request_id, current_->inv->qualifier));
 }
 
 void ExecutionEnvironment::arm_init_limit() {
@@ -348,11 +352,7 @@ RuntimeReply ExecutionEnvironment::init_error(RuntimePost post) {
     r.error_type = post.error_type.empty() ? std::string(error_types::kRuntimeUnknown) : post.error_type;
     r.payload = std::move(post.body);
     if (!post.content_type.empty()) r.content_type = post.content_type;
-    if (!current_->delivered) {
-      current_->delivered = true;
-      current_->delivered_at = clock_.now();
-      log_line(observability::start_line(current_->inv->request_id, current_->inv->qualifier));
-    }
+    if (!current_->delivered) mark_started();
     finish(std::move(r), "error");
   }
   // The runtime is expected to exit; the environment is over either way and the next invoke
@@ -400,11 +400,7 @@ void ExecutionEnvironment::on_exit(const process::ExitStatus& status) {
 void ExecutionEnvironment::fail_current(std::string_view error_type, const std::string& detail,
                                         const std::string& status) {
   if (!current_) return;
-  if (!current_->delivered) {
-    current_->delivered = true;
-    current_->delivered_at = clock_.now();
-    log_line(observability::start_line(current_->inv->request_id, current_->inv->qualifier));
-  }
+  if (!current_->delivered) mark_started();
   invocation::InvocationResult r;
   r.outcome = invocation::Outcome::kFunctionError;
   r.error_type = std::string(error_type);
@@ -480,8 +476,10 @@ void ExecutionEnvironment::finish(invocation::InvocationResult result, const std
   f.memory_size_mb = fn_.memory_mb;
   // Sampled only while the runtime has not been reaped (its pid could be reused after that);
   // an invoke that ends with the process reports the peak seen so far.
+  // The group's peak covers the whole process tree; without a group (or with enforcement off,
+  // peak 0) the runtime's own VmHWM is the best we have.
   if (group_) peak_rss_ = std::max<std::size_t>(peak_rss_, group_->peak_memory_bytes());
-  if (process_ && !process_->exited()) peak_rss_ = std::max(peak_rss_, process::peak_rss_bytes(process_->pid()));
+  if (peak_rss_ == 0 && process_ && !process_->exited()) peak_rss_ = process::peak_rss_bytes(process_->pid());
   // Lambda never reports more than the configured size (a sampler can overshoot before it kills).
   f.max_memory_used_mb = std::min(fn_.memory_mb, static_cast<int>((peak_rss_ + (1u << 20) - 1) >> 20));
   if (init_duration_ms_ && !init_reported_) {

@@ -126,6 +126,8 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
 
   std::optional<RuntimeReply> validate_post(std::string_view request_id, RuntimeEvent event) const;
   void deliver(NextCallback& done);
+  // The current invocation has begun for REPORT's Duration: stamp it and log START.
+  void mark_started();
   Delivery make_delivery() const;
   void arm_deadline();
   void arm_init_limit();

@@ -85,3 +85,14 @@ export async function loadLambdaSdk() {
   }
   return import(resolved);
 }
+
+// A client for the daemon: static test credentials, no retries (a retried 429 would hide a
+// throttle, a retried error would double-count).
+export function makeLambdaClient(LambdaClient, endpoint) {
+  return new LambdaClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
+}

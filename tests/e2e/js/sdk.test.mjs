@@ -2,8 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { FUNCTIONS, REPO, loadLambdaSdk, startDaemon } from './daemon.mjs';
-
+import { FUNCTIONS, REPO, loadLambdaSdk, makeLambdaClient, startDaemon } from './daemon.mjs';
 
 const { LambdaClient, InvokeCommand } = await loadLambdaSdk();
 const TEMPLATE = path.join(FUNCTIONS, 'sdk', 'template.yaml');
@@ -19,12 +18,7 @@ describe('@aws-sdk/client-lambda InvokeCommand', () => {
 
   before(async () => {
     daemon = await startDaemon(TEMPLATE);
-    client = new LambdaClient({
-      endpoint: daemon.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    client = makeLambdaClient(LambdaClient, daemon.endpoint);
   });
 
   after(async () => {
