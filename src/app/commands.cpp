@@ -27,6 +27,7 @@
 #include "lambdad/observability/logging.hpp"
 #include "lambdad/process/resource_limits.hpp"
 #include "lambdad/runtime_api/runtime_api.hpp"
+#include "lambdad/sandbox/asio_timers.hpp"
 #include "lambdad/sandbox/sandbox_manager.hpp"
 
 namespace lambdad::app {
@@ -38,6 +39,7 @@ namespace {
 struct Daemon {
   asio::io_context io{1};
   SystemClock clock;
+  std::unique_ptr<Timers> timers = sandbox::make_asio_timers(io);
   runtime_api::EndpointFactory endpoints{io};
   sandbox::RuntimeOptions runtime_options;
   std::unique_ptr<process::ResourceController> resources;
@@ -77,7 +79,7 @@ struct Daemon {
 
   void build(const std::vector<config::FunctionConfig>& functions, sandbox::ManagerOptions options = {},
              bool cpu_scaling = false) {
-    sandbox::PoolDeps deps{io, clock, endpoints, runtime_options,
+    sandbox::PoolDeps deps{io, clock, *timers, endpoints, runtime_options,
                            sandbox::LimitDeps{resources.get(), tmp_root, cpu_scaling}};
     if (resources) {
       options.memory_enforcement = resources->describe();

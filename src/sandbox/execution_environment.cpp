@@ -45,13 +45,15 @@ ExecutionEnvironment::ExecutionEnvironment(const EnvironmentDeps& deps, const co
       options_(options),
       log_prefix_(fmt::format("[{}] ", fn.name)),
       flog_(observability::function_log()),
-      deadline_(deps.io),
-      init_timer_(deps.io) {}
+      deadline_(deps.timers.make_timer()),
+      init_timer_(deps.timers.make_timer()),
+      delay_timer_(deps.timers.make_timer()) {}
 
 ExecutionEnvironment::~ExecutionEnvironment() {
   *alive_ = false;
-  deadline_.cancel();
-  init_timer_.cancel();
+  deadline_->cancel();
+  init_timer_->cancel();
+  delay_timer_->cancel();
   parked_ = nullptr;
   endpoint_.reset();  // stop serving the Runtime API before the process goes
   process_.reset();   // kills the process group
@@ -181,9 +183,8 @@ void ExecutionEnvironment::mark_started() {
 void ExecutionEnvironment::arm_init_limit() {
   // Lambda gives init 10 s. With an invocation waiting, its deadline covers init (arm_deadline);
   // an environment started ahead of demand (EAGER, provisioned) is ended here instead.
-  init_timer_.expires_at(spawned_at_ + options_.init_limit + options_.cold_start_delay);
-  init_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
-    if (ec || !*alive || dead_ || init_duration_ms_ || current_) return;
+  init_timer_->arm(spawned_at_ + options_.init_limit + options_.cold_start_delay, [this] {
+    if (dead_ || init_duration_ms_ || current_) return;
     flog_->info("{}INIT_REPORT Init Duration: {:.2f} ms\tPhase: init\tStatus: timeout", log_prefix_,
                 ms_between(spawned_at_, clock_.now()));
     retire(fmt::format("init did not finish within {} ms", options_.init_limit.count()));
@@ -203,11 +204,7 @@ void ExecutionEnvironment::arm_deadline() {
       at = std::max(at, spawned_at_ + std::chrono::seconds(limits::kInitTimeoutSeconds));
     }
   }
-  deadline_.expires_at(at);
-  deadline_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
-    if (ec || !*alive) return;
-    on_deadline();
-  });
+  deadline_->arm(at, [this] { on_deadline(); });
 }
 
 void ExecutionEnvironment::on_deadline() {
@@ -238,9 +235,7 @@ void ExecutionEnvironment::next(NextCallback done) {
       return;
     }
     delay_pending_ = true;
-    auto timer = std::make_shared<boost::asio::steady_timer>(io_, options_.cold_start_delay);
-    timer->async_wait([this, alive = alive_, timer, done = std::move(done)](const boost::system::error_code& ec) mutable {
-      if (ec || !*alive) return;
+    delay_timer_->arm(clock_.now() + options_.cold_start_delay, [this, done = std::move(done)]() mutable {
       options_.cold_start_delay = std::chrono::milliseconds(0);
       delay_pending_ = false;
       handle_next(std::move(done));
@@ -434,7 +429,7 @@ std::string_view ExecutionEnvironment::state_label() const {
 void ExecutionEnvironment::become_dead() {
   if (dead_) return;
   dead_ = true;
-  deadline_.cancel();
+  deadline_->cancel();
   if (parked_) {
     NextCallback old = std::move(parked_);
     parked_ = nullptr;
@@ -467,7 +462,7 @@ void ExecutionEnvironment::finish(invocation::InvocationResult result, const std
   answered_id_ = cur.inv->request_id;
   ++served_;
   idle_since_ = clock_.now();
-  deadline_.cancel();
+  deadline_->cancel();
   const auto& id = cur.inv->request_id;
 
   observability::ReportFields f;

@@ -43,7 +43,7 @@ void FunctionPool::submit(invocation::InvocationPtr inv) {
 }
 
 ExecutionEnvironment* FunctionPool::start_environment(const EnvironmentOptions& options, Error* error) {
-  EnvironmentDeps env_deps{deps_.io, deps_.clock, deps_.endpoints, deps_.runtime_options, *this, deps_.limits};
+  EnvironmentDeps env_deps{deps_.io, deps_.clock, deps_.timers, deps_.endpoints, deps_.runtime_options, *this, deps_.limits};
   std::unique_ptr<process::TmpDir> tmp;
   if (!spare_tmp_.empty()) {
     tmp = std::move(spare_tmp_.back());

@@ -16,7 +16,7 @@ constexpr int kMinimumUnreserved = 100;
 
 SandboxManager::SandboxManager(const PoolDeps& deps, const std::vector<config::FunctionConfig>& functions,
                                ManagerOptions options)
-    : deps_(deps), options_(std::move(options)), reclaim_timer_(deps.io) {
+    : deps_(deps), options_(std::move(options)), reclaim_timer_(deps.timers.make_timer()) {
   int reserved = 0;
   for (const auto& fn : functions) {
     PoolOptions pool_options = options_.pool;
@@ -69,9 +69,8 @@ void SandboxManager::schedule_reclaim() {
   auto idle = options_.pool.idle_timeout;
   if (idle.count() <= 0 || shut_down_) return;
   auto tick = std::clamp(idle / 4, std::chrono::milliseconds(50), std::chrono::milliseconds(1000));
-  reclaim_timer_.expires_after(tick);
-  reclaim_timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
-    if (ec || !*alive || shut_down_) return;
+  reclaim_timer_->arm(deps_.clock.now() + tick, [this] {
+    if (shut_down_) return;
     auto now = deps_.clock.now();
     for (auto& [name, pool] : pools_) pool->reclaim_idle(now);
     schedule_reclaim();
@@ -140,7 +139,7 @@ FunctionPool* SandboxManager::find(const std::string& name) {
 void SandboxManager::shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
-  reclaim_timer_.cancel();
+  reclaim_timer_->cancel();
   for (auto& [name, pool] : pools_) pool->shutdown();
 }
 

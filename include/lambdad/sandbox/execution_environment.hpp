@@ -13,9 +13,8 @@
 #include <optional>
 #include <string>
 
-#include <boost/asio/steady_timer.hpp>
-
 #include "lambdad/common/clock.hpp"
+#include "lambdad/common/timer.hpp"
 #include "lambdad/config/function_config.hpp"
 #include "lambdad/invocation/invocation.hpp"
 #include "lambdad/process/child_process.hpp"
@@ -53,6 +52,7 @@ struct LimitDeps {
 struct EnvironmentDeps {
   boost::asio::io_context& io;
   const Clock& clock;
+  Timers& timers;  // on clock's time line
   RuntimeEndpointFactory& endpoints;
   const RuntimeOptions& runtime_options;
   EnvironmentObserver& observer;
@@ -170,8 +170,9 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   std::optional<Current> current_;
   std::string answered_id_;  // the id just answered, bound until the runtime's next /next
   NextCallback parked_;
-  boost::asio::steady_timer deadline_;
-  boost::asio::steady_timer init_timer_;
+  std::unique_ptr<Timer> deadline_;
+  std::unique_ptr<Timer> init_timer_;
+  std::unique_ptr<Timer> delay_timer_;  // the simulated cold-start delay
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

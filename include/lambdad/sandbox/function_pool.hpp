@@ -18,6 +18,7 @@ namespace lambdad::sandbox {
 struct PoolDeps {
   boost::asio::io_context& io;
   const Clock& clock;
+  Timers& timers;  // on clock's time line
   RuntimeEndpointFactory& endpoints;
   const RuntimeOptions& runtime_options;
   LimitDeps limits = {};

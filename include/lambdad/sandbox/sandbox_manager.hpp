@@ -8,8 +8,6 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/steady_timer.hpp>
-
 #include "lambdad/invocation/dispatcher.hpp"
 #include "lambdad/sandbox/function_pool.hpp"
 
@@ -53,7 +51,7 @@ class SandboxManager final : public invocation::Dispatcher {
   std::map<std::string, std::unique_ptr<FunctionPool>> pools_;
   int unreserved_capacity_ = 0;
   int unreserved_in_flight_ = 0;
-  boost::asio::steady_timer reclaim_timer_;
+  std::unique_ptr<Timer> reclaim_timer_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool shut_down_ = false;
 };

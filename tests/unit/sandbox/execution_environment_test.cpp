@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "lambdad/sandbox/function_pool.hpp"
+#include "lambdad_test/manual_time.hpp"
 
 namespace lambdad::sandbox {
 namespace {
@@ -64,7 +65,7 @@ class ExecutionEnvironmentTest : public ::testing::Test {
   }
 
   void start() {
-    EnvironmentDeps deps{io_, clock_, endpoints_, options_, observer_};
+    EnvironmentDeps deps{io_, clock_, clock_, endpoints_, options_, observer_};
     auto env = ExecutionEnvironment::start(deps, fn_, 1);
     ASSERT_TRUE(env.ok()) << env.error().message;
     env_ = std::move(env).value();
@@ -97,7 +98,7 @@ class ExecutionEnvironmentTest : public ::testing::Test {
   }
 
   boost::asio::io_context io_;
-  SystemClock clock_;
+  test::ManualTime clock_;  // deadlines fire when the test moves time, never by sleeping
   FakeEndpoints endpoints_;
   RuntimeOptions options_;
   Observer observer_;
@@ -220,12 +221,73 @@ TEST_F(ExecutionEnvironmentTest, TimeoutKillsTheEnvironmentWithSandboxTimedout) 
   start();
   assign("id-1");
   ASSERT_TRUE(next().delivery);
-  ASSERT_TRUE(run_until([&] { return !results_.empty(); }, std::chrono::seconds(5)));
+  clock_.advance(std::chrono::milliseconds(999));
+  EXPECT_TRUE(results_.empty()) << "timed out before the deadline";
+  clock_.advance(std::chrono::milliseconds(1));
+  ASSERT_EQ(results_.size(), 1u);
   EXPECT_EQ(results_[0].outcome, invocation::Outcome::kFunctionError);
   EXPECT_EQ(results_[0].payload,
             R"({"errorType":"Sandbox.Timedout","errorMessage":"RequestId: id-1 Error: Task timed out after 1.00 seconds"})");
   EXPECT_NE(results_[0].log.find("Status: timeout"), std::string::npos);
   EXPECT_TRUE(run_until([&] { return observer_.dead == 1; }));
+}
+
+TEST_F(ExecutionEnvironmentTest, TheDeadlineRunsFromDeliveryNotFromAssignment) {
+  fn_.timeout_seconds = 3;
+  start();
+  assign("id-1");
+  clock_.advance(std::chrono::seconds(5));  // a slow init: the invoke waits, within the init budget
+  EXPECT_TRUE(results_.empty());
+  auto got = next();
+  ASSERT_TRUE(got.delivery);
+  EXPECT_EQ(got.delivery->deadline_epoch_ms, clock_.epoch_ms() + 3000);
+  clock_.advance(std::chrono::milliseconds(2999));
+  EXPECT_TRUE(results_.empty());
+  clock_.advance(std::chrono::milliseconds(1));
+  ASSERT_EQ(results_.size(), 1u);
+  EXPECT_EQ(results_[0].error_type, "Sandbox.Timedout");
+}
+
+TEST_F(ExecutionEnvironmentTest, AnInvokeWaitingOnInitGetsTheInitBudget) {
+  // Timeout 1 s, but the runtime never asks /next: Lambda's 10 s init phase applies first.
+  start();
+  assign("id-1");
+  clock_.advance(std::chrono::milliseconds(9999));
+  EXPECT_TRUE(results_.empty());
+  clock_.advance(std::chrono::milliseconds(1));
+  ASSERT_EQ(results_.size(), 1u);
+  EXPECT_EQ(results_[0].error_type, "Sandbox.Timedout");
+  EXPECT_TRUE(run_until([&] { return observer_.dead == 1; }));
+}
+
+TEST_F(ExecutionEnvironmentTest, AnAnsweredInvokeCancelsItsDeadline) {
+  start();
+  assign("id-1");
+  ASSERT_TRUE(next().delivery);
+  EXPECT_EQ(env_->response("id-1", RuntimePost{"1", "", false, ""}).code, RuntimeReply::Code::kAccepted);
+  clock_.advance(std::chrono::minutes(20));
+  EXPECT_EQ(results_.size(), 1u);
+  EXPECT_FALSE(env_->dead());
+  EXPECT_EQ(clock_.armed(), 0u);
+}
+
+TEST_F(ExecutionEnvironmentTest, ColdStartDelayHoldsTheFirstNextAndCountsAsInit) {
+  EnvironmentDeps deps{io_, clock_, clock_, endpoints_, options_, observer_};
+  EnvironmentOptions opts;
+  opts.cold_start_delay = std::chrono::milliseconds(250);
+  auto env = ExecutionEnvironment::start(deps, fn_, 1, opts);
+  ASSERT_TRUE(env.ok());
+  env_ = std::move(env).value();
+  assign("id-1");
+  std::optional<NextOutcome> got;
+  env_->next([&](NextOutcome o) { got = std::move(o); });
+  clock_.advance(std::chrono::milliseconds(249));
+  EXPECT_FALSE(got.has_value());
+  clock_.advance(std::chrono::milliseconds(1));
+  ASSERT_TRUE(got && got->delivery);
+  EXPECT_EQ(env_->response("id-1", RuntimePost{"1", "", false, ""}).code, RuntimeReply::Code::kAccepted);
+  ASSERT_EQ(results_.size(), 1u);
+  EXPECT_NE(results_[0].log.find("Init Duration: 250.00 ms"), std::string::npos) << results_[0].log;
 }
 
 TEST_F(ExecutionEnvironmentTest, ExitDuringInvokeIsRuntimeExitError) {
@@ -253,19 +315,22 @@ TEST_F(ExecutionEnvironmentTest, CleanExitDuringInvokeHasNoReason) {
 
 TEST_F(ExecutionEnvironmentTest, InitAheadOfDemandIsLimited) {
   // A runtime that never calls /next, started without an invocation (EAGER, provisioned).
-  EnvironmentDeps deps{io_, clock_, endpoints_, options_, observer_};
+  EnvironmentDeps deps{io_, clock_, clock_, endpoints_, options_, observer_};
   EnvironmentOptions opts;
   opts.init_limit = std::chrono::milliseconds(200);
   auto env = ExecutionEnvironment::start(deps, fn_, 1, opts);
   ASSERT_TRUE(env.ok());
   env_ = std::move(env).value();
-  EXPECT_TRUE(run_until([&] { return observer_.dead == 1; }, std::chrono::seconds(5)));
+  clock_.advance(std::chrono::milliseconds(199));
+  EXPECT_FALSE(env_->dead());
+  clock_.advance(std::chrono::milliseconds(1));
   EXPECT_TRUE(env_->dead());
+  EXPECT_TRUE(run_until([&] { return observer_.dead == 1; }, std::chrono::seconds(5)));
 }
 
 TEST_F(ExecutionEnvironmentTest, MissingBootstrapIsInvalidEntrypoint) {
   fs::remove(dir_ / "bootstrap");
-  EnvironmentDeps deps{io_, clock_, endpoints_, options_, observer_};
+  EnvironmentDeps deps{io_, clock_, clock_, endpoints_, options_, observer_};
   auto env = ExecutionEnvironment::start(deps, fn_, 1);
   ASSERT_FALSE(env.ok());
   EXPECT_EQ(env.error().type, "Runtime.InvalidEntrypoint");

@@ -9,22 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include "lambdad/sandbox/sandbox_manager.hpp"
+#include "lambdad_test/manual_time.hpp"
 
 namespace lambdad::sandbox {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-class FakeClock final : public Clock {
- public:
-  Steady::time_point now() const override { return now_; }
-  std::int64_t epoch_ms() const override { return 1'700'000'000'000 + std::chrono::duration_cast<std::chrono::milliseconds>(now_.time_since_epoch()).count(); }
-  void advance(std::chrono::milliseconds d) { now_ += d; }
-
- private:
-  Steady::time_point now_{std::chrono::hours(1)};
-};
 
 class RecordingEndpoints final : public RuntimeEndpointFactory {
  public:
@@ -65,7 +56,7 @@ class PoolTest : public ::testing::Test {
   }
 
   void make(std::vector<config::FunctionConfig> fns, ManagerOptions options = {}) {
-    PoolDeps deps{io_, clock_, endpoints_, runtime_options_};
+    PoolDeps deps{io_, clock_, clock_, endpoints_, runtime_options_};
     manager_ = std::make_unique<SandboxManager>(deps, fns, options);
   }
 
@@ -103,7 +94,7 @@ class PoolTest : public ::testing::Test {
   }
 
   boost::asio::io_context io_;
-  FakeClock clock_;
+  test::ManualTime clock_;
   RecordingEndpoints endpoints_;
   RuntimeOptions runtime_options_;
   std::unique_ptr<SandboxManager> manager_;
@@ -188,6 +179,36 @@ TEST_F(PoolTest, IdleEnvironmentsAreReclaimedByTheClockNotBySleeping) {
   // The next invocation is a cold start in a new environment.
   manager_->dispatch(invocation("F", "b"));
   EXPECT_EQ(endpoints_.targets.size(), 2u);
+}
+
+TEST_F(PoolTest, TheManagersReclaimTimerRunsOnTheInjectedClock) {
+  ManagerOptions options;
+  options.pool.idle_timeout = 10min;
+  make({function("F")}, options);
+  manager_->start();
+  manager_->dispatch(invocation("F", "a"));
+  ASSERT_EQ(runtime_next(0), "a");
+  runtime_respond(0, "a");
+  clock_.advance(10min - 2s);
+  EXPECT_EQ(status("F")["environments"][0]["state"], "idle");
+  clock_.advance(3s);  // the timer ticks every second at most
+  EXPECT_EQ(status("F")["environments"][0]["state"], "dead");
+}
+
+TEST_F(PoolTest, AHungInvocationTimesOutOnTheClockAndTheNextCallIsCold) {
+  make({function("F")});  // timeout 30 s
+  manager_->dispatch(invocation("F", "a"));
+  ASSERT_EQ(runtime_next(0), "a");
+  clock_.advance(30s - 1ms);
+  EXPECT_FALSE(done_.count("a"));
+  clock_.advance(1ms);
+  ASSERT_TRUE(done_.count("a"));
+  EXPECT_EQ(done_["a"].error_type, "Sandbox.Timedout");
+  EXPECT_EQ(status("F")["timeouts"], 1);
+  io_.run_for(50ms);  // the killed process is reaped and the environment dropped
+  manager_->dispatch(invocation("F", "b"));
+  ASSERT_EQ(endpoints_.targets.size(), 2u) << "a timed-out environment is not reused";
+  EXPECT_EQ(runtime_next(1), "b");
 }
 
 TEST_F(PoolTest, ZeroIdleTimeoutNeverReclaims) {
