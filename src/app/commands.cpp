@@ -66,13 +66,21 @@ struct Daemon {
     }
     resources = std::move(made).value();
     observability::daemon_log()->info("memory enforcement: {}", resources->describe());
-    const char* base = std::getenv("TMPDIR");
-    tmp_root = std::filesystem::path(base && *base ? base : "/tmp") / fmt::format("lambdad-{}", ::getpid());
+    // Functions' /tmp directories live on disk (/var/tmp), not on a tmpfs: tmpfs pages would
+    // count against each function's MemorySize (docs/decisions/005). LAMBDAD_TMP_ROOT overrides.
+    const char* base = std::getenv("LAMBDAD_TMP_ROOT");
+    tmp_root = std::filesystem::path(base && *base ? base : "/var/tmp") / fmt::format("lambdad-{}", ::getpid());
     std::error_code ec;
     std::filesystem::create_directories(tmp_root, ec);
     if (ec) {
       std::fprintf(stderr, "lambdad: cannot create %s: %s\n", tmp_root.c_str(), ec.message().c_str());
       return false;
+    }
+    if (process::on_tmpfs(tmp_root)) {
+      observability::daemon_log()->warn(
+          "functions' /tmp directories are under {}, a tmpfs: what a function writes to /tmp counts against its "
+          "MemorySize there (set LAMBDAD_TMP_ROOT to a disk directory)",
+          tmp_root.string());
     }
     return true;
   }
@@ -226,18 +234,31 @@ int run_invoke(const InvokeOptions& options) {
   if (!functions) return 2;
   auto event = read_event(options.event_file);
   if (!event) return 2;
-  bool known = false;
-  for (const auto& fn : *functions) known |= fn.name == options.function || fn.logical_id == options.function;
-  if (!known) {
+  // NAME or NAME:QUALIFIER ($LATEST, the published version or the AutoPublishAlias).
+  std::string requested = options.function;
+  std::string qualifier = "$LATEST";
+  if (auto colon = requested.find(':'); colon != std::string::npos) {
+    qualifier = requested.substr(colon + 1);
+    requested.resize(colon);
+  }
+  const config::FunctionConfig* target = nullptr;
+  for (const auto& fn : *functions) {
+    if (fn.name == requested || fn.logical_id == requested) target = &fn;
+  }
+  if (!target) {
     std::string names;
     for (const auto& fn : *functions) names += (names.empty() ? "" : ", ") + fn.name;
-    std::fprintf(stderr, "lambdad: no function named %s in %s (functions: %s)\n", options.function.c_str(),
+    std::fprintf(stderr, "lambdad: no function named %s in %s (functions: %s)\n", requested.c_str(),
                  options.common.template_file.c_str(), names.c_str());
     return 2;
   }
-  std::string name = options.function;
-  for (const auto& fn : *functions) {
-    if (fn.logical_id == options.function) name = fn.name;
+  const std::string name = target->name;
+  auto version = config::resolve_qualifier(*target, qualifier);
+  if (!version) {
+    std::fprintf(stderr, "lambdad: %s has no version or alias %s (it has $LATEST%s%s)\n", name.c_str(),
+                 qualifier.c_str(), target->auto_publish_alias.empty() ? "" : ", 1 and ",
+                 target->auto_publish_alias.c_str());
+    return 2;
   }
   auto runtimes = prepare_runtimes(options.common, *functions);
   if (!runtimes) return 2;
@@ -251,7 +272,10 @@ int run_invoke(const InvokeOptions& options) {
   auto inv = std::make_shared<invocation::Invocation>();
   inv->request_id = ids::request_id();
   inv->function_name = name;
-  inv->invoked_function_arn = invocation::function_arn(options.common.region, "123456789012", name);
+  inv->qualifier = qualifier;
+  inv->version = *version;
+  inv->invoked_function_arn = invocation::function_arn(options.common.region, "123456789012", name,
+                                                       qualifier == "$LATEST" ? "" : qualifier);
   inv->payload = std::move(*event);
   inv->trace_id = ids::trace_header(d.clock.epoch_ms() / 1000);
   inv->received = d.clock.now();
@@ -326,7 +350,9 @@ int run_cli(int argc, char** argv) {
   InvokeOptions invoke;
   auto* invoke_cmd = app.add_subcommand("invoke", "Run one function once and print its result");
   add_common(invoke_cmd, invoke.common);
-  invoke_cmd->add_option("function", invoke.function, "Function name or logical id")->required();
+  invoke_cmd->add_option("function", invoke.function,
+                         "Function name or logical id, optionally NAME:QUALIFIER (version or alias)")
+      ->required();
   invoke_cmd->add_option("-e,--event", invoke.event_file, "Event JSON file, or - for stdin (default: {})");
   invoke_cmd->footer("Example:\n  lambdad invoke HelloPython --template examples/template.yaml --event event.json");
 

@@ -199,7 +199,21 @@ std::optional<FunctionConfig> FunctionBuilder::build() {
       config.reserved_concurrency = *n;
     }
   }
+  if (const auto* v = source_.properties.find("AutoPublishAlias")) {
+    if (auto alias = text(*v, "AutoPublishAlias", Need::kOptional, "no version or alias is published")) {
+      if (!is_valid_alias_name(*alias)) {
+        error(*v, "AutoPublishAlias",
+              fmt::format("'{}' is not an alias name: 1 to 128 of [a-zA-Z0-9-_], not only digits", *alias));
+      } else {
+        config.auto_publish_alias = std::move(*alias);
+      }
+    }
+  }
   if (const auto* pc = source_.properties.find("ProvisionedConcurrencyConfig")) {
+    // Lambda provisions a version or alias, never $LATEST; SAM refuses it without an alias.
+    if (!source_.properties.find("AutoPublishAlias")) {
+      error(*pc, "ProvisionedConcurrencyConfig", "needs AutoPublishAlias: provisioned concurrency applies to an alias");
+    }
     if (const auto* v = pc->find("ProvisionedConcurrentExecutions")) {
       if (auto n = integer(*v, "ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions", 1,
                            std::numeric_limits<int>::max(), "a positive integer", "no environments are provisioned")) {

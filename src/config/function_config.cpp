@@ -1,4 +1,4 @@
-// config: runtime identifiers lambdad can run, and Lambda's function-name rule.
+// config: runtime identifiers lambdad can run, Lambda's name rules, and a function's versions.
 #include "lambdad/config/function_config.hpp"
 
 #include <algorithm>
@@ -50,12 +50,38 @@ RuntimeFamily runtime_family(const std::string& runtime) {
   return RuntimeFamily::kUnsupported;
 }
 
+namespace {
+
+bool name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+}  // namespace
+
 bool is_valid_function_name(std::string_view name) {
   constexpr std::size_t kMaxFunctionName = 64;
   if (name.empty() || name.size() > kMaxFunctionName) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-  });
+  return std::all_of(name.begin(), name.end(), name_char);
+}
+
+bool is_valid_alias_name(std::string_view name) {
+  constexpr std::size_t kMaxAliasName = 128;
+  if (name.empty() || name.size() > kMaxAliasName) return false;
+  if (!std::all_of(name.begin(), name.end(), name_char)) return false;
+  return !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::vector<std::string> function_versions(const FunctionConfig& fn) {
+  std::vector<std::string> versions{std::string(kLatest)};
+  if (!fn.auto_publish_alias.empty()) versions.emplace_back(kPublishedVersion);
+  return versions;
+}
+
+std::optional<std::string> resolve_qualifier(const FunctionConfig& fn, std::string_view qualifier) {
+  if (qualifier.empty() || qualifier == kLatest) return std::string(kLatest);
+  if (fn.auto_publish_alias.empty()) return std::nullopt;
+  if (qualifier == kPublishedVersion || qualifier == fn.auto_publish_alias) return std::string(kPublishedVersion);
+  return std::nullopt;
 }
 
 }  // namespace lambdad::config

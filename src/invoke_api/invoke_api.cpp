@@ -81,7 +81,8 @@ void handle_invoke(const std::shared_ptr<Context>& ctx, http::Request&& req, htt
 
   std::optional<std::string> qualifier = parsed->qualifier ? parsed->qualifier : query_qualifier;
   const std::string& name = parsed->name;
-  if (!ctx->dispatcher.has_function(name) || (qualifier && *qualifier != "$LATEST")) {
+  auto version = ctx->dispatcher.resolve(name, qualifier.value_or("$LATEST"));
+  if (!version) {
     return fail(ServiceError::not_found(fmt::format(
         "Function not found: {}",
         invocation::function_arn(opts.region, opts.account_id, name, qualifier.value_or("$LATEST")))));
@@ -113,6 +114,7 @@ void handle_invoke(const std::shared_ptr<Context>& ctx, http::Request&& req, htt
   inv->request_id = request_id;
   inv->function_name = name;
   inv->qualifier = qualifier.value_or("$LATEST");
+  inv->version = *version;
   inv->invoked_function_arn = invocation::function_arn(opts.region, opts.account_id, name, qualifier.value_or(""));
   inv->payload = std::move(req.body);
   inv->received = ctx->clock.now();

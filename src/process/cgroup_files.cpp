@@ -34,9 +34,13 @@ int write_file(const std::filesystem::path& file, std::string_view value, bool c
   const int flags = O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_TRUNC : 0);
   UniqueFd fd(::open(file.c_str(), flags, 0644));
   if (!fd.valid()) return errno;
+  return write_fd(fd.get(), value);
+}
+
+int write_fd(int fd, std::string_view value) {
   ssize_t n;
   do {
-    n = ::write(fd.get(), value.data(), value.size());
+    n = ::write(fd, value.data(), value.size());
   } while (n < 0 && errno == EINTR);
   if (n < 0) return errno;
   return static_cast<std::size_t>(n) == value.size() ? 0 : EIO;
@@ -56,6 +60,16 @@ std::optional<std::uint64_t> read_u64(const std::filesystem::path& file) {
   const auto text = read_file(file);
   if (!text) return std::nullopt;
   return parse_u64(*text);
+}
+
+std::optional<std::uint64_t> pread_u64(int fd) {
+  char buf[64];  // one number and a newline
+  ssize_t n;
+  do {
+    n = ::pread(fd, buf, sizeof buf, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return std::nullopt;
+  return parse_u64(std::string_view(buf, static_cast<std::size_t>(n)));
 }
 
 namespace {

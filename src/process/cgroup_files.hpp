@@ -19,8 +19,13 @@ namespace lambdad::process::cgroup {
 std::optional<std::string> read_file(const std::filesystem::path& file);
 // Writes `value` in one write(2). `create`: the file may be created (a fake tree). Returns 0 or errno.
 int write_file(const std::filesystem::path& file, std::string_view value, bool create = false);
+// Writes `value` to an open file in one write(2) (not pwrite: cgroup files refuse it). 0 or errno.
+int write_fd(int fd, std::string_view value);
 // A decimal number at the start of the file ("max" or unreadable: nullopt).
 std::optional<std::uint64_t> read_u64(const std::filesystem::path& file);
+// The same read from offset 0 of an open file, for values that belong to the open file (a
+// memory.peak that was reset through it).
+std::optional<std::uint64_t> pread_u64(int fd);
 // "key value" lines: the value of `key`, or nullopt.
 std::optional<std::uint64_t> keyed_value(std::string_view text, std::string_view key);
 // The pids listed in a cgroup.procs.

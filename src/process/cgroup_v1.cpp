@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -63,6 +64,11 @@ class CgroupV1Group final : public ResourceGroup {
   std::uint64_t peak_memory_bytes() const override {
     return cgroup::read_u64(memory_ / "memory.max_usage_in_bytes").value_or(0);
   }
+  // Writing to max_usage_in_bytes ("0", as documented) makes it the current usage.
+  void reset_peak() override {
+    resettable_ = cgroup::write_file(memory_ / "memory.max_usage_in_bytes", "0", fake_) == 0;
+  }
+  bool per_invoke_peak() const override { return resettable_.load(); }
   bool oom_killed() const override {
     const auto text = cgroup::read_file(memory_ / "memory.oom_control");
     if (!text) return false;
@@ -81,6 +87,7 @@ class CgroupV1Group final : public ResourceGroup {
   fs::path pids_;
   fs::path cpu_;
   bool fake_;
+  std::atomic<bool> resettable_{true};
 };
 
 class CgroupV1Controller final : public ResourceController {

@@ -2,19 +2,21 @@
 // pids.max and cpu.max. v2 forbids processes in a group whose subtree_control enables
 // controllers, so `parent` must be free of processes (or the root): make_resource_controller()
 // tries the daemon's own cgroup, then its ancestors, i.e. a sibling of the daemon's group.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <system_error>
 #include <utility>
 
 #include "cgroup_files.hpp"
 #include "lambdad/common/error_types.hpp"
+#include "lambdad/process/unique_fd.hpp"
 #include "resource_controllers.hpp"
 
 namespace lambdad::process {
@@ -51,21 +53,38 @@ class CgroupV2Group final : public ResourceGroup {
     std::error_code ec;
     has_peak_ = fs::exists(dir_ / "memory.peak", ec);
   }
-  ~CgroupV2Group() override { cgroup::destroy_group_dir(dir_, fake_); }
+  ~CgroupV2Group() override {
+    peak_fd_.reset();  // nothing reads it any more
+    cgroup::destroy_group_dir(dir_, fake_);
+  }
   CgroupV2Group(const CgroupV2Group&) = delete;
   CgroupV2Group& operator=(const CgroupV2Group&) = delete;
 
   std::vector<std::string> join_files() const override { return {(dir_ / "cgroup.procs").string()}; }
   void attach(pid_t /*pid*/) override {}
   std::uint64_t peak_memory_bytes() const override {
+    std::lock_guard lock(mu_);
+    if (peak_fd_.valid()) return cgroup::pread_u64(peak_fd_.get()).value_or(0);
     if (has_peak_) return cgroup::read_u64(dir_ / "memory.peak").value_or(0);
     // Before Linux 5.19 there is no memory.peak: the highest memory.current seen when asked,
     // a lower bound of the real peak.
-    const std::uint64_t now = cgroup::read_u64(dir_ / "memory.current").value_or(0);
-    std::uint64_t prev = seen_max_.load();
-    while (now > prev && !seen_max_.compare_exchange_weak(prev, now)) {
+    seen_max_ = std::max(seen_max_, current());
+    return seen_max_;
+  }
+  void reset_peak() override {
+    std::lock_guard lock(mu_);
+    if (!peak_fd_.valid() && !fixed_peak_) open_peak();
+    if (peak_fd_.valid()) {
+      if (cgroup::write_fd(peak_fd_.get(), "reset\n") == 0) return;
+      // Opened but not resettable (a kernel before 6.12 that let it open): the peak since creation.
+      peak_fd_.reset();
+      fixed_peak_ = true;
     }
-    return std::max(now, prev);
+    if (!has_peak_) seen_max_ = current();
+  }
+  bool per_invoke_peak() const override {
+    std::lock_guard lock(mu_);
+    return !fixed_peak_;
   }
   bool oom_killed() const override {
     const auto text = cgroup::read_file(dir_ / "memory.events");
@@ -73,10 +92,26 @@ class CgroupV2Group final : public ResourceGroup {
   }
 
  private:
+  std::uint64_t current() const { return cgroup::read_u64(dir_ / "memory.current").value_or(0); }
+
+  // Since Linux 6.12 a write to memory.peak resets the peak seen through that open file only,
+  // so the file stays open for the group's life. Without memory.peak (ENOENT) this is tried
+  // again on each reset: one failed open.
+  void open_peak() {
+    const int fd = ::open((dir_ / "memory.peak").c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) return;
+    has_peak_ = true;
+    if (fd < 0) fixed_peak_ = true;  // read-only before 6.12 (EACCES): the peak since creation
+    peak_fd_.reset(fd);
+  }
+
   fs::path dir_;
   bool fake_;
-  bool has_peak_ = false;
-  mutable std::atomic<std::uint64_t> seen_max_{0};
+  mutable std::mutex mu_;
+  bool has_peak_ = false;              // guarded by mu_ (as all below): memory.peak exists
+  bool fixed_peak_ = false;            // memory.peak cannot be reset: it counts from creation
+  UniqueFd peak_fd_;                   // memory.peak, reset through this file (Linux >= 6.12)
+  mutable std::uint64_t seen_max_ = 0;  // without memory.peak
 };
 
 class CgroupV2Controller final : public ResourceController {

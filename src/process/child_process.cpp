@@ -31,6 +31,7 @@
 #include <thread>
 #include <utility>
 
+#include "cgroup_files.hpp"
 #include "fork_exec.hpp"
 #include "lambdad/common/error_types.hpp"
 #include "lambdad/process/line_splitter.hpp"
@@ -394,6 +395,16 @@ Result<std::unique_ptr<ChildProcess>> spawn_with(boost::asio::io_context& io, co
   }
   if (auto st = watch->start(std::move(forked->output), std::move(pidfd)); !st) return st.error();
   return std::unique_ptr<ChildProcess>(std::move(child));
+}
+
+// "5" resets the high water mark (proc(5), Linux >= 4.0); the other values touch page flags.
+Status reset_peak_rss(pid_t pid) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/clear_refs";
+  if (int err = cgroup::write_file(path, "5"); err != 0) {
+    return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure),
+                 "write " + path + ": " + std::system_category().message(err)};
+  }
+  return Ok{};
 }
 
 }  // namespace lambdad::process

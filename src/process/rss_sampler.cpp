@@ -75,6 +75,7 @@ struct GroupState {
   pid_t pgid = 0;       // guarded by mu; 0 until attach()
   bool closed = false;  // guarded by mu; the group is gone: never signal its (reusable) pgid again
   std::atomic<std::uint64_t> peak{0};
+  std::atomic<std::uint64_t> last{0};  // the latest sample: where a reset peak starts from
   std::atomic<bool> oom{false};
 
   pid_t attached() {
@@ -139,6 +140,7 @@ class Sampler : public std::enable_shared_from_this<Sampler> {
     scan(watched, usage);
     for (auto& [pgid, g] : watched) {
       const Usage u = usage[pgid];
+      g->last = u.rss_bytes;
       std::uint64_t prev = g->peak.load();
       while (u.rss_bytes > prev && !g->peak.compare_exchange_weak(prev, u.rss_bytes)) {
       }
@@ -194,6 +196,24 @@ class SampledGroup final : public ResourceGroup {
     state_->pgid = pid;  // spawn() makes the child a process group leader
   }
   std::uint64_t peak_memory_bytes() const override { return state_->peak.load(); }
+  // The peak restarts from the group leader's resident set now (one /proc read; the latest
+  // sample of the whole tree may be a period old, from before the previous invoke let go of its
+  // memory). Other processes of the tree come back in at the next tick.
+  void reset_peak() override {
+    const pid_t leader = state_->attached();
+    std::uint64_t now = state_->last.load();
+    if (leader > 0) {
+      if (auto text = cgroup::read_file("/proc/" + std::to_string(leader) + "/stat")) {
+        pid_t pgrp = 0;
+        std::uint64_t threads = 0, rss_pages = 0;
+        if (parse_stat(*text, pgrp, threads, rss_pages)) {
+          now = rss_pages * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+        }
+      }
+    }
+    state_->peak = now;
+  }
+  bool per_invoke_peak() const override { return true; }
   bool oom_killed() const override { return state_->oom.load(); }
 
  private:
@@ -232,6 +252,8 @@ class OffGroup final : public ResourceGroup {
   std::vector<std::string> join_files() const override { return {}; }
   void attach(pid_t /*pid*/) override {}
   std::uint64_t peak_memory_bytes() const override { return 0; }
+  void reset_peak() override {}
+  bool per_invoke_peak() const override { return false; }  // there is no peak at all
   bool oom_killed() const override { return false; }
 };
 

@@ -1,9 +1,11 @@
-// TmpDir: an environment's /tmp. As root, a tmpfs of the EphemeralStorage size (the kernel
-// enforces the size: writes fail with ENOSPC, as on Lambda); otherwise a plain directory whose
-// use is measured on demand. Mode 01777 like /tmp: the runtime may run as another user.
-#include <sys/mount.h>
+// TmpDir: an environment's /tmp, a plain directory (mode 01777 like /tmp: the runtime may run as
+// another user). It is deliberately not a tmpfs: tmpfs pages are charged to the memory cgroup of
+// the process that writes them, so a 128 MB function writing 300 MB to /tmp would be OOM-killed,
+// while on Lambda /tmp is disk and does not count against MemorySize (docs/decisions/005). Its
+// size is measured instead (used_bytes), by allocated blocks as a filesystem counts them.
+#include <linux/magic.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,37 +22,32 @@ namespace fs = std::filesystem;
 
 class TmpDirImpl final : public TmpDir {
  public:
-  TmpDirImpl(fs::path path, bool mounted) : path_(std::move(path)), mounted_(mounted) {}
+  explicit TmpDirImpl(fs::path path) : path_(std::move(path)) {}
   ~TmpDirImpl() override {
-    if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
     std::error_code ec;
     fs::remove_all(path_, ec);
   }
   TmpDirImpl(const TmpDirImpl&) = delete;
   TmpDirImpl& operator=(const TmpDirImpl&) = delete;
 
-  void mark_mounted() { mounted_ = true; }
   const fs::path& path() const override { return path_; }
-  bool private_mount() const override { return mounted_; }
+  bool private_mount() const override { return ::geteuid() == 0; }
   std::uint64_t used_bytes() const override {
-    if (mounted_) {
-      struct statvfs st {};
-      if (::statvfs(path_.c_str(), &st) != 0) return 0;
-      return static_cast<std::uint64_t>(st.f_blocks - st.f_bfree) * st.f_frsize;
-    }
+    // Allocated blocks, as a tmpfs counts them: a sparse file costs only what was written.
     std::uint64_t total = 0;
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(path_, fs::directory_options::skip_permission_denied, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      std::error_code sec;
-      if (it->is_regular_file(sec)) total += it->file_size(sec);
+      struct stat st {};
+      if (::lstat(it->path().c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+        total += static_cast<std::uint64_t>(st.st_blocks) * 512;
+      }
     }
     return total;
   }
 
  private:
   fs::path path_;
-  bool mounted_;
 };
 
 Error failure(const std::string& what, int err) {
@@ -60,8 +57,7 @@ Error failure(const std::string& what, int err) {
 
 }  // namespace
 
-Result<std::unique_ptr<TmpDir>> make_tmp_dir(const fs::path& root, const std::string& name,
-                                             std::uint64_t size_bytes) {
+Result<std::unique_ptr<TmpDir>> make_tmp_dir(const fs::path& root, const std::string& name) {
   if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
     return Error{ErrorKind::kInvalidInput, std::string(error_types::kSandboxFailure),
                  "invalid /tmp directory name \"" + name + "\""};
@@ -72,16 +68,14 @@ Result<std::unique_ptr<TmpDir>> make_tmp_dir(const fs::path& root, const std::st
   const fs::path path = root / name;
   if (::mkdir(path.c_str(), 0700) != 0) return failure("mkdir " + path.string(), errno);
   // Owned from here: a failure below removes it.
-  auto dir = std::make_unique<TmpDirImpl>(path, false);
+  auto dir = std::make_unique<TmpDirImpl>(path);
   if (::chmod(path.c_str(), 01777) != 0) return failure("chmod " + path.string(), errno);
-  if (::geteuid() == 0) {
-    const std::string options = "size=" + std::to_string(size_bytes) + ",mode=1777";
-    if (::mount("tmpfs", path.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) == 0) {
-      dir->mark_mounted();
-    }
-    // Otherwise (no CAP_SYS_ADMIN in a container): a plain directory, like a non-root daemon.
-  }
   return std::unique_ptr<TmpDir>(std::move(dir));
+}
+
+bool on_tmpfs(const fs::path& path) {
+  struct statfs st {};
+  return ::statfs(path.c_str(), &st) == 0 && st.f_type == TMPFS_MAGIC;
 }
 
 }  // namespace lambdad::process

@@ -43,7 +43,9 @@ ExecutionEnvironment::ExecutionEnvironment(const EnvironmentDeps& deps, const co
       fn_(fn),
       serial_(serial),
       options_(options),
-      log_prefix_(fmt::format("[{}] ", fn.name)),
+      // [Name] for $LATEST, [Name:1] for a published version (as its log stream says).
+      log_prefix_(options.version == config::kLatest ? fmt::format("[{}] ", fn.name)
+                                                     : fmt::format("[{}:{}] ", fn.name, options.version)),
       flog_(observability::function_log()),
       deadline_(deps.timers.make_timer()),
       init_timer_(deps.timers.make_timer()),
@@ -73,7 +75,8 @@ Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::start(const 
 
   LaunchContext launch;
   launch.runtime_api_port = env->endpoint_->port();
-  launch.log_stream_name = make_log_stream_name("$LATEST");
+  launch.log_stream_name = make_log_stream_name(options.version);
+  launch.version = options.version;
   if (options.provisioned) launch.initialization_type = "provisioned-concurrency";
   auto spec = build_spawn_spec(fn, deps.runtime_options, launch);
   if (!spec) return spec.error();
@@ -105,6 +108,24 @@ bool under(const std::filesystem::path& path, const std::filesystem::path& dir) 
 
 }  // namespace
 
+std::optional<std::string> ExecutionEnvironment::tmp_overrun() const {
+  // /tmp is a plain directory (docs/decisions/005): nothing stops a write beyond EphemeralStorage
+  // the way Lambda's ENOSPC would, so its size is measured after each invoke and reported.
+  if (!tmp_) return std::nullopt;
+  const std::uint64_t limit = static_cast<std::uint64_t>(fn_.ephemeral_storage_mb) << 20;
+  const std::uint64_t used = tmp_->used_bytes();
+  if (used <= limit) return std::nullopt;
+  return fmt::format("lambdad: /tmp holds {} MB, more than EphemeralStorage {} MB; on Lambda the writes beyond it "
+                     "would have failed with ENOSPC (lambdad measures /tmp, it does not cap it)",
+                     (used + (1u << 20) - 1) >> 20, fn_.ephemeral_storage_mb);
+}
+
+std::string ExecutionEnvironment::resource_name() const {
+  // '.' cannot occur in a function name, so no two environments of the daemon share a name.
+  if (options_.version == config::kLatest) return fmt::format("{}.{}", fn_.name, serial_);
+  return fmt::format("{}.v{}.{}", fn_.name, options_.version, serial_);
+}
+
 Status ExecutionEnvironment::apply_limits(const LimitDeps& limits, process::SpawnSpec& spec,
                                           std::unique_ptr<process::TmpDir> tmp) {
   spec.rlimit_nofile = 1024;  // Lambda's RLIMIT_NOFILE
@@ -113,14 +134,13 @@ Status ExecutionEnvironment::apply_limits(const LimitDeps& limits, process::Spaw
     l.memory_bytes = static_cast<std::uint64_t>(fn_.memory_mb) << 20;
     l.max_pids = 1024;
     if (limits.cpu_scaling) l.cpus = static_cast<double>(fn_.memory_mb) / 1769.0;
-    auto group = limits.resources->create_group(fmt::format("{}-{}", fn_.name, serial_), l);
+    auto group = limits.resources->create_group(resource_name(), l);
     if (!group) return group.error();
     group_ = std::move(group).value();
     spec.join_files = group_->join_files();
   }
   if (!tmp && !limits.tmp_root.empty()) {
-    auto made = process::make_tmp_dir(limits.tmp_root, fmt::format("{}-{}", fn_.name, serial_),
-                                      static_cast<std::uint64_t>(fn_.ephemeral_storage_mb) << 20);
+    auto made = process::make_tmp_dir(limits.tmp_root, resource_name());
     if (!made) return made.error();
     tmp = std::move(made).value();
   }
@@ -177,7 +197,16 @@ void ExecutionEnvironment::deliver(NextCallback& done) {
 void ExecutionEnvironment::mark_started() {
   current_->delivered = true;
   current_->delivered_at = clock_.now();
-  log_line(observability::start_line(current_->inv->request_id, current_->inv->qualifier));
+  // Max Memory Used is per invoke: the peak starts again from what the environment holds now.
+  // An environment's first invoke keeps its init in the peak, as a cold start's REPORT does.
+  if (served_ > 0) {
+    if (group_) {
+      group_->reset_peak();
+    } else if (process_ && !process_->exited()) {
+      (void)process::reset_peak_rss(process_->pid());  // best effort: the peak then spans invokes
+    }
+  }
+  log_line(observability::start_line(current_->inv->request_id, current_->inv->version));
 }
 
 void ExecutionEnvironment::arm_init_limit() {
@@ -469,14 +498,14 @@ void ExecutionEnvironment::finish(invocation::InvocationResult result, const std
   f.request_id = id;
   f.duration_ms = cur.delivered ? ms_between(cur.delivered_at, clock_.now()) : 0.0;
   f.memory_size_mb = fn_.memory_mb;
-  // Sampled only while the runtime has not been reaped (its pid could be reused after that);
-  // an invoke that ends with the process reports the peak seen so far.
-  // The group's peak covers the whole process tree; without a group (or with enforcement off,
-  // peak 0) the runtime's own VmHWM is the best we have.
-  if (group_) peak_rss_ = std::max<std::size_t>(peak_rss_, group_->peak_memory_bytes());
-  if (peak_rss_ == 0 && process_ && !process_->exited()) peak_rss_ = process::peak_rss_bytes(process_->pid());
+  // The group's peak covers the whole process tree since mark_started; without a group (or with
+  // enforcement off, peak 0) the runtime's own VmHWM is the best we have, read only while the
+  // runtime is not reaped (its pid could be reused after that).
+  std::uint64_t peak = group_ ? group_->peak_memory_bytes() : 0;
+  if (peak == 0 && process_ && !process_->exited()) peak = process::peak_rss_bytes(process_->pid());
   // Lambda never reports more than the configured size (a sampler can overshoot before it kills).
-  f.max_memory_used_mb = std::min(fn_.memory_mb, static_cast<int>((peak_rss_ + (1u << 20) - 1) >> 20));
+  f.max_memory_used_mb = static_cast<int>(
+      std::min<std::uint64_t>(static_cast<std::uint64_t>(fn_.memory_mb), (peak + (1u << 20) - 1) >> 20));
   if (init_duration_ms_ && !init_reported_) {
     f.init_duration_ms = init_duration_ms_;
     init_reported_ = true;
@@ -484,13 +513,18 @@ void ExecutionEnvironment::finish(invocation::InvocationResult result, const std
   f.status = status;
   if (status == "error") f.error_type = result.error_type;
 
+  if (auto warning = tmp_overrun()) {
+    flog_->warn("{}[{}] {}", log_prefix_, id, *warning);
+    cur.log.append(*warning).append("\n");
+  }
+
   auto end = observability::end_line(id);
   auto report = observability::report_line(f);
   flog_->info("{}{}", log_prefix_, end);
   flog_->info("{}{}", log_prefix_, report);
   cur.log.append(end).append("\n").append(report).append("\n");
   result.log = std::move(cur.log);
-  result.executed_version = cur.inv->qualifier.empty() ? "$LATEST" : cur.inv->qualifier;
+  result.executed_version = cur.inv->version;
   if (cur.inv->on_complete) cur.inv->on_complete(std::move(result));
 }
 

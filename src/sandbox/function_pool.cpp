@@ -81,6 +81,7 @@ void FunctionPool::pump() {
       Error error;
       EnvironmentOptions env_options;
       env_options.cold_start_delay = options_.cold_start_delay;
+      env_options.version = options_.version;
       target = start_environment(env_options, &error);
       if (!target) {
         auto inv = std::move(queue_.front());
@@ -101,6 +102,7 @@ void FunctionPool::prewarm(std::size_t count, bool provisioned) {
   EnvironmentOptions env_options;
   env_options.cold_start_delay = options_.cold_start_delay;
   env_options.provisioned = provisioned;
+  env_options.version = options_.version;
   for (std::size_t i = 0; i < count && !shut_down_; ++i) start_environment(env_options, nullptr);
 }
 
@@ -165,6 +167,7 @@ void FunctionPool::status(nlohmann::json& out) const {
                     {"state", env->state_label()},
                     {"ageMs", std::chrono::duration_cast<std::chrono::milliseconds>(now - env->created_at()).count()},
                     {"invocations", env->invocations_served()},
+                    {"version", options_.version},
                     {"provisioned", env->provisioned()}});
   }
   out = {{"name", fn_.name},
@@ -190,7 +193,7 @@ void FunctionPool::fail_without_environment(const invocation::InvocationPtr& inv
     log->info("{}{}", prefix, line);
     lines.append(line).push_back('\n');
   };
-  emit(observability::start_line(inv->request_id, inv->qualifier));
+  emit(observability::start_line(inv->request_id, inv->version));
   log->info("{}[{}] {}", prefix, inv->request_id, error.message);
   emit(observability::end_line(inv->request_id));
   observability::ReportFields f;

@@ -88,7 +88,7 @@ Result<process::SpawnSpec> build_spawn_spec(const config::FunctionConfig& fn,
     env[k] = v;
   }
   env["AWS_LAMBDA_FUNCTION_NAME"] = fn.name;
-  env["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST";
+  env["AWS_LAMBDA_FUNCTION_VERSION"] = launch.version;
   env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = std::to_string(fn.memory_mb);
   env["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/" + fn.name;
   env["AWS_LAMBDA_LOG_STREAM_NAME"] = launch.log_stream_name;

@@ -27,7 +27,12 @@ SandboxManager::SandboxManager(const PoolDeps& deps, const std::vector<config::F
       }
     }
     reserved += fn.reserved_concurrency.value_or(0);
-    pools_.emplace(fn.name, std::make_unique<FunctionPool>(deps, fn, pool_options));
+    auto& entry = functions_[fn.name];
+    entry.config = fn;
+    for (const auto& version : config::function_versions(fn)) {
+      pool_options.version = version;
+      entry.pools.emplace(version, std::make_unique<FunctionPool>(deps, fn, pool_options));
+    }
   }
   unreserved_capacity_ = std::max(0, options_.account_concurrency - reserved);
 }
@@ -53,13 +58,30 @@ Status SandboxManager::validate(const std::vector<config::FunctionConfig>& funct
   return Ok{};
 }
 
+std::size_t SandboxManager::Function::in_flight() const {
+  std::size_t n = 0;
+  for (const auto& [version, pool] : pools) n += pool->in_flight();
+  return n;
+}
+
+std::optional<std::string> SandboxManager::resolve(const std::string& name, const std::string& qualifier) const {
+  auto it = functions_.find(name);
+  if (it == functions_.end()) return std::nullopt;
+  return config::resolve_qualifier(it->second.config, qualifier);
+}
+
 void SandboxManager::start() {
-  for (auto& [name, pool] : pools_) {
-    const auto& fn = pool->config();
-    if (fn.provisioned_concurrency > 0) {
-      pool->prewarm(static_cast<std::size_t>(fn.provisioned_concurrency), true);
-    } else if (options_.eager && fn.reserved_concurrency.value_or(1) > 0) {
-      pool->prewarm(1, false);
+  for (auto& [name, fn] : functions_) {
+    const auto& config = fn.config;
+    // Provisioned concurrency belongs to the alias, i.e. the published version; EAGER warms
+    // the version an unqualified call reaches.
+    if (config.provisioned_concurrency > 0) {
+      if (auto* pool = find(name, std::string(config::kPublishedVersion))) {
+        pool->prewarm(static_cast<std::size_t>(config.provisioned_concurrency), true);
+      }
+    }
+    if (options_.eager && config.reserved_concurrency.value_or(1) > 0) {
+      if (auto* pool = find(name)) pool->prewarm(1, false);
     }
   }
   schedule_reclaim();
@@ -72,13 +94,16 @@ void SandboxManager::schedule_reclaim() {
   reclaim_timer_->arm(deps_.clock.now() + tick, [this] {
     if (shut_down_) return;
     auto now = deps_.clock.now();
-    for (auto& [name, pool] : pools_) pool->reclaim_idle(now);
+    for (auto& [name, fn] : functions_) {
+      for (auto& [version, pool] : fn.pools) pool->reclaim_idle(now);
+    }
     schedule_reclaim();
   });
 }
 
 invocation::Admission SandboxManager::dispatch(invocation::InvocationPtr inv) {
-  auto* pool = find(inv->function_name);
+  auto fn = functions_.find(inv->function_name);
+  auto* pool = find(inv->function_name, inv->version);
   if (!pool) {
     // A caller bug (has_function is checked first); still complete the invocation exactly once.
     invocation::InvocationResult r;
@@ -90,7 +115,7 @@ invocation::Admission SandboxManager::dispatch(invocation::InvocationPtr inv) {
   }
   const auto& reserved = pool->config().reserved_concurrency;
   if (reserved) {
-    if (pool->in_flight() >= static_cast<std::size_t>(*reserved)) {
+    if (fn->second.in_flight() >= static_cast<std::size_t>(*reserved)) {
       ++pool->counters().throttles;
       return invocation::Admission::kThrottledReserved;
     }
@@ -110,16 +135,35 @@ invocation::Admission SandboxManager::dispatch(invocation::InvocationPtr inv) {
 }
 
 std::optional<std::size_t> SandboxManager::evict(const std::string& name) {
-  auto* pool = find(name);
-  if (!pool) return std::nullopt;
-  return pool->evict();
+  auto it = functions_.find(name);
+  if (it == functions_.end()) return std::nullopt;
+  std::size_t n = 0;
+  for (auto& [version, pool] : it->second.pools) n += pool->evict();
+  return n;
 }
 
 std::string SandboxManager::status_json() const {
+  // One entry per function: its versions' environments together (each says its version) and
+  // the counters summed.
   nlohmann::json functions = nlohmann::json::array();
-  for (const auto& [name, pool] : pools_) {
+  for (const auto& [name, fn] : functions_) {
     nlohmann::json f;
-    pool->status(f);
+    for (const auto& [version, pool] : fn.pools) {
+      nlohmann::json p;
+      pool->status(p);
+      if (f.is_null()) {
+        f = std::move(p);
+        continue;
+      }
+      for (const char* counter : {"inFlight", "invocations", "coldStarts", "throttles", "timeouts", "oomKills"}) {
+        f[counter] = f[counter].get<std::uint64_t>() + p[counter].get<std::uint64_t>();
+      }
+      for (auto& env : p["environments"]) f["environments"].push_back(std::move(env));
+    }
+    nlohmann::json versions = nlohmann::json::array();
+    for (const auto& [version, pool] : fn.pools) versions.push_back(version);
+    f["versions"] = std::move(versions);
+    f["alias"] = fn.config.auto_publish_alias.empty() ? nlohmann::json() : nlohmann::json(fn.config.auto_publish_alias);
     functions.push_back(std::move(f));
   }
   nlohmann::json out = {{"memoryEnforcement", options_.memory_enforcement},
@@ -131,16 +175,20 @@ std::string SandboxManager::status_json() const {
   return out.dump();
 }
 
-FunctionPool* SandboxManager::find(const std::string& name) {
-  auto it = pools_.find(name);
-  return it == pools_.end() ? nullptr : it->second.get();
+FunctionPool* SandboxManager::find(const std::string& name, const std::string& version) {
+  auto it = functions_.find(name);
+  if (it == functions_.end()) return nullptr;
+  auto pool = it->second.pools.find(version);
+  return pool == it->second.pools.end() ? nullptr : pool->second.get();
 }
 
 void SandboxManager::shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   reclaim_timer_->cancel();
-  for (auto& [name, pool] : pools_) pool->shutdown();
+  for (auto& [name, fn] : functions_) {
+    for (auto& [version, pool] : fn.pools) pool->shutdown();
+  }
 }
 
 }  // namespace lambdad::sandbox

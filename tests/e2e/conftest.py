@@ -24,9 +24,10 @@ READY = re.compile(r"Invoke API listening on (http://[0-9.]+:\d+)")
 class Daemon:
     """One `lambdad serve` process. Logs (stderr) are collected in memory for assertions."""
 
-    def __init__(self, template, *extra_args, env=None, ready_timeout=30):
+    def __init__(self, template, *extra_args, env=None, ready_timeout=30, wrap=()):
+        """`wrap` prefixes the command (e.g. setpriv to run the daemon as another user)."""
         self.template = str(template)
-        cmd = [LAMBDAD, "serve", "--template", self.template, "--port", "0", *extra_args]
+        cmd = [*wrap, LAMBDAD, "serve", "--template", self.template, "--port", "0", *extra_args]
         self.proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
             env={**os.environ, **(env or {})}, start_new_session=True)

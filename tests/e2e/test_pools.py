@@ -418,13 +418,21 @@ def test_provisioned_concurrency_is_initialised_at_startup_and_kept(start_daemon
     d = start_daemon(POOLS / "provisioned.yaml", "--idle-timeout", "500ms")
     client = client_for(d)
     poll(lambda: len(live_environments(d, "Provisioned", "idle")) == 2, "2 idle provisioned environments")
-    assert function_status(d, "Provisioned")["provisionedConcurrency"] == 2
+    status = function_status(d, "Provisioned")
+    assert status["provisionedConcurrency"] == 2
+    assert status["versions"] == ["$LATEST", "1"] and status["alias"] == "live"
+    assert all(e["version"] == "1" for e in status["environments"])
     assert live_environments(d, "OnDemand") == [], "LAZY: on-demand functions start on first use"
 
-    r = invoke(client, "Provisioned")
+    # Provisioned concurrency is on the alias (version 1), as on Lambda.
+    r = invoke(client, "Provisioned:live")
     assert r["Result"]["count"] == 1
     assert r["Result"]["initializationType"] == "provisioned-concurrency"
+    assert r["Result"]["version"] == r["Result"]["functionVersion"] == "1"
+    assert r["Result"]["invokedArn"].endswith(":function:Provisioned:live")
+    assert r["ExecutedVersion"] == "1"
     assert init_duration(report(d, r["RequestId"])) is None, "a provisioned environment's first call is warm"
+    d.wait_for_log(r"START RequestId: %s Version: 1\n" % re.escape(r["RequestId"]))
 
     # The idle timeout reclaims the on-demand environment but keeps the provisioned ones.
     r = invoke(client, "OnDemand")
@@ -433,9 +441,32 @@ def test_provisioned_concurrency_is_initialised_at_startup_and_kept(start_daemon
     poll(lambda: not live_environments(d, "OnDemand"), "the idle OnDemand environment to be reclaimed")
     assert len(live_environments(d, "Provisioned", "idle")) == 2
 
-    r = invoke(client, "Provisioned")
-    assert init_duration(report(d, r["RequestId"])) is None
+    # The version number reaches the same provisioned environments as the alias.
+    r = client.invoke(FunctionName="Provisioned", Qualifier="1", Payload=b"{}")
+    assert json.loads(r["Payload"].read())["initializationType"] == "provisioned-concurrency"
+    assert init_duration(report(d, r["ResponseMetadata"]["RequestId"])) is None
     assert function_status(d, "Provisioned")["coldStarts"] == 0
+
+    # $LATEST is not provisioned: an unqualified call is an on-demand cold start.
+    r = invoke(client, "Provisioned")
+    assert r["Result"]["initializationType"] == "on-demand"
+    assert r["Result"]["version"] == "$LATEST" and r["ExecutedVersion"] == "$LATEST"
+    assert init_duration(report(d, r["RequestId"])) is not None
+    assert function_status(d, "Provisioned")["coldStarts"] == 1
+
+
+def test_unknown_alias_or_version_is_not_found(start_daemon):
+    d = start_daemon(POOLS / "provisioned.yaml")
+    client = client_for(d)
+    for name, qualifier in (("Provisioned", "prod"), ("Provisioned", "2"), ("OnDemand", "1"),
+                            ("OnDemand", "live")):
+        with pytest.raises(ClientError) as e:
+            client.invoke(FunctionName=name, Qualifier=qualifier, Payload=b"{}")
+        err = e.value.response
+        assert err["ResponseMetadata"]["HTTPStatusCode"] == 404
+        assert err["Error"]["Code"] == "ResourceNotFoundException"
+        assert err["Error"]["Message"] == (
+            f"Function not found: arn:aws:lambda:us-east-1:123456789012:function:{name}:{qualifier}")
 
 
 def test_cold_start_delay_is_added_to_init_duration(start_daemon):

@@ -23,12 +23,26 @@ struct FunctionConfig {
   int timeout_seconds = limits::kDefaultTimeoutSeconds;
   std::map<std::string, std::string> environment;  // Environment.Variables, resolved to strings
   std::optional<int> reserved_concurrency;          // ReservedConcurrentExecutions
-  int provisioned_concurrency = 0;                  // ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions
+  // AutoPublishAlias: the alias that names the published version (kPublishedVersion); empty
+  // when the function has only $LATEST.
+  std::string auto_publish_alias;
+  int provisioned_concurrency = 0;                  // ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions, on the alias
   int ephemeral_storage_mb = 512;                   // EphemeralStorage.Size: the size of /tmp
   std::vector<std::string> architectures{"x86_64"};
   std::vector<std::string> layers;                  // parsed only; later issues mount them
   std::string description;
 };
+
+// The version a template deploy publishes when AutoPublishAlias is set: a local daemon starts
+// from nothing, so its first (and only) published version is "1".
+inline constexpr std::string_view kPublishedVersion = "1";
+inline constexpr std::string_view kLatest = "$LATEST";
+
+// The versions a function has: "$LATEST", plus "1" with AutoPublishAlias.
+std::vector<std::string> function_versions(const FunctionConfig& fn);
+// The version a qualifier names ("$LATEST", a published version number or the alias), or
+// nullopt when the function has no such version or alias.
+std::optional<std::string> resolve_qualifier(const FunctionConfig& fn, std::string_view qualifier);
 
 // Which family a runtime identifier belongs to; decides how an environment is started.
 enum class RuntimeFamily { kPython, kNode, kProvided, kUnsupported };
@@ -36,5 +50,7 @@ RuntimeFamily runtime_family(const std::string& runtime);
 
 // Lambda's function-name rule: 1 to 64 of [a-zA-Z0-9-_].
 bool is_valid_function_name(std::string_view name);
+// Lambda's alias-name rule: 1 to 128 of [a-zA-Z0-9-_], not all digits (that would be a version).
+bool is_valid_alias_name(std::string_view name);
 
 }  // namespace lambdad::config

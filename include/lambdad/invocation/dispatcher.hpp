@@ -20,6 +20,9 @@ class Dispatcher {
  public:
   virtual ~Dispatcher() = default;
   virtual bool has_function(const std::string& name) const = 0;
+  // The version `qualifier` ("$LATEST", a version number or an alias) names, or nullopt when the
+  // function has no such version or alias.
+  virtual std::optional<std::string> resolve(const std::string& name, const std::string& qualifier) const = 0;
   // Admits the invocation if concurrency allows and runs it. The function must exist.
   virtual Admission dispatch(InvocationPtr inv) = 0;
   // Drains the function's warm environments (busy ones after their invoke); nullopt if unknown.

@@ -30,7 +30,8 @@ struct InvocationResult {
 struct Invocation {
   std::string request_id;
   std::string function_name;
-  std::string qualifier = "$LATEST";
+  std::string qualifier = "$LATEST";  // as invoked: "$LATEST", a version number or an alias
+  std::string version = "$LATEST";    // the version it names: START's Version, X-Amz-Executed-Version
   std::string invoked_function_arn;  // as invoked: unqualified unless a qualifier was given
   std::string payload;               // "{}" when the invoker sent nothing
   std::string trace_id;              // X-Ray header for Lambda-Runtime-Trace-Id

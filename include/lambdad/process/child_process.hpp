@@ -92,5 +92,9 @@ Result<std::unique_ptr<ChildProcess>> spawn(boost::asio::io_context& io, const S
 
 // Peak resident set size of one process in bytes (VmHWM from /proc/<pid>/status), 0 if unknown.
 std::size_t peak_rss_bytes(pid_t pid);
+// Starts a new peak for peak_rss_bytes(pid): VmHWM becomes the current RSS (e.g. before each
+// invoke when there is no ResourceGroup). kInternal "write /proc/<pid>/clear_refs: <strerror>"
+// when the process is gone or not ours.
+Status reset_peak_rss(pid_t pid);
 
 }  // namespace lambdad::process

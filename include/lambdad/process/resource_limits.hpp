@@ -45,8 +45,17 @@ class ResourceGroup {
   virtual std::vector<std::string> join_files() const = 0;
   // After spawn: the environment's main pid (the sampler watches its process tree).
   virtual void attach(pid_t pid) = 0;
-  // Highest memory use of the group so far, in bytes (cgroup peak, or the sampler's maximum).
+  // Highest memory use of the group, in bytes (cgroup peak, or the sampler's maximum), since the
+  // last reset_peak() or, before any, since the group was created.
   virtual std::uint64_t peak_memory_bytes() const = 0;
+  // Starts a new peak, e.g. before each invoke (Lambda's "Max Memory Used" is the invoke's own):
+  // afterwards peak_memory_bytes() is the highest use since this call, which is at least the use
+  // at the time of the call. Where the host cannot reset it the peak keeps counting from creation
+  // and per_invoke_peak() turns false.
+  virtual void reset_peak() = 0;
+  // False when reset_peak() has no effect here (cgroup v2 before Linux 6.12, "off"): known once
+  // reset_peak() has been called. Reporting can then say the peak is the environment's.
+  virtual bool per_invoke_peak() const = 0;
   // True once something in the group was killed for exceeding the memory limit.
   virtual bool oom_killed() const = 0;
 };
@@ -67,17 +76,21 @@ class ResourceController {
 Result<std::unique_ptr<ResourceController>> make_resource_controller(boost::asio::io_context& io,
                                                                      MemoryEnforcement requested);
 
-// A private /tmp for one environment: a directory (on a tmpfs of `size_bytes` when the daemon
-// runs as root, else a plain directory under TMPDIR whose size is checked on demand). It
-// outlives a runtime process so that /tmp survives a reset, as on Lambda; destroying it removes it.
+// A private /tmp for one environment: a plain directory under `root` (not a tmpfs: its pages
+// would count against the function's memory limit, see docs/decisions/005), whose size is
+// measured on demand. It outlives a runtime process so that /tmp survives a reset, as on Lambda;
+// destroying it removes it.
 class TmpDir {
  public:
   virtual ~TmpDir() = default;
   virtual const std::filesystem::path& path() const = 0;
-  virtual bool private_mount() const = 0;  // true: bind-mounted over /tmp in the child's mount namespace
-  virtual std::uint64_t used_bytes() const = 0;
+  // True where it can be bind-mounted over /tmp in the child's own mount namespace (root);
+  // otherwise the runtime gets it as TMPDIR only.
+  virtual bool private_mount() const = 0;
+  virtual std::uint64_t used_bytes() const = 0;  // allocated blocks, in bytes
 };
-Result<std::unique_ptr<TmpDir>> make_tmp_dir(const std::filesystem::path& root, const std::string& name,
-                                             std::uint64_t size_bytes);
+Result<std::unique_ptr<TmpDir>> make_tmp_dir(const std::filesystem::path& root, const std::string& name);
+// True when `path` lies on a tmpfs (whose pages a writer's memory cgroup is charged for).
+bool on_tmpfs(const std::filesystem::path& path);
 
 }  // namespace lambdad::process

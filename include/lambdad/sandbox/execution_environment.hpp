@@ -64,6 +64,7 @@ struct EnvironmentOptions {
   // Init Duration (--cold-start-delay).
   std::chrono::milliseconds cold_start_delay{0};
   bool provisioned = false;  // AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency; never reclaimed
+  std::string version = "$LATEST";  // the function version this environment runs
   // Lambda's init limit for an environment initialising ahead of demand.
   std::chrono::milliseconds init_limit{std::chrono::seconds(limits::kInitTimeoutSeconds)};
 };
@@ -115,6 +116,10 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   ExecutionEnvironment(const EnvironmentDeps& deps, const config::FunctionConfig& fn, std::uint64_t serial,
                        const EnvironmentOptions& options);
   void handle_next(NextCallback done);
+  // The environment's cgroup and /tmp directory name, unique in the daemon.
+  std::string resource_name() const;
+  // A warning when /tmp is a plain directory holding more than EphemeralStorage.
+  std::optional<std::string> tmp_overrun() const;
   Status apply_limits(const LimitDeps& limits, process::SpawnSpec& spec, std::unique_ptr<process::TmpDir> tmp);
 
   struct Current {
@@ -166,7 +171,6 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   bool retired_ = false;
   std::uint64_t served_ = 0;
   Clock::Steady::time_point idle_since_{};
-  std::size_t peak_rss_ = 0;  // VmHWM of the runtime process (cgroup peaks come with limits)
   std::optional<Current> current_;
   std::string answered_id_;  // the id just answered, bound until the runtime's next /next
   NextCallback parked_;

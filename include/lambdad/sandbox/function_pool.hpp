@@ -28,6 +28,7 @@ struct PoolOptions {
   bool force_cold = false;                        // a fresh environment for every invoke
   std::chrono::milliseconds idle_timeout{600000};  // 0 = never reclaim
   std::chrono::milliseconds cold_start_delay{0};
+  std::string version = "$LATEST";  // the function version this pool's environments run
 };
 
 struct PoolCounters {
@@ -44,6 +45,7 @@ class FunctionPool final : public EnvironmentObserver {
   ~FunctionPool() override;
 
   const config::FunctionConfig& config() const { return fn_; }
+  const std::string& version() const { return options_.version; }
   // Runs an admitted invocation.
   void submit(invocation::InvocationPtr inv);
   // Starts `count` environments ahead of demand (EAGER, provisioned concurrency).

@@ -29,6 +29,7 @@ struct LaunchContext {
   std::uint16_t runtime_api_port = 0;
   std::string log_stream_name;
   std::string initialization_type = "on-demand";
+  std::string version = "$LATEST";  // AWS_LAMBDA_FUNCTION_VERSION
 };
 
 // The interpreter configured for a runtime: exact match first, then its family.

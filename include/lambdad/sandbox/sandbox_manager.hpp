@@ -1,6 +1,7 @@
-// sandbox: every function's pool, by name, and the account-level concurrency accounting that
-// decides admission the way Lambda does: a function with reserved concurrency R runs at most R
-// invocations at once; the others share what the reservations leave of the account limit.
+// sandbox: every function's pools (one per version: $LATEST, and the published version its alias
+// names), and the account-level concurrency accounting that decides admission the way Lambda
+// does: a function with reserved concurrency R runs at most R invocations at once across all its
+// versions; the others share what the reservations leave of the account limit.
 #pragma once
 
 #include <map>
@@ -35,20 +36,27 @@ class SandboxManager final : public invocation::Dispatcher {
   // Pre-initialises provisioned and EAGER environments and starts idle reclaim.
   void start();
 
-  bool has_function(const std::string& name) const override { return pools_.count(name) != 0; }
+  bool has_function(const std::string& name) const override { return functions_.count(name) != 0; }
+  std::optional<std::string> resolve(const std::string& name, const std::string& qualifier) const override;
   invocation::Admission dispatch(invocation::InvocationPtr inv) override;
   std::optional<std::size_t> evict(const std::string& name) override;
   std::string status_json() const override;
 
-  FunctionPool* find(const std::string& name);
+  FunctionPool* find(const std::string& name, const std::string& version = "$LATEST");
   void shutdown();
 
  private:
+  struct Function {
+    config::FunctionConfig config;
+    std::map<std::string, std::unique_ptr<FunctionPool>> pools;  // by version
+    std::size_t in_flight() const;
+  };
+
   void schedule_reclaim();
 
   PoolDeps deps_;
   ManagerOptions options_;
-  std::map<std::string, std::unique_ptr<FunctionPool>> pools_;
+  std::map<std::string, Function> functions_;
   int unreserved_capacity_ = 0;
   int unreserved_in_flight_ = 0;
   std::unique_ptr<Timer> reclaim_timer_;

@@ -137,6 +137,28 @@ TEST(SamTemplateErrors, WrongTypesNameTheProperty) {
       << describe(load);
 }
 
+TEST(SamTemplateErrors, ProvisionedConcurrencyNeedsAnAlias) {
+  const auto load = load_text(one_function("      ProvisionedConcurrencyConfig:\n"
+                                           "        ProvisionedConcurrentExecutions: 2\n"));
+  EXPECT_EQ(only_error(load).property, "Properties.ProvisionedConcurrencyConfig") << describe(load);
+  EXPECT_NE(only_error(load).message.find("AutoPublishAlias"), std::string::npos) << describe(load);
+}
+
+TEST(SamTemplateErrors, AliasNamesFollowLambdasRule) {
+  for (const char* bad : {"'123'", "'a b'", "'x:y'", "''"}) {
+    const auto load = load_text(one_function(std::string("      AutoPublishAlias: ") + bad + "\n"));
+    EXPECT_EQ(only_error(load).property, "Properties.AutoPublishAlias") << bad << describe(load);
+  }
+  for (const char* good : {"live", "prod-2", "v_1", "$LATEST"}) {
+    const auto load = load_text(one_function(std::string("      AutoPublishAlias: ") + good + "\n"));
+    if (std::string(good) == "$LATEST") {
+      EXPECT_FALSE(load.errors.empty()) << "$LATEST is not an alias name";
+    } else {
+      EXPECT_TRUE(load.errors.empty()) << good << describe(load);
+    }
+  }
+}
+
 TEST(SamTemplateErrors, MemoryAndTimeoutBounds) {
   for (const char* bad : {"127", "10241", "0", "-128", "99999999999999999999", "abc", "''", "512MB"}) {
     const auto load = load_text(one_function(std::string("      MemorySize: ") + bad + "\n"));

@@ -77,6 +77,31 @@ TEST(SamTemplate, ReadsEveryProperty) {
                                                   Pair("EMPTY", "")));
 }
 
+TEST(SamTemplate, AutoPublishAliasPublishesVersionOneUnderTheAlias) {
+  const auto load = load_text(one_function("      AutoPublishAlias: live\n"
+                                           "      ProvisionedConcurrencyConfig:\n"
+                                           "        ProvisionedConcurrentExecutions: 3\n"));
+  ASSERT_TRUE(load.errors.empty()) << describe(load);
+  const FunctionConfig& f = load.functions.at(0);
+  EXPECT_EQ(f.auto_publish_alias, "live");
+  EXPECT_EQ(f.provisioned_concurrency, 3);
+  EXPECT_THAT(function_versions(f), ElementsAre("$LATEST", "1"));
+  EXPECT_EQ(resolve_qualifier(f, "live"), "1");
+  EXPECT_EQ(resolve_qualifier(f, "1"), "1");
+  EXPECT_EQ(resolve_qualifier(f, "$LATEST"), "$LATEST");
+  EXPECT_EQ(resolve_qualifier(f, "2"), std::nullopt);
+  EXPECT_EQ(resolve_qualifier(f, "Live"), std::nullopt) << "alias names are case-sensitive";
+}
+
+TEST(SamTemplate, WithoutAutoPublishAliasThereIsOnlyLatest) {
+  const auto load = load_text(one_function(""));
+  ASSERT_TRUE(load.errors.empty()) << describe(load);
+  const FunctionConfig& f = load.functions.at(0);
+  EXPECT_THAT(function_versions(f), ElementsAre("$LATEST"));
+  EXPECT_EQ(resolve_qualifier(f, "1"), std::nullopt);
+  EXPECT_EQ(resolve_qualifier(f, ""), "$LATEST");
+}
+
 TEST(SamTemplate, QuotedNumbersAreAcceptedForIntegerProperties) {
   const auto load = load_text(one_function("      MemorySize: \"512\"\n      Timeout: '60'\n"));
   ASSERT_TRUE(load.errors.empty()) << describe(load);

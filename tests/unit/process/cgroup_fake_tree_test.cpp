@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 
@@ -134,6 +135,27 @@ TEST_F(FakeTree, V1WritesLimitsAndReadsPeakAndOom) {
   for (const char* h : {"memory", "pids", "cpu"}) EXPECT_FALSE(fs::exists(root_ / h / "lambdad-7")) << h;
 }
 
+TEST_F(FakeTree, V1ResetPeakWritesZeroToMaxUsage) {
+  for (const char* h : {"memory", "pids"}) fs::create_directories(root_ / h);
+  auto controller = make_cgroup_v1_controller({root_ / "memory", root_ / "pids", {}}, "lambdad-7", true);
+  ASSERT_TRUE(controller) << controller.error().message;
+  auto group = (*controller)->create_group("env-1", EnvironmentLimits{});
+  ASSERT_TRUE(group) << group.error().message;
+  const fs::path mem = root_ / "memory/lambdad-7/env-1";
+  put(mem / "memory.max_usage_in_bytes", "31457280\n");
+  (*group)->reset_peak();
+  // The kernel answers a write of "0" by setting the peak to the current usage.
+  EXPECT_EQ(slurp(mem / "memory.max_usage_in_bytes"), "0");
+  EXPECT_TRUE((*group)->per_invoke_peak());
+  put(mem / "memory.max_usage_in_bytes", "1048576\n");
+  EXPECT_EQ((*group)->peak_memory_bytes(), 1048576u);
+
+  // A group whose directory is gone cannot be reset: the peak is not per invoke then.
+  fs::remove_all(mem);
+  (*group)->reset_peak();
+  EXPECT_FALSE((*group)->per_invoke_peak());
+}
+
 TEST_F(FakeTree, V1NeedsMemoryAndPids) {
   fs::create_directories(root_ / "memory");
   auto controller = make_cgroup_v1_controller({root_ / "memory", root_ / "missing", {}}, "lambdad-7", true);
@@ -185,6 +207,81 @@ TEST_F(FakeTree, V2EnablesControllersAndWritesLimits) {
   }
   controller.value().reset();
   EXPECT_FALSE(fs::exists(root_ / "lambdad-7"));
+}
+
+class FakeV2Group : public FakeTree {
+ protected:
+  void SetUp() override {
+    FakeTree::SetUp();
+    put(root_ / "cgroup.controllers", "memory pids\n");
+    put(root_ / "cgroup.subtree_control", "");
+    auto c = make_cgroup_v2_controller(root_, "lambdad-7", true);
+    ASSERT_TRUE(c) << c.error().message;
+    controller_ = std::move(c.value());
+    auto g = controller_->create_group("env-1", EnvironmentLimits{});
+    ASSERT_TRUE(g) << g.error().message;
+    group_ = std::move(g.value());
+    dir_ = root_ / "lambdad-7/env-1";
+  }
+  void TearDown() override {
+    group_.reset();
+    controller_.reset();
+    FakeTree::TearDown();
+  }
+
+  std::unique_ptr<ResourceController> controller_;
+  std::unique_ptr<ResourceGroup> group_;
+  fs::path dir_;
+};
+
+TEST_F(FakeV2Group, ResetPeakWritesToMemoryPeakAndReadsThroughThatFile) {
+  put(dir_ / "memory.peak", "5000\n");  // made after the group: found at the first reset
+  group_->reset_peak();
+  // Linux >= 6.12 takes any non-empty write as "reset the peak seen through this open file".
+  EXPECT_EQ(slurp(dir_ / "memory.peak"), "reset\n");
+  EXPECT_TRUE(group_->per_invoke_peak());
+  put(dir_ / "memory.peak", "3000\n");  // same file: what the kernel reports through our fd
+  EXPECT_EQ(group_->peak_memory_bytes(), 3000u);
+  // Whatever another opener of memory.peak sees is not ours: replace the file by another.
+  fs::remove(dir_ / "memory.peak");
+  put(dir_ / "memory.peak", "9999\n");
+  EXPECT_EQ(group_->peak_memory_bytes(), 3000u);
+}
+
+TEST_F(FakeV2Group, ResetPeakWritesAgainThroughTheSameFile) {
+  put(dir_ / "memory.peak", "5000\n");
+  group_->reset_peak();
+  put(dir_ / "memory.peak", "7\n");  // truncates the file; our offset stays past the first write
+  group_->reset_peak();
+  EXPECT_TRUE(slurp(dir_ / "memory.peak").ends_with("reset\n")) << slurp(dir_ / "memory.peak");
+  EXPECT_TRUE(group_->per_invoke_peak());
+}
+
+TEST_F(FakeV2Group, AMemoryPeakThatRefusesTheWriteIsThePeakSinceCreation) {
+  // Linux 5.19 to 6.11: memory.peak exists but cannot be written (/dev/full fails every write).
+  fs::create_symlink("/dev/full", dir_ / "memory.peak");
+  group_->reset_peak();
+  EXPECT_FALSE(group_->per_invoke_peak());
+  fs::remove(dir_ / "memory.peak");
+  put(dir_ / "memory.peak", "7000\n");
+  EXPECT_EQ(group_->peak_memory_bytes(), 7000u);
+  group_->reset_peak();  // not tried again
+  EXPECT_EQ(slurp(dir_ / "memory.peak"), "7000\n");
+  EXPECT_FALSE(group_->per_invoke_peak());
+}
+
+TEST_F(FakeV2Group, WithoutMemoryPeakResetRestartsFromMemoryCurrent) {
+  // Linux < 5.19: the highest memory.current seen, restarted from the current value.
+  put(dir_ / "memory.current", "8000\n");
+  EXPECT_EQ(group_->peak_memory_bytes(), 8000u);
+  put(dir_ / "memory.current", "2000\n");
+  EXPECT_EQ(group_->peak_memory_bytes(), 8000u);
+  group_->reset_peak();
+  EXPECT_TRUE(group_->per_invoke_peak());
+  EXPECT_FALSE(fs::exists(dir_ / "memory.peak"));
+  EXPECT_EQ(group_->peak_memory_bytes(), 2000u);
+  put(dir_ / "memory.current", "3000\n");
+  EXPECT_EQ(group_->peak_memory_bytes(), 3000u);
 }
 
 TEST_F(FakeTree, V2NeedsTheMemoryController) {

@@ -224,6 +224,7 @@ TEST_F(PoolTest, ZeroIdleTimeoutNeverReclaims) {
 
 TEST_F(PoolTest, ProvisionedEnvironmentsAreReadyAndNeverReclaimed) {
   auto fn = function("P");
+  fn.auto_publish_alias = "live";
   fn.provisioned_concurrency = 2;
   make({fn});
   manager_->start();
@@ -233,13 +234,48 @@ TEST_F(PoolTest, ProvisionedEnvironmentsAreReadyAndNeverReclaimed) {
   EXPECT_EQ(status("P")["environments"][0]["state"], "idle");
   EXPECT_EQ(status("P")["environments"][0]["provisioned"], true);
   clock_.advance(std::chrono::hours(1));
-  EXPECT_EQ(manager_->find("P")->reclaim_idle(clock_.now()), 0u);
-  manager_->dispatch(invocation("P", "a"));
+  EXPECT_EQ(manager_->find("P", "1")->reclaim_idle(clock_.now()), 0u);
+  ASSERT_EQ(manager_->resolve("P", "live"), "1");
+  auto inv = invocation("P", "a");
+  inv->version = "1";
+  manager_->dispatch(inv);
   ASSERT_EQ(delivered(0), "a") << "the parked /next of a provisioned environment gets it";
   runtime_respond(0, "a");
   ASSERT_TRUE(done_.count("a"));
   EXPECT_EQ(done_["a"].log.find("Init Duration"), std::string::npos) << "pre-initialised: not a cold start";
   EXPECT_EQ(status("P")["coldStarts"], 0);
+  EXPECT_EQ(done_["a"].executed_version, "1");
+
+  // $LATEST is not provisioned: an unqualified call starts an environment of its own.
+  manager_->dispatch(invocation("P", "b"));
+  ASSERT_EQ(endpoints_.targets.size(), 3u);
+  EXPECT_EQ(runtime_next(2), "b");
+  runtime_respond(2, "b");
+  EXPECT_EQ(done_["b"].executed_version, "$LATEST");
+  EXPECT_NE(done_["b"].log.find("Init Duration"), std::string::npos);
+}
+
+TEST_F(PoolTest, ReservedConcurrencyCountsEveryVersion) {
+  auto fn = function("F", 1);
+  fn.auto_publish_alias = "live";
+  make({fn});
+  EXPECT_EQ(manager_->dispatch(invocation("F", "a")), invocation::Admission::kAccepted);
+  auto inv = invocation("F", "b");
+  inv->version = "1";
+  EXPECT_EQ(manager_->dispatch(inv), invocation::Admission::kThrottledReserved);
+}
+
+TEST_F(PoolTest, QualifiersResolveToVersions) {
+  auto aliased = function("A");
+  aliased.auto_publish_alias = "live";
+  make({aliased, function("B")});
+  EXPECT_EQ(manager_->resolve("A", "$LATEST"), "$LATEST");
+  EXPECT_EQ(manager_->resolve("A", "live"), "1");
+  EXPECT_EQ(manager_->resolve("A", "1"), "1");
+  EXPECT_EQ(manager_->resolve("A", "2"), std::nullopt);
+  EXPECT_EQ(manager_->resolve("A", "prod"), std::nullopt);
+  EXPECT_EQ(manager_->resolve("B", "1"), std::nullopt) << "no AutoPublishAlias: only $LATEST";
+  EXPECT_EQ(manager_->resolve("C", "$LATEST"), std::nullopt);
 }
 
 TEST_F(PoolTest, ForceColdRetiresAnEnvironmentAfterEachInvocation) {

@@ -108,3 +108,21 @@ def limits(event, context):
         st = os.statvfs(tmpdir)
         result.update(tmpIsMount=os.path.ismount(tmpdir), tmpSizeBytes=st.f_blocks * st.f_frsize)
     return result
+
+
+def fill_tmp(event, context):
+    """Writes {"mb": N} MB of data to the file {"name": ...} in the environment's temporary
+    directory and reports where that directory is and whether it is its own mount."""
+    tmpdir = os.environ.get("TMPDIR") or "/tmp"
+    block = b"\x01" * (1 << 20)
+    written = 0
+    try:
+        with open(os.path.join(tmpdir, event.get("name", "fill")), "wb") as f:
+            for _ in range(event["mb"]):
+                f.write(block)
+                written += 1
+        error = None
+    except OSError as e:
+        error = e.strerror
+    return {"tmpdir": tmpdir, "tmpIsMount": os.path.ismount(tmpdir), "writtenMb": written, "error": error,
+            "uid": os.getuid()}

@@ -21,6 +21,9 @@ def counter(event, context):
         "count": COUNT,
         "pid": os.getpid(),
         "initializationType": os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE"),
+        "version": os.environ.get("AWS_LAMBDA_FUNCTION_VERSION"),
+        "functionVersion": context.function_version,
+        "invokedArn": context.invoked_function_arn,
     }
 
 
