@@ -1,7 +1,11 @@
 /* A minimal `provided` runtime for benchmarks: it answers every invocation with the event's own
  * bytes, so the measured time is lambdad's (Invoke API -> Runtime API -> back), not a language
  * runtime's. One keep-alive connection to AWS_LAMBDA_RUNTIME_API (reopened if the server closes
- * it); plain POSIX sockets; bodies framed by Content-Length or chunked encoding. */
+ * it); plain POSIX sockets; bodies framed by Content-Length or chunked encoding.
+ *
+ * An event with a "sleep_ms" member ({"sleep_ms":5000}) is held that long and answered with
+ * {"pid":<this process>,"sleep_ms":<n>} instead of the echo: concurrent invokes of that kind need
+ * one environment each, and the pids tell the environments apart (bench/run.sh's scaling). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
@@ -15,6 +19,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { kMaxHeaderBytes = 64 * 1024, kMaxRequestIdBytes = 128 };
@@ -235,6 +240,35 @@ static void exchange(struct Connection *c, const char *head, size_t head_len, co
   }
 }
 
+/* The value of a "sleep_ms" member in the event, or -1 without one. Not a JSON parser: the first
+ * occurrence of the key anywhere, followed by optional blanks, a colon and digits. */
+static long sleep_request_ms(const struct Buffer *body) {
+  static const char key[] = "\"sleep_ms\"";
+  const size_t key_len = sizeof key - 1;
+  if (!body->data || body->len < key_len) return -1;
+  for (size_t i = 0; i + key_len <= body->len; ++i) {
+    if (body->data[i] != '"' || memcmp(body->data + i, key, key_len) != 0) continue;
+    size_t j = i + key_len;
+    while (j < body->len && (body->data[j] == ' ' || body->data[j] == '\t')) ++j;
+    if (j >= body->len || body->data[j] != ':') return -1;
+    ++j;
+    while (j < body->len && (body->data[j] == ' ' || body->data[j] == '\t')) ++j;
+    long ms = 0;
+    int digits = 0;
+    for (; j < body->len && body->data[j] >= '0' && body->data[j] <= '9' && digits < 9; ++j, ++digits) {
+      ms = ms * 10 + (body->data[j] - '0');
+    }
+    return digits ? ms : -1;
+  }
+  return -1;
+}
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
 int main(void) {
   const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
   if (!api || !*api) die("AWS_LAMBDA_RUNTIME_API is not set");
@@ -250,6 +284,7 @@ int main(void) {
   struct Response next = {0};
   struct Response posted = {0};
   char head[512];
+  char reply[96];
 
   for (;;) {
     int n = snprintf(head, sizeof head,
@@ -258,12 +293,23 @@ int main(void) {
     if (next.status != 200) die("/next returned %d", next.status);
     if (!next.request_id[0]) die("/next without Lambda-Runtime-Aws-Request-Id");
 
+    const char *body = next.body.data ? next.body.data : "";
+    size_t body_len = next.body.len;
+    long ms = sleep_request_ms(&next.body);
+    if (ms >= 0) {
+      sleep_ms(ms);
+      int m = snprintf(reply, sizeof reply, "{\"pid\":%ld,\"sleep_ms\":%ld}", (long)getpid(), ms);
+      if (m < 0 || (size_t)m >= sizeof reply) die("reply too long");
+      body = reply;
+      body_len = (size_t)m;
+    }
+
     n = snprintf(head, sizeof head,
                  "POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: %s\r\n"
                  "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-                 next.request_id, api, next.body.len);
+                 next.request_id, api, body_len);
     if (n < 0 || (size_t)n >= sizeof head) die("request id too long");
-    exchange(&conn, head, (size_t)n, next.body.data ? next.body.data : "", next.body.len, &posted, 0);
+    exchange(&conn, head, (size_t)n, body, body_len, &posted, 0);
     if (posted.status != 202) die("/response returned %d", posted.status);
   }
 }

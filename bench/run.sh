@@ -6,15 +6,19 @@
 #   bench/run.sh            # builds with `cmake --build build`, then measures
 #   BUILD_DIR=build-bench RUNS=5 DURATION=5s bench/run.sh
 #   LAMBDAD_BIN=build/lambdad BUILD_DIR=build-bench bench/run.sh   # daemon built elsewhere
-#   CONNECTIONS="1 4 16" SCALE=200 COLD_RUNS=10 bench/run.sh
+#   CONNECTIONS="1 4 16" SCALE=200 SCALE_SLEEP_MS=5000 COLD_RUNS=10 bench/run.sh
 #
 # Prints, in order:
 #   - the cold (first) invoke time and the next warm one (curl);
 #   - per connection count (CONNECTIONS, default 1 4 16): each wrk run and the medians of
 #     p50/p99/requests per second, then the requests/s of the most connections relative to one;
-#   - scaling: SCALE (default 200) concurrent invokes of a provided function that sleeps 1 s;
-#     how many answered 200 / 429, how many distinct environments served them, the pool as
-#     /_lambdad/status sees it, and the daemon's RSS with those environments alive;
+#   - scaling, on a fresh daemon: SCALE (default 200) invokes sent at once over SCALE
+#     connections opened beforehand (bench/burst.c), each held SCALE_SLEEP_MS (default 5000) by
+#     the C runtime ({"sleep_ms":N}), so every one needs its own environment: how many answered
+#     200 / 429, how many distinct environments (runtime pids) served them, the most environments
+#     /_lambdad/status showed busy at once (polled every ~0.2 s), the answers' latency spread
+#     (how long the daemon took to start them all), its CPU over the burst, the Init Durations,
+#     and its RSS, threads and open fds before, at that peak and after (environments idle, alive);
 #   - cold start: Init Duration (spawn to the runtime's first /next, as REPORT prints it) of
 #     COLD_RUNS (default 10) invokes of the C echo runtime under --force-cold, and curl's time
 #     of a cold invoke against a warm one.
@@ -30,12 +34,13 @@ RUNS=${RUNS:-5}
 DURATION=${DURATION:-5s}
 CONNECTIONS=${CONNECTIONS:-1 4 16}
 SCALE=${SCALE:-200}
+SCALE_SLEEP_MS=${SCALE_SLEEP_MS:-5000}
 COLD_RUNS=${COLD_RUNS:-10}
 
 fail() { echo "bench: $*" >&2; exit 1; }
 
 missing=()
-for tool in cmake curl wrk xargs; do
+for tool in cmake curl wrk; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 ((${#missing[@]} == 0)) || fail "missing tools: ${missing[*]} (the project's install script provides them)"
@@ -43,7 +48,7 @@ done
 echo "== building ($BUILD_DIR)"
 [[ -f $BUILD_DIR/CMakeCache.txt ]] || fail "$BUILD_DIR is not configured (cmake -S $REPO -B $BUILD_DIR -G Ninja)"
 # LAMBDAD_BIN=path measures an already built daemon; then only the echo runtime is built here.
-targets=(lambdad_echo_bootstrap)
+targets=(lambdad_echo_bootstrap lambdad_burst)
 [[ -n ${LAMBDAD_BIN:-} ]] || targets+=(lambdad)
 cmake --build "$BUILD_DIR" --target "${targets[@]}" || fail "build failed"
 
@@ -62,6 +67,7 @@ else
   LAMBDAD=$(find_binary lambdad) || fail "lambdad binary not found under $BUILD_DIR"
 fi
 ECHO_BOOTSTRAP=$(find_binary lambdad_echo_bootstrap) || fail "lambdad_echo_bootstrap not found under $BUILD_DIR"
+BURST=$(find_binary lambdad_burst) || fail "lambdad_burst not found under $BUILD_DIR"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/lambdad-bench.XXXXXX")
 DAEMON_PIDS=()
@@ -77,24 +83,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$WORK/echo" "$WORK/sleeper"
+mkdir -p "$WORK/echo"
 cp "$ECHO_BOOTSTRAP" "$WORK/echo/bootstrap"
 chmod +x "$WORK/echo/bootstrap"
-# A provided runtime in bash + curl that holds each invoke for 1 s and answers with its pid, so
-# concurrent invokes need concurrent environments and the answers tell them apart.
-cat >"$WORK/sleeper/bootstrap" <<'EOF'
-#!/usr/bin/env bash
-set -u
-api="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation"
-headers=$(mktemp)
-while true; do
-  curl -sS -D "$headers" -o /dev/null "$api/next" || exit 1
-  id=$(tr -d '\r' <"$headers" | awk -F': ' 'tolower($1) == "lambda-runtime-aws-request-id" { print $2 }')
-  sleep 1
-  curl -sS -o /dev/null -X POST --data "{\"pid\":$$}" "$api/$id/response" || exit 1
-done
-EOF
-chmod +x "$WORK/sleeper/bootstrap"
 cat >"$WORK/template.yaml" <<'EOF'
 AWSTemplateFormatVersion: '2010-09-09'
 Transform: AWS::Serverless-2016-10-31
@@ -105,14 +96,6 @@ Resources:
       Runtime: provided.al2023
       Handler: echo
       CodeUri: echo/
-      Timeout: 30
-      MemorySize: 128
-  Sleeper:
-    Type: AWS::Serverless::Function
-    Properties:
-      Runtime: provided.al2023
-      Handler: sleep
-      CodeUri: sleeper/
       Timeout: 60
       MemorySize: 128
 EOF
@@ -203,52 +186,119 @@ for conns in $CONNECTIONS; do
     "$RUNS" "$conns" "${MED_P50[$conns]}" "${MED_P99[$conns]}" "${MED_RPS[$conns]}"
 done
 
+stop_daemon
+
 # ---- scaling: how many environments one function reaches --------------------------------------
 echo
-echo "== scaling: $SCALE concurrent invokes of a provided function that sleeps 1 s"
-status_json() { curl -sS -f "$ENDPOINT/_lambdad/status" 2>/dev/null; }
-SLEEP_URL="$ENDPOINT/2015-03-31/functions/Sleeper/invocations"
-mkdir -p "$WORK/scale"
+echo "== scaling: $SCALE invokes at once of the C runtime holding each for $SCALE_SLEEP_MS ms (fresh daemon)"
+scale_opts=()
+((SCALE <= 1000)) || scale_opts+=(--account-concurrency "$SCALE")
+start_daemon scale "${scale_opts[@]}"
+URL="$ENDPOINT/2015-03-31/functions/Echo/invocations"
+# "<VmRSS kB> <VmHWM kB> <threads> <open fds>" of the daemon.
+daemon_footprint() {
+  local rss hwm thr fds
+  rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$DAEMON_PID/status")
+  hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$DAEMON_PID/status")
+  thr=$(awk '/^Threads:/ { print $2 }' "/proc/$DAEMON_PID/status")
+  fds=$(find "/proc/$DAEMON_PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+  echo "$rss $hwm $thr $fds"
+}
+print_footprint() {  # LABEL "<rss> <hwm> <threads> <fds>"
+  local rss hwm thr fds
+  read -r rss hwm thr fds <<<"$2"
+  awk -v l="$1" -v r="$rss" -v h="$hwm" -v t="$thr" -v f="$fds" \
+    'BEGIN { printf "daemon %s: VmRSS %.1f MB, VmHWM %.1f MB, %d threads, %d open fds\n", l, r / 1024, h / 1024, t, f }'
+}
+# "<live> <busy> <idle> <initializing>" of the (only) function per /_lambdad/status; empty if none.
+env_counts() {
+  local st
+  st=$(curl -sS -f --max-time 5 "$ENDPOINT/_lambdad/status" 2>/dev/null) || return 0
+  local busy idle init dead all
+  busy=$(grep -o '"state":"busy"' <<<"$st" | wc -l)
+  idle=$(grep -o '"state":"idle"' <<<"$st" | wc -l)
+  init=$(grep -o '"state":"initializing"' <<<"$st" | wc -l)
+  dead=$(grep -o '"state":"dead"' <<<"$st" | wc -l)
+  all=$(grep -o '"state":"[a-z]*"' <<<"$st" | wc -l)
+  echo "$((all - dead)) $busy $idle $init"
+}
+cpu_ticks() { sed 's/^.*) //' "/proc/$DAEMON_PID/stat" | awk '{ print $12 + $13 }'; }
+base=$(daemon_footprint)
+[[ -n $(env_counts) ]] && have_status=1 || have_status=0
+cpu0=$(cpu_ticks)
 scale_start=$(date +%s.%N)
-# Each curl writes "<http status> <body>" to its own file.
-seq "$SCALE" | xargs -P "$SCALE" -I{} sh -c \
-  'curl -sS -o "$1/{}.body" -w "%{http_code}" -X POST --data "{}" --max-time 120 "$2" >"$1/{}.code" 2>/dev/null || echo 000 >"$1/{}.code"' \
-  _ "$WORK/scale" "$SLEEP_URL"
-scale_end=$(date +%s.%N)
-# (grep exits 1 when nothing matches; that is a count of 0, not a failure.)
-count_codes() { { grep -lx "$1" "$WORK"/scale/*.code 2>/dev/null || true; } | wc -l; }
-ok=$(count_codes 200)
-throttled=$(count_codes 429)
-other=$((SCALE - ok - throttled))
-distinct=$({ cat "$WORK"/scale/*.body 2>/dev/null || true; } | { grep -o '"pid":[0-9]*' || true; } | sort -u | wc -l)
-awk -v a="$scale_start" -v b="$scale_end" -v n="$SCALE" -v ok="$ok" -v t="$throttled" -v o="$other" -v d="$distinct" \
-  'BEGIN { printf "%d invokes in %.2f s: %d answered 200, %d throttled (429), %d other; %d distinct environments (pids) served them\n", n, b - a, ok, t, o, d }'
-if st=$(status_json); then
-  # Only the Sleeper entry; environments not dead. No JSON tool is assumed: python3 if present.
-  if command -v python3 >/dev/null 2>&1; then
-    python3 - "$st" <<'EOF'
-import json, sys
-st = json.loads(sys.argv[1])
-for f in st["functions"]:
-    if f["name"] == "Sleeper":
-        live = [e for e in f["environments"] if e["state"] != "dead"]
-        states = {}
-        for e in live:
-            states[e["state"]] = states.get(e["state"], 0) + 1
-        print(f"status endpoint: {len(live)} live environments {states}, coldStarts {f['coldStarts']}, "
-              f"throttles {f['throttles']}, invocations {f['invocations']}")
-EOF
+"$BURST" -n "$SCALE" -d "{\"sleep_ms\":$SCALE_SLEEP_MS}" -t $((SCALE_SLEEP_MS / 1000 + 120)) "$URL" \
+  >"$WORK/scale.out" 2>"$WORK/scale.err" &
+burst_pid=$!
+# While the invokes are in flight, keep the footprint at the moment the most were busy.
+peak_busy=-1 peak_counts='' peak_fp=''
+while kill -0 "$burst_pid" 2>/dev/null; do
+  if ((have_status)); then
+    counts=$(env_counts)
+    fp=$(daemon_footprint)
+    if [[ -n $counts ]]; then
+      read -r _ busy _ _ <<<"$counts"
+      if ((busy >= peak_busy)); then peak_busy=$busy peak_counts=$counts peak_fp=$fp; fi
+    fi
+  else
+    fp=$(daemon_footprint)
+    read -r rss _ <<<"$fp"
+    if [[ -z $peak_fp ]] || ((rss >= ${peak_fp%% *})); then peak_fp=$fp; fi
   fi
+  sleep 0.2
+done
+wait "$burst_pid" || fail "lambdad_burst failed: $(cat "$WORK/scale.err")"
+scale_end=$(date +%s.%N)
+cpu1=$(cpu_ticks)
+ok=$(awk '$1 == 200' "$WORK/scale.out" | wc -l)
+throttled=$(awk '$1 == 429' "$WORK/scale.out" | wc -l)
+failed=$(awk '$1 == 0' "$WORK/scale.out" | wc -l)
+other=$((SCALE - ok - throttled - failed))
+distinct=$({ grep -o '"pid":[0-9]*' "$WORK/scale.out" || true; } | sort -u | wc -l)
+echo "client: $(cat "$WORK/scale.err")"
+awk -v a="$scale_start" -v b="$scale_end" -v n="$SCALE" -v ok="$ok" -v t="$throttled" -v f="$failed" -v o="$other" -v d="$distinct" \
+  'BEGIN { printf "%d invokes in %.2f s wall: %d answered 200, %d throttled (429), %d other status, %d no answer; %d distinct environments (pids) served them\n", n, b - a, ok, t, o, f, d }'
+if ((ok > 0)); then
+  # Latency of the answered: the first are the sleep plus one cold start; the spread to the last
+  # is how long the daemon took to start all the environments.
+  awk '$1 == 200 { print $2 }' "$WORK/scale.out" | sort -g | awk -v s="$SCALE_SLEEP_MS" '
+    { a[NR] = $1 } END { printf "latency of the 200s: min %.0f ms, median %.0f ms, max %.0f ms (sleep %d ms; max - min %.0f ms)\n", a[1], a[int((NR + 1) / 2)], a[NR], s, a[NR] - a[1] }'
+fi
+if ((have_status)); then
+  if [[ -n $peak_counts ]]; then
+    read -r live busy idle init <<<"$peak_counts"
+    echo "status endpoint, most busy at once: $busy busy of $live live environments ($idle idle, $init initializing)"
+  else
+    echo "status endpoint: no answer while the invokes were in flight"
+  fi
+  read -r live busy idle init <<<"$(env_counts)"
+  echo "status endpoint, after the burst: $live live environments ($busy busy, $idle idle, $init initializing)"
 else
   echo "status endpoint: not available (skipped)"
 fi
-rss_kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$DAEMON_PID/status")
-hwm_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$DAEMON_PID/status")
-threads_n=$(awk '/^Threads:/ { print $2 }' "/proc/$DAEMON_PID/status")
-fds=$(ls "/proc/$DAEMON_PID/fd" | wc -l)
-printf 'daemon with %d environments alive: VmRSS %.1f MB, VmHWM %.1f MB, %d threads, %d open fds\n' \
-  "$distinct" "$(awk -v k="$rss_kb" 'BEGIN { print k / 1024 }')" "$(awk -v k="$hwm_kb" 'BEGIN { print k / 1024 }')" \
-  "$threads_n" "$fds"
+after=$(daemon_footprint)
+nofile=$(awk '/^Max open files/ { print $4 }' "/proc/$DAEMON_PID/limits")
+# The daemon's own CPU over the burst (its runtimes not included): mostly starting environments.
+awk -v t="$((cpu1 - cpu0))" -v hz="$(getconf CLK_TCK)" -v d="$distinct" \
+  'BEGIN { printf "daemon CPU over the burst: %.2f s (%.1f ms per environment started)\n", t / hz, d ? t / hz * 1000 / d : 0 }'
+# Init Duration (spawn to first /next) of the cold starts, from the REPORT lines: it includes
+# the time a runtime's /next waited for the daemon, busy starting the other environments.
+mapfile -t inits < <(grep -o 'Init Duration: [0-9.]*' "$WORK/scale.log" | awk '{ print $3 }' || true)
+if ((${#inits[@]} > 0)); then
+  printf '%s\n' "${inits[@]}" | sort -g | awk '{ a[NR] = $1 } END {
+    printf "Init Duration of the %d cold starts: min %.1f ms, median %.1f ms, max %.1f ms\n", NR, a[1], a[int((NR + 1) / 2)], a[NR] }'
+fi
+print_footprint "before the burst (no environment)" "$base"
+print_footprint "with the most environments busy" "$peak_fp"
+print_footprint "after, $distinct environments idle" "$after"
+read -r base_rss _ <<<"$base"
+read -r after_rss _ _ after_fds <<<"$after"
+read -r _ _ _ base_fds <<<"$base"
+if ((distinct > 0)); then
+  awk -v a="$base_rss" -v b="$after_rss" -v fa="$base_fds" -v fb="$after_fds" -v d="$distinct" \
+    'BEGIN { printf "per environment: %.1f kB of daemon RSS, %.1f fds\n", (b - a) / d, (fb - fa) / d }'
+fi
+echo "daemon's soft open-file limit: $nofile (the fds at the peak: one per client connection plus the environments')"
 stop_daemon
 
 # ---- cold start: spawn to first /next ------------------------------------------------------------
@@ -282,7 +332,7 @@ fi
 
 cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
 echo
-echo "method: wrk -t min(N,2) -cN -d$DURATION --latency, $RUNS runs per N after a 1 s warm-up, POST of the small JSON event in bench/invoke.lua to a provided.al2023 C echo runtime (bench/echo_bootstrap.c), keep-alive connections; cold invoke by curl; scaling by $SCALE parallel curls (xargs -P) to a bash+curl runtime sleeping 1 s"
+echo "method: wrk -t min(N,2) -cN -d$DURATION --latency, $RUNS runs per N after a 1 s warm-up, POST of the small JSON event in bench/invoke.lua to a provided.al2023 C echo runtime (bench/echo_bootstrap.c), keep-alive connections; cold invoke by curl; scaling by bench/burst.c: $SCALE connections opened, then $SCALE invokes of {\"sleep_ms\":$SCALE_SLEEP_MS} sent back to back to the same C runtime"
 echo "machine: $(nproc) CPUs, ${cpu:-unknown CPU}; $(uname -sr)"
 summary=
 for conns in $CONNECTIONS; do
