@@ -274,12 +274,18 @@ def test_tmp_is_disk_not_memory_and_an_overrun_of_ephemeral_storage_is_reported(
     assert r["Result"]["writtenMb"] == 300 and r["Result"]["error"] is None, r["Result"]
     assert "/tmp holds" not in report_block(d, r["RequestId"])
 
-    r = client.invoke(FunctionName="TmpFiller", Payload=json.dumps({"mb": 220, "name": "b"}), LogType="Tail")
-    assert "FunctionError" not in r
-    tail = base64.b64decode(r["LogResult"]).decode()
-    assert re.search(r"lambdad: /tmp holds 5[23]\d MB, more than EphemeralStorage 512 MB", tail), tail
-    rid = r["ResponseMetadata"]["RequestId"]
-    d.wait_for_log(r"\[%s\] lambdad: /tmp holds" % re.escape(rid))
+    # /tmp is measured at most once a second per environment: the call that goes over, or the
+    # next one a second later, reports it.
+    tails = []
+    for event in ({"mb": 220, "name": "b"}, {"mb": 0, "name": "c"}):
+        r = client.invoke(FunctionName="TmpFiller", Payload=json.dumps(event), LogType="Tail")
+        assert "FunctionError" not in r
+        tails.append((r["ResponseMetadata"]["RequestId"], base64.b64decode(r["LogResult"]).decode()))
+        time.sleep(1.1)
+    warned = [(rid, tail) for rid, tail in tails
+              if re.search(r"lambdad: /tmp holds 5[23]\d MB, more than EphemeralStorage 512 MB", tail)]
+    assert warned, tails
+    d.wait_for_log(r"\[%s\] lambdad: /tmp holds" % re.escape(warned[0][0]))
 
 
 def report_block(d, request_id):
