@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -20,6 +21,8 @@
 #include <sstream>
 
 #include "lambdad/app/runtime_environment.hpp"
+#include "lambdad/async/event_queue.hpp"
+#include "lambdad/async/state_dir.hpp"
 #include "lambdad/common/clock.hpp"
 #include "lambdad/common/ids.hpp"
 #include "lambdad/http/server.hpp"
@@ -46,11 +49,19 @@ struct Daemon {
   std::filesystem::path tmp_root;
   std::unique_ptr<sandbox::SandboxManager> manager;
 
+  Daemon() {
+    // Function log lines of one batch of events go out in one write (observability/logging).
+    observability::set_log_flush_scheduler([this](std::function<void()> task) { asio::post(io, std::move(task)); });
+  }
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
   ~Daemon() {
     manager.reset();  // environments (their processes, cgroups and /tmp) before the controller
     resources.reset();
     std::error_code ec;
     if (!tmp_root.empty()) std::filesystem::remove_all(tmp_root, ec);
+    observability::set_log_flush_scheduler(nullptr);  // writes what is pending
   }
 
   // Memory enforcement and the private /tmp root; prints why and returns false on failure.
@@ -152,6 +163,39 @@ std::optional<sandbox::ManagerOptions> manager_options(const PoolSettings& p) {
   return m;
 }
 
+// The state directory and the Event invocation queue's options; prints what is wrong.
+struct AsyncSetup {
+  async::StateDir state;
+  async::EventQueueOptions options;
+};
+
+std::optional<AsyncSetup> async_setup(const ServeOptions& serve, const std::filesystem::path& tmp_root,
+                                      std::chrono::milliseconds retry_base) {
+  // Without --state-dir events live in the daemon's private directory, removed at exit: fine
+  // for parallel test daemons, and there is nothing to fsync for.
+  const bool durable = !serve.state_dir.empty();
+  auto state = async::StateDir::open(durable ? serve.state_dir : tmp_root / ".state");
+  if (!state) {
+    std::fprintf(stderr, "lambdad: --state-dir: %s\n", state.error().message.c_str());
+    return std::nullopt;
+  }
+  async::EventQueueOptions options;
+  options.events_dir = state->events_dir();
+  options.destinations_dir = state->destinations_dir();
+  options.durable = durable;
+  options.retry_base = retry_base;
+  options.region = serve.common.region;
+  if (durable) {
+    observability::daemon_log()->info("Event invocations are spooled in {} and survive restarts; destinations in {}",
+                                      options.events_dir.string(), options.destinations_dir.string());
+  } else {
+    observability::daemon_log()->info(
+        "Event invocations are spooled in {} until this daemon exits (--state-dir keeps them); destinations in {}",
+        options.events_dir.string(), options.destinations_dir.string());
+  }
+  return AsyncSetup{std::move(state).value(), std::move(options)};
+}
+
 }  // namespace
 
 std::optional<std::chrono::milliseconds> parse_duration(const std::string& text) {
@@ -184,6 +228,12 @@ int run_serve(const ServeOptions& options) {
 
   auto manager_opts = manager_options(options.pool);
   if (!manager_opts) return 2;
+  auto retry_base = parse_duration(options.async_retry_base);
+  if (!retry_base) {
+    std::fprintf(stderr, "lambdad: --async-retry-base: '%s' is not a duration (e.g. 10ms, 30s, 1m)\n",
+                 options.async_retry_base.c_str());
+    return 2;
+  }
   if (auto st = sandbox::SandboxManager::validate(*functions, options.pool.account_concurrency); !st) {
     std::fprintf(stderr, "lambdad: %s\n", st.error().message.c_str());
     return 2;
@@ -193,10 +243,14 @@ int run_serve(const ServeOptions& options) {
   d.runtime_options = std::move(*runtimes);
   if (!d.prepare_limits(options.pool.memory_enforcement)) return 2;
   d.build(*functions, std::move(*manager_opts), options.pool.cpu_scaling);
+  auto spool = async_setup(options, d.tmp_root, *retry_base);
+  if (!spool) return 2;
+  async::EventQueue events(*d.manager, d.clock, *d.timers, spool->options);
+  for (const auto& fn : *functions) events.add_function(fn.name, async::FunctionSettings::from(fn));
 
   invoke_api::InvokeApiOptions api_options;
   api_options.region = options.common.region;
-  http::Server server(d.io, invoke_api::make_router(*d.manager, d.clock, api_options));
+  http::Server server(d.io, invoke_api::make_router(*d.manager, d.clock, api_options, &events));
   if (auto st = server.listen(options.host, options.port); !st) {
     std::fprintf(stderr, "lambdad: %s\n", st.error().message.c_str());
     return 2;
@@ -214,15 +268,18 @@ int run_serve(const ServeOptions& options) {
     if (ec) return;
     log->info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
     server.stop();
+    events.shutdown();  // before the pools fail what they still run: those events stay spooled
     d.manager->shutdown();
     d.io.stop();
   });
 
   d.manager->start();
+  events.start();
   std::printf("Invoke API listening on http://%s:%u\n", options.host.c_str(), server.port());
   std::fflush(stdout);
   d.io.run();
   server.stop();
+  events.shutdown();
   d.manager->shutdown();
   log->info("stopped");
   return 0;
@@ -266,7 +323,8 @@ int run_invoke(const InvokeOptions& options) {
   Daemon d;
   d.runtime_options = std::move(*runtimes);
   if (!d.prepare_limits("auto")) return 2;
-  d.build(*functions);
+  sandbox::ManagerOptions manager_options;  // a named value: GCC 12 -O3 warns falsely on a temporary
+  d.build(*functions, std::move(manager_options));
 
   int exit_code = 1;
   auto inv = std::make_shared<invocation::Invocation>();
@@ -305,8 +363,24 @@ int run_invoke(const InvokeOptions& options) {
   return exit_code;
 }
 
+namespace {
+
+// Each environment costs the daemon about four descriptors (Runtime API listener and connection,
+// output pipe, pidfd), so the usual soft limit of 1024 would stop a function near 200
+// environments: take what the hard limit allows. Functions still get Lambda's 1024.
+void raise_open_file_limit() {
+  struct rlimit rl {};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+}  // namespace
+
 int run_cli(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
+  raise_open_file_limit();
   CLI::App app{"lambdad: run AWS Lambda functions locally, faithfully, without Docker"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "lambdad 0.1.0");
@@ -343,6 +417,12 @@ int run_cli(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "cgroup", "sample", "off"}));
   serve_cmd->add_flag("--cpu-scaling", serve.pool.cpu_scaling, "Give each environment CPU in proportion to memory");
   serve_cmd->add_option("-p,--port", serve.port, "Port (default 3001; 0 picks a free port)");
+  serve_cmd->add_option("--state-dir", serve.state_dir,
+                        "Keep accepted Event invocations (and destination files) here across restarts "
+                        "(default: a private directory removed at exit)");
+  serve_cmd->add_option("--async-retry-base", serve.async_retry_base,
+                        "Delay before the first retry of a failed Event invocation; the second waits twice as "
+                        "long (default 1m, as Lambda; e.g. 10ms in tests)");
   serve_cmd->footer(
       "Example:\n  lambdad serve --template examples/template.yaml\n"
       "  aws lambda invoke --endpoint-url http://127.0.0.1:3001 --function-name HelloPython out.json");

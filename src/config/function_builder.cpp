@@ -88,6 +88,55 @@ std::string_view kind_name(Kind kind) {
 
 bool has_whitespace(std::string_view s) { return s.find_first_of(" \t\r\n\f\v") != std::string_view::npos; }
 
+// The service of an ARN ("sqs" in arn:aws:sqs:us-east-1:123456789012:q); empty when `s` is no ARN.
+std::string_view arn_service(std::string_view s) {
+  if (!s.starts_with("arn:")) return {};
+  std::string_view rest = s.substr(4);
+  const auto partition_end = rest.find(':');
+  if (partition_end == std::string_view::npos) return {};
+  rest = rest.substr(partition_end + 1);
+  const auto service_end = rest.find(':');
+  return service_end == std::string_view::npos ? std::string_view{} : rest.substr(0, service_end);
+}
+
+// The service an EventInvokeConfig destination Type delivers to; empty for an unknown Type.
+std::string_view destination_service(std::string_view type) {
+  if (type == "Lambda") return "lambda";
+  if (type == "SQS") return "sqs";
+  if (type == "SNS") return "sns";
+  if (type == "EventBridge") return "events";
+  if (type == "S3") return "s3";
+  return {};
+}
+
+// What a destination Type's ARN names, for messages.
+std::string_view destination_noun(std::string_view type) {
+  if (type == "Lambda") return "a Lambda function";
+  if (type == "SQS") return "an SQS queue";
+  if (type == "SNS") return "an SNS topic";
+  if (type == "EventBridge") return "an EventBridge event bus";
+  return "an S3 bucket";
+}
+
+// "!GetAtt Queue.Arn" / "!Ref Topic" -> "Queue" / "Topic": what still names a destination whose
+// ARN exists only in AWS (a queue the template creates), so its records get a local file.
+std::string referenced_resource(std::string_view expression) {
+  for (std::string_view prefix : {"!GetAtt ", "!Ref "}) {
+    if (expression.starts_with(prefix)) {
+      const std::string_view name = expression.substr(prefix.size());
+      return std::string(name.substr(0, name.find('.')));
+    }
+  }
+  return std::string(expression);
+}
+
+// A Lambda destination as !Ref gives it: NAME or NAME:QUALIFIER.
+bool is_function_reference(std::string_view s) {
+  const auto colon = s.find(':');
+  if (!is_valid_function_name(s.substr(0, colon))) return false;
+  return colon == std::string_view::npos || !s.substr(colon + 1).empty();
+}
+
 bool is_zip_archive(const std::filesystem::path& p) {
   const std::string ext = p.extension().string();
   return ext == ".zip" || ext == ".jar";
@@ -241,6 +290,8 @@ std::optional<FunctionConfig> FunctionBuilder::build() {
   read_environment(config);
   read_architectures(config);
   read_layers(config);
+  read_event_invoke_config(config);
+  read_dead_letter(config);
 
   if (failed_) return std::nullopt;
   return config;
@@ -472,6 +523,135 @@ void FunctionBuilder::read_layers(FunctionConfig& config) {
       config.layers.push_back(std::move(*layer));
     }
   }
+}
+
+bool FunctionBuilder::mapping(const TemplateValue& v, std::string_view path, std::string_view consequence) {
+  if (v.is(Kind::kMap)) return true;
+  if (v.is(Kind::kUnresolved)) {
+    warning(v, path, unresolved_message(v, consequence));
+  } else if (v.is(Kind::kInvalid)) {
+    error(v, path, v.text);
+  } else {
+    error(v, path, fmt::format("must be a mapping, not {}", kind_name(v.kind)));
+  }
+  return false;
+}
+
+void FunctionBuilder::read_event_invoke_config(FunctionConfig& config) {
+  // SAM only: AWS::Lambda::Function has no such property (the template loader warns about it).
+  if (source_.type != kServerlessFunctionType) return;
+  const auto* eic = source_.properties.find("EventInvokeConfig");
+  if (eic == nullptr || !mapping(*eic, "EventInvokeConfig", "Lambda's defaults are used")) return;
+  EventInvokeConfig out;
+  if (const auto* v = eic->find("MaximumEventAgeInSeconds")) {
+    if (auto n = integer(*v, "EventInvokeConfig.MaximumEventAgeInSeconds", 60, 21600,
+                         "an integer between 60 and 21600", "the default 21600 is used")) {
+      out.maximum_event_age_seconds = *n;
+    }
+  }
+  if (const auto* v = eic->find("MaximumRetryAttempts")) {
+    if (auto n = integer(*v, "EventInvokeConfig.MaximumRetryAttempts", 0, 2, "an integer between 0 and 2",
+                         "the default 2 is used")) {
+      out.maximum_retry_attempts = *n;
+    }
+  }
+  if (const auto* destinations = eic->find("DestinationConfig")) {
+    if (mapping(*destinations, "EventInvokeConfig.DestinationConfig", "no destinations are used")) {
+      out.on_success = read_destination(*destinations, "OnSuccess");
+      out.on_failure = read_destination(*destinations, "OnFailure");
+    }
+  }
+  config.event_invoke_config = std::move(out);
+}
+
+std::optional<EventDestination> FunctionBuilder::read_destination(const TemplateValue& destinations,
+                                                                  std::string_view key) {
+  const auto* d = destinations.find(key);
+  const std::string path = fmt::format("EventInvokeConfig.DestinationConfig.{}", key);
+  if (d == nullptr || !mapping(*d, path, "the destination is left out")) return std::nullopt;
+  const auto* type_value = d->find("Type");
+  if (type_value == nullptr) {
+    error(*d, path + ".Type", "required property is missing (Lambda, SQS, SNS, EventBridge or S3)");
+    return std::nullopt;
+  }
+  auto type = text(*type_value, path + ".Type", Need::kRequired, "");
+  if (!type) return std::nullopt;
+  const std::string_view service = destination_service(*type);
+  if (service.empty()) {
+    error(*type_value, path + ".Type", fmt::format("must be Lambda, SQS, SNS, EventBridge or S3 (got {})", *type));
+    return std::nullopt;
+  }
+  const auto* value = d->find("Destination");
+  if (value == nullptr) {
+    // SAM creates a queue or topic for these; it exists only in AWS, so its name is made up
+    // from the function's logical id, as SAM names the resource.
+    if (*type == "SQS" || *type == "SNS") {
+      return EventDestination{*type, fmt::format("{}EventInvokeConfig{}{}", source_.logical_id, key,
+                                                 *type == "SQS" ? "Queue" : "Topic")};
+    }
+    error(*d, path + ".Destination", fmt::format("required property is missing (Type {} needs an ARN)", *type));
+    return std::nullopt;
+  }
+  if (value->is(Kind::kUnresolved) && *type != "Lambda") {
+    std::string name = referenced_resource(value->text);
+    warning(*value, path + ".Destination",
+            unresolved_message(*value, fmt::format("its records are written to a local file named after {}", name)));
+    return EventDestination{*type, std::move(name)};
+  }
+  auto destination = text(*value, path + ".Destination", Need::kOptional, "the destination is left out");
+  if (!destination) return std::nullopt;
+  const std::string_view arn_of = arn_service(*destination);
+  const bool ok = arn_of == service || (*type == "Lambda" && arn_of.empty() && is_function_reference(*destination));
+  if (!ok) {
+    error(*value, path + ".Destination",
+          fmt::format("must be the ARN of {} (got {})", destination_noun(*type),
+                      destination->empty() ? "''" : *destination));
+    return std::nullopt;
+  }
+  return EventDestination{*type, std::move(*destination)};
+}
+
+void FunctionBuilder::read_dead_letter(FunctionConfig& config) {
+  // SAM's DeadLetterQueue names its Type; Lambda's DeadLetterConfig has only the ARN.
+  const bool serverless = source_.type == kServerlessFunctionType;
+  const std::string path(serverless ? "DeadLetterQueue" : "DeadLetterConfig");
+  const auto* dlq = source_.properties.find(path);
+  if (dlq == nullptr || !mapping(*dlq, path, "no dead-letter queue is used")) return;
+  std::string type;
+  if (serverless) {
+    const auto* type_value = dlq->find("Type");
+    if (type_value == nullptr) return error(*dlq, path + ".Type", "required property is missing (SQS or SNS)");
+    auto t = text(*type_value, path + ".Type", Need::kRequired, "");
+    if (!t) return;
+    if (*t != "SQS" && *t != "SNS") return error(*type_value, path + ".Type", fmt::format("must be SQS or SNS (got {})", *t));
+    type = std::move(*t);
+  }
+  const auto* target = dlq->find("TargetArn");
+  if (target == nullptr) {
+    if (serverless) error(*dlq, path + ".TargetArn", "required property is missing");
+    return;  // Lambda's DeadLetterConfig: {} means none
+  }
+  if (target->is(Kind::kUnresolved)) {
+    // A queue or topic the template creates: !GetAtt Queue.Arn, or !Ref Topic (a topic's Ref is its ARN).
+    std::string name = referenced_resource(target->text);
+    if (type.empty()) type = target->text.starts_with("!Ref ") ? "SNS" : "SQS";
+    warning(*target, path + ".TargetArn",
+            unresolved_message(*target, fmt::format("dead letters are written to a local file named after {}", name)));
+    config.dead_letter = DeadLetterConfig{std::move(type), std::move(name)};
+    return;
+  }
+  auto arn = text(*target, path + ".TargetArn", Need::kOptional, "no dead-letter queue is used");
+  if (!arn) return;
+  const std::string_view service = arn_service(*arn);
+  const std::string_view expected = type == "SNS" ? "sns" : type == "SQS" ? "sqs" : std::string_view{};
+  if ((service != "sqs" && service != "sns") || (!expected.empty() && service != expected)) {
+    return error(*target, path + ".TargetArn",
+                 fmt::format("must be the ARN of {} (got {})", expected.empty() ? "an SQS queue or SNS topic"
+                                                               : expected == "sqs" ? "an SQS queue" : "an SNS topic",
+                             arn->empty() ? "''" : *arn));
+  }
+  if (type.empty()) type = service == "sqs" ? "SQS" : "SNS";
+  config.dead_letter = DeadLetterConfig{std::move(type), std::move(*arn)};
 }
 
 }  // namespace lambdad::config

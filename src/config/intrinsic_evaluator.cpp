@@ -131,12 +131,14 @@ std::string render_call(const std::string& function, const YAML::Node& arg, bool
   // !GetAtt [Table, Arn] and Fn::GetAtt: [Table, Arn] both read best as `!GetAtt Table.Arn`.
   if (function == "Fn::GetAtt" && arg.IsSequence() && arg.size() == 2 && arg[0].IsScalar() &&
       arg[1].IsScalar()) {
-    // Appended piecewise: GCC 12 at -O3 warns falsely (-Wrestrict) on the chained operator+.
     std::string out = "!GetAtt ";
     out.append(arg[0].Scalar()).append(".").append(arg[1].Scalar());
     return out;
   }
-  return "!" + short_name(function) + " " + render(arg, arg_is_tagged);
+  // Appended piecewise: GCC 12 at -O3 warns falsely (-Wrestrict) on chained operator+.
+  std::string out = "!";
+  out.append(short_name(function)).append(" ").append(render(arg, arg_is_tagged));
+  return out;
 }
 
 std::string render(const YAML::Node& node, bool ignore_tag) {

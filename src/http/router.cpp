@@ -26,9 +26,16 @@ bool is_capture(std::string_view seg) {
 }  // namespace
 
 void Router::add(Method method, std::string pattern, std::size_t body_limit, Handler handler) {
-  Compiled c{Route{method, std::move(pattern), body_limit, std::move(handler)}, {}};
+  Compiled c{Route{method, std::move(pattern), body_limit, std::move(handler), {}, {}}, {}};
   for (auto seg : split_path(c.route.pattern)) c.segments.emplace_back(seg);
   routes_.push_back(std::move(c));
+}
+
+void Router::add_streaming(Method method, std::string pattern, std::size_t body_limit, Handler buffered,
+                           StreamPredicate streams, StreamingHandler streaming) {
+  add(method, std::move(pattern), body_limit, std::move(buffered));
+  routes_.back().route.streams = std::move(streams);
+  routes_.back().route.streaming_handler = std::move(streaming);
 }
 
 Router::Match Router::match(Method method, std::string_view path) const {

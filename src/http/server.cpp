@@ -3,6 +3,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -13,9 +15,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
+#include <deque>
 #include <limits>
 #include <list>
 #include <optional>
+#include <sstream>
 
 namespace lambdad::http {
 namespace asio = boost::asio;
@@ -33,6 +39,7 @@ struct LimitedBody {
     std::size_t limit = std::numeric_limits<std::size_t>::max();
     std::size_t total = 0;
     bool exceeded = false;
+    bool streamed = false;  // read through a BodyReader: `data` only holds what was not taken yet
   };
 
   class reader {
@@ -42,7 +49,7 @@ struct LimitedBody {
 
     void init(const boost::optional<std::uint64_t>& length, beast::error_code& ec) {
       ec = {};
-      if (length) {
+      if (length && !body_.streamed) {
         if (*length > body_.limit) {
           body_.exceeded = true;
         } else {
@@ -54,6 +61,7 @@ struct LimitedBody {
     template <class ConstBufferSequence>
     std::size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
       ec = {};
+      if (body_.streamed) return put_piece(buffers);
       std::size_t n = 0;
       for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it) {
         asio::const_buffer b = *it;
@@ -70,6 +78,23 @@ struct LimitedBody {
     }
 
     void finish(beast::error_code& ec) { ec = {}; }
+
+    // Streamed: take at most what fits in the current piece (`limit` is the room left); the
+    // parser presents the rest again in the next step.
+    template <class ConstBufferSequence>
+    std::size_t put_piece(const ConstBufferSequence& buffers) {
+      std::size_t n = 0;
+      for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it) {
+        asio::const_buffer b = *it;
+        const std::size_t room = body_.limit > body_.data.size() ? body_.limit - body_.data.size() : 0;
+        const std::size_t take = std::min(room, b.size());
+        body_.data.append(static_cast<const char*>(b.data()), take);
+        n += take;
+        if (take < b.size()) break;
+      }
+      body_.total += n;
+      return n;
+    }
 
    private:
     value_type& body_;
@@ -120,6 +145,15 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     stream_.close();
   }
 
+  // BodyReader::read of the current (streamed) request.
+  void read_piece(std::function<void(Result<BodyReader::Piece>)> done);
+  // Responder::stream and ResponseStream.
+  std::shared_ptr<ResponseStream> start_stream(Response head);
+  void stream_write(std::string data, std::function<void(bool)> written);
+  void stream_end(const Headers& trailers);
+  void stream_abort();
+  bool stream_broken() const { return out_broken_; }
+
  private:
   const ServerOptions& options() const { return server_->options; }
 
@@ -127,6 +161,9 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(options().header_limit));
     parser_->body_limit(boost::none);  // LimitedBody and drain_limit bound it, see read_body()
+    streamed_request_ = false;
+    body_complete_ = false;
+    continue_pending_ = false;
     if (options().idle_timeout.count() > 0) {
       stream_.expires_after(options().idle_timeout);
     } else {
@@ -165,6 +202,12 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     auto q = target.find('?');
     path_ = std::string(target.substr(0, q));
     match_ = server_->router.match(method_, path_);
+
+    if (match_.route && match_.route->streams && match_.route->streaming_handler) {
+      Request head = make_request();
+      if (match_.route->streams(head)) return dispatch_streamed(std::move(head));
+    }
+
     std::size_t limit = match_.route ? match_.route->body_limit : Router::kUnmatchedBodyLimit;
     msg.body().limit = limit;
     parser_->body_limit(limit > std::numeric_limits<std::uint64_t>::max() - options().drain_limit
@@ -210,8 +253,8 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     dispatch();
   }
 
-  void dispatch() {
-    stream_.expires_never();
+  // The request line and headers of the message being parsed (no body).
+  Request make_request() {
     auto& msg = parser_->get();
     Request req;
     req.method = method_;
@@ -222,6 +265,27 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     for (const auto& f : msg) {
       req.headers.add(std::string(f.name_string()), std::string(f.value()));
     }
+    return req;
+  }
+
+  Responder make_responder() {
+    responded_ = false;
+    auto self = shared_from_this();
+    return Responder(
+        [self](Response r) {
+          asio::dispatch(self->stream_.get_executor(), [self, r = std::move(r)]() mutable {
+            if (self->responded_) return;
+            self->responded_ = true;
+            self->write(std::move(r));
+          });
+        },
+        [self](Response head) { return self->start_stream(std::move(head)); });
+  }
+
+  void dispatch() {
+    stream_.expires_never();
+    auto& msg = parser_->get();
+    Request req = make_request();
     auto& body = msg.body();
     req.body_too_large = body.exceeded;
     req.body_size = body.total;
@@ -230,19 +294,12 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = msg.keep_alive() && !body.exceeded && !force_close_;
     version_ = msg.version();
     head_ = method_ == Method::kHead;
+    body_complete_ = true;
     parser_.reset();
 
     const Handler& handler = match_.route ? match_.route->handler : server_->router.fallback();
     match_ = {};
-    responded_ = false;
-    auto self = shared_from_this();
-    Responder respond = [self](Response r) {
-      asio::dispatch(self->stream_.get_executor(), [self, r = std::move(r)]() mutable {
-        if (self->responded_) return;
-        self->responded_ = true;
-        self->write(std::move(r));
-      });
-    };
+    Responder respond = make_responder();
     if (!handler) {
       Response r;
       r.status = 404;
@@ -252,12 +309,130 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     handler(std::move(req), std::move(respond));
   }
 
+  // The route streams this request's body: hand it over now, the body follows on demand.
+  void dispatch_streamed(Request req) {
+    stream_.expires_never();
+    auto& msg = parser_->get();
+    msg.body().streamed = true;
+    parser_->body_limit(boost::none);  // the handler enforces its own limit
+    header_fields_ = static_cast<std::size_t>(std::distance(msg.begin(), msg.end()));
+    streamed_request_ = true;
+    body_complete_ = parser_->is_done();
+    end_delivered_ = false;
+    continue_pending_ = !body_complete_ && beast::iequals(msg[bhttp::field::expect], "100-continue");
+    chunk_done_ = false;
+    on_chunk_body_ = [this](std::uint64_t remain, beast::string_view data, beast::error_code& ec) {
+      ec = {};
+      // read_step() starts only with room in the piece; what does not fit comes again next step.
+      const std::size_t room = BodyReader::kMaxPiece > piece_.size() ? BodyReader::kMaxPiece - piece_.size() : 0;
+      const std::size_t take = std::min(room, data.size());
+      piece_.append(data.data(), take);
+      if (take == remain) chunk_done_ = true;
+      return take;
+    };
+    parser_->on_chunk_body(on_chunk_body_);
+    req.path_params = std::move(match_.params);
+    keep_alive_ = msg.keep_alive() && !force_close_;
+    version_ = msg.version();
+    head_ = method_ == Method::kHead;
+
+    StreamingHandler handler = match_.route->streaming_handler;
+    match_ = {};
+    handler(std::move(req), std::make_shared<Reader>(shared_from_this()), make_responder());
+  }
+
+  class Reader final : public BodyReader {
+   public:
+    explicit Reader(std::shared_ptr<Session> s) : s_(std::move(s)) {}
+    void read(std::function<void(Result<Piece>)> done) override { s_->read_piece(std::move(done)); }
+
+   private:
+    std::shared_ptr<Session> s_;
+  };
+
+  class StreamImpl final : public ResponseStream {
+   public:
+    explicit StreamImpl(std::shared_ptr<Session> s) : s_(std::move(s)) {}
+    ~StreamImpl() override {
+      if (!ended_) s_->stream_abort();
+    }
+    StreamImpl(const StreamImpl&) = delete;
+    StreamImpl& operator=(const StreamImpl&) = delete;
+
+    void write(std::string data, std::function<void(bool)> written) override {
+      s_->stream_write(std::move(data), std::move(written));
+    }
+    void end(Headers trailers) override {
+      if (ended_) return;
+      ended_ = true;
+      s_->stream_end(trailers);
+    }
+    bool broken() const override { return s_->stream_broken(); }
+
+   private:
+    std::shared_ptr<Session> s_;
+    bool ended_ = false;
+  };
+
+  using ReadDone = std::function<void(Result<BodyReader::Piece>)>;
+
+  // The reader's callback travels inside the pending operation, never in a member: it holds the
+  // handler, which holds this session (through its reader and responder), so a member would be a
+  // cycle that leaks when the io_context goes away with the read pending.
+  void read_step(ReadDone done) {
+    parser_->get().body().limit = BodyReader::kMaxPiece - piece_.size();  // room for put_piece
+    if (options().idle_timeout.count() > 0) {
+      stream_.expires_after(options().idle_timeout);
+    } else {
+      stream_.expires_never();
+    }
+    bhttp::async_read_some(stream_, buffer_, *parser_,
+                           [self = shared_from_this(), done = std::move(done)](beast::error_code ec, std::size_t) mutable {
+                             self->on_piece(ec, std::move(done));
+                           });
+  }
+
+  void on_piece(beast::error_code ec, ReadDone done) {
+    reading_ = false;
+    if (server_->stopped) return close();
+    if (ec) {
+      force_close_ = true;
+      piece_.clear();
+      done(Error{ErrorKind::kInvalidInput, "TruncatedHTTPRequest", fmt::format("reading the body: {}", ec.message())});
+      return;
+    }
+    auto& body = parser_->get().body();
+    if (!body.data.empty()) {  // bytes of a body with a Content-Length
+      piece_.append(body.data);
+      body.data.clear();
+    }
+    BodyReader::Piece piece;
+    if (parser_->is_done()) {
+      body_complete_ = true;
+      end_delivered_ = true;
+      auto& msg = parser_->get();
+      std::size_t i = 0;
+      for (const auto& f : msg) {
+        if (i++ >= header_fields_) piece.trailers.add(std::string(f.name_string()), std::string(f.value()));
+      }
+      piece.end = true;
+    } else if (!(chunk_done_ || piece_.size() >= BodyReader::kMaxPiece || (!parser_->chunked() && !piece_.empty()))) {
+      reading_ = true;
+      read_step(std::move(done));
+      return;
+    }
+    chunk_done_ = false;
+    piece.data = std::move(piece_);
+    piece_.clear();
+    done(std::move(piece));
+  }
+
   void write(Response r) {
     res_.emplace(static_cast<bhttp::status>(r.status), version_);
     for (const auto& f : r.headers.fields()) res_->insert(f.name, f.value);
     if (!options().server_name.empty()) res_->set(bhttp::field::server, options().server_name);
     res_->body() = std::move(r.body);
-    res_->keep_alive(keep_alive_ && !r.close);
+    res_->keep_alive(keep_alive_ && !r.close && body_complete_);
     res_->prepare_payload();
     if (head_) res_->body().clear();
     stream_.expires_after(options().write_timeout);
@@ -267,6 +442,51 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
       if (ec || !keep || self->server_->stopped) return self->close();
       self->read_header();
     });
+  }
+
+  struct Out {
+    std::string head;  // chunk size line, or the response header
+    std::string data;
+    std::string tail;  // CRLF after a chunk, or the last chunk and trailers
+    std::function<void(bool)> written;
+    bool last = false;
+  };
+
+  void pump() {
+    if (out_busy_ || out_.empty()) return;
+    out_busy_ = true;
+    const Out& o = out_.front();
+    std::array<asio::const_buffer, 3> buffers{asio::buffer(o.head), asio::buffer(o.data), asio::buffer(o.tail)};
+    stream_.expires_after(options().write_timeout);
+    asio::async_write(stream_, buffers,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_out(ec); });
+  }
+
+  void on_out(beast::error_code ec) {
+    out_busy_ = false;
+    Out o = std::move(out_.front());
+    out_.pop_front();
+    if (ec || server_->stopped) {
+      out_broken_ = true;
+      auto pending = std::move(out_);
+      out_.clear();
+      close();
+      if (o.written) o.written(false);
+      for (auto& p : pending) {
+        if (p.written) p.written(false);
+      }
+      return;
+    }
+    if (o.written) o.written(true);
+    if (o.last) {
+      if (out_keep_alive_ && body_complete_ && !server_->stopped) {
+        read_header();
+      } else {
+        close();
+      }
+      return;
+    }
+    pump();
   }
 
   std::shared_ptr<Impl> server_;
@@ -283,7 +503,118 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   bool force_close_ = false;
   bool head_ = false;
   bool responded_ = false;
+
+  // A request whose body is read through a BodyReader.
+  bool streamed_request_ = false;
+  bool body_complete_ = false;     // the request body has been read to its end
+  bool continue_pending_ = false;  // "Expect: 100-continue" not answered yet
+  bool chunk_done_ = false;        // the last parse step ended a chunk
+  bool end_delivered_ = false;     // the reader has reported the end of the body
+  std::size_t header_fields_ = 0;  // fields before the trailers
+  std::string piece_;
+  bool reading_ = false;  // a BodyReader::read is in progress
+  std::function<std::size_t(std::uint64_t, beast::string_view, beast::error_code&)> on_chunk_body_;
+
+  // A streamed response.
+  std::deque<Out> out_;
+  bool out_busy_ = false;
+  bool out_broken_ = false;
+  bool out_ended_ = false;
+  bool out_chunked_ = true;
+  bool out_keep_alive_ = false;
 };
+
+void Server::Impl::Session::read_piece(std::function<void(Result<BodyReader::Piece>)> done) {
+  if (server_->stopped) return;
+  auto fail_later = [this](std::function<void(Result<BodyReader::Piece>)> d, std::string why) {
+    asio::post(stream_.get_executor(), [self = shared_from_this(), d = std::move(d), why = std::move(why)] {
+      if (!self->server_->stopped) d(Error{ErrorKind::kInvalidInput, "TruncatedHTTPRequest", why});
+    });
+  };
+  if (streamed_request_ && body_complete_ && !end_delivered_) {
+    // The body was complete with the headers (e.g. Content-Length: 0): just its end.
+    end_delivered_ = true;
+    asio::post(stream_.get_executor(), [self = shared_from_this(), done = std::move(done)] {
+      if (!self->server_->stopped) done(BodyReader::Piece{{}, true, {}});
+    });
+    return;
+  }
+  if (!streamed_request_ || body_complete_ || !parser_) return fail_later(std::move(done), "no body left to read");
+  if (reading_) return fail_later(std::move(done), "a read is already pending");
+  if (responded_) return fail_later(std::move(done), "the request was already answered");
+  reading_ = true;
+  if (continue_pending_) {
+    continue_pending_ = false;
+    continue_.emplace(bhttp::status::continue_, version_);
+    stream_.expires_after(options().write_timeout);
+    bhttp::async_write(stream_, *continue_,
+                       [self = shared_from_this(), done = std::move(done)](beast::error_code ec, std::size_t) mutable {
+                         if (ec || self->server_->stopped) return self->on_piece(ec, std::move(done));
+                         self->read_step(std::move(done));
+                       });
+    return;
+  }
+  read_step(std::move(done));
+}
+
+std::shared_ptr<ResponseStream> Server::Impl::Session::start_stream(Response head) {
+  if (responded_ || server_->stopped) return nullptr;
+  responded_ = true;
+  bhttp::response<bhttp::empty_body> res(static_cast<bhttp::status>(head.status), version_);
+  for (const auto& f : head.headers.fields()) res.insert(f.name, f.value);
+  if (!options().server_name.empty()) res.set(bhttp::field::server, options().server_name);
+  // HTTP/1.0 has no chunked encoding: the body is raw and ends with the connection.
+  out_chunked_ = version_ >= 11;
+  out_keep_alive_ = out_chunked_ && keep_alive_ && !head.close && !head_;
+  res.keep_alive(out_keep_alive_);
+  if (out_chunked_ && !head_) res.chunked(true);
+  std::ostringstream os;
+  os << res.base();
+  out_broken_ = false;
+  out_ended_ = false;
+  out_.push_back(Out{os.str(), {}, {}, {}, false});
+  pump();
+  return std::make_shared<StreamImpl>(shared_from_this());
+}
+
+void Server::Impl::Session::stream_write(std::string data, std::function<void(bool)> written) {
+  if (out_broken_ || out_ended_ || data.empty() || head_) {
+    if (written) {
+      const bool ok = !out_broken_ && !out_ended_;
+      asio::post(stream_.get_executor(), [written = std::move(written), ok] { written(ok); });
+    }
+    return;
+  }
+  Out o;
+  if (out_chunked_) {
+    o.head = fmt::format("{:x}\r\n", data.size());
+    o.tail = "\r\n";
+  }
+  o.data = std::move(data);
+  o.written = std::move(written);
+  out_.push_back(std::move(o));
+  pump();
+}
+
+void Server::Impl::Session::stream_end(const Headers& trailers) {
+  if (out_broken_ || out_ended_) return;
+  out_ended_ = true;
+  Out o;
+  o.last = true;
+  if (out_chunked_ && !head_) {
+    o.tail = "0\r\n";
+    for (const auto& f : trailers.fields()) o.tail += f.name + ": " + f.value + "\r\n";
+    o.tail += "\r\n";
+  }
+  out_.push_back(std::move(o));
+  pump();
+}
+
+void Server::Impl::Session::stream_abort() {
+  if (out_ended_ || out_broken_) return;
+  out_broken_ = true;
+  close();
+}
 
 void Server::Impl::accept() {
   acceptor.async_accept([self = shared_from_this()](beast::error_code ec,

@@ -79,6 +79,71 @@ http::Response render_delivery(const sandbox::Delivery& d) {
   return r;
 }
 
+constexpr std::string_view kResponseModeHeader = "Lambda-Runtime-Function-Response-Mode";
+constexpr std::string_view kErrorTypeField = "Lambda-Runtime-Function-Error-Type";
+constexpr std::string_view kErrorBodyField = "Lambda-Runtime-Function-Error-Body";
+
+// The error a runtime declares in Lambda-Runtime-Function-Error-Body: base64 of the JSON error
+// (lambda-spec §1.9), passed through as is when it is not base64.
+std::string decode_error_body(std::string_view field) {
+  return base64::decode(field).value_or(std::string(field));
+}
+
+// POST .../response with Lambda-Runtime-Function-Response-Mode: streaming. Each piece of the
+// chunked body goes to the environment as it arrives; the next piece is read only when the
+// environment says the invoker took this one, so a slow client slows the runtime's upload
+// instead of the response piling up here. Trailers end the stream, possibly with an error.
+class StreamedResponse : public std::enable_shared_from_this<StreamedResponse> {
+ public:
+  StreamedResponse(sandbox::RuntimeApiTarget& target, std::string id, std::shared_ptr<http::BodyReader> body,
+                   http::Responder respond)
+      : target_(target), id_(std::move(id)), body_(std::move(body)), respond_(std::move(respond)) {}
+
+  void read_next() {
+    // The environment outlives this read: it drops pending `ready` callbacks when it goes, and
+    // the reader calls nothing after its server (owned by the environment) stopped.
+    body_->read([self = shared_from_this()](Result<http::BodyReader::Piece> piece) { self->on_piece(std::move(piece)); });
+  }
+
+ private:
+  void on_piece(Result<http::BodyReader::Piece> piece) {
+    if (!piece) {
+      // The upload broke off: the client learns it from InvokeComplete; the runtime (if still
+      // there) gets Lambda's truncated-request error.
+      sandbox::StreamEnd end;
+      end.kind = sandbox::StreamEnd::Kind::kTruncated;
+      target_.stream_end(id_, std::move(end));
+      respond_(error_response(400, error_types::kTruncatedHTTPRequest, "HTTP request detected as truncated"));
+      return;
+    }
+    auto& p = piece.value();
+    if (p.data.empty()) return p.end ? finish(p.trailers) : read_next();
+    auto self = shared_from_this();
+    std::function<void()> then;
+    if (p.end) {
+      then = [self, trailers = std::move(p.trailers)] { self->finish(trailers); };
+    } else {
+      then = [self] { self->read_next(); };
+    }
+    auto reply = target_.stream_chunk(id_, std::move(p.data), std::move(then));
+    if (reply.code != RuntimeReply::Code::kAccepted) respond_(render_reply(reply));
+  }
+
+  void finish(const http::Headers& trailers) {
+    sandbox::StreamEnd end;
+    if (auto type = trailers.get(kErrorTypeField); type && !type->empty()) {
+      end.error_type = normalise_error_type(*type);
+      end.error_body = decode_error_body(trailers.get(kErrorBodyField).value_or(""));
+    }
+    respond_(render_reply(target_.stream_end(id_, std::move(end))));
+  }
+
+  sandbox::RuntimeApiTarget& target_;
+  std::string id_;
+  std::shared_ptr<http::BodyReader> body_;
+  http::Responder respond_;
+};
+
 class Endpoint final : public sandbox::RuntimeEndpoint {
  public:
   Endpoint(boost::asio::io_context& io, http::Router router, http::ServerOptions options)
@@ -107,6 +172,13 @@ http::Response render_reply(const RuntimeReply& reply) {
       r.close = true;  // the oversized body was not stored; do not keep the connection
       return r;
     }
+    case RuntimeReply::Code::kStreamTooLarge: {
+      auto r = error_response(413, error_types::kRequestEntityTooLarge,
+                              fmt::format("Exceeded maximum allowed payload size ({} bytes).",
+                                          sandbox::kStreamedResponseLimit));
+      r.close = true;
+      return r;
+    }
     case RuntimeReply::Code::kInternal:
       break;
   }
@@ -126,27 +198,37 @@ http::Router make_router(sandbox::RuntimeApiTarget& target) {
                  }
                });
              });
-  router.add(http::Method::kPost, p + "/runtime/invocation/{id}/response", limits::kBufferedResponse,
-             [&target](http::Request&& req, http::Responder respond) {
-               if (auto mode = req.headers.get("Lambda-Runtime-Function-Response-Mode");
-                   mode && *mode != "streaming") {
-                 respond(error_response(400, error_types::kInvalidFunctionResponseMode, "Invalid function response mode"));
-                 return;
-               }
-               // Trailers of a chunked body (Go's client always declares them): a mid-stream
-               // failure reported there turns the response into an error.
-               if (auto type = req.headers.get("Lambda-Runtime-Function-Error-Type"); type && !type->empty()) {
-                 auto post = to_post(req);
-                 if (auto body = req.headers.get("Lambda-Runtime-Function-Error-Body"); body) {
-                   // base64 of the JSON error (lambda-spec §1.9); passed through as is if not.
-                   post.body = base64::decode(*body).value_or(std::string(*body));
-                   post.content_type = "application/json";
-                 }
-                 respond(render_reply(target.error(req.param("id"), std::move(post))));
-                 return;
-               }
-               respond(render_reply(target.response(req.param("id"), to_post(req))));
-             });
+  // Buffered unless the runtime says it streams; a streamed body goes through StreamedResponse.
+  router.add_streaming(
+      http::Method::kPost, p + "/runtime/invocation/{id}/response", limits::kBufferedResponse,
+      [&target](http::Request&& req, http::Responder respond) {
+        if (auto mode = req.headers.get(kResponseModeHeader); mode && *mode != "streaming") {
+          respond(error_response(400, error_types::kInvalidFunctionResponseMode, "Invalid function response mode"));
+          return;
+        }
+        // Trailers of a chunked body (Go's client always declares them): a mid-stream
+        // failure reported there turns the response into an error.
+        if (auto type = req.headers.get(kErrorTypeField); type && !type->empty()) {
+          auto post = to_post(req);
+          if (auto body = req.headers.get(kErrorBodyField); body) {
+            post.body = decode_error_body(*body);
+            post.content_type = "application/json";
+          }
+          respond(render_reply(target.error(req.param("id"), std::move(post))));
+          return;
+        }
+        respond(render_reply(target.response(req.param("id"), to_post(req))));
+      },
+      [](const http::Request& req) { return req.headers.get(kResponseModeHeader) == "streaming"; },
+      [&target](http::Request&& req, std::shared_ptr<http::BodyReader> body, http::Responder respond) {
+        std::string id(req.param("id"));
+        auto begun = target.stream_begin(id, std::string(req.headers.get("Content-Type").value_or("")));
+        if (begun.code != RuntimeReply::Code::kAccepted) {
+          respond(render_reply(begun));  // the body is left unread: the connection closes after this
+          return;
+        }
+        std::make_shared<StreamedResponse>(target, std::move(id), std::move(body), std::move(respond))->read_next();
+      });
   router.add(http::Method::kPost, p + "/runtime/invocation/{id}/error", limits::kRuntimeErrorBody,
              [&target](http::Request&& req, http::Responder respond) {
                auto post = to_post(req);

@@ -19,6 +19,7 @@ namespace {
 
 // Enough for X-Amz-Log-Result's last 4096 bytes with room; older output is dropped first.
 constexpr std::size_t kLogCap = 64 * 1024;
+constexpr std::chrono::seconds kTmpCheckInterval{1};
 
 double ms_between(Clock::Steady::time_point a, Clock::Steady::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
@@ -108,10 +109,14 @@ bool under(const std::filesystem::path& path, const std::filesystem::path& dir) 
 
 }  // namespace
 
-std::optional<std::string> ExecutionEnvironment::tmp_overrun() const {
+std::optional<std::string> ExecutionEnvironment::tmp_overrun() {
   // /tmp is a plain directory (docs/decisions/005): nothing stops a write beyond EphemeralStorage
-  // the way Lambda's ENOSPC would, so its size is measured after each invoke and reported.
+  // the way Lambda's ENOSPC would, so its size is measured after an invoke and reported. Walking
+  // the directory costs syscalls on the hot path, so at most once a second per environment.
   if (!tmp_) return std::nullopt;
+  const auto now = clock_.now();
+  if (tmp_checked_ && now - *tmp_checked_ < kTmpCheckInterval) return std::nullopt;
+  tmp_checked_ = now;
   const std::uint64_t limit = static_cast<std::uint64_t>(fn_.ephemeral_storage_mb) << 20;
   const std::uint64_t used = tmp_->used_bytes();
   if (used <= limit) return std::nullopt;
@@ -323,6 +328,8 @@ std::optional<RuntimeReply> ExecutionEnvironment::validate_post(std::string_view
   const bool bound_current = current_ && current_->delivered && current_->inv->request_id == request_id;
   const bool bound_answered = state_ == RuntimeState::kResponseSent && answered_id_ == request_id;
   if (!bound_current && !bound_answered) return RuntimeReply::invalid_request_id();
+  // While a response streams, it has been sent as far as the runtime is concerned.
+  if (current_ && current_->stream) return RuntimeReply::refused(RuntimeState::kResponseSent, event);
   if (!transition(state_, event)) return RuntimeReply::refused(state_, event);
   return std::nullopt;
 }
@@ -520,12 +527,94 @@ void ExecutionEnvironment::finish(invocation::InvocationResult result, const std
 
   auto end = observability::end_line(id);
   auto report = observability::report_line(f);
-  flog_->info("{}{}", log_prefix_, end);
-  flog_->info("{}{}", log_prefix_, report);
+  flog_->info("{}{}\n{}{}", log_prefix_, end, log_prefix_, report);  // one write for both
   cur.log.append(end).append("\n").append(report).append("\n");
   result.log = std::move(cur.log);
   result.executed_version = cur.inv->version;
   if (cur.inv->on_complete) cur.inv->on_complete(std::move(result));
+}
+
+
+// Response streaming (lambda-spec §1.9): the invocation stays current while the runtime uploads,
+// so its deadline, an exit or a kill still end it mid-stream with the usual error.
+bool ExecutionEnvironment::streaming(std::string_view request_id) const {
+  return current_ && current_->stream && current_->inv->request_id == request_id;
+}
+
+RuntimeReply ExecutionEnvironment::stream_begin(std::string_view request_id, std::string content_type) {
+  if (auto refused = validate_post(request_id, RuntimeEvent::kResponse)) return *refused;
+  current_->stream.emplace();
+  current_->stream->content_type = std::move(content_type);
+  return RuntimeReply::accepted();
+}
+
+RuntimeReply ExecutionEnvironment::stream_chunk(std::string_view request_id, std::string data,
+                                                std::function<void()> ready) {
+  if (!streaming(request_id)) return RuntimeReply::invalid_request_id();
+  auto& stream = *current_->stream;
+  auto& inv = *current_->inv;
+  const bool to_sink = static_cast<bool>(inv.on_chunk);
+  const std::size_t limit = to_sink ? kStreamedResponseLimit : limits::kBufferedResponse;
+  stream.bytes += data.size();
+  if (stream.bytes > limit) {
+    state_ = RuntimeState::kResponseSent;
+    invocation::InvocationResult r;
+    r.outcome = invocation::Outcome::kFunctionError;
+    r.error_type = std::string(error_types::kFunctionResponseSizeTooLarge);
+    r.payload = nlohmann::ordered_json{{"errorMessage", fmt::format("Response payload size exceeded maximum allowed "
+                                                                    "payload size ({} bytes).", limit)},
+                                       {"errorType", error_types::kFunctionResponseSizeTooLarge}}
+                    .dump();
+    r.streamed = to_sink;
+    finish(std::move(r), "error");
+    observer_.on_idle(*this);
+    return RuntimeReply{to_sink ? RuntimeReply::Code::kStreamTooLarge : RuntimeReply::Code::kPayloadTooLarge, state_,
+                        RuntimeEvent::kResponse};
+  }
+  // `ready` belongs to the Runtime API connection: never call it once this environment is gone.
+  auto resume = [alive = alive_, ready = std::move(ready)] {
+    if (*alive) ready();
+  };
+  if (to_sink) {
+    inv.on_chunk(std::move(data), std::move(resume));
+  } else {
+    stream.buffer.append(data);
+    boost::asio::post(io_, std::move(resume));
+  }
+  return RuntimeReply::accepted();
+}
+
+RuntimeReply ExecutionEnvironment::stream_end(std::string_view request_id, StreamEnd end) {
+  if (!streaming(request_id)) return RuntimeReply::invalid_request_id();
+  Current::Stream stream = std::move(*current_->stream);
+  const bool to_sink = static_cast<bool>(current_->inv->on_chunk);
+  state_ = RuntimeState::kResponseSent;
+  invocation::InvocationResult r;
+  r.streamed = to_sink;
+  if (!stream.content_type.empty()) r.content_type = stream.content_type;
+  std::string status;
+  if (end.kind == StreamEnd::Kind::kTruncated) {
+    r.outcome = invocation::Outcome::kFunctionError;
+    r.error_type = std::string(kRuntimeTruncatedResponse);
+    r.payload = platform_error(kRuntimeTruncatedResponse, request_id, "Response stream was truncated");
+    r.content_type = "application/json";
+    status = "error";
+  } else if (!end.error_type.empty()) {
+    // Declared in the trailers: the bytes streamed so far stand, the invocation failed.
+    r.outcome = invocation::Outcome::kFunctionError;
+    r.error_type = std::move(end.error_type);
+    r.payload = end.error_body.empty()
+                    ? nlohmann::ordered_json{{"errorMessage", ""}, {"errorType", r.error_type}}.dump()
+                    : std::move(end.error_body);
+    r.content_type = "application/json";
+    status = "error";
+  } else {
+    r.outcome = invocation::Outcome::kSuccess;
+    if (!to_sink) r.payload = std::move(stream.buffer);
+  }
+  finish(std::move(r), status);
+  observer_.on_idle(*this);
+  return RuntimeReply::accepted();
 }
 
 }  // namespace lambdad::sandbox

@@ -35,6 +35,10 @@ struct ServeOptions {
   PoolSettings pool;
   std::string host = "127.0.0.1";
   std::uint16_t port = 3001;
+  // Event invocations (docs/decisions/006): empty state_dir = a private directory deleted at
+  // exit, so accepted events do not survive a restart.
+  std::filesystem::path state_dir;
+  std::string async_retry_base = "1m";  // Lambda's first retry delay; the second is twice it
 };
 
 struct EvictOptions {

@@ -13,6 +13,31 @@
 
 namespace lambdad::config {
 
+// Lambda's defaults for Event invocations (PutFunctionEventInvokeConfig, lambda-spec §7).
+inline constexpr int kDefaultMaximumEventAgeSeconds = 21600;
+inline constexpr int kDefaultMaximumRetryAttempts = 2;
+
+// Where the outcome of an Event invocation goes (EventInvokeConfig.DestinationConfig).
+struct EventDestination {
+  std::string type;         // "Lambda", "SQS", "SNS", "EventBridge" or "S3"
+  std::string destination;  // an ARN; for Lambda also a function name (what !Ref of a function gives)
+};
+
+// SAM EventInvokeConfig: how Event invocations are retried and where their outcomes go.
+struct EventInvokeConfig {
+  int maximum_event_age_seconds = kDefaultMaximumEventAgeSeconds;
+  int maximum_retry_attempts = kDefaultMaximumRetryAttempts;
+  std::optional<EventDestination> on_success;
+  std::optional<EventDestination> on_failure;
+};
+
+// SAM DeadLetterQueue / Lambda DeadLetterConfig: receives the original event of a failed Event
+// invocation.
+struct DeadLetterConfig {
+  std::string type;        // "SQS" or "SNS"
+  std::string target_arn;
+};
+
 struct FunctionConfig {
   std::string name;        // the name clients invoke: FunctionName if set and literal, else the logical id
   std::string logical_id;  // the template's resource key
@@ -31,6 +56,8 @@ struct FunctionConfig {
   std::vector<std::string> architectures{"x86_64"};
   std::vector<std::string> layers;                  // parsed only; later issues mount them
   std::string description;
+  std::optional<EventInvokeConfig> event_invoke_config;  // unset: Lambda's defaults, no destinations
+  std::optional<DeadLetterConfig> dead_letter;
 };
 
 // The version a template deploy publishes when AutoPublishAlias is set: a local daemon starts

@@ -2,12 +2,17 @@
 // everything that includes them) compile without it.
 #pragma once
 
+#include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
+
+#include "lambdad/common/result.hpp"
 
 namespace lambdad::http {
 
@@ -58,9 +63,72 @@ struct Response {
   bool close = false;  // close the connection after writing
 };
 
-// Completes an exchange. Call it exactly once, from the thread of the server's io_context;
-// later calls are ignored.
-using Responder = std::function<void(Response)>;
+// The body of a streamed response (Responder::stream): chunked transfer encoding, each write()
+// one chunk flushed to the socket on its own. Use it on the server's io thread only.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  // Queues `data` as one chunk (empty data is ignored). `written` (optional) is called once the
+  // chunk has been handed to the socket (true), or when it never will be (false: the peer went
+  // away or stopped reading); it is the sender's backpressure signal. It is never called from
+  // inside write() itself.
+  virtual void write(std::string data, std::function<void(bool written)> written = {}) = 0;
+  // Ends the body: the last chunk, with `trailers` when given. Writes after end() are dropped.
+  // A stream destroyed without end() aborts the connection (the client sees a truncated body).
+  virtual void end(Headers trailers = {}) = 0;
+  // The connection failed or was closed: writes are dropped from now on.
+  virtual bool broken() const = 0;
+};
+
+// Completes an exchange: call it exactly once, from the thread of the server's io_context; later
+// calls are ignored. Either with a whole Response, or with stream(): the status and headers go
+// out at once and the body follows in chunks as the handler produces them.
+class Responder {
+ public:
+  using Send = std::function<void(Response)>;
+  using Start = std::function<std::shared_ptr<ResponseStream>(Response)>;
+
+  Responder() = default;
+  Responder(Send send, Start start) : send_(std::move(send)), start_(std::move(start)) {}
+  template <class F>
+    requires(!std::is_same_v<std::decay_t<F>, Responder> && std::is_invocable_v<F&, Response>)
+  Responder(F f) : send_(std::move(f)) {}  // NOLINT(google-explicit-constructor)
+
+  void operator()(Response r) const {
+    if (send_) send_(std::move(r));
+  }
+  // Sends `head` (status and headers; its body is ignored) and returns the stream for the body;
+  // nullptr if the exchange was already answered or this responder cannot stream.
+  std::shared_ptr<ResponseStream> stream(Response head) const {
+    return start_ ? start_(std::move(head)) : nullptr;
+  }
+  explicit operator bool() const { return static_cast<bool>(send_); }
+
+ private:
+  Send send_;
+  Start start_;
+};
+
+// The body of a request on a route that streams request bodies (Router::add_streaming): read
+// piece by piece as it arrives, so that a consumer that does not ask for more slows the sender
+// down (TCP backpressure) instead of the body piling up in memory.
+class BodyReader {
+ public:
+  struct Piece {
+    std::string data;   // the next bytes of the body (may be empty, e.g. with `end`)
+    bool end = false;   // the body is complete
+    Headers trailers;   // with `end`: the trailer fields of a chunked body
+  };
+  virtual ~BodyReader() = default;
+  // Reads the next piece and calls `done` once, asynchronously, on the server's io thread: a
+  // piece ends at the end of a chunk of a chunked body (so a sender's flushes are kept), when
+  // kMaxPiece bytes have gathered, or, for a body with a Content-Length, with whatever arrived.
+  // An Error when the connection failed, timed out or the framing is invalid (kInvalidInput).
+  // One read at a time; nothing is called after the server stopped.
+  virtual void read(std::function<void(Result<Piece>)> done) = 0;
+
+  static constexpr std::size_t kMaxPiece = 1 << 20;
+};
 
 // Percent-decoding of one path segment or query value ('+' stays '+' in paths).
 std::string percent_decode(std::string_view s, bool plus_is_space = false);

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,17 +14,30 @@
 namespace lambdad::http {
 
 using Handler = std::function<void(Request&&, Responder)>;
+// A handler that gets the request as soon as its headers are read; the body follows through the
+// BodyReader (request.body stays empty). If it answers before reading the body to its end, the
+// connection is closed after the answer.
+using StreamingHandler = std::function<void(Request&&, std::shared_ptr<BodyReader>, Responder)>;
+// Decides, from the headers (the body is not read yet), whether a request goes to the streaming
+// handler.
+using StreamPredicate = std::function<bool(const Request&)>;
 
 struct Route {
   Method method;
   std::string pattern;  // "/2018-06-01/runtime/invocation/{id}/response"; {x} captures one segment
-  std::size_t body_limit;
+  std::size_t body_limit;  // for `handler`; a streaming handler enforces its own
   Handler handler;
+  StreamPredicate streams;            // empty: never streamed
+  StreamingHandler streaming_handler;
 };
 
 class Router {
  public:
   void add(Method method, std::string pattern, std::size_t body_limit, Handler handler);
+  // A route whose requests go to `streaming` when `streams` says so (e.g. on a header), and to
+  // `buffered` with the whole body (at most body_limit bytes) otherwise.
+  void add_streaming(Method method, std::string pattern, std::size_t body_limit, Handler buffered,
+                     StreamPredicate streams, StreamingHandler streaming);
   // Used when no route matches the path (status 404) or the method (405 is not AWS-like; the
   // fallback decides). Body limit for unmatched requests is kUnmatchedBodyLimit.
   void set_fallback(Handler handler) { fallback_ = std::move(handler); }

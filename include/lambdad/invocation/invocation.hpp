@@ -25,6 +25,9 @@ struct InvocationResult {
   std::string error_type;
   std::string executed_version = "$LATEST";
   std::string log;  // this invoke's log, START through REPORT (for X-Amz-Log-Result)
+  // The runtime streamed its response and every byte of it went to Invocation::on_chunk:
+  // `payload` holds none of it (for a function error it holds the error body, as usual).
+  bool streamed = false;
 };
 
 struct Invocation {
@@ -42,6 +45,13 @@ struct Invocation {
 
   // Called exactly once with the outcome, on the daemon's io thread.
   std::function<void(InvocationResult)> on_complete;
+
+  // Optional streaming sink (InvokeWithResponseStream). When set and the runtime streams its
+  // response (Lambda-Runtime-Function-Response-Mode: streaming), each piece is handed here as it
+  // arrives; the sink calls `resume` once it can take the next one (backpressure: the runtime's
+  // upload waits meanwhile). on_complete still ends the invocation. Without a sink a streamed
+  // response is buffered into InvocationResult::payload, under the buffered 6 MB limit.
+  std::function<void(std::string chunk, std::function<void()> resume)> on_chunk;
 };
 
 using InvocationPtr = std::shared_ptr<Invocation>;

@@ -9,6 +9,10 @@
 #include "lambdad/http/router.hpp"
 #include "lambdad/invocation/dispatcher.hpp"
 
+namespace lambdad::async {
+class EventQueue;
+}
+
 namespace lambdad::invoke_api {
 
 struct InvokeApiOptions {
@@ -16,6 +20,8 @@ struct InvokeApiOptions {
   std::string account_id = "123456789012";
 };
 
-http::Router make_router(invocation::Dispatcher& dispatcher, const Clock& clock, InvokeApiOptions options);
+// `events` takes Event invocations (docs/decisions/006); without it they are answered 500.
+http::Router make_router(invocation::Dispatcher& dispatcher, const Clock& clock, InvokeApiOptions options,
+                         async::EventQueue* events = nullptr);
 
 }  // namespace lambdad::invoke_api

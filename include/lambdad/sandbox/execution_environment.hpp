@@ -109,6 +109,9 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   RuntimeReply response(std::string_view request_id, RuntimePost post) override;
   RuntimeReply error(std::string_view request_id, RuntimePost post) override;
   RuntimeReply init_error(RuntimePost post) override;
+  RuntimeReply stream_begin(std::string_view request_id, std::string content_type) override;
+  RuntimeReply stream_chunk(std::string_view request_id, std::string data, std::function<void()> ready) override;
+  RuntimeReply stream_end(std::string_view request_id, StreamEnd end) override;
 
   RuntimeState runtime_state() const { return state_; }
 
@@ -119,7 +122,8 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   // The environment's cgroup and /tmp directory name, unique in the daemon.
   std::string resource_name() const;
   // A warning when /tmp is a plain directory holding more than EphemeralStorage.
-  std::optional<std::string> tmp_overrun() const;
+  std::optional<std::string> tmp_overrun();
+  std::optional<Clock::Steady::time_point> tmp_checked_;  // when tmp_overrun last measured
   Status apply_limits(const LimitDeps& limits, process::SpawnSpec& spec, std::unique_ptr<process::TmpDir> tmp);
 
   struct Current {
@@ -127,7 +131,15 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
     bool delivered = false;
     Clock::Steady::time_point delivered_at{};
     std::string log;  // START..REPORT lines, capped (see kLogCap)
+    // A streamed /response in progress (stream_begin .. stream_end).
+    struct Stream {
+      std::string content_type;
+      std::string buffer;  // without a streaming invoker: the response so far
+      std::size_t bytes = 0;
+    };
+    std::optional<Stream> stream;
   };
+  bool streaming(std::string_view request_id) const;
 
   std::optional<RuntimeReply> validate_post(std::string_view request_id, RuntimeEvent event) const;
   void deliver(NextCallback& done);

@@ -2,6 +2,7 @@
 // runtime_api renders RuntimeReply into the exact bodies of lambda-spec §1.7.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -32,6 +33,7 @@ struct RuntimeReply {
     kInvalidRequestId,        // 400
     kInvalidStateTransition,  // 403, with from/event
     kPayloadTooLarge,         // 413
+    kStreamTooLarge,          // 413, over the streamed response limit
     kInternal,                // 500
   };
   Code code = Code::kAccepted;
@@ -53,6 +55,24 @@ struct RuntimePost {
   std::string error_type;  // Lambda-Runtime-Function-Error-Type (for /error and /init/error)
 };
 
+// A streamed response is limited to 200 MB (lambda-spec §1.9); without a streaming invoker it is
+// buffered and the buffered limit applies.
+inline constexpr std::size_t kStreamedResponseLimit = 200u * 1024 * 1024;
+
+// The error type of a streamed response whose upload broke off (lambda-spec §1.9).
+inline constexpr std::string_view kRuntimeTruncatedResponse = "Runtime.TruncatedResponse";
+
+// How a streamed /response (Lambda-Runtime-Function-Response-Mode: streaming) ended.
+struct StreamEnd {
+  enum class Kind {
+    kComplete,   // the body ended; an error may still be declared in the trailers
+    kTruncated,  // the runtime's connection failed mid-body (Runtime.TruncatedResponse)
+  };
+  Kind kind = Kind::kComplete;
+  std::string error_type;  // Lambda-Runtime-Function-Error-Type trailer, normalised; empty: success
+  std::string error_body;  // Lambda-Runtime-Function-Error-Body trailer, base64-decoded
+};
+
 // The answer to GET /next: a Delivery, or a refusal (reply code) that ends the request.
 struct NextOutcome {
   std::optional<Delivery> delivery;
@@ -68,7 +88,26 @@ class RuntimeApiTarget {
   virtual RuntimeReply response(std::string_view request_id, RuntimePost post) = 0;
   virtual RuntimeReply error(std::string_view request_id, RuntimePost post) = 0;
   virtual RuntimeReply init_error(RuntimePost post) = 0;
+
+  // A streamed response, piece by piece as the runtime uploads it. stream_begin when the headers
+  // arrive (validated like response()); then stream_chunk per piece: kAccepted means `ready` will
+  // be called once the invoker has taken the piece (read the next one only then); any other
+  // reply ends the upload (kPayloadTooLarge or kStreamTooLarge: over the limit, and the
+  // invocation has failed); stream_end after the last piece. The defaults refuse streaming.
+  virtual RuntimeReply stream_begin(std::string_view request_id, std::string content_type);
+  virtual RuntimeReply stream_chunk(std::string_view request_id, std::string data, std::function<void()> ready);
+  virtual RuntimeReply stream_end(std::string_view request_id, StreamEnd end);
 };
+
+inline RuntimeReply RuntimeApiTarget::stream_begin(std::string_view, std::string) {
+  return RuntimeReply{RuntimeReply::Code::kInternal, {}, {}};
+}
+inline RuntimeReply RuntimeApiTarget::stream_chunk(std::string_view, std::string, std::function<void()>) {
+  return RuntimeReply{RuntimeReply::Code::kInternal, {}, {}};
+}
+inline RuntimeReply RuntimeApiTarget::stream_end(std::string_view, StreamEnd) {
+  return RuntimeReply{RuntimeReply::Code::kInternal, {}, {}};
+}
 
 // The listener that serves one environment's Runtime API. Destroying it stops serving.
 class RuntimeEndpoint {

@@ -1,0 +1,145 @@
+// async: Event invocations the way Lambda runs them (docs/decisions/006). EventQueue makes each
+// accepted event durable in the spool, queues it per function, hands attempts to the
+// Dispatcher as capacity allows (a throttle is retried with backoff, never dropped), retries
+// function errors per MaximumRetryAttempts, expires events past MaximumEventAgeInSeconds, and
+// sends the outcome to the OnSuccess / OnFailure destinations and the dead-letter queue. It runs
+// on the daemon's one thread (decision 001) and measures time only through Clock and Timers.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lambdad/async/destination_record.hpp"
+#include "lambdad/async/event_spool.hpp"
+#include "lambdad/async/record_log.hpp"
+#include "lambdad/common/clock.hpp"
+#include "lambdad/common/result.hpp"
+#include "lambdad/common/timer.hpp"
+#include "lambdad/config/function_config.hpp"
+#include "lambdad/invocation/dispatcher.hpp"
+
+namespace lambdad::async {
+
+struct EventQueueOptions {
+  std::filesystem::path events_dir;        // the spool
+  std::filesystem::path destinations_dir;  // JSON-lines destinations
+  bool durable = true;                     // fsync (off for a state directory deleted at exit)
+  // Lambda waits about 1 min before the first retry and 2 min before the second; tests scale
+  // that down (--async-retry-base). Throttle backoff starts at base/60 (Lambda: 1 s).
+  std::chrono::milliseconds retry_base{60000};
+  std::string region = "us-east-1";
+  std::string account_id = "123456789012";
+};
+
+// What decides a function's Event invocations; replaceable at runtime (control plane).
+struct FunctionSettings {
+  std::optional<config::EventInvokeConfig> event_invoke_config;  // unset: Lambda's defaults
+  std::optional<config::DeadLetterConfig> dead_letter;
+  std::optional<int> reserved_concurrency;  // 0: every event fails with ZeroReservedConcurrency
+
+  static FunctionSettings from(const config::FunctionConfig& fn);
+};
+
+struct AsyncCounters {
+  std::uint64_t accepted = 0;   // 202s
+  std::uint64_t retries = 0;    // function errors that were retried
+  std::uint64_t throttles = 0;  // attempts the Dispatcher refused (re-queued)
+  std::uint64_t succeeded = 0;
+  std::uint64_t failed = 0;   // every final failure
+  std::uint64_t expired = 0;  // the failures that were EventAgeExceeded
+  std::size_t queued = 0;     // now: waiting (for capacity or a retry delay)
+  std::size_t in_flight = 0;  // now: running
+};
+
+class EventQueue {
+ public:
+  EventQueue(invocation::Dispatcher& dispatcher, const Clock& clock, Timers& timers, EventQueueOptions options);
+  ~EventQueue();
+  EventQueue(const EventQueue&) = delete;
+  EventQueue& operator=(const EventQueue&) = delete;
+
+  void add_function(const std::string& name, FunctionSettings settings);
+  void set_event_invoke_config(const std::string& name, std::optional<config::EventInvokeConfig> config);
+  void set_reserved_concurrency(const std::string& name, std::optional<int> reserved);
+
+  // Replays what the spool kept from earlier runs and starts dispatching; returns how many
+  // events were replayed. Events of functions this daemon does not have stay in the spool.
+  std::size_t start();
+  // Stops dispatching and cancels timers. Attempts still running are not recorded: their events
+  // stay in the spool and run again at the next start (at least once).
+  void shutdown();
+
+  // Spools the invocation (durable when this returns Ok) and queues it. An error means the
+  // event was not accepted; the caller answers 500, never 202.
+  Status accept(const invocation::Invocation& inv);
+
+  std::optional<AsyncCounters> counters(const std::string& name) const;
+  const SpoolTimings& spool_timings() const { return spool_.timings(); }
+
+ private:
+  struct Pending {
+    SpooledEvent event;
+    std::unique_ptr<Timer> retry_timer;  // while a retry delay runs
+    bool in_flight = false;
+  };
+  struct FunctionQueue {
+    FunctionSettings settings;
+    std::deque<std::string> ready;  // request ids, in the order they may run
+    std::unique_ptr<Timer> wake;    // the next pump: at once, or after a throttle backoff
+    int throttle_step = 0;
+    bool backing_off = false;
+    bool account_throttled = false;  // the last throttle was the account's, not the function's
+    bool pumping = false;
+    AsyncCounters counters;
+  };
+
+  FunctionQueue& queue_of(const std::string& name);
+  Status enqueue(SpooledEvent event);
+  void queue_replayed(SpooledEvent event);
+  // Schedules a pump at once (a queue waiting on a throttle only `even_if_backing_off`).
+  void kick(const std::string& name, bool even_if_backing_off);
+  void pump(const std::string& name);
+  // Hands one attempt to the Dispatcher.
+  invocation::Admission attempt(const std::string& name, FunctionQueue& q, Pending& pending);
+  void back_off(const std::string& name, FunctionQueue& q, invocation::Admission why,
+                std::chrono::milliseconds until_expiry);
+  void completed(const std::string& name, const std::string& request_id, invocation::InvocationResult result);
+  void function_failed(const std::string& name, FunctionQueue& q, Pending& pending, AttemptResponse response);
+  void retry_due(const std::string& name, const std::string& request_id);
+  // Why an event may not run now, if so.
+  std::optional<Condition> refusal(const FunctionQueue& q, const Pending& pending) const;
+  // The outcome is final: destinations, counters, out of the spool. Invalidates `pending`.
+  void finish(FunctionQueue& q, Pending& pending, OutcomeSummary outcome);
+  bool deliver(const FunctionQueue& q, const SpooledEvent& event, const OutcomeSummary& outcome);
+  bool send(const config::EventDestination& to, const SpooledEvent& event, const std::string& record,
+            bool success);
+  Status invoke_destination_function(const std::string& target, const SpooledEvent& source,
+                                     const std::string& record);
+  bool append_record(const std::string& file, const std::string& json, const SpooledEvent& event);
+
+  config::EventInvokeConfig invoke_config(const FunctionQueue& q) const;
+  std::int64_t expiry_epoch_ms(const FunctionQueue& q, const SpooledEvent& event) const;
+  std::string executed_function_arn(const SpooledEvent& event) const;
+  invocation::InvocationPtr make_invocation(const SpooledEvent& event) const;
+
+  invocation::Dispatcher& dispatcher_;
+  const Clock& clock_;
+  Timers& timers_;
+  EventQueueOptions options_;
+  EventSpool spool_;
+  RecordLog records_;
+  std::map<std::string, FunctionQueue> functions_;
+  std::map<std::string, Pending> events_;  // by request id
+  bool started_ = false;
+  bool shut_down_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace lambdad::async

@@ -1,0 +1,84 @@
+// async: the spool, where accepted Event invocations wait on disk until their outcome is final.
+// One file per event, written to a temporary name, fsynced and renamed, so that after a kill at
+// any point the directory holds only complete events (docs/decisions/006).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lambdad/common/result.hpp"
+
+namespace lambdad::async {
+
+// What the last failed attempt answered, kept so that a record written after a restart still
+// carries it.
+struct AttemptResponse {
+  std::string payload;
+  std::string executed_version = "$LATEST";
+};
+
+// One accepted Event invocation, as the spool keeps it.
+struct SpooledEvent {
+  std::string request_id;  // the id the runtime and every retry see
+  std::string function_name;
+  std::string qualifier = "$LATEST";  // as invoked
+  std::string version = "$LATEST";    // the version it names
+  std::string invoked_function_arn;
+  std::string payload;  // JSON text
+  std::string trace_id;
+  std::optional<std::string> client_context;
+  std::optional<std::string> tenant_id;
+  std::int64_t received_epoch_ms = 0;      // when it was accepted: its age counts from here
+  int attempts = 0;                        // attempts that ended
+  std::int64_t next_attempt_epoch_ms = 0;  // when a pending retry is due; 0: at once
+  std::optional<AttemptResponse> last_response;
+};
+
+// The file format: a JSON header line, then the payload, then the last response, verbatim.
+std::string encode(const SpooledEvent& event);
+Result<SpooledEvent> decode(std::string_view bytes);
+
+// Real time spent writing the spool (the io thread waits for it; decision 006).
+struct SpoolTimings {
+  std::uint64_t writes = 0;
+  double total_ms = 0;
+  double max_ms = 0;
+};
+
+struct SpoolLoad {
+  std::vector<SpooledEvent> events;   // oldest first
+  std::vector<std::string> problems;  // files set aside as *.corrupt, for the log
+};
+
+class EventSpool {
+ public:
+  // `durable`: fsync files and the directory (off for a throwaway state directory).
+  EventSpool(std::filesystem::path dir, bool durable);
+
+  // A new event; on disk (and fsynced, with its directory entry) when this returns Ok.
+  Status put(const SpooledEvent& event);
+  // A newer state of a spooled event (its attempts and pending retry); atomic replacement.
+  Status replace(const SpooledEvent& event);
+  // The event's outcome is final. Not fsynced: a lost unlink replays the event, never loses it.
+  void remove(const std::string& request_id);
+  // Every complete event, oldest first. Removes temporary files (writes that were never
+  // acknowledged) and renames unreadable events to *.corrupt.
+  SpoolLoad load();
+
+  const SpoolTimings& timings() const { return timings_; }
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  Status write(const SpooledEvent& event, bool sync_directory);
+  std::filesystem::path path_of(const std::string& request_id) const;
+
+  std::filesystem::path dir_;
+  bool durable_;
+  SpoolTimings timings_;
+};
+
+}  // namespace lambdad::async

@@ -1,0 +1,463 @@
+#include "lambdad/async/event_queue.hpp"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "lambdad/common/error_types.hpp"
+#include "lambdad/common/ids.hpp"
+#include "lambdad/observability/logging.hpp"
+
+namespace lambdad::async {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr double kSlowSpoolWriteMs = 100;
+
+Error service_error(ErrorKind kind, std::string message) {
+  return Error{kind, std::string(error_types::kServiceException), std::move(message)};
+}
+
+// A Lambda destination as configured: NAME, NAME:QUALIFIER, or a function ARN with or without
+// a qualifier. nullopt when it is none of these.
+struct FunctionTarget {
+  std::string name;
+  std::optional<std::string> qualifier;
+};
+
+std::optional<FunctionTarget> parse_function_target(const std::string& target) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (std::size_t colon = target.find(':'); colon != std::string::npos; colon = target.find(':', start)) {
+    parts.push_back(target.substr(start, colon - start));
+    start = colon + 1;
+  }
+  parts.push_back(target.substr(start));
+  if (parts.size() <= 2 && !parts[0].starts_with("arn")) {
+    return FunctionTarget{parts[0], parts.size() == 2 ? std::optional(parts[1]) : std::nullopt};
+  }
+  // arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
+  if (parts.size() < 7 || parts.size() > 8 || parts[0] != "arn" || parts[2] != "lambda" || parts[5] != "function") {
+    return std::nullopt;
+  }
+  return FunctionTarget{parts[6], parts.size() == 8 ? std::optional(parts[7]) : std::nullopt};
+}
+
+}  // namespace
+
+FunctionSettings FunctionSettings::from(const config::FunctionConfig& fn) {
+  return FunctionSettings{fn.event_invoke_config, fn.dead_letter, fn.reserved_concurrency};
+}
+
+EventQueue::EventQueue(invocation::Dispatcher& dispatcher, const Clock& clock, Timers& timers,
+                       EventQueueOptions options)
+    : dispatcher_(dispatcher),
+      clock_(clock),
+      timers_(timers),
+      options_(std::move(options)),
+      spool_(options_.events_dir, options_.durable),
+      records_(options_.destinations_dir, options_.durable) {}
+
+EventQueue::~EventQueue() {
+  *alive_ = false;
+  shutdown();
+}
+
+EventQueue::FunctionQueue& EventQueue::queue_of(const std::string& name) {
+  auto [it, inserted] = functions_.try_emplace(name);
+  if (inserted) it->second.wake = timers_.make_timer();
+  return it->second;
+}
+
+void EventQueue::add_function(const std::string& name, FunctionSettings settings) {
+  queue_of(name).settings = std::move(settings);
+}
+
+void EventQueue::set_event_invoke_config(const std::string& name, std::optional<config::EventInvokeConfig> config) {
+  queue_of(name).settings.event_invoke_config = std::move(config);
+}
+
+void EventQueue::set_reserved_concurrency(const std::string& name, std::optional<int> reserved) {
+  queue_of(name).settings.reserved_concurrency = reserved;
+  kick(name, true);  // a queue waiting on a throttle may run now, or fail for zero concurrency
+}
+
+std::size_t EventQueue::start() {
+  if (started_ || shut_down_) return 0;
+  started_ = true;
+  auto log = observability::daemon_log();
+  auto load = spool_.load();
+  for (const auto& problem : load.problems) log->error("event spool: {}", problem);
+  std::map<std::string, std::size_t> unknown;
+  std::size_t replayed = 0;
+  for (auto& event : load.events) {
+    if (events_.count(event.request_id) != 0) continue;  // accepted by this run already
+    if (!dispatcher_.has_function(event.function_name)) {
+      ++unknown[event.function_name];
+      continue;
+    }
+    queue_replayed(std::move(event));
+    ++replayed;
+  }
+  for (const auto& [name, n] : unknown) {
+    log->warn("the event spool holds {} Event invocation(s) of {}, which this template does not define; they stay in {}",
+              n, name, spool_.dir().string());
+  }
+  if (replayed > 0) log->info("replaying {} Event invocation(s) from {}", replayed, spool_.dir().string());
+  for (auto& [name, q] : functions_) {
+    if (!q.ready.empty()) kick(name, false);
+  }
+  return replayed;
+}
+
+void EventQueue::shutdown() {
+  shut_down_ = true;
+  for (auto& [name, q] : functions_) q.wake->cancel();
+  for (auto& [id, pending] : events_) pending.retry_timer.reset();
+}
+
+Status EventQueue::accept(const invocation::Invocation& inv) {
+  if (shut_down_) return service_error(ErrorKind::kConflict, "the daemon is shutting down");
+  SpooledEvent event;
+  event.request_id = inv.request_id;
+  event.function_name = inv.function_name;
+  event.qualifier = inv.qualifier;
+  event.version = inv.version;
+  event.invoked_function_arn = inv.invoked_function_arn;
+  event.payload = inv.payload;
+  event.trace_id = inv.trace_id;
+  event.client_context = inv.client_context;
+  event.tenant_id = inv.tenant_id;
+  event.received_epoch_ms = clock_.epoch_ms();
+  return enqueue(std::move(event));
+}
+
+Status EventQueue::enqueue(SpooledEvent event) {
+  auto log = observability::daemon_log();
+  const double spent_before = spool_.timings().total_ms;
+  if (auto st = spool_.put(event); !st) {
+    log->error("[{}] [{}] cannot spool the Event invocation: {}", event.function_name, event.request_id,
+               st.error().message);
+    return st;
+  }
+  if (const double ms = spool_.timings().total_ms - spent_before; ms > kSlowSpoolWriteMs) {
+    log->warn("writing an Event invocation to the spool took {:.1f} ms (fsync on {})", ms, spool_.dir().string());
+  }
+  const std::string name = event.function_name;
+  const std::string id = event.request_id;
+  FunctionQueue& q = queue_of(name);
+  ++q.counters.accepted;
+  events_.insert_or_assign(id, Pending{std::move(event), nullptr, false});
+  q.ready.push_back(id);
+  if (started_) kick(name, false);
+  return Ok{};
+}
+
+void EventQueue::queue_replayed(SpooledEvent event) {
+  const std::string name = event.function_name;
+  const std::string id = event.request_id;
+  const std::int64_t wait_ms = event.next_attempt_epoch_ms - clock_.epoch_ms();
+  FunctionQueue& q = queue_of(name);
+  Pending& pending = events_.insert_or_assign(id, Pending{std::move(event), nullptr, false}).first->second;
+  if (wait_ms > 0) {
+    pending.retry_timer = timers_.make_timer();
+    pending.retry_timer->arm(clock_.now() + milliseconds(wait_ms), [this, name, id] { retry_due(name, id); });
+  } else {
+    q.ready.push_back(id);
+  }
+}
+
+void EventQueue::kick(const std::string& name, bool even_if_backing_off) {
+  auto it = functions_.find(name);
+  if (shut_down_ || !started_ || it == functions_.end()) return;
+  FunctionQueue& q = it->second;
+  // A new event waits behind a throttled queue; capacity that was freed ends the wait.
+  if (q.backing_off && !even_if_backing_off) return;
+  q.backing_off = false;
+  // Through a timer, so that dispatching never happens inside an environment's completion.
+  q.wake->arm(clock_.now(), [this, name] { pump(name); });
+}
+
+void EventQueue::pump(const std::string& name) {
+  auto it = functions_.find(name);
+  if (shut_down_ || it == functions_.end()) return;
+  FunctionQueue& q = it->second;
+  if (q.pumping || q.backing_off) return;
+  q.pumping = true;
+  while (!q.ready.empty() && !shut_down_) {
+    const std::string id = q.ready.front();
+    q.ready.pop_front();
+    auto ev = events_.find(id);
+    if (ev == events_.end() || ev->second.in_flight) continue;
+    if (auto why = refusal(q, ev->second)) {
+      OutcomeSummary outcome{*why, ev->second.event.attempts, ev->second.event.last_response};
+      if (*why == Condition::kZeroReservedConcurrency) outcome.response.reset();
+      finish(q, ev->second, std::move(outcome));
+      continue;
+    }
+    const auto expiry = expiry_epoch_ms(q, ev->second.event);
+    const auto admission = attempt(name, q, ev->second);
+    if (admission != invocation::Admission::kAccepted) {
+      q.ready.push_front(id);
+      back_off(name, q, admission, milliseconds(expiry - clock_.epoch_ms()));
+      break;
+    }
+  }
+  q.pumping = false;
+}
+
+std::optional<Condition> EventQueue::refusal(const FunctionQueue& q, const Pending& pending) const {
+  if (q.settings.reserved_concurrency == 0) return Condition::kZeroReservedConcurrency;
+  if (clock_.epoch_ms() >= expiry_epoch_ms(q, pending.event)) return Condition::kEventAgeExceeded;
+  return std::nullopt;
+}
+
+invocation::Admission EventQueue::attempt(const std::string& name, FunctionQueue& q, Pending& pending) {
+  auto inv = make_invocation(pending.event);
+  inv->on_complete = [this, alive = alive_, name, id = pending.event.request_id](invocation::InvocationResult r) {
+    if (*alive) completed(name, id, std::move(r));
+  };
+  pending.in_flight = true;
+  ++q.counters.in_flight;
+  const auto admission = dispatcher_.dispatch(std::move(inv));
+  // Admitted: `pending` may already be gone (a dispatcher may complete at once).
+  if (admission == invocation::Admission::kAccepted) {
+    q.throttle_step = 0;
+    return admission;
+  }
+  pending.in_flight = false;
+  --q.counters.in_flight;
+  ++q.counters.throttles;
+  return admission;
+}
+
+void EventQueue::back_off(const std::string& name, FunctionQueue& q, invocation::Admission why,
+                          milliseconds until_expiry) {
+  // Lambda: 1 s, doubling up to 5 min, for a 1 min retry base; scaled with it, at least 1 ms.
+  const milliseconds initial = std::max(milliseconds(1), options_.retry_base / 60);
+  const milliseconds cap = std::max(initial, options_.retry_base * 5);
+  milliseconds delay = initial;
+  for (int i = 0; i < q.throttle_step && delay < cap; ++i) delay *= 2;
+  // Never sleep past the moment the head of the queue expires: it fails then, not later.
+  delay = std::max(milliseconds(1), std::min({delay, cap, until_expiry}));
+  q.throttle_step = std::min(q.throttle_step + 1, 32);
+  q.backing_off = true;
+  q.account_throttled = why == invocation::Admission::kThrottledAccount;
+  observability::daemon_log()->debug("[{}] Event invocations throttled ({}); trying again in {} ms", name,
+                                     q.account_throttled ? "account concurrency" : "reserved concurrency",
+                                     delay.count());
+  q.wake->arm(clock_.now() + delay, [this, name] {
+    auto it = functions_.find(name);
+    if (it == functions_.end()) return;
+    it->second.backing_off = false;
+    pump(name);
+  });
+}
+
+void EventQueue::completed(const std::string& name, const std::string& request_id,
+                           invocation::InvocationResult result) {
+  auto ev = events_.find(request_id);
+  auto qit = functions_.find(name);
+  if (shut_down_ || ev == events_.end() || qit == functions_.end()) return;
+  FunctionQueue& q = qit->second;
+  Pending& pending = ev->second;
+  pending.in_flight = false;
+  --q.counters.in_flight;
+  ++pending.event.attempts;
+  AttemptResponse response{std::move(result.payload), result.executed_version};
+  if (result.outcome == invocation::Outcome::kSuccess) {
+    finish(q, pending, OutcomeSummary{Condition::kSuccess, pending.event.attempts, std::move(response)});
+  } else {
+    function_failed(name, q, pending, std::move(response));
+  }
+  // Capacity was freed: this queue, and those the account limit throttled, may run now.
+  kick(name, true);
+  for (auto& [other, oq] : functions_) {
+    if (oq.backing_off && oq.account_throttled) kick(other, true);
+  }
+}
+
+void EventQueue::function_failed(const std::string& name, FunctionQueue& q, Pending& pending,
+                                 AttemptResponse response) {
+  SpooledEvent& event = pending.event;
+  const auto config = invoke_config(q);
+  if (event.attempts > config.maximum_retry_attempts) {
+    return finish(q, pending, OutcomeSummary{Condition::kRetriesExhausted, event.attempts, std::move(response)});
+  }
+  // Lambda waits about 1 min, then 2 min; it does not wait for a retry the age limit forbids.
+  const milliseconds delay = options_.retry_base * event.attempts;
+  const std::int64_t now = clock_.epoch_ms();
+  if (now + delay.count() >= expiry_epoch_ms(q, event)) {
+    return finish(q, pending, OutcomeSummary{Condition::kEventAgeExceeded, event.attempts, std::move(response)});
+  }
+  event.next_attempt_epoch_ms = now + delay.count();
+  event.last_response = std::move(response);
+  auto log = observability::daemon_log();
+  if (auto st = spool_.replace(event); !st) {
+    log->error("[{}] [{}] cannot record the retry in the spool ({}); after a restart the event starts over", name,
+               event.request_id, st.error().message);
+  }
+  ++q.counters.retries;
+  log->info("[{}] [{}] Event invocation failed (attempt {} of {}); retrying in {} ms", name, event.request_id,
+            event.attempts, config.maximum_retry_attempts + 1, delay.count());
+  const std::string id = event.request_id;
+  pending.retry_timer = timers_.make_timer();
+  pending.retry_timer->arm(clock_.now() + delay, [this, name, id] { retry_due(name, id); });
+}
+
+void EventQueue::retry_due(const std::string& name, const std::string& request_id) {
+  auto ev = events_.find(request_id);
+  if (shut_down_ || ev == events_.end()) return;
+  ev->second.event.next_attempt_epoch_ms = 0;
+  queue_of(name).ready.push_back(request_id);
+  pump(name);
+}
+
+void EventQueue::finish(FunctionQueue& q, Pending& pending, OutcomeSummary outcome) {
+  const SpooledEvent& event = pending.event;
+  const std::string id = event.request_id;
+  const bool delivered = deliver(q, event, outcome);
+  auto log = observability::daemon_log();
+  if (outcome.condition == Condition::kSuccess) {
+    ++q.counters.succeeded;
+  } else {
+    ++q.counters.failed;
+    if (outcome.condition == Condition::kEventAgeExceeded) ++q.counters.expired;
+    log->info("[{}] [{}] Event invocation failed: {} after {} attempt(s)", event.function_name, id,
+              condition_name(outcome.condition), outcome.approximate_invoke_count);
+  }
+  if (delivered) {
+    spool_.remove(id);
+  } else {
+    log->error("[{}] [{}] the outcome could not be delivered; the event stays in the spool and runs again at the "
+               "next start",
+               event.function_name, id);
+  }
+  events_.erase(id);
+}
+
+bool EventQueue::deliver(const FunctionQueue& q, const SpooledEvent& event, const OutcomeSummary& outcome) {
+  const bool success = outcome.condition == Condition::kSuccess;
+  const auto& config = q.settings.event_invoke_config;
+  const std::optional<config::EventDestination> none;
+  const auto& to = !config ? none : success ? config->on_success : config->on_failure;
+  bool ok = true;
+  if (to) {
+    const auto record = destination_record(event, executed_function_arn(event), outcome, clock_.epoch_ms());
+    ok = send(*to, event, record, success);
+  }
+  if (!success && q.settings.dead_letter) {
+    const auto& dlq = *q.settings.dead_letter;
+    const auto file = destination_file_name("dlq-" + dlq.type, dlq.target_arn);
+    if (append_record(file, dead_letter_message(event, outcome), event)) {
+      observability::daemon_log()->info("[{}] [{}] dead letter written to {}", event.function_name,
+                                        event.request_id, (records_.dir() / file).string());
+    } else {
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+bool EventQueue::send(const config::EventDestination& to, const SpooledEvent& event, const std::string& record,
+                      bool success) {
+  auto log = observability::daemon_log();
+  const char* which = success ? "OnSuccess" : "OnFailure";
+  if (to.type == "Lambda") {
+    auto invoked = invoke_destination_function(to.destination, event, record);
+    if (invoked) {
+      log->info("[{}] [{}] {} record sent to function {}", event.function_name, event.request_id, which,
+                to.destination);
+      return true;
+    }
+    log->warn("[{}] [{}] {} destination {}: {}; the record is written to a file instead", event.function_name,
+              event.request_id, which, to.destination, invoked.error().message);
+  }
+  std::string line = record;
+  if (to.type == "EventBridge") {
+    line = eventbridge_event(record, success,
+                             EventBridgeEnvelope{ids::request_id(), options_.region, options_.account_id,
+                                                 to.destination, executed_function_arn(event), clock_.epoch_ms()});
+  }
+  const auto file = destination_file_name(to.type, to.destination);
+  if (!append_record(file, line, event)) return false;
+  log->info("[{}] [{}] {} record written to {}", event.function_name, event.request_id, which,
+            (records_.dir() / file).string());
+  return true;
+}
+
+Status EventQueue::invoke_destination_function(const std::string& target, const SpooledEvent& source,
+                                               const std::string& record) {
+  auto parsed = parse_function_target(target);
+  if (!parsed) return service_error(ErrorKind::kInvalidInput, "not a function name or ARN");
+  if (!dispatcher_.has_function(parsed->name)) {
+    return service_error(ErrorKind::kNotFound, "no local function has that name");
+  }
+  const std::string qualifier = parsed->qualifier.value_or("$LATEST");
+  auto version = dispatcher_.resolve(parsed->name, qualifier);
+  if (!version) return service_error(ErrorKind::kNotFound, fmt::format("the function has no version or alias {}", qualifier));
+  // The destination gets an Event invocation of its own: a new request id, spooled like any.
+  SpooledEvent event;
+  event.request_id = ids::request_id();
+  event.function_name = parsed->name;
+  event.qualifier = qualifier;
+  event.version = *version;
+  event.invoked_function_arn =
+      invocation::function_arn(options_.region, options_.account_id, parsed->name, parsed->qualifier.value_or(""));
+  event.payload = record;
+  event.trace_id = source.trace_id;
+  event.received_epoch_ms = clock_.epoch_ms();
+  return enqueue(std::move(event));
+}
+
+bool EventQueue::append_record(const std::string& file, const std::string& json, const SpooledEvent& event) {
+  auto st = records_.append(file, json);
+  if (!st) {
+    observability::daemon_log()->error("[{}] [{}] cannot write a destination record: {}", event.function_name,
+                                       event.request_id, st.error().message);
+  }
+  return st.ok();
+}
+
+config::EventInvokeConfig EventQueue::invoke_config(const FunctionQueue& q) const {
+  return q.settings.event_invoke_config.value_or(config::EventInvokeConfig{});
+}
+
+std::int64_t EventQueue::expiry_epoch_ms(const FunctionQueue& q, const SpooledEvent& event) const {
+  return event.received_epoch_ms + std::int64_t{1000} * invoke_config(q).maximum_event_age_seconds;
+}
+
+std::string EventQueue::executed_function_arn(const SpooledEvent& event) const {
+  return invocation::function_arn(options_.region, options_.account_id, event.function_name, event.version);
+}
+
+invocation::InvocationPtr EventQueue::make_invocation(const SpooledEvent& event) const {
+  auto inv = std::make_shared<invocation::Invocation>();
+  inv->request_id = event.request_id;
+  inv->function_name = event.function_name;
+  inv->qualifier = event.qualifier;
+  inv->version = event.version;
+  inv->invoked_function_arn = event.invoked_function_arn;
+  inv->payload = event.payload;
+  inv->trace_id = event.trace_id;
+  inv->client_context = event.client_context;
+  inv->tenant_id = event.tenant_id;
+  inv->received = clock_.now();
+  return inv;
+}
+
+std::optional<AsyncCounters> EventQueue::counters(const std::string& name) const {
+  auto it = functions_.find(name);
+  if (it == functions_.end()) return std::nullopt;
+  AsyncCounters c = it->second.counters;
+  c.queued = static_cast<std::size_t>(std::count_if(events_.begin(), events_.end(), [&](const auto& entry) {
+    return entry.second.event.function_name == name && !entry.second.in_flight;
+  }));
+  return c;
+}
+
+}  // namespace lambdad::async

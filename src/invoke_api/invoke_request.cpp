@@ -1,0 +1,126 @@
+#include "invoke_request.hpp"
+
+#include <fmt/format.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "lambdad/common/base64.hpp"
+#include "lambdad/common/ids.hpp"
+#include "lambdad/common/limits.hpp"
+#include "lambdad/invoke_api/function_name.hpp"
+
+namespace lambdad::invoke_api {
+namespace {
+
+// Jackson-like detail for a payload that is not JSON (lambda-spec §4.1 keeps the prefix exact).
+std::string json_error_detail(const std::string& payload) {
+  try {
+    auto parsed = nlohmann::json::parse(payload);
+    static_cast<void>(parsed);
+  } catch (const nlohmann::json::parse_error& e) {
+    return fmt::format("Could not parse request body into json: Could not parse payload into json: {}\n"
+                       " at [Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); "
+                       "line: 1, column: {}]",
+                       e.what(), e.byte);
+  }
+  return {};
+}
+
+}  // namespace
+
+std::variant<ValidInvoke, ServiceError> validate_invoke(http::Request& req, const std::string& request_id,
+                                                        invocation::Dispatcher& dispatcher, const Clock& clock,
+                                                        const InvokeApiOptions& opts, const InvokeRules& rules) {
+  const std::string raw_name(req.param("name"));
+  auto parsed = parse_function_name(raw_name);
+  if (!parsed) {
+    return ServiceError::validation(
+        fmt::format("1 validation error detected: Value '{}' at 'functionName' failed to satisfy constraint: "
+                    "Member must satisfy regular expression pattern: {}",
+                    raw_name, kFunctionNamePattern));
+  }
+  auto query_qualifier = req.query_param("Qualifier");
+  if (query_qualifier && !valid_qualifier(*query_qualifier)) {
+    return ServiceError::validation(fmt::format(
+        "1 validation error detected: Value '{}' at 'qualifier' failed to satisfy constraint: Member must satisfy "
+        "regular expression pattern: (|[a-zA-Z0-9$_-]+)",
+        *query_qualifier));
+  }
+  if (parsed->qualifier && query_qualifier && *parsed->qualifier != *query_qualifier) {
+    return ServiceError::invalid_parameter(
+        "The derived qualifier from the function name does not match the specified qualifier.");
+  }
+  if (parsed->region && *parsed->region != opts.region) {
+    return ServiceError::not_found(
+        fmt::format("Functions from '{}' are not reachable in this region ('{}')", *parsed->region, opts.region));
+  }
+  if (parsed->account && *parsed->account != opts.account_id) return ServiceError::access_denied();
+
+  std::optional<std::string> qualifier = parsed->qualifier ? parsed->qualifier : query_qualifier;
+  const std::string& name = parsed->name;
+  auto version = dispatcher.resolve(name, qualifier.value_or("$LATEST"));
+  if (!version) {
+    return ServiceError::not_found(fmt::format(
+        "Function not found: {}",
+        invocation::function_arn(opts.region, opts.account_id, name, qualifier.value_or("$LATEST"))));
+  }
+
+  std::string type(req.headers.get("X-Amz-Invocation-Type").value_or("RequestResponse"));
+  bool known_type = false;
+  for (auto t : rules.invocation_types) known_type = known_type || t == type;
+  if (!known_type) {
+    return ServiceError::validation(fmt::format(
+        "1 validation error detected: Value '{}' at 'invocationType' failed to satisfy constraint: Member must "
+        "satisfy enum value set: [{}]",
+        type, fmt::join(rules.invocation_types, ", ")));
+  }
+  if (req.body_too_large) {
+    return ServiceError::entity_too_large(fmt::format("Request must be smaller than {} bytes for the {} operation",
+                                                      limits::kSyncRequestPayload, rules.operation));
+  }
+  if (type == "Event" && req.body.size() > kEventPayloadLimit) {
+    return ServiceError::entity_too_large(
+        fmt::format("{} byte payload is too large for the Event invocation type (limit {} bytes)", req.body.size(),
+                    kEventPayloadLimit));
+  }
+  if (req.body.empty()) {
+    req.body = "{}";
+  } else if (!nlohmann::json::accept(req.body)) {
+    return ServiceError::invalid_request_content(json_error_detail(req.body));
+  }
+
+  auto inv = std::make_shared<invocation::Invocation>();
+  inv->request_id = request_id;
+  inv->function_name = name;
+  inv->qualifier = qualifier.value_or("$LATEST");
+  inv->version = *version;
+  inv->invoked_function_arn = invocation::function_arn(opts.region, opts.account_id, name, qualifier.value_or(""));
+  inv->payload = std::move(req.body);
+  inv->received = clock.now();
+  std::string trace(req.headers.get("X-Amzn-Trace-Id").value_or(""));
+  inv->trace_id = trace.empty() ? ids::trace_header(clock.epoch_ms() / 1000) : trace;
+  if (auto cc = req.headers.get("X-Amz-Client-Context"); cc && !cc->empty()) {
+    auto decoded = base64::decode(*cc);
+    if (!decoded) return ServiceError::invalid_parameter("Client context must be a valid Base64-encoded JSON object.");
+    inv->client_context = std::move(*decoded);
+  }
+  if (auto tenant = req.headers.get("X-Amz-Tenant-Id"); tenant && !tenant->empty()) {
+    inv->tenant_id = std::string(*tenant);
+  }
+  return ValidInvoke{std::move(inv), std::move(type)};
+}
+
+std::optional<ServiceError> admission_error(invocation::Admission a) {
+  switch (a) {
+    case invocation::Admission::kAccepted:
+      return std::nullopt;
+    case invocation::Admission::kThrottledReserved:
+      return ServiceError::throttled("ReservedFunctionConcurrentInvocationLimitExceeded");
+    case invocation::Admission::kThrottledAccount:
+      return ServiceError::throttled("ConcurrentInvocationLimitExceeded");
+  }
+  return std::nullopt;
+}
+
+}  // namespace lambdad::invoke_api

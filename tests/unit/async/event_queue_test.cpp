@@ -1,0 +1,474 @@
+// EventQueue with simulated time and a scripted Dispatcher: retries and their delays, the age
+// limit, throttles, reserved concurrency 0, destination records byte for byte, the spool
+// across a restart.
+#include "lambdad/async/event_queue.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "async_test_support.hpp"
+#include "lambdad_test/manual_time.hpp"
+
+namespace lambdad::async {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using test::FakeDispatcher;
+using test::files_in;
+using test::read_lines;
+
+constexpr const char* kArn = "arn:aws:lambda:us-east-1:123456789012:function:";
+constexpr const char* kQueueArn = "arn:aws:sqs:us-east-1:123456789012:failures";
+constexpr const char* kQueueFile = "sqs-arn_aws_sqs_us-east-1_123456789012_failures.jsonl";
+
+config::EventInvokeConfig on_failure_to_queue(int retries = 2, int max_age = 21600) {
+  config::EventInvokeConfig c;
+  c.maximum_retry_attempts = retries;
+  c.maximum_event_age_seconds = max_age;
+  c.on_failure = config::EventDestination{"SQS", kQueueArn};
+  return c;
+}
+
+class EventQueueTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(events_dir());
+    std::filesystem::create_directories(destinations_dir());
+  }
+
+  std::filesystem::path events_dir() const { return dir_.path() / "events"; }
+  std::filesystem::path destinations_dir() const { return dir_.path() / "destinations"; }
+  std::filesystem::path queue_file() const { return destinations_dir() / kQueueFile; }
+
+  EventQueueOptions options(std::chrono::milliseconds base = 60s) const {
+    EventQueueOptions o;
+    o.events_dir = events_dir();
+    o.destinations_dir = destinations_dir();
+    o.retry_base = base;
+    return o;
+  }
+
+  // A started queue with "fn" configured by `settings` (and "other", "dest" by default).
+  EventQueue& start(FunctionSettings settings = {}, std::chrono::milliseconds base = 60s) {
+    queue_ = std::make_unique<EventQueue>(dispatcher_, time_, time_, options(base));
+    queue_->add_function("fn", std::move(settings));
+    queue_->add_function("other", {});
+    queue_->add_function("dest", {});
+    queue_->start();
+    return *queue_;
+  }
+
+  static invocation::Invocation event(const std::string& id, const std::string& fn = "fn",
+                                      const std::string& payload = R"({"n":1})") {
+    invocation::Invocation inv;
+    inv.request_id = id;
+    inv.function_name = fn;
+    inv.invoked_function_arn = std::string(kArn) + fn;
+    inv.payload = payload;
+    inv.trace_id = "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0";
+    return inv;
+  }
+
+  void accept(const std::string& id, const std::string& fn = "fn", const std::string& payload = R"({"n":1})") {
+    ASSERT_TRUE(queue_->accept(event(id, fn, payload)).ok());
+  }
+
+  std::size_t attempts() const { return dispatcher_.admitted.size(); }
+  AsyncCounters counters(const std::string& fn = "fn") const { return queue_->counters(fn).value(); }
+  std::string now_iso() const { return iso8601_ms(time_.epoch_ms()); }
+
+  test::TempDir dir_;
+  lambdad::test::ManualTime time_;
+  FakeDispatcher dispatcher_;
+  std::unique_ptr<EventQueue> queue_;
+};
+
+TEST_F(EventQueueTest, AcceptedEventIsInTheSpoolBeforeItRuns) {
+  start();
+  accept("req-1");
+  EXPECT_THAT(files_in(events_dir()), ElementsAre("req-1.event"));
+  EXPECT_EQ(attempts(), 0U) << "dispatch happens on the next turn of the loop, not inside the request";
+
+  time_.advance(0ms);
+  ASSERT_EQ(attempts(), 1U);
+  EXPECT_EQ(dispatcher_.admitted[0]->request_id, "req-1");
+  EXPECT_EQ(dispatcher_.admitted[0]->payload, R"({"n":1})");
+  EXPECT_EQ(dispatcher_.admitted[0]->invoked_function_arn, std::string(kArn) + "fn");
+  dispatcher_.succeed();
+  EXPECT_THAT(files_in(events_dir()), IsEmpty());
+  EXPECT_EQ(counters().accepted, 1U);
+  EXPECT_EQ(counters().succeeded, 1U);
+  EXPECT_EQ(counters().queued, 0U);
+}
+
+TEST_F(EventQueueTest, FunctionErrorIsRetriedAfterBaseThenTwiceBaseWithTheSameRequestId) {
+  start();
+  accept("req-1");
+  time_.advance(0ms);
+  dispatcher_.fail();
+  EXPECT_EQ(counters().queued, 1U);
+  time_.advance(59999ms);
+  EXPECT_EQ(attempts(), 1U);
+  time_.advance(1ms);
+  ASSERT_EQ(attempts(), 2U);
+  dispatcher_.fail();
+  time_.advance(119999ms);
+  EXPECT_EQ(attempts(), 2U);
+  time_.advance(1ms);
+  ASSERT_EQ(attempts(), 3U);
+  dispatcher_.succeed();
+  for (const auto& inv : dispatcher_.admitted) EXPECT_EQ(inv->request_id, "req-1");
+  EXPECT_EQ(counters().retries, 2U);
+  EXPECT_EQ(counters().succeeded, 1U);
+  EXPECT_THAT(files_in(events_dir()), IsEmpty());
+}
+
+TEST_F(EventQueueTest, SuccessAfterTwoFailuresSendsOneSuccessRecordToTheLambdaDestination) {
+  config::EventInvokeConfig c;
+  c.on_success = config::EventDestination{"Lambda", std::string(kArn) + "dest"};
+  start(FunctionSettings{c, {}, {}}, 10ms);
+  accept("req-1");
+  time_.advance(0ms);
+  dispatcher_.fail();
+  time_.advance(10ms);
+  dispatcher_.fail();
+  time_.advance(20ms);
+  ASSERT_EQ(attempts(), 3U);
+  const std::string at = now_iso();
+  dispatcher_.succeed(R"({"answer":42})");
+
+  time_.advance(0ms);
+  ASSERT_EQ(attempts(), 4U);
+  const auto& delivered = *dispatcher_.admitted.back();
+  EXPECT_EQ(delivered.function_name, "dest");
+  EXPECT_NE(delivered.request_id, "req-1") << "the destination's invocation is an event of its own";
+  EXPECT_EQ(delivered.invoked_function_arn, std::string(kArn) + "dest");
+  EXPECT_EQ(delivered.payload,
+            R"({"version":"1.0","timestamp":")" + at +
+                R"(","requestContext":{"requestId":"req-1","functionArn":"arn:aws:lambda:us-east-1:123456789012:function:fn:$LATEST","condition":"Success","approximateInvokeCount":3},"requestPayload":{"n":1},"responseContext":{"statusCode":200,"executedVersion":"$LATEST"},"responsePayload":{"answer":42}})");
+  EXPECT_THAT(files_in(events_dir()), ElementsAre(delivered.request_id + ".event"))
+      << "only the destination's own event is left, durable like any other";
+  EXPECT_EQ(counters("dest").accepted, 1U);
+}
+
+TEST_F(EventQueueTest, AlwaysFailingEventEndsInOnFailureAndTheDeadLetterQueue) {
+  FunctionSettings s{on_failure_to_queue(), config::DeadLetterConfig{"SQS", "arn:aws:sqs:us-east-1:123456789012:dlq"}, {}};
+  start(s, 10ms);
+  accept("req-1");
+  time_.advance(0ms);
+  dispatcher_.fail();
+  time_.advance(10ms);
+  dispatcher_.fail();
+  time_.advance(20ms);
+  const std::string at = now_iso();
+  dispatcher_.fail();
+
+  EXPECT_EQ(attempts(), 3U);
+  EXPECT_THAT(read_lines(queue_file()),
+              ElementsAre(R"({"version":"1.0","timestamp":")" + at +
+                          R"(","requestContext":{"requestId":"req-1","functionArn":"arn:aws:lambda:us-east-1:123456789012:function:fn:$LATEST","condition":"RetriesExhausted","approximateInvokeCount":3},"requestPayload":{"n":1},"responseContext":{"statusCode":200,"executedVersion":"$LATEST","functionError":"Unhandled"},"responsePayload":{"errorMessage":"boom","errorType":"Exception"}})"));
+  EXPECT_THAT(read_lines(destinations_dir() / "dlq-sqs-arn_aws_sqs_us-east-1_123456789012_dlq.jsonl"),
+              ElementsAre(R"({"Body":"{\"n\":1}","MessageAttributes":{"RequestID":{"DataType":"String","StringValue":"req-1"},"ErrorCode":{"DataType":"Number","StringValue":"200"},"ErrorMessage":{"DataType":"String","StringValue":"boom"}}})"));
+  EXPECT_THAT(files_in(events_dir()), IsEmpty());
+  EXPECT_EQ(counters().failed, 1U);
+  EXPECT_EQ(counters().retries, 2U);
+}
+
+TEST_F(EventQueueTest, MaximumRetryAttemptsZeroMeansOneAttempt) {
+  start(FunctionSettings{on_failure_to_queue(0), {}, {}});
+  accept("req-1");
+  time_.advance(0ms);
+  dispatcher_.fail();
+  time_.advance(10min);
+  EXPECT_EQ(attempts(), 1U);
+  auto record = nlohmann::json::parse(read_lines(queue_file()).at(0));
+  EXPECT_EQ(record["requestContext"]["condition"], "RetriesExhausted");
+  EXPECT_EQ(record["requestContext"]["approximateInvokeCount"], 1);
+}
+
+TEST_F(EventQueueTest, RetryThatWouldEndAtTheAgeLimitIsNotWaitedFor) {
+  // As Lambda does with MaximumEventAgeInSeconds 60: the 1 min retry would come too late.
+  start(FunctionSettings{on_failure_to_queue(2, 60), {}, {}});
+  accept("req-1");
+  time_.advance(0ms);
+  dispatcher_.fail();
+  auto record = nlohmann::json::parse(read_lines(queue_file()).at(0));
+  EXPECT_EQ(record["requestContext"]["condition"], "EventAgeExceeded");
+  EXPECT_EQ(record["requestContext"]["approximateInvokeCount"], 1);
+  EXPECT_EQ(record["responseContext"]["functionError"], "Unhandled");
+  EXPECT_EQ(counters().expired, 1U);
+  EXPECT_EQ(counters().failed, 1U);
+}
+
+TEST_F(EventQueueTest, AgeLimitAllowsTheRetriesThatFit) {
+  // 180 s: the 1 min retry fits, the 2 min one after it would end at 180 s.
+  start(FunctionSettings{on_failure_to_queue(2, 180), {}, {}});
+  accept("req-1");
+  time_.advance(0ms);
+  dispatcher_.fail();
+  time_.advance(60s);
+  ASSERT_EQ(attempts(), 2U);
+  dispatcher_.fail();
+  auto record = nlohmann::json::parse(read_lines(queue_file()).at(0));
+  EXPECT_EQ(record["requestContext"]["condition"], "EventAgeExceeded");
+  EXPECT_EQ(record["requestContext"]["approximateInvokeCount"], 2);
+}
+
+TEST_F(EventQueueTest, ThrottledEventIsRequeuedWithBackoffNeverDropped) {
+  dispatcher_.script = {invocation::Admission::kThrottledReserved, invocation::Admission::kThrottledReserved,
+                        invocation::Admission::kThrottledReserved};
+  start();
+  accept("req-1");
+  time_.advance(0ms);
+  EXPECT_EQ(dispatcher_.throttled, 1);
+  time_.advance(999ms);
+  EXPECT_EQ(dispatcher_.throttled, 1);
+  time_.advance(1ms);  // 1 s (Lambda's first backoff for a 1 min base)
+  EXPECT_EQ(dispatcher_.throttled, 2);
+  time_.advance(1999ms);
+  EXPECT_EQ(dispatcher_.throttled, 2);
+  time_.advance(1ms);  // then 2 s
+  EXPECT_EQ(dispatcher_.throttled, 3);
+  time_.advance(4s);  // then 4 s, and admitted
+  ASSERT_EQ(attempts(), 1U);
+  EXPECT_EQ(dispatcher_.admitted[0]->request_id, "req-1");
+  EXPECT_EQ(counters().throttles, 3U);
+  dispatcher_.succeed();
+  EXPECT_EQ(counters().succeeded, 1U);
+}
+
+TEST_F(EventQueueTest, ThrottledQueueKeepsItsOrder) {
+  dispatcher_.script = {invocation::Admission::kThrottledReserved};
+  start();
+  accept("req-1");
+  accept("req-2");
+  time_.advance(0ms);
+  accept("req-3");  // arrives while the queue backs off: it waits behind the others
+  time_.advance(0ms);
+  EXPECT_EQ(attempts(), 0U);
+  time_.advance(1s);
+  ASSERT_EQ(attempts(), 3U);
+  EXPECT_EQ(dispatcher_.admitted[0]->request_id, "req-1");
+  EXPECT_EQ(dispatcher_.admitted[1]->request_id, "req-2");
+  EXPECT_EQ(dispatcher_.admitted[2]->request_id, "req-3");
+}
+
+TEST_F(EventQueueTest, CompletionEndsAnAccountThrottleBackoffAtOnce) {
+  start();
+  accept("req-other", "other");
+  time_.advance(0ms);
+  ASSERT_EQ(attempts(), 1U);
+  dispatcher_.script = {invocation::Admission::kThrottledAccount};
+  accept("req-1");
+  time_.advance(0ms);
+  EXPECT_EQ(dispatcher_.throttled, 1);
+  dispatcher_.succeed(R"({})", "other");  // frees account capacity
+  time_.advance(0ms);
+  ASSERT_EQ(attempts(), 2U);
+  EXPECT_EQ(dispatcher_.admitted[1]->request_id, "req-1");
+}
+
+TEST_F(EventQueueTest, EventThrottledPastItsAgeLimitFailsWithoutAResponse) {
+  dispatcher_.script.assign(1000, invocation::Admission::kThrottledAccount);
+  start(FunctionSettings{on_failure_to_queue(2, 60), {}, {}});
+  accept("req-1");
+  time_.advance(60s);  // backoff never sleeps past the age limit
+  EXPECT_EQ(attempts(), 0U);
+  const auto lines = read_lines(queue_file());
+  ASSERT_EQ(lines.size(), 1U);
+  auto record = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(record["requestContext"]["condition"], "EventAgeExceeded");
+  EXPECT_EQ(record["requestContext"]["approximateInvokeCount"], 0);
+  EXPECT_FALSE(record.contains("responseContext"));
+  EXPECT_FALSE(record.contains("responsePayload"));
+  EXPECT_EQ(counters().expired, 1U);
+  EXPECT_GT(counters().throttles, 3U);
+}
+
+TEST_F(EventQueueTest, ReservedConcurrencyZeroFailsWithoutAnAttempt) {
+  start(FunctionSettings{on_failure_to_queue(), {}, 0});
+  accept("req-1");
+  const std::string at = now_iso();
+  time_.advance(0ms);
+  EXPECT_EQ(attempts(), 0U);
+  EXPECT_EQ(dispatcher_.throttled, 0);
+  EXPECT_THAT(read_lines(queue_file()),
+              ElementsAre(R"({"version":"1.0","timestamp":")" + at +
+                          R"(","requestContext":{"requestId":"req-1","functionArn":"arn:aws:lambda:us-east-1:123456789012:function:fn:$LATEST","condition":"ZeroReservedConcurrency","approximateInvokeCount":0},"requestPayload":{"n":1}})"));
+  EXPECT_THAT(files_in(events_dir()), IsEmpty());
+}
+
+TEST_F(EventQueueTest, SettingsCanBeReplacedAtRuntime) {
+  auto& queue = start();
+  queue.set_event_invoke_config("fn", on_failure_to_queue(0));
+  accept("req-1");
+  time_.advance(0ms);
+  dispatcher_.fail();
+  EXPECT_EQ(read_lines(queue_file()).size(), 1U);
+
+  queue.set_reserved_concurrency("fn", 0);
+  accept("req-2");
+  time_.advance(0ms);
+  EXPECT_EQ(attempts(), 1U);
+  EXPECT_EQ(read_lines(queue_file()).size(), 2U);
+}
+
+TEST_F(EventQueueTest, VersionAndQualifierTravelWithTheEvent) {
+  config::EventInvokeConfig c;
+  c.on_success = config::EventDestination{"SQS", kQueueArn};
+  start(FunctionSettings{c, {}, {}});
+  auto inv = event("req-1");
+  inv.qualifier = "live";
+  inv.version = "1";
+  inv.invoked_function_arn = std::string(kArn) + "fn:live";
+  ASSERT_TRUE(queue_->accept(inv).ok());
+  time_.advance(0ms);
+  ASSERT_EQ(attempts(), 1U);
+  EXPECT_EQ(dispatcher_.admitted[0]->qualifier, "live");
+  EXPECT_EQ(dispatcher_.admitted[0]->version, "1");
+  EXPECT_EQ(dispatcher_.admitted[0]->invoked_function_arn, std::string(kArn) + "fn:live");
+  dispatcher_.succeed();
+  auto record = nlohmann::json::parse(read_lines(queue_file()).at(0));
+  EXPECT_EQ(record["requestContext"]["functionArn"], std::string(kArn) + "fn:1");
+  EXPECT_EQ(record["responseContext"]["executedVersion"], "1");
+}
+
+TEST_F(EventQueueTest, EventThatCannotBeSpooledIsNotAccepted) {
+  std::filesystem::remove_all(events_dir());
+  { std::ofstream(events_dir()) << "a file where the spool should be"; }
+  start();
+  auto st = queue_->accept(event("req-1"));
+  ASSERT_FALSE(st.ok());
+  EXPECT_THAT(st.error().message, ::testing::HasSubstr("cannot create"));
+  time_.advance(1s);
+  EXPECT_EQ(attempts(), 0U);
+  EXPECT_EQ(counters().accepted, 0U);
+}
+
+TEST_F(EventQueueTest, ShutdownLeavesRunningEventsInTheSpool) {
+  start();
+  accept("req-1");
+  time_.advance(0ms);
+  queue_->shutdown();
+  dispatcher_.fail();  // the pool failing what it still ran, as it does when the daemon stops
+  EXPECT_THAT(files_in(events_dir()), ElementsAre("req-1.event"));
+  EXPECT_FALSE(queue_->accept(event("req-2")).ok());
+}
+
+TEST_F(EventQueueTest, RestartReplaysEventsWithTheirRequestIdsAttemptsAndRetryTimes) {
+  start(FunctionSettings{on_failure_to_queue(), {}, {}});
+  accept("req-1");
+  time_.advance(1ms);
+  accept("req-2");
+  time_.advance(0ms);
+  ASSERT_EQ(attempts(), 2U);
+  dispatcher_.fail("req-1");  // retry in 60 s, recorded in the spool
+  // The daemon is killed: req-2's attempt never reports back.
+  queue_.reset();
+  dispatcher_.running.clear();
+  dispatcher_.admitted.clear();
+
+  queue_ = std::make_unique<EventQueue>(dispatcher_, time_, time_, options());
+  queue_->add_function("fn", FunctionSettings{on_failure_to_queue(), {}, {}});
+  EXPECT_EQ(queue_->start(), 2U);
+  time_.advance(0ms);
+  ASSERT_EQ(attempts(), 1U);
+  EXPECT_EQ(dispatcher_.admitted[0]->request_id, "req-2");  // ran again: at least once
+  time_.advance(59999ms);
+  EXPECT_EQ(attempts(), 1U);
+  time_.advance(1ms);
+  ASSERT_EQ(attempts(), 2U);
+  EXPECT_EQ(dispatcher_.admitted[1]->request_id, "req-1");
+  dispatcher_.fail("req-2");
+  dispatcher_.fail("req-1");  // its second attempt: the next retry waits 2 min
+  time_.advance(60s);
+  EXPECT_EQ(attempts(), 3U);  // only req-2's first retry
+  time_.advance(60s);
+  ASSERT_EQ(attempts(), 4U);
+  EXPECT_EQ(dispatcher_.admitted[3]->request_id, "req-1");
+  dispatcher_.fail("req-1");
+  auto record = nlohmann::json::parse(read_lines(queue_file()).at(0));
+  EXPECT_EQ(record["requestContext"]["requestId"], "req-1");
+  EXPECT_EQ(record["requestContext"]["approximateInvokeCount"], 3);
+}
+
+TEST_F(EventQueueTest, ReplayLeavesEventsOfUnknownFunctionsInTheSpool) {
+  SpooledEvent orphan;
+  orphan.request_id = "req-gone";
+  orphan.function_name = "gone";
+  orphan.payload = "{}";
+  ASSERT_TRUE(EventSpool(events_dir(), true).put(orphan).ok());
+  EXPECT_EQ(start().start(), 0U);
+  time_.advance(1s);
+  EXPECT_EQ(attempts(), 0U);
+  EXPECT_THAT(files_in(events_dir()), ElementsAre("req-gone.event"));
+}
+
+TEST_F(EventQueueTest, LambdaDestinationThatIsNotLocalIsWrittenToAFile) {
+  config::EventInvokeConfig c;
+  c.on_success = config::EventDestination{"Lambda", std::string(kArn) + "missing"};
+  start(FunctionSettings{c, {}, {}});
+  accept("req-1");
+  time_.advance(0ms);
+  dispatcher_.succeed();
+  const auto lines = read_lines(destinations_dir() / "lambda-arn_aws_lambda_us-east-1_123456789012_function_missing.jsonl");
+  ASSERT_EQ(lines.size(), 1U);
+  EXPECT_EQ(nlohmann::json::parse(lines[0])["requestContext"]["condition"], "Success");
+}
+
+TEST_F(EventQueueTest, LambdaDestinationByNameAndQualifier) {
+  config::EventInvokeConfig c;
+  c.on_failure = config::EventDestination{"Lambda", "dest:live"};
+  start(FunctionSettings{c, {}, {}});
+  queue_->set_event_invoke_config("fn", [&] {
+    auto copy = c;
+    copy.maximum_retry_attempts = 0;
+    return copy;
+  }());
+  accept("req-1");
+  time_.advance(0ms);
+  dispatcher_.fail();
+  time_.advance(0ms);
+  ASSERT_EQ(attempts(), 2U);
+  EXPECT_EQ(dispatcher_.admitted[1]->function_name, "dest");
+  EXPECT_EQ(dispatcher_.admitted[1]->version, "1");
+  EXPECT_EQ(dispatcher_.admitted[1]->invoked_function_arn, std::string(kArn) + "dest:live");
+}
+
+TEST_F(EventQueueTest, EventBridgeDestinationGetsTheEventLambdaPutsOnTheBus) {
+  config::EventInvokeConfig c;
+  c.on_success = config::EventDestination{"EventBridge", "arn:aws:events:us-east-1:123456789012:event-bus/default"};
+  start(FunctionSettings{c, {}, {}});
+  accept("req-1");
+  time_.advance(0ms);
+  dispatcher_.succeed();
+  const auto lines =
+      read_lines(destinations_dir() / "eventbridge-arn_aws_events_us-east-1_123456789012_event-bus_default.jsonl");
+  ASSERT_EQ(lines.size(), 1U);
+  auto event = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(event["detail-type"], "Lambda Function Invocation Result - Success");
+  EXPECT_EQ(event["source"], "lambda");
+  EXPECT_EQ(event["detail"]["requestContext"]["requestId"], "req-1");
+}
+
+TEST_F(EventQueueTest, CountersShowWhatIsQueuedAndRunning) {
+  dispatcher_.script = {invocation::Admission::kAccepted, invocation::Admission::kThrottledReserved};
+  start();
+  accept("req-1");
+  accept("req-2");
+  time_.advance(0ms);
+  const auto c = counters();
+  EXPECT_EQ(c.accepted, 2U);
+  EXPECT_EQ(c.in_flight, 1U);
+  EXPECT_EQ(c.queued, 1U);
+  EXPECT_EQ(c.throttles, 1U);
+  EXPECT_FALSE(queue_->counters("nope").has_value());
+  EXPECT_GE(queue_->spool_timings().writes, 2U);
+}
+
+}  // namespace
+}  // namespace lambdad::async

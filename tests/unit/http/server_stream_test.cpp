@@ -1,0 +1,350 @@
+// The HTTP server's streaming on both sides, over real sockets: a request body read piece by
+// piece as the client sends it (with trailers), and a chunked response flushed chunk by chunk.
+// The server runs on its io_context in a background thread; the test is the client, with
+// blocking sockets and receive timeouts as the deadlock guard.
+#include "lambdad/http/server.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace lambdad::http {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Client {
+ public:
+  explicit Client(std::uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    timeval tv{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~Client() { ::close(fd_); }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  bool connected() const { return connected_; }
+  void send(const std::string& data) { ASSERT_EQ(::send(fd_, data.data(), data.size(), MSG_NOSIGNAL), static_cast<ssize_t>(data.size())); }
+  // Reads until `marker` is in what was received (or timeout/EOF); returns everything so far.
+  std::string read_until(const std::string& marker) {
+    while (received_.find(marker) == std::string::npos) {
+      char buf[4096];
+      auto n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      received_.append(buf, static_cast<std::size_t>(n));
+    }
+    return received_;
+  }
+  // True when the server closed the connection (EOF) within the receive timeout.
+  bool closed_by_peer() {
+    char buf[256];
+    while (true) {
+      auto n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n == 0) return true;
+      if (n < 0) return false;
+      received_.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  void clear() { received_.clear(); }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  std::string received_;
+};
+
+// What the streaming handler saw, shared between the io thread and the test.
+struct Seen {
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<std::string> pieces;
+  Headers trailers;
+  bool ended = false;
+  bool failed = false;
+
+  template <class Pred>
+  bool wait(Pred pred) {
+    std::unique_lock lock(m);
+    return cv.wait_for(lock, 5s, pred);
+  }
+};
+
+class ServerStreamTest : public ::testing::Test {
+ protected:
+  void start(Router router) {
+    server_ = std::make_unique<Server>(io_, std::move(router));
+    ASSERT_TRUE(server_->listen("127.0.0.1", 0).ok());
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  void TearDown() override {
+    boost::asio::post(io_, [this] { server_->stop(); });
+    work_.reset();
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+    server_.reset();
+  }
+  void on_io(std::function<void()> fn) { boost::asio::post(io_, std::move(fn)); }
+  // Runs `fn` on the io thread and waits for it: after this, nothing queued earlier is pending.
+  void on_io_sync(std::function<void()> fn) {
+    std::promise<void> done;
+    boost::asio::post(io_, [&] {
+      fn();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+
+  Seen seen_;
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
+      boost::asio::make_work_guard(io_);
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+};
+
+// Reads the body to its end, recording each piece; then answers 202 with the pieces joined by '|'.
+struct PieceReader : std::enable_shared_from_this<PieceReader> {
+  PieceReader(std::shared_ptr<BodyReader> b, Responder r, Seen& s) : body(std::move(b)), respond(std::move(r)), seen(s) {}
+  void next() {
+    body->read([self = shared_from_this()](Result<BodyReader::Piece> p) {
+      std::lock_guard lock(self->seen.m);
+      if (!p) {
+        self->seen.failed = true;
+        self->seen.cv.notify_all();
+        return;
+      }
+      if (!p->data.empty()) self->seen.pieces.push_back(p->data);
+      if (p->end) {
+        self->seen.ended = true;
+        self->seen.trailers = p->trailers;
+        Response r;
+        r.status = 202;
+        for (const auto& piece : self->seen.pieces) r.body += piece + "|";
+        self->respond(std::move(r));
+      } else {
+        self->next();
+      }
+      self->seen.cv.notify_all();
+    });
+  }
+  std::shared_ptr<BodyReader> body;
+  Responder respond;
+  Seen& seen;
+};
+
+Router streaming_router(Seen& seen) {
+  Router router;
+  router.add_streaming(
+      Method::kPost, "/upload", 16,
+      [](Request&& req, Responder respond) {
+        Response r;
+        r.status = 200;
+        r.body = "buffered:" + req.body;
+        respond(std::move(r));
+      },
+      [](const Request& req) { return req.headers.has("X-Stream"); },
+      [&seen](Request&&, std::shared_ptr<BodyReader> body, Responder respond) {
+        std::make_shared<PieceReader>(std::move(body), std::move(respond), seen)->next();
+      });
+  return router;
+}
+
+TEST_F(ServerStreamTest, ChunkedBodyIsDeliveredPieceByPieceAsItArrivesWithTrailers) {
+  Seen& seen = seen_;  // outlives the io thread (joined in TearDown)
+  start(streaming_router(seen));
+  Client c(server_->port());
+  ASSERT_TRUE(c.connected());
+  c.send("POST /upload HTTP/1.1\r\nHost: x\r\nX-Stream: 1\r\nTransfer-Encoding: chunked\r\n"
+         "Trailer: X-Error\r\n\r\n3\r\nabc\r\n");
+  // The first chunk reaches the handler while the rest of the body has not been sent.
+  ASSERT_TRUE(seen.wait([&] { return !seen.pieces.empty(); }));
+  {
+    std::lock_guard lock(seen.m);
+    EXPECT_EQ(seen.pieces, std::vector<std::string>{"abc"});
+    EXPECT_FALSE(seen.ended);
+  }
+  c.send("4\r\ndefg\r\n0\r\nX-Error: boom\r\n\r\n");
+  auto reply = c.read_until("abc|defg|");
+  EXPECT_NE(reply.find("HTTP/1.1 202"), std::string::npos) << reply;
+  std::lock_guard lock(seen.m);
+  EXPECT_EQ(seen.pieces, (std::vector<std::string>{"abc", "defg"}));
+  EXPECT_TRUE(seen.ended);
+  EXPECT_EQ(seen.trailers.get("X-Error").value_or(""), "boom");
+  EXPECT_FALSE(seen.trailers.has("Host")) << "only trailer fields";
+}
+
+TEST_F(ServerStreamTest, ConnectionIsReusedAfterAStreamedBodyWasReadToTheEnd) {
+  Seen& seen = seen_;  // outlives the io thread (joined in TearDown)
+  start(streaming_router(seen));
+  Client c(server_->port());
+  c.send("POST /upload HTTP/1.1\r\nHost: x\r\nX-Stream: 1\r\nContent-Length: 5\r\n\r\nhello");
+  auto first = c.read_until("hello|");
+  EXPECT_NE(first.find("HTTP/1.1 202"), std::string::npos) << first;
+  c.clear();
+  // Not streamed (no X-Stream): the buffered handler, on the same connection.
+  c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
+  auto second = c.read_until("buffered:hi");
+  EXPECT_NE(second.find("HTTP/1.1 200"), std::string::npos) << second;
+}
+
+TEST_F(ServerStreamTest, AnEmptyStreamedBodyEndsAtOnce) {
+  Seen& seen = seen_;  // outlives the io thread (joined in TearDown)
+  start(streaming_router(seen));
+  Client c(server_->port());
+  c.send("POST /upload HTTP/1.1\r\nHost: x\r\nX-Stream: 1\r\nContent-Length: 0\r\n\r\n");
+  auto reply = c.read_until("\r\n\r\n");
+  EXPECT_NE(reply.find("HTTP/1.1 202"), std::string::npos) << reply;
+  ASSERT_TRUE(seen.wait([&] { return seen.ended; }));
+  std::lock_guard lock(seen.m);
+  EXPECT_TRUE(seen.pieces.empty());
+}
+
+TEST_F(ServerStreamTest, ExpectContinueIsAnsweredWhenTheHandlerFirstReads) {
+  Seen& seen = seen_;  // outlives the io thread (joined in TearDown)
+  start(streaming_router(seen));
+  Client c(server_->port());
+  c.send("POST /upload HTTP/1.1\r\nHost: x\r\nX-Stream: 1\r\nExpect: 100-continue\r\n"
+         "Transfer-Encoding: chunked\r\n\r\n");
+  EXPECT_NE(c.read_until("100 Continue\r\n\r\n").find("HTTP/1.1 100 Continue"), std::string::npos);
+  c.send("2\r\nok\r\n0\r\n\r\n");
+  EXPECT_NE(c.read_until("ok|").find("HTTP/1.1 202"), std::string::npos);
+}
+
+TEST_F(ServerStreamTest, LargeChunkIsSplitIntoBoundedPieces) {
+  Seen& seen = seen_;  // outlives the io thread (joined in TearDown)
+  start(streaming_router(seen));
+  Client c(server_->port());
+  const std::size_t size = BodyReader::kMaxPiece * 2 + 10;
+  std::string chunk(size, 'x');
+  char head[64];
+  std::snprintf(head, sizeof head, "%zx\r\n", size);
+  c.send("POST /upload HTTP/1.1\r\nHost: x\r\nX-Stream: 1\r\nTransfer-Encoding: chunked\r\n\r\n" + std::string(head) +
+         chunk + "\r\n0\r\n\r\n");
+  ASSERT_TRUE(seen.wait([&] { return seen.ended; }));
+  std::lock_guard lock(seen.m);
+  std::size_t total = 0;
+  for (const auto& p : seen.pieces) {
+    EXPECT_LE(p.size(), BodyReader::kMaxPiece);
+    total += p.size();
+  }
+  EXPECT_EQ(total, size);
+  EXPECT_GE(seen.pieces.size(), 3u);
+}
+
+TEST_F(ServerStreamTest, AnswerBeforeTheBodyEndsClosesTheConnection) {
+  Router router;
+  router.add_streaming(
+      Method::kPost, "/upload", 16, [](Request&&, Responder) {}, [](const Request&) { return true; },
+      [](Request&&, std::shared_ptr<BodyReader>, Responder respond) {
+        Response r;
+        r.status = 413;
+        r.body = "too big";
+        respond(std::move(r));
+      });
+  start(std::move(router));
+  Client c(server_->port());
+  c.send("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+  auto reply = c.read_until("too big");
+  EXPECT_NE(reply.find("HTTP/1.1 413"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("Connection: close"), std::string::npos) << reply;
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST_F(ServerStreamTest, ResponseStreamSendsEachChunkAtOnceThenTrailersAndKeepsTheConnection) {
+  std::shared_ptr<ResponseStream> stream;
+  std::vector<bool> written;
+  Router router;
+  router.add(Method::kGet, "/events", 0, [&](Request&&, Responder respond) {
+    Response head;
+    head.status = 200;
+    head.headers.add("Content-Type", "application/x-test");
+    stream = respond.stream(std::move(head));
+    ASSERT_TRUE(stream);
+    EXPECT_FALSE(respond.stream(Response{})) << "one answer per exchange";
+    stream->write("one", [&](bool ok) { written.push_back(ok); });
+  });
+  router.add(Method::kGet, "/plain", 0, [](Request&&, Responder respond) {
+    Response r;
+    r.body = "plain";
+    respond(std::move(r));
+  });
+  start(std::move(router));
+  Client c(server_->port());
+  c.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
+  // "one" arrives while the handler has not finished its response.
+  auto got = c.read_until("3\r\none\r\n");
+  EXPECT_NE(got.find("HTTP/1.1 200"), std::string::npos) << got;
+  EXPECT_NE(got.find("Transfer-Encoding: chunked"), std::string::npos) << got;
+  EXPECT_NE(got.find("Content-Type: application/x-test"), std::string::npos) << got;
+  ASSERT_NE(got.find("3\r\none\r\n"), std::string::npos) << got;
+  EXPECT_EQ(got.find("0\r\n\r\n"), std::string::npos) << "not ended yet";
+  on_io([&] {
+    stream->write("second");
+    Headers trailers;
+    trailers.add("X-Done", "yes");
+    stream->end(trailers);
+    stream.reset();
+  });
+  got = c.read_until("0\r\nX-Done: yes\r\n\r\n");
+  EXPECT_NE(got.find("6\r\nsecond\r\n0\r\nX-Done: yes\r\n\r\n"), std::string::npos) << got;
+  c.clear();
+  c.send("GET /plain HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(c.read_until("plain").find("HTTP/1.1 200"), std::string::npos);
+  std::vector<bool> result;
+  on_io_sync([&] { result = written; });
+  EXPECT_EQ(result, std::vector<bool>{true});
+}
+
+TEST_F(ServerStreamTest, WritesAfterTheClientLeftReportFailure) {
+  std::shared_ptr<ResponseStream> stream;
+  Router router;
+  router.add(Method::kGet, "/events", 0, [&](Request&&, Responder respond) {
+    Response head;
+    stream = respond.stream(std::move(head));
+  });
+  start(std::move(router));
+  {
+    Client c(server_->port());
+    c.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
+    c.read_until("\r\n\r\n");
+  }  // the client disconnects
+  std::promise<bool> failed;
+  auto sent = std::make_shared<int>(0);
+  // Keep writing until a write reports failure (the first writes may still be accepted by the
+  // kernel before the reset is noticed).
+  std::function<void()> write_more = [&, sent] {
+    stream->write(std::string(64 * 1024, 'z'), [&, sent](bool ok) {
+      if (!ok) {
+        EXPECT_TRUE(stream->broken());
+        failed.set_value(true);
+      } else if (++*sent < 1000) {
+        write_more();
+      }
+    });
+  };
+  on_io(write_more);
+  auto f = failed.get_future();
+  ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+  on_io_sync([&] { stream.reset(); });
+}
+
+}  // namespace
+}  // namespace lambdad::http
