@@ -48,23 +48,9 @@ TOP=${TOP:-25}
 
 fail() { echo "profile: $*" >&2; exit 1; }
 for tool in cmake curl wrk; do command -v "$tool" >/dev/null 2>&1 || fail "missing tool: $tool"; done
-[[ -f $BUILD_DIR/CMakeCache.txt ]] || fail "$BUILD_DIR is not configured (cmake -S $REPO -B $BUILD_DIR -G Ninja)"
-targets=(lambdad_echo_bootstrap)
-[[ -n ${LAMBDAD_BIN:-} ]] || targets+=(lambdad)
-cmake --build "$BUILD_DIR" --target "${targets[@]}" >/dev/null || fail "build failed"
-find_binary() {
-  local name=$1 path best=
-  for path in "$BUILD_DIR/$name" "$BUILD_DIR/bench/$name" "$BUILD_DIR/src/$name"; do
-    [[ -x $path && ( -z $best || $path -nt $best ) ]] && best=$path
-  done
-  [[ -n $best ]] && echo "$best"
-}
-if [[ -n ${LAMBDAD_BIN:-} ]]; then
-  LAMBDAD=$LAMBDAD_BIN
-  [[ -x $LAMBDAD ]] || fail "LAMBDAD_BIN=$LAMBDAD is not executable"
-else
-  LAMBDAD=$(find_binary lambdad) || fail "lambdad binary not found under $BUILD_DIR"
-fi
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
+bench_build lambdad_echo_bootstrap >/dev/null
 ECHO_BOOTSTRAP=$(find_binary lambdad_echo_bootstrap) || fail "lambdad_echo_bootstrap not found under $BUILD_DIR"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/lambdad-profile.XXXXXX")
@@ -73,13 +59,7 @@ OUT=${OUT:-}
 DAEMON_PID=
 ALL_PIDS=()
 cleanup() {
-  local pid
-  for pid in "${ALL_PIDS[@]}"; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-    fi
-  done
+  stop_daemons "${ALL_PIDS[@]}"
   rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -46,39 +46,17 @@ done
 ((${#missing[@]} == 0)) || fail "missing tools: ${missing[*]} (the project's install script provides them)"
 
 echo "== building ($BUILD_DIR)"
-[[ -f $BUILD_DIR/CMakeCache.txt ]] || fail "$BUILD_DIR is not configured (cmake -S $REPO -B $BUILD_DIR -G Ninja)"
-# LAMBDAD_BIN=path measures an already built daemon; then only the echo runtime is built here.
-targets=(lambdad_echo_bootstrap lambdad_burst)
-[[ -n ${LAMBDAD_BIN:-} ]] || targets+=(lambdad)
-cmake --build "$BUILD_DIR" --target "${targets[@]}" || fail "build failed"
-
-# The newest of the places CMake may put a target (the output directory is the top level's choice).
-find_binary() {
-  local name=$1 path best=
-  for path in "$BUILD_DIR/$name" "$BUILD_DIR/bench/$name" "$BUILD_DIR/src/$name"; do
-    [[ -x $path && ( -z $best || $path -nt $best ) ]] && best=$path
-  done
-  [[ -n $best ]] && echo "$best"
-}
-if [[ -n ${LAMBDAD_BIN:-} ]]; then
-  LAMBDAD=$LAMBDAD_BIN
-  [[ -x $LAMBDAD ]] || fail "LAMBDAD_BIN=$LAMBDAD is not executable"
-else
-  LAMBDAD=$(find_binary lambdad) || fail "lambdad binary not found under $BUILD_DIR"
-fi
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
+# LAMBDAD_BIN=path measures an already built daemon; then only the helpers are built here.
+bench_build lambdad_echo_bootstrap lambdad_burst
 ECHO_BOOTSTRAP=$(find_binary lambdad_echo_bootstrap) || fail "lambdad_echo_bootstrap not found under $BUILD_DIR"
 BURST=$(find_binary lambdad_burst) || fail "lambdad_burst not found under $BUILD_DIR"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/lambdad-bench.XXXXXX")
 DAEMON_PIDS=()
 cleanup() {
-  local pid
-  for pid in "${DAEMON_PIDS[@]}"; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-    fi
-  done
+  stop_daemons "${DAEMON_PIDS[@]}"
   rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -123,7 +123,6 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   std::string resource_name() const;
   // A warning when /tmp is a plain directory holding more than EphemeralStorage.
   std::optional<std::string> tmp_overrun();
-  std::optional<Clock::Steady::time_point> tmp_checked_;  // when tmp_overrun last measured
   Status apply_limits(const LimitDeps& limits, process::SpawnSpec& spec, std::unique_ptr<process::TmpDir> tmp);
 
   struct Current {
@@ -182,6 +181,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   bool draining_ = false;
   bool retired_ = false;
   std::uint64_t served_ = 0;
+  std::optional<Clock::Steady::time_point> tmp_checked_;  // when tmp_overrun last measured
   Clock::Steady::time_point idle_since_{};
   std::optional<Current> current_;
   std::string answered_id_;  // the id just answered, bound until the runtime's next /next

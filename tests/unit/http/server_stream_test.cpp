@@ -20,56 +20,14 @@
 #include <thread>
 #include <vector>
 
+#include "lambdad_test/loopback_client.hpp"
+
 namespace lambdad::http {
 namespace {
 
 using namespace std::chrono_literals;
 
-class Client {
- public:
-  explicit Client(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    timeval tv{5, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  }
-  ~Client() { ::close(fd_); }
-  Client(const Client&) = delete;
-  Client& operator=(const Client&) = delete;
-
-  bool connected() const { return connected_; }
-  void send(const std::string& data) { ASSERT_EQ(::send(fd_, data.data(), data.size(), MSG_NOSIGNAL), static_cast<ssize_t>(data.size())); }
-  // Reads until `marker` is in what was received (or timeout/EOF); returns everything so far.
-  std::string read_until(const std::string& marker) {
-    while (received_.find(marker) == std::string::npos) {
-      char buf[4096];
-      auto n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      received_.append(buf, static_cast<std::size_t>(n));
-    }
-    return received_;
-  }
-  // True when the server closed the connection (EOF) within the receive timeout.
-  bool closed_by_peer() {
-    char buf[256];
-    while (true) {
-      auto n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n == 0) return true;
-      if (n < 0) return false;
-      received_.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-  void clear() { received_.clear(); }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
-  std::string received_;
-};
+using Client = test::LoopbackClient;
 
 // What the streaming handler saw, shared between the io thread and the test.
 struct Seen {

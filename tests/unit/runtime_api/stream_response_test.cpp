@@ -19,50 +19,20 @@
 #include "lambdad/http/server.hpp"
 #include "lambdad/runtime_api/runtime_api.hpp"
 
+#include "lambdad_test/loopback_client.hpp"
+
 namespace lambdad::runtime_api {
 namespace {
 
 using namespace std::chrono_literals;
 using sandbox::RuntimeReply;
 
-class Client {
+// Every test here needs the connection: a refused one fails where it is made.
+class Client : public test::LoopbackClient {
  public:
-  explicit Client(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    timeval tv{5, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  }
-  ~Client() { ::close(fd_); }
-  Client(const Client&) = delete;
-  Client& operator=(const Client&) = delete;
-
-  void send(const std::string& data) { ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL); }
-  std::string read_until(const std::string& marker) {
-    while (received_.find(marker) == std::string::npos) {
-      char buf[4096];
-      auto n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      received_.append(buf, static_cast<std::size_t>(n));
-    }
-    return received_;
-  }
-  bool closed_by_peer() {
-    char buf[256];
-    while (true) {
-      auto n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n == 0) return true;
-      if (n < 0) return false;
-    }
-  }
-
- private:
-  int fd_ = -1;
-  std::string received_;
+  explicit Client(std::uint16_t port) : LoopbackClient(port) { EXPECT_TRUE(connected()); }
+  // These tests send into servers that may refuse the rest of a body.
+  void send(const std::string& data) { send_unchecked(data); }
 };
 
 // Records the streaming calls; holds each chunk's `ready` until the test releases it.
