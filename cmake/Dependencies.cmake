@@ -9,3 +9,7 @@ find_package(Threads REQUIRED)
 if(LAMBDAD_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()
+# The control plane: zips of CreateFunction/UpdateFunctionCode (libzip) and CodeSha256 (OpenSSL).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
+find_package(OpenSSL REQUIRED)

@@ -10,6 +10,8 @@ APT_PACKAGES=(
   g++ cmake ninja-build make pkg-config
   libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev
+  # the control plane: function zips and their SHA-256
+  libzip-dev libssl-dev
   # the bundled Python runtime client runs on the host's python3 (Node: see below)
   python3
   # tests: real clients

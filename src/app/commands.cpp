@@ -25,6 +25,7 @@
 #include "lambdad/async/state_dir.hpp"
 #include "lambdad/common/clock.hpp"
 #include "lambdad/common/ids.hpp"
+#include "lambdad/control_plane/function_registry.hpp"
 #include "lambdad/http/server.hpp"
 #include "lambdad/invoke_api/invoke_api.hpp"
 #include "lambdad/observability/logging.hpp"
@@ -245,12 +246,25 @@ int run_serve(const ServeOptions& options) {
   d.build(*functions, std::move(*manager_opts), options.pool.cpu_scaling);
   auto spool = async_setup(options, d.tmp_root, *retry_base);
   if (!spool) return 2;
-  async::EventQueue events(*d.manager, d.clock, *d.timers, spool->options);
+  // The registry is what the APIs and the event queue see: template functions, and those created
+  // through the control plane, kept in the state directory (docs/decisions/008).
+  control_plane::RegistryOptions registry_options;
+  registry_options.region = options.common.region;
+  registry_options.functions_dir = spool->state.functions_dir();
+  registry_options.durable = spool->options.durable;
+  registry_options.account_concurrency = options.pool.account_concurrency;
+  control_plane::FunctionRegistry registry(
+      *d.manager, d.clock, [&d](std::function<void()> task) { asio::post(d.io, std::move(task)); },
+      std::move(registry_options));
+  async::EventQueue events(registry, d.clock, *d.timers, spool->options);
+  registry.set_event_queue(&events);
+  registry.add_template_functions(*functions);
   for (const auto& fn : *functions) events.add_function(fn.name, async::FunctionSettings::from(fn));
+  registry.load_stored();
 
   invoke_api::InvokeApiOptions api_options;
   api_options.region = options.common.region;
-  http::Server server(d.io, invoke_api::make_router(*d.manager, d.clock, api_options, &events));
+  http::Server server(d.io, invoke_api::make_router(registry, d.clock, api_options, &events, &registry));
   if (auto st = server.listen(options.host, options.port); !st) {
     std::fprintf(stderr, "lambdad: %s\n", st.error().message.c_str());
     return 2;
@@ -269,6 +283,7 @@ int run_serve(const ServeOptions& options) {
     log->info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
     server.stop();
     events.shutdown();  // before the pools fail what they still run: those events stay spooled
+    registry.shutdown();
     d.manager->shutdown();
     d.io.stop();
   });
@@ -280,6 +295,7 @@ int run_serve(const ServeOptions& options) {
   d.io.run();
   server.stop();
   events.shutdown();
+  registry.shutdown();
   d.manager->shutdown();
   log->info("stopped");
   return 0;

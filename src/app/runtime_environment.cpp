@@ -128,6 +128,11 @@ std::optional<sandbox::RuntimeOptions> prepare_runtimes(const CommonOptions& opt
     rt.interpreters[fn.runtime] = program;
     if (checked.emplace(fn.runtime, program).second) warn_on_version_mismatch(fn, program);
   }
+  // Functions created through the API later use their family's program.
+  for (const char* family : {"python", "nodejs"}) {
+    auto it = rt.interpreters.find(family);
+    if (it != rt.interpreters.end()) it->second = resolve_program(it->second);
+  }
   for (const char* key : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}) {
     if (const char* v = std::getenv(key); v && *v) rt.credentials[key] = v;
   }

@@ -12,6 +12,7 @@
 #include "lambdad/common/limits.hpp"
 #include "lambdad/invoke_api/function_name.hpp"
 #include "lambdad/invoke_api/service_error.hpp"
+#include "control_api.hpp"
 #include "invoke_request.hpp"
 #include "stream_invoke.hpp"
 
@@ -128,7 +129,7 @@ void handle_status(const std::shared_ptr<Context>& ctx, http::Request&&, http::R
 }  // namespace
 
 http::Router make_router(invocation::Dispatcher& dispatcher, const Clock& clock, InvokeApiOptions options,
-                         async::EventQueue* events) {
+                         async::EventQueue* events, control_plane::FunctionRegistry* registry) {
   auto ctx = std::make_shared<Context>(Context{dispatcher, clock, std::move(options), events});
   http::Router router;
   router.add(http::Method::kPost, "/2015-03-31/functions/{name}/invocations", limits::kSyncRequestPayload,
@@ -141,6 +142,7 @@ http::Router make_router(invocation::Dispatcher& dispatcher, const Clock& clock,
              [ctx](http::Request&& req, http::Responder respond) { handle_evict(ctx, std::move(req), std::move(respond)); });
   router.add(http::Method::kGet, "/_lambdad/status", 0,
              [ctx](http::Request&& req, http::Responder respond) { handle_status(ctx, std::move(req), std::move(respond)); });
+  if (registry) add_control_routes(router, *registry, dispatcher, clock, ctx->options, events);
   router.set_fallback([](http::Request&&, http::Responder respond) {
     respond(render(ServiceError::unknown_operation(), ids::request_id()));
   });

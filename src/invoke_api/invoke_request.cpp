@@ -29,9 +29,7 @@ std::string json_error_detail(const std::string& payload) {
 
 }  // namespace
 
-std::variant<ValidInvoke, ServiceError> validate_invoke(http::Request& req, const std::string& request_id,
-                                                        invocation::Dispatcher& dispatcher, const Clock& clock,
-                                                        const InvokeApiOptions& opts, const InvokeRules& rules) {
+std::variant<FunctionTarget, ServiceError> parse_target(const http::Request& req, const InvokeApiOptions& opts) {
   const std::string raw_name(req.param("name"));
   auto parsed = parse_function_name(raw_name);
   if (!parsed) {
@@ -56,14 +54,25 @@ std::variant<ValidInvoke, ServiceError> validate_invoke(http::Request& req, cons
         fmt::format("Functions from '{}' are not reachable in this region ('{}')", *parsed->region, opts.region));
   }
   if (parsed->account && *parsed->account != opts.account_id) return ServiceError::access_denied();
+  return FunctionTarget{parsed->name, parsed->qualifier ? parsed->qualifier : query_qualifier};
+}
 
-  std::optional<std::string> qualifier = parsed->qualifier ? parsed->qualifier : query_qualifier;
-  const std::string& name = parsed->name;
+std::variant<ValidInvoke, ServiceError> validate_invoke(http::Request& req, const std::string& request_id,
+                                                        invocation::Dispatcher& dispatcher, const Clock& clock,
+                                                        const InvokeApiOptions& opts, const InvokeRules& rules) {
+  auto target = parse_target(req, opts);
+  if (auto* e = std::get_if<ServiceError>(&target)) return std::move(*e);
+  const std::optional<std::string> qualifier = std::get<FunctionTarget>(target).qualifier;
+  const std::string name = std::get<FunctionTarget>(target).name;
   auto version = dispatcher.resolve(name, qualifier.value_or("$LATEST"));
   if (!version) {
     return ServiceError::not_found(fmt::format(
         "Function not found: {}",
         invocation::function_arn(opts.region, opts.account_id, name, qualifier.value_or("$LATEST"))));
+  }
+  if (auto state = dispatcher.unavailable(name)) {
+    return ServiceError::conflict(fmt::format(
+        "The operation cannot be performed at this time. The function is currently in the following state: {}", *state));
   }
 
   std::string type(req.headers.get("X-Amz-Invocation-Type").value_or("RequestResponse"));

@@ -30,6 +30,14 @@ struct ValidInvoke {
   std::string type;               // X-Amz-Invocation-Type ("RequestResponse" when absent)
 };
 
+// The function a request's {name} (a name, partial or full ARN, maybe with a qualifier) and its
+// ?Qualifier name, or the error Lambda answers a malformed one with.
+struct FunctionTarget {
+  std::string name;
+  std::optional<std::string> qualifier;
+};
+std::variant<FunctionTarget, ServiceError> parse_target(const http::Request& req, const InvokeApiOptions& options);
+
 // The invocation a request describes, or the error Lambda answers it with. Consumes req.body.
 std::variant<ValidInvoke, ServiceError> validate_invoke(http::Request& req, const std::string& request_id,
                                                         invocation::Dispatcher& dispatcher, const Clock& clock,

@@ -31,6 +31,23 @@ ServiceError ServiceError::unknown_operation() {
   return {404, std::string(et::kUnknownOperationException), "Unknown operation", {}};
 }
 
+ServiceError ServiceError::conflict(std::string message) {
+  return {409, std::string(et::kResourceConflictException), std::move(message), {}};
+}
+
+ServiceError ServiceError::from(const Error& error) {
+  const auto& t = error.type;
+  unsigned status = 400;
+  if (t == et::kResourceNotFoundException) status = 404;
+  else if (t == et::kResourceConflictException) status = 409;
+  else if (t == et::kPreconditionFailedException) status = 412;
+  else if (t == et::kRequestEntityTooLargeException) status = 413;
+  else if (t == et::kTooManyRequestsException) status = 429;
+  else if (t.empty() || t == et::kServiceException || error.kind == ErrorKind::kInternal) status = 500;
+  ServiceError out{status, t.empty() ? std::string(et::kServiceException) : t, error.message, {}};
+  return out;
+}
+
 http::Response render(const ServiceError& error, const std::string& request_id) {
   nlohmann::ordered_json body;
   const auto& t = error.type;

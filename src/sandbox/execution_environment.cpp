@@ -595,8 +595,8 @@ RuntimeReply ExecutionEnvironment::stream_end(std::string_view request_id, Strea
   std::string status;
   if (end.kind == StreamEnd::Kind::kTruncated) {
     r.outcome = invocation::Outcome::kFunctionError;
-    r.error_type = std::string(kRuntimeTruncatedResponse);
-    r.payload = platform_error(kRuntimeTruncatedResponse, request_id, "Response stream was truncated");
+    r.error_type = std::string(error_types::kRuntimeTruncatedResponse);
+    r.payload = platform_error(error_types::kRuntimeTruncatedResponse, request_id, "Response stream was truncated");
     r.content_type = "application/json";
     status = "error";
   } else if (!end.error_type.empty()) {

@@ -131,6 +131,12 @@ std::size_t FunctionPool::evict() {
   return n;
 }
 
+std::size_t FunctionPool::replace_config(config::FunctionConfig fn) {
+  fn_ = std::move(fn);
+  spare_tmp_.clear();  // a /tmp kept across a reset, not across new code
+  return evict();
+}
+
 std::size_t FunctionPool::reclaim_idle(Clock::Steady::time_point now) {
   if (options_.idle_timeout.count() <= 0) return 0;
   std::size_t n = 0;

@@ -17,23 +17,32 @@ constexpr int kMinimumUnreserved = 100;
 SandboxManager::SandboxManager(const PoolDeps& deps, const std::vector<config::FunctionConfig>& functions,
                                ManagerOptions options)
     : deps_(deps), options_(std::move(options)), reclaim_timer_(deps.timers.make_timer()) {
-  int reserved = 0;
   for (const auto& fn : functions) {
-    PoolOptions pool_options = options_.pool;
-    // A function's own delay wins over its runtime's, which wins over the global one.
-    for (const auto& key : {fn.runtime, fn.name}) {
-      if (auto it = options_.cold_start_delay_by_runtime.find(key); it != options_.cold_start_delay_by_runtime.end()) {
-        pool_options.cold_start_delay = it->second;
-      }
-    }
-    reserved += fn.reserved_concurrency.value_or(0);
     auto& entry = functions_[fn.name];
     entry.config = fn;
+    entry.reserved = fn.reserved_concurrency;
     for (const auto& version : config::function_versions(fn)) {
-      pool_options.version = version;
-      entry.pools.emplace(version, std::make_unique<FunctionPool>(deps, fn, pool_options));
+      entry.pools.emplace(version, std::make_unique<FunctionPool>(deps, fn, pool_options_for(fn, version)));
     }
   }
+  recompute_unreserved();
+}
+
+PoolOptions SandboxManager::pool_options_for(const config::FunctionConfig& fn, const std::string& version) const {
+  PoolOptions pool_options = options_.pool;
+  // A function's own delay wins over its runtime's, which wins over the global one.
+  for (const auto& key : {fn.runtime, fn.name}) {
+    if (auto it = options_.cold_start_delay_by_runtime.find(key); it != options_.cold_start_delay_by_runtime.end()) {
+      pool_options.cold_start_delay = it->second;
+    }
+  }
+  pool_options.version = version;
+  return pool_options;
+}
+
+void SandboxManager::recompute_unreserved() {
+  int reserved = 0;
+  for (const auto& [name, fn] : functions_) reserved += fn.reserved.value_or(0);
   unreserved_capacity_ = std::max(0, options_.account_concurrency - reserved);
 }
 
@@ -67,6 +76,7 @@ std::size_t SandboxManager::Function::in_flight() const {
 std::optional<std::string> SandboxManager::resolve(const std::string& name, const std::string& qualifier) const {
   auto it = functions_.find(name);
   if (it == functions_.end()) return std::nullopt;
+  if (auto pool = it->second.pools.find(qualifier); pool != it->second.pools.end()) return qualifier;
   return config::resolve_qualifier(it->second.config, qualifier);
 }
 
@@ -97,6 +107,7 @@ void SandboxManager::schedule_reclaim() {
     for (auto& [name, fn] : functions_) {
       for (auto& [version, pool] : fn.pools) pool->reclaim_idle(now);
     }
+    sweep_retired();
     schedule_reclaim();
   });
 }
@@ -113,7 +124,7 @@ invocation::Admission SandboxManager::dispatch(invocation::InvocationPtr inv) {
     if (inv->on_complete) inv->on_complete(std::move(r));
     return invocation::Admission::kAccepted;
   }
-  const auto& reserved = pool->config().reserved_concurrency;
+  const auto& reserved = fn->second.reserved;
   if (reserved) {
     if (fn->second.in_flight() >= static_cast<std::size_t>(*reserved)) {
       ++pool->counters().throttles;
@@ -163,6 +174,7 @@ std::string SandboxManager::status_json() const {
     nlohmann::json versions = nlohmann::json::array();
     for (const auto& [version, pool] : fn.pools) versions.push_back(version);
     f["versions"] = std::move(versions);
+    f["reservedConcurrency"] = fn.reserved ? nlohmann::json(*fn.reserved) : nlohmann::json();
     f["alias"] = fn.config.auto_publish_alias.empty() ? nlohmann::json() : nlohmann::json(fn.config.auto_publish_alias);
     functions.push_back(std::move(f));
   }
@@ -189,6 +201,64 @@ void SandboxManager::shutdown() {
   for (auto& [name, fn] : functions_) {
     for (auto& [version, pool] : fn.pools) pool->shutdown();
   }
+  for (auto& pool : retired_) pool->shutdown();
+}
+
+void SandboxManager::put_version(const config::FunctionConfig& fn, const std::string& version) {
+  sweep_retired();
+  auto [it, added] = functions_.try_emplace(fn.name);
+  auto& entry = it->second;
+  if (added) entry.reserved = fn.reserved_concurrency;
+  if (version == config::kLatest) entry.config = fn;
+  auto pool = entry.pools.find(version);
+  if (pool == entry.pools.end()) {
+    entry.pools.emplace(version, std::make_unique<FunctionPool>(deps_, fn, pool_options_for(fn, version)));
+  } else {
+    pool->second->replace_config(fn);
+  }
+  if (added) recompute_unreserved();
+}
+
+void SandboxManager::remove_version(const std::string& name, const std::string& version) {
+  auto it = functions_.find(name);
+  if (it == functions_.end()) return;
+  auto pool = it->second.pools.find(version);
+  if (pool == it->second.pools.end()) return;
+  retire(std::move(pool->second));
+  it->second.pools.erase(pool);
+}
+
+void SandboxManager::remove_function(const std::string& name) {
+  auto it = functions_.find(name);
+  if (it == functions_.end()) return;
+  for (auto& [version, pool] : it->second.pools) retire(std::move(pool));
+  functions_.erase(it);
+  recompute_unreserved();
+}
+
+void SandboxManager::set_reserved_concurrency(const std::string& name, std::optional<int> reserved) {
+  auto it = functions_.find(name);
+  if (it == functions_.end()) return;
+  it->second.reserved = reserved;
+  it->second.config.reserved_concurrency = reserved;
+  recompute_unreserved();
+}
+
+void SandboxManager::retire(std::unique_ptr<FunctionPool> pool) {
+  pool->evict();
+  retired_.push_back(std::move(pool));
+  sweep_retired();
+}
+
+void SandboxManager::sweep_retired() {
+  // A retired pool may still start an environment for an invoke it had queued: drain again.
+  std::erase_if(retired_, [](const std::unique_ptr<FunctionPool>& pool) {
+    if (pool->in_flight() == 0 && pool->queued() == 0) {
+      pool->evict();
+      return pool->environment_count() == 0;
+    }
+    return false;
+  });
 }
 
 }  // namespace lambdad::sandbox

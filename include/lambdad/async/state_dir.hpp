@@ -23,6 +23,8 @@ class StateDir {
   const std::filesystem::path& root() const { return root_; }
   std::filesystem::path events_dir() const { return root_ / "events"; }
   std::filesystem::path destinations_dir() const { return root_ / "destinations"; }
+  // Functions created through the control plane (docs/decisions/008).
+  std::filesystem::path functions_dir() const { return root_ / "functions"; }
 
  private:
   StateDir(std::filesystem::path root, int lock_fd) : root_(std::move(root)), lock_fd_(lock_fd) {}

@@ -13,6 +13,8 @@ inline constexpr std::string_view kRuntimeInvalidWorkingDir = "Runtime.InvalidWo
 inline constexpr std::string_view kRuntimeOutOfMemory = "Runtime.OutOfMemory";
 inline constexpr std::string_view kRuntimeInitError = "Runtime.InitError";
 inline constexpr std::string_view kRuntimeUnknown = "Runtime.Unknown";
+// A streamed response whose upload broke off (lambda-spec §1.9).
+inline constexpr std::string_view kRuntimeTruncatedResponse = "Runtime.TruncatedResponse";
 inline constexpr std::string_view kRuntimeInvalidResponseModeHeader = "Runtime.InvalidResponseModeHeader";
 inline constexpr std::string_view kFunctionResponseSizeTooLarge = "Function.ResponseSizeTooLarge";
 inline constexpr std::string_view kFunctionUnknown = "Function.Unknown";
@@ -36,5 +38,7 @@ inline constexpr std::string_view kValidationException = "ValidationException";
 inline constexpr std::string_view kTooManyRequestsException = "TooManyRequestsException";
 inline constexpr std::string_view kServiceException = "ServiceException";
 inline constexpr std::string_view kUnknownOperationException = "UnknownOperationException";
+inline constexpr std::string_view kResourceConflictException = "ResourceConflictException";
+inline constexpr std::string_view kPreconditionFailedException = "PreconditionFailedException";
 
 }  // namespace lambdad::error_types

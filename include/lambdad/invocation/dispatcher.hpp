@@ -23,6 +23,9 @@ class Dispatcher {
   // The version `qualifier` ("$LATEST", a version number or an alias) names, or nullopt when the
   // function has no such version or alias.
   virtual std::optional<std::string> resolve(const std::string& name, const std::string& qualifier) const = 0;
+  // The function's state when it cannot be invoked now ("Pending" while its code is being
+  // unpacked, "Failed"), or nullopt.
+  virtual std::optional<std::string> unavailable(const std::string& /*name*/) const { return std::nullopt; }
   // Admits the invocation if concurrency allows and runs it. The function must exist.
   virtual Admission dispatch(InvocationPtr inv) = 0;
   // Drains the function's warm environments (busy ones after their invoke); nullopt if unknown.

@@ -12,6 +12,9 @@
 namespace lambdad::async {
 class EventQueue;
 }
+namespace lambdad::control_plane {
+class FunctionRegistry;
+}
 
 namespace lambdad::invoke_api {
 
@@ -21,7 +24,8 @@ struct InvokeApiOptions {
 };
 
 // `events` takes Event invocations (docs/decisions/006); without it they are answered 500.
+// `registry` serves the control plane (docs/decisions/008); without it those routes do not exist.
 http::Router make_router(invocation::Dispatcher& dispatcher, const Clock& clock, InvokeApiOptions options,
-                         async::EventQueue* events = nullptr);
+                         async::EventQueue* events = nullptr, control_plane::FunctionRegistry* registry = nullptr);
 
 }  // namespace lambdad::invoke_api

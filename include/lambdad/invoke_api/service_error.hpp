@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "lambdad/common/result.hpp"
 #include "lambdad/http/message.hpp"
 
 namespace lambdad::invoke_api {
@@ -21,6 +22,9 @@ struct ServiceError {
   static ServiceError access_denied();
   static ServiceError throttled(std::string reason);  // 429 TooManyRequestsException
   static ServiceError unknown_operation();
+  static ServiceError conflict(std::string message);  // 409 ResourceConflictException
+  // An Error whose type names an AWS exception (the control plane's), with that exception's status.
+  static ServiceError from(const Error& error);
 };
 
 // Status, X-Amzn-ErrorType, x-amzn-RequestId and the body casing each exception uses.

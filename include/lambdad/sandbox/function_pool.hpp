@@ -52,6 +52,9 @@ class FunctionPool final : public EnvironmentObserver {
   void prewarm(std::size_t count, bool provisioned);
   // Drains warm environments (busy ones after their invoke). Returns how many were affected.
   std::size_t evict();
+  // New code or configuration: environments started from now on run `fn`; the existing ones
+  // drain as in evict(). Returns how many were drained.
+  std::size_t replace_config(config::FunctionConfig fn);
   // Retires environments idle since before now - idle_timeout (never provisioned ones).
   std::size_t reclaim_idle(Clock::Steady::time_point now);
   // Kills every environment; queued invocations fail with Sandbox.Failure.

@@ -59,9 +59,6 @@ struct RuntimePost {
 // buffered and the buffered limit applies.
 inline constexpr std::size_t kStreamedResponseLimit = 200u * 1024 * 1024;
 
-// The error type of a streamed response whose upload broke off (lambda-spec §1.9).
-inline constexpr std::string_view kRuntimeTruncatedResponse = "Runtime.TruncatedResponse";
-
 // How a streamed /response (Lambda-Runtime-Function-Response-Mode: streaming) ended.
 struct StreamEnd {
   enum class Kind {

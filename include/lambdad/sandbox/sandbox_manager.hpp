@@ -45,18 +45,36 @@ class SandboxManager final : public invocation::Dispatcher {
   FunctionPool* find(const std::string& name, const std::string& version = "$LATEST");
   void shutdown();
 
+  // Changes while running (the control plane, docs/decisions/008). A pool that goes away
+  // drains: its running invokes finish, then its environments stop.
+  // Creates the pool of (fn.name, version) running `fn`, or hands the existing one `fn`: its
+  // environments drain and the next invoke cold-starts the new code or configuration.
+  void put_version(const config::FunctionConfig& fn, const std::string& version);
+  void remove_version(const std::string& name, const std::string& version);
+  void remove_function(const std::string& name);
+  // nullopt: the function shares the unreserved capacity. The 100-unreserved rule is the
+  // caller's to check (validate()).
+  void set_reserved_concurrency(const std::string& name, std::optional<int> reserved);
+  int account_concurrency() const { return options_.account_concurrency; }
+
  private:
   struct Function {
-    config::FunctionConfig config;
+    config::FunctionConfig config;  // $LATEST's
+    std::optional<int> reserved;
     std::map<std::string, std::unique_ptr<FunctionPool>> pools;  // by version
     std::size_t in_flight() const;
   };
 
+  PoolOptions pool_options_for(const config::FunctionConfig& fn, const std::string& version) const;
+  void retire(std::unique_ptr<FunctionPool> pool);
+  void sweep_retired();
+  void recompute_unreserved();
   void schedule_reclaim();
 
   PoolDeps deps_;
   ManagerOptions options_;
   std::map<std::string, Function> functions_;
+  std::vector<std::unique_ptr<FunctionPool>> retired_;  // draining after removal
   int unreserved_capacity_ = 0;
   int unreserved_in_flight_ = 0;
   std::unique_ptr<Timer> reclaim_timer_;

@@ -307,5 +307,79 @@ TEST_F(PoolTest, EvictRetiresIdleAndDrainsBusyEnvironments) {
   EXPECT_EQ(endpoints_.targets.size(), 3u);
 }
 
+TEST_F(PoolTest, PutVersionAddsAFunctionWhileRunning) {
+  make({});
+  EXPECT_FALSE(manager_->has_function("N"));
+  manager_->put_version(function("N"), "$LATEST");
+  ASSERT_TRUE(manager_->has_function("N"));
+  ASSERT_EQ(manager_->dispatch(invocation("N", "a")), invocation::Admission::kAccepted);
+  ASSERT_EQ(runtime_next(0), "a");
+  runtime_respond(0, "a");
+  EXPECT_TRUE(done_.count("a"));
+}
+
+TEST_F(PoolTest, NewConfigurationDrainsWarmEnvironmentsAndTheNextCallIsCold) {
+  make({function("F")});
+  manager_->dispatch(invocation("F", "a"));
+  manager_->dispatch(invocation("F", "b"));
+  ASSERT_EQ(runtime_next(0), "a");
+  ASSERT_EQ(runtime_next(1), "b");
+  runtime_respond(0, "a");  // environment 0 idle, environment 1 busy
+
+  auto updated = function("F");
+  updated.environment["CODE"] = "v2";
+  manager_->put_version(updated, "$LATEST");
+  runtime_respond(1, "b");
+  EXPECT_TRUE(done_.count("b")) << "the busy environment finishes its invocation on the old code";
+  for (auto& e : status("F")["environments"]) EXPECT_EQ(e["state"], "dead");
+
+  manager_->dispatch(invocation("F", "c"));
+  ASSERT_EQ(endpoints_.targets.size(), 3u) << "a new environment for the new configuration";
+  EXPECT_EQ(runtime_next(2), "c");
+  EXPECT_EQ(manager_->find("F")->config().environment.at("CODE"), "v2");
+}
+
+TEST_F(PoolTest, RemovedFunctionFinishesRunningInvocationsAndIsGone) {
+  make({function("F")});
+  manager_->dispatch(invocation("F", "a"));
+  ASSERT_EQ(runtime_next(0), "a");
+  manager_->remove_function("F");
+  EXPECT_FALSE(manager_->has_function("F"));
+  EXPECT_EQ(manager_->find("F"), nullptr);
+  runtime_respond(0, "a");
+  ASSERT_TRUE(done_.count("a"));
+  EXPECT_EQ(done_["a"].outcome, invocation::Outcome::kSuccess);
+}
+
+TEST_F(PoolTest, PublishedVersionsGetPoolsAndOneCanBeRemoved) {
+  make({function("F")});
+  manager_->put_version(function("F"), "1");
+  manager_->put_version(function("F"), "2");
+  EXPECT_EQ(manager_->resolve("F", "2"), "2");
+  manager_->remove_version("F", "1");
+  EXPECT_EQ(manager_->resolve("F", "1"), std::nullopt);
+  EXPECT_EQ(manager_->resolve("F", "2"), "2");
+  auto inv = invocation("F", "v2");
+  inv->version = "2";
+  ASSERT_EQ(manager_->dispatch(inv), invocation::Admission::kAccepted);
+  EXPECT_EQ(runtime_next(0), "v2");
+}
+
+TEST_F(PoolTest, ReservedConcurrencyCanChangeWhileRunning) {
+  ManagerOptions options;
+  options.account_concurrency = 2;
+  make({function("F"), function("G")}, options);
+  manager_->set_reserved_concurrency("F", 0);
+  EXPECT_EQ(manager_->dispatch(invocation("F", "a")), invocation::Admission::kThrottledReserved);
+  manager_->set_reserved_concurrency("F", 1);
+  EXPECT_EQ(manager_->dispatch(invocation("F", "b")), invocation::Admission::kAccepted);
+  EXPECT_EQ(manager_->dispatch(invocation("F", "c")), invocation::Admission::kThrottledReserved);
+  // One of the account's two is now F's: G gets the other one only.
+  EXPECT_EQ(manager_->dispatch(invocation("G", "g1")), invocation::Admission::kAccepted);
+  EXPECT_EQ(manager_->dispatch(invocation("G", "g2")), invocation::Admission::kThrottledAccount);
+  manager_->set_reserved_concurrency("F", std::nullopt);
+  EXPECT_EQ(status("F")["reservedConcurrency"], nullptr);
+}
+
 }  // namespace
 }  // namespace lambdad::sandbox

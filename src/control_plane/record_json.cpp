@@ -1,0 +1,172 @@
+#include "record_json.hpp"
+
+#include <fmt/format.h>
+
+namespace lambdad::control_plane {
+namespace {
+
+constexpr int kFormat = 1;
+
+nlohmann::json config_to_json(const config::FunctionConfig& c) {
+  nlohmann::json j = {{"name", c.name},
+                      {"runtime", c.runtime},
+                      {"handler", c.handler},
+                      {"memoryMb", c.memory_mb},
+                      {"timeoutSeconds", c.timeout_seconds},
+                      {"environment", c.environment},
+                      {"ephemeralStorageMb", c.ephemeral_storage_mb},
+                      {"architectures", c.architectures},
+                      {"layers", c.layers},
+                      {"description", c.description}};
+  if (c.dead_letter) j["deadLetter"] = {{"type", c.dead_letter->type}, {"targetArn", c.dead_letter->target_arn}};
+  return j;
+}
+
+config::FunctionConfig config_from_json(const nlohmann::json& j) {
+  config::FunctionConfig c;
+  c.name = j.at("name").get<std::string>();
+  c.logical_id = c.name;
+  c.runtime = j.at("runtime").get<std::string>();
+  c.handler = j.value("handler", "");
+  c.memory_mb = j.value("memoryMb", limits::kDefaultMemoryMb);
+  c.timeout_seconds = j.value("timeoutSeconds", limits::kDefaultTimeoutSeconds);
+  c.environment = j.value("environment", std::map<std::string, std::string>{});
+  c.ephemeral_storage_mb = j.value("ephemeralStorageMb", 512);
+  c.architectures = j.value("architectures", std::vector<std::string>{"x86_64"});
+  c.layers = j.value("layers", std::vector<std::string>{});
+  c.description = j.value("description", "");
+  if (j.contains("deadLetter")) {
+    c.dead_letter = config::DeadLetterConfig{j["deadLetter"].value("type", ""), j["deadLetter"].value("targetArn", "")};
+  }
+  return c;
+}
+
+nlohmann::json version_to_json(const VersionRecord& v) {
+  return {{"config", config_to_json(v.config)}, {"codeSha256", v.code_sha256}, {"codeSize", v.code_size},
+          {"codeHex", v.code_hex},              {"role", v.role},               {"revisionId", v.revision_id},
+          {"lastModified", v.last_modified},    {"sourceRevision", v.source_revision}};
+}
+
+VersionRecord version_from_json(const nlohmann::json& j, const std::filesystem::path& code_root) {
+  VersionRecord v;
+  v.config = config_from_json(j.at("config"));
+  v.code_sha256 = j.value("codeSha256", "");
+  v.code_size = j.value("codeSize", std::uint64_t{0});
+  v.code_hex = j.value("codeHex", "");
+  v.config.code_dir = code_root / v.code_hex;
+  v.role = j.value("role", "");
+  v.revision_id = j.value("revisionId", "");
+  v.last_modified = j.value("lastModified", "");
+  v.source_revision = j.value("sourceRevision", "");
+  return v;
+}
+
+nlohmann::json destination_to_json(const std::optional<config::EventDestination>& d) {
+  if (!d) return nullptr;
+  return {{"type", d->type}, {"destination", d->destination}};
+}
+
+std::optional<config::EventDestination> destination_from_json(const nlohmann::json& j) {
+  if (!j.is_object()) return std::nullopt;
+  return config::EventDestination{j.value("type", ""), j.value("destination", "")};
+}
+
+}  // namespace
+
+std::string_view state_name(FunctionState s) {
+  switch (s) {
+    case FunctionState::kPending: return "Pending";
+    case FunctionState::kActive: return "Active";
+    case FunctionState::kFailed: return "Failed";
+  }
+  return "Active";
+}
+
+std::string_view update_status_name(UpdateStatus s) {
+  switch (s) {
+    case UpdateStatus::kSuccessful: return "Successful";
+    case UpdateStatus::kInProgress: return "InProgress";
+    case UpdateStatus::kFailed: return "Failed";
+  }
+  return "Successful";
+}
+
+std::optional<std::string> destination_type(const std::string& arn) {
+  // arn:aws:<service>:...
+  if (!arn.starts_with("arn:")) return std::nullopt;
+  auto first = arn.find(':', 4);
+  if (first == std::string::npos) return std::nullopt;
+  auto second = arn.find(':', first + 1);
+  if (second == std::string::npos) return std::nullopt;
+  const std::string service = arn.substr(first + 1, second - first - 1);
+  if (service == "lambda") return "Lambda";
+  if (service == "sqs") return "SQS";
+  if (service == "sns") return "SNS";
+  if (service == "events") return "EventBridge";
+  if (service == "s3") return "S3";
+  return std::nullopt;
+}
+
+nlohmann::json record_to_json(const FunctionRecord& fn) {
+  nlohmann::json versions = nlohmann::json::object();
+  for (const auto& [n, v] : fn.versions) versions[std::to_string(n)] = version_to_json(v);
+  nlohmann::json j = {{"format", kFormat},
+                      {"latest", version_to_json(fn.latest)},
+                      {"versions", std::move(versions)},
+                      {"aliases", fn.aliases},
+                      {"tags", fn.tags},
+                      {"state", state_name(fn.state)},
+                      {"stateReason", fn.state_reason},
+                      {"stateReasonCode", fn.state_reason_code},
+                      {"lastVersion", fn.last_version}};
+  if (fn.reserved) j["reservedConcurrency"] = *fn.reserved;
+  if (fn.event_invoke_config) {
+    const auto& e = *fn.event_invoke_config;
+    j["eventInvokeConfig"] = {{"maximumEventAgeSeconds", e.maximum_event_age_seconds},
+                              {"maximumRetryAttempts", e.maximum_retry_attempts},
+                              {"onSuccess", destination_to_json(e.on_success)},
+                              {"onFailure", destination_to_json(e.on_failure)},
+                              {"lastModified", fn.event_invoke_config_modified}};
+  }
+  return j;
+}
+
+Result<FunctionRecord> record_from_json(const nlohmann::json& j, const std::filesystem::path& code_root) {
+  try {
+    if (j.value("format", 0) != kFormat) {
+      return Error{ErrorKind::kInvalidInput, {}, fmt::format("unknown format {}", j.value("format", 0))};
+    }
+    FunctionRecord fn;
+    fn.latest = version_from_json(j.at("latest"), code_root);
+    const nlohmann::json versions = j.value("versions", nlohmann::json::object());
+    for (const auto& [n, v] : versions.items()) {
+      fn.versions.emplace(std::stoi(n), version_from_json(v, code_root));
+    }
+    fn.aliases = j.value("aliases", std::map<std::string, std::string>{});
+    fn.tags = j.value("tags", std::map<std::string, std::string>{});
+    const std::string state = j.value("state", "Active");
+    fn.state = state == "Failed" ? FunctionState::kFailed : state == "Pending" ? FunctionState::kPending
+                                                                                : FunctionState::kActive;
+    fn.state_reason = j.value("stateReason", "");
+    fn.state_reason_code = j.value("stateReasonCode", "");
+    fn.last_version = j.value("lastVersion", 0);
+    if (j.contains("reservedConcurrency")) fn.reserved = j["reservedConcurrency"].get<int>();
+    if (j.contains("eventInvokeConfig")) {
+      const auto& e = j["eventInvokeConfig"];
+      config::EventInvokeConfig c;
+      c.maximum_event_age_seconds = e.value("maximumEventAgeSeconds", config::kDefaultMaximumEventAgeSeconds);
+      c.maximum_retry_attempts = e.value("maximumRetryAttempts", config::kDefaultMaximumRetryAttempts);
+      c.on_success = destination_from_json(e.value("onSuccess", nlohmann::json()));
+      c.on_failure = destination_from_json(e.value("onFailure", nlohmann::json()));
+      fn.event_invoke_config = std::move(c);
+      fn.event_invoke_config_modified = e.value("lastModified", 0.0);
+    }
+    fn.latest.config.reserved_concurrency = fn.reserved;
+    fn.latest.config.event_invoke_config = fn.event_invoke_config;
+    return fn;
+  } catch (const std::exception& e) {
+    return Error{ErrorKind::kInvalidInput, {}, e.what()};
+  }
+}
+
+}  // namespace lambdad::control_plane

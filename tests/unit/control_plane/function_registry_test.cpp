@@ -1,0 +1,324 @@
+// The registry's operations and state machine against a real SandboxManager whose environments
+// are never started (no invocation is dispatched here): Pending -> Active when the code is
+// unpacked (on a real worker thread; its result comes back through the event loop the test
+// runs), Failed for a bad zip, versions, concurrency rules, paging, and persistence in the
+// state directory across registries.
+#include "lambdad/control_plane/function_registry.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <zip.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "lambdad/common/base64.hpp"
+#include "lambdad/sandbox/sandbox_manager.hpp"
+#include "lambdad_test/manual_time.hpp"
+
+namespace lambdad::control_plane {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+// A zip with one file, made with libzip.
+std::string make_zip(const std::string& name, const std::string& content) {
+  zip_error_t error;
+  zip_error_init(&error);
+  zip_source_t* src = zip_source_buffer_create(nullptr, 0, 0, &error);
+  zip_source_keep(src);
+  zip_t* archive = zip_open_from_source(src, ZIP_TRUNCATE, &error);
+  zip_source_t* file = zip_source_buffer(archive, content.data(), content.size(), 0);
+  zip_file_add(archive, name.c_str(), file, ZIP_FL_ENC_UTF_8);
+  zip_close(archive);
+  zip_source_open(src);
+  zip_source_seek(src, 0, SEEK_END);
+  const auto size = static_cast<std::size_t>(zip_source_tell(src));
+  zip_source_seek(src, 0, SEEK_SET);
+  std::string out(size, '\0');
+  zip_source_read(src, out.data(), size);
+  zip_source_close(src);
+  zip_source_free(src);
+  return out;
+}
+
+// No environment is started in these tests; a factory is still needed to build the manager.
+class NoEndpoints final : public sandbox::RuntimeEndpointFactory {
+ public:
+  Result<std::unique_ptr<sandbox::RuntimeEndpoint>> open(sandbox::RuntimeApiTarget&) override {
+    return Error{ErrorKind::kInternal, {}, "no environments in this test"};
+  }
+};
+
+class RegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::path(::testing::TempDir()) / "lambdad-registry-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    manager_ = make_manager();
+    registry_ = make_registry(*manager_);
+  }
+  void TearDown() override {
+    registry_.reset();
+    manager_.reset();
+    io_.restart();
+    io_.run_for(20ms);
+    fs::remove_all(dir_);
+  }
+
+  std::unique_ptr<sandbox::SandboxManager> make_manager(std::vector<config::FunctionConfig> fns = {}) {
+    sandbox::PoolDeps deps{io_, clock_, clock_, endpoints_, runtime_options_};
+    return std::make_unique<sandbox::SandboxManager>(deps, fns);
+  }
+  std::unique_ptr<FunctionRegistry> make_registry(sandbox::SandboxManager& manager) {
+    RegistryOptions options;
+    options.functions_dir = dir_ / "functions";
+    options.durable = false;
+    return std::make_unique<FunctionRegistry>(
+        manager, clock_, [this](std::function<void()> task) { boost::asio::post(io_, std::move(task)); }, options);
+  }
+
+  json create_request(const std::string& name, const std::string& zip) {
+    return {{"FunctionName", name},
+            {"Runtime", "python3.12"},
+            {"Role", "arn:aws:iam::123456789012:role/r"},
+            {"Handler", "app.handler"},
+            {"Code", {{"ZipFile", base64::encode(zip)}}}};
+  }
+
+  // Runs the event loop until the function leaves Pending / InProgress.
+  void settle(FunctionRegistry& registry, const std::string& name) {
+    for (int i = 0; i < 500; ++i) {
+      const auto* fn = registry.find(name);
+      if (fn && fn->job == 0) return;
+      std::this_thread::sleep_for(5ms);  // the worker thread unpacks in real time
+      io_.restart();
+      io_.poll();
+    }
+    FAIL() << name << " did not settle";
+  }
+
+  std::string create(const std::string& name, const std::string& content = "def handler(e, c):\n  return 1\n") {
+    auto r = registry_->create_function(create_request(name, make_zip("app.py", content)));
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    settle(*registry_, name);
+    return r.ok() ? r.value()["State"].get<std::string>() : "";
+  }
+
+  boost::asio::io_context io_;
+  test::ManualTime clock_;
+  NoEndpoints endpoints_;
+  sandbox::RuntimeOptions runtime_options_;
+  fs::path dir_;
+  std::unique_ptr<sandbox::SandboxManager> manager_;
+  std::unique_ptr<FunctionRegistry> registry_;
+};
+
+TEST_F(RegistryTest, CreateIsPendingUntilTheCodeIsUnpackedThenActive) {
+  const std::string zip = make_zip("app.py", "x = 1\n");
+  auto r = registry_->create_function(create_request("F", zip));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r.value()["State"], "Pending");
+  EXPECT_EQ(r.value()["StateReasonCode"], "Creating");
+  EXPECT_EQ(r.value()["CodeSize"], zip.size());
+  EXPECT_EQ(r.value()["CodeSha256"], sha256_base64(zip));
+  EXPECT_EQ(r.value()["FunctionArn"], "arn:aws:lambda:us-east-1:123456789012:function:F");
+  EXPECT_EQ(registry_->unavailable("F"), "Pending") << "invokes are refused (409) until the code is there";
+  EXPECT_FALSE(manager_->has_function("F")) << "no pool before the code exists";
+
+  settle(*registry_, "F");
+  EXPECT_EQ(registry_->unavailable("F"), std::nullopt);
+  EXPECT_TRUE(manager_->has_function("F"));
+  auto got = registry_->get_function("F", "");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got.value()["Configuration"]["State"], "Active");
+  EXPECT_EQ(got.value()["Configuration"]["LastUpdateStatus"], "Successful");
+  const fs::path code = dir_ / "functions" / "F" / "code" / sha256_hex(zip);
+  EXPECT_TRUE(fs::exists(code / "app.py"));
+  EXPECT_THAT(got.value()["Code"]["Location"].get<std::string>(), HasSubstr(sha256_hex(zip) + ".zip"));
+}
+
+TEST_F(RegistryTest, ABadZipIsRefusedAtOnce) {
+  auto r = registry_->create_function(create_request("Bad", "this is not a zip"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().type, "InvalidParameterValueException");
+  EXPECT_EQ(r.error().message, "Could not unzip uploaded file. Please check your file, then try to upload again.");
+  EXPECT_FALSE(registry_->has_function("Bad"));
+}
+
+TEST_F(RegistryTest, CodeThatCannotBeUnpackedEndsInFailedWithTheReason) {
+  // A file where the function's code directory must go: the unpacking fails on the worker.
+  fs::create_directories(dir_ / "functions" / "Blocked");
+  std::ofstream(dir_ / "functions" / "Blocked" / "code") << "in the way";
+  auto r = registry_->create_function(create_request("Blocked", make_zip("app.py", "")));
+  ASSERT_TRUE(r.ok());
+  settle(*registry_, "Blocked");
+  EXPECT_EQ(registry_->unavailable("Blocked"), "Failed");
+  auto got = registry_->get_configuration("Blocked", "");
+  EXPECT_EQ(got.value()["State"], "Failed");
+  EXPECT_THAT(got.value()["StateReason"].get<std::string>(), HasSubstr("cannot create"));
+  EXPECT_FALSE(manager_->has_function("Blocked"));
+}
+
+TEST_F(RegistryTest, CreateRejectsWhatLambdaRejects) {
+  EXPECT_EQ(create("F"), "Pending");
+  auto again = registry_->create_function(create_request("F", make_zip("app.py", "")));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().type, "ResourceConflictException");
+  EXPECT_EQ(again.error().message, "Function already exist: F");
+
+  auto req = create_request("G", make_zip("app.py", ""));
+  req["Role"] = "nope";
+  EXPECT_EQ(registry_->create_function(req).error().type, "ValidationException");
+  req = create_request("G", make_zip("app.py", ""));
+  req["Runtime"] = "python2.7";
+  EXPECT_EQ(registry_->create_function(req).error().type, "InvalidParameterValueException");
+  req = create_request("G", "");
+  req["Code"] = {{"S3Bucket", "b"}, {"S3Key", "k"}};
+  EXPECT_THAT(registry_->create_function(req).error().message, HasSubstr("S3"));
+  req = create_request("G", make_zip("app.py", ""));
+  req["Timeout"] = 901;
+  EXPECT_EQ(registry_->create_function(req).error().message,
+            "1 validation error detected: Value '901' at 'timeout' failed to satisfy constraint: Member must have "
+            "value less than or equal to 900");
+  req = create_request("G", make_zip("app.py", ""));
+  req["Environment"]["Variables"]["AWS_REGION"] = "x";
+  EXPECT_THAT(registry_->create_function(req).error().message, HasSubstr("Reserved keys used in this request: AWS_REGION"));
+  EXPECT_FALSE(registry_->has_function("G"));
+}
+
+TEST_F(RegistryTest, PublishSnapshotsLatestAndPublishesNothingNewWhenUnchanged) {
+  create("F", "v = 1\n");
+  auto v1 = registry_->publish_version("F", json::object());
+  ASSERT_TRUE(v1.ok());
+  EXPECT_EQ(v1.value()["Version"], "1");
+  EXPECT_EQ(v1.value()["FunctionArn"], "arn:aws:lambda:us-east-1:123456789012:function:F:1");
+  EXPECT_EQ(registry_->publish_version("F", json::object()).value()["Version"], "1");
+
+  auto updated = registry_->update_code("F", {{"ZipFile", base64::encode(make_zip("app.py", "v = 2\n"))}});
+  ASSERT_TRUE(updated.ok());
+  EXPECT_EQ(updated.value()["LastUpdateStatus"], "InProgress");
+  EXPECT_EQ(registry_->update_code("F", {{"ZipFile", base64::encode(make_zip("app.py", "v = 3\n"))}}).error().type,
+            "ResourceConflictException")
+      << "one update at a time";
+  EXPECT_EQ(registry_->publish_version("F", json::object()).error().type, "ResourceConflictException");
+  settle(*registry_, "F");
+  EXPECT_EQ(registry_->publish_version("F", json::object()).value()["Version"], "2");
+  EXPECT_EQ(registry_->resolve("F", "1"), "1");
+  EXPECT_EQ(registry_->resolve("F", "2"), "2");
+  EXPECT_NE(manager_->find("F", "1")->config().code_dir, manager_->find("F", "2")->config().code_dir);
+  EXPECT_EQ(manager_->find("F", "2")->config().code_dir, manager_->find("F")->config().code_dir);
+
+  auto listed = registry_->list_versions("F", "", std::nullopt);
+  ASSERT_EQ(listed.value()["Versions"].size(), 3u);
+  EXPECT_EQ(registry_->delete_function("F", "$LATEST").error().type, "InvalidParameterValueException");
+  ASSERT_TRUE(registry_->delete_function("F", "1").ok());
+  EXPECT_EQ(registry_->resolve("F", "1"), std::nullopt);
+  EXPECT_EQ(manager_->find("F", "1"), nullptr);
+}
+
+TEST_F(RegistryTest, AStaleRevisionIdIsAPreconditionFailure) {
+  create("F");
+  auto r = registry_->update_configuration("F", {{"RevisionId", "stale"}, {"Timeout", 10}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().type, "PreconditionFailedException");
+  const std::string revision = registry_->get_configuration("F", "").value()["RevisionId"];
+  auto ok = registry_->update_configuration("F", {{"RevisionId", revision}, {"Timeout", 10}});
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_NE(ok.value()["RevisionId"], revision);
+  settle(*registry_, "F");
+  EXPECT_EQ(manager_->find("F")->config().timeout_seconds, 10) << "the pool runs the new configuration";
+}
+
+TEST_F(RegistryTest, ReservationsKeepOneHundredUnreservedAndShowInAccountSettings) {
+  create("F");
+  create("G");
+  EXPECT_EQ(registry_->put_concurrency("F", {{"ReservedConcurrentExecutions", 900}}).value()["ReservedConcurrentExecutions"],
+            900);
+  auto too_much = registry_->put_concurrency("G", {{"ReservedConcurrentExecutions", 1}});
+  ASSERT_FALSE(too_much.ok());
+  EXPECT_EQ(too_much.error().message,
+            "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution "
+            "below its minimum value of [100].");
+  auto settings = registry_->account_settings();
+  EXPECT_EQ(settings["AccountLimit"]["UnreservedConcurrentExecutions"], 100);
+  EXPECT_EQ(settings["AccountUsage"]["FunctionCount"], 2);
+  EXPECT_EQ(registry_->get_concurrency("G").value(), json::object());
+  ASSERT_TRUE(registry_->delete_concurrency("F").ok());
+  EXPECT_EQ(registry_->account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"], 1000);
+}
+
+TEST_F(RegistryTest, ListingPagesThroughEveryFunctionOnce) {
+  for (const auto* name : {"A", "B", "C", "D", "E"}) create(name);
+  ASSERT_TRUE(registry_->publish_version("C", json::object()).ok());
+  std::vector<std::string> names;
+  std::string marker;
+  for (int page = 0; page < 10; ++page) {
+    auto r = registry_->list_functions(false, marker, 2);
+    ASSERT_TRUE(r.ok());
+    for (const auto& f : r.value()["Functions"]) names.push_back(f["FunctionName"]);
+    if (!r.value().contains("NextMarker")) break;
+    marker = r.value()["NextMarker"];
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"A", "B", "C", "D", "E"}));
+  auto all = registry_->list_functions(true, "", std::nullopt).value()["Functions"];
+  ASSERT_EQ(all.size(), 6u);
+  EXPECT_EQ(all[2]["FunctionArn"], "arn:aws:lambda:us-east-1:123456789012:function:C:$LATEST");
+  EXPECT_EQ(all[3]["FunctionArn"], "arn:aws:lambda:us-east-1:123456789012:function:C:1");
+  EXPECT_EQ(registry_->list_functions(false, "bogus", std::nullopt).error().type, "InvalidParameterValueException");
+  EXPECT_EQ(registry_->list_functions(false, "", 0).error().type, "ValidationException");
+}
+
+TEST_F(RegistryTest, FunctionsPersistInTheStateDirectoryAndDeletedOnesDoNot) {
+  create("Kept", "v = 1\n");
+  ASSERT_TRUE(registry_->publish_version("Kept", json::object()).ok());
+  ASSERT_TRUE(registry_->put_concurrency("Kept", {{"ReservedConcurrentExecutions", 3}}).ok());
+  ASSERT_TRUE(registry_->put_event_invoke_config("Kept", "", {{"MaximumRetryAttempts", 0}}, false).ok());
+  create("Gone");
+  ASSERT_TRUE(registry_->delete_function("Gone", "").ok());
+  EXPECT_FALSE(registry_->has_function("Gone"));
+
+  // A second daemon on the same state directory.
+  auto manager = make_manager();
+  auto registry = make_registry(*manager);
+  EXPECT_EQ(registry->load_stored(), 1u);
+  EXPECT_FALSE(registry->has_function("Gone"));
+  ASSERT_TRUE(registry->has_function("Kept"));
+  EXPECT_EQ(registry->unavailable("Kept"), std::nullopt);
+  EXPECT_EQ(registry->resolve("Kept", "1"), "1");
+  EXPECT_TRUE(manager->find("Kept", "1") != nullptr);
+  EXPECT_EQ(registry->get_concurrency("Kept").value()["ReservedConcurrentExecutions"], 3);
+  EXPECT_EQ(registry->get_event_invoke_config("Kept", "").value()["MaximumRetryAttempts"], 0);
+  EXPECT_EQ(registry->get_configuration("Kept", "").value()["CodeSha256"],
+            registry_->get_configuration("Kept", "").value()["CodeSha256"]);
+  EXPECT_FALSE(fs::exists(dir_ / "functions" / ".trash")) << "deleted code is removed at the next start";
+}
+
+TEST_F(RegistryTest, TemplateFunctionsWinOverStoredOnesOfTheSameName) {
+  create("Same");
+  config::FunctionConfig fn;
+  fn.name = "Same";
+  fn.logical_id = "Same";
+  fn.runtime = "python3.12";
+  fn.handler = "app.handler";
+  fn.code_dir = dir_;
+  auto manager = make_manager({fn});
+  auto registry = make_registry(*manager);
+  registry->add_template_functions({fn});
+  EXPECT_EQ(registry->load_stored(), 0u);
+  EXPECT_EQ(registry->get_configuration("Same", "").value()["Role"],
+            "arn:aws:iam::123456789012:role/SameRole");
+  EXPECT_EQ(registry->create_function(create_request("Same", make_zip("a", "b"))).error().type,
+            "ResourceConflictException");
+}
+
+}  // namespace
+}  // namespace lambdad::control_plane
