@@ -628,10 +628,11 @@ void FunctionRegistry::code_ready(const std::string& name, std::uint64_t job, St
     save(name);
     return;
   }
-  if (creating) {
-    fn.state = FunctionState::kActive;
-    fn.state_reason.clear();
-    fn.state_reason_code.clear();
+  const bool was_active = fn.state == FunctionState::kActive;
+  fn.state = FunctionState::kActive;
+  fn.state_reason.clear();
+  fn.state_reason_code.clear();
+  if (creating || !was_active) {
     log->info("[{}] created ({}, {} MB, {} s); code in {}", name, fn.latest.config.runtime, fn.latest.config.memory_mb,
               fn.latest.config.timeout_seconds, fn.latest.config.code_dir.string());
   } else {
@@ -702,19 +703,27 @@ Result<json> FunctionRegistry::create_function(const json& req) {
   return configuration_json(stored, stored.latest, std::string(kLatest), false);
 }
 
-Result<json> FunctionRegistry::update_code(const std::string& name, const json& req) {
-  auto found = lookup(name);
-  if (!found) return found.error();
-  auto& fn = **found;
+Status FunctionRegistry::may_change(const FunctionRecord& fn, const std::string& name, const json& req) const {
+  // One change at a time, and none while the function is being created. (A Failed one may get
+  // new code.)
   if (fn.job != 0 || fn.last_update == UpdateStatus::kInProgress || fn.state == FunctionState::kPending) {
     return conflict(fmt::format(
         "The operation cannot be performed at this time. An update is in progress for resource: {}", arn(name)));
   }
-  if (req.contains("RevisionId") && req["RevisionId"].is_string() && req["RevisionId"] != fn.latest.revision_id) {
+  if (req.is_object() && req.contains("RevisionId") && req["RevisionId"].is_string() &&
+      req["RevisionId"] != fn.latest.revision_id) {
     return Error{ErrorKind::kConflict, std::string(et::kPreconditionFailedException),
                  "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API "
                  "to retrieve the latest Revision Id"};
   }
+  return Ok{};
+}
+
+Result<json> FunctionRegistry::update_code(const std::string& name, const json& req) {
+  auto found = lookup(name);
+  if (!found) return found.error();
+  auto& fn = **found;
+  if (auto st = may_change(fn, name, req); !st) return st.error();
   auto zip = zip_of(req, options_.limits);
   if (!zip) return zip.error();
   if (req.value("DryRun", false)) return configuration_json(fn, fn.latest, std::string(kLatest), false);
@@ -742,15 +751,7 @@ Result<json> FunctionRegistry::update_configuration(const std::string& name, con
   if (!found) return found.error();
   auto& fn = **found;
   if (!req.is_object()) return invalid("The request body must be a JSON object.");
-  if (fn.job != 0 || fn.last_update == UpdateStatus::kInProgress || fn.state == FunctionState::kPending) {
-    return conflict(fmt::format(
-        "The operation cannot be performed at this time. An update is in progress for resource: {}", arn(name)));
-  }
-  if (req.contains("RevisionId") && req["RevisionId"].is_string() && req["RevisionId"] != fn.latest.revision_id) {
-    return Error{ErrorKind::kConflict, std::string(et::kPreconditionFailedException),
-                 "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API "
-                 "to retrieve the latest Revision Id"};
-  }
+  if (auto st = may_change(fn, name, req); !st) return st.error();
   VersionRecord next = fn.latest;
   if (auto st = apply_settings(req, next); !st) return st.error();
   if (auto st = check_complete(next.config); !st) return st.error();
@@ -801,9 +802,11 @@ Result<json> FunctionRegistry::publish_version(const std::string& name, const js
   auto found = lookup(name);
   if (!found) return found.error();
   auto& fn = **found;
-  if (fn.state != FunctionState::kActive || fn.job != 0 || fn.last_update == UpdateStatus::kInProgress) {
+  if (auto st = may_change(fn, name, req); !st) return st.error();
+  if (fn.state != FunctionState::kActive) {
     return conflict(fmt::format(
-        "The operation cannot be performed at this time. An update is in progress for resource: {}", arn(name)));
+        "The operation cannot be performed at this time. The function is currently in the following state: {}",
+        state_name(fn.state)));
   }
   ensure_digest(fn.latest);
   if (req.contains("CodeSha256") && req["CodeSha256"].is_string() && req["CodeSha256"] != fn.latest.code_sha256) {
@@ -811,11 +814,6 @@ Result<json> FunctionRegistry::publish_version(const std::string& name, const js
         "CodeSHA256 ({}) is different from current CodeSHA256 in $LATEST ({}). Please try again with the current "
         "CodeSHA256.",
         req["CodeSha256"].get<std::string>(), fn.latest.code_sha256));
-  }
-  if (req.contains("RevisionId") && req["RevisionId"].is_string() && req["RevisionId"] != fn.latest.revision_id) {
-    return Error{ErrorKind::kConflict, std::string(et::kPreconditionFailedException),
-                 "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API "
-                 "to retrieve the latest Revision Id"};
   }
   auto number = publish(fn, name, req.value("Description", fn.latest.config.description));
   if (!number) return number.error();
@@ -1014,6 +1012,101 @@ Status FunctionRegistry::delete_event_invoke_config(const std::string& name, con
   if (events_) events_->set_event_invoke_config(name, std::nullopt);
   save(name);
   return Ok{};
+}
+
+// --- aliases ----------------------------------------------------------------------------------
+
+namespace {
+
+Error alias_not_found(const std::string& alias_arn) {
+  return not_found(fmt::format("Alias not found: {}", alias_arn));
+}
+
+}  // namespace
+
+Result<json> FunctionRegistry::create_alias(const std::string& name, const json& req) {
+  auto found = lookup(name);
+  if (!found) return found.error();
+  auto& fn = **found;
+  const std::string alias = req.is_object() ? req.value("Name", "") : "";
+  if (!config::is_valid_alias_name(alias)) {
+    return validation("name", alias, "Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)");
+  }
+  if (fn.aliases.count(alias)) return conflict(fmt::format("Alias already exists: {}", arn(name, alias)));
+  const std::string version = req.value("FunctionVersion", "");
+  if (!all_digits(version) && version != kLatest) {
+    return validation("functionVersion", version, "Member must satisfy regular expression pattern: (\\$LATEST|[0-9]+)");
+  }
+  if (!resolve(name, version)) return not_found(fmt::format("Function not found: {}", arn(name, version)));
+  fn.aliases[alias] = version;
+  fn.alias_descriptions[alias] = req.value("Description", "");
+  fn.alias_revisions[alias] = ids::request_id();
+  save(name);
+  return get_alias(name, alias);
+}
+
+Result<json> FunctionRegistry::get_alias(const std::string& name, const std::string& alias) {
+  auto found = lookup(name);
+  if (!found) return found.error();
+  auto& fn = **found;
+  auto it = fn.aliases.find(alias);
+  if (it == fn.aliases.end()) return alias_not_found(arn(name, alias));
+  auto& revision = fn.alias_revisions[alias];
+  if (revision.empty()) revision = ids::request_id();
+  return json{{"AliasArn", arn(name, alias)},
+              {"Name", alias},
+              {"FunctionVersion", it->second},
+              {"Description", fn.alias_descriptions[alias]},
+              {"RevisionId", revision}};
+}
+
+Result<json> FunctionRegistry::list_aliases(const std::string& name, const std::string& function_version) {
+  auto found = lookup(name);
+  if (!found) return found.error();
+  json aliases = json::array();
+  // A copy of the names: get_alias may add a revision to the maps.
+  std::vector<std::pair<std::string, std::string>> all((*found)->aliases.begin(), (*found)->aliases.end());
+  for (const auto& [alias, version] : all) {
+    if (!function_version.empty() && version != function_version) continue;
+    aliases.push_back(get_alias(name, alias).value());
+  }
+  return json{{"Aliases", std::move(aliases)}};
+}
+
+Result<json> FunctionRegistry::update_alias(const std::string& name, const std::string& alias, const json& req) {
+  auto found = lookup(name);
+  if (!found) return found.error();
+  auto& fn = **found;
+  if (!fn.aliases.count(alias)) return alias_not_found(arn(name, alias));
+  if (req.contains("RevisionId") && req["RevisionId"].is_string() && req["RevisionId"] != fn.alias_revisions[alias]) {
+    return Error{ErrorKind::kConflict, std::string(et::kPreconditionFailedException),
+                 "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API "
+                 "to retrieve the latest Revision Id"};
+  }
+  if (req.contains("FunctionVersion") && req["FunctionVersion"].is_string()) {
+    const std::string version = req["FunctionVersion"].get<std::string>();
+    if (version != kLatest && (!all_digits(version) || !resolve(name, version))) {
+      return not_found(fmt::format("Function not found: {}", arn(name, version)));
+    }
+    fn.aliases[alias] = version;
+  }
+  if (req.contains("Description") && req["Description"].is_string()) {
+    fn.alias_descriptions[alias] = req["Description"].get<std::string>();
+  }
+  fn.alias_revisions[alias] = ids::request_id();
+  save(name);
+  return get_alias(name, alias);
+}
+
+Status FunctionRegistry::delete_alias(const std::string& name, const std::string& alias) {
+  auto found = lookup(name);
+  if (!found) return found.error();
+  auto& fn = **found;
+  fn.aliases.erase(alias);
+  fn.alias_descriptions.erase(alias);
+  fn.alias_revisions.erase(alias);
+  save(name);
+  return Ok{};  // Lambda answers 204 for an alias that does not exist, too
 }
 
 json FunctionRegistry::account_settings() {

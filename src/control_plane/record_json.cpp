@@ -114,6 +114,7 @@ nlohmann::json record_to_json(const FunctionRecord& fn) {
                       {"latest", version_to_json(fn.latest)},
                       {"versions", std::move(versions)},
                       {"aliases", fn.aliases},
+                      {"aliasDescriptions", fn.alias_descriptions},
                       {"tags", fn.tags},
                       {"state", state_name(fn.state)},
                       {"stateReason", fn.state_reason},
@@ -143,6 +144,7 @@ Result<FunctionRecord> record_from_json(const nlohmann::json& j, const std::file
       fn.versions.emplace(std::stoi(n), version_from_json(v, code_root));
     }
     fn.aliases = j.value("aliases", std::map<std::string, std::string>{});
+    fn.alias_descriptions = j.value("aliasDescriptions", std::map<std::string, std::string>{});
     fn.tags = j.value("tags", std::map<std::string, std::string>{});
     const std::string state = j.value("state", "Active");
     fn.state = state == "Failed" ? FunctionState::kFailed : state == "Pending" ? FunctionState::kPending

@@ -181,6 +181,38 @@ void add_control_routes(http::Router& router, FunctionRegistry& registry, invoca
     });
   });
 
+  // Aliases.
+  add_route(router, M::kPost, function + "/aliases", kConfigBodyLimit, [ctx](http::Request&& req, http::Responder respond) {
+    with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
+      json body;
+      if (auto e = parse_body(req, body)) return render(*e, id);
+      return answer(ctx->registry.create_alias(name, body), 201, id);
+    });
+  });
+  add_route(router, M::kGet, function + "/aliases", 0, [ctx](http::Request&& req, http::Responder respond) {
+    with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
+      return answer(ctx->registry.list_aliases(name, req.query_param("FunctionVersion").value_or("")), 200, id);
+    });
+  });
+  add_route(router, M::kGet, function + "/aliases/{alias}", 0, [ctx](http::Request&& req, http::Responder respond) {
+    with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
+      return answer(ctx->registry.get_alias(name, std::string(req.param("alias"))), 200, id);
+    });
+  });
+  add_route(router, M::kPut, function + "/aliases/{alias}", kConfigBodyLimit,
+            [ctx](http::Request&& req, http::Responder respond) {
+              with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
+                json body;
+                if (auto e = parse_body(req, body)) return render(*e, id);
+                return answer(ctx->registry.update_alias(name, std::string(req.param("alias")), body), 200, id);
+              });
+            });
+  add_route(router, M::kDelete, function + "/aliases/{alias}", 0, [ctx](http::Request&& req, http::Responder respond) {
+    with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
+      return answer(ctx->registry.delete_alias(name, std::string(req.param("alias"))), 204, id);
+    });
+  });
+
   // Reserved concurrency: Put and Delete under 2017-10-31, Get under 2019-09-30.
   add_route(router, M::kPut, "/2017-10-31/functions/{name}/concurrency", kConfigBodyLimit,
             [ctx](http::Request&& req, http::Responder respond) {

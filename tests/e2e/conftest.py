@@ -3,6 +3,7 @@
 Run with Debian's interpreter (/usr/bin/python3), where apt's boto3 lives. The daemon binary is
 $LAMBDAD_BIN (CTest sets it) or build/lambdad.
 """
+import json
 import os
 import pathlib
 import re
@@ -142,3 +143,24 @@ def lambda_client(endpoint, read_timeout=60):
         aws_access_key_id="test", aws_secret_access_key="test",
         config=Config(retries={"max_attempts": 1}, read_timeout=read_timeout,
                       connect_timeout=5))
+
+
+def invoke(client, name, payload=None, **kwargs):
+    """client.invoke with the payload read into "Body" (a dict payload is sent as JSON)."""
+    args = {"FunctionName": name, **kwargs}
+    if payload is not None:
+        args["Payload"] = payload if isinstance(payload, (bytes, str)) else json.dumps(payload)
+    response = client.invoke(**args)
+    response["Body"] = response.pop("Payload").read()
+    return response
+
+
+def wait_for(predicate, timeout=60, what="condition"):
+    """Polls until predicate() is truthy and returns its value, or fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

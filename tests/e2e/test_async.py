@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import FUNCTIONS, LAMBDAD, Daemon, lambda_client
+from conftest import FUNCTIONS, LAMBDAD, Daemon, lambda_client, wait_for
 
 TEMPLATE = FUNCTIONS / "async" / "template.yaml"
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
@@ -31,16 +31,6 @@ def send_event(client, name, event):
     """One Event invoke; returns (StatusCode, request id, payload bytes)."""
     r = client.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps(event))
     return r["StatusCode"], r["ResponseMetadata"]["RequestId"], r["Payload"].read()
-
-
-def wait_for(predicate, timeout=60, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def lines(path):

@@ -9,7 +9,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import FUNCTIONS, lambda_client
+from conftest import FUNCTIONS, invoke, lambda_client
 
 TEMPLATE = FUNCTIONS / "sdk" / "template.yaml"
 ACCOUNT_ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
@@ -21,15 +21,6 @@ INVOKE_LIMIT = 6291456  # bytes; a synchronous request body above this is reject
 @pytest.fixture
 def client(start_daemon):
     return lambda_client(start_daemon(TEMPLATE).endpoint)
-
-
-def invoke(client, name, payload=None, **kwargs):
-    args = {"FunctionName": name, **kwargs}
-    if payload is not None:
-        args["Payload"] = payload if isinstance(payload, (bytes, str)) else json.dumps(payload)
-    response = client.invoke(**args)
-    response["Body"] = response.pop("Payload").read()
-    return response
 
 
 @pytest.mark.parametrize("runtime", sorted(ECHO))

@@ -29,7 +29,8 @@ import zipfile
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import FUNCTIONS, Daemon, lambda_client
+import conftest
+from conftest import FUNCTIONS, Daemon, lambda_client, wait_for
 
 HERE = FUNCTIONS / "control_plane"
 TEMPLATE = HERE / "template.yaml"
@@ -94,11 +95,8 @@ def wait_updated(client, name):
 
 
 def invoke(client, name, payload=None, **kwargs):
-    args = {"FunctionName": name, **kwargs}
-    if payload is not None:
-        args["Payload"] = payload if isinstance(payload, (bytes, str)) else json.dumps(payload)
-    response = client.invoke(**args)
-    response["Body"] = response.pop("Payload").read()
+    """conftest's invoke, with the decoded JSON result in "Result" when the call succeeded."""
+    response = conftest.invoke(client, name, payload, **kwargs)
     if response.get("StatusCode") == 200 and "FunctionError" not in response:
         response["Result"] = json.loads(response["Body"])
     return response
@@ -117,16 +115,6 @@ def error_of(call, *args, **kwargs):
 
 def status_of(response):
     return response["ResponseMetadata"]["HTTPStatusCode"]
-
-
-def wait_for(predicate, timeout=60, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def json_lines(path):
@@ -474,6 +462,49 @@ def test_publish_versions_and_invoke_them(client):
     versions = client.list_versions_by_function(FunctionName=name)["Versions"]
     assert [v["Version"] for v in versions] == ["$LATEST", "2"]
     assert invoke(client, name, {}, Qualifier="2")["Result"]["code"] == "v2"
+
+
+
+def test_aliases_name_published_versions(client):
+    name = unique("cp-alias")
+    create(client, name, code_version="v1")
+    client.publish_version(FunctionName=name)
+    client.update_function_code(FunctionName=name, ZipFile=make_zip(HERE / "python", "v2"))
+    wait_updated(client, name)
+    client.publish_version(FunctionName=name)
+
+    created = client.create_alias(FunctionName=name, Name="live", FunctionVersion="1", Description="prod")
+    assert status_of(created) == 201
+    assert created["AliasArn"] == f"{ARN}{name}:live"
+    assert (created["Name"], created["FunctionVersion"], created["Description"]) == ("live", "1", "prod")
+    r = invoke(client, name, {}, Qualifier="live")
+    assert r["ExecutedVersion"] == "1" and r["Result"]["code"] == "v1"
+    assert invoke(client, f"{name}:live", {})["Result"]["code"] == "v1"
+
+    err = error_of(client.create_alias, FunctionName=name, Name="live", FunctionVersion="2")
+    assert err["Error"]["Code"] == "ResourceConflictException"
+    err = error_of(client.create_alias, FunctionName=name, Name="next", FunctionVersion="9")
+    assert err["Error"]["Code"] == "ResourceNotFoundException"
+    err = error_of(client.delete_function, FunctionName=name, Qualifier="1")
+    assert err["Error"]["Code"] == "ResourceConflictException", "a version an alias names cannot be deleted"
+
+    stale = error_of(client.update_alias, FunctionName=name, Name="live", FunctionVersion="2", RevisionId="old")
+    assert stale["Error"]["Code"] == "PreconditionFailedException"
+    moved = client.update_alias(FunctionName=name, Name="live", FunctionVersion="2",
+                                RevisionId=created["RevisionId"])
+    assert moved["FunctionVersion"] == "2" and moved["RevisionId"] != created["RevisionId"]
+    r = invoke(client, name, {}, Qualifier="live")
+    assert r["ExecutedVersion"] == "2" and r["Result"]["code"] == "v2"
+    assert client.get_alias(FunctionName=name, Name="live")["FunctionVersion"] == "2"
+    assert [a["Name"] for a in client.list_aliases(FunctionName=name)["Aliases"]] == ["live"]
+    assert client.list_aliases(FunctionName=name, FunctionVersion="1")["Aliases"] == []
+
+    assert status_of(client.delete_alias(FunctionName=name, Name="live")) == 204
+    err = error_of(client.get_alias, FunctionName=name, Name="live")
+    assert err["Error"]["Code"] == "ResourceNotFoundException"
+    assert err["Error"]["Message"] == f"Alias not found: {ARN}{name}:live"
+    err = error_of(client.invoke, FunctionName=name, Qualifier="live", Payload=b"{}")
+    assert err["Error"]["Code"] == "ResourceNotFoundException"
 
 
 # ---------------------------------------------------------------------------------------------

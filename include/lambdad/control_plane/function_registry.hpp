@@ -51,6 +51,8 @@ struct FunctionRecord {
   VersionRecord latest;
   std::map<int, VersionRecord> versions;
   std::map<std::string, std::string> aliases;  // alias -> version
+  std::map<std::string, std::string> alias_descriptions;
+  std::map<std::string, std::string> alias_revisions;
   std::map<std::string, std::string> tags;
   bool from_template = false;  // not persisted; the template is read again at the next start
   FunctionState state = FunctionState::kActive;
@@ -117,6 +119,12 @@ class FunctionRegistry final : public invocation::Dispatcher {
   Result<nlohmann::json> get_event_invoke_config(const std::string& name, const std::string& qualifier);
   Status delete_event_invoke_config(const std::string& name, const std::string& qualifier);
   nlohmann::json account_settings();
+  // Aliases: a name for a published version (no weighted routing).
+  Result<nlohmann::json> create_alias(const std::string& name, const nlohmann::json& request);
+  Result<nlohmann::json> get_alias(const std::string& name, const std::string& alias);
+  Result<nlohmann::json> list_aliases(const std::string& name, const std::string& function_version);
+  Result<nlohmann::json> update_alias(const std::string& name, const std::string& alias, const nlohmann::json& request);
+  Status delete_alias(const std::string& name, const std::string& alias);
 
   const FunctionRecord* find(const std::string& name) const;
 
@@ -126,6 +134,8 @@ class FunctionRegistry final : public invocation::Dispatcher {
   nlohmann::json configuration_json(const FunctionRecord& fn, const VersionRecord& v, const std::string& version,
                                     bool qualified_arn);
   void ensure_digest(VersionRecord& v);
+  // An update or publish may go ahead: no other change in flight, RevisionId (if given) current.
+  Status may_change(const FunctionRecord& fn, const std::string& name, const nlohmann::json& req) const;
   std::string now_text() const;
   std::string arn(const std::string& name, const std::string& qualifier = {}) const;
   // Unpacks `zip` off the event loop, then calls `done` on it.

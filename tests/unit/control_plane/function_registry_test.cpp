@@ -166,6 +166,15 @@ TEST_F(RegistryTest, CodeThatCannotBeUnpackedEndsInFailedWithTheReason) {
   EXPECT_EQ(got.value()["State"], "Failed");
   EXPECT_THAT(got.value()["StateReason"].get<std::string>(), HasSubstr("cannot create"));
   EXPECT_FALSE(manager_->has_function("Blocked"));
+  EXPECT_EQ(registry_->publish_version("Blocked", json::object()).error().type, "ResourceConflictException");
+
+  // New code makes it Active, as UpdateFunctionCode does for a Failed function on Lambda.
+  fs::remove(dir_ / "functions" / "Blocked" / "code");
+  auto updated = registry_->update_code("Blocked", {{"ZipFile", base64::encode(make_zip("app.py", "ok = 1\n"))}});
+  ASSERT_TRUE(updated.ok()) << updated.error().message;
+  settle(*registry_, "Blocked");
+  EXPECT_EQ(registry_->unavailable("Blocked"), std::nullopt);
+  EXPECT_TRUE(manager_->has_function("Blocked"));
 }
 
 TEST_F(RegistryTest, CreateRejectsWhatLambdaRejects) {
@@ -281,6 +290,7 @@ TEST_F(RegistryTest, FunctionsPersistInTheStateDirectoryAndDeletedOnesDoNot) {
   create("Kept", "v = 1\n");
   ASSERT_TRUE(registry_->publish_version("Kept", json::object()).ok());
   ASSERT_TRUE(registry_->put_concurrency("Kept", {{"ReservedConcurrentExecutions", 3}}).ok());
+  ASSERT_TRUE(registry_->create_alias("Kept", {{"Name", "live"}, {"FunctionVersion", "1"}}).ok());
   ASSERT_TRUE(registry_->put_event_invoke_config("Kept", "", {{"MaximumRetryAttempts", 0}}, false).ok());
   create("Gone");
   ASSERT_TRUE(registry_->delete_function("Gone", "").ok());
@@ -294,6 +304,7 @@ TEST_F(RegistryTest, FunctionsPersistInTheStateDirectoryAndDeletedOnesDoNot) {
   ASSERT_TRUE(registry->has_function("Kept"));
   EXPECT_EQ(registry->unavailable("Kept"), std::nullopt);
   EXPECT_EQ(registry->resolve("Kept", "1"), "1");
+  EXPECT_EQ(registry->resolve("Kept", "live"), "1");
   EXPECT_TRUE(manager->find("Kept", "1") != nullptr);
   EXPECT_EQ(registry->get_concurrency("Kept").value()["ReservedConcurrentExecutions"], 3);
   EXPECT_EQ(registry->get_event_invoke_config("Kept", "").value()["MaximumRetryAttempts"], 0);
