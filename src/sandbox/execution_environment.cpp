@@ -466,12 +466,14 @@ void ExecutionEnvironment::become_dead() {
   if (dead_) return;
   dead_ = true;
   deadline_->cancel();
+  // Killed before its parked /next is answered: a runtime that read the answer would only log
+  // a failed request on its way out.
+  if (process_) process_->kill_group();
   if (parked_) {
     NextCallback old = std::move(parked_);
     parked_ = nullptr;
     old(NextOutcome{std::nullopt, RuntimeReply{RuntimeReply::Code::kInternal, state_, RuntimeEvent::kNext}});
   }
-  if (process_) process_->kill_group();
   // on_exit (after reaping) tells the observer; if the process is somehow already gone, say it now.
   if (!process_ || process_->exited()) {
     boost::asio::post(io_, [this, alive = alive_] {

@@ -331,7 +331,8 @@ TEST_F(PoolTest, NewConfigurationDrainsWarmEnvironmentsAndTheNextCallIsCold) {
   manager_->put_version(updated, "$LATEST");
   runtime_respond(1, "b");
   EXPECT_TRUE(done_.count("b")) << "the busy environment finishes its invocation on the old code";
-  for (auto& e : status("F")["environments"]) EXPECT_EQ(e["state"], "dead");
+  const auto drained = status("F");
+  for (const auto& e : drained["environments"]) EXPECT_EQ(e["state"], "dead");
 
   manager_->dispatch(invocation("F", "c"));
   ASSERT_EQ(endpoints_.targets.size(), 3u) << "a new environment for the new configuration";
