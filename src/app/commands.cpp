@@ -20,6 +20,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "daemon.hpp"
+#include "generate_event.hpp"
 #include "lambdad/app/runtime_environment.hpp"
 #include "lambdad/async/event_queue.hpp"
 #include "lambdad/async/state_dir.hpp"
@@ -38,80 +40,6 @@ namespace lambdad::app {
 namespace asio = boost::asio;
 
 namespace {
-
-// Everything a run needs, built in dependency order and torn down in reverse.
-struct Daemon {
-  asio::io_context io{1};
-  SystemClock clock;
-  std::unique_ptr<Timers> timers = sandbox::make_asio_timers(io);
-  runtime_api::EndpointFactory endpoints{io};
-  sandbox::RuntimeOptions runtime_options;
-  std::unique_ptr<process::ResourceController> resources;
-  std::filesystem::path tmp_root;
-  std::unique_ptr<sandbox::SandboxManager> manager;
-
-  Daemon() {
-    // Function log lines of one batch of events go out in one write (observability/logging).
-    observability::set_log_flush_scheduler([this](std::function<void()> task) { asio::post(io, std::move(task)); });
-  }
-  Daemon(const Daemon&) = delete;
-  Daemon& operator=(const Daemon&) = delete;
-
-  ~Daemon() {
-    manager.reset();  // environments (their processes, cgroups and /tmp) before the controller
-    resources.reset();
-    std::error_code ec;
-    if (!tmp_root.empty()) std::filesystem::remove_all(tmp_root, ec);
-    observability::set_log_flush_scheduler(nullptr);  // writes what is pending
-  }
-
-  // Memory enforcement and the private /tmp root; prints why and returns false on failure.
-  bool prepare_limits(const std::string& enforcement) {
-    auto mode = enforcement == "cgroup"   ? process::MemoryEnforcement::kCgroup
-                : enforcement == "sample" ? process::MemoryEnforcement::kSample
-                : enforcement == "off"    ? process::MemoryEnforcement::kOff
-                                          : process::MemoryEnforcement::kAuto;
-    auto made = process::make_resource_controller(io, mode);
-    if (!made) {
-      std::fprintf(stderr, "lambdad: --memory-enforcement %s: %s\n", enforcement.c_str(), made.error().message.c_str());
-      return false;
-    }
-    resources = std::move(made).value();
-    observability::daemon_log()->info("memory enforcement: {}", resources->describe());
-    // Functions' /tmp directories live on disk (/var/tmp), not on a tmpfs: tmpfs pages would
-    // count against each function's MemorySize (docs/decisions/005). LAMBDAD_TMP_ROOT overrides.
-    const char* base = std::getenv("LAMBDAD_TMP_ROOT");
-    tmp_root = std::filesystem::path(base && *base ? base : "/var/tmp") / fmt::format("lambdad-{}", ::getpid());
-    std::error_code ec;
-    std::filesystem::create_directories(tmp_root, ec);
-    if (ec) {
-      std::fprintf(stderr, "lambdad: cannot create %s: %s\n", tmp_root.c_str(), ec.message().c_str());
-      return false;
-    }
-    if (process::on_tmpfs(tmp_root)) {
-      observability::daemon_log()->warn(
-          "functions' /tmp directories are under {}, a tmpfs: what a function writes to /tmp counts against its "
-          "MemorySize there (set LAMBDAD_TMP_ROOT to a disk directory)",
-          tmp_root.string());
-    }
-    return true;
-  }
-
-  void build(const std::vector<config::FunctionConfig>& functions, sandbox::ManagerOptions options = {},
-             bool cpu_scaling = false) {
-    sandbox::PoolDeps deps{io, clock, *timers, endpoints, runtime_options,
-                           sandbox::LimitDeps{resources.get(), tmp_root, cpu_scaling}};
-    if (resources) {
-      options.memory_enforcement = resources->describe();
-      switch (resources->mode()) {
-        case process::MemoryEnforcement::kCgroup: options.memory_enforcement_mode = "cgroup"; break;
-        case process::MemoryEnforcement::kSample: options.memory_enforcement_mode = "sample"; break;
-        default: options.memory_enforcement_mode = "off"; break;
-      }
-    }
-    manager = std::make_unique<sandbox::SandboxManager>(deps, functions, std::move(options));
-  }
-};
 
 std::optional<std::string> read_event(const std::string& file) {
   if (file.empty()) return std::string("{}");
@@ -403,6 +331,8 @@ int run_cli(int argc, char** argv) {
 
   auto add_common = [](CLI::App* cmd, CommonOptions& c) {
     cmd->add_option("-t,--template", c.template_file, "SAM template (default: template.yaml)");
+    cmd->add_option("--serverless", c.serverless_file, "A serverless.yml to read the functions from instead of a SAM template");
+    cmd->add_option("--stage", c.stage, "serverless.yml stage (${opt:stage}; default: provider.stage, else dev)");
     cmd->add_option("--runtimes-dir", c.runtimes_dir, "Directory of lambdad's runtime clients");
     cmd->add_option("--interpreter", c.interpreters,
                     "Program for a runtime or family, e.g. python=/usr/bin/python3, nodejs20.x=node")
@@ -458,6 +388,25 @@ int run_cli(int argc, char** argv) {
   evict_cmd->add_option("--endpoint", evict.endpoint, "The daemon's Invoke API (default http://127.0.0.1:3001)");
   evict_cmd->footer("Example:\n  lambdad evict HelloPython --endpoint http://127.0.0.1:3001");
 
+  TestOptions test;
+  auto* test_cmd = app.add_subcommand("test", "Run a suite of cases (events and what they must return) against the template's functions");
+  add_common(test_cmd, test.common);
+  test_cmd->add_option("paths", test.paths,
+                       "Case files, or directories searched for *.case.json / *.case.yaml (default: the template's directory)");
+  test_cmd->add_option("-j,--jobs", test.jobs, "Invocations at once (default: twice the cores)")->check(CLI::Range(1, 10000));
+  test_cmd->add_option("--junit", test.junit_file, "Write a JUnit XML report here");
+  test_cmd->add_option("--json", test.json_file, "Write a JSON report here");
+  test_cmd->add_option("--shard", test.shard, "Run only shard I of N (I/N), a stable split for CI matrices");
+  test_cmd->add_option("--filter", test.filter, "Run only cases whose name matches this regular expression");
+  test_cmd->add_flag("--show-logs", test.show_logs, "Print the functions' logs as they run (default: only for failed cases)");
+  test_cmd->footer(
+      "Example:\n  lambdad test --template examples/template.yaml examples/suite --junit report.xml\n"
+      "Exit code: 0 all passed, 1 some failed, 2 usage or suite errors. Case format: docs/test-suites.md");
+
+  // generate-event
+  GenerateEventCommand generate;
+  auto* generate_cmd = add_generate_event_command(app, generate);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -466,6 +415,8 @@ int run_cli(int argc, char** argv) {
   }
   if (serve_cmd->parsed()) return run_serve(serve);
   if (evict_cmd->parsed()) return run_evict(evict);
+  if (generate_cmd->parsed()) return run_generate_event(generate);
+  if (test_cmd->parsed()) return run_test(test);
   return run_invoke(invoke);
 }
 

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "lambdad/config/sam_template.hpp"
+#include "lambdad/config/serverless.hpp"
 #include "lambdad/observability/logging.hpp"
 
 namespace lambdad::app {
@@ -87,14 +88,36 @@ void warn_on_version_mismatch(const config::FunctionConfig& fn, const std::strin
 
 }  // namespace
 
-std::optional<std::vector<config::FunctionConfig>> load_functions(const CommonOptions& options) {
+namespace {
+
+config::TemplateLoad load_definitions(const CommonOptions& options) {
+  if (!options.serverless_file.empty()) {
+    config::ServerlessOptions sopts;
+    sopts.region = options.region;
+    sopts.stage = options.stage.empty() ? "dev" : options.stage;
+    sopts.stage_given = !options.stage.empty();
+    for (char** e = environ; e && *e; ++e) {
+      std::string_view kv(*e);
+      if (auto eq = kv.find('='); eq != std::string_view::npos) {
+        sopts.environment.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+      }
+    }
+    return config::load_serverless(options.serverless_file, sopts);
+  }
   config::TemplateOptions topts;
   topts.region = options.region;
-  auto load = config::load_sam_template(options.template_file, topts);
+  return config::load_sam_template(options.template_file, topts);
+}
+
+}  // namespace
+
+std::optional<std::vector<config::FunctionConfig>> load_functions(const CommonOptions& options) {
+  auto load = load_definitions(options);
   auto log = observability::daemon_log();
   for (const auto& w : load.warnings) log->warn("{}", w.to_string());
   if (!load.errors.empty()) {
-    std::fprintf(stderr, "lambdad: %s is not a valid template (%zu problem%s):\n", options.template_file.c_str(),
+    const auto& file = options.serverless_file.empty() ? options.template_file : options.serverless_file;
+    std::fprintf(stderr, "lambdad: %s is not a valid template (%zu problem%s):\n", file.c_str(),
                  load.errors.size(), load.errors.size() == 1 ? "" : "s");
     for (const auto& e : load.errors) std::fprintf(stderr, "  %s\n", e.to_string().c_str());
     return std::nullopt;

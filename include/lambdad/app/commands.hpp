@@ -13,6 +13,8 @@ namespace lambdad::app {
 
 struct CommonOptions {
   std::filesystem::path template_file = "template.yaml";
+  std::filesystem::path serverless_file;  // set: functions come from this serverless.yml instead
+  std::string stage;                      // ${opt:stage} of serverless.yml; empty: provider.stage or dev
   std::filesystem::path runtimes_dir;                 // empty: found next to the executable
   std::map<std::string, std::string> interpreters;    // runtime or family -> program
   std::string log_level = "info";
@@ -55,10 +57,24 @@ struct InvokeOptions {
   std::string event_file;  // "" = {} ; "-" = stdin
 };
 
+// `lambdad test` (docs/test-suites.md).
+struct TestOptions {
+  CommonOptions common;
+  std::vector<std::string> paths;  // case files and directories; default: the template's directory
+  int jobs = 0;                    // invocations at once; 0 = twice the cores
+  std::string junit_file;
+  std::string json_file;
+  std::string shard;   // "i/n"
+  std::string filter;  // a regular expression on case names
+  bool show_logs = false;  // functions' logs on stderr as they run (otherwise only in failures)
+};
+
 // Exit codes: 0 ok, 1 function error (invoke), 2 usage or template error.
 int run_serve(const ServeOptions& options);
 int run_invoke(const InvokeOptions& options);
 int run_evict(const EvictOptions& options);
+// 0 every case passed, 1 some failed, 2 usage or suite errors.
+int run_test(const TestOptions& options);
 
 // Parses argv and runs the chosen subcommand.
 int run_cli(int argc, char** argv);

@@ -1,0 +1,100 @@
+// app (private): the parts of a daemon every subcommand that runs functions needs (serve, invoke,
+// test), built in dependency order and torn down in reverse.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+
+#include "lambdad/common/clock.hpp"
+#include "lambdad/observability/logging.hpp"
+#include "lambdad/process/resource_limits.hpp"
+#include "lambdad/runtime_api/runtime_api.hpp"
+#include "lambdad/sandbox/asio_timers.hpp"
+#include "lambdad/sandbox/sandbox_manager.hpp"
+
+namespace lambdad::app {
+
+// Everything a run needs, built in dependency order and torn down in reverse.
+struct Daemon {
+  boost::asio::io_context io{1};
+  SystemClock clock;
+  std::unique_ptr<Timers> timers = sandbox::make_asio_timers(io);
+  runtime_api::EndpointFactory endpoints{io};
+  sandbox::RuntimeOptions runtime_options;
+  std::unique_ptr<process::ResourceController> resources;
+  std::filesystem::path tmp_root;
+  std::unique_ptr<sandbox::SandboxManager> manager;
+
+  Daemon() {
+    // Function log lines of one batch of events go out in one write (observability/logging).
+    observability::set_log_flush_scheduler([this](std::function<void()> task) { boost::asio::post(io, std::move(task)); });
+  }
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  ~Daemon() {
+    manager.reset();  // environments (their processes, cgroups and /tmp) before the controller
+    resources.reset();
+    std::error_code ec;
+    if (!tmp_root.empty()) std::filesystem::remove_all(tmp_root, ec);
+    observability::set_log_flush_scheduler(nullptr);  // writes what is pending
+  }
+
+  // Memory enforcement and the private /tmp root; prints why and returns false on failure.
+  bool prepare_limits(const std::string& enforcement) {
+    auto mode = enforcement == "cgroup"   ? process::MemoryEnforcement::kCgroup
+                : enforcement == "sample" ? process::MemoryEnforcement::kSample
+                : enforcement == "off"    ? process::MemoryEnforcement::kOff
+                                          : process::MemoryEnforcement::kAuto;
+    auto made = process::make_resource_controller(io, mode);
+    if (!made) {
+      std::fprintf(stderr, "lambdad: --memory-enforcement %s: %s\n", enforcement.c_str(), made.error().message.c_str());
+      return false;
+    }
+    resources = std::move(made).value();
+    observability::daemon_log()->info("memory enforcement: {}", resources->describe());
+    // Functions' /tmp directories live on disk (/var/tmp), not on a tmpfs: tmpfs pages would
+    // count against each function's MemorySize (docs/decisions/005). LAMBDAD_TMP_ROOT overrides.
+    const char* base = std::getenv("LAMBDAD_TMP_ROOT");
+    tmp_root = std::filesystem::path(base && *base ? base : "/var/tmp") / fmt::format("lambdad-{}", ::getpid());
+    std::error_code ec;
+    std::filesystem::create_directories(tmp_root, ec);
+    if (ec) {
+      std::fprintf(stderr, "lambdad: cannot create %s: %s\n", tmp_root.c_str(), ec.message().c_str());
+      return false;
+    }
+    if (process::on_tmpfs(tmp_root)) {
+      observability::daemon_log()->warn(
+          "functions' /tmp directories are under {}, a tmpfs: what a function writes to /tmp counts against its "
+          "MemorySize there (set LAMBDAD_TMP_ROOT to a disk directory)",
+          tmp_root.string());
+    }
+    return true;
+  }
+
+  void build(const std::vector<config::FunctionConfig>& functions, sandbox::ManagerOptions options = {},
+             bool cpu_scaling = false) {
+    sandbox::PoolDeps deps{io, clock, *timers, endpoints, runtime_options,
+                           sandbox::LimitDeps{resources.get(), tmp_root, cpu_scaling}};
+    if (resources) {
+      options.memory_enforcement = resources->describe();
+      switch (resources->mode()) {
+        case process::MemoryEnforcement::kCgroup: options.memory_enforcement_mode = "cgroup"; break;
+        case process::MemoryEnforcement::kSample: options.memory_enforcement_mode = "sample"; break;
+        default: options.memory_enforcement_mode = "off"; break;
+      }
+    }
+    manager = std::make_unique<sandbox::SandboxManager>(deps, functions, std::move(options));
+  }
+};
+
+
+}  // namespace lambdad::app

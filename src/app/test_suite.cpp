@@ -1,0 +1,414 @@
+#include "test_suite.hpp"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace lambdad::app {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string SuiteProblem::to_string() const {
+  return line > 0 ? fmt::format("{}:{}: {}", file.string(), line, message) : fmt::format("{}: {}", file.string(), message);
+}
+
+namespace {
+
+int line_of(const YAML::Node& node) { return node.Mark().line >= 0 ? node.Mark().line + 1 : 0; }
+
+// YAML (and so JSON) to JSON: plain scalars become numbers, booleans and null as YAML 1.2's core
+// schema reads them; quoted ones stay strings.
+json to_json(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return nullptr;
+    case YAML::NodeType::Sequence: {
+      json out = json::array();
+      for (const auto& item : node) out.push_back(to_json(item));
+      return out;
+    }
+    case YAML::NodeType::Map: {
+      json out = json::object();
+      for (const auto& kv : node) out[kv.first.as<std::string>()] = to_json(kv.second);
+      return out;
+    }
+    case YAML::NodeType::Scalar:
+      break;
+  }
+  const std::string& text = node.Scalar();
+  if (node.Tag() != "?") return text;  // quoted
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  if (text == "null" || text == "Null" || text == "NULL" || text == "~") return nullptr;
+  static const std::regex kInt(R"([-+]?[0-9]+)");
+  static const std::regex kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
+  if (std::regex_match(text, kInt)) {
+    long long v = 0;
+    auto [p, ec] = std::from_chars(text.data() + (text[0] == '+'), text.data() + text.size(), v);
+    if (ec == std::errc{}) return v;
+  }
+  if (std::regex_match(text, kFloat)) return std::stod(text);
+  return text;
+}
+
+class CaseReader {
+ public:
+  CaseReader(fs::path file, std::vector<SuiteProblem>& problems) : file_(std::move(file)), problems_(problems) {}
+
+  void problem(const YAML::Node& at, std::string message) { problems_.push_back({file_, line_of(at), std::move(message)}); }
+
+  std::optional<std::string> string_of(const YAML::Node& node, std::string_view key) {
+    if (!node.IsScalar()) {
+      problem(node, fmt::format("'{}' must be a string", key));
+      return std::nullopt;
+    }
+    return node.Scalar();
+  }
+
+  std::optional<TestCase> read(const YAML::Node& node, const std::string& default_function, int index) {
+    if (!node.IsMap()) {
+      problem(node, "a case must be a mapping (name, function, event, expect)");
+      return std::nullopt;
+    }
+    static const std::set<std::string> kKeys = {"name", "function", "qualifier", "event", "eventFile",
+                                                "invocationType", "expect"};
+    TestCase c;
+    c.file = file_;
+    c.line = line_of(node);
+    c.id = fmt::format("{}#{}", file_.string(), index);
+    c.function = default_function;
+    bool ok = true;
+    for (const auto& kv : node) {
+      const std::string key = kv.first.as<std::string>();
+      if (!kKeys.count(key)) {
+        problem(kv.first, fmt::format("unknown key '{}' (a case has: name, function, qualifier, event, eventFile, "
+                                      "invocationType, expect)",
+                                      key));
+        ok = false;
+      }
+    }
+    if (node["name"]) {
+      auto v = string_of(node["name"], "name");
+      ok = ok && v;
+      if (v) c.name = *v;
+    }
+    if (c.name.empty()) {
+      c.name = file_.stem().string();
+      if (c.name.ends_with(".case")) c.name.resize(c.name.size() - 5);
+      if (index > 0 || node_is_list_) c.name += fmt::format("[{}]", index);
+    }
+    if (node["function"]) {
+      auto v = string_of(node["function"], "function");
+      ok = ok && v;
+      if (v) c.function = *v;
+    }
+    if (c.function.empty()) {
+      problem(node, "the case names no function ('function:')");
+      ok = false;
+    }
+    if (node["qualifier"]) {
+      auto v = string_of(node["qualifier"], "qualifier");
+      ok = ok && v;
+      if (v) c.qualifier = *v;
+    }
+    if (node["invocationType"]) {
+      auto v = string_of(node["invocationType"], "invocationType");
+      if (v && *v != "RequestResponse") {
+        problem(node["invocationType"],
+                fmt::format("invocationType '{}' is not supported by lambdad test yet (RequestResponse only)", *v));
+        ok = false;
+      }
+    }
+    if (node["event"] && node["eventFile"]) {
+      problem(node["eventFile"], "give either 'event' or 'eventFile', not both");
+      ok = false;
+    } else if (node["event"]) {
+      c.event = to_json(node["event"]);
+    } else if (node["eventFile"]) {
+      auto v = string_of(node["eventFile"], "eventFile");
+      if (!v) return std::nullopt;
+      const fs::path path = file_.parent_path() / *v;
+      try {
+        c.event = to_json(YAML::LoadFile(path.string()));
+      } catch (const std::exception& e) {
+        problem(node["eventFile"], fmt::format("cannot read the event file {}: {}", path.string(), e.what()));
+        ok = false;
+      }
+    }
+    if (node["expect"]) ok = read_expect(node["expect"], c.expect) && ok;
+    if (!ok) return std::nullopt;
+    return c;
+  }
+
+  bool node_is_list_ = false;
+
+ private:
+  bool read_expect(const YAML::Node& node, Expectation& e) {
+    if (!node.IsMap()) {
+      problem(node, "'expect' must be a mapping");
+      return false;
+    }
+    bool ok = true;
+    for (const auto& kv : node) {
+      const std::string key = kv.first.as<std::string>();
+      const YAML::Node& v = kv.second;
+      if (key == "result") {
+        e.result = to_json(v);
+      } else if (key == "resultContains") {
+        e.result_contains = to_json(v);
+      } else if (key == "fields") {
+        if (!v.IsMap()) {
+          problem(v, "'fields' maps a path ($.a.b[0]) to the value expected there");
+          ok = false;
+          continue;
+        }
+        for (const auto& f : v) e.fields.emplace_back(f.first.as<std::string>(), to_json(f.second));
+      } else if (key == "error") {
+        auto s = string_of(v, key);
+        ok = ok && s;
+        if (s) e.error = *s;
+      } else if (key == "errorMessage") {
+        auto s = string_of(v, key);
+        ok = ok && s;
+        if (s) e.error_message = *s;
+      } else if (key == "maxDurationMs") {
+        auto j = to_json(v);
+        if (!j.is_number()) {
+          problem(v, "'maxDurationMs' must be a number");
+          ok = false;
+        } else {
+          e.max_duration_ms = j.get<double>();
+        }
+      } else {
+        problem(kv.first, fmt::format("unknown expectation '{}' (result, resultContains, fields, error, errorMessage, "
+                                      "maxDurationMs)",
+                                      key));
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
+  fs::path file_;
+  std::vector<SuiteProblem>& problems_;
+};
+
+void load_file(const fs::path& file, Suite& suite) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file.string());
+  } catch (const YAML::ParserException& e) {
+    suite.problems.push_back({file, e.mark.line + 1, e.msg});
+    return;
+  } catch (const std::exception& e) {
+    suite.problems.push_back({file, 0, e.what()});
+    return;
+  }
+  CaseReader reader(file, suite.problems);
+  if (root.IsMap() && root["cases"]) {
+    std::string function;
+    if (root["function"] && root["function"].IsScalar()) function = root["function"].Scalar();
+    for (const auto& kv : root) {
+      const std::string key = kv.first.as<std::string>();
+      if (key != "cases" && key != "function") {
+        reader.problem(kv.first, fmt::format("unknown key '{}' (a suite file has: function, cases)", key));
+      }
+    }
+    if (!root["cases"].IsSequence()) {
+      reader.problem(root["cases"], "'cases' must be a list");
+      return;
+    }
+    reader.node_is_list_ = true;
+    int index = 0;
+    for (const auto& node : root["cases"]) {
+      if (auto c = reader.read(node, function, index)) suite.cases.push_back(std::move(*c));
+      ++index;
+    }
+    return;
+  }
+  if (auto c = reader.read(root, "", 0)) suite.cases.push_back(std::move(*c));
+}
+
+bool is_case_file(const fs::path& p) {
+  const std::string name = p.filename().string();
+  return name.ends_with(".case.json") || name.ends_with(".case.yaml") || name.ends_with(".case.yml");
+}
+
+// "$.a.b[0].c" or "a.b[0].c" -> the value there, or nullopt.
+std::optional<json> at_path(const json& doc, const std::string& path) {
+  std::string_view p = path;
+  if (p.starts_with("$")) p.remove_prefix(1);
+  const json* cur = &doc;
+  std::size_t i = 0;
+  while (i < p.size()) {
+    if (p[i] == '.') {
+      ++i;
+      std::size_t end = p.find_first_of(".[", i);
+      std::string key(p.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i));
+      if (!cur->is_object() || !cur->contains(key)) return std::nullopt;
+      cur = &(*cur)[key];
+      i = end == std::string_view::npos ? p.size() : end;
+    } else if (p[i] == '[') {
+      std::size_t end = p.find(']', i);
+      if (end == std::string_view::npos) return std::nullopt;
+      std::string inner(p.substr(i + 1, end - i - 1));
+      if (!inner.empty() && (inner.front() == '\'' || inner.front() == '"')) {
+        std::string key = inner.substr(1, inner.size() - 2);
+        if (!cur->is_object() || !cur->contains(key)) return std::nullopt;
+        cur = &(*cur)[key];
+      } else {
+        std::size_t idx = 0;
+        auto [ptr, ec] = std::from_chars(inner.data(), inner.data() + inner.size(), idx);
+        if (ec != std::errc{} || !cur->is_array() || idx >= cur->size()) return std::nullopt;
+        cur = &(*cur)[idx];
+      }
+      i = end + 1;
+    } else {
+      // A path without the leading "$." starts with a key.
+      std::size_t end = p.find_first_of(".[", i);
+      std::string key(p.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i));
+      if (!cur->is_object() || !cur->contains(key)) return std::nullopt;
+      cur = &(*cur)[key];
+      i = end == std::string_view::npos ? p.size() : end;
+    }
+  }
+  return *cur;
+}
+
+// The first place where `actual` does not contain `expected`, as a path; empty when it does.
+std::optional<std::string> first_difference(const json& expected, const json& actual, const std::string& path) {
+  if (expected.is_object()) {
+    if (!actual.is_object()) return path;
+    for (const auto& [k, v] : expected.items()) {
+      if (!actual.contains(k)) return path + "." + k;
+      if (auto d = first_difference(v, actual[k], path + "." + k)) return d;
+    }
+    return std::nullopt;
+  }
+  if (expected.is_array()) {
+    if (!actual.is_array() || actual.size() != expected.size()) return path;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      if (auto d = first_difference(expected[i], actual[i], fmt::format("{}[{}]", path, i))) return d;
+    }
+    return std::nullopt;
+  }
+  return expected == actual ? std::nullopt : std::optional<std::string>(path);
+}
+
+std::string show(const json& j) { return j.dump(2); }
+
+// Expected and actual side by side, each line marked, for a failure message.
+std::string diff_block(const json& expected, const json& actual) {
+  std::string out = "      expected:\n";
+  std::istringstream e(show(expected));
+  for (std::string line; std::getline(e, line);) out += "        - " + line + "\n";
+  out += "      actual:\n";
+  std::istringstream a(show(actual));
+  for (std::string line; std::getline(a, line);) out += "        + " + line + "\n";
+  return out;
+}
+
+}  // namespace
+
+Suite load_suite(const std::vector<fs::path>& paths) {
+  Suite suite;
+  for (const auto& path : paths) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+      std::vector<fs::path> files;
+      for (const auto& entry : fs::recursive_directory_iterator(path, ec)) {
+        if (entry.is_regular_file() && is_case_file(entry.path())) files.push_back(entry.path());
+      }
+      std::sort(files.begin(), files.end());
+      if (files.empty()) suite.problems.push_back({path, 0, "no case files (*.case.json, *.case.yaml) here"});
+      for (const auto& f : files) load_file(f, suite);
+    } else if (fs::exists(path, ec)) {
+      load_file(path, suite);
+    } else {
+      suite.problems.push_back({path, 0, "no such file or directory"});
+    }
+  }
+  return suite;
+}
+
+Observed observe(bool function_error, std::string error_type, std::string payload, const std::string& log) {
+  Observed o;
+  o.function_error = function_error;
+  o.payload = std::move(payload);
+  o.error_type = std::move(error_type);
+  if (function_error) {
+    // The runtime's own errorType (an exception name) when the payload says one.
+    auto body = json::parse(o.payload, nullptr, false);
+    if (body.is_object() && body.contains("errorType") && body["errorType"].is_string()) {
+      o.error_type = body["errorType"].get<std::string>();
+    }
+  }
+  static const std::regex kDuration(R"(\tDuration: ([0-9.]+) ms)");
+  std::smatch m;
+  if (std::regex_search(log, m, kDuration)) o.duration_ms = std::stod(m[1].str());
+  o.cold_start = log.find("Init Duration:") != std::string::npos;
+  return o;
+}
+
+std::string check(const Expectation& expect, const Observed& o) {
+  std::string out;
+  auto payload = json::parse(o.payload, nullptr, false);
+  const json actual = payload.is_discarded() ? json(o.payload) : payload;
+  if (expect.error) {
+    if (!o.function_error) {
+      out += fmt::format("    expected the error {}, but the function succeeded with:\n{}", *expect.error,
+                         diff_block(json(*expect.error), actual));
+    } else if (o.error_type != *expect.error) {
+      out += fmt::format("    expected the error {}, got {}:\n{}", *expect.error, o.error_type, diff_block(json(*expect.error), actual));
+    }
+  } else if (o.function_error) {
+    // Nothing else is worth comparing with an error body.
+    return fmt::format("    the function failed with {}:\n{}", o.error_type, diff_block(json("a result"), actual));
+  }
+  if (expect.error_message) {
+    const std::string message = actual.is_object() ? actual.value("errorMessage", "") : "";
+    if (message.find(*expect.error_message) == std::string::npos) {
+      out += fmt::format("    errorMessage does not contain \"{}\": \"{}\"\n", *expect.error_message, message);
+    }
+  }
+  if (expect.result && *expect.result != actual) {
+    out += fmt::format("    result differs:\n{}", diff_block(*expect.result, actual));
+  }
+  if (expect.result_contains) {
+    if (auto d = first_difference(*expect.result_contains, actual, "$")) {
+      out += fmt::format("    result does not contain what is expected (first difference at {}):\n{}", *d,
+                         diff_block(*expect.result_contains, actual));
+    }
+  }
+  for (const auto& [path, want] : expect.fields) {
+    auto got = at_path(actual, path);
+    if (!got) {
+      out += fmt::format("    {} is missing; expected {}\n", path, want.dump());
+    } else if (*got != want) {
+      out += fmt::format("    {}: expected {}, got {}\n", path, want.dump(), got->dump());
+    }
+  }
+  if (expect.max_duration_ms && o.duration_ms > *expect.max_duration_ms) {
+    out += fmt::format("    took {:.2f} ms, more than maxDurationMs {}\n", o.duration_ms, *expect.max_duration_ms);
+  }
+  return out;
+}
+
+int shard_of(const std::string& case_id, int shards) {
+  // FNV-1a: the same case lands in the same shard on every machine and run.
+  std::uint64_t h = 1469598103934665603ULL;
+  for (char c : case_id) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  return static_cast<int>(h % static_cast<std::uint64_t>(shards)) + 1;
+}
+
+}  // namespace lambdad::app

@@ -1,0 +1,1 @@
+exports.handler = async () => ({ok: true, from: 'node', greeting: process.env.GREETING})
