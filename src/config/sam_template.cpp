@@ -1,6 +1,7 @@
 // config: loading functions from an AWS SAM / CloudFormation template. This file owns the
 // template-level work (sections, parameters, conditions, Globals, function names); the
 // intrinsic evaluator and the per-function builder do the rest.
+#include "source_file.hpp"
 #include "lambdad/config/sam_template.hpp"
 
 #include <algorithm>
@@ -732,21 +733,9 @@ TemplateLoad load_sam_template_text(const std::string& text, const std::filesyst
 }
 
 TemplateLoad load_sam_template(const std::filesystem::path& file, const TemplateOptions& options) {
-  auto fail = [&](std::string message) {
-    TemplateLoad load;
-    load.errors.push_back(Diagnostic{Diagnostic::Severity::kError, file.string(), 0, "", "", std::move(message)});
-    return load;
-  };
-  std::error_code ec;
-  const auto status = std::filesystem::status(file, ec);
-  if (ec || !std::filesystem::exists(status)) return fail("cannot read template: no such file");
-  if (std::filesystem::is_directory(status)) return fail("cannot read template: it is a directory");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return fail(fmt::format("cannot read template: {}", std::strerror(errno)));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return fail("cannot read template: read error");
-  return load_sam_template_text(text.str(), file, options);
+  auto text = read_source_file(file, "template");
+  if (auto* failed = std::get_if<TemplateLoad>(&text)) return std::move(*failed);
+  return load_sam_template_text(std::get<std::string>(text), file, options);
 }
 
 }  // namespace lambdad::config

@@ -2,6 +2,7 @@
 // owns the whole path: YAML -> a plain value tree, the Framework's variables resolved on demand
 // (only what the functions use is resolved, so plugin sections and `resources` never warn), then
 // provider defaults merged into each function and every property checked like the SAM loader does.
+#include "source_file.hpp"
 #include "lambdad/config/serverless.hpp"
 
 #include <algorithm>
@@ -1423,21 +1424,9 @@ TemplateLoad load_serverless_text(const std::string& text, const std::filesystem
 }
 
 TemplateLoad load_serverless(const std::filesystem::path& file, const ServerlessOptions& options) {
-  auto fail = [&](std::string message) {
-    TemplateLoad load;
-    load.errors.push_back(Diagnostic{Diagnostic::Severity::kError, file.string(), 0, "", "", std::move(message)});
-    return load;
-  };
-  std::error_code ec;
-  const auto status = std::filesystem::status(file, ec);
-  if (ec || !std::filesystem::exists(status)) return fail("cannot read serverless.yml: no such file");
-  if (std::filesystem::is_directory(status)) return fail("cannot read serverless.yml: it is a directory");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return fail(fmt::format("cannot read serverless.yml: {}", std::strerror(errno)));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return fail("cannot read serverless.yml: read error");
-  return load_serverless_text(text.str(), file, options);
+  auto text = read_source_file(file, "serverless.yml");
+  if (auto* failed = std::get_if<TemplateLoad>(&text)) return std::move(*failed);
+  return load_serverless_text(std::get<std::string>(text), file, options);
 }
 
 }  // namespace lambdad::config
