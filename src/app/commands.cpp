@@ -333,6 +333,11 @@ int run_cli(int argc, char** argv) {
     cmd->add_option("-t,--template", c.template_file, "SAM template (default: template.yaml)");
     cmd->add_option("--serverless", c.serverless_file, "A serverless.yml to read the functions from instead of a SAM template");
     cmd->add_option("--stage", c.stage, "serverless.yml stage (${opt:stage}; default: provider.stage, else dev)");
+    cmd->add_option("--env-vars", c.env_vars_file,
+                    "JSON file of environment overrides, as SAM's: {\"Parameters\": {...}, \"MyFunction\": {...}}");
+    cmd->add_option("--parameter-overrides", c.parameter_overrides,
+                    "Template parameters: Key=Value or ParameterKey=K,ParameterValue=V (repeatable)")
+        ->take_all();
     cmd->add_option("--runtimes-dir", c.runtimes_dir, "Directory of lambdad's runtime clients");
     cmd->add_option("--interpreter", c.interpreters,
                     "Program for a runtime or family, e.g. python=/usr/bin/python3, nodejs20.x=node")

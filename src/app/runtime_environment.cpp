@@ -9,6 +9,8 @@
 #include <memory>
 #include <regex>
 #include <set>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "lambdad/config/sam_template.hpp"
 #include "lambdad/config/serverless.hpp"
@@ -106,10 +108,54 @@ config::TemplateLoad load_definitions(const CommonOptions& options) {
   }
   config::TemplateOptions topts;
   topts.region = options.region;
+  topts.parameter_overrides = parse_parameter_overrides(options.parameter_overrides);
   return config::load_sam_template(options.template_file, topts);
 }
 
+// SAM's --env-vars: "Parameters" applies to every function, an entry named by a function's
+// logical id or name to that function (and wins). As in SAM, only variables the function
+// declares are overridden; the others are reported, not added.
+bool apply_env_vars(const std::filesystem::path& file, std::vector<config::FunctionConfig>& functions) {
+  std::ifstream in(file);
+  auto doc = in ? nlohmann::json::parse(in, nullptr, false) : nlohmann::json();
+  if (!doc.is_object()) {
+    std::fprintf(stderr, "lambdad: --env-vars %s: %s\n", file.c_str(),
+                 in ? "not a JSON object ({\"Parameters\": {...}, \"FunctionName\": {...}})" : "cannot read the file");
+    return false;
+  }
+  auto text_of = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+  auto log = observability::daemon_log();
+  for (auto& fn : functions) {
+    for (const auto* key : {"Parameters", fn.logical_id.c_str(), fn.name.c_str()}) {
+      if (!doc.contains(key) || !doc[key].is_object()) continue;
+      for (const auto& [name, value] : doc[key].items()) {
+        auto it = fn.environment.find(name);
+        if (it != fn.environment.end()) {
+          it->second = text_of(value);
+        } else if (std::string_view(key) != "Parameters") {
+          log->warn("--env-vars: {} does not declare the variable {} in its Environment; it is not set", fn.name, name);
+        }
+      }
+    }
+  }
+  return true;
+}
+
 }  // namespace
+
+std::map<std::string, std::string> parse_parameter_overrides(const std::vector<std::string>& items) {
+  std::map<std::string, std::string> out;
+  static const std::regex kLong(R"(ParameterKey=([^,]+),ParameterValue=(.*))");
+  for (const auto& item : items) {
+    std::smatch m;
+    if (std::regex_match(item, m, kLong)) {
+      out[m[1].str()] = m[2].str();
+    } else if (auto eq = item.find('='); eq != std::string::npos && eq > 0) {
+      out[item.substr(0, eq)] = item.substr(eq + 1);
+    }
+  }
+  return out;
+}
 
 std::optional<std::vector<config::FunctionConfig>> load_functions(const CommonOptions& options) {
   auto load = load_definitions(options);
@@ -122,6 +168,7 @@ std::optional<std::vector<config::FunctionConfig>> load_functions(const CommonOp
     for (const auto& e : load.errors) std::fprintf(stderr, "  %s\n", e.to_string().c_str());
     return std::nullopt;
   }
+  if (!options.env_vars_file.empty() && !apply_env_vars(options.env_vars_file, load.functions)) return std::nullopt;
   return std::move(load.functions);
 }
 

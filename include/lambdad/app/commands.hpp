@@ -15,6 +15,8 @@ struct CommonOptions {
   std::filesystem::path template_file = "template.yaml";
   std::filesystem::path serverless_file;  // set: functions come from this serverless.yml instead
   std::string stage;                      // ${opt:stage} of serverless.yml; empty: provider.stage or dev
+  std::filesystem::path env_vars_file;    // SAM --env-vars: {"Parameters": {...}, "<Function>": {...}}
+  std::vector<std::string> parameter_overrides;  // "Key=Value" or "ParameterKey=K,ParameterValue=V"
   std::filesystem::path runtimes_dir;                 // empty: found next to the executable
   std::map<std::string, std::string> interpreters;    // runtime or family -> program
   std::string log_level = "info";

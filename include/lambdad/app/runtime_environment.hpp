@@ -2,7 +2,9 @@
 // and the host interpreters they run on.
 #pragma once
 
+#include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "lambdad/app/commands.hpp"
@@ -10,6 +12,10 @@
 #include "lambdad/sandbox/runtime_launcher.hpp"
 
 namespace lambdad::app {
+
+// SAM's --parameter-overrides items, "Key=Value" or "ParameterKey=K,ParameterValue=V"; items
+// that are neither are left out.
+std::map<std::string, std::string> parse_parameter_overrides(const std::vector<std::string>& items);
 
 // Prints warnings and errors; nullopt when the template is invalid (the caller exits 2).
 std::optional<std::vector<config::FunctionConfig>> load_functions(const CommonOptions& options);
