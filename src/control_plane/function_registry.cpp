@@ -419,7 +419,7 @@ Result<const VersionRecord*> FunctionRegistry::version_of(const FunctionRecord& 
   return &fn.versions.at(std::stoi(*version));
 }
 
-void FunctionRegistry::ensure_digest(VersionRecord& v) {
+void FunctionRegistry::ensure_digest(const VersionRecord& v) {
   if (!v.code_sha256.empty() || !v.code_hex.empty()) return;
   // Template code is a directory: its digest is computed once, when first asked for.
   if (auto d = digest_directory(v.config.code_dir)) {
@@ -430,7 +430,7 @@ void FunctionRegistry::ensure_digest(VersionRecord& v) {
 
 json FunctionRegistry::configuration_json(const FunctionRecord& fn, const VersionRecord& v, const std::string& version,
                                           bool qualified_arn) {
-  ensure_digest(const_cast<VersionRecord&>(v));
+  ensure_digest(v);
   const auto& c = v.config;
   const bool latest = version == kLatest;
   json j = {{"FunctionName", c.name},

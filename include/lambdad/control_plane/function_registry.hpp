@@ -38,8 +38,10 @@ enum class UpdateStatus { kSuccessful, kInProgress, kFailed };
 // One version's code and configuration ($LATEST or a published number).
 struct VersionRecord {
   config::FunctionConfig config;  // config.code_dir is this version's code
-  std::string code_sha256;        // CodeSha256: base64 SHA-256 of the zip (of the directory for template code)
-  std::uint64_t code_size = 0;    // CodeSize
+  // CodeSha256 (base64 SHA-256 of the zip) and CodeSize. For template code (a directory) they are
+  // computed when first asked for, hence mutable: a cache, not state.
+  mutable std::string code_sha256;
+  mutable std::uint64_t code_size = 0;
   std::string code_hex;           // the unpacked zip's directory name under code/; empty for template code
   std::string role;
   std::string revision_id;
@@ -133,7 +135,7 @@ class FunctionRegistry final : public invocation::Dispatcher {
   Result<const VersionRecord*> version_of(const FunctionRecord& fn, const std::string& qualifier) const;
   nlohmann::json configuration_json(const FunctionRecord& fn, const VersionRecord& v, const std::string& version,
                                     bool qualified_arn);
-  void ensure_digest(VersionRecord& v);
+  static void ensure_digest(const VersionRecord& v);
   // An update or publish may go ahead: no other change in flight, RevisionId (if given) current.
   Status may_change(const FunctionRecord& fn, const std::string& name, const nlohmann::json& req) const;
   std::string now_text() const;
