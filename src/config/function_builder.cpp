@@ -88,16 +88,6 @@ std::string_view kind_name(Kind kind) {
 
 bool has_whitespace(std::string_view s) { return s.find_first_of(" \t\r\n\f\v") != std::string_view::npos; }
 
-// The service of an ARN ("sqs" in arn:aws:sqs:us-east-1:123456789012:q); empty when `s` is no ARN.
-std::string_view arn_service(std::string_view s) {
-  if (!s.starts_with("arn:")) return {};
-  std::string_view rest = s.substr(4);
-  const auto partition_end = rest.find(':');
-  if (partition_end == std::string_view::npos) return {};
-  rest = rest.substr(partition_end + 1);
-  const auto service_end = rest.find(':');
-  return service_end == std::string_view::npos ? std::string_view{} : rest.substr(0, service_end);
-}
 
 // The service an EventInvokeConfig destination Type delivers to; empty for an unknown Type.
 std::string_view destination_service(std::string_view type) {

@@ -58,6 +58,25 @@ bool name_char(char c) {
 
 }  // namespace
 
+std::string_view arn_service(std::string_view arn) {
+  if (!arn.starts_with("arn:")) return {};
+  std::string_view rest = arn.substr(4);
+  const auto partition_end = rest.find(':');
+  if (partition_end == std::string_view::npos) return {};
+  rest = rest.substr(partition_end + 1);
+  const auto service_end = rest.find(':');
+  return service_end == std::string_view::npos ? std::string_view{} : rest.substr(0, service_end);
+}
+
+std::string_view destination_type_for_service(std::string_view service) {
+  if (service == "lambda") return "Lambda";
+  if (service == "sqs") return "SQS";
+  if (service == "sns") return "SNS";
+  if (service == "events") return "EventBridge";
+  if (service == "s3") return "S3";
+  return {};
+}
+
 bool is_valid_function_name(std::string_view name) {
   constexpr std::size_t kMaxFunctionName = 64;
   if (name.empty() || name.size() > kMaxFunctionName) return false;

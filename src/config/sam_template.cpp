@@ -705,30 +705,17 @@ std::filesystem::path TemplateLoader::template_dir() const {
 
 TemplateLoad load_sam_template_text(const std::string& text, const std::filesystem::path& file,
                                     const TemplateOptions& options) {
-  const std::string file_name = file.string();
-  auto single_error = [&](int line, std::string message) {
-    TemplateLoad load;
-    load.errors.push_back(Diagnostic{Diagnostic::Severity::kError, file_name, line, "", "", std::move(message)});
-    return load;
-  };
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::DeepRecursion& e) {
-    return single_error(e.mark.line >= 0 ? e.mark.line + 1 : 0, "YAML syntax error: the document nests too deeply");
-  } catch (const YAML::ParserException& e) {
-    return single_error(e.mark.line >= 0 ? e.mark.line + 1 : 0, fmt::format("YAML syntax error: {}", e.msg));
-  } catch (const YAML::Exception& e) {
-    return single_error(e.mark.line >= 0 ? e.mark.line + 1 : 0, fmt::format("cannot read YAML: {}", e.msg));
-  }
+  auto parsed = parse_yaml(text, file);
+  if (auto* failed = std::get_if<TemplateLoad>(&parsed)) return std::move(*failed);
+  const YAML::Node root = std::get<YAML::Node>(std::move(parsed));
   try {
     return TemplateLoader(root, file, options).run();
   } catch (const YAML::Exception& e) {
     // Only a bug of ours (a node used as the wrong kind) lands here; say so rather than crash a daemon start.
-    return single_error(e.mark.line >= 0 ? e.mark.line + 1 : 0,
+    return single_error(file, e.mark.line >= 0 ? e.mark.line + 1 : 0,
                         fmt::format("internal error while reading the template: {}", e.msg));
   } catch (const std::exception& e) {
-    return single_error(0, fmt::format("internal error while reading the template: {}", e.what()));
+    return single_error(file, 0, fmt::format("internal error while reading the template: {}", e.what()));
   }
 }
 

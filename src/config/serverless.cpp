@@ -845,14 +845,6 @@ bool is_valid_environment_key(std::string_view key) {
 
 bool has_whitespace(std::string_view s) { return s.find_first_of(" \t\r\n\f\v") != std::string_view::npos; }
 
-std::string_view arn_service(std::string_view s) {
-  if (!s.starts_with("arn:")) return {};
-  std::string_view rest = s.substr(4);
-  const auto partition_end = rest.find(':');
-  if (partition_end == std::string_view::npos) return {};
-  rest = rest.substr(partition_end + 1);
-  return rest.substr(0, rest.find(':'));
-}
 
 // One property as found: on the function, or inherited from provider.
 struct Field {
@@ -1390,21 +1382,9 @@ std::optional<std::filesystem::path> ServerlessLoader::service_dir() {
 TemplateLoad load_serverless_text(const std::string& text, const std::filesystem::path& file,
                                   const ServerlessOptions& options) {
   const std::string file_name = file.string();
-  auto single_error = [&](int line, std::string message) {
-    TemplateLoad load;
-    load.errors.push_back(Diagnostic{Diagnostic::Severity::kError, file_name, line, "", "", std::move(message)});
-    return load;
-  };
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::DeepRecursion& e) {
-    return single_error(e.mark.line >= 0 ? e.mark.line + 1 : 0, "YAML syntax error: the document nests too deeply");
-  } catch (const YAML::ParserException& e) {
-    return single_error(e.mark.line >= 0 ? e.mark.line + 1 : 0, fmt::format("YAML syntax error: {}", e.msg));
-  } catch (const YAML::Exception& e) {
-    return single_error(e.mark.line >= 0 ? e.mark.line + 1 : 0, fmt::format("cannot read YAML: {}", e.msg));
-  }
+  auto parsed = parse_yaml(text, file);
+  if (auto* failed = std::get_if<TemplateLoad>(&parsed)) return std::move(*failed);
+  const YAML::Node root = std::get<YAML::Node>(std::move(parsed));
   try {
     DiagnosticSink sink(file_name);
     TemplateLoad load;
@@ -1416,10 +1396,10 @@ TemplateLoad load_serverless_text(const std::string& text, const std::filesystem
     return load;
   } catch (const YAML::Exception& e) {
     // Only a bug of ours lands here; say so rather than crash a daemon start.
-    return single_error(e.mark.line >= 0 ? e.mark.line + 1 : 0,
+    return single_error(file, e.mark.line >= 0 ? e.mark.line + 1 : 0,
                         fmt::format("internal error while reading the file: {}", e.msg));
   } catch (const std::exception& e) {
-    return single_error(0, fmt::format("internal error while reading the file: {}", e.what()));
+    return single_error(file, 0, fmt::format("internal error while reading the file: {}", e.what()));
   }
 }
 

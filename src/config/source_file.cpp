@@ -1,6 +1,7 @@
 #include "source_file.hpp"
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 
 #include <cerrno>
 #include <cstring>
@@ -9,13 +10,27 @@
 
 namespace lambdad::config {
 
+TemplateLoad single_error(const std::filesystem::path& file, int line, std::string message) {
+  TemplateLoad load;
+  load.errors.push_back(Diagnostic{Diagnostic::Severity::kError, file.string(), line, "", "", std::move(message)});
+  return load;
+}
+
+std::variant<YAML::Node, TemplateLoad> parse_yaml(const std::string& text, const std::filesystem::path& file) {
+  auto line_of = [](const YAML::Mark& mark) { return mark.line >= 0 ? mark.line + 1 : 0; };
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {
+    return single_error(file, line_of(e.mark), "YAML syntax error: the document nests too deeply");
+  } catch (const YAML::ParserException& e) {
+    return single_error(file, line_of(e.mark), fmt::format("YAML syntax error: {}", e.msg));
+  } catch (const YAML::Exception& e) {
+    return single_error(file, line_of(e.mark), fmt::format("cannot read YAML: {}", e.msg));
+  }
+}
+
 std::variant<std::string, TemplateLoad> read_source_file(const std::filesystem::path& file, std::string_view what) {
-  auto fail = [&](std::string_view why) {
-    TemplateLoad load;
-    load.errors.push_back(Diagnostic{Diagnostic::Severity::kError, file.string(), 0, "", "",
-                                     fmt::format("cannot read {}: {}", what, why)});
-    return load;
-  };
+  auto fail = [&](std::string_view why) { return single_error(file, 0, fmt::format("cannot read {}: {}", what, why)); };
   std::error_code ec;
   const auto status = std::filesystem::status(file, ec);
   if (ec || !std::filesystem::exists(status)) return fail("no such file");

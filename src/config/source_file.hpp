@@ -7,11 +7,19 @@
 #include <string_view>
 #include <variant>
 
+#include <yaml-cpp/yaml.h>
+
 #include "lambdad/config/sam_template.hpp"
 
 namespace lambdad::config {
 
 // The file's text, or a TemplateLoad holding the error ("cannot read <what>: ...").
 std::variant<std::string, TemplateLoad> read_source_file(const std::filesystem::path& file, std::string_view what);
+
+// A TemplateLoad holding one error of `file`, at `line` (0: the whole file).
+TemplateLoad single_error(const std::filesystem::path& file, int line, std::string message);
+
+// The YAML document of `text`, or its syntax error with the line.
+std::variant<YAML::Node, TemplateLoad> parse_yaml(const std::string& text, const std::filesystem::path& file);
 
 }  // namespace lambdad::config

@@ -92,19 +92,9 @@ std::string_view update_status_name(UpdateStatus s) {
 }
 
 std::optional<std::string> destination_type(const std::string& arn) {
-  // arn:aws:<service>:...
-  if (!arn.starts_with("arn:")) return std::nullopt;
-  auto first = arn.find(':', 4);
-  if (first == std::string::npos) return std::nullopt;
-  auto second = arn.find(':', first + 1);
-  if (second == std::string::npos) return std::nullopt;
-  const std::string service = arn.substr(first + 1, second - first - 1);
-  if (service == "lambda") return "Lambda";
-  if (service == "sqs") return "SQS";
-  if (service == "sns") return "SNS";
-  if (service == "events") return "EventBridge";
-  if (service == "s3") return "S3";
-  return std::nullopt;
+  const auto type = config::destination_type_for_service(config::arn_service(arn));
+  if (type.empty()) return std::nullopt;
+  return std::string(type);
 }
 
 nlohmann::json record_to_json(const FunctionRecord& fn) {

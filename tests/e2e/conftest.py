@@ -164,3 +164,32 @@ def wait_for(predicate, timeout=60, what="condition"):
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+AWS_CLI = "/usr/bin/aws"  # named explicitly: the `aws` first on PATH may be a v1 from a Python environment
+
+
+@pytest.fixture(scope="module")
+def cli_env(tmp_path_factory):
+    """The environment for AWS CLI v2 runs: a private, empty config and dummy credentials."""
+    if not os.access(AWS_CLI, os.X_OK):
+        pytest.fail(f"{AWS_CLI} (AWS CLI v2, apt package awscli) is not installed")
+    version = subprocess.run([AWS_CLI, "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.startswith("aws-cli/2."), version.stdout
+    home = tmp_path_factory.mktemp("aws-home")
+    (home / "config").write_text("")
+    (home / "credentials").write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({
+        "HOME": str(home),
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_PAGER": "",
+        "AWS_CONFIG_FILE": str(home / "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
+        "AWS_MAX_ATTEMPTS": "1",
+        "AWS_RETRY_MODE": "standard",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    })
+    return env

@@ -11,37 +11,12 @@ import subprocess
 
 import pytest
 
-from conftest import FUNCTIONS
+from conftest import AWS_CLI as AWS
+from conftest import FUNCTIONS, cli_env  # noqa: F401 (a fixture)
 
 TEMPLATE = FUNCTIONS / "sdk" / "template.yaml"
-AWS = "/usr/bin/aws"
 ECHO = {"python": "PyEcho", "node": "NodeEcho", "provided": "ProvidedEcho"}
 FAIL = {"python": "PyFail", "node": "NodeFail", "provided": "ProvidedFail"}
-
-
-@pytest.fixture(scope="module")
-def cli_env(tmp_path_factory):
-    if not os.access(AWS, os.X_OK):
-        pytest.fail(f"{AWS} (AWS CLI v2, apt package awscli) is not installed")
-    version = subprocess.run([AWS, "--version"], capture_output=True, text=True, check=True)
-    assert version.stdout.startswith("aws-cli/2."), version.stdout
-    home = tmp_path_factory.mktemp("aws-home")
-    (home / "config").write_text("")
-    (home / "credentials").write_text("")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({
-        "HOME": str(home),
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_PAGER": "",
-        "AWS_CONFIG_FILE": str(home / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
-        "AWS_MAX_ATTEMPTS": "1",
-        "AWS_RETRY_MODE": "standard",
-        "AWS_EC2_METADATA_DISABLED": "true",
-    })
-    return env
 
 
 @pytest.fixture

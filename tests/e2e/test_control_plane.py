@@ -30,14 +30,14 @@ import pytest
 from botocore.exceptions import ClientError
 
 import conftest
-from conftest import FUNCTIONS, Daemon, lambda_client, wait_for
+from conftest import FUNCTIONS, Daemon, cli_env, lambda_client, wait_for  # noqa: F401 (cli_env: a fixture)
 
 HERE = FUNCTIONS / "control_plane"
 TEMPLATE = HERE / "template.yaml"
 TEMPLATE_FUNCTIONS = ("TemplateEcho", "TemplateNodeEcho")
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
 ROLE = "arn:aws:iam::123456789012:role/lambda-role"
-AWS = "/usr/bin/aws"
+from conftest import AWS_CLI as AWS  # noqa: E402
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 LAST_MODIFIED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$")
 # The SDK waiters poll every second by default; the daemon unpacks a small zip in milliseconds.
@@ -814,29 +814,6 @@ def test_created_functions_and_versions_survive_a_restart(start_daemon):
 
 # ---------------------------------------------------------------------------------------------
 # 12. AWS CLI v2
-
-@pytest.fixture(scope="module")
-def cli_env():
-    if not os.access(AWS, os.X_OK):
-        pytest.fail(f"{AWS} (AWS CLI v2, apt package awscli) is not installed")
-    home = pathlib.Path(tempfile.mkdtemp(prefix="lambdad-e2e-cp-aws-"))
-    (home / "config").write_text("")
-    (home / "credentials").write_text("")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({
-        "HOME": str(home),
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_PAGER": "",
-        "AWS_CONFIG_FILE": str(home / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
-        "AWS_MAX_ATTEMPTS": "1",
-        "AWS_EC2_METADATA_DISABLED": "true",
-    })
-    yield env
-    shutil.rmtree(home, ignore_errors=True)
-
 
 def test_aws_cli_function_lifecycle(daemon, cli_env, tmp_path):
     name = unique("cp-cli")

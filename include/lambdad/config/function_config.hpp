@@ -75,6 +75,13 @@ std::optional<std::string> resolve_qualifier(const FunctionConfig& fn, std::stri
 enum class RuntimeFamily { kPython, kNode, kProvided, kUnsupported };
 RuntimeFamily runtime_family(const std::string& runtime);
 
+// The service an ARN names ("sqs" in arn:aws:sqs:us-east-1:123456789012:q); empty when `arn` is
+// not an ARN.
+std::string_view arn_service(std::string_view arn);
+// The EventInvokeConfig destination Type whose ARNs name `service`: "Lambda", "SQS", "SNS",
+// "EventBridge" or "S3"; empty for any other service.
+std::string_view destination_type_for_service(std::string_view service);
+
 // Lambda's function-name rule: 1 to 64 of [a-zA-Z0-9-_].
 bool is_valid_function_name(std::string_view name);
 // Lambda's alias-name rule: 1 to 128 of [a-zA-Z0-9-_], not all digits (that would be a version).
