@@ -43,6 +43,9 @@ struct ServeOptions {
   // exit, so accepted events do not survive a restart.
   std::filesystem::path state_dir;
   std::string async_retry_base = "1m";  // Lambda's first retry delay; the second is twice it
+  // Watch code directories and the template: a change drains the function's warm environments,
+  // a template change reloads function definitions.
+  bool watch = false;
 };
 
 struct EvictOptions {
@@ -69,6 +72,10 @@ struct TestOptions {
   std::string shard;   // "i/n"
   std::string filter;  // a regular expression on case names
   bool show_logs = false;  // functions' logs on stderr as they run (otherwise only in failures)
+  // Run the cases against a running daemon's Invoke API instead of in this process.
+  std::string endpoint;
+  // Delay before the first retry of a failed Event case (Lambda: 1m); the second waits twice it.
+  std::string async_retry_base = "10ms";
 };
 
 // Exit codes: 0 ok, 1 function error (invoke), 2 usage or template error.

@@ -1,0 +1,141 @@
+// app: the command line. Subcommands, their flags and help, parsed once into the options each
+// run_* function takes.
+#include <CLI/CLI.hpp>
+
+#include <sys/resource.h>
+
+#include <csignal>
+
+#include "generate_event.hpp"
+#include "lambdad/app/commands.hpp"
+
+namespace lambdad::app {
+
+namespace {
+
+// Each environment costs the daemon about four descriptors (Runtime API listener and connection,
+// output pipe, pidfd), so the usual soft limit of 1024 would stop a function near 200
+// environments: take what the hard limit allows. Functions still get Lambda's 1024.
+void raise_open_file_limit() {
+  struct rlimit rl {};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  raise_open_file_limit();
+  CLI::App app{"lambdad: run AWS Lambda functions locally, faithfully, without Docker"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "lambdad 0.1.0");
+
+  auto add_common = [](CLI::App* cmd, CommonOptions& c) {
+    cmd->add_option("-t,--template", c.template_file, "SAM template (default: template.yaml)");
+    cmd->add_option("--serverless", c.serverless_file, "A serverless.yml to read the functions from instead of a SAM template");
+    cmd->add_option("--stage", c.stage, "serverless.yml stage (${opt:stage}; default: provider.stage, else dev)");
+    cmd->add_option("--env-vars", c.env_vars_file,
+                    "JSON file of environment overrides, as SAM's: {\"Parameters\": {...}, \"MyFunction\": {...}}");
+    cmd->add_option("--parameter-overrides", c.parameter_overrides,
+                    "Template parameters: Key=Value or ParameterKey=K,ParameterValue=V (repeatable)")
+        ->take_all();
+    cmd->add_option("--runtimes-dir", c.runtimes_dir, "Directory of lambdad's runtime clients");
+    cmd->add_option("--interpreter", c.interpreters,
+                    "Program for a runtime or family, e.g. python=/usr/bin/python3, nodejs20.x=node")
+        ->delimiter(',')
+        ->take_all();
+    cmd->add_option("--log-level", c.log_level, "trace|debug|info|warn|error|off")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+    cmd->add_option("--region", c.region, "Region reported to functions and in ARNs (default us-east-1)");
+  };
+
+  ServeOptions serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Serve the Lambda Invoke API for the template's functions");
+  add_common(serve_cmd, serve.common);
+  serve_cmd->add_option("--host", serve.host, "Address to bind (default 127.0.0.1)");
+  serve_cmd->add_option("--account-concurrency", serve.pool.account_concurrency,
+                        "Concurrent executions across all functions (default 1000)")
+      ->check(CLI::Range(1, 1000000));
+  serve_cmd->add_option("--idle-timeout", serve.pool.idle_timeout,
+                        "Reclaim environments idle this long (default 10m; 0 = never)");
+  serve_cmd->add_option("--warm-containers", serve.pool.warm_containers,
+                        "EAGER: initialise one environment per function at startup; LAZY: on first use")
+      ->check(CLI::IsMember({"EAGER", "LAZY"}));
+  serve_cmd->add_flag("--force-cold", serve.pool.force_cold, "A fresh environment for every invoke");
+  serve_cmd->add_option("--cold-start-delay", serve.pool.cold_start_delay,
+                        "Simulated extra init time: 250ms, or per runtime or function, python3.12=300ms / MyFn=1s (repeatable)");
+  serve_cmd->add_option("--memory-enforcement", serve.pool.memory_enforcement,
+                        "auto|cgroup|sample|off (default auto: cgroup where writable, else sampling)")
+      ->check(CLI::IsMember({"auto", "cgroup", "sample", "off"}));
+  serve_cmd->add_flag("--cpu-scaling", serve.pool.cpu_scaling, "Give each environment CPU in proportion to memory");
+  serve_cmd->add_option("-p,--port", serve.port, "Port (default 3001; 0 picks a free port)");
+  serve_cmd->add_option("--state-dir", serve.state_dir,
+                        "Keep accepted Event invocations (and destination files) here across restarts "
+                        "(default: a private directory removed at exit)");
+  serve_cmd->add_option("--async-retry-base", serve.async_retry_base,
+                        "Delay before the first retry of a failed Event invocation; the second waits twice as "
+                        "long (default 1m, as Lambda; e.g. 10ms in tests)");
+  serve_cmd->add_flag("--watch", serve.watch,
+                      "Watch the code directories and the template: a change drains the function's warm "
+                      "environments, so the next invoke runs the new code");
+  serve_cmd->footer(
+      "Example:\n  lambdad serve --template examples/template.yaml\n"
+      "  aws lambda invoke --endpoint-url http://127.0.0.1:3001 --function-name HelloPython out.json");
+
+  InvokeOptions invoke;
+  auto* invoke_cmd = app.add_subcommand("invoke", "Run one function once and print its result");
+  add_common(invoke_cmd, invoke.common);
+  invoke_cmd->add_option("function", invoke.function,
+                         "Function name or logical id, optionally NAME:QUALIFIER (version or alias)")
+      ->required();
+  invoke_cmd->add_option("-e,--event", invoke.event_file, "Event JSON file, or - for stdin (default: {})");
+  invoke_cmd->footer("Example:\n  lambdad invoke HelloPython --template examples/template.yaml --event event.json");
+
+  EvictOptions evict;
+  auto* evict_cmd = app.add_subcommand("evict", "Drain a function's warm environments in a running daemon");
+  evict_cmd->add_option("function", evict.function, "Function name")->required();
+  evict_cmd->add_option("--endpoint", evict.endpoint, "The daemon's Invoke API (default http://127.0.0.1:3001)");
+  evict_cmd->footer("Example:\n  lambdad evict HelloPython --endpoint http://127.0.0.1:3001");
+
+  TestOptions test;
+  auto* test_cmd = app.add_subcommand("test", "Run a suite of cases (events and what they must return) against the template's functions");
+  add_common(test_cmd, test.common);
+  test_cmd->add_option("paths", test.paths,
+                       "Case files, or directories searched for *.case.json / *.case.yaml (default: the template's directory)");
+  test_cmd->add_option("-j,--jobs", test.jobs, "Invocations at once (default: twice the cores)")->check(CLI::Range(1, 10000));
+  test_cmd->add_option("--junit", test.junit_file, "Write a JUnit XML report here");
+  test_cmd->add_option("--json", test.json_file, "Write a JSON report here");
+  test_cmd->add_option("--shard", test.shard, "Run only shard I of N (I/N), a stable split for CI matrices");
+  test_cmd->add_option("--filter", test.filter, "Run only cases whose name matches this regular expression");
+  test_cmd->add_flag("--show-logs", test.show_logs, "Print the functions' logs as they run (default: only for failed cases)");
+  test_cmd->add_option("--endpoint", test.endpoint,
+                       "Run the cases against a running daemon's Invoke API (e.g. http://127.0.0.1:3001) "
+                       "instead of in this process");
+  test_cmd->add_option("--async-retry-base", test.async_retry_base,
+                       "Delay before the first retry of a failed Event case; the second waits twice as long "
+                       "(default 10ms; Lambda: 1m)");
+  test_cmd->footer(
+      "Example:\n  lambdad test --template examples/template.yaml examples/suite --junit report.xml\n"
+      "Exit code: 0 all passed, 1 some failed, 2 usage or suite errors. Case format: docs/test-suites.md");
+
+  // generate-event
+  GenerateEventCommand generate;
+  auto* generate_cmd = add_generate_event_command(app, generate);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  if (serve_cmd->parsed()) return run_serve(serve);
+  if (evict_cmd->parsed()) return run_evict(evict);
+  if (generate_cmd->parsed()) return run_generate_event(generate);
+  if (test_cmd->parsed()) return run_test(test);
+  return run_invoke(invoke);
+}
+
+}  // namespace lambdad::app
