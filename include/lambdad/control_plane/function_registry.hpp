@@ -68,6 +68,17 @@ struct FunctionRecord {
   std::uint64_t job = 0;                    // the code job in flight, 0 when none
 };
 
+// What reading the template again changed (serve --watch), by function name.
+struct TemplateChanges {
+  std::vector<std::string> added;
+  std::vector<std::string> changed;  // a new definition: its pools drain, the next call cold-starts it
+  std::vector<std::string> removed;
+  std::vector<std::string> unchanged;
+  // The template now defines a name a function created through the API has: that one is kept.
+  std::vector<std::string> skipped;
+  bool empty() const { return added.empty() && changed.empty() && removed.empty(); }
+};
+
 struct RegistryOptions {
   std::string region = "us-east-1";
   std::string account_id = "123456789012";
@@ -88,6 +99,12 @@ class FunctionRegistry final : public invocation::Dispatcher {
   void set_event_queue(async::EventQueue* events) { events_ = events; }
   // The template's functions (their pools exist in the manager already).
   void add_template_functions(const std::vector<config::FunctionConfig>& functions);
+  // The template read again (serve --watch). A function whose definition changed is defined
+  // anew from it, as at a restart (what the API changed on it is dropped); its pools take the
+  // new configuration and drain. New functions are added; template functions no longer defined
+  // are removed. Functions created through the API are untouched. When the reservations would
+  // leave fewer than 100 unreserved, nothing changes and the error says so.
+  Result<TemplateChanges> reload_template_functions(const std::vector<config::FunctionConfig>& functions);
   // Functions created through the API by earlier runs; gives them pools. Returns how many.
   std::size_t load_stored();
   // Waits for code being unpacked (their results are dropped).
@@ -131,6 +148,7 @@ class FunctionRegistry final : public invocation::Dispatcher {
   const FunctionRecord* find(const std::string& name) const;
 
  private:
+  FunctionRecord template_record(const config::FunctionConfig& c, const std::string& now) const;
   Result<FunctionRecord*> lookup(const std::string& name, const std::string& qualifier_for_message = {});
   Result<const VersionRecord*> version_of(const FunctionRecord& fn, const std::string& qualifier) const;
   nlohmann::json configuration_json(const FunctionRecord& fn, const VersionRecord& v, const std::string& version,
@@ -158,6 +176,8 @@ class FunctionRegistry final : public invocation::Dispatcher {
   RegistryOptions options_;
   async::EventQueue* events_ = nullptr;
   std::map<std::string, FunctionRecord> records_;
+  // Each template function as the template defined it: a reload changes only what differs.
+  std::map<std::string, config::FunctionConfig> template_definitions_;
   struct Worker;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::uint64_t next_job_ = 1;

@@ -331,5 +331,167 @@ TEST_F(RegistryTest, TemplateFunctionsWinOverStoredOnesOfTheSameName) {
             "ResourceConflictException");
 }
 
+
+// --- reading the template again (serve --watch) ---------------------------------------------
+
+class TemplateReloadTest : public RegistryTest {
+ protected:
+  config::FunctionConfig template_function(const std::string& name, int timeout = 3) {
+    config::FunctionConfig fn;
+    fn.name = name;
+    fn.logical_id = name;
+    fn.runtime = "python3.12";
+    fn.handler = "app.handler";
+    fn.code_dir = dir_ / name;
+    fn.timeout_seconds = timeout;
+    return fn;
+  }
+  // A daemon started on `functions`, as run_serve wires it.
+  void start(const std::vector<config::FunctionConfig>& functions) {
+    registry_.reset();
+    manager_ = make_manager(functions);
+    registry_ = make_registry(*manager_);
+    registry_->add_template_functions(functions);
+  }
+  using Names = std::vector<std::string>;
+};
+
+TEST_F(TemplateReloadTest, ChangedFunctionsGetTheNewDefinitionNewOnesAreAddedRemovedOnesGo) {
+  auto a = template_function("A");
+  auto b = template_function("B");
+  auto same = template_function("Same");
+  start({a, b, same});
+  const auto same_revision = registry_->get_configuration("Same", "").value()["RevisionId"];
+  const auto a_revision = registry_->get_configuration("A", "").value()["RevisionId"];
+
+  a.timeout_seconds = 30;
+  a.environment["GREETING"] = "hello";
+  auto added = template_function("Added");
+  auto changes = registry_->reload_template_functions({a, same, added});
+  ASSERT_TRUE(changes.ok()) << changes.error().message;
+  EXPECT_EQ(changes->changed, Names{"A"});
+  EXPECT_EQ(changes->added, Names{"Added"});
+  EXPECT_EQ(changes->removed, Names{"B"});
+  EXPECT_EQ(changes->unchanged, Names{"Same"});
+  EXPECT_TRUE(changes->skipped.empty());
+
+  auto got = registry_->get_configuration("A", "").value();
+  EXPECT_EQ(got["Timeout"], 30) << "GetFunctionConfiguration reports the new definition";
+  EXPECT_EQ(got["Environment"]["Variables"]["GREETING"], "hello");
+  EXPECT_NE(got["RevisionId"], a_revision);
+  ASSERT_NE(manager_->find("A"), nullptr);
+  EXPECT_EQ(manager_->find("A")->config().timeout_seconds, 30) << "the pool runs the new configuration";
+  EXPECT_EQ(registry_->get_configuration("Same", "").value()["RevisionId"], same_revision) << "left as it was";
+
+  EXPECT_FALSE(registry_->has_function("B"));
+  EXPECT_FALSE(manager_->has_function("B"));
+  EXPECT_EQ(registry_->get_configuration("B", "").error().type, "ResourceNotFoundException");
+
+  EXPECT_TRUE(registry_->has_function("Added"));
+  ASSERT_NE(manager_->find("Added"), nullptr);
+  EXPECT_EQ(registry_->get_configuration("Added", "").value()["Role"], "arn:aws:iam::123456789012:role/AddedRole");
+
+  auto again = registry_->reload_template_functions({a, same, added});
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->empty()) << "reading an unchanged template changes nothing";
+  EXPECT_EQ(again->unchanged, (Names{"A", "Same", "Added"}));
+}
+
+TEST_F(TemplateReloadTest, FunctionsCreatedThroughTheApiAreUntouched) {
+  start({template_function("T")});
+  create("Api", "v = 1\n");
+  const auto before = registry_->get_configuration("Api", "").value();
+
+  // Neither dropped when the template does not define it, nor replaced when it starts to.
+  auto shadow = template_function("Api", 60);
+  auto changes = registry_->reload_template_functions({template_function("T"), shadow});
+  ASSERT_TRUE(changes.ok()) << changes.error().message;
+  EXPECT_EQ(changes->skipped, Names{"Api"});
+  EXPECT_TRUE(changes->empty());
+  EXPECT_EQ(registry_->get_configuration("Api", "").value(), before);
+
+  changes = registry_->reload_template_functions({});
+  ASSERT_TRUE(changes.ok());
+  EXPECT_EQ(changes->removed, Names{"T"});
+  EXPECT_EQ(registry_->get_configuration("Api", "").value(), before);
+  EXPECT_TRUE(manager_->has_function("Api"));
+}
+
+TEST_F(TemplateReloadTest, ApiChangesLastWhileTheDefinitionIsUnchangedAndGoWhenItChanges) {
+  auto t = template_function("T");
+  start({t});
+  ASSERT_TRUE(registry_->put_concurrency("T", {{"ReservedConcurrentExecutions", 5}}).ok());
+  ASSERT_TRUE(registry_->reload_template_functions({t}).ok());
+  EXPECT_EQ(registry_->get_concurrency("T").value()["ReservedConcurrentExecutions"], 5);
+
+  t.memory_mb = 512;
+  auto changes = registry_->reload_template_functions({t});
+  ASSERT_TRUE(changes.ok());
+  EXPECT_EQ(changes->changed, Names{"T"});
+  EXPECT_EQ(registry_->get_concurrency("T").value(), json::object()) << "defined anew, as at a restart";
+  EXPECT_EQ(registry_->get_configuration("T", "").value()["MemorySize"], 512);
+}
+
+TEST_F(TemplateReloadTest, AutoPublishAliasAddedAndRemoved) {
+  auto t = template_function("T");
+  start({t});
+  EXPECT_EQ(registry_->resolve("T", "live"), std::nullopt);
+
+  t.auto_publish_alias = "live";
+  ASSERT_TRUE(registry_->reload_template_functions({t}).ok());
+  EXPECT_EQ(registry_->resolve("T", "live"), "1");
+  ASSERT_NE(manager_->find("T", "1"), nullptr);
+
+  t.auto_publish_alias.clear();
+  ASSERT_TRUE(registry_->reload_template_functions({t}).ok());
+  EXPECT_EQ(registry_->resolve("T", "live"), std::nullopt);
+  EXPECT_EQ(registry_->resolve("T", "1"), std::nullopt);
+  EXPECT_EQ(manager_->find("T", "1"), nullptr) << "the version's pool is gone";
+  ASSERT_NE(manager_->find("T"), nullptr);
+}
+
+TEST_F(TemplateReloadTest, ReservationsOverTheAccountLimitChangeNothing) {
+  auto t = template_function("T");
+  start({t, template_function("Other")});
+  t.reserved_concurrency = 950;  // leaves 50 of 1000 unreserved
+  auto changes = registry_->reload_template_functions({t});
+  ASSERT_FALSE(changes.ok());
+  EXPECT_EQ(changes.error().type, "InvalidParameterValueException");
+  EXPECT_THAT(changes.error().message, HasSubstr("UnreservedConcurrentExecution"));
+  EXPECT_TRUE(registry_->has_function("Other")) << "a refused reload removes nothing";
+  EXPECT_EQ(registry_->get_concurrency("T").value(), json::object());
+
+  t.reserved_concurrency = 900;
+  changes = registry_->reload_template_functions({t});
+  ASSERT_TRUE(changes.ok()) << changes.error().message;
+  EXPECT_EQ(registry_->get_concurrency("T").value()["ReservedConcurrentExecutions"], 900);
+  EXPECT_EQ(registry_->account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"], 100);
+}
+
+TEST_F(TemplateReloadTest, AnUpdateInFlightOnAChangedFunctionIsDropped) {
+  auto t = template_function("T");
+  start({t});
+  auto update = registry_->update_configuration("T", {{"Timeout", 9}});
+  ASSERT_TRUE(update.ok()) << update.error().message;
+  t.timeout_seconds = 20;
+  ASSERT_TRUE(registry_->reload_template_functions({t}).ok());
+  io_.restart();
+  io_.poll();  // the update's swap would run now
+  auto got = registry_->get_configuration("T", "").value();
+  EXPECT_EQ(got["Timeout"], 20);
+  EXPECT_EQ(got["LastUpdateStatus"], "Successful");
+  EXPECT_EQ(manager_->find("T")->config().timeout_seconds, 20);
+}
+
+TEST_F(TemplateReloadTest, AFunctionDeletedThroughTheApiComesBackWithTheTemplate) {
+  auto t = template_function("T");
+  start({t});
+  ASSERT_TRUE(registry_->delete_function("T", "").ok());
+  auto changes = registry_->reload_template_functions({t});
+  ASSERT_TRUE(changes.ok());
+  EXPECT_EQ(changes->added, Names{"T"});
+  EXPECT_TRUE(manager_->has_function("T"));
+}
+
 }  // namespace
 }  // namespace lambdad::control_plane
