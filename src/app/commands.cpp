@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "daemon.hpp"
+#include "watch.hpp"
 #include "lambdad/app/runtime_environment.hpp"
 #include "lambdad/async/event_queue.hpp"
 #include "lambdad/async/state_dir.hpp"
@@ -200,6 +201,17 @@ int run_serve(const ServeOptions& options) {
   for (const auto& fn : *functions) {
     log->info("function {} ({}, {} MB, {} s) from {}", fn.name, fn.runtime, fn.memory_mb, fn.timeout_seconds,
               fn.code_dir.string());
+  }
+  // --watch: an edit to a function's code or to the template takes effect without a restart.
+  std::unique_ptr<ServeWatch> watch;
+  if (options.watch) {
+    auto started = ServeWatch::start({d.io, d.clock, *d.timers, registry, d.runtime_options}, options.common,
+                                     *functions, {spool->state.root(), d.tmp_root});
+    if (!started) {
+      std::fprintf(stderr, "lambdad: --watch: %s\n", started.error().message.c_str());
+      return 2;
+    }
+    watch = std::move(started).value();
   }
 
   asio::signal_set signals(d.io, SIGINT, SIGTERM);

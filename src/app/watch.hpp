@@ -1,0 +1,111 @@
+// app (private): `serve --watch`. FileWatcher follows directory trees and single files through
+// Linux inotify on the daemon's io thread and reports a burst of changes as one batch;
+// ServeWatch turns batches into reloads: a changed code directory drains its functions' warm
+// environments (the next call cold-starts the new code), a changed template (or serverless.yml,
+// or --env-vars file) reloads the function definitions.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "lambdad/app/commands.hpp"
+#include "lambdad/common/clock.hpp"
+#include "lambdad/common/result.hpp"
+#include "lambdad/common/timer.hpp"
+#include "lambdad/config/function_config.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+namespace lambdad::control_plane {
+class FunctionRegistry;
+}
+namespace lambdad::sandbox {
+struct RuntimeOptions;
+}
+
+namespace lambdad::app {
+
+struct FileWatcherOptions {
+  // A batch ends after this long without a new event (an editor's save is several events)...
+  std::chrono::milliseconds debounce{150};
+  // ...or this long after its first event, so a directory written to without pause still reloads.
+  std::chrono::milliseconds max_delay{1000};
+  // inotify watches (one per directory). Beyond, a warning, and changes in the directories left
+  // out (e.g. deep in a node_modules) are not seen.
+  std::size_t max_directories = 8192;
+  // Never watched, nor anything under them (the state directory may lie under a code directory).
+  std::vector<std::filesystem::path> excluded;
+};
+
+class FileWatcher {
+ public:
+  // The paths that changed in one batch: anything under a watched tree (a file, or a directory
+  // created, moved or removed), or a watched file. Editor temporaries and caches (swap files,
+  // __pycache__, .git) are left out.
+  using OnBatch = std::function<void(const std::set<std::filesystem::path>& changed)>;
+
+  static Result<std::unique_ptr<FileWatcher>> open(boost::asio::io_context& io, const Clock& clock, Timers& timers,
+                                                   FileWatcherOptions options, OnBatch on_batch);
+  ~FileWatcher();
+  FileWatcher(const FileWatcher&) = delete;
+  FileWatcher& operator=(const FileWatcher&) = delete;
+
+  // From now on, exactly these directory trees (recursively, new subdirectories included) and
+  // files (through their directory: editors replace a file by renaming another over it). Paths
+  // are absolute; changes are reported under the same spelling.
+  void watch(const std::set<std::filesystem::path>& trees, const std::set<std::filesystem::path>& files);
+  std::size_t watched_directories() const;
+
+  struct Impl;
+
+ private:
+  explicit FileWatcher(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// What run_serve starts for --watch.
+class ServeWatch {
+ public:
+  struct Deps {
+    boost::asio::io_context& io;
+    const Clock& clock;
+    Timers& timers;
+    control_plane::FunctionRegistry& registry;
+    sandbox::RuntimeOptions& runtimes;  // gains the interpreter of a runtime a reload brings in
+  };
+
+  // Watches the definitions file(s) of `options` and the code directories of `functions` (the
+  // template's, as loaded at startup); logs what it watches. Fails when inotify cannot be set up.
+  static Result<std::unique_ptr<ServeWatch>> start(Deps deps, const CommonOptions& options,
+                                                   const std::vector<config::FunctionConfig>& functions,
+                                                   std::vector<std::filesystem::path> excluded);
+  ~ServeWatch();
+  ServeWatch(const ServeWatch&) = delete;
+  ServeWatch& operator=(const ServeWatch&) = delete;
+
+ private:
+  ServeWatch(Deps deps, CommonOptions options, std::vector<config::FunctionConfig> functions);
+  void on_batch(const std::set<std::filesystem::path>& changed);
+  // Loads the definitions again; returns the functions it redefined (drained already).
+  std::set<std::string> reload_definitions(const std::filesystem::path& changed_file);
+  void add_runtimes(const std::vector<config::FunctionConfig>& functions);
+  // Watches the code directories of functions_ and the definitions files; logs what is new.
+  void watch_current();
+
+  Deps deps_;
+  CommonOptions options_;
+  std::vector<config::FunctionConfig> functions_;  // the template's, as last loaded
+  std::set<std::filesystem::path> definition_files_;
+  std::map<std::filesystem::path, std::vector<std::string>> code_dirs_;  // what is watched: dir -> functions
+  std::unique_ptr<FileWatcher> watcher_;
+};
+
+}  // namespace lambdad::app
