@@ -1,0 +1,7 @@
+const VERSION = "v1";
+
+exports.handler = async (event, context) => ({
+  version: VERSION,
+  greeting: process.env.GREETING,
+  remainingMs: context.getRemainingTimeInMillis(),
+});
