@@ -53,10 +53,13 @@ bool is_under(const fs::path& path, const fs::path& dir) {
   return !rel.empty() && *rel.begin() != "..";
 }
 
+// Absolute, normal, and without a trailing separator ("functions/hello/" from a CodeUri).
 fs::path normal(const fs::path& p) {
   std::error_code ec;
   auto abs = fs::absolute(p, ec);
-  return (ec ? p : abs).lexically_normal();
+  fs::path out = (ec ? p : abs).lexically_normal();
+  if (!out.has_filename() && out != out.root_path()) out = out.parent_path();
+  return out;
 }
 
 std::string names_of(const std::vector<std::string>& names) { return fmt::format("{}", fmt::join(names, ", ")); }
@@ -250,6 +253,11 @@ struct FileWatcher::Impl {
     warned_limit_ = false;
     std::set<fs::path> wanted;
     for (const auto& f : files_) wanted.insert(f.parent_path());
+    // A tree's parent too, so that a tree removed and made again (rm -r, then a copy or a build)
+    // is seen and watched again.
+    for (const auto& t : trees_) {
+      if (t != t.root_path() && !excluded(t.parent_path())) wanted.insert(t.parent_path());
+    }
     collect(std::vector<fs::path>(trees_.begin(), trees_.end()), wanted, options_.max_directories);
     for (auto it = by_path_.begin(); it != by_path_.end();) {
       auto next = std::next(it);

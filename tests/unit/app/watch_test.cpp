@@ -171,13 +171,34 @@ TEST_F(FileWatcherTest, EditorTemporariesCachesAndExcludedDirectoriesAreNotChang
   EXPECT_EQ(batches_[0], Paths{code_ / "app.py"});
 }
 
+TEST_F(FileWatcherTest, ATreeRemovedAndMadeAgainIsWatchedAgain) {
+  write(code_ / "app.py");
+  open();
+  watcher_->watch({code_ / ""}, {});  // a CodeUri's trailing separator is not part of the name
+  fs::remove_all(code_);
+  settle();
+  ASSERT_EQ(batches_.size(), 1u);
+  EXPECT_TRUE(batches_[0].count(code_)) << "the tree itself went";
+  fs::create_directories(code_ / "pkg");
+  settle();
+  ASSERT_EQ(batches_.size(), 2u);
+  EXPECT_EQ(batches_[1], Paths{code_});
+  write(code_ / "pkg" / "app.py");
+  settle();
+  ASSERT_EQ(batches_.size(), 3u);
+  EXPECT_EQ(batches_[2], Paths{code_ / "pkg" / "app.py"});
+  write(dir_ / "sibling.txt");
+  settle();
+  EXPECT_EQ(batches_.size(), 3u) << "the parent is watched only for the tree";
+}
+
 TEST_F(FileWatcherTest, WatchesAtMostTheLimitShallowDirectoriesFirst) {
   for (const char* d : {"a/deep/deeper", "b", "c"}) fs::create_directories(code_ / d);
   FileWatcherOptions options;
-  options.max_directories = 4;
+  options.max_directories = 5;  // the tree's parent, code, a, b and c; not a/deep
   open(options);
   watcher_->watch({code_}, {});
-  EXPECT_EQ(watcher_->watched_directories(), 4u);
+  EXPECT_EQ(watcher_->watched_directories(), 5u);
   write(code_ / "c" / "x.py");
   settle();
   EXPECT_EQ(batches_.size(), 1u) << "a shallow directory is among those watched";
@@ -192,7 +213,7 @@ TEST_F(FileWatcherTest, WatchingAnotherSetDropsTheOldOne) {
   open();
   watcher_->watch({code_}, {});
   watcher_->watch({other}, {});
-  EXPECT_EQ(watcher_->watched_directories(), 2u);
+  EXPECT_EQ(watcher_->watched_directories(), 3u) << "other, other/sub and its parent";
   write(code_ / "app.py");
   settle();
   EXPECT_TRUE(batches_.empty());
