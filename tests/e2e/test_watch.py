@@ -231,3 +231,54 @@ def test_without_watch_nothing_reloads(project, start_daemon):
     assert plain_client.get_function_configuration(FunctionName="PyWatch")["Environment"]["Variables"] == \
         {"GREETING": "hello"}
     assert "watching" not in plain.logs() and "changed" not in plain.logs()
+
+
+def test_event_invoke_settings_follow_the_template_and_the_state_dir_is_not_code(project, start_daemon):
+    # The state directory under a code directory: the spool's writes must not count as code changes.
+    state = project / "python" / ".state"
+    d = start_daemon(project / "template.yaml", "--watch", "--state-dir", str(state))
+    client = lambda_client(d.endpoint)
+    assert result(client, "PyWatch")["version"] == "v1"
+    edit(project / "template.yaml", "CodeUri: python/}",
+         "CodeUri: python/, EventInvokeConfig: {DestinationConfig: {OnSuccess: "
+         "{Type: SQS, Destination: 'arn:aws:sqs:us-east-1:123456789012:watch-success'}}}}")
+    d.wait_for_log(r"template\.yaml changed: reloaded PyWatch \(")
+    assert client.get_function_event_invoke_config(FunctionName="PyWatch")["DestinationConfig"]["OnSuccess"] == \
+        {"Destination": "arn:aws:sqs:us-east-1:123456789012:watch-success"}
+
+    r = client.invoke(FunctionName="PyWatch", InvocationType="Event", Payload=b'{"n": 1}')
+    assert r["StatusCode"] == 202
+    queue = state / "destinations" / "sqs-arn_aws_sqs_us-east-1_123456789012_watch-success.jsonl"
+    record = wait_for(lambda: queue.exists() and queue.read_text().strip(), timeout=RELOAD_WAIT,
+                      what="the OnSuccess record the new definition asks for")
+    assert json.loads(record.splitlines()[0])["responsePayload"]["version"] == "v1"
+
+    # A change handled after the spool's writes shows they were seen and not taken for code.
+    with open(project / "node" / "index.js", "a") as f:
+        f.write("// touched\n")
+    d.wait_for_log(r"node changed: reloaded NodeWatch")
+    assert result(client, "PyWatch")["version"] == "v1"
+    assert not re.search(r"python changed: reloaded", d.logs()), d.logs()
+
+
+def test_a_serverless_yml_is_watched(tmp_path, start_daemon):
+    (tmp_path / "app.py").write_text(
+        "import os\nVERSION = 'v1'\ndef handler(e, c):\n    return {'version': VERSION, 'greeting': os.environ['GREETING']}\n")
+    sls = tmp_path / "serverless.yml"
+    sls.write_text("service: watched\nprovider:\n  name: aws\n  runtime: python3.12\n  environment:\n"
+                   "    GREETING: hello\nfunctions:\n  hello:\n    handler: app.handler\n")
+    d = start_daemon(tmp_path / "template.yaml", "--serverless", str(sls), "--watch")
+    client = lambda_client(d.endpoint)
+    d.wait_for_log(rf"watching {re.escape(str(sls))} for function definitions")
+    d.wait_for_log(rf"watching {re.escape(str(tmp_path))} for watched-dev-hello\n")
+    assert result(client, "watched-dev-hello") == {"version": "v1", "greeting": "hello"}
+
+    replace(sls, "GREETING: hello", "GREETING: bonjour")
+    wait_result(client, "watched-dev-hello", lambda b: b["greeting"] == "bonjour", "the edited serverless.yml", d)
+    d.wait_for_log(rf"{re.escape(str(sls))} changed: reloaded watched-dev-hello \(")
+    # The service directory is the code directory, but the definitions file is not code.
+    assert f"{tmp_path} changed:" not in d.logs()
+
+    edit(tmp_path / "app.py", "VERSION = 'v1'", "VERSION = 'v2'")
+    wait_result(client, "watched-dev-hello", lambda b: b["version"] == "v2", "the edited handler", d)
+    d.wait_for_log(rf"{re.escape(str(tmp_path))} changed: reloaded watched-dev-hello \(1 warm")
