@@ -87,17 +87,17 @@ struct FileWatcher::Impl {
   std::optional<Clock::Steady::time_point> batch_began_;
   bool rescan_ = false;  // the kernel's queue overflowed: events were lost
   bool warned_limit_ = false;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // expires with this: a late wait completion sees it
 
   int fd() { return stream_.native_handle(); }
 
   void wait() {
     stream_.async_wait(asio::posix::descriptor_base::wait_read,
-                      [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
-                        if (ec || alive.expired()) return;
-                        read_events();
-                        wait();
-                      });
+                       [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
+                         if (ec || alive.expired()) return;
+                         read_events();
+                         wait();
+                       });
   }
 
   void read_events() {
@@ -270,17 +270,17 @@ struct FileWatcher::Impl {
   }
 };
 
-Result<std::unique_ptr<FileWatcher>> FileWatcher::open(asio::io_context& io, const Clock& clock_, Timers& timers,
-                                                       FileWatcherOptions options_, OnBatch on_batch_) {
+Result<std::unique_ptr<FileWatcher>> FileWatcher::open(asio::io_context& io, const Clock& clock, Timers& timers,
+                                                       FileWatcherOptions options, OnBatch on_batch) {
   const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd < 0) {
     const int err = errno;
     return Error{ErrorKind::kInternal, {},
-                 fmt::format("cannot watch files_ (inotify_init1: {}{})", std::strerror(err),
+                 fmt::format("cannot watch files (inotify_init1: {}{})", std::strerror(err),
                              err == EMFILE ? "; too many inotify instances, see sysctl fs.inotify.max_user_instances"
                                            : "")};
   }
-  auto impl = std::make_unique<Impl>(io, fd, clock_, timers, std::move(options_), std::move(on_batch_));
+  auto impl = std::make_unique<Impl>(io, fd, clock, timers, std::move(options), std::move(on_batch));
   impl->wait();
   return std::unique_ptr<FileWatcher>(new FileWatcher(std::move(impl)));
 }
@@ -288,16 +288,15 @@ Result<std::unique_ptr<FileWatcher>> FileWatcher::open(asio::io_context& io, con
 FileWatcher::FileWatcher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 FileWatcher::~FileWatcher() {
-  *impl_->alive_ = false;
   impl_->timer_->cancel();
   boost::system::error_code ec;
   impl_->stream_.close(ec);
 }
 
-void FileWatcher::watch(const std::set<fs::path>& trees_, const std::set<fs::path>& files_) {
+void FileWatcher::watch(const std::set<fs::path>& trees, const std::set<fs::path>& files) {
   std::set<fs::path> t, f;
-  for (const auto& p : trees_) t.insert(normal(p));
-  for (const auto& p : files_) f.insert(normal(p));
+  for (const auto& p : trees) t.insert(normal(p));
+  for (const auto& p : files) f.insert(normal(p));
   impl_->apply(t, f);
 }
 
