@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 
@@ -28,15 +29,20 @@ void raise_open_file_limit() {
   }
 }
 
-// The help's closing lines every subcommand shares: where else its flags can be set.
-std::string settings_help(const std::string& command) {
-  return "Settings: every option above is also LAMBDAD_<OPTION> in the environment (--log-level:\n"
-         "  LAMBDAD_LOG_LEVEL; booleans true/false/1/0, lists comma-separated) and a key in lambdad.toml or\n"
-         "  lambdad.json in the current directory (or --config FILE, LAMBDAD_CONFIG), under [" +
-         command +
+// The help's closing lines every subcommand shares: where else its options can be set, shown with
+// one of them (flag: "--log-level").
+std::string settings_help(const std::string& command, const std::string& flag) {
+  const std::string key = flag.substr(2);
+  std::string variable = "LAMBDAD_";
+  for (char c : key) variable.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return "Settings: each option is also an environment variable, " + flag + " as " + variable +
+         "\n"
+         "  (booleans true/false/1/0, lists comma-separated), and a key, " + key +
+         ", in lambdad.toml or lambdad.json\n"
+         "  in the current directory (or --config FILE, LAMBDAD_CONFIG), under [" + command +
          "] or at the top level.\n"
-         "  Precedence: command line > environment > config file > defaults. --print-config shows the result.\n"
-         "  Positional arguments come from the command line only.\n";
+         "  Precedence: command line > environment > config file > defaults; --print-config shows the result.\n"
+         "  Not settable there: positional arguments, --config, --print-config.\n";
 }
 
 // RUNTIME=PROGRAM, one --interpreter item.
@@ -119,7 +125,7 @@ int run_cli(int argc, char** argv) {
       "  aws lambda invoke --endpoint-url http://127.0.0.1:3001 --no-sign-request --function-name HelloPython out.json\n"
       "  LAMBDAD_REGION=eu-west-1 lambdad serve --port 3005 --warm-containers EAGER --idle-timeout 30m\n"
       "  lambdad serve --print-config      # the merged settings and where each came from\n\n" +
-      settings_help("serve") +
+      settings_help("serve", "--idle-timeout") +
       "\nExit codes: 0 stopped by SIGINT or SIGTERM; 2 usage, config or template error.\n");
 
   InvokeOptions invoke;
@@ -133,7 +139,7 @@ int run_cli(int argc, char** argv) {
       "Examples:\n"
       "  lambdad invoke HelloPython --template examples/template.yaml --event event.json\n"
       "  lambdad generate-event s3 put --bucket photos | lambdad invoke Thumbnail --event -\n\n" +
-      settings_help("invoke") +
+      settings_help("invoke", "--region") +
       "\nExit codes: 0 the function succeeded (result on stdout); 1 function error; 2 usage, config or\n"
       "  template error.\n");
 
@@ -144,7 +150,7 @@ int run_cli(int argc, char** argv) {
   evict_cmd->footer(
       "Example:\n"
       "  lambdad evict HelloPython --endpoint http://127.0.0.1:3001\n\n" +
-      settings_help("evict") +
+      settings_help("evict", "--endpoint") +
       "\nExit codes: 0 drained; 1 the daemon could not be reached or refused; 2 usage or config error.\n");
 
   TestOptions test;
@@ -169,7 +175,7 @@ int run_cli(int argc, char** argv) {
       "  lambdad test --template examples/suite/template.yaml examples/suite/cases --junit report.xml\n"
       "  lambdad test --shard 2/4 --filter '^orders' --jobs 8\n"
       "Case format: docs/test-suites.md\n\n" +
-      settings_help("test") +
+      settings_help("test", "--jobs") +
       "\nExit codes: 0 every case passed; 1 some failed; 2 usage, config or suite error.\n");
 
   // generate-event
