@@ -198,3 +198,23 @@ def test_every_help_has_examples_precedence_and_exit_codes(tmp_path, command):
     assert "Exit codes: 0" in p.stdout
     if command:
         assert "--config" in p.stdout and "--print-config" in p.stdout
+
+
+def test_interpreter_lists_from_each_layer_reach_the_runtime(tmp_path):
+    """--interpreter RUNTIME=PROGRAM items, from the file, the environment and the command line, are
+    what the Python function is started with (a missing program shows in its log)."""
+    template = FUNCTIONS / "runtimes" / "template.yaml"
+    (tmp_path / "lambdad.toml").write_text(
+        f"template = {json.dumps(str(template))}\n"
+        "[invoke]\ninterpreter = [\"python=/nonexistent/from-file\", \"nodejs=node\"]\n")
+
+    def started_with(*args, env=None):
+        p = run("invoke", "PyEcho", *args, cwd=tmp_path, env=env)
+        return [w for w in ("from-file", "from-env", "from-cli") if f"/nonexistent/{w}" in p.stderr]
+
+    assert started_with() == ["from-file"]
+    env = clean_env(LAMBDAD_INTERPRETER="nodejs=node,python=/nonexistent/from-env")
+    assert started_with(env=env) == ["from-env"]
+    assert started_with("--interpreter", "python=/nonexistent/from-cli", env=env) == ["from-cli"]
+    p = run("invoke", "PyEcho", "--interpreter", "python", cwd=tmp_path)
+    assert p.returncode == 2 and "expected RUNTIME=PROGRAM" in p.stderr, p.stderr
