@@ -27,7 +27,7 @@ std::vector<CLI::App*> subcommands_of(CLI::App& app) {
   return app.get_subcommands([](CLI::App*) { return true; });
 }
 
-// Options of command with a long name, including those not settable (for "command line only").
+// The option of command whose long name is key, settable or not.
 CLI::Option* find_option(CLI::App& command, const std::string& key) {
   for (auto* option : command.get_options([](CLI::Option*) { return true; })) {
     const auto& names = option->get_lnames();
@@ -215,10 +215,9 @@ std::string environment_variable(const CLI::Option& option) {
   return name;
 }
 
-std::vector<CLI::Option*> settable_options(const CLI::App& command) {
-  auto& mutable_command = const_cast<CLI::App&>(command);  // CLI11 hands out mutable options only from a mutable app
+std::vector<CLI::Option*> settable_options(CLI::App& command) {
   std::vector<CLI::Option*> out;
-  for (auto* option : mutable_command.get_options([](CLI::Option*) { return true; })) {
+  for (auto* option : command.get_options([](CLI::Option*) { return true; })) {
     if (is_settable(command, *option)) out.push_back(option);
   }
   return out;
@@ -265,19 +264,14 @@ SettingsLayers::SettingsLayers(CLI::App& app) : app_(app) {
 std::vector<std::string> SettingsLayers::check(const ConfigFile& file) const {
   std::vector<std::string> problems;
   std::set<std::string> section_names;
-  std::set<std::string> top_level_keys;
-  for (auto* command : subcommands_of(app_)) {
-    section_names.insert(command->get_name());
-    for (auto* option : settable_options(*command)) top_level_keys.insert(config_key(*option));
-  }
+  for (auto* command : subcommands_of(app_)) section_names.insert(command->get_name());
   const auto sections_list = CLI::detail::join(section_names, ", ");
 
   // Why a key that names no settable flag is refused: given on the command line only, or unknown.
   auto refuse = [&](const ConfigEntry& entry, const std::string& key, const std::vector<CLI::App*>& commands,
                     const std::set<std::string>& keys) {
     for (auto* command : commands) {
-      if (auto* option = find_option(*command, key)) {
-        (void)option;
+      if (find_option(*command, key) != nullptr) {
         return fmt::format("{}: --{} is given on the command line only", describe(file, entry), key);
       }
       for (auto* option : command->get_options([](CLI::Option*) { return true; })) {

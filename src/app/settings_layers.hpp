@@ -34,7 +34,7 @@ std::string environment_variable(const CLI::Option& option);
 // The flags of command that the environment and files may set: every named option except those
 // marked configurable(false) (help, --config, --print-config, generate-event's event fields).
 // Positional arguments are the command line's only.
-std::vector<CLI::Option*> settable_options(const CLI::App& command);
+std::vector<CLI::Option*> settable_options(CLI::App& command);
 
 // The config file to read: the --config value (flag_value, non-empty when given), else
 // LAMBDAD_CONFIG, else lambdad.toml, else lambdad.json in dir. nullopt when none applies; a file
