@@ -218,3 +218,21 @@ def test_interpreter_lists_from_each_layer_reach_the_runtime(tmp_path):
     assert started_with("--interpreter", "python=/nonexistent/from-cli", env=env) == ["from-cli"]
     p = run("invoke", "PyEcho", "--interpreter", "python", cwd=tmp_path)
     assert p.returncode == 2 and "expected RUNTIME=PROGRAM" in p.stderr, p.stderr
+
+
+def test_generate_event_takes_account_region_and_fixed_but_not_event_content(tmp_path):
+    (tmp_path / "lambdad.toml").write_text("region = \"eu-west-1\"\n[generate-event]\naccount = \"111122223333\"\n")
+    # LAMBDAD_STAGE is serverless.yml's --stage elsewhere; it must not land in an S3 event.
+    env = clean_env(LAMBDAD_FIXED="true", LAMBDAD_STAGE="prod", LAMBDAD_BUCKET="ignored")
+    p = run("generate-event", "s3", "put", "--bucket", "photos", cwd=tmp_path, env=env)
+    assert p.returncode == 0, p.stderr
+    record = json.loads(p.stdout)["Records"][0]
+    assert record["awsRegion"] == "eu-west-1"
+    assert record["s3"]["bucket"]["name"] == "photos"
+    assert p.stdout == run("generate-event", "s3", "put", "--bucket", "photos", cwd=tmp_path, env=env).stdout  # fixed
+    settings = printed(tmp_path, "generate-event", env=env)
+    assert set(settings) == {"account", "region", "fixed"}
+    assert settings["account"] == ('"111122223333"', "lambdad.toml:3 [generate-event]")
+    (tmp_path / "lambdad.toml").write_text("[generate-event]\nbucket = \"b\"\n")
+    p = run("generate-event", "s3", "put", cwd=tmp_path)
+    assert p.returncode == 2 and "--bucket is given on the command line only" in p.stderr, p.stderr
