@@ -34,7 +34,9 @@ void raise_open_file_limit() {
 std::string settings_help(const std::string& command, const std::string& flag) {
   const std::string key = flag.substr(2);
   std::string variable = "LAMBDAD_";
-  for (char c : key) variable.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  for (char c : key) {
+    variable.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  }
   return "Settings: each option is also an environment variable, " + flag + " as " + variable +
          "\n"
          "  (booleans true/false/1/0, lists comma-separated), and a key, " + key +

@@ -113,7 +113,9 @@ class TomlReader {
         skip_blanks();
         section = read_key();
         skip_blanks();
-        if (peek() == '.') fail(fmt::format("nested tables ([{}.…]) are not used; sections are subcommands, e.g. [serve]", section));
+        if (peek() == '.') {
+          fail(fmt::format("nested tables ([{}.…]) are not used; sections are subcommands, e.g. [serve]", section));
+        }
         if (peek() != ']') fail("expected ']' to close the section name");
         advance();
         if (!sections_seen.insert(section).second) fail(fmt::format("section [{}] appears twice", section));
@@ -197,7 +199,10 @@ class TomlReader {
           std::uint32_t cp = 0;
           for (std::size_t i = 0; i < digits; ++i) {
             char h = peek();
-            int v = (h >= '0' && h <= '9') ? h - '0' : (h >= 'a' && h <= 'f') ? h - 'a' + 10 : (h >= 'A' && h <= 'F') ? h - 'A' + 10 : -1;
+            const int v = (h >= '0' && h <= '9')   ? h - '0'
+                          : (h >= 'a' && h <= 'f') ? h - 'a' + 10
+                          : (h >= 'A' && h <= 'F') ? h - 'A' + 10
+                                                   : -1;
             if (v < 0) fail(fmt::format("\\{} needs {} hex digits", e, digits));
             cp = cp * 16 + static_cast<std::uint32_t>(v);
             advance();
@@ -256,7 +261,9 @@ class TomlReader {
     static const std::regex kDecimal(R"([+-]?(0|[1-9](_?[0-9])*))");
     static const std::regex kRadix(R"(0x[0-9A-Fa-f](_?[0-9A-Fa-f])*|0o[0-7](_?[0-7])*|0b[01](_?[01])*)");
     static const std::regex kFloat(
-        R"([+-]?(0|[1-9](_?[0-9])*)((\.[0-9](_?[0-9])*)([eE][+-]?[0-9](_?[0-9])*)?|[eE][+-]?[0-9](_?[0-9])*)|[+-]?(inf|nan))");
+        R"([+-]?(0|[1-9](_?[0-9])*))"                                               // integer part
+        R"(((\.[0-9](_?[0-9])*)([eE][+-]?[0-9](_?[0-9])*)?|[eE][+-]?[0-9](_?[0-9])*))"  // fraction, exponent
+        R"(|[+-]?(inf|nan))");
     auto strip = [](std::string s) {
       std::erase(s, '_');
       if (!s.empty() && s.front() == '+') s.erase(0, 1);
@@ -287,7 +294,8 @@ Result<ConfigValue> from_json(const nlohmann::ordered_json& j, const std::string
   using Type = ConfigValue::Type;
   switch (j.type()) {
     case nlohmann::ordered_json::value_t::string: return ConfigValue{Type::kString, j.get<std::string>(), {}};
-    case nlohmann::ordered_json::value_t::boolean: return ConfigValue{Type::kBoolean, j.get<bool>() ? "true" : "false", {}};
+    case nlohmann::ordered_json::value_t::boolean:
+      return ConfigValue{Type::kBoolean, j.get<bool>() ? "true" : "false", {}};
     case nlohmann::ordered_json::value_t::number_integer:
     case nlohmann::ordered_json::value_t::number_unsigned: return ConfigValue{Type::kInteger, j.dump(), {}};
     case nlohmann::ordered_json::value_t::number_float: return ConfigValue{Type::kFloat, j.dump(), {}};
@@ -300,7 +308,8 @@ Result<ConfigValue> from_json(const nlohmann::ordered_json& j, const std::string
       }
       return array;
     }
-    case nlohmann::ordered_json::value_t::null: return invalid(fmt::format("{} is null; leave the key out for the default", at));
+    case nlohmann::ordered_json::value_t::null:
+      return invalid(fmt::format("{} is null; leave the key out for the default", at));
     default: return invalid(fmt::format("{} is an object; only the top level holds sections", at));
   }
 }

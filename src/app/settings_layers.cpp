@@ -294,9 +294,9 @@ std::vector<std::string> SettingsLayers::check(const ConfigFile& file) const {
     if (!entry.section.empty() && section_names.count(entry.section) == 0) {
       // One message per unknown section, on its first key.
       if (seen.emplace(std::make_pair(entry.section, std::string()), &entry).second) {
-        problems.push_back(fmt::format("{}: unknown section [{}]{}; sections are the subcommands: {}", file.where(entry),
-                                       entry.section, suggestion(entry.section, section_names, "[", "]"),
-                                       sections_list));
+        problems.push_back(fmt::format("{}: unknown section [{}]{}; sections are the subcommands: {}",
+                                       file.where(entry), entry.section,
+                                       suggestion(entry.section, section_names, "[", "]"), sections_list));
       }
       continue;
     }
