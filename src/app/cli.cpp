@@ -1,13 +1,18 @@
 // app: the command line. Subcommands, their flags and help, parsed once into the options each
-// run_* function takes.
+// run_* function takes; flags argv leaves unset come from LAMBDAD_* variables or the config file
+// (settings_layers.hpp).
 #include <CLI/CLI.hpp>
 
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <cctype>
 #include <csignal>
+#include <cstdio>
 
 #include "generate_event.hpp"
 #include "lambdad/app/commands.hpp"
+#include "settings_layers.hpp"
 
 namespace lambdad::app {
 
@@ -22,6 +27,33 @@ void raise_open_file_limit() {
     rl.rlim_cur = rl.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &rl);
   }
+}
+
+// The help's closing lines every subcommand shares: where else its options can be set, shown with
+// one of them (flag: "--log-level").
+std::string settings_help(const std::string& command, const std::string& flag) {
+  const std::string key = flag.substr(2);
+  std::string variable = "LAMBDAD_";
+  for (char c : key) {
+    variable.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  }
+  return "Settings: each option is also an environment variable, " + flag + " as " + variable +
+         "\n"
+         "  (booleans true/false/1/0, lists comma-separated), and a key, " + key +
+         ", in lambdad.toml or lambdad.json\n"
+         "  in the current directory (or --config FILE, LAMBDAD_CONFIG), under [" + command +
+         "] or at the top level.\n"
+         "  Precedence: command line > environment > config file > defaults; --print-config shows the result.\n"
+         "  Not settable there: positional arguments, --config, --print-config.\n";
+}
+
+// RUNTIME=PROGRAM, one --interpreter item.
+std::string check_interpreter(std::string& item) {
+  const auto eq = item.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
+    return "expected RUNTIME=PROGRAM (e.g. python=/usr/bin/python3), not '" + item + "'";
+  }
+  return {};
 }
 
 }  // namespace
@@ -43,8 +75,16 @@ int run_cli(int argc, char** argv) {
                     "Template parameters: Key=Value or ParameterKey=K,ParameterValue=V (repeatable)")
         ->take_all();
     cmd->add_option("--runtimes-dir", c.runtimes_dir, "Directory of lambdad's runtime clients");
-    cmd->add_option("--interpreter", c.interpreters,
-                    "Program for a runtime or family, e.g. python=/usr/bin/python3, nodejs20.x=node")
+    cmd->add_option_function<std::vector<std::string>>(
+           "--interpreter",
+           [&c](const std::vector<std::string>& items) {
+             for (const auto& item : items) {
+               const auto eq = item.find('=');
+               c.interpreters[item.substr(0, eq)] = item.substr(eq + 1);
+             }
+           },
+           "Program for a runtime or family, e.g. python=/usr/bin/python3, nodejs20.x=node (repeatable)")
+        ->check(CLI::Validator(check_interpreter, "RUNTIME=PROGRAM"))
         ->delimiter(',')
         ->take_all();
     cmd->add_option("--log-level", c.log_level, "trace|debug|info|warn|error|off")
@@ -82,8 +122,13 @@ int run_cli(int argc, char** argv) {
                       "Watch the code directories and the template: a change drains the function's warm "
                       "environments, so the next invoke runs the new code");
   serve_cmd->footer(
-      "Example:\n  lambdad serve --template examples/template.yaml\n"
-      "  aws lambda invoke --endpoint-url http://127.0.0.1:3001 --function-name HelloPython out.json");
+      "Examples:\n"
+      "  lambdad serve --template examples/template.yaml\n"
+      "  aws lambda invoke --endpoint-url http://127.0.0.1:3001 --no-sign-request --function-name HelloPython out.json\n"
+      "  LAMBDAD_REGION=eu-west-1 lambdad serve --port 3005 --warm-containers EAGER --idle-timeout 30m\n"
+      "  lambdad serve --print-config      # the merged settings and where each came from\n\n" +
+      settings_help("serve", "--idle-timeout") +
+      "\nExit codes: 0 stopped by SIGINT or SIGTERM; 2 usage, config or template error.\n");
 
   InvokeOptions invoke;
   auto* invoke_cmd = app.add_subcommand("invoke", "Run one function once and print its result");
@@ -92,13 +137,23 @@ int run_cli(int argc, char** argv) {
                          "Function name or logical id, optionally NAME:QUALIFIER (version or alias)")
       ->required();
   invoke_cmd->add_option("-e,--event", invoke.event_file, "Event JSON file, or - for stdin (default: {})");
-  invoke_cmd->footer("Example:\n  lambdad invoke HelloPython --template examples/template.yaml --event event.json");
+  invoke_cmd->footer(
+      "Examples:\n"
+      "  lambdad invoke HelloPython --template examples/template.yaml --event event.json\n"
+      "  lambdad generate-event s3 put --bucket photos | lambdad invoke Thumbnail --event -\n\n" +
+      settings_help("invoke", "--region") +
+      "\nExit codes: 0 the function succeeded (result on stdout); 1 function error; 2 usage, config or\n"
+      "  template error.\n");
 
   EvictOptions evict;
   auto* evict_cmd = app.add_subcommand("evict", "Drain a function's warm environments in a running daemon");
   evict_cmd->add_option("function", evict.function, "Function name")->required();
   evict_cmd->add_option("--endpoint", evict.endpoint, "The daemon's Invoke API (default http://127.0.0.1:3001)");
-  evict_cmd->footer("Example:\n  lambdad evict HelloPython --endpoint http://127.0.0.1:3001");
+  evict_cmd->footer(
+      "Example:\n"
+      "  lambdad evict HelloPython --endpoint http://127.0.0.1:3001\n\n" +
+      settings_help("evict", "--endpoint") +
+      "\nExit codes: 0 drained; 1 the daemon could not be reached or refused; 2 usage or config error.\n");
 
   TestOptions test;
   auto* test_cmd = app.add_subcommand("test", "Run a suite of cases (events and what they must return) against the template's functions");
@@ -118,18 +173,78 @@ int run_cli(int argc, char** argv) {
                        "Delay before the first retry of a failed Event case; the second waits twice as long "
                        "(default 10ms; Lambda: 1m)");
   test_cmd->footer(
-      "Example:\n  lambdad test --template examples/template.yaml examples/suite --junit report.xml\n"
-      "Exit code: 0 all passed, 1 some failed, 2 usage or suite errors. Case format: docs/test-suites.md");
+      "Examples:\n"
+      "  lambdad test --template examples/suite/template.yaml examples/suite/cases --junit report.xml\n"
+      "  lambdad test --shard 2/4 --filter '^orders' --jobs 8\n"
+      "Case format: docs/test-suites.md\n\n" +
+      settings_help("test", "--jobs") +
+      "\nExit codes: 0 every case passed; 1 some failed; 2 usage, config or suite error.\n");
 
   // generate-event
   GenerateEventCommand generate;
   auto* generate_cmd = add_generate_event_command(app, generate);
 
+  // --config and --print-config: on every subcommand (so they show in its help and may follow it),
+  // --config also before the subcommand. Neither is itself a setting.
+  std::string config_before;
+  app.add_option("--config", config_before, "Config file (default: lambdad.toml, else lambdad.json, if present)")
+      ->configurable(false);
+  std::string config_after;
+  bool print_config = false;
+  for (auto* cmd : app.get_subcommands([](CLI::App*) { return true; })) {
+    cmd->add_option("--config", config_after,
+                    "Config file, TOML or JSON (default: lambdad.toml, else lambdad.json, in the current "
+                    "directory if present; also LAMBDAD_CONFIG)")
+        ->configurable(false);
+    cmd->add_flag("--print-config", print_config,
+                  "Print the effective settings as TOML, each with where it came from, and exit")
+        ->configurable(false);
+  }
+  app.footer(
+      "Run lambdad COMMAND --help for a command's options and examples.\n\n"
+      "Examples:\n"
+      "  lambdad serve --template examples/template.yaml\n"
+      "  lambdad invoke HelloPython --template examples/template.yaml --event event.json\n"
+      "  lambdad test --template examples/suite/template.yaml examples/suite/cases\n"
+      "  lambdad generate-event sqs receive-message --body hi | lambdad invoke MyFunction --event -\n\n"
+      "Settings: every option --foo-bar of a command is also LAMBDAD_FOO_BAR in the environment and a key\n"
+      "  foo-bar in lambdad.toml or lambdad.json (top level, or the command's [serve], [invoke], ... section).\n"
+      "  Precedence: command line > environment > config file > defaults.\n\n"
+      "Exit codes: 0 success; 1 a function or test case failed, or the daemon could not be reached;\n"
+      "  2 usage, config or template error.\n");
+
+  // Each flag's default, recorded before parsing fills the options.
+  SettingsLayers layers(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
+  }
+
+  CLI::App* command = app.get_subcommands().front();
+  const auto env = process_environment();
+  const auto report = [&](const std::string& problem) {
+    std::fprintf(stderr, "lambdad %s: %s\n", command->get_name().c_str(), problem.c_str());
+  };
+  auto file = load_settings_file(config_after.empty() ? config_before : config_after, env, ".");
+  if (!file) {
+    report(file.error().message);
+    return 2;
+  }
+  const ConfigFile* config = file->has_value() ? &**file : nullptr;
+  std::vector<std::string> problems = config ? layers.check(*config) : std::vector<std::string>{};
+  for (auto& problem : layers.apply(*command, config, env)) {
+    // A value of the wrong shape is both a file problem and a problem applying it: say it once.
+    if (std::find(problems.begin(), problems.end(), problem) == problems.end()) problems.push_back(std::move(problem));
+  }
+  if (!problems.empty()) {
+    for (const auto& problem : problems) report(problem);
+    return 2;
+  }
+  if (print_config) {
+    std::fputs(layers.render(*command, config).c_str(), stdout);
+    return std::fflush(stdout) == 0 ? 0 : 1;
   }
   if (serve_cmd->parsed()) return run_serve(serve);
   if (evict_cmd->parsed()) return run_evict(evict);

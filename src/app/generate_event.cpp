@@ -971,6 +971,9 @@ CLI::App* add_generate_event_command(CLI::App& app, GenerateEventCommand& state)
     std::visit(
         [&](auto member) {
           auto* option = cmd->add_option(std::string(field.name), state.options.*member, help);
+          // The event's content, not a setting: no LAMBDAD_* variable or config key (LAMBDAD_STAGE
+          // would otherwise land in every event that has no stage).
+          option->configurable(false);
           if constexpr (std::is_same_v<decltype(member), std::vector<std::string> EventOptions::*>) {
             option->allow_extra_args(false);  // one value per occurrence; repeat the option for more
           }
@@ -981,7 +984,12 @@ CLI::App* add_generate_event_command(CLI::App& app, GenerateEventCommand& state)
               "\nExamples:\n"
               "  lambdad generate-event s3 put --bucket photos --key cats/1.jpg\n"
               "  lambdad generate-event apigateway aws-proxy --method POST --path /orders --body '{\"id\":1}'\n"
-              "  lambdad generate-event sqs receive-message --body hi | lambdad invoke MyFunction --event -");
+              "  lambdad generate-event sqs receive-message --body hi | lambdad invoke MyFunction --event -\n\n"
+              "Settings: --account, --region and --fixed are also LAMBDAD_ACCOUNT, LAMBDAD_REGION and\n"
+              "  LAMBDAD_FIXED in the environment and keys in lambdad.toml or lambdad.json (--config FILE), under\n"
+              "  [generate-event] or at the top level. Precedence: command line > environment > config file >\n"
+              "  defaults. The event's own options (--bucket, --body, ...) come from the command line only.\n\n"
+              "Exit codes: 0 event printed; 1 stdout could not be written; 2 usage or config error.\n");
   return cmd;
 }
 
