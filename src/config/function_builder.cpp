@@ -509,7 +509,7 @@ void FunctionBuilder::read_layers(FunctionConfig& config) {
     return error(*layers, kPath, fmt::format("must be a list of layers (!Ref MyLayer), not {}", kind_name(layers->kind)));
   }
   if (layers->items.size() > static_cast<std::size_t>(limits::kMaxLayers)) {
-    error(*layers, kPath, "Cannot reference more than 5 layers.");  // Lambda's own words
+    return error(*layers, kPath, "Cannot reference more than 5 layers.");  // Lambda's own words
   }
   for (const auto& item : layers->items) {
     // Globals' items are reported under Globals, so they name the function in the message.

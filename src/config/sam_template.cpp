@@ -435,15 +435,14 @@ void TemplateLoader::read_layer_content(const ResourceEntry& resource, const Tem
     layer.problem = fmt::format("it has no {}", key);
     return;
   }
-  if (v->is(Kind::kMap)) {
-    // Content in S3 is fine for a layer no function uses; a function that uses it is an error.
+  // Content in S3 (or where only AWS knows) is fine for a layer no function uses; a function
+  // that uses it is an error naming this reason.
+  if (v->is(Kind::kMap) || (v->is(Kind::kString) && v->text.starts_with("s3://"))) {
     layer.problem = fmt::format("its {} is an S3 location; lambdad needs a local directory ({}: ./layer-dir)", key, key);
-    sink_.warning(v->line, resource.logical_id, property, layer.problem);
     return;
   }
   if (v->is(Kind::kUnresolved)) {
     layer.problem = fmt::format("its {} ({}) cannot be resolved locally", key, v->text);
-    sink_.warning(v->line, resource.logical_id, property, layer.problem);
     return;
   }
   if (!v->is(Kind::kString)) {

@@ -1148,6 +1148,7 @@ void FunctionReader::read_layers(FunctionConfig& config) {
   }
   if (f.value->items.size() > static_cast<std::size_t>(limits::kMaxLayers)) {
     error(f, "Cannot reference more than 5 layers.");  // Lambda's own words
+    return;
   }
   // provider.layers are reported under provider, so they name the function in the message.
   const std::string of = f.resource == key_ ? "" : fmt::format(" (a layer of {})", key_);
@@ -1459,8 +1460,8 @@ ServiceLayers ServerlessLoader::read_layers(const std::filesystem::path& dir) {
     layer.arn = local_layer_arn(resolver_.region(), options_account_id_, name);
     const Value* path = definition.find("path");
     if (const Value* package = definition.find("package"); package != nullptr && package->find("artifact") != nullptr) {
+      // Fine while no function uses it; a function that does is an error.
       layer.problem = "its package.artifact is a zip; lambdad needs a local directory (path: ./dir)";
-      sink_.warning(package->line, "layers", entry.key + ".package.artifact", layer.problem);
     } else if (path == nullptr || !path->is(Value::Kind::kScalar) || path->text.empty()) {
       sink_.error(definition.line, "layers", entry.key + ".path",
                   "required property is missing; a local directory is required");
