@@ -34,6 +34,18 @@ std::string family_key(config::RuntimeFamily f) {
   }
 }
 
+// Lambda runs /var/task/bootstrap, else /opt/bootstrap (a custom runtime shipped as a layer).
+// The layer's own path is exec'd: it is the same file whether or not the layers are at /opt.
+std::filesystem::path provided_bootstrap(const config::FunctionConfig& fn) {
+  std::filesystem::path own = fn.code_dir / "bootstrap";
+  std::error_code ec;
+  if (std::filesystem::exists(own, ec)) return own;
+  for (auto it = fn.layer_dirs.rbegin(); it != fn.layer_dirs.rend(); ++it) {
+    if (std::filesystem::exists(*it / "bootstrap", ec)) return *it / "bootstrap";
+  }
+  return own;  // missing: the spawn reports it as Lambda does
+}
+
 // "python3.12" -> "3.12", "nodejs20.x" -> "20".
 std::string runtime_version(const std::string& runtime, std::string_view prefix, std::string_view suffix) {
   std::string_view id = runtime;
@@ -116,7 +128,7 @@ Result<process::SpawnSpec> build_spawn_spec(const config::FunctionConfig& fn,
       spec.args = {(options.runtimes_dir / "nodejs" / "bootstrap.mjs").string()};
       break;
     case config::RuntimeFamily::kProvided:
-      spec.executable = (fn.code_dir / "bootstrap").string();
+      spec.executable = provided_bootstrap(fn).string();
       break;
     case config::RuntimeFamily::kUnsupported:
       return Error{ErrorKind::kInvalidInput, std::string(error_types::kRuntimeInvalidEntrypoint),

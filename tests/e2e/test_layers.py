@@ -101,6 +101,14 @@ def test_the_layers_bin_tool_runs_through_path(layered, function):
     assert r["tool"] == f"layer-tool of node-libs from {who}"
 
 
+def test_a_custom_runtime_can_come_from_a_layer(layered):
+    """No bootstrap in the code: Lambda runs /opt/bootstrap, here the shell-runtime layer's."""
+    d, client, at_opt = layered
+    r = result_of(client, "LayersRuntimeFromLayer")
+    # Its layers are python-libs (Globals) and shell-runtime: python-libs' layer-tool is the only one.
+    assert r["tool"] == "layer-tool of python-libs from provided"
+
+
 def test_python_sees_the_layers_at_the_literal_opt(start_daemon):
     if not IS_ROOT:
         pytest.skip("the layers are mounted at /opt only when the daemon runs as root (a mount namespace per "

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 namespace lambdad::sandbox {
@@ -153,6 +157,28 @@ TEST(RuntimeLauncherTest, AFunctionsOwnSearchVariablesWinAsOnLambda) {
     EXPECT_EQ(env["PYTHONPATH"], "/mine");
     EXPECT_EQ(env["PATH"], "/usr/bin");
   }
+}
+
+TEST(RuntimeLauncherTest, ProvidedFindsTheBootstrapOfTheLastLayerHavingOne) {
+  namespace fs = std::filesystem;
+  std::string tmpl = (fs::temp_directory_path() / "lambdad-launcher-XXXXXX").string();
+  const fs::path root = ::mkdtemp(tmpl.data());
+  for (const char* dir : {"code", "runtime-a", "runtime-b", "data"}) fs::create_directories(root / dir);
+  std::ofstream(root / "runtime-a" / "bootstrap") << "#!/bin/sh\n";
+  std::ofstream(root / "runtime-b" / "bootstrap") << "#!/bin/sh\n";
+  auto fn = python_fn();
+  fn.runtime = "provided.al2023";
+  fn.code_dir = root / "code";
+  fn.layer_dirs = {root / "runtime-a", root / "runtime-b", root / "data"};
+  auto spec = build_spawn_spec(fn, RuntimeOptions{}, LaunchContext{1, "s", "on-demand"});
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->executable, (root / "runtime-b" / "bootstrap").string());
+  // The function's own bootstrap comes first.
+  std::ofstream(root / "code" / "bootstrap") << "#!/bin/sh\n";
+  spec = build_spawn_spec(fn, RuntimeOptions{}, LaunchContext{1, "s", "on-demand"});
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->executable, (root / "code" / "bootstrap").string());
+  fs::remove_all(root);
 }
 
 TEST(RuntimeLauncherTest, LogStreamNameHasLambdasShape) {
