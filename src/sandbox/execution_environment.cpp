@@ -159,12 +159,14 @@ Status ExecutionEnvironment::apply_limits(const LimitDeps& limits, process::Spaw
   }
   if (tmp) {
     tmp_ = std::move(tmp);
-    // Covering the host's /tmp would hide code that lives there (a checkout under /tmp): then
-    // the environment gets TMPDIR only.
+    // Covering the host's /tmp would hide code or layers that live there (a checkout under /tmp):
+    // then the environment gets TMPDIR only.
     const std::filesystem::path host_tmp = "/tmp";
     const bool code_under_tmp = under(spec.working_directory, host_tmp) || under(spec.executable, host_tmp) ||
                                 std::any_of(spec.args.begin(), spec.args.end(),
-                                            [&](const std::string& a) { return under(a, host_tmp); });
+                                            [&](const std::string& a) { return under(a, host_tmp); }) ||
+                                std::any_of(spec.opt_layers.begin(), spec.opt_layers.end(),
+                                            [&](const std::filesystem::path& l) { return under(l, host_tmp); });
     if (tmp_->private_mount() && !code_under_tmp) spec.private_tmp = tmp_->path();
     spec.environment.push_back("TMPDIR=" + (spec.private_tmp.empty() ? tmp_->path().string() : std::string("/tmp")));
     // The layers' fallback runs in the same namespace, so its /tmp is the same.

@@ -151,3 +151,29 @@ def test_a_literal_layer_arn_is_a_template_error():
         r"arn:aws:lambda:us-east-1:123456789012:layer:shared-libs:3 is not a layer of this template: "
         r"layer ARNs cannot be downloaded; define the layer in the template as AWS::Serverless::LayerVersion "
         r"with a local ContentUri", p.stderr), p.stderr
+
+
+def test_layers_under_the_hosts_tmp_are_not_hidden_by_the_private_tmp(start_daemon, host_dir):
+    """A layer directory under /tmp (a checkout or a test's temporary directory there) must stay
+    visible, so the environment's private /tmp does not cover the host's one then."""
+    import tempfile
+    layers = pathlib.Path(tempfile.mkdtemp(prefix="lambdad-layers-", dir="/tmp"))
+    try:
+        shutil.copytree(PYTHON_LIBS, layers / "python-libs")
+        shutil.copytree(NODE_LIBS, layers / "node-libs")
+        os.chmod(layers, 0o755)
+        template = host_dir / "template.yaml"
+        template.write_text(
+            "Transform: AWS::Serverless-2016-10-31\nResources:\n"
+            f"  A:\n    Type: AWS::Serverless::LayerVersion\n    Properties: {{ContentUri: {layers / 'python-libs'}}}\n"
+            f"  B:\n    Type: AWS::Serverless::LayerVersion\n    Properties: {{ContentUri: {layers / 'node-libs'}}}\n"
+            "  Fn:\n    Type: AWS::Serverless::Function\n"
+            f"    Properties: {{Runtime: python3.12, Handler: app.handler, CodeUri: {(DIR / 'python').resolve()},"
+            " Layers: [!Ref A, !Ref B]}\n")
+        d = start_daemon(template)
+        r = result_of(lambda_client(d.endpoint), "Fn", {"name": "tmp"})
+        assert r["greeting"] == "hello tmp from the python-libs layer"
+        assert r["winner"] == "node-libs"
+        assert r["tool"] == "layer-tool of node-libs from python"
+    finally:
+        shutil.rmtree(layers, ignore_errors=True)
