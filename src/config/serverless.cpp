@@ -1256,7 +1256,7 @@ class ServerlessLoader {
  public:
   ServerlessLoader(const Value& root, const std::filesystem::path& file, const ServerlessOptions& options,
                    DiagnosticSink& sink)
-      : root_(root), file_(file), options_account_id_(options.account_id), resolver_(root, options, sink), sink_(sink) {}
+      : root_(root), file_(file), account_id_(options.account_id), resolver_(root, options, sink), sink_(sink) {}
 
   std::vector<FunctionConfig> run();
 
@@ -1271,7 +1271,7 @@ class ServerlessLoader {
 
   const Value& root_;
   std::filesystem::path file_;
-  std::string options_account_id_;
+  std::string account_id_;
   VariableResolver resolver_;
   DiagnosticSink& sink_;
 };
@@ -1457,7 +1457,7 @@ ServiceLayers ServerlessLoader::read_layers(const std::filesystem::path& dir) {
                   fmt::format("{} is not a valid layer name (1 to 140 of a-z A-Z 0-9 - _)", name));
       continue;
     }
-    layer.arn = local_layer_arn(resolver_.region(), options_account_id_, name);
+    layer.arn = local_layer_arn(resolver_.region(), account_id_, name);
     const Value* path = definition.find("path");
     if (const Value* package = definition.find("package"); package != nullptr && package->find("artifact") != nullptr) {
       // Fine while no function uses it; a function that does is an error.
