@@ -443,9 +443,9 @@ Result<ForkedChild> fork_exec(const SpawnSpec& spec) {
     for (const auto& e : spec.environment_without_opt) fallback_envp.push_back(const_cast<char*>(e.c_str()));
     fallback_envp.push_back(nullptr);
   }
-  const bool mount_opt = !spec.opt_layers.empty() && opt.fallback.empty();
+  const bool mount_layers = !spec.opt_layers.empty() && opt.fallback.empty();
   // Layers that cannot go on /opt: the fallback environment from the start.
-  char* const* const exec_envp = !spec.opt_layers.empty() && !mount_opt ? fallback_envp.data() : envp.data();
+  char* const* const exec_envp = !spec.opt_layers.empty() && !mount_layers ? fallback_envp.data() : envp.data();
 
   const ChildPlan plan{path.c_str(),
                        argv.data(),
@@ -462,9 +462,9 @@ Result<ForkedChild> fork_exec(const SpawnSpec& spec) {
                        spec.rlimit_nproc.has_value(),
                        static_cast<rlim_t>(spec.rlimit_nproc.value_or(0)),
                        cover_tmp ? private_tmp.c_str() : nullptr,
-                       mount_opt && !opt.source.empty() ? opt.source.c_str() : nullptr,
-                       mount_opt && !opt.overlay.empty() ? opt.overlay.c_str() : nullptr,
-                       mount_opt ? fallback_envp.data() : nullptr};
+                       mount_layers && !opt.source.empty() ? opt.source.c_str() : nullptr,
+                       mount_layers && !opt.overlay.empty() ? opt.overlay.c_str() : nullptr,
+                       mount_layers ? fallback_envp.data() : nullptr};
 
   // Block every signal across fork so no daemon handler runs in the child before it resets
   // the dispositions.
