@@ -1,6 +1,7 @@
 // config (internal): one function resource's properties -> FunctionConfig.
 #include "function_builder.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <limits>
@@ -134,9 +135,31 @@ bool is_zip_archive(const std::filesystem::path& p) {
 
 }  // namespace
 
+std::variant<std::filesystem::path, std::string> local_directory(const std::filesystem::path& base,
+                                                                 const std::string& value) {
+  if (value.starts_with("s3://")) {
+    return fmt::format("S3 locations ({}) cannot be run locally; a local directory is required", value);
+  }
+  if (value.empty() || value.find('\0') != std::string::npos) return std::string("must name a local directory");
+  std::filesystem::path dir = base / value;  // an absolute value replaces the base
+  std::error_code ec;
+  const auto status = std::filesystem::status(dir, ec);
+  if (ec || !std::filesystem::exists(status)) {
+    return fmt::format("directory {} does not exist (resolved to {})", value, dir.lexically_normal().string());
+  }
+  if (!std::filesystem::is_directory(status)) {
+    return is_zip_archive(dir) ? fmt::format("{} is an archive; lambdad runs code from a directory (unzip it)", value)
+                               : fmt::format("{} is not a directory", value);
+  }
+  auto canonical = std::filesystem::weakly_canonical(dir, ec);
+  if (ec) canonical = dir.lexically_normal();
+  if (!canonical.has_filename() && canonical.has_parent_path()) canonical = canonical.parent_path();  // "dir/"
+  return canonical;
+}
+
 FunctionBuilder::FunctionBuilder(const FunctionSource& source, std::filesystem::path template_dir,
-                                 DiagnosticSink& sink)
-    : source_(source), template_dir_(std::move(template_dir)), sink_(sink) {}
+                                 const LocalLayers& layers, DiagnosticSink& sink)
+    : source_(source), template_dir_(std::move(template_dir)), layers_(layers), sink_(sink) {}
 
 void FunctionBuilder::error(const TemplateValue& at, std::string_view path, std::string message) {
   failed_ = true;
@@ -390,32 +413,12 @@ void FunctionBuilder::read_code(FunctionConfig& config) {
 std::optional<std::filesystem::path> FunctionBuilder::code_directory(const TemplateValue& v, std::string_view path) {
   auto value = text(v, path, Need::kRequired, "");
   if (!value) return std::nullopt;
-  if (value->starts_with("s3://")) {
-    error(v, path, fmt::format("S3 locations ({}) cannot be run locally; a local directory is required", *value));
+  auto dir = local_directory(template_dir_, *value);
+  if (auto* problem = std::get_if<std::string>(&dir)) {
+    error(v, path, std::move(*problem));
     return std::nullopt;
   }
-  if (value->empty() || value->find('\0') != std::string::npos) {
-    error(v, path, "must name a local directory");
-    return std::nullopt;
-  }
-  std::filesystem::path dir = template_dir_ / *value;  // an absolute CodeUri replaces the base
-  std::error_code ec;
-  const auto status = std::filesystem::status(dir, ec);
-  if (ec || !std::filesystem::exists(status)) {
-    error(v, path,
-          fmt::format("directory {} does not exist (resolved to {})", *value, dir.lexically_normal().string()));
-    return std::nullopt;
-  }
-  if (!std::filesystem::is_directory(status)) {
-    error(v, path,
-          is_zip_archive(dir) ? fmt::format("{} is an archive; lambdad runs code from a directory (unzip it)", *value)
-                              : fmt::format("{} is not a directory", *value));
-    return std::nullopt;
-  }
-  auto canonical = std::filesystem::weakly_canonical(dir, ec);
-  if (ec) canonical = dir.lexically_normal();
-  if (!canonical.has_filename() && canonical.has_parent_path()) canonical = canonical.parent_path();  // "dir/"
-  return canonical;
+  return std::get<std::filesystem::path>(std::move(dir));
 }
 
 void FunctionBuilder::read_environment(FunctionConfig& config) {
@@ -498,20 +501,45 @@ void FunctionBuilder::read_layers(FunctionConfig& config) {
   if (layers == nullptr) return;
   constexpr std::string_view kPath = "Layers";
   if (layers->is(Kind::kUnresolved)) {
-    warning(*layers, kPath, unresolved_message(*layers, "no layers are used"));
-    return;
+    return error(*layers, kPath, unresolved_message(*layers, fmt::format("the layers of {} must be local: {}",
+                                                                         source_.logical_id, kLayerNotLocal)));
   }
   if (layers->is(Kind::kInvalid)) return error(*layers, kPath, layers->text);
   if (!layers->is(Kind::kList)) {
-    return error(*layers, kPath, fmt::format("must be a list of layer version ARNs, not {}", kind_name(layers->kind)));
+    return error(*layers, kPath, fmt::format("must be a list of layers (!Ref MyLayer), not {}", kind_name(layers->kind)));
   }
   if (layers->items.size() > static_cast<std::size_t>(limits::kMaxLayers)) {
-    error(*layers, kPath, "Cannot reference more than 5 layers.");  // Lambda's own words
+    return error(*layers, kPath, "Cannot reference more than 5 layers.");  // Lambda's own words
   }
   for (const auto& item : layers->items) {
-    if (auto layer = text(item, kPath, Need::kOptional, "the layer is left out")) {
-      config.layers.push_back(std::move(*layer));
+    // Globals' items are reported under Globals, so they name the function in the message.
+    const std::string of = item.from_globals ? fmt::format(" (a layer of {})", source_.logical_id) : "";
+    if (item.is(Kind::kUnresolved)) {
+      error(item, kPath, fmt::format("{}{} cannot be resolved locally{}: {}", item.text, of,
+                                     item.hint.empty() ? "" : " (" + item.hint + ")", kLayerNotLocal));
+      continue;
     }
+    auto arn = text(item, kPath, Need::kRequired, "");
+    if (!arn) continue;
+    const auto it = layers_.find(*arn);
+    if (it == layers_.end()) {
+      error(item, kPath, fmt::format("{}{} is not a layer of this template: {}", arn->empty() ? "''" : *arn, of,
+                                     kLayerNotLocal));
+      continue;
+    }
+    const LocalLayer& layer = it->second;
+    if (!layer.problem.empty()) {
+      error(item, kPath, fmt::format("layer {}{} cannot be used locally: {}", layer.logical_id, of, layer.problem));
+      continue;
+    }
+    const auto& compatible = layer.compatible_runtimes;
+    if (!compatible.empty() && !config.runtime.empty() &&
+        std::find(compatible.begin(), compatible.end(), config.runtime) == compatible.end()) {
+      warning(item, kPath, fmt::format("layer {} does not list {} in its CompatibleRuntimes; it is used anyway",
+                                       layer.logical_id, config.runtime));
+    }
+    config.layers.push_back(std::move(*arn));
+    config.layer_dirs.push_back(layer.dir);
   }
 }
 

@@ -3,9 +3,12 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 #include "diagnostic_sink.hpp"
 #include "lambdad/config/function_config.hpp"
@@ -15,6 +18,22 @@ namespace lambdad::config {
 
 inline constexpr std::string_view kServerlessFunctionType = "AWS::Serverless::Function";
 inline constexpr std::string_view kLambdaFunctionType = "AWS::Lambda::Function";
+inline constexpr std::string_view kServerlessLayerType = "AWS::Serverless::LayerVersion";
+inline constexpr std::string_view kLambdaLayerType = "AWS::Lambda::LayerVersion";
+
+// A layer the template defines, as a function's Layers item finds it: by the ARN its !Ref gives.
+struct LocalLayer {
+  std::string logical_id;
+  std::filesystem::path dir;  // its content, canonical; empty when it cannot be used
+  std::string problem;        // why it cannot be used (content in S3, ...); empty when it can
+  std::vector<std::string> compatible_runtimes;  // empty: not declared
+};
+using LocalLayers = std::map<std::string, LocalLayer>;  // by ARN
+
+// The local directory `value` names, relative to `base` (an absolute value replaces it), made
+// canonical; or why it cannot be one ("directory x does not exist (resolved to /abs/x)").
+std::variant<std::filesystem::path, std::string> local_directory(const std::filesystem::path& base,
+                                                                 const std::string& value);
 
 struct FunctionSource {
   std::string logical_id;
@@ -26,7 +45,8 @@ struct FunctionSource {
 
 class FunctionBuilder {
  public:
-  FunctionBuilder(const FunctionSource& source, std::filesystem::path template_dir, DiagnosticSink& sink);
+  FunctionBuilder(const FunctionSource& source, std::filesystem::path template_dir, const LocalLayers& layers,
+                  DiagnosticSink& sink);
 
   // The function, or nullopt when any of its properties is in error (all of them reported).
   std::optional<FunctionConfig> build();
@@ -61,6 +81,7 @@ class FunctionBuilder {
 
   const FunctionSource& source_;
   std::filesystem::path template_dir_;
+  const LocalLayers& layers_;
   DiagnosticSink& sink_;
   bool failed_ = false;
 };

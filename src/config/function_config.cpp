@@ -90,6 +90,22 @@ bool is_valid_alias_name(std::string_view name) {
   return !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+std::string local_layer_arn(std::string_view region, std::string_view account_id, std::string_view layer_name) {
+  std::string_view partition = "aws";
+  if (region.starts_with("cn-")) partition = "aws-cn";
+  if (region.starts_with("us-gov-")) partition = "aws-us-gov";
+  std::string arn = "arn:";
+  arn.append(partition).append(":lambda:").append(region).append(":").append(account_id).append(":layer:");
+  arn.append(layer_name).append(":1");
+  return arn;
+}
+
+bool is_valid_layer_name(std::string_view name) {
+  constexpr std::size_t kMaxLayerName = 140;
+  if (name.empty() || name.size() > kMaxLayerName) return false;
+  return std::all_of(name.begin(), name.end(), name_char);
+}
+
 std::vector<std::string> function_versions(const FunctionConfig& fn) {
   std::vector<std::string> versions{std::string(kLatest)};
   if (!fn.auto_publish_alias.empty()) versions.emplace_back(kPublishedVersion);

@@ -246,6 +246,10 @@ void IntrinsicEvaluator::set_function_names(std::map<std::string, std::string> n
   context_.function_names = std::move(names);
 }
 
+void IntrinsicEvaluator::set_layer_arns(std::map<std::string, std::string> arns) {
+  context_.layer_arns = std::move(arns);
+}
+
 TemplateValue IntrinsicEvaluator::evaluate(const YAML::Node& node) { return evaluate_node(node, false, false); }
 
 TemplateValue IntrinsicEvaluator::evaluate_node(const YAML::Node& node, bool ignore_tag, bool in_condition) {
@@ -354,6 +358,9 @@ TemplateValue IntrinsicEvaluator::ref(const std::string& name, int line) {
   if (auto it = context_.function_names.find(name); it != context_.function_names.end()) {
     return TemplateValue::string(it->second, line);
   }
+  if (auto it = context_.layer_arns.find(name); it != context_.layer_arns.end()) {
+    return TemplateValue::string(it->second, line);  // a layer version's Ref is its ARN
+  }
   if (auto it = context_.resource_types.find(name); it != context_.resource_types.end()) {
     return TemplateValue::unresolved(expression, fmt::format("resource {} ({}) exists only in AWS", name, it->second),
                                      line);
@@ -395,6 +402,9 @@ TemplateValue IntrinsicEvaluator::get_att(const std::string& resource, const std
     return TemplateValue::string(fmt::format("arn:{}:lambda:{}:{}:function:{}", partition_of(context_.region),
                                              context_.region, context_.account_id, it->second),
                                  line);
+  }
+  if (auto it = context_.layer_arns.find(resource); it != context_.layer_arns.end() && attribute == "LayerVersionArn") {
+    return TemplateValue::string(it->second, line);
   }
   std::string hint;
   if (!context_.resource_types.contains(resource)) {

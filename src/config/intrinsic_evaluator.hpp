@@ -1,6 +1,6 @@
 // config (internal): local evaluation of CloudFormation intrinsic functions, written as short YAML
 // tags (!Sub) or in long form (Fn::Sub), over what the template alone determines: parameters,
-// pseudo parameters, mappings, conditions, and the names and ARNs of the template's functions.
+// pseudo parameters, mappings, conditions, and the names and ARNs of the template's functions and layers.
 // Everything else (other resources' attributes, imports, AZs) comes back kUnresolved, never thrown.
 #pragma once
 
@@ -23,6 +23,7 @@ struct EvaluationContext {
   std::map<std::string, TemplateValue> parameters;    // by name; kUnresolved when no value is known
   std::map<std::string, std::string> resource_types;  // logical id -> Type, for every resource
   std::map<std::string, std::string> function_names;  // logical id -> function name
+  std::map<std::string, std::string> layer_arns;      // logical id -> ARN, for the template's local layers
   YAML::Node mappings;    // the Mappings section; null when absent
   YAML::Node conditions;  // the Conditions section; null when absent
 };
@@ -40,6 +41,8 @@ class IntrinsicEvaluator {
 
   // Function names are only known after FunctionName properties were evaluated.
   void set_function_names(std::map<std::string, std::string> names);
+  // Likewise layer ARNs, known once LayerName properties were evaluated.
+  void set_layer_arns(std::map<std::string, std::string> arns);
   const EvaluationContext& context() const { return context_; }
 
  private:

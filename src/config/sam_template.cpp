@@ -221,7 +221,11 @@ class TemplateLoader {
   TemplateLoad finish(TemplateLoad& load);
   EvaluationContext make_context(const std::vector<ResourceEntry>& resources);
   ActiveFunctions name_functions(IntrinsicEvaluator& evaluator, const std::vector<ResourceEntry>& resources);
-  std::vector<FunctionConfig> build_functions(IntrinsicEvaluator& evaluator, const ActiveFunctions& active);
+  std::vector<FunctionConfig> build_functions(IntrinsicEvaluator& evaluator, const ActiveFunctions& active,
+                                              const LocalLayers& layers);
+  LocalLayers read_layers(IntrinsicEvaluator& evaluator, const std::vector<ResourceEntry>& resources);
+  std::string layer_name(const ResourceEntry& resource, const TemplateValue& properties);
+  void read_layer_content(const ResourceEntry& resource, const TemplateValue& properties, LocalLayer& layer);
   std::optional<TemplateValue> read_properties(IntrinsicEvaluator& evaluator, const ResourceEntry& resource,
                                                const MapEntry& properties);
   bool check_structure(const YAML::Node& node, int depth, std::size_t& budget);
@@ -261,7 +265,9 @@ TemplateLoad TemplateLoader::run() {
   // Names first: !Ref and !GetAtt ... .Arn of a function resolve to its name in every property.
   const ActiveFunctions active = name_functions(evaluator, resources);
   evaluator.set_function_names(active.names);
-  load.functions = build_functions(evaluator, active);
+  // Then layers: a function's Layers items are !Ref of them, which gives their ARNs.
+  const LocalLayers layers = read_layers(evaluator, resources);
+  load.functions = build_functions(evaluator, active, layers);
   return finish(load);
 }
 
@@ -316,7 +322,8 @@ TemplateLoader::ActiveFunctions TemplateLoader::name_functions(IntrinsicEvaluato
 }
 
 std::vector<FunctionConfig> TemplateLoader::build_functions(IntrinsicEvaluator& evaluator,
-                                                            const ActiveFunctions& active) {
+                                                            const ActiveFunctions& active,
+                                                            const LocalLayers& layers) {
   std::optional<TemplateValue> globals;
   const bool any_serverless = std::any_of(active.resources.begin(), active.resources.end(),
                                           [](const ResourceEntry* r) { return r->type == kServerlessFunctionType; });
@@ -346,10 +353,110 @@ std::vector<FunctionConfig> TemplateLoader::build_functions(IntrinsicEvaluator& 
       source.properties = merge_globals(*globals, std::move(source.properties));
     }
     strip_no_value(source.properties);
-    FunctionBuilder builder(source, dir, sink_);
+    FunctionBuilder builder(source, dir, layers, sink_);
     if (auto config = builder.build()) functions.push_back(std::move(*config));
   }
   return functions;
+}
+
+LocalLayers TemplateLoader::read_layers(IntrinsicEvaluator& evaluator, const std::vector<ResourceEntry>& resources) {
+  LocalLayers layers;
+  std::map<std::string, std::string> arns;            // logical id -> ARN
+  std::map<std::string, std::string> owner_of_name;   // LayerName -> logical id
+  for (const auto& r : resources) {
+    if (r.type != kServerlessLayerType && r.type != kLambdaLayerType) continue;
+    const std::optional<bool> exists = is_active(evaluator, r);
+    if (!exists || !*exists) continue;
+    TemplateValue properties;
+    properties.kind = Kind::kMap;
+    if (auto entry = find_entry(r.node, "Properties")) {
+      properties = evaluator.evaluate(entry->value);
+      strip_no_value(properties);
+      if (!properties.is(Kind::kMap)) {
+        sink_.error(line_of(entry->key), r.logical_id, "Properties",
+                    properties.is(Kind::kInvalid) ? properties.text : "must be a mapping that can be resolved locally");
+        continue;
+      }
+    }
+    std::string name = layer_name(r, properties);
+    if (auto [it, inserted] = owner_of_name.emplace(name, r.logical_id); !inserted) {
+      sink_.error(r.line, r.logical_id, "Properties.LayerName",
+                  fmt::format("layer name {} is already used by {}", name, it->second));
+      continue;
+    }
+    LocalLayer layer;
+    layer.logical_id = r.logical_id;
+    read_layer_content(r, properties, layer);
+    if (const auto* runtimes = properties.find("CompatibleRuntimes"); runtimes && runtimes->is(Kind::kList)) {
+      for (const auto& item : runtimes->items) {
+        if (item.is(Kind::kString)) layer.compatible_runtimes.push_back(item.text);
+      }
+    }
+    if (auto metadata = find_entry(r.node, "Metadata"); metadata && find_entry(metadata->value, "BuildMethod")) {
+      sink_.warning(line_of(metadata->key), r.logical_id, "Metadata.BuildMethod",
+                    "lambdad does not build layers; the content directory is used as it is (run sam build and "
+                    "pass .aws-sam/build/template.yaml to use the built layer)");
+    }
+    std::string arn = local_layer_arn(options_.region, options_.account_id, name);
+    arns[r.logical_id] = arn;
+    layers.emplace(std::move(arn), std::move(layer));
+  }
+  evaluator.set_layer_arns(std::move(arns));
+  return layers;
+}
+
+std::string TemplateLoader::layer_name(const ResourceEntry& resource, const TemplateValue& properties) {
+  const auto* v = properties.find("LayerName");
+  if (v == nullptr) return resource.logical_id;
+  if (v->is(Kind::kString)) {
+    if (is_valid_layer_name(v->text)) return v->text;
+    sink_.error(v->line, resource.logical_id, "Properties.LayerName",
+                fmt::format("{} is not a valid layer name (1 to 140 of a-z A-Z 0-9 - _)", v->text));
+  } else if (v->is(Kind::kUnresolved)) {
+    sink_.warning(v->line, resource.logical_id, "Properties.LayerName",
+                  fmt::format("{} cannot be resolved locally; the layer is named {}", v->text, resource.logical_id));
+  } else {
+    sink_.error(v->line, resource.logical_id, "Properties.LayerName",
+                v->is(Kind::kInvalid) ? v->text : "must be a string");
+  }
+  return resource.logical_id;
+}
+
+// SAM's ContentUri, or CloudFormation's Content as a local path (what `sam build` and
+// `aws cloudformation package` accept before they upload it).
+void TemplateLoader::read_layer_content(const ResourceEntry& resource, const TemplateValue& properties,
+                                        LocalLayer& layer) {
+  const bool serverless = resource.type == kServerlessLayerType;
+  const std::string key = serverless ? "ContentUri" : "Content";
+  const std::string property = "Properties." + key;
+  const auto* v = properties.find(key);
+  if (v == nullptr) {
+    sink_.error(resource.line, resource.logical_id, property, "required property is missing; a local directory is required");
+    layer.problem = fmt::format("it has no {}", key);
+    return;
+  }
+  // Content in S3 (or where only AWS knows) is fine for a layer no function uses; a function
+  // that uses it is an error naming this reason.
+  if (v->is(Kind::kMap) || (v->is(Kind::kString) && v->text.starts_with("s3://"))) {
+    layer.problem = fmt::format("its {} is an S3 location; lambdad needs a local directory ({}: ./layer-dir)", key, key);
+    return;
+  }
+  if (v->is(Kind::kUnresolved)) {
+    layer.problem = fmt::format("its {} ({}) cannot be resolved locally", key, v->text);
+    return;
+  }
+  if (!v->is(Kind::kString)) {
+    sink_.error(v->line, resource.logical_id, property, v->is(Kind::kInvalid) ? v->text : "must be a local directory");
+    layer.problem = fmt::format("its {} is in error", key);
+    return;
+  }
+  auto dir = local_directory(template_dir(), v->text);
+  if (auto* problem = std::get_if<std::string>(&dir)) {
+    sink_.error(v->line, resource.logical_id, property, *problem);
+    layer.problem = fmt::format("its {} is in error ({})", key, *problem);
+    return;
+  }
+  layer.dir = std::get<std::filesystem::path>(std::move(dir));
 }
 
 std::optional<TemplateValue> TemplateLoader::read_properties(IntrinsicEvaluator& evaluator,

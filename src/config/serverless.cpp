@@ -19,6 +19,7 @@
 #include <string_view>
 #include <system_error>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <fmt/format.h>
@@ -26,6 +27,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "diagnostic_sink.hpp"
+#include "function_builder.hpp"
 #include "lambdad/common/limits.hpp"
 
 namespace lambdad::config {
@@ -846,6 +848,33 @@ bool is_valid_environment_key(std::string_view key) {
 bool has_whitespace(std::string_view s) { return s.find_first_of(" \t\r\n\f\v") != std::string_view::npos; }
 
 
+// A layer of the service's top-level `layers:` section, found by the logical id the Framework
+// gives it (NameLambdaLayer, what `{Ref: ...}` names) or by the ARN that Ref gives.
+struct ServiceLayer {
+  std::string key;                  // its key under layers:
+  std::string logical_id;
+  std::string arn;
+  std::filesystem::path dir;        // empty when it cannot be used
+  std::string problem;              // why not
+};
+using ServiceLayers = std::vector<ServiceLayer>;
+
+// The Framework's logical id of a layer: `my-deps` -> MyDashdepsLambdaLayer.
+std::string framework_layer_logical_id(std::string_view key) {
+  std::string id;
+  for (char c : key) {
+    if (c == '-') {
+      id += "Dash";
+    } else if (c == '_') {
+      id += "Underscore";
+    } else {
+      id += c;
+    }
+  }
+  if (!id.empty() && id.front() >= 'a' && id.front() <= 'z') id.front() = static_cast<char>(id.front() - 'a' + 'A');
+  return id + "LambdaLayer";
+}
+
 // One property as found: on the function, or inherited from provider.
 struct Field {
   const Value* value = nullptr;
@@ -855,8 +884,9 @@ struct Field {
 
 class FunctionReader {
  public:
-  FunctionReader(std::string key, const Value& function, const Value& provider, DiagnosticSink& sink)
-      : key_(std::move(key)), function_(function), provider_(provider), sink_(sink) {}
+  FunctionReader(std::string key, const Value& function, const Value& provider, const ServiceLayers& layers,
+                 DiagnosticSink& sink)
+      : key_(std::move(key)), function_(function), provider_(provider), layers_(layers), sink_(sink) {}
 
   // The function, or nullopt when any of its properties is in error (all of them reported).
   std::optional<FunctionConfig> read(const std::string& service, const std::string& stage,
@@ -885,6 +915,7 @@ class FunctionReader {
   std::string key_;
   const Value& function_;
   const Value& provider_;
+  const ServiceLayers& layers_;
   DiagnosticSink& sink_;
   bool failed_ = false;
 };
@@ -1112,14 +1143,50 @@ void FunctionReader::read_layers(FunctionConfig& config) {
   if (f.value == nullptr || f.value->is(Value::Kind::kNull)) return;
   if (f.value->unresolved && f.value->is(Value::Kind::kScalar)) return;  // reported
   if (!f.value->is(Value::Kind::kList)) {
-    error(f, fmt::format("must be a list of layer version ARNs, not {}", kind_name(*f.value)));
+    error(f, fmt::format("must be a list of layers ({{Ref: NameLambdaLayer}}), not {}", kind_name(*f.value)));
     return;
   }
   if (f.value->items.size() > static_cast<std::size_t>(limits::kMaxLayers)) {
     error(f, "Cannot reference more than 5 layers.");  // Lambda's own words
+    return;
   }
+  // provider.layers are reported under provider, so they name the function in the message.
+  const std::string of = f.resource == key_ ? "" : fmt::format(" (a layer of {})", key_);
   for (const auto& item : f.value->items) {
-    if (auto layer = text(Field{&item, f.resource, f.property}, Need::kOptional)) config.layers.push_back(*layer);
+    const Field at{&item, f.resource, f.property};
+    const ServiceLayer* found = nullptr;
+    std::string named;
+    // {Ref: NameLambdaLayer} or !Ref NameLambdaLayer: a layer of this service.
+    const Value* ref = item.is(Value::Kind::kMap) && item.entries.size() == 1 ? item.find("Ref") : nullptr;
+    if (ref != nullptr || item.tag == "!Ref") {
+      const Value& target = ref != nullptr ? *ref : item;
+      named = "Ref " + target.text;
+      if (target.is(Value::Kind::kScalar)) {
+        auto it = std::find_if(layers_.begin(), layers_.end(),
+                               [&](const ServiceLayer& l) { return l.logical_id == target.text; });
+        if (it != layers_.end()) found = &*it;
+      }
+    } else if (is_intrinsic(item)) {
+      named = describe_intrinsic(item);
+    } else {
+      auto arn = text(at, Need::kRequired);
+      if (!arn) continue;
+      named = arn->empty() ? "''" : *arn;
+      auto it = std::find_if(layers_.begin(), layers_.end(), [&](const ServiceLayer& l) { return l.arn == *arn; });
+      if (it != layers_.end()) found = &*it;
+    }
+    if (found == nullptr) {
+      error(at, fmt::format("{}{} is not a layer of this service: layer ARNs cannot be downloaded; define the layer "
+                            "under the top-level layers: with a local path and use {{Ref: NameLambdaLayer}}",
+                            named, of));
+      continue;
+    }
+    if (!found->problem.empty()) {
+      error(at, fmt::format("layer {}{} cannot be used locally: {}", found->key, of, found->problem));
+      continue;
+    }
+    config.layers.push_back(found->arn);
+    config.layer_dirs.push_back(found->dir);
   }
 }
 
@@ -1189,7 +1256,7 @@ class ServerlessLoader {
  public:
   ServerlessLoader(const Value& root, const std::filesystem::path& file, const ServerlessOptions& options,
                    DiagnosticSink& sink)
-      : root_(root), file_(file), resolver_(root, options, sink), sink_(sink) {}
+      : root_(root), file_(file), account_id_(options.account_id), resolver_(root, options, sink), sink_(sink) {}
 
   std::vector<FunctionConfig> run();
 
@@ -1197,12 +1264,14 @@ class ServerlessLoader {
   std::optional<std::string> service_name();
   std::optional<Value> read_provider();
   std::optional<std::filesystem::path> service_dir();
+  ServiceLayers read_layers(const std::filesystem::path& dir);
   Value resolve_function(const std::string& key, const Value& raw);
   template <std::size_t N>
   Value resolve_keys(const Path& path, const Value& raw, const std::array<std::string_view, N>& keys);
 
   const Value& root_;
   std::filesystem::path file_;
+  std::string account_id_;
   VariableResolver resolver_;
   DiagnosticSink& sink_;
 };
@@ -1252,6 +1321,7 @@ std::vector<FunctionConfig> ServerlessLoader::run() {
     return functions;
   }
   if (!service || !provider || !dir) return functions;
+  const ServiceLayers layers = read_layers(*dir);
 
   std::map<std::string, std::string> owner_of_name;
   for (const auto& entry : section->entries) {
@@ -1263,7 +1333,7 @@ std::vector<FunctionConfig> ServerlessLoader::run() {
       sink_.error(entry.value.line, entry.key, "", "a function must be a mapping (handler, runtime, ...)");
       continue;
     }
-    FunctionReader reader(entry.key, definition, *provider, sink_);
+    FunctionReader reader(entry.key, definition, *provider, layers, sink_);
     auto config = reader.read(*service, stage, *dir);
     if (!config) continue;
     if (auto [it, inserted] = owner_of_name.emplace(config->name, entry.key); !inserted) {
@@ -1357,6 +1427,57 @@ std::optional<Value> ServerlessLoader::read_provider() {
   }
   if (!ok) return std::nullopt;
   return provider;
+}
+
+// The top-level `layers:` section: NAME: {path: dir, name: ..., compatibleRuntimes: [...], ...}.
+ServiceLayers ServerlessLoader::read_layers(const std::filesystem::path& dir) {
+  ServiceLayers layers;
+  if (root_.find("layers") == nullptr) return layers;
+  const std::optional<Value> section = resolver_.get(Path{"layers"});
+  if (!section || section->is(Value::Kind::kNull)) return layers;
+  if (!section->is(Value::Kind::kMap)) {
+    sink_.error(section->line, "", "layers", "must be a mapping of layer names to definitions (path: ./dir)");
+    return layers;
+  }
+  for (const auto& entry : section->entries) {
+    ServiceLayer layer;
+    layer.key = entry.key;
+    layer.logical_id = framework_layer_logical_id(entry.key);
+    const Value& definition = entry.value;
+    std::string name = entry.key;
+    if (!definition.is(Value::Kind::kMap)) {
+      sink_.error(definition.line, "layers", entry.key, "a layer must be a mapping with a path");
+      continue;
+    }
+    if (const Value* n = definition.find("name"); n != nullptr && n->is(Value::Kind::kScalar) && !n->text.empty()) {
+      name = js_text(*n);
+    }
+    if (!is_valid_layer_name(name)) {
+      sink_.error(definition.line, "layers", entry.key,
+                  fmt::format("{} is not a valid layer name (1 to 140 of a-z A-Z 0-9 - _)", name));
+      continue;
+    }
+    layer.arn = local_layer_arn(resolver_.region(), account_id_, name);
+    const Value* path = definition.find("path");
+    if (const Value* package = definition.find("package"); package != nullptr && package->find("artifact") != nullptr) {
+      // Fine while no function uses it; a function that does is an error.
+      layer.problem = "its package.artifact is a zip; lambdad needs a local directory (path: ./dir)";
+    } else if (path == nullptr || !path->is(Value::Kind::kScalar) || path->text.empty()) {
+      sink_.error(definition.line, "layers", entry.key + ".path",
+                  "required property is missing; a local directory is required");
+      layer.problem = "it has no path";
+    } else {
+      auto resolved = local_directory(dir, path->text);
+      if (auto* problem = std::get_if<std::string>(&resolved)) {
+        sink_.error(path->line, "layers", entry.key + ".path", *problem);
+        layer.problem = fmt::format("its path is in error ({})", *problem);
+      } else {
+        layer.dir = std::get<std::filesystem::path>(std::move(resolved));
+      }
+    }
+    layers.push_back(std::move(layer));
+  }
+  return layers;
 }
 
 std::optional<std::filesystem::path> ServerlessLoader::service_dir() {

@@ -355,7 +355,8 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
 
 class ChildProcessImpl final : public ChildProcess {
  public:
-  explicit ChildProcessImpl(std::shared_ptr<ChildWatch> watch) : watch_(std::move(watch)) {}
+  ChildProcessImpl(std::shared_ptr<ChildWatch> watch, std::string opt_layers_fallback)
+      : watch_(std::move(watch)), opt_layers_fallback_(std::move(opt_layers_fallback)) {}
   ~ChildProcessImpl() override { watch_->destroy(); }
   ChildProcessImpl(const ChildProcessImpl&) = delete;
   ChildProcessImpl& operator=(const ChildProcessImpl&) = delete;
@@ -364,9 +365,11 @@ class ChildProcessImpl final : public ChildProcess {
   void kill_group() override { watch_->signal_group(SIGKILL); }
   void terminate_group() override { watch_->signal_group(SIGTERM); }
   bool exited() const override { return watch_->finished(); }
+  const std::string& opt_layers_fallback() const override { return opt_layers_fallback_; }
 
  private:
   std::shared_ptr<ChildWatch> watch_;
+  std::string opt_layers_fallback_;
 };
 
 }  // namespace
@@ -384,7 +387,7 @@ Result<std::unique_ptr<ChildProcess>> spawn_with(boost::asio::io_context& io, co
 
   // From here the ChildProcess owns the pid: on any failure its destructor kills and reaps.
   auto watch = std::make_shared<ChildWatch>(io, pid, std::move(callbacks));
-  auto child = std::make_unique<ChildProcessImpl>(watch);
+  auto child = std::make_unique<ChildProcessImpl>(watch, std::move(forked->opt_layers_fallback));
 
   int err = 0;
   UniqueFd pidfd = how == ExitWatch::kPidfd ? open_pidfd(pid, err) : UniqueFd();

@@ -3,6 +3,8 @@
 
 #include <sys/types.h>
 
+#include <string>
+
 #include "lambdad/common/result.hpp"
 #include "lambdad/process/child_process.hpp"
 #include "lambdad/process/unique_fd.hpp"
@@ -12,6 +14,7 @@ namespace lambdad::process {
 struct ForkedChild {
   pid_t pid = -1;
   UniqueFd output;  // read end of the child's stdout+stderr pipe (close-on-exec, non-blocking)
+  std::string opt_layers_fallback;  // see ChildProcess::opt_layers_fallback()
 };
 
 // Validates the working directory and the executable (resolved against PATH), then forks and

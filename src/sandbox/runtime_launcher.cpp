@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <string_view>
 
 #include "lambdad/common/error_types.hpp"
 #include "lambdad/common/ids.hpp"
@@ -31,6 +32,66 @@ std::string family_key(config::RuntimeFamily f) {
     case config::RuntimeFamily::kNode: return "nodejs";
     default: return "";
   }
+}
+
+// Lambda runs /var/task/bootstrap, else /opt/bootstrap (a custom runtime shipped as a layer).
+// The layer's own path is exec'd: it is the same file whether or not the layers are at /opt.
+std::filesystem::path provided_bootstrap(const config::FunctionConfig& fn) {
+  std::filesystem::path own = fn.code_dir / "bootstrap";
+  std::error_code ec;
+  if (std::filesystem::exists(own, ec)) return own;
+  for (auto it = fn.layer_dirs.rbegin(); it != fn.layer_dirs.rend(); ++it) {
+    if (std::filesystem::exists(*it / "bootstrap", ec)) return *it / "bootstrap";
+  }
+  return own;  // missing: the spawn reports it as Lambda does
+}
+
+// "python3.12" -> "3.12", "nodejs20.x" -> "20".
+std::string runtime_version(const std::string& runtime, std::string_view prefix, std::string_view suffix) {
+  std::string_view id = runtime;
+  id.remove_prefix(prefix.size());
+  if (id.ends_with(suffix)) id.remove_suffix(suffix.size());
+  return std::string(id);
+}
+
+// The search variables Lambda points at /opt (lambda-spec §5), for layers under `roots`: "/opt"
+// when they are mounted there, else each layer directory, the last layer first so that its
+// files win as they would at /opt.
+struct SearchPaths {
+  std::string path;
+  std::string ld_library_path;
+  std::string node_path;    // empty: not a Node.js function
+  std::string python_path;  // empty: not a Python function, or no layers
+};
+
+SearchPaths search_paths(const config::FunctionConfig& fn, const std::string& task_root,
+                         const std::vector<std::string>& roots) {
+  const auto family = config::runtime_family(fn.runtime);
+  auto each = [&](std::string_view sub) {
+    std::string out;
+    for (const auto& root : roots) out += fmt::format(":{}/{}", root, sub);
+    return out;
+  };
+  // Outside /opt the host's /opt/bin and /opt/lib stay last, as for functions without layers.
+  const bool at_opt = roots.size() == 1 && roots.front() == "/opt";
+  SearchPaths p;
+  p.path = "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin" + each("bin") + (at_opt ? "" : ":/opt/bin");
+  p.ld_library_path = fmt::format("/var/lang/lib:/lib64:/usr/lib64:{0}:{0}/lib", task_root) + each("lib") +
+                      (at_opt ? "" : ":/opt/lib");
+  if (family == config::RuntimeFamily::kNode && fn.layer_dirs.empty()) {
+    p.node_path = "/opt/nodejs/node_modules:" + task_root;  // as before layers existed
+  } else if (family == config::RuntimeFamily::kNode) {
+    const std::string major = runtime_version(fn.runtime, "nodejs", ".x");
+    p.node_path = (each(fmt::format("nodejs/node{}/node_modules", major)) + each("nodejs/node_modules")).substr(1) +
+                  ":" + task_root;
+  }
+  if (family == config::RuntimeFamily::kPython && !fn.layer_dirs.empty()) {
+    // Lambda's bootstrap puts the layer's site-packages, then /opt/python, right after the task
+    // root; the runtime's version, as the layer was built for it.
+    const std::string version = runtime_version(fn.runtime, "python", "");
+    p.python_path = (each(fmt::format("python/lib/python{}/site-packages", version)) + each("python")).substr(1);
+  }
+  return p;
 }
 
 }  // namespace
@@ -67,7 +128,7 @@ Result<process::SpawnSpec> build_spawn_spec(const config::FunctionConfig& fn,
       spec.args = {(options.runtimes_dir / "nodejs" / "bootstrap.mjs").string()};
       break;
     case config::RuntimeFamily::kProvided:
-      spec.executable = (fn.code_dir / "bootstrap").string();
+      spec.executable = provided_bootstrap(fn).string();
       break;
     case config::RuntimeFamily::kUnsupported:
       return Error{ErrorKind::kInvalidInput, std::string(error_types::kRuntimeInvalidEntrypoint),
@@ -75,43 +136,57 @@ Result<process::SpawnSpec> build_spawn_spec(const config::FunctionConfig& fn,
   }
 
   // Lambda's own variables win over the function's, except those Lambda lets users override.
-  std::map<std::string, std::string> env = {
-      {"PATH", "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin"},
-      {"LANG", "en_US.UTF-8"},
-      {"TZ", ":UTC"},
-      {"LD_LIBRARY_PATH", fmt::format("/var/lang/lib:/lib64:/usr/lib64:{0}:{0}/lib:/opt/lib", task_root)},
-      {"AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR"},
-      {"AWS_XRAY_DAEMON_ADDRESS", "169.254.100.1:2000"},
+  auto environment = [&](const SearchPaths& paths) {
+    std::map<std::string, std::string> env = {
+        {"PATH", paths.path},
+        {"LANG", "en_US.UTF-8"},
+        {"TZ", ":UTC"},
+        {"LD_LIBRARY_PATH", paths.ld_library_path},
+        {"AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR"},
+        {"AWS_XRAY_DAEMON_ADDRESS", "169.254.100.1:2000"},
+    };
+    // Lambda sets PYTHONPATH too; a function's own PYTHONPATH replaces it (and so, as on Lambda,
+    // drops the layers from sys.path).
+    if (!paths.python_path.empty()) env["PYTHONPATH"] = paths.python_path;
+    for (const auto& [k, v] : fn.environment) {
+      if (k.empty() || k.front() == '_' || is_reserved(k)) continue;
+      env[k] = v;
+    }
+    env["AWS_LAMBDA_FUNCTION_NAME"] = fn.name;
+    env["AWS_LAMBDA_FUNCTION_VERSION"] = launch.version;
+    env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = std::to_string(fn.memory_mb);
+    env["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/" + fn.name;
+    env["AWS_LAMBDA_LOG_STREAM_NAME"] = launch.log_stream_name;
+    env["AWS_LAMBDA_RUNTIME_API"] = fmt::format("127.0.0.1:{}", launch.runtime_api_port);
+    env["AWS_LAMBDA_INITIALIZATION_TYPE"] = launch.initialization_type;
+    env["AWS_REGION"] = options.region;
+    env["AWS_DEFAULT_REGION"] = options.region;
+    env["LAMBDA_TASK_ROOT"] = task_root;
+    env["LAMBDA_RUNTIME_DIR"] = family == config::RuntimeFamily::kProvided
+                                    ? task_root
+                                    : (options.runtimes_dir / family_key(family)).string();
+    env["_AWS_XRAY_DAEMON_ADDRESS"] = "169.254.100.1";
+    env["_AWS_XRAY_DAEMON_PORT"] = "2000";
+    if (!fn.handler.empty()) env["_HANDLER"] = fn.handler;
+    if (family != config::RuntimeFamily::kProvided) env["AWS_EXECUTION_ENV"] = "AWS_Lambda_" + fn.runtime;
+    if (!paths.node_path.empty()) env["NODE_PATH"] = paths.node_path;
+    for (const auto& [k, v] : options.credentials) {
+      if (!v.empty()) env[k] = v;
+    }
+    std::vector<std::string> out;
+    out.reserve(env.size());
+    for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+    return out;
   };
-  for (const auto& [k, v] : fn.environment) {
-    if (k.empty() || k.front() == '_' || is_reserved(k)) continue;
-    env[k] = v;
+
+  const std::vector<std::string> at_opt{"/opt"};
+  spec.environment = environment(search_paths(fn, task_root, at_opt));
+  if (!fn.layer_dirs.empty()) {
+    std::vector<std::string> layer_roots;
+    for (auto it = fn.layer_dirs.rbegin(); it != fn.layer_dirs.rend(); ++it) layer_roots.push_back(it->string());
+    spec.opt_layers = fn.layer_dirs;
+    spec.environment_without_opt = environment(search_paths(fn, task_root, layer_roots));
   }
-  env["AWS_LAMBDA_FUNCTION_NAME"] = fn.name;
-  env["AWS_LAMBDA_FUNCTION_VERSION"] = launch.version;
-  env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = std::to_string(fn.memory_mb);
-  env["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/" + fn.name;
-  env["AWS_LAMBDA_LOG_STREAM_NAME"] = launch.log_stream_name;
-  env["AWS_LAMBDA_RUNTIME_API"] = fmt::format("127.0.0.1:{}", launch.runtime_api_port);
-  env["AWS_LAMBDA_INITIALIZATION_TYPE"] = launch.initialization_type;
-  env["AWS_REGION"] = options.region;
-  env["AWS_DEFAULT_REGION"] = options.region;
-  env["LAMBDA_TASK_ROOT"] = task_root;
-  env["LAMBDA_RUNTIME_DIR"] = family == config::RuntimeFamily::kProvided
-                                  ? task_root
-                                  : (options.runtimes_dir / family_key(family)).string();
-  env["_AWS_XRAY_DAEMON_ADDRESS"] = "169.254.100.1";
-  env["_AWS_XRAY_DAEMON_PORT"] = "2000";
-  if (!fn.handler.empty()) env["_HANDLER"] = fn.handler;
-  if (family != config::RuntimeFamily::kProvided) env["AWS_EXECUTION_ENV"] = "AWS_Lambda_" + fn.runtime;
-  if (family == config::RuntimeFamily::kNode) {
-    env["NODE_PATH"] = fmt::format("/opt/nodejs/node_modules:{}", task_root);
-  }
-  for (const auto& [k, v] : options.credentials) {
-    if (!v.empty()) env[k] = v;
-  }
-  spec.environment.reserve(env.size());
-  for (const auto& [k, v] : env) spec.environment.push_back(k + "=" + v);
   return spec;
 }
 

@@ -54,7 +54,11 @@ struct FunctionConfig {
   int provisioned_concurrency = 0;                  // ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions, on the alias
   int ephemeral_storage_mb = 512;                   // EphemeralStorage.Size: the size of /tmp
   std::vector<std::string> architectures{"x86_64"};
-  std::vector<std::string> layers;                  // parsed only; later issues mount them
+  // Layers, in order (a later layer's files win): their version ARNs, as GetFunction reports
+  // them, and for layers the template defines locally their content directories, which the
+  // environment sees at /opt. Functions from the control plane keep ARNs only (nothing to mount).
+  std::vector<std::string> layers;
+  std::vector<std::filesystem::path> layer_dirs;
   std::string description;
   std::optional<EventInvokeConfig> event_invoke_config;  // unset: Lambda's defaults, no destinations
   std::optional<DeadLetterConfig> dead_letter;
@@ -64,6 +68,15 @@ struct FunctionConfig {
 // from nothing, so its first (and only) published version is "1".
 inline constexpr std::string_view kPublishedVersion = "1";
 inline constexpr std::string_view kLatest = "$LATEST";
+
+// The ARN `!Ref` of a template's layer gives: its first (and only local) version.
+std::string local_layer_arn(std::string_view region, std::string_view account_id, std::string_view layer_name);
+// Lambda's layer-name rule: 1 to 140 of [a-zA-Z0-9-_].
+bool is_valid_layer_name(std::string_view name);
+// What a function's Layers item that is not a layer of the template gets as the reason.
+inline constexpr std::string_view kLayerNotLocal =
+    "layer ARNs cannot be downloaded; define the layer in the template as AWS::Serverless::LayerVersion with a "
+    "local ContentUri";
 
 // The versions a function has: "$LATEST", plus "1" with AutoPublishAlias.
 std::vector<std::string> function_versions(const FunctionConfig& fn);

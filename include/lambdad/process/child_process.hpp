@@ -45,6 +45,15 @@ struct SpawnSpec {
   // is entered before /tmp is covered; the executable is exec'd after, so it must not live
   // under the host's /tmp.
   std::filesystem::path private_tmp{};
+  // Layers to show at /opt, in order: Lambda extracts them there one after the other, so a later
+  // layer's file wins. When the daemon is root, the child's mount namespace gets them on /opt,
+  // read-only: one layer bind-mounted, several as the lower directories of an overlay. The
+  // host's /opt is never touched. When that cannot be done (not root, a layer path an overlay
+  // cannot name, something the child runs lives under /opt, unshare or mount fail) the child is
+  // started with `environment_without_opt` instead, whose search paths name the layer
+  // directories themselves; ChildProcess::opt_layers_fallback() says why.
+  std::vector<std::filesystem::path> opt_layers{};
+  std::vector<std::string> environment_without_opt{};
 };
 
 // How a process ended, in the words Lambda uses ("exit status 1", "signal: killed").
@@ -69,6 +78,10 @@ class ChildProcess {
   virtual void terminate_group() = 0;
   // True from the moment on_exit is called (the child is reaped and its output delivered).
   virtual bool exited() const = 0;
+  // Empty when SpawnSpec::opt_layers are mounted on /opt (or none were asked for); else why not
+  // ("not root", "mount overlay on /opt: operation not permitted"): the child then got
+  // SpawnSpec::environment_without_opt.
+  virtual const std::string& opt_layers_fallback() const = 0;
 };
 
 struct ChildCallbacks {

@@ -450,14 +450,11 @@ TEST(Intrinsics, IntrinsicsAreNotAllowedInMappings) {
 TEST(Intrinsics, UnresolvableOptionalScalarsFallBackToDefaultsWithAWarning) {
   const auto load = load_text(one_function("      MemorySize: !ImportValue memory\n"
                                            "      Timeout: !GetAtt Config.Timeout\n"
-                                           "      Layers: [!Ref SharedLayer, arn:aws:lambda:us-east-1:1:layer:x:1]\n"
-                                           "      Architectures: !Split [',', !ImportValue archs]\n") +
-                              "  SharedLayer:\n    Type: AWS::Serverless::LayerVersion\n");
+                                           "      Architectures: !Split [',', !ImportValue archs]\n"));
   ASSERT_TRUE(load.errors.empty()) << describe(load);
   const FunctionConfig& f = load.functions.at(0);
   EXPECT_EQ(f.memory_mb, 128);
   EXPECT_EQ(f.timeout_seconds, 3);
-  EXPECT_THAT(f.layers, ElementsAre("arn:aws:lambda:us-east-1:1:layer:x:1"));
   EXPECT_THAT(f.architectures, ElementsAre("x86_64"));
   std::map<std::string, std::string> messages;
   for (const auto& w : load.warnings) messages[w.property] = w.message;
@@ -466,7 +463,6 @@ TEST(Intrinsics, UnresolvableOptionalScalarsFallBackToDefaultsWithAWarning) {
                   Pair("Properties.MemorySize",
                        "!ImportValue memory cannot be resolved locally; the default 128 MB is used"),
                   Pair("Properties.Timeout", HasSubstr("the default 3 seconds is used")),
-                  Pair("Properties.Layers", HasSubstr("!Ref SharedLayer cannot be resolved locally")),
                   Pair("Properties.Architectures", HasSubstr("x86_64 is used"))));
 }
 

@@ -50,15 +50,19 @@ TEST(SamTemplate, ReadsEveryProperty) {
       "      ReservedConcurrentExecutions: 0\n"
       "      Architectures: [arm64]\n"
       "      Layers:\n"
-      "        - arn:aws:lambda:us-east-1:123456789012:layer:one:1\n"
-      "        - arn:aws:lambda:us-east-1:123456789012:layer:two:2\n"
+      "        - !Ref LayerOne\n"
+      "        - !GetAtt LayerTwo.LayerVersionArn\n"
       "      Environment:\n"
       "        Variables:\n"
       "          GREETING: hello\n"
       "          COUNT: 42\n"
       "          ENABLED: true\n"
       "          PADDED: \"007\"\n"
-      "          EMPTY: ''\n"));
+      "          EMPTY: ''\n") +
+                              "  LayerOne:\n    Type: AWS::Serverless::LayerVersion\n"
+                              "    Properties: {LayerName: one, ContentUri: code/layers/shared}\n"
+                              "  LayerTwo:\n    Type: AWS::Lambda::LayerVersion\n"
+                              "    Properties: {LayerName: two, Content: code/layers/own}\n");
   ASSERT_TRUE(load.errors.empty()) << describe(load);
   ASSERT_EQ(load.functions.size(), 1U);
   const FunctionConfig& f = load.functions[0];
@@ -70,7 +74,8 @@ TEST(SamTemplate, ReadsEveryProperty) {
   EXPECT_EQ(f.reserved_concurrency, 0);
   EXPECT_THAT(f.architectures, ElementsAre("arm64"));
   EXPECT_THAT(f.layers, ElementsAre("arn:aws:lambda:us-east-1:123456789012:layer:one:1",
-                                    "arn:aws:lambda:us-east-1:123456789012:layer:two:2"));
+                                    "arn:aws:lambda:us-east-1:123456789012:layer:two:1"));
+  EXPECT_THAT(f.layer_dirs, ElementsAre(code_dir("layers/shared"), code_dir("layers/own")));
   // Numbers and booleans reach the function as the text the template wrote.
   EXPECT_THAT(f.environment, UnorderedElementsAre(Pair("GREETING", "hello"), Pair("COUNT", "42"),
                                                   Pair("ENABLED", "true"), Pair("PADDED", "007"),
@@ -128,7 +133,8 @@ TEST(SamTemplate, GlobalsSupplyDefaultsAndMergeLikeSam) {
                                                       Pair("ONLY_FIRST", "1")));
   // Lists concatenate, Globals first.
   EXPECT_THAT(first.layers, ElementsAre("arn:aws:lambda:us-east-1:123456789012:layer:shared:1",
-                                        "arn:aws:lambda:us-east-1:123456789012:layer:own:3"));
+                                        "arn:aws:lambda:us-east-1:123456789012:layer:own:1"));
+  EXPECT_THAT(first.layer_dirs, ElementsAre(code_dir("layers/shared"), code_dir("layers/own")));
 
   const FunctionConfig& second = load.functions[1];
   EXPECT_EQ(second.logical_id, "SecondFunction");
@@ -137,6 +143,7 @@ TEST(SamTemplate, GlobalsSupplyDefaultsAndMergeLikeSam) {
   EXPECT_EQ(second.code_dir, code_dir("hello"));  // "./code/hello/" normalized
   EXPECT_THAT(second.environment, UnorderedElementsAre(Pair("STAGE", "dev"), Pair("LOG_LEVEL", "INFO")));
   EXPECT_THAT(second.layers, ElementsAre("arn:aws:lambda:us-east-1:123456789012:layer:shared:1"));
+  EXPECT_THAT(second.layer_dirs, ElementsAre(code_dir("layers/shared")));
 
   // Globals are a SAM feature: AWS::Lambda::Function resources do not inherit them.
   const FunctionConfig& plain = load.functions[2];
@@ -147,6 +154,7 @@ TEST(SamTemplate, GlobalsSupplyDefaultsAndMergeLikeSam) {
   EXPECT_THAT(plain.architectures, ElementsAre("x86_64"));
   EXPECT_THAT(plain.environment, IsEmpty());
   EXPECT_THAT(plain.layers, IsEmpty());
+  EXPECT_THAT(plain.layer_dirs, IsEmpty());
   EXPECT_EQ(plain.code_dir, code_dir("node"));
 }
 

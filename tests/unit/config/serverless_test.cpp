@@ -230,18 +230,20 @@ TEST(Serverless, WholeValueVariablesKeepTheirType) {
       "custom:\n"
       "  mem: 2048\n"
       "  env: {AA: one, BB: 2}\n"
-      "  layers: [arn:aws:lambda:us-east-1:123456789012:layer:shared:3]\n"
+      "  layers: [{Ref: SharedLambdaLayer}]\n"
       "provider: {name: aws, runtime: python3.12, environment: '${self:custom.env}'}\n"
       "functions:\n"
       "  hello:\n"
       "    handler: handler.hello\n"
       "    memorySize: ${self:custom.mem}\n"
-      "    layers: ${self:custom.layers}\n");
+      "    layers: ${self:custom.layers}\n"
+      "layers:\n"
+      "  shared: {path: ../code/layers/shared}\n");
   ASSERT_TRUE(result.errors.empty()) << describe(result);
   const FunctionConfig& f = only_function(result);
   EXPECT_EQ(f.memory_mb, 2048);
   EXPECT_THAT(f.environment, UnorderedElementsAre(Pair("AA", "one"), Pair("BB", "2")));
-  EXPECT_THAT(f.layers, ElementsAre("arn:aws:lambda:us-east-1:123456789012:layer:shared:3"));
+  EXPECT_THAT(f.layers, ElementsAre("arn:aws:lambda:us-east-1:123456789012:layer:shared:1"));
 }
 
 TEST(Serverless, EnvOptSlsAndAwsVariables) {
@@ -515,16 +517,20 @@ TEST(Serverless, ReservedAndProvisionedConcurrency) {
 
 TEST(Serverless, LayersAreKeptAndReplaceProviderLayers) {
   const auto result = load(service("  layers:\n"
-                                   "    - arn:aws:lambda:us-east-1:123456789012:layer:common:1\n",
+                                   "    - {Ref: CommonLambdaLayer}\n",
                                    "    layers:\n"
-                                   "      - arn:aws:lambda:us-east-1:123456789012:layer:one:1\n"
-                                   "      - arn:aws:lambda:us-east-1:123456789012:layer:two:2\n",
+                                   "      - {Ref: OneLambdaLayer}\n"
+                                   "      - {Ref: TwoLambdaLayer}\n",
                                    "  inherits:\n"
-                                   "    handler: handler.other\n"));
+                                   "    handler: handler.other\n"
+                                   "layers:\n"
+                                   "  common: {path: ../code/layers/shared}\n"
+                                   "  one: {path: ../code/layers/own}\n"
+                                   "  two: {path: ../code/layers/shared}\n"));
   ASSERT_TRUE(result.errors.empty()) << describe(result);
   EXPECT_THAT(find_function(result, "hello")->layers,
               ElementsAre("arn:aws:lambda:us-east-1:123456789012:layer:one:1",
-                          "arn:aws:lambda:us-east-1:123456789012:layer:two:2"));
+                          "arn:aws:lambda:us-east-1:123456789012:layer:two:1"));
   EXPECT_THAT(find_function(result, "inherits")->layers,
               ElementsAre("arn:aws:lambda:us-east-1:123456789012:layer:common:1"));
 }

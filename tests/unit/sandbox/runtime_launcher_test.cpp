@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 namespace lambdad::sandbox {
@@ -80,6 +84,101 @@ TEST(RuntimeLauncherTest, InterpreterFallsBackToFamilyThenDefault) {
   EXPECT_EQ(interpreter_for(opts, fn), "/opt/py/bin/python3");
   fn.runtime = "nodejs20.x";
   EXPECT_EQ(interpreter_for(opts, fn), "node");
+}
+
+TEST(RuntimeLauncherTest, WithoutLayersTheSearchVariablesAreLambdasDefaults) {
+  auto fn = python_fn();
+  fn.environment.clear();
+  auto spec = build_spawn_spec(fn, RuntimeOptions{}, LaunchContext{1, "s", "on-demand"});
+  ASSERT_TRUE(spec.ok());
+  auto env = as_map(spec->environment);
+  EXPECT_EQ(env["PATH"], "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin");
+  EXPECT_EQ(env["LD_LIBRARY_PATH"], "/var/lang/lib:/lib64:/usr/lib64:/srv/code:/srv/code/lib:/opt/lib");
+  EXPECT_EQ(env.count("PYTHONPATH"), 0u);
+  EXPECT_TRUE(spec->opt_layers.empty());
+  EXPECT_TRUE(spec->environment_without_opt.empty());
+
+  fn.runtime = "nodejs20.x";
+  spec = build_spawn_spec(fn, RuntimeOptions{}, LaunchContext{1, "s", "on-demand"});
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(as_map(spec->environment)["NODE_PATH"], "/opt/nodejs/node_modules:/srv/code");
+}
+
+TEST(RuntimeLauncherTest, PythonLayersAreAtOptOrOnTheirOwnPaths) {
+  auto fn = python_fn();
+  fn.environment.clear();
+  fn.layer_dirs = {"/layers/first", "/layers/second"};
+  auto spec = build_spawn_spec(fn, RuntimeOptions{}, LaunchContext{1, "s", "on-demand"});
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->opt_layers, fn.layer_dirs);  // in order: the last one ends up on top
+  // At /opt: exactly Lambda's values.
+  auto env = as_map(spec->environment);
+  EXPECT_EQ(env["PATH"], "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin");
+  EXPECT_EQ(env["LD_LIBRARY_PATH"], "/var/lang/lib:/lib64:/usr/lib64:/srv/code:/srv/code/lib:/opt/lib");
+  EXPECT_EQ(env["PYTHONPATH"], "/opt/python/lib/python3.12/site-packages:/opt/python");
+  // Not at /opt: the layer directories, the later layer first so that its files win.
+  auto fallback = as_map(spec->environment_without_opt);
+  EXPECT_EQ(fallback["PATH"], "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/layers/second/bin:/layers/first/bin:/opt/bin");
+  EXPECT_EQ(fallback["LD_LIBRARY_PATH"],
+            "/var/lang/lib:/lib64:/usr/lib64:/srv/code:/srv/code/lib:/layers/second/lib:/layers/first/lib:/opt/lib");
+  EXPECT_EQ(fallback["PYTHONPATH"],
+            "/layers/second/python/lib/python3.12/site-packages:/layers/first/python/lib/python3.12/site-packages:"
+            "/layers/second/python:/layers/first/python");
+  // Everything else is the same in both.
+  env.erase("PATH"), env.erase("LD_LIBRARY_PATH"), env.erase("PYTHONPATH");
+  fallback.erase("PATH"), fallback.erase("LD_LIBRARY_PATH"), fallback.erase("PYTHONPATH");
+  EXPECT_EQ(env, fallback);
+}
+
+TEST(RuntimeLauncherTest, NodeLayersGetTheVersionedAndPlainNodeModules) {
+  auto fn = python_fn();
+  fn.runtime = "nodejs22.x";
+  fn.handler = "index.handler";
+  fn.environment.clear();
+  fn.layer_dirs = {"/layers/a", "/layers/b"};
+  auto spec = build_spawn_spec(fn, RuntimeOptions{}, LaunchContext{1, "s", "on-demand"});
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(as_map(spec->environment)["NODE_PATH"],
+            "/opt/nodejs/node22/node_modules:/opt/nodejs/node_modules:/srv/code");
+  EXPECT_EQ(as_map(spec->environment_without_opt)["NODE_PATH"],
+            "/layers/b/nodejs/node22/node_modules:/layers/a/nodejs/node22/node_modules:"
+            "/layers/b/nodejs/node_modules:/layers/a/nodejs/node_modules:/srv/code");
+  EXPECT_EQ(as_map(spec->environment).count("PYTHONPATH"), 0u);
+}
+
+TEST(RuntimeLauncherTest, AFunctionsOwnSearchVariablesWinAsOnLambda) {
+  auto fn = python_fn();
+  fn.environment = {{"PYTHONPATH", "/mine"}, {"PATH", "/usr/bin"}};
+  fn.layer_dirs = {"/layers/a"};
+  auto spec = build_spawn_spec(fn, RuntimeOptions{}, LaunchContext{1, "s", "on-demand"});
+  ASSERT_TRUE(spec.ok());
+  for (const auto* list : {&spec->environment, &spec->environment_without_opt}) {
+    auto env = as_map(*list);
+    EXPECT_EQ(env["PYTHONPATH"], "/mine");
+    EXPECT_EQ(env["PATH"], "/usr/bin");
+  }
+}
+
+TEST(RuntimeLauncherTest, ProvidedFindsTheBootstrapOfTheLastLayerHavingOne) {
+  namespace fs = std::filesystem;
+  std::string tmpl = (fs::temp_directory_path() / "lambdad-launcher-XXXXXX").string();
+  const fs::path root = ::mkdtemp(tmpl.data());
+  for (const char* dir : {"code", "runtime-a", "runtime-b", "data"}) fs::create_directories(root / dir);
+  std::ofstream(root / "runtime-a" / "bootstrap") << "#!/bin/sh\n";
+  std::ofstream(root / "runtime-b" / "bootstrap") << "#!/bin/sh\n";
+  auto fn = python_fn();
+  fn.runtime = "provided.al2023";
+  fn.code_dir = root / "code";
+  fn.layer_dirs = {root / "runtime-a", root / "runtime-b", root / "data"};
+  auto spec = build_spawn_spec(fn, RuntimeOptions{}, LaunchContext{1, "s", "on-demand"});
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->executable, (root / "runtime-b" / "bootstrap").string());
+  // The function's own bootstrap comes first.
+  std::ofstream(root / "code" / "bootstrap") << "#!/bin/sh\n";
+  spec = build_spawn_spec(fn, RuntimeOptions{}, LaunchContext{1, "s", "on-demand"});
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->executable, (root / "code" / "bootstrap").string());
+  fs::remove_all(root);
 }
 
 TEST(RuntimeLauncherTest, LogStreamNameHasLambdasShape) {
