@@ -332,7 +332,12 @@ Result<std::unique_ptr<ServeWatch>> ServeWatch::start(Deps deps, const CommonOpt
 void ServeWatch::watch_current() {
   auto log = observability::daemon_log();
   std::map<fs::path, std::vector<std::string>> dirs;
-  for (const auto& fn : functions_) dirs[normal(fn.code_dir)].push_back(fn.name);
+  // A function is reloaded when its code or one of its layers changes.
+  for (const auto& fn : functions_) {
+    std::set<fs::path> own{normal(fn.code_dir)};
+    for (const auto& layer : fn.layer_dirs) own.insert(normal(layer));
+    for (const auto& dir : own) dirs[dir].push_back(fn.name);
+  }
   for (const auto& [dir, names] : dirs) {
     auto it = code_dirs_.find(dir);
     if (it == code_dirs_.end() || it->second != names) log->info("watching {} for {}", dir.string(), names_of(names));

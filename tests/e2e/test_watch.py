@@ -282,3 +282,17 @@ def test_a_serverless_yml_is_watched(tmp_path, start_daemon):
     edit(tmp_path / "app.py", "VERSION = 'v1'", "VERSION = 'v2'")
     wait_result(client, "watched-dev-hello", lambda b: b["version"] == "v2", "the edited handler", d)
     d.wait_for_log(rf"{re.escape(str(tmp_path))} changed: reloaded watched-dev-hello \(1 warm")
+
+
+def test_editing_a_layer_reloads_the_functions_that_use_it(tmp_path, start_daemon):
+    root = tmp_path / "layers"
+    shutil.copytree(FUNCTIONS / "layers", root)
+    d = start_daemon(root / "template.yaml", "--watch")
+    client = lambda_client(d.endpoint)
+    layer = root / "layers" / "node-libs"
+    d.wait_for_log(rf"watching {re.escape(str(layer))} for [^\n]*LayersPython")
+    assert result(client, "LayersPython")["winner"] == "node-libs"
+
+    edit(layer / "python" / "layer_order.py", 'WINNER = "node-libs"', 'WINNER = "node-libs, edited"')
+    wait_result(client, "LayersPython", lambda b: b["winner"] == "node-libs, edited", "the edited layer", d)
+    d.wait_for_log(rf"{re.escape(str(layer))} changed: reloaded [^\n]*LayersPython")
