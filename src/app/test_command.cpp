@@ -37,7 +37,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using std::chrono::milliseconds;
 
-// Lambda refuses an Event payload over 1 MB (Invoke API, 413).
+// The Invoke API refuses an Event payload over 1 MB with a 413 (invoke_api's kEventPayloadLimit).
 constexpr std::size_t kEventPayloadLimit = 1048576;
 
 struct Outcome {
@@ -100,9 +100,9 @@ std::string junit_report(const std::vector<Outcome>& outcomes, double total_s) {
                          o.wall_ms / 1000.0);
     if (!o.failure.empty()) {
       auto first = o.failure.substr(0, o.failure.find('\n'));
+      first.erase(0, std::min(first.size(), first.find_first_not_of(' ')));
       const char* element = o.error ? "error" : "failure";
-      cases += fmt::format("      <{0} message=\"{1}\" type=\"{2}\">{3}</{0}>\n", element,
-                           xml_escape(first.substr(first.find_first_not_of(' '))),
+      cases += fmt::format("      <{0} message=\"{1}\" type=\"{2}\">{3}</{0}>\n", element, xml_escape(first),
                            o.error ? "Error" : "AssertionError", xml_escape(o.failure));
     }
     cases += "    </testcase>\n";
@@ -456,8 +456,9 @@ Outcome invoke_remote(HttpClient& client, const TestCase& c, const config::Funct
   if (response->status == 429) {
     std::string type = response->header("x-amzn-ErrorType").value_or(error_field("Type"));
     type = type.substr(0, type.find(':'));
-    out.failure = fmt::format("    {} is throttled: {} ({})\n", fn.name, type.empty() ? "TooManyRequestsException" : type,
-                              error_field("message").empty() ? error_field("Reason") : error_field("message"));
+    if (type.empty()) type = "TooManyRequestsException";
+    const std::string why = error_field("message").empty() ? error_field("Reason") : error_field("message");
+    out.failure = fmt::format("    {} is throttled: {} ({})\n", fn.name, type, why);
     return out;
   }
   if (response->status != 200) {

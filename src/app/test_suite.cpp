@@ -164,7 +164,8 @@ class CaseReader {
         ok = false;
       }
       if (c.expect.max_duration_ms) {
-        problem(at["maxDurationMs"], "'maxDurationMs' does not apply to Event cases (a destination record has no duration)");
+        problem(at["maxDurationMs"],
+                "'maxDurationMs' does not apply to Event cases (a destination record has no duration)");
         ok = false;
       }
     } else if (c.expect.destination || c.expect.record) {
