@@ -457,7 +457,8 @@ Outcome invoke_remote(HttpClient& client, const TestCase& c, const config::Funct
     std::string type = response->header("x-amzn-ErrorType").value_or(error_field("Type"));
     type = type.substr(0, type.find(':'));
     if (type.empty()) type = "TooManyRequestsException";
-    const std::string why = error_field("message").empty() ? error_field("Reason") : error_field("message");
+    std::string why = error_field("Reason");  // ReservedFunctionConcurrentInvocationLimitExceeded, ...
+    if (const auto message = error_field("message"); !message.empty()) why += (why.empty() ? "" : ": ") + message;
     out.failure = fmt::format("    {} is throttled: {} ({})\n", fn.name, type, why);
     return out;
   }

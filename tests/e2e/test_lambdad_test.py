@@ -232,7 +232,8 @@ def test_endpoint_reports_event_cases_as_errors_and_failures_with_reasons(start_
                     "".join(f"  - name: sleeps {i}\n    event: {{op: sleep, seconds: 0.5}}\n" for i in range(4)))
     r = run_test(busy, "--endpoint", daemon.endpoint, "--jobs", "4")
     assert r.returncode == 1, r.stdout + r.stderr
-    assert "AsyncCalc is throttled: TooManyRequestsException" in r.stdout
+    assert "AsyncCalc is throttled: TooManyRequestsException (ReservedFunctionConcurrentInvocationLimitExceeded" \
+        in r.stdout
     assert "4 cases: 2 passed, 2 failed" in r.stdout
     daemon.stop()
     r = run_test(CASES / "single.case.json", "--endpoint", daemon.endpoint)
