@@ -81,6 +81,7 @@ def test_a_malformed_suite_is_refused_with_file_and_line():
     assert "bad.case.yaml:13: unknown expectation 'rezult'" in err
     assert "bad.case.yaml:8: no function named Nope" in err
     assert "syntax.case.yaml:4:" in err
+    assert "bad.case.yaml:18: an Event case is checked through a destination" in err
     assert "PASS" not in r.stdout, "nothing runs when the suite is malformed"
 
 
