@@ -228,15 +228,6 @@ class Reporter {
   std::size_t done_ = 0, failed_ = 0, errors_ = 0, cold_ = 0;
 };
 
-// An Event case in this process: how long its outcome may take before the case fails instead of
-// waiting on — every attempt running to its timeout (with a cold start), the retry delays, a margin.
-milliseconds event_deadline(const config::FunctionConfig& fn, milliseconds retry_base) {
-  const auto config = fn.event_invoke_config.value_or(config::EventInvokeConfig{});
-  const int retries = std::max(0, config.maximum_retry_attempts);
-  const milliseconds per_attempt = std::chrono::seconds(fn.timeout_seconds) + std::chrono::seconds(10);
-  return per_attempt * (retries + 1) + retry_base * (retries * (retries + 1) / 2) + std::chrono::seconds(5);
-}
-
 std::string describe(const config::EventDestination& d) { return fmt::format("{} {}", d.type, d.destination); }
 
 // Every selected case in this process, `jobs` at once; Event cases through an EventQueue on a
@@ -335,7 +326,8 @@ int run_here(const CommonOptions& common, const std::vector<config::FunctionConf
       return finish(i, Outcome{&c, fmt::format("    the event was not accepted: {}\n", accepted.error().message),
                                false, {}, 0, {}, {}});
     }
-    const milliseconds bound = event_deadline(fn, retry_base);
+    const auto retries = fn.event_invoke_config.value_or(config::EventInvokeConfig{}).maximum_retry_attempts;
+    const milliseconds bound = event_case_deadline(fn.timeout_seconds, retries, retry_base);
     auto timer = d.timers->make_timer();
     const std::string id = inv->request_id;
     timer->arm(d.clock.now() + bound, [&, id, bound, name = fn.name] {

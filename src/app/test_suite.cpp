@@ -567,6 +567,14 @@ std::string check(const Expectation& expect, const Observed& o) {
   return out;
 }
 
+std::chrono::milliseconds event_case_deadline(int timeout_seconds, int maximum_retry_attempts,
+                                              std::chrono::milliseconds retry_base) {
+  using std::chrono::seconds;
+  const int retries = std::max(0, maximum_retry_attempts);
+  const std::chrono::milliseconds per_attempt = seconds(timeout_seconds) + seconds(10);
+  return per_attempt * (retries + 1) + retry_base * (retries * (retries + 1) / 2) + seconds(5);
+}
+
 bool set_at_path(json& doc, const std::string& path, json value) {
   auto steps = split_path(path);
   if (!steps || steps->empty()) return false;

@@ -3,6 +3,7 @@
 // case files, so the checks are unit-tested on their own.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -86,6 +87,12 @@ Observed observe_record(const nlohmann::json& record);
 // Empty when the Event case passed: the record reached the expected destination, contains what
 // `record` expects, and its responsePayload passes the other checks.
 std::string check_event(const Expectation& expect, const DeliveredRecord& delivered);
+
+// How long an Event case waits for its outcome before it fails instead: every attempt running to
+// the function's timeout (plus 10 s for a cold start), the retry delays (base, 2×base, ...), and
+// 5 s more. So no case can hang a run.
+std::chrono::milliseconds event_case_deadline(int timeout_seconds, int maximum_retry_attempts,
+                                              std::chrono::milliseconds retry_base);
 
 // Sets `value` at a path ("$.Records[0].s3.object.size"); the last key is created in an object
 // if missing. False when the path does not lead into the document.

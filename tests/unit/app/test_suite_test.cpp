@@ -268,6 +268,14 @@ json record(const std::string& condition, int attempts, const std::string& paylo
   return r;
 }
 
+TEST(EventExpectations, AnEventCaseWaitsForEveryAttemptAndRetryDelayButNotForever) {
+  using std::chrono::milliseconds;
+  // 3 attempts of (1 s + 10 s for a cold start), retries after 10 ms and 20 ms, 5 s more.
+  EXPECT_EQ(event_case_deadline(1, 2, milliseconds(10)), milliseconds(3 * 11000 + 30 + 5000));
+  EXPECT_EQ(event_case_deadline(900, 0, milliseconds(60000)), milliseconds(910000 + 5000));
+  EXPECT_EQ(event_case_deadline(3, 1, milliseconds(60000)), milliseconds(2 * 13000 + 60000 + 5000));
+}
+
 TEST(EventExpectations, TheRecordMustReachTheExpectedDestination) {
   Expectation e;
   e.destination = "onSuccess";
