@@ -1,5 +1,7 @@
 #include "test_suite.hpp"
 
+#include "generate_event.hpp"
+
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -9,6 +11,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <variant>
 
 namespace lambdad::app {
 namespace fs = std::filesystem;
@@ -77,8 +80,8 @@ class CaseReader {
       problem(node, "a case must be a mapping (name, function, event, expect)");
       return std::nullopt;
     }
-    static const std::set<std::string> kKeys = {"name", "function", "qualifier", "event", "eventFile",
-                                                "invocationType", "expect"};
+    static const std::set<std::string> kKeys = {"name",           "function", "qualifier",     "event", "eventFile",
+                                                "eventTemplate",  "type",     "invocationType", "expect"};
     TestCase c;
     c.file = file_;
     c.line = line_of(node);
@@ -89,7 +92,7 @@ class CaseReader {
       const std::string key = kv.first.as<std::string>();
       if (!kKeys.count(key)) {
         problem(kv.first, fmt::format("unknown key '{}' (a case has: name, function, qualifier, event, eventFile, "
-                                      "invocationType, expect)",
+                                      "eventTemplate, invocationType, expect)",
                                       key));
         ok = false;
       }
@@ -118,17 +121,27 @@ class CaseReader {
       ok = ok && v;
       if (v) c.qualifier = *v;
     }
-    if (node["invocationType"]) {
-      auto v = string_of(node["invocationType"], "invocationType");
-      if (v && *v != "RequestResponse") {
-        problem(node["invocationType"],
-                fmt::format("invocationType '{}' is not supported by lambdad test yet (RequestResponse only)", *v));
+    if (node["invocationType"] && node["type"]) {
+      problem(node["type"], "give either 'invocationType' or 'type', not both");
+      ok = false;
+    } else if (const YAML::Node type = node["invocationType"] ? node["invocationType"] : node["type"]) {
+      const char* key = node["invocationType"] ? "invocationType" : "type";
+      auto v = string_of(type, key);
+      if (v && *v == "Event") {
+        c.type = InvocationType::kEvent;
+      } else if (v && *v != "RequestResponse") {
+        problem(type, fmt::format("{} '{}' is not RequestResponse or Event", key, *v));
         ok = false;
       }
+      ok = ok && v;
     }
-    if (node["event"] && node["eventFile"]) {
-      problem(node["eventFile"], "give either 'event' or 'eventFile', not both");
+    int sources = 0;
+    for (const char* key : {"event", "eventFile", "eventTemplate"}) sources += node[key] ? 1 : 0;
+    if (sources > 1) {
+      problem(node, "give one of 'event', 'eventFile' and 'eventTemplate', not several");
       ok = false;
+    } else if (node["eventTemplate"]) {
+      ok = read_event_template(node["eventTemplate"], c.event) && ok;
     } else if (node["event"]) {
       c.event = to_json(node["event"]);
     } else if (node["eventFile"]) {
@@ -143,6 +156,24 @@ class CaseReader {
       }
     }
     if (node["expect"]) ok = read_expect(node["expect"], c.expect) && ok;
+    const YAML::Node at = node["expect"] ? node["expect"] : node;
+    if (c.type == InvocationType::kEvent) {
+      if (!c.expect.destination && !(node["expect"] && node["expect"].IsMap() && node["expect"]["destination"])) {
+        problem(at, "an Event case is checked through a destination: give 'destination: onSuccess' (or onFailure) "
+                    "under 'expect'");
+        ok = false;
+      }
+      if (c.expect.max_duration_ms) {
+        problem(at["maxDurationMs"],
+                "'maxDurationMs' does not apply to Event cases (a destination record has no duration)");
+        ok = false;
+      }
+    } else if (c.expect.destination || c.expect.record) {
+      problem(at[c.expect.destination ? "destination" : "record"],
+              fmt::format("'{}' applies to Event cases only (invocationType: Event)",
+                          c.expect.destination ? "destination" : "record"));
+      ok = false;
+    }
     if (!ok) return std::nullopt;
     return c;
   }
@@ -150,6 +181,113 @@ class CaseReader {
   bool node_is_list_ = false;
 
  private:
+  // eventTemplate: "SERVICE EVENT", or {generate: "SERVICE EVENT", with: {OPTION: VALUE}, set: {PATH: VALUE}}:
+  // the event `lambdad generate-event` prints for those options, with `set` applied after.
+  bool read_event_template(const YAML::Node& node, json& event) {
+    // (yaml-cpp's Node::operator= writes through to the node; only copies are made here.)
+    const YAML::Node generate = node.IsMap() ? node["generate"] : node;
+    const YAML::Node none(YAML::NodeType::Map);
+    const YAML::Node with = node.IsMap() && node["with"] && !node["with"].IsNull() ? node["with"] : none;
+    const YAML::Node set = node.IsMap() && node["set"] && !node["set"].IsNull() ? node["set"] : none;
+    if (node.IsMap()) {
+      bool ok = true;
+      for (const auto& kv : node) {
+        const std::string key = kv.first.as<std::string>();
+        if (key != "generate" && key != "with" && key != "set") {
+          problem(kv.first, fmt::format("unknown key '{}' in eventTemplate (generate, with, set)", key));
+          ok = false;
+        }
+      }
+      if (!ok) return false;
+      if (!generate) {
+        problem(node, "eventTemplate names no event: 'generate: SERVICE EVENT' (e.g. generate: s3 put)");
+        return false;
+      }
+    }
+    auto text = string_of(generate, "eventTemplate");
+    if (!text) return false;
+    std::istringstream words(*text);
+    std::string service, name, extra;
+    words >> service >> name >> extra;
+    if (!extra.empty()) {
+      problem(generate, fmt::format("eventTemplate is 'SERVICE EVENT' (e.g. s3 put), not '{}'", *text));
+      return false;
+    }
+    // The options as `lambdad generate-event` takes them, so the names and checks are its own.
+    CLI::App app;
+    GenerateEventCommand command;
+    CLI::App* cmd = add_generate_event_command(app, command);
+    std::vector<std::string> args{"generate-event", service};
+    if (!name.empty()) args.push_back(name);
+    if (!with.IsMap()) {
+      problem(with, "'with' maps generate-event's options (bucket, key, body, ...) to values");
+      return false;
+    }
+    bool ok = true;
+    for (const auto& kv : with) {
+      std::string option = kv.first.as<std::string>();
+      if (!option.starts_with("--")) option = "--" + option;
+      if (option == "--help" || !cmd->get_option_no_throw(option)) {
+        problem(kv.first, fmt::format("'{}' is not an option of lambdad generate-event (see lambdad generate-event {} "
+                                      "--help)",
+                                      kv.first.as<std::string>(), *text));
+        ok = false;
+        continue;
+      }
+      const YAML::Node& v = kv.second;
+      if (option == "--fixed") {
+        const json b = to_json(v);
+        if (!b.is_boolean()) {
+          problem(v, "'fixed' is true or false");
+          ok = false;
+        } else if (b.get<bool>()) {
+          args.push_back(option);
+        }
+        continue;
+      }
+      auto add = [&](const YAML::Node& item) {
+        args.push_back(option);
+        // A mapping (an EventBridge detail, DynamoDB keys or images) is given as its JSON.
+        args.push_back(item.IsScalar() ? item.Scalar() : to_json(item).dump());
+      };
+      if (v.IsSequence()) {
+        for (const auto& item : v) add(item);
+      } else {
+        add(v);
+      }
+    }
+    if (!ok) return false;
+    std::reverse(args.begin(), args.end());  // CLI11 takes them last first
+    try {
+      app.parse(std::move(args));
+    } catch (const CLI::ParseError& e) {
+      problem(with.size() > 0 ? with : generate, fmt::format("eventTemplate {}: {}", *text, e.what()));
+      return false;
+    }
+    if (!command.unexpected.empty()) {
+      problem(generate, fmt::format("eventTemplate is 'SERVICE EVENT' (e.g. s3 put), not '{}'", *text));
+      return false;
+    }
+    auto generated = generate_event(command.service, command.event, command.options);
+    if (!generated) {
+      problem(generate, fmt::format("eventTemplate {}: {}", *text, generated.error().message));
+      return false;
+    }
+    event = json::parse(generated->dump());
+    if (!set.IsMap()) {
+      problem(set, "'set' maps paths in the generated event ($.Records[0].s3.object.size) to values");
+      return false;
+    }
+    for (const auto& kv : set) {
+      const std::string path = kv.first.as<std::string>();
+      if (!set_at_path(event, path, to_json(kv.second))) {
+        problem(kv.first, fmt::format("'{}' does not lead into the {} event", path, *text));
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
   bool read_expect(const YAML::Node& node, Expectation& e) {
     if (!node.IsMap()) {
       problem(node, "'expect' must be a mapping");
@@ -178,6 +316,22 @@ class CaseReader {
         auto s = string_of(v, key);
         ok = ok && s;
         if (s) e.error_message = *s;
+      } else if (key == "destination") {
+        auto d = string_of(v, key);
+        if (d && (*d == "onSuccess" || *d == "OnSuccess")) {
+          e.destination = "onSuccess";
+        } else if (d && (*d == "onFailure" || *d == "OnFailure")) {
+          e.destination = "onFailure";
+        } else {
+          if (d) problem(v, fmt::format("'destination' is onSuccess or onFailure, not '{}'", *d));
+          ok = false;
+        }
+      } else if (key == "record") {
+        e.record = to_json(v);
+        if (!e.record->is_object()) {
+          problem(v, "'record' is a subset of the destination record: a mapping (requestContext: {condition: ...})");
+          ok = false;
+        }
       } else if (key == "maxDurationMs") {
         auto j = to_json(v);
         if (!j.is_number()) {
@@ -188,7 +342,7 @@ class CaseReader {
         }
       } else {
         problem(kv.first, fmt::format("unknown expectation '{}' (result, resultContains, fields, error, errorMessage, "
-                                      "maxDurationMs)",
+                                      "maxDurationMs, destination, record)",
                                       key));
         ok = false;
       }
@@ -241,42 +395,54 @@ bool is_case_file(const fs::path& p) {
   return name.ends_with(".case.json") || name.ends_with(".case.yaml") || name.ends_with(".case.yml");
 }
 
-// "$.a.b[0].c" or "a.b[0].c" -> the value there, or nullopt.
-std::optional<json> at_path(const json& doc, const std::string& path) {
+// "$.a.b[0].c", "a.b[0].c" or "$['a.b']" as keys and indexes; nullopt when malformed.
+using PathStep = std::variant<std::string, std::size_t>;
+
+std::optional<std::vector<PathStep>> split_path(const std::string& path) {
   std::string_view p = path;
   if (p.starts_with("$")) p.remove_prefix(1);
-  const json* cur = &doc;
+  std::vector<PathStep> steps;
   std::size_t i = 0;
   while (i < p.size()) {
-    if (p[i] == '.') {
-      ++i;
-      std::size_t end = p.find_first_of(".[", i);
-      std::string key(p.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i));
-      if (!cur->is_object() || !cur->contains(key)) return std::nullopt;
-      cur = &(*cur)[key];
-      i = end == std::string_view::npos ? p.size() : end;
-    } else if (p[i] == '[') {
-      std::size_t end = p.find(']', i);
+    if (p[i] == '[') {
+      const std::size_t end = p.find(']', i);
       if (end == std::string_view::npos) return std::nullopt;
-      std::string inner(p.substr(i + 1, end - i - 1));
-      if (!inner.empty() && (inner.front() == '\'' || inner.front() == '"')) {
-        std::string key = inner.substr(1, inner.size() - 2);
-        if (!cur->is_object() || !cur->contains(key)) return std::nullopt;
-        cur = &(*cur)[key];
+      const std::string inner(p.substr(i + 1, end - i - 1));
+      if (inner.size() >= 2 && (inner.front() == '\'' || inner.front() == '"') && inner.back() == inner.front()) {
+        steps.emplace_back(inner.substr(1, inner.size() - 2));
       } else {
         std::size_t idx = 0;
         auto [ptr, ec] = std::from_chars(inner.data(), inner.data() + inner.size(), idx);
-        if (ec != std::errc{} || !cur->is_array() || idx >= cur->size()) return std::nullopt;
-        cur = &(*cur)[idx];
+        if (ec != std::errc{} || ptr != inner.data() + inner.size()) return std::nullopt;
+        steps.emplace_back(idx);
       }
       i = end + 1;
+      continue;
+    }
+    // ".key", or a key at the start of a path without "$.".
+    if (p[i] == '.') ++i;
+    const std::size_t end = p.find_first_of(".[", i);
+    const std::string key(p.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i));
+    if (key.empty()) return std::nullopt;
+    steps.emplace_back(key);
+    i = end == std::string_view::npos ? p.size() : end;
+  }
+  return steps;
+}
+
+// The value at `path`, or nullopt.
+std::optional<json> at_path(const json& doc, const std::string& path) {
+  auto steps = split_path(path);
+  if (!steps) return std::nullopt;
+  const json* cur = &doc;
+  for (const auto& step : *steps) {
+    if (const auto* key = std::get_if<std::string>(&step)) {
+      if (!cur->is_object() || !cur->contains(*key)) return std::nullopt;
+      cur = &(*cur)[*key];
     } else {
-      // A path without the leading "$." starts with a key.
-      std::size_t end = p.find_first_of(".[", i);
-      std::string key(p.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i));
-      if (!cur->is_object() || !cur->contains(key)) return std::nullopt;
-      cur = &(*cur)[key];
-      i = end == std::string_view::npos ? p.size() : end;
+      const std::size_t idx = std::get<std::size_t>(step);
+      if (!cur->is_array() || idx >= cur->size()) return std::nullopt;
+      cur = &(*cur)[idx];
     }
   }
   return *cur;
@@ -397,6 +563,100 @@ std::string check(const Expectation& expect, const Observed& o) {
   }
   if (expect.max_duration_ms && o.duration_ms > *expect.max_duration_ms) {
     out += fmt::format("    took {:.2f} ms, more than maxDurationMs {}\n", o.duration_ms, *expect.max_duration_ms);
+  }
+  return out;
+}
+
+std::chrono::milliseconds event_case_deadline(int timeout_seconds, int maximum_retry_attempts,
+                                              std::chrono::milliseconds retry_base) {
+  using std::chrono::seconds;
+  const int retries = std::max(0, maximum_retry_attempts);
+  const std::chrono::milliseconds per_attempt = seconds(timeout_seconds) + seconds(10);
+  return per_attempt * (retries + 1) + retry_base * (retries * (retries + 1) / 2) + seconds(5);
+}
+
+bool set_at_path(json& doc, const std::string& path, json value) {
+  auto steps = split_path(path);
+  if (!steps || steps->empty()) return false;
+  json* cur = &doc;
+  for (std::size_t i = 0; i < steps->size(); ++i) {
+    const bool last = i + 1 == steps->size();
+    if (const auto* key = std::get_if<std::string>(&(*steps)[i])) {
+      if (!cur->is_object() || (!last && !cur->contains(*key))) return false;
+      cur = &(*cur)[*key];
+    } else {
+      const std::size_t idx = std::get<std::size_t>((*steps)[i]);
+      if (!cur->is_array() || idx >= cur->size()) return false;
+      cur = &(*cur)[idx];
+    }
+  }
+  *cur = std::move(value);
+  return true;
+}
+
+Observed observe_record(const json& record) {
+  Observed o;
+  const json* context = record.is_object() && record.contains("responseContext") ? &record["responseContext"] : nullptr;
+  o.function_error = context && context->is_object() && context->contains("functionError");
+  if (record.is_object() && record.contains("responsePayload")) {
+    const json& payload = record["responsePayload"];
+    // A payload that was not JSON is kept as a string in the record: compare the text itself.
+    o.payload = payload.is_string() && !json::accept(payload.get<std::string>()) ? payload.get<std::string>()
+                                                                                 : payload.dump();
+    if (payload.is_object() && payload.contains("errorType") && payload["errorType"].is_string()) {
+      o.error_type = payload["errorType"].get<std::string>();
+    }
+  }
+  if (o.function_error && o.error_type.empty() && (*context)["functionError"].is_string()) {
+    o.error_type = (*context)["functionError"].get<std::string>();
+  }
+  return o;
+}
+
+std::string check_event(const Expectation& expect, const DeliveredRecord& delivered) {
+  const std::string want = expect.destination.value_or("onSuccess");
+  const json& record = delivered.record;
+  std::string ended = "?";
+  if (auto condition = at_path(record, "$.requestContext.condition")) {
+    ended = condition->is_string() ? condition->get<std::string>() : condition->dump();
+  }
+  if (auto count = at_path(record, "$.requestContext.approximateInvokeCount")) {
+    ended += fmt::format(" after {} attempt{}", count->dump(), *count == 1 ? "" : "s");
+  }
+  auto side = [](const std::string& s) { return s == "onSuccess" ? "OnSuccess" : "OnFailure"; };
+  json expected{{"destination", want}};
+  if (expect.record) expected["record"] = *expect.record;
+  const json actual{{"destination", delivered.went_to}, {"record", record}};
+  if (delivered.went_to != want) {
+    std::string where = delivered.destination.empty()
+                            ? fmt::format("it has no {} destination, so it went nowhere", side(delivered.went_to))
+                            : fmt::format("its record went to {} ({})", side(delivered.went_to), delivered.destination);
+    return fmt::format("    expected a record at {}, but the event ended {} and {}:\n{}", side(want), ended, where,
+                       diff_block(expected, actual));
+  }
+  if (delivered.destination.empty()) {
+    return fmt::format("    the event ended {}, but the function has no {} destination: no record was delivered "
+                       "(what it would have been is below)\n{}",
+                       ended, side(want), diff_block(expected, actual));
+  }
+  std::string out;
+  if (expect.record) {
+    if (auto d = first_difference(*expect.record, record, "$")) {
+      out += fmt::format("    the {} record does not contain what is expected (first difference at {}):\n{}",
+                         side(want), *d, diff_block(*expect.record, record));
+    }
+  }
+  const bool checks_payload = expect.result || expect.result_contains || !expect.fields.empty() || expect.error ||
+                              expect.error_message;
+  if (checks_payload) {
+    if (!record.contains("responsePayload")) {
+      out += fmt::format("    the record has no responsePayload (the function never ran: {})\n", ended);
+    } else {
+      Expectation payload_checks = expect;
+      payload_checks.max_duration_ms.reset();
+      std::string failure = check(payload_checks, observe_record(record));
+      if (!failure.empty()) out += "    in the record's responsePayload:\n" + failure;
+    }
   }
   return out;
 }

@@ -346,10 +346,9 @@ bool EventQueue::deliver(const FunctionQueue& q, const SpooledEvent& event, cons
   const std::optional<config::EventDestination> none;
   const auto& to = !config ? none : success ? config->on_success : config->on_failure;
   bool ok = true;
-  if (to) {
-    const auto record = destination_record(event, executed_function_arn(event), outcome, clock_.epoch_ms());
-    ok = send(*to, event, record, success);
-  }
+  std::string record;
+  if (to || observer_) record = destination_record(event, executed_function_arn(event), outcome, clock_.epoch_ms());
+  if (to) ok = send(*to, event, record, success);
   if (!success && q.settings.dead_letter) {
     const auto& dlq = *q.settings.dead_letter;
     const auto file = destination_file_name("dlq-" + dlq.type, dlq.target_arn);
@@ -359,6 +358,10 @@ bool EventQueue::deliver(const FunctionQueue& q, const SpooledEvent& event, cons
     } else {
       ok = false;
     }
+  }
+  if (observer_) {
+    observer_(FinalOutcome{event.request_id, event.function_name, outcome.condition, outcome.approximate_invoke_count,
+                           success, to, std::move(record), ok});
   }
   return ok;
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -58,8 +59,25 @@ struct AsyncCounters {
   std::size_t in_flight = 0;  // now: running
 };
 
+// An Event invocation's final outcome, as its destinations got it (for observers such as
+// `lambdad test`, which checks Event cases through them).
+struct FinalOutcome {
+  std::string request_id;
+  std::string function_name;
+  Condition condition = Condition::kSuccess;
+  int approximate_invoke_count = 0;
+  bool success = false;  // the OnSuccess side; otherwise OnFailure
+  // The OnSuccess or OnFailure destination the record was sent to; nullopt when the function has
+  // none configured for this outcome (the record then went nowhere).
+  std::optional<config::EventDestination> destination;
+  std::string record;      // the destination record (JSON), built even when there is no destination
+  bool delivered = false;  // every destination (and the DLQ) took what it was sent
+};
+
 class EventQueue {
  public:
+  using OutcomeObserver = std::function<void(const FinalOutcome&)>;
+
   EventQueue(invocation::Dispatcher& dispatcher, const Clock& clock, Timers& timers, EventQueueOptions options);
   ~EventQueue();
   EventQueue(const EventQueue&) = delete;
@@ -79,6 +97,10 @@ class EventQueue {
   // Spools the invocation (durable when this returns Ok) and queues it. An error means the
   // event was not accepted; the caller answers 500, never 202.
   Status accept(const invocation::Invocation& inv);
+
+  // Called once per event whose outcome is final, after its destinations were written; on the
+  // daemon's thread, possibly inside an environment's completion (post before dispatching).
+  void set_outcome_observer(OutcomeObserver observer) { observer_ = std::move(observer); }
 
   std::optional<AsyncCounters> counters(const std::string& name) const;
   const SpoolTimings& spool_timings() const { return spool_.timings(); }
@@ -137,6 +159,7 @@ class EventQueue {
   RecordLog records_;
   std::map<std::string, FunctionQueue> functions_;
   std::map<std::string, Pending> events_;  // by request id
+  OutcomeObserver observer_;
   bool started_ = false;
   bool shut_down_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

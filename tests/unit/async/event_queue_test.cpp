@@ -470,5 +470,36 @@ TEST_F(EventQueueTest, CountersShowWhatIsQueuedAndRunning) {
   EXPECT_GE(queue_->spool_timings().writes, 2U);
 }
 
+TEST_F(EventQueueTest, ObserverSeesEachFinalOutcomeWithTheDestinationItWentTo) {
+  config::EventInvokeConfig c = on_failure_to_queue(1);
+  start(FunctionSettings{c, {}, {}}, 10ms);
+  std::vector<FinalOutcome> seen;
+  queue_->set_outcome_observer([&](const FinalOutcome& o) { seen.push_back(o); });
+  accept("req-ok");
+  accept("req-bad");
+  time_.advance(0ms);
+  dispatcher_.succeed(R"({"answer":42})", "req-ok");
+  dispatcher_.fail("req-bad");
+  ASSERT_EQ(seen.size(), 1U) << "a retry is not an outcome";
+  EXPECT_EQ(seen[0].request_id, "req-ok");
+  EXPECT_TRUE(seen[0].success);
+  EXPECT_FALSE(seen[0].destination.has_value()) << "no OnSuccess configured: the record went nowhere";
+  EXPECT_EQ(nlohmann::json::parse(seen[0].record)["responsePayload"]["answer"], 42);
+  time_.advance(10ms);
+  dispatcher_.fail("req-bad");
+  ASSERT_EQ(seen.size(), 2U);
+  const auto& failed = seen[1];
+  EXPECT_EQ(failed.request_id, "req-bad");
+  EXPECT_EQ(failed.function_name, "fn");
+  EXPECT_FALSE(failed.success);
+  EXPECT_EQ(failed.condition, Condition::kRetriesExhausted);
+  EXPECT_EQ(failed.approximate_invoke_count, 2);
+  ASSERT_TRUE(failed.destination.has_value());
+  EXPECT_EQ(failed.destination->type, "SQS");
+  EXPECT_EQ(failed.destination->destination, kQueueArn);
+  EXPECT_TRUE(failed.delivered);
+  EXPECT_THAT(read_lines(queue_file()), ElementsAre(failed.record)) << "the observer sees what the destination got";
+}
+
 }  // namespace
 }  // namespace lambdad::async
