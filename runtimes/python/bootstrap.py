@@ -15,5 +15,10 @@ if sys.path[0] != _RUNTIME_DIR:
 
 from lambdad_runtime.runtime import main  # noqa: E402
 
+# Lambda's code directory is read-only, so a function's modules are never cached as bytecode next
+# to its code; nor are they here. A __pycache__ written by one cold start could otherwise be
+# trusted after an edit that kept the file's size within the same second (serve --watch).
+sys.dont_write_bytecode = True
+
 if __name__ == "__main__":
     main(_RUNTIME_DIR)
