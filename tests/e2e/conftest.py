@@ -25,13 +25,16 @@ READY = re.compile(r"Invoke API listening on (http://[0-9.]+:\d+)")
 class Daemon:
     """One `lambdad serve` process. Logs (stderr) are collected in memory for assertions."""
 
-    def __init__(self, template, *extra_args, env=None, ready_timeout=30, wrap=()):
-        """`wrap` prefixes the command (e.g. setpriv to run the daemon as another user)."""
+    def __init__(self, template, *extra_args, env=None, ready_timeout=30, wrap=(), cwd=None, bare=False):
+        """`wrap` prefixes the command (e.g. setpriv to run the daemon as another user). `bare`:
+        no --template and --port flags, and `env` is the whole environment (settings from a config
+        file or LAMBDAD_* variables, in `cwd`)."""
         self.template = str(template)
-        cmd = [*wrap, LAMBDAD, "serve", "--template", self.template, "--port", "0", *extra_args]
+        flags = [] if bare else ["--template", self.template, "--port", "0"]
+        cmd = [*wrap, LAMBDAD, "serve", *flags, *extra_args]
         self.proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
-            env={**os.environ, **(env or {})}, start_new_session=True)
+            env=env if bare else {**os.environ, **(env or {})}, cwd=cwd, start_new_session=True)
         self._log = []
         self._log_lock = threading.Lock()
         self._stderr_thread = threading.Thread(target=self._pump_stderr, daemon=True)

@@ -5,7 +5,6 @@ checks below are on exactly what a user of the CLI sees. The `aws` first on PATH
 from a Python environment, so the binary is named explicitly.
 """
 import json
-import os
 import pathlib
 import subprocess
 

@@ -3,13 +3,11 @@ command line > environment > config file > defaults; errors name the key or the 
 command's --help shows examples, the precedence and the exit codes."""
 import json
 import os
-import signal
 import subprocess
-import threading
 
 import pytest
 
-from conftest import FUNCTIONS, LAMBDAD, READY, lambda_client
+from conftest import FUNCTIONS, LAMBDAD, Daemon, lambda_client
 
 TEMPLATE = FUNCTIONS / "cli" / "template.yaml"
 COMMANDS = ["serve", "invoke", "evict", "test", "generate-event"]
@@ -47,44 +45,6 @@ def printed(cwd, command, *args, env=None):
     return out
 
 
-class Served:
-    """`lambdad serve` with no flags but those given, in a directory of our choosing."""
-
-    def __init__(self, cwd, *args, env=None):
-        self.proc = subprocess.Popen([LAMBDAD, "serve", *args], cwd=cwd, env=env or clean_env(),
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     start_new_session=True)
-        self.log = []
-        threading.Thread(target=lambda: self.log.extend(self.proc.stderr), daemon=True).start()
-        found = {}
-
-        def read():
-            for line in self.proc.stdout:
-                m = READY.search(line)
-                if m:
-                    found["endpoint"] = m.group(1)
-                    return
-
-        t = threading.Thread(target=read, daemon=True)
-        t.start()
-        t.join(30)
-        if "endpoint" not in found:
-            self.stop()
-            raise AssertionError("lambdad serve did not become ready:\n" + "".join(self.log))
-        self.endpoint = found["endpoint"]
-        threading.Thread(target=lambda: [None for _ in self.proc.stdout], daemon=True).start()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        return self.proc.returncode
-
-
 @pytest.fixture
 def project(tmp_path):
     """A directory with a lambdad.toml that names the command-line tests' template."""
@@ -102,14 +62,14 @@ def project(tmp_path):
 
 
 def test_lambdad_toml_in_the_current_directory_configures_serve(project):
-    served = Served(project)
+    served = Daemon(None, env=clean_env(), cwd=project, bare=True)
     try:
         assert not served.endpoint.endswith(":3001")  # the file's port 0, not the default
         body = json.loads(lambda_client(served.endpoint).invoke(FunctionName="Echo")["Payload"].read())
         assert body["env"]["AWS_REGION"] == "eu-west-1"
     finally:
         assert served.stop() == 0
-    log = "".join(served.log)
+    log = served.logs()
     assert "START RequestId" in log  # the function's lines still come through
     assert " info  " not in log, log  # log-level warn from [serve]
     settings = printed(project, "serve")
