@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from conftest import AWS_CLI as AWS
-from conftest import FUNCTIONS, cli_env  # noqa: F401 (a fixture)
+from conftest import FUNCTIONS
 
 TEMPLATE = FUNCTIONS / "sdk" / "template.yaml"
 ECHO = {"python": "PyEcho", "node": "NodeEcho", "provided": "ProvidedEcho"}

@@ -5,8 +5,6 @@ import signal
 import subprocess
 import time
 
-import pytest
-
 from conftest import FUNCTIONS, LAMBDAD, Daemon, lambda_client
 
 TEMPLATE = FUNCTIONS / "cli" / "template.yaml"

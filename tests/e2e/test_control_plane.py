@@ -30,7 +30,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import conftest
-from conftest import FUNCTIONS, Daemon, cli_env, lambda_client, wait_for  # noqa: F401 (cli_env: a fixture)
+from conftest import FUNCTIONS, Daemon, lambda_client, wait_for
 
 HERE = FUNCTIONS / "control_plane"
 TEMPLATE = HERE / "template.yaml"

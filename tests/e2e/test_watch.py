@@ -2,7 +2,6 @@
 restart (a busy invoke finishes with the code it started with); an edit to the template changes
 configuration, adds and removes functions; an invalid template keeps the old definitions; without
 --watch nothing reloads. Every test edits a copy of tests/e2e/functions/watch in tmp_path."""
-import base64
 import io
 import json
 import os
