@@ -118,6 +118,14 @@ int run_cli(int argc, char** argv) {
   serve_cmd->add_option("--async-retry-base", serve.async_retry_base,
                         "Delay before the first retry of a failed Event invocation; the second waits twice as "
                         "long (default 1m, as Lambda; e.g. 10ms in tests)");
+  serve_cmd->add_flag("--allow-remote", serve.allow_remote,
+                      "Allow --host to be an address other than loopback (the API is then reachable from other "
+                      "hosts; use --credentials)");
+  serve_cmd->add_option("--credentials", serve.credentials_file,
+                        "File of access key ids and secrets: requests must then be SigV4-signed by one of them");
+  serve_cmd->add_option("--shutdown-grace", serve.shutdown_grace,
+                        "On SIGTERM/SIGINT, how long in-flight invokes may run before their environments are "
+                        "killed (default 5s)");
   serve_cmd->add_flag("--watch", serve.watch,
                       "Watch the code directories and the template: a change drains the function's warm "
                       "environments, so the next invoke runs the new code");

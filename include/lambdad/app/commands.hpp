@@ -46,6 +46,13 @@ struct ServeOptions {
   // Watch code directories and the template: a change drains the function's warm environments,
   // a template change reloads function definitions.
   bool watch = false;
+  // Binding the Invoke API to an address other than loopback needs this (and logs a warning).
+  bool allow_remote = false;
+  // Access key id -> secret access key: every Invoke/control request must then carry a valid
+  // AWS SigV4 signature from a listed key. Empty: requests are not authenticated.
+  std::filesystem::path credentials_file;
+  // SIGTERM/SIGINT: in-flight invokes get this long to finish before their environments are killed.
+  std::string shutdown_grace = "5s";
 };
 
 struct EvictOptions {
