@@ -3,8 +3,9 @@
 - {"mode": "env"}: returns os.environ, to check what the daemon's environment lets through.
 - {"mode": "wait", "dir": D}: writes its request id to D/<id>.started, then waits for D/<id>.go
   and returns its request id: an invoke held in flight in its own environment.
-- {"mode": "steal", "id": ID}: posts a /response and an /error for ID (another environment's
-  request) to its own environment's Runtime API and returns the statuses and bodies it got.
+- {"mode": "steal", "id": ID, "api": HOST:PORT}: posts a /response and an /error for ID ("self":
+  its own request id) to the Runtime API at HOST:PORT (default: its own environment's) and
+  returns the statuses and bodies it got.
 - anything else: the event and the request id.
 """
 import json
@@ -14,8 +15,8 @@ import urllib.error
 import urllib.request
 
 
-def post(path, body):
-    url = f"http://{os.environ['AWS_LAMBDA_RUNTIME_API']}/2018-06-01/runtime/invocation/{path}"
+def post(api, path, body):
+    url = f"http://{api}/2018-06-01/runtime/invocation/{path}"
     req = urllib.request.Request(url, data=body, method="POST")
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
@@ -39,11 +40,13 @@ def handler(event, context):
             time.sleep(0.02)
         return {"requestId": context.aws_request_id, "mode": "wait"}
     if mode == "steal":
-        other = event["id"]
+        other = context.aws_request_id if event["id"] == "self" else event["id"]
+        api = event.get("api") or os.environ["AWS_LAMBDA_RUNTIME_API"]
         return {
             "requestId": context.aws_request_id,
             "runtimeApi": os.environ["AWS_LAMBDA_RUNTIME_API"],
-            "response": post(f"{other}/response", json.dumps({"stolen": True}).encode()),
-            "error": post(f"{other}/error", json.dumps({"errorMessage": "stolen", "errorType": "Stolen"}).encode()),
+            "response": post(api, f"{other}/response", json.dumps({"stolen": True}).encode()),
+            "error": post(api, f"{other}/error",
+                          json.dumps({"errorMessage": "stolen", "errorType": "Stolen"}).encode()),
         }
     return {"requestId": context.aws_request_id, "event": event}
