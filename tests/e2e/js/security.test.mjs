@@ -1,7 +1,8 @@
 // @aws-sdk/client-lambda (AWS SDK for JavaScript v3) against a daemon started with --credentials
-// (docs/decisions/010): its SigV4 signatures are accepted for invoke (name, qualifier, ARN) and
-// the control plane (ListFunctions, CreateFunction with a zip); a wrong secret, an unknown key and
-// a clock 6 minutes off are refused with Lambda's exceptions, which the SDK names.
+// (docs/decisions/010): its SigV4 signatures are accepted for Invoke (name, qualifier, ARN),
+// InvokeWithResponseStream and the control plane (ListFunctions, CreateFunction with a zip); a
+// wrong secret, an unknown key and a clock 6 minutes off are refused with Lambda's exceptions,
+// which the SDK names.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -11,8 +12,8 @@ import path from 'node:path';
 import { FUNCTIONS, loadLambdaSdk, startDaemon } from './daemon.mjs';
 
 const {
-  LambdaClient, CreateFunctionCommand, DeleteFunctionCommand, InvokeCommand, ListFunctionsCommand,
-  waitUntilFunctionActiveV2,
+  LambdaClient, CreateFunctionCommand, DeleteFunctionCommand, InvokeCommand, InvokeWithResponseStreamCommand,
+  ListFunctionsCommand, waitUntilFunctionActiveV2,
 } = await loadLambdaSdk();
 
 const TEMPLATE = path.join(FUNCTIONS, 'security', 'template.yaml');
@@ -94,6 +95,21 @@ describe('@aws-sdk/client-lambda with serve --credentials', () => {
       assert.deepEqual(result.event, { from: 'js' });
       assert.equal(result.requestId, out.$metadata.requestId);
     }
+  });
+
+  test('signed InvokeWithResponseStream', async () => {
+    const out = await client().send(new InvokeWithResponseStreamCommand({
+      FunctionName: 'SecEcho', Qualifier: 'live', Payload: encode({ s: 1 }),
+    }));
+    assert.equal(out.ExecutedVersion, '1');
+    let body = '';
+    let complete;
+    for await (const event of out.EventStream) {
+      if (event.PayloadChunk) body += new TextDecoder().decode(event.PayloadChunk.Payload);
+      if (event.InvokeComplete) complete = event.InvokeComplete;
+    }
+    assert.deepEqual(JSON.parse(body).event, { s: 1 });
+    assert.equal(complete.ErrorCode, undefined);
   });
 
   test('signed ListFunctions and CreateFunction with a zip', async () => {
