@@ -13,7 +13,8 @@ int run_evict(const EvictOptions& options) {
     std::fprintf(stderr, "lambdad: --endpoint: %s\n", endpoint.error().message.c_str());
     return 2;
   }
-  HttpClient client(std::move(*endpoint));
+  // Signed when AWS credentials are in the environment (a daemon started with --credentials).
+  HttpClient client(std::move(*endpoint), request_signer_from_environment("us-east-1"));
   auto response = client.request("POST", "/_lambdad/functions/" + encode_path_segment(options.function) + "/evict",
                                  {}, {}, std::chrono::seconds(30));
   if (!response) {
@@ -22,7 +23,9 @@ int run_evict(const EvictOptions& options) {
   }
   std::printf("%s\n", response->body.c_str());
   if (response->status != 200) {
-    std::fprintf(stderr, "lambdad: the daemon answered %d\n", response->status);
+    const auto type = response->header("X-Amzn-ErrorType");
+    std::fprintf(stderr, "lambdad: the daemon answered %d%s%s\n", response->status, type ? " " : "",
+                 type ? type->c_str() : "");
     return 1;
   }
   return 0;

@@ -12,6 +12,7 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <regex>
 
@@ -262,13 +263,47 @@ Result<HttpResponse> HttpClient::read_response(std::string_view method, Deadline
   return r;
 }
 
+std::optional<RequestSigner> request_signer_from_environment(const std::string& region) {
+  auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return std::string(v ? v : "");
+  };
+  RequestSigner s{{env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN")},
+                  env("AWS_REGION")};
+  if (s.credentials.access_key_id.empty() || s.credentials.secret_access_key.empty()) return std::nullopt;
+  if (s.region.empty()) s.region = env("AWS_DEFAULT_REGION");
+  if (s.region.empty()) s.region = region;
+  return s;
+}
+
+std::vector<http::Headers::Field> HttpClient::signature(std::string_view method, const std::string& target,
+                                                        const std::string& host, std::string_view body) const {
+  http::Request r;
+  for (auto m : {http::Method::kGet, http::Method::kPost, http::Method::kPut, http::Method::kDelete,
+                 http::Method::kHead, http::Method::kPatch}) {
+    if (http::method_name(m) == method) r.method = m;
+  }
+  const auto q = target.find('?');
+  r.path = target.substr(0, q);
+  r.query = q == std::string::npos ? std::string() : target.substr(q + 1);
+  r.body = std::string(body);
+  r.headers.add("Host", host);
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  return invoke_api::sigv4::sign(r, signer_->credentials, now, signer_->region);
+}
+
 Result<HttpResponse> HttpClient::request(std::string_view method, const std::string& target,
                                          const HttpHeaders& headers, std::string_view body,
                                          std::chrono::milliseconds timeout) {
   const Deadline deadline = std::chrono::steady_clock::now() + timeout;
-  std::string head = fmt::format("{} {} HTTP/1.1\r\nHost: {}:{}\r\nContent-Length: {}\r\n", method, target,
-                                 endpoint_.host, endpoint_.port, body.size());
+  const std::string host = fmt::format("{}:{}", endpoint_.host, endpoint_.port);
+  std::string head = fmt::format("{} {} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n", method, target, host,
+                                 body.size());
   for (const auto& [k, v] : headers) head += fmt::format("{}: {}\r\n", k, v);
+  if (signer_) {
+    for (const auto& f : signature(method, target, host, body)) head += fmt::format("{}: {}\r\n", f.name, f.value);
+  }
   head += "\r\n";
   // A reused connection may have been closed by the server while idle: then, and only when
   // nothing of a response arrived, the request is sent once more on a new connection.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "lambdad/common/result.hpp"
+#include "lambdad/invoke_api/sigv4.hpp"
 #include "lambdad/process/unique_fd.hpp"
 
 namespace lambdad::app {
@@ -38,9 +39,20 @@ struct HttpResponse {
   std::optional<std::string> header(std::string_view name) const;
 };
 
+// What lambdad's own clients sign their requests with, for a daemon started with --credentials:
+// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) from the environment, for
+// AWS_REGION, else AWS_DEFAULT_REGION, else `region`. nullopt when no key is set (requests go
+// unsigned, which a daemon without --credentials accepts).
+struct RequestSigner {
+  invoke_api::sigv4::Credentials credentials;
+  std::string region;
+};
+std::optional<RequestSigner> request_signer_from_environment(const std::string& region);
+
 class HttpClient {
  public:
-  explicit HttpClient(HttpEndpoint endpoint) : endpoint_(std::move(endpoint)) {}
+  explicit HttpClient(HttpEndpoint endpoint, std::optional<RequestSigner> signer = std::nullopt)
+      : endpoint_(std::move(endpoint)), signer_(std::move(signer)) {}
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
@@ -54,6 +66,9 @@ class HttpClient {
 
  private:
   using Deadline = std::chrono::steady_clock::time_point;
+  // The header fields that sign the request (signer_ set).
+  std::vector<http::Headers::Field> signature(std::string_view method, const std::string& target,
+                                              const std::string& host, std::string_view body) const;
   Status connect(Deadline deadline);
   Status send_all(std::string_view data, Deadline deadline);
   // Reads more bytes into buffer_: false at end of stream; an Error on failure or timeout.
@@ -62,6 +77,7 @@ class HttpClient {
   Result<std::string> read_chunked(Deadline deadline);
 
   HttpEndpoint endpoint_;
+  std::optional<RequestSigner> signer_;
   process::UniqueFd fd_;
   std::string buffer_;  // received, not yet consumed
 };

@@ -469,12 +469,13 @@ Outcome invoke_remote(HttpClient& client, const TestCase& c, const config::Funct
 
 // Every selected case against the daemon at `endpoint`, `jobs` worker threads each with its own
 // keep-alive connection.
-void run_remote(const HttpEndpoint& endpoint, const std::vector<config::FunctionConfig>& functions,
-                const std::vector<const TestCase*>& selected, int jobs, Reporter& reporter) {
+void run_remote(const HttpEndpoint& endpoint, const std::optional<RequestSigner>& signer,
+                const std::vector<config::FunctionConfig>& functions, const std::vector<const TestCase*>& selected,
+                int jobs, Reporter& reporter) {
   std::mutex mutex;
   std::size_t next = 0;
   auto work = [&] {
-    HttpClient client(endpoint);
+    HttpClient client(endpoint, signer);
     for (;;) {
       std::size_t i;
       {
@@ -572,7 +573,8 @@ int run_test(const TestOptions& options) {
   Reporter reporter(selected.size());
   const auto started = std::chrono::steady_clock::now();
   if (endpoint) {
-    run_remote(*endpoint, *functions, selected, jobs, reporter);
+    // Signed when AWS credentials are in the environment (a daemon started with --credentials).
+    run_remote(*endpoint, request_signer_from_environment(common.region), *functions, selected, jobs, reporter);
   } else if (int rc = run_here(common, *functions, selected, jobs, *retry_base, reporter); rc != 0) {
     return rc;
   }

@@ -333,6 +333,36 @@ std::string canonical_request(const http::Request& request, const std::vector<st
                      payload_hash);
 }
 
+std::vector<http::Headers::Field> sign(const http::Request& request, const Credentials& credentials,
+                                       std::int64_t now_epoch_seconds, std::string_view region,
+                                       std::string_view service) {
+  const std::string amz_date = format_amz_date(now_epoch_seconds);
+  const std::string date = amz_date.substr(0, 8);
+  const std::string payload_hash = sha256_hex(request.body);
+  std::vector<http::Headers::Field> added{{"X-Amz-Date", amz_date}, {"X-Amz-Content-Sha256", payload_hash}};
+  if (!credentials.session_token.empty()) added.push_back({"X-Amz-Security-Token", credentials.session_token});
+  http::Request signed_request = request;
+  std::vector<std::string> names{"host"};
+  for (const auto& f : added) {
+    signed_request.headers.add(f.name, f.value);
+    std::string lower = f.name;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    names.push_back(std::move(lower));
+  }
+  std::sort(names.begin(), names.end());
+  const std::string scope = fmt::format("{}/{}/{}/aws4_request", date, region, service);
+  const std::string to_sign =
+      string_to_sign(amz_date, scope, canonical_request(signed_request, names, payload_hash));
+  std::string joined;
+  for (const auto& n : names) joined += (joined.empty() ? "" : ";") + n;
+  added.push_back({"Authorization",
+                   fmt::format("{} Credential={}/{}, SignedHeaders={}, Signature={}", kAlgorithm,
+                               credentials.access_key_id, scope, joined,
+                               hmac_sha256_hex(signing_key(credentials.secret_access_key, date, region, service),
+                                               to_sign))});
+  return added;
+}
+
 std::string string_to_sign(std::string_view amz_date, std::string_view scope, std::string_view canonical_request) {
   return fmt::format("{}\n{}\n{}\n{}", kAlgorithm, amz_date, scope, sha256_hex(canonical_request));
 }

@@ -275,6 +275,30 @@ def test_the_daemon_keeps_serving_after_refusals(daemon):
 # ---------------------------------------------------------------------------------------------
 # AWS CLI v2
 
+def test_lambdads_own_clients_sign_with_the_environments_keys(daemon, tmp_path):
+    """`lambdad evict` and `lambdad test --endpoint` sign with AWS_ACCESS_KEY_ID/SECRET from the
+    environment, as the SDKs do; without keys they are refused like any unsigned client."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    keyed = {**base, "AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET}
+    evict = [LAMBDAD, "evict", "SecEcho", "--endpoint", daemon.endpoint]
+    ok = subprocess.run(evict, env=keyed, capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    refused = subprocess.run(evict, env=base, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1 and "MissingAuthenticationToken" in refused.stdout + refused.stderr
+    wrong = subprocess.run(evict, env={**keyed, "AWS_SECRET_ACCESS_KEY": "nope"}, capture_output=True, text=True,
+                           timeout=60)
+    assert wrong.returncode == 1 and "InvalidSignatureException" in wrong.stdout + wrong.stderr
+
+    (tmp_path / "echo.case.yaml").write_text(
+        "function: SecEcho\ncases:\n  - name: signed echo\n    event: {k: signed}\n"
+        "    expect: {resultContains: {event: {k: signed}}}\n")
+    suite = [LAMBDAD, "test", "--template", str(TEMPLATE), "--endpoint", daemon.endpoint, str(tmp_path)]
+    passed = subprocess.run(suite, env=keyed, capture_output=True, text=True, timeout=120)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    unsigned = subprocess.run(suite, env=base, capture_output=True, text=True, timeout=120)
+    assert unsigned.returncode == 1 and "Missing Authentication Token" in unsigned.stdout, unsigned.stdout
+
+
 def test_aws_cli_signed_and_refused(daemon, cli_env, tmp_path):
     env = {**cli_env, "AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET}
     out = tmp_path / "out.json"

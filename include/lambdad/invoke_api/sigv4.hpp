@@ -83,6 +83,20 @@ struct VerifyOptions {
 std::optional<ServiceError> verify(const http::Request& request, const SigningKeys& keys, std::int64_t now_epoch_seconds,
                                    const VerifyOptions& options);
 
+// The signing side, for lambdad's own clients of a daemon started with --credentials
+// (`lambdad test --endpoint`, `lambdad evict`).
+struct Credentials {
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;  // empty: none
+};
+// The header fields that sign `request` at `now_epoch_seconds` (X-Amz-Date, X-Amz-Content-Sha256,
+// X-Amz-Security-Token when there is one, Authorization), covering Host, which `request.headers`
+// must hold, and those fields.
+std::vector<http::Headers::Field> sign(const http::Request& request, const Credentials& credentials,
+                                       std::int64_t now_epoch_seconds, std::string_view region,
+                                       std::string_view service = "lambda");
+
 // The 403 as Lambda sends it: X-Amzn-ErrorType and a {"message": ...} body.
 http::Response render_rejection(const ServiceError& error, const std::string& request_id);
 

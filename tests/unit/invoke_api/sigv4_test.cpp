@@ -185,6 +185,37 @@ TEST(SigV4VerifyTest, InvokeWithArnQualifierAndSessionToken) {
   EXPECT_EQ(bad->message, "The provided 'x-amz-content-sha256' header does not match what was computed.");
 }
 
+TEST(SigV4SignTest, WhatLambdadsClientsSignIsVerified) {
+  http::Request r;
+  r.method = http::Method::kPost;
+  r.path = "/2015-03-31/functions/my-fn%3Aprod/invocations";
+  r.query = "Qualifier=%24LATEST";
+  r.body = R"({"k":"v"})";
+  r.headers.add("Host", "127.0.0.1:3001");
+  SigningKeys keys;
+  keys.secrets["AKID"] = "secret";
+  const std::int64_t at = *parse_amz_date("20240102T030405Z");
+  for (const std::string token : {"", "tok/en+"}) {
+    auto signed_request = r;
+    for (auto& f : sign(r, Credentials{"AKID", "secret", token}, at, "us-east-1")) {
+      signed_request.headers.add(f.name, f.value);
+    }
+    EXPECT_EQ(signed_request.headers.get("X-Amz-Security-Token").has_value(), !token.empty());
+    auto refused = verify(signed_request, keys, at + 60, {});
+    EXPECT_FALSE(refused) << refused->type << ": " << refused->message;
+    auto wrong = signed_request;
+    wrong.body = R"({"k":"w"})";
+    EXPECT_TRUE(verify(wrong, keys, at, {}));
+  }
+  auto other_secret = r;
+  for (auto& f : sign(r, Credentials{"AKID", "not the secret", ""}, at, "us-east-1")) {
+    other_secret.headers.add(f.name, f.value);
+  }
+  auto refused = verify(other_secret, keys, at, {});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->type, "InvalidSignatureException");
+}
+
 TEST(SigV4VerifyTest, EveryPartIsSigned) {
   const auto keys = doc_keys();
   const auto opts = service_options();
