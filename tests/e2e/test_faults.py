@@ -242,10 +242,9 @@ def test_post_after_timeout_is_refused(serving, client, host_dir):
     except urllib.error.URLError as e:
         assert isinstance(e.reason, ConnectionRefusedError), e  # the environment's endpoint is gone
         return
-    # The id is no longer bound to the environment: lambda-spec §1.7's 400 (the classic emulator;
-    # the newest one answers 410 InvokeTimeout).
-    assert code == 400, (code, body)
-    assert json.loads(body) == INVALID_REQUEST_ID
+    # lambda-spec §1.7: a post after the invoke timed out is 410 InvokeTimeout.
+    assert code == 410, (code, body)
+    assert json.loads(body) == {"errorMessage": "Invoke timeout", "errorType": "InvokeTimeout"}
 
 
 def test_oversized_response_is_function_response_size_too_large(serving, client):
