@@ -50,7 +50,7 @@ import pytest
 from conftest import FUNCTIONS, Daemon, lambda_client, wait_for
 
 TEMPLATE = FUNCTIONS / "faults" / "template.yaml"
-FAULTY = ("Faulty", "ForkBomb", "Flood", "Slow", "NeverNext", "DoubleNext")
+FAULTY = ("Faulty", "Hog", "ForkBomb", "Flood", "Slow", "NeverNext", "DoubleNext")
 # Short HTTP read deadlines so the slow-loris tests take seconds (the defaults are 30 s for a
 # request's headers and 60 s for its body).
 HEADER_DEADLINE_S = 2
@@ -277,7 +277,7 @@ def test_oversized_response_is_function_response_size_too_large(serving, client)
 
 
 def test_oom_is_runtime_out_of_memory(serving, client):
-    r = invoke(client, "Faulty", {"mode": "oom", "mb": 400})
+    r = invoke(client, "Hog", {"mode": "oom", "mb": 400})
     rid = r["ResponseMetadata"]["RequestId"]
     assert function_error(r) == {"errorType": "Runtime.OutOfMemory",
                                  "errorMessage": f"RequestId: {rid} Error: Runtime exited with error: signal: killed"}
