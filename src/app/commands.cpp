@@ -212,7 +212,21 @@ int run_serve(const ServeOptions& options) {
   invoke_api::InvokeApiOptions api_options;
   api_options.region = options.common.region;
   api_options.signing_keys = signing_keys;
-  http::Server server(d.io, invoke_api::make_router(registry, d.clock, api_options, &events, &registry));
+  // Read deadlines of the Invoke API (defaults in ServerOptions); tests shorten them.
+  http::ServerOptions server_options;
+  for (auto [variable, deadline] : {std::pair{"LAMBDAD_HTTP_HEADER_TIMEOUT", &server_options.header_timeout},
+                                    std::pair{"LAMBDAD_HTTP_BODY_TIMEOUT", &server_options.read_timeout}}) {
+    const char* text = std::getenv(variable);
+    if (text == nullptr || *text == '\0') continue;
+    auto parsed = parse_duration(text);
+    if (!parsed || parsed->count() <= 0) {
+      std::fprintf(stderr, "lambdad: %s=%s: expected a positive duration such as 30s or 500ms\n", variable, text);
+      return 2;
+    }
+    *deadline = *parsed;
+  }
+  http::Server server(d.io, invoke_api::make_router(registry, d.clock, api_options, &events, &registry),
+                      server_options);
   if (auto st = server.listen(options.host == "localhost" ? "127.0.0.1" : options.host, options.port); !st) {
     std::fprintf(stderr, "lambdad: %s\n", st.error().message.c_str());
     return 2;

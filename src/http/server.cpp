@@ -164,11 +164,23 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     streamed_request_ = false;
     body_complete_ = false;
     continue_pending_ = false;
+    if (buffer_.size() > 0) return read_header_rest();  // pipelined: the request has started
+    // Idle until the request's first byte, then the header deadline.
     if (options().idle_timeout.count() > 0) {
       stream_.expires_after(options().idle_timeout);
     } else {
       stream_.expires_never();
     }
+    stream_.async_read_some(buffer_.prepare(kFirstRead),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->buffer_.commit(n);
+                              if (ec) return self->on_header(ec);
+                              self->read_header_rest();
+                            });
+  }
+
+  void read_header_rest() {
+    stream_.expires_after(options().header_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              [self = shared_from_this()](beast::error_code ec, std::size_t) {
                                self->on_header(ec);
@@ -197,6 +209,14 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
       return;
     }
     auto& msg = parser_->get();
+    if (static_cast<std::size_t>(std::distance(msg.begin(), msg.end())) > options().max_header_fields) {
+      Response r;
+      r.status = 431;
+      r.body = "Request Header Fields Too Large";
+      r.close = true;
+      write(std::move(r));
+      return;
+    }
     method_ = to_method(msg.method());
     std::string_view target(msg.target().data(), msg.target().size());
     auto q = target.find('?');
@@ -246,8 +266,16 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
       // Past the drain limit: answer from what we have and drop the connection.
       force_close_ = true;
       parser_->get().body().exceeded = true;
+    } else if (ec == beast::error::timeout || ec == asio::error::eof || ec == bhttp::error::partial_message ||
+               ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
+      close();  // the client is gone or too slow: nobody to answer
+      return;
     } else if (ec) {
-      close();
+      Response r;  // a malformed body (e.g. a bad chunk size)
+      r.status = 400;
+      r.body = "Bad Request";
+      r.close = true;
+      write(std::move(r));
       return;
     }
     dispatch();
@@ -488,6 +516,8 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     }
     pump();
   }
+
+  static constexpr std::size_t kFirstRead = 4096;
 
   std::shared_ptr<Impl> server_;
   beast::tcp_stream stream_;

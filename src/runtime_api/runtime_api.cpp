@@ -179,6 +179,8 @@ http::Response render_reply(const RuntimeReply& reply) {
       r.close = true;
       return r;
     }
+    case RuntimeReply::Code::kInvokeTimeout:
+      return error_response(410, error_types::kInvokeTimeout, "Invoke timeout");
     case RuntimeReply::Code::kInternal:
       break;
   }

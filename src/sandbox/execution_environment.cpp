@@ -268,6 +268,7 @@ void ExecutionEnvironment::on_deadline() {
   r.outcome = invocation::Outcome::kFunctionError;
   r.error_type = std::string(error_types::kSandboxTimedout);
   r.payload = platform_error(error_types::kSandboxTimedout, id, detail);
+  timed_out_id_ = id;
   finish(std::move(r), "timeout");
   become_dead();
 }
@@ -337,6 +338,7 @@ std::optional<RuntimeReply> ExecutionEnvironment::validate_post(std::string_view
   // The id is checked before the state, as Lambda does: an id stays bound to the environment
   // from delivery until the runtime's next /next, so a second post for it is a refused
   // transition, while any other id is invalid.
+  if (!timed_out_id_.empty() && request_id == timed_out_id_) return RuntimeReply::invoke_timeout();
   const bool bound_current = current_ && current_->delivered && current_->inv->request_id == request_id;
   const bool bound_answered = state_ == RuntimeState::kResponseSent && answered_id_ == request_id;
   if (!bound_current && !bound_answered) return RuntimeReply::invalid_request_id();

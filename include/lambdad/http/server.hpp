@@ -19,10 +19,15 @@ namespace lambdad::http {
 
 struct ServerOptions {
   std::size_t header_limit = 64 * 1024;
+  // More header fields than this is answered 431, whatever their size (10,000 one-byte fields
+  // fit in header_limit).
+  std::size_t max_header_fields = 1000;
   // How long a kept-alive connection may sit idle before its next request; zero = forever
   // (the Runtime API: a runtime's connection is idle for as long as its handler runs).
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
-  // Once a request has started, how long its headers, then its body, may take to arrive.
+  // From a request's first byte, how long its request line and headers may take to arrive (a
+  // slow-loris client that trickles header lines is cut off here), then how long its body may.
+  std::chrono::milliseconds header_timeout{std::chrono::seconds(30)};
   std::chrono::milliseconds read_timeout{std::chrono::seconds(60)};
   std::chrono::milliseconds write_timeout{std::chrono::seconds(60)};
   // Bytes read past a route's limit before giving up on draining an oversized body.

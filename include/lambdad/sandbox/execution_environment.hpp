@@ -185,6 +185,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   Clock::Steady::time_point idle_since_{};
   std::optional<Current> current_;
   std::string answered_id_;  // the id just answered, bound until the runtime's next /next
+  std::string timed_out_id_;  // the invocation that timed out here: a late post for it gets 410
   NextCallback parked_;
   std::unique_ptr<Timer> deadline_;
   std::unique_ptr<Timer> init_timer_;

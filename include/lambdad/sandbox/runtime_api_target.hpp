@@ -34,6 +34,7 @@ struct RuntimeReply {
     kInvalidStateTransition,  // 403, with from/event
     kPayloadTooLarge,         // 413
     kStreamTooLarge,          // 413, over the streamed response limit
+    kInvokeTimeout,           // 410, a post for an invocation that has timed out
     kInternal,                // 500
   };
   Code code = Code::kAccepted;
@@ -42,6 +43,7 @@ struct RuntimeReply {
 
   static RuntimeReply accepted() { return {}; }
   static RuntimeReply invalid_request_id() { return {Code::kInvalidRequestId, {}, {}}; }
+  static RuntimeReply invoke_timeout() { return {Code::kInvokeTimeout, {}, {}}; }
   static RuntimeReply refused(RuntimeState from, RuntimeEvent event) {
     return {Code::kInvalidStateTransition, from, event};
   }

@@ -33,6 +33,10 @@ TEST(RenderReplyTest, ErrorBodiesAreExact) {
             "{\"errorMessage\":\"Exceeded maximum allowed payload size (6291556 bytes).\",\"errorType\":"
             "\"RequestEntityTooLarge\"}\n");
 
+  auto late = render_reply(RuntimeReply::invoke_timeout());
+  EXPECT_EQ(late.status, 410u);
+  EXPECT_EQ(late.body, "{\"errorMessage\":\"Invoke timeout\",\"errorType\":\"InvokeTimeout\"}\n");
+
   auto internal = render_reply(RuntimeReply{RuntimeReply::Code::kInternal, RuntimeState::kReady, RuntimeEvent::kNext});
   EXPECT_EQ(internal.status, 500u);
   EXPECT_EQ(internal.body, "{\"errorMessage\":\"Internal Server Error\",\"errorType\":\"InternalServerError\"}\n");

@@ -217,6 +217,18 @@ TEST_F(ExecutionEnvironmentTest, InitErrorAfterInitIsRefused) {
   EXPECT_EQ(r.from, RuntimeState::kRunning);
 }
 
+TEST_F(ExecutionEnvironmentTest, PostAfterTheTimeoutIsInvokeTimeout) {
+  start();
+  assign("id-1");
+  ASSERT_TRUE(next().delivery);
+  clock_.advance(std::chrono::milliseconds(1000));
+  ASSERT_EQ(results_.size(), 1u);
+  EXPECT_EQ(env_->response("id-1", RuntimePost{"late", "", false, ""}).code, RuntimeReply::Code::kInvokeTimeout);
+  EXPECT_EQ(env_->error("id-1", RuntimePost{}).code, RuntimeReply::Code::kInvokeTimeout);
+  EXPECT_EQ(env_->response("other", RuntimePost{}).code, RuntimeReply::Code::kInvalidRequestId);
+  EXPECT_EQ(results_.size(), 1u) << "the late post changed nothing";
+}
+
 TEST_F(ExecutionEnvironmentTest, TimeoutKillsTheEnvironmentWithSandboxTimedout) {
   start();
   assign("id-1");

@@ -1,0 +1,142 @@
+// The HTTP server against misbehaving clients, over real sockets: header field count and size
+// caps, malformed bodies, and the header and body read deadlines that cut off a slow-loris
+// client while an idle kept-alive connection waits as long as the idle timeout allows.
+#include "lambdad/http/server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <thread>
+
+#include "lambdad_test/loopback_client.hpp"
+
+namespace lambdad::http {
+namespace {
+
+using namespace std::chrono_literals;
+using Client = test::LoopbackClient;
+
+class ServerLimitsTest : public ::testing::Test {
+ protected:
+  void start(ServerOptions options) {
+    Router router;
+    router.add(Method::kPost, "/echo", 1024, [](Request&& req, Responder respond) {
+      Response r;
+      r.status = 200;
+      r.body = "echo:" + req.body;
+      respond(std::move(r));
+    });
+    server_ = std::make_unique<Server>(io_, std::move(router), std::move(options));
+    ASSERT_TRUE(server_->listen("127.0.0.1", 0).ok());
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  void TearDown() override {
+    boost::asio::post(io_, [this] { server_->stop(); });
+    work_.reset();
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+    server_.reset();
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
+      boost::asio::make_work_guard(io_);
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+};
+
+std::string fields(int n, const std::string& each) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += each;
+  return out;
+}
+
+TEST_F(ServerLimitsTest, TooManySmallHeaderFieldsAre431) {
+  start({});
+  Client c(server_->port());
+  // 10,000 fields of 5 bytes: 50 KB, under the 64 KB size limit, over the field count cap.
+  c.send("POST /echo HTTP/1.1\r\nHost: x\r\n" + fields(10'000, "a:b\r\n") + "Content-Length: 0\r\n\r\n");
+  auto reply = c.read_until("\r\n\r\n");
+  EXPECT_EQ(reply.rfind("HTTP/1.1 431 ", 0), 0u) << reply;
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST_F(ServerLimitsTest, FieldsUpToTheCapAreServed) {
+  ServerOptions options;
+  options.max_header_fields = 50;
+  start(options);
+  Client c(server_->port());
+  c.send("POST /echo HTTP/1.1\r\n" + fields(48, "a:b\r\n") + "Content-Length: 2\r\n\r\nhi");
+  EXPECT_NE(c.read_until("echo:hi").find("HTTP/1.1 200"), std::string::npos);
+}
+
+TEST_F(ServerLimitsTest, OversizedHeaderIs431) {
+  start({});
+  Client c(server_->port());
+  c.send("POST /echo HTTP/1.1\r\nX-Big: " + std::string(70 * 1024, 'x') + "\r\n\r\n");
+  EXPECT_EQ(c.read_until("\r\n\r\n").rfind("HTTP/1.1 431 ", 0), 0u);
+}
+
+TEST_F(ServerLimitsTest, MalformedChunkedBodyIs400AndClosed) {
+  start({});
+  Client c(server_->port());
+  c.send("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+  auto reply = c.read_until("\r\n\r\n");
+  EXPECT_EQ(reply.rfind("HTTP/1.1 400 ", 0), 0u) << reply;
+  EXPECT_NE(reply.find("Connection: close"), std::string::npos) << reply;
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST_F(ServerLimitsTest, HeadersTrickledPastTheHeaderDeadlineAreCutOff) {
+  ServerOptions options;
+  options.header_timeout = 300ms;
+  start(options);
+  Client c(server_->port());
+  const auto started = std::chrono::steady_clock::now();
+  c.send("POST /echo HTTP/1.1\r\n");
+  // One field every 50 ms keeps bytes coming, but the header never ends.
+  bool sent = true;
+  for (int i = 0; i < 40 && sent; ++i) {
+    sent = c.send_unchecked("X-Slow: 1\r\n");
+    std::this_thread::sleep_for(50ms);
+    if (std::chrono::steady_clock::now() - started > 1s) break;
+  }
+  EXPECT_TRUE(c.closed_by_peer());
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(elapsed, 300ms);
+  EXPECT_LT(elapsed, 3s);
+}
+
+TEST_F(ServerLimitsTest, BodyTrickledPastTheBodyDeadlineIsCutOff) {
+  ServerOptions options;
+  options.read_timeout = 300ms;
+  start(options);
+  Client c(server_->port());
+  const auto started = std::chrono::steady_clock::now();
+  c.send("POST /echo HTTP/1.1\r\nContent-Length: 100\r\n\r\n");
+  for (int i = 0; i < 20; ++i) {
+    if (!c.send_unchecked("x")) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(c.closed_by_peer());
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(elapsed, 300ms);
+  EXPECT_LT(elapsed, 3s);
+}
+
+TEST_F(ServerLimitsTest, AnIdleConnectionWaitsForTheIdleTimeoutNotTheHeaderDeadline) {
+  ServerOptions options;
+  options.header_timeout = 200ms;
+  options.idle_timeout = 10s;
+  start(options);
+  Client c(server_->port());
+  std::this_thread::sleep_for(600ms);  // idle, longer than the header deadline
+  c.send("POST /echo HTTP/1.1\r\nContent-Length: 2\r\n\r\nok");
+  EXPECT_NE(c.read_until("echo:ok").find("HTTP/1.1 200"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lambdad::http
