@@ -61,10 +61,20 @@ struct Daemon {
     }
     resources = std::move(made).value();
     observability::daemon_log()->info("memory enforcement: {}", resources->describe());
+    // What daemons killed with SIGKILL left: their groups (and the processes their functions
+    // left running in them) and their /tmp roots (docs/decisions/011).
+    for (const auto& dir : resources->remove_stale_groups()) {
+      observability::daemon_log()->info("removed the cgroup {} of a daemon that is gone (and killed what ran in it)",
+                                        dir.string());
+    }
     // Functions' /tmp directories live on disk (/var/tmp), not on a tmpfs: tmpfs pages would
     // count against each function's MemorySize (docs/decisions/005). LAMBDAD_TMP_ROOT overrides.
     const char* base = std::getenv("LAMBDAD_TMP_ROOT");
-    tmp_root = std::filesystem::path(base && *base ? base : "/var/tmp") / fmt::format("lambdad-{}", ::getpid());
+    const std::filesystem::path tmp_base = base && *base ? base : "/var/tmp";
+    for (const auto& dir : process::remove_stale_tmp_roots(tmp_base)) {
+      observability::daemon_log()->info("removed {}, the /tmp root of a daemon that is gone", dir.string());
+    }
+    tmp_root = tmp_base / fmt::format("lambdad-{}", ::getpid());
     std::error_code ec;
     std::filesystem::create_directories(tmp_root, ec);
     if (ec) {
