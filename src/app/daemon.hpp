@@ -59,7 +59,12 @@ struct Daemon {
       std::fprintf(stderr, "lambdad: --memory-enforcement %s: %s\n", enforcement.c_str(), made.error().message.c_str());
       return false;
     }
-    resources = std::move(made).value();
+    std::string unguarded;
+    resources = process::guard_process_groups(std::move(made).value(), &unguarded);
+    if (!unguarded.empty()) {
+      observability::daemon_log()->warn(
+          "no helper process to kill the functions' processes should this daemon be killed: {}", unguarded);
+    }
     observability::daemon_log()->info("memory enforcement: {}", resources->describe());
     // What daemons killed with SIGKILL left: their groups (and the processes their functions
     // left running in them) and their /tmp roots (docs/decisions/011).

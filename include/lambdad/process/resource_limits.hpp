@@ -76,6 +76,13 @@ class ResourceController {
   virtual std::vector<std::filesystem::path> remove_stale_groups() { return {}; }
 };
 
+// `controller`, with a helper process that outlives the daemon: when the daemon dies without
+// destroying its groups (SIGKILL, a crash), the helper kills each group's process group, so what
+// a function left running in the background dies with the daemon (docs/decisions/011). When the
+// helper cannot be started, `controller` itself and the reason in `why_not`.
+std::unique_ptr<ResourceController> guard_process_groups(std::unique_ptr<ResourceController> controller,
+                                                         std::string* why_not);
+
 // kAuto: cgroup v2, else v1, else sampling. kCgroup fails (with the reason) when no cgroup is
 // writable. The io_context runs the sampler's timer.
 Result<std::unique_ptr<ResourceController>> make_resource_controller(boost::asio::io_context& io,

@@ -1,7 +1,9 @@
-// What a daemon killed with SIGKILL leaves behind, found and removed by the next start: its /tmp
-// root and its cgroups (on a fake tree here), never a running daemon's.
+// What a daemon killed with SIGKILL leaves behind: its process groups, killed at once by its
+// helper; its /tmp root and its cgroups (on a fake tree here), found and removed by the next
+// start, never a running daemon's.
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -126,6 +128,70 @@ TEST_F(StaleCleanup, V1ControllerRemovesTheGroupsOfGoneDaemonsInEachHierarchy) {
 
 TEST(SamplingController, HasNoGroupsToClean) {
   EXPECT_TRUE(make_off_controller()->remove_stale_groups().empty());
+}
+
+}  // namespace
+}  // namespace lambdad::process
+
+namespace lambdad::process {
+namespace {
+
+// A stand-in daemon (a child of the test) guards a process group of its own, then is killed with
+// SIGKILL: the helper kills that process group. The test is a subreaper so that it can reap the
+// group's process, orphaned by the stand-in's death, and see how it ended.
+TEST(Guardian, KillsTheGroupsOfADaemonKilledWithSigkill) {
+  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t daemon = ::fork();
+  ASSERT_GE(daemon, 0);
+  if (daemon == 0) {
+    std::string why;
+    auto controller = guard_process_groups(make_off_controller(), &why);
+    auto group = controller->create_group("Fn-1", EnvironmentLimits{});
+    const pid_t member = ::fork();
+    if (member == 0) {
+      // exec, as a runtime does: the helper's pipe is close-on-exec (a member holding it would
+      // keep the helper from seeing the daemon go).
+      ::setpgid(0, 0);
+      ::execl("/bin/sleep", "sleep", "1000", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::setpgid(member, member);
+    if (!why.empty() || !group) ::_exit(3);
+    group.value()->attach(member);
+    [[maybe_unused]] auto n = ::write(ready[1], &member, sizeof member);
+    for (;;) ::pause();
+  }
+  ::close(ready[1]);
+  pid_t member = 0;
+  ASSERT_EQ(::read(ready[0], &member, sizeof member), static_cast<ssize_t>(sizeof member));
+  ::close(ready[0]);
+  ::kill(daemon, SIGKILL);
+  ::waitpid(daemon, nullptr, 0);
+
+  int status = 0;
+  pid_t reaped = 0;
+  for (int i = 0; i < 500 && reaped == 0; ++i) {
+    reaped = ::waitpid(member, &status, WNOHANG);
+    if (reaped == 0) ::usleep(10000);
+  }
+  if (reaped == 0) ::kill(member, SIGKILL);
+  // The helper, orphaned too, exits once it has killed the group.
+  while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+  }
+  ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+  ASSERT_EQ(reaped, member) << "the group outlived its daemon by 5 s";
+  EXPECT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGKILL);
+}
+
+TEST(Guardian, ExitsQuietlyWhenTheDaemonStopsCleanly) {
+  std::string why;
+  auto controller = guard_process_groups(make_off_controller(), &why);
+  EXPECT_EQ(why, "");
+  EXPECT_EQ(controller->describe(), "off");
+  controller.reset();  // tells the helper and reaps it; a hang here fails the test by timeout
 }
 
 }  // namespace
