@@ -27,8 +27,10 @@
 #include "lambdad/common/ids.hpp"
 #include "lambdad/control_plane/function_registry.hpp"
 #include "lambdad/http/server.hpp"
+#include "lambdad/http/loopback.hpp"
 #include "lambdad/invoke_api/invoke_api.hpp"
 #include "lambdad/invoke_api/service_error.hpp"
+#include "lambdad/invoke_api/sigv4.hpp"
 #include "lambdad/observability/logging.hpp"
 #include "lambdad/process/resource_limits.hpp"
 #include "lambdad/runtime_api/runtime_api.hpp"
@@ -261,6 +263,25 @@ std::optional<std::chrono::milliseconds> parse_duration(const std::string& text)
 int run_serve(const ServeOptions& options) {
   observability::init_logging({options.common.log_level});
   auto log = observability::daemon_log();
+  // Security (docs/decisions/010): loopback unless asked otherwise; signatures when keys are given.
+  const bool remote = !http::is_loopback_host(options.host);
+  if (remote && !options.allow_remote) {
+    std::fprintf(stderr,
+                 "lambdad: --host %s is not a loopback address: the Invoke API would be reachable from other hosts "
+                 "and run their code; pass --allow-remote to bind it anyway (and --credentials FILE to require "
+                 "signed requests)\n",
+                 options.host.c_str());
+    return 2;
+  }
+  std::shared_ptr<const invoke_api::sigv4::SigningKeys> signing_keys;
+  if (!options.credentials_file.empty()) {
+    auto keys = invoke_api::sigv4::load_signing_keys(options.credentials_file);
+    if (!keys) {
+      std::fprintf(stderr, "lambdad: --credentials: %s\n", keys.error().message.c_str());
+      return 2;
+    }
+    signing_keys = std::make_shared<const invoke_api::sigv4::SigningKeys>(std::move(keys).value());
+  }
   auto functions = load_functions(options.common);
   if (!functions) return 2;
   auto runtimes = prepare_runtimes(options.common, *functions);
@@ -309,13 +330,25 @@ int run_serve(const ServeOptions& options) {
 
   invoke_api::InvokeApiOptions api_options;
   api_options.region = options.common.region;
+  api_options.signing_keys = signing_keys;
   http::Server server(d.io, invoke_api::make_router(registry, d.clock, api_options, &events, &registry));
-  if (auto st = server.listen(options.host, options.port); !st) {
+  if (auto st = server.listen(options.host == "localhost" ? "127.0.0.1" : options.host, options.port); !st) {
     std::fprintf(stderr, "lambdad: %s\n", st.error().message.c_str());
     return 2;
   }
-  if (options.host != "127.0.0.1" && options.host != "::1" && options.host != "localhost") {
-    log->warn("the Invoke API is bound to {}, reachable from other hosts; it has no authentication", options.host);
+  if (signing_keys) {
+    log->info("--credentials: requests must be signed (AWS SigV4) by one of the {} key(s) in {}",
+              signing_keys->secrets.size(), options.credentials_file.string());
+  }
+  if (remote && signing_keys) {
+    log->warn("the Invoke API is bound to {} (--allow-remote), reachable from other hosts; only requests signed "
+              "with a key from {} are served",
+              options.host, options.credentials_file.string());
+  } else if (remote) {
+    log->warn("the Invoke API is bound to {} (--allow-remote), reachable from other hosts, WITHOUT authentication: "
+              "anyone who can reach it can invoke, create and replace functions, which run as this user; "
+              "add --credentials FILE to require signed requests",
+              options.host);
   }
   for (const auto& fn : *functions) {
     log->info("function {} ({}, {} MB, {} s) from {}", fn.name, fn.runtime, fn.memory_mb, fn.timeout_seconds,
@@ -345,7 +378,9 @@ int run_serve(const ServeOptions& options) {
 
   d.manager->start();
   events.start();
-  std::printf("Invoke API listening on http://%s:%u\n", options.host.c_str(), server.port());
+  const std::string bound = options.host == "localhost" ? "127.0.0.1" : options.host;
+  std::printf("Invoke API listening on http://%s:%u\n",
+              (bound.find(':') != std::string::npos ? "[" + bound + "]" : bound).c_str(), server.port());
   std::fflush(stdout);
   d.io.run();
   server.stop();

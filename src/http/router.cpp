@@ -25,8 +25,28 @@ bool is_capture(std::string_view seg) {
 
 }  // namespace
 
+Handler Router::guarded(Handler handler) const {
+  if (!guard_ || !handler) return handler;
+  return [guard = guard_, handler = std::move(handler)](Request&& req, Responder respond) {
+    if (auto refused = (*guard)(req)) return respond(std::move(*refused));
+    handler(std::move(req), std::move(respond));
+  };
+}
+
+void Router::set_guard(Guard guard) {
+  guard_ = std::make_shared<const Guard>(std::move(guard));
+  for (auto& c : routes_) {
+    c.route.handler = guarded(std::move(c.route.handler));
+    c.route.streams = {};
+    c.route.streaming_handler = {};
+  }
+  fallback_ = guarded(std::move(fallback_));
+}
+
+void Router::set_fallback(Handler handler) { fallback_ = guarded(std::move(handler)); }
+
 void Router::add(Method method, std::string pattern, std::size_t body_limit, Handler handler) {
-  Compiled c{Route{method, std::move(pattern), body_limit, std::move(handler), {}, {}}, {}};
+  Compiled c{Route{method, std::move(pattern), body_limit, guarded(std::move(handler)), {}, {}}, {}};
   for (auto seg : split_path(c.route.pattern)) c.segments.emplace_back(seg);
   routes_.push_back(std::move(c));
 }
@@ -34,6 +54,7 @@ void Router::add(Method method, std::string pattern, std::size_t body_limit, Han
 void Router::add_streaming(Method method, std::string pattern, std::size_t body_limit, Handler buffered,
                            StreamPredicate streams, StreamingHandler streaming) {
   add(method, std::move(pattern), body_limit, std::move(buffered));
+  if (guard_) return;  // the guard needs the whole body
   routes_.back().route.streams = std::move(streams);
   routes_.back().route.streaming_handler = std::move(streaming);
 }

@@ -12,6 +12,7 @@
 #include "lambdad/common/limits.hpp"
 #include "lambdad/invoke_api/function_name.hpp"
 #include "lambdad/invoke_api/service_error.hpp"
+#include "lambdad/invoke_api/sigv4.hpp"
 #include "control_api.hpp"
 #include "invoke_request.hpp"
 #include "stream_invoke.hpp"
@@ -146,6 +147,15 @@ http::Router make_router(invocation::Dispatcher& dispatcher, const Clock& clock,
   router.set_fallback([](http::Request&&, http::Responder respond) {
     respond(render(ServiceError::unknown_operation(), ids::request_id()));
   });
+  if (ctx->options.signing_keys) {
+    sigv4::VerifyOptions verify{ctx->options.region};
+    router.set_guard([keys = ctx->options.signing_keys, verify, &clock](const http::Request& req)
+                         -> std::optional<http::Response> {
+      auto refused = sigv4::verify(req, *keys, clock.epoch_ms() / 1000, verify);
+      if (!refused) return std::nullopt;
+      return sigv4::render_rejection(*refused, ids::request_id());
+    });
+  }
   return router;
 }
 

@@ -93,7 +93,8 @@ def test_shards_run_every_case_exactly_once(tmp_path):
         assert r.returncode == 0, r.stdout + r.stderr
         names += [(c["file"], c["name"]) for c in json.loads(report.read_text())["cases"]]
     everything = tmp_path / "all.json"
-    assert run_test(CASES, "--json", everything).returncode == 0
+    r = run_test(CASES, "--json", everything)
+    assert r.returncode == 0, r.stdout + r.stderr
     all_names = [(c["file"], c["name"]) for c in json.loads(everything.read_text())["cases"]]
     assert sorted(names) == sorted(all_names)
     assert len(set(names)) == len(names)

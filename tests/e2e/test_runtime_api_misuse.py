@@ -2,14 +2,18 @@
 exact statuses and bodies (spec §1.7, §1.8), the invoker gets Lambda's answer, and the
 environment keeps serving afterwards.
 """
+import concurrent.futures
 import json
 import time
 
 import pytest
 
-from conftest import FUNCTIONS, lambda_client
+from conftest import FUNCTIONS, lambda_client, wait_for
 
 TEMPLATE = FUNCTIONS / "misuse" / "template.yaml"
+# A Python function that holds an invoke in flight ("wait") and posts for any request id to any
+# environment's Runtime API ("steal"): see functions/security/python/app.py.
+SECURITY_TEMPLATE = FUNCTIONS / "security" / "template.yaml"
 
 INVALID_REQUEST_ID = '{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}\n'
 RESPONSE_AFTER_RESPONSE = (
@@ -139,3 +143,48 @@ def test_misuse_in_sequence_never_breaks_the_environment(client, host_dir):
         if mode in ("double", "oversize", "double-error"):
             wait_for_record(record)
         assert_still_serving(client)
+
+
+# ---------------------------------------------------------------------------------------------
+# one environment's Runtime API and another environment's request ids
+
+def invoke_sec(client, event):
+    r = client.invoke(FunctionName="SecEcho", Payload=json.dumps(event))
+    r["Body"] = json.loads(r.pop("Payload").read())
+    return r
+
+
+def test_request_ids_of_another_environment_are_refused_and_its_invoke_is_unaffected(start_daemon, host_dir):
+    client = lambda_client(start_daemon(SECURITY_TEMPLATE).endpoint)
+    refused = {"status": 400, "body": INVALID_REQUEST_ID}
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        # B: an invoke held in flight in its own environment.
+        held = pool.submit(invoke_sec, client, {"mode": "wait", "dir": str(host_dir)})
+        started = wait_for(lambda: list(host_dir.glob("*.started")), timeout=30, what="the held invoke")[0]
+        b_id, b_api = started.name[: -len(".started")], started.read_text()
+
+        # A (a second environment, B being busy) posts B's request id to its own Runtime API...
+        r = invoke_sec(client, {"mode": "steal", "id": b_id})
+        assert r["StatusCode"] == 200 and "FunctionError" not in r, r["Body"]
+        assert r["Body"]["runtimeApi"] != b_api
+        assert r["Body"]["response"] == refused, r["Body"]
+        assert r["Body"]["error"] == refused, r["Body"]
+        # ... and its own request id to B's Runtime API: each accepts only its own.
+        r = invoke_sec(client, {"mode": "steal", "id": "self", "api": b_api})
+        assert r["StatusCode"] == 200 and "FunctionError" not in r, r["Body"]
+        assert r["Body"]["requestId"] == r["ResponseMetadata"]["RequestId"]
+        assert r["Body"]["response"] == refused, r["Body"]
+        assert r["Body"]["error"] == refused, r["Body"]
+
+        # B was not disturbed: it completes with its own answer.
+        assert not held.done()
+        (host_dir / f"{b_id}.go").touch()
+        b = held.result(timeout=30)
+    assert b["StatusCode"] == 200 and "FunctionError" not in b, b["Body"]
+    assert b["Body"] == {"requestId": b_id, "mode": "wait"}
+    assert b["ResponseMetadata"]["RequestId"] == b_id
+
+    # Once B's invoke is over its id is stale everywhere, its own environment included.
+    for api in (None, b_api):
+        r = invoke_sec(client, {"mode": "steal", "id": b_id, "api": api})
+        assert r["Body"]["response"] == refused and r["Body"]["error"] == refused, r["Body"]

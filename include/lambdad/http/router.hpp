@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,9 @@ using StreamingHandler = std::function<void(Request&&, std::shared_ptr<BodyReade
 // Decides, from the headers (the body is not read yet), whether a request goes to the streaming
 // handler.
 using StreamPredicate = std::function<bool(const Request&)>;
+// Decides, with the whole request, whether it reaches its handler: nullopt lets it through, a
+// Response answers it instead (e.g. a refused signature).
+using Guard = std::function<std::optional<Response>(const Request&)>;
 
 struct Route {
   Method method;
@@ -40,7 +44,11 @@ class Router {
                      StreamPredicate streams, StreamingHandler streaming);
   // Used when no route matches the path (status 404) or the method (405 is not AWS-like; the
   // fallback decides). Body limit for unmatched requests is kUnmatchedBodyLimit.
-  void set_fallback(Handler handler) { fallback_ = std::move(handler); }
+  void set_fallback(Handler handler);
+  // Every request, matched or not, passes `guard` before its handler: the routes added so far and
+  // those added later. Guarded routes never stream their request bodies (the guard sees the whole
+  // body, at most the route's body_limit). One guard per router.
+  void set_guard(Guard guard);
 
   static constexpr std::size_t kUnmatchedBodyLimit = 1 << 20;
 
@@ -56,8 +64,11 @@ class Router {
     Route route;
     std::vector<std::string> segments;  // "{name}" or a literal
   };
+  Handler guarded(Handler handler) const;
+
   std::vector<Compiled> routes_;
   Handler fallback_;
+  std::shared_ptr<const Guard> guard_;
 };
 
 }  // namespace lambdad::http

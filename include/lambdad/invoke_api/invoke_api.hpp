@@ -3,6 +3,7 @@
 // Dispatcher and render the outcome; they hold no state of their own.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "lambdad/common/clock.hpp"
@@ -17,10 +18,16 @@ class FunctionRegistry;
 }
 
 namespace lambdad::invoke_api {
+namespace sigv4 {
+struct SigningKeys;
+}
 
 struct InvokeApiOptions {
   std::string region = "us-east-1";
   std::string account_id = "123456789012";
+  // serve --credentials: every request on the port, whatever its route, must carry a SigV4
+  // signature by one of these keys (docs/decisions/010). Null: signatures are not checked.
+  std::shared_ptr<const sigv4::SigningKeys> signing_keys;
 };
 
 // `events` takes Event invocations (docs/decisions/006); without it they are answered 500.
