@@ -29,6 +29,7 @@
 #include "lambdad/http/server.hpp"
 #include "lambdad/http/loopback.hpp"
 #include "lambdad/invoke_api/invoke_api.hpp"
+#include "lambdad/invoke_api/service_error.hpp"
 #include "lambdad/invoke_api/sigv4.hpp"
 #include "lambdad/observability/logging.hpp"
 #include "lambdad/process/resource_limits.hpp"
@@ -125,6 +126,118 @@ std::optional<AsyncSetup> async_setup(const ServeOptions& serve, const std::file
   return AsyncSetup{std::move(state).value(), std::move(options)};
 }
 
+// SIGTERM/SIGINT (README "Stopping"): the first signal stops taking work (the listener closes,
+// idle connections close, a request on an open one gets 503 ServiceException, no new Event
+// attempt starts) and gives what is in flight up to --shutdown-grace to finish; then, or at a
+// second signal, every environment's processes are killed, what they ran is answered with
+// Sandbox.Failure (Event attempts stay spooled and run again at the next start), the answers
+// are written, and the io loop stops.
+class GracefulStop {
+ public:
+  GracefulStop(Daemon& d, http::Server& server, async::EventQueue& events, control_plane::FunctionRegistry& registry,
+               std::chrono::milliseconds grace, std::string grace_text)
+      : d_(d), server_(server), events_(events), registry_(registry), grace_(grace),
+        grace_text_(std::move(grace_text)), timer_(d.timers->make_timer()) {}
+
+  void on_signal(int sig) {
+    auto log = observability::daemon_log();
+    const char* name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+    if (stopping_) {
+      if (killing_) return;
+      log->warn("received {} again: stopping now", name);
+      kill_remaining(true);
+      return;
+    }
+    stopping_ = true;
+    server_.stop_accepting(invoke_api::render(
+        invoke_api::ServiceError{503, "ServiceException", "lambdad is shutting down and takes no new requests", {}},
+        ids::request_id()));
+    events_.drain();
+    const auto unfinished = d_.manager->unfinished();
+    at_signal_ = unfinished.size();
+    if (unfinished.empty() || grace_.count() == 0) {
+      log->info("received {}, shutting down", name);
+      kill_remaining(false);
+      return;
+    }
+    log->info("received {}, shutting down: no new invocations; {} in flight get up to {} to finish (--shutdown-grace; "
+              "a second signal stops at once)",
+              name, unfinished.size(), grace_text_);
+    deadline_ = d_.clock.now() + grace_;
+    poll();
+  }
+
+ private:
+  static constexpr std::chrono::milliseconds kPoll{20};
+  // How long the answers to what was cut short may take to be written before the loop stops.
+  static constexpr std::chrono::milliseconds kFlush{2000};
+
+  void poll() {
+    if (killing_) return;
+    if (d_.manager->unfinished().empty()) {
+      kill_remaining(false);
+    } else if (d_.clock.now() >= deadline_) {
+      kill_remaining(false);
+    } else {
+      timer_->arm(d_.clock.now() + kPoll, [this] { poll(); });
+    }
+  }
+
+  void kill_remaining(bool second_signal) {
+    killing_ = true;
+    timer_->cancel();
+    auto log = observability::daemon_log();
+    const auto unfinished = d_.manager->unfinished();
+    std::size_t event_attempts = 0;
+    for (const auto& u : unfinished) {
+      const bool event = events_.attempt_running(u.request_id);
+      event_attempts += event ? 1 : 0;
+      log->warn("[{}] [{}] cut short by the shutdown ({}): {}", u.function, u.request_id,
+                u.version, event ? "an Event attempt, it runs again at the next start"
+                                 : "its caller gets Sandbox.Failure");
+    }
+    if (at_signal_ > 0 || !unfinished.empty()) {
+      const std::size_t finished = at_signal_ > unfinished.size() ? at_signal_ - unfinished.size() : 0;
+      log->info("shutdown: {} invocation(s) finished within the grace period, {} cut short{} ({} of them Event "
+                "attempts, kept in the spool)",
+                finished, unfinished.size(),
+                second_signal ? " by a second signal" : unfinished.empty() ? "" : fmt::format(" after {}", grace_text_),
+                event_attempts);
+    }
+    // Event attempts cut short stay spooled: the queue no longer records outcomes.
+    events_.shutdown();
+    registry_.shutdown();
+    d_.manager->shutdown(second_signal ? "the execution environment was stopped: lambdad was told to stop at once"
+                                       : "the execution environment was stopped: lambdad is shutting down and the "
+                                         "invocation did not finish within --shutdown-grace " + grace_text_);
+    flush_until_ = d_.clock.now() + kFlush;
+    flush();
+  }
+
+  // The answers of what was cut short go out before the loop stops.
+  void flush() {
+    if (server_.busy_connections() == 0 || d_.clock.now() >= flush_until_) {
+      server_.stop();
+      d_.io.stop();
+      return;
+    }
+    timer_->arm(d_.clock.now() + std::chrono::milliseconds(5), [this] { flush(); });
+  }
+
+  Daemon& d_;
+  http::Server& server_;
+  async::EventQueue& events_;
+  control_plane::FunctionRegistry& registry_;
+  std::chrono::milliseconds grace_;
+  std::string grace_text_;
+  std::unique_ptr<Timer> timer_;
+  Clock::Steady::time_point deadline_{};
+  Clock::Steady::time_point flush_until_{};
+  std::size_t at_signal_ = 0;
+  bool stopping_ = false;
+  bool killing_ = false;
+};
+
 }  // namespace
 
 std::optional<std::chrono::milliseconds> parse_duration(const std::string& text) {
@@ -180,6 +293,12 @@ int run_serve(const ServeOptions& options) {
   if (!retry_base) {
     std::fprintf(stderr, "lambdad: --async-retry-base: '%s' is not a duration (e.g. 10ms, 30s, 1m)\n",
                  options.async_retry_base.c_str());
+    return 2;
+  }
+  auto shutdown_grace = parse_duration(options.shutdown_grace);
+  if (!shutdown_grace) {
+    std::fprintf(stderr, "lambdad: --shutdown-grace: '%s' is not a duration (e.g. 5s, 500ms, 0)\n",
+                 options.shutdown_grace.c_str());
     return 2;
   }
   if (auto st = sandbox::SandboxManager::validate(*functions, options.pool.account_concurrency); !st) {
@@ -261,16 +380,15 @@ int run_serve(const ServeOptions& options) {
     watch = std::move(started).value();
   }
 
+  GracefulStop stop(d, server, events, registry, *shutdown_grace, options.shutdown_grace);
   asio::signal_set signals(d.io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
-    log->info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    server.stop();
-    events.shutdown();  // before the pools fail what they still run: those events stay spooled
-    registry.shutdown();
-    d.manager->shutdown();
-    d.io.stop();
-  });
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        signals.async_wait(on_signal);  // a second signal cuts the grace period short
+        stop.on_signal(sig);
+      };
+  signals.async_wait(on_signal);
 
   d.manager->start();
   events.start();

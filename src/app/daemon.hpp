@@ -59,12 +59,27 @@ struct Daemon {
       std::fprintf(stderr, "lambdad: --memory-enforcement %s: %s\n", enforcement.c_str(), made.error().message.c_str());
       return false;
     }
-    resources = std::move(made).value();
+    std::string unguarded;
+    resources = process::guard_process_groups(std::move(made).value(), &unguarded);
+    if (!unguarded.empty()) {
+      observability::daemon_log()->warn(
+          "no helper process to kill the functions' processes should this daemon be killed: {}", unguarded);
+    }
     observability::daemon_log()->info("memory enforcement: {}", resources->describe());
+    // What daemons killed with SIGKILL left: their groups (and the processes their functions
+    // left running in them) and their /tmp roots (docs/decisions/011).
+    for (const auto& dir : resources->remove_stale_groups()) {
+      observability::daemon_log()->info("removed the cgroup {} of a daemon that is gone (and killed what ran in it)",
+                                        dir.string());
+    }
     // Functions' /tmp directories live on disk (/var/tmp), not on a tmpfs: tmpfs pages would
     // count against each function's MemorySize (docs/decisions/005). LAMBDAD_TMP_ROOT overrides.
     const char* base = std::getenv("LAMBDAD_TMP_ROOT");
-    tmp_root = std::filesystem::path(base && *base ? base : "/var/tmp") / fmt::format("lambdad-{}", ::getpid());
+    const std::filesystem::path tmp_base = base && *base ? base : "/var/tmp";
+    for (const auto& dir : process::remove_stale_tmp_roots(tmp_base)) {
+      observability::daemon_log()->info("removed {}, the /tmp root of a daemon that is gone", dir.string());
+    }
+    tmp_root = tmp_base / fmt::format("lambdad-{}", ::getpid());
     std::error_code ec;
     std::filesystem::create_directories(tmp_root, ec);
     if (ec) {

@@ -120,6 +120,16 @@ void EventQueue::shutdown() {
   for (auto& [id, pending] : events_) pending.retry_timer.reset();
 }
 
+void EventQueue::drain() {
+  draining_ = true;
+  for (auto& [name, q] : functions_) q.wake->cancel();
+}
+
+bool EventQueue::attempt_running(const std::string& request_id) const {
+  auto ev = events_.find(request_id);
+  return ev != events_.end() && ev->second.in_flight;
+}
+
 Status EventQueue::accept(const invocation::Invocation& inv) {
   if (shut_down_) return service_error(ErrorKind::kConflict, "the daemon is shutting down");
   SpooledEvent event;
@@ -173,7 +183,7 @@ void EventQueue::queue_replayed(SpooledEvent event) {
 
 void EventQueue::kick(const std::string& name, bool even_if_backing_off) {
   auto it = functions_.find(name);
-  if (shut_down_ || !started_ || it == functions_.end()) return;
+  if (shut_down_ || draining_ || !started_ || it == functions_.end()) return;
   FunctionQueue& q = it->second;
   // A new event waits behind a throttled queue; capacity that was freed ends the wait.
   if (q.backing_off && !even_if_backing_off) return;
@@ -184,7 +194,7 @@ void EventQueue::kick(const std::string& name, bool even_if_backing_off) {
 
 void EventQueue::pump(const std::string& name) {
   auto it = functions_.find(name);
-  if (shut_down_ || it == functions_.end()) return;
+  if (shut_down_ || draining_ || it == functions_.end()) return;
   FunctionQueue& q = it->second;
   if (q.pumping || q.backing_off) return;
   q.pumping = true;

@@ -127,6 +127,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   ServerOptions options;
   std::list<std::weak_ptr<Session>> sessions;
   bool stopped = false;
+  std::optional<Response> refusal;  // set by stop_accepting()
 
   void accept();
   void close_all();
@@ -153,11 +154,14 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   void stream_end(const Headers& trailers);
   void stream_abort();
   bool stream_broken() const { return out_broken_; }
+  // Between a request's first bytes and its response's last (stop_accepting() keeps these).
+  bool handling() const { return in_request_ && stream_.socket().is_open(); }
 
  private:
   const ServerOptions& options() const { return server_->options; }
 
   void read_header() {
+    in_request_ = false;
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(options().header_limit));
     parser_->body_limit(boost::none);  // LimitedBody and drain_limit bound it, see read_body()
@@ -188,6 +192,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_header(beast::error_code ec) {
+    in_request_ = true;
     if (server_->stopped) return close();
     if (ec) {
       if (ec == bhttp::error::header_limit) {
@@ -207,6 +212,14 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
         close();
       }
       return;
+    }
+    if (server_->refusal) {
+      Response r = *server_->refusal;
+      r.close = true;
+      body_complete_ = false;  // the body is not read: the connection closes after the answer
+      version_ = parser_->get().version();
+      head_ = false;
+      return write(std::move(r));
     }
     auto& msg = parser_->get();
     if (static_cast<std::size_t>(std::distance(msg.begin(), msg.end())) > options().max_header_fields) {
@@ -460,7 +473,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     for (const auto& f : r.headers.fields()) res_->insert(f.name, f.value);
     if (!options().server_name.empty()) res_->set(bhttp::field::server, options().server_name);
     res_->body() = std::move(r.body);
-    res_->keep_alive(keep_alive_ && !r.close && body_complete_);
+    res_->keep_alive(keep_alive_ && !r.close && body_complete_ && !server_->refusal);
     res_->prepare_payload();
     if (head_) res_->body().clear();
     stream_.expires_after(options().write_timeout);
@@ -531,6 +544,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool force_close_ = false;
+  bool in_request_ = false;
   bool head_ = false;
   bool responded_ = false;
 
@@ -595,7 +609,7 @@ std::shared_ptr<ResponseStream> Server::Impl::Session::start_stream(Response hea
   if (!options().server_name.empty()) res.set(bhttp::field::server, options().server_name);
   // HTTP/1.0 has no chunked encoding: the body is raw and ends with the connection.
   out_chunked_ = version_ >= 11;
-  out_keep_alive_ = out_chunked_ && keep_alive_ && !head.close && !head_;
+  out_keep_alive_ = out_chunked_ && keep_alive_ && !head.close && !head_ && !server_->refusal;
   res.keep_alive(out_keep_alive_);
   if (out_chunked_ && !head_) res.chunked(true);
   std::ostringstream os;
@@ -701,6 +715,26 @@ std::uint16_t Server::port() const {
   beast::error_code ec;
   auto ep = impl_->acceptor.local_endpoint(ec);
   return ec ? 0 : ep.port();
+}
+
+void Server::stop_accepting(Response refusal) {
+  if (!impl_ || impl_->stopped) return;
+  impl_->refusal = std::move(refusal);
+  beast::error_code ec;
+  impl_->acceptor.close(ec);
+  // Connections waiting for a next request close now; a request that raced with this gets the
+  // refusal.
+  for (auto& w : impl_->sessions) {
+    if (auto s = w.lock(); s && !s->handling()) s->close();
+  }
+}
+
+std::size_t Server::busy_connections() const {
+  std::size_t n = 0;
+  for (auto& w : impl_->sessions) {
+    if (auto s = w.lock(); s && s->handling()) ++n;
+  }
+  return n;
 }
 
 void Server::stop() {

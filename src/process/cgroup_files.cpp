@@ -11,6 +11,7 @@
 #include <system_error>
 #include <thread>
 
+#include "lambdad/process/resource_limits.hpp"
 #include "lambdad/process/unique_fd.hpp"
 
 namespace lambdad::process::cgroup {
@@ -162,6 +163,34 @@ bool destroy_group_dir(const std::filesystem::path& dir, bool fake, std::chrono:
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+}
+
+bool destroy_group_tree(const std::filesystem::path& dir, bool fake) {
+  if (fake) return destroy_group_dir(dir, fake);
+  std::error_code ec;
+  std::vector<std::filesystem::path> children;
+  for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
+       it.increment(ec)) {
+    if (it->is_directory(ec) && !it->is_symlink(ec)) children.push_back(it->path());
+  }
+  bool ok = true;
+  for (const auto& child : children) ok = destroy_group_tree(child, fake) && ok;
+  return destroy_group_dir(dir, fake) && ok;
+}
+
+std::vector<std::filesystem::path> remove_stale_groups(const std::filesystem::path& parent, const std::string& keep,
+                                                       bool fake) {
+  std::vector<std::filesystem::path> removed;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(parent, ec); !ec && it != std::filesystem::directory_iterator();
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name == keep || it->is_symlink(ec) || !it->is_directory(ec)) continue;
+    const auto pid = daemon_pid(name);
+    if (!pid || pid_running(*pid)) continue;
+    if (destroy_group_tree(it->path(), fake)) removed.push_back(it->path());
+  }
+  return removed;
 }
 
 }  // namespace lambdad::process::cgroup

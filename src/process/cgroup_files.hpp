@@ -49,5 +49,13 @@ std::vector<Membership> parse_proc_cgroup(std::string_view proc_self_cgroup);
 // tree whose files are plain files). True when the directory is gone.
 bool destroy_group_dir(const std::filesystem::path& dir, bool fake,
                        std::chrono::milliseconds patience = std::chrono::milliseconds(500));
+// destroy_group_dir() on every group below `dir`, deepest first, then on `dir`.
+bool destroy_group_tree(const std::filesystem::path& dir, bool fake);
+
+// Groups a daemon killed with SIGKILL left behind: in `parent`, every directory named
+// `lambdad-<pid>` (not `keep`, our own) whose pid is not running, with what still runs in it
+// killed. Returns the directories removed.
+std::vector<std::filesystem::path> remove_stale_groups(const std::filesystem::path& parent, const std::string& keep,
+                                                       bool fake);
 
 }  // namespace lambdad::process::cgroup

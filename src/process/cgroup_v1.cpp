@@ -126,6 +126,16 @@ class CgroupV1Controller final : public ResourceController {
            roots_.memory.string();
   }
   MemoryEnforcement mode() const override { return MemoryEnforcement::kCgroup; }
+  // pids first: killing through it reaches every task of a stale group.
+  std::vector<fs::path> remove_stale_groups() override {
+    std::vector<fs::path> removed;
+    for (const fs::path* dir : {&roots_.pids, &roots_.cpu, &roots_.memory}) {
+      if (dir->empty()) continue;
+      auto gone = cgroup::remove_stale_groups(dir->parent_path(), dir->filename().string(), fake_);
+      removed.insert(removed.end(), gone.begin(), gone.end());
+    }
+    return removed;
+  }
 
   Result<std::unique_ptr<ResourceGroup>> create_group(const std::string& name,
                                                       const EnvironmentLimits& limits) override {

@@ -122,6 +122,9 @@ class CgroupV2Controller final : public ResourceController {
   CgroupV2Controller& operator=(const CgroupV2Controller&) = delete;
 
   std::string describe() const override { return "cgroup v2 at " + root_.string(); }
+  std::vector<fs::path> remove_stale_groups() override {
+    return cgroup::remove_stale_groups(root_.parent_path(), root_.filename().string(), fake_);
+  }
   MemoryEnforcement mode() const override { return MemoryEnforcement::kCgroup; }
 
   Result<std::unique_ptr<ResourceGroup>> create_group(const std::string& name,

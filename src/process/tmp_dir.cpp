@@ -6,10 +6,12 @@
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <system_error>
 
 #include "lambdad/common/error_types.hpp"
@@ -71,6 +73,38 @@ Result<std::unique_ptr<TmpDir>> make_tmp_dir(const fs::path& root, const std::st
   auto dir = std::make_unique<TmpDirImpl>(path);
   if (::chmod(path.c_str(), 01777) != 0) return failure("chmod " + path.string(), errno);
   return std::unique_ptr<TmpDir>(std::move(dir));
+}
+
+std::optional<pid_t> daemon_pid(std::string_view name) {
+  constexpr std::string_view kPrefix = "lambdad-";
+  if (!name.starts_with(kPrefix)) return std::nullopt;
+  name.remove_prefix(kPrefix.size());
+  if (name.empty() || name.size() > 10 || name.front() == '0') return std::nullopt;
+  long long v = 0;
+  for (char c : name) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  if (v > std::numeric_limits<pid_t>::max()) return std::nullopt;
+  return static_cast<pid_t>(v);
+}
+
+bool pid_running(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
+
+std::vector<fs::path> remove_stale_tmp_roots(const fs::path& base) {
+  std::vector<fs::path> removed;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(base, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    const auto pid = daemon_pid(it->path().filename().string());
+    if (!pid || *pid == ::getpid()) continue;
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) continue;
+    if (pid_running(*pid)) continue;
+    std::error_code rm;
+    fs::remove_all(it->path(), rm);
+    if (!rm) removed.push_back(it->path());
+  }
+  return removed;
 }
 
 bool on_tmpfs(const fs::path& path) {

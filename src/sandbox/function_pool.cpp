@@ -219,16 +219,22 @@ void FunctionPool::fail_without_environment(const invocation::InvocationPtr& inv
   if (inv->on_complete) inv->on_complete(std::move(r));
 }
 
-void FunctionPool::shutdown() {
+void FunctionPool::unfinished(std::vector<std::string>& request_ids) const {
+  for (const auto& inv : queue_) request_ids.push_back(inv->request_id);
+  for (const auto& env : envs_) {
+    if (const auto* inv = env->current_invocation()) request_ids.push_back(inv->request_id);
+  }
+}
+
+void FunctionPool::shutdown(const std::string& reason) {
   if (shut_down_) return;
   shut_down_ = true;
   auto queued = std::move(queue_);
   queue_.clear();
   for (auto& inv : queued) {
-    fail_without_environment(inv, Error{ErrorKind::kFunctionError, std::string(error_types::kSandboxFailure),
-                                        "the daemon is shutting down"});
+    fail_without_environment(inv, Error{ErrorKind::kFunctionError, std::string(error_types::kSandboxFailure), reason});
   }
-  for (auto& env : envs_) env->kill("the daemon is shutting down");
+  for (auto& env : envs_) env->kill(reason);
   envs_.clear();  // destroying an environment kills and reaps its process group
   spare_tmp_.clear();
 }

@@ -194,14 +194,29 @@ FunctionPool* SandboxManager::find(const std::string& name, const std::string& v
   return pool == it->second.pools.end() ? nullptr : pool->second.get();
 }
 
-void SandboxManager::shutdown() {
+void SandboxManager::shutdown(const std::string& reason) {
   if (shut_down_) return;
   shut_down_ = true;
   reclaim_timer_->cancel();
   for (auto& [name, fn] : functions_) {
-    for (auto& [version, pool] : fn.pools) pool->shutdown();
+    for (auto& [version, pool] : fn.pools) pool->shutdown(reason);
   }
-  for (auto& pool : retired_) pool->shutdown();
+  for (auto& pool : retired_) pool->shutdown(reason);
+}
+
+std::vector<SandboxManager::Unfinished> SandboxManager::unfinished() const {
+  std::vector<Unfinished> out;
+  std::vector<std::string> ids;
+  auto collect = [&](const FunctionPool& pool) {
+    ids.clear();
+    pool.unfinished(ids);
+    for (auto& id : ids) out.push_back(Unfinished{pool.config().name, pool.version(), std::move(id)});
+  };
+  for (const auto& [name, fn] : functions_) {
+    for (const auto& [version, pool] : fn.pools) collect(*pool);
+  }
+  for (const auto& pool : retired_) collect(*pool);
+  return out;
 }
 
 void SandboxManager::put_version(const config::FunctionConfig& fn, const std::string& version) {

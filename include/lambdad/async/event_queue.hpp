@@ -93,6 +93,11 @@ class EventQueue {
   // Stops dispatching and cancels timers. Attempts still running are not recorded: their events
   // stay in the spool and run again at the next start (at least once).
   void shutdown();
+  // The daemon is stopping: no further attempt starts (queued events and retries stay spooled
+  // for the next start), while those running still finish and their outcome is recorded.
+  void drain();
+  // True while an attempt of this event runs.
+  bool attempt_running(const std::string& request_id) const;
 
   // Spools the invocation (durable when this returns Ok) and queues it. An error means the
   // event was not accepted; the caller answers 500, never 202.
@@ -162,6 +167,7 @@ class EventQueue {
   OutcomeObserver observer_;
   bool started_ = false;
   bool shut_down_ = false;
+  bool draining_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -47,6 +47,13 @@ class Server {
   std::uint16_t port() const;
   // Stops accepting and closes every open connection. Idempotent.
   void stop();
+  // Graceful stop, first step: the listener closes (new connections are refused), requests
+  // already being handled finish and their connection closes after the response, and a new
+  // request on a kept-alive connection gets `refusal` and the connection closes.
+  // Connections waiting for a next request are closed at once.
+  void stop_accepting(Response refusal);
+  // Connections with a request being handled or a response being written.
+  std::size_t busy_connections() const;
 
  private:
   struct Impl;

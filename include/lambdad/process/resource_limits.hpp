@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lambdad/common/result.hpp"
@@ -69,7 +70,18 @@ class ResourceController {
   virtual MemoryEnforcement mode() const = 0;
   virtual Result<std::unique_ptr<ResourceGroup>> create_group(const std::string& name,
                                                               const EnvironmentLimits& limits) = 0;
+  // The groups of daemons that died without removing them (killed with SIGKILL): siblings of
+  // this daemon's own group named lambdad-<pid> whose pid no longer runs. What still runs in them
+  // (a function's background processes) is killed and the groups are removed; returns them.
+  virtual std::vector<std::filesystem::path> remove_stale_groups() { return {}; }
 };
+
+// `controller`, with a helper process that outlives the daemon: when the daemon dies without
+// destroying its groups (SIGKILL, a crash), the helper kills each group's process group, so what
+// a function left running in the background dies with the daemon (docs/decisions/011). When the
+// helper cannot be started, `controller` itself and the reason in `why_not`.
+std::unique_ptr<ResourceController> guard_process_groups(std::unique_ptr<ResourceController> controller,
+                                                         std::string* why_not);
 
 // kAuto: cgroup v2, else v1, else sampling. kCgroup fails (with the reason) when no cgroup is
 // writable. The io_context runs the sampler's timer.
@@ -90,6 +102,15 @@ class TmpDir {
   virtual std::uint64_t used_bytes() const = 0;  // allocated blocks, in bytes
 };
 Result<std::unique_ptr<TmpDir>> make_tmp_dir(const std::filesystem::path& root, const std::string& name);
+// The pid in a daemon directory's name, "lambdad-<pid>" (the /tmp root and the cgroup of the
+// daemon with that pid), or nullopt for any other name.
+std::optional<pid_t> daemon_pid(std::string_view name);
+// False only when no process has this pid (kill(pid, 0) fails with ESRCH).
+bool pid_running(pid_t pid);
+// /tmp roots (LAMBDAD_TMP_ROOT or /var/tmp) of daemons that are gone: directories in `base`
+// named lambdad-<pid>, owned by this user, not symbolic links, whose pid no longer runs (a
+// running daemon's is never touched), removed with what they hold. Returns them.
+std::vector<std::filesystem::path> remove_stale_tmp_roots(const std::filesystem::path& base);
 // True when `path` lies on a tmpfs (whose pages a writer's memory cgroup is charged for).
 bool on_tmpfs(const std::filesystem::path& path);
 

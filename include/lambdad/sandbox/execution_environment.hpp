@@ -95,6 +95,8 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   bool provisioned() const { return options_.provisioned; }
   bool initialized() const { return init_duration_ms_.has_value(); }
   bool busy() const { return current_.has_value(); }
+  // The invocation it runs (assigned, not yet answered), or nullptr.
+  const invocation::Invocation* current_invocation() const { return current_ ? current_->inv.get() : nullptr; }
   std::uint64_t invocations_served() const { return served_; }
   Clock::Steady::time_point created_at() const { return spawned_at_; }
   Clock::Steady::time_point idle_since() const { return idle_since_; }

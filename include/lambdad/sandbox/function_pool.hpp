@@ -57,8 +57,11 @@ class FunctionPool final : public EnvironmentObserver {
   std::size_t replace_config(config::FunctionConfig fn);
   // Retires environments idle since before now - idle_timeout (never provisioned ones).
   std::size_t reclaim_idle(Clock::Steady::time_point now);
-  // Kills every environment; queued invocations fail with Sandbox.Failure.
-  void shutdown();
+  // Kills every environment; queued and running invocations fail with Sandbox.Failure and
+  // `reason` as the message.
+  void shutdown(const std::string& reason = "the daemon is shutting down");
+  // Request ids of the invocations submitted and not yet answered (queued or running).
+  void unfinished(std::vector<std::string>& request_ids) const;
 
   std::size_t in_flight() const { return in_flight_; }
   std::size_t environment_count() const { return envs_.size(); }

@@ -43,7 +43,16 @@ class SandboxManager final : public invocation::Dispatcher {
   std::string status_json() const override;
 
   FunctionPool* find(const std::string& name, const std::string& version = "$LATEST");
-  void shutdown();
+  // Kills every environment; what is queued or running fails with Sandbox.Failure and `reason`.
+  void shutdown(const std::string& reason = "the daemon is shutting down");
+
+  // An invocation admitted and not yet answered (queued for an environment, or running).
+  struct Unfinished {
+    std::string function;
+    std::string version;
+    std::string request_id;
+  };
+  std::vector<Unfinished> unfinished() const;
 
   // Changes while running (the control plane, docs/decisions/008). A pool that goes away
   // drains: its running invokes finish, then its environments stop.
