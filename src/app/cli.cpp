@@ -126,6 +126,10 @@ int run_cli(int argc, char** argv) {
   serve_cmd->add_option("--shutdown-grace", serve.shutdown_grace,
                         "On SIGTERM/SIGINT, how long in-flight invokes may run before their environments are "
                         "killed (default 5s)");
+  serve_cmd->add_option("--http-header-timeout", serve.http_header_timeout,
+                        "A request's line and headers must arrive within this from its first byte (default 30s)");
+  serve_cmd->add_option("--http-body-timeout", serve.http_body_timeout,
+                        "A request's body must arrive within this after its headers (default 60s)");
   serve_cmd->add_flag("--watch", serve.watch,
                       "Watch the code directories and the template: a change drains the function's warm "
                       "environments, so the next invoke runs the new code");

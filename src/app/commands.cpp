@@ -17,6 +17,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <tuple>
 
 #include "daemon.hpp"
 #include "watch.hpp"
@@ -331,15 +332,15 @@ int run_serve(const ServeOptions& options) {
   invoke_api::InvokeApiOptions api_options;
   api_options.region = options.common.region;
   api_options.signing_keys = signing_keys;
-  // Read deadlines of the Invoke API (defaults in ServerOptions); tests shorten them.
+  // Read deadlines of the Invoke API: a slow client cannot hold a connection forever.
   http::ServerOptions server_options;
-  for (auto [variable, deadline] : {std::pair{"LAMBDAD_HTTP_HEADER_TIMEOUT", &server_options.header_timeout},
-                                    std::pair{"LAMBDAD_HTTP_BODY_TIMEOUT", &server_options.read_timeout}}) {
-    const char* text = std::getenv(variable);
-    if (text == nullptr || *text == '\0') continue;
-    auto parsed = parse_duration(text);
+  for (auto [flag, text, deadline] : {std::tuple{"--http-header-timeout", &options.http_header_timeout,
+                                                 &server_options.header_timeout},
+                                      std::tuple{"--http-body-timeout", &options.http_body_timeout,
+                                                 &server_options.read_timeout}}) {
+    auto parsed = parse_duration(*text);
     if (!parsed || parsed->count() <= 0) {
-      std::fprintf(stderr, "lambdad: %s=%s: expected a positive duration such as 30s or 500ms\n", variable, text);
+      std::fprintf(stderr, "lambdad: %s: '%s' is not a positive duration (e.g. 30s, 500ms)\n", flag, text->c_str());
       return 2;
     }
     *deadline = *parsed;

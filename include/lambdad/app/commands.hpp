@@ -53,6 +53,9 @@ struct ServeOptions {
   std::filesystem::path credentials_file;
   // SIGTERM/SIGINT: in-flight invokes get this long to finish before their environments are killed.
   std::string shutdown_grace = "5s";
+  // The Invoke API's read deadlines: a request's headers from its first byte, then its body.
+  std::string http_header_timeout = "30s";
+  std::string http_body_timeout = "60s";
 };
 
 struct EvictOptions {
