@@ -40,7 +40,7 @@ http::Response json_response(unsigned status, const json& body, const std::strin
   r.status = status;
   r.headers.add("Content-Type", "application/json");
   r.headers.add("x-amzn-RequestId", request_id);
-  r.body = body.dump();
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);  // as render(): never throws
   return r;
 }
 
