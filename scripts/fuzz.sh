@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh [-t SECONDS] [-j JOBS] [target...]
 #
-# -t: how long each target runs (default 600 = 10 min); targets: invoke_api runtime_api
+# -t: how long each target runs (default 600 = 10 min); -j: build jobs (2); targets: invoke_api runtime_api
 # sam_template serverless event_stream test_case (default: all). Builds into build-fuzz/
 # (CC=clang CXX=clang++ -DLAMBDAD_FUZZ=ON), installs clang and libFuzzer via apt if missing.
 # Each target grows a working corpus in build-fuzz/corpus/<target> (seeded from
@@ -14,17 +14,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SECONDS_PER_TARGET=600
-JOBS="${JOBS:-2}"
+JOBS=2
 while getopts "t:j:h" opt; do
   case "$opt" in
     t) SECONDS_PER_TARGET="$OPTARG" ;;
     j) JOBS="$OPTARG" ;;
-    *) sed -n '2,12p' "$0"; exit 2 ;;
+    *) sed -n '2,13p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
 ALL=(invoke_api runtime_api sam_template serverless event_stream test_case)
-TARGETS=("${@:-${ALL[@]}}")
+TARGETS=("$@")
 [[ $# -eq 0 ]] && TARGETS=("${ALL[@]}")
 
 # Largest input each target is given (bytes): requests up to a few pipelined exchanges,
@@ -35,7 +35,8 @@ declare -A MAX_LEN=([invoke_api]=16384 [runtime_api]=16384 [sam_template]=16384 
 CLANG_RT_DIR=$(ls -d /usr/lib/llvm-*/lib/clang/*/lib/linux 2>/dev/null | sort -V | tail -1 || true)
 if ! command -v clang++ >/dev/null || [[ -z "$CLANG_RT_DIR" ]] || ! ls "$CLANG_RT_DIR"/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
   echo "fuzz.sh: installing clang and libFuzzer (libclang-rt-14-dev)" >&2
-  sudo apt-get install -y clang libclang-rt-14-dev
+  sudo=(); [[ $EUID -ne 0 ]] && sudo=(sudo)
+  "${sudo[@]}" apt-get install -y clang libclang-rt-14-dev
 fi
 
 BUILD_DIR=build-fuzz
