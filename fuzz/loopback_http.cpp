@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace lambdad::fuzz {
 namespace bhttp = boost::beast::http;
@@ -39,13 +40,26 @@ LoopbackHttp::~LoopbackHttp() {
 }
 
 std::string LoopbackHttp::exchange(std::string_view bytes) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) fail("socket() failed");
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(server_->port());
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) fail("connect() failed");
+  int fd = -1;
+  // Thousands of connections a minute can run the host out of local ports for a moment
+  // (EADDRNOTAVAIL while old ones sit in TIME_WAIT): that is the harness, not the server.
+  for (int attempt = 0;; ++attempt) {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) fail("socket() failed");
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) break;
+    const int err = errno;
+    ::close(fd);
+    if (attempt >= 500 || (err != EADDRNOTAVAIL && err != EAGAIN)) {
+      std::fprintf(stderr, "fuzz: connect() failed: %s\n", std::strerror(err));
+      std::abort();
+    }
+    io_.restart();
+    io_.run_for(std::chrono::milliseconds(10));
+  }
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
 
   std::string received;
