@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -48,10 +49,20 @@ std::string LoopbackHttp::exchange(std::string_view bytes) {
   // Thousands of connections a minute can run the host out of local ports for a moment
   // (EADDRNOTAVAIL while old ones sit in TIME_WAIT): that is the harness, not the server.
   for (int attempt = 0;; ++attempt) {
-    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     if (fd < 0) fail("socket() failed");
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) break;
-    const int err = errno;
+    int err = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 ? 0 : errno;
+    if (err == EINPROGRESS || err == EINTR) {  // non-blocking (and libFuzzer's timer interrupts)
+      for (;;) {
+        pollfd p{fd, POLLOUT, 0};
+        if (::poll(&p, 1, 0) > 0) break;
+        io_.restart();
+        io_.run_for(std::chrono::milliseconds(1));
+      }
+      socklen_t len = sizeof err;
+      ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    }
+    if (err == 0) break;
     ::close(fd);
     if (attempt >= 500 || (err != EADDRNOTAVAIL && err != EAGAIN)) {
       std::fprintf(stderr, "fuzz: connect() failed: %s\n", std::strerror(err));
@@ -60,7 +71,6 @@ std::string LoopbackHttp::exchange(std::string_view bytes) {
     io_.restart();
     io_.run_for(std::chrono::milliseconds(10));
   }
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
 
   std::string received;
   std::size_t sent = 0;
