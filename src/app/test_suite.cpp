@@ -8,9 +8,11 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <iterator>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <string_view>
 #include <variant>
 
 namespace lambdad::app {
@@ -354,10 +356,49 @@ class CaseReader {
   std::vector<SuiteProblem>& problems_;
 };
 
-void load_file(const fs::path& file, Suite& suite) {
+// The line of the first byte sequence that is not UTF-8, or 0 when the text is valid UTF-8.
+int invalid_utf8_line(std::string_view text) {
+  int line = 1;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    if (b == '\n') ++line;
+    std::size_t n = b < 0x80 ? 1 : (b & 0xe0) == 0xc0 && b >= 0xc2 ? 2 : (b & 0xf0) == 0xe0 ? 3 : (b & 0xf8) == 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (n == 0 || i + n > text.size()) return line;
+    for (std::size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return line;
+    }
+    if (n == 3) {  // no overlong forms, no surrogates
+      const auto b1 = static_cast<unsigned char>(text[i + 1]);
+      if ((b == 0xe0 && b1 < 0xa0) || (b == 0xed && b1 >= 0xa0)) return line;
+    } else if (n == 4) {  // no overlong forms, nothing past U+10FFFF
+      const auto b1 = static_cast<unsigned char>(text[i + 1]);
+      if ((b == 0xf0 && b1 < 0x90) || (b == 0xf4 && b1 >= 0x90)) return line;
+    }
+    i += n;
+  }
+  return 0;
+}
+
+// One case file: its text when given, else read from `file`. Its strings end up in JSON, so
+// the text must be UTF-8 (as YAML and JSON require).
+void load_file(const fs::path& file, Suite& suite, const std::string* text = nullptr) {
+  std::string content;
+  if (!text) {
+    std::ifstream in(file, std::ios::binary);
+    content.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (!in && !in.eof()) {
+      suite.problems.push_back({file, 0, "cannot read the file"});
+      return;
+    }
+    text = &content;
+  }
+  if (const int line = invalid_utf8_line(*text); line != 0) {
+    suite.problems.push_back({file, line, "not valid UTF-8 text"});
+    return;
+  }
   YAML::Node root;
   try {
-    root = YAML::LoadFile(file.string());
+    root = YAML::Load(*text);
   } catch (const YAML::ParserException& e) {
     suite.problems.push_back({file, e.mark.line + 1, e.msg});
     return;
@@ -501,6 +542,12 @@ Suite load_suite(const std::vector<fs::path>& paths) {
       suite.problems.push_back({path, 0, "no such file or directory"});
     }
   }
+  return suite;
+}
+
+Suite load_suite_text(const std::string& text, const fs::path& file) {
+  Suite suite;
+  load_file(file, suite, &text);
   return suite;
 }
 

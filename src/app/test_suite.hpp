@@ -58,6 +58,8 @@ struct Suite {
 // `*.case.yml` files (recursively, in name order); a file named explicitly is read whatever its
 // name. Each file holds one case, or `cases:` (a list) with optional `function:` for all.
 Suite load_suite(const std::vector<std::filesystem::path>& paths);
+// One case file's text, as load_suite reads it; `file` names it in problems.
+Suite load_suite_text(const std::string& text, const std::filesystem::path& file);
 
 // What the invocation returned, as the checks need it.
 struct Observed {

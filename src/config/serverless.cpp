@@ -146,20 +146,10 @@ struct Value {
   bool is(Kind k) const { return kind == k; }
   const Value* find(std::string_view key) const;
 
-  static Value scalar(std::string text, bool quoted, int line) {
-    Value v;
-    v.kind = Kind::kScalar;
-    v.text = std::move(text);
-    v.quoted = quoted;
-    v.line = line;
-    return v;
-  }
+  // Defined after Entry: clang needs Entry complete to construct a Value.
+  static Value scalar(std::string text, bool quoted, int line);
   // What an unresolvable variable leaves behind.
-  static Value empty(int line) {
-    Value v = scalar("", true, line);
-    v.unresolved = true;
-    return v;
-  }
+  static Value empty(int line);
 };
 
 // Defined after Value so that both are complete wherever a vector of them is used.
@@ -167,6 +157,21 @@ struct Entry {
   std::string key;
   Value value;
 };
+
+Value Value::scalar(std::string text, bool quoted, int line) {
+  Value v;
+  v.kind = Kind::kScalar;
+  v.text = std::move(text);
+  v.quoted = quoted;
+  v.line = line;
+  return v;
+}
+
+Value Value::empty(int line) {
+  Value v = scalar("", true, line);
+  v.unresolved = true;
+  return v;
+}
 
 const Value* Value::find(std::string_view key) const {
   for (const auto& entry : entries) {

@@ -40,7 +40,7 @@ http::Response json_response(unsigned status, const json& body, const std::strin
   r.status = status;
   r.headers.add("Content-Type", "application/json");
   r.headers.add("x-amzn-RequestId", request_id);
-  r.body = body.dump();
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);  // as render(): never throws
   return r;
 }
 
@@ -239,7 +239,7 @@ void add_control_routes(http::Router& router, FunctionRegistry& registry, invoca
   const std::string event_config = "/2019-09-25/functions/{name}/event-invoke-config";
   for (auto [method, merge] : {std::pair{M::kPut, false}, std::pair{M::kPost, true}}) {
     add_route(router, method, event_config, kConfigBodyLimit,
-              [ctx, merge](http::Request&& req, http::Responder respond) {
+              [ctx, merge = merge](http::Request&& req, http::Responder respond) {
                 with_target(ctx, req, respond,
                             [&](const std::string& name, const std::string& qualifier, const std::string& id) {
                               json body;

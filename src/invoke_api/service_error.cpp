@@ -69,7 +69,9 @@ http::Response render(const ServiceError& error, const std::string& request_id) 
   r.headers.add("Content-Type", "application/json");
   r.headers.add("X-Amzn-ErrorType", error.type);
   r.headers.add("x-amzn-RequestId", request_id);
-  r.body = body.dump();
+  // Messages quote what the request said (a function name from the path may be any bytes):
+  // invalid UTF-8 becomes U+FFFD instead of an exception.
+  r.body = body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   return r;
 }
 

@@ -176,7 +176,7 @@ Status ExecutionEnvironment::apply_limits(const LimitDeps& limits, process::Spaw
 }
 
 void ExecutionEnvironment::assign(invocation::InvocationPtr inv) {
-  current_.emplace();
+  current_.emplace(Current{});  // clang 14: plain emplace() finds no default constructor
   current_->inv = std::move(inv);
   arm_deadline();
   if (parked_) {
@@ -559,7 +559,7 @@ bool ExecutionEnvironment::streaming(std::string_view request_id) const {
 
 RuntimeReply ExecutionEnvironment::stream_begin(std::string_view request_id, std::string content_type) {
   if (auto refused = validate_post(request_id, RuntimeEvent::kResponse)) return *refused;
-  current_->stream.emplace();
+  current_->stream.emplace(Current::Stream{});
   current_->stream->content_type = std::move(content_type);
   return RuntimeReply::accepted();
 }

@@ -32,6 +32,19 @@ class SuiteFiles : public ::testing::Test {
   fs::path dir_;
 };
 
+// Found by fuzz/test_case_fuzz: a string that is not UTF-8 reached JSON and threw.
+TEST_F(SuiteFiles, TextThatIsNotUtf8IsAProblemWithItsLine) {
+  write("bad.case.yaml", "function: F\nevent:\n  name: \"caf\xe9\"\n");
+  Suite s = load_suite({dir_ / "bad.case.yaml"});
+  ASSERT_EQ(s.problems.size(), 1u);
+  EXPECT_EQ(s.problems[0].line, 3);
+  EXPECT_THAT(s.problems[0].message, HasSubstr("UTF-8"));
+  Suite from_text = load_suite_text("function: F\neventTemplate: s3 put\nwith: {bucket: \"\xe4\"}\n", "t.case.yaml");
+  ASSERT_EQ(from_text.problems.size(), 1u);
+  EXPECT_EQ(from_text.problems[0].line, 3);
+  EXPECT_TRUE(load_suite_text("function: F\nevent: {name: \"caf\xc3\xa9\"}\n", "ok.case.yaml").problems.empty());
+}
+
 TEST_F(SuiteFiles, ReadsListsSingleCasesAndEventFilesInNameOrder) {
   write("b.case.yaml", "function: F\ncases:\n  - event: {a: 1}\n  - name: second\n    eventFile: ev/e.json\n");
   write("ev/e.json", R"({"from": "file"})");
