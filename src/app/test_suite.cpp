@@ -406,29 +406,39 @@ void load_file(const fs::path& file, Suite& suite, const std::string* text = nul
     suite.problems.push_back({file, 0, e.what()});
     return;
   }
-  CaseReader reader(file, suite.problems);
-  if (root.IsMap() && root["cases"]) {
-    std::string function;
-    if (root["function"] && root["function"].IsScalar()) function = root["function"].Scalar();
-    for (const auto& kv : root) {
-      const std::string key = kv.first.as<std::string>();
-      if (key != "cases" && key != "function") {
-        reader.problem(kv.first, fmt::format("unknown key '{}' (a suite file has: function, cases)", key));
+  // A document YAML parses can still be one the reader cannot convert (a mapping or a list as a
+  // key, a scalar where a node of another kind is needed): a problem at its line, never a throw.
+  try {
+    [&] {
+      CaseReader reader(file, suite.problems);
+      if (root.IsMap() && root["cases"]) {
+        std::string function;
+        if (root["function"] && root["function"].IsScalar()) function = root["function"].Scalar();
+        for (const auto& kv : root) {
+          const std::string key = kv.first.as<std::string>();
+          if (key != "cases" && key != "function") {
+            reader.problem(kv.first, fmt::format("unknown key '{}' (a suite file has: function, cases)", key));
+          }
+        }
+        if (!root["cases"].IsSequence()) {
+          reader.problem(root["cases"], "'cases' must be a list");
+          return;
+        }
+        reader.node_is_list_ = true;
+        int index = 0;
+        for (const auto& node : root["cases"]) {
+          if (auto c = reader.read(node, function, index)) suite.cases.push_back(std::move(*c));
+          ++index;
+        }
+        return;
       }
-    }
-    if (!root["cases"].IsSequence()) {
-      reader.problem(root["cases"], "'cases' must be a list");
-      return;
-    }
-    reader.node_is_list_ = true;
-    int index = 0;
-    for (const auto& node : root["cases"]) {
-      if (auto c = reader.read(node, function, index)) suite.cases.push_back(std::move(*c));
-      ++index;
-    }
-    return;
+      if (auto c = reader.read(root, "", 0)) suite.cases.push_back(std::move(*c));
+    }();
+  } catch (const YAML::Exception& e) {
+    suite.problems.push_back({file, e.mark.line >= 0 ? e.mark.line + 1 : 0, e.msg});
+  } catch (const std::exception& e) {
+    suite.problems.push_back({file, 0, e.what()});
   }
-  if (auto c = reader.read(root, "", 0)) suite.cases.push_back(std::move(*c));
 }
 
 bool is_case_file(const fs::path& p) {

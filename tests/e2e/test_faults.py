@@ -304,7 +304,9 @@ def test_fork_bomb_is_bounded_and_cleaned_up(serving, client):
         wait_for(lambda: len(faulty_processes("ForkBomb")) > 16 or bomb.done(), timeout=10, what="the bomb")
         assert_healthy_answers(client)  # while the bomb runs
         r = bomb.result(timeout=30)
-    assert function_error(r)["errorType"] == "Sandbox.Timedout"
+    # Which limit the bomb meets first depends on the machine's speed: its timeout, or its memory
+    # (many interpreters in 128 MB). Either way the invoke fails as Lambda reports it.
+    assert function_error(r)["errorType"] in ("Sandbox.Timedout", "Runtime.OutOfMemory")
     wait_for(lambda: not faulty_processes("ForkBomb"), timeout=15, what="the bomb's processes to be killed")
 
 

@@ -45,6 +45,16 @@ TEST_F(SuiteFiles, TextThatIsNotUtf8IsAProblemWithItsLine) {
   EXPECT_TRUE(load_suite_text("function: F\nevent: {name: \"caf\xc3\xa9\"}\n", "ok.case.yaml").problems.empty());
 }
 
+TEST_F(SuiteFiles, KeysThatAreNotScalarsAreProblemsNotThrows) {
+  // Found by fuzz.test_case: YAML that parses but whose keys cannot be read as text.
+  for (const char* text : {"{[a, b]: 1}\n", "function: F\ncases:\n  - {? {x: 1} : 2}\n",
+                           "function: F\nexpect:\n  {[1]: 2}: 3\n", "cases: []\n[k]: v\n"}) {
+    Suite s;
+    EXPECT_NO_THROW(s = load_suite_text(text, "t.case.yaml")) << text;
+    EXPECT_FALSE(s.problems.empty()) << text;
+  }
+}
+
 TEST_F(SuiteFiles, ReadsListsSingleCasesAndEventFilesInNameOrder) {
   write("b.case.yaml", "function: F\ncases:\n  - event: {a: 1}\n  - name: second\n    eventFile: ev/e.json\n");
   write("ev/e.json", R"({"from": "file"})");
