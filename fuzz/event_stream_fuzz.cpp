@@ -98,7 +98,7 @@ void expect_event(const Decoded& d, std::string_view event_type, std::string_vie
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   Reader r{std::string_view(reinterpret_cast<const char*>(data), size)};
   std::vector<es::Header> headers;
-  const std::size_t count = r.in.empty() ? 0 : std::uint8_t(r.in[0]) % 8;
+  const std::size_t count = r.in.empty() ? 0u : static_cast<std::size_t>(static_cast<std::uint8_t>(r.in[0]) % 8u);
   if (!r.in.empty()) r.in.remove_prefix(1);
   for (std::size_t i = 0; i < count && !r.in.empty(); ++i) {
     es::Header h;
