@@ -11,7 +11,8 @@
 #   LAMBDAD_BIN=build/lambdad BUILD_DIR=build bench/soak.sh 100000   # daemon built elsewhere
 #   CONCURRENCY=4 INTERVAL=10 OUT=/tmp/soak bench/soak.sh
 #
-# Writes OUT/samples.csv, OUT/summary.json and keeps the daemon's log in OUT/work/lambdad.log
+# Writes samples.csv and summary.json under OUT, and keeps the daemon's log there as lambdad.log in its
+# work directory
 # (OUT defaults to a new directory under TMPDIR). Exits non-zero only if an answer was wrong, an
 # Event was lost, or it could not run; never on timing.
 set -euo pipefail

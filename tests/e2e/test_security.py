@@ -460,7 +460,7 @@ LAMBDA_VARIABLES = {
 def test_function_sees_no_daemon_variable_but_role_credentials(start_daemon):
     canary = "canary-7f3e1d0c"
     d = start_daemon(TEMPLATE, env={
-        "LAMBDAD_SECRET_CANARY": canary, "DATABASE_PASSWORD": canary, "HOME": "/root/" + canary,
+        "LAMBDAD_SECRET_CANARY": canary, "DATABASE_PASSWORD": canary, "HOME": "/nonexistent-home-" + canary,
         "AWS_ACCESS_KEY_ID": "AKIDROLE", "AWS_SECRET_ACCESS_KEY": "role-secret", "AWS_SESSION_TOKEN": "role-token",
     })
     env = invoke(client(d.endpoint), payload={"mode": "env"})["Body"]
