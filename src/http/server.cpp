@@ -130,6 +130,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::optional<Response> refusal;  // set by stop_accepting()
 
   void accept();
+  bool admitted(const tcp::socket& socket) const;
   void close_all();
 };
 
@@ -664,7 +665,11 @@ void Server::Impl::accept() {
   acceptor.async_accept([self = shared_from_this()](beast::error_code ec,
                                                                            tcp::socket socket) {
     if (self->stopped) return;
-    if (!ec) {
+    if (!ec && self->options.admit && !self->admitted(socket)) {
+      beast::error_code ignored;
+      socket.set_option(asio::socket_base::linger(true, 0), ignored);  // RST: nothing was read
+      socket.close(ignored);
+    } else if (!ec) {
       socket.set_option(tcp::no_delay(true), ec);
       auto session = std::make_shared<Session>(self, std::move(socket));
       // Forget sessions that have gone away, then remember this one for stop().
@@ -675,6 +680,14 @@ void Server::Impl::accept() {
     if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
     self->accept();
   });
+}
+
+bool Server::Impl::admitted(const tcp::socket& socket) const {
+  beast::error_code ec1, ec2;
+  const auto remote = socket.remote_endpoint(ec1);
+  const auto local = socket.local_endpoint(ec2);
+  if (ec1 || ec2) return false;  // already gone
+  return options.admit(Peer{remote.address().to_string(), remote.port(), local.address().to_string(), local.port()});
 }
 
 void Server::Impl::close_all() {

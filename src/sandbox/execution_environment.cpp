@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -13,6 +14,7 @@
 #include "lambdad/common/error_types.hpp"
 #include "lambdad/observability/logging.hpp"
 #include "lambdad/observability/platform_log.hpp"
+#include "lambdad/process/socket_owner.hpp"
 
 namespace lambdad::sandbox {
 namespace {
@@ -383,6 +385,31 @@ RuntimeReply ExecutionEnvironment::error(std::string_view request_id, RuntimePos
   finish(std::move(r), "error");
   observer_.on_idle(*this);
   return RuntimeReply::accepted();
+}
+
+bool ExecutionEnvironment::admits(const process::TcpPeer& client) {
+  const auto refuse = [&](std::string_view why) {
+    observability::daemon_log()->warn("{}environment {}: refused a Runtime API connection from {}:{}: {}", log_prefix_,
+                                      serial_, client.peer_address, client.peer_port, why);
+    return false;
+  };
+  if (!process_ || process_->exited()) return refuse("the environment has no running process");
+  auto inode = process::peer_socket_inode(client);
+  if (!inode) {
+    if (inode.error().kind != ErrorKind::kInternal) return refuse("the client's socket is gone");
+    // The host hides its socket tables: every connection is admitted, and the log says so once.
+    static std::atomic<bool> warned{false};
+    if (!warned.exchange(true)) {
+      observability::daemon_log()->warn("cannot tell which process connects to a Runtime API ({}); connections are "
+                                        "not checked", inode.error().message);
+    }
+    return true;
+  }
+  if (process::environment_holds_socket(process_->pid(), group_ ? group_->join_files() : std::vector<std::string>{},
+                                        *inode)) {
+    return true;
+  }
+  return refuse("it is not a process of this environment (one environment cannot act for another)");
 }
 
 RuntimeReply ExecutionEnvironment::init_error(RuntimePost post) {

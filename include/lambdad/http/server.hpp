@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,14 @@ class io_context;
 }
 
 namespace lambdad::http {
+
+// Both ends of an accepted connection.
+struct Peer {
+  std::string address;  // the client's
+  std::uint16_t port = 0;
+  std::string local_address;  // ours
+  std::uint16_t local_port = 0;
+};
 
 struct ServerOptions {
   std::size_t header_limit = 64 * 1024;
@@ -33,6 +42,9 @@ struct ServerOptions {
   // Bytes read past a route's limit before giving up on draining an oversized body.
   std::size_t drain_limit = 16 * 1024 * 1024;
   std::string server_name;  // "Server" header; empty = none
+  // Asked once per accepted connection, before anything is read from it; false closes it unread
+  // (the client sees its connection reset, as if nothing listened). Runs on the accepting thread.
+  std::function<bool(const Peer&)> admit;
 };
 
 class Server {

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "lambdad/common/result.hpp"
+#include "lambdad/process/socket_owner.hpp"
 #include "lambdad/sandbox/runtime_state.hpp"
 
 namespace lambdad::sandbox {
@@ -87,6 +88,9 @@ class RuntimeApiTarget {
   virtual RuntimeReply response(std::string_view request_id, RuntimePost post) = 0;
   virtual RuntimeReply error(std::string_view request_id, RuntimePost post) = 0;
   virtual RuntimeReply init_error(RuntimePost post) = 0;
+  // Asked once per new connection, before anything is read: false refuses it (one environment
+  // must not act for another). The default admits every connection.
+  virtual bool admits(const process::TcpPeer& client);
 
   // A streamed response, piece by piece as the runtime uploads it. stream_begin when the headers
   // arrive (validated like response()); then stream_chunk per piece: kAccepted means `ready` will
@@ -98,6 +102,7 @@ class RuntimeApiTarget {
   virtual RuntimeReply stream_end(std::string_view request_id, StreamEnd end);
 };
 
+inline bool RuntimeApiTarget::admits(const process::TcpPeer&) { return true; }
 inline RuntimeReply RuntimeApiTarget::stream_begin(std::string_view, std::string) {
   return RuntimeReply{RuntimeReply::Code::kInternal, {}, {}};
 }

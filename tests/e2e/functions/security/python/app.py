@@ -5,7 +5,7 @@
   and returns its request id: an invoke held in flight in its own environment.
 - {"mode": "steal", "id": ID, "api": HOST:PORT}: posts a /response and an /error for ID ("self":
   its own request id) to the Runtime API at HOST:PORT (default: its own environment's) and
-  returns the statuses and bodies it got.
+  returns the statuses and bodies it got (status null: the connection was refused or reset).
 - anything else: the event and the request id.
 """
 import json
@@ -23,6 +23,8 @@ def post(api, path, body):
             return {"status": r.status, "body": r.read().decode()}
     except urllib.error.HTTPError as e:
         return {"status": e.code, "body": e.read().decode()}
+    except (urllib.error.URLError, ConnectionError) as e:  # refused or reset: no answer at all
+        return {"status": None, "body": repr(e)}
 
 
 def handler(event, context):
