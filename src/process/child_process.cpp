@@ -6,7 +6,8 @@
 // owner may call kill_group()/terminate_group() and destroy the ChildProcess from any thread
 // (or from inside a callback); `mu_` orders those calls against the handlers, and the
 // destructor waits for a callback running on another thread to return, so no callback runs
-// after it. Callbacks are never called with `mu_` held.
+// after it. Callbacks are never called with `mu_` held. The output side (pipe reads and the
+// line splitter) is also reached by sync_output() from outside the strand; `out_mu_` orders it.
 #include "lambdad/process/child_process.hpp"
 
 #include <poll.h>
@@ -50,6 +51,8 @@ using Strand = asio::strand<asio::io_context::executor_type>;
 constexpr std::chrono::milliseconds kPipeGrace{100};
 // Exit polling period when the kernel has no pidfd_open (Linux < 5.3) or seccomp denies it.
 constexpr std::chrono::milliseconds kPollInterval{10};
+// Output read per handler before other handlers get a turn (a flood cannot starve them).
+constexpr std::size_t kBytesPerTurn = 4 * LineSplitter::kReadChunkBytes;
 
 UniqueFd open_pidfd(pid_t pid, int& err) {
   const long fd = ::syscall(SYS_pidfd_open, pid, 0U);
@@ -91,9 +94,18 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
                      "watch pidfd: " + ec.message()};
       pidfd.release();
     }
-    read_output_locked();
+    pipe_.native_non_blocking(true, ec);
+    if (ec)
+      return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure),
+                   "watch output: " + ec.message()};
     wait_exit_locked();
     return Ok{};
+  }
+
+  // After start(), outside mu_ (the lock order is out_mu_ then mu_).
+  void watch_output() {
+    const std::lock_guard out(out_mu_);
+    wait_output();
   }
 
   void signal_group(int sig) {
@@ -130,14 +142,108 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
 
  private:
   // --- output -----------------------------------------------------------------------------
+  //
+  // The pipe is non-blocking and read with read(2) when Asio reports it readable: no
+  // asynchronous read owns the splitter's buffer, so sync_output() can read it from outside a
+  // handler. out_mu_ serialises everything that touches the splitter.
 
-  void read_output_locked() {
-    const auto space = splitter_.prepare();
-    pipe_.async_read_some(
-        asio::buffer(space.data(), space.size()),
-        [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
+  enum class ReadState { kDrained, kMore, kEof, kGone };
+
+  // out_mu_ held. Arms one wait for the pipe to become readable.
+  void wait_output() {
+    if (wait_pending_ || output_done_) return;
+    std::lock_guard lk(mu_);
+    if (destroyed_.load(std::memory_order_relaxed)) return;
+    wait_pending_ = true;
+    pipe_.async_wait(asio::posix::descriptor_base::wait_read,
+                     [self = shared_from_this()](const error_code& ec) { self->on_readable(ec, true); });
+    // Edge-triggered, like the pidfd wait: data that arrived before the wait was queued may have
+    // been reported already. Look once more.
+    pollfd pfd{pipe_.native_handle(), POLLIN, 0};
+    if (::poll(&pfd, 1, 0) > 0) {
+      asio::post(strand_, [self = shared_from_this()] { self->on_readable({}, false); });
+    }
   }
 
+  void on_readable(const error_code& ec, bool from_wait) {
+    const std::lock_guard out(out_mu_);
+    if (from_wait) wait_pending_ = false;
+    if (destroyed_.load(std::memory_order_acquire) || output_done_) return;
+    if (ec == asio::error::operation_aborted) return;
+    if (ec) {  // the pipe cannot be waited on: treated as its end
+      end_output();
+      return;
+    }
+    switch (read_some(kBytesPerTurn)) {
+      case ReadState::kGone:
+        return;
+      case ReadState::kEof:
+        end_output();
+        return;
+      case ReadState::kDrained:
+        wait_output();
+        return;
+      case ReadState::kMore:  // let other handlers run between turns of a flood
+        asio::post(strand_, [self = shared_from_this()] { self->on_readable({}, false); });
+        return;
+    }
+  }
+
+  // out_mu_ held. Reads up to `budget` bytes (fewer if the pipe runs dry) and delivers the
+  // complete lines among them.
+  ReadState read_some(std::size_t budget) {
+    while (budget > 0) {
+      ssize_t got;
+      {
+        std::lock_guard lk(mu_);  // destroy() may close the descriptor
+        if (destroyed_.load(std::memory_order_relaxed)) return ReadState::kGone;
+        const auto space = splitter_.prepare();
+        do {
+          got = ::read(pipe_.native_handle(), space.data(), std::min(space.size(), budget));
+        } while (got < 0 && errno == EINTR);
+      }
+      if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return ReadState::kDrained;
+      if (got <= 0) return ReadState::kEof;  // every writer is gone (a read error counts the same)
+      budget -= static_cast<std::size_t>(got);
+      if (!deliver(static_cast<std::size_t>(got))) return ReadState::kGone;
+    }
+    return ReadState::kMore;
+  }
+
+  // out_mu_ held. What is in the pipe right now: bounded by what is there when we start, so a
+  // process that keeps writing cannot hold the caller here.
+  ReadState read_buffered() {
+    std::size_t buffered = 0;
+    {
+      std::lock_guard lk(mu_);
+      if (destroyed_.load(std::memory_order_relaxed)) return ReadState::kGone;
+      int n = 0;
+      if (::ioctl(pipe_.native_handle(), FIONREAD, &n) == 0 && n > 0) buffered = static_cast<std::size_t>(n);
+    }
+    return buffered == 0 ? ReadState::kDrained : read_some(buffered);
+  }
+
+ public:
+  // See ChildProcess::sync_output().
+  void sync_output() {
+    const auto self = shared_from_this();  // a callback may destroy our owner
+    {
+      std::lock_guard lk(mu_);
+      if (destroyed_.load(std::memory_order_relaxed)) return;
+      if (in_callback_ && callback_thread_ == std::this_thread::get_id()) return;
+    }
+    const std::lock_guard out(out_mu_);
+    if (destroyed_.load(std::memory_order_acquire) || output_done_) return;
+    const ReadState state = read_buffered();
+    if (state == ReadState::kGone) return;
+    // The end of the output (and the exit it may report) belongs to a handler, not to our caller.
+    if (state == ReadState::kEof) {
+      asio::post(strand_, [self] { self->on_readable({}, false); });
+    }
+    with_callbacks([&] { return splitter_.finish([this](std::string_view l) { return deliver_line(l); }); });
+  }
+
+ private:
   bool deliver_line(std::string_view line) {
     if (destroyed_.load(std::memory_order_acquire)) return false;
     if (callbacks_.on_output_line) callbacks_.on_output_line(line);
@@ -150,51 +256,7 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
     });
   }
 
-  void on_read(const error_code& ec, std::size_t n) {
-    if (destroyed_.load(std::memory_order_acquire) || output_done_) return;
-    if (n > 0 && !deliver(n)) return;
-    if (!ec && !stopping_) {
-      std::lock_guard lk(mu_);
-      if (destroyed_.load(std::memory_order_relaxed)) return;
-      read_output_locked();
-      return;
-    }
-    // EOF (every writer is gone), a read error (treated the same), or the grace period is
-    // over and this was the last asynchronous read.
-    if (stopping_ && ec != asio::error::eof && !drain()) return;
-    end_output();
-  }
-
-  // Reads, without waiting, what is in the pipe right now: output the child wrote before it
-  // died that we had not caught up with yet. Bounded by what is there when we start, so a
-  // process that keeps writing cannot hold us here.
-  bool drain() {
-    std::size_t left = 0;
-    {
-      std::lock_guard lk(mu_);
-      if (destroyed_.load(std::memory_order_relaxed)) return false;
-      int buffered = 0;
-      if (::ioctl(pipe_.native_handle(), FIONREAD, &buffered) == 0 && buffered > 0) {
-        left = static_cast<std::size_t>(buffered);
-      }
-    }
-    while (left > 0) {
-      ssize_t got;
-      {
-        std::lock_guard lk(mu_);  // destroy() may close the descriptor
-        if (destroyed_.load(std::memory_order_relaxed)) return false;
-        const auto space = splitter_.prepare();
-        do {
-          got = ::read(pipe_.native_handle(), space.data(), std::min(space.size(), left));
-        } while (got < 0 && errno == EINTR);
-      }
-      if (got <= 0) break;
-      left -= static_cast<std::size_t>(got);
-      if (!deliver(static_cast<std::size_t>(got))) return false;
-    }
-    return true;
-  }
-
+  // out_mu_ held.
   void end_output() {
     output_done_ = true;
     if (!with_callbacks([&] {
@@ -290,16 +352,13 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
   }
 
   // No EOF within the grace period after reaping: a process outside the group (or one still
-  // dying) holds the pipe. Cancel the read; its handler, the last one, drains what is already
-  // in the pipe and reports the exit. (Closing here instead could drop output the child wrote
-  // that a slow consumer had not caught up with, possibly already read and queued.)
+  // dying) holds the pipe. Read what is already in it (output the child wrote that a slow
+  // consumer had not caught up with) and report the exit.
   void on_grace_over() {
-    if (destroyed_.load(std::memory_order_acquire) || output_done_ || stopping_) return;
-    std::lock_guard lk(mu_);
-    if (destroyed_.load(std::memory_order_relaxed)) return;
-    stopping_ = true;
-    error_code ignored;
-    pipe_.cancel(ignored);
+    const std::lock_guard out(out_mu_);
+    if (destroyed_.load(std::memory_order_acquire) || output_done_) return;
+    if (read_buffered() == ReadState::kGone) return;
+    end_output();
   }
 
   void finish() {
@@ -338,10 +397,13 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
   asio::posix::stream_descriptor pipe_;   // mu_
   asio::posix::stream_descriptor pidfd_;  // mu_
   asio::steady_timer timer_;              // mu_; exit polling, then the pipe grace period
-  LineSplitter splitter_;                 // strand only
   ChildCallbacks callbacks_;              // called in with_callbacks() only
-  bool output_done_ = false;              // strand only: no more reads, no more lines
-  bool stopping_ = false;                 // strand only: the grace period is over
+
+  // Lock order: out_mu_, then mu_.
+  std::mutex out_mu_;
+  LineSplitter splitter_;      // out_mu_
+  bool output_done_ = false;   // written under out_mu_ on the strand: no more reads, no more lines
+  bool wait_pending_ = false;  // out_mu_: a wait for the pipe is queued
 
   std::mutex mu_;
   std::condition_variable callback_done_;
@@ -365,6 +427,7 @@ class ChildProcessImpl final : public ChildProcess {
   void kill_group() override { watch_->signal_group(SIGKILL); }
   void terminate_group() override { watch_->signal_group(SIGTERM); }
   bool exited() const override { return watch_->finished(); }
+  void sync_output() override { watch_->sync_output(); }
   const std::string& opt_layers_fallback() const override { return opt_layers_fallback_; }
 
  private:
@@ -397,6 +460,7 @@ Result<std::unique_ptr<ChildProcess>> spawn_with(boost::asio::io_context& io, co
                  "pidfd_open: " + std::system_category().message(err)};
   }
   if (auto st = watch->start(std::move(forked->output), std::move(pidfd)); !st) return st.error();
+  watch->watch_output();
   return std::unique_ptr<ChildProcess>(std::move(child));
 }
 

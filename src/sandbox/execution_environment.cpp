@@ -536,6 +536,10 @@ void ExecutionEnvironment::log_line(const std::string& line) {
 
 void ExecutionEnvironment::finish(invocation::InvocationResult result, const std::string& status) {
   if (!current_) return;
+  // What the runtime wrote before it answered may still be in the pipe, and a line without a
+  // newline would wait for the next one: both belong to this invoke, before its END.
+  if (process_ && !process_->exited()) process_->sync_output();
+  if (!current_) return;
   Current cur = std::move(*current_);
   current_.reset();
   answered_id_ = cur.inv->request_id;

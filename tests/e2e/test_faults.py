@@ -25,10 +25,8 @@ The requirement, item by item:
   fork bomb ........................... test_fork_bomb_is_bounded_and_cleaned_up
                                         (pids limit of 1024: test_limits.py)
   100 MB stdout flood ................. test_100_mb_stdout_flood
-  stdout line without newline ......... test_stdout_without_newline_is_logged_when_the_environment_ends,
-                                        test_endless_stdout_line_is_cut_into_bounded_lines,
-                                        test_stdout_without_newline_is_logged_by_its_invokes_end (xfail:
-                                        not flushed at END yet)
+  stdout line without newline ......... test_stdout_without_newline_is_logged_by_its_invokes_end,
+                                        test_endless_stdout_line_is_cut_into_bounded_lines
   client disconnects mid-invoke ....... test_client_disconnect_mid_invoke_completes_and_frees_the_environment
   slow-loris client ................... test_slow_loris_headers_are_cut_at_the_header_deadline,
                                         test_slow_loris_body_is_cut_at_the_body_deadline
@@ -36,10 +34,12 @@ The requirement, item by item:
   10,000 headers ...................... test_ten_thousand_headers_is_431
   6 MB + 1 byte payload ............... test_payload_one_byte_over_6_mb_is_413_request_entity_too_large
 """
+import base64
 import concurrent.futures
 import http.client as http_client
 import json
 import os
+import re
 import socket
 import time
 import urllib.request
@@ -324,20 +324,16 @@ def test_100_mb_stdout_flood(serving, client):
     assert json.loads(r["Body"]) == {"bytes": 100 * 1024 * 1024}
 
 
-def test_stdout_without_newline_is_logged_when_the_environment_ends(serving, client, daemon):
-    text = f"partial-{uuid.uuid4()}"
-    r = invoke(client, "Faulty", {"mode": "no-newline", "text": text})
-    assert r["StatusCode"] == 200 and "FunctionError" not in r, r["Body"]
-    evict_faulty(daemon)
-    daemon.wait_for_log(rf"\] {text}\n")
-
-
-@pytest.mark.xfail(strict=True, reason="an unterminated line is held until more output, 256 KiB, or the "
-                                       "environment's end; it is not yet flushed at the invoke's END")
 def test_stdout_without_newline_is_logged_by_its_invokes_end(serving, client, daemon):
+    # Flushed at the invoke's END (not held for a newline that may never come): with the request
+    # id in the daemon's log, and in the tail the caller asked for.
     text = f"partial-{uuid.uuid4()}"
-    r = invoke(client, "Faulty", {"mode": "no-newline", "text": text})
+    r = client.invoke(FunctionName="Faulty", LogType="Tail",
+                      Payload=json.dumps({"mode": "no-newline", "text": text}))
+    assert r["StatusCode"] == 200 and "FunctionError" not in r, r["Payload"].read()
     rid = r["ResponseMetadata"]["RequestId"]
+    tail = base64.b64decode(r["LogResult"]).decode()
+    assert re.search(rf"(?m)^{text}\n(?:.*\n)*?END RequestId: {rid}", tail), tail
     daemon.wait_for_log(rf"\[{rid}\] {text}\n(?:.*\n)*?.*END RequestId: {rid}", timeout=3)
 
 

@@ -78,6 +78,12 @@ class ChildProcess {
   virtual void terminate_group() = 0;
   // True from the moment on_exit is called (the child is reaped and its output delivered).
   virtual bool exited() const = 0;
+  // Delivers now, through on_output_line, what the child has written so far: the lines in the
+  // pipe that the watch has not read yet, then the unterminated rest as a line of its own (an
+  // invoke's END must not overtake its output, nor a `print` without a newline wait for the next
+  // one). Bounded by what is in the pipe when called. Does nothing when called from inside a
+  // callback of this child, or once the output has ended.
+  virtual void sync_output() = 0;
   // Empty when SpawnSpec::opt_layers are mounted on /opt (or none were asked for); else why not
   // ("not root", "mount overlay on /opt: operation not permitted"): the child then got
   // SpawnSpec::environment_without_opt.
@@ -86,8 +92,8 @@ class ChildProcess {
 
 struct ChildCallbacks {
   // One call per complete output line (stdout and stderr merged), without the trailing '\n'.
-  // A final unterminated line is delivered when the pipe closes. Very long lines are split at
-  // 256 KiB so a line without a newline cannot grow memory without bound.
+  // An unterminated line is delivered on sync_output() or when the pipe closes. Very long lines
+  // are split at 256 KiB so a line without a newline cannot grow memory without bound.
   std::function<void(std::string_view line)> on_output_line;
   // Called once, after the child has been reaped and its output pipe drained (or, if a process
   // that left the group still holds the pipe, 100 ms after reaping). Callbacks must not throw.

@@ -32,7 +32,8 @@ class LineSplitter {
   template <typename Sink>
   bool commit(std::size_t n, Sink&& sink);
 
-  // End of stream: passes the unterminated rest, if any, as a last line.
+  // End of stream, or of a batch (ChildProcess::sync_output()): passes the unterminated rest,
+  // if any, as a line. The splitter stays usable.
   template <typename Sink>
   bool finish(Sink&& sink);
 

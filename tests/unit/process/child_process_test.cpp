@@ -691,6 +691,90 @@ TEST(ChildProcessThreads, GraceDoesNotCutOffOutputASlowConsumerIsBehindOn) {
   if (escaped > 0) ::kill(escaped, SIGKILL);
 }
 
+// --- sync_output ----------------------------------------------------------------------------
+
+// What the child wrote is delivered at once, the unterminated rest as a line of its own, and
+// the output that follows still arrives, each byte once.
+TEST_P(ChildProcessTest, SyncOutputDeliversThePipeAndTheUnterminatedRestNow) {
+  TempDir dir;
+  const std::string written = (dir.path() / "written").string();
+  const std::string go = (dir.path() / "go").string();
+  Recorder rec;
+  auto child = start(shell("printf 'one\\ntwo\\npart'; touch " + written + "; while [ ! -e " + go +
+                           " ]; do sleep 0.01; done; printf 'ial\\nlast\\n'"),
+                     rec);
+  ASSERT_TRUE(child);
+  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(written); }));
+  child->sync_output();  // without running the io_context: the lines come from this call
+  EXPECT_THAT(rec.lines, ElementsAre("one", "two", "part"));
+  child->sync_output();  // nothing new: nothing delivered
+  EXPECT_THAT(rec.lines, ElementsAre("one", "two", "part"));
+  std::ofstream(go).put('\n');
+  ASSERT_TRUE(run_until_exit(rec));
+  EXPECT_THAT(rec.lines, ElementsAre("one", "two", "part", "ial", "last"));
+  EXPECT_EQ(rec.lines_at_exit, rec.lines.size());
+  child->sync_output();  // after the end of the output: nothing, and no crash
+  EXPECT_EQ(rec.lines.size(), 5U);
+}
+
+// Called from inside a callback of the same child, it does nothing (and does not deadlock).
+TEST_P(ChildProcessTest, SyncOutputFromInsideACallbackIsANoOp) {
+  std::vector<std::string> lines;
+  std::optional<ExitStatus> status;
+  ChildProcess* self = nullptr;
+  auto r = spawn(shell("echo a; echo b; printf c"),
+                 ChildCallbacks{[&](std::string_view l) {
+                                  lines.emplace_back(l);
+                                  if (self) self->sync_output();
+                                },
+                                [&](ExitStatus s) {
+                                  if (self) self->sync_output();
+                                  status = s;
+                                }});
+  ASSERT_TRUE(r.ok());
+  auto child = std::move(r).value();
+  self = child.get();
+  ASSERT_TRUE(run_until([&] { return status.has_value(); }));
+  EXPECT_THAT(lines, ElementsAre("a", "b", "c"));
+}
+
+// sync_output() from another thread while the io_context's threads read a flood: every byte
+// arrives once and in order (sync_output may cut a line where it found the pipe's end).
+TEST(ChildProcessThreads, SyncOutputFromAnotherThreadLosesAndRepeatsNothing) {
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::vector<std::thread> runners;
+  for (int i = 0; i < 2; ++i) runners.emplace_back([&] { io.run(); });
+
+  constexpr int kLines = 100000;
+  std::string received;  // touched by the callbacks only, which never overlap
+  std::atomic<bool> done{false};
+  auto r = spawn(io, SpawnSpec{"/usr/bin/seq", {"1", std::to_string(kLines)}, {}, "/"},
+                 ChildCallbacks{[&](std::string_view l) { received.append(l).push_back('|'); },
+                                [&](ExitStatus) { done.store(true); }});
+  ASSERT_TRUE(r.ok());
+  auto child = std::move(r).value();
+  int calls = 0;
+  while (!done.load() && calls < 1000000) {
+    child->sync_output();
+    ++calls;
+  }
+  EXPECT_TRUE(eventually([&] { return done.load(); }, kLimit));
+  child.reset();
+  work.reset();
+  io.stop();
+  for (auto& t : runners) t.join();
+
+  std::string expected;
+  for (int i = 1; i <= kLines; ++i) expected += std::to_string(i);
+  std::string digits;
+  for (char c : received) {
+    if (c != '|') digits.push_back(c);
+  }
+  EXPECT_EQ(digits, expected);
+  EXPECT_GT(calls, 0);
+}
+
 // --- peak RSS -------------------------------------------------------------------------------
 
 TEST_P(ChildProcessTest, PeakRssOfALiveProcess) {

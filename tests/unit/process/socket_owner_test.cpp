@@ -85,9 +85,10 @@ class SocketOwner : public ::testing::Test {
           ::pause();
         }
       }
+      UniqueFd own;  // held open until the process is killed
       if (depth == 0) {
-        UniqueFd fd = connect_to(port_);
-        const char ok = fd.valid() ? '1' : '0';
+        own = connect_to(port_);
+        const char ok = own.valid() ? '1' : '0';
         (void)!::write(ready[1], &ok, 1);
       }
       for (;;) ::pause();
