@@ -576,11 +576,34 @@ TEST_P(ChildProcessTest, DestroyingFromInsideOnExitIsSafe) {
   EXPECT_EQ(status->describe(), "exit status 7");
 }
 
+// An io_context run by `threads` threads until stop() (or destruction).
+class IoThreads {
+ public:
+  explicit IoThreads(int threads) : work_(boost::asio::make_work_guard(io)) {
+    for (int i = 0; i < threads; ++i) runners_.emplace_back([this] { io.run(); });
+  }
+  ~IoThreads() { stop(); }
+  IoThreads(const IoThreads&) = delete;
+  IoThreads& operator=(const IoThreads&) = delete;
+  void stop() {
+    work_.reset();
+    io.stop();
+    for (auto& t : runners_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+  boost::asio::io_context io;
+
+ private:
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::vector<std::thread> runners_;
+};
+
 // Destroying from a thread other than the io_context's, while output is streaming.
 TEST(ChildProcessThreads, DestroyFromAnotherThreadWhileOutputFlows) {
-  boost::asio::io_context io;
-  auto work = boost::asio::make_work_guard(io);
-  std::thread runner([&] { io.run(); });
+  IoThreads threads(1);
+  auto& io = threads.io;
 
   std::atomic<int> lines{0};
   std::atomic<int> exits{0};
@@ -601,18 +624,14 @@ TEST(ChildProcessThreads, DestroyFromAnotherThreadWhileOutputFlows) {
   EXPECT_EQ(lines.load(), after);
   EXPECT_EQ(exits.load(), 0);
 
-  work.reset();
-  io.stop();
-  runner.join();
+  threads.stop();
 }
 
 // Several children on an io_context run by two threads: each child's lines stay in order and
 // on_exit comes after the last of them.
 TEST(ChildProcessThreads, ConcurrentChildrenKeepTheirOwnOrder) {
-  boost::asio::io_context io;
-  auto work = boost::asio::make_work_guard(io);
-  std::vector<std::thread> runners;
-  for (int i = 0; i < 2; ++i) runners.emplace_back([&] { io.run(); });
+  IoThreads threads(2);
+  auto& io = threads.io;
 
   constexpr int kChildren = 6;
   constexpr int kLines = 20000;
@@ -645,9 +664,7 @@ TEST(ChildProcessThreads, ConcurrentChildrenKeepTheirOwnOrder) {
       },
       kLimit));
   children.clear();
-  work.reset();
-  io.stop();
-  for (auto& t : runners) t.join();
+  threads.stop();
   for (const auto& t : tallies) {
     EXPECT_TRUE(t.in_order);
     EXPECT_EQ(t.lines_at_exit, kLines);
@@ -658,10 +675,8 @@ TEST(ChildProcessThreads, ConcurrentChildrenKeepTheirOwnOrder) {
 // pipe open so no EOF comes: the grace period must not cut off what the child wrote.
 TEST(ChildProcessThreads, GraceDoesNotCutOffOutputASlowConsumerIsBehindOn) {
   if (::access("/usr/bin/setsid", X_OK) != 0) GTEST_SKIP() << "needs setsid(1)";
-  boost::asio::io_context io;
-  auto work = boost::asio::make_work_guard(io);
-  std::vector<std::thread> runners;
-  for (int i = 0; i < 2; ++i) runners.emplace_back([&] { io.run(); });
+  IoThreads threads(2);
+  auto& io = threads.io;
 
   TempDir dir;
   const std::string pid_file = (dir.path() / "pid").string();
@@ -679,9 +694,7 @@ TEST(ChildProcessThreads, GraceDoesNotCutOffOutputASlowConsumerIsBehindOn) {
   auto child = std::move(r).value();
   EXPECT_TRUE(eventually([&] { return done.load(); }, kLimit));
   child.reset();
-  work.reset();
-  io.stop();
-  for (auto& t : runners) t.join();
+  threads.stop();
 
   ASSERT_EQ(lines.size(), 20000U);
   EXPECT_EQ(lines.front(), "1");
@@ -741,10 +754,8 @@ TEST_P(ChildProcessTest, SyncOutputFromInsideACallbackIsANoOp) {
 // sync_output() from another thread while the io_context's threads read a flood: every byte
 // arrives once and in order (sync_output may cut a line where it found the pipe's end).
 TEST(ChildProcessThreads, SyncOutputFromAnotherThreadLosesAndRepeatsNothing) {
-  boost::asio::io_context io;
-  auto work = boost::asio::make_work_guard(io);
-  std::vector<std::thread> runners;
-  for (int i = 0; i < 2; ++i) runners.emplace_back([&] { io.run(); });
+  IoThreads threads(2);
+  auto& io = threads.io;
 
   constexpr int kLines = 100000;
   std::string received;  // touched by the callbacks only, which never overlap
@@ -761,9 +772,7 @@ TEST(ChildProcessThreads, SyncOutputFromAnotherThreadLosesAndRepeatsNothing) {
   }
   EXPECT_TRUE(eventually([&] { return done.load(); }, kLimit));
   child.reset();
-  work.reset();
-  io.stop();
-  for (auto& t : runners) t.join();
+  threads.stop();
 
   std::string expected;
   for (int i = 1; i <= kLines; ++i) expected += std::to_string(i);

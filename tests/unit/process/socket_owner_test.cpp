@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 
 #include "lambdad/process/unique_fd.hpp"
 
@@ -101,6 +102,15 @@ class SocketOwner : public ::testing::Test {
     return holder.pid;
   }
 
+  // A connection from a connector forked at `depth`: its pid and the inode of its socket (0 when
+  // it cannot be found).
+  std::pair<pid_t, ino_t> connection_from(int depth, Holder& holder) {
+    const pid_t pid = fork_connector(depth, holder);
+    auto inode = peer_socket_inode(accept_one());
+    EXPECT_TRUE(inode) << (inode ? "" : inode.error().message);
+    return {pid, inode ? *inode : 0};
+  }
+
   UniqueFd listener_;
   UniqueFd accepted_;
   std::uint16_t port_ = 0;
@@ -139,34 +149,28 @@ TEST_F(SocketOwner, NonsenseAddressesAreAnError) {
 
 TEST_F(SocketOwner, AnotherProcessHoldsItsOwnConnection) {
   Holder holder;
-  const pid_t child = fork_connector(0, holder);
-  const auto peer = accept_one();
-  auto inode = peer_socket_inode(peer);
-  ASSERT_TRUE(inode) << inode.error().message;
-  EXPECT_TRUE(holds_socket(child, *inode));
-  EXPECT_FALSE(holds_socket(::getpid(), *inode));
-  EXPECT_TRUE(environment_holds_socket(child, {}, *inode));
-  EXPECT_FALSE(environment_holds_socket(::getpid(), {}, *inode));
+  const auto [child, inode] = connection_from(0, holder);
+  ASSERT_NE(inode, 0u);
+  EXPECT_TRUE(holds_socket(child, inode));
+  EXPECT_FALSE(holds_socket(::getpid(), inode));
+  EXPECT_TRUE(environment_holds_socket(child, {}, inode));
+  EXPECT_FALSE(environment_holds_socket(::getpid(), {}, inode));
 }
 
 TEST_F(SocketOwner, ADescendantInTheProcessGroupCountsAsTheEnvironment) {
   Holder holder;
-  const pid_t leader = fork_connector(2, holder);
-  const auto peer = accept_one();
-  auto inode = peer_socket_inode(peer);
-  ASSERT_TRUE(inode) << inode.error().message;
-  EXPECT_FALSE(holds_socket(leader, *inode));
+  const auto [leader, inode] = connection_from(2, holder);
+  ASSERT_NE(inode, 0u);
+  EXPECT_FALSE(holds_socket(leader, inode));
   const auto members = process_group_members(leader);
   EXPECT_EQ(members.size(), 3u);
-  EXPECT_TRUE(environment_holds_socket(leader, {}, *inode));
+  EXPECT_TRUE(environment_holds_socket(leader, {}, inode));
 }
 
 TEST_F(SocketOwner, WithACgroupItsProcessListDecidesNotTheProcessGroup) {
   Holder holder;
-  const pid_t leader = fork_connector(1, holder);
-  const auto peer = accept_one();
-  auto inode = peer_socket_inode(peer);
-  ASSERT_TRUE(inode) << inode.error().message;
+  const auto [leader, inode] = connection_from(1, holder);
+  ASSERT_NE(inode, 0u);
   const auto members = process_group_members(leader);
   ASSERT_EQ(members.size(), 2u);
   const pid_t connector = members[0] == leader ? members[1] : members[0];
@@ -176,11 +180,11 @@ TEST_F(SocketOwner, WithACgroupItsProcessListDecidesNotTheProcessGroup) {
   const auto listed = (dir / "listed").string(), unlisted = (dir / "unlisted").string();
   std::ofstream(listed) << leader << "\n" << connector << "\n";
   std::ofstream(unlisted) << leader << "\n";
-  EXPECT_TRUE(environment_holds_socket(leader, {listed}, *inode));
+  EXPECT_TRUE(environment_holds_socket(leader, {listed}, inode));
   // The connector shares the leader's process group, but the cgroup does not list it.
-  EXPECT_FALSE(environment_holds_socket(leader, {unlisted}, *inode));
+  EXPECT_FALSE(environment_holds_socket(leader, {unlisted}, inode));
   // An unreadable list: the process group decides.
-  EXPECT_TRUE(environment_holds_socket(leader, {(dir / "missing").string()}, *inode));
+  EXPECT_TRUE(environment_holds_socket(leader, {(dir / "missing").string()}, inode));
   std::filesystem::remove_all(dir);
 }
 
