@@ -6,10 +6,9 @@
 
 namespace lambdad::observability {
 
-std::string init_start_line(std::string_view runtime) {
-  return fmt::format("INIT_START Runtime Version: {}\tRuntime Version ARN: "
-                     "arn:aws:lambda:us-east-1::runtime:lambdad-{}",
-                     runtime, runtime);
+std::string init_start_line(std::string_view runtime, std::string_view region) {
+  return fmt::format("INIT_START Runtime Version: {}\tRuntime Version ARN: arn:aws:lambda:{}::runtime:lambdad-{}",
+                     runtime, region, runtime);
 }
 
 std::string start_line(std::string_view request_id, std::string_view version) {

@@ -90,7 +90,7 @@ Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::start(const 
   callbacks.on_output_line = [raw](std::string_view line) { raw->on_output(line); };
   callbacks.on_exit = [raw](process::ExitStatus status) { raw->on_exit(status); };
   env->spawned_at_ = deps.clock.now();
-  env->flog_->info("{}{}", env->log_prefix_, observability::init_start_line(fn.runtime));
+  env->flog_->info("{}{}", env->log_prefix_, observability::init_start_line(fn.runtime, deps.runtime_options.region));
   auto child = process::spawn(deps.io, *spec, std::move(callbacks));
   if (!child) return child.error();
   env->process_ = std::move(child).value();

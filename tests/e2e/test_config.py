@@ -28,7 +28,9 @@ def run(*args, cwd, env=None, stdin=None):
 def invoke_region(cwd, *args, env=None):
     p = run("invoke", "Echo", *args, cwd=cwd, env=env)
     assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)["env"]["AWS_REGION"]
+    region = json.loads(p.stdout)["env"]["AWS_REGION"]
+    assert f"Runtime Version ARN: arn:aws:lambda:{region}::runtime:" in p.stderr, p.stderr  # INIT_START
+    return region
 
 
 def printed(cwd, command, *args, env=None):

@@ -18,7 +18,8 @@ struct ReportFields {
   std::string error_type;  // with status "error"
 };
 
-std::string init_start_line(std::string_view runtime);
+// "INIT_START Runtime Version: python3.12\tRuntime Version ARN: arn:aws:lambda:REGION::runtime:lambdad-python3.12"
+std::string init_start_line(std::string_view runtime, std::string_view region);
 std::string start_line(std::string_view request_id, std::string_view version);
 std::string end_line(std::string_view request_id);
 // "REPORT RequestId: <id>\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\t

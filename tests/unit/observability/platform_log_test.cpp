@@ -10,6 +10,12 @@ TEST(PlatformLogTest, StartAndEndLines) {
   EXPECT_EQ(end_line("abc"), "END RequestId: abc");
 }
 
+TEST(PlatformLogTest, InitStartNamesTheRuntimeInTheDaemonsRegion) {
+  EXPECT_EQ(init_start_line("python3.12", "eu-west-1"),
+            "INIT_START Runtime Version: python3.12\tRuntime Version ARN: "
+            "arn:aws:lambda:eu-west-1::runtime:lambdad-python3.12");
+}
+
 TEST(PlatformLogTest, WarmReportHasNoInitDuration) {
   ReportFields f;
   f.request_id = "abc";
