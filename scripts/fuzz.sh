@@ -8,8 +8,9 @@
 # (CC=clang CXX=clang++ -DLAMBDAD_FUZZ=ON), installs clang and libFuzzer via apt if missing.
 # Each target grows a working corpus in build-fuzz/corpus/<target> (seeded from
 # fuzz/corpus/<target>, which stays as committed); findings land in build-fuzz/findings/<target>.
-# Prints each run's executions, exec/s, coverage (cov/ft), corpus size and findings. Exits 1
-# if any target found something.
+# Prints each run's executions, exec/s, coverage (cov/ft), corpus size, findings and slow
+# inputs (replay one alone to see whether it is slow: `build-fuzz/fuzz/<target>_fuzz FILE`).
+# Exits 1 if any target found something (a crash, leak, timeout or out-of-memory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,8 +67,11 @@ for t in "${TARGETS[@]}"; do
   last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
   execs=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}')
   rate=$(grep -E '^stat::average_exec_per_sec' "$log" | awk '{print $2}')
-  found=$(find "$findings" -type f | wc -l)
-  line="$t: rc=$rc execs=${execs:-?} exec/s=${rate:-?} findings=$found | ${last:-no stats}"
+  # crash-/leak-/timeout-/oom- files are findings. A slow-unit- file (an input that took over 10 s
+  # once) is kept for a look but is not one by itself: on a loaded machine any input can be slow.
+  found=$(find "$findings" -type f ! -name 'slow-unit-*' | wc -l)
+  slow=$(find "$findings" -type f -name 'slow-unit-*' | wc -l)
+  line="$t: rc=$rc execs=${execs:-?} exec/s=${rate:-?} findings=$found slow_units=$slow | ${last:-no stats}"
   echo "$line"
   summary+=("$line")
   if [[ $rc -ne 0 || $found -ne 0 ]]; then

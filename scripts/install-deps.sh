@@ -2,8 +2,13 @@
 # Installs everything lambdad needs to build, run and test on Debian 12: Debian packages via apt
 # and the npm packages of package.json (the JS SDK and the official Node runtime client used by
 # the tests). Safe to run again: apt and `npm ci` skip what is already there.
+#
+#   scripts/install-deps.sh [apt|npm]   # both by default; one part alone (CI runs `npm ci`, which
+#                                       # compiles aws-lambda-ric's native addon, beside its build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+part="${1:-all}"
+case "$part" in all | apt | npm) ;; *) echo "usage: $0 [apt|npm]" >&2; exit 2 ;; esac
 
 APT_PACKAGES=(
   # build
@@ -33,13 +38,14 @@ done
 # distribution, whose bundled npm conflicts with Debian's npm package); Debian's otherwise.
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
-if [ ${#missing[@]} -gt 0 ]; then
+if [ "$part" != npm ] && [ ${#missing[@]} -gt 0 ]; then
   echo "==> apt-get install ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
 # npm packages (node_modules is not committed). The lock file pins versions.
+[ "$part" = apt ] && exit 0
 if [ ! -d node_modules/aws-lambda-ric ] || [ ! -d node_modules/@aws-sdk/client-lambda ] \
    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "==> npm ci"
