@@ -687,7 +687,7 @@ bool Server::Impl::admitted(const tcp::socket& socket) const {
   const auto remote = socket.remote_endpoint(ec1);
   const auto local = socket.local_endpoint(ec2);
   if (ec1 || ec2) return false;  // already gone
-  return options.admit(Peer{remote.address().to_string(), remote.port(), local.address().to_string(), local.port()});
+  return options.admit(TcpPeer{remote.address().to_string(), remote.port(), local.address().to_string(), local.port()});
 }
 
 void Server::Impl::close_all() {

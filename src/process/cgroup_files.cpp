@@ -131,6 +131,40 @@ std::vector<Mount> parse_mounts(std::string_view proc_mounts) {
   return out;
 }
 
+bool parse_proc_stat(std::string_view text, pid_t& pgrp, std::uint64_t& threads, std::uint64_t& rss_pages) {
+  const auto close = text.rfind(')');  // comm may contain spaces and parentheses
+  if (close == std::string_view::npos) return false;
+  text.remove_prefix(close + 1);
+  // Fields after comm, counted from 3 (state): pgrp is 5, num_threads 20, rss 24.
+  int field = 2;
+  std::size_t pos = 0;
+  bool got_pgrp = false, got_threads = false;
+  while (pos < text.size()) {
+    while (pos < text.size() && text[pos] == ' ') ++pos;
+    std::size_t end = text.find(' ', pos);
+    if (end == std::string_view::npos) end = text.size();
+    ++field;
+    const std::string_view tok = text.substr(pos, end - pos);
+    pos = end;
+    long long v = 0;
+    if (field == 5 || field == 20 || field == 24) {
+      const auto [p, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), v);
+      if (ec != std::errc{} || p == tok.data()) return false;
+    }
+    if (field == 5) {
+      pgrp = static_cast<pid_t>(v);
+      got_pgrp = true;
+    } else if (field == 20) {
+      threads = static_cast<std::uint64_t>(v);
+      got_threads = true;
+    } else if (field == 24) {
+      rss_pages = v < 0 ? 0 : static_cast<std::uint64_t>(v);
+      return got_pgrp && got_threads;
+    }
+  }
+  return false;
+}
+
 std::vector<Membership> parse_proc_cgroup(std::string_view text) {
   std::vector<Membership> out;
   for_each_line(text, [&](std::string_view line) {

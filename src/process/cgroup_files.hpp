@@ -44,6 +44,10 @@ struct Membership {
 };
 std::vector<Membership> parse_proc_cgroup(std::string_view proc_self_cgroup);
 
+// /proc/<pid>/stat: the process group, the thread count and the resident set (pages). False
+// when the text is not such a line.
+bool parse_proc_stat(std::string_view text, pid_t& pgrp, std::uint64_t& threads, std::uint64_t& rss_pages);
+
 // Kills everything in `dir` (v2: cgroup.kill when present; otherwise SIGKILL to each pid in
 // cgroup.procs), then rmdirs it, retrying until `patience` is over. `fake`: remove_all (a test
 // tree whose files are plain files). True when the directory is gone.

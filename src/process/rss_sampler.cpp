@@ -32,41 +32,6 @@ struct Usage {
   std::uint64_t tasks = 0;  // threads, summed over processes
 };
 
-// One line of /proc/<pid>/stat: the process group, thread count and RSS (pages).
-bool parse_stat(std::string_view text, pid_t& pgrp, std::uint64_t& threads, std::uint64_t& rss_pages) {
-  const auto close = text.rfind(')');  // comm may contain spaces and parentheses
-  if (close == std::string_view::npos) return false;
-  text.remove_prefix(close + 1);
-  // Fields after comm, counted from 3 (state): pgrp is 5, num_threads 20, rss 24.
-  int field = 2;
-  std::size_t pos = 0;
-  bool got_pgrp = false, got_threads = false;
-  while (pos < text.size()) {
-    while (pos < text.size() && text[pos] == ' ') ++pos;
-    std::size_t end = text.find(' ', pos);
-    if (end == std::string_view::npos) end = text.size();
-    ++field;
-    const std::string_view tok = text.substr(pos, end - pos);
-    pos = end;
-    long long v = 0;
-    if (field == 5 || field == 20 || field == 24) {
-      const auto [p, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), v);
-      if (ec != std::errc{} || p == tok.data()) return false;
-    }
-    if (field == 5) {
-      pgrp = static_cast<pid_t>(v);
-      got_pgrp = true;
-    } else if (field == 20) {
-      threads = static_cast<std::uint64_t>(v);
-      got_threads = true;
-    } else if (field == 24) {
-      rss_pages = v < 0 ? 0 : static_cast<std::uint64_t>(v);
-      return got_pgrp && got_threads;
-    }
-  }
-  return false;
-}
-
 struct GroupState {
   GroupState(std::uint64_t limit, int pids) : memory_limit(limit), max_pids(pids) {}
   const std::uint64_t memory_limit;
@@ -163,7 +128,7 @@ class Sampler : public std::enable_shared_from_this<Sampler> {
       if (!text) continue;  // exited meanwhile
       pid_t pgrp = 0;
       std::uint64_t threads = 0, rss = 0;
-      if (!parse_stat(*text, pgrp, threads, rss) || !watched.contains(pgrp)) continue;
+      if (!cgroup::parse_proc_stat(*text, pgrp, threads, rss) || !watched.contains(pgrp)) continue;
       Usage& u = usage[pgrp];
       u.rss_bytes += rss * page;
       u.tasks += threads;
@@ -206,7 +171,7 @@ class SampledGroup final : public ResourceGroup {
       if (auto text = cgroup::read_file("/proc/" + std::to_string(leader) + "/stat")) {
         pid_t pgrp = 0;
         std::uint64_t threads = 0, rss_pages = 0;
-        if (parse_stat(*text, pgrp, threads, rss_pages)) {
+        if (cgroup::parse_proc_stat(*text, pgrp, threads, rss_pages)) {
           now = rss_pages * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
         }
       }

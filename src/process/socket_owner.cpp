@@ -41,6 +41,12 @@ bool parse_address(const std::string& text, RawAddress& out) {
   return false;
 }
 
+// Both ends of a connection, of one family.
+bool parse_pair(const TcpPeer& peer, RawAddress& peer_address, RawAddress& local_address) {
+  return parse_address(peer.peer_address, peer_address) && parse_address(peer.local_address, local_address) &&
+         peer_address.family == local_address.family;
+}
+
 Error internal(std::string message) {
   return Error{ErrorKind::kInternal, "Sandbox.Failure", std::move(message)};
 }
@@ -175,8 +181,7 @@ Result<ino_t> proc_net_lookup(const RawAddress& peer, std::uint16_t peer_port, c
 
 Result<ino_t> peer_socket_inode(const TcpPeer& peer) {
   RawAddress peer_address, local_address;
-  if (!parse_address(peer.peer_address, peer_address) || !parse_address(peer.local_address, local_address) ||
-      peer_address.family != local_address.family) {
+  if (!parse_pair(peer, peer_address, local_address)) {
     return internal("not an address pair: " + peer.peer_address + " -> " + peer.local_address);
   }
   auto found = diag_lookup(peer_address, peer.peer_port, local_address, peer.local_port);
@@ -190,8 +195,7 @@ Result<ino_t> peer_socket_inode(const TcpPeer& peer) {
 
 Result<ino_t> peer_socket_inode_from_proc_net(const TcpPeer& peer) {
   RawAddress peer_address, local_address;
-  if (!parse_address(peer.peer_address, peer_address) || !parse_address(peer.local_address, local_address) ||
-      peer_address.family != local_address.family) {
+  if (!parse_pair(peer, peer_address, local_address)) {
     return internal("not an address pair: " + peer.peer_address + " -> " + peer.local_address);
   }
   return proc_net_lookup(peer_address, peer.peer_port, local_address, peer.local_port);
@@ -227,20 +231,9 @@ std::vector<pid_t> process_group_members(pid_t pgid) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
     const auto text = cgroup::read_file(std::string("/proc/") + e->d_name + "/stat");
     if (!text) continue;
-    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses; the last ')' ends it.
-    const auto close = text->rfind(')');
-    if (close == std::string::npos) continue;
-    std::string_view rest = std::string_view(*text).substr(close + 1);
-    int field = 0;
     pid_t pgrp = -1;
-    while (!rest.empty() && field < 3) {
-      const auto start = rest.find_first_not_of(' ');
-      if (start == std::string_view::npos) break;
-      rest.remove_prefix(start);
-      const auto end = rest.find(' ');
-      if (++field == 3) std::from_chars(rest.data(), rest.data() + std::min(end, rest.size()), pgrp);
-      rest.remove_prefix(end == std::string_view::npos ? rest.size() : end);
-    }
+    std::uint64_t threads = 0, rss_pages = 0;
+    if (!cgroup::parse_proc_stat(*text, pgrp, threads, rss_pages)) continue;
     if (pgrp == pgid) {
       pid_t pid = 0;
       std::from_chars(e->d_name, e->d_name + std::strlen(e->d_name), pid);

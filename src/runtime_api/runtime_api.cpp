@@ -258,9 +258,7 @@ Result<std::unique_ptr<sandbox::RuntimeEndpoint>> EndpointFactory::open(sandbox:
   options.idle_timeout = std::chrono::milliseconds(0);  // a runtime is idle while its handler runs
   // Runtime clients send Lambda-Runtime-Function-XRay-Error-Cause headers of up to 1 MiB.
   options.header_limit = 2 * 1024 * 1024;
-  options.admit = [&target](const http::Peer& peer) {
-    return target.admits(process::TcpPeer{peer.address, peer.port, peer.local_address, peer.local_port});
-  };
+  options.admit = [&target](const TcpPeer& peer) { return target.admits(peer); };
   auto endpoint = std::make_unique<Endpoint>(io_, make_router(target), options);
   if (auto st = endpoint->server().listen("127.0.0.1", 0); !st) return st.error();
   return std::unique_ptr<sandbox::RuntimeEndpoint>(std::move(endpoint));

@@ -387,7 +387,7 @@ RuntimeReply ExecutionEnvironment::error(std::string_view request_id, RuntimePos
   return RuntimeReply::accepted();
 }
 
-bool ExecutionEnvironment::admits(const process::TcpPeer& client) {
+bool ExecutionEnvironment::admits(const TcpPeer& client) {
   const auto refuse = [&](std::string_view why) {
     observability::daemon_log()->warn("{}environment {}: refused a Runtime API connection from {}:{}: {}", log_prefix_,
                                       serial_, client.peer_address, client.peer_port, why);
@@ -539,7 +539,6 @@ void ExecutionEnvironment::finish(invocation::InvocationResult result, const std
   // What the runtime wrote before it answered may still be in the pipe, and a line without a
   // newline would wait for the next one: both belong to this invoke, before its END.
   if (process_ && !process_->exited()) process_->sync_output();
-  if (!current_) return;
   Current cur = std::move(*current_);
   current_.reset();
   answered_id_ = cur.inv->request_id;

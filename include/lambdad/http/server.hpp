@@ -10,6 +10,7 @@
 #include <string>
 
 #include "lambdad/common/result.hpp"
+#include "lambdad/common/tcp_peer.hpp"
 #include "lambdad/http/router.hpp"
 
 namespace boost::asio {
@@ -17,14 +18,6 @@ class io_context;
 }
 
 namespace lambdad::http {
-
-// Both ends of an accepted connection.
-struct Peer {
-  std::string address;  // the client's
-  std::uint16_t port = 0;
-  std::string local_address;  // ours
-  std::uint16_t local_port = 0;
-};
 
 struct ServerOptions {
   std::size_t header_limit = 64 * 1024;
@@ -44,7 +37,7 @@ struct ServerOptions {
   std::string server_name;  // "Server" header; empty = none
   // Asked once per accepted connection, before anything is read from it; false closes it unread
   // (the client sees its connection reset, as if nothing listened). Runs on the accepting thread.
-  std::function<bool(const Peer&)> admit;
+  std::function<bool(const TcpPeer&)> admit;
 };
 
 class Server {

@@ -14,16 +14,9 @@
 #include <vector>
 
 #include "lambdad/common/result.hpp"
+#include "lambdad/common/tcp_peer.hpp"
 
 namespace lambdad::process {
-
-// One accepted connection, as the server sees it.
-struct TcpPeer {
-  std::string peer_address;  // "127.0.0.1", "::1"
-  std::uint16_t peer_port = 0;
-  std::string local_address;
-  std::uint16_t local_port = 0;
-};
 
 // The inode of the client's socket. kNotFound when no such connection is in the table (the
 // client already closed; or it is not on this host's network namespace); kInternal when the

@@ -113,7 +113,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   RuntimeReply init_error(RuntimePost post) override;
   // Only a process of this environment: its runtime, what the runtime started (same cgroup,
   // or same process group where there is no cgroup).
-  bool admits(const process::TcpPeer& client) override;
+  bool admits(const TcpPeer& client) override;
   RuntimeReply stream_begin(std::string_view request_id, std::string content_type) override;
   RuntimeReply stream_chunk(std::string_view request_id, std::string data, std::function<void()> ready) override;
   RuntimeReply stream_end(std::string_view request_id, StreamEnd end) override;

@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "lambdad/common/result.hpp"
-#include "lambdad/process/socket_owner.hpp"
+#include "lambdad/common/tcp_peer.hpp"
 #include "lambdad/sandbox/runtime_state.hpp"
 
 namespace lambdad::sandbox {
@@ -90,7 +90,7 @@ class RuntimeApiTarget {
   virtual RuntimeReply init_error(RuntimePost post) = 0;
   // Asked once per new connection, before anything is read: false refuses it (one environment
   // must not act for another). The default admits every connection.
-  virtual bool admits(const process::TcpPeer& client);
+  virtual bool admits(const TcpPeer& client);
 
   // A streamed response, piece by piece as the runtime uploads it. stream_begin when the headers
   // arrive (validated like response()); then stream_chunk per piece: kAccepted means `ready` will
@@ -102,7 +102,7 @@ class RuntimeApiTarget {
   virtual RuntimeReply stream_end(std::string_view request_id, StreamEnd end);
 };
 
-inline bool RuntimeApiTarget::admits(const process::TcpPeer&) { return true; }
+inline bool RuntimeApiTarget::admits(const TcpPeer&) { return true; }
 inline RuntimeReply RuntimeApiTarget::stream_begin(std::string_view, std::string) {
   return RuntimeReply{RuntimeReply::Code::kInternal, {}, {}};
 }
