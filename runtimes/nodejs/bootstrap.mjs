@@ -12,6 +12,7 @@ import {
   loadHandler,
 } from './lib/handler_loader.mjs';
 import { patchConsole, structuredConsole } from './lib/log_patch.mjs';
+import { confineModulePaths } from './lib/module_paths.mjs';
 import { HttpResponseStream } from './lib/response_stream.mjs';
 import { Runtime } from './lib/runtime.mjs';
 import { RuntimeApiClient, exitAfterFlush } from './lib/runtime_api_client.mjs';
@@ -64,6 +65,7 @@ async function main() {
   process.on('beforeExit', BeforeExitListener.invoke);
 
   defineAwsLambdaGlobal();
+  confineModulePaths(process.env.LAMBDA_TASK_ROOT || process.cwd());
   let handler;
   let metadata;
   try {

@@ -87,6 +87,12 @@ int run_cli(int argc, char** argv) {
         ->check(CLI::Validator(check_interpreter, "RUNTIME=PROGRAM"))
         ->delimiter(',')
         ->take_all();
+    cmd->add_option("--share", c.shares,
+                    "Show this host directory read-write, at its own path, in every function's root (fixtures, "
+                    "test output; Lambda has no such thing) (repeatable)")
+        ->check(CLI::ExistingDirectory)
+        ->delimiter(',')
+        ->take_all();
     cmd->add_option("--log-level", c.log_level, "trace|debug|info|warn|error|off")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
     cmd->add_option("--region", c.region, "Region reported to functions and in ARNs (default us-east-1)");

@@ -92,7 +92,33 @@ struct Daemon {
           "MemorySize there (set LAMBDAD_TMP_ROOT to a disk directory)",
           tmp_root.string());
     }
+    prepare_root();
     return true;
+  }
+
+  // Whether functions run in a Lambda-shaped root (docs/decisions/014): decided once, said once.
+  void prepare_root() {
+    const auto mount_point = tmp_root / ".root";
+    std::string why;
+    std::error_code ec;
+    if (::geteuid() != 0) {
+      why = "not root, so no mount namespace";
+    } else if (std::filesystem::create_directories(mount_point, ec); ec) {
+      why = "cannot create " + mount_point.string() + ": " + ec.message();
+    } else if (auto st = process::probe_lambda_root(mount_point); !st) {
+      why = st.error().message;
+    }
+    auto log = observability::daemon_log();
+    if (why.empty()) {
+      runtime_options.root_mount_point = mount_point;
+      log->info("functions run in a Lambda-shaped root: code at /var/task, layers at /opt, the runtime client at "
+                "/var/runtime, a private /tmp, the host's /usr and /etc read-only and nothing else of the host");
+      return;
+    }
+    log->warn("functions run on the host's paths, not in a Lambda-shaped root ({}): their code is at its own "
+              "directory (LAMBDA_TASK_ROOT), layers are on search paths, and they can read the host's files; "
+              "imports are still limited to the function, its layers and the runtime (docs/decisions/014)",
+              why);
   }
 
   void build(const std::vector<config::FunctionConfig>& functions, sandbox::ManagerOptions options = {},

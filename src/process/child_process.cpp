@@ -417,8 +417,7 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
 
 class ChildProcessImpl final : public ChildProcess {
  public:
-  ChildProcessImpl(std::shared_ptr<ChildWatch> watch, std::string opt_layers_fallback)
-      : watch_(std::move(watch)), opt_layers_fallback_(std::move(opt_layers_fallback)) {}
+  explicit ChildProcessImpl(std::shared_ptr<ChildWatch> watch) : watch_(std::move(watch)) {}
   ~ChildProcessImpl() override { watch_->destroy(); }
   ChildProcessImpl(const ChildProcessImpl&) = delete;
   ChildProcessImpl& operator=(const ChildProcessImpl&) = delete;
@@ -428,11 +427,9 @@ class ChildProcessImpl final : public ChildProcess {
   void terminate_group() override { watch_->signal_group(SIGTERM); }
   bool exited() const override { return watch_->finished(); }
   void sync_output() override { watch_->sync_output(); }
-  const std::string& opt_layers_fallback() const override { return opt_layers_fallback_; }
 
  private:
   std::shared_ptr<ChildWatch> watch_;
-  std::string opt_layers_fallback_;
 };
 
 }  // namespace
@@ -450,7 +447,7 @@ Result<std::unique_ptr<ChildProcess>> spawn_with(boost::asio::io_context& io, co
 
   // From here the ChildProcess owns the pid: on any failure its destructor kills and reaps.
   auto watch = std::make_shared<ChildWatch>(io, pid, std::move(callbacks));
-  auto child = std::make_unique<ChildProcessImpl>(watch, std::move(forked->opt_layers_fallback));
+  auto child = std::make_unique<ChildProcessImpl>(watch);
 
   int err = 0;
   UniqueFd pidfd = how == ExitWatch::kPidfd ? open_pidfd(pid, err) : UniqueFd();

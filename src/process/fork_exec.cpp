@@ -17,11 +17,13 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "lambdad/common/error_types.hpp"
+#include "lambda_root.hpp"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -33,15 +35,11 @@ namespace {
 constexpr std::string_view kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
 
 // What the child writes to the error pipe when a step before (or the) execve fails.
-// kOptFallback is a note, not a failure: the layers could not be mounted on /opt and the child
-// goes on with the fallback environment.
-enum class ChildStep : int { kSetup = 1, kChdir = 2, kExec = 3, kJoin = 4, kRlimit = 5, kOptFallback = 6 };
-// Which call failed, for kOptFallback's index.
-enum class OptStep : int { kUnshare = 0, kPrivate = 1, kBind = 2, kOverlay = 3 };
+enum class ChildStep : int { kSetup = 1, kChdir = 2, kExec = 3, kJoin = 4, kRlimit = 5, kRoot = 6 };
 struct ChildFailure {
   ChildStep step;
   int error;
-  int index;  // kJoin: which join file
+  int index;  // kJoin: which join file; kRoot: which step of the root's plan
 };
 
 // Everything the child reads, prepared by the parent.
@@ -60,10 +58,9 @@ struct ChildPlan {
   rlim_t nofile;
   bool set_nproc;
   rlim_t nproc;
-  const char* private_tmp;  // nullptr: keep the host's /tmp
-  const char* opt_source;   // one layer: bind-mounted on /opt; nullptr: none, or an overlay
-  const char* opt_overlay;  // several layers: the overlay's mount options; nullptr: none
-  char* const* fallback_envp;  // when the layers cannot be mounted on /opt
+  const char* private_tmp;  // without a root: bind-mounted on the host's /tmp; nullptr: keep it
+  const RootStep* root_steps;  // the Lambda-shaped root (docs/decisions/014); root_count 0: none
+  std::size_t root_count;
 };
 
 // errno text as Go prints it ("no such file or directory"), which is what Lambda shows.
@@ -119,14 +116,20 @@ std::string_view path_variable(const std::vector<std::string>& environment) {
   return daemon_path != nullptr ? std::string_view(daemon_path) : kDefaultPath;
 }
 
+// Paths as the child sees them, checked where they are on the host.
+struct HostView {
+  const RootPlan* root = nullptr;  // nullptr: the child sees the host's paths
+  std::string operator()(const std::string& inside) const { return root != nullptr ? root->host_path(inside) : inside; }
+};
+
 // Like execvp's search, but against the child's PATH and done before fork. A name containing
 // '/' is taken as a path (relative ones against the working directory).
-Result<std::string> resolve_executable(const SpawnSpec& spec, const std::string& cwd) {
+Result<std::string> resolve_executable(const SpawnSpec& spec, const std::string& cwd, const HostView& host) {
   const std::string& exe = spec.executable;
   if (exe.empty()) return entrypoint_error(exe, ENOENT);
   if (exe.find('/') != std::string::npos) {
     std::string path = relative_to(cwd, exe);
-    if (int err = check_executable(path); err != 0) return entrypoint_error(path, err);
+    if (int err = check_executable(host(path)); err != 0) return entrypoint_error(path, err);
     return path;
   }
   const std::string_view search = path_variable(spec.environment);
@@ -141,7 +144,7 @@ Result<std::string> resolve_executable(const SpawnSpec& spec, const std::string&
     candidate += '/';
     candidate += exe;
     candidate = relative_to(cwd, candidate);
-    const int err = check_executable(candidate);
+    const int err = check_executable(host(candidate));
     if (err == 0) return candidate;
     denied = denied || err == EACCES;
   }
@@ -151,12 +154,13 @@ Result<std::string> resolve_executable(const SpawnSpec& spec, const std::string&
           (denied ? errno_text(EACCES) : std::string("executable file not found in $PATH"))};
 }
 
-Status check_working_dir(const std::string& cwd) {
+Status check_working_dir(const std::string& cwd, const HostView& host) {
   if (cwd.empty()) return Ok{};
+  const std::string on_host = host(cwd);
   struct stat st {};
-  if (::stat(cwd.c_str(), &st) != 0) return working_dir_error(cwd, errno);
+  if (::stat(on_host.c_str(), &st) != 0) return working_dir_error(cwd, errno);
   if (!S_ISDIR(st.st_mode)) return working_dir_error(cwd, ENOTDIR);
-  if (::access(cwd.c_str(), X_OK) != 0) return working_dir_error(cwd, errno);
+  if (::access(on_host.c_str(), X_OK) != 0) return working_dir_error(cwd, errno);
   return Ok{};
 }
 
@@ -230,53 +234,12 @@ bool join_file(const char* file) noexcept {
   return true;
 }
 
-// A mount namespace of our own, its mounts private: without that, a shared / would propagate
-// what the child mounts back to the host.
-bool enter_mount_namespace(OptStep& failed) noexcept {
-  if (::unshare(CLONE_NEWNS) != 0) {
-    failed = OptStep::kUnshare;
-    return false;
-  }
-  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-    failed = OptStep::kPrivate;
-    return false;
-  }
-  return true;
-}
-
-// The layers on /opt, read-only. False with errno set (and `failed`) when the mount fails.
-bool mount_opt(const ChildPlan& plan, OptStep& failed) noexcept {
-  if (plan.opt_source != nullptr) {
-    if (::mount(plan.opt_source, "/opt", nullptr, MS_BIND | MS_REC, nullptr) != 0) {
-      failed = OptStep::kBind;
-      return false;
-    }
-    // Best effort, as Lambda's /opt is read-only; a writable bind still shows the right files.
-    ::mount(nullptr, "/opt", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr);
-    return true;
-  }
-  if (::mount("overlay", "/opt", "overlay", MS_RDONLY, plan.opt_overlay) != 0) {
-    failed = OptStep::kOverlay;
-    return false;
-  }
-  return true;
-}
-
-// Private /tmp and layers on /opt, in one mount namespace. /tmp is best effort (the child's
-// TMPDIR still points at the directory); the layers fall back to their environment. Returns
-// the environment to exec with.
-char* const* set_up_mounts(const ChildPlan& plan) noexcept {
-  const bool want_opt = plan.opt_source != nullptr || plan.opt_overlay != nullptr;
-  if (plan.private_tmp == nullptr && !want_opt) return plan.envp;
-  OptStep failed = OptStep::kUnshare;
-  bool ok = enter_mount_namespace(failed);
-  if (ok && plan.private_tmp != nullptr) ::mount(plan.private_tmp, "/tmp", nullptr, MS_BIND, nullptr);
-  if (!want_opt) return plan.envp;
-  if (ok) ok = mount_opt(plan, failed);
-  if (ok) return plan.envp;
-  const ChildFailure note{ChildStep::kOptFallback, errno, static_cast<int>(failed)};
-  [[maybe_unused]] const ssize_t n = ::write(plan.error_fd, &note, sizeof note);
-  return plan.fallback_envp;
+// Without a root: a mount namespace of our own (mounts private, so nothing propagates back to the
+// host) with the private /tmp on the host's. Best effort: the child's TMPDIR names the directory.
+void cover_tmp(const ChildPlan& plan) noexcept {
+  if (plan.private_tmp == nullptr) return;
+  if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return;
+  ::mount(plan.private_tmp, "/tmp", nullptr, MS_BIND, nullptr);
 }
 
 [[noreturn]] void run_child(const ChildPlan& plan) noexcept {
@@ -316,76 +279,18 @@ char* const* set_up_mounts(const ChildPlan& plan) noexcept {
     const struct rlimit rl{plan.nproc, plan.nproc};
     if (::setrlimit(RLIMIT_NPROC, &rl) != 0) child_fail(plan, ChildStep::kRlimit, errno);
   }
-  if (plan.cwd != nullptr && ::chdir(plan.cwd) != 0) child_fail(plan, ChildStep::kChdir, errno);
-  char* const* envp = set_up_mounts(plan);
-  ::execve(plan.path, plan.argv, envp);
-  child_fail(plan, ChildStep::kExec, errno);
-}
-
-bool under_opt(const std::string& path) {
-  char* real = ::realpath(path.c_str(), nullptr);
-  if (real == nullptr) return false;
-  const std::string_view p(real);
-  const bool under = p == "/opt" || p.starts_with("/opt/");
-  std::free(real);
-  return under;
-}
-
-// How the layers get on /opt: an empty reason and the mount's source or options, or the reason
-// they cannot (then the child gets the fallback environment).
-struct OptPlan {
-  std::string source;   // one layer
-  std::string overlay;  // several layers: "lowerdir=LAST:...:FIRST"
-  std::string fallback;
-};
-
-OptPlan plan_opt(const SpawnSpec& spec, const std::string& cwd, const std::string& executable) {
-  OptPlan plan;
-  if (spec.opt_layers.empty()) return plan;
-  if (::geteuid() != 0) {
-    plan.fallback = "not root (no mount namespace)";
-    return plan;
-  }
-  // Covering /opt would hide whatever the child needs from there.
-  bool hidden = under_opt(executable) || (!cwd.empty() && under_opt(cwd));
-  for (const auto& a : spec.args) hidden = hidden || (a.starts_with('/') && under_opt(a));
-  if (hidden) {
-    plan.fallback = "the runtime or the code lives under the host's /opt";
-    return plan;
-  }
-  if (spec.opt_layers.size() == 1) {
-    plan.source = spec.opt_layers.front().string();
-    return plan;
-  }
-  // Overlay lists its top layer first; the last layer of a function is on top.
-  plan.overlay = "lowerdir=";
-  for (auto it = spec.opt_layers.rbegin(); it != spec.opt_layers.rend(); ++it) {
-    const std::string dir = it->string();
-    if (dir.find_first_of(":,\\") != std::string::npos) {
-      plan.fallback = "layer path " + dir + " holds ':', ',' or '\\', which an overlay mount cannot name";
-      return plan;
+  if (plan.root_count > 0) {
+    std::size_t failed = 0;
+    if (!lay_out_root(plan.root_steps, plan.root_count, failed)) {
+      child_fail(plan, ChildStep::kRoot, errno, static_cast<int>(failed));
     }
-    if (it != spec.opt_layers.rbegin()) plan.overlay += ':';
-    plan.overlay += dir;
+    if (plan.cwd != nullptr && ::chdir(plan.cwd) != 0) child_fail(plan, ChildStep::kChdir, errno);
+  } else {
+    if (plan.cwd != nullptr && ::chdir(plan.cwd) != 0) child_fail(plan, ChildStep::kChdir, errno);
+    cover_tmp(plan);
   }
-  // Mount options are one page at most.
-  constexpr std::size_t kMaxOptions = 4000;
-  if (plan.overlay.size() > kMaxOptions) plan.fallback = "the layer paths are too long for an overlay mount";
-  return plan;
-}
-
-std::string opt_failure_text(int step, int err) {
-  switch (static_cast<OptStep>(step)) {
-    case OptStep::kUnshare:
-      return "unshare mount namespace: " + errno_text(err);
-    case OptStep::kPrivate:
-      return "make mounts private: " + errno_text(err);
-    case OptStep::kBind:
-      return "bind layer on /opt: " + errno_text(err);
-    case OptStep::kOverlay:
-      return "mount overlay on /opt: " + errno_text(err);
-  }
-  return "mount /opt: " + errno_text(err);
+  ::execve(plan.path, plan.argv, plan.envp);
+  child_fail(plan, ChildStep::kExec, errno);
 }
 
 void reap_blocking(pid_t pid) {
@@ -397,8 +302,16 @@ void reap_blocking(pid_t pid) {
 
 Result<ForkedChild> fork_exec(const SpawnSpec& spec) {
   const std::string cwd = spec.working_directory.string();
-  if (auto st = check_working_dir(cwd); !st) return st.error();
-  auto resolved = resolve_executable(spec, cwd);
+  const std::string private_tmp = spec.private_tmp.string();
+  std::optional<RootPlan> root;
+  if (spec.root) {
+    auto made = RootPlan::make(*spec.root, private_tmp);
+    if (!made) return made.error();
+    root.emplace(std::move(made).value());
+  }
+  const HostView host{root ? &*root : nullptr};
+  if (auto st = check_working_dir(cwd, host); !st) return st.error();
+  auto resolved = resolve_executable(spec, cwd, host);
   if (!resolved) return resolved.error();
   const std::string& path = resolved.value();
 
@@ -434,22 +347,10 @@ Result<ForkedChild> fork_exec(const SpawnSpec& spec) {
   std::vector<const char*> join;
   join.reserve(spec.join_files.size());
   for (const auto& f : spec.join_files) join.push_back(f.c_str());
-  const std::string private_tmp = spec.private_tmp.string();
-  const bool cover_tmp = !private_tmp.empty() && ::geteuid() == 0;
-  OptPlan opt = plan_opt(spec, cwd, path);
-  std::vector<char*> fallback_envp;
-  if (!spec.opt_layers.empty()) {
-    fallback_envp.reserve(spec.environment_without_opt.size() + 1);
-    for (const auto& e : spec.environment_without_opt) fallback_envp.push_back(const_cast<char*>(e.c_str()));
-    fallback_envp.push_back(nullptr);
-  }
-  const bool mount_layers = !spec.opt_layers.empty() && opt.fallback.empty();
-  // Layers that cannot go on /opt: the fallback environment from the start.
-  char* const* const exec_envp = !spec.opt_layers.empty() && !mount_layers ? fallback_envp.data() : envp.data();
-
+  const bool tmp_mount = !private_tmp.empty() && ::geteuid() == 0;
   const ChildPlan plan{path.c_str(),
                        argv.data(),
-                       exec_envp,
+                       envp.data(),
                        cwd.empty() ? nullptr : cwd.c_str(),
                        dev_null.get(),
                        output_write.get(),
@@ -461,10 +362,9 @@ Result<ForkedChild> fork_exec(const SpawnSpec& spec) {
                        static_cast<rlim_t>(spec.rlimit_nofile.value_or(0)),
                        spec.rlimit_nproc.has_value(),
                        static_cast<rlim_t>(spec.rlimit_nproc.value_or(0)),
-                       cover_tmp ? private_tmp.c_str() : nullptr,
-                       mount_layers && !opt.source.empty() ? opt.source.c_str() : nullptr,
-                       mount_layers && !opt.overlay.empty() ? opt.overlay.c_str() : nullptr,
-                       mount_layers ? fallback_envp.data() : nullptr};
+                       tmp_mount ? private_tmp.c_str() : nullptr,
+                       root ? root->steps() : nullptr,
+                       root ? root->size() : 0};
 
   // Block every signal across fork so no daemon handler runs in the child before it resets
   // the dispositions.
@@ -486,18 +386,13 @@ Result<ForkedChild> fork_exec(const SpawnSpec& spec) {
   error_write.reset();
   dev_null.reset();
 
-  // Blocks only until the child execs (the pipe closes) or reports a failure. A note that the
-  // layers fell back may come first.
+  // Blocks only until the child execs (the pipe closes) or reports a failure.
   ChildFailure failure{};
   ssize_t n;
-  while (true) {
-    do {
-      n = ::read(error_read.get(), &failure, sizeof failure);
-    } while (n < 0 && errno == EINTR);
-    if (n != static_cast<ssize_t>(sizeof failure) || failure.step != ChildStep::kOptFallback) break;
-    opt.fallback = opt_failure_text(failure.index, failure.error);
-  }
-  if (n == 0) return ForkedChild{pid, std::move(output_read), std::move(opt.fallback)};
+  do {
+    n = ::read(error_read.get(), &failure, sizeof failure);
+  } while (n < 0 && errno == EINTR);
+  if (n == 0) return ForkedChild{pid, std::move(output_read)};
 
   const int read_errno = errno;
   if (n < 0) ::kill(pid, SIGKILL);  // cannot tell whether it exec'd: do not leave it running
@@ -520,11 +415,30 @@ Result<ForkedChild> fork_exec(const SpawnSpec& spec) {
       break;
     case ChildStep::kRlimit:
       return internal_error("setrlimit", failure.error);
+    case ChildStep::kRoot:
+      return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure),
+                   "the function's root: " +
+                       root->describe_failure(static_cast<std::size_t>(failure.index), failure.error)};
     case ChildStep::kSetup:
-    case ChildStep::kOptFallback:
       break;
   }
   return internal_error("child setup", failure.error);
+}
+
+Status probe_lambda_root(const std::filesystem::path& mount_point) {
+  // An empty function: the mount point's parent (a directory the daemon owns) as its code.
+  SpawnSpec spec{"/bin/true", {}, {"PATH=/usr/bin:/bin"}, "/var/task"};
+  spec.root = LambdaRoot{mount_point, mount_point.parent_path(), {}, {}, {}, {}};
+  auto child = fork_exec(spec);
+  if (!child) return child.error();
+  int status = 0;
+  while (::waitpid(child->pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure),
+                 "/bin/true did not succeed in the function's root (wait status " + std::to_string(status) + ")"};
+  }
+  return Ok{};
 }
 
 }  // namespace lambdad::process

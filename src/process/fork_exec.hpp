@@ -14,7 +14,6 @@ namespace lambdad::process {
 struct ForkedChild {
   pid_t pid = -1;
   UniqueFd output;  // read end of the child's stdout+stderr pipe (close-on-exec, non-blocking)
-  std::string opt_layers_fallback;  // see ChildProcess::opt_layers_fallback()
 };
 
 // Validates the working directory and the executable (resolved against PATH), then forks and

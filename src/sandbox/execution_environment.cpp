@@ -96,13 +96,12 @@ Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::start(const 
   env->process_ = std::move(child).value();
   if (env->group_) env->group_->attach(env->process_->pid());
   env->arm_init_limit();
-  // Which way the layers reached the runtime (docs/decisions/009): mounted at /opt, or only
-  // through search paths naming their directories.
+  // Which way the layers reached the runtime (docs/decisions/009, 014): at /opt in the
+  // environment's root, or through search paths naming their directories.
   std::string layers;
-  if (!spec->opt_layers.empty()) {
-    const std::string& fallback = env->process_->opt_layers_fallback();
-    layers = fallback.empty() ? fmt::format(", {} layer(s) at /opt", spec->opt_layers.size())
-                              : fmt::format(", layers on search paths, not at /opt: {}", fallback);
+  if (!fn.layer_dirs.empty()) {
+    layers = spec->root ? fmt::format(", {} layer(s) at /opt", fn.layer_dirs.size())
+                        : std::string(", layers on search paths (no Lambda-shaped root)");
   }
   observability::daemon_log()->info("{}environment {} initializing (pid {}{}{})", env->log_prefix_, serial,
                                     env->process_->pid(), options.provisioned ? ", provisioned" : "", layers);
@@ -161,18 +160,16 @@ Status ExecutionEnvironment::apply_limits(const LimitDeps& limits, process::Spaw
   }
   if (tmp) {
     tmp_ = std::move(tmp);
-    // Covering the host's /tmp would hide code or layers that live there (a checkout under /tmp):
-    // then the environment gets TMPDIR only.
+    // In a root /tmp is the environment's own. On host paths, covering the host's /tmp would hide
+    // code or layers that live there (a checkout under /tmp): then the environment gets TMPDIR only.
     const std::filesystem::path host_tmp = "/tmp";
     const bool code_under_tmp = under(spec.working_directory, host_tmp) || under(spec.executable, host_tmp) ||
                                 std::any_of(spec.args.begin(), spec.args.end(),
                                             [&](const std::string& a) { return under(a, host_tmp); }) ||
-                                std::any_of(spec.opt_layers.begin(), spec.opt_layers.end(),
+                                std::any_of(fn_.layer_dirs.begin(), fn_.layer_dirs.end(),
                                             [&](const std::filesystem::path& l) { return under(l, host_tmp); });
-    if (tmp_->private_mount() && !code_under_tmp) spec.private_tmp = tmp_->path();
+    if (spec.root || (tmp_->private_mount() && !code_under_tmp)) spec.private_tmp = tmp_->path();
     spec.environment.push_back("TMPDIR=" + (spec.private_tmp.empty() ? tmp_->path().string() : std::string("/tmp")));
-    // The layers' fallback runs in the same namespace, so its /tmp is the same.
-    if (!spec.opt_layers.empty()) spec.environment_without_opt.push_back(spec.environment.back());
   }
   return Ok{};
 }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <optional>
 #include <string_view>
 
 #include "lambdad/common/error_types.hpp"
@@ -35,15 +36,30 @@ std::string family_key(config::RuntimeFamily f) {
 }
 
 // Lambda runs /var/task/bootstrap, else /opt/bootstrap (a custom runtime shipped as a layer).
-// The layer's own path is exec'd: it is the same file whether or not the layers are at /opt.
-std::filesystem::path provided_bootstrap(const config::FunctionConfig& fn) {
+// In a root those are the paths; on the host, the code's or the layer's own file.
+std::string provided_bootstrap(const config::FunctionConfig& fn, bool in_root) {
   std::filesystem::path own = fn.code_dir / "bootstrap";
   std::error_code ec;
-  if (std::filesystem::exists(own, ec)) return own;
+  if (std::filesystem::exists(own, ec)) return in_root ? "/var/task/bootstrap" : own.string();
   for (auto it = fn.layer_dirs.rbegin(); it != fn.layer_dirs.rend(); ++it) {
-    if (std::filesystem::exists(*it / "bootstrap", ec)) return *it / "bootstrap";
+    if (std::filesystem::exists(*it / "bootstrap", ec)) return in_root ? "/opt/bootstrap" : (*it / "bootstrap").string();
   }
-  return own;  // missing: the spawn reports it as Lambda does
+  return in_root ? "/var/task/bootstrap" : own.string();  // missing: the spawn reports it as Lambda does
+}
+
+// An interpreter outside the system directories a root shows (a pyenv or nvm install) is shown
+// at its own path: its prefix, the directory above its bin/.
+std::optional<std::filesystem::path> interpreter_prefix(const std::string& program) {
+  if (program.empty() || program.front() != '/') return std::nullopt;
+  std::error_code ec;
+  const auto real = std::filesystem::canonical(program, ec);
+  if (ec) return std::nullopt;
+  const std::string r = real.string();
+  for (const char* dir : {"/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/etc/"}) {
+    if (r.starts_with(dir)) return std::nullopt;
+  }
+  auto bin = real.parent_path();
+  return bin.filename() == "bin" ? bin.parent_path() : bin;
 }
 
 // "python3.12" -> "3.12", "nodejs20.x" -> "20".
@@ -65,7 +81,7 @@ struct SearchPaths {
 };
 
 SearchPaths search_paths(const config::FunctionConfig& fn, const std::string& task_root,
-                         const std::vector<std::string>& roots) {
+                         const std::string& runtime_dir, const std::vector<std::string>& roots) {
   const auto family = config::runtime_family(fn.runtime);
   auto each = [&](std::string_view sub) {
     std::string out;
@@ -78,12 +94,15 @@ SearchPaths search_paths(const config::FunctionConfig& fn, const std::string& ta
   p.path = "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin" + each("bin") + (at_opt ? "" : ":/opt/bin");
   p.ld_library_path = fmt::format("/var/lang/lib:/lib64:/usr/lib64:{0}:{0}/lib", task_root) + each("lib") +
                       (at_opt ? "" : ":/opt/lib");
-  if (family == config::RuntimeFamily::kNode && fn.layer_dirs.empty()) {
-    p.node_path = "/opt/nodejs/node_modules:" + task_root;  // as before layers existed
-  } else if (family == config::RuntimeFamily::kNode) {
+  if (family == config::RuntimeFamily::kNode) {
+    // Lambda's: /opt/nodejs/nodeNN/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task
     const std::string major = runtime_version(fn.runtime, "nodejs", ".x");
-    p.node_path = (each(fmt::format("nodejs/node{}/node_modules", major)) + each("nodejs/node_modules")).substr(1) +
-                  ":" + task_root;
+    const std::vector<std::string> opt{"/opt"};
+    const auto& where = fn.layer_dirs.empty() ? opt : roots;
+    std::string layers;
+    for (const auto& root : where) layers += fmt::format(":{}/nodejs/node{}/node_modules", root, major);
+    for (const auto& root : where) layers += fmt::format(":{}/nodejs/node_modules", root);
+    p.node_path = fmt::format("{0}:{1}/node_modules:{1}:{2}", layers.substr(1), runtime_dir, task_root);
   }
   if (family == config::RuntimeFamily::kPython && !fn.layer_dirs.empty()) {
     // Lambda's bootstrap puts the layer's site-packages, then /opt/python, right after the task
@@ -115,24 +134,43 @@ Result<process::SpawnSpec> build_spawn_spec(const config::FunctionConfig& fn,
                                             const RuntimeOptions& options,
                                             const LaunchContext& launch) {
   process::SpawnSpec spec;
-  spec.working_directory = fn.code_dir;
   const auto family = config::runtime_family(fn.runtime);
-  const std::string task_root = fn.code_dir.string();
+  // In a Lambda-shaped root (docs/decisions/014) the paths are Lambda's; without one, the host's.
+  const bool in_root = !options.root_mount_point.empty();
+  const std::filesystem::path client_dir = options.runtimes_dir / family_key(family);
+  const std::string task_root = in_root ? "/var/task" : fn.code_dir.string();
+  const std::string runtime_dir = in_root ? "/var/runtime"
+                                  : family == config::RuntimeFamily::kProvided ? task_root
+                                                                                : client_dir.string();
+  spec.working_directory = task_root;
   switch (family) {
     case config::RuntimeFamily::kPython:
       spec.executable = interpreter_for(options, fn);
-      spec.args = {(options.runtimes_dir / "python" / "bootstrap.py").string()};
+      // -S: no site, so nothing of the host's site-packages (docs/decisions/014).
+      spec.args = {"-S", runtime_dir + "/bootstrap.py"};
       break;
     case config::RuntimeFamily::kNode:
       spec.executable = interpreter_for(options, fn);
-      spec.args = {(options.runtimes_dir / "nodejs" / "bootstrap.mjs").string()};
+      spec.args = {runtime_dir + "/bootstrap.mjs"};
       break;
     case config::RuntimeFamily::kProvided:
-      spec.executable = provided_bootstrap(fn).string();
+      spec.executable = provided_bootstrap(fn, in_root);
       break;
     case config::RuntimeFamily::kUnsupported:
       return Error{ErrorKind::kInvalidInput, std::string(error_types::kRuntimeInvalidEntrypoint),
                    fmt::format("runtime {} is not supported", fn.runtime)};
+  }
+  if (in_root) {
+    process::LambdaRoot root;
+    root.mount_point = options.root_mount_point;
+    root.task = fn.code_dir;
+    if (family != config::RuntimeFamily::kProvided) root.runtime = client_dir;
+    root.layers = fn.layer_dirs;
+    if (family != config::RuntimeFamily::kProvided) {
+      if (auto prefix = interpreter_prefix(spec.executable)) root.host_paths.push_back(*prefix);
+    }
+    root.shared = options.shared_dirs;
+    spec.root = std::move(root);
   }
 
   // Lambda's own variables win over the function's, except those Lambda lets users override.
@@ -162,9 +200,8 @@ Result<process::SpawnSpec> build_spawn_spec(const config::FunctionConfig& fn,
     env["AWS_REGION"] = options.region;
     env["AWS_DEFAULT_REGION"] = options.region;
     env["LAMBDA_TASK_ROOT"] = task_root;
-    env["LAMBDA_RUNTIME_DIR"] = family == config::RuntimeFamily::kProvided
-                                    ? task_root
-                                    : (options.runtimes_dir / family_key(family)).string();
+    env["LAMBDA_RUNTIME_DIR"] = runtime_dir;
+    env["PWD"] = task_root;
     env["_AWS_XRAY_DAEMON_ADDRESS"] = "169.254.100.1";
     env["_AWS_XRAY_DAEMON_PORT"] = "2000";
     if (!fn.handler.empty()) env["_HANDLER"] = fn.handler;
@@ -179,14 +216,13 @@ Result<process::SpawnSpec> build_spawn_spec(const config::FunctionConfig& fn,
     return out;
   };
 
-  const std::vector<std::string> at_opt{"/opt"};
-  spec.environment = environment(search_paths(fn, task_root, at_opt));
-  if (!fn.layer_dirs.empty()) {
-    std::vector<std::string> layer_roots;
+  // Layers at /opt in a root; else their directories, the last layer first so its files win.
+  std::vector<std::string> layer_roots{"/opt"};
+  if (!in_root && !fn.layer_dirs.empty()) {
+    layer_roots.clear();
     for (auto it = fn.layer_dirs.rbegin(); it != fn.layer_dirs.rend(); ++it) layer_roots.push_back(it->string());
-    spec.opt_layers = fn.layer_dirs;
-    spec.environment_without_opt = environment(search_paths(fn, task_root, layer_roots));
   }
+  spec.environment = environment(search_paths(fn, task_root, runtime_dir, layer_roots));
   return spec;
 }
 

@@ -19,18 +19,26 @@ FUNCTIONS = REPO / "tests" / "e2e" / "functions"
 LAMBDAD = os.environ.get("LAMBDAD_BIN", str(REPO / "build" / "lambdad"))
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "WARNING: ThreadSanitizer")
+# Functions run in a Lambda-shaped root (docs/decisions/014) that shows nothing of the host but
+# what lambdad shares with `--share`: files a test and its functions exchange live under SHARED,
+# which every test daemon shares (tests of the root's isolation start theirs with share=False).
+SHARED = pathlib.Path("/var/tmp/lambdad-e2e")
 READY = re.compile(r"Invoke API listening on (http://[0-9.]+:\d+)")
 
 
 class Daemon:
     """One `lambdad serve` process. Logs (stderr) are collected in memory for assertions."""
 
-    def __init__(self, template, *extra_args, env=None, ready_timeout=30, wrap=(), cwd=None, bare=False):
+    def __init__(self, template, *extra_args, env=None, ready_timeout=30, wrap=(), cwd=None, bare=False,
+                 share=True):
         """`wrap` prefixes the command (e.g. setpriv to run the daemon as another user). `bare`:
-        no --template and --port flags, and `env` is the whole environment (settings from a config
-        file or LAMBDAD_* variables, in `cwd`)."""
+        no --template, --port and --share flags, and `env` is the whole environment (settings from
+        a config file or LAMBDAD_* variables, in `cwd`). `share`: --share SHARED."""
         self.template = str(template)
         flags = [] if bare else ["--template", self.template, "--port", "0"]
+        if share and not bare:
+            SHARED.mkdir(mode=0o1777, exist_ok=True)
+            flags += ["--share", str(SHARED)]
         cmd = [*wrap, LAMBDAD, "serve", *flags, *extra_args]
         self.proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
@@ -127,12 +135,14 @@ def start_daemon():
 
 @pytest.fixture
 def host_dir():
-    """A directory both the test and its functions can see. Functions get a private /tmp (as on
-    Lambda), so files meant for the test go under /var/tmp instead."""
+    """A directory both the test and its functions can see: under SHARED, which test daemons
+    share with their functions (their root shows nothing else of the host)."""
     import shutil
     import tempfile
 
-    d = pathlib.Path(tempfile.mkdtemp(prefix="lambdad-e2e-", dir="/var/tmp"))
+    SHARED.mkdir(mode=0o1777, exist_ok=True)
+    d = pathlib.Path(tempfile.mkdtemp(prefix="t-", dir=SHARED))
+    d.chmod(0o777)
     yield d
     shutil.rmtree(d, ignore_errors=True)
 

@@ -30,7 +30,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import conftest
-from conftest import FUNCTIONS, Daemon, lambda_client, wait_for
+from conftest import FUNCTIONS, SHARED, Daemon, lambda_client, wait_for
 
 HERE = FUNCTIONS / "control_plane"
 TEMPLATE = HERE / "template.yaml"
@@ -166,9 +166,10 @@ def client(daemon):
 
 @pytest.fixture(scope="module")
 def host():
-    """A directory the functions can write to and the test can read (functions get a private
-    /tmp, so it lives under /var/tmp)."""
-    d = pathlib.Path(tempfile.mkdtemp(prefix="lambdad-e2e-cp-", dir="/var/tmp"))
+    """A directory the functions can write to and the test can read (functions see only what
+    the test daemons --share)."""
+    SHARED.mkdir(mode=0o1777, exist_ok=True)
+    d = pathlib.Path(tempfile.mkdtemp(prefix="cp-", dir=SHARED))
     os.chmod(d, 0o777)
     yield d
     shutil.rmtree(d, ignore_errors=True)

@@ -19,6 +19,7 @@ struct CommonOptions {
   std::vector<std::string> parameter_overrides;  // "Key=Value" or "ParameterKey=K,ParameterValue=V"
   std::filesystem::path runtimes_dir;                 // empty: found next to the executable
   std::map<std::string, std::string> interpreters;    // runtime or family -> program
+  std::vector<std::filesystem::path> shares;          // host directories shown read-write in every root
   std::string log_level = "info";
   std::string region = "us-east-1";
 };

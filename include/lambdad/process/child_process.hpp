@@ -27,6 +27,16 @@ class io_context;
 
 namespace lambdad::process {
 
+// The root of docs/decisions/014, in host paths.
+struct LambdaRoot {
+  std::filesystem::path mount_point;              // an empty host directory; the root's tmpfs goes on it, in the child's namespace only
+  std::filesystem::path task;                     // shown read-only at /var/task
+  std::filesystem::path runtime;                  // shown read-only at /var/runtime; empty: an empty directory
+  std::vector<std::filesystem::path> layers;      // shown read-only at /opt, in order (a later layer's file wins)
+  std::vector<std::filesystem::path> host_paths;  // shown read-only at the same path (an interpreter's prefix)
+  std::vector<std::filesystem::path> shared;      // shown read-write at the same path (serve --share)
+};
+
 struct SpawnSpec {
   std::string executable;                    // absolute path, or a name looked up in PATH of `environment`
   std::vector<std::string> args;             // argv[1..]; argv[0] is executable
@@ -39,22 +49,23 @@ struct SpawnSpec {
   std::optional<std::uint64_t> rlimit_nofile{};  // RLIMIT_NOFILE, soft = hard
   std::optional<std::uint64_t> rlimit_nproc{};   // RLIMIT_NPROC, soft = hard (per user: not with cgroups)
   // (Default member initializers keep aggregate initialisation with the first four fields
-  // warning-free.) Non-empty and the daemon is root: the child gets its own mount namespace (mounts made
-  // private) with this directory bind-mounted on /tmp. Otherwise (not root, or unshare/mount
-  // fail) nothing happens in the child; callers also point TMPDIR at it. The working directory
-  // is entered before /tmp is covered; the executable is exec'd after, so it must not live
-  // under the host's /tmp.
+  // warning-free.) Non-empty and the daemon is root: /tmp of the child is this directory. Without
+  // `root`, the child gets its own mount namespace (mounts made private) with it bind-mounted on
+  // the host's /tmp; otherwise (not root, or unshare/mount fail) nothing happens in the child and
+  // callers point TMPDIR at it. The working directory is entered before /tmp is covered; the
+  // executable is exec'd after, so without `root` it must not live under the host's /tmp.
   std::filesystem::path private_tmp{};
-  // Layers to show at /opt, in order: Lambda extracts them there one after the other, so a later
-  // layer's file wins. When the daemon is root, the child's mount namespace gets them on /opt,
-  // read-only: one layer bind-mounted, several as the lower directories of an overlay. The
-  // host's /opt is never touched. When that cannot be done (not root, a layer path an overlay
-  // cannot name, something the child runs lives under /opt, unshare or mount fail) the child is
-  // started with `environment_without_opt` instead, whose search paths name the layer
-  // directories themselves; ChildProcess::opt_layers_fallback() says why.
-  std::vector<std::filesystem::path> opt_layers{};
-  std::vector<std::string> environment_without_opt{};
+  // Set: the child runs in a Lambda-shaped root of its own (docs/decisions/014), and `executable`,
+  // `args`, `working_directory` and `environment` are paths inside it (/var/task, /var/runtime,
+  // /opt). A step that fails fails the spawn with Sandbox.Failure naming it; probe_lambda_root()
+  // tells at startup whether this host allows it at all.
+  std::optional<LambdaRoot> root{};
 };
+
+// Whether a Lambda-shaped root can be laid out here: a throwaway child lays one out for an empty
+// function on `mount_point` and runs /bin/true in it. Blocks for the child (a few ms).
+Status probe_lambda_root(const std::filesystem::path& mount_point);
+
 
 // How a process ended, in the words Lambda uses ("exit status 1", "signal: killed").
 struct ExitStatus {
@@ -84,10 +95,6 @@ class ChildProcess {
   // one). Bounded by what is in the pipe when called. Does nothing when called from inside a
   // callback of this child, or once the output has ended.
   virtual void sync_output() = 0;
-  // Empty when SpawnSpec::opt_layers are mounted on /opt (or none were asked for); else why not
-  // ("not root", "mount overlay on /opt: operation not permitted"): the child then got
-  // SpawnSpec::environment_without_opt.
-  virtual const std::string& opt_layers_fallback() const = 0;
 };
 
 struct ChildCallbacks {

@@ -23,6 +23,11 @@ struct RuntimeOptions {
   // Role credentials handed to functions (AWS_ACCESS_KEY_ID...), taken from the daemon's
   // environment at startup; empty values are left out.
   std::map<std::string, std::string> credentials;
+  // Non-empty: each environment runs in a Lambda-shaped root whose tmpfs is mounted here (in its
+  // own namespace), with its code at /var/task (docs/decisions/014). Empty: on host paths.
+  std::filesystem::path root_mount_point;
+  // Host directories every root shows read-write at their own path (serve --share).
+  std::vector<std::filesystem::path> shared_dirs;
 };
 
 struct LaunchContext {

@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 
-from . import errors, handler_loader, log_setup, marshaller
+from . import errors, handler_loader, isolation, log_setup, marshaller
 from .lambda_context import LambdaContext
 from .runtime_api_client import RuntimeApiClient, RuntimeApiError
 
@@ -83,12 +83,6 @@ class Runtime:
         self._client.post_response(invocation.request_id, body, content_type)
 
 
-def _prepare_sys_path(runtime_dir, task_root):
-    """The function's directory first, as in Lambda; the runtime's own directory hidden."""
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != runtime_dir]
-    sys.path.insert(0, task_root)
-
-
 def _utf8_stream(stream):
     if (getattr(stream, "encoding", "") or "").lower().replace("-", "") != "utf8":
         try:
@@ -107,7 +101,9 @@ def main(runtime_dir):
         sys.stderr.write("AWS_LAMBDA_RUNTIME_API is not set\n")
         sys.exit(1)
     task_root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
-    _prepare_sys_path(runtime_dir, task_root)
+    isolation.prepare_sys_path(runtime_dir, task_root)
+    isolation.install_sdk_finder()
+    isolation.add_site_builtins()
 
     state = log_setup.InvokeState()
     sink = log_setup.StdoutSink(lambda: sys.stdout)

@@ -40,9 +40,10 @@ TEST(RuntimeLauncherTest, PythonRunsOurClientWithLambdasEnvironment) {
   auto spec = build_spawn_spec(python_fn(), opts, launch);
   ASSERT_TRUE(spec.ok());
   EXPECT_EQ(spec->executable, "/usr/bin/python3");
-  ASSERT_EQ(spec->args.size(), 1u);
-  EXPECT_EQ(spec->args[0], "/opt/lambdad/runtimes/python/bootstrap.py");
+  // -S: none of the host's site-packages (docs/decisions/014).
+  EXPECT_EQ(spec->args, (std::vector<std::string>{"-S", "/opt/lambdad/runtimes/python/bootstrap.py"}));
   EXPECT_EQ(spec->working_directory, "/srv/code");
+  EXPECT_FALSE(spec->root.has_value());
   auto env = as_map(spec->environment);
   EXPECT_EQ(env["AWS_LAMBDA_RUNTIME_API"], "127.0.0.1:4242");
   EXPECT_EQ(env["AWS_LAMBDA_FUNCTION_NAME"], "Hello");
@@ -53,6 +54,8 @@ TEST(RuntimeLauncherTest, PythonRunsOurClientWithLambdasEnvironment) {
   EXPECT_EQ(env["AWS_LAMBDA_INITIALIZATION_TYPE"], "on-demand");
   EXPECT_EQ(env["AWS_EXECUTION_ENV"], "AWS_Lambda_python3.12");
   EXPECT_EQ(env["LAMBDA_TASK_ROOT"], "/srv/code");
+  EXPECT_EQ(env["PWD"], "/srv/code");
+  EXPECT_EQ(env["LAMBDA_RUNTIME_DIR"], "/opt/lambdad/runtimes/python");
   EXPECT_EQ(env["_HANDLER"], "app.handler");
   EXPECT_EQ(env["TABLE"], "t1");
   // Reserved keys keep Lambda's value; keys starting with '_' are dropped; TZ may be overridden.
@@ -95,39 +98,71 @@ TEST(RuntimeLauncherTest, WithoutLayersTheSearchVariablesAreLambdasDefaults) {
   EXPECT_EQ(env["PATH"], "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin");
   EXPECT_EQ(env["LD_LIBRARY_PATH"], "/var/lang/lib:/lib64:/usr/lib64:/srv/code:/srv/code/lib:/opt/lib");
   EXPECT_EQ(env.count("PYTHONPATH"), 0u);
-  EXPECT_TRUE(spec->opt_layers.empty());
-  EXPECT_TRUE(spec->environment_without_opt.empty());
 
   fn.runtime = "nodejs20.x";
-  spec = build_spawn_spec(fn, RuntimeOptions{}, LaunchContext{1, "s", "on-demand"});
+  RuntimeOptions opts;
+  opts.runtimes_dir = "/rt";
+  spec = build_spawn_spec(fn, opts, LaunchContext{1, "s", "on-demand"});
   ASSERT_TRUE(spec.ok());
-  EXPECT_EQ(as_map(spec->environment)["NODE_PATH"], "/opt/nodejs/node_modules:/srv/code");
+  EXPECT_EQ(as_map(spec->environment)["NODE_PATH"],
+            "/opt/nodejs/node20/node_modules:/opt/nodejs/node_modules:/rt/nodejs/node_modules:/rt/nodejs:/srv/code");
 }
 
-TEST(RuntimeLauncherTest, PythonLayersAreAtOptOrOnTheirOwnPaths) {
+// docs/decisions/014: in a Lambda-shaped root every path is Lambda's.
+TEST(RuntimeLauncherTest, InARootThePathsAreLambdas) {
+  auto fn = python_fn();
+  fn.environment.clear();
+  fn.layer_dirs = {"/layers/first", "/layers/second"};
+  RuntimeOptions opts;
+  opts.runtimes_dir = "/srv/lambdad/runtimes";
+  opts.interpreters["python3.12"] = "/usr/bin/python3";
+  opts.root_mount_point = "/var/tmp/lambdad-1/.root";
+  auto spec = build_spawn_spec(fn, opts, LaunchContext{1, "s", "on-demand"});
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->args, (std::vector<std::string>{"-S", "/var/runtime/bootstrap.py"}));
+  EXPECT_EQ(spec->working_directory, "/var/task");
+  ASSERT_TRUE(spec->root.has_value());
+  EXPECT_EQ(spec->root->mount_point, "/var/tmp/lambdad-1/.root");
+  EXPECT_EQ(spec->root->task, "/srv/code");
+  EXPECT_EQ(spec->root->runtime, "/srv/lambdad/runtimes/python");
+  EXPECT_EQ(spec->root->layers, fn.layer_dirs);  // in order: the last one ends up on top
+  EXPECT_TRUE(spec->root->host_paths.empty());   // /usr/bin/python3 is in every root
+  auto env = as_map(spec->environment);
+  EXPECT_EQ(env["LAMBDA_TASK_ROOT"], "/var/task");
+  EXPECT_EQ(env["PWD"], "/var/task");
+  EXPECT_EQ(env["LAMBDA_RUNTIME_DIR"], "/var/runtime");
+  EXPECT_EQ(env["PATH"], "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin");
+  EXPECT_EQ(env["LD_LIBRARY_PATH"], "/var/lang/lib:/lib64:/usr/lib64:/var/task:/var/task/lib:/opt/lib");
+  EXPECT_EQ(env["PYTHONPATH"], "/opt/python/lib/python3.12/site-packages:/opt/python");
+
+  fn.runtime = "nodejs22.x";
+  spec = build_spawn_spec(fn, opts, LaunchContext{1, "s", "on-demand"});
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->args, (std::vector<std::string>{"/var/runtime/bootstrap.mjs"}));
+  EXPECT_EQ(as_map(spec->environment)["NODE_PATH"],
+            "/opt/nodejs/node22/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task");
+
+  fn.runtime = "provided.al2023";
+  spec = build_spawn_spec(fn, opts, LaunchContext{1, "s", "on-demand"});
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->executable, "/var/task/bootstrap");
+  EXPECT_TRUE(spec->root->runtime.empty());
+}
+
+TEST(RuntimeLauncherTest, OnHostPathsLayersAreOnTheirOwnPathsTheLaterFirst) {
   auto fn = python_fn();
   fn.environment.clear();
   fn.layer_dirs = {"/layers/first", "/layers/second"};
   auto spec = build_spawn_spec(fn, RuntimeOptions{}, LaunchContext{1, "s", "on-demand"});
   ASSERT_TRUE(spec.ok());
-  EXPECT_EQ(spec->opt_layers, fn.layer_dirs);  // in order: the last one ends up on top
-  // At /opt: exactly Lambda's values.
+  EXPECT_FALSE(spec->root.has_value());
   auto env = as_map(spec->environment);
-  EXPECT_EQ(env["PATH"], "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin");
-  EXPECT_EQ(env["LD_LIBRARY_PATH"], "/var/lang/lib:/lib64:/usr/lib64:/srv/code:/srv/code/lib:/opt/lib");
-  EXPECT_EQ(env["PYTHONPATH"], "/opt/python/lib/python3.12/site-packages:/opt/python");
-  // Not at /opt: the layer directories, the later layer first so that its files win.
-  auto fallback = as_map(spec->environment_without_opt);
-  EXPECT_EQ(fallback["PATH"], "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/layers/second/bin:/layers/first/bin:/opt/bin");
-  EXPECT_EQ(fallback["LD_LIBRARY_PATH"],
+  EXPECT_EQ(env["PATH"], "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/layers/second/bin:/layers/first/bin:/opt/bin");
+  EXPECT_EQ(env["LD_LIBRARY_PATH"],
             "/var/lang/lib:/lib64:/usr/lib64:/srv/code:/srv/code/lib:/layers/second/lib:/layers/first/lib:/opt/lib");
-  EXPECT_EQ(fallback["PYTHONPATH"],
+  EXPECT_EQ(env["PYTHONPATH"],
             "/layers/second/python/lib/python3.12/site-packages:/layers/first/python/lib/python3.12/site-packages:"
             "/layers/second/python:/layers/first/python");
-  // Everything else is the same in both.
-  env.erase("PATH"), env.erase("LD_LIBRARY_PATH"), env.erase("PYTHONPATH");
-  fallback.erase("PATH"), fallback.erase("LD_LIBRARY_PATH"), fallback.erase("PYTHONPATH");
-  EXPECT_EQ(env, fallback);
 }
 
 TEST(RuntimeLauncherTest, NodeLayersGetTheVersionedAndPlainNodeModules) {
@@ -136,13 +171,13 @@ TEST(RuntimeLauncherTest, NodeLayersGetTheVersionedAndPlainNodeModules) {
   fn.handler = "index.handler";
   fn.environment.clear();
   fn.layer_dirs = {"/layers/a", "/layers/b"};
-  auto spec = build_spawn_spec(fn, RuntimeOptions{}, LaunchContext{1, "s", "on-demand"});
+  RuntimeOptions opts;
+  opts.runtimes_dir = "/rt";
+  auto spec = build_spawn_spec(fn, opts, LaunchContext{1, "s", "on-demand"});
   ASSERT_TRUE(spec.ok());
   EXPECT_EQ(as_map(spec->environment)["NODE_PATH"],
-            "/opt/nodejs/node22/node_modules:/opt/nodejs/node_modules:/srv/code");
-  EXPECT_EQ(as_map(spec->environment_without_opt)["NODE_PATH"],
             "/layers/b/nodejs/node22/node_modules:/layers/a/nodejs/node22/node_modules:"
-            "/layers/b/nodejs/node_modules:/layers/a/nodejs/node_modules:/srv/code");
+            "/layers/b/nodejs/node_modules:/layers/a/nodejs/node_modules:/rt/nodejs/node_modules:/rt/nodejs:/srv/code");
   EXPECT_EQ(as_map(spec->environment).count("PYTHONPATH"), 0u);
 }
 
@@ -152,11 +187,9 @@ TEST(RuntimeLauncherTest, AFunctionsOwnSearchVariablesWinAsOnLambda) {
   fn.layer_dirs = {"/layers/a"};
   auto spec = build_spawn_spec(fn, RuntimeOptions{}, LaunchContext{1, "s", "on-demand"});
   ASSERT_TRUE(spec.ok());
-  for (const auto* list : {&spec->environment, &spec->environment_without_opt}) {
-    auto env = as_map(*list);
-    EXPECT_EQ(env["PYTHONPATH"], "/mine");
-    EXPECT_EQ(env["PATH"], "/usr/bin");
-  }
+  auto env = as_map(spec->environment);
+  EXPECT_EQ(env["PYTHONPATH"], "/mine");
+  EXPECT_EQ(env["PATH"], "/usr/bin");
 }
 
 TEST(RuntimeLauncherTest, ProvidedFindsTheBootstrapOfTheLastLayerHavingOne) {
