@@ -297,7 +297,9 @@ def faulty_processes(name):
                 env = f.read().split(b"\0")
         except OSError:
             continue
-        if f"AWS_LAMBDA_FUNCTION_NAME={name}".encode() in env and f"LAMBDA_TASK_ROOT={TEMPLATE.parent}".encode() in env:
+        # In a Lambda-shaped root (as root) the task root is /var/task; on host paths, the code's.
+        roots = (f"LAMBDA_TASK_ROOT={TEMPLATE.parent}".encode(), b"LAMBDA_TASK_ROOT=/var/task")
+        if f"AWS_LAMBDA_FUNCTION_NAME={name}".encode() in env and any(r in env for r in roots):
             found.append(int(proc))
     return found
 

@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from conftest import FUNCTIONS, LAMBDAD, invoke, lambda_client
+from conftest import FUNCTIONS, LAMBDAD, REPO, invoke, lambda_client
 
 DIR = FUNCTIONS / "layers"
 TEMPLATE = DIR / "template.yaml"
@@ -52,8 +52,8 @@ def assert_mode_logged(d, function, at_opt):
     if at_opt:
         d.wait_for_log(r"\[%s\] environment \d+ initializing \(pid \d+, 2 layer\(s\) at /opt\)" % function)
     else:
-        d.wait_for_log(r"\[%s\] environment \d+ initializing \(pid \d+, layers on search paths, not at /opt: "
-                       r"not root \(no mount namespace\)\)" % function)
+        d.wait_for_log(r"\[%s\] environment \d+ initializing \(pid \d+, layers on search paths "
+                       r"\(no Lambda-shaped root\)\)" % function)
 
 
 def test_python_handler_imports_the_layers_modules(layered):
@@ -74,7 +74,7 @@ def test_python_handler_imports_the_layers_modules(layered):
         assert r["sysPath"][1:5] == [str(NODE_LIBS / "python/lib/python3.12/site-packages"),
                                      str(PYTHON_LIBS / "python/lib/python3.12/site-packages"),
                                      str(NODE_LIBS / "python"), str(PYTHON_LIBS / "python")], r["sysPath"]
-    assert r["sysPath"][0] == str((DIR / "python").resolve())
+    assert r["sysPath"][0] == ("/var/task" if at_opt else str((DIR / "python").resolve()))
     assert_mode_logged(d, "LayersPython", at_opt)
 
 
@@ -82,13 +82,16 @@ def test_node_handler_requires_the_layers_package(layered):
     d, client, at_opt = layered
     r = result_of(client, "LayersNode", {"name": "tester"})
     assert r["greeting"] == "hello tester from the node-libs layer"
-    task_root = str((DIR / "node").resolve())
     if at_opt:
         assert r["greetingFile"] == "/opt/nodejs/node_modules/layer-greeting/index.js"
-        assert r["env"]["NODE_PATH"] == f"/opt/nodejs/node20/node_modules:/opt/nodejs/node_modules:{task_root}"
+        assert r["env"]["NODE_PATH"] == ("/opt/nodejs/node20/node_modules:/opt/nodejs/node_modules:"
+                                         "/var/runtime/node_modules:/var/runtime:/var/task")
     else:
+        task_root = str((DIR / "node").resolve())
+        runtime = str(REPO / "runtimes" / "nodejs")
         assert r["greetingFile"] == str(NODE_LIBS / "nodejs/node_modules/layer-greeting/index.js")
-        assert r["env"]["NODE_PATH"].endswith(f"{PYTHON_LIBS}/nodejs/node_modules:{task_root}")
+        assert r["env"]["NODE_PATH"].endswith(
+            f"{PYTHON_LIBS}/nodejs/node_modules:{runtime}/node_modules:{runtime}:{task_root}")
     assert_mode_logged(d, "LayersNode", at_opt)
 
 

@@ -144,8 +144,9 @@ def bomb_processes():
             env = (proc / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
+        # In a Lambda-shaped root (as root) the task root is /var/task; on host paths, the code's.
         if (b"AWS_LAMBDA_FUNCTION_NAME=ForkBomb" in env
-                and f"LAMBDA_TASK_ROOT={CODE_DIR}".encode() in env):
+                and (f"LAMBDA_TASK_ROOT={CODE_DIR}".encode() in env or b"LAMBDA_TASK_ROOT=/var/task" in env)):
             found.append(int(proc.name))
     return found
 

@@ -452,6 +452,7 @@ LAMBDA_VARIABLES = {
     "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_LAMBDA_RUNTIME_API", "AWS_LAMBDA_INITIALIZATION_TYPE", "LAMBDA_TASK_ROOT",
     "LAMBDA_RUNTIME_DIR", "AWS_XRAY_CONTEXT_MISSING", "AWS_XRAY_DAEMON_ADDRESS", "_AWS_XRAY_DAEMON_ADDRESS",
     "_AWS_XRAY_DAEMON_PORT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "PWD",        # Lambda's: /var/task (lambda-spec §5)
     "TMPDIR",     # lambdad's: the environment's own /tmp (src/sandbox/execution_environment.cpp)
     "LC_CTYPE",   # Python's own locale coercion (PEP 538), set inside the runtime process
 }
