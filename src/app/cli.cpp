@@ -93,6 +93,10 @@ int run_cli(int argc, char** argv) {
         ->check(CLI::ExistingDirectory)
         ->delimiter(',')
         ->take_all();
+    cmd->add_option("--filesystem", c.filesystem,
+                    "lambda: each environment in a Lambda-shaped root where the daemon can make one (default); "
+                    "host: functions on the host's paths")
+        ->check(CLI::IsMember({"lambda", "host"}));
     cmd->add_option("--log-level", c.log_level, "trace|debug|info|warn|error|off")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
     cmd->add_option("--region", c.region, "Region reported to functions and in ARNs (default us-east-1)");

@@ -101,7 +101,9 @@ struct Daemon {
     const auto mount_point = tmp_root / ".root";
     std::string why;
     std::error_code ec;
-    if (::geteuid() != 0) {
+    if (!runtime_options.want_root) {
+      why = "--filesystem host";
+    } else if (::geteuid() != 0) {
       why = "not root, so no mount namespace";
     } else if (std::filesystem::create_directories(mount_point, ec); ec) {
       why = "cannot create " + mount_point.string() + ": " + ec.message();

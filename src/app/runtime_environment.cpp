@@ -178,6 +178,7 @@ std::optional<sandbox::RuntimeOptions> prepare_runtimes(const CommonOptions& opt
   rt.region = options.region;
   for (const auto& [k, v] : options.interpreters) rt.interpreters[k] = v;
   rt.runtimes_dir = find_runtimes_dir(options);
+  rt.want_root = options.filesystem != "host";
   for (const auto& dir : options.shares) rt.shared_dirs.push_back(fs::weakly_canonical(fs::absolute(dir)));
   bool needs_clients = false;
   for (const auto& fn : functions) {

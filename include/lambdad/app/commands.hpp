@@ -20,6 +20,7 @@ struct CommonOptions {
   std::filesystem::path runtimes_dir;                 // empty: found next to the executable
   std::map<std::string, std::string> interpreters;    // runtime or family -> program
   std::vector<std::filesystem::path> shares;          // host directories shown read-write in every root
+  std::string filesystem = "lambda";                  // lambda: a Lambda-shaped root where possible; host: host paths
   std::string log_level = "info";
   std::string region = "us-east-1";
 };

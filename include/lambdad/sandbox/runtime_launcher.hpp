@@ -26,6 +26,7 @@ struct RuntimeOptions {
   // Non-empty: each environment runs in a Lambda-shaped root whose tmpfs is mounted here (in its
   // own namespace), with its code at /var/task (docs/decisions/014). Empty: on host paths.
   std::filesystem::path root_mount_point;
+  bool want_root = true;  // --filesystem lambda (root_mount_point is set only once a probe succeeded)
   // Host directories every root shows read-write at their own path (serve --share).
   std::vector<std::filesystem::path> shared_dirs;
 };
