@@ -15,6 +15,8 @@ const socketSetNoDelay = Socket.prototype.setNoDelay;
 const socketOn = Socket.prototype.on;
 const socketOnce = Socket.prototype.once;
 const socketRemoveListener = Socket.prototype.removeListener;
+const socketRef = Socket.prototype.ref;
+const socketUnref = Socket.prototype.unref;
 const CRLF = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
 
@@ -181,6 +183,9 @@ export class HttpConnection {
   exchange(start, replayable, retried) {
     const reused = this.socket !== null && this.used;
     const socket = this.socket ?? this.connectSocket();
+    // An idle kept-alive connection must not keep the event loop alive (callback handlers wait
+    // for it to empty), as an http.Agent's free sockets do not.
+    apply(socketRef, socket, []);
     return new Promise((resolve, reject) => {
       const parser = new ResponseParser();
       let received = false;
@@ -202,6 +207,7 @@ export class HttpConnection {
         }
         if (parser.keepAlive && this.socket === socket) {
           this.used = true;
+          apply(socketUnref, socket, []);
         } else if (this.socket === socket) {
           this.close();
         }
