@@ -3,6 +3,7 @@
 // large response gets, and that patches of http/https/fetch/net made after the client module
 // loaded (as a function's libraries would make them) never see the runtime's requests.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -151,4 +152,26 @@ test('patched http, https, fetch and net see none of the runtime traffic', async
   }
   assert.deepEqual(calls, []);
   assert.equal(server.requests.at(-1).body, '{"f":6}');
+});
+
+test('an idle kept-alive connection does not keep the process alive', async () => {
+  // Callback handlers answer once the event loop is empty: the runtime's own idle connection must
+  // not count. A child process makes one request and must then exit by itself.
+  server.reply = () => ({ raw: ok(200, '{}', NEXT_HEADERS) });
+  const port = server.server.address().port;
+  const client = new URL('../../../runtimes/nodejs/lib/runtime_api_client.mjs', import.meta.url).href;
+  const script = `const { RuntimeApiClient } = await import(${JSON.stringify(client)});
+    const next = await new RuntimeApiClient('127.0.0.1:${port}').nextInvocation();
+    process.on('exit', () => console.log('exited after', next.bodyJson));`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  const [code, signal] = await new Promise((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+  clearTimeout(timer);
+  assert.equal(signal, null, 'the child was still running after 5 s');
+  assert.equal(code, 0);
+  assert.equal(out.trim(), 'exited after {}');
 });
