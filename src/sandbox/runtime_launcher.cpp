@@ -113,6 +113,19 @@ SearchPaths search_paths(const config::FunctionConfig& fn, const std::string& ta
   return p;
 }
 
+// AWS_LAMBDA_EXEC_WRAPPER, for the python and nodejs runtimes (Lambda ignores it for provided):
+// Lambda's bootstrap execs the wrapper with the runtime's command line as its arguments. A shell
+// does the same here, so a missing wrapper ends it with 127 and one that cannot be executed
+// with 126, both Runtime.ExitError as on Lambda.
+void apply_exec_wrapper(process::SpawnSpec& spec, const config::FunctionConfig& fn) {
+  const auto it = fn.environment.find("AWS_LAMBDA_EXEC_WRAPPER");
+  if (it == fn.environment.end() || it->second.empty()) return;
+  std::vector<std::string> args = {"-c", "exec \"$AWS_LAMBDA_EXEC_WRAPPER\" \"$@\"", "sh", spec.executable};
+  args.insert(args.end(), spec.args.begin(), spec.args.end());
+  spec.executable = "/bin/sh";
+  spec.args = std::move(args);
+}
+
 }  // namespace
 
 std::string interpreter_for(const RuntimeOptions& options, const config::FunctionConfig& fn) {
@@ -148,10 +161,12 @@ Result<process::SpawnSpec> build_spawn_spec(const config::FunctionConfig& fn,
       spec.executable = interpreter_for(options, fn);
       // -S: no site, so nothing of the host's site-packages (docs/decisions/014).
       spec.args = {"-S", runtime_dir + "/bootstrap.py"};
+      apply_exec_wrapper(spec, fn);
       break;
     case config::RuntimeFamily::kNode:
       spec.executable = interpreter_for(options, fn);
       spec.args = {runtime_dir + "/bootstrap.mjs"};
+      apply_exec_wrapper(spec, fn);
       break;
     case config::RuntimeFamily::kProvided:
       spec.executable = provided_bootstrap(fn, in_root);
@@ -167,7 +182,7 @@ Result<process::SpawnSpec> build_spawn_spec(const config::FunctionConfig& fn,
     if (family != config::RuntimeFamily::kProvided) root.runtime = client_dir;
     root.layers = fn.layer_dirs;
     if (family != config::RuntimeFamily::kProvided) {
-      if (auto prefix = interpreter_prefix(spec.executable)) root.host_paths.push_back(*prefix);
+      if (auto prefix = interpreter_prefix(interpreter_for(options, fn))) root.host_paths.push_back(*prefix);
     }
     root.shared = options.shared_dirs;
     spec.root = std::move(root);

@@ -6,6 +6,7 @@ requestId/stackTrace, Node's errorType/errorMessage/trace), the context object, 
 errors (Runtime.ImportModuleError, Runtime.HandlerNotFound, Runtime.UserCodeSyntaxError), and the
 Node programming model (async, callbacks, callbackWaitsForEmptyEventLoop, ESM/CJS, nested paths).
 """
+import base64
 import json
 import os
 import re
@@ -88,11 +89,14 @@ def test_python_exception_payload(client):
 
 
 def test_python_exception_is_logged(client, daemon):
-    r = invoke(client, "PyRaises", {"why": "logged"})
+    r = invoke(client, "PyRaises", {"why": "logged"}, LogType="Tail")
     assert r.get("FunctionError") == "Unhandled"
-    # One record: the runtime joins its lines with CR (lambdad may show them as separate lines).
-    daemon.wait_for_log(r"\[ERROR\] ValueError: something went wrong: logged[\r\n]"
-                        r"Traceback \(most recent call last\):[\r\n]\u00a0\u00a0File ")
+    # One record whose lines are joined with LF, as in Lambda's log event (lambda-spec §6.1).
+    log = base64.b64decode(r["LogResult"]).decode()
+    assert re.search(r"\n\[ERROR\] ValueError: something went wrong: logged\n"
+                     r"Traceback \(most recent call last\):\n\u00a0\u00a0File ", log), log
+    assert "\r" not in log
+    daemon.wait_for_log(r"\[ERROR\] ValueError: something went wrong: logged")
 
 
 def test_python_unserializable_result_is_a_marshal_error(client):
@@ -245,6 +249,56 @@ def test_node_init_errors_reach_the_invoker(client, function, error_type, messag
     else:
         assert error["errorMessage"].startswith("Error: Cannot find module 'no_such_file'")
     assert error["trace"][0].startswith(error_type + ": ")
+
+
+# --- both clients: the Runtime API out of the function's reach, oversized responses, wrappers ---
+
+@pytest.mark.parametrize("function", ["PyPatched", "NodePatched"])
+def test_patched_http_libraries_never_see_the_runtime(client, function):
+    # The module patched http.client/urllib/socket (Python) or http/https/fetch/net (Node) to
+    # throw and record; the runtime still answers, on the next invoke too, and nothing was called.
+    for _ in range(2):
+        assert json.loads(invoke_ok(client, function, {})["Body"]) == {"calls": []}
+
+
+def test_patched_http_libraries_never_see_a_streamed_response(client):
+    # A streaming handler posts its response as a chunked stream (buffered here by the invoke).
+    for _ in range(2):
+        assert json.loads(invoke_ok(client, "NodePatchedStreaming", {})["Body"]) == {"calls": []}
+
+
+@pytest.mark.parametrize("function", ["PySizes", "NodeSizes"])
+def test_oversized_responses_leave_the_environment_warm(client, function):
+    invoke_ok(client, function, {})  # the environment is up
+    for _ in range(2):
+        r = invoke(client, function, {"big": True})
+        assert r.get("FunctionError") == "Unhandled"
+        assert json.loads(r["Body"]) == {
+            "errorMessage": "Response payload size exceeded maximum allowed payload size (6291556 bytes).",
+            "errorType": "Function.ResponseSizeTooLarge"}
+    r = invoke_ok(client, function, {}, LogType="Tail")
+    assert json.loads(r["Body"]) == {"small": True}
+    report = base64.b64decode(r["LogResult"]).decode().split("REPORT RequestId:")[1]
+    assert "Init Duration" not in report, "the same warm environment answered"
+
+
+@pytest.mark.parametrize("function, bootstrap", [("PyWrapped", "bootstrap.py"), ("NodeWrapped", "bootstrap.mjs")])
+def test_exec_wrapper_runs_the_runtime_command_line(client, function, bootstrap):
+    body = json.loads(invoke_ok(client, function, {})["Body"])
+    assert body["wrapped"] == "yes"
+    interpreter, *flags, script = body["saw"]
+    assert flags == (["-S"] if function == "PyWrapped" else [])  # Python without site (decision 014)
+    assert script.endswith("/" + bootstrap)
+    assert re.fullmatch(r"(.*/)?(python3[.0-9]*|node)", interpreter), interpreter
+    # The runtime runs as the wrapper was given it.
+    assert script in body["argv"]
+
+
+@pytest.mark.parametrize("function, status", [("PyWrapperMissing", 127), ("PyWrapperNotExecutable", 126)])
+def test_exec_wrapper_that_cannot_run_is_an_exit_error(client, function, status):
+    error = invoke_error(client, function, {})
+    assert error["errorType"] == "Runtime.ExitError"
+    assert error["errorMessage"].endswith(f"Error: Runtime exited with error: exit status {status}"), error
 
 
 # --- custom runtime -----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // Response streaming (awslambda.streamifyResponse): the handler writes to a stream that is the
-// body of a chunked POST .../response with Lambda-Runtime-Function-Response-Mode: streaming.
+// body of a chunked POST .../response with Lambda-Runtime-Function-Response-Mode: streaming
+// (http_connection.mjs StreamingRequest).
 // A failure after the first byte is reported in the trailers Lambda-Runtime-Function-Error-Type
 // and Lambda-Runtime-Function-Error-Body (base64 of the error JSON).
 import { InvalidStreamingOperation, toRapidResponse } from './errors.mjs';
@@ -49,20 +50,14 @@ export function createResponseStream(client, id, options = {}) {
     'Content-Type': options.contentType ?? DEFAULT_CONTENT_TYPE,
     'Transfer-Encoding': 'chunked',
   };
-  const req = client.streamingRequest(id, headers, (res) => {
-    const chunks = [];
-    res.on('data', (c) => chunks.push(c));
-    res.on('aborted', (err) => {
-      rejectDone(err);
-      req.destroy(err);
-    });
-    res.on('end', () => {
-      if (res.statusCode !== 202) {
-        return client.fatal(`streamed response returned ${res.statusCode}: ${Buffer.concat(chunks)}`);
-      }
-      resolveDone(Buffer.concat(chunks));
-    });
-  });
+  const req = client.streamingRequest(id, headers);
+  req.response.then((res) => {
+    // 413: the stream outgrew Lambda's limit; the invoke has failed and the runtime goes on.
+    if (res.status !== 202 && res.status !== 413) {
+      return client.fatal(`streamed response returned ${res.status}: ${res.body}`);
+    }
+    resolveDone(res.body);
+  }, rejectDone);
   req.on('error', (err) => {
     rejectDone(err);
     req.destroy(err);

@@ -1,7 +1,10 @@
 // HTTP client of the Runtime API (2018-06-01): one keep-alive socket, no timeout on the
-// /next long poll. A status other than the documented success (200 for /next, 202 for posts)
-// is fatal: the runtime logs it to stderr and exits 1.
-import http from 'node:http';
+// /next long poll, over our own HTTP framing (http_connection.mjs) so that patches of http,
+// https or fetch by the function's libraries never touch it. A status other than the documented
+// success (200 for /next, 202 for posts) is fatal: the runtime logs it to stderr and exits 1.
+// Except 413 for a response: the invoke has failed (Function.ResponseSizeTooLarge), and the
+// runtime goes on to the next one, as the managed runtime does.
+import { HttpConnection } from './http_connection.mjs';
 import { toRapidResponse, xrayCause } from './errors.mjs';
 
 const PREFIX = '/2018-06-01/runtime';
@@ -44,7 +47,7 @@ export class RuntimeApiClient {
     const i = address.lastIndexOf(':');
     this.hostname = address.slice(0, i);
     this.port = Number(address.slice(i + 1));
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    this.connection = new HttpConnection(this.hostname, this.port);
   }
 
   /** Logs, exits 1, and returns a promise that never settles so that callers stop here. */
@@ -54,36 +57,17 @@ export class RuntimeApiClient {
     return new Promise(() => {});
   }
 
-  // One request; resolves {status, headers, body}. Retries once when a kept-alive socket
-  // turned out to be closed by the server before it answered.
-  request(method, path, headers, body, retried = false) {
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        { hostname: this.hostname, port: this.port, method, path, headers, agent: this.agent },
-        (res) => {
-          const chunks = [];
-          res.on('data', (c) => chunks.push(c));
-          res.on('end', () =>
-            resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('error', (err) => {
-        if (!retried && req.reusedSocket && err.code === 'ECONNRESET') {
-          resolve(this.request(method, path, headers, body, true));
-        } else {
-          reject(err);
-        }
-      });
-      req.end(body);
-    }).catch((err) => this.fatal(`${method} ${path} failed: ${err.message}`));
+  // One request; resolves {status, headers, body}.
+  request(method, path, headers, body) {
+    return this.connection
+      .request(method, path, headers, body)
+      .catch((err) => this.fatal(`${method} ${path} failed: ${err.message}`));
   }
 
-  async expect(method, path, wanted, headers, body) {
+  async expect(method, path, wanted, headers, body, alsoAccepted = []) {
     if (method === 'POST') await outputFlushed();
     const res = await this.request(method, path, headers, body);
-    if (res.status !== wanted) {
+    if (res.status !== wanted && !alsoAccepted.includes(res.status)) {
       return this.fatal(`${method} ${path} returned ${res.status}: ${res.body.toString('utf8')}`);
     }
     return res;
@@ -98,10 +82,8 @@ export class RuntimeApiClient {
   /** Posts a result; throws synchronously if it cannot be serialized. */
   postInvocationResponse(result, id, callback) {
     const body = serializeResult(result);
-    this.expect('POST', `${PREFIX}/invocation/${encodeURIComponent(id)}/response`, 202, {
-      'Content-Type': 'application/json',
-      'Content-Length': Buffer.byteLength(body),
-    }, body).then(() => callback?.());
+    const path = `${PREFIX}/invocation/${encodeURIComponent(id)}/response`;
+    this.expect('POST', path, 202, { 'Content-Type': 'application/json' }, body, [413]).then(() => callback?.());
   }
 
   postInvocationError(error, id, callback) {
@@ -115,7 +97,7 @@ export class RuntimeApiClient {
   postError(path, error, withXray, callback) {
     const response = toRapidResponse(error);
     const body = serializeResult(response);
-    const headers = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) };
+    const headers = { 'Content-Type': 'application/json' };
     if (headerSafe(response.errorType)) headers[ERROR_TYPE_HEADER] = response.errorType;
     if (withXray) {
       const cause = xrayCause(error);
@@ -124,15 +106,16 @@ export class RuntimeApiClient {
     this.expect('POST', path, 202, headers, body).then(() => callback?.());
   }
 
-  /** The request that carries a streamed response (Lambda-Runtime-Function-Response-Mode: streaming). */
-  streamingRequest(id, headers, onResponse) {
-    return http.request({
-      hostname: this.hostname,
-      port: this.port,
-      method: 'POST',
-      path: `${PREFIX}/invocation/${encodeURIComponent(id)}/response`,
-      headers,
-      agent: this.agent,
-    }, onResponse);
+  /**
+   * The request that carries a streamed response (Lambda-Runtime-Function-Response-Mode:
+   * streaming): a writable stream with setHeader/addTrailers, and `response`, the answer.
+   */
+  streamingRequest(id, headers) {
+    return this.connection.streamingRequest('POST', `${PREFIX}/invocation/${encodeURIComponent(id)}/response`, headers);
+  }
+
+  /** Closes the connection (tests). */
+  close() {
+    this.connection.close();
   }
 }

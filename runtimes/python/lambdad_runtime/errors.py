@@ -16,9 +16,10 @@ BUILT_IN_MODULE_CONFLICT = "Runtime.BuiltInModuleConflict"
 MALFORMED_HANDLER_NAME = "Runtime.MalformedHandlerName"
 LAMBDA_CONTEXT_UNMARSHAL_ERROR = "Runtime.LambdaContextUnmarshalError"
 
-# CloudWatch keeps a multi-line error as one record: lines are joined with CR and the
-# indentation of traceback lines uses NO-BREAK SPACE so that it survives the console.
-_LINE_JOIN = "\r"
+# Lambda's runtime writes an uncaught error as one log record whose lines are joined with LF
+# (lambda-spec §6.1; the CR join of the RIC is only for a plain stdout without Lambda's log
+# framing); the indentation of traceback lines uses NO-BREAK SPACE.
+_LINE_JOIN = "\n"
 _INDENT = "\u00a0"
 
 _RUNTIME_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -90,8 +91,8 @@ def _reindent(line):
 
 
 def text_log_record(error):
-    """The text-format log record of an error, as one line: `[ERROR] Type: msg` then the
-    traceback, joined with CR, terminated by LF."""
+    """The text-format log record of an error: `[ERROR] Type: msg` then the traceback, one
+    line each, terminated by LF."""
     head = "[ERROR]"
     if error.get("errorType"):
         head += " " + error["errorType"]

@@ -1,6 +1,5 @@
 """Init (load the handler or report /init/error) and the invoke loop (next -> handler ->
 response or error), as Lambda's managed Python runtime does them."""
-import http.client
 import json
 import logging
 import os
@@ -115,6 +114,6 @@ def main(runtime_dir):
     try:
         runtime.init(os.environ.get("_HANDLER", ""))
         runtime.run_forever()
-    except (RuntimeApiError, OSError, http.client.HTTPException) as e:
+    except (RuntimeApiError, OSError) as e:
         sys.stderr.write("lambdad python runtime: {}\n".format(e))
         sys.exit(1)

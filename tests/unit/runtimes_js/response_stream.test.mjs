@@ -71,7 +71,7 @@ before(async () => {
 });
 
 after(() => {
-  client.agent.destroy();
+  client.close();
   api.close();
 });
 

@@ -97,19 +97,19 @@ class ErrorPayloadTest(unittest.TestCase):
         self.assertTrue(error["stackTrace"][-1].startswith('  File "'))
         self.assertIn('raise KeyError("k")', error["stackTrace"][-1])
 
-    def test_text_log_record_is_one_line(self):
+    def test_text_log_record_joins_lines_with_lf(self):
         error = errors.make_error("bad", "ValueError",
                                   ['  File "/var/task/app.py", line 2, in handler\n    raise X\n'])
         self.assertEqual(
             errors.text_log_record(error),
-            "[ERROR] ValueError: bad\rTraceback (most recent call last):\r"
-            "\u00a0\u00a0File \"/var/task/app.py\", line 2, in handler\r"
+            "[ERROR] ValueError: bad\nTraceback (most recent call last):\n"
+            "\u00a0\u00a0File \"/var/task/app.py\", line 2, in handler\n"
             "\u00a0\u00a0\u00a0\u00a0raise X\n")
 
     def test_text_log_record_without_message_or_trace(self):
         self.assertEqual(errors.text_log_record({"errorType": "T"}), "[ERROR] T\n")
         self.assertEqual(errors.text_log_record({"errorMessage": "m", "stackTrace": []}),
-                         "[ERROR] m\rTraceback (most recent call last):\n")
+                         "[ERROR] m\nTraceback (most recent call last):\n")
 
 
 class MarshallerTest(unittest.TestCase):

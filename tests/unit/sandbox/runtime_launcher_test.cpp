@@ -79,6 +79,38 @@ TEST(RuntimeLauncherTest, ProvidedRunsBootstrapWithoutExecutionEnv) {
   EXPECT_EQ(env["TZ"], ":UTC");
 }
 
+TEST(RuntimeLauncherTest, ExecWrapperGetsTheRuntimeCommandLineExceptForProvided) {
+  RuntimeOptions opts;
+  opts.runtimes_dir = "/rt";
+  opts.interpreters["python"] = "/usr/bin/python3";
+  opts.interpreters["nodejs"] = "/usr/bin/node";
+  auto fn = python_fn();
+  fn.environment["AWS_LAMBDA_EXEC_WRAPPER"] = "/opt/wrapper";
+  const std::string script = "exec \"$AWS_LAMBDA_EXEC_WRAPPER\" \"$@\"";
+  auto spec = build_spawn_spec(fn, opts, LaunchContext{1, "s", "on-demand"});
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->executable, "/bin/sh");
+  EXPECT_EQ(spec->args, (std::vector<std::string>{"-c", script, "sh", "/usr/bin/python3", "-S", "/rt/python/bootstrap.py"}));
+  EXPECT_EQ(as_map(spec->environment)["AWS_LAMBDA_EXEC_WRAPPER"], "/opt/wrapper");
+
+  fn.runtime = "nodejs22.x";
+  spec = build_spawn_spec(fn, opts, LaunchContext{1, "s", "on-demand"});
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->args, (std::vector<std::string>{"-c", script, "sh", "/usr/bin/node", "/rt/nodejs/bootstrap.mjs"}));
+
+  fn.runtime = "provided.al2023";
+  spec = build_spawn_spec(fn, opts, LaunchContext{1, "s", "on-demand"});
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->executable, "/srv/code/bootstrap");
+  EXPECT_TRUE(spec->args.empty());
+
+  fn.runtime = "python3.12";
+  fn.environment["AWS_LAMBDA_EXEC_WRAPPER"] = "";
+  spec = build_spawn_spec(fn, opts, LaunchContext{1, "s", "on-demand"});
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->executable, "/usr/bin/python3");
+}
+
 TEST(RuntimeLauncherTest, InterpreterFallsBackToFamilyThenDefault) {
   RuntimeOptions opts;
   auto fn = python_fn();
