@@ -6,6 +6,7 @@
 #include <charconv>
 #include <limits>
 #include <system_error>
+#include <tuple>
 #include <utility>
 
 #include <fmt/format.h>
@@ -305,6 +306,7 @@ std::optional<FunctionConfig> FunctionBuilder::build() {
   read_layers(config);
   read_event_invoke_config(config);
   read_dead_letter(config);
+  read_logging_config(config);
 
   if (failed_) return std::nullopt;
   return config;
@@ -670,6 +672,41 @@ void FunctionBuilder::read_dead_letter(FunctionConfig& config) {
   }
   if (type.empty()) type = service == "sqs" ? "SQS" : "SNS";
   config.dead_letter = DeadLetterConfig{std::move(type), std::move(*arn)};
+}
+
+void FunctionBuilder::read_logging_config(FunctionConfig& config) {
+  const auto* logging = source_.properties.find("LoggingConfig");
+  if (logging == nullptr || !mapping(*logging, "LoggingConfig", "the logs are Text")) return;
+  LoggingConfig out;
+  // Each member: its path, where it goes, the values Lambda accepts ("" = any).
+  const std::array<std::tuple<std::string_view, std::string*, std::string_view>, 4> members = {{
+      {"LogFormat", &out.log_format, "Text, JSON"},
+      {"ApplicationLogLevel", &out.application_log_level, "TRACE, DEBUG, INFO, WARN, ERROR, FATAL"},
+      {"SystemLogLevel", &out.system_log_level, "DEBUG, INFO, WARN"},
+      {"LogGroup", &out.log_group, ""},
+  }};
+  bool ok = true;
+  for (const auto& [key, field, allowed] : members) {
+    const auto* v = logging->find(key);
+    if (v == nullptr) continue;
+    const std::string path = fmt::format("LoggingConfig.{}", key);
+    auto value = text(*v, path, Need::kOptional, "Lambda's default is used");
+    if (!value) continue;
+    const std::string listed = fmt::format(", {}, ", allowed);
+    if (!allowed.empty() && (value->empty() || listed.find(fmt::format(", {}, ", *value)) == std::string::npos)) {
+      error(*v, path, fmt::format("must be one of {} (got {})", allowed, value->empty() ? "''" : *value));
+      ok = false;
+      continue;
+    }
+    *field = std::move(*value);
+  }
+  if (ok && out.log_format == "Text" && (!out.application_log_level.empty() || !out.system_log_level.empty())) {
+    // Lambda's words (CloudFormation shows them).
+    return error(*logging, "LoggingConfig",
+                 "LogLevel is not supported when LogFormat is set to \"Text\". Remove LogLevel from your request or "
+                 "change the LogFormat to \"Json\" and try again.");
+  }
+  if (ok) config.logging = std::move(out);
 }
 
 }  // namespace lambdad::config

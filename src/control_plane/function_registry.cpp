@@ -21,6 +21,7 @@
 #include "lambdad/invocation/invocation.hpp"
 #include "lambdad/observability/logging.hpp"
 #include "lambdad/sandbox/sandbox_manager.hpp"
+#include "function_json.hpp"
 #include "record_json.hpp"
 
 namespace lambdad::control_plane {
@@ -41,11 +42,6 @@ constexpr std::string_view kLatest = config::kLatest;
 
 Error invalid(std::string message) {
   return Error{ErrorKind::kInvalidInput, std::string(et::kInvalidParameterValueException), std::move(message)};
-}
-Error validation(std::string_view field, const std::string& value, std::string_view constraint) {
-  return Error{ErrorKind::kInvalidInput, std::string(et::kValidationException),
-               fmt::format("1 validation error detected: Value '{}' at '{}' failed to satisfy constraint: {}", value,
-                           field, constraint)};
 }
 Error conflict(std::string message) {
   return Error{ErrorKind::kConflict, std::string(et::kResourceConflictException), std::move(message)};
@@ -174,6 +170,7 @@ Status apply_settings(const json& req, VersionRecord& v) {
       c.dead_letter = config::DeadLetterConfig{*type, target};
     }
   }
+  if (auto st = apply_logging_config(req, c.logging); !st) return st;
   if (req.contains("Layers") && req["Layers"].is_array()) {
     c.layers.clear();
     for (const auto& l : req["Layers"]) {
@@ -336,7 +333,7 @@ bool same_definition(const config::FunctionConfig& a, const config::FunctionConf
          a.ephemeral_storage_mb == b.ephemeral_storage_mb && a.architectures == b.architectures &&
          a.layers == b.layers && a.description == b.description &&
          same_event_invoke_config(a.event_invoke_config, b.event_invoke_config) &&
-         same_dead_letter(a.dead_letter, b.dead_letter);
+         same_dead_letter(a.dead_letter, b.dead_letter) && a.logging == b.logging;
 }
 
 }  // namespace
@@ -541,49 +538,10 @@ void FunctionRegistry::ensure_digest(const VersionRecord& v) {
 }
 
 json FunctionRegistry::configuration_json(const FunctionRecord& fn, const VersionRecord& v, const std::string& version,
-                                          bool qualified_arn) {
+                                          bool qualified_arn, ConfigurationView view) {
   ensure_digest(v);
-  const auto& c = v.config;
-  const bool latest = version == kLatest;
-  json j = {{"FunctionName", c.name},
-            {"FunctionArn", arn(c.name, qualified_arn ? version : "")},
-            {"Runtime", c.runtime},
-            {"Role", v.role}};
-  if (!c.handler.empty()) j["Handler"] = c.handler;
-  j["CodeSize"] = v.code_size;
-  j["Description"] = c.description;
-  j["Timeout"] = c.timeout_seconds;
-  j["MemorySize"] = c.memory_mb;
-  j["LastModified"] = v.last_modified;
-  j["CodeSha256"] = v.code_sha256;
-  j["Version"] = version;
-  if (!c.environment.empty()) j["Environment"] = {{"Variables", c.environment}};
-  if (c.dead_letter) j["DeadLetterConfig"] = {{"TargetArn", c.dead_letter->target_arn}};
-  j["TracingConfig"] = {{"Mode", "PassThrough"}};
-  j["RevisionId"] = v.revision_id;
-  if (!c.layers.empty()) {
-    json layers = json::array();
-    for (const auto& l : c.layers) layers.push_back({{"Arn", l}, {"CodeSize", 0}});
-    j["Layers"] = std::move(layers);
-  }
-  const FunctionState state = latest ? fn.state : FunctionState::kActive;
-  j["State"] = state_name(state);
-  if (latest && !fn.state_reason.empty()) j["StateReason"] = fn.state_reason;
-  if (latest && !fn.state_reason_code.empty()) j["StateReasonCode"] = fn.state_reason_code;
-  if (state != FunctionState::kPending) {
-    const UpdateStatus update = latest ? fn.last_update : UpdateStatus::kSuccessful;
-    j["LastUpdateStatus"] = update_status_name(update);
-    if (latest && !fn.last_update_reason.empty()) j["LastUpdateStatusReason"] = fn.last_update_reason;
-    if (latest && !fn.last_update_reason_code.empty()) j["LastUpdateStatusReasonCode"] = fn.last_update_reason_code;
-  }
-  j["PackageType"] = "Zip";
-  j["Architectures"] = c.architectures;
-  j["EphemeralStorage"] = {{"Size", c.ephemeral_storage_mb}};
-  j["SnapStart"] = {{"ApplyOn", "None"}, {"OptimizationStatus", "Off"}};
-  j["LoggingConfig"] = {{"LogFormat", "Text"}, {"LogGroup", "/aws/lambda/" + c.name}};
-  j["RuntimeVersionConfig"] = {
-      {"RuntimeVersionArn", fmt::format("arn:aws:lambda:{}::runtime:{}", options_.region, base64::encode(c.runtime))}};
-  return j;
+  return control_plane::configuration_json(fn, v, version, arn(v.config.name, qualified_arn ? version : ""),
+                                           options_.region, view);
 }
 
 Result<json> FunctionRegistry::get_configuration(const std::string& name, const std::string& qualifier) {
@@ -609,7 +567,12 @@ Result<json> FunctionRegistry::get_function(const std::string& name, const std::
   return out;
 }
 
-Result<json> FunctionRegistry::list_functions(bool all_versions, const std::string& marker, std::optional<int> max_items) {
+Result<json> FunctionRegistry::list_functions(const std::optional<std::string>& function_version,
+                                              const std::string& marker, std::optional<int> max_items) {
+  if (function_version && *function_version != "ALL") {
+    return validation("functionVersion", *function_version, "Member must satisfy enum value set: [ALL]");
+  }
+  const bool all_versions = function_version.has_value();
   if (max_items && (*max_items < 1 || *max_items > 10000)) {
     return validation("maxItems", std::to_string(*max_items),
                       *max_items < 1 ? "Member must have value greater than or equal to 1"
@@ -634,11 +597,8 @@ Result<json> FunctionRegistry::list_functions(bool all_versions, const std::stri
   for (std::size_t i = start; i < entries.size() && functions.size() < page; ++i) {
     const auto& [name, version] = entries[i];
     auto& fn = records_.at(name);
-    if (version == kLatest) {
-      functions.push_back(configuration_json(fn, fn.latest, version, all_versions));
-    } else {
-      functions.push_back(configuration_json(fn, fn.versions.at(std::stoi(version)), version, true));
-    }
+    const auto& v = version == kLatest ? fn.latest : fn.versions.at(std::stoi(version));
+    functions.push_back(configuration_json(fn, v, version, all_versions, ConfigurationView::kListed));
   }
   json out = {{"Functions", std::move(functions)}};
   if (start + page < entries.size()) out["NextMarker"] = marker_for(entries[start + page].first, entries[start + page].second);
@@ -974,7 +934,20 @@ Status FunctionRegistry::delete_function(const std::string& name, const std::str
 
 // --- concurrency ------------------------------------------------------------------------------
 
-Result<json> FunctionRegistry::put_concurrency(const std::string& name, const json& req) {
+namespace {
+
+// Reserved concurrency belongs to the function, not to a version or alias.
+Status unqualified(const std::string& qualifier) {
+  if (qualifier.empty()) return Ok{};
+  return invalid(
+      "This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. "
+      "Please specify either a function name or an unqualified function ARN.");
+}
+
+}  // namespace
+
+Result<json> FunctionRegistry::put_concurrency(const std::string& name, const json& req, const std::string& qualifier) {
+  if (auto st = unqualified(qualifier); !st) return st.error();
   auto found = lookup(name, std::string(kLatest));
   if (!found) return found.error();
   auto& fn = **found;
@@ -1004,14 +977,16 @@ Result<json> FunctionRegistry::put_concurrency(const std::string& name, const js
   return json{{"ReservedConcurrentExecutions", reserved}};
 }
 
-Result<json> FunctionRegistry::get_concurrency(const std::string& name) {
+Result<json> FunctionRegistry::get_concurrency(const std::string& name, const std::string& qualifier) {
+  if (auto st = unqualified(qualifier); !st) return st.error();
   auto found = lookup(name);
   if (!found) return found.error();
   if (!(*found)->reserved) return json::object();
   return json{{"ReservedConcurrentExecutions", *(*found)->reserved}};
 }
 
-Status FunctionRegistry::delete_concurrency(const std::string& name) {
+Status FunctionRegistry::delete_concurrency(const std::string& name, const std::string& qualifier) {
+  if (auto st = unqualified(qualifier); !st) return st;
   auto found = lookup(name);
   if (!found) return found.error();
   auto& fn = **found;

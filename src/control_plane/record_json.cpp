@@ -19,6 +19,11 @@ nlohmann::json config_to_json(const config::FunctionConfig& c) {
                       {"layers", c.layers},
                       {"description", c.description}};
   if (c.dead_letter) j["deadLetter"] = {{"type", c.dead_letter->type}, {"targetArn", c.dead_letter->target_arn}};
+  const auto& l = c.logging;
+  j["logging"] = {{"logFormat", l.log_format},
+                  {"applicationLogLevel", l.application_log_level},
+                  {"systemLogLevel", l.system_log_level},
+                  {"logGroup", l.log_group}};
   return j;
 }
 
@@ -37,6 +42,11 @@ config::FunctionConfig config_from_json(const nlohmann::json& j) {
   c.description = j.value("description", "");
   if (j.contains("deadLetter")) {
     c.dead_letter = config::DeadLetterConfig{j["deadLetter"].value("type", ""), j["deadLetter"].value("targetArn", "")};
+  }
+  if (j.contains("logging") && j["logging"].is_object()) {  // absent from records written before LoggingConfig
+    const auto& l = j["logging"];
+    c.logging = config::LoggingConfig{l.value("logFormat", "Text"), l.value("applicationLogLevel", ""),
+                                      l.value("systemLogLevel", ""), l.value("logGroup", "")};
   }
   return c;
 }

@@ -84,18 +84,21 @@ std::optional<int> int_param(const http::Request& req, std::string_view name, st
   int value = 0;
   auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
   if (ec != std::errc{} || ptr != text->data() + text->size()) {
-    error = ServiceError::validation(fmt::format(
-        "1 validation error detected: Value '{}' at '{}' failed to satisfy constraint: Member must be a number", *text,
-        name));
+    error = ServiceError::invalid_member(name, *text, {"Member must be a number"});
   }
   return value;
 }
 
 // Runs `op` with the function the path names; answers malformed names as Invoke does.
+// Operations without a Qualifier member leave ?Qualifier= unread, as Lambda does.
+enum class QualifierParam { kRead, kIgnored };
 template <typename Op>
-void with_target(const Ctx& ctx, http::Request& req, http::Responder& respond, Op op) {
+void with_target(const Ctx& ctx, http::Request& req, http::Responder& respond, Op op,
+                 QualifierParam param = QualifierParam::kRead) {
   const std::string request_id = ids::request_id();
-  auto target = parse_target(req, ctx->options);
+  auto target = param == QualifierParam::kRead
+                    ? parse_target(req, ctx->options)
+                    : function_target(req.param("name"), std::nullopt, ctx->options.region, ctx->options.account_id);
   if (auto* e = std::get_if<ServiceError>(&target)) return respond(render(*e, request_id));
   const auto& t = std::get<FunctionTarget>(target);
   respond(op(t.name, t.qualifier.value_or(""), request_id));
@@ -130,9 +133,9 @@ void add_control_routes(http::Router& router, FunctionRegistry& registry, invoca
     std::optional<ServiceError> error;
     auto max_items = int_param(req, "MaxItems", error);
     if (error) return respond(render(*error, request_id));
-    const bool all = req.query_param("FunctionVersion").value_or("") == "ALL";
-    respond(answer(ctx->registry.list_functions(all, req.query_param("Marker").value_or(""), max_items), 200,
-                   request_id));
+    respond(answer(ctx->registry.list_functions(req.query_param("FunctionVersion"),
+                                                req.query_param("Marker").value_or(""), max_items),
+                   200, request_id));
   });
   add_route(router, M::kGet, function, 0, [ctx](http::Request&& req, http::Responder respond) {
     with_target(ctx, req, respond, [&](const std::string& name, const std::string& qualifier, const std::string& id) {
@@ -216,23 +219,26 @@ void add_control_routes(http::Router& router, FunctionRegistry& registry, invoca
   // Reserved concurrency: Put and Delete under 2017-10-31, Get under 2019-09-30.
   add_route(router, M::kPut, "/2017-10-31/functions/{name}/concurrency", kConfigBodyLimit,
             [ctx](http::Request&& req, http::Responder respond) {
-              with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
+              with_target(ctx, req, respond, [&](const std::string& name, const std::string& qualifier,
+                                                 const std::string& id) {
                 json body;
                 if (auto e = parse_body(req, body)) return render(*e, id);
-                return answer(ctx->registry.put_concurrency(name, body), 200, id);
-              });
+                return answer(ctx->registry.put_concurrency(name, body, qualifier), 200, id);
+              }, QualifierParam::kIgnored);
             });
   add_route(router, M::kGet, "/2019-09-30/functions/{name}/concurrency", 0,
             [ctx](http::Request&& req, http::Responder respond) {
-              with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
-                return answer(ctx->registry.get_concurrency(name), 200, id);
-              });
+              with_target(ctx, req, respond, [&](const std::string& name, const std::string& qualifier,
+                                                 const std::string& id) {
+                return answer(ctx->registry.get_concurrency(name, qualifier), 200, id);
+              }, QualifierParam::kIgnored);
             });
   add_route(router, M::kDelete, "/2017-10-31/functions/{name}/concurrency", 0,
             [ctx](http::Request&& req, http::Responder respond) {
-              with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
-                return answer(ctx->registry.delete_concurrency(name), 204, id);
-              });
+              with_target(ctx, req, respond, [&](const std::string& name, const std::string& qualifier,
+                                                 const std::string& id) {
+                return answer(ctx->registry.delete_concurrency(name, qualifier), 204, id);
+              }, QualifierParam::kIgnored);
             });
 
   // Event invoke configuration: Put replaces, Update (POST) merges.

@@ -30,31 +30,10 @@ std::string json_error_detail(const std::string& payload) {
 }  // namespace
 
 std::variant<FunctionTarget, ServiceError> parse_target(const http::Request& req, const InvokeApiOptions& opts) {
-  const std::string raw_name(req.param("name"));
-  auto parsed = parse_function_name(raw_name);
-  if (!parsed) {
-    return ServiceError::validation(
-        fmt::format("1 validation error detected: Value '{}' at 'functionName' failed to satisfy constraint: "
-                    "Member must satisfy regular expression pattern: {}",
-                    raw_name, kFunctionNamePattern));
-  }
   auto query_qualifier = req.query_param("Qualifier");
-  if (query_qualifier && !valid_qualifier(*query_qualifier)) {
-    return ServiceError::validation(fmt::format(
-        "1 validation error detected: Value '{}' at 'qualifier' failed to satisfy constraint: Member must satisfy "
-        "regular expression pattern: (|[a-zA-Z0-9$_-]+)",
-        *query_qualifier));
-  }
-  if (parsed->qualifier && query_qualifier && *parsed->qualifier != *query_qualifier) {
-    return ServiceError::invalid_parameter(
-        "The derived qualifier from the function name does not match the specified qualifier.");
-  }
-  if (parsed->region && *parsed->region != opts.region) {
-    return ServiceError::not_found(
-        fmt::format("Functions from '{}' are not reachable in this region ('{}')", *parsed->region, opts.region));
-  }
-  if (parsed->account && *parsed->account != opts.account_id) return ServiceError::access_denied();
-  return FunctionTarget{parsed->name, parsed->qualifier ? parsed->qualifier : query_qualifier};
+  return function_target(req.param("name"),
+                         query_qualifier ? std::optional<std::string_view>(*query_qualifier) : std::nullopt,
+                         opts.region, opts.account_id);
 }
 
 std::variant<ValidInvoke, ServiceError> validate_invoke(http::Request& req, const std::string& request_id,
@@ -79,10 +58,9 @@ std::variant<ValidInvoke, ServiceError> validate_invoke(http::Request& req, cons
   bool known_type = false;
   for (auto t : rules.invocation_types) known_type = known_type || t == type;
   if (!known_type) {
-    return ServiceError::validation(fmt::format(
-        "1 validation error detected: Value '{}' at 'invocationType' failed to satisfy constraint: Member must "
-        "satisfy enum value set: [{}]",
-        type, fmt::join(rules.invocation_types, ", ")));
+    return ServiceError::invalid_member(
+        "invocationType", type,
+        {fmt::format("Member must satisfy enum value set: [{}]", fmt::join(rules.invocation_types, ", "))});
   }
   if (req.body_too_large) {
     return ServiceError::entity_too_large(fmt::format("Request must be smaller than {} bytes for the {} operation",

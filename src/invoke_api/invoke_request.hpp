@@ -12,6 +12,7 @@
 #include "lambdad/common/clock.hpp"
 #include "lambdad/http/message.hpp"
 #include "lambdad/invocation/dispatcher.hpp"
+#include "lambdad/invoke_api/function_name.hpp"
 #include "lambdad/invoke_api/invoke_api.hpp"
 #include "lambdad/invoke_api/service_error.hpp"
 
@@ -30,12 +31,7 @@ struct ValidInvoke {
   std::string type;               // X-Amz-Invocation-Type ("RequestResponse" when absent)
 };
 
-// The function a request's {name} (a name, partial or full ARN, maybe with a qualifier) and its
-// ?Qualifier name, or the error Lambda answers a malformed one with.
-struct FunctionTarget {
-  std::string name;
-  std::optional<std::string> qualifier;
-};
+// function_target() of the request's {name} and ?Qualifier.
 std::variant<FunctionTarget, ServiceError> parse_target(const http::Request& req, const InvokeApiOptions& options);
 
 // The invocation a request describes, or the error Lambda answers it with. Consumes req.body.

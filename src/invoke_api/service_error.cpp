@@ -1,5 +1,7 @@
 #include "lambdad/invoke_api/service_error.hpp"
 
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include "lambdad/common/error_types.hpp"
@@ -13,6 +15,15 @@ ServiceError ServiceError::not_found(std::string message) {
 }
 ServiceError ServiceError::validation(std::string message) {
   return {400, std::string(et::kValidationException), std::move(message), {}};
+}
+ServiceError ServiceError::invalid_member(std::string_view member, std::string_view value,
+                                          const std::vector<std::string>& constraints) {
+  std::vector<std::string> errors;
+  for (const auto& c : constraints) {
+    errors.push_back(fmt::format("Value '{}' at '{}' failed to satisfy constraint: {}", value, member, c));
+  }
+  return validation(fmt::format("{} validation error{} detected: {}", errors.size(), errors.size() == 1 ? "" : "s",
+                                fmt::join(errors, "; ")));
 }
 ServiceError ServiceError::invalid_parameter(std::string message) {
   return {400, std::string(et::kInvalidParameterValueException), std::move(message), {}};

@@ -1,14 +1,26 @@
 #include "lambdad/observability/platform_log.hpp"
 
 #include <fmt/format.h>
+#include <openssl/evp.h>
 
 #include <cmath>
 
 namespace lambdad::observability {
 
+std::string runtime_version_arn(std::string_view runtime, std::string_view region) {
+  // Lambda's hash names one build of a runtime; here the runtime identifier is the build.
+  const std::string seed = fmt::format("lambdad-runtime:{}", runtime);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(seed.data(), seed.size(), digest, &length, EVP_sha256(), nullptr);
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return fmt::format("arn:aws:lambda:{}::runtime:{}", region, hex);
+}
+
 std::string init_start_line(std::string_view runtime, std::string_view region) {
-  return fmt::format("INIT_START Runtime Version: {}\tRuntime Version ARN: arn:aws:lambda:{}::runtime:lambdad-{}",
-                     runtime, region, runtime);
+  return fmt::format("INIT_START Runtime Version: {}\tRuntime Version ARN: {}", runtime,
+                     runtime_version_arn(runtime, region));
 }
 
 std::string start_line(std::string_view request_id, std::string_view version) {

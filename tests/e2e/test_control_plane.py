@@ -271,6 +271,31 @@ def test_get_function_of_a_template_function(client):
     assert invoke(client, "TemplateEcho", {})["Result"]["code"] == "template"
 
 
+def test_a_function_name_of_65_characters_is_not_found(client):
+    name = "n" * 65
+    for call, kwargs in ((client.get_function, {}), (client.get_function_configuration, {}),
+                         (client.invoke, {"Payload": b"{}"})):
+        err = error_of(call, FunctionName=name, **kwargs)
+        assert err["Error"]["Code"] == "ResourceNotFoundException", err
+        assert err["Error"]["Message"] == f"Function not found: {ARN}{name}:$LATEST"
+        assert status_of(err) == 404
+    # Longer than the pattern allows: still the ValidationException.
+    err = error_of(client.get_function, FunctionName="n" * 257)
+    assert err["Error"]["Code"] == "ValidationException", err
+    assert status_of(err) == 400
+
+
+def test_a_qualifier_of_129_characters_is_a_length_validation_error(client):
+    qualifier = "q" * 129
+    expected = (f"1 validation error detected: Value '{qualifier}' at 'qualifier' failed to satisfy constraint: "
+                "Member must have length less than or equal to 128")
+    for call, kwargs in ((client.get_function, {}), (client.invoke, {"Payload": b"{}"})):
+        err = error_of(call, FunctionName="TemplateEcho", Qualifier=qualifier, **kwargs)
+        assert err["Error"]["Code"] == "ValidationException", err
+        assert err["Error"]["Message"] == expected
+        assert status_of(err) == 400
+
+
 # ---------------------------------------------------------------------------------------------
 # 2. CreateFunction errors
 
@@ -581,6 +606,34 @@ def test_list_functions_over_raw_http(daemon, listed, path):
         assert name in names
 
 
+def test_list_functions_entries_leave_out_state(client, listed):
+    """ListFunctions, unlike GetFunctionConfiguration, shows no State or LastUpdateStatus.
+    (LoggingConfig, which the entries have, is newer than this botocore: js/control_plane.test.mjs.)"""
+    for version in ({}, {"FunctionVersion": "ALL"}):
+        functions = client.list_functions(**version)["Functions"]
+        assert functions
+        for f in functions:
+            for key in ("State", "StateReason", "StateReasonCode", "LastUpdateStatus",
+                        "LastUpdateStatusReason", "LastUpdateStatusReasonCode"):
+                assert key not in f, (key, f)
+    config = client.get_function_configuration(FunctionName=listed[0])
+    assert config["State"] == "Active" and config["LastUpdateStatus"] == "Successful"
+
+
+def test_list_functions_with_an_unknown_function_version_is_a_validation_error(client, daemon, cli_env):
+    err = error_of(client.list_functions, FunctionVersion="invalid")
+    assert err["Error"]["Code"] == "ValidationException", err
+    assert err["Error"]["Message"] == (
+        "1 validation error detected: Value 'invalid' at 'functionVersion' failed to satisfy constraint: "
+        "Member must satisfy enum value set: [ALL]")
+    assert status_of(err) == 400
+    proc = subprocess.run([AWS, "lambda", "list-functions", "--function-version", "invalid",
+                           "--endpoint-url", daemon.endpoint, "--output", "json"],
+                          env=cli_env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 254, (proc.returncode, proc.stdout, proc.stderr)
+    assert "(ValidationException)" in proc.stderr and "[ALL]" in proc.stderr, proc.stderr
+
+
 # ---------------------------------------------------------------------------------------------
 # 6. DeleteFunction
 
@@ -667,6 +720,27 @@ def test_reserving_too_much_is_rejected(client):
         "UnreservedConcurrentExecution below its minimum value of [100]"), err["Error"]["Message"]
     assert "ReservedConcurrentExecutions" not in client.get_function_concurrency(FunctionName=name)
     assert invoke(client, name, {})["StatusCode"] == 200
+
+
+def test_reserved_concurrency_of_a_version_or_alias_is_refused(client):
+    name = unique("cp-conc-q")
+    create(client, name)
+    client.publish_version(FunctionName=name)
+    client.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    message = ("This operation is permitted on Lambda functions only. Aliases and versions do not support this "
+               "operation. Please specify either a function name or an unqualified function ARN.")
+    for qualified in (f"{name}:1", f"{name}:live", f"{ARN}{name}:1", f"{ARN}{name}:$LATEST"):
+        for call, kwargs in ((client.put_function_concurrency, {"ReservedConcurrentExecutions": 1}),
+                             (client.get_function_concurrency, {}),
+                             (client.delete_function_concurrency, {})):
+            err = error_of(call, FunctionName=qualified, **kwargs)
+            assert err["Error"]["Code"] == "InvalidParameterValueException", (qualified, call, err)
+            assert err["Error"]["Message"] == message
+            assert status_of(err) == 400
+    assert "ReservedConcurrentExecutions" not in client.get_function_concurrency(FunctionName=name)
+    assert client.put_function_concurrency(FunctionName=ARN + name,
+                                           ReservedConcurrentExecutions=1)["ReservedConcurrentExecutions"] == 1
+    client.delete_function_concurrency(FunctionName=name)
 
 
 # ---------------------------------------------------------------------------------------------

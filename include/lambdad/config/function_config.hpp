@@ -38,6 +38,16 @@ struct DeadLetterConfig {
   std::string target_arn;
 };
 
+// Lambda LoggingConfig: the format of the function's logs and, for JSON, the levels kept. Empty
+// levels and log group are Lambda's defaults (INFO, /aws/lambda/<name>).
+struct LoggingConfig {
+  std::string log_format = "Text";  // "Text" or "JSON"
+  std::string application_log_level;  // JSON only: TRACE, DEBUG, INFO, WARN, ERROR or FATAL
+  std::string system_log_level;       // JSON only: DEBUG, INFO or WARN
+  std::string log_group;
+  bool operator==(const LoggingConfig&) const = default;
+};
+
 struct FunctionConfig {
   std::string name;        // the name clients invoke: FunctionName if set and literal, else the logical id
   std::string logical_id;  // the template's resource key
@@ -62,6 +72,7 @@ struct FunctionConfig {
   std::string description;
   std::optional<EventInvokeConfig> event_invoke_config;  // unset: Lambda's defaults, no destinations
   std::optional<DeadLetterConfig> dead_letter;
+  LoggingConfig logging;
 };
 
 // The version a template deploy publishes when AutoPublishAlias is set: a local daemon starts

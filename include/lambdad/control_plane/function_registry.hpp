@@ -34,6 +34,8 @@ namespace lambdad::control_plane {
 
 enum class FunctionState { kPending, kActive, kFailed };
 enum class UpdateStatus { kSuccessful, kInProgress, kFailed };
+// A FunctionConfiguration in full (GetFunction), or as ListFunctions lists it.
+enum class ConfigurationView { kFull, kListed };
 
 // One version's code and configuration ($LATEST or a published number).
 struct VersionRecord {
@@ -123,16 +125,20 @@ class FunctionRegistry final : public invocation::Dispatcher {
   Result<nlohmann::json> create_function(const nlohmann::json& request);
   Result<nlohmann::json> get_function(const std::string& name, const std::string& qualifier);
   Result<nlohmann::json> get_configuration(const std::string& name, const std::string& qualifier);
-  Result<nlohmann::json> list_functions(bool all_versions, const std::string& marker, std::optional<int> max_items);
+  // function_version: ?FunctionVersion, "ALL" or absent.
+  Result<nlohmann::json> list_functions(const std::optional<std::string>& function_version, const std::string& marker,
+                                        std::optional<int> max_items);
   Result<nlohmann::json> list_versions(const std::string& name, const std::string& marker,
                                        std::optional<int> max_items);
   Result<nlohmann::json> update_code(const std::string& name, const nlohmann::json& request);
   Result<nlohmann::json> update_configuration(const std::string& name, const nlohmann::json& request);
   Status delete_function(const std::string& name, const std::string& qualifier);
   Result<nlohmann::json> publish_version(const std::string& name, const nlohmann::json& request);
-  Result<nlohmann::json> put_concurrency(const std::string& name, const nlohmann::json& request);
-  Result<nlohmann::json> get_concurrency(const std::string& name);
-  Status delete_concurrency(const std::string& name);
+  // Reserved concurrency: `qualifier` (from the name) must be empty, as these are not for versions or aliases.
+  Result<nlohmann::json> put_concurrency(const std::string& name, const nlohmann::json& request,
+                                         const std::string& qualifier = {});
+  Result<nlohmann::json> get_concurrency(const std::string& name, const std::string& qualifier = {});
+  Status delete_concurrency(const std::string& name, const std::string& qualifier = {});
   Result<nlohmann::json> put_event_invoke_config(const std::string& name, const std::string& qualifier,
                                                  const nlohmann::json& request, bool merge);
   Result<nlohmann::json> get_event_invoke_config(const std::string& name, const std::string& qualifier);
@@ -152,7 +158,7 @@ class FunctionRegistry final : public invocation::Dispatcher {
   Result<FunctionRecord*> lookup(const std::string& name, const std::string& qualifier_for_message = {});
   Result<const VersionRecord*> version_of(const FunctionRecord& fn, const std::string& qualifier) const;
   nlohmann::json configuration_json(const FunctionRecord& fn, const VersionRecord& v, const std::string& version,
-                                    bool qualified_arn);
+                                    bool qualified_arn, ConfigurationView view = ConfigurationView::kFull);
   static void ensure_digest(const VersionRecord& v);
   // An update or publish may go ahead: no other change in flight, RevisionId (if given) current.
   Status may_change(const FunctionRecord& fn, const std::string& name, const nlohmann::json& req) const;

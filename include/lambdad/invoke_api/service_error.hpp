@@ -2,6 +2,8 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "lambdad/common/result.hpp"
 #include "lambdad/http/message.hpp"
@@ -16,6 +18,11 @@ struct ServiceError {
 
   static ServiceError not_found(std::string message);
   static ServiceError validation(std::string message);
+  // The ValidationException of a request member that fails `constraints` (each "Member must
+  // ..."): "1 validation error detected: Value '<value>' at '<member>' failed to satisfy
+  // constraint: <c>", and "2 validation errors detected: Value ...: <c1>; Value ...: <c2>".
+  static ServiceError invalid_member(std::string_view member, std::string_view value,
+                                     const std::vector<std::string>& constraints);
   static ServiceError invalid_parameter(std::string message);
   static ServiceError invalid_request_content(std::string message);
   static ServiceError entity_too_large(std::string message);

@@ -18,7 +18,10 @@ struct ReportFields {
   std::string error_type;  // with status "error"
 };
 
-// "INIT_START Runtime Version: python3.12\tRuntime Version ARN: arn:aws:lambda:REGION::runtime:lambdad-python3.12"
+// "arn:aws:lambda:REGION::runtime:<64 hex>", the same for every function of a runtime, as INIT_START
+// and GetFunctionConfiguration's RuntimeVersionConfig show it.
+std::string runtime_version_arn(std::string_view runtime, std::string_view region);
+// "INIT_START Runtime Version: python3.12\tRuntime Version ARN: " + runtime_version_arn(runtime, region)
 std::string init_start_line(std::string_view runtime, std::string_view region);
 std::string start_line(std::string_view request_id, std::string_view version);
 std::string end_line(std::string_view request_id);

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { FUNCTIONS, loadLambdaSdk, makeLambdaClient, startDaemon } from './daemon.mjs';
 
 const {
-  LambdaClient, CreateFunctionCommand, DeleteFunctionCommand, GetFunctionCommand, InvokeCommand,
+  LambdaClient, CreateFunctionCommand, DeleteFunctionCommand, GetFunctionCommand,
+  GetFunctionConfigurationCommand, InvokeCommand, ListFunctionsCommand,
   PublishVersionCommand, PutFunctionConcurrencyCommand, UpdateFunctionCodeCommand,
   paginateListFunctions, waitUntilFunctionActiveV2, waitUntilFunctionUpdatedV2,
 } = await loadLambdaSdk();
@@ -142,6 +143,42 @@ describe('@aws-sdk/client-lambda control plane', () => {
     }
     assert.equal(new Set(names).size, names.length, `duplicates in ${names}`);
     assert.equal(pages, names.length, 'MaxItems 1: one function per page');
+  });
+
+  test('GetFunction shows LoggingConfig and the RuntimeVersionArn INIT_START prints', async () => {
+    const got = await client.send(new GetFunctionCommand({ FunctionName: 'TemplateEcho' }));
+    assert.deepEqual(got.Configuration.LoggingConfig, { LogFormat: 'Text', LogGroup: '/aws/lambda/TemplateEcho' });
+    const arn = got.Configuration.RuntimeVersionConfig.RuntimeVersionArn;
+    assert.match(arn, /^arn:aws:lambda:us-east-1::runtime:[0-9a-f]{64}$/);
+    // The template's LoggingConfig (JSON, ApplicationLogLevel WARN); SystemLogLevel is Lambda's default.
+    const node = await client.send(new GetFunctionConfigurationCommand({ FunctionName: 'TemplateNodeEcho' }));
+    assert.deepEqual(node.LoggingConfig, {
+      LogFormat: 'JSON', ApplicationLogLevel: 'WARN', SystemLogLevel: 'INFO', LogGroup: '/aws/lambda/TemplateNodeEcho',
+    });
+
+    const logged = unique('js-log');
+    await client.send(new CreateFunctionCommand({
+      FunctionName: logged, Runtime: 'python3.12', Role: ROLE, Handler: 'app.handler', Code: { ZipFile: zips.v1 },
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: `/custom/${logged}` },
+    }));
+    await waitUntilFunctionActiveV2({ client, ...WAIT }, { FunctionName: logged });
+    const config = await client.send(new GetFunctionConfigurationCommand({ FunctionName: logged }));
+    assert.deepEqual(config.LoggingConfig, {
+      LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'INFO', LogGroup: `/custom/${logged}`,
+    });
+    assert.deepEqual(config.RuntimeVersionConfig, { RuntimeVersionArn: arn }, 'one ARN per runtime');
+    // The cold start's INIT_START (in the daemon's log, not in LogResult) prints the same ARN.
+    await invoke(logged);
+    const printed = `Runtime Version ARN: ${arn}`;
+    for (let i = 0; i < 50 && !daemon.logs().includes(printed); i += 1) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(daemon.logs().includes(printed), daemon.logs());
+
+    // ListFunctions: LoggingConfig, but no State or LastUpdateStatus.
+    const listed = (await client.send(new ListFunctionsCommand({}))).Functions.find((f) => f.FunctionName === logged);
+    assert.deepEqual(listed.LoggingConfig, config.LoggingConfig);
+    assert.equal(listed.State, undefined);
+    assert.equal(listed.LastUpdateStatus, undefined);
+    await client.send(new DeleteFunctionCommand({ FunctionName: logged }));
   });
 
   test('GetFunction of a missing function is ResourceNotFoundException', async () => {

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "lambdad/common/base64.hpp"
+#include "lambdad/observability/platform_log.hpp"
 #include "lambdad/sandbox/sandbox_manager.hpp"
 #include "lambdad_test/manual_time.hpp"
 
@@ -271,19 +272,131 @@ TEST_F(RegistryTest, ListingPagesThroughEveryFunctionOnce) {
   std::vector<std::string> names;
   std::string marker;
   for (int page = 0; page < 10; ++page) {
-    auto r = registry_->list_functions(false, marker, 2);
+    auto r = registry_->list_functions(std::nullopt, marker, 2);
     ASSERT_TRUE(r.ok());
     for (const auto& f : r.value()["Functions"]) names.push_back(f["FunctionName"]);
     if (!r.value().contains("NextMarker")) break;
     marker = r.value()["NextMarker"];
   }
   EXPECT_EQ(names, (std::vector<std::string>{"A", "B", "C", "D", "E"}));
-  auto all = registry_->list_functions(true, "", std::nullopt).value()["Functions"];
+  auto all = registry_->list_functions("ALL", "", std::nullopt).value()["Functions"];
   ASSERT_EQ(all.size(), 6u);
   EXPECT_EQ(all[2]["FunctionArn"], "arn:aws:lambda:us-east-1:123456789012:function:C:$LATEST");
   EXPECT_EQ(all[3]["FunctionArn"], "arn:aws:lambda:us-east-1:123456789012:function:C:1");
-  EXPECT_EQ(registry_->list_functions(false, "bogus", std::nullopt).error().type, "InvalidParameterValueException");
-  EXPECT_EQ(registry_->list_functions(false, "", 0).error().type, "ValidationException");
+  EXPECT_EQ(registry_->list_functions(std::nullopt, "bogus", std::nullopt).error().type, "InvalidParameterValueException");
+  EXPECT_EQ(registry_->list_functions(std::nullopt, "", 0).error().type, "ValidationException");
+}
+
+TEST_F(RegistryTest, ListFunctionsRefusesAFunctionVersionOtherThanAll) {
+  create("A");
+  auto r = registry_->list_functions("invalid", "", std::nullopt);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().type, "ValidationException");
+  EXPECT_EQ(r.error().message,
+            "1 validation error detected: Value 'invalid' at 'functionVersion' failed to satisfy constraint: Member "
+            "must satisfy enum value set: [ALL]");
+  EXPECT_FALSE(registry_->list_functions("all", "", std::nullopt).ok()) << "the enum is case-sensitive";
+  EXPECT_TRUE(registry_->list_functions("ALL", "", std::nullopt).ok());
+}
+
+TEST_F(RegistryTest, ListedFunctionsLeaveOutStateAndUpdateStatusThatGetFunctionConfigurationShows) {
+  create("A");
+  ASSERT_TRUE(registry_->publish_version("A", json::object()).ok());
+  for (const std::optional<std::string>& version : {std::optional<std::string>{}, std::optional<std::string>{"ALL"}}) {
+    const auto listed = registry_->list_functions(version, "", std::nullopt).value()["Functions"];
+    ASSERT_EQ(listed.size(), version ? 2u : 1u);
+    for (const auto& f : listed) {
+      for (const auto* key : {"State", "StateReason", "StateReasonCode", "LastUpdateStatus", "LastUpdateStatusReason",
+                              "LastUpdateStatusReasonCode"}) {
+        EXPECT_FALSE(f.contains(key)) << key << " in " << f.dump();
+      }
+      EXPECT_EQ(f["LoggingConfig"], json({{"LogFormat", "Text"}, {"LogGroup", "/aws/lambda/A"}}));
+    }
+  }
+  const auto got = registry_->get_configuration("A", "").value();
+  EXPECT_EQ(got["State"], "Active");
+  EXPECT_EQ(got["LastUpdateStatus"], "Successful");
+  EXPECT_EQ(got["LoggingConfig"], json({{"LogFormat", "Text"}, {"LogGroup", "/aws/lambda/A"}}));
+  EXPECT_EQ(registry_->get_function("A", "1").value()["Configuration"]["State"], "Active");
+}
+
+TEST_F(RegistryTest, RuntimeVersionArnIsTheOneInitStartPrints) {
+  create("A");
+  for (const auto* qualifier : {"", "$LATEST"}) {
+    EXPECT_EQ(registry_->get_configuration("A", qualifier).value()["RuntimeVersionConfig"],
+              json({{"RuntimeVersionArn", observability::runtime_version_arn("python3.12", "us-east-1")}}));
+  }
+  EXPECT_THAT(observability::init_start_line("python3.12", "us-east-1"),
+              HasSubstr(observability::runtime_version_arn("python3.12", "us-east-1")));
+}
+
+TEST_F(RegistryTest, ConcurrencyOfAVersionOrAliasIsRefused) {
+  create("F");
+  ASSERT_TRUE(registry_->publish_version("F", json::object()).ok());
+  ASSERT_TRUE(registry_->create_alias("F", {{"Name", "live"}, {"FunctionVersion", "1"}}).ok());
+  const std::string message =
+      "This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. "
+      "Please specify either a function name or an unqualified function ARN.";
+  for (const auto* qualifier : {"1", "live", "$LATEST"}) {
+    auto put = registry_->put_concurrency("F", {{"ReservedConcurrentExecutions", 5}}, qualifier);
+    ASSERT_FALSE(put.ok()) << qualifier;
+    EXPECT_EQ(put.error().type, "InvalidParameterValueException");
+    EXPECT_EQ(put.error().message, message);
+    auto get = registry_->get_concurrency("F", qualifier);
+    ASSERT_FALSE(get.ok());
+    EXPECT_EQ(get.error().type, "InvalidParameterValueException");
+    EXPECT_EQ(get.error().message, message);
+    auto del = registry_->delete_concurrency("F", qualifier);
+    ASSERT_FALSE(del.ok());
+    EXPECT_EQ(del.error().message, message);
+  }
+  EXPECT_EQ(registry_->get_concurrency("F").value(), json::object()) << "nothing was reserved";
+  EXPECT_TRUE(registry_->put_concurrency("F", {{"ReservedConcurrentExecutions", 5}}).ok());
+}
+
+TEST_F(RegistryTest, LoggingConfigOfTheTemplateAndOfRequestsIsShownAndKept) {
+  config::FunctionConfig fn;
+  fn.name = fn.logical_id = "Tmpl";
+  fn.runtime = "python3.12";
+  fn.handler = "app.handler";
+  fn.code_dir = dir_;
+  fn.logging.log_format = "JSON";
+  fn.logging.application_log_level = "DEBUG";
+  registry_->add_template_functions({fn});
+  EXPECT_EQ(registry_->get_configuration("Tmpl", "").value()["LoggingConfig"],
+            json({{"LogFormat", "JSON"}, {"ApplicationLogLevel", "DEBUG"}, {"SystemLogLevel", "INFO"},
+                  {"LogGroup", "/aws/lambda/Tmpl"}}));
+
+  auto request = create_request("Api", make_zip("app.py", "x = 1\n"));
+  request["LoggingConfig"] = {{"LogFormat", "JSON"}, {"SystemLogLevel", "WARN"}, {"LogGroup", "/custom/group"}};
+  ASSERT_TRUE(registry_->create_function(request).ok());
+  settle(*registry_, "Api");
+  const json api_json = {{"LogFormat", "JSON"}, {"ApplicationLogLevel", "INFO"}, {"SystemLogLevel", "WARN"},
+                         {"LogGroup", "/custom/group"}};
+  EXPECT_EQ(registry_->get_configuration("Api", "").value()["LoggingConfig"], api_json);
+
+  // A level with Text is refused, as Lambda refuses it; an unknown format fails the enum.
+  auto text_level = registry_->update_configuration("Api", {{"LoggingConfig", {{"LogFormat", "Text"}, {"ApplicationLogLevel", "WARN"}}}});
+  ASSERT_FALSE(text_level.ok());
+  EXPECT_EQ(text_level.error().type, "InvalidParameterValueException");
+  EXPECT_THAT(text_level.error().message, HasSubstr("LogLevel is not supported when LogFormat is set to \"Text\""));
+  auto bad_format = registry_->update_configuration("Api", {{"LoggingConfig", {{"LogFormat", "XML"}}}});
+  ASSERT_FALSE(bad_format.ok());
+  EXPECT_EQ(bad_format.error().message,
+            "1 validation error detected: Value 'XML' at 'loggingConfig.logFormat' failed to satisfy constraint: "
+            "Member must satisfy enum value set: [JSON, Text]");
+
+  // Kept across a restart.
+  auto manager = make_manager();
+  auto registry = make_registry(*manager);
+  EXPECT_EQ(registry->load_stored(), 1u);
+  EXPECT_EQ(registry->get_configuration("Api", "").value()["LoggingConfig"], api_json);
+
+  // Back to Text drops the levels.
+  ASSERT_TRUE(registry_->update_configuration("Api", {{"LoggingConfig", {{"LogFormat", "Text"}}}}).ok());
+  settle(*registry_, "Api");
+  EXPECT_EQ(registry_->get_configuration("Api", "").value()["LoggingConfig"],
+            json({{"LogFormat", "Text"}, {"LogGroup", "/custom/group"}}));
 }
 
 TEST_F(RegistryTest, FunctionsPersistInTheStateDirectoryAndDeletedOnesDoNot) {

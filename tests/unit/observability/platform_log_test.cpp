@@ -12,8 +12,20 @@ TEST(PlatformLogTest, StartAndEndLines) {
 
 TEST(PlatformLogTest, InitStartNamesTheRuntimeInTheDaemonsRegion) {
   EXPECT_EQ(init_start_line("python3.12", "eu-west-1"),
-            "INIT_START Runtime Version: python3.12\tRuntime Version ARN: "
-            "arn:aws:lambda:eu-west-1::runtime:lambdad-python3.12");
+            "INIT_START Runtime Version: python3.12\tRuntime Version ARN: " +
+                runtime_version_arn("python3.12", "eu-west-1"));
+}
+
+TEST(PlatformLogTest, RuntimeVersionArnEndsInSixtyFourHexDigitsOneValuePerRuntime) {
+  const std::string arn = runtime_version_arn("python3.12", "eu-west-1");
+  const std::string prefix = "arn:aws:lambda:eu-west-1::runtime:";
+  ASSERT_EQ(arn.rfind(prefix, 0), 0u) << arn;
+  const std::string hash = arn.substr(prefix.size());
+  EXPECT_EQ(hash.size(), 64u) << arn;
+  EXPECT_EQ(hash.find_first_not_of("0123456789abcdef"), std::string::npos) << arn;
+  EXPECT_EQ(runtime_version_arn("python3.12", "eu-west-1"), arn);
+  EXPECT_NE(runtime_version_arn("nodejs20.x", "eu-west-1").substr(prefix.size()), hash);
+  EXPECT_EQ(runtime_version_arn("python3.12", "us-east-1"), "arn:aws:lambda:us-east-1::runtime:" + hash);
 }
 
 TEST(PlatformLogTest, WarmReportHasNoInitDuration) {
