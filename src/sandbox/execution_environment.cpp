@@ -453,7 +453,17 @@ void ExecutionEnvironment::on_output(std::string_view line) {
 void ExecutionEnvironment::on_exit(const process::ExitStatus& status) {
   if (!dead_) {
     observability::daemon_log()->info("{}environment {} dead (runtime exited: {})", log_prefix_, serial_, status.describe());
-    if (current_) {
+    if (current_ && !current_->delivered && init_duration_ms_ && !current_->inv->rerouted) {
+      // The runtime had finished its init and died before its /next took this invoke (e.g. right
+      // after answering the previous one): the function never saw it, so it runs elsewhere, as
+      // on Lambda. The owner takes it in on_dead (take_undelivered). A runtime that dies in init
+      // keeps its error: that is the invoke's answer.
+      undelivered_ = std::move(current_->inv);
+      current_.reset();
+      deadline_->cancel();
+      observability::daemon_log()->info("{}environment {}: invocation {} was not delivered; it goes to another "
+                                        "environment", log_prefix_, serial_, undelivered_->request_id);
+    } else if (current_) {
       std::string detail = (!status.signaled && status.code == 0)
                                ? "Runtime exited without providing a reason"
                                : "Runtime exited with error: " + status.describe();
