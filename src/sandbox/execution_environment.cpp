@@ -180,6 +180,7 @@ Status ExecutionEnvironment::apply_limits(const LimitDeps& limits, process::Spaw
 void ExecutionEnvironment::assign(invocation::InvocationPtr inv) {
   current_.emplace(Current{});  // clang 14: plain emplace() finds no default constructor
   current_->inv = std::move(inv);
+  if (group_) group_->set_idle(false);
   arm_deadline();
   if (parked_) {
     NextCallback done = std::move(parked_);
@@ -331,6 +332,8 @@ void ExecutionEnvironment::handle_next(NextCallback done) {
     return;
   }
   parked_ = std::move(done);
+  // Nothing to do until an invoke comes (Lambda freezes the environment now): no sampling.
+  if (group_) group_->set_idle(true);
   if (from == RuntimeState::kStarted || from == RuntimeState::kResponseSent) {
     if (!current_) observer_.on_idle(*this);
   }
@@ -544,7 +547,7 @@ void ExecutionEnvironment::log_line(const std::string& line) {
   }
 }
 
-void ExecutionEnvironment::finish(invocation::InvocationResult result, const std::string& status) {
+void ExecutionEnvironment::finish(invocation::InvocationResult result, std::string status) {
   if (!current_) return;
   // What the runtime wrote before it answered may still be in the pipe, and a line without a
   // newline would wait for the next one: both belong to this invoke, before its END.
@@ -564,8 +567,22 @@ void ExecutionEnvironment::finish(invocation::InvocationResult result, const std
   // The group's peak covers the whole process tree since mark_started; without a group (or with
   // enforcement off, peak 0) the runtime's own VmHWM is the best we have, read only while the
   // runtime is not reaped (its pid could be reused after that).
-  std::uint64_t peak = group_ ? group_->peak_memory_bytes() : 0;
+  const std::uint64_t group_peak = group_ ? group_->peak_memory_bytes() : 0;
+  std::uint64_t peak = group_peak;
   if (peak == 0 && process_ && !process_->exited()) peak = process::peak_rss_bytes(process_->pid());
+  // The last reading (taken just now) or the runtime's high water mark passed MemorySize between
+  // two samples: Lambda's guest would have run out of memory in this invoke (docs/decisions/013).
+  // The group has killed the environment; the invoke ends as such a kill does.
+  const bool out_of_memory = group_peak > (static_cast<std::uint64_t>(fn_.memory_mb) << 20) && process_ &&
+                             !process_->exited() && result.error_type != error_types::kRuntimeOutOfMemory;
+  if (out_of_memory) {
+    flog_->info("{}[{}] Runtime exceeded its memory limit of {} MB", log_prefix_, id, fn_.memory_mb);
+    result.outcome = invocation::Outcome::kFunctionError;
+    result.error_type = std::string(error_types::kRuntimeOutOfMemory);
+    result.payload = platform_error(error_types::kRuntimeOutOfMemory, id, "Runtime exited with error: signal: killed");
+    result.content_type = "application/json";
+    status = "error";
+  }
   // Lambda never reports more than the configured size (a sampler can overshoot before it kills).
   f.max_memory_used_mb = static_cast<int>(
       std::min<std::uint64_t>(static_cast<std::uint64_t>(fn_.memory_mb), (peak + (1u << 20) - 1) >> 20));
@@ -587,6 +604,8 @@ void ExecutionEnvironment::finish(invocation::InvocationResult result, const std
   cur.log.append(end).append("\n").append(report).append("\n");
   result.log = std::move(cur.log);
   result.executed_version = cur.inv->version;
+  // Dead before the caller hears of it: the pool must not hand this environment another invoke.
+  if (out_of_memory) become_dead();
   if (cur.inv->on_complete) cur.inv->on_complete(std::move(result));
 }
 

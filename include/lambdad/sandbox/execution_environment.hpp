@@ -159,7 +159,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   void on_output(std::string_view line);
   void on_exit(const process::ExitStatus& status);
   // Completes the current invocation; `status`/`status_error` go into REPORT.
-  void finish(invocation::InvocationResult result, const std::string& status = {});
+  void finish(invocation::InvocationResult result, std::string status = {});
   void fail_current(std::string_view error_type, const std::string& detail, const std::string& status);
   void become_dead();
   void log_line(const std::string& line);  // platform line: to the function log and the invoke's log
