@@ -143,8 +143,9 @@ def test_max_memory_used_covers_the_runtimes_resident_memory(start_daemon, args)
 @pytest.mark.parametrize("args", ENFORCEMENTS)
 @pytest.mark.parametrize("name", ["PyBuffers", "NodeBuffers"])
 def test_buffers_within_memory_size_but_over_it_with_the_runtime_run_out_of_memory(start_daemon, args, name):
-    """MemorySize (128) minus 20 MB of buffers on top of the runtime: more resident memory than
-    MemorySize, which Lambda kills, although the pages charged to a cgroup stay below it."""
+    """Buffers that fit in MemorySize (128) by themselves, but not on top of the runtime's own
+    resident memory (4 MB too many: ~89 MB beside Node.js' ~43 MB, ~114 MB beside Python's
+    ~18 MB): Lambda kills that, although the pages charged to a cgroup stay below it."""
     d = start_daemon(TEMPLATE, *args)
     mode, line = enforcement_mode(d)
     if mode == "off":
@@ -153,9 +154,9 @@ def test_buffers_within_memory_size_but_over_it_with_the_runtime_run_out_of_memo
     r = invoke(client, name, {"mb": 0})
     assert_succeeded(r)
     runtime_mb = r["Result"]["vmRssKb"] / 1024
-    assert runtime_mb > 20, f"{name}'s runtime alone holds {runtime_mb:.0f} MB: the buffers fit beside it"
+    assert runtime_mb >= 8, f"{name}'s runtime alone holds {runtime_mb:.0f} MB"
 
-    r = invoke(client, name, {"mb": 128 - 20, "hold_s": 2})
+    r = invoke(client, name, {"mb": 128 - int(runtime_mb) + 4, "hold_s": 2})
     rid = r["RequestId"]
     assert r["FunctionError"] == "Unhandled", r["Body"]
     assert r["Result"] == {"errorType": "Runtime.OutOfMemory",
