@@ -124,6 +124,7 @@ class GuardedGroup final : public ResourceGroup {
   void reset_peak() override { inner_->reset_peak(); }
   bool per_invoke_peak() const override { return inner_->per_invoke_peak(); }
   bool oom_killed() const override { return inner_->oom_killed(); }
+  void set_idle(bool idle) override { inner_->set_idle(idle); }
 
  private:
   std::unique_ptr<ResourceGroup> inner_;

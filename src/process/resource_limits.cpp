@@ -1,6 +1,6 @@
 // make_resource_controller(): picks the enforcement the host allows, in the order of
 // MemoryEnforcement::kAuto (v2, v1, sampling), and keeps every reason a mode was passed over for
-// describe().
+// describe(). Every mode but "off" samples the environments' resident memory too.
 #include "lambdad/process/resource_limits.hpp"
 
 #include <unistd.h>
@@ -61,11 +61,13 @@ Result<std::unique_ptr<ResourceController>> make_resource_controller(boost::asio
   const std::string tag = "lambdad-" + std::to_string(::getpid());
   std::string why;
   // v2 counts only when it has the controllers (on a hybrid host the unified tree may have none).
+  // Either cgroup counts only the pages charged to it; the environment's resident memory is
+  // sampled on top (docs/decisions/013).
   auto v2 = try_v2(mounts, self, tag);
-  if (v2) return v2;
+  if (v2) return sample_rss_too(io, std::move(v2).value());
   why = v2.error().message;
   auto v1 = try_v1(mounts, self, tag);
-  if (v1) return v1;
+  if (v1) return sample_rss_too(io, std::move(v1).value());
   why += "; cgroup v1: " + v1.error().message;
   if (requested == MemoryEnforcement::kCgroup) {
     return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure), "no writable cgroup: " + why};

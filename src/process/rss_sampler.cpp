@@ -1,25 +1,32 @@
-// Sampling mode, for hosts where no cgroup can be written: every period one scan of /proc sums
-// the resident set size and the thread count of each attached process group (the environment's
-// runtime and everything it started, unless something left the group with setsid/setpgid).
-// Over the memory limit the group is SIGKILLed and counted as an OOM kill; over max_pids
-// (processes + threads, counted the same way) it is SIGKILLed too, but that is not an OOM.
-// A fork bomb can still outrun one period, and shared pages are counted once per process, so
-// this is an approximation of what a cgroup enforces exactly.
+// The resident memory of each environment, as a microVM's guest memory would count it
+// (docs/decisions/013): while the environment is busy, every period one reading sums the RSS
+// (anonymous + file-backed + shmem pages) and the threads of all its processes — those in its
+// memory cgroup (cgroup.procs), or without a cgroup those of its process group (the runtime and
+// everything it started, unless something left the group with setsid/setpgid). The peak it
+// reports is the highest such sum, or the first process's VmHWM while it is the only process
+// (which also catches a peak between two readings). Over the memory limit every process read is
+// SIGKILLed (with the process group) and counted as an OOM kill; over max_pids (processes +
+// threads, only without a cgroup, whose pids.max does it otherwise) too, but that is not an OOM.
+// Shared pages are counted once per process that maps them, and a fork bomb can outrun one
+// period: without a cgroup this is an approximation of what a cgroup enforces exactly.
 #include <dirent.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <charconv>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <utility>
 
 #include "cgroup_files.hpp"
+#include "lambdad/process/child_process.hpp"
+#include "memory_watch.hpp"
 #include "resource_controllers.hpp"
 
 namespace lambdad::process {
@@ -27,44 +34,119 @@ namespace {
 
 namespace asio = boost::asio;
 
-struct Usage {
-  std::uint64_t rss_bytes = 0;
-  std::uint64_t tasks = 0;  // threads, summed over processes
+std::uint64_t page_size() {
+  static const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  return page;
+}
+
+// One reading and the processes it covered.
+struct Reading {
+  RssSample sample;
+  std::vector<pid_t> pids;
+
+  void add(pid_t pid, std::uint64_t threads, std::uint64_t rss_pages) {
+    pids.push_back(pid);
+    ++sample.processes;
+    sample.tasks += threads;
+    sample.rss_bytes += rss_pages * page_size();
+  }
+  // The high water mark of `leader` when it is alone (its VmHWM was reset with the peak).
+  void finish(pid_t leader) {
+    if (pids.size() == 1 && pids.front() == leader) sample.hwm_bytes = peak_rss_bytes(leader);
+  }
 };
 
+// /proc/<pid>/stat of each pid; with `pgrp` > 0 only the processes still in that process group
+// (a pid of the last reading may have been reused since).
+Reading read_pids(const std::vector<pid_t>& pids, pid_t leader, pid_t pgrp) {
+  Reading r;
+  for (pid_t pid : pids) {
+    const auto text = cgroup::read_file("/proc/" + std::to_string(pid) + "/stat");
+    if (!text) continue;  // exited meanwhile
+    pid_t group = 0;
+    std::uint64_t threads = 0, rss = 0;
+    if (!cgroup::parse_proc_stat(*text, group, threads, rss) || (pgrp > 0 && group != pgrp)) continue;
+    r.add(pid, threads, rss);
+  }
+  r.finish(leader);
+  return r;
+}
+
 struct GroupState {
-  GroupState(std::uint64_t limit, int pids) : memory_limit(limit), max_pids(pids) {}
-  const std::uint64_t memory_limit;
-  const int max_pids;
+  GroupState(std::uint64_t limit, std::uint64_t max_tasks, std::string procs)
+      : procs_file(std::move(procs)), watch(limit, max_tasks) {}
+  const std::string procs_file;  // the memory cgroup's cgroup.procs; empty: the process group
   std::mutex mu;
-  pid_t pgid = 0;       // guarded by mu; 0 until attach()
-  bool closed = false;  // guarded by mu; the group is gone: never signal its (reusable) pgid again
-  std::atomic<std::uint64_t> peak{0};
-  std::atomic<std::uint64_t> last{0};  // the latest sample: where a reset peak starts from
+  MemoryWatch watch;         // guarded by mu (as are the three below)
+  pid_t pgid = 0;            // 0 until attach()
+  bool closed = false;       // the group is gone: never signal its (reusable) pgid again
+  std::vector<pid_t> pids;   // without a cgroup: the processes of the last reading
+  std::atomic<bool> idle{false};
   std::atomic<bool> oom{false};
 
-  pid_t attached() {
+  // The pgid to read, or 0 when there is nothing (not attached, gone).
+  pid_t leader() {
     std::lock_guard lock(mu);
     return closed ? 0 : pgid;
   }
-  void kill_if_open(bool for_memory) {
+  bool by_process_group() const { return procs_file.empty(); }
+
+  // A reading now: the cgroup's processes, or those of the last reading and the leader.
+  Reading read_now() {
+    std::vector<pid_t> list;
+    pid_t lead = 0;
+    {
+      std::lock_guard lock(mu);
+      if (closed || pgid <= 0) return {};
+      lead = pgid;
+      if (by_process_group()) list = pids;
+    }
+    if (!by_process_group()) {
+      if (auto text = cgroup::read_file(procs_file)) list = cgroup::parse_pids(*text);
+      return read_pids(list, lead, 0);
+    }
+    if (std::find(list.begin(), list.end(), lead) == list.end()) list.push_back(lead);
+    return read_pids(list, lead, lead);
+  }
+
+  // Counts the reading in; kills the environment when it is over a limit.
+  void apply(const Reading& r) {
     std::lock_guard lock(mu);
     if (closed || pgid <= 0) return;
-    if (for_memory) oom = true;
+    if (by_process_group()) pids = r.pids;
+    const auto verdict = watch.observe(r.sample);
+    if (verdict == MemoryWatch::Verdict::kWithin) return;
+    if (verdict == MemoryWatch::Verdict::kOverMemory) oom = true;
     ::kill(-pgid, SIGKILL);
+    for (pid_t pid : r.pids) ::kill(pid, SIGKILL);  // in the cgroup, outside the process group
+  }
+
+  std::uint64_t peak_now() {
+    apply(read_now());
+    std::lock_guard lock(mu);
+    return watch.peak();
+  }
+
+  // The peak restarts from the use now, and the leader's high water mark with it.
+  void restart() {
+    Reading r = read_now();
+    std::lock_guard lock(mu);
+    if (closed || pgid <= 0) return;
+    (void)reset_peak_rss(pgid);  // best effort: without it VmHWM only counts while above the sum
+    r.sample.hwm_bytes = 0;
+    if (by_process_group()) pids = r.pids;
+    watch.restart(r.sample);
   }
 };
 
 // The timer and the list of groups; shared with the pending timer handler. Its timer lives on a
-// strand so stop() (any thread) never races a running handler.
+// strand so stop() (any thread) never races a running handler. It runs only while some group
+// is busy: an idle environment costs nothing.
 class Sampler : public std::enable_shared_from_this<Sampler> {
  public:
   Sampler(asio::io_context& io, std::chrono::milliseconds period)
       : strand_(asio::make_strand(io)), timer_(strand_), period_(period) {}
 
-  void start() {
-    asio::post(strand_, [self = shared_from_this()] { self->arm(); });
-  }
   void stop() {
     {
       std::lock_guard lock(mu_);
@@ -76,52 +158,66 @@ class Sampler : public std::enable_shared_from_this<Sampler> {
     std::lock_guard lock(mu_);
     groups_.push_back(g);
   }
+  // A group turned busy: run the timer unless it runs.
+  void wake() {
+    asio::post(strand_, [self = shared_from_this()] {
+      {
+        std::lock_guard lock(self->mu_);
+        if (self->stopped_) return;
+      }
+      if (!self->armed_) self->arm();
+    });
+  }
 
  private:
   void arm() {
+    armed_ = true;
     timer_.expires_after(period_);
     timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (ec) return;
-      if (!self->tick()) return;
+      if (ec || !self->tick()) {
+        self->armed_ = false;
+        return;
+      }
       self->arm();
     });
   }
 
-  // One scan for all groups. False once stopped.
+  // One reading of every busy group. False once stopped or when no group is busy.
   bool tick() {
-    std::map<pid_t, std::shared_ptr<GroupState>> watched;
+    std::vector<std::shared_ptr<GroupState>> busy;
     {
       std::lock_guard lock(mu_);
       if (stopped_) return false;
       std::erase_if(groups_, [](const std::weak_ptr<GroupState>& w) { return w.expired(); });
       for (const auto& w : groups_) {
-        if (auto g = w.lock(); g) {
-          if (pid_t pgid = g->attached(); pgid > 0) watched.emplace(pgid, std::move(g));
-        }
+        if (auto g = w.lock(); g && !g->idle && g->leader() > 0) busy.push_back(std::move(g));
       }
     }
-    if (watched.empty()) return true;
-    std::map<pid_t, Usage> usage;
-    scan(watched, usage);
-    for (auto& [pgid, g] : watched) {
-      const Usage u = usage[pgid];
-      g->last = u.rss_bytes;
-      std::uint64_t prev = g->peak.load();
-      while (u.rss_bytes > prev && !g->peak.compare_exchange_weak(prev, u.rss_bytes)) {
+    if (busy.empty()) return false;
+    std::map<pid_t, GroupState*> by_pgid;
+    for (const auto& g : busy) {
+      if (g->by_process_group()) {
+        by_pgid.emplace(g->leader(), g.get());
+      } else {
+        g->apply(g->read_now());
       }
-      if (u.rss_bytes > g->memory_limit) {
-        g->kill_if_open(true);
-      } else if (g->max_pids > 0 && u.tasks > static_cast<std::uint64_t>(g->max_pids)) {
-        g->kill_if_open(false);
+    }
+    if (!by_pgid.empty()) {
+      std::map<pid_t, Reading> readings = scan(by_pgid);
+      for (auto& [pgid, g] : by_pgid) {
+        Reading& r = readings[pgid];
+        r.finish(pgid);
+        g->apply(r);
       }
     }
     return true;
   }
 
-  static void scan(const std::map<pid_t, std::shared_ptr<GroupState>>& watched, std::map<pid_t, Usage>& usage) {
-    static const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  // One pass over /proc for the groups without a cgroup (their members can be anywhere).
+  static std::map<pid_t, Reading> scan(const std::map<pid_t, GroupState*>& watched) {
+    std::map<pid_t, Reading> out;
     DIR* dir = ::opendir("/proc");
-    if (dir == nullptr) return;
+    if (dir == nullptr) return out;
     while (const dirent* e = ::readdir(dir)) {
       if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
       const auto text = cgroup::read_file(std::string("/proc/") + e->d_name + "/stat");
@@ -129,87 +225,104 @@ class Sampler : public std::enable_shared_from_this<Sampler> {
       pid_t pgrp = 0;
       std::uint64_t threads = 0, rss = 0;
       if (!cgroup::parse_proc_stat(*text, pgrp, threads, rss) || !watched.contains(pgrp)) continue;
-      Usage& u = usage[pgrp];
-      u.rss_bytes += rss * page;
-      u.tasks += threads;
+      out[pgrp].add(static_cast<pid_t>(std::atoi(e->d_name)), threads, rss);
     }
     ::closedir(dir);
+    return out;
   }
 
   asio::strand<asio::io_context::executor_type> strand_;
-  asio::steady_timer timer_;  // used on strand_ only
+  asio::steady_timer timer_;  // used on strand_ only (as is armed_)
+  bool armed_ = false;
   const std::chrono::milliseconds period_;
   std::mutex mu_;
   bool stopped_ = false;                          // guarded by mu_
   std::vector<std::weak_ptr<GroupState>> groups_;  // guarded by mu_
 };
 
+// A group of the inner controller (a cgroup, or "off"), with the sampler's reading on top.
 class SampledGroup final : public ResourceGroup {
  public:
-  explicit SampledGroup(std::shared_ptr<GroupState> state) : state_(std::move(state)) {}
+  SampledGroup(std::unique_ptr<ResourceGroup> inner, bool inner_peak, std::shared_ptr<GroupState> state,
+               std::shared_ptr<Sampler> sampler)
+      : inner_(std::move(inner)), inner_peak_(inner_peak), state_(std::move(state)), sampler_(std::move(sampler)) {}
   ~SampledGroup() override {
-    // The process group itself is killed by its ChildProcess; only stop watching its pgid.
-    std::lock_guard lock(state_->mu);
-    state_->closed = true;
+    {
+      // The process group itself is killed by its ChildProcess; only stop watching its pgid.
+      std::lock_guard lock(state_->mu);
+      state_->closed = true;
+    }
+    inner_.reset();
   }
   SampledGroup(const SampledGroup&) = delete;
   SampledGroup& operator=(const SampledGroup&) = delete;
 
-  std::vector<std::string> join_files() const override { return {}; }
+  std::vector<std::string> join_files() const override { return inner_->join_files(); }
   void attach(pid_t pid) override {
-    std::lock_guard lock(state_->mu);
-    state_->pgid = pid;  // spawn() makes the child a process group leader
-  }
-  std::uint64_t peak_memory_bytes() const override { return state_->peak.load(); }
-  // The peak restarts from the group leader's resident set now (one /proc read; the latest
-  // sample of the whole tree may be a period old, from before the previous invoke let go of its
-  // memory). Other processes of the tree come back in at the next tick.
-  void reset_peak() override {
-    const pid_t leader = state_->attached();
-    std::uint64_t now = state_->last.load();
-    if (leader > 0) {
-      if (auto text = cgroup::read_file("/proc/" + std::to_string(leader) + "/stat")) {
-        pid_t pgrp = 0;
-        std::uint64_t threads = 0, rss_pages = 0;
-        if (cgroup::parse_proc_stat(*text, pgrp, threads, rss_pages)) {
-          now = rss_pages * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-        }
-      }
+    inner_->attach(pid);
+    {
+      std::lock_guard lock(state_->mu);
+      state_->pgid = pid;  // spawn() makes the child a process group leader
     }
-    state_->peak = now;
+    sampler_->wake();
   }
-  bool per_invoke_peak() const override { return true; }
-  bool oom_killed() const override { return state_->oom.load(); }
+  std::uint64_t peak_memory_bytes() const override {
+    return std::max(inner_->peak_memory_bytes(), state_->peak_now());
+  }
+  void reset_peak() override {
+    inner_->reset_peak();
+    state_->restart();
+  }
+  bool per_invoke_peak() const override { return !inner_peak_ || inner_->per_invoke_peak(); }
+  bool oom_killed() const override { return state_->oom.load() || inner_->oom_killed(); }
+  void set_idle(bool idle) override {
+    inner_->set_idle(idle);
+    state_->idle = idle;
+    if (!idle) sampler_->wake();
+  }
 
  private:
+  std::unique_ptr<ResourceGroup> inner_;
+  bool inner_peak_;  // the inner group has a peak of its own (a cgroup)
   std::shared_ptr<GroupState> state_;
+  std::shared_ptr<Sampler> sampler_;
 };
 
 class SamplingController final : public ResourceController {
  public:
-  SamplingController(asio::io_context& io, std::string reason, std::chrono::milliseconds period)
-      : sampler_(std::make_shared<Sampler>(io, period)), reason_(std::move(reason)), period_(period) {
-    sampler_->start();
-  }
+  SamplingController(asio::io_context& io, std::unique_ptr<ResourceController> inner, MemoryEnforcement mode,
+                     std::string description, std::chrono::milliseconds period)
+      : sampler_(std::make_shared<Sampler>(io, period)),
+        inner_(std::move(inner)),
+        mode_(mode),
+        description_(std::move(description)) {}
   ~SamplingController() override { sampler_->stop(); }
   SamplingController(const SamplingController&) = delete;
   SamplingController& operator=(const SamplingController&) = delete;
 
-  std::string describe() const override {
-    return "sampling RSS every " + std::to_string(period_.count()) + " ms (" + reason_ + ")";
-  }
-  MemoryEnforcement mode() const override { return MemoryEnforcement::kSample; }
-  Result<std::unique_ptr<ResourceGroup>> create_group(const std::string& /*name*/,
+  std::string describe() const override { return description_; }
+  MemoryEnforcement mode() const override { return mode_; }
+  std::vector<std::filesystem::path> remove_stale_groups() override { return inner_->remove_stale_groups(); }
+  Result<std::unique_ptr<ResourceGroup>> create_group(const std::string& name,
                                                       const EnvironmentLimits& limits) override {
-    auto state = std::make_shared<GroupState>(limits.memory_bytes, limits.max_pids);
+    auto inner = inner_->create_group(name, limits);
+    if (!inner) return inner.error();
+    // The first join file is the memory cgroup's (v1 lists memory first).
+    const auto files = (*inner)->join_files();
+    std::string procs = files.empty() ? std::string() : files.front();
+    const std::uint64_t max_tasks = procs.empty() && limits.max_pids > 0 ? static_cast<std::uint64_t>(limits.max_pids) : 0;
+    auto state = std::make_shared<GroupState>(limits.memory_bytes, max_tasks, std::move(procs));
     sampler_->add(state);
-    return std::unique_ptr<ResourceGroup>(std::make_unique<SampledGroup>(std::move(state)));
+    const bool inner_peak = inner_->mode() != MemoryEnforcement::kOff;
+    return std::unique_ptr<ResourceGroup>(
+        std::make_unique<SampledGroup>(std::move(inner).value(), inner_peak, std::move(state), sampler_));
   }
 
  private:
   std::shared_ptr<Sampler> sampler_;
-  std::string reason_;
-  std::chrono::milliseconds period_;
+  std::unique_ptr<ResourceController> inner_;
+  MemoryEnforcement mode_;
+  std::string description_;
 };
 
 class OffGroup final : public ResourceGroup {
@@ -236,7 +349,16 @@ class OffController final : public ResourceController {
 
 std::unique_ptr<ResourceController> make_sampling_controller(asio::io_context& io, const std::string& reason,
                                                              std::chrono::milliseconds period) {
-  return std::make_unique<SamplingController>(io, reason, period);
+  return std::make_unique<SamplingController>(
+      io, make_off_controller(), MemoryEnforcement::kSample,
+      "sampling RSS every " + std::to_string(period.count()) + " ms (" + reason + ")", period);
+}
+
+std::unique_ptr<ResourceController> sample_rss_too(asio::io_context& io, std::unique_ptr<ResourceController> cgroup,
+                                                   std::chrono::milliseconds period) {
+  std::string description = cgroup->describe() + ", RSS sampled every " + std::to_string(period.count()) + " ms";
+  const MemoryEnforcement mode = cgroup->mode();
+  return std::make_unique<SamplingController>(io, std::move(cgroup), mode, std::move(description), period);
 }
 
 std::unique_ptr<ResourceController> make_off_controller() { return std::make_unique<OffController>(); }

@@ -177,6 +177,7 @@ Status ExecutionEnvironment::apply_limits(const LimitDeps& limits, process::Spaw
 void ExecutionEnvironment::assign(invocation::InvocationPtr inv) {
   current_.emplace(Current{});  // clang 14: plain emplace() finds no default constructor
   current_->inv = std::move(inv);
+  if (group_) group_->set_idle(false);
   arm_deadline();
   if (parked_) {
     NextCallback done = std::move(parked_);
@@ -328,6 +329,8 @@ void ExecutionEnvironment::handle_next(NextCallback done) {
     return;
   }
   parked_ = std::move(done);
+  // Nothing to do until an invoke comes (Lambda freezes the environment now): no sampling.
+  if (group_) group_->set_idle(true);
   if (from == RuntimeState::kStarted || from == RuntimeState::kResponseSent) {
     if (!current_) observer_.on_idle(*this);
   }
@@ -450,7 +453,17 @@ void ExecutionEnvironment::on_output(std::string_view line) {
 void ExecutionEnvironment::on_exit(const process::ExitStatus& status) {
   if (!dead_) {
     observability::daemon_log()->info("{}environment {} dead (runtime exited: {})", log_prefix_, serial_, status.describe());
-    if (current_) {
+    if (current_ && !current_->delivered && init_duration_ms_ && !current_->inv->rerouted) {
+      // The runtime had finished its init and died before its /next took this invoke (e.g. right
+      // after answering the previous one): the function never saw it, so it runs elsewhere, as
+      // on Lambda. The owner takes it in on_dead (take_undelivered). A runtime that dies in init
+      // keeps its error: that is the invoke's answer.
+      undelivered_ = std::move(current_->inv);
+      current_.reset();
+      deadline_->cancel();
+      observability::daemon_log()->info("{}environment {}: invocation {} was not delivered; it goes to another "
+                                        "environment", log_prefix_, serial_, undelivered_->request_id);
+    } else if (current_) {
       std::string detail = (!status.signaled && status.code == 0)
                                ? "Runtime exited without providing a reason"
                                : "Runtime exited with error: " + status.describe();
@@ -531,7 +544,7 @@ void ExecutionEnvironment::log_line(const std::string& line) {
   }
 }
 
-void ExecutionEnvironment::finish(invocation::InvocationResult result, const std::string& status) {
+void ExecutionEnvironment::finish(invocation::InvocationResult result, std::string status) {
   if (!current_) return;
   // What the runtime wrote before it answered may still be in the pipe, and a line without a
   // newline would wait for the next one: both belong to this invoke, before its END.
@@ -551,8 +564,22 @@ void ExecutionEnvironment::finish(invocation::InvocationResult result, const std
   // The group's peak covers the whole process tree since mark_started; without a group (or with
   // enforcement off, peak 0) the runtime's own VmHWM is the best we have, read only while the
   // runtime is not reaped (its pid could be reused after that).
-  std::uint64_t peak = group_ ? group_->peak_memory_bytes() : 0;
+  const std::uint64_t group_peak = group_ ? group_->peak_memory_bytes() : 0;
+  std::uint64_t peak = group_peak;
   if (peak == 0 && process_ && !process_->exited()) peak = process::peak_rss_bytes(process_->pid());
+  // The last reading (taken just now) or the runtime's high water mark passed MemorySize between
+  // two samples: Lambda's guest would have run out of memory in this invoke (docs/decisions/013).
+  // The group has killed the environment; the invoke ends as such a kill does.
+  const bool out_of_memory = group_peak > (static_cast<std::uint64_t>(fn_.memory_mb) << 20) && process_ &&
+                             !process_->exited() && result.error_type != error_types::kRuntimeOutOfMemory;
+  if (out_of_memory) {
+    flog_->info("{}[{}] Runtime exceeded its memory limit of {} MB", log_prefix_, id, fn_.memory_mb);
+    result.outcome = invocation::Outcome::kFunctionError;
+    result.error_type = std::string(error_types::kRuntimeOutOfMemory);
+    result.payload = platform_error(error_types::kRuntimeOutOfMemory, id, "Runtime exited with error: signal: killed");
+    result.content_type = "application/json";
+    status = "error";
+  }
   // Lambda never reports more than the configured size (a sampler can overshoot before it kills).
   f.max_memory_used_mb = static_cast<int>(
       std::min<std::uint64_t>(static_cast<std::uint64_t>(fn_.memory_mb), (peak + (1u << 20) - 1) >> 20));
@@ -574,6 +601,8 @@ void ExecutionEnvironment::finish(invocation::InvocationResult result, const std
   cur.log.append(end).append("\n").append(report).append("\n");
   result.log = std::move(cur.log);
   result.executed_version = cur.inv->version;
+  // Dead before the caller hears of it: the pool must not hand this environment another invoke.
+  if (out_of_memory) become_dead();
   if (cur.inv->on_complete) cur.inv->on_complete(std::move(result));
 }
 

@@ -157,6 +157,17 @@ void FunctionPool::on_dead(ExecutionEnvironment& env) {
   std::shared_ptr<ExecutionEnvironment> doomed(std::move(*it));
   envs_.erase(it);
   if (auto tmp = doomed->take_tmp(); tmp && !shut_down_) spare_tmp_.push_back(std::move(tmp));
+  if (auto inv = doomed->take_undelivered()) {
+    // Never seen by the function: it runs in another environment (a warm one if any is free,
+    // else a cold start), ahead of what was queued after it. Once only.
+    inv->rerouted = true;
+    if (shut_down_) {
+      fail_without_environment(inv, Error{ErrorKind::kFunctionError, std::string(error_types::kSandboxFailure),
+                                          "the daemon is shutting down"});
+    } else {
+      queue_.push_front(std::move(inv));
+    }
+  }
   boost::asio::post(deps_.io, [doomed] {});
   if (!shut_down_) {
     boost::asio::post(deps_.io, [this, alive = alive_] {

@@ -10,6 +10,7 @@ fault (plus a small bound).
 The requirement, item by item:
 
   runtime crash mid-invoke ............ test_runtime_crash_mid_invoke_is_runtime_exit_error[exit|segv]
+  runtime dies before taking an invoke  test_invoke_the_runtime_died_before_taking_runs_in_a_new_environment
   hang past timeout ................... test_hang_past_timeout_is_sandbox_timedout
   never calls /next ................... test_runtime_that_never_calls_next_times_out
   calls /next twice concurrently ...... test_second_concurrent_next_is_refused
@@ -50,7 +51,7 @@ import pytest
 from conftest import FUNCTIONS, Daemon, lambda_client, wait_for
 
 TEMPLATE = FUNCTIONS / "faults" / "template.yaml"
-FAULTY = ("Faulty", "Hog", "ForkBomb", "Flood", "Slow", "NeverNext", "DoubleNext")
+FAULTY = ("Faulty", "Hog", "ForkBomb", "Flood", "Slow", "NeverNext", "DoubleNext", "DiesIdle")
 # Short HTTP read deadlines so the slow-loris tests take seconds (the defaults are 30 s for a
 # request's headers and 60 s for its body).
 HEADER_DEADLINE_S = 2
@@ -159,6 +160,27 @@ def test_runtime_crash_mid_invoke_is_runtime_exit_error(serving, client, mode, d
                                  "errorMessage": f"RequestId: {rid} Error: Runtime exited with error: {detail}"}
     # The next invoke cold-starts a working environment in place.
     assert json.loads(invoke(client, "Faulty", {"mode": "ok"})["Body"])["mode"] == "ok"
+
+
+def test_invoke_the_runtime_died_before_taking_runs_in_a_new_environment(serving, client, daemon):
+    """The runtime answers, then exits (0) instead of asking for the next event. An invoke sent
+    meanwhile is assigned to its environment but never delivered: the function never saw it, so
+    (as on Lambda) it runs in a fresh environment, a cold start, and succeeds."""
+    r = invoke(client, "DiesIdle", {"mode": "exit-after-response", "linger_s": 1})
+    assert "FunctionError" not in r, r["Body"]
+    cold_starts = [f for f in status(daemon)["functions"] if f["name"] == "DiesIdle"][0]["coldStarts"]
+    r = invoke(client, "DiesIdle", {"mode": "ok"})
+    rid = r["ResponseMetadata"]["RequestId"]
+    assert "FunctionError" not in r, r["Body"]
+    assert json.loads(r["Body"]) == {"requestId": rid, "mode": "ok", "event": {"mode": "ok"}}
+    # It was assigned to the dying environment (the runtime lingered for a second), not merely
+    # started in a new one.
+    daemon.wait_for_log(rf"invocation {re.escape(rid)} was not delivered; it goes to another environment")
+    line = daemon.wait_for_log(rf"REPORT RequestId: {re.escape(rid)}\t[^\n]*").group(0)
+    assert "\tInit Duration: " in line, line
+    assert "Error Type" not in line, line
+    assert len(re.findall(rf"START RequestId: {re.escape(rid)} ", daemon.logs())) == 1
+    assert [f for f in status(daemon)["functions"] if f["name"] == "DiesIdle"][0]["coldStarts"] == cold_starts + 1
 
 
 def test_hang_past_timeout_is_sandbox_timedout(serving, client):

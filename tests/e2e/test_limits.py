@@ -5,6 +5,7 @@ Another function keeps being served while one misbehaves.
 import base64
 import concurrent.futures
 import json
+import math
 import os
 import pathlib
 import re
@@ -112,6 +113,62 @@ def test_memory_limit_by_sampling(start_daemon):
     client = client_for(d)
     check_out_of_memory(d, client)
     check_max_memory_used(d, client)
+
+
+# Resident memory as Lambda counts it (docs/decisions/013), with the host's enforcement and with
+# the sampler alone.
+ENFORCEMENTS = [pytest.param((), id="host"), pytest.param(("--memory-enforcement", "sample"), id="sample")]
+
+
+@pytest.mark.parametrize("args", ENFORCEMENTS)
+def test_max_memory_used_covers_the_runtimes_resident_memory(start_daemon, args):
+    """A hello world's Max Memory Used is at least the resident set its runtime reads from
+    /proc/self/status (shared libraries and the interpreter included, which a cgroup does not
+    charge when they were in the page cache already), cold and warm, in Python and Node.js."""
+    d = start_daemon(TEMPLATE, *args)
+    mode, line = enforcement_mode(d)
+    if mode == "off":
+        pytest.skip(f"the daemon enforces no memory limit on this host: {line.strip()}")
+    client = client_for(d)
+    for name in ("PyHello", "NodeHello"):
+        for call in ("cold", "warm"):
+            r = invoke(client, name)
+            assert_succeeded(r)
+            rss_mb = math.ceil(r["Result"]["vmRssKb"] / 1024)  # REPORT rounds up to whole MB
+            line = report(d, r["RequestId"])
+            assert (init_duration(line) is not None) == (call == "cold"), line
+            assert max_memory_used(line) >= rss_mb, f"{name} ({call}): VmRSS {rss_mb} MB: {line}"
+
+
+@pytest.mark.parametrize("args", ENFORCEMENTS)
+@pytest.mark.parametrize("name", ["PyBuffers", "NodeBuffers"])
+def test_buffers_within_memory_size_but_over_it_with_the_runtime_run_out_of_memory(start_daemon, args, name):
+    """Buffers that fit in MemorySize (128) by themselves, but not on top of the runtime's own
+    resident memory (4 MB too many: ~89 MB beside Node.js' ~43 MB, ~114 MB beside Python's
+    ~18 MB): Lambda kills that, although the pages charged to a cgroup stay below it."""
+    d = start_daemon(TEMPLATE, *args)
+    mode, line = enforcement_mode(d)
+    if mode == "off":
+        pytest.skip(f"the daemon enforces no memory limit on this host: {line.strip()}")
+    client = client_for(d)
+    r = invoke(client, name, {"mb": 0})
+    assert_succeeded(r)
+    runtime_mb = r["Result"]["vmRssKb"] / 1024
+    assert runtime_mb >= 8, f"{name}'s runtime alone holds {runtime_mb:.0f} MB"
+
+    r = invoke(client, name, {"mb": 128 - int(runtime_mb) + 4, "hold_s": 2})
+    rid = r["RequestId"]
+    assert r["FunctionError"] == "Unhandled", r["Body"]
+    assert r["Result"] == {"errorType": "Runtime.OutOfMemory",
+                           "errorMessage": f"RequestId: {rid} Error: Runtime exited with error: signal: killed"}
+    line = report(d, rid)
+    assert "\tStatus: error\tError Type: Runtime.OutOfMemory" in line, line
+    assert max_memory_used(line) == 128, line
+    assert function_status(d, name)["oomKills"] == 1
+
+    r = invoke(client, name, {"mb": 8})
+    assert_succeeded(r)
+    assert init_duration(report(d, r["RequestId"])) is not None, "the call after an OOM kill is cold"
 
 
 # ---------------------------------------------------------------------------------------------

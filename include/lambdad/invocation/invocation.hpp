@@ -42,6 +42,9 @@ struct Invocation {
   std::optional<std::string> cognito_identity;  // JSON
   std::optional<std::string> tenant_id;
   std::chrono::steady_clock::time_point received;
+  // Moved once to a new environment because its first one died before delivering it (never
+  // moved twice: docs/decisions/004).
+  bool rerouted = false;
 
   // Called exactly once with the outcome, on the daemon's io thread.
   std::function<void(InvocationResult)> on_complete;

@@ -1,7 +1,7 @@
 // process: per-environment resource limits (Lambda's MemorySize, 1024 processes/threads,
 // RLIMIT_NOFILE 1024, a private /tmp of EphemeralStorage size) behind one interface, whatever
-// the host offers: cgroup v2, cgroup v1, or — where no cgroup can be written — a sampler of
-// the process tree's RSS that kills over the limit.
+// the host offers: cgroup v2, cgroup v1, or neither; in every mode but "off" a sampler of the
+// environment's resident memory (RSS of all its processes) kills over the limit too.
 //
 // A ResourceController is made once per daemon (it detects the mode and owns the daemon's parent
 // cgroup); each execution environment gets a ResourceGroup before its process is spawned. The
@@ -46,8 +46,11 @@ class ResourceGroup {
   virtual std::vector<std::string> join_files() const = 0;
   // After spawn: the environment's main pid (the sampler watches its process tree).
   virtual void attach(pid_t pid) = 0;
-  // Highest memory use of the group, in bytes (cgroup peak, or the sampler's maximum), since the
-  // last reset_peak() or, before any, since the group was created.
+  // Highest memory use of the group, in bytes, since the last reset_peak() or, before any, since
+  // the group was created: the cgroup's peak or the resident memory of all the group's processes
+  // (file-backed pages included, as a microVM's guest counts them; docs/decisions/013), whichever
+  // is higher, with a last reading taken now. May exceed the limit when the reading now does (the
+  // caller then treats the environment as out of memory).
   virtual std::uint64_t peak_memory_bytes() const = 0;
   // Starts a new peak, e.g. before each invoke (Lambda's "Max Memory Used" is the invoke's own):
   // afterwards peak_memory_bytes() is the highest use since this call, which is at least the use
@@ -59,13 +62,17 @@ class ResourceGroup {
   virtual bool per_invoke_peak() const = 0;
   // True once something in the group was killed for exceeding the memory limit.
   virtual bool oom_killed() const = 0;
+  // The runtime waits on /next with nothing to do (Lambda freezes it then): the group's resident
+  // memory is not sampled until this turns false again. Groups start busy.
+  virtual void set_idle(bool /*idle*/) {}
 };
 
 class ResourceController {
  public:
   virtual ~ResourceController() = default;
-  // "cgroup v2 at /sys/fs/cgroup/lambdad-1234", "cgroup v1 (memory, pids, cpu)", "sampling RSS every 50 ms
-  // (no writable cgroup: <reason>)", "off" — logged at startup.
+  // "cgroup v2 at /sys/fs/cgroup/lambdad-1234, RSS sampled every 10 ms", "cgroup v1 (memory, pids,
+  // cpu) at ..., RSS sampled ...", "sampling RSS every 50 ms (no writable cgroup: <reason>)", "off" —
+  // logged at startup.
   virtual std::string describe() const = 0;
   virtual MemoryEnforcement mode() const = 0;
   virtual Result<std::unique_ptr<ResourceGroup>> create_group(const std::string& name,

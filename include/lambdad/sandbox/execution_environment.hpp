@@ -103,6 +103,9 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   // The private /tmp, handed to the environment that replaces this one after a failure (Lambda
   // keeps /tmp across a reset); nullptr after retire() or when there is none.
   std::unique_ptr<process::TmpDir> take_tmp() { return retired_ ? nullptr : std::move(tmp_); }
+  // The invocation assigned here that the runtime never received because it died first (after
+  // its init): the owner runs it in another environment. nullptr when there is none; once.
+  invocation::InvocationPtr take_undelivered() { return std::move(undelivered_); }
   // "initializing", "idle", "busy" or "dead", for /_lambdad/status and the log.
   std::string_view state_label() const;
 
@@ -156,7 +159,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   void on_output(std::string_view line);
   void on_exit(const process::ExitStatus& status);
   // Completes the current invocation; `status`/`status_error` go into REPORT.
-  void finish(invocation::InvocationResult result, const std::string& status = {});
+  void finish(invocation::InvocationResult result, std::string status = {});
   void fail_current(std::string_view error_type, const std::string& detail, const std::string& status);
   void become_dead();
   void log_line(const std::string& line);  // platform line: to the function log and the invoke's log
@@ -189,6 +192,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   std::optional<Clock::Steady::time_point> tmp_checked_;  // when tmp_overrun last measured
   Clock::Steady::time_point idle_since_{};
   std::optional<Current> current_;
+  invocation::InvocationPtr undelivered_;  // see take_undelivered()
   std::string answered_id_;  // the id just answered, bound until the runtime's next /next
   std::string timed_out_id_;  // the invocation that timed out here: a late post for it gets 410
   NextCallback parked_;

@@ -372,3 +372,107 @@ TEST_F(ExecutionEnvironmentTest, NextWhileRunningRedeliversTheSameInvocation) {
 
 }  // namespace
 }  // namespace lambdad::sandbox
+
+namespace lambdad::sandbox {
+namespace {
+
+// A resource group whose readings the test sets: the environment's decisions on them.
+struct FakeReadings {
+  std::uint64_t peak = 0;
+  int resets = 0;
+  std::vector<bool> idle;  // each set_idle() call
+};
+
+class FakeGroup final : public process::ResourceGroup {
+ public:
+  explicit FakeGroup(FakeReadings& r) : r_(r) {}
+  std::vector<std::string> join_files() const override { return {}; }
+  void attach(pid_t) override {}
+  std::uint64_t peak_memory_bytes() const override { return r_.peak; }
+  void reset_peak() override { ++r_.resets; }
+  bool per_invoke_peak() const override { return true; }
+  bool oom_killed() const override { return false; }
+  void set_idle(bool idle) override { r_.idle.push_back(idle); }
+
+ private:
+  FakeReadings& r_;
+};
+
+class FakeController final : public process::ResourceController {
+ public:
+  explicit FakeController(FakeReadings& r) : r_(r) {}
+  std::string describe() const override { return "fake"; }
+  process::MemoryEnforcement mode() const override { return process::MemoryEnforcement::kSample; }
+  Result<std::unique_ptr<process::ResourceGroup>> create_group(const std::string&,
+                                                               const process::EnvironmentLimits&) override {
+    return std::unique_ptr<process::ResourceGroup>(std::make_unique<FakeGroup>(r_));
+  }
+
+ private:
+  FakeReadings& r_;
+};
+
+class EnvironmentMemoryTest : public ExecutionEnvironmentTest {
+ protected:
+  void start_limited() {
+    LimitDeps limits;
+    limits.resources = &controller_;
+    EnvironmentDeps deps{io_, clock_, clock_, endpoints_, options_, observer_, limits};
+    auto env = ExecutionEnvironment::start(deps, fn_, 1);
+    ASSERT_TRUE(env.ok()) << env.error().message;
+    env_ = std::move(env).value();
+  }
+  FakeReadings readings_;
+  FakeController controller_{readings_};
+};
+
+TEST_F(EnvironmentMemoryTest, APeakOverMemorySizeAtTheAnswerIsAnOutOfMemoryKill) {
+  fn_.memory_mb = 128;
+  start_limited();
+  assign("id-1");
+  ASSERT_TRUE(next().delivery);
+  readings_.peak = (128ull << 20) + 1;  // the last reading, or the runtime's high water mark
+  EXPECT_EQ(env_->response("id-1", RuntimePost{"{}", "", false, ""}).code, RuntimeReply::Code::kAccepted);
+  ASSERT_EQ(results_.size(), 1u);
+  EXPECT_EQ(results_[0].error_type, "Runtime.OutOfMemory");
+  EXPECT_EQ(results_[0].payload,
+            R"({"errorType":"Runtime.OutOfMemory","errorMessage":"RequestId: id-1 Error: Runtime exited with error: signal: killed"})");
+  EXPECT_NE(results_[0].log.find("Max Memory Used: 128 MB"), std::string::npos) << results_[0].log;
+  EXPECT_NE(results_[0].log.find("Status: error\tError Type: Runtime.OutOfMemory"), std::string::npos)
+      << results_[0].log;
+  EXPECT_TRUE(env_->dead()) << "never handed another invoke";
+  EXPECT_FALSE(env_->available());
+}
+
+TEST_F(EnvironmentMemoryTest, APeakAtMemorySizeIsWithinIt) {
+  fn_.memory_mb = 128;
+  start_limited();
+  assign("id-1");
+  ASSERT_TRUE(next().delivery);
+  readings_.peak = 128ull << 20;
+  EXPECT_EQ(env_->response("id-1", RuntimePost{"{}", "", false, ""}).code, RuntimeReply::Code::kAccepted);
+  ASSERT_EQ(results_.size(), 1u);
+  EXPECT_TRUE(results_[0].error_type.empty()) << results_[0].payload;
+  EXPECT_EQ(results_[0].payload, "{}");
+  EXPECT_FALSE(env_->dead());
+}
+
+TEST_F(EnvironmentMemoryTest, SamplingPausesWhileTheRuntimeWaitsWithNothingToDo) {
+  start_limited();
+  EXPECT_TRUE(readings_.idle.empty()) << "busy from the start: init is sampled";
+  std::optional<NextOutcome> parked;
+  env_->next([&](NextOutcome o) { parked = std::move(o); });  // initialised, nothing to do
+  ASSERT_FALSE(parked);
+  EXPECT_EQ(readings_.idle, std::vector<bool>({true}));
+  assign("id-1");
+  ASSERT_TRUE(parked && parked->delivery);
+  EXPECT_EQ(readings_.idle, std::vector<bool>({true, false}));
+  EXPECT_EQ(env_->response("id-1", RuntimePost{"{}", "", false, ""}).code, RuntimeReply::Code::kAccepted);
+  EXPECT_EQ(readings_.idle.size(), 2u) << "still sampled until the runtime asks again";
+  parked.reset();
+  env_->next([&](NextOutcome o) { parked = std::move(o); });
+  EXPECT_EQ(readings_.idle, std::vector<bool>({true, false, true}));
+}
+
+}  // namespace
+}  // namespace lambdad::sandbox

@@ -382,5 +382,68 @@ TEST_F(PoolTest, ReservedConcurrencyCanChangeWhileRunning) {
   EXPECT_EQ(status("F")["reservedConcurrency"], nullptr);
 }
 
+// --- an invocation whose environment died before delivering it ------------------------------
+
+class UndeliveredTest : public PoolTest {
+ protected:
+  // A runtime that ends (exit 0) once the test creates the file "die" in the code directory;
+  // the first to see it removes it, so one runtime dies per file.
+  void SetUp() override {
+    PoolTest::SetUp();
+    std::ofstream(dir_ / "bootstrap", std::ios::trunc)
+        << "#!/bin/sh\nuntil rm '" << (dir_ / "die").string() << "' 2>/dev/null; do sleep 0.01; done\nexit 0\n";
+  }
+  void kill_runtimes() { std::ofstream(dir_ / "die") << ""; }
+  bool run_until(const std::function<bool()>& done) {
+    for (int i = 0; i < 500 && !done(); ++i) io_.run_for(10ms);
+    return done();
+  }
+};
+
+TEST_F(UndeliveredTest, AnInvokeTheRuntimeNeverTookRunsInANewEnvironment) {
+  make({function("F")});
+  manager_->dispatch(invocation("F", "a"));
+  ASSERT_EQ(runtime_next(0), "a");
+  runtime_respond(0, "a");
+  // Answered, not yet back on /next: the environment is free and takes "b"...
+  manager_->dispatch(invocation("F", "b"));
+  ASSERT_EQ(endpoints_.targets.size(), 1u);
+  // ... and its runtime exits before asking for it.
+  kill_runtimes();
+  ASSERT_TRUE(run_until([&] { return endpoints_.targets.size() == 2u; }));
+  EXPECT_FALSE(done_.count("b"));
+  EXPECT_EQ(runtime_next(1), "b");
+  runtime_respond(1, "b");
+  ASSERT_TRUE(done_.count("b"));
+  EXPECT_EQ(done_["b"].outcome, invocation::Outcome::kSuccess);
+  EXPECT_EQ(done_["b"].payload, "1");
+  EXPECT_NE(done_["b"].log.find("Init Duration"), std::string::npos) << "a cold start: " << done_["b"].log;
+  EXPECT_EQ(done_["b"].log.find("START RequestId: b"), 0u) << "one START, in the new environment: " << done_["b"].log;
+  EXPECT_EQ(status("F")["coldStarts"], 2);
+  EXPECT_EQ(status("F")["invocations"], 2) << "still one invocation";
+  EXPECT_EQ(status("F")["inFlight"], 0);
+}
+
+TEST_F(UndeliveredTest, ADeathAfterDeliveryIsStillAnExitError) {
+  make({function("F")});
+  manager_->dispatch(invocation("F", "a"));
+  ASSERT_EQ(runtime_next(0), "a");
+  kill_runtimes();
+  ASSERT_TRUE(run_until([&] { return done_.count("a") > 0; }));
+  EXPECT_EQ(done_["a"].error_type, "Runtime.ExitError");
+  io_.run_for(50ms);
+  EXPECT_EQ(endpoints_.targets.size(), 1u) << "not run again";
+}
+
+TEST_F(UndeliveredTest, ADeathInInitIsTheInvokesAnswerNotARetry) {
+  std::ofstream(dir_ / "bootstrap", std::ios::trunc) << "#!/bin/sh\nexit 0\n";  // before its first /next
+  make({function("F")});
+  manager_->dispatch(invocation("F", "a"));
+  ASSERT_TRUE(run_until([&] { return done_.count("a") > 0; }));
+  EXPECT_EQ(done_["a"].error_type, "Runtime.ExitError");
+  io_.run_for(50ms);
+  EXPECT_EQ(endpoints_.targets.size(), 1u) << "one environment, one init error";
+}
+
 }  // namespace
 }  // namespace lambdad::sandbox

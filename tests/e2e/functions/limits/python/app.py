@@ -30,6 +30,20 @@ def allocate(event, context):
     return result
 
 
+def resident(event, context):
+    """Hello world, with the process's own resident set (VmRSS) and peak (VmHWM) in kB."""
+    return {"vmRssKb": _status_kb("VmRSS"), "vmHwmKb": _status_kb("VmHWM"), "pid": os.getpid()}
+
+
+def buffers(event, context):
+    """One buffer of {"mb": N} MB, every page written (so resident), held {"hold_s": s}."""
+    buf = bytearray(event["mb"] << 20)
+    for i in range(0, len(buf), 4096):
+        buf[i] = 1
+    time.sleep(event.get("hold_s", 0))
+    return {"mb": len(buf) >> 20, "vmRssKb": _status_kb("VmRSS")}
+
+
 def fork_bomb(event, context):
     """A bounded bomb of processes and threads (Lambda's limit of 1024 counts both): every process
     forks once per level, so `depth` levels make 2**depth processes; each child then starts
