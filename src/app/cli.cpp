@@ -156,12 +156,13 @@ int run_cli(int argc, char** argv) {
   auto* invoke_cmd = app.add_subcommand("invoke", "Run one function once and print its result");
   add_common(invoke_cmd, invoke.common);
   invoke_cmd->add_option("function", invoke.function,
-                         "Function name or logical id, optionally NAME:QUALIFIER (version or alias)")
-      ->required();
+                         "Function name, logical id or serverless.yml short name, optionally NAME:QUALIFIER "
+                         "(version or alias); may be left out when the template has one function");
   invoke_cmd->add_option("-e,--event", invoke.event_file, "Event JSON file, or - for stdin (default: {})");
   invoke_cmd->footer(
       "Examples:\n"
       "  lambdad invoke HelloPython --template examples/template.yaml --event event.json\n"
+      "  lambdad invoke --template one-function.yaml --event event.json\n"
       "  lambdad generate-event s3 put --bucket photos | lambdad invoke Thumbnail --event -\n\n" +
       settings_help("invoke", "--region") +
       "\nExit codes: 0 the function succeeded (result on stdout); 1 function error; 2 usage, config or\n"

@@ -26,6 +26,7 @@
 #include "lambdad/async/state_dir.hpp"
 #include "lambdad/common/clock.hpp"
 #include "lambdad/common/ids.hpp"
+#include "lambdad/config/function_names.hpp"
 #include "lambdad/control_plane/function_registry.hpp"
 #include "lambdad/http/server.hpp"
 #include "lambdad/http/loopback.hpp"
@@ -366,8 +367,8 @@ int run_serve(const ServeOptions& options) {
               options.host);
   }
   for (const auto& fn : *functions) {
-    log->info("function {} ({}, {} MB, {} s) from {}", fn.name, fn.runtime, fn.memory_mb, fn.timeout_seconds,
-              fn.code_dir.string());
+    log->info("function {}: {}, {} MB, {} s, from {}", config::describe_names(fn), fn.runtime, fn.memory_mb,
+              fn.timeout_seconds, fn.code_dir.string());
   }
   // --watch: an edit to a function's code or to the template takes effect without a restart.
   std::unique_ptr<ServeWatch> watch;
@@ -419,15 +420,21 @@ int run_invoke(const InvokeOptions& options) {
     qualifier = requested.substr(colon + 1);
     requested.resize(colon);
   }
-  const config::FunctionConfig* target = nullptr;
-  for (const auto& fn : *functions) {
-    if (fn.name == requested || fn.logical_id == requested) target = &fn;
-  }
+  // No name: the template's only function.
+  const config::FunctionConfig* target =
+      requested.empty() && functions->size() == 1 ? &functions->front() : config::find_function(*functions, requested);
   if (!target) {
     std::string names;
-    for (const auto& fn : *functions) names += (names.empty() ? "" : ", ") + fn.name;
-    std::fprintf(stderr, "lambdad: no function named %s in %s (functions: %s)\n", requested.c_str(),
-                 options.common.template_file.c_str(), names.c_str());
+    for (const auto& fn : *functions) names += (names.empty() ? "" : ", ") + config::describe_names(fn);
+    const auto& file = options.common.serverless_file.empty() ? options.common.template_file
+                                                              : options.common.serverless_file;
+    if (requested.empty()) {
+      std::fprintf(stderr, "lambdad: %s has %zu functions; name one (functions: %s)\n", file.c_str(),
+                   functions->size(), names.c_str());
+    } else {
+      std::fprintf(stderr, "lambdad: no function named %s in %s (functions: %s)\n", requested.c_str(), file.c_str(),
+                   names.c_str());
+    }
     return 2;
   }
   const std::string name = target->name;

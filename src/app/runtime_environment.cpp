@@ -12,6 +12,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "lambdad/config/function_names.hpp"
 #include "lambdad/config/sam_template.hpp"
 #include "lambdad/config/serverless.hpp"
 #include "lambdad/observability/logging.hpp"
@@ -60,31 +61,29 @@ std::string first_line_of(const std::string& command) {
   return s;
 }
 
-// "python3.12" vs "Python 3.11.2", "nodejs20.x" vs "v20.20.2".
-void warn_on_version_mismatch(const config::FunctionConfig& fn, const std::string& program) {
+// Says which interpreter runs `fn.runtime` and its version ("python3.12 -> /usr/bin/python3
+// (Python 3.11.2)"); a version other than the runtime's is a warning, not an error: the function
+// runs on what the host has.
+void report_interpreter(const config::FunctionConfig& fn, const std::string& program) {
   auto log = observability::daemon_log();
-  std::string version = first_line_of(fmt::format("'{}' --version 2>&1", program));
+  const std::string version = first_line_of(fmt::format("'{}' --version 2>&1", program));
+  if (version.empty()) {
+    log->warn("{} uses {} but '{}' did not run; its invocations will fail", fn.name, fn.runtime, program);
+    return;
+  }
+  const bool python = config::runtime_family(fn.runtime) == config::RuntimeFamily::kPython;
+  static const std::regex kPythonWant(R"(python(\d+\.\d+))");
+  static const std::regex kPythonHave(R"(Python (\d+\.\d+))");
+  static const std::regex kNodeWant(R"(nodejs(\d+))");
+  static const std::regex kNodeHave(R"(^v(\d+))");
+  std::smatch w;
   std::smatch m;
-  if (config::runtime_family(fn.runtime) == config::RuntimeFamily::kPython) {
-    static const std::regex kWant(R"(python(\d+\.\d+))");
-    static const std::regex kHave(R"(Python (\d+\.\d+))");
-    std::smatch w;
-    if (std::regex_search(fn.runtime, w, kWant) && std::regex_search(version, m, kHave) && w[1] != m[1]) {
-      log->warn("{} uses {} but the host interpreter {} is Python {}; running on it anyway", fn.name, fn.runtime,
-                program, m[1].str());
-    } else if (version.empty()) {
-      log->warn("{} uses {} but '{}' did not run; its invocations will fail", fn.name, fn.runtime, program);
-    }
-  } else {
-    static const std::regex kWant(R"(nodejs(\d+))");
-    static const std::regex kHave(R"(v(\d+))");
-    std::smatch w;
-    if (std::regex_search(fn.runtime, w, kWant) && std::regex_search(version, m, kHave) && w[1] != m[1]) {
-      log->warn("{} uses {} but the host interpreter {} is Node.js {}; running on it anyway", fn.name,
-                fn.runtime, program, version);
-    } else if (version.empty()) {
-      log->warn("{} uses {} but '{}' did not run; its invocations will fail", fn.name, fn.runtime, program);
-    }
+  const bool want = std::regex_search(fn.runtime, w, python ? kPythonWant : kNodeWant);
+  const bool have = std::regex_search(version, m, python ? kPythonHave : kNodeHave);
+  log->info("{} -> {} ({})", fn.runtime, program, python || !have ? version : "Node.js " + version);
+  if (want && have && w[1] != m[1]) {
+    log->warn("{} uses {} but the host interpreter {} is {} {}; running on it anyway", fn.name, fn.runtime, program,
+              python ? "Python" : "Node.js", python ? m[1].str() : version);
   }
 }
 
@@ -126,8 +125,8 @@ bool apply_env_vars(const std::filesystem::path& file, std::vector<config::Funct
   auto text_of = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
   auto log = observability::daemon_log();
   for (auto& fn : functions) {
-    for (const auto* key : {"Parameters", fn.logical_id.c_str(), fn.name.c_str()}) {
-      if (!doc.contains(key) || !doc[key].is_object()) continue;
+    for (const auto* key : {"Parameters", fn.short_name.c_str(), fn.logical_id.c_str(), fn.name.c_str()}) {
+      if (!*key || !doc.contains(key) || !doc[key].is_object()) continue;
       for (const auto& [name, value] : doc[key].items()) {
         auto it = fn.environment.find(name);
         if (it != fn.environment.end()) {
@@ -161,12 +160,24 @@ std::optional<std::vector<config::FunctionConfig>> load_functions(const CommonOp
   auto load = load_definitions(options);
   auto log = observability::daemon_log();
   for (const auto& w : load.warnings) log->warn("{}", w.to_string());
-  if (!load.errors.empty()) {
-    const auto& file = options.serverless_file.empty() ? options.template_file : options.serverless_file;
-    std::fprintf(stderr, "lambdad: %s is not a valid template (%zu problem%s):\n", file.c_str(),
-                 load.errors.size(), load.errors.size() == 1 ? "" : "s");
-    for (const auto& e : load.errors) std::fprintf(stderr, "  %s\n", e.to_string().c_str());
+  const auto& file = options.serverless_file.empty() ? options.template_file : options.serverless_file;
+  auto refuse = [&file](const std::vector<std::string>& problems) {
+    std::fprintf(stderr, "lambdad: %s is not a valid template (%zu problem%s):\n", file.c_str(), problems.size(),
+                 problems.size() == 1 ? "" : "s");
+    for (const auto& p : problems) std::fprintf(stderr, "  %s\n", p.c_str());
     return std::nullopt;
+  };
+  if (!load.errors.empty()) {
+    std::vector<std::string> problems;
+    for (const auto& e : load.errors) problems.push_back(e.to_string());
+    return refuse(problems);
+  }
+  // The names serve, invoke and test find functions by (config/function_names.hpp).
+  auto names = config::check_function_names(load.functions);
+  for (const auto& w : names.warnings) log->warn("{}: {}", file.string(), w);
+  if (!names.errors.empty()) {
+    for (auto& e : names.errors) e = fmt::format("{}: {}", file.string(), e);
+    return refuse(names.errors);
   }
   if (!options.env_vars_file.empty() && !apply_env_vars(options.env_vars_file, load.functions)) return std::nullopt;
   return std::move(load.functions);
@@ -198,7 +209,7 @@ std::optional<sandbox::RuntimeOptions> prepare_runtimes(const CommonOptions& opt
     if (family != config::RuntimeFamily::kPython && family != config::RuntimeFamily::kNode) continue;
     std::string program = resolve_program(sandbox::interpreter_for(rt, fn));
     rt.interpreters[fn.runtime] = program;
-    if (checked.emplace(fn.runtime, program).second) warn_on_version_mismatch(fn, program);
+    if (checked.emplace(fn.runtime, program).second) report_interpreter(fn, program);
   }
   // Functions created through the API later use their family's program.
   for (const char* family : {"python", "nodejs"}) {

@@ -28,6 +28,7 @@
 #include "lambdad/common/base64.hpp"
 #include "lambdad/common/ids.hpp"
 #include "lambdad/common/limits.hpp"
+#include "lambdad/config/function_names.hpp"
 #include "test_suite.hpp"
 
 namespace lambdad::app {
@@ -152,8 +153,7 @@ std::optional<std::pair<int, int>> parse_shard(const std::string& text) {
 }
 
 const config::FunctionConfig& function_of(const std::vector<config::FunctionConfig>& functions, const TestCase& c) {
-  return *std::find_if(functions.begin(), functions.end(),
-                       [&](const auto& f) { return f.name == c.function || f.logical_id == c.function; });
+  return *config::find_function(functions, c.function);  // run_test checked that it names one
 }
 
 // --jobs by default: twice the cores, but no more than the selected cases' functions can run at
@@ -527,9 +527,7 @@ int run_test(const TestOptions& options) {
   if (paths.empty()) paths.push_back(fs::absolute(definitions).parent_path());
   Suite suite = load_suite(paths);
   for (const auto& c : suite.cases) {
-    bool known = false;
-    for (const auto& fn : *functions) known = known || fn.name == c.function || fn.logical_id == c.function;
-    if (!known) suite.problems.push_back({c.file, c.line, fmt::format("no function named {} in {}", c.function,
+    if (!config::find_function(*functions, c.function)) suite.problems.push_back({c.file, c.line, fmt::format("no function named {} in {}", c.function,
                                                                        definitions.string())});
   }
   if (!suite.problems.empty()) {

@@ -346,7 +346,9 @@ void FunctionBuilder::read_runtime_and_handler(FunctionConfig& config) {
     error_missing("Runtime", "required property is missing");
   } else if (auto id = text(*runtime, "Runtime", Need::kRequired, "")) {
     family = runtime_family(*id);
-    if (family == RuntimeFamily::kUnsupported) {
+    if (auto blocked = blocked_runtime_message(*id)) {
+      error(*runtime, "Runtime", std::move(*blocked));  // as Lambda refuses the deploy
+    } else if (family == RuntimeFamily::kUnsupported) {
       error(*runtime, "Runtime",
             fmt::format("runtime {} is not supported by lambdad ({})", *id, kUnsupportedRuntimeHint));
     }

@@ -4,6 +4,7 @@
 // provider defaults merged into each function and every property checked like the SAM loader does.
 #include "source_file.hpp"
 #include "lambdad/config/serverless.hpp"
+#include "lambdad/config/function_names.hpp"
 
 #include <algorithm>
 #include <array>
@@ -991,7 +992,8 @@ std::optional<int> FunctionReader::integer(const Field& f, int min, int max, std
 std::optional<FunctionConfig> FunctionReader::read(const std::string& service, const std::string& stage,
                                                    const std::filesystem::path& code_dir) {
   FunctionConfig config;
-  config.logical_id = key_;
+  config.logical_id = serverless_logical_id(key_);
+  config.short_name = key_;
   config.code_dir = code_dir;
   config.memory_mb = kFrameworkMemoryMb;
   config.timeout_seconds = kFrameworkTimeoutSeconds;
@@ -1075,7 +1077,9 @@ void FunctionReader::read_runtime_and_handler(FunctionConfig& config) {
     error_missing("runtime", "required property is missing (set provider.runtime or the function's runtime)");
   } else if (auto id = text(runtime, Need::kRequired)) {
     family = runtime_family(*id);
-    if (family == RuntimeFamily::kUnsupported) {
+    if (auto blocked = blocked_runtime_message(*id)) {
+      error(runtime, std::move(*blocked));  // as Lambda refuses the deploy
+    } else if (family == RuntimeFamily::kUnsupported) {
       error(runtime, fmt::format("runtime {} is not supported by lambdad ({})", *id, kUnsupportedRuntimeHint));
     }
     config.runtime = std::move(*id);

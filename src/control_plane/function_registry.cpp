@@ -18,6 +18,7 @@
 #include "lambdad/common/error_types.hpp"
 #include "lambdad/common/ids.hpp"
 #include "lambdad/common/limits.hpp"
+#include "lambdad/config/function_names.hpp"
 #include "lambdad/invocation/invocation.hpp"
 #include "lambdad/observability/logging.hpp"
 #include "lambdad/sandbox/sandbox_manager.hpp"
@@ -57,26 +58,12 @@ bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// Runtimes Lambda itself no longer accepts for CreateFunction / UpdateFunctionConfiguration.
-bool deprecated_runtime(const std::string& r) {
-  static const std::set<std::string> kDeprecated = {
-      "python2.7",    "python3.6",    "python3.7",    "nodejs",       "nodejs4.3",  "nodejs4.3-edge",
-      "nodejs6.10",   "nodejs8.10",   "nodejs10.x",   "nodejs12.x",   "nodejs14.x", "dotnetcore1.0",
-      "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1", "dotnet6",     "ruby2.5",    "ruby2.7",
-      "java8",        "go1.x"};
-  return kDeprecated.count(r) != 0;
-}
-
 Status check_runtime(const std::string& runtime) {
-  if (deprecated_runtime(runtime)) {
-    return invalid(fmt::format(
-        "The runtime parameter of {} is no longer supported for creating or updating AWS Lambda functions. We "
-        "recommend you use a supported runtime while creating or updating functions.",
-        runtime));
-  }
+  // Runtimes Lambda itself no longer accepts for CreateFunction / UpdateFunctionConfiguration.
+  if (auto blocked = config::blocked_runtime_message(runtime)) return invalid(std::move(*blocked));
   if (config::runtime_family(runtime) == config::RuntimeFamily::kUnsupported) {
     return invalid(fmt::format(
-        "The runtime parameter of {} is not one lambdad can run (python3.8 to python3.14, nodejs16.x to "
+        "The runtime parameter of {} is not one lambdad can run (python3.9 to python3.14, nodejs18.x to "
         "nodejs24.x, provided.al2023, provided.al2, provided).",
         runtime));
   }
@@ -484,6 +471,15 @@ void FunctionRegistry::notify_events(const std::string& name, const FunctionReco
 }
 
 // --- Dispatcher -----------------------------------------------------------------------------
+
+std::string FunctionRegistry::function_for(const std::string& requested) const {
+  if (records_.count(requested)) return requested;  // deployed names are tried first: no list to build
+  std::vector<const config::FunctionConfig*> all;
+  all.reserve(records_.size());
+  for (const auto& [name, fn] : records_) all.push_back(&fn.latest.config);
+  const config::FunctionConfig* found = config::find_function(all, requested);
+  return found ? found->name : requested;
+}
 
 std::optional<std::string> FunctionRegistry::resolve(const std::string& name, const std::string& qualifier) const {
   auto it = records_.find(name);

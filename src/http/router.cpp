@@ -25,38 +25,72 @@ bool is_capture(std::string_view seg) {
 
 }  // namespace
 
-Handler Router::guarded(Handler handler) const {
-  if (!guard_ || !handler) return handler;
-  return [guard = guard_, handler = std::move(handler)](Request&& req, Responder respond) {
-    if (auto refused = (*guard)(req)) return respond(std::move(*refused));
-    handler(std::move(req), std::move(respond));
-  };
+Handler Router::wrapped(const Handler& handler) const {
+  if (!handler) return handler;
+  Handler out = handler;
+  if (guard_) {
+    out = [guard = guard_, handler = std::move(out)](Request&& req, Responder respond) {
+      if (auto refused = (*guard)(req)) return respond(std::move(*refused));
+      handler(std::move(req), std::move(respond));
+    };
+  }
+  if (observer_) {
+    out = [observer = observer_, handler = std::move(out)](Request&& req, Responder respond) {
+      Responder observed = (*observer)(req, std::move(respond));
+      handler(std::move(req), std::move(observed));
+    };
+  }
+  return out;
+}
+
+void Router::compose(Compiled& c) const {
+  c.route.handler = wrapped(c.handler);
+  if (guard_ || !c.streaming_handler) {  // the guard needs the whole body
+    c.route.streams = {};
+    c.route.streaming_handler = {};
+    return;
+  }
+  c.route.streams = c.streams;
+  c.route.streaming_handler = c.streaming_handler;
+  if (observer_) {
+    c.route.streaming_handler = [observer = observer_, handler = c.streaming_handler](
+                                    Request&& req, std::shared_ptr<BodyReader> body, Responder respond) {
+      Responder observed = (*observer)(req, std::move(respond));
+      handler(std::move(req), std::move(body), std::move(observed));
+    };
+  }
 }
 
 void Router::set_guard(Guard guard) {
   guard_ = std::make_shared<const Guard>(std::move(guard));
-  for (auto& c : routes_) {
-    c.route.handler = guarded(std::move(c.route.handler));
-    c.route.streams = {};
-    c.route.streaming_handler = {};
-  }
-  fallback_ = guarded(std::move(fallback_));
+  for (auto& c : routes_) compose(c);
+  fallback_ = wrapped(raw_fallback_);
 }
 
-void Router::set_fallback(Handler handler) { fallback_ = guarded(std::move(handler)); }
+void Router::set_observer(Observer observer) {
+  observer_ = std::make_shared<const Observer>(std::move(observer));
+  for (auto& c : routes_) compose(c);
+  fallback_ = wrapped(raw_fallback_);
+}
+
+void Router::set_fallback(Handler handler) {
+  raw_fallback_ = std::move(handler);
+  fallback_ = wrapped(raw_fallback_);
+}
 
 void Router::add(Method method, std::string pattern, std::size_t body_limit, Handler handler) {
-  Compiled c{Route{method, std::move(pattern), body_limit, guarded(std::move(handler)), {}, {}}, {}};
+  Compiled c{Route{method, std::move(pattern), body_limit, {}, {}, {}}, {}, std::move(handler), {}, {}};
   for (auto seg : split_path(c.route.pattern)) c.segments.emplace_back(seg);
+  compose(c);
   routes_.push_back(std::move(c));
 }
 
 void Router::add_streaming(Method method, std::string pattern, std::size_t body_limit, Handler buffered,
                            StreamPredicate streams, StreamingHandler streaming) {
   add(method, std::move(pattern), body_limit, std::move(buffered));
-  if (guard_) return;  // the guard needs the whole body
-  routes_.back().route.streams = std::move(streams);
-  routes_.back().route.streaming_handler = std::move(streaming);
+  routes_.back().streams = std::move(streams);
+  routes_.back().streaming_handler = std::move(streaming);
+  compose(routes_.back());
 }
 
 Router::Match Router::match(Method method, std::string_view path) const {

@@ -712,12 +712,14 @@ Status Server::listen(const std::string& host, std::uint16_t port) {
     return Error{ErrorKind::kInternal, "ListenFailed", fmt::format("socket: {}", ec.message())};
   }
   acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  // Closing takes its own error code: the one that says why binding failed is the message.
+  beast::error_code ignored;
   if (acceptor.bind(endpoint, ec); ec) {
-    acceptor.close(ec);
+    acceptor.close(ignored);
     return Error{ErrorKind::kInternal, "ListenFailed", fmt::format("cannot bind {}:{}: {}", host, port, ec.message())};
   }
   if (acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) {
-    acceptor.close(ec);
+    acceptor.close(ignored);
     return Error{ErrorKind::kInternal, "ListenFailed", fmt::format("listen {}:{}: {}", host, port, ec.message())};
   }
   impl_->accept();

@@ -1,7 +1,9 @@
 #include "lambdad/invoke_api/invoke_api.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -13,6 +15,7 @@
 #include "lambdad/invoke_api/function_name.hpp"
 #include "lambdad/invoke_api/service_error.hpp"
 #include "lambdad/invoke_api/sigv4.hpp"
+#include "lambdad/observability/logging.hpp"
 #include "control_api.hpp"
 #include "invoke_request.hpp"
 #include "stream_invoke.hpp"
@@ -89,7 +92,7 @@ void handle_invoke(const std::shared_ptr<Context>& ctx, http::Request&& req, htt
 }
 
 void handle_evict(const std::shared_ptr<Context>& ctx, http::Request&& req, http::Responder respond) {
-  const std::string name(req.param("name"));
+  const std::string name = ctx->dispatcher.function_for(std::string(req.param("name")));
   auto evicted = ctx->dispatcher.evict(name);
   if (!evicted) {
     return respond(render(ServiceError::not_found(fmt::format(
@@ -127,6 +130,40 @@ void handle_status(const std::shared_ptr<Context>& ctx, http::Request&&, http::R
   respond(std::move(r));
 }
 
+// Logs each exchange once it is answered (or its streamed answer starts), at info:
+// "POST /2015-03-31/functions/Hello/invocations -> 200 (Hello, 12.3 ms)", naming the function
+// the path's {name} reaches by its deployed name.
+http::Responder log_exchange(const std::shared_ptr<Context>& ctx, const http::Request& req, http::Responder respond) {
+  struct Exchange {
+    http::Responder respond;
+    std::string line;  // "POST /path"
+    std::string function;
+    Clock::Steady::time_point started;
+    const Clock& clock;
+    bool logged = false;
+    void log(unsigned status) {
+      if (logged) return;
+      logged = true;
+      const double ms = std::chrono::duration<double, std::milli>(clock.now() - started).count();
+      observability::daemon_log()->info("{} -> {} ({}{:.1f} ms)", line, status,
+                                        function.empty() ? "" : function + ", ", ms);
+    }
+  };
+  auto x = std::make_shared<Exchange>(Exchange{std::move(respond),
+                                               fmt::format("{} {}", http::method_name(req.method), req.path),
+                                               {}, ctx->clock.now(), ctx->clock});
+  if (auto name = parse_function_name(req.param("name"))) x->function = ctx->dispatcher.function_for(name->name);
+  return http::Responder(
+      [x](http::Response r) {
+        x->log(r.status);
+        x->respond(std::move(r));
+      },
+      [x](http::Response head) {
+        x->log(head.status);
+        return x->respond.stream(std::move(head));
+      });
+}
+
 }  // namespace
 
 http::Router make_router(invocation::Dispatcher& dispatcher, const Clock& clock, InvokeApiOptions options,
@@ -156,6 +193,8 @@ http::Router make_router(invocation::Dispatcher& dispatcher, const Clock& clock,
       return sigv4::render_rejection(*refused, ids::request_id());
     });
   }
+  router.set_observer(
+      [ctx](const http::Request& req, http::Responder respond) { return log_exchange(ctx, req, std::move(respond)); });
   return router;
 }
 

@@ -42,7 +42,9 @@ std::variant<ValidInvoke, ServiceError> validate_invoke(http::Request& req, cons
   auto target = parse_target(req, opts);
   if (auto* e = std::get_if<ServiceError>(&target)) return std::move(*e);
   const std::optional<std::string> qualifier = std::get<FunctionTarget>(target).qualifier;
-  const std::string name = std::get<FunctionTarget>(target).name;
+  // A logical id or short name reaches the function by its deployed name, which the ARNs, the
+  // response and the runtime's AWS_LAMBDA_FUNCTION_NAME carry.
+  const std::string name = dispatcher.function_for(std::get<FunctionTarget>(target).name);
   auto version = dispatcher.resolve(name, qualifier.value_or("$LATEST"));
   if (!version) {
     return ServiceError::not_found(fmt::format(

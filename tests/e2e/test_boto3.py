@@ -175,3 +175,30 @@ def test_concurrent_invokes_all_succeed(client, runtime):
         assert result["requestId"] == r["ResponseMetadata"]["RequestId"]
         request_ids.add(result["requestId"])
     assert len(request_ids) == n
+
+
+def test_invoke_by_logical_id_runs_the_function_under_its_deployed_name(start_daemon, tmp_path):
+    """sam local start-lambda answers a logical id; lambdad does too, and everything the caller and
+    the function see names the deployed FunctionName."""
+    template = tmp_path / "template.yaml"
+    template.write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  OrdersFunction:\n"
+        "    Type: AWS::Serverless::Function\n    Properties:\n      FunctionName: orders-prod\n"
+        f"      Runtime: python3.12\n      Handler: app.handler\n      CodeUri: {FUNCTIONS / 'sdk' / 'python'}\n")
+    d = start_daemon(template)
+    client = lambda_client(d.endpoint)
+    for name in ("OrdersFunction", "orders-prod", ACCOUNT_ARN + "OrdersFunction"):
+        r = invoke(client, name, {"n": 1})
+        assert r["StatusCode"] == 200 and r["ExecutedVersion"] == "$LATEST", name
+        assert json.loads(r["Body"])["functionName"] == "orders-prod", name
+    d.wait_for_log(r"info  function OrdersFunction \(orders-prod\): python3\.12, 128 MB, 3 s, from ")
+    d.wait_for_log(r"info  python3\.12 -> /\S+ \(Python 3\.\d+\.\d+\)")
+    # One line per request, logged where the Invoke API answers, naming the function reached.
+    d.wait_for_log(r"info  POST /2015-03-31/functions/OrdersFunction/invocations -> 200 \(orders-prod, \d+\.\d ms\)")
+    with pytest.raises(ClientError) as e:
+        client.invoke(FunctionName="ordersfunction")
+    assert e.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert e.value.response["Error"]["Message"] == "Function not found: " + ACCOUNT_ARN + "ordersfunction:$LATEST"
+    d.wait_for_log(r"info  POST /2015-03-31/functions/ordersfunction/invocations -> 404 \(ordersfunction, \d+\.\d ms\)")
+    # The control plane takes deployed names only, as Lambda's.
+    assert client.get_function(FunctionName="orders-prod")["Configuration"]["FunctionName"] == "orders-prod"

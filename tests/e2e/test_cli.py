@@ -134,3 +134,54 @@ def alive(pid):
             return f.read().split()[2] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_invoke_needs_no_name_when_the_template_has_one_function(tmp_path):
+    t = tmp_path / "template.yaml"
+    t.write_text("Resources:\n  Only:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+                 f"      Runtime: provided.al2023\n      CodeUri: {FUNCTIONS / 'cli' / 'echo'}\n"
+                 "      FunctionName: only-one\n")
+    event = tmp_path / "e.json"
+    event.write_text('{"x": 2}')
+    p = run_invoke("--template", str(t), "--event", str(event))
+    assert p.returncode == 0, p.stderr
+    result = json.loads(p.stdout)
+    assert result["event"] == {"x": 2}
+    assert result["env"]["AWS_LAMBDA_FUNCTION_NAME"] == "only-one"
+    # By its logical id, too.
+    p = run_invoke("Only", "--template", str(t), "--event", str(event))
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["env"]["AWS_LAMBDA_FUNCTION_NAME"] == "only-one"
+
+
+def test_invoke_without_a_name_lists_the_functions_when_there_are_several():
+    p = run_invoke("--template", str(TEMPLATE))
+    assert p.returncode == 2
+    assert f"lambdad: {TEMPLATE} has 3 functions; name one (functions: Echo, Fail, Sleeper)" in p.stderr, p.stderr
+    assert p.stdout == ""
+
+
+def test_a_port_in_use_is_reported_with_its_cause():
+    d = Daemon(TEMPLATE)
+    try:
+        p = subprocess.run([LAMBDAD, "serve", "--template", str(TEMPLATE), "--port", str(d.port)],
+                           capture_output=True, text=True, timeout=30)
+    finally:
+        assert not d.stop_and_check()
+    assert p.returncode == 2
+    assert f"lambdad: cannot bind 127.0.0.1:{d.port}: Address already in use" in p.stderr, p.stderr
+    assert "Invoke API listening" not in p.stdout
+
+
+def test_a_runtime_lambda_blocks_is_a_template_error(tmp_path):
+    (tmp_path / "code").mkdir()
+    t = tmp_path / "template.yaml"
+    t.write_text("Resources:\n  Old:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+                 "      Runtime: python3.8\n      Handler: app.handler\n      CodeUri: code/\n")
+    p = subprocess.run([LAMBDAD, "serve", "--template", str(t), "--port", "0"], capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 2
+    assert "Invoke API listening" not in p.stdout
+    assert (f"{t}:5: Old.Properties.Runtime: The runtime parameter of python3.8 is no longer supported for "
+            "creating or updating AWS Lambda functions. We recommend you use the new runtime (python3.13) while "
+            "creating or updating functions.") in p.stderr, p.stderr

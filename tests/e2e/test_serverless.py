@@ -51,3 +51,25 @@ def test_stage_and_env_variables_are_resolved(tmp_path):
                        env={"PATH": "/usr/bin:/bin", "LAMBDAD_TEST_SECRET": "s3cr3t"})
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == {"stage": "prod", "secret": "s3cr3t", "name": "vars-prod-hello"}
+
+
+def test_serve_invokes_by_short_name_and_framework_logical_id(tmp_path, start_daemon):
+    (tmp_path / "app.py").write_text("def handler(e, c):\n    return {'name': c.function_name, 'arn': c.invoked_function_arn}\n")
+    sls = tmp_path / "serverless.yml"
+    sls.write_text("service: shop\nprovider:\n  name: aws\n  runtime: python3.12\n  stage: prod\n"
+                   "functions:\n  orders:\n    handler: app.handler\n  send-mail:\n    handler: app.handler\n")
+    d = start_daemon(sls, "--serverless", str(sls))
+    client = lambda_client(d.endpoint)
+    for name, deployed in (("orders", "shop-prod-orders"), ("OrdersLambdaFunction", "shop-prod-orders"),
+                           ("shop-prod-orders", "shop-prod-orders"), ("send-mail", "shop-prod-send-mail"),
+                           ("SendDashmailLambdaFunction", "shop-prod-send-mail")):
+        r = invoke(client, name, {})
+        assert r["StatusCode"] == 200, name
+        assert json.loads(r["Body"]) == {
+            "name": deployed, "arn": f"arn:aws:lambda:us-east-1:123456789012:function:{deployed}"}, name
+    d.wait_for_log(r"function OrdersLambdaFunction \(shop-prod-orders, short: orders\): python3\.12, 1024 MB, 6 s")
+    # `lambdad invoke` and `lambdad test` take the same names.
+    p = subprocess.run([LAMBDAD, "invoke", "send-mail", "--serverless", str(sls), "--log-level", "off"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["name"] == "shop-prod-send-mail"

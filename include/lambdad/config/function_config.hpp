@@ -50,7 +50,8 @@ struct LoggingConfig {
 
 struct FunctionConfig {
   std::string name;        // the name clients invoke: FunctionName if set and literal, else the logical id
-  std::string logical_id;  // the template's resource key
+  std::string logical_id;  // the template's resource key (serverless.yml: the Framework's, OrdersLambdaFunction)
+  std::string short_name;  // serverless.yml: the key under functions:; empty for SAM (function_names.hpp)
   std::string runtime;     // "python3.12", "nodejs20.x", "provided.al2023", ...
   std::string handler;     // "app.handler"; may be empty for provided runtimes
   std::filesystem::path code_dir;  // absolute path of CodeUri
@@ -98,6 +99,12 @@ std::optional<std::string> resolve_qualifier(const FunctionConfig& fn, std::stri
 // Which family a runtime identifier belongs to; decides how an environment is started.
 enum class RuntimeFamily { kPython, kNode, kProvided, kUnsupported };
 RuntimeFamily runtime_family(const std::string& runtime);
+
+// Lambda refuses CreateFunction and UpdateFunctionConfiguration with a runtime whose "block
+// function create" date has passed. The message Lambda gives (InvalidParameterValueException),
+// naming the family's recommended runtime; nullopt when `runtime` is not such a runtime. The
+// table is kBlockedRuntimes in function_config.cpp.
+std::optional<std::string> blocked_runtime_message(std::string_view runtime);
 
 // The service an ARN names ("sqs" in arn:aws:sqs:us-east-1:123456789012:q); empty when `arn` is
 // not an ARN.

@@ -114,6 +114,7 @@ class FunctionRegistry final : public invocation::Dispatcher {
 
   // invocation::Dispatcher
   bool has_function(const std::string& name) const override { return records_.count(name) != 0; }
+  std::string function_for(const std::string& requested) const override;
   std::optional<std::string> resolve(const std::string& name, const std::string& qualifier) const override;
   std::optional<std::string> unavailable(const std::string& name) const override;
   invocation::Admission dispatch(invocation::InvocationPtr inv) override;

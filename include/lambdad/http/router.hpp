@@ -25,6 +25,9 @@ using StreamPredicate = std::function<bool(const Request&)>;
 // Decides, with the whole request, whether it reaches its handler: nullopt lets it through, a
 // Response answers it instead (e.g. a refused signature).
 using Guard = std::function<std::optional<Response>(const Request&)>;
+// Sees every request before its handler (and its guard) and gives the handler the responder it
+// answers through: `respond` wrapped, e.g. to log the exchange's status and duration.
+using Observer = std::function<Responder(const Request&, Responder respond)>;
 
 struct Route {
   Method method;
@@ -49,6 +52,9 @@ class Router {
   // those added later. Guarded routes never stream their request bodies (the guard sees the whole
   // body, at most the route's body_limit). One guard per router.
   void set_guard(Guard guard);
+  // Every request, matched or not, refused by the guard or not, passes `observer` first: the
+  // routes added so far and those added later. One observer per router.
+  void set_observer(Observer observer);
 
   static constexpr std::size_t kUnmatchedBodyLimit = 1 << 20;
 
@@ -61,14 +67,21 @@ class Router {
 
  private:
   struct Compiled {
-    Route route;
+    Route route;                        // its handlers wrapped by the guard and the observer
     std::vector<std::string> segments;  // "{name}" or a literal
+    Handler handler;                    // as added
+    StreamPredicate streams;
+    StreamingHandler streaming_handler;
   };
-  Handler guarded(Handler handler) const;
+  // Sets c.route's handlers from those added, the guard and the observer.
+  void compose(Compiled& c) const;
+  Handler wrapped(const Handler& handler) const;
 
   std::vector<Compiled> routes_;
-  Handler fallback_;
+  Handler fallback_;      // wrapped
+  Handler raw_fallback_;  // as set
   std::shared_ptr<const Guard> guard_;
+  std::shared_ptr<const Observer> observer_;
 };
 
 }  // namespace lambdad::http

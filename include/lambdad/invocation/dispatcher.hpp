@@ -20,6 +20,9 @@ class Dispatcher {
  public:
   virtual ~Dispatcher() = default;
   virtual bool has_function(const std::string& name) const = 0;
+  // The deployed name of the function `requested` names (its deployed name, logical id or short
+  // name: config/function_names.hpp), or `requested` itself when none does.
+  virtual std::string function_for(const std::string& requested) const { return requested; }
   // The version `qualifier` ("$LATEST", a version number or an alias) names, or nullopt when the
   // function has no such version or alias.
   virtual std::optional<std::string> resolve(const std::string& name, const std::string& qualifier) const = 0;

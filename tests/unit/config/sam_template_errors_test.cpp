@@ -212,7 +212,7 @@ Resources:
 }
 
 TEST(SamTemplateErrors, HandlerIsRequiredForPythonAndNode) {
-  for (const char* runtime : {"python3.8", "python3.14", "nodejs18.x", "nodejs24.x"}) {
+  for (const char* runtime : {"python3.9", "python3.14", "nodejs18.x", "nodejs24.x"}) {
     const auto load = load_text(std::string("Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n"
                                             "    Properties:\n      Code: code/hello\n      Runtime: ") +
                                 runtime + "\n");
@@ -227,10 +227,21 @@ TEST(SamTemplateErrors, HandlerIsRequiredForPythonAndNode) {
   EXPECT_EQ(only_error(spaced).property, "Properties.Handler");
 }
 
+TEST(SamTemplateErrors, RuntimesLambdaBlocksAreRefusedWithLambdasMessage) {
+  for (const char* runtime : {"python3.8", "nodejs16.x", "go1.x", "python2.7", "python3.7", "nodejs12.x", "nodejs"}) {
+    std::string yaml = one_function("");
+    yaml.replace(yaml.find("python3.12"), 10, std::string("'") + runtime + "'");
+    const auto load = load_text(yaml);
+    ASSERT_EQ(load.errors.size(), 1U) << runtime << describe(load);
+    EXPECT_EQ(load.errors[0].property, "Properties.Runtime") << runtime;
+    EXPECT_EQ(load.errors[0].message, blocked_runtime_message(runtime).value_or("")) << runtime;
+    EXPECT_THAT(load.errors[0].message, HasSubstr("no longer supported for creating or updating")) << runtime;
+  }
+}
+
 TEST(SamTemplateErrors, UnsupportedRuntimes) {
-  for (const char* runtime : {"java21", "dotnet8", "ruby3.3", "go1.x", "python2.7", "python3.7", "python3.15",
-                              "python3", "python3.012", "nodejs19.x", "nodejs12.x", "nodejs", "nodejs20",
-                              "provided.al2024", "PYTHON3.12", ""}) {
+  for (const char* runtime : {"java21", "dotnet8", "ruby3.3", "python3.15", "python3", "python3.012", "nodejs19.x",
+                              "nodejs20", "provided.al2024", "PYTHON3.12", ""}) {
     std::string yaml = one_function("");
     yaml.replace(yaml.find("python3.12"), 10, std::string("'") + runtime + "'");
     const auto load = load_text(yaml);

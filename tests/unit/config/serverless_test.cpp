@@ -57,7 +57,8 @@ TEST(Serverless, MinimalFunctionGetsTheFrameworkDefaults) {
   EXPECT_THAT(result.warnings, IsEmpty()) << describe(result);
   const FunctionConfig& f = only_function(result);
   EXPECT_EQ(f.name, "demo-dev-hello");
-  EXPECT_EQ(f.logical_id, "hello");
+  EXPECT_EQ(f.logical_id, "HelloLambdaFunction");
+  EXPECT_EQ(f.short_name, "hello");
   EXPECT_EQ(f.runtime, "python3.12");
   EXPECT_EQ(f.handler, "handler.hello");
   EXPECT_EQ(f.memory_mb, 1024);
@@ -164,9 +165,11 @@ TEST(Serverless, DefaultNameIsServiceStageKeyAndNameOverridesIt) {
   ASSERT_TRUE(result.errors.empty()) << describe(result);
   ASSERT_EQ(result.functions.size(), 2U);
   EXPECT_EQ(result.functions[0].name, "shop-prod-checkout");
-  EXPECT_EQ(result.functions[0].logical_id, "checkout");
+  EXPECT_EQ(result.functions[0].logical_id, "CheckoutLambdaFunction");
+  EXPECT_EQ(result.functions[0].short_name, "checkout");
   EXPECT_EQ(result.functions[1].name, "refunds-v2");
-  EXPECT_EQ(result.functions[1].logical_id, "refund");
+  EXPECT_EQ(result.functions[1].logical_id, "RefundLambdaFunction");
+  EXPECT_EQ(result.functions[1].short_name, "refund");
 }
 
 TEST(Serverless, InvalidNamesAreErrorsWithTheirLine) {

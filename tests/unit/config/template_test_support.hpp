@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "lambdad/config/function_names.hpp"
 #include "lambdad/config/sam_template.hpp"
 
 namespace lambdad::config::test {
@@ -37,10 +38,9 @@ inline std::string describe(const TemplateLoad& load) {
   return "errors:\n" + describe(load.errors) + "warnings:\n" + describe(load.warnings);
 }
 
-inline const FunctionConfig* find_function(const TemplateLoad& load, const std::string& logical_id) {
-  auto it = std::find_if(load.functions.begin(), load.functions.end(),
-                         [&](const FunctionConfig& f) { return f.logical_id == logical_id; });
-  return it == load.functions.end() ? nullptr : &*it;
+// The function `name` reaches (its deployed name, logical id or serverless.yml short name).
+inline const FunctionConfig* find_function(const TemplateLoad& load, const std::string& name) {
+  return config::find_function(load.functions, name);
 }
 
 // The diagnostic about `property` of `resource` (property is the dotted path after the resource).

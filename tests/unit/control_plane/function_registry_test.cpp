@@ -191,6 +191,12 @@ TEST_F(RegistryTest, CreateRejectsWhatLambdaRejects) {
   req = create_request("G", make_zip("app.py", ""));
   req["Runtime"] = "python2.7";
   EXPECT_EQ(registry_->create_function(req).error().type, "InvalidParameterValueException");
+  req["Runtime"] = "python3.8";  // Lambda's message, from the one table of blocked runtimes
+  EXPECT_EQ(registry_->create_function(req).error().message,
+            "The runtime parameter of python3.8 is no longer supported for creating or updating AWS Lambda "
+            "functions. We recommend you use the new runtime (python3.13) while creating or updating functions.");
+  EXPECT_THAT(registry_->update_configuration("F", {{"Runtime", "nodejs16.x"}}).error().message,
+              HasSubstr("The runtime parameter of nodejs16.x is no longer supported"));
   req = create_request("G", "");
   req["Code"] = {{"S3Bucket", "b"}, {"S3Key", "k"}};
   EXPECT_THAT(registry_->create_function(req).error().message, HasSubstr("S3"));
@@ -442,6 +448,27 @@ TEST_F(RegistryTest, TemplateFunctionsWinOverStoredOnesOfTheSameName) {
             "arn:aws:iam::123456789012:role/SameRole");
   EXPECT_EQ(registry->create_function(create_request("Same", make_zip("a", "b"))).error().type,
             "ResourceConflictException");
+}
+
+TEST_F(RegistryTest, InvokeLookupsTakeLogicalIdsAndShortNamesAndDeployedNamesWin) {
+  config::FunctionConfig fn;
+  fn.name = "shop-prod-orders";
+  fn.logical_id = "OrdersLambdaFunction";
+  fn.short_name = "orders";
+  fn.runtime = "python3.12";
+  fn.handler = "app.handler";
+  fn.code_dir = dir_;
+  auto manager = make_manager({fn});
+  auto registry = make_registry(*manager);
+  registry->add_template_functions({fn});
+  EXPECT_EQ(registry->function_for("shop-prod-orders"), "shop-prod-orders");
+  EXPECT_EQ(registry->function_for("OrdersLambdaFunction"), "shop-prod-orders");
+  EXPECT_EQ(registry->function_for("orders"), "shop-prod-orders");
+  EXPECT_EQ(registry->function_for("nope"), "nope");
+  // A function created through the API under a template function's short name is what that name reaches.
+  ASSERT_TRUE(registry->create_function(create_request("orders", make_zip("app.py", ""))));
+  EXPECT_EQ(registry->function_for("orders"), "orders");
+  EXPECT_EQ(registry->function_for("OrdersLambdaFunction"), "shop-prod-orders");
 }
 
 
