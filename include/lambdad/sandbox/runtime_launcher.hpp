@@ -3,6 +3,7 @@
 // exact environment of lambda-spec §5. The daemon's own environment is not passed on.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -23,6 +24,9 @@ struct RuntimeOptions {
   // Role credentials handed to functions (AWS_ACCESS_KEY_ID...), taken from the daemon's
   // environment at startup; empty values are left out.
   std::map<std::string, std::string> credentials;
+  // The port of the daemon's local X-Ray listener (127.0.0.1, UDP), where functions' X-Ray SDKs
+  // send their segments (AWS_XRAY_DAEMON_ADDRESS); 0: none, Lambda's own address is given.
+  std::uint16_t xray_daemon_port = 0;
 };
 
 struct LaunchContext {
