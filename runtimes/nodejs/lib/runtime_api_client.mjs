@@ -4,6 +4,11 @@
 import http from 'node:http';
 import { toRapidResponse, xrayCause } from './errors.mjs';
 
+// Taken before the function's code loads: tracers that patch node:http (aws-xray-sdk's
+// captureHTTPsGlobal, which Powertools' Tracer calls) must not record the runtime's own calls,
+// which Lambda's runtime client does not make through node:http.
+const httpRequest = http.request;
+
 const PREFIX = '/2018-06-01/runtime';
 const ERROR_TYPE_HEADER = 'Lambda-Runtime-Function-Error-Type';
 const XRAY_CAUSE_HEADER = 'Lambda-Runtime-Function-XRay-Error-Cause';
@@ -58,7 +63,7 @@ export class RuntimeApiClient {
   // turned out to be closed by the server before it answered.
   request(method, path, headers, body, retried = false) {
     return new Promise((resolve, reject) => {
-      const req = http.request(
+      const req = httpRequest(
         { hostname: this.hostname, port: this.port, method, path, headers, agent: this.agent },
         (res) => {
           const chunks = [];
@@ -126,7 +131,7 @@ export class RuntimeApiClient {
 
   /** The request that carries a streamed response (Lambda-Runtime-Function-Response-Mode: streaming). */
   streamingRequest(id, headers, onResponse) {
-    return http.request({
+    return httpRequest({
       hostname: this.hostname,
       port: this.port,
       method: 'POST',
