@@ -346,8 +346,17 @@ int run_serve(const ServeOptions& options) {
     }
     *deadline = *parsed;
   }
-  http::Server server(d.io, invoke_api::make_router(registry, d.clock, api_options, &events, &registry),
-                      server_options);
+  auto router = invoke_api::make_router(registry, d.clock, api_options, &events, &registry);
+  // What the local X-Ray daemon received (?traceId=1-... for one trace's documents).
+  router.add(http::Method::kGet, "/_lambdad/xray/segments", 0, [&d](http::Request&& req, http::Responder respond) {
+    http::Response r;
+    r.headers.add("Content-Type", "application/json");
+    const auto trace_id = req.query_param("traceId");
+    r.body = d.xray ? d.xray->recorder().to_json(trace_id.value_or("")).dump()
+                    : observability::XRayRecorder(0).to_json().dump();
+    respond(std::move(r));
+  });
+  http::Server server(d.io, std::move(router), server_options);
   if (auto st = server.listen(options.host == "localhost" ? "127.0.0.1" : options.host, options.port); !st) {
     std::fprintf(stderr, "lambdad: %s\n", st.error().message.c_str());
     return 2;
@@ -463,7 +472,7 @@ int run_invoke(const InvokeOptions& options) {
   inv->invoked_function_arn = invocation::function_arn(options.common.region, "123456789012", name,
                                                        qualifier == "$LATEST" ? "" : qualifier);
   inv->payload = std::move(*event);
-  inv->trace_id = ids::trace_header(d.clock.epoch_ms() / 1000);
+  inv->trace_id = ids::trace_header(d.clock.epoch_ms() / 1000, d.manager->tracing_active(name, *version));
   inv->received = d.clock.now();
   inv->on_complete = [&](invocation::InvocationResult result) {
     std::fwrite(result.payload.data(), 1, result.payload.size(), stdout);

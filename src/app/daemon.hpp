@@ -15,6 +15,7 @@
 
 #include "lambdad/common/clock.hpp"
 #include "lambdad/observability/logging.hpp"
+#include "lambdad/observability/xray.hpp"
 #include "lambdad/process/resource_limits.hpp"
 #include "lambdad/runtime_api/runtime_api.hpp"
 #include "lambdad/sandbox/asio_timers.hpp"
@@ -31,6 +32,8 @@ struct Daemon {
   sandbox::RuntimeOptions runtime_options;
   std::unique_ptr<process::ResourceController> resources;
   std::filesystem::path tmp_root;
+  // The local X-Ray daemon (before the manager, which reports sampled traces to it).
+  std::unique_ptr<observability::XRayListener> xray;
   std::unique_ptr<sandbox::SandboxManager> manager;
 
   Daemon() {
@@ -135,9 +138,27 @@ struct Daemon {
         default: options.memory_enforcement_mode = "off"; break;
       }
     }
+    open_xray(options);
     manager = std::make_unique<sandbox::SandboxManager>(deps, functions, std::move(options));
   }
-};
 
+  // Functions' X-Ray SDKs send their segments to AWS_XRAY_DAEMON_ADDRESS: here, a UDP port on
+  // 127.0.0.1 (Lambda's 169.254.100.1:2000 is not reachable outside Lambda).
+  void open_xray(sandbox::ManagerOptions& options) {
+    if (!xray) {
+      auto opened = observability::XRayListener::open(io);
+      if (!opened) {
+        observability::daemon_log()->warn("X-Ray: {}; functions' segments are not received", opened.error().message);
+        return;
+      }
+      xray = std::move(opened).value();
+      runtime_options.xray_daemon_port = xray->port();
+      observability::daemon_log()->debug("X-Ray daemon address: 127.0.0.1:{} (UDP)", xray->port());
+    }
+    options.on_admitted = [recorder = &xray->recorder()](const invocation::Invocation& inv) {
+      recorder->note_trace(inv.trace_id, inv.function_name);
+    };
+  }
+};
 
 }  // namespace lambdad::app

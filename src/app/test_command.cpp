@@ -367,7 +367,7 @@ int run_here(const CommonOptions& common, const std::vector<config::FunctionConf
       inv->invoked_function_arn = invocation::function_arn(common.region, "123456789012", name,
                                                            c.qualifier == "$LATEST" ? "" : c.qualifier);
       inv->payload = c.event.dump();
-      inv->trace_id = ids::trace_header(d.clock.epoch_ms() / 1000);
+      inv->trace_id = ids::trace_header(d.clock.epoch_ms() / 1000, d.manager->tracing_active(name, *version));
       inv->received = d.clock.now();
       if (c.type == InvocationType::kEvent) {
         start_event(i, c, fn, std::move(inv));

@@ -307,6 +307,7 @@ std::optional<FunctionConfig> FunctionBuilder::build() {
   read_event_invoke_config(config);
   read_dead_letter(config);
   read_logging_config(config);
+  read_tracing(config);
 
   if (failed_) return std::nullopt;
   return config;
@@ -498,6 +499,32 @@ void FunctionBuilder::read_architectures(FunctionConfig& config) {
     return error(item, kPath, fmt::format("unknown architecture {} (x86_64 or arm64)", *value));
   }
   config.architectures = {std::move(*value)};
+}
+
+// SAM Tracing (Active, PassThrough, or Disabled: no TracingConfig, which Lambda reports as
+// PassThrough); CloudFormation TracingConfig.Mode (Active or PassThrough).
+void FunctionBuilder::read_tracing(FunctionConfig& config) {
+  const bool serverless = source_.type == kServerlessFunctionType;
+  const TemplateValue* v = nullptr;
+  std::string_view path = "Tracing";
+  if (serverless) {
+    v = source_.properties.find("Tracing");
+  } else if (const auto* tracing_config = source_.properties.find("TracingConfig")) {
+    if (!mapping(*tracing_config, "TracingConfig", "tracing stays PassThrough")) return;
+    v = tracing_config->find("Mode");
+    path = "TracingConfig.Mode";
+  }
+  if (v == nullptr) return;
+  auto mode = text(*v, path, Need::kOptional, "tracing stays PassThrough");
+  if (!mode) return;
+  if (serverless && *mode == "Disabled") return;
+  if (auto parsed = parse_tracing_mode(*mode)) {
+    config.tracing = *parsed;
+  } else {
+    error(*v, path,
+          fmt::format("must be {} (got {})", serverless ? "Active, PassThrough or Disabled" : "Active or PassThrough",
+                      mode->empty() ? "''" : *mode));
+  }
 }
 
 void FunctionBuilder::read_layers(FunctionConfig& config) {

@@ -76,6 +76,7 @@ class FunctionBuilder {
   std::optional<EventDestination> read_destination(const TemplateValue& destinations, std::string_view key);
   void read_dead_letter(FunctionConfig& config);
   void read_logging_config(FunctionConfig& config);
+  void read_tracing(FunctionConfig& config);
   // Whether v is a mapping; reports it when not (an unresolvable value only as a warning ending
   // in `consequence`).
   bool mapping(const TemplateValue& v, std::string_view path, std::string_view consequence);

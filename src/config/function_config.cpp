@@ -63,6 +63,16 @@ std::optional<std::string> blocked_runtime_message(std::string_view runtime) {
   return std::nullopt;
 }
 
+std::string_view tracing_mode_name(TracingMode mode) {
+  return mode == TracingMode::kActive ? "Active" : "PassThrough";
+}
+
+std::optional<TracingMode> parse_tracing_mode(std::string_view text) {
+  if (text == "Active") return TracingMode::kActive;
+  if (text == "PassThrough") return TracingMode::kPassThrough;
+  return std::nullopt;
+}
+
 RuntimeFamily runtime_family(const std::string& runtime) {
   const std::string_view id = runtime;
   constexpr std::string_view kPython = "python3.";

@@ -66,12 +66,12 @@ constexpr std::array<std::string_view, 26> kTopLevelKeys = {
     "dashboard",     "enableLocalInstallationFallback",            "stepFunctions"};
 
 // provider keys lambdad reads.
-constexpr std::array<std::string_view, 11> kProviderKeysUsed = {
+constexpr std::array<std::string_view, 12> kProviderKeysUsed = {
     "name",   "runtime",      "memorySize", "timeout", "environment",         "region",
-    "stage",  "architecture", "layers",     "ephemeralStorageSize", "versionFunctions"};
+    "stage",  "architecture", "layers",     "ephemeralStorageSize", "versionFunctions", "tracing"};
 
 // provider keys that only matter when deploying; ignored without a word.
-constexpr std::array<std::string_view, 52> kProviderKeysIgnored = {
+constexpr std::array<std::string_view, 51> kProviderKeysIgnored = {
     "profile",         "logRetentionInDays", "logDataProtectionPolicy",
     "iam",             "iamRoleStatements",  "iamManagedPolicies",
     "role",            "rolePermissionsBoundary", "cfnRole",
@@ -81,7 +81,7 @@ constexpr std::array<std::string_view, 52> kProviderKeysIgnored = {
     "apiGateway",      "httpApi",            "websocket",
     "websocketsApiName", "websocketsApiRouteSelectionExpression", "websocketsDescription",
     "alb",             "vpc",                "vpcEndpointIds",
-    "endpointType",    "tracing",            "logs",
+    "endpointType",    "logs",
     "lambdaHashingVersion", "kmsKeyArn",     "notificationArns",
     "rollbackConfiguration", "eventBridge",  "ecr",
     "s3",              "disableRollback",    "runtimeManagement",
@@ -92,18 +92,19 @@ constexpr std::array<std::string_view, 52> kProviderKeysIgnored = {
     "memory"};
 
 // function keys lambdad reads.
-constexpr std::array<std::string_view, 20> kFunctionKeysUsed = {
+constexpr std::array<std::string_view, 21> kFunctionKeysUsed = {
     "name",         "description",         "handler",         "runtime",
     "memorySize",   "timeout",             "environment",     "reservedConcurrency",
     "provisionedConcurrency", "layers",    "ephemeralStorageSize", "architecture",
     "events",       "package",             "maximumEventAge", "maximumRetryAttempts",
-    "onError",      "image",               "destinations",    "versionFunction"};
+    "onError",      "image",               "destinations",    "versionFunction",
+    "tracing"};
 
 // function keys that only matter when deploying; ignored without a word.
-constexpr std::array<std::string_view, 19> kFunctionKeysIgnored = {
+constexpr std::array<std::string_view, 18> kFunctionKeysIgnored = {
     "role",        "kmsKeyArn",    "awsKmsKeyArn", "disableLogs",      "logRetentionInDays",
     "logDataProtectionPolicy",     "fileSystemConfig", "tags",         "vpc",
-    "tracing",     "url",          "condition",    "dependsOn",        "snapStart",
+    "url",          "condition",    "dependsOn",        "snapStart",
     "runtimeManagement",           "logs",         "iamRoleStatements", "iamRoleStatementsName",
     "timezone"};
 
@@ -915,6 +916,7 @@ class FunctionReader {
   void read_layers(FunctionConfig& config);
   void read_concurrency(FunctionConfig& config);
   void read_event_invoke(FunctionConfig& config);
+  void read_tracing(FunctionConfig& config);
   void read_package();
   void warn_unknown_keys();
 
@@ -1042,10 +1044,32 @@ std::optional<FunctionConfig> FunctionReader::read(const std::string& service, c
   read_layers(config);
   read_concurrency(config);
   read_event_invoke(config);
+  read_tracing(config);
   warn_unknown_keys();
 
   if (failed_) return std::nullopt;
   return config;
+}
+
+// The function's `tracing` (Active, PassThrough, true = Active, false = none), else provider's
+// `tracing.lambda` (the same values).
+void FunctionReader::read_tracing(FunctionConfig& config) {
+  Field f = field("tracing", false);
+  if (f.value == nullptr) {
+    const Value* provider_tracing = provider_.find("tracing");
+    if (provider_tracing == nullptr || !provider_tracing->is(Value::Kind::kMap)) return;
+    f = Field{provider_tracing->find("lambda"), "provider", "tracing.lambda"};
+    if (f.value == nullptr) return;
+  }
+  auto mode = text(f, Need::kOptional);
+  if (!mode || *mode == "false") return;
+  if (*mode == "true") {
+    config.tracing = TracingMode::kActive;
+  } else if (auto parsed = parse_tracing_mode(*mode)) {
+    config.tracing = *parsed;
+  } else {
+    error(f, fmt::format("must be Active, PassThrough, true or false (got {})", mode->empty() ? "''" : *mode));
+  }
 }
 
 void FunctionReader::read_name(FunctionConfig& config, const std::string& service, const std::string& stage) {

@@ -90,7 +90,7 @@ json configuration_json(const FunctionRecord& fn, const VersionRecord& v, const 
   j["Version"] = version;
   if (!c.environment.empty()) j["Environment"] = {{"Variables", c.environment}};
   if (c.dead_letter) j["DeadLetterConfig"] = {{"TargetArn", c.dead_letter->target_arn}};
-  j["TracingConfig"] = {{"Mode", "PassThrough"}};
+  j["TracingConfig"] = {{"Mode", config::tracing_mode_name(c.tracing)}};
   j["RevisionId"] = v.revision_id;
   if (!c.layers.empty()) {
     json layers = json::array();

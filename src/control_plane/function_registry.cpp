@@ -158,6 +158,15 @@ Status apply_settings(const json& req, VersionRecord& v) {
     }
   }
   if (auto st = apply_logging_config(req, c.logging); !st) return st;
+  if (req.contains("TracingConfig") && req["TracingConfig"].is_object() && req["TracingConfig"].contains("Mode")) {
+    const json& mode = req["TracingConfig"]["Mode"];
+    auto parsed = mode.is_string() ? config::parse_tracing_mode(mode.get<std::string>()) : std::nullopt;
+    if (!parsed) {
+      return validation("tracingConfig.mode", mode.is_string() ? mode.get<std::string>() : mode.dump(),
+                        "Member must satisfy enum value set: [Active, PassThrough]");
+    }
+    c.tracing = *parsed;
+  }
   if (req.contains("Layers") && req["Layers"].is_array()) {
     c.layers.clear();
     for (const auto& l : req["Layers"]) {
@@ -320,7 +329,8 @@ bool same_definition(const config::FunctionConfig& a, const config::FunctionConf
          a.ephemeral_storage_mb == b.ephemeral_storage_mb && a.architectures == b.architectures &&
          a.layers == b.layers && a.description == b.description &&
          same_event_invoke_config(a.event_invoke_config, b.event_invoke_config) &&
-         same_dead_letter(a.dead_letter, b.dead_letter) && a.logging == b.logging;
+         same_dead_letter(a.dead_letter, b.dead_letter) && a.logging == b.logging &&
+         a.tracing == b.tracing;
 }
 
 }  // namespace
@@ -507,6 +517,18 @@ invocation::Admission FunctionRegistry::dispatch(invocation::InvocationPtr inv) 
 std::optional<std::size_t> FunctionRegistry::evict(const std::string& name) { return manager_.evict(name); }
 
 std::string FunctionRegistry::status_json() const { return manager_.status_json(); }
+
+bool FunctionRegistry::tracing_active(const std::string& name, const std::string& version) const {
+  auto it = records_.find(name);
+  if (it == records_.end()) return false;
+  const auto& fn = it->second;
+  const VersionRecord* v = &fn.latest;
+  if (version != kLatest && all_digits(version) && version.size() < 10) {
+    auto found = fn.versions.find(std::stoi(version));
+    if (found != fn.versions.end()) v = &found->second;
+  }
+  return v->config.tracing == config::TracingMode::kActive;
+}
 
 // --- reading ----------------------------------------------------------------------------------
 

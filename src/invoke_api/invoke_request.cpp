@@ -87,8 +87,8 @@ std::variant<ValidInvoke, ServiceError> validate_invoke(http::Request& req, cons
   inv->invoked_function_arn = invocation::function_arn(opts.region, opts.account_id, name, qualifier.value_or(""));
   inv->payload = std::move(req.body);
   inv->received = clock.now();
-  std::string trace(req.headers.get("X-Amzn-Trace-Id").value_or(""));
-  inv->trace_id = trace.empty() ? ids::trace_header(clock.epoch_ms() / 1000) : trace;
+  inv->trace_id = ids::invocation_trace_header(req.headers.get("X-Amzn-Trace-Id").value_or(""),
+                                               dispatcher.tracing_active(name, *version), clock.epoch_ms() / 1000);
   if (auto cc = req.headers.get("X-Amz-Client-Context"); cc && !cc->empty()) {
     auto decoded = base64::decode(*cc);
     if (!decoded) return ServiceError::invalid_parameter("Client context must be a valid Base64-encoded JSON object.");

@@ -188,6 +188,10 @@ Result<process::SpawnSpec> build_spawn_spec(const config::FunctionConfig& fn,
     spec.root = std::move(root);
   }
 
+  // Lambda's X-Ray daemon address, or the daemon's local listener (observability/xray).
+  const std::string xray_host = options.xray_daemon_port != 0 ? "127.0.0.1" : "169.254.100.1";
+  const std::string xray_port = options.xray_daemon_port != 0 ? std::to_string(options.xray_daemon_port) : "2000";
+
   // Lambda's own variables win over the function's, except those Lambda lets users override.
   auto environment = [&](const SearchPaths& paths) {
     std::map<std::string, std::string> env = {
@@ -196,7 +200,7 @@ Result<process::SpawnSpec> build_spawn_spec(const config::FunctionConfig& fn,
         {"TZ", ":UTC"},
         {"LD_LIBRARY_PATH", paths.ld_library_path},
         {"AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR"},
-        {"AWS_XRAY_DAEMON_ADDRESS", "169.254.100.1:2000"},
+        {"AWS_XRAY_DAEMON_ADDRESS", xray_host + ":" + xray_port},
     };
     // Lambda sets PYTHONPATH too; a function's own PYTHONPATH replaces it (and so, as on Lambda,
     // drops the layers from sys.path).
@@ -217,8 +221,8 @@ Result<process::SpawnSpec> build_spawn_spec(const config::FunctionConfig& fn,
     env["LAMBDA_TASK_ROOT"] = task_root;
     env["LAMBDA_RUNTIME_DIR"] = runtime_dir;
     env["PWD"] = task_root;
-    env["_AWS_XRAY_DAEMON_ADDRESS"] = "169.254.100.1";
-    env["_AWS_XRAY_DAEMON_PORT"] = "2000";
+    env["_AWS_XRAY_DAEMON_ADDRESS"] = xray_host;
+    env["_AWS_XRAY_DAEMON_PORT"] = xray_port;
     if (!fn.handler.empty()) env["_HANDLER"] = fn.handler;
     if (family != config::RuntimeFamily::kProvided) env["AWS_EXECUTION_ENV"] = "AWS_Lambda_" + fn.runtime;
     if (!paths.node_path.empty()) env["NODE_PATH"] = paths.node_path;

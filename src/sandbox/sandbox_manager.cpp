@@ -80,6 +80,14 @@ std::optional<std::string> SandboxManager::resolve(const std::string& name, cons
   return config::resolve_qualifier(it->second.config, qualifier);
 }
 
+bool SandboxManager::tracing_active(const std::string& name, const std::string& version) const {
+  auto it = functions_.find(name);
+  if (it == functions_.end()) return false;
+  auto pool = it->second.pools.find(version);
+  const auto& fn = pool == it->second.pools.end() ? it->second.config : pool->second->config();
+  return fn.tracing == config::TracingMode::kActive;
+}
+
 void SandboxManager::start() {
   for (auto& [name, fn] : functions_) {
     const auto& config = fn.config;
@@ -141,6 +149,7 @@ invocation::Admission SandboxManager::dispatch(invocation::InvocationPtr inv) {
       if (next) next(std::move(r));
     };
   }
+  if (options_.on_admitted) options_.on_admitted(*inv);
   pool->submit(std::move(inv));
   return invocation::Admission::kAccepted;
 }

@@ -47,6 +47,13 @@ struct LoggingConfig {
   std::string log_group;
   bool operator==(const LoggingConfig&) const = default;
 };
+// TracingConfig.Mode (SAM: Tracing). Active: an invocation that arrives without a caller's
+// sampling decision is sampled, and the function's X-Ray SDK sends its segments to the daemon.
+// PassThrough: only a caller's sampled trace is recorded.
+enum class TracingMode { kPassThrough, kActive };
+std::string_view tracing_mode_name(TracingMode mode);  // "PassThrough" / "Active"
+// "Active" / "PassThrough" (exact, as Lambda's enum), else nullopt.
+std::optional<TracingMode> parse_tracing_mode(std::string_view text);
 
 struct FunctionConfig {
   std::string name;        // the name clients invoke: FunctionName if set and literal, else the logical id
@@ -74,6 +81,7 @@ struct FunctionConfig {
   std::optional<EventInvokeConfig> event_invoke_config;  // unset: Lambda's defaults, no destinations
   std::optional<DeadLetterConfig> dead_letter;
   LoggingConfig logging;
+  TracingMode tracing = TracingMode::kPassThrough;
 };
 
 // The version a template deploy publishes when AutoPublishAlias is set: a local daemon starts

@@ -120,6 +120,7 @@ class FunctionRegistry final : public invocation::Dispatcher {
   invocation::Admission dispatch(invocation::InvocationPtr inv) override;
   std::optional<std::size_t> evict(const std::string& name) override;
   std::string status_json() const override;
+  bool tracing_active(const std::string& name, const std::string& version) const override;
 
   // The operations of lambda-spec §3.4. Names are bare (the HTTP layer parses ARNs); errors
   // carry the AWS exception name as their type.

@@ -29,6 +29,9 @@ class Dispatcher {
   // The function's state when it cannot be invoked now ("Pending" while its code is being
   // unpacked, "Failed"), or nullopt.
   virtual std::optional<std::string> unavailable(const std::string& /*name*/) const { return std::nullopt; }
+  // Whether the version's TracingConfig.Mode is Active (it samples invocations that arrive without
+  // a caller's sampling decision).
+  virtual bool tracing_active(const std::string& /*name*/, const std::string& /*version*/) const { return false; }
   // Admits the invocation if concurrency allows and runs it. The function must exist.
   virtual Admission dispatch(InvocationPtr inv) = 0;
   // Drains the function's warm environments (busy ones after their invoke); nullopt if unknown.

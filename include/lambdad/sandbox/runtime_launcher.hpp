@@ -3,6 +3,7 @@
 // exact environment of lambda-spec §5. The daemon's own environment is not passed on.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -29,6 +30,9 @@ struct RuntimeOptions {
   bool want_root = true;  // --filesystem lambda (root_mount_point is set only once a probe succeeded)
   // Host directories every root shows read-write at their own path (serve --share).
   std::vector<std::filesystem::path> shared_dirs;
+  // The port of the daemon's local X-Ray listener (127.0.0.1, UDP), where functions' X-Ray SDKs
+  // send their segments (AWS_XRAY_DAEMON_ADDRESS); 0: none, Lambda's own address is given.
+  std::uint16_t xray_daemon_port = 0;
 };
 
 struct LaunchContext {

@@ -4,6 +4,7 @@
 // versions; the others share what the reservations leave of the account limit.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -22,6 +23,9 @@ struct ManagerOptions {
   std::map<std::string, std::chrono::milliseconds> cold_start_delay_by_runtime;
   std::string memory_enforcement = "off";       // description, reported by /_lambdad/status
   std::string memory_enforcement_mode = "off";  // "cgroup", "sample" or "off"
+  // Called with each admitted invocation: the local X-Ray listener learns which function a
+  // sampled trace belongs to.
+  std::function<void(const invocation::Invocation&)> on_admitted;
 };
 
 class SandboxManager final : public invocation::Dispatcher {
@@ -38,6 +42,7 @@ class SandboxManager final : public invocation::Dispatcher {
 
   bool has_function(const std::string& name) const override { return functions_.count(name) != 0; }
   std::optional<std::string> resolve(const std::string& name, const std::string& qualifier) const override;
+  bool tracing_active(const std::string& name, const std::string& version) const override;
   invocation::Admission dispatch(invocation::InvocationPtr inv) override;
   std::optional<std::size_t> evict(const std::string& name) override;
   std::string status_json() const override;

@@ -66,6 +66,20 @@ TEST(RuntimeLauncherTest, PythonRunsOurClientWithLambdasEnvironment) {
   EXPECT_EQ(env.count("HOME"), 0u);
 }
 
+TEST(RuntimeLauncherTest, XRayVariablesNameTheLocalListenerWhenThereIsOne) {
+  RuntimeOptions opts;
+  auto lambdas = as_map(build_spawn_spec(python_fn(), opts, LaunchContext{}).value().environment);
+  EXPECT_EQ(lambdas["AWS_XRAY_DAEMON_ADDRESS"], "169.254.100.1:2000");
+  EXPECT_EQ(lambdas["_AWS_XRAY_DAEMON_ADDRESS"], "169.254.100.1");
+  EXPECT_EQ(lambdas["_AWS_XRAY_DAEMON_PORT"], "2000");
+  opts.xray_daemon_port = 40123;
+  auto local = as_map(build_spawn_spec(python_fn(), opts, LaunchContext{}).value().environment);
+  EXPECT_EQ(local["AWS_XRAY_DAEMON_ADDRESS"], "127.0.0.1:40123");
+  EXPECT_EQ(local["_AWS_XRAY_DAEMON_ADDRESS"], "127.0.0.1");
+  EXPECT_EQ(local["_AWS_XRAY_DAEMON_PORT"], "40123");
+  EXPECT_EQ(local["AWS_XRAY_CONTEXT_MISSING"], "LOG_ERROR");
+}
+
 TEST(RuntimeLauncherTest, ProvidedRunsBootstrapWithoutExecutionEnv) {
   auto fn = python_fn();
   fn.runtime = "provided.al2023";
