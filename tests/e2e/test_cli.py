@@ -138,9 +138,11 @@ def alive(pid):
 
 def test_invoke_needs_no_name_when_the_template_has_one_function(tmp_path):
     t = tmp_path / "template.yaml"
-    t.write_text("Resources:\n  Only:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+    t.write_text("Transform: AWS::Serverless-2016-10-31\nResources:\n"
+                 f"  CliRuntime:\n    Type: AWS::Serverless::LayerVersion\n    Properties: {{ContentUri: {FUNCTIONS / 'cli' / 'runtime'}}}\n"
+                 "  Only:\n    Type: AWS::Serverless::Function\n    Properties:\n"
                  f"      Runtime: provided.al2023\n      CodeUri: {FUNCTIONS / 'cli' / 'echo'}\n"
-                 "      FunctionName: only-one\n")
+                 "      FunctionName: only-one\n      Layers: [!Ref CliRuntime]\n")
     event = tmp_path / "e.json"
     event.write_text('{"x": 2}')
     p = run_invoke("--template", str(t), "--event", str(event))
