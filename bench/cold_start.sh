@@ -15,7 +15,7 @@ fail() { echo "bench/cold_start.sh: $*" >&2; exit 1; }
 # shellcheck source=bench/lib.sh
 source "$REPO/bench/lib.sh"
 [[ $(id -u) == 0 ]] || fail "needs root: without it no Lambda-shaped root can be made"
-bench_build
+if [[ -n ${LAMBDAD_BIN:-} ]]; then LAMBDAD=$LAMBDAD_BIN; else bench_build; fi
 WORK=$(mktemp -d)
 pids=()
 trap 'stop_daemons "${pids[@]}"; rm -rf "$WORK"' EXIT
@@ -37,7 +37,7 @@ start lambda
 start host
 grep -q "functions run in a Lambda-shaped root" "$WORK/lambda.log" || fail "no Lambda-shaped root: $(cat "$WORK/lambda.log")"
 
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) printf "%.1f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) printf "%.1f\n", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 
 echo "== cold starts: $RUNS per function and mode, alternating (--force-cold, examples/template.yaml)"
 printf '%-14s %20s %20s %8s %20s %20s %8s\n' function "init lambda (ms)" "init host (ms)" ratio "curl lambda (ms)" "curl host (ms)" ratio
