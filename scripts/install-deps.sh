@@ -46,7 +46,10 @@ fi
 
 # npm packages (node_modules is not committed). The lock file pins versions.
 [ "$part" = apt ] && exit 0
-if [ ! -d node_modules/aws-lambda-ric ] || [ ! -d node_modules/@aws-sdk/client-lambda ] \
+# aws-lambda-ric's native addon is built by its install script (package.json allowScripts: npm 11
+# skips dependencies' scripts otherwise), so a tree without it is installed again.
+if [ ! -f node_modules/aws-lambda-ric/dist/rapid-client.node ] || [ ! -d node_modules/@aws-sdk/client-lambda ] \
+   || [ ! -d node_modules/@aws-lambda-powertools/tracer ] \
    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "==> npm ci"
   npm ci --no-audit --no-fund
