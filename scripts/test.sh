@@ -2,10 +2,10 @@
 # Second command of the README (and what CI runs): install, build from scratch, run the tests.
 #   1. ASan+UBSan (Debug): every unit, fuzz-seed and end-to-end test (real daemon, AWS CLI v2,
 #      boto3, @aws-sdk/client-lambda, our runtimes, the official aws-lambda-ric) but the soak.
-#   2. TSan (-O2): the daemon and the unit tests of the modules that run threads, and the
+#   2. TSan (-O1, built beside phase 1's tests at the lowest priority): the daemon and the unit tests of the modules that run threads, and the
 #      end-to-end suites that drive those threads (ctest label `threads`, tests/e2e/CMakeLists.txt).
 #      Being optimized, this build also checks the daemon's code for the warnings only an
-#      optimizing compile gives (-Werror).
+#      optimizing compile gives (-Werror), as an optimized (Release) build would.
 # The soak (10^5 invokes, the daemon's footprint) is left to `ctest -R soak` on an optimized build
 # and to bench/soak.sh; CI keeps within its time budget on a 2-core machine. Each phase's time is
 # printed at the end. LAMBDAD_SKIP_SANITIZERS=1 runs phase 1 only, without sanitizers (Release).
@@ -49,7 +49,9 @@ if [ "$release_only" = "1" ]; then
 else
   phase "build (ASan+UBSan), npm ci"
   rm -rf build-asan
-  BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DLAMBDAD_SANITIZE=address -DLAMBDAD_BUILD_BENCH=OFF
+  # -g1: line tables for the sanitizers' reports, without the full debug information (faster).
+  BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DLAMBDAD_SANITIZE=address -DLAMBDAD_BUILD_BENCH=OFF \
+    -DCMAKE_CXX_FLAGS_DEBUG="-g1"
   test_dir=build-asan
 fi
 phase "npm ci (what was left)"
@@ -61,17 +63,33 @@ if [ "$npm_status" -ne 0 ]; then
   echo "scripts/install-deps.sh npm failed ($npm_status)" >&2
   exit "$npm_status"
 fi
-phase "tests ($test_dir)"
+threaded_modules=(process sandbox control_plane observability)  # the modules whose code runs threads
+tsan_pid=""
+if [ "$release_only" != "1" ]; then
+  # The TSan build runs beside the tests at the lowest priority: the end-to-end tests mostly wait
+  # on processes and the network, and the compiler takes what CPU they leave.
+  rm -rf build-tsan
+  tsan_log=$(mktemp)
+  (cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
+     -DLAMBDAD_SANITIZE=thread -DLAMBDAD_BUILD_BENCH=OFF &&
+   nice -n 19 cmake --build build-tsan -j"$jobs" --target lambdad "${threaded_modules[@]/#/lambdad_unit_}") \
+    >"$tsan_log" 2>&1 &
+  tsan_pid=$!
+fi
+phase "tests ($test_dir${tsan_pid:+; the TSan build beside})"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir "$test_dir" --output-on-failure -j"$jobs" -E '^e2e\.test_soak$'
 
 if [ "$release_only" != "1" ]; then
-  phase "build (TSan)"
-  rm -rf build-tsan
-  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O2 -g1" \
-    -DLAMBDAD_SANITIZE=thread -DLAMBDAD_BUILD_BENCH=OFF
-  threaded_modules=(process sandbox control_plane observability)  # the modules whose code runs threads
-  cmake --build build-tsan -j"$jobs" --target lambdad "${threaded_modules[@]/#/lambdad_unit_}"
+  phase "build (TSan, what was left)"
+  tsan_status=0
+  wait "$tsan_pid" || tsan_status=$?
+  tail -n 40 "$tsan_log"
+  rm -f "$tsan_log"
+  if [ "$tsan_status" -ne 0 ]; then
+    echo "the TSan build failed ($tsan_status)" >&2
+    exit "$tsan_status"
+  fi
   phase "tests (TSan)"
   export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
   for m in "${threaded_modules[@]}"; do
