@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 
 #include "lambdad/process/resource_limits.hpp"
 #include "lambdad/process/unique_fd.hpp"
@@ -103,11 +104,11 @@ class Guardian {
 
 class GuardedGroup final : public ResourceGroup {
  public:
-  GuardedGroup(std::unique_ptr<ResourceGroup> inner, Guardian& guardian)
-      : inner_(std::move(inner)), guardian_(guardian) {}
+  GuardedGroup(std::unique_ptr<ResourceGroup> inner, std::shared_ptr<Guardian> guardian)
+      : inner_(std::move(inner)), guardian_(std::move(guardian)) {}
   ~GuardedGroup() override {
     inner_.reset();  // kills what is left; then the group id is nothing to guard any more
-    if (pgid_ > 0) guardian_.tell(-pgid_);
+    if (pgid_ > 0) guardian_->tell(-pgid_);
   }
   GuardedGroup(const GuardedGroup&) = delete;
   GuardedGroup& operator=(const GuardedGroup&) = delete;
@@ -115,9 +116,9 @@ class GuardedGroup final : public ResourceGroup {
   std::vector<std::string> join_files() const override { return inner_->join_files(); }
   // The environment's process leads its own process group (spawn()).
   void attach(pid_t pid) override {
-    if (pgid_ > 0) guardian_.tell(-pgid_);
+    if (pgid_ > 0) guardian_->tell(-pgid_);
     pgid_ = pid;
-    guardian_.tell(pid);
+    guardian_->tell(pid);
     inner_->attach(pid);
   }
   std::uint64_t peak_memory_bytes() const override { return inner_->peak_memory_bytes(); }
@@ -128,14 +129,16 @@ class GuardedGroup final : public ResourceGroup {
 
  private:
   std::unique_ptr<ResourceGroup> inner_;
-  Guardian& guardian_;
+  // Shared: an environment's group can outlive the controller at shutdown (the last reference
+  // to an environment may sit in a handler the io_context destroys after the daemon's parts).
+  std::shared_ptr<Guardian> guardian_;
   pid_t pgid_ = 0;
 };
 
 class GuardedController final : public ResourceController {
  public:
   GuardedController(std::unique_ptr<ResourceController> inner, pid_t pid, UniqueFd pipe)
-      : guardian_(pid, std::move(pipe)), inner_(std::move(inner)) {}
+      : guardian_(std::make_shared<Guardian>(pid, std::move(pipe))), inner_(std::move(inner)) {}
 
   std::string describe() const override { return inner_->describe(); }
   MemoryEnforcement mode() const override { return inner_->mode(); }
@@ -148,7 +151,7 @@ class GuardedController final : public ResourceController {
   std::vector<std::filesystem::path> remove_stale_groups() override { return inner_->remove_stale_groups(); }
 
  private:
-  Guardian guardian_;  // destroyed after inner_: the groups are gone by then
+  std::shared_ptr<Guardian> guardian_;  // kept by each group too
   std::unique_ptr<ResourceController> inner_;
 };
 
