@@ -129,7 +129,7 @@ TEST(RootPlanTest, PathsTheRootCannotShowAreRefusedBeforeFork) {
 }
 
 TEST(RootPlanTest, PathsInsideMapToTheHostFilesBehindThem) {
-  LambdaRoot r{"/var/tmp/x/.root", "/srv/code", "/srv/runtimes/python", {}, {"/root/.pyenv/versions/3.12.1"}, {}};
+  LambdaRoot r{"/var/tmp/x/.root", "/srv/code", "/srv/runtimes/python", {}, {"/srv/python/3.12"}, {}};
   auto plan = RootPlan::make(r, "/var/tmp/x/env1");
   ASSERT_TRUE(plan.ok()) << plan.error().message;
   EXPECT_EQ(plan->host_path("/var/task/bootstrap"), "/srv/code/bootstrap");
