@@ -106,8 +106,6 @@ struct Daemon {
     std::error_code ec;
     if (!runtime_options.want_root) {
       why = "--filesystem host";
-    } else if (::geteuid() != 0) {
-      why = "not root, so no mount namespace";
     } else if (std::filesystem::create_directories(mount_point, ec); ec) {
       why = "cannot create " + mount_point.string() + ": " + ec.message();
     } else if (auto st = process::probe_lambda_root(mount_point); !st) {

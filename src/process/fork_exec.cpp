@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "lambdad/common/error_types.hpp"
+#include "errno_text.hpp"
 #include "lambda_root.hpp"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -62,18 +63,6 @@ struct ChildPlan {
   const RootStep* root_steps;  // the Lambda-shaped root (docs/decisions/014); root_count 0: none
   std::size_t root_count;
 };
-
-// errno text as Go prints it ("no such file or directory"), which is what Lambda shows.
-std::string errno_text(int err) {
-  const char* desc = ::strerrordesc_np(err);
-  if (desc == nullptr) return "errno " + std::to_string(err);
-  std::string s(desc);
-  // Go lower-cases the first letter unless it starts an acronym ("I/O error" stays).
-  if (s.size() >= 2 && s[0] >= 'A' && s[0] <= 'Z' && !(s[1] >= 'A' && s[1] <= 'Z')) {
-    s[0] = static_cast<char>(s[0] - 'A' + 'a');
-  }
-  return s;
-}
 
 Error entrypoint_error(const std::string& path, int err) {
   return Error{ErrorKind::kInvalidInput, std::string(error_types::kRuntimeInvalidEntrypoint),

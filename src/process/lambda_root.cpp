@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "errno_text.hpp"
 #include "lambdad/common/error_types.hpp"
 
 namespace lambdad::process {
@@ -37,16 +39,9 @@ Error plan_error(std::string message) {
   return Error{ErrorKind::kInvalidInput, std::string(error_types::kSandboxFailure), std::move(message)};
 }
 
-std::string errno_words(int err) {
-  const char* desc = ::strerrordesc_np(err);
-  std::string s = desc != nullptr ? desc : "errno " + std::to_string(err);
-  if (s.size() >= 2 && s[0] >= 'A' && s[0] <= 'Z' && !(s[1] >= 'A' && s[1] <= 'Z')) s[0] = static_cast<char>(s[0] - 'A' + 'a');
-  return s;
-}
-
 }  // namespace
 
-void RootPlan::add(RootOp op, std::string a, std::string b, std::string data) {
+void RootPlan::add(RootOp op, std::string a, std::string b, std::string data, unsigned long flags) {
   auto keep = [this](std::string s) -> const char* {
     if (s.empty()) return nullptr;
     strings_.push_back(std::make_unique<std::string>(std::move(s)));
@@ -55,14 +50,32 @@ void RootPlan::add(RootOp op, std::string a, std::string b, std::string data) {
   const char* pa = keep(std::move(a));
   const char* pb = keep(std::move(b));
   const char* pd = keep(std::move(data));
-  steps_.push_back(RootStep{op, pa, pb, pd});
+  steps_.push_back(RootStep{op, pa, pb, pd, flags});
+}
+
+// A bind mount keeps the flags of the mount it copies; in a user namespace those flags are locked
+// (a remount that would drop nosuid, nodev, noexec or change the atime mode is EPERM), so the
+// read-only remount repeats them.
+void RootPlan::read_only(const std::string& at, const std::string& host) {
+  unsigned long flags = MS_REMOUNT | MS_BIND | MS_RDONLY;
+  struct statvfs vfs {};
+  if (::statvfs(host.c_str(), &vfs) == 0) {
+    if ((vfs.f_flag & ST_NOSUID) != 0) flags |= MS_NOSUID;
+    if ((vfs.f_flag & ST_NODEV) != 0) flags |= MS_NODEV;
+    if ((vfs.f_flag & ST_NOEXEC) != 0) flags |= MS_NOEXEC;
+    if ((vfs.f_flag & ST_NOATIME) != 0) flags |= MS_NOATIME;
+    if ((vfs.f_flag & ST_NODIRATIME) != 0) flags |= MS_NODIRATIME;
+    if ((vfs.f_flag & ST_RELATIME) != 0) flags |= MS_RELATIME;
+    if ((vfs.f_flag & (ST_NOATIME | ST_RELATIME)) == 0) flags |= MS_STRICTATIME;
+  }
+  add(RootOp::kReadOnly, at, {}, {}, flags);
 }
 
 void RootPlan::show_host_dir(const std::string& host, const std::string& inside, bool read_only) {
   const std::string at = root_.mount_point.string() + inside;
   add(RootOp::kMkdir, at);
   add(RootOp::kBind, host, at);
-  if (read_only) add(RootOp::kReadOnly, at);
+  if (read_only) this->read_only(at, host);
 }
 
 Result<RootPlan> RootPlan::make(const LambdaRoot& root, const fs::path& private_tmp) {
@@ -72,6 +85,11 @@ Result<RootPlan> RootPlan::make(const LambdaRoot& root, const fs::path& private_
   const std::string s = root.mount_point.string();
   if (s.empty() || s.front() != '/') return plan_error("the root's mount point must be an absolute path");
 
+  if (const uid_t uid = ::geteuid(); uid != 0 || root.user_namespace) {
+    const gid_t gid = ::getegid();
+    plan.add(RootOp::kUserNs, std::to_string(uid) + " " + std::to_string(uid) + " 1\n",
+             std::to_string(gid) + " " + std::to_string(gid) + " 1\n");
+  }
   plan.add(RootOp::kUnshare, {});
   plan.add(RootOp::kPrivate, {});
   plan.add(RootOp::kTmpfs, s, {}, "mode=0755,size=1m");
@@ -101,7 +119,7 @@ Result<RootPlan> RootPlan::make(const LambdaRoot& root, const fs::path& private_
   plan.add(RootOp::kMkdir, s + "/opt");
   if (root.layers.size() == 1) {
     plan.add(RootOp::kBind, root.layers.front().string(), s + "/opt");
-    plan.add(RootOp::kReadOnly, s + "/opt");
+    plan.read_only(s + "/opt", root.layers.front().string());
   } else if (root.layers.size() > 1) {
     // Overlay lists its top layer first; the last layer of a function is on top.
     std::string options = "lowerdir=";
@@ -169,7 +187,7 @@ std::string RootPlan::host_path(std::string_view inside) const {
 }
 
 std::string RootPlan::describe_failure(std::size_t step, int err) const {
-  if (step >= steps_.size()) return "lay out the function's root: " + errno_words(err);
+  if (step >= steps_.size()) return "lay out the function's root: " + errno_text(err);
   const RootStep& st = steps_[step];
   const std::string s = root_.mount_point.string();
   auto inside = [&](const char* p) {
@@ -178,6 +196,7 @@ std::string RootPlan::describe_failure(std::size_t step, int err) const {
   };
   std::string what;
   switch (st.op) {
+    case RootOp::kUserNs: what = "make a user namespace"; break;
     case RootOp::kUnshare: what = "unshare mount namespace"; break;
     case RootOp::kPrivate: what = "make mounts private"; break;
     case RootOp::kTmpfs: what = "mount tmpfs on " + std::string(st.a); break;
@@ -190,14 +209,44 @@ std::string RootPlan::describe_failure(std::size_t step, int err) const {
     case RootOp::kDetach: what = "detach the host's root"; break;
     case RootOp::kRootReadOnly: what = "make / read-only"; break;
   }
-  return what + ": " + errno_words(err);
+  return what + ": " + errno_text(err);
 }
+
+namespace {
+
+// Writes all of `text` to `file` (one write: /proc/self/*_map take a map in a single write).
+bool write_file(const char* file, const char* text) noexcept {
+  const int fd = ::open(file, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const std::size_t len = std::strlen(text);
+  const ssize_t n = ::write(fd, text, len);
+  const int err = errno;
+  ::close(fd);
+  if (n != static_cast<ssize_t>(len)) {
+    errno = n < 0 ? err : EIO;
+    return false;
+  }
+  return true;
+}
+
+int enter_user_namespace(const char* uid_map, const char* gid_map) noexcept {
+  if (::unshare(CLONE_NEWUSER) != 0) return -1;
+  // gid_map may be written by an unprivileged process only once setgroups is denied.
+  if (!write_file("/proc/self/setgroups", "deny") || !write_file("/proc/self/uid_map", uid_map) ||
+      !write_file("/proc/self/gid_map", gid_map)) {
+    return -1;
+  }
+  return 0;
+}
+
+}  // namespace
 
 bool lay_out_root(const RootStep* steps, std::size_t count, std::size_t& failed) noexcept {
   for (std::size_t i = 0; i < count; ++i) {
     const RootStep& st = steps[i];
     int rc = 0;
     switch (st.op) {
+      case RootOp::kUserNs: rc = enter_user_namespace(st.a, st.b); break;
       case RootOp::kUnshare: rc = ::unshare(CLONE_NEWNS); break;
       case RootOp::kPrivate: rc = ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr); break;
       case RootOp::kTmpfs: rc = ::mount("tmpfs", st.a, "tmpfs", MS_NOSUID | MS_NODEV, st.data); break;
@@ -207,9 +256,7 @@ bool lay_out_root(const RootStep* steps, std::size_t count, std::size_t& failed)
         break;
       case RootOp::kSymlink: rc = ::symlink(st.a, st.b); break;
       case RootOp::kBind: rc = ::mount(st.a, st.b, nullptr, MS_BIND | MS_REC, nullptr); break;
-      case RootOp::kReadOnly:
-        rc = ::mount(nullptr, st.a, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr);
-        break;
+      case RootOp::kReadOnly: rc = ::mount(nullptr, st.a, nullptr, st.flags, nullptr); break;
       case RootOp::kOverlay: rc = ::mount("overlay", st.a, "overlay", MS_RDONLY, st.data); break;
       case RootOp::kPivot:
         rc = static_cast<int>(::syscall(SYS_pivot_root, st.a, st.b));
@@ -220,7 +267,7 @@ bool lay_out_root(const RootStep* steps, std::size_t count, std::size_t& failed)
         if (rc == 0) rc = ::rmdir(st.a);
         break;
       case RootOp::kRootReadOnly:
-        rc = ::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr);
+        rc = ::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr);
         break;
     }
     if (rc != 0) {

@@ -15,13 +15,14 @@
 namespace lambdad::process {
 
 enum class RootOp : int {
+  kUserNs,      // not root: a user namespace mapping only our uid and gid (a = uid_map, b = gid_map)
   kUnshare,     // a mount namespace of our own
   kPrivate,     // every mount private, so nothing propagates back to the host
   kTmpfs,       // a = mount point, data = options
   kMkdir,       // a
   kSymlink,     // a = target, b = link
   kBind,        // a on b (recursive)
-  kReadOnly,    // a, remounted read-only
+  kReadOnly,    // a, remounted read-only keeping its other flags (a user namespace may not drop them)
   kOverlay,     // on a, data = options (read-only)
   kPivot,       // a = new root, b = where the old one goes
   kDetach,      // a = the old root inside the new one: unmounted and removed
@@ -34,10 +35,14 @@ struct RootStep {
   const char* a;
   const char* b;
   const char* data;
+  unsigned long flags;  // kReadOnly: the mount flags to remount with
 };
 
 class RootPlan {
  public:
+  // Without root (geteuid() != 0), or with root.user_namespace, the plan starts in a user
+  // namespace of its own, where only the daemon's uid and gid are mapped, to themselves: the
+  // function runs as the daemon's user and keeps no capability past execve.
   // Errors (kInvalidInput, Sandbox.Failure): a host path the root cannot show where it lives
   // (under /opt with layers, under /var/task, ...), layer paths an overlay cannot name.
   static Result<RootPlan> make(const LambdaRoot& root, const std::filesystem::path& private_tmp);
@@ -57,7 +62,8 @@ class RootPlan {
   std::string describe_failure(std::size_t step, int err) const;
 
  private:
-  void add(RootOp op, std::string a, std::string b = {}, std::string data = {});
+  void add(RootOp op, std::string a, std::string b = {}, std::string data = {}, unsigned long flags = 0);
+  void read_only(const std::string& at, const std::string& host);
   void show_host_dir(const std::string& host, const std::string& inside, bool read_only);
 
   LambdaRoot root_;

@@ -35,6 +35,9 @@ struct LambdaRoot {
   std::vector<std::filesystem::path> layers;      // shown read-only at /opt, in order (a later layer's file wins)
   std::vector<std::filesystem::path> host_paths;  // shown read-only at the same path (an interpreter's prefix)
   std::vector<std::filesystem::path> shared;      // shown read-write at the same path (serve --share)
+  // Lay the root out in a user namespace mapping only the daemon's uid and gid, to themselves. A
+  // daemon that is not root always does; root only when asked (tests of that path).
+  bool user_namespace = false;
 };
 
 struct SpawnSpec {

@@ -1,6 +1,8 @@
 // SpawnSpec::root: the child in a Lambda-shaped root of its own (docs/decisions/014): the code at
 // /var/task, the runtime at /var/runtime and the layers at /opt (read-only), a private /tmp, the
 // host's system directories, and nothing else of the host. The host's mounts never change.
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,12 +27,21 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
-class LambdaRootTest : public ::testing::Test {
+// Each case runs twice: as root in a mount namespace, and in a user namespace (what a daemon that is
+// not root gets), where the host's mount flags are locked and only our uid is mapped.
+class LambdaRootTest : public ::testing::TestWithParam<bool> {
  protected:
   LambdaRootTest() {
     // Under /var/tmp, not /tmp: the root's /tmp is the environment's own.
     std::string tmpl = "/var/tmp/lambdad-root-test-XXXXXX";
     scratch_ = fs::canonical(::mkdtemp(tmpl.data()));
+    // As root the files live on a nosuid,nodev,noexec,noatime tmpfs, mounted in a namespace of this
+    // test process only: in a user namespace those flags are locked, and the root's read-only
+    // remounts must keep them (they fail with EPERM otherwise).
+    if (::geteuid() == 0 && own_mount_namespace() &&
+        ::mount("tmpfs", scratch_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME, "mode=0755") == 0) {
+      mounted_ = true;
+    }
     for (const char* d : {"mnt", "task", "runtime", "tmp", "first/bin", "second"}) fs::create_directories(scratch_ / d);
     std::ofstream(scratch_ / "task" / "app.py") << "code\n";
     std::ofstream(scratch_ / "runtime" / "bootstrap.py") << "client\n";
@@ -41,12 +52,18 @@ class LambdaRootTest : public ::testing::Test {
     }
   }
   ~LambdaRootTest() override {
+    if (mounted_) ::umount2(scratch_.c_str(), MNT_DETACH);
     std::error_code ec;
     fs::remove_all(scratch_, ec);
   }
 
+  static bool own_mount_namespace() {
+    static const bool done = ::unshare(CLONE_NEWNS) == 0 && ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
+    return done;
+  }
+
   LambdaRoot root(std::vector<fs::path> layers = {}) const {
-    return LambdaRoot{scratch_ / "mnt", scratch_ / "task", scratch_ / "runtime", std::move(layers), {}, {}};
+    return LambdaRoot{scratch_ / "mnt", scratch_ / "task", scratch_ / "runtime", std::move(layers), {}, {}, GetParam()};
   }
 
   // The child's output, or the spawn's error.
@@ -68,12 +85,13 @@ class LambdaRootTest : public ::testing::Test {
 
   boost::asio::io_context io_;
   fs::path scratch_;
+  bool mounted_ = false;
 };
 
 #define NEEDS_ROOT() \
   if (::geteuid() != 0) GTEST_SKIP() << "a root of the child's own needs a mount namespace (root)"
 
-TEST_F(LambdaRootTest, TheChildSeesLambdasLayoutAndNothingElseOfTheHost) {
+TEST_P(LambdaRootTest, TheChildSeesLambdasLayoutAndNothingElseOfTheHost) {
   NEEDS_ROOT();
   const auto out = run(root(), "pwd; cat /var/task/app.py /var/runtime/bootstrap.py /tmp/kept; ls /opt | wc -l; "
                                "test -e " + scratch_.string() + " || echo no-scratch; "
@@ -81,7 +99,7 @@ TEST_F(LambdaRootTest, TheChildSeesLambdasLayoutAndNothingElseOfTheHost) {
   EXPECT_EQ(out, "/var/task\ncode\nclient\ntmp\n0\nno-scratch\nno-homes\nusr\n");
 }
 
-TEST_F(LambdaRootTest, CodeRuntimeLayersAndTheRootAreReadOnlyTmpIsNot) {
+TEST_P(LambdaRootTest, CodeRuntimeLayersAndTheRootAreReadOnlyTmpIsNot) {
   NEEDS_ROOT();
   const auto out = run(root({scratch_ / "first"}),
                        "for f in /var/task/x /var/runtime/x /opt/x /x /usr/x; do touch $f 2>/dev/null && echo wrote $f; done; "
@@ -91,30 +109,39 @@ TEST_F(LambdaRootTest, CodeRuntimeLayersAndTheRootAreReadOnlyTmpIsNot) {
   EXPECT_FALSE(fs::exists(scratch_ / "task" / "x"));
 }
 
-TEST_F(LambdaRootTest, LayersAreMergedAtOptTheLaterWinning) {
+TEST_P(LambdaRootTest, LayersAreMergedAtOptTheLaterWinning) {
   NEEDS_ROOT();
   const auto out = run(root({scratch_ / "first", scratch_ / "second"}), "cat /opt/which; ls /opt");
   EXPECT_EQ(out, "second\nbin\nonly-first\nonly-second\nwhich\n");
   EXPECT_FALSE(fs::exists("/opt/only-first")) << "the host's /opt changed";
 }
 
-TEST_F(LambdaRootTest, AMissingEntrypointIsNamedAsLambdaNamesIt) {
+TEST_P(LambdaRootTest, AMissingEntrypointIsNamedAsLambdaNamesIt) {
   NEEDS_ROOT();
   EXPECT_EQ(run(root(), "", "/var/task/bootstrap"), "error: fork/exec /var/task/bootstrap: no such file or directory");
 }
 
-TEST_F(LambdaRootTest, AStepThatFailsFailsTheSpawnAndSaysWhich) {
+TEST_P(LambdaRootTest, AStepThatFailsFailsTheSpawnAndSaysWhich) {
   NEEDS_ROOT();
   // A layer that vanished: the overlay cannot be mounted.
   EXPECT_THAT(run(root({scratch_ / "first", scratch_ / "gone"}), "true"),
               HasSubstr("error: the function's root: mount the layers' overlay on /opt: no such file or directory"));
 }
 
-TEST_F(LambdaRootTest, TheProbeSucceedsWhereARootCanBeMade) {
+TEST_P(LambdaRootTest, TheProbeSucceedsWhereARootCanBeMade) {
   NEEDS_ROOT();
   const auto probe = probe_lambda_root(scratch_ / "mnt");
   EXPECT_TRUE(probe.ok()) << probe.error().message;
 }
+
+TEST_P(LambdaRootTest, InAUserNamespaceOnlyTheDaemonsUserIsMapped) {
+  NEEDS_ROOT();
+  const auto out = run(root(), "id -u; read inside outside count < /proc/self/uid_map; echo $inside $outside $count");
+  EXPECT_EQ(out, GetParam() ? "0\n0 0 1\n" : "0\n0 0 4294967295\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(Namespaces, LambdaRootTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "UserNamespace" : "MountNamespace"; });
 
 TEST(RootPlanTest, PathsTheRootCannotShowAreRefusedBeforeFork) {
   LambdaRoot r{"/var/tmp/x/.root", "/srv/code", "/srv/runtimes/python", {"/l/one", "/l/two"}, {"/opt/py"}, {}};
