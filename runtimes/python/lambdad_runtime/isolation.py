@@ -4,7 +4,13 @@ lambdad starts Python with -S, so the host's site-packages/dist-packages, the us
 files are not on sys.path (docs/decisions/014). Lambda's Python runtimes ship the AWS SDK for
 Python; the host's copy of it (and of the packages it needs) is found after everything else, by
 top-level name, so `import boto3` works as on Lambda and `import requests` does not.
+
+A distribution's botocore may import packages Lambda's vendors inside botocore (Debian's imports
+`requests`). Those are loaded for the SDK's imports only and then kept out of sys.modules (the
+SDK's modules hold their references), so a function's own `import requests` still fails, or finds
+the function's own copy, as on Lambda.
 """
+import builtins
 import importlib.machinery
 import os
 import sys
@@ -64,12 +70,72 @@ class SdkFinder:
         pass
 
 
+class SdkDependencies:
+    """The host's copies of SDK_DEPENDENCIES, in sys.modules only while an SDK module imports."""
+
+    def __init__(self, dirs):
+        self._site_dirs = list(dirs)
+        self._dirs = tuple(os.path.join(d, "") for d in dirs)
+        self._stashed = {}
+        self._private = {}  # name -> the host's module, while out of sys.modules
+        self._depth = 0
+        self._import = builtins.__import__
+
+    def install(self):
+        builtins.__import__ = self.import_
+
+    def _is_hosts(self, module):
+        origin = getattr(getattr(module, "__spec__", None), "origin", None) or ""
+        return origin.startswith(self._dirs)
+
+    def import_(self, name, globals=None, locals=None, fromlist=(), level=0):
+        target = name if level == 0 else ((globals or {}).get("__package__") or "")
+        if target.partition(".")[0] not in SDK_DEPENDENCIES:
+            return self._import(name, globals, locals, fromlist, level)
+        importer = ((globals or {}).get("__name__") or "").partition(".")[0]
+        if importer not in SDK_PACKAGES and importer not in SDK_DEPENDENCIES:
+            return self._import(name, globals, locals, fromlist, level)
+        return self._import_for_sdk(name, globals, locals, fromlist, level)
+
+    def _import_for_sdk(self, name, globals, locals, fromlist, level):
+        modules = sys.modules
+        if self._depth == 0:
+            # The SDK gets the host's copies, even where the function ships its own (Lambda's
+            # botocore would use the copies vendored inside it): the function's are set aside.
+            self._stashed = {k: modules.pop(k) for k in [k for k in modules if k.partition(".")[0] in SDK_DEPENDENCIES]}
+            modules.update(self._private)
+            self._private.clear()
+            sys.meta_path.insert(0, self)
+        self._depth += 1
+        try:
+            return self._import(name, globals, locals, fromlist, level)
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                sys.meta_path.remove(self)
+                for key in [k for k in modules if k.partition(".")[0] in SDK_DEPENDENCIES]:
+                    if self._is_hosts(modules[key]):
+                        self._private[key] = modules.pop(key)
+                modules.update(self._stashed)
+                self._stashed = {}
+
+    def find_spec(self, fullname, path=None, target=None):
+        """First on sys.meta_path while the SDK imports: its dependencies from the host's sites."""
+        if path is not None or fullname not in SDK_DEPENDENCIES:
+            return None
+        return importlib.machinery.PathFinder.find_spec(fullname, self._site_dirs)
+
+    def invalidate_caches(self):
+        pass
+
+
 def install_sdk_finder():
     if not sys.flags.no_site:
         return  # started without -S: the host's site is on sys.path already
     dirs = _host_site_dirs()
     if dirs:
         sys.meta_path.append(SdkFinder(dirs))
+        SdkDependencies(dirs).install()
 
 
 def add_site_builtins():
