@@ -1,10 +1,11 @@
 """Layers: template layers (AWS::Serverless::LayerVersion with a local ContentUri) reach the real
 runtimes the way Lambda extracts them to /opt, in order, a later layer's file winning.
 
-As root the daemon mounts them at /opt in each environment's own mount namespace; unprivileged it
-points the search variables (PYTHONPATH, NODE_PATH, PATH, LD_LIBRARY_PATH) at the layer
-directories instead. Every importability test runs in both modes (as root the second mode runs
-the daemon as nobody through setpriv); only the test of the literal /opt needs root.
+In a Lambda-shaped root (docs/decisions/014) the daemon mounts them at /opt in each environment's
+own mount namespace: as root ('native', when the tests run as root) and unprivileged, in a user
+namespace ('unprivileged': the daemon run as nobody through setpriv). With --filesystem host
+('host') it points the search variables (PYTHONPATH, NODE_PATH, PATH, LD_LIBRARY_PATH) at the
+layer directories instead. Every importability test runs in all three modes.
 """
 import os
 import pathlib
@@ -26,19 +27,20 @@ IS_ROOT = os.geteuid() == 0
 
 def unprivileged_wrap():
     if not IS_ROOT:
-        pytest.skip("the daemon already runs unprivileged: the 'native' mode covers search paths")
+        pytest.skip("the daemon already runs unprivileged: the 'native' mode covers it")
     if not shutil.which("setpriv"):
         pytest.skip("running the daemon unprivileged needs setpriv (util-linux)")
     return ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--")
 
 
-@pytest.fixture(params=["native", "unprivileged"])
+@pytest.fixture(params=["native", "unprivileged", "host"])
 def layered(request, start_daemon):
-    """(daemon, client, at_opt): the layers template served as this user (root: layers at /opt)
-    or as nobody (layers on search paths)."""
-    wrap = () if request.param == "native" else unprivileged_wrap()
-    d = start_daemon(TEMPLATE, wrap=wrap)
-    return d, lambda_client(d.endpoint), IS_ROOT and not wrap
+    """(daemon, client, at_opt): the layers template served in a root as this user or as nobody
+    (layers at /opt), or on host paths (layers on search paths)."""
+    wrap = unprivileged_wrap() if request.param == "unprivileged" else ()
+    args = ("--filesystem", "host") if request.param == "host" else ()
+    d = start_daemon(TEMPLATE, *args, wrap=wrap)
+    return d, lambda_client(d.endpoint), request.param != "host"
 
 
 def result_of(client, name, payload=None):
@@ -113,9 +115,6 @@ def test_a_custom_runtime_can_come_from_a_layer(layered):
 
 
 def test_python_sees_the_layers_at_the_literal_opt(start_daemon):
-    if not IS_ROOT:
-        pytest.skip("the layers are mounted at /opt only when the daemon runs as root (a mount namespace per "
-                    "environment); unprivileged they are reached through search paths, tested above")
     host_opt = sorted(os.listdir("/opt"))
     d = start_daemon(TEMPLATE)
     r = result_of(lambda_client(d.endpoint), "LayersPython")

@@ -353,25 +353,33 @@ def report_block(d, request_id):
     return "\n".join(lines)
 
 
-def test_without_root_tmp_is_a_directory_and_memory_is_sampled(start_daemon):
+@pytest.mark.parametrize("filesystem", ["root", "host"])
+def test_without_root_memory_is_sampled_and_tmp_is_private(start_daemon, filesystem):
     """The daemon as an unprivileged user: no cgroup can be written, so memory is enforced by
-    sampling (and the log says why); /tmp cannot be covered, so functions get their private
-    directory as TMPDIR."""
+    sampling (and the log says why). In a Lambda-shaped root (made in a user namespace) /tmp is
+    the environment's private directory mounted at /tmp; with --filesystem host /tmp cannot be
+    covered, so functions get their private directory as TMPDIR."""
     wrap = ()
     if os.geteuid() == 0:
         if not shutil.which("setpriv"):
             pytest.skip("running the daemon unprivileged needs setpriv (util-linux)")
         wrap = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--")
-    d = start_daemon(TEMPLATE, wrap=wrap)
+    args = ("--filesystem", "host") if filesystem == "host" else ()
+    d = start_daemon(TEMPLATE, *args, wrap=wrap)
     mode, line = enforcement_mode(d)
     assert mode == "sample", line
     assert "no writable cgroup" in line, line
     client = client_for(d)
     result = invoke(client, "Limits")["Result"]
-    assert result["tmpdirExists"] and not result["tmpIsMount"], result
-    assert result["tmpdir"] != "/tmp" and "/lambdad-" in result["tmpdir"], result
+    assert result["tmpdirExists"], result
     r = invoke(client, "TmpFiller", {"mb": 8})
     assert_succeeded(r)
     assert r["Result"]["uid"] == (65534 if wrap else os.geteuid())
-    assert os.path.dirname(r["Result"]["tmpdir"]) == os.path.dirname(result["tmpdir"]), "one root for all"
+    if filesystem == "root":
+        assert result["tmpdir"] == "/tmp" and result["tmpIsMount"], result
+        assert r["Result"]["tmpdir"] == "/tmp" and r["Result"]["tmpIsMount"], r["Result"]
+    else:
+        assert not result["tmpIsMount"], result
+        assert result["tmpdir"] != "/tmp" and "/lambdad-" in result["tmpdir"], result
+        assert os.path.dirname(r["Result"]["tmpdir"]) == os.path.dirname(result["tmpdir"]), "one root for all"
     check_out_of_memory(d, client)

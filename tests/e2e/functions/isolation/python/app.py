@@ -15,9 +15,20 @@ def where(event, context):
         "sys_path": sys.path,
         "exists": {p: os.path.exists(p) for p in event.get("paths", [])},
         "task_writable": os.access("/var/task", os.W_OK) and _can_write(os.environ["LAMBDA_TASK_ROOT"]),
+        "uid": os.getuid(),
+        "cap_eff": _status_field("CapEff"),
+        "tmp_writable": _can_write("/tmp"),
         "has_exit": callable(getattr(__builtins__, "exit", None)) if not isinstance(__builtins__, dict)
         else callable(__builtins__.get("exit")),
     }
+
+
+def _status_field(name):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(name + ":"):
+                return line.split()[1]
+    return None
 
 
 def _can_write(directory):
@@ -31,8 +42,14 @@ def _can_write(directory):
 
 
 def imports(event, context):
-    module = importlib.import_module(event["module"])
-    return {"module": event["module"], "file": getattr(module, "__file__", None)}
+    """Imports event["module"] with an import statement ("how": "statement") or importlib."""
+    name = event["module"]
+    if event.get("how") == "statement":
+        __import__(name, globals())
+        module = sys.modules[name]
+    else:
+        module = importlib.import_module(name)
+    return {"module": name, "file": getattr(module, "__file__", None)}
 
 
 def fails(event, context):
