@@ -13,8 +13,10 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "lambda_root.hpp"
@@ -32,6 +34,13 @@ using ::testing::HasSubstr;
 class LambdaRootTest : public ::testing::TestWithParam<bool> {
  protected:
   LambdaRootTest() {
+#if defined(__SANITIZE_THREAD__)
+    // unshare(CLONE_NEWUSER) needs a single-threaded caller, and ThreadSanitizer starts its
+    // background thread again in a child forked from a single-threaded process (it does not in one
+    // forked from a multithreaded process). The daemon always forks from several threads; so does
+    // this test under ThreadSanitizer.
+    second_thread_ = std::thread([stop = stop_second_thread_.get_future()] { stop.wait(); });
+#endif
     // Under /var/tmp, not /tmp: the root's /tmp is the environment's own.
     std::string tmpl = "/var/tmp/lambdad-root-test-XXXXXX";
     scratch_ = fs::canonical(::mkdtemp(tmpl.data()));
@@ -52,6 +61,10 @@ class LambdaRootTest : public ::testing::TestWithParam<bool> {
     }
   }
   ~LambdaRootTest() override {
+    if (second_thread_.joinable()) {
+      stop_second_thread_.set_value();
+      second_thread_.join();
+    }
     if (mounted_) ::umount2(scratch_.c_str(), MNT_DETACH);
     std::error_code ec;
     fs::remove_all(scratch_, ec);
@@ -86,6 +99,8 @@ class LambdaRootTest : public ::testing::TestWithParam<bool> {
   boost::asio::io_context io_;
   fs::path scratch_;
   bool mounted_ = false;
+  std::promise<void> stop_second_thread_;
+  std::thread second_thread_;
 };
 
 #define NEEDS_ROOT() \
