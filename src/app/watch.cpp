@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "lambdad/app/runtime_environment.hpp"
+#include "lambdad/common/lifetime.hpp"
 #include "lambdad/control_plane/function_registry.hpp"
 #include "lambdad/observability/logging.hpp"
 #include "lambdad/sandbox/runtime_launcher.hpp"
@@ -87,17 +88,17 @@ struct FileWatcher::Impl {
   std::optional<Clock::Steady::time_point> batch_began_;
   bool rescan_ = false;  // the kernel's queue overflowed: events were lost
   bool warned_limit_ = false;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // expires with this: a late wait completion sees it
+  Lifetime lifetime_;  // a late wait completion sees this gone
 
   int fd() { return stream_.native_handle(); }
 
   void wait() {
     stream_.async_wait(asio::posix::descriptor_base::wait_read,
-                       [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
-                         if (ec || alive.expired()) return;
+                       lifetime_.guard([this](const boost::system::error_code& ec) {
+                         if (ec) return;
                          read_events();
                          wait();
-                       });
+                       }));
   }
 
   void read_events() {

@@ -63,7 +63,7 @@ EventQueue::EventQueue(invocation::Dispatcher& dispatcher, const Clock& clock, T
       records_(options_.destinations_dir, options_.durable) {}
 
 EventQueue::~EventQueue() {
-  *alive_ = false;
+  lifetime_.end();
   shutdown();
 }
 
@@ -228,9 +228,9 @@ std::optional<Condition> EventQueue::refusal(const FunctionQueue& q, const Pendi
 
 invocation::Admission EventQueue::attempt(const std::string& name, FunctionQueue& q, Pending& pending) {
   auto inv = make_invocation(pending.event);
-  inv->on_complete = [this, alive = alive_, name, id = pending.event.request_id](invocation::InvocationResult r) {
-    if (*alive) completed(name, id, std::move(r));
-  };
+  inv->on_complete = lifetime_.guard([this, name, id = pending.event.request_id](invocation::InvocationResult r) {
+    completed(name, id, std::move(r));
+  });
   pending.in_flight = true;
   ++q.counters.in_flight;
   const auto admission = dispatcher_.dispatch(std::move(inv));

@@ -55,7 +55,7 @@ ExecutionEnvironment::ExecutionEnvironment(const EnvironmentDeps& deps, const co
       delay_timer_(deps.timers.make_timer()) {}
 
 ExecutionEnvironment::~ExecutionEnvironment() {
-  *alive_ = false;
+  lifetime_.end();
   deadline_->cancel();
   init_timer_->cancel();
   delay_timer_->cancel();
@@ -527,12 +527,12 @@ void ExecutionEnvironment::become_dead() {
   }
   // on_exit (after reaping) tells the observer; if the process is somehow already gone, say it now.
   if (!process_ || process_->exited()) {
-    boost::asio::post(io_, [this, alive = alive_] {
-      if (*alive && !dead_notified_) {
+    boost::asio::post(io_, lifetime_.guard([this] {
+      if (!dead_notified_) {
         dead_notified_ = true;
         observer_.on_dead(*this);
       }
-    });
+    }));
   }
 }
 
@@ -644,9 +644,7 @@ RuntimeReply ExecutionEnvironment::stream_chunk(std::string_view request_id, std
                         RuntimeEvent::kResponse};
   }
   // `ready` belongs to the Runtime API connection: never call it once this environment is gone.
-  auto resume = [alive = alive_, ready = std::move(ready)] {
-    if (*alive) ready();
-  };
+  auto resume = lifetime_.guard(std::move(ready));
   if (to_sink) {
     inv.on_chunk(std::move(data), std::move(resume));
   } else {

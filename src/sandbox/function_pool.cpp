@@ -18,7 +18,7 @@ FunctionPool::FunctionPool(const PoolDeps& deps, config::FunctionConfig fn, Pool
     : deps_(deps), fn_(std::move(fn)), options_(options) {}
 
 FunctionPool::~FunctionPool() {
-  *alive_ = false;
+  lifetime_.end();
   shutdown();
 }
 
@@ -30,8 +30,8 @@ void FunctionPool::submit(invocation::InvocationPtr inv) {
   }
   ++counters_.invocations;
   ++in_flight_;
-  inv->on_complete = [this, alive = alive_, next = std::move(inv->on_complete)](invocation::InvocationResult r) {
-    if (*alive) {
+  inv->on_complete = [this, alive = lifetime_.token(), next = std::move(inv->on_complete)](invocation::InvocationResult r) {
+    if (alive) {
       --in_flight_;
       if (r.error_type == error_types::kSandboxTimedout) ++counters_.timeouts;
       if (r.error_type == error_types::kRuntimeOutOfMemory) ++counters_.oom_kills;
@@ -170,9 +170,7 @@ void FunctionPool::on_dead(ExecutionEnvironment& env) {
   }
   boost::asio::post(deps_.io, [doomed] {});
   if (!shut_down_) {
-    boost::asio::post(deps_.io, [this, alive = alive_] {
-      if (*alive) pump();
-    });
+    boost::asio::post(deps_.io, lifetime_.guard([this] { pump(); }));
   }
 }
 

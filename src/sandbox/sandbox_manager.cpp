@@ -47,7 +47,7 @@ void SandboxManager::recompute_unreserved() {
 }
 
 SandboxManager::~SandboxManager() {
-  *alive_ = false;
+  lifetime_.end();
   shutdown();
 }
 
@@ -144,8 +144,8 @@ invocation::Admission SandboxManager::dispatch(invocation::InvocationPtr inv) {
       return invocation::Admission::kThrottledAccount;
     }
     ++unreserved_in_flight_;
-    inv->on_complete = [this, alive = alive_, next = std::move(inv->on_complete)](invocation::InvocationResult r) {
-      if (*alive) --unreserved_in_flight_;
+    inv->on_complete = [this, alive = lifetime_.token(), next = std::move(inv->on_complete)](invocation::InvocationResult r) {
+      if (alive) --unreserved_in_flight_;
       if (next) next(std::move(r));
     };
   }

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "lambdad/common/lifetime.hpp"
 #include "lambdad/async/destination_record.hpp"
 #include "lambdad/async/event_spool.hpp"
 #include "lambdad/async/record_log.hpp"
@@ -168,7 +169,7 @@ class EventQueue {
   bool started_ = false;
   bool shut_down_ = false;
   bool draining_ = false;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  Lifetime lifetime_;
 };
 
 }  // namespace lambdad::async

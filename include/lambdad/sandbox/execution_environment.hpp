@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "lambdad/common/lifetime.hpp"
 #include "lambdad/common/clock.hpp"
 #include "lambdad/common/timer.hpp"
 #include "lambdad/config/function_config.hpp"
@@ -199,7 +200,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   std::unique_ptr<Timer> deadline_;
   std::unique_ptr<Timer> init_timer_;
   std::unique_ptr<Timer> delay_timer_;  // the simulated cold-start delay
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  Lifetime lifetime_;
 };
 
 }  // namespace lambdad::sandbox

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "lambdad/common/lifetime.hpp"
 #include "lambdad/sandbox/execution_environment.hpp"
 
 namespace lambdad::sandbox {
@@ -91,7 +92,7 @@ class FunctionPool final : public EnvironmentObserver {
   std::uint64_t next_serial_ = 1;
   bool pumping_ = false;
   bool shut_down_ = false;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  Lifetime lifetime_;
 };
 
 }  // namespace lambdad::sandbox

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "lambdad/common/lifetime.hpp"
 #include "lambdad/invocation/dispatcher.hpp"
 #include "lambdad/sandbox/function_pool.hpp"
 
@@ -92,7 +93,7 @@ class SandboxManager final : public invocation::Dispatcher {
   int unreserved_capacity_ = 0;
   int unreserved_in_flight_ = 0;
   std::unique_ptr<Timer> reclaim_timer_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  Lifetime lifetime_;
   bool shut_down_ = false;
 };
 
