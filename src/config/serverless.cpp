@@ -24,12 +24,13 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include "diagnostic_sink.hpp"
 #include "function_builder.hpp"
 #include "lambdad/common/limits.hpp"
+#include "serverless_variables.hpp"
+#include "yaml_document.hpp"
 
 namespace lambdad::config {
 namespace {
@@ -37,17 +38,10 @@ namespace {
 // The Framework's defaults, not Lambda's (128 MB, 3 s).
 constexpr int kFrameworkMemoryMb = 1024;
 constexpr int kFrameworkTimeoutSeconds = 6;
-constexpr std::string_view kDefaultStage = "dev";
 // For provisionedConcurrency the Framework publishes a version and points an alias named
 // "provisioned" at it. lambdad's AutoPublishAlias model has the same shape (version 1 under one
 // alias), so the sandbox provisions such a function exactly like a SAM one.
 constexpr std::string_view kProvisionedAlias = "provisioned";
-// Far above any real file (nodes after YAML aliases and variables are expanded); bounds the work
-// of a hostile one.
-constexpr std::size_t kMaxNodes = 1'000'000;
-constexpr int kMaxYamlDepth = 128;
-// Frames of variable resolution (nesting plus references to references); keeps the stack bounded.
-constexpr int kMaxResolveDepth = 256;
 constexpr std::size_t kMaxHandler = 128;
 constexpr std::size_t kMaxDescription = 256;
 constexpr std::size_t kMaxEnvironmentBytes = 4096;  // Lambda: "the total size ... doesn't exceed 4 KB"
@@ -113,743 +107,14 @@ bool contains(const std::array<std::string_view, N>& list, std::string_view item
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return s.substr(first, last - first + 1);
-}
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-
-int node_line(const YAML::Node& node) {
-  const int line = node.Mark().line;
-  return line >= 0 ? line + 1 : 0;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The document as plain values.
-
-struct Entry;
-
-struct Value {
-  enum class Kind { kNull, kScalar, kList, kMap };
-
-  Kind kind = Kind::kNull;
-  std::string text;         // kScalar
-  bool quoted = false;      // kScalar written in quotes (or built from text): a string, never a number
-  std::string tag;          // a CloudFormation short form (!Ref, !GetAtt, ...): unresolvable locally
-  bool unresolved = false;  // a variable in it could not be resolved (already reported)
-  int line = 0;             // 1-based; of the key, for map entries
-  std::vector<Value> items;
-  std::vector<Entry> entries;  // in file order
-
-  bool is(Kind k) const { return kind == k; }
-  const Value* find(std::string_view key) const;
-
-  // Defined after Entry: clang needs Entry complete to construct a Value.
-  static Value scalar(std::string text, bool quoted, int line);
-  // What an unresolvable variable leaves behind.
-  static Value empty(int line);
-};
-
-// Defined after Value so that both are complete wherever a vector of them is used.
-struct Entry {
-  std::string key;
-  Value value;
-};
-
-Value Value::scalar(std::string text, bool quoted, int line) {
-  Value v;
-  v.kind = Kind::kScalar;
-  v.text = std::move(text);
-  v.quoted = quoted;
-  v.line = line;
-  return v;
-}
-
-Value Value::empty(int line) {
-  Value v = scalar("", true, line);
-  v.unresolved = true;
-  return v;
-}
-
-const Value* Value::find(std::string_view key) const {
-  for (const auto& entry : entries) {
-    if (entry.key == key) return &entry.value;
-  }
-  return nullptr;
-}
-
-std::size_t count_nodes(const Value& v) {
-  std::size_t n = 1;
-  for (const auto& item : v.items) n += count_nodes(item);
-  for (const auto& entry : v.entries) n += count_nodes(entry.value);
-  return n;
-}
-
-std::string_view kind_name(const Value& v) {
-  if (!v.tag.empty()) return "a CloudFormation intrinsic function";
-  switch (v.kind) {
-    case Value::Kind::kList:
-      return "a list";
-    case Value::Kind::kMap:
-      return "a mapping";
-    case Value::Kind::kNull:
-      return "null";
-    case Value::Kind::kScalar:
-      break;
-  }
-  return "a string";
-}
-
-// A CloudFormation intrinsic in its long form ({Ref: X}, {"Fn::GetAtt": [...]}) or short form (!Ref X).
-bool is_intrinsic(const Value& v) {
-  if (!v.tag.empty()) return true;
-  if (!v.is(Value::Kind::kMap) || v.entries.size() != 1) return false;
-  const std::string& key = v.entries.front().key;
-  return key == "Ref" || key == "Condition" || key.starts_with("Fn::");
-}
-
-std::string describe_intrinsic(const Value& v) {
-  if (!v.tag.empty()) return v.is(Value::Kind::kScalar) ? v.tag + " " + v.text : v.tag;
-  return v.entries.front().key;
-}
-
-// Whole numbers in [-2^53, 2^53]: what a JavaScript number holds exactly.
-std::optional<std::string> integer_text(std::string_view digits, int base, bool negative) {
-  constexpr long long kMaxExact = 9007199254740992LL;
-  long long value = 0;
-  const char* end = digits.data() + digits.size();
-  auto [ptr, ec] = std::from_chars(digits.data(), end, value, base);
-  if (digits.empty() || ec != std::errc{} || ptr != end || value > kMaxExact) return std::nullopt;
-  if (value == 0) return "0";
-  return (negative ? "-" : "") + std::to_string(value);
-}
-
-// The text of a scalar as the Framework hands it on: js-yaml reads unquoted numbers and booleans
-// (YAML 1.2 core schema) and JavaScript's String() prints them, so `1.50` becomes "1.5", `0x1F`
-// "31" and `True` "true". Quoted scalars are kept as written.
-std::string js_text(const Value& v) {
-  if (!v.is(Value::Kind::kScalar) || v.quoted || !v.tag.empty()) return v.text;
-  const std::string& t = v.text;
-  if (t == "true" || t == "True" || t == "TRUE") return "true";
-  if (t == "false" || t == "False" || t == "FALSE") return "false";
-  std::string_view s = t;
-  const bool negative = !s.empty() && s.front() == '-';
-  if (!s.empty() && (s.front() == '-' || s.front() == '+')) s.remove_prefix(1);
-  if (s.starts_with("0x") || s.starts_with("0o")) {
-    if (t.front() == '-' || t.front() == '+') return t;  // not a YAML 1.2 number
-    return integer_text(s.substr(2), s[1] == 'x' ? 16 : 8, false).value_or(t);
-  }
-  if (!s.empty() && std::all_of(s.begin(), s.end(), is_digit)) {
-    const auto first = s.find_first_not_of('0');
-    if (first == std::string_view::npos) return "0";
-    if (s.size() - first > 15) return t;  // beyond exact doubles: keep the digits as written
-    return integer_text(s.substr(first), 10, negative).value_or(t);
-  }
-  // [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
-  std::size_t i = 0;
-  std::size_t mantissa_digits = 0;
-  while (i < s.size() && is_digit(s[i])) ++i, ++mantissa_digits;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    while (i < s.size() && is_digit(s[i])) ++i, ++mantissa_digits;
-  }
-  if (mantissa_digits == 0) return t;
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
-    const std::size_t exponent_start = i;
-    while (i < s.size() && is_digit(s[i])) ++i;
-    if (i == exponent_start) return t;
-  }
-  if (i != s.size()) return t;
-  double value = 0;
-  const std::string unsigned_text(s);
-  auto [ptr, ec] = std::from_chars(unsigned_text.data(), unsigned_text.data() + unsigned_text.size(), value);
-  if (ec != std::errc{} || ptr != unsigned_text.data() + unsigned_text.size()) return t;
-  // JavaScript prints fixed notation in [1e-6, 1e21); outside it keep the text as written.
-  if (value != 0.0 && (value < 1e-6 || value >= 1e21)) return t;
-  std::array<char, 64> buffer{};
-  auto [out, out_ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value, std::chars_format::fixed);
-  if (out_ec != std::errc{}) return t;
-  std::string result(buffer.data(), out);
-  if (negative && value != 0.0) result.insert(0, "-");
-  return result;
-}
-
-// YAML -> Value: bounds depth and size (YAML aliases can make the node graph cyclic or
-// exponentially large), reports duplicate keys (js-yaml refuses them) and applies `<<` merge keys
-// (js-yaml supports them, yaml-cpp does not).
-class YamlReader {
- public:
-  explicit YamlReader(DiagnosticSink& sink) : sink_(sink) {}
-
-  std::optional<Value> read(const YAML::Node& node) { return convert(node, 0); }
-
- private:
-  std::optional<Value> convert(const YAML::Node& node, int depth);
-  bool merge(const Value& source, int line, std::vector<Entry>& merged);
-
-  DiagnosticSink& sink_;
-  std::size_t budget_ = kMaxNodes;
-};
-
-std::optional<Value> YamlReader::convert(const YAML::Node& node, int depth) {
-  if (depth > kMaxYamlDepth || budget_ == 0) {
-    sink_.error(node_line(node), "", "",
-                depth > kMaxYamlDepth ? "the file nests too deeply (or a YAML alias refers to itself)"
-                                      : "the file is too large once YAML aliases are expanded");
-    return std::nullopt;
-  }
-  --budget_;
-  Value v;
-  v.line = node_line(node);
-  const std::string& tag = node.Tag();
-  if (tag.size() > 1 && tag.front() == '!' && tag[1] != '!') v.tag = tag;
-  switch (node.Type()) {
-    case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null:
-      return v;
-    case YAML::NodeType::Scalar:
-      v.kind = Value::Kind::kScalar;
-      v.text = node.Scalar();
-      v.quoted = tag == "!" || tag == "tag:yaml.org,2002:str";
-      return v;
-    case YAML::NodeType::Sequence:
-      v.kind = Value::Kind::kList;
-      for (const auto& item : node) {
-        auto converted = convert(item, depth + 1);
-        if (!converted) return std::nullopt;
-        v.items.push_back(std::move(*converted));
-      }
-      return v;
-    case YAML::NodeType::Map:
-      break;
-  }
-  v.kind = Value::Kind::kMap;
-  std::vector<Entry> merged;
-  std::map<std::string, int> seen;
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    const int line = node_line(it->first);
-    if (!it->first.IsScalar()) {
-      sink_.error(line, "", "", "mapping keys must be strings");
-      continue;
-    }
-    auto converted = convert(it->second, depth + 1);
-    if (!converted) return std::nullopt;
-    converted->line = line;
-    const std::string& key = it->first.Scalar();
-    if (key == "<<" && it->first.Tag() == "?") {
-      if (!merge(*converted, line, merged)) return std::nullopt;
-      continue;
-    }
-    if (auto [prev, inserted] = seen.emplace(key, line); !inserted) {
-      sink_.error(line, "", "", fmt::format("duplicate key {} (first at line {})", key, prev->second));
-      continue;
-    }
-    v.entries.push_back(Entry{key, std::move(*converted)});
-  }
-  // Explicit keys win over merged ones; among merged mappings the first wins (YAML merge key spec).
-  for (auto& entry : merged) {
-    if (seen.emplace(entry.key, entry.value.line).second) v.entries.push_back(std::move(entry));
-  }
-  return v;
-}
-
-bool YamlReader::merge(const Value& source, int line, std::vector<Entry>& merged) {
-  if (source.is(Value::Kind::kList)) {
-    for (const auto& item : source.items) {
-      if (!merge(item, line, merged)) return false;
-    }
-    return true;
-  }
-  if (!source.is(Value::Kind::kMap)) {
-    sink_.error(line, "", "<<", "a merge key needs a mapping or a list of mappings");
-    return true;
-  }
-  for (const auto& entry : source.entries) {
-    const bool present = std::any_of(merged.begin(), merged.end(), [&](const Entry& e) { return e.key == entry.key; });
-    if (!present) merged.push_back(entry);
-  }
-  return true;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Variables.
-
-using Path = std::vector<std::string>;
-
-std::string display(const Path& path) {
-  std::string out;
-  for (const auto& part : path) {
-    if (!out.empty()) out += '.';
-    out += part;
-  }
-  return out;
-}
-
-// Where a diagnostic about `path` is attributed: functions.KEY.rest -> (KEY, rest).
-std::pair<std::string, std::string> locate(const Path& path) {
-  if (path.size() >= 2 && path[0] == "functions") {
-    return {path[1], display(Path(path.begin() + 2, path.end()))};
-  }
-  return {"", display(path)};
-}
-
-struct Span {
-  std::size_t begin = 0;  // at '$'
-  std::size_t end = 0;    // one past the matching '}'
-};
-
-// The top-level ${...} spans of `text`; an unclosed one ends the scan (the rest is literal).
-std::vector<Span> find_spans(std::string_view text) {
-  std::vector<Span> spans;
-  std::size_t pos = 0;
-  while ((pos = text.find("${", pos)) != std::string_view::npos) {
-    int depth = 0;
-    std::size_t end = std::string_view::npos;
-    for (std::size_t i = pos + 1; i < text.size(); ++i) {
-      if (text[i] == '{') {
-        ++depth;
-      } else if (text[i] == '}' && --depth == 0) {
-        end = i + 1;
-        break;
-      }
-    }
-    if (end == std::string_view::npos) break;
-    spans.push_back(Span{pos, end});
-    pos = end;
-  }
-  return spans;
-}
-
-std::string_view span_body(std::string_view text, const Span& span) {
-  return text.substr(span.begin + 2, span.end - span.begin - 3);
-}
-
-// The Framework's test for a variable: `source:` (not `::`, so CloudFormation's ${AWS::Region}
-// in Fn::Sub stays literal) or `source(`. Anything else in ${} is left alone.
-bool is_variable(std::string_view body) {
-  body = trim(body);
-  std::size_t i = 0;
-  while (i < body.size() && (is_letter(body[i]) || is_digit(body[i]) || body[i] == '_' || body[i] == '-')) ++i;
-  if (i == 0 || i == body.size()) return false;
-  if (body[i] == '(') return true;
-  return body[i] == ':' && (i + 1 == body.size() || body[i + 1] != ':');
-}
-
-// "a, ${b, 'c,d'}, 'e'" -> ["a", " ${b, 'c,d'}", " 'e'"]: commas inside quotes or ${} do not split.
-std::vector<std::string_view> split_arguments(std::string_view body) {
-  std::vector<std::string_view> parts;
-  int depth = 0;
-  char quote = 0;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < body.size(); ++i) {
-    const char c = body[i];
-    if (quote != 0) {
-      if (c == quote) quote = 0;
-    } else if (c == '\'' || c == '"') {
-      quote = c;
-    } else if (c == '{') {
-      ++depth;
-    } else if (c == '}') {
-      --depth;
-    } else if (c == ',' && depth == 0) {
-      parts.push_back(body.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-  parts.push_back(body.substr(start));
-  return parts;
-}
-
-bool is_number_literal(std::string_view s) {
-  if (!s.empty() && s.front() == '-') s.remove_prefix(1);
-  const auto dot = s.find('.');
-  const auto whole = s.substr(0, dot);
-  const auto fraction = dot == std::string_view::npos ? std::string_view{} : s.substr(dot + 1);
-  return !whole.empty() && std::all_of(whole.begin(), whole.end(), is_digit) &&
-         (dot == std::string_view::npos || (!fraction.empty() && std::all_of(fraction.begin(), fraction.end(), is_digit)));
-}
-
-class VariableResolver {
- public:
-  VariableResolver(const Value& root, const ServerlessOptions& options, DiagnosticSink& sink)
-      : root_(root), options_(options), sink_(sink) {}
-
-  // The value at `path` with every variable in it resolved; nullopt when the file has none there.
-  std::optional<Value> get(const Path& path);
-  // The stage: --stage if given, else provider.stage, else "dev".
-  std::string stage();
-  // The region: --region if given, else provider.region, else the default region.
-  std::string region();
-
- private:
-  struct Lookup {
-    enum class Status {
-      kFound,
-      kMissing,      // no value there; a fallback may supply one
-      kUnsupported,  // a source only AWS (or a plugin) can answer; a fallback may supply one
-      kFailed,       // an error was reported (a cycle); no fallback
-    };
-    Status status = Status::kMissing;
-    Value value;
-    std::string reason;
-
-    static Lookup found(Value v) { return Lookup{Status::kFound, std::move(v), {}}; }
-    static Lookup missing(std::string why) { return Lookup{Status::kMissing, {}, std::move(why)}; }
-    static Lookup unsupported(std::string why) { return Lookup{Status::kUnsupported, {}, std::move(why)}; }
-    static Lookup failed() { return Lookup{Status::kFailed, {}, {}}; }
-  };
-
-  Lookup lookup_path(const Path& path, int depth);
-  std::optional<Value> resolve_at(const Path& path, const Value& raw, int depth, bool remember);
-  Value resolve_string(const std::string& text, int line, const Path& where, int depth);
-  Value evaluate(std::string_view body, int line, const Path& where, int depth);
-  Lookup fallback(std::string_view argument, bool more_follow, int line, const Path& where, int depth);
-  Lookup lookup(std::string_view reference, bool has_fallback, int line, const Path& where, int depth);
-  Lookup lookup_param(std::string_view name, int line, const Path& where, int depth);
-  // Consumes `nodes` of the expansion budget; false (reported once) when it is exhausted.
-  bool charge(std::size_t nodes, int line);
-  void error(int line, const Path& where, std::string message);
-  void warning(int line, const Path& where, std::string message);
-
-  const Value& root_;
-  const ServerlessOptions& options_;
-  DiagnosticSink& sink_;
-  std::map<std::string, Value> memo_;  // resolved values by path, for paths that were referenced
-  std::vector<std::string> stack_;     // paths being resolved, outermost first: a repeat is a cycle
-  std::optional<std::string> stage_;
-  std::optional<std::string> region_;
-  bool resolving_stage_ = false;
-  bool resolving_region_ = false;
-  std::size_t budget_ = kMaxNodes;
-  bool exhausted_ = false;
-};
-
-void VariableResolver::error(int line, const Path& where, std::string message) {
-  auto [resource, property] = locate(where);
-  sink_.error(line, std::move(resource), std::move(property), std::move(message));
-}
-
-void VariableResolver::warning(int line, const Path& where, std::string message) {
-  auto [resource, property] = locate(where);
-  sink_.warning(line, std::move(resource), std::move(property), std::move(message));
-}
-
-bool VariableResolver::charge(std::size_t nodes, int line) {
-  if (exhausted_) return false;
-  if (nodes <= budget_) {
-    budget_ -= nodes;
-    return true;
-  }
-  exhausted_ = true;
-  sink_.error(line, "", "", "the file is too large once its variables are expanded");
-  return false;
-}
-
-std::optional<Value> VariableResolver::get(const Path& path) {
-  Lookup result = lookup_path(path, 0);
-  switch (result.status) {
-    case Lookup::Status::kFound:
-      return std::move(result.value);
-    case Lookup::Status::kFailed:
-      return Value::empty(0);
-    case Lookup::Status::kMissing:
-    case Lookup::Status::kUnsupported:
-      break;
-  }
-  return std::nullopt;
-}
-
-const Value* child_of(const Value& v, const std::string& key) {
-  if (v.is(Value::Kind::kMap)) return v.find(key);
-  if (!v.is(Value::Kind::kList) || key.empty() || !std::all_of(key.begin(), key.end(), is_digit)) return nullptr;
-  std::size_t index = 0;
-  auto [ptr, ec] = std::from_chars(key.data(), key.data() + key.size(), index);
-  if (ec != std::errc{} || ptr != key.data() + key.size() || index >= v.items.size()) return nullptr;
-  return &v.items[index];
-}
-
-VariableResolver::Lookup VariableResolver::lookup_path(const Path& path, int depth) {
-  const Value* node = &root_;
-  for (std::size_t i = 0; i < path.size(); ++i) {
-    if (node->is(Value::Kind::kScalar) && node->text.find("${") != std::string::npos) {
-      // A variable stands for the mapping the path walks through (custom: ${self:other}): resolve
-      // it, then walk the rest in what it gave.
-      const Path prefix(path.begin(), path.begin() + static_cast<std::ptrdiff_t>(i));
-      auto resolved = resolve_at(prefix, *node, depth + 1, true);
-      if (!resolved) return Lookup::failed();
-      const Value* current = &*resolved;
-      for (std::size_t j = i; j < path.size() && current != nullptr; ++j) current = child_of(*current, path[j]);
-      if (current == nullptr) return Lookup::missing(fmt::format("{} has no value", display(path)));
-      if (!charge(count_nodes(*current), current->line)) return Lookup::failed();
-      return Lookup::found(*current);
-    }
-    node = child_of(*node, path[i]);
-    if (node == nullptr) return Lookup::missing(fmt::format("{} has no value", display(path)));
-  }
-  auto resolved = resolve_at(path, *node, depth + 1, true);
-  if (!resolved) return Lookup::failed();
-  return Lookup::found(std::move(*resolved));
-}
-
-std::optional<Value> VariableResolver::resolve_at(const Path& path, const Value& raw, int depth, bool remember) {
-  if (exhausted_) return std::nullopt;
-  const std::string key = display(path);
-  if (auto it = memo_.find(key); it != memo_.end()) {
-    if (!charge(count_nodes(it->second), raw.line)) return std::nullopt;
-    return it->second;
-  }
-  if (depth > kMaxResolveDepth) {
-    error(raw.line, path, "variables refer to variables too deeply");
-    return std::nullopt;
-  }
-  if (auto it = std::find(stack_.begin(), stack_.end(), key); it != stack_.end()) {
-    std::string chain;
-    for (; it != stack_.end(); ++it) chain += (it->empty() ? "(the whole file)" : *it) + " -> ";
-    error(raw.line, path,
-          fmt::format("variables refer to themselves in a cycle: {}{}", chain, path.empty() ? "(the whole file)" : key));
-    return std::nullopt;
-  }
-  if (!charge(1, raw.line)) return std::nullopt;
-  stack_.push_back(key);
-
-  Value out;
-  if (raw.is(Value::Kind::kScalar) && raw.text.find("${") != std::string::npos) {
-    out = resolve_string(raw.text, raw.line, path, depth + 1);
-  } else {
-    out.kind = raw.kind;
-    out.text = raw.text;
-    out.quoted = raw.quoted;
-    out.tag = raw.tag;
-    out.line = raw.line;
-    Path child = path;
-    child.emplace_back();
-    for (std::size_t i = 0; i < raw.items.size(); ++i) {
-      child.back() = std::to_string(i);
-      auto item = resolve_at(child, raw.items[i], depth + 1, false);
-      out.items.push_back(item ? std::move(*item) : Value::empty(raw.items[i].line));
-    }
-    for (const auto& entry : raw.entries) {
-      child.back() = entry.key;
-      auto value = resolve_at(child, entry.value, depth + 1, false);
-      out.entries.push_back(Entry{entry.key, value ? std::move(*value) : Value::empty(entry.value.line)});
-    }
-  }
-  stack_.pop_back();
-  if (exhausted_) return std::nullopt;
-  if (remember) memo_[key] = out;
-  return out;
-}
-
-Value VariableResolver::resolve_string(const std::string& text, int line, const Path& where, int depth) {
-  const std::vector<Span> spans = find_spans(text);
-  if (spans.size() == 1 && spans[0].begin == 0 && spans[0].end == text.size() &&
-      is_variable(span_body(text, spans[0]))) {
-    // A whole-value variable keeps the type of what it refers to (a number, a mapping, ...).
-    Value v = evaluate(span_body(text, spans[0]), line, where, depth);
-    v.line = line;
-    return v;
-  }
-  std::string out;
-  bool unresolved = false;
-  std::size_t pos = 0;
-  for (const Span& span : spans) {
-    out.append(text, pos, span.begin - pos);
-    pos = span.end;
-    const std::string_view body = span_body(text, span);
-    if (!is_variable(body)) {
-      out.append(text, span.begin, span.end - span.begin);
-      continue;
-    }
-    const Value v = evaluate(body, line, where, depth);
-    unresolved = unresolved || v.unresolved;
-    if (v.is(Value::Kind::kScalar) && v.tag.empty()) {
-      out += js_text(v);
-    } else if (!v.is(Value::Kind::kNull)) {
-      error(line, where, fmt::format("${{{}}} is {}, which cannot be part of a string", body, kind_name(v)));
-      unresolved = true;
-    }
-  }
-  out.append(text, pos);
-  Value result = Value::scalar(std::move(out), true, line);
-  result.unresolved = unresolved;
-  return result;
-}
-
-Value VariableResolver::evaluate(std::string_view body, int line, const Path& where, int depth) {
-  const std::vector<std::string_view> arguments = split_arguments(body);
-  const Lookup first = lookup(arguments[0], arguments.size() > 1, line, where, depth);
-  if (first.status == Lookup::Status::kFound) return first.value;
-  if (first.status == Lookup::Status::kFailed) return Value::empty(line);
-  for (std::size_t i = 1; i < arguments.size(); ++i) {
-    Lookup alternative = fallback(arguments[i], i + 1 < arguments.size(), line, where, depth);
-    if (alternative.status == Lookup::Status::kFailed) return Value::empty(line);
-    if (alternative.status != Lookup::Status::kFound) continue;
-    if (first.status == Lookup::Status::kUnsupported) {
-      // The deployed function may well see something else: say so.
-      warning(line, where, fmt::format("${{{}}}: {}; the fallback is used", body, first.reason));
-    }
-    return std::move(alternative.value);
-  }
-  warning(line, where, fmt::format("variable ${{{}}} cannot be resolved ({}); the value is left empty", body,
-                                   first.reason));
-  return Value::empty(line);
-}
-
-VariableResolver::Lookup VariableResolver::fallback(std::string_view argument, bool more_follow, int line,
-                                                    const Path& where, int depth) {
-  const std::string_view a = trim(argument);
-  if (a.size() >= 2 && (a.front() == '\'' || a.front() == '"') && a.back() == a.front()) {
-    return Lookup::found(Value::scalar(std::string(a.substr(1, a.size() - 2)), true, line));
-  }
-  if (is_number_literal(a) || a == "true" || a == "false") {
-    return Lookup::found(Value::scalar(std::string(a), false, line));
-  }
-  if (a == "null") return Lookup::found(Value{});
-  if (a.find("${") != std::string_view::npos) {
-    Value v = resolve_string(std::string(a), line, where, depth + 1);
-    if (v.unresolved) return Lookup::missing("");  // reported where it was resolved
-    return Lookup::found(std::move(v));
-  }
-  if (is_variable(a)) {
-    Lookup found = lookup(a, more_follow, line, where, depth);
-    if (found.status == Lookup::Status::kUnsupported) found.status = Lookup::Status::kMissing;
-    return found;
-  }
-  error(line, where,
-        fmt::format("fallback {} must be a quoted string, a number, true, false or a variable", a.empty() ? "''" : a));
-  return Lookup::failed();
-}
-
-VariableResolver::Lookup VariableResolver::lookup(std::string_view reference, bool has_fallback, int line,
-                                                  const Path& where, int depth) {
-  if (depth > kMaxResolveDepth) {
-    error(line, where, "variables refer to variables too deeply");
-    return Lookup::failed();
-  }
-  std::string ref(trim(reference));
-  if (ref.find("${") != std::string::npos) {
-    // ${self:custom.${opt:stage}.memory}: the inner variables make the address.
-    const Value inner = resolve_string(ref, line, where, depth + 1);
-    if (inner.unresolved) return Lookup::missing(fmt::format("{} cannot be completed", ref));
-    ref = inner.text;
-  }
-  const auto colon = ref.find(':');
-  const auto paren = ref.find('(');
-  if (paren != std::string::npos && (colon == std::string::npos || paren < colon)) {
-    return Lookup::unsupported(fmt::format("the {} source is not read locally", ref.substr(0, paren)));
-  }
-  if (colon == std::string::npos) return Lookup::missing(fmt::format("{} is not a variable", ref));
-  const std::string source = ref.substr(0, colon);
-  const std::string address(trim(std::string_view(ref).substr(colon + 1)));
-
-  if (source == "self") {
-    Path path;
-    if (!address.empty()) {
-      std::stringstream in(address);
-      std::string part;
-      while (std::getline(in, part, '.')) path.push_back(part);
-    }
-    Lookup found = lookup_path(path, depth + 1);
-    if (found.status == Lookup::Status::kFound && found.value.unresolved) {
-      return Lookup::missing(fmt::format("{} could not be resolved", address));
-    }
-    if (found.status == Lookup::Status::kFound && found.value.is(Value::Kind::kNull)) {
-      return Lookup::missing(fmt::format("{} is null", address));
-    }
-    return found;
-  }
-  if (source == "env") {
-    if (auto it = options_.environment.find(address); it != options_.environment.end()) {
-      return Lookup::found(Value::scalar(it->second, true, line));
-    }
-    return Lookup::missing(fmt::format("environment variable {} is not set", address));
-  }
-  if (source == "opt" || source == "sls" || source == "aws") {
-    const bool is_stage = address == "stage" && source != "aws";
-    const bool is_region = address == "region" && source != "sls";
-    if (is_stage || is_region) {
-      const bool given = is_stage ? options_.stage_given : options_.region_given;
-      if (given && source == "opt") {
-        return Lookup::found(Value::scalar(is_stage ? options_.stage : options_.region, true, line));
-      }
-      // Without the option the Framework has no ${opt:...} value, so a fallback is used; with
-      // none, lambdad takes the resolved stage or region rather than leave it empty.
-      if (source == "opt" && has_fallback) return Lookup::missing(fmt::format("--{} was not given", address));
-      if (is_stage ? resolving_stage_ : resolving_region_) {
-        if (source == "opt") return Lookup::missing(fmt::format("--{} was not given", address));
-        error(line, where, fmt::format("${{{}}} is used to define the {} itself", ref, address));
-        return Lookup::failed();
-      }
-      return Lookup::found(Value::scalar(is_stage ? stage() : region(), true, line));
-    }
-    if (source == "aws" && address == "accountId") return Lookup::found(Value::scalar(options_.account_id, true, line));
-    if (source == "opt") return Lookup::missing(fmt::format("option --{} was not given", address));
-    return Lookup::unsupported(fmt::format("${{{}:{}}} is not known locally", source, address));
-  }
-  if (source == "param") return lookup_param(address, line, where, depth);
-  return Lookup::unsupported(fmt::format("the {} source is not read locally", source));
-}
-
-// Stage parameters (Framework v3 `params`): params.<stage>.<name>, else params.default.<name>.
-// Dashboard parameters live outside the file and are not read.
-VariableResolver::Lookup VariableResolver::lookup_param(std::string_view name, int line, const Path& where,
-                                                        int depth) {
-  if (resolving_stage_) {
-    error(line, where, fmt::format("${{param:{}}} is used to define the stage itself", name));
-    return Lookup::failed();
-  }
-  const std::string stage_name = stage();
-  for (const std::string& section : {stage_name, std::string("default")}) {
-    Lookup found = lookup_path(Path{"params", section, std::string(name)}, depth + 1);
-    if (found.status == Lookup::Status::kFound && !found.value.is(Value::Kind::kNull)) return found;
-    if (found.status == Lookup::Status::kFailed) return found;
-  }
-  return Lookup::missing(fmt::format("params.{}.{} and params.default.{} are not set", stage_name, name, name));
-}
-
-std::string VariableResolver::stage() {
-  if (stage_) return *stage_;
-  if (options_.stage_given) return *(stage_ = options_.stage);
-  resolving_stage_ = true;
-  const std::optional<Value> v = get(Path{"provider", "stage"});
-  resolving_stage_ = false;
-  std::string s;
-  if (v && v->is(Value::Kind::kScalar) && v->tag.empty()) {
-    s = js_text(*v);
-  } else if (v && !v->is(Value::Kind::kNull)) {
-    error(v->line, Path{"provider", "stage"}, fmt::format("must be a string, not {}", kind_name(*v)));
-  }
-  return *(stage_ = s.empty() ? std::string(kDefaultStage) : s);
-}
-
-std::string VariableResolver::region() {
-  if (region_) return *region_;
-  if (options_.region_given) return *(region_ = options_.region);
-  resolving_region_ = true;
-  const std::optional<Value> v = get(Path{"provider", "region"});
-  resolving_region_ = false;
-  std::string s;
-  if (v && v->is(Value::Kind::kScalar) && v->tag.empty()) {
-    s = js_text(*v);
-  } else if (v && !v->is(Value::Kind::kNull)) {
-    error(v->line, Path{"provider", "region"}, fmt::format("must be a string, not {}", kind_name(*v)));
-  }
-  return *(region_ = s.empty() ? options_.region : s);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Functions.
 
 // Lambda's pattern for variable names: [a-zA-Z]([a-zA-Z0-9_])+
 bool is_valid_environment_key(std::string_view key) {
-  if (key.size() < 2 || !is_letter(key.front())) return false;
-  return std::all_of(key.begin(), key.end(), [](char c) { return is_letter(c) || is_digit(c) || c == '_'; });
+  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (key.size() < 2 || !letter(key.front())) return false;
+  return std::all_of(key.begin(), key.end(), [&](char c) { return letter(c) || (c >= '0' && c <= '9') || c == '_'; });
 }
 
 bool has_whitespace(std::string_view s) { return s.find_first_of(" \t\r\n\f\v") != std::string_view::npos; }
@@ -884,14 +149,14 @@ std::string framework_layer_logical_id(std::string_view key) {
 
 // One property as found: on the function, or inherited from provider.
 struct Field {
-  const Value* value = nullptr;
+  const YamlValue* value = nullptr;
   std::string resource;  // the function key, or "provider"
   std::string property;  // "memorySize", "environment.FOO", ...
 };
 
 class FunctionReader {
  public:
-  FunctionReader(std::string key, const Value& function, const Value& provider, const ServiceLayers& layers,
+  FunctionReader(std::string key, const YamlValue& function, const YamlValue& provider, const ServiceLayers& layers,
                  DiagnosticSink& sink)
       : key_(std::move(key)), function_(function), provider_(provider), layers_(layers), sink_(sink) {}
 
@@ -921,17 +186,17 @@ class FunctionReader {
   void warn_unknown_keys();
 
   std::string key_;
-  const Value& function_;
-  const Value& provider_;
+  const YamlValue& function_;
+  const YamlValue& provider_;
   const ServiceLayers& layers_;
   DiagnosticSink& sink_;
   bool failed_ = false;
 };
 
 Field FunctionReader::field(std::string_view key, bool inherited) const {
-  if (const Value* v = function_.find(key)) return Field{v, key_, std::string(key)};
+  if (const YamlValue* v = function_.find(key)) return Field{v, key_, std::string(key)};
   if (inherited) {
-    if (const Value* v = provider_.find(key)) return Field{v, "provider", std::string(key)};
+    if (const YamlValue* v = provider_.find(key)) return Field{v, "provider", std::string(key)};
   }
   return Field{nullptr, key_, std::string(key)};
 }
@@ -951,7 +216,7 @@ void FunctionReader::warning(const Field& at, std::string message) {
 }
 
 std::optional<std::string> FunctionReader::text(const Field& f, Need need) {
-  const Value& v = *f.value;
+  const YamlValue& v = *f.value;
   if (is_intrinsic(v)) {
     const std::string message =
         fmt::format("{} is a CloudFormation intrinsic function, which cannot be resolved locally", describe_intrinsic(v));
@@ -962,7 +227,7 @@ std::optional<std::string> FunctionReader::text(const Field& f, Need need) {
     }
     return std::nullopt;
   }
-  if (v.is(Value::Kind::kScalar)) {
+  if (v.is(YamlValue::Kind::kScalar)) {
     if (v.unresolved && v.text.empty()) {
       // The variable was reported; a required property cannot do without it.
       if (need == Need::kRequired) error(f, "is empty because its variable could not be resolved");
@@ -970,7 +235,7 @@ std::optional<std::string> FunctionReader::text(const Field& f, Need need) {
     }
     return js_text(v);
   }
-  if (v.is(Value::Kind::kNull)) {
+  if (v.is(YamlValue::Kind::kNull)) {
     if (need == Need::kRequired) error(f, "must not be empty");
     return std::nullopt;
   }
@@ -1056,8 +321,8 @@ std::optional<FunctionConfig> FunctionReader::read(const std::string& service, c
 void FunctionReader::read_tracing(FunctionConfig& config) {
   Field f = field("tracing", false);
   if (f.value == nullptr) {
-    const Value* provider_tracing = provider_.find("tracing");
-    if (provider_tracing == nullptr || !provider_tracing->is(Value::Kind::kMap)) return;
+    const YamlValue* provider_tracing = provider_.find("tracing");
+    if (provider_tracing == nullptr || !provider_tracing->is(YamlValue::Kind::kMap)) return;
     f = Field{provider_tracing->find("lambda"), "provider", "tracing.lambda"};
     if (f.value == nullptr) return;
   }
@@ -1111,7 +376,7 @@ void FunctionReader::read_runtime_and_handler(FunctionConfig& config) {
 
   const Field handler = field("handler", false);
   const bool needed = family == RuntimeFamily::kPython || family == RuntimeFamily::kNode;
-  if (handler.value == nullptr || handler.value->is(Value::Kind::kNull)) {
+  if (handler.value == nullptr || handler.value->is(YamlValue::Kind::kNull)) {
     // provided runtimes find their bootstrap themselves; the others need module.function.
     if (needed) {
       error_missing("handler", fmt::format("required property is missing ({} functions need one, e.g. {})",
@@ -1133,11 +398,11 @@ void FunctionReader::read_environment(FunctionConfig& config) {
   // The Framework merges key by key: provider.environment, then the function's (which wins).
   std::map<std::string, Field> merged;
   for (const auto& [owner, resource] : {std::pair{&provider_, std::string("provider")}, std::pair{&function_, key_}}) {
-    const Value* environment = owner->find("environment");
-    if (environment == nullptr || environment->is(Value::Kind::kNull)) continue;
+    const YamlValue* environment = owner->find("environment");
+    if (environment == nullptr || environment->is(YamlValue::Kind::kNull)) continue;
     const Field whole{environment, resource, "environment"};
-    if (environment->unresolved && environment->is(Value::Kind::kScalar)) continue;  // reported
-    if (!environment->is(Value::Kind::kMap) || is_intrinsic(*environment)) {
+    if (environment->unresolved && environment->is(YamlValue::Kind::kScalar)) continue;  // reported
+    if (!environment->is(YamlValue::Kind::kMap) || is_intrinsic(*environment)) {
       error(whole, fmt::format("must be a mapping of names to values, not {}", kind_name(*environment)));
       continue;
     }
@@ -1151,7 +416,7 @@ void FunctionReader::read_environment(FunctionConfig& config) {
       error(f, "names must start with a letter and contain only letters, digits and _ (at least 2 characters)");
       continue;
     }
-    if (f.value->is(Value::Kind::kNull)) {
+    if (f.value->is(YamlValue::Kind::kNull)) {
       warning(f, "has no value; the variable is left out");
       continue;
     }
@@ -1173,9 +438,9 @@ void FunctionReader::read_environment(FunctionConfig& config) {
 void FunctionReader::read_layers(FunctionConfig& config) {
   // A function's layers replace provider.layers (they are not merged).
   const Field f = field("layers", true);
-  if (f.value == nullptr || f.value->is(Value::Kind::kNull)) return;
-  if (f.value->unresolved && f.value->is(Value::Kind::kScalar)) return;  // reported
-  if (!f.value->is(Value::Kind::kList)) {
+  if (f.value == nullptr || f.value->is(YamlValue::Kind::kNull)) return;
+  if (f.value->unresolved && f.value->is(YamlValue::Kind::kScalar)) return;  // reported
+  if (!f.value->is(YamlValue::Kind::kList)) {
     error(f, fmt::format("must be a list of layers ({{Ref: NameLambdaLayer}}), not {}", kind_name(*f.value)));
     return;
   }
@@ -1190,11 +455,11 @@ void FunctionReader::read_layers(FunctionConfig& config) {
     const ServiceLayer* found = nullptr;
     std::string named;
     // {Ref: NameLambdaLayer} or !Ref NameLambdaLayer: a layer of this service.
-    const Value* ref = item.is(Value::Kind::kMap) && item.entries.size() == 1 ? item.find("Ref") : nullptr;
+    const YamlValue* ref = item.is(YamlValue::Kind::kMap) && item.entries.size() == 1 ? item.find("Ref") : nullptr;
     if (ref != nullptr || item.tag == "!Ref") {
-      const Value& target = ref != nullptr ? *ref : item;
+      const YamlValue& target = ref != nullptr ? *ref : item;
       named = "Ref " + target.text;
-      if (target.is(Value::Kind::kScalar)) {
+      if (target.is(YamlValue::Kind::kScalar)) {
         auto it = std::find_if(layers_.begin(), layers_.end(),
                                [&](const ServiceLayer& l) { return l.logical_id == target.text; });
         if (it != layers_.end()) found = &*it;
@@ -1268,8 +533,8 @@ void FunctionReader::read_event_invoke(FunctionConfig& config) {
 
 void FunctionReader::read_package() {
   const Field f = field("package", false);
-  if (f.value == nullptr || !f.value->is(Value::Kind::kMap)) return;
-  if (const Value* artifact = f.value->find("artifact")) {
+  if (f.value == nullptr || !f.value->is(YamlValue::Kind::kMap)) return;
+  if (const YamlValue* artifact = f.value->find("artifact")) {
     error(Field{artifact, key_, "package.artifact"}, "zip artifacts are not supported; point at a directory");
   }
   // individually, patterns, include, exclude: only shape the zip the Framework would upload.
@@ -1287,7 +552,7 @@ void FunctionReader::warn_unknown_keys() {
 
 class ServerlessLoader {
  public:
-  ServerlessLoader(const Value& root, const std::filesystem::path& file, const ServerlessOptions& options,
+  ServerlessLoader(const YamlValue& root, const std::filesystem::path& file, const ServerlessOptions& options,
                    DiagnosticSink& sink)
       : root_(root), file_(file), account_id_(options.account_id), resolver_(root, options, sink), sink_(sink) {}
 
@@ -1295,14 +560,14 @@ class ServerlessLoader {
 
  private:
   std::optional<std::string> service_name();
-  std::optional<Value> read_provider();
+  std::optional<YamlValue> read_provider();
   std::optional<std::filesystem::path> service_dir();
   ServiceLayers read_layers(const std::filesystem::path& dir);
-  Value resolve_function(const std::string& key, const Value& raw);
+  YamlValue resolve_function(const std::string& key, const YamlValue& raw);
   template <std::size_t N>
-  Value resolve_keys(const Path& path, const Value& raw, const std::array<std::string_view, N>& keys);
+  YamlValue resolve_keys(const YamlPath& path, const YamlValue& raw, const std::array<std::string_view, N>& keys);
 
-  const Value& root_;
+  const YamlValue& root_;
   std::filesystem::path file_;
   std::string account_id_;
   VariableResolver resolver_;
@@ -1311,11 +576,11 @@ class ServerlessLoader {
 
 std::vector<FunctionConfig> ServerlessLoader::run() {
   std::vector<FunctionConfig> functions;
-  if (root_.is(Value::Kind::kNull)) {
+  if (root_.is(YamlValue::Kind::kNull)) {
     sink_.error(0, "", "", "the file is empty");
     return functions;
   }
-  if (!root_.is(Value::Kind::kMap)) {
+  if (!root_.is(YamlValue::Kind::kMap)) {
     sink_.error(root_.line, "", "", "serverless.yml must be a mapping (service, provider, functions)");
     return functions;
   }
@@ -1326,30 +591,30 @@ std::vector<FunctionConfig> ServerlessLoader::run() {
   }
 
   const std::optional<std::string> service = service_name();
-  const std::optional<Value> provider = read_provider();
+  const std::optional<YamlValue> provider = read_provider();
   const std::string stage = resolver_.stage();
   const std::optional<std::filesystem::path> dir = service_dir();
-  if (auto package = resolver_.get(Path{"package"}); package && package->is(Value::Kind::kMap)) {
-    if (const Value* artifact = package->find("artifact")) {
+  if (auto package = resolver_.get(YamlPath{"package"}); package && package->is(YamlValue::Kind::kMap)) {
+    if (const YamlValue* artifact = package->find("artifact")) {
       sink_.error(artifact->line, "", "package.artifact", "zip artifacts are not supported; point at a directory");
     }
   }
 
-  const Value* section = root_.find("functions");
-  std::optional<Value> resolved_section;
-  if (section != nullptr && !section->is(Value::Kind::kMap)) {
+  const YamlValue* section = root_.find("functions");
+  std::optional<YamlValue> resolved_section;
+  if (section != nullptr && !section->is(YamlValue::Kind::kMap)) {
     // functions: ${file(...)} and the like: the whole section is one variable.
-    resolved_section = resolver_.get(Path{"functions"});
+    resolved_section = resolver_.get(YamlPath{"functions"});
     section = &*resolved_section;
   }
-  if (section == nullptr || section->is(Value::Kind::kNull) ||
-      (section->is(Value::Kind::kMap) && section->entries.empty()) || section->unresolved) {
+  if (section == nullptr || section->is(YamlValue::Kind::kNull) ||
+      (section->is(YamlValue::Kind::kMap) && section->entries.empty()) || section->unresolved) {
     sink_.error(section != nullptr ? section->line : 0, "", "functions",
                 section != nullptr && section->unresolved ? "cannot be resolved; there is nothing to run"
                                                          : "no functions; there is nothing to run");
     return functions;
   }
-  if (!section->is(Value::Kind::kMap)) {
+  if (!section->is(YamlValue::Kind::kMap)) {
     sink_.error(section->line, "", "functions", "must be a mapping of function names to definitions");
     return functions;
   }
@@ -1359,10 +624,10 @@ std::vector<FunctionConfig> ServerlessLoader::run() {
   std::map<std::string, std::string> owner_of_name;
   for (const auto& entry : section->entries) {
     const std::size_t errors_before = sink_.error_count();
-    Value definition = resolved_section ? entry.value : resolve_function(entry.key, entry.value);
+    YamlValue definition = resolved_section ? entry.value : resolve_function(entry.key, entry.value);
     if (sink_.error_count() != errors_before) continue;  // a variable of this function is in error
-    if (definition.is(Value::Kind::kNull)) definition.kind = Value::Kind::kMap;  // `hello:` with nothing set
-    if (!definition.is(Value::Kind::kMap)) {
+    if (definition.is(YamlValue::Kind::kNull)) definition.kind = YamlValue::Kind::kMap;  // `hello:` with nothing set
+    if (!definition.is(YamlValue::Kind::kMap)) {
       sink_.error(entry.value.line, entry.key, "", "a function must be a mapping (handler, runtime, ...)");
       continue;
     }
@@ -1382,41 +647,41 @@ std::vector<FunctionConfig> ServerlessLoader::run() {
 // Only the keys lambdad reads are resolved: events, iam, vpc and the like often name things only
 // AWS knows (${cf:...}, ${ssm:...}), and warning about what is never used would be noise.
 template <std::size_t N>
-Value ServerlessLoader::resolve_keys(const Path& path, const Value& raw, const std::array<std::string_view, N>& keys) {
-  if (!raw.is(Value::Kind::kMap)) return resolver_.get(path).value_or(Value{});
-  Value out;
-  out.kind = Value::Kind::kMap;
+YamlValue ServerlessLoader::resolve_keys(const YamlPath& path, const YamlValue& raw, const std::array<std::string_view, N>& keys) {
+  if (!raw.is(YamlValue::Kind::kMap)) return resolver_.get(path).value_or(YamlValue{});
+  YamlValue out;
+  out.kind = YamlValue::Kind::kMap;
   out.line = raw.line;
-  Path child = path;
+  YamlPath child = path;
   child.emplace_back();
   for (const auto& entry : raw.entries) {
     child.back() = entry.key;
-    Value placeholder;
+    YamlValue placeholder;
     placeholder.line = entry.value.line;
     const bool used = contains(keys, entry.key) && entry.key != "events";
-    out.entries.push_back(Entry{entry.key, used ? resolver_.get(child).value_or(placeholder) : placeholder});
+    out.entries.push_back(YamlEntry{entry.key, entry.key_line, {}, used ? resolver_.get(child).value_or(placeholder) : placeholder});
   }
   return out;
 }
 
-Value ServerlessLoader::resolve_function(const std::string& key, const Value& raw) {
-  return resolve_keys(Path{"functions", key}, raw, kFunctionKeysUsed);
+YamlValue ServerlessLoader::resolve_function(const std::string& key, const YamlValue& raw) {
+  return resolve_keys(YamlPath{"functions", key}, raw, kFunctionKeysUsed);
 }
 
 std::optional<std::string> ServerlessLoader::service_name() {
   const std::size_t errors_before = sink_.error_count();
-  std::optional<Value> service = resolver_.get(Path{"service"});
+  std::optional<YamlValue> service = resolver_.get(YamlPath{"service"});
   if (sink_.error_count() != errors_before) return std::nullopt;  // its variable is in error
-  if (service && service->is(Value::Kind::kMap)) {
+  if (service && service->is(YamlValue::Kind::kMap)) {
     // Framework v1 wrote `service: {name: ...}`.
-    const Value* name = service->find("name");
-    service = name != nullptr ? std::optional<Value>(*name) : std::nullopt;
+    const YamlValue* name = service->find("name");
+    service = name != nullptr ? std::optional<YamlValue>(*name) : std::nullopt;
   }
-  if (!service || service->is(Value::Kind::kNull)) {
+  if (!service || service->is(YamlValue::Kind::kNull)) {
     sink_.error(0, "", "service", "required property is missing (the service name)");
     return std::nullopt;
   }
-  if (!service->is(Value::Kind::kScalar) || !service->tag.empty()) {
+  if (!service->is(YamlValue::Kind::kScalar) || !service->tag.empty()) {
     sink_.error(service->line, "", "service", fmt::format("must be a string, not {}", kind_name(*service)));
     return std::nullopt;
   }
@@ -1429,28 +694,28 @@ std::optional<std::string> ServerlessLoader::service_name() {
   return name;
 }
 
-std::optional<Value> ServerlessLoader::read_provider() {
-  const Value* raw = root_.find("provider");
-  std::optional<Value> provider;
+std::optional<YamlValue> ServerlessLoader::read_provider() {
+  const YamlValue* raw = root_.find("provider");
+  std::optional<YamlValue> provider;
   const std::size_t errors_before = sink_.error_count();
-  if (raw != nullptr) provider = resolve_keys(Path{"provider"}, *raw, kProviderKeysUsed);
+  if (raw != nullptr) provider = resolve_keys(YamlPath{"provider"}, *raw, kProviderKeysUsed);
   bool ok = sink_.error_count() == errors_before;  // a variable of provider is in error
-  if (!provider || provider->is(Value::Kind::kNull)) {
+  if (!provider || provider->is(YamlValue::Kind::kNull)) {
     sink_.error(0, "", "provider", "required property is missing (provider: {name: aws, runtime: ...})");
     return std::nullopt;
   }
-  if (!provider->is(Value::Kind::kMap)) {
+  if (!provider->is(YamlValue::Kind::kMap)) {
     sink_.error(provider->line, "", "provider", fmt::format("must be a mapping, not {}", kind_name(*provider)));
     return std::nullopt;
   }
-  const Value* name = provider->find("name");
+  const YamlValue* name = provider->find("name");
   if (name == nullptr) {
     sink_.error(provider->line, "provider", "name", "required property is missing (name: aws)");
     ok = false;
-  } else if (!name->is(Value::Kind::kScalar) || name->text != "aws") {
+  } else if (!name->is(YamlValue::Kind::kScalar) || name->text != "aws") {
     sink_.error(name->line, "provider", "name",
                 fmt::format("provider {} is not supported; lambdad runs AWS Lambda functions (name: aws)",
-                            name->is(Value::Kind::kScalar) ? name->text : std::string(kind_name(*name))));
+                            name->is(YamlValue::Kind::kScalar) ? name->text : std::string(kind_name(*name))));
     ok = false;
   }
   for (const auto& entry : provider->entries) {
@@ -1466,9 +731,9 @@ std::optional<Value> ServerlessLoader::read_provider() {
 ServiceLayers ServerlessLoader::read_layers(const std::filesystem::path& dir) {
   ServiceLayers layers;
   if (root_.find("layers") == nullptr) return layers;
-  const std::optional<Value> section = resolver_.get(Path{"layers"});
-  if (!section || section->is(Value::Kind::kNull)) return layers;
-  if (!section->is(Value::Kind::kMap)) {
+  const std::optional<YamlValue> section = resolver_.get(YamlPath{"layers"});
+  if (!section || section->is(YamlValue::Kind::kNull)) return layers;
+  if (!section->is(YamlValue::Kind::kMap)) {
     sink_.error(section->line, "", "layers", "must be a mapping of layer names to definitions (path: ./dir)");
     return layers;
   }
@@ -1476,13 +741,13 @@ ServiceLayers ServerlessLoader::read_layers(const std::filesystem::path& dir) {
     ServiceLayer layer;
     layer.key = entry.key;
     layer.logical_id = framework_layer_logical_id(entry.key);
-    const Value& definition = entry.value;
+    const YamlValue& definition = entry.value;
     std::string name = entry.key;
-    if (!definition.is(Value::Kind::kMap)) {
+    if (!definition.is(YamlValue::Kind::kMap)) {
       sink_.error(definition.line, "layers", entry.key, "a layer must be a mapping with a path");
       continue;
     }
-    if (const Value* n = definition.find("name"); n != nullptr && n->is(Value::Kind::kScalar) && !n->text.empty()) {
+    if (const YamlValue* n = definition.find("name"); n != nullptr && n->is(YamlValue::Kind::kScalar) && !n->text.empty()) {
       name = js_text(*n);
     }
     if (!is_valid_layer_name(name)) {
@@ -1491,11 +756,11 @@ ServiceLayers ServerlessLoader::read_layers(const std::filesystem::path& dir) {
       continue;
     }
     layer.arn = local_layer_arn(resolver_.region(), account_id_, name);
-    const Value* path = definition.find("path");
-    if (const Value* package = definition.find("package"); package != nullptr && package->find("artifact") != nullptr) {
+    const YamlValue* path = definition.find("path");
+    if (const YamlValue* package = definition.find("package"); package != nullptr && package->find("artifact") != nullptr) {
       // Fine while no function uses it; a function that does is an error.
       layer.problem = "its package.artifact is a zip; lambdad needs a local directory (path: ./dir)";
-    } else if (path == nullptr || !path->is(Value::Kind::kScalar) || path->text.empty()) {
+    } else if (path == nullptr || !path->is(YamlValue::Kind::kScalar) || path->text.empty()) {
       sink_.error(definition.line, "layers", entry.key + ".path",
                   "required property is missing; a local directory is required");
       layer.problem = "it has no path";
@@ -1531,6 +796,16 @@ std::optional<std::filesystem::path> ServerlessLoader::service_dir() {
   return canonical;
 }
 
+// Every value is reported at its key's line, as the user finds it (`memorySize: x` on line 8, a
+// block `environment:` on the line that names it).
+void adopt_key_lines(YamlValue& v) {
+  for (auto& item : v.items) adopt_key_lines(item);
+  for (auto& entry : v.entries) {
+    adopt_key_lines(entry.value);
+    entry.value.line = entry.key_line;
+  }
+}
+
 }  // namespace
 
 TemplateLoad load_serverless_text(const std::string& text, const std::filesystem::path& file,
@@ -1542,7 +817,9 @@ TemplateLoad load_serverless_text(const std::string& text, const std::filesystem
   try {
     DiagnosticSink sink(file_name);
     TemplateLoad load;
-    if (std::optional<Value> document = YamlReader(sink).read(root); document && sink.error_count() == 0) {
+    std::optional<YamlValue> document = read_yaml_document(root, YamlFlavor::kFramework, "file", sink);
+    if (document) adopt_key_lines(*document);
+    if (document && sink.error_count() == 0) {
       load.functions = ServerlessLoader(*document, file, options, sink).run();
     }
     load.errors = sink.take_errors();

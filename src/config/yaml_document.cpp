@@ -10,8 +10,6 @@
 namespace lambdad::config {
 namespace {
 
-// Far above any real file (nodes after YAML aliases are expanded); bounds the work of a hostile one.
-constexpr std::size_t kMaxNodes = 1'000'000;
 constexpr int kMaxDepth = 128;
 
 int node_line(const YAML::Node& node) {
@@ -33,7 +31,7 @@ class YamlReader {
   YamlFlavor flavor_;
   std::string_view noun_;
   DiagnosticSink& sink_;
-  std::size_t budget_ = kMaxNodes;
+  std::size_t budget_ = kMaxYamlNodes;
 };
 
 std::optional<YamlValue> YamlReader::convert(const YAML::Node& node, int depth) {

@@ -16,6 +16,10 @@
 
 namespace lambdad::config {
 
+// Far above any real file (nodes after YAML aliases, and Serverless variables, are expanded);
+// bounds the work of a hostile one.
+inline constexpr std::size_t kMaxYamlNodes = 1'000'000;
+
 struct YamlEntry;
 
 struct YamlValue {
