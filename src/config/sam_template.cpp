@@ -775,18 +775,7 @@ std::filesystem::path TemplateLoader::template_dir() const {
 
 TemplateLoad load_sam_template_text(const std::string& text, const std::filesystem::path& file,
                                     const TemplateOptions& options) {
-  auto parsed = parse_yaml(text, file);
-  if (auto* failed = std::get_if<TemplateLoad>(&parsed)) return std::move(*failed);
-  const YAML::Node root = std::get<YAML::Node>(std::move(parsed));
-  try {
-    return TemplateLoader(file, options).run(root);
-  } catch (const YAML::Exception& e) {
-    // Only a bug of ours (a node used as the wrong kind) lands here; say so rather than crash a daemon start.
-    return single_error(file, e.mark.line >= 0 ? e.mark.line + 1 : 0,
-                        fmt::format("internal error while reading the template: {}", e.msg));
-  } catch (const std::exception& e) {
-    return single_error(file, 0, fmt::format("internal error while reading the template: {}", e.what()));
-  }
+  return load_yaml(text, file, "template", [&](const YAML::Node& root) { return TemplateLoader(file, options).run(root); });
 }
 
 TemplateLoad load_sam_template(const std::filesystem::path& file, const TemplateOptions& options) {
