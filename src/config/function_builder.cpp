@@ -46,16 +46,6 @@ constexpr std::array<std::string_view, 18> kReservedEnvironmentKeys = {
     "LAMBDA_RUNTIME_DIR",
 };
 
-// Lambda's pattern for variable names: [a-zA-Z]([a-zA-Z0-9_])+
-bool is_valid_environment_key(std::string_view key) {
-  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
-  if (key.size() < 2 || !letter(key.front())) return false;
-  for (char c : key) {
-    if (!letter(c) && !(c >= '0' && c <= '9') && c != '_') return false;
-  }
-  return true;
-}
-
 bool is_reserved_environment_key(std::string_view key) {
   for (auto reserved : kReservedEnvironmentKeys) {
     if (key == reserved) return true;
@@ -136,6 +126,15 @@ bool is_zip_archive(const std::filesystem::path& p) {
 
 }  // namespace
 
+bool is_valid_environment_key(std::string_view key) {
+  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (key.size() < 2 || !letter(key.front())) return false;
+  for (char c : key) {
+    if (!letter(c) && !(c >= '0' && c <= '9') && c != '_') return false;
+  }
+  return true;
+}
+
 std::variant<std::filesystem::path, std::string> local_directory(const std::filesystem::path& base,
                                                                  const std::string& value) {
   if (value.starts_with("s3://")) {
@@ -162,26 +161,31 @@ FunctionBuilder::FunctionBuilder(const FunctionSource& source, std::filesystem::
                                  const LocalLayers& layers, DiagnosticSink& sink)
     : source_(source), template_dir_(std::move(template_dir)), layers_(layers), sink_(sink) {}
 
+std::pair<std::string, std::string> FunctionBuilder::locate(bool inherited, std::string_view path) const {
+  if (const FunctionDialect* d = source_.dialect) return {inherited ? d->inherited_from : d->function, d->property(path)};
+  if (inherited) return {"Globals", fmt::format("Function.{}", path)};
+  return {source_.logical_id, fmt::format("Properties.{}", path)};
+}
+
+const std::string& FunctionBuilder::function_name() const {
+  return source_.dialect != nullptr ? source_.dialect->function : source_.logical_id;
+}
+
 void FunctionBuilder::error(const TemplateValue& at, std::string_view path, std::string message) {
   failed_ = true;
-  if (at.from_globals) {
-    sink_.error(at.line, "Globals", fmt::format("Function.{}", path), std::move(message));
-  } else {
-    sink_.error(at.line, source_.logical_id, fmt::format("Properties.{}", path), std::move(message));
-  }
+  auto [resource, property] = locate(at.from_globals, path);
+  sink_.error(at.line, std::move(resource), std::move(property), std::move(message));
 }
 
 void FunctionBuilder::error_missing(std::string_view path, std::string message) {
   failed_ = true;
-  sink_.error(source_.line, source_.logical_id, fmt::format("Properties.{}", path), std::move(message));
+  auto [resource, property] = locate(false, path);
+  sink_.error(source_.line, std::move(resource), std::move(property), std::move(message));
 }
 
 void FunctionBuilder::warning(const TemplateValue& at, std::string_view path, std::string message) {
-  if (at.from_globals) {
-    sink_.warning(at.line, "Globals", fmt::format("Function.{}", path), std::move(message));
-  } else {
-    sink_.warning(at.line, source_.logical_id, fmt::format("Properties.{}", path), std::move(message));
-  }
+  auto [resource, property] = locate(at.from_globals, path);
+  sink_.warning(at.line, std::move(resource), std::move(property), std::move(message));
 }
 
 std::optional<std::string> FunctionBuilder::text(const TemplateValue& v, std::string_view path, Need need,
@@ -272,18 +276,7 @@ std::optional<FunctionConfig> FunctionBuilder::build() {
       }
     }
   }
-  if (const auto* pc = source_.properties.find("ProvisionedConcurrencyConfig")) {
-    // Lambda provisions a version or alias, never $LATEST; SAM refuses it without an alias.
-    if (!source_.properties.find("AutoPublishAlias")) {
-      error(*pc, "ProvisionedConcurrencyConfig", "needs AutoPublishAlias: provisioned concurrency applies to an alias");
-    }
-    if (const auto* v = pc->find("ProvisionedConcurrentExecutions")) {
-      if (auto n = integer(*v, "ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions", 1,
-                           std::numeric_limits<int>::max(), "a positive integer", "no environments are provisioned")) {
-        config.provisioned_concurrency = *n;
-      }
-    }
-  }
+  if (const auto* pc = source_.properties.find("ProvisionedConcurrencyConfig")) read_provisioned(*pc, config);
   if (const auto* storage = source_.properties.find("EphemeralStorage")) {
     if (const auto* v = storage->find("Size")) {
       if (auto mb = integer(*v, "EphemeralStorage.Size", 512, 10240, "an integer between 512 and 10240",
@@ -311,6 +304,25 @@ std::optional<FunctionConfig> FunctionBuilder::build() {
 
   if (failed_) return std::nullopt;
   return config;
+}
+
+void FunctionBuilder::read_provisioned(const TemplateValue& pc, FunctionConfig& config) {
+  // The Framework publishes its own alias, and provisions nothing for 0.
+  const std::string alias = source_.dialect != nullptr ? source_.dialect->provisioned_alias : "";
+  // Lambda provisions a version or alias, never $LATEST; SAM refuses it without an alias.
+  if (alias.empty() && !source_.properties.find("AutoPublishAlias")) {
+    error(pc, "ProvisionedConcurrencyConfig", "needs AutoPublishAlias: provisioned concurrency applies to an alias");
+  }
+  if (const auto* v = pc.find("ProvisionedConcurrentExecutions")) {
+    const int min = alias.empty() ? 1 : 0;
+    if (auto n = integer(*v, "ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions", min,
+                         std::numeric_limits<int>::max(), min == 1 ? "a positive integer" : "a non-negative integer",
+                         "no environments are provisioned");
+        n && *n > 0) {
+      config.provisioned_concurrency = *n;
+      if (!alias.empty()) config.auto_publish_alias = alias;
+    }
+  }
 }
 
 bool FunctionBuilder::is_image_function() {
@@ -344,7 +356,8 @@ void FunctionBuilder::read_runtime_and_handler(FunctionConfig& config) {
   RuntimeFamily family = RuntimeFamily::kUnsupported;
   const auto* runtime = source_.properties.find("Runtime");
   if (runtime == nullptr) {
-    error_missing("Runtime", "required property is missing");
+    const std::string hint = source_.dialect != nullptr ? " (" + source_.dialect->runtime_hint + ")" : "";
+    error_missing("Runtime", "required property is missing" + hint);
   } else if (auto id = text(*runtime, "Runtime", Need::kRequired, "")) {
     family = runtime_family(*id);
     if (auto blocked = blocked_runtime_message(*id)) {
@@ -360,9 +373,10 @@ void FunctionBuilder::read_runtime_and_handler(FunctionConfig& config) {
   if (handler == nullptr) {
     // provided runtimes find their bootstrap themselves; the others need module.function.
     if (family == RuntimeFamily::kPython || family == RuntimeFamily::kNode) {
+      const std::string python =
+          source_.dialect != nullptr ? source_.dialect->python_handler_example : "app.lambda_handler";
       error_missing("Handler", fmt::format("required property is missing ({} functions need one, e.g. {})",
-                                           config.runtime,
-                                           family == RuntimeFamily::kPython ? "app.lambda_handler" : "index.handler"));
+                                           config.runtime, family == RuntimeFamily::kPython ? python : "index.handler"));
     }
     return;
   }
@@ -463,6 +477,10 @@ void FunctionBuilder::read_environment(FunctionConfig& config) {
       error(value, path, fmt::format("{} is reserved by Lambda and cannot be set", key));
       continue;
     }
+    if (value.is(Kind::kNoValue)) {  // serverless.yml: `NAME:` with nothing after it
+      warning(value, path, "has no value; the variable is left out");
+      continue;
+    }
     auto text_value = text(value, path, Need::kOptional, "the variable is left out");
     if (!text_value) continue;
     total_bytes += key.size() + text_value->size();
@@ -544,7 +562,7 @@ void FunctionBuilder::read_layers(FunctionConfig& config) {
   }
   for (const auto& item : layers->items) {
     // Globals' items are reported under Globals, so they name the function in the message.
-    const std::string of = item.from_globals ? fmt::format(" (a layer of {})", source_.logical_id) : "";
+    const std::string of = item.from_globals ? fmt::format(" (a layer of {})", function_name()) : "";
     if (item.is(Kind::kUnresolved)) {
       error(item, kPath, fmt::format("{}{} cannot be resolved locally{}: {}", item.text, of,
                                      item.hint.empty() ? "" : " (" + item.hint + ")", kLayerNotLocal));
@@ -554,8 +572,9 @@ void FunctionBuilder::read_layers(FunctionConfig& config) {
     if (!arn) continue;
     const auto it = layers_.find(*arn);
     if (it == layers_.end()) {
-      error(item, kPath, fmt::format("{}{} is not a layer of this template: {}", arn->empty() ? "''" : *arn, of,
-                                     kLayerNotLocal));
+      const std::string why = source_.dialect != nullptr ? source_.dialect->not_a_layer
+                                                         : fmt::format("template: {}", kLayerNotLocal);
+      error(item, kPath, fmt::format("{}{} is not a layer of this {}", arn->empty() ? "''" : *arn, of, why));
       continue;
     }
     const LocalLayer& layer = it->second;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -35,12 +36,30 @@ using LocalLayers = std::map<std::string, LocalLayer>;  // by ARN
 std::variant<std::filesystem::path, std::string> local_directory(const std::filesystem::path& base,
                                                                  const std::string& value);
 
+// Where another front end than a template (serverless.yml) differs from SAM in what the builder
+// reports: the names of the function and its properties, a few hints, and one rule.
+struct FunctionDialect {
+  std::string function;        // how diagnostics name the function ("hello")
+  std::string inherited_from;  // where inherited values (from_globals) are reported ("provider")
+  // The front end's name for a SAM property path ("MemorySize" -> "memorySize").
+  std::function<std::string(std::string_view sam_path)> property;
+  std::string runtime_hint;            // why a missing Runtime is missing, as the front end sets it
+  std::string python_handler_example;  // a Handler a Python function could have
+  std::string not_a_layer;             // what follows "<arn> is not a layer of this ..."
+  // Provisioning publishes this alias itself (no AutoPublishAlias), and 0 means none.
+  std::string provisioned_alias;
+};
+
+// Lambda's pattern for environment variable names: [a-zA-Z]([a-zA-Z0-9_])+
+bool is_valid_environment_key(std::string_view key);
+
 struct FunctionSource {
   std::string logical_id;
   std::string type;       // kServerlessFunctionType or kLambdaFunctionType
   std::string name;       // decided beforehand from FunctionName (names must be known to resolve !Ref)
   int line = 0;           // line of the logical id
   TemplateValue properties;  // kMap, merged with Globals, AWS::NoValue already removed
+  const FunctionDialect* dialect = nullptr;  // nullptr: a template's function
 };
 
 class FunctionBuilder {
@@ -54,6 +73,9 @@ class FunctionBuilder {
  private:
   enum class Need { kRequired, kOptional };
 
+  // (resource, property) a diagnostic about `path` names.
+  std::pair<std::string, std::string> locate(bool inherited, std::string_view path) const;
+  const std::string& function_name() const;
   void error(const TemplateValue& at, std::string_view path, std::string message);
   void error_missing(std::string_view path, std::string message);
   void warning(const TemplateValue& at, std::string_view path, std::string message);
@@ -66,6 +88,7 @@ class FunctionBuilder {
                              std::string_view range, std::string_view consequence);
 
   bool is_image_function();
+  void read_provisioned(const TemplateValue& pc, FunctionConfig& config);
   void read_runtime_and_handler(FunctionConfig& config);
   void read_code(FunctionConfig& config);
   std::optional<std::filesystem::path> code_directory(const TemplateValue& v, std::string_view path);

@@ -45,11 +45,11 @@ std::string function_of_tag(const std::string& tag) {
 }
 
 // The function name of a long-form intrinsic ({"Fn::Sub": ...}), or "".
-std::string function_of_map(const YAML::Node& node, bool in_condition) {
-  if (!node.IsMap() || node.size() != 1) return "";
-  const YAML::Node key = node.begin()->first;
-  if (!key.IsScalar()) return "";
-  const std::string& name = key.Scalar();
+std::string function_of_map(const YamlValue& node, bool in_condition) {
+  if (!node.is(YamlValue::Kind::kMap) || node.entries.size() != 1) return "";
+  const YamlEntry& entry = node.entries.front();
+  if (!entry.scalar_key()) return "";
+  const std::string& name = entry.key;
   // {"Condition": name} is only a function inside Fn::And/Or/Not and the Conditions section;
   // elsewhere (an IAM statement, say) "Condition" is an ordinary key.
   if (name == "Ref" || name.starts_with("Fn::") || (in_condition && name == "Condition")) return name;
@@ -119,20 +119,29 @@ std::optional<bool> as_condition(const TemplateValue& v, std::string_view functi
 }
 
 // The plain text of a literal scalar argument (a name); nullopt for anything else.
-std::optional<std::string> literal_scalar(const YAML::Node& node, bool is_tagged_self) {
-  if (!node.IsScalar()) return std::nullopt;
-  if (!is_tagged_self && !function_of_tag(node.Tag()).empty()) return std::nullopt;
-  return node.Scalar();
+std::optional<std::string> literal_scalar(const YamlValue& node, bool is_tagged_self) {
+  if (!node.is(YamlValue::Kind::kScalar)) return std::nullopt;
+  if (!is_tagged_self && !function_of_tag(node.tag).empty()) return std::nullopt;
+  return node.text;
 }
 
-std::string render(const YAML::Node& node, bool ignore_tag);
+bool is_list_of(const YamlValue& node, std::size_t size) {
+  return node.is(YamlValue::Kind::kList) && node.items.size() == size;
+}
 
-std::string render_call(const std::string& function, const YAML::Node& arg, bool arg_is_tagged) {
+std::string render(const YamlValue& node, bool ignore_tag);
+
+std::string render_key(const YamlEntry& entry) {
+  if (!entry.key_node.empty()) return render(entry.key_node.front(), false);
+  return entry.key.empty() ? "''" : entry.key;
+}
+
+std::string render_call(const std::string& function, const YamlValue& arg, bool arg_is_tagged) {
   // !GetAtt [Table, Arn] and Fn::GetAtt: [Table, Arn] both read best as `!GetAtt Table.Arn`.
-  if (function == "Fn::GetAtt" && arg.IsSequence() && arg.size() == 2 && arg[0].IsScalar() &&
-      arg[1].IsScalar()) {
+  if (function == "Fn::GetAtt" && is_list_of(arg, 2) && arg.items[0].is(YamlValue::Kind::kScalar) &&
+      arg.items[1].is(YamlValue::Kind::kScalar)) {
     std::string out = "!GetAtt ";
-    out.append(arg[0].Scalar()).append(".").append(arg[1].Scalar());
+    out.append(arg.items[0].text).append(".").append(arg.items[1].text);
     return out;
   }
   // Appended piecewise: GCC 12 at -O3 warns falsely (-Wrestrict) on chained operator+.
@@ -141,57 +150,51 @@ std::string render_call(const std::string& function, const YAML::Node& arg, bool
   return out;
 }
 
-std::string render(const YAML::Node& node, bool ignore_tag) {
+std::string render(const YamlValue& node, bool ignore_tag) {
   if (!ignore_tag) {
-    const std::string function = function_of_tag(node.Tag());
+    const std::string function = function_of_tag(node.tag);
     if (!function.empty() && function[0] != '!') return render_call(function, node, true);
     if (!function.empty()) return function + " " + render(node, true);  // unknown tag, as written
   }
   if (const std::string function = function_of_map(node, true); !function.empty()) {
-    return render_call(function, node.begin()->second, false);
+    return render_call(function, node.entries.front().value, false);
   }
-  switch (node.Type()) {
-    case YAML::NodeType::Scalar:
-      return node.Scalar().empty() ? "''" : node.Scalar();
-    case YAML::NodeType::Sequence: {
+  switch (node.kind) {
+    case YamlValue::Kind::kScalar:
+      return node.text.empty() ? "''" : node.text;
+    case YamlValue::Kind::kList: {
       std::string out = "[";
-      for (std::size_t i = 0; i < node.size(); ++i) {
+      for (std::size_t i = 0; i < node.items.size(); ++i) {
         if (i > 0) out += ", ";
-        out += render(node[i], false);
+        out += render(node.items[i], false);
       }
       return out + "]";
     }
-    case YAML::NodeType::Map: {
+    case YamlValue::Kind::kMap: {
       std::string out = "{";
       bool first = true;
-      for (auto it = node.begin(); it != node.end(); ++it) {
+      for (const auto& entry : node.entries) {
         if (!first) out += ", ";
         first = false;
-        out += render(it->first, false) + ": " + render(it->second, false);
+        out += render_key(entry) + ": " + render(entry.value, false);
       }
       return out + "}";
     }
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
+    case YamlValue::Kind::kNull:
       break;
   }
   return "null";
 }
 
-}  // namespace
-
-int line_of(const YAML::Node& node) {
-  const int line = node.Mark().line;
-  return line >= 0 ? line + 1 : 0;
-}
-
-std::optional<MapEntry> find_entry(const YAML::Node& map, std::string_view key) {
-  if (!map.IsMap()) return std::nullopt;
-  for (auto it = map.begin(); it != map.end(); ++it) {
-    if (it->first.IsScalar() && it->first.Scalar() == key) return MapEntry{it->first, it->second};
+std::string shorten(std::string out) {
+  if (out.size() > kMaxRenderedExpression) {
+    out.resize(kMaxRenderedExpression - 3);
+    out += "...";
   }
-  return std::nullopt;
+  return out;
 }
+
+}  // namespace
 
 void strip_no_value(TemplateValue& value) {
   std::erase_if(value.items, [](const TemplateValue& v) { return v.is(Kind::kNoValue); });
@@ -200,41 +203,35 @@ void strip_no_value(TemplateValue& value) {
   for (auto& entry : value.entries) strip_no_value(entry.value);
 }
 
-std::string render_expression(const YAML::Node& node) {
-  std::string out = render(node, false);
-  if (out.size() > kMaxRenderedExpression) {
-    out.resize(kMaxRenderedExpression - 3);
-    out += "...";
-  }
-  return out;
-}
+std::string render_expression(const YamlValue& node) { return shorten(render(node, false)); }
 
-TemplateValue literal_value(const YAML::Node& node, std::string_view section) {
-  const int line = line_of(node);
-  if (!function_of_tag(node.Tag()).empty() || !function_of_map(node, false).empty()) {
+std::string render_key_expression(const YamlEntry& entry) { return shorten(render_key(entry)); }
+
+TemplateValue literal_value(const YamlValue& node, std::string_view section) {
+  const int line = node.line;
+  if (!function_of_tag(node.tag).empty() || !function_of_map(node, false).empty()) {
     return TemplateValue::invalid(
         fmt::format("intrinsic functions are not allowed in {} ({})", section, render_expression(node)), line);
   }
   TemplateValue v;
   v.line = line;
-  switch (node.Type()) {
-    case YAML::NodeType::Scalar:
-      return TemplateValue::string(node.Scalar(), line);
-    case YAML::NodeType::Sequence:
+  switch (node.kind) {
+    case YamlValue::Kind::kScalar:
+      return TemplateValue::string(node.text, line);
+    case YamlValue::Kind::kList:
       v.kind = Kind::kList;
-      for (const auto& item : node) v.items.push_back(literal_value(item, section));
+      for (const auto& item : node.items) v.items.push_back(literal_value(item, section));
       return v;
-    case YAML::NodeType::Map:
+    case YamlValue::Kind::kMap:
       v.kind = Kind::kMap;
-      for (auto it = node.begin(); it != node.end(); ++it) {
-        TemplateValue child = literal_value(it->second, section);
-        child.line = line_of(it->first);
+      for (const auto& entry : node.entries) {
+        TemplateValue child = literal_value(entry.value, section);
+        child.line = entry.key_line;
         v.entries.push_back(
-            TemplateEntry{it->first.IsScalar() ? it->first.Scalar() : render_expression(it->first), std::move(child)});
+            TemplateEntry{entry.scalar_key() ? entry.key : render_key_expression(entry), std::move(child)});
       }
       return v;
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
+    case YamlValue::Kind::kNull:
       break;
   }
   return v;
@@ -250,12 +247,12 @@ void IntrinsicEvaluator::set_layer_arns(std::map<std::string, std::string> arns)
   context_.layer_arns = std::move(arns);
 }
 
-TemplateValue IntrinsicEvaluator::evaluate(const YAML::Node& node) { return evaluate_node(node, false, false); }
+TemplateValue IntrinsicEvaluator::evaluate(const YamlValue& node) { return evaluate_node(node, false, false); }
 
-TemplateValue IntrinsicEvaluator::evaluate_node(const YAML::Node& node, bool ignore_tag, bool in_condition) {
-  const int line = line_of(node);
+TemplateValue IntrinsicEvaluator::evaluate_node(const YamlValue& node, bool ignore_tag, bool in_condition) {
+  const int line = node.line;
   if (!ignore_tag) {
-    const std::string function = function_of_tag(node.Tag());
+    const std::string function = function_of_tag(node.tag);
     if (!function.empty() && function[0] == '!') {
       return TemplateValue::invalid(fmt::format("unknown tag {}", function), line);
     }
@@ -267,7 +264,7 @@ TemplateValue IntrinsicEvaluator::evaluate_node(const YAML::Node& node, bool ign
     }
   }
   if (const std::string function = function_of_map(node, in_condition); !function.empty()) {
-    TemplateValue v = call(function, node.begin()->second, false, node);
+    TemplateValue v = call(function, node.entries.front().value, false, node);
     v.line = line;
     v.intrinsic = true;
     return v;
@@ -275,40 +272,39 @@ TemplateValue IntrinsicEvaluator::evaluate_node(const YAML::Node& node, bool ign
 
   TemplateValue v;
   v.line = line;
-  switch (node.Type()) {
-    case YAML::NodeType::Scalar:
-      return TemplateValue::string(node.Scalar(), line);
-    case YAML::NodeType::Sequence:
+  switch (node.kind) {
+    case YamlValue::Kind::kScalar:
+      return TemplateValue::string(node.text, line);
+    case YamlValue::Kind::kList:
       v.kind = Kind::kList;
-      for (const auto& item : node) v.items.push_back(evaluate_node(item, false, false));
+      for (const auto& item : node.items) v.items.push_back(evaluate_node(item, false, false));
       return v;
-    case YAML::NodeType::Map:
+    case YamlValue::Kind::kMap:
       v.kind = Kind::kMap;
-      for (auto it = node.begin(); it != node.end(); ++it) {
-        if (!it->first.IsScalar()) {
-          v.entries.push_back(TemplateEntry{render_expression(it->first),
-                                            TemplateValue::invalid("mapping keys must be strings", line_of(it->first))});
+      for (const auto& entry : node.entries) {
+        if (!entry.scalar_key()) {
+          v.entries.push_back(TemplateEntry{render_key_expression(entry),
+                                            TemplateValue::invalid("mapping keys must be strings", entry.key_line)});
           continue;
         }
-        TemplateValue child = evaluate_node(it->second, false, false);
-        child.line = line_of(it->first);
-        v.entries.push_back(TemplateEntry{it->first.Scalar(), std::move(child)});
+        TemplateValue child = evaluate_node(entry.value, false, false);
+        child.line = entry.key_line;
+        v.entries.push_back(TemplateEntry{entry.key, std::move(child)});
       }
       return v;
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
+    case YamlValue::Kind::kNull:
       break;
   }
   return v;
 }
 
-TemplateValue IntrinsicEvaluator::evaluate_arg(const YAML::Node& arg, bool arg_is_tagged) {
+TemplateValue IntrinsicEvaluator::evaluate_arg(const YamlValue& arg, bool arg_is_tagged) {
   return evaluate_node(arg, arg_is_tagged, false);
 }
 
-TemplateValue IntrinsicEvaluator::call(const std::string& function, const YAML::Node& arg, bool arg_is_tagged,
-                                       const YAML::Node& whole) {
-  const int line = line_of(whole);
+TemplateValue IntrinsicEvaluator::call(const std::string& function, const YamlValue& arg, bool arg_is_tagged,
+                                       const YamlValue& whole) {
+  const int line = whole.line;
   if (function == "Ref") {
     auto name = literal_scalar(arg, arg_is_tagged);
     if (!name) return TemplateValue::invalid("Ref needs the name of a parameter or resource", line);
@@ -322,7 +318,7 @@ TemplateValue IntrinsicEvaluator::call(const std::string& function, const YAML::
   if (function == "Fn::GetAtt") return get_att_call(arg, line);
   if (function == "Fn::Sub") {
     // The template string must be literal: Fn::Sub: !Ref X is not a string to substitute into.
-    if (arg.IsScalar() && !literal_scalar(arg, arg_is_tagged)) {
+    if (arg.is(YamlValue::Kind::kScalar) && !literal_scalar(arg, arg_is_tagged)) {
       return TemplateValue::invalid("Fn::Sub needs a string or [string, {variables}]", line);
     }
     return sub(arg, line);
@@ -413,35 +409,34 @@ TemplateValue IntrinsicEvaluator::get_att(const std::string& resource, const std
   return TemplateValue::unresolved(fmt::format("!GetAtt {}.{}", resource, attribute), std::move(hint), line);
 }
 
-TemplateValue IntrinsicEvaluator::get_att_call(const YAML::Node& arg, int line) {
-  if (arg.IsScalar()) {
-    const std::string& text = arg.Scalar();
+TemplateValue IntrinsicEvaluator::get_att_call(const YamlValue& arg, int line) {
+  if (arg.is(YamlValue::Kind::kScalar)) {
+    const std::string& text = arg.text;
     const auto dot = text.find('.');
     if (dot == std::string::npos || dot == 0 || dot + 1 == text.size()) {
       return TemplateValue::invalid(fmt::format("Fn::GetAtt needs Resource.Attribute (got {})", text), line);
     }
     return get_att(text.substr(0, dot), text.substr(dot + 1), line);
   }
-  if (arg.IsSequence() && arg.size() == 2 && arg[0].IsScalar()) {
+  if (is_list_of(arg, 2) && arg.items[0].is(YamlValue::Kind::kScalar)) {
     // The attribute name may itself be computed (Fn::GetAtt: [Res, !Ref AttrParam]).
-    TemplateValue attribute = evaluate_arg(arg[1], false);
+    TemplateValue attribute = evaluate_arg(arg.items[1], false);
     if (attribute.failed()) return attribute;
     if (!attribute.is(Kind::kString)) return TemplateValue::invalid("Fn::GetAtt attribute must be a string", line);
-    return get_att(arg[0].Scalar(), attribute.text, line);
+    return get_att(arg.items[0].text, attribute.text, line);
   }
   return TemplateValue::invalid("Fn::GetAtt needs [Resource, Attribute] or Resource.Attribute", line);
 }
 
-TemplateValue IntrinsicEvaluator::sub(const YAML::Node& arg, int line) {
+TemplateValue IntrinsicEvaluator::sub(const YamlValue& arg, int line) {
   std::string text;
-  const YAML::Node* variables = nullptr;
-  YAML::Node variables_node;
-  if (arg.IsScalar()) {
-    text = arg.Scalar();
-  } else if (arg.IsSequence() && arg.size() == 2 && arg[0].IsScalar() && arg[1].IsMap()) {
-    text = arg[0].Scalar();
-    variables_node = arg[1];
-    variables = &variables_node;
+  const YamlValue* variables = nullptr;
+  if (arg.is(YamlValue::Kind::kScalar)) {
+    text = arg.text;
+  } else if (is_list_of(arg, 2) && arg.items[0].is(YamlValue::Kind::kScalar) &&
+             arg.items[1].is(YamlValue::Kind::kMap)) {
+    text = arg.items[0].text;
+    variables = &arg.items[1];
   } else {
     return TemplateValue::invalid("Fn::Sub needs a string or [string, {variables}]", line);
   }
@@ -471,10 +466,10 @@ TemplateValue IntrinsicEvaluator::sub(const YAML::Node& arg, int line) {
   return TemplateValue::string(std::move(out), line);
 }
 
-TemplateValue IntrinsicEvaluator::sub_variable(const std::string& name, const YAML::Node* variables, int line) {
+TemplateValue IntrinsicEvaluator::sub_variable(const std::string& name, const YamlValue* variables, int line) {
   TemplateValue v;
-  if (auto entry = variables != nullptr ? find_entry(*variables, name) : std::nullopt) {
-    v = evaluate_node(entry->value, false, false);
+  if (const YamlValue* value = variables != nullptr ? variables->find(name) : nullptr) {
+    v = evaluate_node(*value, false, false);
   } else if (const auto dot = name.find('.'); dot != std::string::npos && !name.starts_with("AWS::")) {
     v = get_att(name.substr(0, dot), name.substr(dot + 1), line);
   } else {
@@ -487,13 +482,11 @@ TemplateValue IntrinsicEvaluator::sub_variable(const std::string& name, const YA
   return v;
 }
 
-TemplateValue IntrinsicEvaluator::join(const YAML::Node& arg, int line) {
-  if (!arg.IsSequence() || arg.size() != 2) {
-    return TemplateValue::invalid("Fn::Join needs [delimiter, [values]]", line);
-  }
-  TemplateValue delimiter = evaluate_arg(arg[0], false);
+TemplateValue IntrinsicEvaluator::join(const YamlValue& arg, int line) {
+  if (!is_list_of(arg, 2)) return TemplateValue::invalid("Fn::Join needs [delimiter, [values]]", line);
+  TemplateValue delimiter = evaluate_arg(arg.items[0], false);
   if (delimiter.failed()) return delimiter;
-  TemplateValue list = evaluate_arg(arg[1], false);
+  TemplateValue list = evaluate_arg(arg.items[1], false);
   if (list.failed()) return list;
   if (!delimiter.is(Kind::kString) || !list.is(Kind::kList)) {
     return TemplateValue::invalid("Fn::Join needs [delimiter, [values]]", line);
@@ -511,11 +504,11 @@ TemplateValue IntrinsicEvaluator::join(const YAML::Node& arg, int line) {
   return TemplateValue::string(std::move(out), line);
 }
 
-TemplateValue IntrinsicEvaluator::select(const YAML::Node& arg, int line) {
-  if (!arg.IsSequence() || arg.size() != 2) return TemplateValue::invalid("Fn::Select needs [index, [values]]", line);
-  TemplateValue index = evaluate_arg(arg[0], false);
+TemplateValue IntrinsicEvaluator::select(const YamlValue& arg, int line) {
+  if (!is_list_of(arg, 2)) return TemplateValue::invalid("Fn::Select needs [index, [values]]", line);
+  TemplateValue index = evaluate_arg(arg.items[0], false);
   if (index.failed()) return index;
-  TemplateValue list = evaluate_arg(arg[1], false);
+  TemplateValue list = evaluate_arg(arg.items[1], false);
   if (list.failed()) return list;
   if (!index.is(Kind::kString) || !list.is(Kind::kList)) {
     return TemplateValue::invalid("Fn::Select needs [index, [values]]", line);
@@ -535,11 +528,11 @@ TemplateValue IntrinsicEvaluator::select(const YAML::Node& arg, int line) {
   return std::move(list.items[i]);
 }
 
-TemplateValue IntrinsicEvaluator::split(const YAML::Node& arg, int line) {
-  if (!arg.IsSequence() || arg.size() != 2) return TemplateValue::invalid("Fn::Split needs [delimiter, string]", line);
-  TemplateValue delimiter = evaluate_arg(arg[0], false);
+TemplateValue IntrinsicEvaluator::split(const YamlValue& arg, int line) {
+  if (!is_list_of(arg, 2)) return TemplateValue::invalid("Fn::Split needs [delimiter, string]", line);
+  TemplateValue delimiter = evaluate_arg(arg.items[0], false);
   if (delimiter.failed()) return delimiter;
-  TemplateValue source = evaluate_arg(arg[1], false);
+  TemplateValue source = evaluate_arg(arg.items[1], false);
   if (source.failed()) return source;
   if (!delimiter.is(Kind::kString) || !source.is(Kind::kString) || delimiter.text.empty()) {
     return TemplateValue::invalid("Fn::Split needs [delimiter, string] with a non-empty delimiter", line);
@@ -557,39 +550,42 @@ TemplateValue IntrinsicEvaluator::split(const YAML::Node& arg, int line) {
   return out;
 }
 
-TemplateValue IntrinsicEvaluator::find_in_map(const YAML::Node& arg, int line) {
-  if (!arg.IsSequence() || arg.size() < 3 || arg.size() > 4) {
+TemplateValue IntrinsicEvaluator::find_in_map(const YamlValue& arg, int line) {
+  if (!arg.is(YamlValue::Kind::kList) || arg.items.size() < 3 || arg.items.size() > 4) {
     return TemplateValue::invalid("Fn::FindInMap needs [MapName, TopLevelKey, SecondLevelKey]", line);
   }
   std::array<std::string, 3> keys;
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    TemplateValue key = evaluate_arg(arg[i], false);
+    TemplateValue key = evaluate_arg(arg.items[i], false);
     if (key.failed()) return key;
     if (!key.is(Kind::kString)) return TemplateValue::invalid("Fn::FindInMap keys must be strings", line);
     keys[i] = key.text;
   }
   // AWS::LanguageExtensions adds a fourth argument {DefaultValue: ...} used when a key is missing.
-  std::optional<YAML::Node> fallback;
-  if (arg.size() == 4) {
-    auto entry = find_entry(arg[3], "DefaultValue");
-    if (!entry) return TemplateValue::invalid("Fn::FindInMap fourth argument must be {DefaultValue: value}", line);
-    fallback = entry->value;
+  const YamlValue* fallback = nullptr;
+  if (arg.items.size() == 4) {
+    fallback = arg.items[3].find("DefaultValue");
+    if (fallback == nullptr) {
+      return TemplateValue::invalid("Fn::FindInMap fourth argument must be {DefaultValue: value}", line);
+    }
   }
   auto missing = [&](std::string message) {
-    if (fallback) {
+    if (fallback != nullptr) {
       TemplateValue v = evaluate_node(*fallback, false, false);
       v.line = line;
       return v;
     }
     return TemplateValue::invalid(std::move(message), line);
   };
-  auto map = find_entry(context_.mappings, keys[0]);
-  if (!map) return missing(fmt::format("Fn::FindInMap: mapping {} is not defined in Mappings", keys[0]));
-  auto top = find_entry(map->value, keys[1]);
-  if (!top) return missing(fmt::format("Fn::FindInMap: key {} is not in mapping {}", keys[1], keys[0]));
-  auto second = find_entry(top->value, keys[2]);
-  if (!second) return missing(fmt::format("Fn::FindInMap: key {} is not in {}.{}", keys[2], keys[0], keys[1]));
-  TemplateValue v = literal_value(second->value, "Mappings");
+  const YamlValue* map = context_.mappings != nullptr ? context_.mappings->find(keys[0]) : nullptr;
+  if (map == nullptr) return missing(fmt::format("Fn::FindInMap: mapping {} is not defined in Mappings", keys[0]));
+  const YamlValue* top = map->find(keys[1]);
+  if (top == nullptr) return missing(fmt::format("Fn::FindInMap: key {} is not in mapping {}", keys[1], keys[0]));
+  const YamlValue* second = top->find(keys[2]);
+  if (second == nullptr) {
+    return missing(fmt::format("Fn::FindInMap: key {} is not in {}.{}", keys[2], keys[0], keys[1]));
+  }
+  TemplateValue v = literal_value(*second, "Mappings");
   v.line = line;
   return v;
 }
@@ -603,57 +599,59 @@ TemplateValue IntrinsicEvaluator::condition(const std::string& name, int line) {
   if (conditions_in_progress_.contains(name)) {
     return TemplateValue::invalid(fmt::format("condition {} refers to itself", name), line);
   }
-  auto entry = find_entry(context_.conditions, name);
-  if (!entry) return TemplateValue::invalid(fmt::format("condition {} is not defined in Conditions", name), line);
+  const YamlValue* definition = context_.conditions != nullptr ? context_.conditions->find(name) : nullptr;
+  if (definition == nullptr) {
+    return TemplateValue::invalid(fmt::format("condition {} is not defined in Conditions", name), line);
+  }
 
   conditions_in_progress_.insert(name);
-  TemplateValue v = evaluate_node(entry->value, false, true);
+  TemplateValue v = evaluate_node(*definition, false, true);
   conditions_in_progress_.erase(name);
   TemplateValue failure;
-  if (!as_condition(v, fmt::format("condition {}", name), line_of(entry->value), failure)) v = failure;
+  if (!as_condition(v, fmt::format("condition {}", name), definition->line, failure)) v = failure;
   condition_cache_[name] = v;
   v.line = line;
   return v;
 }
 
-TemplateValue IntrinsicEvaluator::fn_if(const YAML::Node& arg, int line) {
-  if (!arg.IsSequence() || arg.size() != 3 || !arg[0].IsScalar()) {
+TemplateValue IntrinsicEvaluator::fn_if(const YamlValue& arg, int line) {
+  if (!is_list_of(arg, 3) || !arg.items[0].is(YamlValue::Kind::kScalar)) {
     return TemplateValue::invalid("Fn::If needs [ConditionName, value_if_true, value_if_false]", line);
   }
-  TemplateValue chosen = condition(trim(arg[0].Scalar()), line);
+  TemplateValue chosen = condition(trim(arg.items[0].text), line);
   if (chosen.failed()) return chosen;
   // Only the chosen branch is evaluated: the other may reference things that do not exist.
-  return evaluate_node(arg[chosen.text == "true" ? 1 : 2], false, false);
+  return evaluate_node(arg.items[chosen.text == "true" ? 1 : 2], false, false);
 }
 
-TemplateValue IntrinsicEvaluator::equals(const YAML::Node& arg, int line) {
-  if (!arg.IsSequence() || arg.size() != 2) return TemplateValue::invalid("Fn::Equals needs [value, value]", line);
-  TemplateValue a = evaluate_arg(arg[0], false);
+TemplateValue IntrinsicEvaluator::equals(const YamlValue& arg, int line) {
+  if (!is_list_of(arg, 2)) return TemplateValue::invalid("Fn::Equals needs [value, value]", line);
+  TemplateValue a = evaluate_arg(arg.items[0], false);
   if (a.failed()) return a;
-  TemplateValue b = evaluate_arg(arg[1], false);
+  TemplateValue b = evaluate_arg(arg.items[1], false);
   if (b.failed()) return b;
   return boolean(same_value(a, b), line);
 }
 
-TemplateValue IntrinsicEvaluator::fn_not(const YAML::Node& arg, int line) {
-  if (!arg.IsSequence() || arg.size() != 1) return TemplateValue::invalid("Fn::Not needs [condition]", line);
+TemplateValue IntrinsicEvaluator::fn_not(const YamlValue& arg, int line) {
+  if (!is_list_of(arg, 1)) return TemplateValue::invalid("Fn::Not needs [condition]", line);
   TemplateValue failure;
-  auto value = as_condition(evaluate_node(arg[0], false, true), "Fn::Not", line, failure);
+  auto value = as_condition(evaluate_node(arg.items[0], false, true), "Fn::Not", line, failure);
   if (!value) return failure;
   return boolean(!*value, line);
 }
 
-TemplateValue IntrinsicEvaluator::and_or(const YAML::Node& arg, bool is_and, int line) {
+TemplateValue IntrinsicEvaluator::and_or(const YamlValue& arg, bool is_and, int line) {
   const char* function = is_and ? "Fn::And" : "Fn::Or";
   constexpr std::size_t kMinOperands = 2;
   constexpr std::size_t kMaxOperands = 10;
-  if (!arg.IsSequence() || arg.size() < kMinOperands || arg.size() > kMaxOperands) {
+  if (!arg.is(YamlValue::Kind::kList) || arg.items.size() < kMinOperands || arg.items.size() > kMaxOperands) {
     return TemplateValue::invalid(fmt::format("{} needs 2 to 10 conditions", function), line);
   }
   // A decisive operand (false for And, true for Or) settles the result even when another
   // operand cannot be evaluated locally.
   std::optional<TemplateValue> undecided;
-  for (const auto& operand : arg) {
+  for (const auto& operand : arg.items) {
     TemplateValue failure;
     auto value = as_condition(evaluate_node(operand, false, true), function, line, failure);
     if (!value) {

@@ -10,9 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include <yaml-cpp/yaml.h>
-
 #include "template_value.hpp"
+#include "yaml_document.hpp"
 
 namespace lambdad::config {
 
@@ -24,8 +23,8 @@ struct EvaluationContext {
   std::map<std::string, std::string> resource_types;  // logical id -> Type, for every resource
   std::map<std::string, std::string> function_names;  // logical id -> function name
   std::map<std::string, std::string> layer_arns;      // logical id -> ARN, for the template's local layers
-  YAML::Node mappings;    // the Mappings section; null when absent
-  YAML::Node conditions;  // the Conditions section; null when absent
+  const YamlValue* mappings = nullptr;    // the Mappings section; nullptr when absent
+  const YamlValue* conditions = nullptr;  // the Conditions section; nullptr when absent
 };
 
 class IntrinsicEvaluator {
@@ -35,7 +34,7 @@ class IntrinsicEvaluator {
   // Evaluates a node and everything below it. AWS::NoValue map entries and list items stay in
   // the result as kNoValue, because SAM merges Globals before CloudFormation drops them;
   // strip_no_value() removes them afterwards.
-  TemplateValue evaluate(const YAML::Node& node);
+  TemplateValue evaluate(const YamlValue& node);
   // Conditions.<name> as kString "true"/"false", or kUnresolved/kInvalid. `line` is the use site.
   TemplateValue condition(const std::string& name, int line);
 
@@ -46,48 +45,40 @@ class IntrinsicEvaluator {
   const EvaluationContext& context() const { return context_; }
 
  private:
-  TemplateValue evaluate_node(const YAML::Node& node, bool ignore_tag, bool in_condition);
-  TemplateValue call(const std::string& function, const YAML::Node& arg, bool arg_is_tagged,
-                     const YAML::Node& whole);
-  TemplateValue evaluate_arg(const YAML::Node& arg, bool arg_is_tagged);
+  TemplateValue evaluate_node(const YamlValue& node, bool ignore_tag, bool in_condition);
+  TemplateValue call(const std::string& function, const YamlValue& arg, bool arg_is_tagged,
+                     const YamlValue& whole);
+  TemplateValue evaluate_arg(const YamlValue& arg, bool arg_is_tagged);
 
   TemplateValue ref(const std::string& name, int line);
   TemplateValue pseudo_parameter(const std::string& name, int line);
   TemplateValue get_att(const std::string& resource, const std::string& attribute, int line);
-  TemplateValue get_att_call(const YAML::Node& arg, int line);
-  TemplateValue sub(const YAML::Node& arg, int line);
-  TemplateValue sub_variable(const std::string& name, const YAML::Node* variables, int line);
-  TemplateValue join(const YAML::Node& arg, int line);
-  TemplateValue select(const YAML::Node& arg, int line);
-  TemplateValue split(const YAML::Node& arg, int line);
-  TemplateValue find_in_map(const YAML::Node& arg, int line);
-  TemplateValue fn_if(const YAML::Node& arg, int line);
-  TemplateValue equals(const YAML::Node& arg, int line);
-  TemplateValue fn_not(const YAML::Node& arg, int line);
-  TemplateValue and_or(const YAML::Node& arg, bool is_and, int line);
+  TemplateValue get_att_call(const YamlValue& arg, int line);
+  TemplateValue sub(const YamlValue& arg, int line);
+  TemplateValue sub_variable(const std::string& name, const YamlValue* variables, int line);
+  TemplateValue join(const YamlValue& arg, int line);
+  TemplateValue select(const YamlValue& arg, int line);
+  TemplateValue split(const YamlValue& arg, int line);
+  TemplateValue find_in_map(const YamlValue& arg, int line);
+  TemplateValue fn_if(const YamlValue& arg, int line);
+  TemplateValue equals(const YamlValue& arg, int line);
+  TemplateValue fn_not(const YamlValue& arg, int line);
+  TemplateValue and_or(const YamlValue& arg, bool is_and, int line);
 
   EvaluationContext context_;
   std::map<std::string, TemplateValue> condition_cache_;
   std::set<std::string> conditions_in_progress_;  // cycle guard: A refers to B refers to A
 };
 
-struct MapEntry {
-  YAML::Node key;
-  YAML::Node value;
-};
-// The first entry of a YAML map whose scalar key is `key`; nullopt if absent or not a map.
-std::optional<MapEntry> find_entry(const YAML::Node& map, std::string_view key);
-
-// 1-based line of a node; 0 when yaml-cpp has no position for it.
-int line_of(const YAML::Node& node);
-
 // Drops kNoValue map entries and list items, recursively.
 void strip_no_value(TemplateValue& value);
 
 // A node rendered for a message in the short-tag style users write (`!GetAtt Table.Arn`).
-std::string render_expression(const YAML::Node& node);
+std::string render_expression(const YamlValue& node);
+// A map key rendered the same way (a plain key is its text).
+std::string render_key_expression(const YamlEntry& entry);
 
 // A node that must be a plain literal (Mappings, parameter defaults): intrinsics are kInvalid.
-TemplateValue literal_value(const YAML::Node& node, std::string_view section);
+TemplateValue literal_value(const YamlValue& node, std::string_view section);
 
 }  // namespace lambdad::config

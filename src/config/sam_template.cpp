@@ -17,22 +17,21 @@
 #include <utility>
 
 #include <fmt/format.h>
-#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include "diagnostic_sink.hpp"
 #include "function_builder.hpp"
 #include "intrinsic_evaluator.hpp"
+#include "yaml_document.hpp"
 
 namespace lambdad::config {
 namespace {
 
 using Kind = TemplateValue::Kind;
+using YKind = YamlValue::Kind;
 
 constexpr std::string_view kNoFunctions = "no AWS::Serverless::Function or AWS::Lambda::Function resources";
 constexpr std::string_view kSamTransform = "AWS::Serverless-2016-10-31";
-// Far above any real template (nodes after alias expansion); bounds the work of a hostile one.
-constexpr std::size_t kMaxNodes = 1'000'000;
 
 constexpr std::array<std::string_view, 11> kTopLevelSections = {
     "AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Rules",   "Mappings",
@@ -200,16 +199,16 @@ TemplateValue merge_globals(const TemplateValue& global, TemplateValue local) {
 struct ResourceEntry {
   std::string logical_id;
   std::string type;
-  YAML::Node node;
+  const YamlValue* node = nullptr;
   int line = 0;
 };
 
 class TemplateLoader {
  public:
-  TemplateLoader(const YAML::Node& root, const std::filesystem::path& file, const TemplateOptions& options)
-      : root_(root), file_(file), options_(options), sink_(file.string()) {}
+  TemplateLoader(const std::filesystem::path& file, const TemplateOptions& options)
+      : file_(file), options_(options), sink_(file.string()) {}
 
-  TemplateLoad run();
+  TemplateLoad run(const YAML::Node& yaml);
 
  private:
   // Function resources whose Condition lets them exist, in template order, and their names.
@@ -227,11 +226,10 @@ class TemplateLoader {
   std::string layer_name(const ResourceEntry& resource, const TemplateValue& properties);
   void read_layer_content(const ResourceEntry& resource, const TemplateValue& properties, LocalLayer& layer);
   std::optional<TemplateValue> read_properties(IntrinsicEvaluator& evaluator, const ResourceEntry& resource,
-                                               const MapEntry& properties);
-  bool check_structure(const YAML::Node& node, int depth, std::size_t& budget);
+                                               const YamlEntry& properties);
   void check_top_level();
   std::map<std::string, TemplateValue> read_parameters();
-  TemplateValue parameter_value(const std::string& name, const MapEntry& entry);
+  TemplateValue parameter_value(const std::string& name, const YamlEntry& entry);
   std::vector<ResourceEntry> read_resources();
   std::optional<TemplateValue> read_globals(IntrinsicEvaluator& evaluator);
   // Whether the resource's Condition lets it exist; nullopt when the Condition is in error.
@@ -240,24 +238,25 @@ class TemplateLoader {
   void warn_unknown_properties(const ResourceEntry& resource, const TemplateValue& properties);
   std::filesystem::path template_dir() const;
 
-  YAML::Node root_;
+  YamlValue root_;
   std::filesystem::path file_;
   const TemplateOptions& options_;
   DiagnosticSink sink_;
 };
 
-TemplateLoad TemplateLoader::run() {
+TemplateLoad TemplateLoader::run(const YAML::Node& yaml) {
   TemplateLoad load;
-  if (root_.IsNull()) {
+  if (yaml.IsNull()) {
     sink_.error(0, "", "", "template is empty");
     return finish(load);
   }
-  if (!root_.IsMap()) {
-    sink_.error(line_of(root_), "", "", "template must be a YAML mapping of sections (Resources, ...)");
+  if (!yaml.IsMap()) {
+    sink_.error(std::max(yaml.Mark().line + 1, 0), "", "", "template must be a YAML mapping of sections (Resources, ...)");
     return finish(load);
   }
-  std::size_t budget = kMaxNodes;
-  if (!check_structure(root_, 0, budget)) return finish(load);
+  std::optional<YamlValue> document = read_yaml_document(yaml, YamlFlavor::kCloudFormation, "template", sink_);
+  if (!document) return finish(load);
+  root_ = std::move(*document);
   check_top_level();
 
   const std::vector<ResourceEntry> resources = read_resources();
@@ -278,13 +277,13 @@ EvaluationContext TemplateLoader::make_context(const std::vector<ResourceEntry>&
   context.stack_name = options_.stack_name;
   context.parameters = read_parameters();
   for (std::string_view section : {"Mappings", "Conditions"}) {
-    auto entry = find_entry(root_, section);
+    auto entry = root_.find_entry(section);
     if (!entry) continue;
-    if (!entry->value.IsMap()) {
-      sink_.error(line_of(entry->key), std::string(section), "", "must be a mapping");
+    if (!entry->value.is(YKind::kMap)) {
+      sink_.error(entry->key_line, std::string(section), "", "must be a mapping");
       continue;
     }
-    (section == "Mappings" ? context.mappings : context.conditions) = entry->value;
+    (section == "Mappings" ? context.mappings : context.conditions) = &entry->value;
   }
   for (const auto& r : resources) context.resource_types[r.logical_id] = r.type;
   return context;
@@ -313,8 +312,8 @@ TemplateLoader::ActiveFunctions TemplateLoader::name_functions(IntrinsicEvaluato
     active.resources.push_back(&r);
   }
   if (!any_function_resource) {
-    auto entry = find_entry(root_, "Resources");
-    sink_.error(entry ? line_of(entry->key) : 0, "", "", std::string(kNoFunctions));
+    const YamlEntry* entry = root_.find_entry("Resources");
+    sink_.error(entry != nullptr ? entry->key_line : 0, "", "", std::string(kNoFunctions));
   } else if (active.resources.empty() && any_disabled) {
     sink_.error(0, "", "", "every function resource is disabled by its Condition; there is nothing to run");
   }
@@ -329,7 +328,7 @@ std::vector<FunctionConfig> TemplateLoader::build_functions(IntrinsicEvaluator& 
                                           [](const ResourceEntry* r) { return r->type == kServerlessFunctionType; });
   if (any_serverless) {
     globals = read_globals(evaluator);
-    if (!find_entry(root_, "Transform")) {
+    if (!root_.find_entry("Transform")) {
       sink_.warning(0, "", "",
                     fmt::format("AWS::Serverless::Function resources need 'Transform: {}' to deploy", kSamTransform));
     }
@@ -344,7 +343,7 @@ std::vector<FunctionConfig> TemplateLoader::build_functions(IntrinsicEvaluator& 
     source.name = active.names.at(r->logical_id);
     source.line = r->line;
     source.properties.kind = Kind::kMap;
-    if (auto properties = find_entry(r->node, "Properties")) {
+    if (auto properties = r->node->find_entry("Properties")) {
       auto local = read_properties(evaluator, *r, *properties);
       if (!local) continue;
       source.properties = std::move(*local);
@@ -369,11 +368,11 @@ LocalLayers TemplateLoader::read_layers(IntrinsicEvaluator& evaluator, const std
     if (!exists || !*exists) continue;
     TemplateValue properties;
     properties.kind = Kind::kMap;
-    if (auto entry = find_entry(r.node, "Properties")) {
+    if (auto entry = r.node->find_entry("Properties")) {
       properties = evaluator.evaluate(entry->value);
       strip_no_value(properties);
       if (!properties.is(Kind::kMap)) {
-        sink_.error(line_of(entry->key), r.logical_id, "Properties",
+        sink_.error(entry->key_line, r.logical_id, "Properties",
                     properties.is(Kind::kInvalid) ? properties.text : "must be a mapping that can be resolved locally");
         continue;
       }
@@ -392,8 +391,8 @@ LocalLayers TemplateLoader::read_layers(IntrinsicEvaluator& evaluator, const std
         if (item.is(Kind::kString)) layer.compatible_runtimes.push_back(item.text);
       }
     }
-    if (auto metadata = find_entry(r.node, "Metadata"); metadata && find_entry(metadata->value, "BuildMethod")) {
-      sink_.warning(line_of(metadata->key), r.logical_id, "Metadata.BuildMethod",
+    if (auto metadata = r.node->find_entry("Metadata"); metadata && metadata->value.find_entry("BuildMethod")) {
+      sink_.warning(metadata->key_line, r.logical_id, "Metadata.BuildMethod",
                     "lambdad does not build layers; the content directory is used as it is (run sam build and "
                     "pass .aws-sam/build/template.yaml to use the built layer)");
     }
@@ -461,9 +460,9 @@ void TemplateLoader::read_layer_content(const ResourceEntry& resource, const Tem
 
 std::optional<TemplateValue> TemplateLoader::read_properties(IntrinsicEvaluator& evaluator,
                                                              const ResourceEntry& resource,
-                                                             const MapEntry& properties) {
+                                                             const YamlEntry& properties) {
   TemplateValue local = evaluator.evaluate(properties.value);
-  const int line = line_of(properties.key);
+  const int line = properties.key_line;
   if (local.is(Kind::kInvalid)) {
     sink_.error(line, resource.logical_id, "Properties", local.text);
     return std::nullopt;
@@ -488,51 +487,16 @@ TemplateLoad TemplateLoader::finish(TemplateLoad& load) {
   return std::move(load);
 }
 
-// Every later pass walks the node graph recursively. YAML aliases can make that graph cyclic
-// (`a: &x [*x]`) or exponentially large; bound both here, once, before anything else walks it.
-// Also reports repeated keys: yaml-cpp keeps both entries, CloudFormation rejects the template.
-bool TemplateLoader::check_structure(const YAML::Node& node, int depth, std::size_t& budget) {
-  constexpr int kMaxDepth = 128;
-  if (depth > kMaxDepth || budget == 0) {
-    sink_.error(line_of(node), "", "",
-                depth > kMaxDepth ? "the template nests too deeply (or a YAML alias refers to itself)"
-                                  : "the template is too large once YAML aliases are expanded");
-    return false;
-  }
-  --budget;
-  if (node.IsSequence()) {
-    for (const auto& item : node) {
-      if (!check_structure(item, depth + 1, budget)) return false;
-    }
-    return true;
-  }
-  if (!node.IsMap()) return true;
-  std::map<std::string, int> seen;
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    if (it->first.IsScalar()) {
-      auto [prev, inserted] = seen.emplace(it->first.Scalar(), line_of(it->first));
-      if (!inserted) {
-        sink_.error(line_of(it->first), "", "",
-                    fmt::format("duplicate key {} (first at line {})", it->first.Scalar(), prev->second));
-      }
-    } else if (!check_structure(it->first, depth + 1, budget)) {
-      return false;
-    }
-    if (!check_structure(it->second, depth + 1, budget)) return false;
-  }
-  return true;
-}
-
 void TemplateLoader::check_top_level() {
-  for (auto it = root_.begin(); it != root_.end(); ++it) {
-    const std::string key = it->first.IsScalar() ? it->first.Scalar() : render_expression(it->first);
+  for (const auto& entry : root_.entries) {
+    const std::string key = entry.scalar_key() ? entry.key : render_key_expression(entry);
     if (!contains(kTopLevelSections, key)) {
-      sink_.warning(line_of(it->first), key, "", "unknown template section; ignored");
+      sink_.warning(entry.key_line, key, "", "unknown template section; ignored");
     }
   }
-  if (auto version = find_entry(root_, "AWSTemplateFormatVersion")) {
-    if (!version->value.IsScalar() || version->value.Scalar() != "2010-09-09") {
-      sink_.error(line_of(version->key), "AWSTemplateFormatVersion", "",
+  if (auto version = root_.find_entry("AWSTemplateFormatVersion")) {
+    if (!version->value.is(YKind::kScalar) || version->value.text != "2010-09-09") {
+      sink_.error(version->key_line, "AWSTemplateFormatVersion", "",
                   "the only template format version is 2010-09-09");
     }
   }
@@ -540,16 +504,15 @@ void TemplateLoader::check_top_level() {
 
 std::map<std::string, TemplateValue> TemplateLoader::read_parameters() {
   std::map<std::string, TemplateValue> parameters;
-  auto section = find_entry(root_, "Parameters");
-  if (section && !section->value.IsMap() && !section->value.IsNull()) {
-    sink_.error(line_of(section->key), "Parameters", "", "must be a mapping of parameter names to definitions");
-    section.reset();
+  auto section = root_.find_entry("Parameters");
+  if (section && !section->value.is(YKind::kMap) && !section->value.is(YKind::kNull)) {
+    sink_.error(section->key_line, "Parameters", "", "must be a mapping of parameter names to definitions");
+    section = nullptr;
   }
-  if (section && section->value.IsMap()) {
-    for (auto it = section->value.begin(); it != section->value.end(); ++it) {
-      if (!it->first.IsScalar()) continue;
-      const std::string name = it->first.Scalar();
-      parameters[name] = parameter_value(name, MapEntry{it->first, it->second});
+  if (section && section->value.is(YKind::kMap)) {
+    for (const auto& entry : section->value.entries) {
+      if (!entry.scalar_key()) continue;
+      parameters[entry.key] = parameter_value(entry.key, entry);
     }
   }
   for (const auto& [name, value] : options_.parameter_overrides) {
@@ -561,16 +524,16 @@ std::map<std::string, TemplateValue> TemplateLoader::read_parameters() {
   return parameters;
 }
 
-TemplateValue TemplateLoader::parameter_value(const std::string& name, const MapEntry& entry) {
-  const int line = line_of(entry.key);
+TemplateValue TemplateLoader::parameter_value(const std::string& name, const YamlEntry& entry) {
+  const int line = entry.key_line;
   auto fail = [&](int at, std::string message) {
     sink_.error(at, "Parameters", name, std::move(message));
     return TemplateValue::invalid(fmt::format("parameter {} is invalid", name), line);
   };
-  if (!entry.value.IsMap()) return fail(line, "must be a mapping with a Type");
+  if (!entry.value.is(YKind::kMap)) return fail(line, "must be a mapping with a Type");
   std::string type = "String";
-  if (auto t = find_entry(entry.value, "Type"); t && t->value.IsScalar()) {
-    type = t->value.Scalar();
+  if (auto t = entry.value.find_entry("Type"); t && t->value.is(YKind::kScalar)) {
+    type = t->value.text;
   } else {
     fail(line, "every parameter needs a Type");
   }
@@ -580,9 +543,9 @@ TemplateValue TemplateLoader::parameter_value(const std::string& name, const Map
   const char* origin = "parameter override";
   if (auto it = options_.parameter_overrides.find(name); it != options_.parameter_overrides.end()) {
     text = it->second;
-  } else if (auto d = find_entry(entry.value, "Default")) {
+  } else if (auto d = entry.value.find_entry("Default")) {
     TemplateValue v = literal_value(d->value, "Parameters");
-    value_line = line_of(d->key);
+    value_line = d->key_line;
     origin = "Default";
     if (v.is(Kind::kInvalid)) return fail(value_line, v.text);
     if (!v.is(Kind::kString)) return fail(value_line, "Default must be a string");
@@ -619,10 +582,10 @@ TemplateValue TemplateLoader::parameter_value(const std::string& name, const Map
       }
     }
   }
-  if (auto allowed = find_entry(entry.value, "AllowedValues"); allowed && allowed->value.IsSequence()) {
+  if (auto allowed = entry.value.find_entry("AllowedValues"); allowed && allowed->value.is(YKind::kList)) {
     std::set<std::string> accepted;
-    for (const auto& a : allowed->value) {
-      if (a.IsScalar()) accepted.insert(a.Scalar());
+    for (const auto& a : allowed->value.items) {
+      if (a.is(YKind::kScalar)) accepted.insert(a.text);
     }
     for (const auto& v : values) {
       if (!accepted.contains(v)) {
@@ -632,19 +595,19 @@ TemplateValue TemplateLoader::parameter_value(const std::string& name, const Map
       }
     }
   }
-  if (auto pattern = find_entry(entry.value, "AllowedPattern"); pattern && pattern->value.IsScalar()) {
+  if (auto pattern = entry.value.find_entry("AllowedPattern"); pattern && pattern->value.is(YKind::kScalar)) {
     try {
-      const std::regex re(pattern->value.Scalar());
+      const std::regex re(pattern->value.text);
       for (const auto& v : values) {
         if (!std::regex_match(v, re)) {
           sink_.error(value_line, "Parameters", name,
-                      fmt::format("{} {} does not match AllowedPattern {}", origin, v, pattern->value.Scalar()));
+                      fmt::format("{} {} does not match AllowedPattern {}", origin, v, pattern->value.text));
           ok = false;
         }
       }
     } catch (const std::regex_error&) {
       // CloudFormation uses Java regular expressions; a pattern std::regex cannot read is not checked.
-      sink_.warning(line_of(pattern->key), "Parameters", name, "AllowedPattern cannot be checked locally");
+      sink_.warning(pattern->key_line, "Parameters", name, "AllowedPattern cannot be checked locally");
     }
   }
   if (!ok) return TemplateValue::invalid(fmt::format("parameter {} has an invalid value", name), line);
@@ -659,19 +622,19 @@ TemplateValue TemplateLoader::parameter_value(const std::string& name, const Map
 
 std::vector<ResourceEntry> TemplateLoader::read_resources() {
   std::vector<ResourceEntry> resources;
-  auto section = find_entry(root_, "Resources");
+  auto section = root_.find_entry("Resources");
   if (!section) return resources;
-  if (!section->value.IsMap()) {
-    sink_.error(line_of(section->key), "Resources", "", "must be a mapping of logical ids to resources");
+  if (!section->value.is(YKind::kMap)) {
+    sink_.error(section->key_line, "Resources", "", "must be a mapping of logical ids to resources");
     return resources;
   }
-  for (auto it = section->value.begin(); it != section->value.end(); ++it) {
-    const int line = line_of(it->first);
-    if (!it->first.IsScalar()) {
+  for (const auto& entry : section->value.entries) {
+    const int line = entry.key_line;
+    if (!entry.scalar_key()) {
       sink_.error(line, "Resources", "", "logical ids must be strings");
       continue;
     }
-    const std::string id = it->first.Scalar();
+    const std::string& id = entry.key;
     if (id.starts_with("Fn::ForEach::")) {
       sink_.warning(line, id, "", "Fn::ForEach is not expanded locally; the resources it generates are left out");
       continue;
@@ -680,36 +643,36 @@ std::vector<ResourceEntry> TemplateLoader::read_resources() {
       sink_.error(line, id, "", "logical ids must be alphanumeric (A-Za-z0-9)");
       continue;
     }
-    if (!it->second.IsMap()) {
+    if (!entry.value.is(YKind::kMap)) {
       sink_.error(line, id, "", "a resource must be a mapping with a Type");
       continue;
     }
-    auto type = find_entry(it->second, "Type");
-    if (!type || !type->value.IsScalar()) {
+    const YamlEntry* type = entry.value.find_entry("Type");
+    if (!type || !type->value.is(YKind::kScalar)) {
       sink_.error(line, id, "Type", "every resource needs a Type");
       continue;
     }
-    resources.push_back(ResourceEntry{id, type->value.Scalar(), it->second, line});
+    resources.push_back(ResourceEntry{id, type->value.text, &entry.value, line});
   }
   return resources;
 }
 
 std::optional<TemplateValue> TemplateLoader::read_globals(IntrinsicEvaluator& evaluator) {
-  auto section = find_entry(root_, "Globals");
+  auto section = root_.find_entry("Globals");
   if (!section) return std::nullopt;
-  if (!section->value.IsMap()) {
-    sink_.error(line_of(section->key), "Globals", "", "must be a mapping of resource kinds (Function, Api, ...)");
+  if (!section->value.is(YKind::kMap)) {
+    sink_.error(section->key_line, "Globals", "", "must be a mapping of resource kinds (Function, Api, ...)");
     return std::nullopt;
   }
-  for (auto it = section->value.begin(); it != section->value.end(); ++it) {
-    if (!it->first.IsScalar() || !contains(kGlobalsSections, it->first.Scalar())) {
-      sink_.warning(line_of(it->first), "Globals", render_expression(it->first), "unknown Globals section; ignored");
+  for (const auto& entry : section->value.entries) {
+    if (!entry.scalar_key() || !contains(kGlobalsSections, entry.key)) {
+      sink_.warning(entry.key_line, "Globals", render_key_expression(entry), "unknown Globals section; ignored");
     }
   }
-  auto function = find_entry(section->value, "Function");
+  auto function = section->value.find_entry("Function");
   if (!function) return std::nullopt;
-  if (!function->value.IsMap()) {
-    sink_.error(line_of(function->key), "Globals", "Function", "must be a mapping of function properties");
+  if (!function->value.is(YKind::kMap)) {
+    sink_.error(function->key_line, "Globals", "Function", "must be a mapping of function properties");
     return std::nullopt;
   }
   TemplateValue globals = evaluator.evaluate(function->value);
@@ -724,14 +687,14 @@ std::optional<TemplateValue> TemplateLoader::read_globals(IntrinsicEvaluator& ev
 }
 
 std::optional<bool> TemplateLoader::is_active(IntrinsicEvaluator& evaluator, const ResourceEntry& resource) {
-  auto condition = find_entry(resource.node, "Condition");
+  auto condition = resource.node->find_entry("Condition");
   if (!condition) return true;
-  const int line = line_of(condition->key);
-  if (!condition->value.IsScalar()) {
+  const int line = condition->key_line;
+  if (!condition->value.is(YKind::kScalar)) {
     sink_.error(line, resource.logical_id, "Condition", "must be the name of a condition");
     return std::nullopt;
   }
-  TemplateValue v = evaluator.condition(condition->value.Scalar(), line);
+  TemplateValue v = evaluator.condition(condition->value.text, line);
   if (v.is(Kind::kInvalid)) {
     sink_.error(line, resource.logical_id, "Condition", v.text);
     return std::nullopt;
@@ -747,15 +710,15 @@ std::optional<bool> TemplateLoader::is_active(IntrinsicEvaluator& evaluator, con
 
 std::string TemplateLoader::function_name(IntrinsicEvaluator& evaluator, const ResourceEntry& resource) {
   const std::string& id = resource.logical_id;
-  std::optional<MapEntry> entry;
-  if (auto properties = find_entry(resource.node, "Properties")) entry = find_entry(properties->value, "FunctionName");
+  const YamlEntry* entry = nullptr;
+  if (auto properties = resource.node->find_entry("Properties")) entry = properties->value.find_entry("FunctionName");
   if (!entry) {
     if (!is_valid_function_name(id)) {
       sink_.error(resource.line, id, "", "the logical id is longer than 64 characters; set FunctionName");
     }
     return id;
   }
-  const int line = line_of(entry->key);
+  const int line = entry->key_line;
   const std::string property = "Properties.FunctionName";
   TemplateValue v = evaluator.evaluate(entry->value);
   strip_no_value(v);
@@ -812,18 +775,7 @@ std::filesystem::path TemplateLoader::template_dir() const {
 
 TemplateLoad load_sam_template_text(const std::string& text, const std::filesystem::path& file,
                                     const TemplateOptions& options) {
-  auto parsed = parse_yaml(text, file);
-  if (auto* failed = std::get_if<TemplateLoad>(&parsed)) return std::move(*failed);
-  const YAML::Node root = std::get<YAML::Node>(std::move(parsed));
-  try {
-    return TemplateLoader(root, file, options).run();
-  } catch (const YAML::Exception& e) {
-    // Only a bug of ours (a node used as the wrong kind) lands here; say so rather than crash a daemon start.
-    return single_error(file, e.mark.line >= 0 ? e.mark.line + 1 : 0,
-                        fmt::format("internal error while reading the template: {}", e.msg));
-  } catch (const std::exception& e) {
-    return single_error(file, 0, fmt::format("internal error while reading the template: {}", e.what()));
-  }
+  return load_yaml(text, file, "template", [&](const YAML::Node& root) { return TemplateLoader(file, options).run(root); });
 }
 
 TemplateLoad load_sam_template(const std::filesystem::path& file, const TemplateOptions& options) {

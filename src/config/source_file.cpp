@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <sstream>
 
@@ -16,16 +17,25 @@ TemplateLoad single_error(const std::filesystem::path& file, int line, std::stri
   return load;
 }
 
-std::variant<YAML::Node, TemplateLoad> parse_yaml(const std::string& text, const std::filesystem::path& file) {
+TemplateLoad load_yaml(const std::string& text, const std::filesystem::path& file, std::string_view noun,
+                       const std::function<TemplateLoad(const YAML::Node&)>& load) {
   auto line_of = [](const YAML::Mark& mark) { return mark.line >= 0 ? mark.line + 1 : 0; };
+  YAML::Node root;
   try {
-    return YAML::Load(text);
+    root = YAML::Load(text);
   } catch (const YAML::DeepRecursion& e) {
     return single_error(file, line_of(e.mark), "YAML syntax error: the document nests too deeply");
   } catch (const YAML::ParserException& e) {
     return single_error(file, line_of(e.mark), fmt::format("YAML syntax error: {}", e.msg));
   } catch (const YAML::Exception& e) {
     return single_error(file, line_of(e.mark), fmt::format("cannot read YAML: {}", e.msg));
+  }
+  try {
+    return load(root);
+  } catch (const YAML::Exception& e) {
+    return single_error(file, line_of(e.mark), fmt::format("internal error while reading the {}: {}", noun, e.msg));
+  } catch (const std::exception& e) {
+    return single_error(file, 0, fmt::format("internal error while reading the {}: {}", noun, e.what()));
   }
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -19,7 +20,10 @@ std::variant<std::string, TemplateLoad> read_source_file(const std::filesystem::
 // A TemplateLoad holding one error of `file`, at `line` (0: the whole file).
 TemplateLoad single_error(const std::filesystem::path& file, int line, std::string message);
 
-// The YAML document of `text`, or its syntax error with the line.
-std::variant<YAML::Node, TemplateLoad> parse_yaml(const std::string& text, const std::filesystem::path& file);
+// What `load` makes of the YAML document of `text`; instead its syntax error with the line, or an
+// exception `load` let escape (only a bug of ours: said so rather than crash a daemon start),
+// naming the file as `noun` ("internal error while reading the template: ...").
+TemplateLoad load_yaml(const std::string& text, const std::filesystem::path& file, std::string_view noun,
+                       const std::function<TemplateLoad(const YAML::Node&)>& load);
 
 }  // namespace lambdad::config
