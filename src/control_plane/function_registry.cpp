@@ -366,7 +366,9 @@ void FunctionRegistry::apply_latest(FunctionRecord& fn, const std::string& name)
   notify_events(name, fn);
 }
 
-Status FunctionRegistry::check_zip(const std::string& zip) const { return control_plane::check_zip(zip, options_.limits); }
+Status FunctionRegistry::check_zip(const std::string& zip) const {
+  return control_plane::check_zip(zip, options_.limits);
+}
 
 Result<VersionView> FunctionRegistry::create_function(CreateFunctionRequest req) {
   const std::string name = req.name;

@@ -52,11 +52,14 @@ Status write_file_atomically(const fs::path& path, std::string_view data, bool d
 
 }  // namespace
 
-FunctionStore::FunctionStore(fs::path functions_dir, bool durable) : dir_(std::move(functions_dir)), durable_(durable) {}
+FunctionStore::FunctionStore(fs::path functions_dir, bool durable)
+    : dir_(std::move(functions_dir)), durable_(durable) {}
 
 fs::path FunctionStore::code_root(const std::string& name) const { return dir_ / name / "code"; }
 
-fs::path FunctionStore::code_dir(const std::string& name, const std::string& hex) const { return code_root(name) / hex; }
+fs::path FunctionStore::code_dir(const std::string& name, const std::string& hex) const {
+  return code_root(name) / hex;
+}
 
 fs::path FunctionStore::zip_path(const std::string& name, const std::string& hex) const {
   return code_root(name) / (hex + ".zip");

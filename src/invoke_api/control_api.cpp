@@ -123,6 +123,36 @@ void with_target(const Ctx& ctx, http::Request& req, http::Responder& respond, O
 
 using Handler = http::Handler;
 
+// A route on the function the path names: `op(request, name, qualifier)` answers it (a body
+// rendered with `status`, or for a Status an empty `status`).
+template <typename Op>
+Handler target_route(const Ctx& ctx, unsigned status, Op op, QualifierParam param = QualifierParam::kRead) {
+  return [ctx, status, op, param](http::Request&& req, http::Responder respond) {
+    with_target(
+        ctx, req, respond,
+        [&](const std::string& name, const std::string& qualifier, const std::string& id) {
+          return answer(op(req, name, qualifier), status, id);
+        },
+        param);
+  };
+}
+
+// The same with a JSON body, which `parse` makes the typed request `op` takes last.
+template <typename Parse, typename Op>
+Handler body_route(const Ctx& ctx, Parse parse, unsigned status, Op op, QualifierParam param = QualifierParam::kRead) {
+  return [ctx, parse, status, op, param](http::Request&& req, http::Responder respond) {
+    with_target(
+        ctx, req, respond,
+        [&](const std::string& name, const std::string& qualifier, const std::string& id) {
+          json body;
+          if (auto e = parse_body(req, body)) return render(*e, id);
+          auto result = with_parsed(parse(body), [&](auto request) { return op(req, name, qualifier, std::move(request)); });
+          return answer(result, status, id);
+        },
+        param);
+  };
+}
+
 // Both the path and the path with a trailing slash (older SDKs send one).
 void add_route(http::Router& router, http::Method method, const std::string& pattern, std::size_t limit,
                const Handler& handler) {
@@ -171,66 +201,40 @@ void add_control_routes(http::Router& router, FunctionRegistry& registry, invoca
                                }),
                    200, request_id));
   });
-  add_route(router, M::kGet, function, 0, [ctx](http::Request&& req, http::Responder respond) {
-    with_target(ctx, req, respond, [&](const std::string& name, const std::string& qualifier, const std::string& id) {
-      return answer(rendered(ctx->registry.get_function(name, qualifier),
-                             [&](const control_plane::FunctionView& f) {
-                               return cj::function(f, ctx->account, !qualifier.empty());
-                             }),
-                    200, id);
-    });
-  });
-  add_route(router, M::kDelete, function, 0, [ctx](http::Request&& req, http::Responder respond) {
-    with_target(ctx, req, respond, [&](const std::string& name, const std::string& qualifier, const std::string& id) {
-      return answer(ctx->registry.delete_function(name, qualifier), 204, id);
-    });
-  });
-  add_route(router, M::kGet, function + "/configuration", 0, [ctx](http::Request&& req, http::Responder respond) {
-    with_target(ctx, req, respond, [&](const std::string& name, const std::string& qualifier, const std::string& id) {
-      return answer(rendered(ctx->registry.get_configuration(name, qualifier),
-                             [&](const control_plane::VersionView& v) {
-                               return cj::configuration(v, ctx->account, !qualifier.empty());
-                             }),
-                    200, id);
-    });
-  });
+  using Request = const http::Request&;
+  using Name = const std::string&;
+  add_route(router, M::kGet, function, 0, target_route(ctx, 200, [ctx](Request, Name name, Name qualifier) {
+              return rendered(ctx->registry.get_function(name, qualifier), [&](const control_plane::FunctionView& f) {
+                return cj::function(f, ctx->account, !qualifier.empty());
+              });
+            }));
+  add_route(router, M::kDelete, function, 0, target_route(ctx, 204, [ctx](Request, Name name, Name qualifier) {
+              return ctx->registry.delete_function(name, qualifier);
+            }));
+  add_route(router, M::kGet, function + "/configuration", 0,
+            target_route(ctx, 200, [ctx](Request, Name name, Name qualifier) {
+              return rendered(ctx->registry.get_configuration(name, qualifier),
+                              [&](const control_plane::VersionView& v) {
+                                return cj::configuration(v, ctx->account, !qualifier.empty());
+                              });
+            }));
   add_route(router, M::kPut, function + "/configuration", kConfigBodyLimit,
-            [ctx, latest_configuration](http::Request&& req, http::Responder respond) {
-              with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
-                json body;
-                if (auto e = parse_body(req, body)) return render(*e, id);
-                auto updated = with_parsed(cj::parse_update_configuration(body),
-                                           [&](const control_plane::UpdateConfigurationRequest& r) {
-                                             return rendered(ctx->registry.update_configuration(name, r),
-                                                             latest_configuration);
-                                           });
-                return answer(updated, 200, id);
-              });
-            });
+            body_route(ctx, cj::parse_update_configuration, 200,
+                       [ctx, latest_configuration](Request, Name name, Name,
+                                                   const control_plane::UpdateConfigurationRequest& r) {
+                         return rendered(ctx->registry.update_configuration(name, r), latest_configuration);
+                       }));
   add_route(router, M::kPut, function + "/code", kCodeBodyLimit,
-            [ctx, latest_configuration](http::Request&& req, http::Responder respond) {
-              with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
-                json body;
-                if (auto e = parse_body(req, body)) return render(*e, id);
-                auto updated = with_parsed(cj::parse_update_code(body), [&](control_plane::UpdateCodeRequest r) {
-                  return rendered(ctx->registry.update_code(name, std::move(r)), latest_configuration);
-                });
-                return answer(updated, 200, id);
-              });
-            });
+            body_route(ctx, cj::parse_update_code, 200,
+                       [ctx, latest_configuration](Request, Name name, Name, control_plane::UpdateCodeRequest r) {
+                         return rendered(ctx->registry.update_code(name, std::move(r)), latest_configuration);
+                       }));
   add_route(router, M::kPost, function + "/versions", kConfigBodyLimit,
-            [ctx, version_configuration](http::Request&& req, http::Responder respond) {
-              with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
-                json body;
-                if (auto e = parse_body(req, body)) return render(*e, id);
-                auto published = with_parsed(cj::parse_publish_version(body),
-                                             [&](const control_plane::PublishVersionRequest& r) {
-                                               return rendered(ctx->registry.publish_version(name, r),
-                                                               version_configuration);
-                                             });
-                return answer(published, 201, id);
-              });
-            });
+            body_route(ctx, cj::parse_publish_version, 201,
+                       [ctx, version_configuration](Request, Name name, Name,
+                                                    const control_plane::PublishVersionRequest& r) {
+                         return rendered(ctx->registry.publish_version(name, r), version_configuration);
+                       }));
   add_route(router, M::kGet, function + "/versions", 0, [ctx](http::Request&& req, http::Responder respond) {
     with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
       std::optional<ServiceError> error;
@@ -251,78 +255,54 @@ void add_control_routes(http::Router& router, FunctionRegistry& registry, invoca
   auto alias_of = [ctx](const std::string& name) {
     return [ctx, name](const control_plane::AliasView& a) { return cj::alias(a, name, ctx->account); };
   };
+  auto alias_param = [](Request req) { return std::string(req.param("alias")); };
   add_route(router, M::kPost, function + "/aliases", kConfigBodyLimit,
-            [ctx, alias_of](http::Request&& req, http::Responder respond) {
-              with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
-                json body;
-                if (auto e = parse_body(req, body)) return render(*e, id);
-                auto created = with_parsed(cj::parse_create_alias(body), [&](const control_plane::CreateAliasRequest& r) {
-                  return rendered(ctx->registry.create_alias(name, r), alias_of(name));
-                });
-                return answer(created, 201, id);
-              });
-            });
-  add_route(router, M::kGet, function + "/aliases", 0, [ctx](http::Request&& req, http::Responder respond) {
-    with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
-      return answer(rendered(ctx->registry.list_aliases(name, req.query_param("FunctionVersion").value_or("")),
-                             [&](const std::vector<control_plane::AliasView>& all) {
-                               return cj::aliases(all, name, ctx->account);
-                             }),
-                    200, id);
-    });
-  });
+            body_route(ctx, cj::parse_create_alias, 201,
+                       [ctx, alias_of](Request, Name name, Name, const control_plane::CreateAliasRequest& r) {
+                         return rendered(ctx->registry.create_alias(name, r), alias_of(name));
+                       }));
+  add_route(router, M::kGet, function + "/aliases", 0, target_route(ctx, 200, [ctx](Request req, Name name, Name) {
+              return rendered(ctx->registry.list_aliases(name, req.query_param("FunctionVersion").value_or("")),
+                              [&](const std::vector<control_plane::AliasView>& all) {
+                                return cj::aliases(all, name, ctx->account);
+                              });
+            }));
   add_route(router, M::kGet, function + "/aliases/{alias}", 0,
-            [ctx, alias_of](http::Request&& req, http::Responder respond) {
-              with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
-                return answer(rendered(ctx->registry.get_alias(name, std::string(req.param("alias"))), alias_of(name)),
-                              200, id);
-              });
-            });
+            target_route(ctx, 200, [ctx, alias_of, alias_param](Request req, Name name, Name) {
+              return rendered(ctx->registry.get_alias(name, alias_param(req)), alias_of(name));
+            }));
   add_route(router, M::kPut, function + "/aliases/{alias}", kConfigBodyLimit,
-            [ctx, alias_of](http::Request&& req, http::Responder respond) {
-              with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
-                json body;
-                if (auto e = parse_body(req, body)) return render(*e, id);
-                auto updated = with_parsed(cj::parse_update_alias(body), [&](const control_plane::UpdateAliasRequest& r) {
-                  return rendered(ctx->registry.update_alias(name, std::string(req.param("alias")), r), alias_of(name));
-                });
-                return answer(updated, 200, id);
-              });
-            });
-  add_route(router, M::kDelete, function + "/aliases/{alias}", 0, [ctx](http::Request&& req, http::Responder respond) {
-    with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
-      return answer(ctx->registry.delete_alias(name, std::string(req.param("alias"))), 204, id);
-    });
-  });
+            body_route(ctx, cj::parse_update_alias, 200,
+                       [ctx, alias_of, alias_param](Request req, Name name, Name,
+                                                    const control_plane::UpdateAliasRequest& r) {
+                         return rendered(ctx->registry.update_alias(name, alias_param(req), r), alias_of(name));
+                       }));
+  add_route(router, M::kDelete, function + "/aliases/{alias}", 0,
+            target_route(ctx, 204, [ctx, alias_param](Request req, Name name, Name) {
+              return ctx->registry.delete_alias(name, alias_param(req));
+            }));
 
   // Reserved concurrency: Put and Delete under 2017-10-31, Get under 2019-09-30.
+  constexpr auto kIgnored = QualifierParam::kIgnored;
   add_route(router, M::kPut, "/2017-10-31/functions/{name}/concurrency", kConfigBodyLimit,
-            [ctx](http::Request&& req, http::Responder respond) {
-              with_target(ctx, req, respond, [&](const std::string& name, const std::string& qualifier,
-                                                 const std::string& id) {
-                json body;
-                if (auto e = parse_body(req, body)) return render(*e, id);
-                auto put = with_parsed(cj::parse_put_concurrency(body), [&](int reserved) {
+            body_route(
+                ctx, cj::parse_put_concurrency, 200,
+                [ctx](Request, Name name, Name qualifier, int reserved) {
                   return rendered(ctx->registry.put_concurrency(name, reserved, qualifier),
                                   [](int n) { return cj::concurrency(n); });
-                });
-                return answer(put, 200, id);
-              }, QualifierParam::kIgnored);
-            });
+                },
+                kIgnored));
   add_route(router, M::kGet, "/2019-09-30/functions/{name}/concurrency", 0,
-            [ctx](http::Request&& req, http::Responder respond) {
-              with_target(ctx, req, respond, [&](const std::string& name, const std::string& qualifier,
-                                                 const std::string& id) {
-                return answer(rendered(ctx->registry.get_concurrency(name, qualifier), cj::concurrency), 200, id);
-              }, QualifierParam::kIgnored);
-            });
+            target_route(
+                ctx, 200,
+                [ctx](Request, Name name, Name qualifier) {
+                  return rendered(ctx->registry.get_concurrency(name, qualifier), cj::concurrency);
+                },
+                kIgnored));
   add_route(router, M::kDelete, "/2017-10-31/functions/{name}/concurrency", 0,
-            [ctx](http::Request&& req, http::Responder respond) {
-              with_target(ctx, req, respond, [&](const std::string& name, const std::string& qualifier,
-                                                 const std::string& id) {
-                return answer(ctx->registry.delete_concurrency(name, qualifier), 204, id);
-              }, QualifierParam::kIgnored);
-            });
+            target_route(
+                ctx, 204, [ctx](Request, Name name, Name qualifier) { return ctx->registry.delete_concurrency(name, qualifier); },
+                kIgnored));
 
   // Event invoke configuration: Put replaces, Update (POST) merges. FunctionArn names $LATEST
   // when the request named no qualifier.
@@ -333,32 +313,20 @@ void add_control_routes(http::Router& router, FunctionRegistry& registry, invoca
   const std::string event_config = "/2019-09-25/functions/{name}/event-invoke-config";
   for (auto [method, merge] : {std::pair{M::kPut, false}, std::pair{M::kPost, true}}) {
     add_route(router, method, event_config, kConfigBodyLimit,
-              [ctx, event_config_of, merge = merge](http::Request&& req, http::Responder respond) {
-                with_target(ctx, req, respond,
-                            [&](const std::string& name, const std::string& qualifier, const std::string& id) {
-                              json body;
-                              if (auto e = parse_body(req, body)) return render(*e, id);
-                              auto put = with_parsed(
-                                  cj::parse_event_invoke_config(body),
-                                  [&](const control_plane::EventInvokeConfigChange& change) {
-                                    return rendered(ctx->registry.put_event_invoke_config(name, qualifier, change, merge),
-                                                    event_config_of(name, qualifier));
-                                  });
-                              return answer(put, 200, id);
-                            });
-              });
+              body_route(ctx, cj::parse_event_invoke_config, 200,
+                         [ctx, event_config_of, merge = merge](Request, Name name, Name qualifier,
+                                                               const control_plane::EventInvokeConfigChange& change) {
+                           return rendered(ctx->registry.put_event_invoke_config(name, qualifier, change, merge),
+                                           event_config_of(name, qualifier));
+                         }));
   }
-  add_route(router, M::kGet, event_config, 0, [ctx, event_config_of](http::Request&& req, http::Responder respond) {
-    with_target(ctx, req, respond, [&](const std::string& name, const std::string& qualifier, const std::string& id) {
-      return answer(rendered(ctx->registry.get_event_invoke_config(name, qualifier), event_config_of(name, qualifier)),
-                    200, id);
-    });
-  });
-  add_route(router, M::kDelete, event_config, 0, [ctx](http::Request&& req, http::Responder respond) {
-    with_target(ctx, req, respond, [&](const std::string& name, const std::string& qualifier, const std::string& id) {
-      return answer(ctx->registry.delete_event_invoke_config(name, qualifier), 204, id);
-    });
-  });
+  add_route(router, M::kGet, event_config, 0,
+            target_route(ctx, 200, [ctx, event_config_of](Request, Name name, Name qualifier) {
+              return rendered(ctx->registry.get_event_invoke_config(name, qualifier), event_config_of(name, qualifier));
+            }));
+  add_route(router, M::kDelete, event_config, 0, target_route(ctx, 204, [ctx](Request, Name name, Name qualifier) {
+              return ctx->registry.delete_event_invoke_config(name, qualifier);
+            }));
 
   add_route(router, M::kGet, "/2016-08-19/account-settings", 0, [ctx](http::Request&&, http::Responder respond) {
     respond(json_response(200, cj::account_settings(ctx->registry.account_settings()), ids::request_id()));

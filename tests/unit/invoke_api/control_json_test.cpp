@@ -35,6 +35,12 @@ Error error_of(const Result<T>& r) {
   return r.ok() ? Error{} : r.error();
 }
 
+// The error's exception name and its message, word for word.
+void expect_error(const Error& e, std::string_view type, std::string_view message) {
+  EXPECT_EQ(e.type, type);
+  EXPECT_EQ(e.message, message);
+}
+
 // --- parsing ----------------------------------------------------------------------------------
 
 TEST(ControlJsonTest, ACreateRequestBecomesTypedValues) {
@@ -80,11 +86,9 @@ TEST(ControlJsonTest, ACreateRequestBecomesTypedValues) {
 TEST(ControlJsonTest, CreateRejectsWhatLambdaRejects) {
   auto req = create_body();
   req["Role"] = "nope";
-  auto role = error_of(parse_create_function(req));
-  EXPECT_EQ(role.type, "ValidationException");
-  EXPECT_EQ(role.message,
-            "1 validation error detected: Value 'nope' at 'role' failed to satisfy constraint: Member must satisfy "
-            "regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+");
+  expect_error(error_of(parse_create_function(req)), "ValidationException",
+               "1 validation error detected: Value 'nope' at 'role' failed to satisfy constraint: Member must satisfy "
+               "regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+");
   req.erase("Role");
   EXPECT_EQ(error_of(parse_create_function(req)).message,
             "1 validation error detected: Value 'null' at 'role' failed to satisfy constraint: Member must not be null");
@@ -93,11 +97,9 @@ TEST(ControlJsonTest, CreateRejectsWhatLambdaRejects) {
   req["Runtime"] = "python2.7";
   EXPECT_EQ(error_of(parse_create_function(req)).type, "InvalidParameterValueException");
   req["Runtime"] = "java21";
-  auto unsupported = error_of(parse_create_function(req));
-  EXPECT_EQ(unsupported.type, "InvalidParameterValueException");
-  EXPECT_EQ(unsupported.message,
-            "The runtime parameter of java21 is not one lambdad can run (python3.9 to python3.14, nodejs18.x to "
-            "nodejs24.x, provided.al2023, provided.al2, provided).");
+  expect_error(error_of(parse_create_function(req)), "InvalidParameterValueException",
+               "The runtime parameter of java21 is not one lambdad can run (python3.9 to python3.14, nodejs18.x to "
+               "nodejs24.x, provided.al2023, provided.al2, provided).");
   req["Runtime"] = "python3.8";  // Lambda's message, from the one table of blocked runtimes
   EXPECT_EQ(error_of(parse_create_function(req)).message,
             "The runtime parameter of python3.8 is no longer supported for creating or updating AWS Lambda "
@@ -109,11 +111,9 @@ TEST(ControlJsonTest, CreateRejectsWhatLambdaRejects) {
 
   req = create_body();
   req["Code"] = {{"S3Bucket", "b"}, {"S3Key", "k"}};
-  auto s3 = error_of(parse_create_function(req));
-  EXPECT_EQ(s3.type, "InvalidParameterValueException");
-  EXPECT_EQ(s3.message,
-            "lambdad cannot fetch code from S3 (Code.S3Bucket / S3Key): there is no S3 here. Upload the zip itself "
-            "(Code.ZipFile, or --zip-file fileb://function.zip with the AWS CLI).");
+  expect_error(error_of(parse_create_function(req)), "InvalidParameterValueException",
+               "lambdad cannot fetch code from S3 (Code.S3Bucket / S3Key): there is no S3 here. Upload the zip itself "
+               "(Code.ZipFile, or --zip-file fileb://function.zip with the AWS CLI).");
   req["Code"] = {{"ImageUri", "123456789012.dkr.ecr.us-east-1.amazonaws.com/f:latest"}};
   EXPECT_EQ(error_of(parse_create_function(req)).message,
             "lambdad runs functions from zip archives only; container images (ImageUri) need a registry.");
@@ -128,11 +128,9 @@ TEST(ControlJsonTest, CreateRejectsWhatLambdaRejects) {
 
   req = create_body();
   req["Timeout"] = 901;
-  auto timeout = error_of(parse_create_function(req));
-  EXPECT_EQ(timeout.type, "ValidationException");
-  EXPECT_EQ(timeout.message,
-            "1 validation error detected: Value '901' at 'timeout' failed to satisfy constraint: Member must have "
-            "value less than or equal to 900");
+  expect_error(error_of(parse_create_function(req)), "ValidationException",
+               "1 validation error detected: Value '901' at 'timeout' failed to satisfy constraint: Member must have "
+               "value less than or equal to 900");
   req["Timeout"] = "ten";
   EXPECT_EQ(error_of(parse_create_function(req)).message,
             "1 validation error detected: Value '\"ten\"' at 'timeout' failed to satisfy constraint: Member must be "
@@ -188,11 +186,10 @@ TEST(ControlJsonTest, SettingsOfBothCreateAndUpdateAreCheckedAlike) {
 }
 
 TEST(ControlJsonTest, LoggingConfigMembersAreLambdasEnums) {
-  auto bad_format = error_of(parse_update_configuration({{"LoggingConfig", {{"LogFormat", "XML"}}}}));
-  EXPECT_EQ(bad_format.type, "ValidationException");
-  EXPECT_EQ(bad_format.message,
-            "1 validation error detected: Value 'XML' at 'loggingConfig.logFormat' failed to satisfy constraint: "
-            "Member must satisfy enum value set: [JSON, Text]");
+  expect_error(error_of(parse_update_configuration({{"LoggingConfig", {{"LogFormat", "XML"}}}})),
+               "ValidationException",
+               "1 validation error detected: Value 'XML' at 'loggingConfig.logFormat' failed to satisfy constraint: "
+               "Member must satisfy enum value set: [JSON, Text]");
   EXPECT_EQ(error_of(parse_update_configuration({{"LoggingConfig", {{"ApplicationLogLevel", "LOUD"}}}})).message,
             "1 validation error detected: Value 'LOUD' at 'loggingConfig.applicationLogLevel' failed to satisfy "
             "constraint: Member must satisfy enum value set: [TRACE, DEBUG, INFO, WARN, ERROR, FATAL]");
@@ -235,11 +232,9 @@ TEST(ControlJsonTest, UpdateCodeAndPublishTakeTheirMembers) {
 }
 
 TEST(ControlJsonTest, ListRequestsCheckFunctionVersionAndMaxItems) {
-  auto invalid = error_of(parse_list_functions("invalid", "", std::nullopt));
-  EXPECT_EQ(invalid.type, "ValidationException");
-  EXPECT_EQ(invalid.message,
-            "1 validation error detected: Value 'invalid' at 'functionVersion' failed to satisfy constraint: Member "
-            "must satisfy enum value set: [ALL]");
+  expect_error(error_of(parse_list_functions("invalid", "", std::nullopt)), "ValidationException",
+               "1 validation error detected: Value 'invalid' at 'functionVersion' failed to satisfy constraint: Member "
+               "must satisfy enum value set: [ALL]");
   EXPECT_FALSE(parse_list_functions("all", "", std::nullopt).ok()) << "the enum is case-sensitive";
   auto all = parse_list_functions("ALL", "m", 7);
   ASSERT_TRUE(all.ok());
@@ -448,9 +443,9 @@ TEST_F(ControlRenderTest, ListingPagesThroughEveryFunctionOnce) {
   ASSERT_EQ(every.size(), 6u);
   EXPECT_EQ(every[2]["FunctionArn"], "arn:aws:lambda:us-east-1:123456789012:function:C:$LATEST");
   EXPECT_EQ(every[3]["FunctionArn"], "arn:aws:lambda:us-east-1:123456789012:function:C:1");
-  auto bogus = error_of(function_page(all(false), ListRequest{false, "bogus", 50}, kAccount));
-  EXPECT_EQ(bogus.type, "InvalidParameterValueException");
-  EXPECT_EQ(bogus.message, "Invalid marker: bogus");
+  expect_error(error_of(function_page(all(false), ListRequest{false, "bogus", 50}, kAccount)),
+               "InvalidParameterValueException",
+               "Invalid marker: bogus");
 
   auto first = version_page({view("C"), view("C", "1")}, ListRequest{true, "", 1}, kAccount).value();
   ASSERT_EQ(first["Versions"].size(), 1u);
