@@ -103,10 +103,12 @@ std::string_view update_status_name(UpdateStatus s) {
   return "Successful";
 }
 
-std::optional<std::string> destination_type(const std::string& arn) {
-  const auto type = config::destination_type_for_service(config::arn_service(arn));
-  if (type.empty()) return std::nullopt;
-  return std::string(type);
+void ensure_digest(const VersionRecord& v) {
+  if (!v.code_sha256.empty() || !v.code_hex.empty()) return;
+  if (auto d = digest_directory(v.config.code_dir)) {
+    v.code_sha256 = d->sha256_base64;
+    v.code_size = d->size;
+  }
 }
 
 nlohmann::json record_to_json(const FunctionRecord& fn) {

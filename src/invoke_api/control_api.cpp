@@ -1,6 +1,6 @@
 // invoke_api: the control-plane routes of lambda-spec §3.4 (docs/decisions/008). Each handler
-// parses the path, query and JSON body, calls the FunctionRegistry and renders its answer or
-// error; what the operations do lives in the registry.
+// parses the path, query and JSON body (control_json), calls the FunctionRegistry with the typed
+// request and renders its view or error; what the operations do lives in the registry.
 #include "control_api.hpp"
 
 #include <fmt/format.h>
@@ -14,11 +14,13 @@
 #include "lambdad/common/limits.hpp"
 #include "lambdad/control_plane/function_registry.hpp"
 #include "lambdad/invoke_api/service_error.hpp"
+#include "control_json.hpp"
 #include "invoke_request.hpp"
 
 namespace lambdad::invoke_api {
 namespace {
 
+namespace cj = control_json;
 using control_plane::FunctionRegistry;
 using nlohmann::json;
 
@@ -32,6 +34,7 @@ struct ControlContext {
   invocation::Dispatcher& dispatcher;
   const Clock& clock;
   async::EventQueue* events;
+  cj::Account account;
 };
 using Ctx = std::shared_ptr<ControlContext>;
 
@@ -60,6 +63,20 @@ http::Response answer(const Result<json>& result, unsigned status, const std::st
 http::Response answer(const Status& result, unsigned status, const std::string& request_id) {
   if (!result) return render(ServiceError::from(result.error()), request_id);
   return empty_response(status, request_id);
+}
+
+// `op` on the typed request `parsed` holds, or the parse's error.
+template <typename T, typename Op>
+Result<json> with_parsed(Result<T> parsed, Op op) {
+  if (!parsed) return parsed.error();
+  return op(std::move(parsed).value());
+}
+
+// What the operation answered, rendered by `render`; or its error.
+template <typename T, typename Render>
+Result<json> rendered(const Result<T>& result, Render render) {
+  if (!result) return result.error();
+  return render(result.value());
 }
 
 std::optional<ServiceError> parse_body(const http::Request& req, json& out) {
@@ -106,6 +123,36 @@ void with_target(const Ctx& ctx, http::Request& req, http::Responder& respond, O
 
 using Handler = http::Handler;
 
+// A route on the function the path names: `op(request, name, qualifier)` answers it (a body
+// rendered with `status`, or for a Status an empty `status`).
+template <typename Op>
+Handler target_route(const Ctx& ctx, unsigned status, Op op, QualifierParam param = QualifierParam::kRead) {
+  return [ctx, status, op, param](http::Request&& req, http::Responder respond) {
+    with_target(
+        ctx, req, respond,
+        [&](const std::string& name, const std::string& qualifier, const std::string& id) {
+          return answer(op(req, name, qualifier), status, id);
+        },
+        param);
+  };
+}
+
+// The same with a JSON body, which `parse` makes the typed request `op` takes last.
+template <typename Parse, typename Op>
+Handler body_route(const Ctx& ctx, Parse parse, unsigned status, Op op, QualifierParam param = QualifierParam::kRead) {
+  return [ctx, parse, status, op, param](http::Request&& req, http::Responder respond) {
+    with_target(
+        ctx, req, respond,
+        [&](const std::string& name, const std::string& qualifier, const std::string& id) {
+          json body;
+          if (auto e = parse_body(req, body)) return render(*e, id);
+          auto result = with_parsed(parse(body), [&](auto request) { return op(req, name, qualifier, std::move(request)); });
+          return answer(result, status, id);
+        },
+        param);
+  };
+}
+
 // Both the path and the path with a trailing slash (older SDKs send one).
 void add_route(http::Router& router, http::Method method, const std::string& pattern, std::size_t limit,
                const Handler& handler) {
@@ -117,157 +164,172 @@ void add_route(http::Router& router, http::Method method, const std::string& pat
 
 void add_control_routes(http::Router& router, FunctionRegistry& registry, invocation::Dispatcher& dispatcher,
                         const Clock& clock, const InvokeApiOptions& options, async::EventQueue* events) {
-  auto ctx = std::make_shared<ControlContext>(ControlContext{registry, options, dispatcher, clock, events});
+  auto ctx = std::make_shared<ControlContext>(
+      ControlContext{registry, options, dispatcher, clock, events, cj::Account{options.region, options.account_id}});
   using M = http::Method;
   const std::string functions = "/2015-03-31/functions";
   const std::string function = functions + "/{name}";
+  // FunctionConfiguration with an unqualified ARN (create, update) or a qualified one (publish).
+  auto latest_configuration = [ctx](const control_plane::VersionView& v) {
+    return cj::configuration(v, ctx->account, false);
+  };
+  auto version_configuration = [ctx](const control_plane::VersionView& v) {
+    return cj::configuration(v, ctx->account, true);
+  };
 
-  add_route(router, M::kPost, functions, kCodeBodyLimit, [ctx](http::Request&& req, http::Responder respond) {
-    const std::string request_id = ids::request_id();
-    json body;
-    if (auto e = parse_body(req, body)) return respond(render(*e, request_id));
-    respond(answer(ctx->registry.create_function(body), 201, request_id));
-  });
+  add_route(router, M::kPost, functions, kCodeBodyLimit,
+            [ctx, latest_configuration](http::Request&& req, http::Responder respond) {
+              const std::string request_id = ids::request_id();
+              json body;
+              if (auto e = parse_body(req, body)) return respond(render(*e, request_id));
+              auto created = with_parsed(cj::parse_create_function(body), [&](control_plane::CreateFunctionRequest r) {
+                return rendered(ctx->registry.create_function(std::move(r)), latest_configuration);
+              });
+              respond(answer(created, 201, request_id));
+            });
   add_route(router, M::kGet, functions, 0, [ctx](http::Request&& req, http::Responder respond) {
     const std::string request_id = ids::request_id();
     std::optional<ServiceError> error;
     auto max_items = int_param(req, "MaxItems", error);
     if (error) return respond(render(*error, request_id));
-    respond(answer(ctx->registry.list_functions(req.query_param("FunctionVersion"),
-                                                req.query_param("Marker").value_or(""), max_items),
+    auto list = cj::parse_list_functions(req.query_param("FunctionVersion"), req.query_param("Marker").value_or(""),
+                                          max_items);
+    respond(answer(with_parsed(std::move(list),
+                               [&](const cj::ListRequest& r) {
+                                 return cj::function_page(ctx->registry.list_functions(r.all_versions), r,
+                                                          ctx->account);
+                               }),
                    200, request_id));
   });
-  add_route(router, M::kGet, function, 0, [ctx](http::Request&& req, http::Responder respond) {
-    with_target(ctx, req, respond, [&](const std::string& name, const std::string& qualifier, const std::string& id) {
-      return answer(ctx->registry.get_function(name, qualifier), 200, id);
-    });
-  });
-  add_route(router, M::kDelete, function, 0, [ctx](http::Request&& req, http::Responder respond) {
-    with_target(ctx, req, respond, [&](const std::string& name, const std::string& qualifier, const std::string& id) {
-      return answer(ctx->registry.delete_function(name, qualifier), 204, id);
-    });
-  });
-  add_route(router, M::kGet, function + "/configuration", 0, [ctx](http::Request&& req, http::Responder respond) {
-    with_target(ctx, req, respond, [&](const std::string& name, const std::string& qualifier, const std::string& id) {
-      return answer(ctx->registry.get_configuration(name, qualifier), 200, id);
-    });
-  });
+  using Request = const http::Request&;
+  using Name = const std::string&;
+  add_route(router, M::kGet, function, 0, target_route(ctx, 200, [ctx](Request, Name name, Name qualifier) {
+              return rendered(ctx->registry.get_function(name, qualifier), [&](const control_plane::FunctionView& f) {
+                return cj::function(f, ctx->account, !qualifier.empty());
+              });
+            }));
+  add_route(router, M::kDelete, function, 0, target_route(ctx, 204, [ctx](Request, Name name, Name qualifier) {
+              return ctx->registry.delete_function(name, qualifier);
+            }));
+  add_route(router, M::kGet, function + "/configuration", 0,
+            target_route(ctx, 200, [ctx](Request, Name name, Name qualifier) {
+              return rendered(ctx->registry.get_configuration(name, qualifier),
+                              [&](const control_plane::VersionView& v) {
+                                return cj::configuration(v, ctx->account, !qualifier.empty());
+                              });
+            }));
   add_route(router, M::kPut, function + "/configuration", kConfigBodyLimit,
-            [ctx](http::Request&& req, http::Responder respond) {
-              with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
-                json body;
-                if (auto e = parse_body(req, body)) return render(*e, id);
-                return answer(ctx->registry.update_configuration(name, body), 200, id);
-              });
-            });
-  add_route(router, M::kPut, function + "/code", kCodeBodyLimit, [ctx](http::Request&& req, http::Responder respond) {
-    with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
-      json body;
-      if (auto e = parse_body(req, body)) return render(*e, id);
-      return answer(ctx->registry.update_code(name, body), 200, id);
-    });
-  });
+            body_route(ctx, cj::parse_update_configuration, 200,
+                       [ctx, latest_configuration](Request, Name name, Name,
+                                                   const control_plane::UpdateConfigurationRequest& r) {
+                         return rendered(ctx->registry.update_configuration(name, r), latest_configuration);
+                       }));
+  add_route(router, M::kPut, function + "/code", kCodeBodyLimit,
+            body_route(ctx, cj::parse_update_code, 200,
+                       [ctx, latest_configuration](Request, Name name, Name, control_plane::UpdateCodeRequest r) {
+                         return rendered(ctx->registry.update_code(name, std::move(r)), latest_configuration);
+                       }));
   add_route(router, M::kPost, function + "/versions", kConfigBodyLimit,
-            [ctx](http::Request&& req, http::Responder respond) {
-              with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
-                json body;
-                if (auto e = parse_body(req, body)) return render(*e, id);
-                return answer(ctx->registry.publish_version(name, body), 201, id);
-              });
-            });
+            body_route(ctx, cj::parse_publish_version, 201,
+                       [ctx, version_configuration](Request, Name name, Name,
+                                                    const control_plane::PublishVersionRequest& r) {
+                         return rendered(ctx->registry.publish_version(name, r), version_configuration);
+                       }));
   add_route(router, M::kGet, function + "/versions", 0, [ctx](http::Request&& req, http::Responder respond) {
     with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
       std::optional<ServiceError> error;
       auto max_items = int_param(req, "MaxItems", error);
       if (error) return render(*error, id);
-      return answer(ctx->registry.list_versions(name, req.query_param("Marker").value_or(""), max_items), 200, id);
+      auto list = with_parsed(cj::parse_list_versions(req.query_param("Marker").value_or(""), max_items),
+                              [&](const cj::ListRequest& r) {
+                                return with_parsed(ctx->registry.list_versions(name),
+                                                   [&](const std::vector<control_plane::VersionView>& versions) {
+                                                     return cj::version_page(versions, r, ctx->account);
+                                                   });
+                              });
+      return answer(list, 200, id);
     });
   });
 
   // Aliases.
-  add_route(router, M::kPost, function + "/aliases", kConfigBodyLimit, [ctx](http::Request&& req, http::Responder respond) {
-    with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
-      json body;
-      if (auto e = parse_body(req, body)) return render(*e, id);
-      return answer(ctx->registry.create_alias(name, body), 201, id);
-    });
-  });
-  add_route(router, M::kGet, function + "/aliases", 0, [ctx](http::Request&& req, http::Responder respond) {
-    with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
-      return answer(ctx->registry.list_aliases(name, req.query_param("FunctionVersion").value_or("")), 200, id);
-    });
-  });
-  add_route(router, M::kGet, function + "/aliases/{alias}", 0, [ctx](http::Request&& req, http::Responder respond) {
-    with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
-      return answer(ctx->registry.get_alias(name, std::string(req.param("alias"))), 200, id);
-    });
-  });
+  auto alias_of = [ctx](const std::string& name) {
+    return [ctx, name](const control_plane::AliasView& a) { return cj::alias(a, name, ctx->account); };
+  };
+  auto alias_param = [](Request req) { return std::string(req.param("alias")); };
+  add_route(router, M::kPost, function + "/aliases", kConfigBodyLimit,
+            body_route(ctx, cj::parse_create_alias, 201,
+                       [ctx, alias_of](Request, Name name, Name, const control_plane::CreateAliasRequest& r) {
+                         return rendered(ctx->registry.create_alias(name, r), alias_of(name));
+                       }));
+  add_route(router, M::kGet, function + "/aliases", 0, target_route(ctx, 200, [ctx](Request req, Name name, Name) {
+              return rendered(ctx->registry.list_aliases(name, req.query_param("FunctionVersion").value_or("")),
+                              [&](const std::vector<control_plane::AliasView>& all) {
+                                return cj::aliases(all, name, ctx->account);
+                              });
+            }));
+  add_route(router, M::kGet, function + "/aliases/{alias}", 0,
+            target_route(ctx, 200, [ctx, alias_of, alias_param](Request req, Name name, Name) {
+              return rendered(ctx->registry.get_alias(name, alias_param(req)), alias_of(name));
+            }));
   add_route(router, M::kPut, function + "/aliases/{alias}", kConfigBodyLimit,
-            [ctx](http::Request&& req, http::Responder respond) {
-              with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
-                json body;
-                if (auto e = parse_body(req, body)) return render(*e, id);
-                return answer(ctx->registry.update_alias(name, std::string(req.param("alias")), body), 200, id);
-              });
-            });
-  add_route(router, M::kDelete, function + "/aliases/{alias}", 0, [ctx](http::Request&& req, http::Responder respond) {
-    with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
-      return answer(ctx->registry.delete_alias(name, std::string(req.param("alias"))), 204, id);
-    });
-  });
+            body_route(ctx, cj::parse_update_alias, 200,
+                       [ctx, alias_of, alias_param](Request req, Name name, Name,
+                                                    const control_plane::UpdateAliasRequest& r) {
+                         return rendered(ctx->registry.update_alias(name, alias_param(req), r), alias_of(name));
+                       }));
+  add_route(router, M::kDelete, function + "/aliases/{alias}", 0,
+            target_route(ctx, 204, [ctx, alias_param](Request req, Name name, Name) {
+              return ctx->registry.delete_alias(name, alias_param(req));
+            }));
 
   // Reserved concurrency: Put and Delete under 2017-10-31, Get under 2019-09-30.
+  constexpr auto kIgnored = QualifierParam::kIgnored;
   add_route(router, M::kPut, "/2017-10-31/functions/{name}/concurrency", kConfigBodyLimit,
-            [ctx](http::Request&& req, http::Responder respond) {
-              with_target(ctx, req, respond, [&](const std::string& name, const std::string& qualifier,
-                                                 const std::string& id) {
-                json body;
-                if (auto e = parse_body(req, body)) return render(*e, id);
-                return answer(ctx->registry.put_concurrency(name, body, qualifier), 200, id);
-              }, QualifierParam::kIgnored);
-            });
+            body_route(
+                ctx, cj::parse_put_concurrency, 200,
+                [ctx](Request, Name name, Name qualifier, int reserved) {
+                  return rendered(ctx->registry.put_concurrency(name, reserved, qualifier),
+                                  [](int n) { return cj::concurrency(n); });
+                },
+                kIgnored));
   add_route(router, M::kGet, "/2019-09-30/functions/{name}/concurrency", 0,
-            [ctx](http::Request&& req, http::Responder respond) {
-              with_target(ctx, req, respond, [&](const std::string& name, const std::string& qualifier,
-                                                 const std::string& id) {
-                return answer(ctx->registry.get_concurrency(name, qualifier), 200, id);
-              }, QualifierParam::kIgnored);
-            });
+            target_route(
+                ctx, 200,
+                [ctx](Request, Name name, Name qualifier) {
+                  return rendered(ctx->registry.get_concurrency(name, qualifier), cj::concurrency);
+                },
+                kIgnored));
   add_route(router, M::kDelete, "/2017-10-31/functions/{name}/concurrency", 0,
-            [ctx](http::Request&& req, http::Responder respond) {
-              with_target(ctx, req, respond, [&](const std::string& name, const std::string& qualifier,
-                                                 const std::string& id) {
-                return answer(ctx->registry.delete_concurrency(name, qualifier), 204, id);
-              }, QualifierParam::kIgnored);
-            });
+            target_route(
+                ctx, 204, [ctx](Request, Name name, Name qualifier) { return ctx->registry.delete_concurrency(name, qualifier); },
+                kIgnored));
 
-  // Event invoke configuration: Put replaces, Update (POST) merges.
+  // Event invoke configuration: Put replaces, Update (POST) merges. FunctionArn names $LATEST
+  // when the request named no qualifier.
+  auto event_config_of = [ctx](const std::string& name, const std::string& qualifier) {
+    return [arn = ctx->account.arn(name, qualifier.empty() ? std::string(config::kLatest) : qualifier)](
+               const control_plane::EventInvokeConfigView& e) { return cj::event_invoke_config(e, arn); };
+  };
   const std::string event_config = "/2019-09-25/functions/{name}/event-invoke-config";
   for (auto [method, merge] : {std::pair{M::kPut, false}, std::pair{M::kPost, true}}) {
     add_route(router, method, event_config, kConfigBodyLimit,
-              [ctx, merge = merge](http::Request&& req, http::Responder respond) {
-                with_target(ctx, req, respond,
-                            [&](const std::string& name, const std::string& qualifier, const std::string& id) {
-                              json body;
-                              if (auto e = parse_body(req, body)) return render(*e, id);
-                              return answer(ctx->registry.put_event_invoke_config(name, qualifier, body, merge), 200,
-                                            id);
-                            });
-              });
+              body_route(ctx, cj::parse_event_invoke_config, 200,
+                         [ctx, event_config_of, merge = merge](Request, Name name, Name qualifier,
+                                                               const control_plane::EventInvokeConfigChange& change) {
+                           return rendered(ctx->registry.put_event_invoke_config(name, qualifier, change, merge),
+                                           event_config_of(name, qualifier));
+                         }));
   }
-  add_route(router, M::kGet, event_config, 0, [ctx](http::Request&& req, http::Responder respond) {
-    with_target(ctx, req, respond, [&](const std::string& name, const std::string& qualifier, const std::string& id) {
-      return answer(ctx->registry.get_event_invoke_config(name, qualifier), 200, id);
-    });
-  });
-  add_route(router, M::kDelete, event_config, 0, [ctx](http::Request&& req, http::Responder respond) {
-    with_target(ctx, req, respond, [&](const std::string& name, const std::string& qualifier, const std::string& id) {
-      return answer(ctx->registry.delete_event_invoke_config(name, qualifier), 204, id);
-    });
-  });
+  add_route(router, M::kGet, event_config, 0,
+            target_route(ctx, 200, [ctx, event_config_of](Request, Name name, Name qualifier) {
+              return rendered(ctx->registry.get_event_invoke_config(name, qualifier), event_config_of(name, qualifier));
+            }));
+  add_route(router, M::kDelete, event_config, 0, target_route(ctx, 204, [ctx](Request, Name name, Name qualifier) {
+              return ctx->registry.delete_event_invoke_config(name, qualifier);
+            }));
 
   add_route(router, M::kGet, "/2016-08-19/account-settings", 0, [ctx](http::Request&&, http::Responder respond) {
-    respond(json_response(200, ctx->registry.account_settings(), ids::request_id()));
+    respond(json_response(200, cj::account_settings(ctx->registry.account_settings()), ids::request_id()));
   });
 
   // InvokeAsync (deprecated): an Event invocation answered {"Status":202}.

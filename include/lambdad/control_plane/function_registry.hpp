@@ -1,9 +1,11 @@
 // control_plane: what each function is — its $LATEST configuration, published versions, aliases,
 // state, revision, code digest and concurrency — and the Lambda operations that change it
-// (docs/decisions/008). The registry is the Dispatcher the APIs see: it resolves qualifiers and
+// (docs/decisions/008), as typed requests and views: the AWS JSON is the control routes'
+// (docs/decisions/015). The registry is the Dispatcher the APIs see: it resolves qualifiers and
 // refuses functions that are not Active, and hands invocations to the SandboxManager, which it
 // tells about every change. Runs on the daemon's one thread (decision 001); code is unpacked on
-// worker threads whose results come back through `post`.
+// worker threads whose results come back through `post`; the FunctionStore keeps what the API
+// created.
 #pragma once
 
 #include <cstdint>
@@ -13,14 +15,16 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "lambdad/common/clock.hpp"
 #include "lambdad/common/result.hpp"
 #include "lambdad/config/function_config.hpp"
 #include "lambdad/control_plane/code_package.hpp"
+#include "lambdad/control_plane/function_record.hpp"
+#include "lambdad/control_plane/function_requests.hpp"
+#include "lambdad/control_plane/function_store.hpp"
 #include "lambdad/invocation/dispatcher.hpp"
 
 namespace lambdad::sandbox {
@@ -31,44 +35,6 @@ class EventQueue;
 }
 
 namespace lambdad::control_plane {
-
-enum class FunctionState { kPending, kActive, kFailed };
-enum class UpdateStatus { kSuccessful, kInProgress, kFailed };
-// A FunctionConfiguration in full (GetFunction), or as ListFunctions lists it.
-enum class ConfigurationView { kFull, kListed };
-
-// One version's code and configuration ($LATEST or a published number).
-struct VersionRecord {
-  config::FunctionConfig config;  // config.code_dir is this version's code
-  // CodeSha256 (base64 SHA-256 of the zip) and CodeSize. For template code (a directory) they are
-  // computed when first asked for, hence mutable: a cache, not state.
-  mutable std::string code_sha256;
-  mutable std::uint64_t code_size = 0;
-  std::string code_hex;           // the unpacked zip's directory name under code/; empty for template code
-  std::string role;
-  std::string revision_id;
-  std::string last_modified;      // 2026-11-24T10:30:00.000+0000
-  std::string source_revision;    // a published version: the $LATEST revision it was made from
-};
-
-struct FunctionRecord {
-  VersionRecord latest;
-  std::map<int, VersionRecord> versions;
-  std::map<std::string, std::string> aliases;  // alias -> version
-  std::map<std::string, std::string> alias_descriptions;
-  std::map<std::string, std::string> alias_revisions;
-  std::map<std::string, std::string> tags;
-  bool from_template = false;  // not persisted; the template is read again at the next start
-  FunctionState state = FunctionState::kActive;
-  std::string state_reason, state_reason_code;
-  UpdateStatus last_update = UpdateStatus::kSuccessful;
-  std::string last_update_reason, last_update_reason_code;
-  std::optional<int> reserved;
-  std::optional<config::EventInvokeConfig> event_invoke_config;
-  double event_invoke_config_modified = 0;  // epoch seconds
-  int last_version = 0;                     // numbers are never reused
-  std::uint64_t job = 0;                    // the code job in flight, 0 when none
-};
 
 // What reading the template again changed (serve --watch), by function name.
 struct TemplateChanges {
@@ -123,50 +89,53 @@ class FunctionRegistry final : public invocation::Dispatcher {
   bool tracing_active(const std::string& name, const std::string& version) const override;
 
   // The operations of lambda-spec §3.4. Names are bare (the HTTP layer parses ARNs); errors
-  // carry the AWS exception name as their type.
-  Result<nlohmann::json> create_function(const nlohmann::json& request);
-  Result<nlohmann::json> get_function(const std::string& name, const std::string& qualifier);
-  Result<nlohmann::json> get_configuration(const std::string& name, const std::string& qualifier);
-  // function_version: ?FunctionVersion, "ALL" or absent.
-  Result<nlohmann::json> list_functions(const std::optional<std::string>& function_version, const std::string& marker,
-                                        std::optional<int> max_items);
-  Result<nlohmann::json> list_versions(const std::string& name, const std::string& marker,
-                                       std::optional<int> max_items);
-  Result<nlohmann::json> update_code(const std::string& name, const nlohmann::json& request);
-  Result<nlohmann::json> update_configuration(const std::string& name, const nlohmann::json& request);
+  // carry the AWS exception name as their type. A view points into the registry: it is read
+  // before the next change.
+  Result<VersionView> create_function(CreateFunctionRequest request);
+  Result<FunctionView> get_function(const std::string& name, const std::string& qualifier);
+  Result<VersionView> get_configuration(const std::string& name, const std::string& qualifier);
+  // Every function's $LATEST, in name order; with all_versions, each followed by its versions.
+  std::vector<VersionView> list_functions(bool all_versions) const;
+  // $LATEST, then the versions in order.
+  Result<std::vector<VersionView>> list_versions(const std::string& name);
+  Result<VersionView> update_code(const std::string& name, UpdateCodeRequest request);
+  Result<VersionView> update_configuration(const std::string& name, const UpdateConfigurationRequest& request);
   Status delete_function(const std::string& name, const std::string& qualifier);
-  Result<nlohmann::json> publish_version(const std::string& name, const nlohmann::json& request);
+  Result<VersionView> publish_version(const std::string& name, const PublishVersionRequest& request);
   // Reserved concurrency: `qualifier` (from the name) must be empty, as these are not for versions or aliases.
-  Result<nlohmann::json> put_concurrency(const std::string& name, const nlohmann::json& request,
-                                         const std::string& qualifier = {});
-  Result<nlohmann::json> get_concurrency(const std::string& name, const std::string& qualifier = {});
+  Result<int> put_concurrency(const std::string& name, int reserved, const std::string& qualifier = {});
+  Result<std::optional<int>> get_concurrency(const std::string& name, const std::string& qualifier = {});
   Status delete_concurrency(const std::string& name, const std::string& qualifier = {});
-  Result<nlohmann::json> put_event_invoke_config(const std::string& name, const std::string& qualifier,
-                                                 const nlohmann::json& request, bool merge);
-  Result<nlohmann::json> get_event_invoke_config(const std::string& name, const std::string& qualifier);
+  // merge: UpdateFunctionEventInvokeConfig (the configuration must exist); else Put replaces it.
+  Result<EventInvokeConfigView> put_event_invoke_config(const std::string& name, const std::string& qualifier,
+                                                        const EventInvokeConfigChange& change, bool merge);
+  Result<EventInvokeConfigView> get_event_invoke_config(const std::string& name, const std::string& qualifier);
   Status delete_event_invoke_config(const std::string& name, const std::string& qualifier);
-  nlohmann::json account_settings();
+  AccountSettings account_settings();
   // Aliases: a name for a published version (no weighted routing).
-  Result<nlohmann::json> create_alias(const std::string& name, const nlohmann::json& request);
-  Result<nlohmann::json> get_alias(const std::string& name, const std::string& alias);
-  Result<nlohmann::json> list_aliases(const std::string& name, const std::string& function_version);
-  Result<nlohmann::json> update_alias(const std::string& name, const std::string& alias, const nlohmann::json& request);
+  Result<AliasView> create_alias(const std::string& name, const CreateAliasRequest& request);
+  Result<AliasView> get_alias(const std::string& name, const std::string& alias);
+  Result<std::vector<AliasView>> list_aliases(const std::string& name, const std::string& function_version);
+  Result<AliasView> update_alias(const std::string& name, const std::string& alias, const UpdateAliasRequest& request);
   Status delete_alias(const std::string& name, const std::string& alias);
 
   const FunctionRecord* find(const std::string& name) const;
 
  private:
+  // Lambda keeps this much of the account's concurrency unreserved.
+  static constexpr int kMinimumUnreserved = 100;
+  // Reservations of `reserved` in all leave at least kMinimumUnreserved; `detail` ends the message.
+  Status check_reservations(int reserved, std::string_view detail = {}) const;
   FunctionRecord template_record(const config::FunctionConfig& c, const std::string& now) const;
   Result<FunctionRecord*> lookup(const std::string& name, const std::string& qualifier_for_message = {});
   Result<const VersionRecord*> version_of(const FunctionRecord& fn, const std::string& qualifier) const;
-  nlohmann::json configuration_json(const FunctionRecord& fn, const VersionRecord& v, const std::string& version,
-                                    bool qualified_arn, ConfigurationView view = ConfigurationView::kFull);
-  static void ensure_digest(const VersionRecord& v);
+  VersionView view(const FunctionRecord& fn, const std::string& version) const;
+  Status check_zip(const std::string& zip) const;
   // An update or publish may go ahead: no other change in flight, RevisionId (if given) current.
-  Status may_change(const FunctionRecord& fn, const std::string& name, const nlohmann::json& req) const;
+  Status may_change(const FunctionRecord& fn, const std::string& name,
+                    const std::optional<std::string>& revision_id) const;
   std::string now_text() const;
   std::string arn(const std::string& name, const std::string& qualifier = {}) const;
-  // Unpacks `zip` off the event loop, then calls `done` on it.
   // Unpacks `zip` (whose SHA-256 is `hex`) off the event loop; the result comes back through
   // code_ready unless the function changed in between.
   std::uint64_t unpack_async(const std::string& name, std::string zip, const std::string& hex, bool creating,
@@ -182,6 +151,7 @@ class FunctionRegistry final : public invocation::Dispatcher {
   const Clock& clock_;
   Post post_;
   RegistryOptions options_;
+  FunctionStore store_;
   async::EventQueue* events_ = nullptr;
   std::map<std::string, FunctionRecord> records_;
   // Each template function as the template defined it: a reload changes only what differs.

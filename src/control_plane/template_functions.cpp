@@ -1,0 +1,156 @@
+// FunctionRegistry: the template's functions, at start and when serve --watch reads it again.
+#include <fmt/format.h>
+
+#include <set>
+
+#include "lambdad/async/event_queue.hpp"
+#include "lambdad/common/error_types.hpp"
+#include "lambdad/common/ids.hpp"
+#include "lambdad/control_plane/function_registry.hpp"
+#include "lambdad/sandbox/sandbox_manager.hpp"
+
+namespace lambdad::control_plane {
+
+namespace {
+
+constexpr std::string_view kLatest = config::kLatest;
+
+}  // namespace
+
+FunctionRecord FunctionRegistry::template_record(const config::FunctionConfig& c, const std::string& now) const {
+  FunctionRecord fn;
+  fn.from_template = true;
+  fn.latest.config = c;
+  fn.latest.role = fmt::format("arn:aws:iam::{}:role/{}Role", options_.account_id, c.logical_id);
+  fn.latest.revision_id = ids::request_id();
+  fn.latest.last_modified = now;
+  fn.reserved = c.reserved_concurrency;
+  fn.event_invoke_config = c.event_invoke_config;
+  for (const auto& version : config::function_versions(c)) {
+    if (version == kLatest) continue;
+    auto v = fn.latest;
+    v.revision_id = ids::request_id();
+    v.source_revision = fn.latest.revision_id;
+    fn.versions.emplace(std::stoi(version), std::move(v));
+    fn.last_version = std::max(fn.last_version, std::stoi(version));
+  }
+  if (!c.auto_publish_alias.empty()) fn.aliases[c.auto_publish_alias] = std::string(config::kPublishedVersion);
+  return fn;
+}
+
+void FunctionRegistry::add_template_functions(const std::vector<config::FunctionConfig>& functions) {
+  const std::string now = now_text();
+  for (const auto& c : functions) {
+    records_[c.name] = template_record(c, now);
+    template_definitions_[c.name] = c;
+  }
+}
+
+namespace {
+
+bool same_destination(const std::optional<config::EventDestination>& a, const std::optional<config::EventDestination>& b) {
+  if (a.has_value() != b.has_value()) return false;
+  return !a || (a->type == b->type && a->destination == b->destination);
+}
+
+bool same_event_invoke_config(const std::optional<config::EventInvokeConfig>& a,
+                              const std::optional<config::EventInvokeConfig>& b) {
+  if (a.has_value() != b.has_value()) return false;
+  return !a || (a->maximum_event_age_seconds == b->maximum_event_age_seconds &&
+                a->maximum_retry_attempts == b->maximum_retry_attempts && same_destination(a->on_success, b->on_success) &&
+                same_destination(a->on_failure, b->on_failure));
+}
+
+bool same_dead_letter(const std::optional<config::DeadLetterConfig>& a, const std::optional<config::DeadLetterConfig>& b) {
+  if (a.has_value() != b.has_value()) return false;
+  return !a || (a->type == b->type && a->target_arn == b->target_arn);
+}
+
+// Every field of FunctionConfig (a field added there belongs here too).
+bool same_definition(const config::FunctionConfig& a, const config::FunctionConfig& b) {
+  return a.name == b.name && a.logical_id == b.logical_id && a.runtime == b.runtime && a.handler == b.handler &&
+         a.code_dir == b.code_dir && a.memory_mb == b.memory_mb && a.timeout_seconds == b.timeout_seconds &&
+         a.environment == b.environment && a.reserved_concurrency == b.reserved_concurrency &&
+         a.auto_publish_alias == b.auto_publish_alias && a.provisioned_concurrency == b.provisioned_concurrency &&
+         a.ephemeral_storage_mb == b.ephemeral_storage_mb && a.architectures == b.architectures &&
+         a.layers == b.layers && a.description == b.description &&
+         same_event_invoke_config(a.event_invoke_config, b.event_invoke_config) &&
+         same_dead_letter(a.dead_letter, b.dead_letter) && a.logging == b.logging &&
+         a.tracing == b.tracing;
+}
+
+}  // namespace
+
+Result<TemplateChanges> FunctionRegistry::reload_template_functions(const std::vector<config::FunctionConfig>& functions) {
+  // Validate first, so that a refused reload changes nothing: the reservations as they would
+  // be (the new template's, an unchanged function's current one, and the API functions').
+  std::set<std::string> defined;
+  int reserved = 0;
+  for (const auto& c : functions) {
+    defined.insert(c.name);
+    auto it = records_.find(c.name);
+    if (it != records_.end() && !it->second.from_template) continue;  // counted below
+    auto def = template_definitions_.find(c.name);
+    const bool unchanged = it != records_.end() && def != template_definitions_.end() && same_definition(def->second, c);
+    reserved += unchanged ? it->second.reserved.value_or(0) : c.reserved_concurrency.value_or(0);
+  }
+  for (const auto& [name, fn] : records_) {
+    if (!fn.from_template) reserved += fn.reserved.value_or(0);
+  }
+  if (reserved > 0) {
+    auto st = check_reservations(
+        reserved, fmt::format(" (reserved {} of an account concurrency of {})", reserved, options_.account_concurrency));
+    if (!st) return st.error();
+  }
+
+  TemplateChanges changes;
+  // Removed first: their reservations make room for the others.
+  for (auto it = records_.begin(); it != records_.end();) {
+    if (!it->second.from_template || defined.count(it->first)) {
+      ++it;
+      continue;
+    }
+    manager_.remove_function(it->first);  // busy environments finish their invoke, then stop
+    template_definitions_.erase(it->first);
+    changes.removed.push_back(it->first);
+    it = records_.erase(it);
+  }
+  const std::string now = now_text();
+  for (const auto& c : functions) {
+    auto it = records_.find(c.name);
+    if (it != records_.end() && !it->second.from_template) {
+      changes.skipped.push_back(c.name);
+      continue;
+    }
+    if (it != records_.end()) {
+      auto def = template_definitions_.find(c.name);
+      if (def != template_definitions_.end() && same_definition(def->second, c)) {
+        changes.unchanged.push_back(c.name);
+        continue;
+      }
+    }
+    FunctionRecord fn = template_record(c, now);
+    if (it == records_.end()) {
+      changes.added.push_back(c.name);
+    } else {
+      changes.changed.push_back(c.name);
+      // Version numbers are never reused; pools of versions the new definition lacks go.
+      fn.last_version = std::max(fn.last_version, it->second.last_version);
+      for (const auto& [number, v] : it->second.versions) {
+        if (!fn.versions.count(number)) manager_.remove_version(c.name, std::to_string(number));
+      }
+      // An update in flight (it->second.job) is dropped: code_ready finds another job number.
+    }
+    // An existing pool takes the new configuration and drains; a new one starts empty.
+    manager_.put_version(fn.latest.config, std::string(kLatest));
+    for (const auto& [number, v] : fn.versions) manager_.put_version(v.config, std::to_string(number));
+    manager_.set_reserved_concurrency(c.name, fn.reserved);
+    records_[c.name] = std::move(fn);
+    template_definitions_[c.name] = c;
+    notify_events(c.name, records_[c.name]);
+    if (events_) events_->set_reserved_concurrency(c.name, records_[c.name].reserved);  // wakes its queue
+  }
+  return changes;
+}
+
+}  // namespace lambdad::control_plane
