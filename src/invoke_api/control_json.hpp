@@ -1,5 +1,5 @@
 // invoke_api (private): the AWS JSON of the control-plane routes (lambda-spec §3.4,
-// docs/decisions/015). Parsing turns a request body into the registry's typed request and refuses
+// docs/decisions/016). Parsing turns a request body into the registry's typed request and refuses
 // what the request alone decides, with Lambda's messages word for word (ValidationException,
 // InvalidParameterValueException); rendering turns the registry's views into Lambda's shapes.
 #pragma once

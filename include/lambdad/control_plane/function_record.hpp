@@ -1,4 +1,4 @@
-// control_plane: what a function is, as typed values (docs/decisions/015): its $LATEST and
+// control_plane: what a function is, as typed values (docs/decisions/016): its $LATEST and
 // published versions, aliases, state, concurrency and Event invoke configuration; and the views
 // the registry answers its operations with, which the control routes render as AWS JSON.
 #pragma once

@@ -1,7 +1,7 @@
 // control_plane: what each function is — its $LATEST configuration, published versions, aliases,
 // state, revision, code digest and concurrency — and the Lambda operations that change it
 // (docs/decisions/008), as typed requests and views: the AWS JSON is the control routes'
-// (docs/decisions/015). The registry is the Dispatcher the APIs see: it resolves qualifiers and
+// (docs/decisions/016). The registry is the Dispatcher the APIs see: it resolves qualifiers and
 // refuses functions that are not Active, and hands invocations to the SandboxManager, which it
 // tells about every change. Runs on the daemon's one thread (decision 001); code is unpacked on
 // worker threads whose results come back through `post`; the FunctionStore keeps what the API

@@ -1,4 +1,4 @@
-// control_plane: the registry's commands as typed requests (docs/decisions/015). The control
+// control_plane: the registry's commands as typed requests (docs/decisions/016). The control
 // routes build them from the AWS JSON and have already checked what the request alone decides
 // (types, ranges, enums, patterns); what depends on the functions as they are (a name taken, an
 // update in progress, a stale revision, the unreserved minimum) the registry checks.

@@ -1,4 +1,4 @@
-// The control routes' AWS JSON (docs/decisions/015): what parsing a request refuses, with Lambda's
+// The control routes' AWS JSON (docs/decisions/016): what parsing a request refuses, with Lambda's
 // messages word for word, and what it makes of a good one; and the shapes the registry's views are
 // rendered in (FunctionConfiguration full and listed, GetFunction, list pages and their markers,
 // aliases, concurrency, event invoke configuration, account settings). No registry is involved:
