@@ -114,7 +114,7 @@ FunctionRegistry::FunctionRegistry(sandbox::SandboxManager& manager, const Clock
 }
 
 FunctionRegistry::~FunctionRegistry() {
-  *alive_ = false;
+  lifetime_.end();
   shutdown();
 }
 
@@ -306,11 +306,11 @@ std::uint64_t FunctionRegistry::unpack_async(const std::string& name, std::strin
   auto worker = std::make_unique<Worker>();
   // The worker reads only its own copies and the store, whose store_code touches nothing but files.
   worker->thread = std::thread([this, name, job, hex, creating, publish, zip = std::move(zip),
-                                prior = std::move(prior), done = worker->done, alive = alive_,
+                                prior = std::move(prior), done = worker->done, alive = lifetime_.token(),
                                 limits = options_.limits, post = post_, &store = store_]() mutable {
     Status result = store.store_code(name, zip, hex, limits);
     post([this, alive, name, job, creating, publish, result = std::move(result), prior = std::move(prior)]() mutable {
-      if (*alive) code_ready(name, job, std::move(result), creating, publish, std::move(prior));
+      if (alive) code_ready(name, job, std::move(result), creating, publish, std::move(prior));
     });
     done->store(true);
   });
@@ -453,8 +453,8 @@ Result<VersionView> FunctionRegistry::update_configuration(const std::string& na
   // Applied on the next turn of the event loop, as the code of an update is when unpacked.
   const std::uint64_t job = next_job_++;
   fn.job = job;
-  post_([this, alive = alive_, name, job] {
-    if (!*alive) return;
+  post_([this, alive = lifetime_.token(), name, job] {
+    if (!alive) return;
     auto it = records_.find(name);
     if (it == records_.end() || it->second.job != job) return;
     it->second.job = 0;

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lambdad/common/lifetime.hpp"
 #include "lambdad/common/clock.hpp"
 #include "lambdad/common/result.hpp"
 #include "lambdad/config/function_config.hpp"
@@ -160,7 +161,7 @@ class FunctionRegistry final : public invocation::Dispatcher {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::uint64_t next_job_ = 1;
   std::string started_at_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  Lifetime lifetime_;
 };
 
 }  // namespace lambdad::control_plane
