@@ -19,6 +19,7 @@
 #include <regex.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <ctime>
@@ -73,13 +74,8 @@ std::string upper(std::string text) {
 }
 
 std::string to_hex(std::string_view bytes) {
-  static constexpr std::string_view kDigits = "0123456789abcdef";
   std::string out;
-  for (char ch : bytes) {
-    const auto c = static_cast<unsigned char>(ch);
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 0x0f]);
-  }
+  for (const char c : bytes) out += fmt::format("{:02x}", static_cast<unsigned char>(c));
   return out;
 }
 
@@ -202,15 +198,15 @@ Result<Json> gzip(std::string_view data) {
 }
 
 // The whole of `text` matches the POSIX extended regular expression. (glibc's matcher needs time
-// and memory in proportion to the text; std::regex recurses per character.)
-bool matches(const std::string& text, const std::string& pattern) {
+// and memory in proportion to the text; std::regex recurses per character.) POSIX's . skips NUL:
+// a NUL in the text is matched as \x01, so that . is any byte.
+bool matches(std::string text, const std::string& pattern) {
+  std::replace(text.begin(), text.end(), '\0', '\x01');
   regex_t re;
   if (::regcomp(&re, ("^(" + pattern + ")$").c_str(), REG_EXTENDED | REG_NOSUB) != 0) {
     throw TemplateFault("$matches: not a regular expression: " + pattern);
   }
-  regmatch_t range{};
-  range.rm_eo = static_cast<regoff_t>(text.size());  // NUL bytes included
-  const bool match = ::regexec(&re, text.c_str(), 1, &range, REG_STARTEND) == 0;
+  const bool match = ::regexec(&re, text.c_str(), 0, nullptr, 0) == 0;
   ::regfree(&re);
   return match;
 }
@@ -315,9 +311,8 @@ const Helper* find_helper(std::string_view name) {
 
 bool truthy(const Json& value) {
   if (value.is_boolean()) return value.get<bool>();
-  if (value.is_null()) return false;
-  if (value.is_string() || value.is_array() || value.is_object()) return !value.empty();
-  return true;
+  if (value.is_string()) return !value.get_ref<const std::string&>().empty();
+  return !value.is_null() && !((value.is_array() || value.is_object()) && value.empty());
 }
 
 class Renderer {
@@ -396,16 +391,17 @@ class Renderer {
     if (!helper) throw TemplateFault("unknown helper " + name);
     if (helper->max_args > 1 && !arg.is_array()) throw TemplateFault(name + " takes an array of arguments");
     Args args;
+    bool present = true;  // every argument is evaluated, so that what is drawn does not depend on it
     for (const auto& item : helper->max_args > 1 ? arg : Json::array({arg})) {
       auto value = eval(item);
       if (!value) return value;
-      if (value->is_discarded()) return absent();
+      present = present && !value->is_discarded();
       args.push_back(std::move(*value));
     }
     if (args.size() < helper->min_args || args.size() > helper->max_args) {
       throw TemplateFault(fmt::format("{} takes {} to {} arguments", name, helper->min_args, helper->max_args));
     }
-    return helper->function(args, source_);
+    return present ? helper->function(args, source_) : absent();
   }
 
   // {"$default": [A, B, ...]}: the first that is present; the rest are not evaluated.
