@@ -135,7 +135,8 @@ Result<Json> cookies(Args& a, Source&) {
 Json encode_pairs(const Json& pairs) {
   Json out = Json::array();
   for (const auto& pair : pairs) {
-    out.push_back(Json::array({url_encode(pair[0].get<std::string>(), ""), url_encode(pair[1].get<std::string>(), "")}));
+    out.push_back(
+        Json::array({url_encode(pair[0].get<std::string>(), ""), url_encode(pair[1].get<std::string>(), "")}));
   }
   return out;
 }
@@ -170,8 +171,9 @@ Result<Json> attribute_map(Args& a, Source&) {
   static constexpr std::array<std::string_view, 10> kTypes = {"S",  "N", "B", "SS",   "NS",
                                                                "BS", "M", "L", "NULL", "BOOL"};
   auto fail = [&](std::string_view why) {
-    return invalid(fmt::format("{}: {} (DynamoDB JSON, e.g. {{\"Id\": {{\"N\": \"101\"}}, \"Name\": {{\"S\": \"x\"}}}})",
-                               a[1].get<std::string>(), why));
+    return invalid(fmt::format(
+        "{}: {} (DynamoDB JSON, e.g. {{\"Id\": {{\"N\": \"101\"}}, \"Name\": {{\"S\": \"x\"}}}})",
+        a[1].get<std::string>(), why));
   };
   if (!value->is_object()) return fail("expected an object of attributes");
   for (auto it = value->begin(); it != value->end(); ++it) {

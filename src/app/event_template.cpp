@@ -118,9 +118,10 @@ class Source {
     return fmt::format("{}-{}-{}-{}-{}", h.substr(0, 8), h.substr(8, 4), h.substr(12, 4), h.substr(16, 4),
                        h.substr(20));
   }
+  // N characters of `alphabet`.
   std::string pick(const Json& n, std::string_view alphabet) {
     std::string out;
-    for (std::size_t i = 0; i < n.get<std::size_t>(); ++i) out.push_back(alphabet[rng_() % alphabet.size()]);
+    for (auto i = n.get<std::size_t>(); i > 0; --i) out.push_back(alphabet[rng_() % alphabet.size()]);
     return out;
   }
 
@@ -258,7 +259,7 @@ const Helper kHelpers[] = {
          } else if (a[i].is_number_integer()) {
            store.push_back(a[i].get<std::int64_t>());
          } else {
-           store.push_back(text_of(a[i]));  // faults
+           throw TemplateFault("$format: " + a[i].dump() + " is not a string or an integer");
          }
        }
        return Json(fmt::vformat(a[0].get<std::string>(), store));

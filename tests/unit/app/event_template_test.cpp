@@ -3,6 +3,8 @@
 // What the real templates print is generate_event_test's (and e2e/test_generate_event*.py's).
 #include "event_template.hpp"
 
+#include "generate_event.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -145,7 +147,8 @@ TEST(EventTemplateTest, EncodingsAndDigests) {
 // Ids are drawn in the order the template is evaluated: let first, then the event in order.
 TEST(EventTemplateTest, IdsAreDrawnInEvaluationOrderAndFixedRepeatsThem) {
   const auto in_order = rendered(R"({"event": {"first": {"$hex": 16}, "second": {"$hex": 16}}})");
-  const auto second_first = rendered(R"({"let": {"s": {"$hex": 16}}, "event": {"first": {"$hex": 16}, "second": "${s}"}})");
+  const auto second_first =
+      rendered(R"({"let": {"s": {"$hex": 16}}, "event": {"first": {"$hex": 16}, "second": "${s}"}})");
   EXPECT_EQ(second_first["second"], in_order["first"]);
   EXPECT_EQ(second_first["first"], in_order["second"]);
   const std::string ids = R"({"event": [{"$uuid": null}, {"$digits": 8}, {"$upper_alnum": 8}, {"$lower_alnum": 8}]})";
@@ -180,6 +183,18 @@ TEST(EventTemplateTest, EveryEmbeddedTemplateIsListedWithItsOptions) {
     for (auto it = e.options.begin(); it != e.options.end(); ++it) EXPECT_TRUE(it.key().starts_with("--"));
     auto out = render_sample_event(e, {Json::object(), "123456789012", "us-east-1", true});
     EXPECT_TRUE(out.ok()) << e.service << " " << e.event << ": " << (out.ok() ? "" : out.error().message);
+  }
+}
+
+// A template's option that the command line lacks could never be given.
+TEST(EventTemplateTest, EveryOptionOfATemplateIsOnTheCommandLine) {
+  CLI::App app;
+  GenerateEventCommand state;
+  CLI::App* cmd = add_generate_event_command(app, state);
+  for (const auto& e : sample_events()) {
+    for (auto it = e.options.begin(); it != e.options.end(); ++it) {
+      EXPECT_NE(cmd->get_option_no_throw(it.key()), nullptr) << e.service << " " << e.event << " " << it.key();
+    }
   }
 }
 
