@@ -1,5 +1,5 @@
 // The engine that fills in a sample event's template. In brief (the whole format, with every
-// helper: docs/decisions/016-sample-event-templates.md):
+// helper: docs/decisions/017-sample-event-templates.md):
 //   - A template is {"summary", "options": {"--name": default}, "let": {name: value}, "event"}.
 //   - "${name}" in a string is the value bound to name ("${request.path}", "${message.0}" reach
 //     into it); a string that is one reference alone keeps the value's type.

@@ -1,6 +1,6 @@
 // app: the sample events of `lambdad generate-event` as data: one JSON template per event
 // (src/app/events/SERVICE/EVENT.json, embedded in the binary at build time) and the engine that
-// fills one in from the options given. The template format: docs/decisions/016-sample-event-templates.md.
+// fills one in from the options given. The template format: docs/decisions/017-sample-event-templates.md.
 #pragma once
 
 #include <nlohmann/json.hpp>
