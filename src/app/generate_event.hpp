@@ -1,5 +1,5 @@
 // app: `lambdad generate-event SERVICE EVENT`: sample events of the triggers users test most, in
-// the shapes AWS publishes today, built in code so that each option lands in a typed field.
+// the shapes AWS publishes today, each filled in from its template (event_template.hpp).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -15,7 +15,7 @@
 namespace lambdad::app {
 
 // What the command line says. An unset field takes the event's default; an option set for an event
-// that has no such field is an error (generate_event names the options that event takes).
+// whose template does not take it is an error (generate_event names the options that event takes).
 struct EventOptions {
   std::string account = "123456789012";
   std::string region = "us-east-1";
