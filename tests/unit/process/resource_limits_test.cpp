@@ -5,18 +5,21 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <optional>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "cgroup_files.hpp"
@@ -35,14 +38,6 @@ constexpr const char* kPython = "/usr/bin/python3";
 
 SpawnSpec shell(std::string script) {
   return SpawnSpec{"/bin/sh", {"-c", std::move(script)}, {"PATH=/usr/bin:/bin"}, "/"};
-}
-
-bool process_gone(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  if (!std::getline(f, stat)) return true;
-  const auto paren = stat.rfind(')');
-  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z';
 }
 
 class LimitsFixture : public ::testing::Test {
@@ -87,16 +82,27 @@ class LimitsFixture : public ::testing::Test {
     return run;
   }
 
+  // A directory removed at the end of the test: where the test tells its child to go on.
+  struct ScratchDir {
+    fs::path path;
+    ScratchDir() {
+      std::string tmpl = (fs::temp_directory_path() / "lambdad-limits-XXXXXX").string();
+      if (::mkdtemp(tmpl.data()) != nullptr) path = tmpl;
+    }
+    ~ScratchDir() {
+      std::error_code ec;
+      if (!path.empty()) fs::remove_all(path, ec);
+    }
+  };
+  // A line of Python (after `import os, sys, time`): waits until the test creates the file argv[1].
+  static constexpr const char* kAwaitArgv1 = "while not os.path.exists(sys.argv[1]): time.sleep(0.01)\n";
+
   // A Python child in phases, each entered when the test creates <dir>/<phase>: it holds 60 MiB
   // and says "big", frees it ("small", at 1), holds 30 MiB ("again", at 2) and exits at 3.
   struct Phases {
-    fs::path dir;
+    ScratchDir dir;
     Run run;
     std::unique_ptr<ChildProcess> child;
-    ~Phases() {
-      std::error_code ec;
-      if (!dir.empty()) fs::remove_all(dir, ec);
-    }
   };
   static constexpr std::uint64_t kMiB = 1ull << 20;
 
@@ -115,17 +121,15 @@ class LimitsFixture : public ::testing::Test {
         "b = b'x' * (30 << 20)\n"
         "print('again', flush=True)\n"
         "wait(3)\n";
-    std::string tmpl = (fs::temp_directory_path() / "lambdad-phases-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    p.dir = tmpl;
-    auto child = start(SpawnSpec{kPython, {"-c", kScript, p.dir.string()}, {}, "/"}, p.run, group);
+    ASSERT_FALSE(p.dir.path.empty());
+    auto child = start(SpawnSpec{kPython, {"-c", kScript, p.dir.path.string()}, {}, "/"}, p.run, group);
     ASSERT_TRUE(child) << child.error().message;
     p.child = std::move(child.value());
     ASSERT_TRUE(said(p, "big")) << p.run.output();
   }
   // Lets the child enter `phase` and waits for its line ("small", "again"), or its exit at 3.
   void enter(Phases& p, int phase, const std::string& line = "") {
-    std::ofstream(p.dir / std::to_string(phase));
+    std::ofstream(p.dir.path / std::to_string(phase));
     if (line.empty()) {
       ASSERT_TRUE(run_until([&] { return p.run.exit.has_value(); }));
       EXPECT_EQ(p.run.exit->describe(), "exit status 0") << p.run.output();
@@ -247,17 +251,30 @@ TEST_F(RealCgroup, PeakCoversTheResidentSetNotOnlyTheCharge) {
   auto g = group(128ull << 20);
   ASSERT_NE(g, nullptr);
   // The interpreter and its libraries are in the page cache already (charged to whoever read
-  // them first): resident in the child, hardly charged to its group (docs/decisions/013).
-  const auto run = run_to_exit(
-      SpawnSpec{kPython,
-                {"-c", "import time\nprint([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmRSS')][0], "
-                       "flush=True)\ntime.sleep(0.3)"},
-                {}, "/"},
-      g.get());
-  ASSERT_TRUE(run.exit);
+  // them first): resident in the child, hardly charged to its group (docs/decisions/013). The
+  // child stays until the sampled peak covers what it said it has resident.
+  ScratchDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const fs::path go = dir.path / "go";
+  Run run;
+  auto child = start(SpawnSpec{kPython,
+                               {"-c",
+                                std::string("import os, sys, time\n"
+                                            "print([l.split()[1] for l in open('/proc/self/status') "
+                                            "if l.startswith('VmRSS')][0], flush=True)\n") +
+                                    kAwaitArgv1,
+                                go.string()},
+                               {}, "/"},
+                     run, g.get());
+  ASSERT_TRUE(child) << child.error().message;
+  ASSERT_TRUE(run_until([&] { return !run.lines.empty() || run.exit.has_value(); }));
+  ASSERT_FALSE(run.lines.empty()) << run.exit->describe();
+  const std::uint64_t rss = std::stoull(run.lines.front()) * 1024;
+  EXPECT_TRUE(run_until([&] { return g->peak_memory_bytes() >= rss; }))
+      << g->peak_memory_bytes() << " < " << rss;
+  std::ofstream(go).put('\n');
+  ASSERT_TRUE(run_until([&] { return run.exit.has_value(); }));
   EXPECT_EQ(run.exit->describe(), "exit status 0") << run.output();
-  const std::uint64_t rss = std::stoull(run.output()) * 1024;
-  EXPECT_GE(g->peak_memory_bytes(), rss);
 }
 
 TEST_F(RealCgroup, ResetPeakStartsANewPeak) {
@@ -286,12 +303,19 @@ TEST_F(RealCgroup, ResetPeakStartsANewPeak) {
   EXPECT_FALSE(g->oom_killed());
 }
 
+// The bomb runs in a session of its own from before its first fork, so its processes are outside
+// the child's process group from birth (the group kill at reaping misses them) and only the cgroup
+// can find them. The test is their subreaper: it reaps each of them and sees how it ended.
 TEST_F(RealCgroup, PidsLimitCapsAForkBombAndDestroyingTheGroupKillsEverything) {
   auto g = group(256ull << 20, 64);
   ASSERT_NE(g, nullptr);
-  // setsid: the sleeps leave the process group, so only the cgroup can find them.
+  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  struct NotSubreaper {
+    ~NotSubreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 0); }
+  } not_subreaper;
   Run run;
-  auto child = start(shell("i=0; while [ $i -lt 2000 ]; do setsid sleep 30 & i=$((i+1)); done; echo all started"),
+  auto child = start(shell("setsid sh -c 'i=0; while [ $i -lt 2000 ]; do sleep 30 & i=$((i+1)); done; "
+                           "echo all started'; exit $?"),
                      run, g.get());
   ASSERT_TRUE(child) << child.error().message;
   ASSERT_TRUE(run_until([&] { return run.exit.has_value(); }));
@@ -312,10 +336,14 @@ TEST_F(RealCgroup, PidsLimitCapsAForkBombAndDestroyingTheGroupKillsEverything) {
   for (const auto& f : files) dirs.push_back(fs::path(f).parent_path());
   child.value().reset();
   g.reset();
-  const auto deadline = Clock::now() + 5s;
+  // Each was sent SIGKILL by the group's destruction: the wait ends when it dies.
   for (pid_t pid : left) {
-    while (!process_gone(pid) && Clock::now() < deadline) std::this_thread::sleep_for(5ms);
-    EXPECT_TRUE(process_gone(pid)) << pid;
+    int status = 0;
+    pid_t reaped;
+    while ((reaped = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+    }
+    ASSERT_EQ(reaped, pid) << "not a process of the bomb: " << std::strerror(errno);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << pid << ": wait status " << status;
   }
   for (const auto& d : dirs) EXPECT_FALSE(fs::exists(d)) << d;
 }
@@ -384,10 +412,20 @@ TEST_F(LimitsFixture, SamplerReportsThePeakOfTheWholeProcessGroup) {
   auto controller = make_sampling_controller(io_, "test");
   auto g = controller->create_group("env", EnvironmentLimits{});
   ASSERT_TRUE(g);
-  // Two processes of 20 MiB each, both in the child's process group.
-  const std::string py = std::string(kPython) + " -c \"import time; a = b'x' * (20 << 20); time.sleep(0.4)\"";
-  const auto run = run_to_exit(shell(py + " & " + py + "; wait"), g->get());
-  ASSERT_TRUE(run.exit);
+  // Two processes of 20 MiB each, both in the child's process group, held until the test has
+  // seen the peak of both.
+  ScratchDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const fs::path go = dir.path / "go";
+  const std::string py = std::string(kPython) + " -c \"import os, sys, time; a = b'x' * (20 << 20)\n" + kAwaitArgv1 +
+                         "\" " + go.string();
+  Run run;
+  auto child = start(shell(py + " & " + py + "; wait"), run, g->get());
+  ASSERT_TRUE(child) << child.error().message;
+  EXPECT_TRUE(run_until([&] { return (*g)->peak_memory_bytes() >= 40ull << 20 || run.exit.has_value(); }))
+      << (*g)->peak_memory_bytes();
+  std::ofstream(go).put('\n');
+  ASSERT_TRUE(run_until([&] { return run.exit.has_value(); }));
   EXPECT_EQ(run.exit->describe(), "exit status 0") << run.output();
   EXPECT_FALSE((*g)->oom_killed());
   EXPECT_GE((*g)->peak_memory_bytes(), 40ull << 20);

@@ -7,9 +7,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "cgroup_files.hpp"
 #include "lambdad/process/resource_limits.hpp"
@@ -19,6 +25,7 @@ namespace lambdad::process {
 namespace {
 
 namespace fs = std::filesystem;
+using namespace std::chrono_literals;
 
 // The pid of a child that has exited and been reaped: no process has it (until reused).
 pid_t dead_pid() {
@@ -136,9 +143,43 @@ TEST(SamplingController, HasNoGroupsToClean) {
 namespace lambdad::process {
 namespace {
 
+// The processes whose parent is `parent` now (the field after the state in /proc/<pid>/stat).
+std::vector<pid_t> children_of(pid_t parent) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator("/proc", ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    std::ifstream f(it->path() / "stat");
+    std::string stat;
+    if (!std::getline(f, stat) || stat.rfind(')') == std::string::npos) continue;  // not a process, or gone
+    std::istringstream rest(stat.substr(stat.rfind(')') + 1));
+    char state = 0;
+    pid_t ppid = 0;
+    if (rest >> state >> ppid && ppid == parent) out.push_back(std::stoi(it->path().filename().string()));
+  }
+  return out;
+}
+
+// Reaps `pid`, a child of ours: its wait status if it exits within `limit`; otherwise it is killed
+// (and reaped all the same) and the answer is nullopt.
+std::optional<int> reap_within(pid_t pid, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  int status = 0;
+  do {
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return status;
+    if (r < 0 && errno != EINTR) return std::nullopt;
+    ::usleep(10000);
+  } while (std::chrono::steady_clock::now() < deadline);
+  ::kill(pid, SIGKILL);
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  return std::nullopt;
+}
+
 // A stand-in daemon (a child of the test) guards a process group of its own, then is killed with
 // SIGKILL: the helper kills that process group. The test is a subreaper so that it can reap the
-// group's process, orphaned by the stand-in's death, and see how it ended.
+// group's process, orphaned by the stand-in's death, and see how it ended; the helper, orphaned
+// too, is reaped here as well (a later test must find no child of this one).
 TEST(Guardian, KillsTheGroupsOfADaemonKilledWithSigkill) {
   ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
   int ready[2];
@@ -165,25 +206,32 @@ TEST(Guardian, KillsTheGroupsOfADaemonKilledWithSigkill) {
   }
   ::close(ready[1]);
   pid_t member = 0;
-  ASSERT_EQ(::read(ready[0], &member, sizeof member), static_cast<ssize_t>(sizeof member));
+  const ssize_t got = ::read(ready[0], &member, sizeof member);
   ::close(ready[0]);
+  // The group's process and the helper: ours once the stand-in is gone.
+  const std::vector<pid_t> orphans = children_of(daemon);
   ::kill(daemon, SIGKILL);
   ::waitpid(daemon, nullptr, 0);
 
-  int status = 0;
-  pid_t reaped = 0;
-  for (int i = 0; i < 500 && reaped == 0; ++i) {
-    reaped = ::waitpid(member, &status, WNOHANG);
-    if (reaped == 0) ::usleep(10000);
-  }
-  if (reaped == 0) ::kill(member, SIGKILL);
-  // The helper, orphaned too, exits once it has killed the group.
-  while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+  std::optional<int> member_status;
+  std::vector<std::optional<int>> helper_statuses;
+  for (pid_t pid : orphans) {
+    const auto status = reap_within(pid, 5s);
+    if (pid == member) {
+      member_status = status;
+    } else {
+      helper_statuses.push_back(status);
+    }
   }
   ::prctl(PR_SET_CHILD_SUBREAPER, 0);
-  ASSERT_EQ(reaped, member) << "the group outlived its daemon by 5 s";
-  EXPECT_TRUE(WIFSIGNALED(status));
-  EXPECT_EQ(WTERMSIG(status), SIGKILL);
+  ASSERT_EQ(got, static_cast<ssize_t>(sizeof member));
+  ASSERT_TRUE(member_status) << "the group outlived its daemon by 5 s";
+  EXPECT_TRUE(WIFSIGNALED(*member_status));
+  EXPECT_EQ(WTERMSIG(*member_status), SIGKILL);
+  // The helper exits by itself once it has killed the group.
+  ASSERT_EQ(helper_statuses.size(), 1u);
+  ASSERT_TRUE(helper_statuses[0]) << "the helper outlived its daemon by 5 s";
+  EXPECT_TRUE(WIFEXITED(*helper_statuses[0]) && WEXITSTATUS(*helper_statuses[0]) == 0) << *helper_statuses[0];
 }
 
 TEST(Guardian, ExitsQuietlyWhenTheDaemonStopsCleanly) {
