@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "lambdad/async/event_queue.hpp"
@@ -70,6 +71,21 @@ template <typename T, typename Op>
 Result<json> with_parsed(Result<T> parsed, Op op) {
   if (!parsed) return parsed.error();
   return op(std::move(parsed).value());
+}
+
+// The same with the typed request `parse` makes of `body`. A member of the wrong JSON type
+// (`"Publish": "yes"`) makes nlohmann's conversion throw: content the request cannot be read as,
+// answered like a body that is not JSON rather than thrown into the event loop.
+template <typename Parse, typename Op>
+Result<json> with_parsed(Parse parse, const json& body, Op op) {
+  std::optional<decltype(parse(body))> parsed;
+  try {
+    parsed.emplace(parse(body));
+  } catch (const json::exception& e) {
+    return Error{ErrorKind::kInvalidInput, std::string(error_types::kInvalidRequestContentException),
+                 fmt::format("Could not parse request body into json: {}", e.what())};
+  }
+  return with_parsed(std::move(*parsed), std::move(op));
 }
 
 // What the operation answered, rendered by `render`; or its error.
@@ -146,7 +162,7 @@ Handler body_route(const Ctx& ctx, Parse parse, unsigned status, Op op, Qualifie
         [&](const std::string& name, const std::string& qualifier, const std::string& id) {
           json body;
           if (auto e = parse_body(req, body)) return render(*e, id);
-          auto result = with_parsed(parse(body), [&](auto request) { return op(req, name, qualifier, std::move(request)); });
+          auto result = with_parsed(parse, body, [&](auto request) { return op(req, name, qualifier, std::move(request)); });
           return answer(result, status, id);
         },
         param);
@@ -182,7 +198,7 @@ void add_control_routes(http::Router& router, FunctionRegistry& registry, invoca
               const std::string request_id = ids::request_id();
               json body;
               if (auto e = parse_body(req, body)) return respond(render(*e, request_id));
-              auto created = with_parsed(cj::parse_create_function(body), [&](control_plane::CreateFunctionRequest r) {
+              auto created = with_parsed(cj::parse_create_function, body, [&](control_plane::CreateFunctionRequest r) {
                 return rendered(ctx->registry.create_function(std::move(r)), latest_configuration);
               });
               respond(answer(created, 201, request_id));

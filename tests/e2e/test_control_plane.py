@@ -361,6 +361,21 @@ def test_error_wire_format_of_a_conflict(client, daemon):
     assert status == 204 and data == b""
 
 
+@pytest.mark.parametrize("path,body", [
+    ("", {"FunctionName": 5, "Runtime": "python3.12", "Role": ROLE, "Handler": "app.handler"}),
+    ("", {"FunctionName": "cp-typed", "Runtime": "python3.12", "Role": ROLE, "Handler": "app.handler",
+          "Code": {"ZipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="}, "Publish": "yes"}),
+    ("/cp-typed/versions", {"Description": ["not", "text"]}),
+], ids=["name-a-number", "publish-a-string", "description-a-list"])
+def test_a_member_of_the_wrong_json_type_is_400_and_the_daemon_keeps_serving(client, daemon, path, body):
+    url = f"{daemon.endpoint}/2015-03-31/functions{path}"
+    status, headers, data = http("POST", url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    assert status == 400, data
+    assert headers["X-Amzn-ErrorType"].split(":")[0] == "InvalidRequestContentException"
+    assert json.loads(data)["message"].startswith("Could not parse request body into json: "), data
+    assert "Functions" in client.list_functions()  # still serving
+
+
 # ---------------------------------------------------------------------------------------------
 # 3. UpdateFunctionCode, UpdateFunctionConfiguration
 
