@@ -22,36 +22,6 @@ constexpr std::string_view kUnsupportedRuntimeHint =
     "supported: python3.x, nodejsN.x, provided, provided.al2, provided.al2023";
 constexpr std::size_t kMaxHandler = 128;
 constexpr std::size_t kMaxDescription = 256;
-constexpr std::size_t kMaxEnvironmentBytes = 4096;  // Lambda: "the total size ... doesn't exceed 4 KB"
-
-// Lambda refuses these keys in a function's configuration; it sets them itself.
-constexpr std::array<std::string_view, 18> kReservedEnvironmentKeys = {
-    "_HANDLER",
-    "_X_AMZN_TRACE_ID",
-    "AWS_DEFAULT_REGION",
-    "AWS_REGION",
-    "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME",
-    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-    "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE",
-    "AWS_LAMBDA_LOG_GROUP_NAME",
-    "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API",
-    "LAMBDA_TASK_ROOT",
-    "LAMBDA_RUNTIME_DIR",
-};
-
-bool is_reserved_environment_key(std::string_view key) {
-  for (auto reserved : kReservedEnvironmentKeys) {
-    if (key == reserved) return true;
-  }
-  return false;
-}
 
 std::string unresolved_message(const TemplateValue& v, std::string_view consequence) {
   std::string message = v.text + " cannot be resolved locally";
@@ -465,7 +435,6 @@ void FunctionBuilder::read_environment(FunctionConfig& config) {
                  fmt::format("must be a mapping of names to strings, not {}", kind_name(variables->kind)));
   }
 
-  std::size_t total_bytes = 0;
   for (const auto& [key, value] : variables->entries) {
     const std::string path = "Environment.Variables." + key;
     if (!is_valid_environment_key(key)) {
@@ -483,12 +452,12 @@ void FunctionBuilder::read_environment(FunctionConfig& config) {
     }
     auto text_value = text(value, path, Need::kOptional, "the variable is left out");
     if (!text_value) continue;
-    total_bytes += key.size() + text_value->size();
     config.environment[key] = std::move(*text_value);
   }
-  if (total_bytes > kMaxEnvironmentBytes) {
+  if (const auto measured = environment_as_measured(config.environment).size(); measured > kMaxEnvironmentBytes) {
     error(*variables, "Environment.Variables",
-          fmt::format("environment variables take {} bytes; Lambda allows at most 4 KB", total_bytes));
+          fmt::format("environment variables take {} bytes as Lambda measures them (as JSON); Lambda allows at "
+                      "most 4 KB", measured));
   }
 }
 

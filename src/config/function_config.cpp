@@ -2,10 +2,13 @@
 #include "lambdad/config/function_config.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 namespace lambdad::config {
 namespace {
@@ -61,6 +64,20 @@ std::optional<std::string> blocked_runtime_message(std::string_view runtime) {
     return message;
   }
   return std::nullopt;
+}
+
+bool is_reserved_environment_key(std::string_view key) {
+  static constexpr std::array<std::string_view, 18> kReserved = {
+      "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+      "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+      "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+      "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+      "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"};
+  return std::find(kReserved.begin(), kReserved.end(), key) != kReserved.end();
+}
+
+std::string environment_as_measured(const std::map<std::string, std::string>& variables) {
+  return nlohmann::json(variables).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string_view tracing_mode_name(TracingMode mode) {

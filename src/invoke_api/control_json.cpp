@@ -93,23 +93,13 @@ std::optional<std::string> string_member(const json& req, const char* key) {
   return std::nullopt;
 }
 
-const std::set<std::string>& reserved_environment_keys() {
-  static const std::set<std::string> kKeys = {
-      "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-      "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-      "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-      "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-      "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"};
-  return kKeys;
-}
-
 Result<std::map<std::string, std::string>> parse_environment(const json& environment) {
   std::map<std::string, std::string> vars;
   std::vector<std::string> reserved;
   const json variables = environment.value("Variables", json::object());
   for (const auto& [k, val] : variables.items()) {
     if (!val.is_string()) return invalid(fmt::format("The value of environment variable {} must be a string.", k));
-    if (reserved_environment_keys().count(k)) reserved.push_back(k);
+    if (config::is_reserved_environment_key(k)) reserved.push_back(k);
     vars[k] = val.get<std::string>();
   }
   if (!reserved.empty()) {
@@ -118,6 +108,12 @@ Result<std::map<std::string, std::string>> parse_environment(const json& environ
         "provided contains reserved keys that are currently not supported for modification. Reserved keys used in "
         "this request: {}",
         fmt::join(reserved, ", ")));
+  }
+  if (auto measured = config::environment_as_measured(vars); measured.size() > config::kMaxEnvironmentBytes) {
+    return invalid(fmt::format(
+        "Lambda was unable to configure your environment variables because the environment variables you have "
+        "provided exceeded the 4KB limit. String measured: {}",
+        measured));
   }
   return vars;
 }

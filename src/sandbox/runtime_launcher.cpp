@@ -13,20 +13,6 @@
 namespace lambdad::sandbox {
 namespace {
 
-// Variables a function's Environment.Variables may not replace (lambda-spec §5: reserved keys).
-bool is_reserved(const std::string& key) {
-  static const char* const kReserved[] = {
-      "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-      "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-      "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-      "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-      "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"};
-  for (const char* r : kReserved) {
-    if (key == r) return true;
-  }
-  return false;
-}
-
 std::string family_key(config::RuntimeFamily f) {
   switch (f) {
     case config::RuntimeFamily::kPython: return "python";
@@ -206,7 +192,7 @@ Result<process::SpawnSpec> build_spawn_spec(const config::FunctionConfig& fn,
     // drops the layers from sys.path).
     if (!paths.python_path.empty()) env["PYTHONPATH"] = paths.python_path;
     for (const auto& [k, v] : fn.environment) {
-      if (k.empty() || k.front() == '_' || is_reserved(k)) continue;
+      if (k.empty() || k.front() == '_' || config::is_reserved_environment_key(k)) continue;
       env[k] = v;
     }
     env["AWS_LAMBDA_FUNCTION_NAME"] = fn.name;

@@ -114,6 +114,14 @@ RuntimeFamily runtime_family(const std::string& runtime);
 // table is kBlockedRuntimes in function_config.cpp.
 std::optional<std::string> blocked_runtime_message(std::string_view runtime);
 
+// Keys Lambda sets itself and refuses in a function's Environment.Variables (lambda-spec §5).
+bool is_reserved_environment_key(std::string_view key);
+
+// Lambda's 4 KB limit on Environment.Variables applies to the variables as compact JSON: its error
+// quotes that text ("String measured: {...}"), so names, values, quotes and commas all count.
+inline constexpr std::size_t kMaxEnvironmentBytes = 4096;
+std::string environment_as_measured(const std::map<std::string, std::string>& variables);
+
 // The service an ARN names ("sqs" in arn:aws:sqs:us-east-1:123456789012:q); empty when `arn` is
 // not an ARN.
 std::string_view arn_service(std::string_view arn);

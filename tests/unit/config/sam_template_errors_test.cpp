@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <tuple>
 
 #include "lambdad/config/sam_template.hpp"
@@ -393,6 +395,17 @@ TEST(SamTemplateErrors, EnvironmentVariableRules) {
   const auto big = load_text(one_function("      Environment:\n        Variables:\n          BIG: " +
                                           std::string(4100, 'x') + "\n"));
   EXPECT_EQ(only_error(big).property, "Properties.Environment.Variables");
+
+  // Lambda measures the variables as JSON: 100 names of 10 and values of 25 characters are 3,500
+  // bytes of text but 4,101 of {"K":"V",...}, which Lambda refuses.
+  std::string many = "      Environment:\n        Variables:\n";
+  for (int i = 0; i < 100; ++i) many += fmt::format("          VARIABLE{:02}: {}\n", i, std::string(25, 'v'));
+  const auto measured = load_text(one_function(many));
+  EXPECT_EQ(only_error(measured).message,
+            "environment variables take 4101 bytes as Lambda measures them (as JSON); Lambda allows at most 4 KB");
+  std::string fewer = "      Environment:\n        Variables:\n";
+  for (int i = 0; i < 99; ++i) fewer += fmt::format("          VARIABLE{:02}: {}\n", i, std::string(25, 'v'));
+  EXPECT_TRUE(load_text(one_function(fewer)).errors.empty()) << "4,060 bytes as JSON fit";
 }
 
 TEST(SamTemplateErrors, ArchitecturesMustBeExactlyOne) {

@@ -154,6 +154,14 @@ TEST(ControlJsonTest, CreateRejectsWhatLambdaRejects) {
             "provided contains reserved keys that are currently not supported for modification. Reserved keys used "
             "in this request: AWS_REGION, LAMBDA_TASK_ROOT");
   req = create_body();
+  req["Environment"]["Variables"] = {{"K", std::string(4088, 'v')}};  // {"K":"v…"}: 4,096 bytes as JSON
+  EXPECT_TRUE(parse_create_function(req).ok());
+  req["Environment"]["Variables"] = {{"K", std::string(4089, 'v')}};
+  EXPECT_EQ(error_of(parse_create_function(req)).message,
+            "Lambda was unable to configure your environment variables because the environment variables you have "
+            "provided exceeded the 4KB limit. String measured: {\"K\":\"" + std::string(4089, 'v') + "\"}");
+  EXPECT_EQ(error_of(parse_create_function(req)).type, "InvalidParameterValueException");
+  req = create_body();
   req["Environment"]["Variables"]["N"] = 1;
   EXPECT_EQ(error_of(parse_create_function(req)).message, "The value of environment variable N must be a string.");
 
