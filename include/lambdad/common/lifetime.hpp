@@ -1,7 +1,8 @@
 // common: an owner's lifetime as seen by callbacks that may outlive it (work posted to the io
 // thread, completions held by an invocation or a socket). Such a callback captures a token, or is
-// wrapped by guard(), and does nothing once its owner is gone. Everything here runs on the io
-// thread (docs/decisions/001): no atomics.
+// wrapped by guard(), and does nothing once its owner is gone. The owner, end() and the test of a
+// token belong to the io thread (docs/decisions/001); a token may be copied on any thread (a
+// worker carrying one into the completion it posts back), as weak_ptr's counts allow.
 #pragma once
 
 #include <memory>

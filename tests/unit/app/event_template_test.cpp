@@ -173,7 +173,8 @@ TEST(EventTemplateTest, AFaultOfTheTemplateIsAnInternalErrorNamingTheEvent) {
 
 TEST(EventTemplateTest, EveryEmbeddedTemplateIsListedWithItsOptions) {
   const auto& events = sample_events();
-  ASSERT_EQ(events.size(), sample_event_files().size());
+  ASSERT_EQ(sample_event_files().size(), std::size_t{LAMBDAD_SAMPLE_EVENT_FILES})
+      << "a template under src/app/events is not embedded (src/app/CMakeLists.txt lists them)";
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.front().service, "s3");
   EXPECT_EQ(events.front().event, "put");

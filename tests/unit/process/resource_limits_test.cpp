@@ -25,6 +25,7 @@
 #include "cgroup_files.hpp"
 #include "lambdad/common/error_types.hpp"
 #include "lambdad/process/child_process.hpp"
+#include "reap.hpp"
 #include "resource_controllers.hpp"
 
 namespace lambdad::process {
@@ -338,12 +339,9 @@ TEST_F(RealCgroup, PidsLimitCapsAForkBombAndDestroyingTheGroupKillsEverything) {
   g.reset();
   // Each was sent SIGKILL by the group's destruction: the wait ends when it dies.
   for (pid_t pid : left) {
-    int status = 0;
-    pid_t reaped;
-    while ((reaped = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
-    }
-    ASSERT_EQ(reaped, pid) << "not a process of the bomb: " << std::strerror(errno);
-    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << pid << ": wait status " << status;
+    const auto status = reap_within(pid, std::chrono::seconds(10));
+    ASSERT_TRUE(status) << pid << " of the bomb outlived its group's destruction";
+    EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL) << pid << ": wait status " << *status;
   }
   for (const auto& d : dirs) EXPECT_FALSE(fs::exists(d)) << d;
 }

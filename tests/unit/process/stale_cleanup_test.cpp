@@ -19,6 +19,7 @@
 
 #include "cgroup_files.hpp"
 #include "lambdad/process/resource_limits.hpp"
+#include "reap.hpp"
 #include "resource_controllers.hpp"
 
 namespace lambdad::process {
@@ -157,23 +158,6 @@ std::vector<pid_t> children_of(pid_t parent) {
     if (rest >> state >> ppid && ppid == parent) out.push_back(std::stoi(it->path().filename().string()));
   }
   return out;
-}
-
-// Reaps `pid`, a child of ours: its wait status if it exits within `limit`; otherwise it is killed
-// (and reaped all the same) and the answer is nullopt.
-std::optional<int> reap_within(pid_t pid, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  int status = 0;
-  do {
-    const pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return status;
-    if (r < 0 && errno != EINTR) return std::nullopt;
-    ::usleep(10000);
-  } while (std::chrono::steady_clock::now() < deadline);
-  ::kill(pid, SIGKILL);
-  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-  }
-  return std::nullopt;
 }
 
 // A stand-in daemon (a child of the test) guards a process group of its own, then is killed with
