@@ -698,28 +698,25 @@ def test_reserved_concurrency_zero_throttles_until_deleted(client):
     assert invoke(client, name, {})["Result"]["code"] == "v1"
 
 
-def test_reserved_concurrency_one_admits_one_invoke_at_a_time(client):
+def test_reserved_concurrency_one_admits_one_invoke_at_a_time(client, daemon):
     name = unique("cp-conc1")
     create(client, name, handler="app.sleep", Timeout=30)
     client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
-    assert invoke(client, name, {"sleep": 0})["Result"]["slept"] == 0  # warm: both calls race on a ready env
+    assert invoke(client, name, {"sleep": 0})["Result"]["slept"] == 0
 
-    barrier = threading.Barrier(2)
+    def busy():
+        _, _, data = http("GET", f"{daemon.endpoint}/_lambdad/status")
+        return [e for f in json.loads(data)["functions"] if f["name"] == name
+                for e in f["environments"] if e["state"] == "busy"]
 
-    def one(_):
-        barrier.wait()
-        try:
-            return invoke(client, name, {"sleep": 1})
-        except ClientError as e:
-            return e.response
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(one, range(2)))
-    throttled = [r for r in results if "Error" in r]
-    succeeded = [r for r in results if "Error" not in r]
-    assert len(throttled) == 1 and len(succeeded) == 1, results
-    assert_throttled(throttled[0])
-    assert succeeded[0]["Result"]["slept"] == 1
+    # The second invoke is sent once the first is running (not raced against it): it is throttled
+    # however slow the machine.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(invoke, client, name, {"sleep": 3})
+        wait_for(lambda: busy() or first.done(), timeout=20, what="the first invoke to run")
+        assert not first.done(), first.result()
+        assert_throttled(error_of(invoke, client, name, {"sleep": 0}))
+        assert first.result(timeout=30)["Result"]["slept"] == 3
     # Free again afterwards.
     assert invoke(client, name, {"sleep": 0})["StatusCode"] == 200
 
