@@ -1,4 +1,4 @@
-#include "generate_event.hpp"
+#include "lambdad/events/generate_event.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -12,7 +12,7 @@
 
 #include "event_template.hpp"
 
-namespace lambdad::app {
+namespace lambdad::events {
 namespace {
 
 using Json = nlohmann::ordered_json;
@@ -201,4 +201,4 @@ int run_generate_event(const GenerateEventCommand& state) {
   return std::fflush(stdout) == 0 ? 0 : 1;
 }
 
-}  // namespace lambdad::app
+}  // namespace lambdad::events
