@@ -38,7 +38,7 @@ struct Helper {
 std::span<const Helper> aws_helpers();
 
 inline Json absent() { return Json(Json::value_t::discarded); }
-inline Error invalid(std::string message) { return Error{ErrorKind::kInvalidInput, "", std::move(message)}; }
+inline Error invalid(std::string message) { return invalid_input(std::move(message)); }
 
 std::string text_of(const Json& value);  // a string as it is, an integer in decimal
 std::string lower(std::string text);
