@@ -301,10 +301,10 @@ int run_serve(const ServeOptions& options) {
                  options.shutdown_grace.c_str());
     return 2;
   }
-  if (auto st = control_plane::FunctionRegistry::check_template_reservations(*functions,
-                                                                            options.pool.account_concurrency);
-      !st) {
-    std::fprintf(stderr, "lambdad: %s\n", st.error().message.c_str());
+  const auto reservations =
+      control_plane::FunctionRegistry::check_template_reservations(*functions, options.pool.account_concurrency);
+  if (!reservations) {
+    std::fprintf(stderr, "lambdad: %s\n", reservations.error().message.c_str());
     return 2;
   }
 
@@ -381,8 +381,8 @@ int run_serve(const ServeOptions& options) {
   // --watch: an edit to a function's code or to the template takes effect without a restart.
   std::unique_ptr<ServeWatch> watch;
   if (options.watch) {
-    auto started = ServeWatch::start({d.io, d.clock, *d.timers, registry, *d.scheduler, d.runtime_options}, options.common,
-                                     *functions, {spool->state.root(), d.tmp_root});
+    auto started = ServeWatch::start({d.io, d.clock, *d.timers, registry, *d.scheduler, d.runtime_options},
+                                     options.common, *functions, {spool->state.root(), d.tmp_root});
     if (!started) {
       std::fprintf(stderr, "lambdad: --watch: %s\n", started.error().message.c_str());
       return 2;

@@ -160,6 +160,11 @@ class InvokeApiTest : public ::testing::Test {
     EXPECT_EQ(r.body, body.dump()) << "byte for byte, members in Lambda's order";
   }
 
+  // The body most of Lambda's errors have (some spell the member "message").
+  static json user(const std::string& message, const char* member = "Message") {
+    return json{{"Type", "User"}, {member, message}};
+  }
+
   static std::string header(const http::Response& r, std::string_view name) {
     return std::string(r.headers.get(name).value_or("<absent>"));
   }
@@ -312,7 +317,7 @@ TEST_F(InvokeApiTest, AnEventIs202OnceQueuedAndRunsLaterUnderTheSameRequestId) {
 TEST_F(InvokeApiTest, AnEventWithoutAQueueIsAServiceException) {
   invoke({"F", "", {{"X-Amz-Invocation-Type", "Event"}}});
   expect_error(500, "ServiceException",
-               json{{"Type", "User"}, {"Message", "The event could not be queued: asynchronous invocation is not available"}});
+               user("The event could not be queued: asynchronous invocation is not available"));
   EXPECT_TRUE(dispatcher_.dispatched.empty());
 }
 
@@ -321,23 +326,23 @@ TEST_F(InvokeApiTest, AnEventWithoutAQueueIsAServiceException) {
 TEST_F(InvokeApiTest, AnUnknownFunctionIsResourceNotFound) {
   invoke({"NoSuchFunction"});
   expect_error(404, "ResourceNotFoundException",
-               json{{"Type", "User"}, {"Message", std::string("Function not found: ") + kArn + "NoSuchFunction:$LATEST"}});
+               user(std::string("Function not found: ") + kArn + "NoSuchFunction:$LATEST"));
   invoke({std::string(kArn) + "Ghost"});
   expect_error(404, "ResourceNotFoundException",
-               json{{"Type", "User"}, {"Message", std::string("Function not found: ") + kArn + "Ghost:$LATEST"}});
+               user(std::string("Function not found: ") + kArn + "Ghost:$LATEST"));
   invoke({"ordersfunction"});
   expect_error(404, "ResourceNotFoundException",
-               json{{"Type", "User"}, {"Message", std::string("Function not found: ") + kArn + "ordersfunction:$LATEST"}});
+               user(std::string("Function not found: ") + kArn + "ordersfunction:$LATEST"));
   EXPECT_TRUE(dispatcher_.dispatched.empty());
 }
 
 TEST_F(InvokeApiTest, AnUnknownQualifierIsResourceNotFoundNamingIt) {
   invoke({"F", "Qualifier=nope"});
   expect_error(404, "ResourceNotFoundException",
-               json{{"Type", "User"}, {"Message", std::string("Function not found: ") + kArn + "F:nope"}});
+               user(std::string("Function not found: ") + kArn + "F:nope"));
   invoke({"F:2"});
   expect_error(404, "ResourceNotFoundException",
-               json{{"Type", "User"}, {"Message", std::string("Function not found: ") + kArn + "F:2"}});
+               user(std::string("Function not found: ") + kArn + "F:2"));
   EXPECT_TRUE(dispatcher_.dispatched.empty());
 }
 
@@ -345,17 +350,15 @@ TEST_F(InvokeApiTest, AFunctionThatIsNotActiveIsAConflict) {
   dispatcher_.functions["F"].unavailable = "Pending";
   invoke({"F"});
   expect_error(409, "ResourceConflictException",
-               json{{"Type", "User"},
-                    {"message",
-                     "The operation cannot be performed at this time. The function is currently in the following "
-                     "state: Pending"}});
+               user("The operation cannot be performed at this time. The function is currently in the following "
+                    "state: Pending",
+                    "message"));
   dispatcher_.functions["F"].unavailable = "Failed";
   invoke({"F", "", {{"X-Amz-Invocation-Type", "Event"}}}, true);
   expect_error(409, "ResourceConflictException",
-               json{{"Type", "User"},
-                    {"message",
-                     "The operation cannot be performed at this time. The function is currently in the following "
-                     "state: Failed"}});
+               user("The operation cannot be performed at this time. The function is currently in the following "
+                    "state: Failed",
+                    "message"));
   time_.advance(std::chrono::milliseconds(0));
   EXPECT_TRUE(dispatcher_.dispatched.empty());
 }
@@ -366,13 +369,14 @@ TEST_F(InvokeApiTest, ThrottlesAreTooManyRequestsWithLambdasReason) {
   expect_error(429, "TooManyRequestsException",
                json::parse(R"({"Reason":"ReservedFunctionConcurrentInvocationLimitExceeded","Type":"User",)"
                            R"("message":"Rate Exceeded."})"));
-  EXPECT_EQ(answers_.front().body,
-            R"({"Reason":"ReservedFunctionConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded."})");
+  EXPECT_EQ(answers_.front().body, R"({"Reason":"ReservedFunctionConcurrentInvocationLimitExceeded","Type":"User",)"
+                                   R"("message":"Rate Exceeded."})");
 
   dispatcher_.admission = Admission::kThrottledAccount;
   invoke({"F"});
   expect_error(429, "TooManyRequestsException",
-               json::parse(R"({"Reason":"ConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded."})"));
+               json::parse(R"({"Reason":"ConcurrentInvocationLimitExceeded","Type":"User",)"
+                           R"("message":"Rate Exceeded."})"));
   EXPECT_EQ(answers_.front().body,
             R"({"Reason":"ConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded."})");
 }
@@ -380,14 +384,13 @@ TEST_F(InvokeApiTest, ThrottlesAreTooManyRequestsWithLambdasReason) {
 TEST_F(InvokeApiTest, PayloadsOverTheLimitsAreRequestEntityTooLarge) {
   invoke({"F", "", {}, "", true});
   expect_error(413, "RequestEntityTooLargeException",
-               json{{"Type", "User"}, {"Message", "Request must be smaller than 6291456 bytes for the InvokeFunction operation"}});
+               user("Request must be smaller than 6291456 bytes for the InvokeFunction operation"));
 
   const std::string over_event_limit = R"({"d":")" + std::string(1048577 - 8, 'a') + R"("})";
   ASSERT_EQ(over_event_limit.size(), 1048577u);
   invoke({"F", "", {{"X-Amz-Invocation-Type", "Event"}}, over_event_limit}, true);
   expect_error(413, "RequestEntityTooLargeException",
-               json{{"Type", "User"},
-                    {"Message", "1048577 byte payload is too large for the Event invocation type (limit 1048576 bytes)"}});
+               user("1048577 byte payload is too large for the Event invocation type (limit 1048576 bytes)"));
   EXPECT_EQ(events_->counters("F")->accepted, 0u);
 
   // At the Event limit, and a synchronous payload over it, are taken.
