@@ -68,7 +68,6 @@ std::optional<std::string> read_event(const std::string& file) {
 // Turns the command line's pool settings into the sandbox's options; prints what is wrong.
 std::optional<sandbox::ManagerOptions> manager_options(const PoolSettings& p) {
   sandbox::ManagerOptions m;
-  m.account_concurrency = p.account_concurrency;
   m.eager = p.warm_containers == "EAGER";
   m.pool.force_cold = p.force_cold;
   auto idle = parse_duration(p.idle_timeout);
@@ -136,9 +135,8 @@ std::optional<AsyncSetup> async_setup(const ServeOptions& serve, const std::file
 // are written, and the io loop stops.
 class GracefulStop {
  public:
-  GracefulStop(Daemon& d, http::Server& server, async::EventQueue& events, control_plane::FunctionRegistry& registry,
-               std::chrono::milliseconds grace, std::string grace_text)
-      : d_(d), server_(server), events_(events), registry_(registry), grace_(grace),
+  GracefulStop(Daemon& d, http::Server& server, std::chrono::milliseconds grace, std::string grace_text)
+      : d_(d), server_(server), events_(*d.events), registry_(*d.registry), grace_(grace),
         grace_text_(std::move(grace_text)), timer_(d.timers->make_timer()) {}
 
   void on_signal(int sig) {
@@ -303,31 +301,32 @@ int run_serve(const ServeOptions& options) {
                  options.shutdown_grace.c_str());
     return 2;
   }
-  if (auto st = sandbox::SandboxManager::validate(*functions, options.pool.account_concurrency); !st) {
-    std::fprintf(stderr, "lambdad: %s\n", st.error().message.c_str());
+  const auto reservations =
+      control_plane::FunctionRegistry::check_template_reservations(*functions, options.pool.account_concurrency);
+  if (!reservations) {
+    std::fprintf(stderr, "lambdad: %s\n", reservations.error().message.c_str());
     return 2;
   }
 
   Daemon d;
   d.runtime_options = std::move(*runtimes);
   if (!d.prepare_limits(options.pool.memory_enforcement)) return 2;
-  d.build(*functions, std::move(*manager_opts), options.pool.cpu_scaling);
   auto spool = async_setup(options, d.tmp_root, *retry_base);
   if (!spool) return 2;
-  // The registry is what the APIs and the event queue see: template functions, and those created
-  // through the control plane, kept in the state directory (docs/decisions/008).
-  control_plane::RegistryOptions registry_options;
-  registry_options.region = options.common.region;
-  registry_options.functions_dir = spool->state.functions_dir();
-  registry_options.durable = spool->options.durable;
-  registry_options.account_concurrency = options.pool.account_concurrency;
-  control_plane::FunctionRegistry registry(
-      *d.manager, d.clock, [&d](std::function<void()> task) { asio::post(d.io, std::move(task)); },
-      std::move(registry_options));
-  async::EventQueue events(registry, d.clock, *d.timers, spool->options);
-  registry.set_event_queue(&events);
-  registry.add_template_functions(*functions);
-  for (const auto& fn : *functions) events.add_function(fn.name, async::FunctionSettings::from(fn));
+  // The catalogue holds the template's functions and those created through the control plane,
+  // kept in the state directory (docs/decisions/008); the APIs and the Event queue reach them
+  // through the scheduler (docs/decisions/018).
+  CoreOptions core;
+  core.pools = std::move(*manager_opts);
+  core.cpu_scaling = options.pool.cpu_scaling;
+  core.catalogue.region = options.common.region;
+  core.catalogue.functions_dir = spool->state.functions_dir();
+  core.catalogue.durable = spool->options.durable;
+  core.catalogue.account_concurrency = options.pool.account_concurrency;
+  core.events = spool->options;
+  d.build(*functions, std::move(core));
+  auto& registry = *d.registry;
+  auto& events = *d.events;
   registry.load_stored();
 
   invoke_api::InvokeApiOptions api_options;
@@ -346,7 +345,7 @@ int run_serve(const ServeOptions& options) {
     }
     *deadline = *parsed;
   }
-  auto router = invoke_api::make_router(registry, d.clock, api_options, &events, &registry);
+  auto router = invoke_api::make_router(*d.scheduler, d.clock, api_options, &events, &registry);
   // What the local X-Ray daemon received (?traceId=1-... for one trace's documents).
   router.add(http::Method::kGet, "/_lambdad/xray/segments", 0, [&d](http::Request&& req, http::Responder respond) {
     http::Response r;
@@ -382,8 +381,8 @@ int run_serve(const ServeOptions& options) {
   // --watch: an edit to a function's code or to the template takes effect without a restart.
   std::unique_ptr<ServeWatch> watch;
   if (options.watch) {
-    auto started = ServeWatch::start({d.io, d.clock, *d.timers, registry, d.runtime_options}, options.common,
-                                     *functions, {spool->state.root(), d.tmp_root});
+    auto started = ServeWatch::start({d.io, d.clock, *d.timers, registry, *d.scheduler, d.runtime_options},
+                                     options.common, *functions, {spool->state.root(), d.tmp_root});
     if (!started) {
       std::fprintf(stderr, "lambdad: --watch: %s\n", started.error().message.c_str());
       return 2;
@@ -391,7 +390,7 @@ int run_serve(const ServeOptions& options) {
     watch = std::move(started).value();
   }
 
-  GracefulStop stop(d, server, events, registry, *shutdown_grace, options.shutdown_grace);
+  GracefulStop stop(d, server, *shutdown_grace, options.shutdown_grace);
   asio::signal_set signals(d.io, SIGINT, SIGTERM);
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&](const boost::system::error_code& ec, int sig) {
@@ -447,21 +446,26 @@ int run_invoke(const InvokeOptions& options) {
     return 2;
   }
   const std::string name = target->name;
-  auto version = config::resolve_qualifier(*target, qualifier);
-  if (!version) {
+  auto no_such_version = [&] {
     std::fprintf(stderr, "lambdad: %s has no version or alias %s (it has $LATEST%s%s)\n", name.c_str(),
                  qualifier.c_str(), target->auto_publish_alias.empty() ? "" : ", 1 and ",
                  target->auto_publish_alias.c_str());
     return 2;
-  }
+  };
+  // Checked before anything starts; the scheduler resolves it below, as it does every invoke.
+  if (!config::resolve_qualifier(*target, qualifier)) return no_such_version();
   auto runtimes = prepare_runtimes(options.common, *functions);
   if (!runtimes) return 2;
 
   Daemon d;
   d.runtime_options = std::move(*runtimes);
   if (!d.prepare_limits("auto")) return 2;
-  sandbox::ManagerOptions manager_options;  // a named value: GCC 12 -O3 warns falsely on a temporary
-  d.build(*functions, std::move(manager_options));
+  CoreOptions core;  // nothing stored, no Event queue
+  core.catalogue.region = options.common.region;
+  d.build(*functions, std::move(core));
+  auto& scheduler = *d.scheduler;
+  const auto version = scheduler.resolve(name, qualifier);
+  if (!version) return no_such_version();
 
   int exit_code = 1;
   auto inv = std::make_shared<invocation::Invocation>();
@@ -472,7 +476,7 @@ int run_invoke(const InvokeOptions& options) {
   inv->invoked_function_arn = invocation::function_arn(options.common.region, "123456789012", name,
                                                        qualifier == "$LATEST" ? "" : qualifier);
   inv->payload = std::move(*event);
-  inv->trace_id = ids::trace_header(d.clock.epoch_ms() / 1000, d.manager->tracing_active(name, *version));
+  inv->trace_id = ids::trace_header(d.clock.epoch_ms() / 1000, scheduler.tracing_active(name, *version));
   inv->received = d.clock.now();
   inv->on_complete = [&](invocation::InvocationResult result) {
     std::fwrite(result.payload.data(), 1, result.payload.size(), stdout);
@@ -492,7 +496,7 @@ int run_invoke(const InvokeOptions& options) {
     d.manager->shutdown();
     d.io.stop();
   });
-  if (d.manager->dispatch(inv) != invocation::Admission::kAccepted) {
+  if (scheduler.dispatch(inv) != invocation::Admission::kAccepted) {
     std::fprintf(stderr, "lambdad: %s has reserved concurrency 0; every invocation is throttled\n", name.c_str());
     return 1;
   }

@@ -1,5 +1,7 @@
-// app (private): the parts of a daemon every subcommand that runs functions needs (serve, invoke,
-// test), built in dependency order and torn down in reverse.
+// app (private): the composition root of every subcommand that runs functions (serve, invoke,
+// test): the parts of a daemon, built in dependency order and torn down in reverse, and its core
+// (docs/decisions/018): pools, the function catalogue, the scheduler over both and, where asked
+// for, the Event queue.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -13,15 +15,31 @@
 #include <filesystem>
 #include <memory>
 
+#include <optional>
+#include <vector>
+
+#include "lambdad/async/event_queue.hpp"
 #include "lambdad/common/clock.hpp"
+#include "lambdad/control_plane/function_registry.hpp"
 #include "lambdad/observability/logging.hpp"
 #include "lambdad/observability/xray.hpp"
 #include "lambdad/process/resource_limits.hpp"
 #include "lambdad/runtime_api/runtime_api.hpp"
 #include "lambdad/sandbox/asio_timers.hpp"
 #include "lambdad/sandbox/sandbox_manager.hpp"
+#include "lambdad/scheduler/scheduler.hpp"
 
 namespace lambdad::app {
+
+// What the core is built with; the rest are the commands' defaults.
+struct CoreOptions {
+  sandbox::ManagerOptions pools;
+  bool cpu_scaling = false;
+  // serve: the state directory's functions (RegistryOptions::functions_dir); invoke and test
+  // leave it empty and store nothing.
+  control_plane::RegistryOptions catalogue;
+  std::optional<async::EventQueueOptions> events;  // serve, test: Event invocations
+};
 
 // Everything a run needs, built in dependency order and torn down in reverse.
 struct Daemon {
@@ -34,7 +52,11 @@ struct Daemon {
   std::filesystem::path tmp_root;
   // The local X-Ray daemon (before the manager, which reports sampled traces to it).
   std::unique_ptr<observability::XRayListener> xray;
+  // The core (build): what reaches a function goes through the scheduler.
   std::unique_ptr<sandbox::SandboxManager> manager;
+  std::unique_ptr<control_plane::FunctionRegistry> registry;
+  std::unique_ptr<scheduler::Scheduler> scheduler;
+  std::unique_ptr<async::EventQueue> events;
 
   Daemon() {
     // Function log lines of one batch of events go out in one write (observability/logging).
@@ -44,7 +66,10 @@ struct Daemon {
   Daemon& operator=(const Daemon&) = delete;
 
   ~Daemon() {
-    manager.reset();  // environments (their processes, cgroups and /tmp) before the controller
+    events.reset();
+    scheduler.reset();
+    registry.reset();  // joins code being unpacked
+    manager.reset();   // environments (their processes, cgroups and /tmp) before the controller
     resources.reset();
     std::error_code ec;
     if (!tmp_root.empty()) std::filesystem::remove_all(tmp_root, ec);
@@ -124,25 +149,41 @@ struct Daemon {
               why);
   }
 
-  void build(const std::vector<config::FunctionConfig>& functions, sandbox::ManagerOptions options = {},
-             bool cpu_scaling = false) {
+  // The core, with the template's `functions`: their pools, their catalogue entries, the
+  // scheduler and (with options.events) the Event queue with their settings. serve then loads
+  // the stored functions into the catalogue.
+  void build(const std::vector<config::FunctionConfig>& functions, CoreOptions options) {
     sandbox::PoolDeps deps{io, clock, *timers, endpoints, runtime_options,
-                           sandbox::LimitDeps{resources.get(), tmp_root, cpu_scaling}};
+                           sandbox::LimitDeps{resources.get(), tmp_root, options.cpu_scaling}};
+    auto& pools = options.pools;
     if (resources) {
-      options.memory_enforcement = resources->describe();
+      pools.memory_enforcement = resources->describe();
       switch (resources->mode()) {
-        case process::MemoryEnforcement::kCgroup: options.memory_enforcement_mode = "cgroup"; break;
-        case process::MemoryEnforcement::kSample: options.memory_enforcement_mode = "sample"; break;
-        default: options.memory_enforcement_mode = "off"; break;
+        case process::MemoryEnforcement::kCgroup: pools.memory_enforcement_mode = "cgroup"; break;
+        case process::MemoryEnforcement::kSample: pools.memory_enforcement_mode = "sample"; break;
+        default: pools.memory_enforcement_mode = "off"; break;
       }
     }
-    open_xray(options);
-    manager = std::make_unique<sandbox::SandboxManager>(deps, functions, std::move(options));
+    scheduler::SchedulerOptions scheduling;
+    open_xray(scheduling);
+    manager = std::make_unique<sandbox::SandboxManager>(deps, functions, std::move(pools));
+    registry = std::make_unique<control_plane::FunctionRegistry>(
+        *manager, clock, [this](std::function<void()> task) { boost::asio::post(io, std::move(task)); },
+        std::move(options.catalogue));
+    scheduler = std::make_unique<scheduler::Scheduler>(*registry, *manager, std::move(scheduling));
+    if (options.events) {
+      events = std::make_unique<async::EventQueue>(*scheduler, clock, *timers, std::move(*options.events));
+      registry->set_event_queue(events.get());
+    }
+    registry->add_template_functions(functions);
+    if (events) {
+      for (const auto& fn : functions) events->add_function(fn.name, async::FunctionSettings::from(fn));
+    }
   }
 
   // Functions' X-Ray SDKs send their segments to AWS_XRAY_DAEMON_ADDRESS: here, a UDP port on
   // 127.0.0.1 (Lambda's 169.254.100.1:2000 is not reachable outside Lambda).
-  void open_xray(sandbox::ManagerOptions& options) {
+  void open_xray(scheduler::SchedulerOptions& options) {
     if (!xray) {
       auto opened = observability::XRayListener::open(io);
       if (!opened) {

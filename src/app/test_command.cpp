@@ -244,8 +244,6 @@ int run_here(const CommonOptions& common, const std::vector<config::FunctionConf
   Daemon d;
   d.runtime_options = std::move(*runtimes);
   if (!d.prepare_limits("auto")) return 2;
-  sandbox::ManagerOptions manager_options;
-  d.build(functions, std::move(manager_options));
 
   // Event invocations as `serve` runs them, on a state directory removed with the daemon's /tmp root.
   auto state = async::StateDir::open(d.tmp_root / ".state");
@@ -259,8 +257,12 @@ int run_here(const CommonOptions& common, const std::vector<config::FunctionConf
   queue_options.durable = false;
   queue_options.retry_base = retry_base;
   queue_options.region = common.region;
-  async::EventQueue events(*d.manager, d.clock, *d.timers, queue_options);
-  for (const auto& fn : functions) events.add_function(fn.name, async::FunctionSettings::from(fn));
+  CoreOptions core;  // the catalogue stores nothing
+  core.catalogue.region = common.region;
+  core.events = std::move(queue_options);
+  d.build(functions, std::move(core));
+  auto& scheduler = *d.scheduler;
+  auto& events = *d.events;
 
   std::deque<std::size_t> pending;
   for (std::size_t i = 0; i < selected.size(); ++i) pending.push_back(i);
@@ -358,7 +360,7 @@ int run_here(const CommonOptions& common, const std::vector<config::FunctionConf
       const auto& fn = function_of(functions, c);
       const std::string& name = fn.name;
       ++running;
-      auto version = config::resolve_qualifier(fn, c.qualifier);
+      auto version = scheduler.resolve(name, c.qualifier);
       if (!version) {
         finish(i, Outcome{&c, fmt::format("    {} has no version or alias {}\n", name, c.qualifier), false, {}, 0,
                           {}, {}});
@@ -372,7 +374,7 @@ int run_here(const CommonOptions& common, const std::vector<config::FunctionConf
       inv->invoked_function_arn = invocation::function_arn(common.region, "123456789012", name,
                                                            c.qualifier == "$LATEST" ? "" : c.qualifier);
       inv->payload = c.event.dump();
-      inv->trace_id = ids::trace_header(d.clock.epoch_ms() / 1000, d.manager->tracing_active(name, *version));
+      inv->trace_id = ids::trace_header(d.clock.epoch_ms() / 1000, scheduler.tracing_active(name, *version));
       inv->received = d.clock.now();
       if (c.type == InvocationType::kEvent) {
         start_event(i, c, fn, std::move(inv));
@@ -390,7 +392,7 @@ int run_here(const CommonOptions& common, const std::vector<config::FunctionConf
         // Not inside the environment's call stack: the next dispatch may start environments.
         boost::asio::post(d.io, [&finish, i, out = std::move(out)]() mutable { finish(i, std::move(out)); });
       };
-      if (d.manager->dispatch(inv) != invocation::Admission::kAccepted) {
+      if (scheduler.dispatch(inv) != invocation::Admission::kAccepted) {
         if (running > 1) {
           // Reserved concurrency is full: the case waits for a running one to end (finish pumps).
           --running;

@@ -18,6 +18,7 @@
 #include "lambdad/app/runtime_environment.hpp"
 #include "lambdad/common/lifetime.hpp"
 #include "lambdad/control_plane/function_registry.hpp"
+#include "lambdad/invocation/dispatcher.hpp"
 #include "lambdad/observability/logging.hpp"
 #include "lambdad/sandbox/runtime_launcher.hpp"
 
@@ -370,7 +371,7 @@ void ServeWatch::on_batch(const std::set<fs::path>& changed) {
     std::size_t draining = 0;
     for (const auto& name : names) {
       if (redefined.count(name)) continue;  // drained by the reload already
-      if (auto n = deps_.registry.evict(name)) {
+      if (auto n = deps_.dispatcher.evict(name)) {
         reloaded.push_back(name);
         draining += *n;
       }

@@ -27,6 +27,9 @@ class io_context;
 namespace lambdad::control_plane {
 class FunctionRegistry;
 }
+namespace lambdad::invocation {
+class Dispatcher;
+}
 namespace lambdad::sandbox {
 struct RuntimeOptions;
 }
@@ -79,6 +82,7 @@ class ServeWatch {
     const Clock& clock;
     Timers& timers;
     control_plane::FunctionRegistry& registry;
+    invocation::Dispatcher& dispatcher;  // drains the environments of a function whose code changed
     sandbox::RuntimeOptions& runtimes;  // gains the interpreter of a runtime a reload brings in
   };
 

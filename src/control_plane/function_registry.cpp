@@ -135,6 +135,7 @@ const FunctionRecord* FunctionRegistry::find(const std::string& name) const {
 }
 
 std::size_t FunctionRegistry::load_stored() {
+  if (options_.functions_dir.empty()) return 0;
   auto log = observability::daemon_log();
   std::size_t loaded = 0;
   for (auto& [name, fn] : store_.load()) {
@@ -160,7 +161,6 @@ std::size_t FunctionRegistry::load_stored() {
     if (fn.state == FunctionState::kActive) {
       manager_.put_version(fn.latest.config, std::string(kLatest));
       for (const auto& [n, v] : fn.versions) manager_.put_version(v.config, std::to_string(n));
-      if (fn.reserved) manager_.set_reserved_concurrency(name, fn.reserved);
     }
     records_[name] = std::move(fn);
     notify_events(name, records_[name]);
@@ -172,7 +172,7 @@ std::size_t FunctionRegistry::load_stored() {
 
 void FunctionRegistry::save(const std::string& name) {
   auto it = records_.find(name);
-  if (it == records_.end() || it->second.from_template) return;
+  if (it == records_.end() || it->second.from_template || options_.functions_dir.empty()) return;
   if (auto st = store_.save(name, it->second); !st) {
     observability::daemon_log()->error("[{}] cannot store the function: {}", name, st.error().message);
   }
@@ -183,7 +183,7 @@ void FunctionRegistry::notify_events(const std::string& name, const FunctionReco
   events_->add_function(name, async::FunctionSettings{fn.event_invoke_config, fn.latest.config.dead_letter, fn.reserved});
 }
 
-// --- Dispatcher -----------------------------------------------------------------------------
+// --- what the scheduler resolves with ---------------------------------------------------------
 
 std::string FunctionRegistry::function_for(const std::string& requested) const {
   if (records_.count(requested)) return requested;  // deployed names are tried first: no list to build
@@ -214,12 +214,6 @@ std::optional<std::string> FunctionRegistry::unavailable(const std::string& name
   if (it == records_.end() || it->second.state == FunctionState::kActive) return std::nullopt;
   return std::string(state_name(it->second.state));
 }
-
-invocation::Admission FunctionRegistry::dispatch(invocation::InvocationPtr inv) { return manager_.dispatch(std::move(inv)); }
-
-std::optional<std::size_t> FunctionRegistry::evict(const std::string& name) { return manager_.evict(name); }
-
-std::string FunctionRegistry::status_json() const { return manager_.status_json(); }
 
 bool FunctionRegistry::tracing_active(const std::string& name, const std::string& version) const {
   auto it = records_.find(name);
@@ -360,7 +354,6 @@ void FunctionRegistry::apply_latest(FunctionRecord& fn, const std::string& name)
   fn.latest.config.reserved_concurrency = fn.reserved;
   fn.latest.config.event_invoke_config = fn.event_invoke_config;
   manager_.put_version(fn.latest.config, std::string(kLatest));
-  if (fn.reserved) manager_.set_reserved_concurrency(name, fn.reserved);
   notify_events(name, fn);
 }
 
@@ -543,8 +536,8 @@ Status FunctionRegistry::delete_function(const std::string& name, const std::str
 
 // --- concurrency ------------------------------------------------------------------------------
 
-Status FunctionRegistry::check_reservations(int reserved, std::string_view detail) const {
-  if (options_.account_concurrency - reserved >= kMinimumUnreserved) return Ok{};
+Status FunctionRegistry::check_reservations(int reserved, int account_concurrency, std::string_view detail) {
+  if (account_concurrency - reserved >= kMinimumUnreserved) return Ok{};
   return invalid(fmt::format(
       "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below "
       "its minimum value of [{}].{}",
@@ -573,11 +566,10 @@ Result<int> FunctionRegistry::put_concurrency(const std::string& name, int reser
     if (n != name) others += r.reserved.value_or(0);
   }
   if (reserved > 0) {
-    if (auto st = check_reservations(others + reserved); !st) return st.error();
+    if (auto st = check_reservations(others + reserved, options_.account_concurrency); !st) return st.error();
   }
   fn.reserved = reserved;
   fn.latest.config.reserved_concurrency = reserved;
-  manager_.set_reserved_concurrency(name, reserved);
   if (events_) events_->set_reserved_concurrency(name, reserved);
   save(name);
   return reserved;
@@ -597,7 +589,6 @@ Status FunctionRegistry::delete_concurrency(const std::string& name, const std::
   auto& fn = **found;
   fn.reserved.reset();
   fn.latest.config.reserved_concurrency.reset();
-  manager_.set_reserved_concurrency(name, std::nullopt);
   if (events_) events_->set_reserved_concurrency(name, std::nullopt);
   save(name);
   return Ok{};
@@ -745,9 +736,14 @@ Status FunctionRegistry::delete_alias(const std::string& name, const std::string
   return Ok{};  // Lambda answers 204 for an alias that does not exist, too
 }
 
+int FunctionRegistry::unreserved_concurrency() const {
+  int reserved = 0;
+  for (const auto& [name, fn] : records_) reserved += fn.reserved.value_or(0);
+  return std::max(0, options_.account_concurrency - reserved);
+}
+
 AccountSettings FunctionRegistry::account_settings() {
   std::uint64_t total_code = 0;
-  int reserved = 0;
   for (auto& [name, fn] : records_) {
     ensure_digest(fn.latest);
     total_code += fn.latest.code_size;
@@ -755,10 +751,9 @@ AccountSettings FunctionRegistry::account_settings() {
       ensure_digest(v);
       total_code += v.code_size;
     }
-    reserved += fn.reserved.value_or(0);
   }
-  return AccountSettings{options_.limits, options_.account_concurrency,
-                         std::max(0, options_.account_concurrency - reserved), total_code, records_.size()};
+  return AccountSettings{options_.limits, options_.account_concurrency, unreserved_concurrency(), total_code,
+                         records_.size()};
 }
 
 }  // namespace lambdad::control_plane

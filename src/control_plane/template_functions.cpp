@@ -32,6 +32,22 @@ FunctionRecord FunctionRegistry::template_record(const config::FunctionConfig& c
   return fn;
 }
 
+Status FunctionRegistry::check_reserved_total(int reserved, int account_concurrency) {
+  // As on Lambda, the rule only applies to reservations: an account limit below the minimum is
+  // fine for functions that reserve nothing.
+  if (reserved == 0) return Ok{};
+  return check_reservations(
+      reserved, account_concurrency,
+      fmt::format(" (reserved {} of an account concurrency of {})", reserved, account_concurrency));
+}
+
+Status FunctionRegistry::check_template_reservations(const std::vector<config::FunctionConfig>& functions,
+                                                     int account_concurrency) {
+  int reserved = 0;
+  for (const auto& c : functions) reserved += c.reserved_concurrency.value_or(0);
+  return check_reserved_total(reserved, account_concurrency);
+}
+
 void FunctionRegistry::add_template_functions(const std::vector<config::FunctionConfig>& functions) {
   const std::string now = now_text();
   for (const auto& c : functions) {
@@ -91,11 +107,7 @@ Result<TemplateChanges> FunctionRegistry::reload_template_functions(const std::v
   for (const auto& [name, fn] : records_) {
     if (!fn.from_template) reserved += fn.reserved.value_or(0);
   }
-  if (reserved > 0) {
-    auto st = check_reservations(
-        reserved, fmt::format(" (reserved {} of an account concurrency of {})", reserved, options_.account_concurrency));
-    if (!st) return st.error();
-  }
+  if (auto st = check_reserved_total(reserved, options_.account_concurrency); !st) return st.error();
 
   TemplateChanges changes;
   // Removed first: their reservations make room for the others.
@@ -138,7 +150,6 @@ Result<TemplateChanges> FunctionRegistry::reload_template_functions(const std::v
     // An existing pool takes the new configuration and drains; a new one starts empty.
     manager_.put_version(fn.latest.config, std::string(config::kLatest));
     for (const auto& [number, v] : fn.versions) manager_.put_version(v.config, std::to_string(number));
-    manager_.set_reserved_concurrency(c.name, fn.reserved);
     records_[c.name] = std::move(fn);
     template_definitions_[c.name] = c;
     notify_events(c.name, records_[c.name]);

@@ -1,18 +1,9 @@
 #include "lambdad/sandbox/sandbox_manager.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "lambdad/common/error_types.hpp"
-
 namespace lambdad::sandbox {
-namespace {
-
-constexpr int kMinimumUnreserved = 100;
-
-}  // namespace
 
 SandboxManager::SandboxManager(const PoolDeps& deps, const std::vector<config::FunctionConfig>& functions,
                                ManagerOptions options)
@@ -20,12 +11,10 @@ SandboxManager::SandboxManager(const PoolDeps& deps, const std::vector<config::F
   for (const auto& fn : functions) {
     auto& entry = functions_[fn.name];
     entry.config = fn;
-    entry.reserved = fn.reserved_concurrency;
     for (const auto& version : config::function_versions(fn)) {
       entry.pools.emplace(version, std::make_unique<FunctionPool>(deps, fn, pool_options_for(fn, version)));
     }
   }
-  recompute_unreserved();
 }
 
 PoolOptions SandboxManager::pool_options_for(const config::FunctionConfig& fn, const std::string& version) const {
@@ -40,53 +29,7 @@ PoolOptions SandboxManager::pool_options_for(const config::FunctionConfig& fn, c
   return pool_options;
 }
 
-void SandboxManager::recompute_unreserved() {
-  int reserved = 0;
-  for (const auto& [name, fn] : functions_) reserved += fn.reserved.value_or(0);
-  unreserved_capacity_ = std::max(0, options_.account_concurrency - reserved);
-}
-
-SandboxManager::~SandboxManager() {
-  lifetime_.end();
-  shutdown();
-}
-
-Status SandboxManager::validate(const std::vector<config::FunctionConfig>& functions, int account_concurrency) {
-  int reserved = 0;
-  for (const auto& fn : functions) reserved += fn.reserved_concurrency.value_or(0);
-  // As on Lambda, the rule only applies to reservations: an account limit below 100 is fine
-  // for functions that reserve nothing.
-  const int minimum = kMinimumUnreserved;
-  if (reserved > 0 && account_concurrency - reserved < minimum) {
-    return Error{ErrorKind::kInvalidInput, std::string(error_types::kInvalidParameterValueException),
-                 fmt::format("Specified ReservedConcurrentExecutions for function decreases account's "
-                             "UnreservedConcurrentExecution below its minimum value of [{}]. (reserved {} of an "
-                             "account concurrency of {})",
-                             minimum, reserved, account_concurrency)};
-  }
-  return Ok{};
-}
-
-std::size_t SandboxManager::Function::in_flight() const {
-  std::size_t n = 0;
-  for (const auto& [version, pool] : pools) n += pool->in_flight();
-  return n;
-}
-
-std::optional<std::string> SandboxManager::resolve(const std::string& name, const std::string& qualifier) const {
-  auto it = functions_.find(name);
-  if (it == functions_.end()) return std::nullopt;
-  if (auto pool = it->second.pools.find(qualifier); pool != it->second.pools.end()) return qualifier;
-  return config::resolve_qualifier(it->second.config, qualifier);
-}
-
-bool SandboxManager::tracing_active(const std::string& name, const std::string& version) const {
-  auto it = functions_.find(name);
-  if (it == functions_.end()) return false;
-  auto pool = it->second.pools.find(version);
-  const auto& fn = pool == it->second.pools.end() ? it->second.config : pool->second->config();
-  return fn.tracing == config::TracingMode::kActive;
-}
+SandboxManager::~SandboxManager() { shutdown(); }
 
 void SandboxManager::start() {
   for (auto& [name, fn] : functions_) {
@@ -120,40 +63,6 @@ void SandboxManager::schedule_reclaim() {
   });
 }
 
-invocation::Admission SandboxManager::dispatch(invocation::InvocationPtr inv) {
-  auto fn = functions_.find(inv->function_name);
-  auto* pool = find(inv->function_name, inv->version);
-  if (!pool) {
-    // A caller bug (has_function is checked first); still complete the invocation exactly once.
-    invocation::InvocationResult r;
-    r.outcome = invocation::Outcome::kFunctionError;
-    r.error_type = std::string(error_types::kSandboxFailure);
-    r.payload = R"({"errorType":"Sandbox.Failure","errorMessage":"function not found"})";
-    if (inv->on_complete) inv->on_complete(std::move(r));
-    return invocation::Admission::kAccepted;
-  }
-  const auto& reserved = fn->second.reserved;
-  if (reserved) {
-    if (fn->second.in_flight() >= static_cast<std::size_t>(*reserved)) {
-      ++pool->counters().throttles;
-      return invocation::Admission::kThrottledReserved;
-    }
-  } else {
-    if (unreserved_in_flight_ >= unreserved_capacity_) {
-      ++pool->counters().throttles;
-      return invocation::Admission::kThrottledAccount;
-    }
-    ++unreserved_in_flight_;
-    inv->on_complete = [this, alive = lifetime_.token(), next = std::move(inv->on_complete)](invocation::InvocationResult r) {
-      if (alive) --unreserved_in_flight_;
-      if (next) next(std::move(r));
-    };
-  }
-  if (options_.on_admitted) options_.on_admitted(*inv);
-  pool->submit(std::move(inv));
-  return invocation::Admission::kAccepted;
-}
-
 std::optional<std::size_t> SandboxManager::evict(const std::string& name) {
   auto it = functions_.find(name);
   if (it == functions_.end()) return std::nullopt;
@@ -162,7 +71,7 @@ std::optional<std::size_t> SandboxManager::evict(const std::string& name) {
   return n;
 }
 
-std::string SandboxManager::status_json() const {
+void SandboxManager::status(nlohmann::json& out) const {
   // One entry per function: its versions' environments together (each says its version) and
   // the counters summed.
   nlohmann::json functions = nlohmann::json::array();
@@ -183,17 +92,12 @@ std::string SandboxManager::status_json() const {
     nlohmann::json versions = nlohmann::json::array();
     for (const auto& [version, pool] : fn.pools) versions.push_back(version);
     f["versions"] = std::move(versions);
-    f["reservedConcurrency"] = fn.reserved ? nlohmann::json(*fn.reserved) : nlohmann::json();
     f["alias"] = fn.config.auto_publish_alias.empty() ? nlohmann::json() : nlohmann::json(fn.config.auto_publish_alias);
     functions.push_back(std::move(f));
   }
-  nlohmann::json out = {{"memoryEnforcement", options_.memory_enforcement},
-                        {"memoryEnforcementMode", options_.memory_enforcement_mode},
-                        {"accountConcurrency", options_.account_concurrency},
-                        {"unreservedConcurrency", unreserved_capacity_},
-                        {"unreservedInFlight", unreserved_in_flight_},
-                        {"functions", std::move(functions)}};
-  return out.dump();
+  out["memoryEnforcement"] = options_.memory_enforcement;
+  out["memoryEnforcementMode"] = options_.memory_enforcement_mode;
+  out["functions"] = std::move(functions);
 }
 
 FunctionPool* SandboxManager::find(const std::string& name, const std::string& version) {
@@ -230,9 +134,7 @@ std::vector<SandboxManager::Unfinished> SandboxManager::unfinished() const {
 
 void SandboxManager::put_version(const config::FunctionConfig& fn, const std::string& version) {
   sweep_retired();
-  auto [it, added] = functions_.try_emplace(fn.name);
-  auto& entry = it->second;
-  if (added) entry.reserved = fn.reserved_concurrency;
+  auto& entry = functions_[fn.name];
   if (version == config::kLatest) entry.config = fn;
   auto pool = entry.pools.find(version);
   if (pool == entry.pools.end()) {
@@ -240,7 +142,6 @@ void SandboxManager::put_version(const config::FunctionConfig& fn, const std::st
   } else {
     pool->second->replace_config(fn);
   }
-  if (added) recompute_unreserved();
 }
 
 void SandboxManager::remove_version(const std::string& name, const std::string& version) {
@@ -257,15 +158,6 @@ void SandboxManager::remove_function(const std::string& name) {
   if (it == functions_.end()) return;
   for (auto& [version, pool] : it->second.pools) retire(std::move(pool));
   functions_.erase(it);
-  recompute_unreserved();
-}
-
-void SandboxManager::set_reserved_concurrency(const std::string& name, std::optional<int> reserved) {
-  auto it = functions_.find(name);
-  if (it == functions_.end()) return;
-  it->second.reserved = reserved;
-  it->second.config.reserved_concurrency = reserved;
-  recompute_unreserved();
 }
 
 void SandboxManager::retire(std::unique_ptr<FunctionPool> pool) {

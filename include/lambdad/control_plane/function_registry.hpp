@@ -1,11 +1,10 @@
 // control_plane: what each function is — its $LATEST configuration, published versions, aliases,
 // state, revision, code digest and concurrency — and the Lambda operations that change it
 // (docs/decisions/008), as typed requests and views: the AWS JSON is the control routes'
-// (docs/decisions/016). The registry is the Dispatcher the APIs see: it resolves qualifiers and
-// refuses functions that are not Active, and hands invocations to the SandboxManager, which it
-// tells about every change. Runs on the daemon's one thread (decision 001); code is unpacked on
-// worker threads whose results come back through `post`; the FunctionStore keeps what the API
-// created.
+// (docs/decisions/016). The scheduler resolves names and qualifiers here and reads each
+// function's state and reservation (decision 018); the registry tells the SandboxManager about
+// every change. Runs on the daemon's one thread (decision 001); code is unpacked on worker
+// threads whose results come back through `post`; the FunctionStore keeps what the API created.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +25,7 @@
 #include "lambdad/control_plane/function_record.hpp"
 #include "lambdad/control_plane/function_requests.hpp"
 #include "lambdad/control_plane/function_store.hpp"
-#include "lambdad/invocation/dispatcher.hpp"
+#include "lambdad/invocation/invocation.hpp"
 
 namespace lambdad::sandbox {
 class SandboxManager;
@@ -51,17 +50,20 @@ struct TemplateChanges {
 struct RegistryOptions {
   std::string region = "us-east-1";
   std::string account_id = "123456789012";
-  std::filesystem::path functions_dir;  // <state-dir>/functions
-  bool durable = true;                  // fsync function.json
+  // <state-dir>/functions. Empty: nothing is stored or loaded (invoke and test, which have no
+  // control routes and so only the template's functions).
+  std::filesystem::path functions_dir;
+  bool durable = true;  // fsync function.json
+  // --account-concurrency: what admission shares out and GetAccountSettings reports.
   int account_concurrency = 1000;
   CodeLimits limits;
 };
 
-class FunctionRegistry final : public invocation::Dispatcher {
+class FunctionRegistry final {
  public:
   using Post = std::function<void(std::function<void()>)>;  // runs a task on the event loop
   FunctionRegistry(sandbox::SandboxManager& manager, const Clock& clock, Post post, RegistryOptions options);
-  ~FunctionRegistry() override;
+  ~FunctionRegistry();
   FunctionRegistry(const FunctionRegistry&) = delete;
   FunctionRegistry& operator=(const FunctionRegistry&) = delete;
 
@@ -79,15 +81,23 @@ class FunctionRegistry final : public invocation::Dispatcher {
   // Waits for code being unpacked (their results are dropped).
   void shutdown();
 
-  // invocation::Dispatcher
-  bool has_function(const std::string& name) const override { return records_.count(name) != 0; }
-  std::string function_for(const std::string& requested) const override;
-  std::optional<std::string> resolve(const std::string& name, const std::string& qualifier) const override;
-  std::optional<std::string> unavailable(const std::string& name) const override;
-  invocation::Admission dispatch(invocation::InvocationPtr inv) override;
-  std::optional<std::size_t> evict(const std::string& name) override;
-  std::string status_json() const override;
-  bool tracing_active(const std::string& name, const std::string& version) const override;
+  // Lambda keeps this much of the account's concurrency unreserved (docs/decisions/004).
+  static constexpr int kMinimumUnreserved = 100;
+  // The template's reservations leave kMinimumUnreserved of `account_concurrency` (serve checks
+  // them at startup; a reload checks its own the same way).
+  static Status check_template_reservations(const std::vector<config::FunctionConfig>& functions,
+                                            int account_concurrency);
+
+  // What the scheduler resolves and admits with (invocation::Dispatcher's meanings).
+  bool has_function(const std::string& name) const { return records_.count(name) != 0; }
+  std::string function_for(const std::string& requested) const;
+  std::optional<std::string> resolve(const std::string& name, const std::string& qualifier) const;
+  std::optional<std::string> unavailable(const std::string& name) const;
+  bool tracing_active(const std::string& name, const std::string& version) const;
+  int account_concurrency() const { return options_.account_concurrency; }
+  // The account's concurrency less every function's reservation (never below 0): what the
+  // functions without a reservation share.
+  int unreserved_concurrency() const;
 
   // The operations of lambda-spec §3.4. Names are bare (the HTTP layer parses ARNs); errors
   // carry the AWS exception name as their type. A view points into the registry: it is read
@@ -123,10 +133,10 @@ class FunctionRegistry final : public invocation::Dispatcher {
   const FunctionRecord* find(const std::string& name) const;
 
  private:
-  // Lambda keeps this much of the account's concurrency unreserved.
-  static constexpr int kMinimumUnreserved = 100;
   // Reservations of `reserved` in all leave at least kMinimumUnreserved; `detail` ends the message.
-  Status check_reservations(int reserved, std::string_view detail = {}) const;
+  static Status check_reservations(int reserved, int account_concurrency, std::string_view detail = {});
+  // check_reservations of a template's reservations, the totals in the message.
+  static Status check_reserved_total(int reserved, int account_concurrency);
   FunctionRecord template_record(const config::FunctionConfig& c, const std::string& now) const;
   Result<FunctionRecord*> lookup(const std::string& name, const std::string& qualifier_for_message = {});
   Result<const VersionRecord*> version_of(const FunctionRecord& fn, const std::string& qualifier) const;

@@ -1,54 +1,48 @@
-// sandbox: every function's pools (one per version: $LATEST, and the published version its alias
-// names), and the account-level concurrency accounting that decides admission the way Lambda
-// does: a function with reserved concurrency R runs at most R invocations at once across all its
-// versions; the others share what the reservations leave of the account limit.
+// sandbox: every function's pools (one per version: $LATEST and each published version), their
+// environments ahead of demand (provisioned, EAGER), idle reclaim and eviction. Which pool an
+// invocation goes to, and whether it may run now, is the scheduler's (docs/decisions/018): it
+// submits admitted invocations to find(name, version).
 #pragma once
 
-#include <functional>
+#include <cstddef>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "lambdad/common/lifetime.hpp"
-#include "lambdad/invocation/dispatcher.hpp"
 #include "lambdad/sandbox/function_pool.hpp"
 
 namespace lambdad::sandbox {
 
 struct ManagerOptions {
-  int account_concurrency = 1000;
   bool eager = false;  // --warm-containers EAGER: one initialised environment per function at startup
   PoolOptions pool;
   // By runtime ("python3.12") or function name; overrides pool.cold_start_delay.
   std::map<std::string, std::chrono::milliseconds> cold_start_delay_by_runtime;
   std::string memory_enforcement = "off";       // description, reported by /_lambdad/status
   std::string memory_enforcement_mode = "off";  // "cgroup", "sample" or "off"
-  // Called with each admitted invocation: the local X-Ray listener learns which function a
-  // sampled trace belongs to.
-  std::function<void(const invocation::Invocation&)> on_admitted;
 };
 
-class SandboxManager final : public invocation::Dispatcher {
+class SandboxManager final {
  public:
   SandboxManager(const PoolDeps& deps, const std::vector<config::FunctionConfig>& functions,
                  ManagerOptions options = {});
-  ~SandboxManager() override;
-
-  // Lambda's rule: reservations may not leave fewer than 100 unreserved.
-  static Status validate(const std::vector<config::FunctionConfig>& functions, int account_concurrency);
+  ~SandboxManager();
+  SandboxManager(const SandboxManager&) = delete;
+  SandboxManager& operator=(const SandboxManager&) = delete;
 
   // Pre-initialises provisioned and EAGER environments and starts idle reclaim.
   void start();
 
-  bool has_function(const std::string& name) const override { return functions_.count(name) != 0; }
-  std::optional<std::string> resolve(const std::string& name, const std::string& qualifier) const override;
-  bool tracing_active(const std::string& name, const std::string& version) const override;
-  invocation::Admission dispatch(invocation::InvocationPtr inv) override;
-  std::optional<std::size_t> evict(const std::string& name) override;
-  std::string status_json() const override;
-
+  bool has_function(const std::string& name) const { return functions_.count(name) != 0; }
+  // The pool of the function's version, nullptr when there is none.
   FunctionPool* find(const std::string& name, const std::string& version = "$LATEST");
+  // Drains the function's warm environments (busy ones after their invoke); nullopt if unknown.
+  std::optional<std::size_t> evict(const std::string& name);
+  // The pools' part of GET /_lambdad/status: memory enforcement, and one entry per function (its
+  // versions' environments together, counters summed). Admission's members are the scheduler's.
+  void status(nlohmann::json& out) const;
   // Kills every environment; what is queued or running fails with Sandbox.Failure and `reason`.
   void shutdown(const std::string& reason = "the daemon is shutting down");
 
@@ -67,33 +61,23 @@ class SandboxManager final : public invocation::Dispatcher {
   void put_version(const config::FunctionConfig& fn, const std::string& version);
   void remove_version(const std::string& name, const std::string& version);
   void remove_function(const std::string& name);
-  // nullopt: the function shares the unreserved capacity. The 100-unreserved rule is the
-  // caller's to check (validate()).
-  void set_reserved_concurrency(const std::string& name, std::optional<int> reserved);
-  int account_concurrency() const { return options_.account_concurrency; }
 
  private:
   struct Function {
     config::FunctionConfig config;  // $LATEST's
-    std::optional<int> reserved;
     std::map<std::string, std::unique_ptr<FunctionPool>> pools;  // by version
-    std::size_t in_flight() const;
   };
 
   PoolOptions pool_options_for(const config::FunctionConfig& fn, const std::string& version) const;
   void retire(std::unique_ptr<FunctionPool> pool);
   void sweep_retired();
-  void recompute_unreserved();
   void schedule_reclaim();
 
   PoolDeps deps_;
   ManagerOptions options_;
   std::map<std::string, Function> functions_;
   std::vector<std::unique_ptr<FunctionPool>> retired_;  // draining after removal
-  int unreserved_capacity_ = 0;
-  int unreserved_in_flight_ = 0;
   std::unique_ptr<Timer> reclaim_timer_;
-  Lifetime lifetime_;
   bool shut_down_ = false;
 };
 

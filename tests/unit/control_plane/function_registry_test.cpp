@@ -258,11 +258,31 @@ TEST_F(RegistryTest, ReservationsKeepOneHundredUnreservedAndShowInAccountSetting
   auto settings = registry_->account_settings();
   EXPECT_EQ(settings.concurrent_executions, 1000);
   EXPECT_EQ(settings.unreserved_concurrent_executions, 100);
+  EXPECT_EQ(registry_->unreserved_concurrency(), 100) << "what the scheduler shares out";
   EXPECT_EQ(settings.function_count, 2u);
   EXPECT_EQ(settings.total_code_size, latest(*registry_, "F").code_size + latest(*registry_, "G").code_size);
   EXPECT_EQ(registry_->get_concurrency("G").value(), std::nullopt);
   ASSERT_TRUE(registry_->delete_concurrency("F").ok());
   EXPECT_EQ(registry_->account_settings().unreserved_concurrent_executions, 1000);
+}
+
+TEST_F(RegistryTest, TemplateReservationsKeepOneHundredUnreserved) {
+  auto reserving = [](std::optional<int> reserved) {
+    config::FunctionConfig fn;
+    fn.name = "A";
+    fn.reserved_concurrency = reserved;
+    return std::vector<config::FunctionConfig>{fn};
+  };
+  EXPECT_TRUE(FunctionRegistry::check_template_reservations(reserving(900), 1000).ok());
+  auto st = FunctionRegistry::check_template_reservations(reserving(901), 1000);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().type, "InvalidParameterValueException");
+  EXPECT_EQ(st.error().message,
+            "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution "
+            "below its minimum value of [100]. (reserved 901 of an account concurrency of 1000)");
+  EXPECT_TRUE(FunctionRegistry::check_template_reservations(reserving(std::nullopt), 3).ok())
+      << "no reservations: any account limit";
+  EXPECT_FALSE(FunctionRegistry::check_template_reservations(reserving(3), 3).ok());
 }
 
 // Pages, markers, MaxItems and the listed view are the control routes': ControlJsonTest.

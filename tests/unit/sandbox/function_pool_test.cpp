@@ -1,6 +1,7 @@
-// Pools and admission with an injected clock: idle reclaim is decided by the clock the test
-// moves, never by sleeping. The runtime is played by the test through each environment's
-// RuntimeApiTarget; the environment's process is an idle shell.
+// Pools with an injected clock: idle reclaim is decided by the clock the test moves, never by
+// sleeping. The runtime is played by the test through each environment's RuntimeApiTarget; the
+// environment's process is an idle shell. Invocations are submitted to their version's pool as
+// the scheduler does once it has admitted them (admission: tests/unit/scheduler).
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
@@ -69,6 +70,13 @@ class PoolTest : public ::testing::Test {
     return inv;
   }
 
+  // Hands an invocation to the pool of its version, as the scheduler does.
+  void submit(invocation::InvocationPtr inv) {
+    auto* pool = manager_->find(inv->function_name, inv->version);
+    ASSERT_NE(pool, nullptr) << inv->function_name << " has no version " << inv->version;
+    pool->submit(std::move(inv));
+  }
+
   // Plays the runtime of environment `i`: asks /next and returns the delivered request id.
   // A parked /next is answered later into next_[i] (the fixture outlives every environment).
   std::string runtime_next(std::size_t i) {
@@ -86,7 +94,8 @@ class PoolTest : public ::testing::Test {
               RuntimeReply::Code::kAccepted);
   }
   nlohmann::json status(const std::string& fn) {
-    auto all = nlohmann::json::parse(manager_->status_json());
+    nlohmann::json all;
+    manager_->status(all);
     for (auto& f : all["functions"]) {
       if (f["name"] == fn) return f;
     }
@@ -105,10 +114,10 @@ class PoolTest : public ::testing::Test {
 
 TEST_F(PoolTest, WarmEnvironmentIsReusedAndColdStartsAreCounted) {
   make({function("F")});
-  ASSERT_EQ(manager_->dispatch(invocation("F", "a")), invocation::Admission::kAccepted);
+  submit(invocation("F", "a"));
   ASSERT_EQ(runtime_next(0), "a");
   runtime_respond(0, "a");
-  ASSERT_EQ(manager_->dispatch(invocation("F", "b")), invocation::Admission::kAccepted);
+  submit(invocation("F", "b"));
   EXPECT_EQ(endpoints_.targets.size(), 1u) << "the warm environment takes the second invocation";
   ASSERT_EQ(runtime_next(0), "b");
   runtime_respond(0, "b");
@@ -119,55 +128,18 @@ TEST_F(PoolTest, WarmEnvironmentIsReusedAndColdStartsAreCounted) {
 
 TEST_F(PoolTest, ConcurrentInvocationsGetTheirOwnEnvironments) {
   make({function("F")});
-  for (auto id : {"a", "b", "c"}) ASSERT_EQ(manager_->dispatch(invocation("F", id)), invocation::Admission::kAccepted);
+  for (auto id : {"a", "b", "c"}) submit(invocation("F", id));
   EXPECT_EQ(endpoints_.targets.size(), 3u);
   EXPECT_EQ(runtime_next(0), "a");
   EXPECT_EQ(runtime_next(1), "b");
   EXPECT_EQ(runtime_next(2), "c");
 }
 
-TEST_F(PoolTest, ReservedConcurrencyThrottlesAndFreesOnCompletion) {
-  make({function("F", 2)});
-  EXPECT_EQ(manager_->dispatch(invocation("F", "a")), invocation::Admission::kAccepted);
-  EXPECT_EQ(manager_->dispatch(invocation("F", "b")), invocation::Admission::kAccepted);
-  EXPECT_EQ(manager_->dispatch(invocation("F", "c")), invocation::Admission::kThrottledReserved);
-  ASSERT_EQ(runtime_next(0), "a");
-  runtime_respond(0, "a");
-  EXPECT_EQ(manager_->dispatch(invocation("F", "d")), invocation::Admission::kAccepted);
-  EXPECT_EQ(status("F")["throttles"], 1);
-  EXPECT_FALSE(done_.count("c"));
-}
-
-TEST_F(PoolTest, ReservedZeroThrottlesEverything) {
-  make({function("F", 0)});
-  EXPECT_EQ(manager_->dispatch(invocation("F", "a")), invocation::Admission::kThrottledReserved);
-  EXPECT_TRUE(endpoints_.targets.empty());
-}
-
-TEST_F(PoolTest, AccountLimitBindsUnreservedFunctionsOnly) {
-  ManagerOptions options;
-  options.account_concurrency = 3;  // 1 reserved for R leaves 2 for everyone else
-  make({function("R", 1), function("U")}, options);
-  EXPECT_EQ(manager_->dispatch(invocation("U", "u1")), invocation::Admission::kAccepted);
-  EXPECT_EQ(manager_->dispatch(invocation("U", "u2")), invocation::Admission::kAccepted);
-  EXPECT_EQ(manager_->dispatch(invocation("U", "u3")), invocation::Admission::kThrottledAccount);
-  EXPECT_EQ(manager_->dispatch(invocation("R", "r1")), invocation::Admission::kAccepted);
-}
-
-TEST_F(PoolTest, ValidateKeepsOneHundredUnreserved) {
-  EXPECT_TRUE(SandboxManager::validate({function("A", 900)}, 1000).ok());
-  auto st = SandboxManager::validate({function("A", 901)}, 1000);
-  ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.error().message.find("below its minimum value of [100]"), std::string::npos);
-  EXPECT_TRUE(SandboxManager::validate({function("A")}, 3).ok()) << "no reservations: any account limit";
-  EXPECT_FALSE(SandboxManager::validate({function("A", 3)}, 3).ok());
-}
-
 TEST_F(PoolTest, IdleEnvironmentsAreReclaimedByTheClockNotBySleeping) {
   ManagerOptions options;
   options.pool.idle_timeout = 10min;
   make({function("F")}, options);
-  manager_->dispatch(invocation("F", "a"));
+  submit(invocation("F", "a"));
   ASSERT_EQ(runtime_next(0), "a");
   runtime_respond(0, "a");
   auto* pool = manager_->find("F");
@@ -177,7 +149,7 @@ TEST_F(PoolTest, IdleEnvironmentsAreReclaimedByTheClockNotBySleeping) {
   EXPECT_EQ(pool->reclaim_idle(clock_.now()), 1u);
   EXPECT_EQ(status("F")["environments"][0]["state"], "dead");
   // The next invocation is a cold start in a new environment.
-  manager_->dispatch(invocation("F", "b"));
+  submit(invocation("F", "b"));
   EXPECT_EQ(endpoints_.targets.size(), 2u);
 }
 
@@ -186,7 +158,7 @@ TEST_F(PoolTest, TheManagersReclaimTimerRunsOnTheInjectedClock) {
   options.pool.idle_timeout = 10min;
   make({function("F")}, options);
   manager_->start();
-  manager_->dispatch(invocation("F", "a"));
+  submit(invocation("F", "a"));
   ASSERT_EQ(runtime_next(0), "a");
   runtime_respond(0, "a");
   clock_.advance(10min - 2s);
@@ -197,7 +169,7 @@ TEST_F(PoolTest, TheManagersReclaimTimerRunsOnTheInjectedClock) {
 
 TEST_F(PoolTest, AHungInvocationTimesOutOnTheClockAndTheNextCallIsCold) {
   make({function("F")});  // timeout 30 s
-  manager_->dispatch(invocation("F", "a"));
+  submit(invocation("F", "a"));
   ASSERT_EQ(runtime_next(0), "a");
   clock_.advance(30s - 1ms);
   EXPECT_FALSE(done_.count("a"));
@@ -206,7 +178,7 @@ TEST_F(PoolTest, AHungInvocationTimesOutOnTheClockAndTheNextCallIsCold) {
   EXPECT_EQ(done_["a"].error_type, "Sandbox.Timedout");
   EXPECT_EQ(status("F")["timeouts"], 1);
   io_.run_for(50ms);  // the killed process is reaped and the environment dropped
-  manager_->dispatch(invocation("F", "b"));
+  submit(invocation("F", "b"));
   ASSERT_EQ(endpoints_.targets.size(), 2u) << "a timed-out environment is not reused";
   EXPECT_EQ(runtime_next(1), "b");
 }
@@ -215,7 +187,7 @@ TEST_F(PoolTest, ZeroIdleTimeoutNeverReclaims) {
   ManagerOptions options;
   options.pool.idle_timeout = 0ms;
   make({function("F")}, options);
-  manager_->dispatch(invocation("F", "a"));
+  submit(invocation("F", "a"));
   ASSERT_EQ(runtime_next(0), "a");
   runtime_respond(0, "a");
   clock_.advance(std::chrono::hours(100));
@@ -235,10 +207,9 @@ TEST_F(PoolTest, ProvisionedEnvironmentsAreReadyAndNeverReclaimed) {
   EXPECT_EQ(status("P")["environments"][0]["provisioned"], true);
   clock_.advance(std::chrono::hours(1));
   EXPECT_EQ(manager_->find("P", "1")->reclaim_idle(clock_.now()), 0u);
-  ASSERT_EQ(manager_->resolve("P", "live"), "1");
   auto inv = invocation("P", "a");
   inv->version = "1";
-  manager_->dispatch(inv);
+  submit(inv);
   ASSERT_EQ(delivered(0), "a") << "the parked /next of a provisioned environment gets it";
   runtime_respond(0, "a");
   ASSERT_TRUE(done_.count("a"));
@@ -247,7 +218,7 @@ TEST_F(PoolTest, ProvisionedEnvironmentsAreReadyAndNeverReclaimed) {
   EXPECT_EQ(done_["a"].executed_version, "1");
 
   // $LATEST is not provisioned: an unqualified call starts an environment of its own.
-  manager_->dispatch(invocation("P", "b"));
+  submit(invocation("P", "b"));
   ASSERT_EQ(endpoints_.targets.size(), 3u);
   EXPECT_EQ(runtime_next(2), "b");
   runtime_respond(2, "b");
@@ -255,45 +226,22 @@ TEST_F(PoolTest, ProvisionedEnvironmentsAreReadyAndNeverReclaimed) {
   EXPECT_NE(done_["b"].log.find("Init Duration"), std::string::npos);
 }
 
-TEST_F(PoolTest, ReservedConcurrencyCountsEveryVersion) {
-  auto fn = function("F", 1);
-  fn.auto_publish_alias = "live";
-  make({fn});
-  EXPECT_EQ(manager_->dispatch(invocation("F", "a")), invocation::Admission::kAccepted);
-  auto inv = invocation("F", "b");
-  inv->version = "1";
-  EXPECT_EQ(manager_->dispatch(inv), invocation::Admission::kThrottledReserved);
-}
-
-TEST_F(PoolTest, QualifiersResolveToVersions) {
-  auto aliased = function("A");
-  aliased.auto_publish_alias = "live";
-  make({aliased, function("B")});
-  EXPECT_EQ(manager_->resolve("A", "$LATEST"), "$LATEST");
-  EXPECT_EQ(manager_->resolve("A", "live"), "1");
-  EXPECT_EQ(manager_->resolve("A", "1"), "1");
-  EXPECT_EQ(manager_->resolve("A", "2"), std::nullopt);
-  EXPECT_EQ(manager_->resolve("A", "prod"), std::nullopt);
-  EXPECT_EQ(manager_->resolve("B", "1"), std::nullopt) << "no AutoPublishAlias: only $LATEST";
-  EXPECT_EQ(manager_->resolve("C", "$LATEST"), std::nullopt);
-}
-
 TEST_F(PoolTest, ForceColdRetiresAnEnvironmentAfterEachInvocation) {
   ManagerOptions options;
   options.pool.force_cold = true;
   make({function("F")}, options);
-  manager_->dispatch(invocation("F", "a"));
+  submit(invocation("F", "a"));
   ASSERT_EQ(runtime_next(0), "a");
   runtime_respond(0, "a");
-  manager_->dispatch(invocation("F", "b"));
+  submit(invocation("F", "b"));
   EXPECT_EQ(endpoints_.targets.size(), 2u);
   EXPECT_EQ(runtime_next(1), "b");
 }
 
 TEST_F(PoolTest, EvictRetiresIdleAndDrainsBusyEnvironments) {
   make({function("F")});
-  manager_->dispatch(invocation("F", "a"));
-  manager_->dispatch(invocation("F", "b"));
+  submit(invocation("F", "a"));
+  submit(invocation("F", "b"));
   ASSERT_EQ(runtime_next(0), "a");
   ASSERT_EQ(runtime_next(1), "b");
   runtime_respond(0, "a");  // environment 0 idle, environment 1 busy
@@ -303,7 +251,7 @@ TEST_F(PoolTest, EvictRetiresIdleAndDrainsBusyEnvironments) {
   EXPECT_TRUE(done_.count("b")) << "a draining environment finishes its invocation";
   auto after = status("F");
   for (auto& e : after["environments"]) EXPECT_EQ(e["state"], "dead");
-  manager_->dispatch(invocation("F", "c"));
+  submit(invocation("F", "c"));
   EXPECT_EQ(endpoints_.targets.size(), 3u);
 }
 
@@ -312,7 +260,7 @@ TEST_F(PoolTest, PutVersionAddsAFunctionWhileRunning) {
   EXPECT_FALSE(manager_->has_function("N"));
   manager_->put_version(function("N"), "$LATEST");
   ASSERT_TRUE(manager_->has_function("N"));
-  ASSERT_EQ(manager_->dispatch(invocation("N", "a")), invocation::Admission::kAccepted);
+  submit(invocation("N", "a"));
   ASSERT_EQ(runtime_next(0), "a");
   runtime_respond(0, "a");
   EXPECT_TRUE(done_.count("a"));
@@ -320,8 +268,8 @@ TEST_F(PoolTest, PutVersionAddsAFunctionWhileRunning) {
 
 TEST_F(PoolTest, NewConfigurationDrainsWarmEnvironmentsAndTheNextCallIsCold) {
   make({function("F")});
-  manager_->dispatch(invocation("F", "a"));
-  manager_->dispatch(invocation("F", "b"));
+  submit(invocation("F", "a"));
+  submit(invocation("F", "b"));
   ASSERT_EQ(runtime_next(0), "a");
   ASSERT_EQ(runtime_next(1), "b");
   runtime_respond(0, "a");  // environment 0 idle, environment 1 busy
@@ -334,7 +282,7 @@ TEST_F(PoolTest, NewConfigurationDrainsWarmEnvironmentsAndTheNextCallIsCold) {
   const auto drained = status("F");
   for (const auto& e : drained["environments"]) EXPECT_EQ(e["state"], "dead");
 
-  manager_->dispatch(invocation("F", "c"));
+  submit(invocation("F", "c"));
   ASSERT_EQ(endpoints_.targets.size(), 3u) << "a new environment for the new configuration";
   EXPECT_EQ(runtime_next(2), "c");
   EXPECT_EQ(manager_->find("F")->config().environment.at("CODE"), "v2");
@@ -342,7 +290,7 @@ TEST_F(PoolTest, NewConfigurationDrainsWarmEnvironmentsAndTheNextCallIsCold) {
 
 TEST_F(PoolTest, RemovedFunctionFinishesRunningInvocationsAndIsGone) {
   make({function("F")});
-  manager_->dispatch(invocation("F", "a"));
+  submit(invocation("F", "a"));
   ASSERT_EQ(runtime_next(0), "a");
   manager_->remove_function("F");
   EXPECT_FALSE(manager_->has_function("F"));
@@ -356,30 +304,14 @@ TEST_F(PoolTest, PublishedVersionsGetPoolsAndOneCanBeRemoved) {
   make({function("F")});
   manager_->put_version(function("F"), "1");
   manager_->put_version(function("F"), "2");
-  EXPECT_EQ(manager_->resolve("F", "2"), "2");
+  EXPECT_NE(manager_->find("F", "2"), nullptr);
   manager_->remove_version("F", "1");
-  EXPECT_EQ(manager_->resolve("F", "1"), std::nullopt);
-  EXPECT_EQ(manager_->resolve("F", "2"), "2");
+  EXPECT_EQ(manager_->find("F", "1"), nullptr);
+  EXPECT_NE(manager_->find("F", "2"), nullptr);
   auto inv = invocation("F", "v2");
   inv->version = "2";
-  ASSERT_EQ(manager_->dispatch(inv), invocation::Admission::kAccepted);
+  submit(inv);
   EXPECT_EQ(runtime_next(0), "v2");
-}
-
-TEST_F(PoolTest, ReservedConcurrencyCanChangeWhileRunning) {
-  ManagerOptions options;
-  options.account_concurrency = 2;
-  make({function("F"), function("G")}, options);
-  manager_->set_reserved_concurrency("F", 0);
-  EXPECT_EQ(manager_->dispatch(invocation("F", "a")), invocation::Admission::kThrottledReserved);
-  manager_->set_reserved_concurrency("F", 1);
-  EXPECT_EQ(manager_->dispatch(invocation("F", "b")), invocation::Admission::kAccepted);
-  EXPECT_EQ(manager_->dispatch(invocation("F", "c")), invocation::Admission::kThrottledReserved);
-  // One of the account's two is now F's: G gets the other one only.
-  EXPECT_EQ(manager_->dispatch(invocation("G", "g1")), invocation::Admission::kAccepted);
-  EXPECT_EQ(manager_->dispatch(invocation("G", "g2")), invocation::Admission::kThrottledAccount);
-  manager_->set_reserved_concurrency("F", std::nullopt);
-  EXPECT_EQ(status("F")["reservedConcurrency"], nullptr);
 }
 
 // --- an invocation whose environment died before delivering it ------------------------------
@@ -402,11 +334,11 @@ class UndeliveredTest : public PoolTest {
 
 TEST_F(UndeliveredTest, AnInvokeTheRuntimeNeverTookRunsInANewEnvironment) {
   make({function("F")});
-  manager_->dispatch(invocation("F", "a"));
+  submit(invocation("F", "a"));
   ASSERT_EQ(runtime_next(0), "a");
   runtime_respond(0, "a");
   // Answered, not yet back on /next: the environment is free and takes "b"...
-  manager_->dispatch(invocation("F", "b"));
+  submit(invocation("F", "b"));
   ASSERT_EQ(endpoints_.targets.size(), 1u);
   // ... and its runtime exits before asking for it.
   kill_runtimes();
@@ -426,7 +358,7 @@ TEST_F(UndeliveredTest, AnInvokeTheRuntimeNeverTookRunsInANewEnvironment) {
 
 TEST_F(UndeliveredTest, ADeathAfterDeliveryIsStillAnExitError) {
   make({function("F")});
-  manager_->dispatch(invocation("F", "a"));
+  submit(invocation("F", "a"));
   ASSERT_EQ(runtime_next(0), "a");
   kill_runtimes();
   ASSERT_TRUE(run_until([&] { return done_.count("a") > 0; }));
@@ -438,7 +370,7 @@ TEST_F(UndeliveredTest, ADeathAfterDeliveryIsStillAnExitError) {
 TEST_F(UndeliveredTest, ADeathInInitIsTheInvokesAnswerNotARetry) {
   std::ofstream(dir_ / "bootstrap", std::ios::trunc) << "#!/bin/sh\nexit 0\n";  // before its first /next
   make({function("F")});
-  manager_->dispatch(invocation("F", "a"));
+  submit(invocation("F", "a"));
   ASSERT_TRUE(run_until([&] { return done_.count("a") > 0; }));
   EXPECT_EQ(done_["a"].error_type, "Runtime.ExitError");
   io_.run_for(50ms);
