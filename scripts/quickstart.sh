@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh serve
 export BUILD_DIR="${BUILD_DIR:-build}"
-TARGETS=lambdad scripts/build.sh -DLAMBDAD_BUILD_TESTS=OFF -DLAMBDAD_BUILD_BENCH=OFF
+TARGETS=lambdad scripts/build.sh -DLAMBDAD_BUILD_TESTS=OFF -DLAMBDAD_BUILD_BENCH=OFF -DLAMBDAD_UNITY_BUILD=ON
 PORT="${PORT:-3001}"
 cat <<MSG
 

@@ -10,7 +10,7 @@
 #include <csignal>
 #include <cstdio>
 
-#include "generate_event.hpp"
+#include "lambdad/events/generate_event.hpp"
 #include "lambdad/app/commands.hpp"
 #include "settings_layers.hpp"
 
@@ -204,8 +204,8 @@ int run_cli(int argc, char** argv) {
       "\nExit codes: 0 every case passed; 1 some failed; 2 usage, config or suite error.\n");
 
   // generate-event
-  GenerateEventCommand generate;
-  auto* generate_cmd = add_generate_event_command(app, generate);
+  events::GenerateEventCommand generate;
+  auto* generate_cmd = events::add_generate_event_command(app, generate);
 
   // --config and --print-config: on every subcommand (so they show in its help and may follow it),
   // --config also before the subcommand. Neither is itself a setting.
@@ -271,7 +271,7 @@ int run_cli(int argc, char** argv) {
   }
   if (serve_cmd->parsed()) return run_serve(serve);
   if (evict_cmd->parsed()) return run_evict(evict);
-  if (generate_cmd->parsed()) return run_generate_event(generate);
+  if (generate_cmd->parsed()) return events::run_generate_event(generate);
   if (test_cmd->parsed()) return run_test(test);
   return run_invoke(invoke);
 }

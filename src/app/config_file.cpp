@@ -16,8 +16,6 @@ namespace lambdad::app {
 
 namespace {
 
-Error invalid(std::string message) { return Error{ErrorKind::kInvalidInput, "", std::move(message)}; }
-
 // Appends code point cp as UTF-8; false if it is not a Unicode scalar value.
 bool append_utf8(std::string& out, std::uint32_t cp) {
   if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
@@ -55,7 +53,7 @@ class TomlReader {
     try {
       read_document(file);
     } catch (const Failure& f) {
-      return invalid(fmt::format("{}:{}: {}", name_, line_, f.what));
+      return invalid_input(fmt::format("{}:{}: {}", name_, line_, f.what));
     }
     return file;
   }
@@ -309,8 +307,8 @@ Result<ConfigValue> from_json(const nlohmann::ordered_json& j, const std::string
       return array;
     }
     case nlohmann::ordered_json::value_t::null:
-      return invalid(fmt::format("{} is null; leave the key out for the default", at));
-    default: return invalid(fmt::format("{} is an object; only the top level holds sections", at));
+      return invalid_input(fmt::format("{} is null; leave the key out for the default", at));
+    default: return invalid_input(fmt::format("{} is an object; only the top level holds sections", at));
   }
 }
 
@@ -345,9 +343,9 @@ Result<ConfigFile> parse_json_config(std::string_view text, const std::string& n
     const auto line = 1 + std::count(upto.begin(), upto.end(), '\n');
     std::string what = e.what();
     if (auto at = what.find("syntax error"); at != std::string::npos) what = what.substr(at);
-    return invalid(fmt::format("{}:{}: {}", name, line, what));
+    return invalid_input(fmt::format("{}:{}: {}", name, line, what));
   }
-  if (!doc.is_object()) return invalid(fmt::format("{}: expected a JSON object of settings", name));
+  if (!doc.is_object()) return invalid_input(fmt::format("{}: expected a JSON object of settings", name));
   ConfigFile file;
   file.name = name;
   auto add = [&](const std::string& section, const std::string& key, const nlohmann::ordered_json& value) -> Status {
@@ -372,10 +370,10 @@ Result<ConfigFile> parse_json_config(std::string_view text, const std::string& n
 
 Result<ConfigFile> load_config_file(const std::filesystem::path& path) {
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return invalid(fmt::format("config file {} does not exist", path.string()));
+  if (!std::filesystem::exists(path, ec)) return invalid_input(fmt::format("config file {} does not exist", path.string()));
   std::ifstream in(path, std::ios::binary);
   if (!in || std::filesystem::is_directory(path, ec)) {
-    return invalid(fmt::format("cannot read config file {}", path.string()));
+    return invalid_input(fmt::format("cannot read config file {}", path.string()));
   }
   std::ostringstream text;
   text << in.rdbuf();

@@ -2,10 +2,14 @@
 #include <cstdio>
 #include <string>
 
-#include "http_client.hpp"
+#include "lambdad/client/http_client.hpp"
 #include "lambdad/app/commands.hpp"
 
 namespace lambdad::app {
+using client::encode_path_segment;
+using client::HttpClient;
+using client::parse_endpoint;
+using client::request_signer_from_environment;
 
 int run_evict(const EvictOptions& options) {
   auto endpoint = parse_endpoint(options.endpoint);

@@ -13,8 +13,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Error invalid(std::string message) { return Error{ErrorKind::kInvalidInput, "", std::move(message)}; }
-
 std::string normalize_key(std::string key) {
   std::replace(key.begin(), key.end(), '_', '-');
   return key;
@@ -91,14 +89,14 @@ Result<std::vector<std::string>> file_values(const CLI::Option& option, const Co
     if (value.type != Type::kArray) {
       if (auto b = parse_boolean(value.text)) return std::vector<std::string>{*b ? "true" : "false"};
     }
-    return invalid(fmt::format("expects true or false, not {} {}", type_name(value.type),
+    return invalid_input(fmt::format("expects true or false, not {} {}", type_name(value.type),
                                value.is_array() ? std::string("[...]") : "'" + value.text + "'"));
   }
   if (!value.is_array()) return std::vector<std::string>{value.text};
-  if (!is_repeatable(option)) return invalid("takes one value, not an array");
+  if (!is_repeatable(option)) return invalid_input("takes one value, not an array");
   std::vector<std::string> values;
   for (const auto& item : value.items) {
-    if (item.is_array()) return invalid("takes an array of strings, not an array of arrays");
+    if (item.is_array()) return invalid_input("takes an array of strings, not an array of arrays");
     values.push_back(item.text);
   }
   return values;
@@ -109,7 +107,7 @@ Result<std::vector<std::string>> file_values(const CLI::Option& option, const Co
 Result<std::vector<std::string>> environment_values(const CLI::Option& option, const std::string& text) {
   if (is_flag(option)) {
     if (auto b = parse_boolean(text)) return std::vector<std::string>{*b ? "true" : "false"};
-    return invalid(fmt::format("expects true, false, 1 or 0, not '{}'", text));
+    return invalid_input(fmt::format("expects true, false, 1 or 0, not '{}'", text));
   }
   if (!is_repeatable(option)) return std::vector<std::string>{text};
   std::vector<std::string> values;
@@ -159,7 +157,7 @@ Status give(CLI::Option& option, const std::vector<std::string>& values) {
     for (const auto& v : values) option.add_result(v);
     option.run_callback();
   } catch (const CLI::Error& e) {
-    return invalid(explain(e, option, values));
+    return invalid_input(explain(e, option, values));
   }
   return Ok{};
 }
@@ -228,7 +226,7 @@ Result<std::optional<ConfigFile>> load_settings_file(const std::string& flag_val
   auto load = [](const fs::path& path, const std::string& named_by) -> Result<std::optional<ConfigFile>> {
     std::error_code ec;
     if (!named_by.empty() && !fs::exists(path, ec)) {
-      return invalid(fmt::format("{} names {}, which does not exist", named_by, path.string()));
+      return invalid_input(fmt::format("{} names {}, which does not exist", named_by, path.string()));
     }
     auto file = load_config_file(path);
     if (!file) return file.error();

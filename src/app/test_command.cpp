@@ -20,7 +20,7 @@
 #include <thread>
 
 #include "daemon.hpp"
-#include "http_client.hpp"
+#include "lambdad/client/http_client.hpp"
 #include "lambdad/app/commands.hpp"
 #include "lambdad/app/runtime_environment.hpp"
 #include "lambdad/async/event_queue.hpp"
@@ -37,6 +37,11 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using std::chrono::milliseconds;
+using client::encode_path_segment;
+using client::HttpClient;
+using client::HttpEndpoint;
+using client::HttpHeaders;
+using client::RequestSigner;
 
 // The Invoke API refuses an Event payload over 1 MB with a 413 (invoke_api's kEventPayloadLimit).
 constexpr std::size_t kEventPayloadLimit = 1048576;
@@ -509,7 +514,7 @@ int run_test(const TestOptions& options) {
 
   std::optional<HttpEndpoint> endpoint;
   if (!options.endpoint.empty()) {
-    auto parsed = parse_endpoint(options.endpoint);
+    auto parsed = client::parse_endpoint(options.endpoint);
     if (!parsed) {
       std::fprintf(stderr, "lambdad test: --endpoint: %s\n", parsed.error().message.c_str());
       return 2;
@@ -574,7 +579,7 @@ int run_test(const TestOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   if (endpoint) {
     // Signed when AWS credentials are in the environment (a daemon started with --credentials).
-    run_remote(*endpoint, request_signer_from_environment(common.region), *functions, selected, jobs, reporter);
+    run_remote(*endpoint, client::request_signer_from_environment(common.region), *functions, selected, jobs, reporter);
   } else if (int rc = run_here(common, *functions, selected, jobs, *retry_base, reporter); rc != 0) {
     return rc;
   }

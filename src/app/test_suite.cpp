@@ -1,6 +1,6 @@
 #include "test_suite.hpp"
 
-#include "generate_event.hpp"
+#include "lambdad/events/generate_event.hpp"
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -217,8 +217,8 @@ class CaseReader {
     }
     // The options as `lambdad generate-event` takes them, so the names and checks are its own.
     CLI::App app;
-    GenerateEventCommand command;
-    CLI::App* cmd = add_generate_event_command(app, command);
+    events::GenerateEventCommand command;
+    CLI::App* cmd = events::add_generate_event_command(app, command);
     std::vector<std::string> args{"generate-event", service};
     if (!name.empty()) args.push_back(name);
     if (!with.IsMap()) {
@@ -270,7 +270,7 @@ class CaseReader {
       problem(generate, fmt::format("eventTemplate is 'SERVICE EVENT' (e.g. s3 put), not '{}'", *text));
       return false;
     }
-    auto generated = generate_event(command.service, command.event, command.options);
+    auto generated = events::generate_event(command.service, command.event, command.options);
     if (!generated) {
       problem(generate, fmt::format("eventTemplate {}: {}", *text, generated.error().message));
       return false;

@@ -1,5 +1,6 @@
 // config (internal): local evaluation of CloudFormation intrinsic functions.
 #include "intrinsic_evaluator.hpp"
+#include "key_lists.hpp"
 
 #include <array>
 #include <charconv>
@@ -25,14 +26,6 @@ constexpr std::array<std::string_view, 7> kAwsOnlyFunctions = {
     "Fn::ImportValue", "Fn::GetAZs", "Fn::Cidr", "Fn::Transform", "Fn::Length", "Fn::ToJsonString", "Fn::ForEach"};
 
 constexpr std::size_t kMaxRenderedExpression = 120;
-
-template <std::size_t N>
-bool contains(const std::array<std::string_view, N>& list, std::string_view item) {
-  for (auto entry : list) {
-    if (entry == item) return true;
-  }
-  return false;
-}
 
 // Tag "!Sub" -> "Fn::Sub"; "!Ref" -> "Ref"; "" for nodes that carry no CloudFormation tag
 // ("?" plain, "!" quoted, "tag:yaml.org,2002:..." for !!str and friends).

@@ -22,6 +22,7 @@
 #include "diagnostic_sink.hpp"
 #include "function_builder.hpp"
 #include "intrinsic_evaluator.hpp"
+#include "key_lists.hpp"
 #include "yaml_document.hpp"
 
 namespace lambdad::config {
@@ -133,14 +134,6 @@ constexpr std::array<std::string_view, 31> kLambdaFunctionProperties = {
     "TracingConfig",
     "VpcConfig",
 };
-
-template <std::size_t N>
-bool contains(const std::array<std::string_view, N>& list, std::string_view item) {
-  for (auto entry : list) {
-    if (entry == item) return true;
-  }
-  return false;
-}
 
 bool is_function_type(std::string_view type) { return type == kServerlessFunctionType || type == kLambdaFunctionType; }
 

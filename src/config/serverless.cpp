@@ -23,6 +23,7 @@
 
 #include "diagnostic_sink.hpp"
 #include "function_builder.hpp"
+#include "key_lists.hpp"
 #include "serverless_function.hpp"
 #include "serverless_variables.hpp"
 #include "yaml_document.hpp"
@@ -66,11 +67,6 @@ constexpr std::array<std::string_view, 51> kProviderKeysIgnored = {
     "deploymentBucketObject", "shouldStartNameWithService", "tracingConfig",
     "architectureDefault", "resolvers",      "build",
     "memory"};
-
-template <std::size_t N>
-bool contains(const std::array<std::string_view, N>& list, std::string_view item) {
-  return std::find(list.begin(), list.end(), item) != list.end();
-}
 
 // The Framework's logical id of a layer: `my-deps` -> MyDashdepsLambdaLayer.
 std::string framework_layer_logical_id(std::string_view key) {

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "function_builder.hpp"
+#include "key_lists.hpp"
 #include "lambdad/config/function_names.hpp"
 #include "serverless_variables.hpp"
 
@@ -92,10 +93,6 @@ void set_property(TemplateValue& map, std::string_view path, TemplateValue value
   } else {
     set_property(it->value, path.substr(dot + 1), std::move(value));
   }
-}
-
-bool contains(std::span<const std::string_view> list, std::string_view item) {
-  return std::find(list.begin(), list.end(), item) != list.end();
 }
 
 // One property as found: on the function, or inherited from provider.

@@ -24,6 +24,7 @@
 
 #include "lambdad/common/base64.hpp"
 #include "lambdad/common/error_types.hpp"
+#include "errors.hpp"
 
 namespace lambdad::control_plane {
 namespace {
@@ -39,11 +40,6 @@ constexpr int kMaxSymlinkHops = 40;  // the kernel's MAXSYMLINKS
 constexpr std::uint64_t kResolveBudget = std::uint64_t{1} << 28;
 
 // ---- errors -------------------------------------------------------------------------------------
-
-Error invalid(std::string message) {
-  return Error{ErrorKind::kInvalidInput, std::string(error_types::kInvalidParameterValueException),
-               std::move(message)};
-}
 
 Error corrupt() {
   return invalid("Could not unzip uploaded file. Please check your file, then try to upload again.");

@@ -15,6 +15,7 @@
 #include "lambdad/invocation/invocation.hpp"
 #include "lambdad/observability/logging.hpp"
 #include "lambdad/sandbox/sandbox_manager.hpp"
+#include "errors.hpp"
 
 namespace lambdad::control_plane {
 namespace fs = std::filesystem;
@@ -29,9 +30,6 @@ namespace {
 
 constexpr std::string_view kLatest = config::kLatest;
 
-Error invalid(std::string message) {
-  return Error{ErrorKind::kInvalidInput, std::string(et::kInvalidParameterValueException), std::move(message)};
-}
 Error conflict(std::string message) {
   return Error{ErrorKind::kConflict, std::string(et::kResourceConflictException), std::move(message)};
 }

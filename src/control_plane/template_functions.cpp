@@ -11,12 +11,6 @@
 
 namespace lambdad::control_plane {
 
-namespace {
-
-constexpr std::string_view kLatest = config::kLatest;
-
-}  // namespace
-
 FunctionRecord FunctionRegistry::template_record(const config::FunctionConfig& c, const std::string& now) const {
   FunctionRecord fn;
   fn.from_template = true;
@@ -27,7 +21,7 @@ FunctionRecord FunctionRegistry::template_record(const config::FunctionConfig& c
   fn.reserved = c.reserved_concurrency;
   fn.event_invoke_config = c.event_invoke_config;
   for (const auto& version : config::function_versions(c)) {
-    if (version == kLatest) continue;
+    if (version == config::kLatest) continue;
     auto v = fn.latest;
     v.revision_id = ids::request_id();
     v.source_revision = fn.latest.revision_id;
@@ -154,7 +148,7 @@ Result<TemplateChanges> FunctionRegistry::reload_template_functions(const std::v
       // An update in flight (it->second.job) is dropped: code_ready finds another job number.
     }
     // An existing pool takes the new configuration and drains; a new one starts empty.
-    manager_.put_version(fn.latest.config, std::string(kLatest));
+    manager_.put_version(fn.latest.config, std::string(config::kLatest));
     for (const auto& [number, v] : fn.versions) manager_.put_version(v.config, std::to_string(number));
     records_[c.name] = std::move(fn);
     template_definitions_[c.name] = c;

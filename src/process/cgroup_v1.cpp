@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "cgroup_files.hpp"
+#include "errno_text.hpp"
 #include "lambdad/common/error_types.hpp"
 #include "resource_controllers.hpp"
 
@@ -23,11 +24,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::uint64_t kCfsPeriodUs = 100000;
-
-Error failure(const std::string& what, int err) {
-  return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure),
-               what + ": " + std::strerror(err)};
-}
 
 // mkdir that also accepts a leftover directory of the same name (emptied and recreated).
 int make_dir(const fs::path& dir, bool fake) {
@@ -154,23 +150,23 @@ class CgroupV1Controller final : public ResourceController {
       return cgroup::write_file(file, value, fake_);
     };
     if (int err = make(roots_.memory, group->memory()); err != 0) {
-      return failure("mkdir " + (roots_.memory / name).string(), err);
+      return sandbox_failure("mkdir " + (roots_.memory / name).string(), err);
     }
     const std::string bytes = std::to_string(limits.memory_bytes);
     if (int err = set(group->memory() / "memory.limit_in_bytes", bytes); err != 0) {
-      return failure("write " + (group->memory() / "memory.limit_in_bytes").string(), err);
+      return sandbox_failure("write " + (group->memory() / "memory.limit_in_bytes").string(), err);
     }
     // Only where swap is accounted (kernel built with it, swapaccount=1).
     const fs::path memsw = group->memory() / "memory.memsw.limit_in_bytes";
     std::error_code ec;
     if (fs::exists(memsw, ec)) {
-      if (int err = set(memsw, bytes); err != 0) return failure("write " + memsw.string(), err);
+      if (int err = set(memsw, bytes); err != 0) return sandbox_failure("write " + memsw.string(), err);
     }
     if (int err = make(roots_.pids, group->pids()); err != 0) {
-      return failure("mkdir " + (roots_.pids / name).string(), err);
+      return sandbox_failure("mkdir " + (roots_.pids / name).string(), err);
     }
     if (int err = set(group->pids() / "pids.max", std::to_string(limits.max_pids)); err != 0) {
-      return failure("write " + (group->pids() / "pids.max").string(), err);
+      return sandbox_failure("write " + (group->pids() / "pids.max").string(), err);
     }
     if (limits.cpus) {
       if (roots_.cpu.empty()) {
@@ -178,15 +174,15 @@ class CgroupV1Controller final : public ResourceController {
                      "a CPU cap needs the cpu controller, which is not mounted"};
       }
       if (int err = make(roots_.cpu, group->cpu()); err != 0) {
-        return failure("mkdir " + (roots_.cpu / name).string(), err);
+        return sandbox_failure("mkdir " + (roots_.cpu / name).string(), err);
       }
       const auto quota = static_cast<std::uint64_t>(std::llround(*limits.cpus * kCfsPeriodUs));
       if (int err = set(group->cpu() / "cpu.cfs_period_us", std::to_string(kCfsPeriodUs)); err != 0) {
-        return failure("write " + (group->cpu() / "cpu.cfs_period_us").string(), err);
+        return sandbox_failure("write " + (group->cpu() / "cpu.cfs_period_us").string(), err);
       }
       if (int err = set(group->cpu() / "cpu.cfs_quota_us", std::to_string(std::max<std::uint64_t>(quota, 1000)));
           err != 0) {
-        return failure("write " + (group->cpu() / "cpu.cfs_quota_us").string(), err);
+        return sandbox_failure("write " + (group->cpu() / "cpu.cfs_quota_us").string(), err);
       }
     }
     return std::unique_ptr<ResourceGroup>(std::move(group));
@@ -211,7 +207,7 @@ Result<std::unique_ptr<ResourceController>> make_cgroup_v1_controller(const Cgro
       if (int err = make_dir(dir, fake); err != 0) {
         // The cpu hierarchy is optional: without it only CPU caps are unavailable.
         if (slot == &roots.cpu) continue;
-        return failure("mkdir " + dir.string(), err);
+        return sandbox_failure("mkdir " + dir.string(), err);
       }
       *slot = dir;
     }
@@ -277,7 +273,7 @@ Result<CgroupV1Parents> find_cgroup_v1(const std::string& proc_mounts, const std
   CgroupV1Parents parents{*memory, *pids, own_dir("cpu").value_or(fs::path())};
   for (const fs::path* dir : {&parents.memory, &parents.pids}) {
     if (::access(dir->c_str(), W_OK) != 0) {
-      return failure("cgroup v1 directory " + dir->string() + " is not writable", errno);
+      return sandbox_failure("cgroup v1 directory " + dir->string() + " is not writable", errno);
     }
   }
   return parents;

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "cgroup_files.hpp"
+#include "errno_text.hpp"
 #include "lambdad/common/error_types.hpp"
 #include "lambdad/process/unique_fd.hpp"
 #include "resource_controllers.hpp"
@@ -25,11 +26,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::uint64_t kCpuPeriodUs = 100000;
-
-Error failure(const std::string& what, int err) {
-  return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure),
-               what + ": " + std::strerror(err)};
-}
 
 Error problem(const std::string& what) {
   return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure), what};
@@ -136,15 +132,15 @@ class CgroupV2Controller final : public ResourceController {
     if (limits.cpus && !cpu_) return problem("a CPU cap needs the cpu controller, which is not available");
     const fs::path dir = root_ / name;
     if (::mkdir(dir.c_str(), 0755) != 0) {
-      if (errno != EEXIST) return failure("mkdir " + dir.string(), errno);
+      if (errno != EEXIST) return sandbox_failure("mkdir " + dir.string(), errno);
       cgroup::destroy_group_dir(dir, fake_);  // a leftover of the same name
-      if (::mkdir(dir.c_str(), 0755) != 0) return failure("mkdir " + dir.string(), errno);
+      if (::mkdir(dir.c_str(), 0755) != 0) return sandbox_failure("mkdir " + dir.string(), errno);
     }
     // From here on the group owns the directory.
     auto group = std::make_unique<CgroupV2Group>(dir, fake_);
     auto set = [&](const char* file, const std::string& value) -> Status {
       if (int err = cgroup::write_file(dir / file, value, fake_); err != 0) {
-        return failure("write " + (dir / file).string(), err);
+        return sandbox_failure("write " + (dir / file).string(), err);
       }
       return Ok{};
     };
@@ -175,7 +171,7 @@ class CgroupV2Controller final : public ResourceController {
 Result<std::unique_ptr<ResourceController>> make_cgroup_v2_controller(const fs::path& parent,
                                                                       const std::string& tag, bool fake) {
   const auto controllers = cgroup::read_file(parent / "cgroup.controllers");
-  if (!controllers) return failure("read " + (parent / "cgroup.controllers").string(), errno);
+  if (!controllers) return sandbox_failure("read " + (parent / "cgroup.controllers").string(), errno);
   for (const char* needed : {"memory", "pids"}) {
     if (!listed(*controllers, needed)) {
       return problem(std::string("the ") + needed + " controller is not available in " + parent.string());
@@ -187,15 +183,15 @@ Result<std::unique_ptr<ResourceController>> make_cgroup_v2_controller(const fs::
   const auto active = cgroup::read_file(parent / "cgroup.subtree_control").value_or("");
   if (!listed(active, "memory") || !listed(active, "pids") || (cpu && !listed(active, "cpu"))) {
     if (int err = cgroup::write_file(parent / "cgroup.subtree_control", enable, fake); err != 0) {
-      return failure("enable controllers in " + (parent / "cgroup.subtree_control").string(), err);
+      return sandbox_failure("enable controllers in " + (parent / "cgroup.subtree_control").string(), err);
     }
   }
   const fs::path root = parent / tag;
-  if (::mkdir(root.c_str(), 0755) != 0 && errno != EEXIST) return failure("mkdir " + root.string(), errno);
+  if (::mkdir(root.c_str(), 0755) != 0 && errno != EEXIST) return sandbox_failure("mkdir " + root.string(), errno);
   // ... and for our children (the environments); our directory holds no process itself.
   if (int err = cgroup::write_file(root / "cgroup.subtree_control", enable, fake); err != 0) {
     cgroup::destroy_group_dir(root, fake);
-    return failure("enable controllers in " + (root / "cgroup.subtree_control").string(), err);
+    return sandbox_failure("enable controllers in " + (root / "cgroup.subtree_control").string(), err);
   }
   return std::unique_ptr<ResourceController>(std::make_unique<CgroupV2Controller>(root, cpu, fake));
 }

@@ -1,9 +1,12 @@
 // process (internal): errno as Go prints it ("no such file or directory"), which is what Lambda
-// shows in its fork/exec and chdir errors.
+// shows in its fork/exec and chdir errors; and the Sandbox.Failure a failed system call makes.
 #pragma once
 
 #include <cstring>
 #include <string>
+
+#include "lambdad/common/error_types.hpp"
+#include "lambdad/common/result.hpp"
 
 namespace lambdad::process {
 
@@ -16,6 +19,11 @@ inline std::string errno_text(int err) {
     s[0] = static_cast<char>(s[0] - 'A' + 'a');
   }
   return s;
+}
+
+// A Sandbox.Failure: what failed and the C library's text of errno `err`.
+inline Error sandbox_failure(const std::string& what, int err) {
+  return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure), what + ": " + std::strerror(err)};
 }
 
 }  // namespace lambdad::process

@@ -15,6 +15,7 @@
 #include <system_error>
 
 #include "lambdad/common/error_types.hpp"
+#include "errno_text.hpp"
 #include "lambdad/process/resource_limits.hpp"
 
 namespace lambdad::process {
@@ -52,11 +53,6 @@ class TmpDirImpl final : public TmpDir {
   fs::path path_;
 };
 
-Error failure(const std::string& what, int err) {
-  return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure),
-               what + ": " + std::strerror(err)};
-}
-
 }  // namespace
 
 Result<std::unique_ptr<TmpDir>> make_tmp_dir(const fs::path& root, const std::string& name) {
@@ -66,12 +62,12 @@ Result<std::unique_ptr<TmpDir>> make_tmp_dir(const fs::path& root, const std::st
   }
   std::error_code ec;
   fs::create_directories(root, ec);
-  if (ec) return failure("mkdir " + root.string(), ec.value());
+  if (ec) return sandbox_failure("mkdir " + root.string(), ec.value());
   const fs::path path = root / name;
-  if (::mkdir(path.c_str(), 0700) != 0) return failure("mkdir " + path.string(), errno);
+  if (::mkdir(path.c_str(), 0700) != 0) return sandbox_failure("mkdir " + path.string(), errno);
   // Owned from here: a failure below removes it.
   auto dir = std::make_unique<TmpDirImpl>(path);
-  if (::chmod(path.c_str(), 01777) != 0) return failure("chmod " + path.string(), errno);
+  if (::chmod(path.c_str(), 01777) != 0) return sandbox_failure("chmod " + path.string(), errno);
   return std::unique_ptr<TmpDir>(std::move(dir));
 }
 

@@ -90,7 +90,8 @@ def scratch():
 
 def test_the_code_is_at_var_task_and_nothing_else_of_the_host_is_there(start_daemon, root_mode):
     d = start(start_daemon, root_mode)
-    assert "functions run in a Lambda-shaped root" in d.logs()
+    logs = d.logs()
+    assert "functions run in a Lambda-shaped root" in logs, logs  # the whole log: why the root was not made
     where = ok(lambda_client(d.endpoint), "Where", {"paths": [str(REPO), "/root", "/home", "/usr/bin/python3",
                                                             "/var/runtime/bootstrap.py", "/var/tmp"]})
     assert where["cwd"] == where["pwd"] == where["task_root"] == "/var/task"

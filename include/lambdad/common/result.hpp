@@ -24,6 +24,9 @@ struct Error {
   std::string message;  // human readable; for Lambda errors the exact AWS text
 };
 
+// Bad input without a Lambda error type: a command line, settings file or template problem.
+inline Error invalid_input(std::string message) { return Error{ErrorKind::kInvalidInput, "", std::move(message)}; }
+
 template <typename T>
 class [[nodiscard]] Result {
  public:

@@ -149,9 +149,9 @@ TEST(LoadConfigFile, ChoosesTheSyntaxByExtension) {
   const fs::path dir = tmpl;
   std::ofstream(dir / "a.json") << R"({"region": "eu-west-1"})";
   std::ofstream(dir / "a.conf") << "region = \"eu-west-2\"\n";
-  auto json = load_config_file(dir / "a.json");
-  ASSERT_TRUE(json.ok()) << json.error().message;
-  EXPECT_EQ(json->entries.at(0).value.text, "eu-west-1");
+  auto loaded = load_config_file(dir / "a.json");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(loaded->entries.at(0).value.text, "eu-west-1");
   auto toml = load_config_file(dir / "a.conf");
   ASSERT_TRUE(toml.ok()) << toml.error().message;
   EXPECT_EQ(toml->entries.at(0).value.text, "eu-west-2");

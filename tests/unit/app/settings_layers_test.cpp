@@ -291,9 +291,9 @@ TEST_F(SettingsFile, FlagThenVariableThenTomlThenJsonInTheDirectory) {
   EXPECT_FALSE(none->has_value());  // an absent default is no error
 
   std::ofstream(dir_ / "lambdad.json") << R"({"region": "json"})";
-  auto json = load_settings_file("", environment({}), dir_);
-  ASSERT_TRUE(json.ok() && json->has_value());
-  EXPECT_EQ((*json)->entries.at(0).value.text, "json");
+  auto loaded = load_settings_file("", environment({}), dir_);
+  ASSERT_TRUE(loaded.ok() && loaded->has_value());
+  EXPECT_EQ((*loaded)->entries.at(0).value.text, "json");
 
   std::ofstream(dir_ / "lambdad.toml") << "region = \"toml\"\n";
   auto toml_file = load_settings_file("", environment({}), dir_);

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "lambdad/common/error_types.hpp"
+#include "shell.hpp"
 #include "spawn_with.hpp"
 
 namespace lambdad::process {
@@ -80,10 +81,6 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
-
-SpawnSpec shell(std::string script) {
-  return SpawnSpec{"/bin/sh", {"-c", std::move(script)}, {"PATH=/usr/bin:/bin"}, "/"};
-}
 
 // Polls `done` (not an io_context condition) until the limit.
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {

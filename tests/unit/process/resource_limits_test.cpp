@@ -27,6 +27,7 @@
 #include "lambdad/process/child_process.hpp"
 #include "reap.hpp"
 #include "resource_controllers.hpp"
+#include "shell.hpp"
 
 namespace lambdad::process {
 namespace {
@@ -36,10 +37,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kPython = "/usr/bin/python3";
-
-SpawnSpec shell(std::string script) {
-  return SpawnSpec{"/bin/sh", {"-c", std::move(script)}, {"PATH=/usr/bin:/bin"}, "/"};
-}
 
 class LimitsFixture : public ::testing::Test {
  protected:

@@ -9,7 +9,7 @@
 #include <array>
 #include <utility>
 
-namespace lambdad::app::template_helpers {
+namespace lambdad::events::template_helpers {
 namespace {
 
 std::vector<std::string_view> split(std::string_view text, char sep) {
@@ -253,4 +253,4 @@ const Helper kAwsHelpers[] = {
 
 std::span<const Helper> aws_helpers() { return kAwsHelpers; }
 
-}  // namespace lambdad::app::template_helpers
+}  // namespace lambdad::events::template_helpers

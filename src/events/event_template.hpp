@@ -1,5 +1,5 @@
-// app: the sample events of `lambdad generate-event` as data: one JSON template per event
-// (src/app/events/SERVICE/EVENT.json, embedded in the binary at build time) and the engine that
+// events (private): the sample events of `lambdad generate-event` as data: one JSON template per event
+// (src/events/templates/SERVICE/EVENT.json, embedded in the binary at build time) and the engine that
 // fills one in from the options given. The template format: docs/decisions/017-sample-event-templates.md.
 #pragma once
 
@@ -12,9 +12,9 @@
 
 #include "lambdad/common/result.hpp"
 
-namespace lambdad::app {
+namespace lambdad::events {
 
-// One embedded template file, as the build's list in src/app/CMakeLists.txt names it; the order
+// One embedded template file, as the build's list in src/events/CMakeLists.txt names it; the order
 // is that of the usage list. Defined by the source the build generates.
 struct SampleEventFile {
   std::string_view service;
@@ -52,4 +52,4 @@ struct RenderInput {
 // the template itself (an unknown name or helper, a wrong argument). Throws nothing.
 Result<nlohmann::ordered_json> render_sample_event(const SampleEvent& event, const RenderInput& input);
 
-}  // namespace lambdad::app
+}  // namespace lambdad::events

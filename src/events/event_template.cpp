@@ -29,7 +29,7 @@
 #include "event_helpers.hpp"
 #include "lambdad/common/base64.hpp"
 
-namespace lambdad::app {
+namespace lambdad::events {
 
 std::string SampleEvent::option_list() const {
   std::string text;
@@ -490,4 +490,4 @@ Result<nlohmann::ordered_json> render_sample_event(const SampleEvent& event, con
   }
 }
 
-}  // namespace lambdad::app
+}  // namespace lambdad::events

@@ -5,10 +5,10 @@
 #include <set>
 #include <string>
 
-#include "generate_event.hpp"
+#include "lambdad/events/generate_event.hpp"
 #include "lambdad/common/base64.hpp"
 
-namespace lambdad::app {
+namespace lambdad::events {
 namespace {
 
 using Json = nlohmann::ordered_json;
@@ -412,4 +412,4 @@ TEST(GenerateEventTest, UnknownServiceOrEventListsWhatIsValid) {
 }
 
 }  // namespace
-}  // namespace lambdad::app
+}  // namespace lambdad::events

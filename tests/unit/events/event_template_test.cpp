@@ -3,14 +3,14 @@
 // What the real templates print is generate_event_test's (and e2e/test_generate_event*.py's).
 #include "event_template.hpp"
 
-#include "generate_event.hpp"
+#include "lambdad/events/generate_event.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace lambdad::app {
+namespace lambdad::events {
 namespace {
 
 using Json = nlohmann::ordered_json;
@@ -174,7 +174,7 @@ TEST(EventTemplateTest, AFaultOfTheTemplateIsAnInternalErrorNamingTheEvent) {
 TEST(EventTemplateTest, EveryEmbeddedTemplateIsListedWithItsOptions) {
   const auto& events = sample_events();
   ASSERT_EQ(sample_event_files().size(), std::size_t{LAMBDAD_SAMPLE_EVENT_FILES})
-      << "a template under src/app/events is not embedded (src/app/CMakeLists.txt lists them)";
+      << "a template under src/events/templates is not embedded (src/events/CMakeLists.txt lists them)";
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.front().service, "s3");
   EXPECT_EQ(events.front().event, "put");
@@ -200,4 +200,4 @@ TEST(EventTemplateTest, EveryOptionOfATemplateIsOnTheCommandLine) {
 }
 
 }  // namespace
-}  // namespace lambdad::app
+}  // namespace lambdad::events

@@ -1,4 +1,4 @@
-#include "generate_event.hpp"
+#include "lambdad/events/generate_event.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -12,12 +12,10 @@
 
 #include "event_template.hpp"
 
-namespace lambdad::app {
+namespace lambdad::events {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-Error invalid(std::string message) { return Error{ErrorKind::kInvalidInput, "", std::move(message)}; }
 
 // The events themselves are templates (event_template.hpp): which options each takes, and what
 // it does with them, is theirs. Here are the options as the command line and EventOptions have them.
@@ -112,10 +110,10 @@ Result<nlohmann::ordered_json> generate_event(const std::string& service, const 
   const SampleEvent* spec = find_event(service, event);
   if (!spec) {
     if (events_of(service).empty()) {
-      return invalid(fmt::format("unknown service '{}'; services and events:\n{}", service, usage_list()));
+      return invalid_input(fmt::format("unknown service '{}'; services and events:\n{}", service, usage_list()));
     }
-    if (event.empty()) return invalid(fmt::format("give an event for {}: {}", service, events_of(service)));
-    return invalid(fmt::format("unknown event '{}' for {}; its events: {}", event, service, events_of(service)));
+    if (event.empty()) return invalid_input(fmt::format("give an event for {}: {}", service, events_of(service)));
+    return invalid_input(fmt::format("unknown event '{}' for {}; its events: {}", event, service, events_of(service)));
   }
   RenderInput input{Json::object(), options.account, options.region, options.fixed};
   for (const auto& field : kOptionFields) {
@@ -126,7 +124,7 @@ Result<nlohmann::ordered_json> generate_event(const std::string& service, const 
         },
         field.member);
     if (input.given.contains(name) && !spec->takes(name)) {
-      return invalid(fmt::format("{} does not apply to {} {}; its options: {} (and --account, --region, --fixed)", name,
+      return invalid_input(fmt::format("{} does not apply to {} {}; its options: {} (and --account, --region, --fixed)", name,
                                  service, event, spec->option_list()));
     }
   }
@@ -201,4 +199,4 @@ int run_generate_event(const GenerateEventCommand& state) {
   return std::fflush(stdout) == 0 ? 0 : 1;
 }
 
-}  // namespace lambdad::app
+}  // namespace lambdad::events

@@ -1,4 +1,4 @@
-// app: `lambdad generate-event SERVICE EVENT`: sample events of the triggers users test most, in
+// events: `lambdad generate-event SERVICE EVENT`: sample events of the triggers users test most, in
 // the shapes AWS publishes today, each filled in from its template (event_template.hpp).
 #pragma once
 
@@ -12,7 +12,7 @@
 
 #include "lambdad/common/result.hpp"
 
-namespace lambdad::app {
+namespace lambdad::events {
 
 // What the command line says. An unset field takes the event's default; an option set for an event
 // whose template does not take it is an error (generate_event names the options that event takes).
@@ -56,4 +56,4 @@ CLI::App* add_generate_event_command(CLI::App& app, GenerateEventCommand& state)
 // Prints the event (2-space JSON) on stdout: 0, or a usage message on stderr: 2.
 int run_generate_event(const GenerateEventCommand& state);
 
-}  // namespace lambdad::app
+}  // namespace lambdad::events

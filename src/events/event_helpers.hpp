@@ -1,4 +1,4 @@
-// app: what the sample event engine (event_template.cpp) and its helpers share. A helper is a
+// events (private): what the sample event engine (event_template.cpp) and its helpers share. A helper is a
 // function a template calls as {"$name": ARG}; these are the plumbing and the helpers that know
 // the shapes of AWS's events (event_helpers.cpp).
 #pragma once
@@ -13,7 +13,7 @@
 
 #include "lambdad/common/result.hpp"
 
-namespace lambdad::app::template_helpers {
+namespace lambdad::events::template_helpers {
 
 using Json = nlohmann::ordered_json;
 using Args = std::vector<Json>;  // evaluated, every one present
@@ -38,7 +38,7 @@ struct Helper {
 std::span<const Helper> aws_helpers();
 
 inline Json absent() { return Json(Json::value_t::discarded); }
-inline Error invalid(std::string message) { return Error{ErrorKind::kInvalidInput, "", std::move(message)}; }
+inline Error invalid(std::string message) { return invalid_input(std::move(message)); }
 
 std::string text_of(const Json& value);  // a string as it is, an integer in decimal
 std::string lower(std::string text);
@@ -47,4 +47,4 @@ std::string to_hex(std::string_view bytes);
 // Percent-encoding of all but the unreserved characters and those in `keep`.
 std::string url_encode(std::string_view text, std::string_view keep);
 
-}  // namespace lambdad::app::template_helpers
+}  // namespace lambdad::events::template_helpers

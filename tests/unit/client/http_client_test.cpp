@@ -1,7 +1,7 @@
 // The small HTTP/1.1 client of `lambdad evict` and `lambdad test --endpoint`, against a scripted
 // server on a real loopback socket: keep-alive reuse, chunked bodies, a connection the server
 // closed while idle, refused connections and timeouts, and endpoint URLs.
-#include "http_client.hpp"
+#include "lambdad/client/http_client.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-namespace lambdad::app {
+namespace lambdad::client {
 namespace {
 
 using namespace std::chrono_literals;
@@ -209,4 +209,4 @@ TEST(HttpClient, EndpointsAndPathSegments) {
 }
 
 }  // namespace
-}  // namespace lambdad::app
+}  // namespace lambdad::client

@@ -1,4 +1,4 @@
-// app (private): a small blocking HTTP/1.1 client for the commands that talk to a running daemon
+// client: a small blocking HTTP/1.1 client for the commands that talk to a running daemon
 // (`lambdad evict`, `lambdad test --endpoint`). One keep-alive connection per client, used by one
 // thread at a time. Plain sockets: a command line tool needs no event loop for this, and Beast's
 // client stays out of the build.
@@ -15,7 +15,7 @@
 #include "lambdad/invoke_api/sigv4.hpp"
 #include "lambdad/process/unique_fd.hpp"
 
-namespace lambdad::app {
+namespace lambdad::client {
 
 struct HttpEndpoint {
   std::string host;
@@ -82,4 +82,4 @@ class HttpClient {
   std::string buffer_;  // received, not yet consumed
 };
 
-}  // namespace lambdad::app
+}  // namespace lambdad::client

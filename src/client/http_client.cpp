@@ -1,4 +1,4 @@
-#include "http_client.hpp"
+#include "lambdad/client/http_client.hpp"
 
 #include <fcntl.h>
 #include <netdb.h>
@@ -16,7 +16,7 @@
 #include <cstring>
 #include <regex>
 
-namespace lambdad::app {
+namespace lambdad::client {
 namespace {
 
 constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
@@ -329,4 +329,4 @@ Result<HttpResponse> HttpClient::request(std::string_view method, const std::str
   }
 }
 
-}  // namespace lambdad::app
+}  // namespace lambdad::client
