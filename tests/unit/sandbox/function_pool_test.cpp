@@ -11,6 +11,7 @@
 
 #include "lambdad/sandbox/sandbox_manager.hpp"
 #include "lambdad_test/manual_time.hpp"
+#include "lambdad_test/status_json.hpp"
 
 namespace lambdad::sandbox {
 namespace {
@@ -96,10 +97,7 @@ class PoolTest : public ::testing::Test {
   nlohmann::json status(const std::string& fn) {
     nlohmann::json all;
     manager_->status(all);
-    for (auto& f : all["functions"]) {
-      if (f["name"] == fn) return f;
-    }
-    return {};
+    return test::function_status(all, fn);
   }
 
   boost::asio::io_context io_;

@@ -18,6 +18,7 @@
 #include "lambdad/control_plane/function_store.hpp"
 #include "lambdad/sandbox/sandbox_manager.hpp"
 #include "lambdad_test/manual_time.hpp"
+#include "lambdad_test/status_json.hpp"
 #include "one_file_zip.hpp"
 
 namespace lambdad::scheduler {
@@ -121,13 +122,7 @@ class SchedulerTest : public ::testing::Test {
   }
 
   nlohmann::json status() { return nlohmann::json::parse(scheduler_->status_json()); }
-  nlohmann::json status(const std::string& fn) {
-    auto all = status();
-    for (auto& f : all["functions"]) {
-      if (f["name"] == fn) return f;
-    }
-    return {};
-  }
+  nlohmann::json status(const std::string& fn) { return test::function_status(status(), fn); }
 
   boost::asio::io_context io_;
   test::ManualTime clock_;
