@@ -13,7 +13,9 @@
 #include <filesystem>
 #include <memory>
 
+#include "lambdad/common/blocking_pool.hpp"
 #include "lambdad/common/clock.hpp"
+#include "lambdad/common/io_thread.hpp"
 #include "lambdad/observability/logging.hpp"
 #include "lambdad/observability/xray.hpp"
 #include "lambdad/process/resource_limits.hpp"
@@ -26,6 +28,8 @@ namespace lambdad::app {
 // Everything a run needs, built in dependency order and torn down in reverse.
 struct Daemon {
   boost::asio::io_context io{1};
+  // Blocking work off the io thread: cgroup removal, unzip, code digests (docs/decisions/001).
+  BlockingPool blocking{io};
   SystemClock clock;
   std::unique_ptr<Timers> timers = sandbox::make_asio_timers(io);
   runtime_api::EndpointFactory endpoints{io};
@@ -37,6 +41,8 @@ struct Daemon {
   std::unique_ptr<sandbox::SandboxManager> manager;
 
   Daemon() {
+    // The thread that runs the loop is the io thread; the domain's entry points check it (debug).
+    boost::asio::post(io, [] { io_thread::claim("the daemon's event loop"); });
     // Function log lines of one batch of events go out in one write (observability/logging).
     observability::set_log_flush_scheduler([this](std::function<void()> task) { boost::asio::post(io, std::move(task)); });
   }
@@ -45,6 +51,7 @@ struct Daemon {
 
   ~Daemon() {
     manager.reset();  // environments (their processes, cgroups and /tmp) before the controller
+    blocking.wait_idle();  // the cgroups being removed are gone: the controller's own is empty
     resources.reset();
     std::error_code ec;
     if (!tmp_root.empty()) std::filesystem::remove_all(tmp_root, ec);
@@ -57,7 +64,7 @@ struct Daemon {
                 : enforcement == "sample" ? process::MemoryEnforcement::kSample
                 : enforcement == "off"    ? process::MemoryEnforcement::kOff
                                           : process::MemoryEnforcement::kAuto;
-    auto made = process::make_resource_controller(io, mode);
+    auto made = process::make_resource_controller(io, mode, &blocking);
     if (!made) {
       std::fprintf(stderr, "lambdad: --memory-enforcement %s: %s\n", enforcement.c_str(), made.error().message.c_str());
       return false;
