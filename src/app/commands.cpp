@@ -322,7 +322,7 @@ int run_serve(const ServeOptions& options) {
   registry_options.durable = spool->options.durable;
   registry_options.account_concurrency = options.pool.account_concurrency;
   control_plane::FunctionRegistry registry(
-      *d.manager, d.clock, [&d](std::function<void()> task) { asio::post(d.io, std::move(task)); },
+      *d.manager, d.clock, [&d](std::function<void()> task) { asio::post(d.io, std::move(task)); }, d.blocking,
       std::move(registry_options));
   async::EventQueue events(registry, d.clock, *d.timers, spool->options);
   registry.set_event_queue(&events);

@@ -3,9 +3,9 @@
 // (docs/decisions/008), as typed requests and views: the AWS JSON is the control routes'
 // (docs/decisions/016). The registry is the Dispatcher the APIs see: it resolves qualifiers and
 // refuses functions that are not Active, and hands invocations to the SandboxManager, which it
-// tells about every change. Runs on the daemon's one thread (decision 001); code is unpacked on
-// worker threads whose results come back through `post`; the FunctionStore keeps what the API
-// created.
+// tells about every change. Runs on the daemon's io thread (decision 001); code is unpacked and
+// template code digested on the blocking pool, whose results come back to the io thread; the
+// FunctionStore keeps what the API created.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,9 @@
 #include "lambdad/control_plane/function_store.hpp"
 #include "lambdad/invocation/dispatcher.hpp"
 
+namespace lambdad {
+class BlockingPool;
+}
 namespace lambdad::sandbox {
 class SandboxManager;
 }
@@ -60,7 +64,8 @@ struct RegistryOptions {
 class FunctionRegistry final : public invocation::Dispatcher {
  public:
   using Post = std::function<void(std::function<void()>)>;  // runs a task on the event loop
-  FunctionRegistry(sandbox::SandboxManager& manager, const Clock& clock, Post post, RegistryOptions options);
+  FunctionRegistry(sandbox::SandboxManager& manager, const Clock& clock, Post post, BlockingPool& blocking,
+                   RegistryOptions options);
   ~FunctionRegistry() override;
   FunctionRegistry(const FunctionRegistry&) = delete;
   FunctionRegistry& operator=(const FunctionRegistry&) = delete;
@@ -76,8 +81,13 @@ class FunctionRegistry final : public invocation::Dispatcher {
   Result<TemplateChanges> reload_template_functions(const std::vector<config::FunctionConfig>& functions);
   // Functions created through the API by earlier runs; gives them pools. Returns how many.
   std::size_t load_stored();
-  // Waits for code being unpacked (their results are dropped).
+  // Waits for code being unpacked (their results are dropped): the blocking pool is idle.
   void shutdown();
+  // CodeSha256 and CodeSize of template code (a directory) are computed the first time an answer
+  // shows them, on the blocking pool: `then` runs on the io thread once those of `name`'s
+  // versions (every function's when `name` is empty) are known, at once when they already are.
+  // A directory that cannot be read is tried again by the next call.
+  void digest_code(const std::string& name, std::function<void()> then);
 
   // invocation::Dispatcher
   bool has_function(const std::string& name) const override { return records_.count(name) != 0; }
@@ -141,6 +151,8 @@ class FunctionRegistry final : public invocation::Dispatcher {
   // code_ready unless the function changed in between.
   std::uint64_t unpack_async(const std::string& name, std::string zip, const std::string& hex, bool creating,
                              bool publish, std::optional<VersionRecord> prior);
+  // digest_code() with the directories already tried in this call left out.
+  void digest_code(const std::string& name, std::function<void()> then, std::set<std::filesystem::path> tried);
   void code_ready(const std::string& name, std::uint64_t job, Status unpacked, bool creating, bool publish,
                   std::optional<VersionRecord> prior);
   void apply_latest(FunctionRecord& fn, const std::string& name);
@@ -151,14 +163,13 @@ class FunctionRegistry final : public invocation::Dispatcher {
   sandbox::SandboxManager& manager_;
   const Clock& clock_;
   Post post_;
+  BlockingPool& blocking_;
   RegistryOptions options_;
   FunctionStore store_;
   async::EventQueue* events_ = nullptr;
   std::map<std::string, FunctionRecord> records_;
   // Each template function as the template defined it: a reload changes only what differs.
   std::map<std::string, config::FunctionConfig> template_definitions_;
-  struct Worker;
-  std::vector<std::unique_ptr<Worker>> workers_;
   std::uint64_t next_job_ = 1;
   std::string started_at_;
   Lifetime lifetime_;
