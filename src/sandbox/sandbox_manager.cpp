@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lambdad/common/error_types.hpp"
+#include "lambdad/common/io_thread.hpp"
 
 namespace lambdad::sandbox {
 namespace {
@@ -89,6 +90,7 @@ bool SandboxManager::tracing_active(const std::string& name, const std::string& 
 }
 
 void SandboxManager::start() {
+  LAMBDAD_ASSERT_IO_THREAD();
   for (auto& [name, fn] : functions_) {
     const auto& config = fn.config;
     // Provisioned concurrency belongs to the alias, i.e. the published version; EAGER warms
@@ -121,6 +123,7 @@ void SandboxManager::schedule_reclaim() {
 }
 
 invocation::Admission SandboxManager::dispatch(invocation::InvocationPtr inv) {
+  LAMBDAD_ASSERT_IO_THREAD();
   auto fn = functions_.find(inv->function_name);
   auto* pool = find(inv->function_name, inv->version);
   if (!pool) {
@@ -155,6 +158,7 @@ invocation::Admission SandboxManager::dispatch(invocation::InvocationPtr inv) {
 }
 
 std::optional<std::size_t> SandboxManager::evict(const std::string& name) {
+  LAMBDAD_ASSERT_IO_THREAD();
   auto it = functions_.find(name);
   if (it == functions_.end()) return std::nullopt;
   std::size_t n = 0;
@@ -163,6 +167,7 @@ std::optional<std::size_t> SandboxManager::evict(const std::string& name) {
 }
 
 std::string SandboxManager::status_json() const {
+  LAMBDAD_ASSERT_IO_THREAD();
   // One entry per function: its versions' environments together (each says its version) and
   // the counters summed.
   nlohmann::json functions = nlohmann::json::array();
@@ -204,6 +209,7 @@ FunctionPool* SandboxManager::find(const std::string& name, const std::string& v
 }
 
 void SandboxManager::shutdown(const std::string& reason) {
+  LAMBDAD_ASSERT_IO_THREAD();
   if (shut_down_) return;
   shut_down_ = true;
   reclaim_timer_->cancel();
@@ -229,6 +235,7 @@ std::vector<SandboxManager::Unfinished> SandboxManager::unfinished() const {
 }
 
 void SandboxManager::put_version(const config::FunctionConfig& fn, const std::string& version) {
+  LAMBDAD_ASSERT_IO_THREAD();
   sweep_retired();
   auto [it, added] = functions_.try_emplace(fn.name);
   auto& entry = it->second;
@@ -244,6 +251,7 @@ void SandboxManager::put_version(const config::FunctionConfig& fn, const std::st
 }
 
 void SandboxManager::remove_version(const std::string& name, const std::string& version) {
+  LAMBDAD_ASSERT_IO_THREAD();
   auto it = functions_.find(name);
   if (it == functions_.end()) return;
   auto pool = it->second.pools.find(version);
@@ -253,6 +261,7 @@ void SandboxManager::remove_version(const std::string& name, const std::string& 
 }
 
 void SandboxManager::remove_function(const std::string& name) {
+  LAMBDAD_ASSERT_IO_THREAD();
   auto it = functions_.find(name);
   if (it == functions_.end()) return;
   for (auto& [version, pool] : it->second.pools) retire(std::move(pool));
@@ -261,6 +270,7 @@ void SandboxManager::remove_function(const std::string& name) {
 }
 
 void SandboxManager::set_reserved_concurrency(const std::string& name, std::optional<int> reserved) {
+  LAMBDAD_ASSERT_IO_THREAD();
   auto it = functions_.find(name);
   if (it == functions_.end()) return;
   it->second.reserved = reserved;
