@@ -134,7 +134,7 @@ struct Daemon {
   void build(const std::vector<config::FunctionConfig>& functions, sandbox::ManagerOptions options = {},
              bool cpu_scaling = false) {
     sandbox::PoolDeps deps{io, clock, *timers, endpoints, runtime_options,
-                           sandbox::LimitDeps{resources.get(), tmp_root, cpu_scaling}};
+                           sandbox::LimitDeps{resources.get(), tmp_root, cpu_scaling, &blocking}};
     if (resources) {
       options.memory_enforcement = resources->describe();
       switch (resources->mode()) {
