@@ -28,7 +28,8 @@ namespace lambdad::app {
 // Everything a run needs, built in dependency order and torn down in reverse.
 struct Daemon {
   boost::asio::io_context io{1};
-  // Blocking work off the io thread: cgroup removal, unzip, code digests (docs/decisions/001).
+  // Blocking work off the io thread: cgroup removal, unzip, code digests, the /proc reads that
+  // admit a Runtime API connection (docs/decisions/001).
   BlockingPool blocking{io};
   SystemClock clock;
   std::unique_ptr<Timers> timers = sandbox::make_asio_timers(io);

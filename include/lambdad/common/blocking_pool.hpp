@@ -1,8 +1,8 @@
-// common: the one place for blocking work (docs/decisions/001). The io thread never waits on a
-// disk or on the kernel's cleanup: unpacking a zip, digesting a code directory, removing a cgroup
-// whose processes are still exiting run here, on a few threads of their own, and what they found
-// comes back to the io thread as a posted completion. One pool per daemon, built by the
-// composition root (app/daemon.hpp) and passed by reference.
+// common: the one place for blocking work (docs/decisions/001). What would make the io thread wait
+// on a disk or on the kernel (unpacking a zip, digesting a code directory, removing a cgroup whose
+// processes are still exiting, reading /proc to admit a Runtime API connection) runs here, on a
+// few threads of its own, and what it found comes back to the io thread as a posted completion.
+// One pool per daemon, built by the composition root (app/daemon.hpp) and passed by reference.
 //
 // When the queue is full, run() does the work on the caller's thread (the io thread, normally)
 // and still posts the completion: every job here must happen (a cgroup left behind, code never
