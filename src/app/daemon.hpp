@@ -19,7 +19,9 @@
 #include <vector>
 
 #include "lambdad/async/event_queue.hpp"
+#include "lambdad/common/blocking_pool.hpp"
 #include "lambdad/common/clock.hpp"
+#include "lambdad/common/io_thread.hpp"
 #include "lambdad/control_plane/function_registry.hpp"
 #include "lambdad/observability/logging.hpp"
 #include "lambdad/observability/xray.hpp"
@@ -44,6 +46,9 @@ struct CoreOptions {
 // Everything a run needs, built in dependency order and torn down in reverse.
 struct Daemon {
   boost::asio::io_context io{1};
+  // Blocking work off the io thread: cgroup removal, unzip, code digests, the /proc reads that
+  // admit a Runtime API connection (docs/decisions/001).
+  BlockingPool blocking{io};
   SystemClock clock;
   std::unique_ptr<Timers> timers = sandbox::make_asio_timers(io);
   runtime_api::EndpointFactory endpoints{io};
@@ -59,6 +64,8 @@ struct Daemon {
   std::unique_ptr<async::EventQueue> events;
 
   Daemon() {
+    // The thread that runs the loop is the io thread; the domain's entry points check it (debug).
+    boost::asio::post(io, [] { io_thread::claim("the daemon's event loop"); });
     // Function log lines of one batch of events go out in one write (observability/logging).
     observability::set_log_flush_scheduler([this](std::function<void()> task) { boost::asio::post(io, std::move(task)); });
   }
@@ -70,6 +77,7 @@ struct Daemon {
     scheduler.reset();
     registry.reset();  // joins code being unpacked
     manager.reset();   // environments (their processes, cgroups and /tmp) before the controller
+    blocking.wait_idle();  // the cgroups being removed are gone: the controller's own is empty
     resources.reset();
     std::error_code ec;
     if (!tmp_root.empty()) std::filesystem::remove_all(tmp_root, ec);
@@ -82,7 +90,7 @@ struct Daemon {
                 : enforcement == "sample" ? process::MemoryEnforcement::kSample
                 : enforcement == "off"    ? process::MemoryEnforcement::kOff
                                           : process::MemoryEnforcement::kAuto;
-    auto made = process::make_resource_controller(io, mode);
+    auto made = process::make_resource_controller(io, mode, &blocking);
     if (!made) {
       std::fprintf(stderr, "lambdad: --memory-enforcement %s: %s\n", enforcement.c_str(), made.error().message.c_str());
       return false;
@@ -154,7 +162,7 @@ struct Daemon {
   // the stored functions into the catalogue.
   void build(const std::vector<config::FunctionConfig>& functions, CoreOptions options) {
     sandbox::PoolDeps deps{io, clock, *timers, endpoints, runtime_options,
-                           sandbox::LimitDeps{resources.get(), tmp_root, options.cpu_scaling}};
+                           sandbox::LimitDeps{resources.get(), tmp_root, options.cpu_scaling, &blocking}};
     auto& pools = options.pools;
     if (resources) {
       pools.memory_enforcement = resources->describe();
@@ -169,7 +177,7 @@ struct Daemon {
     manager = std::make_unique<sandbox::SandboxManager>(deps, functions, std::move(pools));
     registry = std::make_unique<control_plane::FunctionRegistry>(
         *manager, clock, [this](std::function<void()> task) { boost::asio::post(io, std::move(task)); },
-        std::move(options.catalogue));
+        blocking, std::move(options.catalogue));
     scheduler = std::make_unique<scheduler::Scheduler>(*registry, *manager, std::move(scheduling));
     if (options.events) {
       events = std::make_unique<async::EventQueue>(*scheduler, clock, *timers, std::move(*options.events));

@@ -9,6 +9,7 @@
 
 #include "lambdad/common/error_types.hpp"
 #include "lambdad/common/ids.hpp"
+#include "lambdad/common/io_thread.hpp"
 #include "lambdad/observability/logging.hpp"
 
 namespace lambdad::async {
@@ -74,19 +75,23 @@ EventQueue::FunctionQueue& EventQueue::queue_of(const std::string& name) {
 }
 
 void EventQueue::add_function(const std::string& name, FunctionSettings settings) {
+  LAMBDAD_ASSERT_IO_THREAD();
   queue_of(name).settings = std::move(settings);
 }
 
 void EventQueue::set_event_invoke_config(const std::string& name, std::optional<config::EventInvokeConfig> config) {
+  LAMBDAD_ASSERT_IO_THREAD();
   queue_of(name).settings.event_invoke_config = std::move(config);
 }
 
 void EventQueue::set_reserved_concurrency(const std::string& name, std::optional<int> reserved) {
+  LAMBDAD_ASSERT_IO_THREAD();
   queue_of(name).settings.reserved_concurrency = reserved;
   kick(name, true);  // a queue waiting on a throttle may run now, or fail for zero concurrency
 }
 
 std::size_t EventQueue::start() {
+  LAMBDAD_ASSERT_IO_THREAD();
   if (started_ || shut_down_) return 0;
   started_ = true;
   auto log = observability::daemon_log();
@@ -115,12 +120,14 @@ std::size_t EventQueue::start() {
 }
 
 void EventQueue::shutdown() {
+  LAMBDAD_ASSERT_IO_THREAD();
   shut_down_ = true;
   for (auto& [name, q] : functions_) q.wake->cancel();
   for (auto& [id, pending] : events_) pending.retry_timer.reset();
 }
 
 void EventQueue::drain() {
+  LAMBDAD_ASSERT_IO_THREAD();
   draining_ = true;
   for (auto& [name, q] : functions_) q.wake->cancel();
 }
@@ -131,6 +138,7 @@ bool EventQueue::attempt_running(const std::string& request_id) const {
 }
 
 Status EventQueue::accept(const invocation::Invocation& inv) {
+  LAMBDAD_ASSERT_IO_THREAD();
   if (shut_down_) return service_error(ErrorKind::kConflict, "the daemon is shutting down");
   SpooledEvent event;
   event.request_id = inv.request_id;
@@ -270,6 +278,7 @@ void EventQueue::back_off(const std::string& name, FunctionQueue& q, invocation:
 
 void EventQueue::completed(const std::string& name, const std::string& request_id,
                            invocation::InvocationResult result) {
+  LAMBDAD_ASSERT_IO_THREAD();
   auto ev = events_.find(request_id);
   auto qit = functions_.find(name);
   if (shut_down_ || ev == events_.end() || qit == functions_.end()) return;
@@ -320,6 +329,7 @@ void EventQueue::function_failed(const std::string& name, FunctionQueue& q, Pend
 }
 
 void EventQueue::retry_due(const std::string& name, const std::string& request_id) {
+  LAMBDAD_ASSERT_IO_THREAD();
   auto ev = events_.find(request_id);
   if (shut_down_ || ev == events_.end()) return;
   ev->second.event.next_attempt_epoch_ms = 0;

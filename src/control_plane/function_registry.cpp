@@ -3,14 +3,14 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <atomic>
 #include <ctime>
 #include <set>
-#include <thread>
 
 #include "lambdad/async/event_queue.hpp"
+#include "lambdad/common/blocking_pool.hpp"
 #include "lambdad/common/error_types.hpp"
 #include "lambdad/common/ids.hpp"
+#include "lambdad/common/io_thread.hpp"
 #include "lambdad/config/function_names.hpp"
 #include "lambdad/invocation/invocation.hpp"
 #include "lambdad/observability/logging.hpp"
@@ -20,11 +20,6 @@
 namespace lambdad::control_plane {
 namespace fs = std::filesystem;
 namespace et = error_types;
-
-struct FunctionRegistry::Worker {
-  std::thread thread;
-  std::shared_ptr<std::atomic<bool>> done = std::make_shared<std::atomic<bool>>(false);
-};
 
 namespace {
 
@@ -105,8 +100,8 @@ std::string format_time(std::int64_t epoch_ms) {
 }  // namespace
 
 FunctionRegistry::FunctionRegistry(sandbox::SandboxManager& manager, const Clock& clock, Post post,
-                                   RegistryOptions options)
-    : manager_(manager), clock_(clock), post_(std::move(post)), options_(std::move(options)),
+                                   BlockingPool& blocking, RegistryOptions options)
+    : manager_(manager), clock_(clock), post_(std::move(post)), blocking_(blocking), options_(std::move(options)),
       store_(options_.functions_dir, options_.durable) {
   started_at_ = now_text();
 }
@@ -116,12 +111,7 @@ FunctionRegistry::~FunctionRegistry() {
   shutdown();
 }
 
-void FunctionRegistry::shutdown() {
-  for (auto& w : workers_) {
-    if (w->thread.joinable()) w->thread.join();
-  }
-  workers_.clear();
-}
+void FunctionRegistry::shutdown() { blocking_.wait_idle(); }
 
 std::string FunctionRegistry::now_text() const { return format_time(clock_.epoch_ms()); }
 
@@ -135,6 +125,7 @@ const FunctionRecord* FunctionRegistry::find(const std::string& name) const {
 }
 
 std::size_t FunctionRegistry::load_stored() {
+  LAMBDAD_ASSERT_IO_THREAD();
   if (options_.functions_dir.empty()) return 0;
   auto log = observability::daemon_log();
   std::size_t loaded = 0;
@@ -230,6 +221,7 @@ bool FunctionRegistry::tracing_active(const std::string& name, const std::string
 // --- reading ----------------------------------------------------------------------------------
 
 Result<FunctionRecord*> FunctionRegistry::lookup(const std::string& name, const std::string& qualifier_for_message) {
+  LAMBDAD_ASSERT_IO_THREAD();  // every operation on one function starts here
   auto it = records_.find(name);
   if (it == records_.end()) return not_found(fmt::format("Function not found: {}", arn(name, qualifier_for_message)));
   return &it->second;
@@ -265,6 +257,7 @@ Result<FunctionView> FunctionRegistry::get_function(const std::string& name, con
 }
 
 std::vector<VersionView> FunctionRegistry::list_functions(bool all_versions) const {
+  LAMBDAD_ASSERT_IO_THREAD();
   std::vector<VersionView> entries;
   for (const auto& [name, fn] : records_) {
     entries.push_back(view(fn, std::string(kLatest)));
@@ -288,30 +281,22 @@ Result<std::vector<VersionView>> FunctionRegistry::list_versions(const std::stri
 
 std::uint64_t FunctionRegistry::unpack_async(const std::string& name, std::string zip, const std::string& hex,
                                              bool creating, bool publish, std::optional<VersionRecord> prior) {
-  // Threads that finished are joined here, so they never pile up.
-  std::erase_if(workers_, [](const std::unique_ptr<Worker>& w) {
-    if (!w->done->load()) return false;
-    w->thread.join();
-    return true;
-  });
   const std::uint64_t job = next_job_++;
-  auto worker = std::make_unique<Worker>();
-  // The worker reads only its own copies and the store, whose store_code touches nothing but files.
-  worker->thread = std::thread([this, name, job, hex, creating, publish, zip = std::move(zip),
-                                prior = std::move(prior), done = worker->done, alive = lifetime_.token(),
-                                limits = options_.limits, post = post_, &store = store_]() mutable {
-    Status result = store.store_code(name, zip, hex, limits);
-    post([this, alive, name, job, creating, publish, result = std::move(result), prior = std::move(prior)]() mutable {
-      if (alive) code_ready(name, job, std::move(result), creating, publish, std::move(prior));
-    });
-    done->store(true);
-  });
-  workers_.push_back(std::move(worker));
+  // The job works on copies (the store is a directory and a flag) and touches nothing but files.
+  blocking_.run(
+      lifetime_.token(),
+      [store = store_, name, zip = std::move(zip), hex, limits = options_.limits] {
+        return store.store_code(name, zip, hex, limits);
+      },
+      [this, name, job, creating, publish, prior = std::move(prior)](Status unpacked) mutable {
+        code_ready(name, job, std::move(unpacked), creating, publish, std::move(prior));
+      });
   return job;
 }
 
 void FunctionRegistry::code_ready(const std::string& name, std::uint64_t job, Status unpacked, bool creating,
                                   bool publish, std::optional<VersionRecord> prior) {
+  LAMBDAD_ASSERT_IO_THREAD();  // the blocking pool posted it here
   auto it = records_.find(name);
   if (it == records_.end() || it->second.job != job) return;  // deleted, or replaced since
   auto& fn = it->second;
@@ -362,6 +347,7 @@ Status FunctionRegistry::check_zip(const std::string& zip) const {
 }
 
 Result<VersionView> FunctionRegistry::create_function(CreateFunctionRequest req) {
+  LAMBDAD_ASSERT_IO_THREAD();
   const std::string name = req.name;
   if (records_.count(name)) return conflict(fmt::format("Function already exist: {}", name));
   VersionRecord v;
@@ -743,6 +729,7 @@ int FunctionRegistry::unreserved_concurrency() const {
 }
 
 AccountSettings FunctionRegistry::account_settings() {
+  LAMBDAD_ASSERT_IO_THREAD();
   std::uint64_t total_code = 0;
   for (auto& [name, fn] : records_) {
     ensure_digest(fn.latest);

@@ -1,15 +1,42 @@
-// FunctionRegistry: the template's functions, at start and when serve --watch reads it again.
+// FunctionRegistry: the template's functions, at start and when serve --watch reads it again, and
+// the digests of their code directories.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <map>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "lambdad/async/event_queue.hpp"
+#include "lambdad/common/blocking_pool.hpp"
 #include "lambdad/common/error_types.hpp"
 #include "lambdad/common/ids.hpp"
+#include "lambdad/common/io_thread.hpp"
 #include "lambdad/control_plane/function_registry.hpp"
 #include "lambdad/sandbox/sandbox_manager.hpp"
 
 namespace lambdad::control_plane {
+
+namespace {
+
+constexpr std::string_view kLatest = config::kLatest;
+
+// f(version) for each version of `name` (of every function when `name` is empty).
+template <class F>
+void for_each_version(const std::map<std::string, FunctionRecord>& records, const std::string& name, F f) {
+  auto visit = [&](const FunctionRecord& fn) {
+    f(fn.latest);
+    for (const auto& [number, v] : fn.versions) f(v);
+  };
+  if (name.empty()) {
+    for (const auto& [n, fn] : records) visit(fn);
+  } else if (auto it = records.find(name); it != records.end()) {
+    visit(it->second);
+  }
+}
+
+}  // namespace
 
 FunctionRecord FunctionRegistry::template_record(const config::FunctionConfig& c, const std::string& now) const {
   FunctionRecord fn;
@@ -49,6 +76,7 @@ Status FunctionRegistry::check_template_reservations(const std::vector<config::F
 }
 
 void FunctionRegistry::add_template_functions(const std::vector<config::FunctionConfig>& functions) {
+  LAMBDAD_ASSERT_IO_THREAD();
   const std::string now = now_text();
   for (const auto& c : functions) {
     records_[c.name] = template_record(c, now);
@@ -92,6 +120,7 @@ bool same_definition(const config::FunctionConfig& a, const config::FunctionConf
 }  // namespace
 
 Result<TemplateChanges> FunctionRegistry::reload_template_functions(const std::vector<config::FunctionConfig>& functions) {
+  LAMBDAD_ASSERT_IO_THREAD();
   // Validate first, so that a refused reload changes nothing: the reservations as they would
   // be (the new template's, an unchanged function's current one, and the API functions').
   std::set<std::string> defined;
@@ -156,6 +185,48 @@ Result<TemplateChanges> FunctionRegistry::reload_template_functions(const std::v
     if (events_) events_->set_reserved_concurrency(c.name, records_[c.name].reserved);  // wakes its queue
   }
   return changes;
+}
+
+void FunctionRegistry::digest_code(const std::string& name, std::function<void()> then) {
+  LAMBDAD_ASSERT_IO_THREAD();
+  digest_code(name, std::move(then), {});
+}
+
+void FunctionRegistry::digest_code(const std::string& name, std::function<void()> then,
+                                   std::set<std::filesystem::path> tried) {
+  // Versions of template code whose digest is not known yet (an uploaded zip's is, from the
+  // start), in the records the answer will show.
+  std::vector<std::filesystem::path> missing;
+  for_each_version(records_, name, [&](const VersionRecord& v) {
+    if (!v.code_sha256.empty() || !v.code_hex.empty() || tried.count(v.config.code_dir)) return;
+    if (std::find(missing.begin(), missing.end(), v.config.code_dir) == missing.end()) {
+      missing.push_back(v.config.code_dir);
+    }
+  });
+  if (missing.empty()) return then();
+  tried.insert(missing.begin(), missing.end());
+  using Digests = std::vector<std::pair<std::filesystem::path, Result<DirDigest>>>;
+  blocking_.run(
+      lifetime_.token(),
+      [missing = std::move(missing)] {
+        Digests digests;
+        for (const auto& dir : missing) digests.emplace_back(dir, digest_directory(dir));
+        return digests;
+      },
+      [this, name, then = std::move(then), tried = std::move(tried)](Digests digests) mutable {
+        for (const auto& [dir, digest] : digests) {
+          if (!digest) continue;
+          // Every version on this directory that still needs it (the records may have changed
+          // meanwhile: a reload makes new ones, which the next round covers).
+          for_each_version(records_, name, [&](const VersionRecord& v) {
+            if (v.code_sha256.empty() && v.code_hex.empty() && v.config.code_dir == dir) {
+              v.code_sha256 = digest->sha256_base64;
+              v.code_size = digest->size;
+            }
+          });
+        }
+        digest_code(name, std::move(then), std::move(tried));
+      });
 }
 
 }  // namespace lambdad::control_plane

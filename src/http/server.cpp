@@ -130,7 +130,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::optional<Response> refusal;  // set by stop_accepting()
 
   void accept();
-  bool admitted(const tcp::socket& socket) const;
+  // Starts serving `socket`, or refuses it (a reset) when `admitted` is false.
+  void open(tcp::socket socket, bool admitted);
   void close_all();
 };
 
@@ -665,29 +666,41 @@ void Server::Impl::accept() {
   acceptor.async_accept([self = shared_from_this()](beast::error_code ec,
                                                                            tcp::socket socket) {
     if (self->stopped) return;
-    if (!ec && self->options.admit && !self->admitted(socket)) {
-      beast::error_code ignored;
-      socket.set_option(asio::socket_base::linger(true, 0), ignored);  // RST: nothing was read
-      socket.close(ignored);
+    if (!ec && self->options.admit) {
+      beast::error_code ec1, ec2;
+      const auto remote = socket.remote_endpoint(ec1);
+      const auto local = socket.local_endpoint(ec2);
+      if (ec1 || ec2) {
+        self->open(std::move(socket), false);  // already gone
+      } else {
+        auto held = std::make_shared<tcp::socket>(std::move(socket));
+        self->options.admit(
+            TcpPeer{remote.address().to_string(), remote.port(), local.address().to_string(), local.port()},
+            [self, held](bool admitted) {
+              if (!self->stopped) self->open(std::move(*held), admitted);
+            });
+      }
     } else if (!ec) {
-      socket.set_option(tcp::no_delay(true), ec);
-      auto session = std::make_shared<Session>(self, std::move(socket));
-      // Forget sessions that have gone away, then remember this one for stop().
-      self->sessions.remove_if([](const auto& w) { return w.expired(); });
-      self->sessions.push_back(session);
-      session->start();
+      self->open(std::move(socket), true);
     }
     if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
     self->accept();
   });
 }
 
-bool Server::Impl::admitted(const tcp::socket& socket) const {
-  beast::error_code ec1, ec2;
-  const auto remote = socket.remote_endpoint(ec1);
-  const auto local = socket.local_endpoint(ec2);
-  if (ec1 || ec2) return false;  // already gone
-  return options.admit(TcpPeer{remote.address().to_string(), remote.port(), local.address().to_string(), local.port()});
+void Server::Impl::open(tcp::socket socket, bool admitted) {
+  beast::error_code ec;
+  if (!admitted) {
+    socket.set_option(asio::socket_base::linger(true, 0), ec);  // RST: nothing was read
+    socket.close(ec);
+    return;
+  }
+  socket.set_option(tcp::no_delay(true), ec);
+  auto session = std::make_shared<Session>(shared_from_this(), std::move(socket));
+  // Forget sessions that have gone away, then remember this one for stop().
+  sessions.remove_if([](const auto& w) { return w.expired(); });
+  sessions.push_back(session);
+  session->start();
 }
 
 void Server::Impl::close_all() {

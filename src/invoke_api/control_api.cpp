@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <memory>
 #include <optional>
 #include <nlohmann/json.hpp>
 
@@ -169,6 +170,24 @@ Handler body_route(const Ctx& ctx, Parse parse, unsigned status, Op op, Qualifie
   };
 }
 
+// `handler` once the code digests its answer shows are known. Template code is digested on the
+// blocking pool the first time an answer needs it (FunctionRegistry::digest_code): the answer
+// waits for it, the event loop does not. kAll: the answer shows every function's.
+enum class Digests { kOfTheFunction, kAll };
+Handler after_digests(const Ctx& ctx, Digests scope, Handler handler) {
+  return [ctx, scope, handler = std::move(handler)](http::Request&& req, http::Responder respond) {
+    std::string name;
+    if (scope == Digests::kOfTheFunction) {
+      auto target = parse_target(req, ctx->options);
+      const auto* t = std::get_if<FunctionTarget>(&target);
+      if (!t) return handler(std::move(req), std::move(respond));  // which answers the error
+      name = t->name;
+    }
+    auto held = std::make_shared<http::Request>(std::move(req));
+    ctx->registry.digest_code(name, [handler, held, respond = std::move(respond)] { handler(std::move(*held), respond); });
+  };
+}
+
 // Both the path and the path with a trailing slash (older SDKs send one).
 void add_route(http::Router& router, http::Method method, const std::string& pattern, std::size_t limit,
                const Handler& handler) {
@@ -203,69 +222,78 @@ void add_control_routes(http::Router& router, FunctionRegistry& registry, invoca
               });
               respond(answer(created, 201, request_id));
             });
-  add_route(router, M::kGet, functions, 0, [ctx](http::Request&& req, http::Responder respond) {
-    const std::string request_id = ids::request_id();
-    std::optional<ServiceError> error;
-    auto max_items = int_param(req, "MaxItems", error);
-    if (error) return respond(render(*error, request_id));
-    auto list = cj::parse_list_functions(req.query_param("FunctionVersion"), req.query_param("Marker").value_or(""),
-                                          max_items);
-    respond(answer(with_parsed(std::move(list),
-                               [&](const cj::ListRequest& r) {
-                                 return cj::function_page(ctx->registry.list_functions(r.all_versions), r,
-                                                          ctx->account);
-                               }),
-                   200, request_id));
-  });
+  add_route(router, M::kGet, functions, 0,
+            after_digests(ctx, Digests::kAll, [ctx](http::Request&& req, http::Responder respond) {
+              const std::string request_id = ids::request_id();
+              std::optional<ServiceError> error;
+              auto max_items = int_param(req, "MaxItems", error);
+              if (error) return respond(render(*error, request_id));
+              auto list = cj::parse_list_functions(req.query_param("FunctionVersion"),
+                                                    req.query_param("Marker").value_or(""), max_items);
+              respond(answer(with_parsed(std::move(list),
+                                         [&](const cj::ListRequest& r) {
+                                           return cj::function_page(ctx->registry.list_functions(r.all_versions), r,
+                                                                    ctx->account);
+                                         }),
+                             200, request_id));
+            }));
   using Request = const http::Request&;
   using Name = const std::string&;
-  add_route(router, M::kGet, function, 0, target_route(ctx, 200, [ctx](Request, Name name, Name qualifier) {
-              return rendered(ctx->registry.get_function(name, qualifier), [&](const control_plane::FunctionView& f) {
-                return cj::function(f, ctx->account, !qualifier.empty());
-              });
-            }));
+  constexpr auto kOfTheFunction = Digests::kOfTheFunction;
+  add_route(router, M::kGet, function, 0,
+            after_digests(ctx, kOfTheFunction, target_route(ctx, 200, [ctx](Request, Name name, Name qualifier) {
+                            return rendered(ctx->registry.get_function(name, qualifier),
+                                            [&](const control_plane::FunctionView& f) {
+                                              return cj::function(f, ctx->account, !qualifier.empty());
+                                            });
+                          })));
   add_route(router, M::kDelete, function, 0, target_route(ctx, 204, [ctx](Request, Name name, Name qualifier) {
               return ctx->registry.delete_function(name, qualifier);
             }));
   add_route(router, M::kGet, function + "/configuration", 0,
-            target_route(ctx, 200, [ctx](Request, Name name, Name qualifier) {
-              return rendered(ctx->registry.get_configuration(name, qualifier),
-                              [&](const control_plane::VersionView& v) {
-                                return cj::configuration(v, ctx->account, !qualifier.empty());
-                              });
-            }));
+            after_digests(ctx, kOfTheFunction, target_route(ctx, 200, [ctx](Request, Name name, Name qualifier) {
+                            return rendered(ctx->registry.get_configuration(name, qualifier),
+                                            [&](const control_plane::VersionView& v) {
+                                              return cj::configuration(v, ctx->account, !qualifier.empty());
+                                            });
+                          })));
   add_route(router, M::kPut, function + "/configuration", kConfigBodyLimit,
-            body_route(ctx, cj::parse_update_configuration, 200,
-                       [ctx, latest_configuration](Request, Name name, Name,
-                                                   const control_plane::UpdateConfigurationRequest& r) {
-                         return rendered(ctx->registry.update_configuration(name, r), latest_configuration);
-                       }));
+            after_digests(ctx, kOfTheFunction,
+                          body_route(ctx, cj::parse_update_configuration, 200,
+                                     [ctx, latest_configuration](Request, Name name, Name,
+                                                                 const control_plane::UpdateConfigurationRequest& r) {
+                                       return rendered(ctx->registry.update_configuration(name, r),
+                                                       latest_configuration);
+                                     })));
   add_route(router, M::kPut, function + "/code", kCodeBodyLimit,
             body_route(ctx, cj::parse_update_code, 200,
                        [ctx, latest_configuration](Request, Name name, Name, control_plane::UpdateCodeRequest r) {
                          return rendered(ctx->registry.update_code(name, std::move(r)), latest_configuration);
                        }));
   add_route(router, M::kPost, function + "/versions", kConfigBodyLimit,
-            body_route(ctx, cj::parse_publish_version, 201,
-                       [ctx, version_configuration](Request, Name name, Name,
-                                                    const control_plane::PublishVersionRequest& r) {
-                         return rendered(ctx->registry.publish_version(name, r), version_configuration);
-                       }));
-  add_route(router, M::kGet, function + "/versions", 0, [ctx](http::Request&& req, http::Responder respond) {
-    with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
-      std::optional<ServiceError> error;
-      auto max_items = int_param(req, "MaxItems", error);
-      if (error) return render(*error, id);
-      auto list = with_parsed(cj::parse_list_versions(req.query_param("Marker").value_or(""), max_items),
-                              [&](const cj::ListRequest& r) {
-                                return with_parsed(ctx->registry.list_versions(name),
-                                                   [&](const std::vector<control_plane::VersionView>& versions) {
-                                                     return cj::version_page(versions, r, ctx->account);
-                                                   });
-                              });
-      return answer(list, 200, id);
-    });
-  });
+            after_digests(ctx, kOfTheFunction,
+                          body_route(ctx, cj::parse_publish_version, 201,
+                                     [ctx, version_configuration](Request, Name name, Name,
+                                                                  const control_plane::PublishVersionRequest& r) {
+                                       return rendered(ctx->registry.publish_version(name, r), version_configuration);
+                                     })));
+  add_route(router, M::kGet, function + "/versions", 0,
+            after_digests(ctx, kOfTheFunction, [ctx](http::Request&& req, http::Responder respond) {
+              with_target(ctx, req, respond, [&](const std::string& name, const std::string&, const std::string& id) {
+                std::optional<ServiceError> error;
+                auto max_items = int_param(req, "MaxItems", error);
+                if (error) return render(*error, id);
+                auto list = with_parsed(cj::parse_list_versions(req.query_param("Marker").value_or(""), max_items),
+                                        [&](const cj::ListRequest& r) {
+                                          return with_parsed(
+                                              ctx->registry.list_versions(name),
+                                              [&](const std::vector<control_plane::VersionView>& versions) {
+                                                return cj::version_page(versions, r, ctx->account);
+                                              });
+                                        });
+                return answer(list, 200, id);
+              });
+            }));
 
   // Aliases.
   auto alias_of = [ctx](const std::string& name) {
@@ -344,9 +372,10 @@ void add_control_routes(http::Router& router, FunctionRegistry& registry, invoca
               return ctx->registry.delete_event_invoke_config(name, qualifier);
             }));
 
-  add_route(router, M::kGet, "/2016-08-19/account-settings", 0, [ctx](http::Request&&, http::Responder respond) {
-    respond(json_response(200, cj::account_settings(ctx->registry.account_settings()), ids::request_id()));
-  });
+  add_route(router, M::kGet, "/2016-08-19/account-settings", 0,
+            after_digests(ctx, Digests::kAll, [ctx](http::Request&&, http::Responder respond) {
+              respond(json_response(200, cj::account_settings(ctx->registry.account_settings()), ids::request_id()));
+            }));
 
   // InvokeAsync (deprecated): an Event invocation answered {"Status":202}.
   add_route(router, M::kPost, "/2014-11-13/functions/{name}/invoke-async", limits::kSyncRequestPayload,

@@ -11,6 +11,7 @@
 #include <system_error>
 #include <thread>
 
+#include "lambdad/common/blocking_pool.hpp"
 #include "lambdad/process/resource_limits.hpp"
 #include "lambdad/process/unique_fd.hpp"
 
@@ -196,6 +197,22 @@ bool destroy_group_dir(const std::filesystem::path& dir, bool fake, std::chrono:
     if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+void GroupRemover::remove(std::vector<std::filesystem::path> dirs) {
+  std::vector<std::filesystem::path> busy;
+  for (auto& dir : dirs) {
+    if (!destroy_group_dir(dir, fake_, std::chrono::milliseconds(0))) busy.push_back(std::move(dir));
+  }
+  if (busy.empty()) return;
+  auto wait_for_each = [busy = std::move(busy), fake = fake_] {
+    for (const auto& dir : busy) destroy_group_dir(dir, fake);
+  };
+  if (auto* pool = pool_.load()) {
+    pool->run(std::move(wait_for_each));
+  } else {
+    wait_for_each();
   }
 }
 

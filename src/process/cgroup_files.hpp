@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -12,6 +13,10 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace lambdad {
+class BlockingPool;
+}
 
 namespace lambdad::process::cgroup {
 
@@ -53,6 +58,28 @@ bool parse_proc_stat(std::string_view text, pid_t& pgrp, std::uint64_t& threads,
 // tree whose files are plain files). True when the directory is gone.
 bool destroy_group_dir(const std::filesystem::path& dir, bool fake,
                        std::chrono::milliseconds patience = std::chrono::milliseconds(500));
+
+// Where the directories of a destroyed group go (docs/decisions/001). What runs in them is killed
+// at once and the ones already empty are removed at once; those still busy with processes that
+// are exiting are removed on the blocking pool, with destroy_group_dir()'s retries, so the io
+// thread never sleeps on them. Without a pool, or once the controller that made the groups is
+// gone (a group that outlives it at shutdown), they are removed in place. A controller shares
+// one remover with its groups and detaches it when it is destroyed, after the daemon waited for
+// the pool (app/daemon.hpp), so that its own directory is empty by then.
+class GroupRemover {
+ public:
+  GroupRemover(BlockingPool* pool, bool fake) : pool_(pool), fake_(fake) {}
+  // Removes `dirs`, in this order (v1: the pids hierarchy's first, as killing through it reaches
+  // every task).
+  void remove(std::vector<std::filesystem::path> dirs);
+  void detach() { pool_.store(nullptr); }
+  bool fake() const { return fake_; }
+
+ private:
+  std::atomic<BlockingPool*> pool_;
+  bool fake_;
+};
+
 // destroy_group_dir() on every group below `dir`, deepest first, then on `dir`.
 bool destroy_group_tree(const std::filesystem::path& dir, bool fake);
 

@@ -39,14 +39,16 @@ bool valid_name(const std::string& name) {
 
 class CgroupV1Group final : public ResourceGroup {
  public:
-  CgroupV1Group(fs::path memory, fs::path pids, fs::path cpu, bool fake)
-      : memory_(std::move(memory)), pids_(std::move(pids)), cpu_(std::move(cpu)), fake_(fake) {}
+  explicit CgroupV1Group(std::shared_ptr<cgroup::GroupRemover> remover)
+      : fake_(remover->fake()), remover_(std::move(remover)) {}
   ~CgroupV1Group() override {
     if (peak_fd_ >= 0) ::close(peak_fd_);
     // pids first: killing through it reaches every task; memory last so the peak stays readable.
+    std::vector<fs::path> dirs;
     for (const fs::path* dir : {&pids_, &cpu_, &memory_}) {
-      if (!dir->empty()) cgroup::destroy_group_dir(*dir, fake_);
+      if (!dir->empty()) dirs.push_back(*dir);
     }
+    remover_->remove(std::move(dirs));
   }
   CgroupV1Group(const CgroupV1Group&) = delete;
   CgroupV1Group& operator=(const CgroupV1Group&) = delete;
@@ -102,14 +104,17 @@ class CgroupV1Group final : public ResourceGroup {
   fs::path pids_;
   fs::path cpu_;
   bool fake_;
+  std::shared_ptr<cgroup::GroupRemover> remover_;
   std::atomic<bool> resettable_{true};
   mutable int peak_fd_ = kNotOpened;  // the io thread's only
 };
 
 class CgroupV1Controller final : public ResourceController {
  public:
-  CgroupV1Controller(CgroupV1Parents roots, bool fake) : roots_(std::move(roots)), fake_(fake) {}
+  CgroupV1Controller(CgroupV1Parents roots, bool fake, BlockingPool* blocking)
+      : roots_(std::move(roots)), fake_(fake), remover_(std::make_shared<cgroup::GroupRemover>(blocking, fake)) {}
   ~CgroupV1Controller() override {
+    remover_->detach();
     for (const fs::path* dir : {&roots_.pids, &roots_.cpu, &roots_.memory}) {
       if (!dir->empty()) cgroup::destroy_group_dir(*dir, fake_);
     }
@@ -139,7 +144,7 @@ class CgroupV1Controller final : public ResourceController {
       return Error{ErrorKind::kInvalidInput, std::string(error_types::kSandboxFailure),
                    "invalid cgroup name \"" + name + "\""};
     }
-    auto group = std::make_unique<CgroupV1Group>(fs::path(), fs::path(), fs::path(), fake_);
+    auto group = std::make_unique<CgroupV1Group>(remover_);
     auto make = [&](const fs::path& root, fs::path& slot) -> int {
       const fs::path dir = root / name;
       if (int err = make_dir(dir, fake_); err != 0) return err;
@@ -191,12 +196,14 @@ class CgroupV1Controller final : public ResourceController {
  private:
   CgroupV1Parents roots_;  // the daemon's directories: <parent>/<tag> in each hierarchy
   bool fake_;
+  std::shared_ptr<cgroup::GroupRemover> remover_;  // shared with the groups, which may outlive this
 };
 
 }  // namespace
 
 Result<std::unique_ptr<ResourceController>> make_cgroup_v1_controller(const CgroupV1Parents& parents,
-                                                                      const std::string& tag, bool fake) {
+                                                                      const std::string& tag, bool fake,
+                                                                      BlockingPool* blocking) {
   CgroupV1Parents roots;
   // Each directory is owned by the controller as soon as it exists (its destructor removes it).
   auto controller_roots = [&]() -> Result<Ok> {
@@ -227,7 +234,7 @@ Result<std::unique_ptr<ResourceController>> make_cgroup_v1_controller(const Cgro
     return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure),
                  "cgroup v1 needs both the memory and the pids hierarchy"};
   }
-  return std::unique_ptr<ResourceController>(std::make_unique<CgroupV1Controller>(std::move(roots), fake));
+  return std::unique_ptr<ResourceController>(std::make_unique<CgroupV1Controller>(std::move(roots), fake, blocking));
 }
 
 Result<CgroupV1Parents> find_cgroup_v1(const std::string& proc_mounts, const std::string& proc_self_cgroup) {

@@ -45,13 +45,14 @@ bool listed(const std::string& words, std::string_view word) {
 
 class CgroupV2Group final : public ResourceGroup {
  public:
-  CgroupV2Group(fs::path dir, bool fake) : dir_(std::move(dir)), fake_(fake) {
+  CgroupV2Group(fs::path dir, std::shared_ptr<cgroup::GroupRemover> remover)
+      : dir_(std::move(dir)), remover_(std::move(remover)) {
     std::error_code ec;
     has_peak_ = fs::exists(dir_ / "memory.peak", ec);
   }
   ~CgroupV2Group() override {
     peak_fd_.reset();  // nothing reads it any more
-    cgroup::destroy_group_dir(dir_, fake_);
+    remover_->remove({dir_});
   }
   CgroupV2Group(const CgroupV2Group&) = delete;
   CgroupV2Group& operator=(const CgroupV2Group&) = delete;
@@ -102,7 +103,7 @@ class CgroupV2Group final : public ResourceGroup {
   }
 
   fs::path dir_;
-  bool fake_;
+  std::shared_ptr<cgroup::GroupRemover> remover_;
   mutable std::mutex mu_;
   bool has_peak_ = false;              // guarded by mu_ (as all below): memory.peak exists
   bool fixed_peak_ = false;            // memory.peak cannot be reset: it counts from creation
@@ -112,8 +113,13 @@ class CgroupV2Group final : public ResourceGroup {
 
 class CgroupV2Controller final : public ResourceController {
  public:
-  CgroupV2Controller(fs::path root, bool cpu, bool fake) : root_(std::move(root)), cpu_(cpu), fake_(fake) {}
-  ~CgroupV2Controller() override { cgroup::destroy_group_dir(root_, fake_); }
+  CgroupV2Controller(fs::path root, bool cpu, bool fake, BlockingPool* blocking)
+      : root_(std::move(root)), cpu_(cpu), fake_(fake),
+        remover_(std::make_shared<cgroup::GroupRemover>(blocking, fake)) {}
+  ~CgroupV2Controller() override {
+    remover_->detach();
+    cgroup::destroy_group_dir(root_, fake_);
+  }
   CgroupV2Controller(const CgroupV2Controller&) = delete;
   CgroupV2Controller& operator=(const CgroupV2Controller&) = delete;
 
@@ -137,7 +143,7 @@ class CgroupV2Controller final : public ResourceController {
       if (::mkdir(dir.c_str(), 0755) != 0) return sandbox_failure("mkdir " + dir.string(), errno);
     }
     // From here on the group owns the directory.
-    auto group = std::make_unique<CgroupV2Group>(dir, fake_);
+    auto group = std::make_unique<CgroupV2Group>(dir, remover_);
     auto set = [&](const char* file, const std::string& value) -> Status {
       if (int err = cgroup::write_file(dir / file, value, fake_); err != 0) {
         return sandbox_failure("write " + (dir / file).string(), err);
@@ -164,12 +170,14 @@ class CgroupV2Controller final : public ResourceController {
   fs::path root_;  // <parent>/lambdad-<pid>
   bool cpu_;
   bool fake_;
+  std::shared_ptr<cgroup::GroupRemover> remover_;  // shared with the groups, which may outlive this
 };
 
 }  // namespace
 
 Result<std::unique_ptr<ResourceController>> make_cgroup_v2_controller(const fs::path& parent,
-                                                                      const std::string& tag, bool fake) {
+                                                                      const std::string& tag, bool fake,
+                                                                      BlockingPool* blocking) {
   const auto controllers = cgroup::read_file(parent / "cgroup.controllers");
   if (!controllers) return sandbox_failure("read " + (parent / "cgroup.controllers").string(), errno);
   for (const char* needed : {"memory", "pids"}) {
@@ -193,7 +201,7 @@ Result<std::unique_ptr<ResourceController>> make_cgroup_v2_controller(const fs::
     cgroup::destroy_group_dir(root, fake);
     return sandbox_failure("enable controllers in " + (root / "cgroup.subtree_control").string(), err);
   }
-  return std::unique_ptr<ResourceController>(std::make_unique<CgroupV2Controller>(root, cpu, fake));
+  return std::unique_ptr<ResourceController>(std::make_unique<CgroupV2Controller>(root, cpu, fake, blocking));
 }
 
 Result<fs::path> find_cgroup_v2(const std::string& proc_mounts, const std::string& proc_self_cgroup) {

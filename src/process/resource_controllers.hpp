@@ -20,16 +20,19 @@ struct CgroupV1Parents {
 };
 
 // `fake`: a test tree of plain files: files are created when written, groups are removed with
-// remove_all and nothing is killed.
+// remove_all and nothing is killed. `blocking`: where a destroyed group's directories wait for
+// their exiting processes (cgroup::GroupRemover); without one, the destructor waits.
 Result<std::unique_ptr<ResourceController>> make_cgroup_v1_controller(const CgroupV1Parents& parents,
                                                                       const std::string& tag,
-                                                                      bool fake = false);
+                                                                      bool fake = false,
+                                                                      BlockingPool* blocking = nullptr);
 
 // v2: `parent` is a directory whose cgroup.subtree_control has (or accepts) +memory +pids; the
 // controller creates `<parent>/<tag>/` with the controllers enabled for its children.
 Result<std::unique_ptr<ResourceController>> make_cgroup_v2_controller(const std::filesystem::path& parent,
                                                                       const std::string& tag,
-                                                                      bool fake = false);
+                                                                      bool fake = false,
+                                                                      BlockingPool* blocking = nullptr);
 
 // Without a cgroup: sampling RSS of each attached process group every `period` on `io` while
 // busy; `reason` says why no cgroup is used (part of describe()).

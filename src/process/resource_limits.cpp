@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 // v2: the daemon's own cgroup, then each ancestor (a sibling group of the daemon's), since a
 // group with processes in it cannot hand controllers to children.
 Result<std::unique_ptr<ResourceController>> try_v2(const std::string& mounts, const std::string& self,
-                                                   const std::string& tag) {
+                                                   const std::string& tag, BlockingPool* blocking) {
   auto own = find_cgroup_v2(mounts, self);
   if (!own) return own.error();
   std::string why;
@@ -31,7 +31,7 @@ Result<std::unique_ptr<ResourceController>> try_v2(const std::string& mounts, co
     }
   }
   for (fs::path dir = own.value();; dir = dir.parent_path()) {
-    auto made = make_cgroup_v2_controller(dir, tag);
+    auto made = make_cgroup_v2_controller(dir, tag, false, blocking);
     if (made) return made;
     if (!why.empty()) why += "; ";
     why += made.error().message;
@@ -43,16 +43,17 @@ Result<std::unique_ptr<ResourceController>> try_v2(const std::string& mounts, co
 }
 
 Result<std::unique_ptr<ResourceController>> try_v1(const std::string& mounts, const std::string& self,
-                                                   const std::string& tag) {
+                                                   const std::string& tag, BlockingPool* blocking) {
   auto parents = find_cgroup_v1(mounts, self);
   if (!parents) return parents.error();
-  return make_cgroup_v1_controller(parents.value(), tag);
+  return make_cgroup_v1_controller(parents.value(), tag, false, blocking);
 }
 
 }  // namespace
 
 Result<std::unique_ptr<ResourceController>> make_resource_controller(boost::asio::io_context& io,
-                                                                     MemoryEnforcement requested) {
+                                                                     MemoryEnforcement requested,
+                                                                     BlockingPool* blocking) {
   if (requested == MemoryEnforcement::kOff) return make_off_controller();
   if (requested == MemoryEnforcement::kSample) return make_sampling_controller(io, "requested");
 
@@ -63,10 +64,10 @@ Result<std::unique_ptr<ResourceController>> make_resource_controller(boost::asio
   // v2 counts only when it has the controllers (on a hybrid host the unified tree may have none).
   // Either cgroup counts only the pages charged to it; the environment's resident memory is
   // sampled on top (docs/decisions/013).
-  auto v2 = try_v2(mounts, self, tag);
+  auto v2 = try_v2(mounts, self, tag, blocking);
   if (v2) return sample_rss_too(io, std::move(v2).value());
   why = v2.error().message;
-  auto v1 = try_v1(mounts, self, tag);
+  auto v1 = try_v1(mounts, self, tag, blocking);
   if (v1) return sample_rss_too(io, std::move(v1).value());
   why += "; cgroup v1: " + v1.error().message;
   if (requested == MemoryEnforcement::kCgroup) {

@@ -258,7 +258,9 @@ Result<std::unique_ptr<sandbox::RuntimeEndpoint>> EndpointFactory::open(sandbox:
   options.idle_timeout = std::chrono::milliseconds(0);  // a runtime is idle while its handler runs
   // Runtime clients send Lambda-Runtime-Function-XRay-Error-Cause headers of up to 1 MiB.
   options.header_limit = 2 * 1024 * 1024;
-  options.admit = [&target](const TcpPeer& peer) { return target.admits(peer); };
+  options.admit = [&target](const TcpPeer& peer, http::ServerOptions::Decide decide) {
+    target.admit(peer, std::move(decide));
+  };
   auto endpoint = std::make_unique<Endpoint>(io_, make_router(target), options);
   if (auto st = endpoint->server().listen("127.0.0.1", 0); !st) return st.error();
   return std::unique_ptr<sandbox::RuntimeEndpoint>(std::move(endpoint));

@@ -11,6 +11,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "lambdad/common/blocking_pool.hpp"
 #include "lambdad/common/error_types.hpp"
 #include "lambdad/observability/logging.hpp"
 #include "lambdad/observability/platform_log.hpp"
@@ -42,6 +43,7 @@ ExecutionEnvironment::ExecutionEnvironment(const EnvironmentDeps& deps, const co
       clock_(deps.clock),
       endpoints_(deps.endpoints),
       runtime_options_(deps.runtime_options),
+      blocking_(deps.limits.blocking),
       observer_(deps.observer),
       fn_(fn),
       serial_(serial),
@@ -387,29 +389,40 @@ RuntimeReply ExecutionEnvironment::error(std::string_view request_id, RuntimePos
   return RuntimeReply::accepted();
 }
 
-bool ExecutionEnvironment::admits(const TcpPeer& client) {
-  const auto refuse = [&](std::string_view why) {
+void ExecutionEnvironment::admit(const TcpPeer& client, std::function<void(bool)> decide) {
+  const auto refuse = [this, client](std::string_view why) {
     observability::daemon_log()->warn("{}environment {}: refused a Runtime API connection from {}:{}: {}", log_prefix_,
                                       serial_, client.peer_address, client.peer_port, why);
     return false;
   };
-  if (!process_ || process_->exited()) return refuse("the environment has no running process");
-  auto inode = process::peer_socket_inode(client);
-  if (!inode) {
-    if (inode.error().kind != ErrorKind::kInternal) return refuse("the client's socket is gone");
-    // The host hides its socket tables: every connection is admitted, and the log says so once.
-    static std::atomic<bool> warned{false};
-    if (!warned.exchange(true)) {
-      observability::daemon_log()->warn("cannot tell which process connects to a Runtime API ({}); connections are "
-                                        "not checked", inode.error().message);
+  if (!process_ || process_->exited()) return decide(refuse("the environment has no running process"));
+  // Blocking reads (the kernel's socket table, /proc/<pid>/fd of the environment's processes), on
+  // copies of what they need.
+  auto look = [client, pid = process_->pid(),
+               procs_files = group_ ? group_->join_files() : std::vector<std::string>{}]() -> Result<bool> {
+    auto inode = process::peer_socket_inode(client);
+    if (!inode) return inode.error();
+    return process::environment_holds_socket(pid, procs_files, *inode);
+  };
+  auto verdict = [refuse, decide = std::move(decide)](Result<bool> held) {
+    if (!held) {
+      if (held.error().kind != ErrorKind::kInternal) return decide(refuse("the client's socket is gone"));
+      // The host hides its socket tables: every connection is admitted, and the log says so once.
+      static std::atomic<bool> warned{false};
+      if (!warned.exchange(true)) {
+        observability::daemon_log()->warn("cannot tell which process connects to a Runtime API ({}); connections are "
+                                          "not checked", held.error().message);
+      }
+      return decide(true);
     }
-    return true;
+    if (*held) return decide(true);
+    decide(refuse("it is not a process of this environment (one environment cannot act for another)"));
+  };
+  if (blocking_) {
+    blocking_->run(lifetime_.token(), std::move(look), std::move(verdict));
+  } else {
+    verdict(look());
   }
-  if (process::environment_holds_socket(process_->pid(), group_ ? group_->join_files() : std::vector<std::string>{},
-                                        *inode)) {
-    return true;
-  }
-  return refuse("it is not a process of this environment (one environment cannot act for another)");
 }
 
 RuntimeReply ExecutionEnvironment::init_error(RuntimePost post) {

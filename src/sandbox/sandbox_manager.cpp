@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "lambdad/common/io_thread.hpp"
+
 namespace lambdad::sandbox {
 
 SandboxManager::SandboxManager(const PoolDeps& deps, const std::vector<config::FunctionConfig>& functions,
@@ -32,6 +34,7 @@ PoolOptions SandboxManager::pool_options_for(const config::FunctionConfig& fn, c
 SandboxManager::~SandboxManager() { shutdown(); }
 
 void SandboxManager::start() {
+  LAMBDAD_ASSERT_IO_THREAD();
   for (auto& [name, fn] : functions_) {
     const auto& config = fn.config;
     // Provisioned concurrency belongs to the alias, i.e. the published version; EAGER warms
@@ -64,6 +67,7 @@ void SandboxManager::schedule_reclaim() {
 }
 
 std::optional<std::size_t> SandboxManager::evict(const std::string& name) {
+  LAMBDAD_ASSERT_IO_THREAD();
   auto it = functions_.find(name);
   if (it == functions_.end()) return std::nullopt;
   std::size_t n = 0;
@@ -72,6 +76,7 @@ std::optional<std::size_t> SandboxManager::evict(const std::string& name) {
 }
 
 void SandboxManager::status(nlohmann::json& out) const {
+  LAMBDAD_ASSERT_IO_THREAD();
   // One entry per function: its versions' environments together (each says its version) and
   // the counters summed.
   nlohmann::json functions = nlohmann::json::array();
@@ -108,6 +113,7 @@ FunctionPool* SandboxManager::find(const std::string& name, const std::string& v
 }
 
 void SandboxManager::shutdown(const std::string& reason) {
+  LAMBDAD_ASSERT_IO_THREAD();
   if (shut_down_) return;
   shut_down_ = true;
   reclaim_timer_->cancel();
@@ -133,6 +139,7 @@ std::vector<SandboxManager::Unfinished> SandboxManager::unfinished() const {
 }
 
 void SandboxManager::put_version(const config::FunctionConfig& fn, const std::string& version) {
+  LAMBDAD_ASSERT_IO_THREAD();
   sweep_retired();
   auto& entry = functions_[fn.name];
   if (version == config::kLatest) entry.config = fn;
@@ -145,6 +152,7 @@ void SandboxManager::put_version(const config::FunctionConfig& fn, const std::st
 }
 
 void SandboxManager::remove_version(const std::string& name, const std::string& version) {
+  LAMBDAD_ASSERT_IO_THREAD();
   auto it = functions_.find(name);
   if (it == functions_.end()) return;
   auto pool = it->second.pools.find(version);
@@ -154,6 +162,7 @@ void SandboxManager::remove_version(const std::string& name, const std::string& 
 }
 
 void SandboxManager::remove_function(const std::string& name) {
+  LAMBDAD_ASSERT_IO_THREAD();
   auto it = functions_.find(name);
   if (it == functions_.end()) return;
   for (auto& [version, pool] : it->second.pools) retire(std::move(pool));

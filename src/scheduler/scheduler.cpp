@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lambdad/common/error_types.hpp"
+#include "lambdad/common/io_thread.hpp"
 #include "lambdad/control_plane/function_registry.hpp"
 #include "lambdad/sandbox/sandbox_manager.hpp"
 
@@ -36,6 +37,7 @@ std::size_t Scheduler::in_flight(const std::string& name) const {
 }
 
 invocation::Admission Scheduler::dispatch(invocation::InvocationPtr inv) {
+  LAMBDAD_ASSERT_IO_THREAD();
   const std::string name = inv->function_name;
   auto* pool = pools_.find(name, inv->version);
   if (!pool) {

@@ -268,6 +268,10 @@ def test_get_function_of_a_template_function(client):
     assert got["Configuration"]["FunctionArn"] == ARN + "TemplateEcho"
     assert got["Configuration"]["State"] == "Active"
     assert got["Configuration"]["Runtime"] == "python3.12"
+    # The digest of the code directory (computed off the event loop the first time it is shown).
+    digest = got["Configuration"]["CodeSha256"]
+    assert len(base64.b64decode(digest)) == 32 and got["Configuration"]["CodeSize"] > 0
+    assert client.get_function_configuration(FunctionName="TemplateEcho")["CodeSha256"] == digest
     assert invoke(client, "TemplateEcho", {})["Result"]["code"] == "template"
 
 

@@ -25,7 +25,8 @@ std::string_view update_status_name(UpdateStatus s);
 struct VersionRecord {
   config::FunctionConfig config;  // config.code_dir is this version's code
   // CodeSha256 (base64 SHA-256 of the zip) and CodeSize. For template code (a directory) they are
-  // computed when first asked for (ensure_digest), hence mutable: a cache, not state.
+  // computed the first time an answer shows them, on the blocking pool
+  // (FunctionRegistry::digest_code), hence mutable: a cache, not state.
   mutable std::string code_sha256;
   mutable std::uint64_t code_size = 0;
   std::string code_hex;           // the unpacked zip's directory name under code/; empty for template code
@@ -35,7 +36,10 @@ struct VersionRecord {
   std::string source_revision;    // a published version: the $LATEST revision it was made from
 };
 
-// Fills code_sha256 and code_size of template code (a directory) the first time they are needed.
+// Fills code_sha256 and code_size of template code (a directory) when still unknown, on the
+// calling thread. The control routes have them computed first (FunctionRegistry::digest_code), so
+// this finds them known unless the records changed in between; the registry's own callers (tests,
+// a publish) are covered by it too.
 void ensure_digest(const VersionRecord& v);
 
 struct FunctionRecord {

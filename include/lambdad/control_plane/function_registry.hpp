@@ -3,8 +3,9 @@
 // (docs/decisions/008), as typed requests and views: the AWS JSON is the control routes'
 // (docs/decisions/016). The scheduler resolves names and qualifiers here and reads each
 // function's state and reservation (decision 018); the registry tells the SandboxManager about
-// every change. Runs on the daemon's one thread (decision 001); code is unpacked on worker
-// threads whose results come back through `post`; the FunctionStore keeps what the API created.
+// every change. Runs on the daemon's io thread (decision 001); code is unpacked and template code
+// digested on the blocking pool, whose results come back through `post`; the FunctionStore keeps
+// what the API created.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +29,9 @@
 #include "lambdad/control_plane/function_store.hpp"
 #include "lambdad/invocation/invocation.hpp"
 
+namespace lambdad {
+class BlockingPool;
+}
 namespace lambdad::sandbox {
 class SandboxManager;
 }
@@ -62,7 +67,8 @@ struct RegistryOptions {
 class FunctionRegistry final {
  public:
   using Post = std::function<void(std::function<void()>)>;  // runs a task on the event loop
-  FunctionRegistry(sandbox::SandboxManager& manager, const Clock& clock, Post post, RegistryOptions options);
+  FunctionRegistry(sandbox::SandboxManager& manager, const Clock& clock, Post post, BlockingPool& blocking,
+                   RegistryOptions options);
   ~FunctionRegistry();
   FunctionRegistry(const FunctionRegistry&) = delete;
   FunctionRegistry& operator=(const FunctionRegistry&) = delete;
@@ -78,8 +84,13 @@ class FunctionRegistry final {
   Result<TemplateChanges> reload_template_functions(const std::vector<config::FunctionConfig>& functions);
   // Functions created through the API by earlier runs; gives them pools. Returns how many.
   std::size_t load_stored();
-  // Waits for code being unpacked (their results are dropped).
+  // Waits for code being unpacked (their results are dropped): the blocking pool is idle.
   void shutdown();
+  // CodeSha256 and CodeSize of template code (a directory) are computed the first time an answer
+  // shows them, on the blocking pool: `then` runs on the io thread once those of `name`'s
+  // versions (every function's when `name` is empty) are known, at once when they already are.
+  // A directory that cannot be read is tried again by the next call.
+  void digest_code(const std::string& name, std::function<void()> then);
 
   // Lambda keeps this much of the account's concurrency unreserved (docs/decisions/004).
   static constexpr int kMinimumUnreserved = 100;
@@ -151,6 +162,8 @@ class FunctionRegistry final {
   // code_ready unless the function changed in between.
   std::uint64_t unpack_async(const std::string& name, std::string zip, const std::string& hex, bool creating,
                              bool publish, std::optional<VersionRecord> prior);
+  // digest_code() with the directories already tried in this call left out.
+  void digest_code(const std::string& name, std::function<void()> then, std::set<std::filesystem::path> tried);
   void code_ready(const std::string& name, std::uint64_t job, Status unpacked, bool creating, bool publish,
                   std::optional<VersionRecord> prior);
   void apply_latest(FunctionRecord& fn, const std::string& name);
@@ -161,14 +174,13 @@ class FunctionRegistry final {
   sandbox::SandboxManager& manager_;
   const Clock& clock_;
   Post post_;
+  BlockingPool& blocking_;
   RegistryOptions options_;
   FunctionStore store_;
   async::EventQueue* events_ = nullptr;
   std::map<std::string, FunctionRecord> records_;
   // Each template function as the template defined it: a reload changes only what differs.
   std::map<std::string, config::FunctionConfig> template_definitions_;
-  struct Worker;
-  std::vector<std::unique_ptr<Worker>> workers_;
   std::uint64_t next_job_ = 1;
   std::string started_at_;
   Lifetime lifetime_;

@@ -35,9 +35,13 @@ struct ServerOptions {
   // Bytes read past a route's limit before giving up on draining an oversized body.
   std::size_t drain_limit = 16 * 1024 * 1024;
   std::string server_name;  // "Server" header; empty = none
-  // Asked once per accepted connection, before anything is read from it; false closes it unread
-  // (the client sees its connection reset, as if nothing listened). Runs on the accepting thread.
-  std::function<bool(const TcpPeer&)> admit;
+  // Asked once per accepted connection, before anything is read from it: it calls `decide` on
+  // the server's io_context, at once or later (a check that reads /proc runs on the blocking
+  // pool); false closes the connection unread (the client sees it reset, as if nothing
+  // listened). Until then the connection waits; if `decide` is never called (its owner died), the
+  // connection is closed when the last copy of it goes. Other connections are accepted meanwhile.
+  using Decide = std::function<void(bool admitted)>;
+  std::function<void(const TcpPeer&, Decide)> admit;
 };
 
 class Server {

@@ -24,6 +24,9 @@
 namespace boost::asio {
 class io_context;
 }
+namespace lambdad {
+class BlockingPool;
+}
 
 namespace lambdad::process {
 
@@ -39,8 +42,9 @@ struct EnvironmentLimits {
 
 class ResourceGroup {
  public:
-  // Kills what is left inside and removes the group. cgroups: may block up to ~500 ms per
-  // hierarchy while killed processes exit (normally a few ms); destroy it after the ChildProcess.
+  // Kills what is left inside and removes the group; destroy it after the ChildProcess. cgroups:
+  // the directories wait for the killed processes to exit (normally a few ms, up to ~500 ms per
+  // hierarchy) on the controller's blocking pool, or here when it has none.
   virtual ~ResourceGroup() = default;
   // Files the child writes its own pid into before exec (cgroup.procs / tasks of each hierarchy).
   virtual std::vector<std::string> join_files() const = 0;
@@ -91,9 +95,13 @@ std::unique_ptr<ResourceController> guard_process_groups(std::unique_ptr<Resourc
                                                          std::string* why_not);
 
 // kAuto: cgroup v2, else v1, else sampling. kCgroup fails (with the reason) when no cgroup is
-// writable. The io_context runs the sampler's timer.
+// writable. The io_context runs the sampler's timer. `blocking` removes the cgroups of destroyed
+// groups off the caller's thread (it must outlive the controller; whoever destroys the controller
+// waits for it first, so that the daemon's own group is empty); without it, a group's destructor
+// waits for its removal.
 Result<std::unique_ptr<ResourceController>> make_resource_controller(boost::asio::io_context& io,
-                                                                     MemoryEnforcement requested);
+                                                                     MemoryEnforcement requested,
+                                                                     BlockingPool* blocking = nullptr);
 
 // A private /tmp for one environment: a plain directory under `root` (not a tmpfs: its pages
 // would count against the function's memory limit, see docs/decisions/005), whose size is

@@ -48,6 +48,9 @@ struct LimitDeps {
   process::ResourceController* resources = nullptr;
   std::filesystem::path tmp_root;  // empty: no private /tmp
   bool cpu_scaling = false;        // CPU in proportion to memory, 1769 MB = one vCPU
+  // Where the checks of a Runtime API connection's owner read /proc (docs/decisions/001);
+  // without one they run on the io thread.
+  BlockingPool* blocking = nullptr;
 };
 
 struct EnvironmentDeps {
@@ -116,8 +119,9 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   RuntimeReply error(std::string_view request_id, RuntimePost post) override;
   RuntimeReply init_error(RuntimePost post) override;
   // Only a process of this environment: its runtime, what the runtime started (same cgroup,
-  // or same process group where there is no cgroup).
-  bool admits(const TcpPeer& client) override;
+  // or same process group where there is no cgroup). The socket tables and /proc are read on the
+  // blocking pool when there is one (LimitDeps::blocking).
+  void admit(const TcpPeer& client, std::function<void(bool)> decide) override;
   RuntimeReply stream_begin(std::string_view request_id, std::string content_type) override;
   RuntimeReply stream_chunk(std::string_view request_id, std::string data, std::function<void()> ready) override;
   RuntimeReply stream_end(std::string_view request_id, StreamEnd end) override;
@@ -169,6 +173,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   const Clock& clock_;
   RuntimeEndpointFactory& endpoints_;
   const RuntimeOptions& runtime_options_;
+  BlockingPool* blocking_;  // may be null
   EnvironmentObserver& observer_;
   config::FunctionConfig fn_;
   std::uint64_t serial_;

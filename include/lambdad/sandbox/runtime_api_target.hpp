@@ -88,9 +88,11 @@ class RuntimeApiTarget {
   virtual RuntimeReply response(std::string_view request_id, RuntimePost post) = 0;
   virtual RuntimeReply error(std::string_view request_id, RuntimePost post) = 0;
   virtual RuntimeReply init_error(RuntimePost post) = 0;
-  // Asked once per new connection, before anything is read: false refuses it (one environment
-  // must not act for another). The default admits every connection.
-  virtual bool admits(const TcpPeer& client);
+  // Asked once per new connection, before anything is read: `decide(false)` refuses it (one
+  // environment must not act for another). `decide` is called on the io thread, at once or once a
+  // check off the io thread has answered; not at all when the target is gone by then (the
+  // connection is then closed). The default admits every connection.
+  virtual void admit(const TcpPeer& client, std::function<void(bool)> decide);
 
   // A streamed response, piece by piece as the runtime uploads it. stream_begin when the headers
   // arrive (validated like response()); then stream_chunk per piece: kAccepted means `ready` will
@@ -102,7 +104,7 @@ class RuntimeApiTarget {
   virtual RuntimeReply stream_end(std::string_view request_id, StreamEnd end);
 };
 
-inline bool RuntimeApiTarget::admits(const TcpPeer&) { return true; }
+inline void RuntimeApiTarget::admit(const TcpPeer&, std::function<void(bool)> decide) { decide(true); }
 inline RuntimeReply RuntimeApiTarget::stream_begin(std::string_view, std::string) {
   return RuntimeReply{RuntimeReply::Code::kInternal, {}, {}};
 }

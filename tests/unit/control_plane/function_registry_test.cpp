@@ -1,7 +1,7 @@
 // The registry's operations and state machine against a real SandboxManager whose environments
 // are never started (no invocation is dispatched here): Pending -> Active when the code is
-// unpacked (on a real worker thread; its result comes back through the event loop the test
-// runs), Failed for a bad zip, versions, concurrency rules, listing, and persistence in the
+// unpacked (on the blocking pool's threads; its result comes back through the event loop the
+// test runs), Failed for a bad zip, versions, concurrency rules, listing, and persistence in the
 // state directory across registries. Requests and answers are typed: their AWS JSON is the
 // control routes' (tests/unit/invoke_api/control_json_test.cpp).
 #include "lambdad/control_plane/function_registry.hpp"
@@ -16,6 +16,7 @@
 #include <fstream>
 #include <thread>
 
+#include "lambdad/common/blocking_pool.hpp"
 #include "lambdad/sandbox/sandbox_manager.hpp"
 #include "lambdad_test/manual_time.hpp"
 #include "one_file_zip.hpp"
@@ -61,7 +62,8 @@ class RegistryTest : public ::testing::Test {
     options.functions_dir = dir_ / "functions";
     options.durable = false;
     return std::make_unique<FunctionRegistry>(
-        manager, clock_, [this](std::function<void()> task) { boost::asio::post(io_, std::move(task)); }, options);
+        manager, clock_, [this](std::function<void()> task) { boost::asio::post(io_, std::move(task)); }, blocking_,
+        options);
   }
 
   CreateFunctionRequest create_request(const std::string& name, const std::string& zip) {
@@ -89,12 +91,12 @@ class RegistryTest : public ::testing::Test {
     return *registry.get_configuration(name, "").value().version;
   }
 
-  // Runs the event loop until the function leaves Pending / InProgress.
+  // Runs the blocking work and the event loop until the function leaves Pending / InProgress.
   void settle(FunctionRegistry& registry, const std::string& name) {
-    for (int i = 0; i < 500; ++i) {
+    for (int i = 0; i < 10; ++i) {
       const auto* fn = registry.find(name);
       if (fn && fn->job == 0) return;
-      std::this_thread::sleep_for(5ms);  // the worker thread unpacks in real time
+      blocking_.wait_idle();  // the unpack ran and posted its result
       io_.restart();
       io_.poll();
     }
@@ -111,6 +113,7 @@ class RegistryTest : public ::testing::Test {
   }
 
   boost::asio::io_context io_;
+  BlockingPool blocking_{io_};
   test::ManualTime clock_;
   NoEndpoints endpoints_;
   sandbox::RuntimeOptions runtime_options_;
@@ -613,6 +616,52 @@ TEST_F(TemplateReloadTest, AFunctionDeletedThroughTheApiComesBackWithTheTemplate
   ASSERT_TRUE(changes.ok());
   EXPECT_EQ(changes->added, Names{"T"});
   EXPECT_TRUE(manager_->has_function("T"));
+}
+
+TEST_F(TemplateReloadTest, TemplateCodeIsDigestedOnTheBlockingPoolWhenAnAnswerFirstNeedsIt) {
+  fs::create_directories(dir_ / "T");
+  std::ofstream(dir_ / "T" / "app.py") << "def handler(e, c):\n  return 1\n";
+  auto t = template_function("T");
+  t.auto_publish_alias = "live";  // version 1, on the same directory
+  start({t, template_function("Missing")});  // Missing's directory does not exist
+  const auto& before = registry_->find("T")->latest;
+  EXPECT_TRUE(before.code_sha256.empty()) << "not digested before an answer needs it";
+
+  int called = 0;
+  registry_->digest_code("T", [&] { ++called; });
+  EXPECT_EQ(called, 0) << "the digest is not computed on the calling thread";
+  blocking_.wait_idle();
+  io_.restart();
+  io_.poll();
+  ASSERT_EQ(called, 1);
+  const auto expected = digest_directory(dir_ / "T");
+  ASSERT_TRUE(expected.ok());
+  EXPECT_EQ(registry_->find("T")->latest.code_sha256, expected->sha256_base64);
+  EXPECT_EQ(registry_->find("T")->latest.code_size, expected->size);
+  EXPECT_EQ(registry_->find("T")->versions.at(1).code_sha256, expected->sha256_base64);
+
+  registry_->digest_code("T", [&] { ++called; });
+  EXPECT_EQ(called, 2) << "known digests answer at once";
+
+  // Every function's: the one that cannot be read is tried, and the answer still comes.
+  registry_->digest_code("", [&] { ++called; });
+  blocking_.wait_idle();
+  io_.restart();
+  io_.poll();
+  EXPECT_EQ(called, 3);
+  EXPECT_TRUE(registry_->find("Missing")->latest.code_sha256.empty());
+}
+
+TEST_F(TemplateReloadTest, ADigestForARegistryThatIsGoneIsDropped) {
+  fs::create_directories(dir_ / "T");
+  start({template_function("T")});
+  bool called = false;
+  registry_->digest_code("T", [&] { called = true; });
+  registry_.reset();
+  blocking_.wait_idle();
+  io_.restart();
+  io_.poll();
+  EXPECT_FALSE(called);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The HTTP server against misbehaving clients, over real sockets: header field count and size
 // caps, malformed bodies, and the header and body read deadlines that cut off a slow-loris
-// client while an idle kept-alive connection waits as long as the idle timeout allows.
+// client while an idle kept-alive connection waits as long as the idle timeout allows; and a
+// connection's admission decided later (a check off the event loop) while others are served.
 #include "lambdad/http/server.hpp"
 
 #include <gtest/gtest.h>
@@ -9,7 +10,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <optional>
 #include <thread>
+#include <vector>
 
 #include "lambdad_test/loopback_client.hpp"
 
@@ -136,6 +142,84 @@ TEST_F(ServerLimitsTest, AnIdleConnectionWaitsForTheIdleTimeoutNotTheHeaderDeadl
   std::this_thread::sleep_for(600ms);  // idle, longer than the header deadline
   c.send("POST /echo HTTP/1.1\r\nContent-Length: 2\r\n\r\nok");
   EXPECT_NE(c.read_until("echo:ok").find("HTTP/1.1 200"), std::string::npos);
+}
+
+// Admission decided later, as the Runtime API's check on the blocking pool does it: the connection
+// waits, unread, and others are accepted meanwhile.
+class ServerAdmissionTest : public ServerLimitsTest {
+ protected:
+  // Every connection waits for decide(); the admit call is reported through asked().
+  void start_deciding_later() {
+    ServerOptions options;
+    options.admit = [this](const TcpPeer& peer, ServerOptions::Decide decide) {
+      std::lock_guard lock(mu_);
+      peers_.push_back(peer);
+      decisions_.push_back(std::move(decide));
+      if (waiting_ && decisions_.size() >= wanted_) {
+        waiting_->set_value();
+        waiting_.reset();
+      }
+    };
+    start(options);
+  }
+  // Blocks until `n` connections have been asked about.
+  void asked(std::size_t n) {
+    std::future<void> done;
+    {
+      std::lock_guard lock(mu_);
+      if (decisions_.size() >= n) return;
+      waiting_.emplace();
+      wanted_ = n;
+      done = waiting_->get_future();
+    }
+    ASSERT_EQ(done.wait_for(5s), std::future_status::ready);
+  }
+  // The `i`th connection's decision, made on the server's event loop.
+  void decide(std::size_t i, bool admitted) {
+    boost::asio::post(io_, [this, i, admitted] {
+      ServerOptions::Decide d;
+      {
+        std::lock_guard lock(mu_);
+        d = decisions_.at(i);
+      }
+      d(admitted);
+    });
+  }
+  TcpPeer peer(std::size_t i) {
+    std::lock_guard lock(mu_);
+    return peers_.at(i);
+  }
+
+  std::mutex mu_;
+  std::vector<TcpPeer> peers_;
+  std::vector<ServerOptions::Decide> decisions_;
+  std::optional<std::promise<void>> waiting_;
+  std::size_t wanted_ = 0;
+};
+
+TEST_F(ServerAdmissionTest, AConnectionAdmittedLaterIsServedThenAndOthersAreNotHeldUp) {
+  start_deciding_later();
+  Client first(server_->port());
+  first.send("POST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nfirst");
+  asked(1);
+  Client second(server_->port());
+  second.send("POST /echo HTTP/1.1\r\nContent-Length: 6\r\n\r\nsecond");
+  asked(2);  // accepted while the first waits
+  EXPECT_EQ(peer(0).peer_address, "127.0.0.1");
+  EXPECT_EQ(peer(0).local_port, server_->port());
+  decide(1, true);
+  EXPECT_NE(second.read_until("echo:second").find("HTTP/1.1 200"), std::string::npos);
+  decide(0, true);
+  EXPECT_NE(first.read_until("echo:first").find("HTTP/1.1 200"), std::string::npos);
+}
+
+TEST_F(ServerAdmissionTest, AConnectionRefusedLaterIsClosedUnread) {
+  start_deciding_later();
+  Client c(server_->port());
+  c.send("POST /echo HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi");
+  asked(1);
+  decide(0, false);
+  EXPECT_EQ(c.read_until("HTTP/1.1"), "") << "nothing is answered to a refused connection";
 }
 
 }  // namespace

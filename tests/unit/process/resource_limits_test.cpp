@@ -17,12 +17,14 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "cgroup_files.hpp"
+#include "lambdad/common/blocking_pool.hpp"
 #include "lambdad/common/error_types.hpp"
 #include "lambdad/process/child_process.hpp"
 #include "reap.hpp"
@@ -341,6 +343,37 @@ TEST_F(RealCgroup, PidsLimitCapsAForkBombAndDestroyingTheGroupKillsEverything) {
     EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL) << pid << ": wait status " << *status;
   }
   for (const auto& d : dirs) EXPECT_FALSE(fs::exists(d)) << d;
+}
+
+// A group that cannot be removed at once when destroyed (its killed processes still exiting;
+// here, deterministically, a cgroup inside each of its directories) is removed by the blocking
+// pool, whose retries succeed once it is free. The destructor does not wait for it: in place, it
+// would give up after its patience and leave the directories behind.
+TEST_F(RealCgroup, OnABlockingPoolAGroupStillBusyIsRemovedThereOnceItIsFree) {
+  controller_.reset();
+  BlockingPool blocking(io_, {.threads = 1, .capacity = 8});
+  auto c = make_resource_controller(io_, MemoryEnforcement::kCgroup, &blocking);
+  ASSERT_TRUE(c) << c.error().message;
+  controller_ = std::move(c.value());
+  auto g = group(256ull << 20);
+  ASSERT_NE(g, nullptr);
+  Run run = run_to_exit(shell("echo in the group"), g.get());
+  ASSERT_TRUE(run.exit);
+  std::vector<fs::path> dirs;
+  for (const auto& f : g->join_files()) {
+    dirs.push_back(fs::path(f).parent_path());
+    ASSERT_TRUE(fs::create_directory(dirs.back() / "busy")) << dirs.back();
+  }
+  // The pool's one thread is held until the directories are free.
+  std::promise<void> open;
+  blocking.run([opened = open.get_future()] { opened.wait(); });
+  g.reset();
+  for (const auto& d : dirs) EXPECT_TRUE(fs::exists(d)) << d << ": removed although busy";
+  for (const auto& d : dirs) fs::remove(d / "busy");
+  open.set_value();
+  blocking.wait_idle();
+  for (const auto& d : dirs) EXPECT_FALSE(fs::exists(d)) << d << " left behind";
+  EXPECT_EQ(blocking.ran_in_place(), 0u);
 }
 
 TEST_F(RealCgroup, ACpuCapPutsTheChildInACpuGroupToo) {

@@ -14,6 +14,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "lambdad/common/blocking_pool.hpp"
 #include "lambdad/control_plane/function_registry.hpp"
 #include "lambdad/control_plane/function_store.hpp"
 #include "lambdad/sandbox/sandbox_manager.hpp"
@@ -82,7 +83,7 @@ class SchedulerTest : public ::testing::Test {
     options.durable = false;
     options.account_concurrency = account_concurrency;
     registry_ = std::make_unique<control_plane::FunctionRegistry>(
-        *manager_, clock_, [this](std::function<void()> task) { boost::asio::post(io_, std::move(task)); },
+        *manager_, clock_, [this](std::function<void()> task) { boost::asio::post(io_, std::move(task)); }, blocking_,
         options);
     registry_->add_template_functions(fns);
     SchedulerOptions scheduling;
@@ -125,6 +126,7 @@ class SchedulerTest : public ::testing::Test {
   nlohmann::json status(const std::string& fn) { return test::function_status(status(), fn); }
 
   boost::asio::io_context io_;
+  BlockingPool blocking_{io_};
   test::ManualTime clock_;
   RecordingEndpoints endpoints_;
   sandbox::RuntimeOptions runtime_options_;
