@@ -603,17 +603,25 @@ Error no_event_invoke_config(const std::string& function_arn) {
 
 }  // namespace
 
-Result<EventInvokeConfigView> FunctionRegistry::put_event_invoke_config(const std::string& name,
-                                                                        const std::string& qualifier,
-                                                                        const EventInvokeConfigChange& change,
-                                                                        bool merge) {
+Result<FunctionRecord*> FunctionRegistry::event_invoke_target(const std::string& name, const std::string& qualifier,
+                                                              bool needs_config) {
   auto found = lookup(name);
   if (!found) return found.error();
   auto& fn = **found;
   if (auto v = version_of(fn, qualifier); !v) return v.error();
-  if (merge && !fn.event_invoke_config) {
+  if (needs_config && !fn.event_invoke_config) {
     return no_event_invoke_config(arn(name, qualifier.empty() ? std::string(kLatest) : qualifier));
   }
+  return &fn;
+}
+
+Result<EventInvokeConfigView> FunctionRegistry::put_event_invoke_config(const std::string& name,
+                                                                        const std::string& qualifier,
+                                                                        const EventInvokeConfigChange& change,
+                                                                        bool merge) {
+  auto found = event_invoke_target(name, qualifier, merge);
+  if (!found) return found.error();
+  auto& fn = **found;
   config::EventInvokeConfig c = merge ? *fn.event_invoke_config : config::EventInvokeConfig{};
   if (change.maximum_retry_attempts) c.maximum_retry_attempts = *change.maximum_retry_attempts;
   if (change.maximum_event_age_seconds) c.maximum_event_age_seconds = *change.maximum_event_age_seconds;
@@ -629,24 +637,16 @@ Result<EventInvokeConfigView> FunctionRegistry::put_event_invoke_config(const st
 
 Result<EventInvokeConfigView> FunctionRegistry::get_event_invoke_config(const std::string& name,
                                                                         const std::string& qualifier) {
-  auto found = lookup(name);
+  auto found = event_invoke_target(name, qualifier, true);
   if (!found) return found.error();
   auto& fn = **found;
-  if (auto v = version_of(fn, qualifier); !v) return v.error();
-  if (!fn.event_invoke_config) {
-    return no_event_invoke_config(arn(name, qualifier.empty() ? std::string(kLatest) : qualifier));
-  }
   return EventInvokeConfigView{*fn.event_invoke_config, fn.event_invoke_config_modified};
 }
 
 Status FunctionRegistry::delete_event_invoke_config(const std::string& name, const std::string& qualifier) {
-  auto found = lookup(name);
+  auto found = event_invoke_target(name, qualifier, true);
   if (!found) return found.error();
   auto& fn = **found;
-  if (auto v = version_of(fn, qualifier); !v) return v.error();
-  if (!fn.event_invoke_config) {
-    return no_event_invoke_config(arn(name, qualifier.empty() ? std::string(kLatest) : qualifier));
-  }
   fn.event_invoke_config.reset();
   fn.latest.config.event_invoke_config.reset();
   tell_event_settings(name, fn);

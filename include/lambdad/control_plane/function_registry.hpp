@@ -146,6 +146,9 @@ class FunctionRegistry final {
   static Status check_reserved_total(int reserved, int account_concurrency);
   FunctionRecord template_record(const config::FunctionConfig& c, const std::string& now) const;
   Result<FunctionRecord*> lookup(const std::string& name, const std::string& qualifier_for_message = {});
+  // The function an Event invoke configuration request names (its qualifier checked); with
+  // `needs_config`, one that has a configuration (else ResourceNotFoundException).
+  Result<FunctionRecord*> event_invoke_target(const std::string& name, const std::string& qualifier, bool needs_config);
   Result<const VersionRecord*> version_of(const FunctionRecord& fn, const std::string& qualifier) const;
   VersionView view(const FunctionRecord& fn, const std::string& version) const;
   Status check_zip(const std::string& zip) const;
