@@ -104,7 +104,7 @@ class InvokeApiTest : public ::testing::Test {
       options.destinations_dir = state_ / "destinations";
       options.durable = false;
       events_ = std::make_unique<async::EventQueue>(dispatcher_, time_, time_, options);
-      for (const auto& [name, fn] : dispatcher_.functions) events_->add_function(name, {});
+      for (const auto& [name, fn] : dispatcher_.functions) events_->set_function(name, {});
       events_->start();
       router_.reset();
     }
