@@ -122,7 +122,7 @@ class SchedulerTest : public ::testing::Test {
     ASSERT_EQ(completions_[id], 1);
   }
 
-  nlohmann::json status() { return nlohmann::json::parse(scheduler_->status_json()); }
+  nlohmann::json status() { return test::dispatcher_status(*scheduler_); }
   nlohmann::json status(const std::string& fn) { return test::function_status(status(), fn); }
 
   boost::asio::io_context io_;
