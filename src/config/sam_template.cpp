@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <fstream>
 #include <regex>
@@ -21,6 +22,7 @@
 
 #include "diagnostic_sink.hpp"
 #include "function_builder.hpp"
+#include "http_reader.hpp"
 #include "intrinsic_evaluator.hpp"
 #include "key_lists.hpp"
 #include "yaml_document.hpp"
@@ -232,6 +234,8 @@ class TemplateLoader {
   std::filesystem::path template_dir() const;
 
   YamlValue root_;
+  std::vector<HttpFunctionSource> http_functions_;  // the functions built, for their Events and URLs
+  std::deque<TemplateValue> url_configs_;           // what http_functions_ point at
   std::filesystem::path file_;
   const TemplateOptions& options_;
   DiagnosticSink sink_;
@@ -260,6 +264,11 @@ TemplateLoad TemplateLoader::run(const YAML::Node& yaml) {
   // Then layers: a function's Layers items are !Ref of them, which gives their ARNs.
   const LocalLayers layers = read_layers(evaluator, resources);
   load.functions = build_functions(evaluator, active, layers);
+  std::vector<HttpResourceSource> others;
+  for (const auto& r : resources) {
+    if (!is_function_type(r.type)) others.push_back(HttpResourceSource{r.logical_id, r.type, r.node, r.line});
+  }
+  load.http = read_template_http(evaluator.context(), others, http_functions_, sink_);
   return finish(load);
 }
 
@@ -346,7 +355,13 @@ std::vector<FunctionConfig> TemplateLoader::build_functions(IntrinsicEvaluator& 
     }
     strip_no_value(source.properties);
     FunctionBuilder builder(source, dir, layers, sink_);
-    if (auto config = builder.build()) functions.push_back(std::move(*config));
+    if (auto config = builder.build()) {
+      HttpFunctionSource http{r->logical_id, config->name, nullptr, nullptr};
+      if (auto properties = r->node->find("Properties")) http.events = properties->find("Events");
+      if (const auto* url = source.properties.find("FunctionUrlConfig")) http.url_config = &url_configs_.emplace_back(*url);
+      http_functions_.push_back(std::move(http));
+      functions.push_back(std::move(*config));
+    }
   }
   return functions;
 }
