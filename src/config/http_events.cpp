@@ -396,7 +396,7 @@ void HttpTemplateReader::read_event(HttpValueReader& reader, const HttpFunctionS
       ok = false;
     }
   }
-  if (route.path == "$default" && route.method != "ANY") {
+  if (!rest && ok && route.path == "$default" && route.method != "ANY") {
     reader.error(m != nullptr ? *m : *props, ppath + ".Method", "the $default route takes every method (any)");
     ok = false;
   }
