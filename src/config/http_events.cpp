@@ -294,7 +294,7 @@ std::string HttpTemplateReader::event_api(HttpValueReader& reader, const Templat
     return implicit;
   }
   const std::string p = fmt::format("{}.{}", path, key);
-  std::string named = id->is(Kind::kString) ? id->text : id->text;
+  const std::string& named = id->text;  // a name, or the unresolvable expression
   if (id->is(Kind::kString)) {
     if (auto it = api_types.find(id->text); it != api_types.end() && it->second == type) return id->text;
   } else if (!id->is(Kind::kUnresolved)) {
