@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "globals_merge.hpp"
 #include "http_reader.hpp"
 #include "key_lists.hpp"
 
@@ -33,11 +34,16 @@ class HttpTemplateReader {
                      HttpApis& out)
       : refs_(refs), functions_(functions), sink_(sink), out_(out) {}
 
+  // Globals.Api and Globals.HttpApi, applied to every API of their kind, implicit ones included.
+  void read_globals(const YamlValue* globals);
+
   void read_api(const HttpResourceSource& resource);
   void read_events(const HttpFunctionSource& function, const std::map<std::string, std::string>& api_types);
 
  private:
   TemplateValue properties(const HttpResourceSource& resource);
+  // The API's properties (merged with Globals) into `api`; false when any is in error (reported).
+  bool read_api_properties(HttpValueReader& reader, const TemplateValue& props, HttpApi& api, bool explicit_api);
   std::optional<std::vector<HttpAuthorizer>> read_authorizers(HttpValueReader& reader, const TemplateValue& auth,
                                                               HttpApiKind kind, std::string& default_authorizer);
   std::optional<HttpAuthorizer> read_authorizer(HttpValueReader& reader, const TemplateEntry& entry,
@@ -55,7 +61,10 @@ class HttpTemplateReader {
   const std::set<std::string>& functions_;
   DiagnosticSink& sink_;
   HttpApis& out_;
-  std::set<std::string> failed_apis_;  // explicit APIs in error: their routes are not checked further
+  std::set<std::string> failed_apis_;  // APIs in error: their routes are not checked further
+  std::optional<TemplateValue> rest_globals_;
+  std::string prefix_ = "Properties";  // what API property paths start with: "Api" / "HttpApi" for Globals
+  std::optional<TemplateValue> http_globals_;
 };
 
 TemplateValue HttpTemplateReader::properties(const HttpResourceSource& resource) {
@@ -74,70 +83,95 @@ TemplateValue HttpTemplateReader::properties(const HttpResourceSource& resource)
   return props;
 }
 
+void HttpTemplateReader::read_globals(const YamlValue* globals) {
+  if (globals == nullptr || !globals->is(YamlValue::Kind::kMap)) return;  // reported by the loader
+  for (auto [key, into] : {std::pair{"Api", &rest_globals_}, std::pair{"HttpApi", &http_globals_}}) {
+    const YamlValue* section = globals->find(key);
+    if (section == nullptr) continue;
+    TemplateValue v = refs_.evaluate(*section);
+    if (!v.is(Kind::kMap)) {
+      sink_.error(section->line, "Globals", key, "must be a mapping of API properties");
+      continue;
+    }
+    *into = std::move(v);
+  }
+}
+
 void HttpTemplateReader::read_api(const HttpResourceSource& resource) {
   const bool rest = resource.type == kServerlessApiType;
   HttpValueReader reader(sink_, resource.logical_id);
   HttpApi api;
   api.id = resource.logical_id;
   api.kind = rest ? HttpApiKind::kRest : HttpApiKind::kHttp;
-  api.stage = rest ? "Prod" : "$default";
   api.line = resource.line;
-  const TemplateValue props = properties(resource);
+  TemplateValue props = properties(resource);
   bool ok = props.is(Kind::kMap);
   if (ok) {
-    if (const TemplateValue* stage = props.find("StageName")) {
-      auto s = reader.text(*stage, "Properties.StageName");
-      if (s && s->empty()) reader.error(*stage, "Properties.StageName", "must not be empty");
-      ok = s.has_value() && !s->empty() && ok;
-      if (ok) api.stage = *s;
-    } else if (rest) {
-      reader.error(props, "Properties.StageName", "required property is missing");
-      ok = false;
-    }
-    const std::string_view cors_key = rest ? "Cors" : "CorsConfiguration";
-    if (const TemplateValue* cors = props.find(cors_key)) {
-      const std::string p = fmt::format("Properties.{}", cors_key);
-      api.cors = rest ? read_rest_cors(reader, *cors, p) : read_http_api_cors(reader, *cors, p);
-      ok = ok && api.cors.has_value();
-    }
-    if (const TemplateValue* types = props.find("BinaryMediaTypes"); types && rest) {
-      auto list = reader.text_list(*types, "Properties.BinaryMediaTypes");
-      // API Gateway writes '/' as '~1' in these (JSON pointer escaping); SAM documents both.
-      if (list) {
-        for (auto& t : *list) {
-          for (auto at = t.find("~1"); at != std::string::npos; at = t.find("~1", at + 1)) t.replace(at, 2, "/");
-        }
-        api.binary_media_types = std::move(*list);
-      }
-      ok = ok && list.has_value();
-    }
-    if (const TemplateValue* auth = props.find("Auth")) {
-      auto authorizers = read_authorizers(reader, *auth, api.kind, api.default_authorizer);
-      if (authorizers) api.authorizers = std::move(*authorizers);
-      ok = ok && authorizers.has_value();
-    }
-    for (std::string_view definition : {"DefinitionBody", "DefinitionUri"}) {
-      if (const TemplateValue* d = props.find(definition)) {
-        reader.warning(*d, fmt::format("Properties.{}", definition),
-                       "routes of an OpenAPI definition are not served locally; only function events are");
-      }
-    }
+    const auto& globals = rest ? rest_globals_ : http_globals_;
+    if (globals) props = merge_globals(*globals, std::move(props));
+    strip_no_value(props);
+    ok = read_api_properties(reader, props, api, true);
   }
   if (!ok) failed_apis_.insert(api.id);
   out_.apis.push_back(std::move(api));
+}
+
+bool HttpTemplateReader::read_api_properties(HttpValueReader& reader, const TemplateValue& props, HttpApi& api,
+                                             bool explicit_api) {
+  const bool rest = api.kind == HttpApiKind::kRest;
+  api.stage = rest ? "Prod" : "$default";
+  bool ok = true;
+  if (const TemplateValue* stage = props.find("StageName"); stage && explicit_api) {
+    auto s = reader.text(*stage, prefix_ + ".StageName");
+    if (s && s->empty()) reader.error(*stage, prefix_ + ".StageName", "must not be empty");
+    ok = s.has_value() && !s->empty();
+    if (ok) api.stage = *s;
+  } else if (rest && explicit_api) {
+    reader.error(props, prefix_ + ".StageName", "required property is missing");
+    ok = false;
+  }
+  const std::string_view cors_key = rest ? "Cors" : "CorsConfiguration";
+  if (const TemplateValue* cors = props.find(cors_key)) {
+    const std::string p = fmt::format("{}.{}", prefix_, cors_key);
+    api.cors = rest ? read_rest_cors(reader, *cors, p) : read_http_api_cors(reader, *cors, p);
+    ok = ok && api.cors.has_value();
+  }
+  if (const TemplateValue* types = props.find("BinaryMediaTypes"); types && rest) {
+    auto list = reader.text_list(*types, prefix_ + ".BinaryMediaTypes");
+    // API Gateway writes '/' as '~1' in these (JSON pointer escaping); SAM documents both.
+    if (list) {
+      for (auto& t : *list) {
+        for (auto at = t.find("~1"); at != std::string::npos; at = t.find("~1", at + 1)) t.replace(at, 2, "/");
+      }
+      api.binary_media_types = std::move(*list);
+    }
+    ok = ok && list.has_value();
+  }
+  if (const TemplateValue* auth = props.find("Auth")) {
+    auto authorizers = read_authorizers(reader, *auth, api.kind, api.default_authorizer);
+    if (authorizers) api.authorizers = std::move(*authorizers);
+    ok = ok && authorizers.has_value();
+  }
+  for (std::string_view definition : {"DefinitionBody", "DefinitionUri"}) {
+    if (const TemplateValue* d = props.find(definition)) {
+      reader.warning(*d, fmt::format("{}.{}", prefix_, definition),
+                     "routes of an OpenAPI definition are not served locally; only function events are");
+    }
+  }
+  return ok;
 }
 
 std::optional<std::vector<HttpAuthorizer>> HttpTemplateReader::read_authorizers(HttpValueReader& reader,
                                                                                 const TemplateValue& auth,
                                                                                 HttpApiKind kind,
                                                                                 std::string& default_authorizer) {
-  if (!reader.mapping(auth, "Properties.Auth")) return std::nullopt;
+  if (!reader.mapping(auth, prefix_ + ".Auth")) return std::nullopt;
   std::vector<HttpAuthorizer> authorizers;
   bool ok = true;
   if (const TemplateValue* list = auth.find("Authorizers")) {
-    if (reader.mapping(*list, "Properties.Auth.Authorizers")) {
+    if (reader.mapping(*list, prefix_ + ".Auth.Authorizers")) {
       for (const auto& entry : list->entries) {
-        const std::string path = fmt::format("Properties.Auth.Authorizers.{}", entry.key);
+        const std::string path = fmt::format("{}.Auth.Authorizers.{}", prefix_, entry.key);
         if (!reader.mapping(entry.value, path)) {
           ok = false;
           continue;
@@ -158,18 +192,18 @@ std::optional<std::vector<HttpAuthorizer>> HttpTemplateReader::read_authorizers(
     }
   }
   if (const TemplateValue* d = auth.find("DefaultAuthorizer")) {
-    auto name = reader.text(*d, "Properties.Auth.DefaultAuthorizer");
+    auto name = reader.text(*d, prefix_ + ".Auth.DefaultAuthorizer");
     if (!name) return std::nullopt;
     const bool known = std::any_of(authorizers.begin(), authorizers.end(),
                                    [&](const HttpAuthorizer& a) { return a.name == *name; });
     const TemplateValue* declared = auth.find("Authorizers") != nullptr ? auth.find("Authorizers")->find(*name) : nullptr;
     if (*name == "AWS_IAM") {
-      reader.warning(*d, "Properties.Auth.DefaultAuthorizer",
+      reader.warning(*d, prefix_ + ".Auth.DefaultAuthorizer",
                      "IAM authorization is not checked locally; routes are served without it");
     } else if (known) {
       default_authorizer = *name;
     } else if (declared == nullptr) {
-      reader.error(*d, "Properties.Auth.DefaultAuthorizer", fmt::format("{} is not one of Auth.Authorizers", *name));
+      reader.error(*d, prefix_ + ".Auth.DefaultAuthorizer", fmt::format("{} is not one of Auth.Authorizers", *name));
       ok = false;
     }
   }
@@ -287,8 +321,17 @@ std::string HttpTemplateReader::event_api(HttpValueReader& reader, const Templat
       api.id = implicit;
       api.kind = rest ? HttpApiKind::kRest : HttpApiKind::kHttp;
       api.implicit = true;
-      api.stage = rest ? "Prod" : "$default";
       api.line = props.line;
+      // Globals.Api / Globals.HttpApi shape the implicit API; problems in them are Globals'.
+      HttpValueReader globals_reader(sink_, "Globals");
+      const auto& globals = rest ? rest_globals_ : http_globals_;
+      TemplateValue merged;
+      merged.kind = Kind::kMap;
+      if (globals) merged = *globals;
+      strip_no_value(merged);
+      prefix_ = rest ? "Api" : "HttpApi";
+      if (!read_api_properties(globals_reader, merged, api, false)) failed_apis_.insert(api.id);
+      prefix_ = "Properties";
       out_.apis.push_back(std::move(api));
     }
     return implicit;
@@ -460,7 +503,8 @@ void HttpTemplateReader::read_event(HttpValueReader& reader, const HttpFunctionS
 }  // namespace
 
 HttpApis read_template_http(const EvaluationContext& context, const std::vector<HttpResourceSource>& resources,
-                            const std::vector<HttpFunctionSource>& functions, DiagnosticSink& sink) {
+                            const std::vector<HttpFunctionSource>& functions, const YamlValue* globals,
+                            DiagnosticSink& sink) {
   // References between the HTTP resources (RestApiId: !Ref MyApi, Target: integrations/${Integ})
   // evaluate to the logical id they name; CloudFormation forbids a parameter of the same name.
   EvaluationContext with_refs = context;
@@ -477,6 +521,7 @@ HttpApis read_template_http(const EvaluationContext& context, const std::vector<
 
   HttpApis out;
   HttpTemplateReader reader(refs, names, sink, out);
+  reader.read_globals(globals);
   for (const auto& r : resources) {
     if (r.type == kServerlessApiType || r.type == kServerlessHttpApiType) reader.read_api(r);
   }

@@ -96,9 +96,10 @@ std::optional<FunctionUrl> read_function_url(HttpValueReader& reader, const Temp
                                              const std::string& function_name);
 
 // The whole of a template's HTTP fronts. `context` is the loader's evaluation context once
-// function names are known.
+// function names are known; `globals` the Globals section (nullptr when absent).
 HttpApis read_template_http(const EvaluationContext& context, const std::vector<HttpResourceSource>& resources,
-                            const std::vector<HttpFunctionSource>& functions, DiagnosticSink& sink);
+                            const std::vector<HttpFunctionSource>& functions, const YamlValue* globals,
+                            DiagnosticSink& sink);
 
 // Internal to read_template_http: the WebSocket APIs of AWS::ApiGatewayV2 resources.
 void read_websocket_apis(IntrinsicEvaluator& refs, const std::vector<HttpResourceSource>& resources,

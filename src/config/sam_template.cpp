@@ -22,6 +22,7 @@
 
 #include "diagnostic_sink.hpp"
 #include "function_builder.hpp"
+#include "globals_merge.hpp"
 #include "http_reader.hpp"
 #include "intrinsic_evaluator.hpp"
 #include "key_lists.hpp"
@@ -161,36 +162,6 @@ void mark_from_globals(TemplateValue& v) {
   for (auto& entry : v.entries) mark_from_globals(entry.value);
 }
 
-// SAM's Globals merge: maps merge key by key (the function's keys win), lists concatenate
-// (Globals first), and anything else, intrinsic functions included, is taken from the function.
-TemplateValue merge_globals(const TemplateValue& global, TemplateValue local) {
-  auto token = [](const TemplateValue& v) {
-    if (v.intrinsic) return Kind::kString;
-    return v.is(Kind::kMap) || v.is(Kind::kList) ? v.kind : Kind::kString;
-  };
-  if (token(global) != token(local) || token(local) == Kind::kString) return local;
-  if (local.is(Kind::kList)) {
-    TemplateValue merged = global;
-    merged.from_globals = false;
-    merged.line = local.line;
-    for (auto& item : local.items) merged.items.push_back(std::move(item));
-    return merged;
-  }
-  TemplateValue merged = global;
-  merged.from_globals = false;
-  merged.line = local.line;
-  for (auto& entry : local.entries) {
-    auto it = std::find_if(merged.entries.begin(), merged.entries.end(),
-                           [&](const TemplateEntry& e) { return e.key == entry.key; });
-    if (it == merged.entries.end()) {
-      merged.entries.push_back(std::move(entry));
-    } else {
-      it->value = merge_globals(it->value, std::move(entry.value));
-    }
-  }
-  return merged;
-}
-
 struct ResourceEntry {
   std::string logical_id;
   std::string type;
@@ -268,7 +239,7 @@ TemplateLoad TemplateLoader::run(const YAML::Node& yaml) {
   for (const auto& r : resources) {
     if (!is_function_type(r.type)) others.push_back(HttpResourceSource{r.logical_id, r.type, r.node, r.line});
   }
-  load.http = read_template_http(evaluator.context(), others, http_functions_, sink_);
+  load.http = read_template_http(evaluator.context(), others, http_functions_, root_.find("Globals"), sink_);
   return finish(load);
 }
 

@@ -279,6 +279,51 @@ TEST(HttpApis, ExplicitHttpApiWithCorsConfigurationAndAuthorizer) {
   EXPECT_THAT(all->cors->allow_headers, ElementsAre("*"));
 }
 
+TEST(HttpApis, GlobalsShapeImplicitAndExplicitApis) {
+  const auto load = load_text(with_events(R"(        Rest:
+          Type: Api
+          Properties: {Path: /r, Method: get}
+        Http:
+          Type: HttpApi
+          Properties: {Path: /h, Method: get, ApiId: !Ref Front}
+)",
+                                          R"(  Front:
+    Type: AWS::Serverless::HttpApi
+    Properties: {CorsConfiguration: {AllowOrigins: [https://mine.example]}}
+Globals:
+  Api:
+    Cors: "'*'"
+    Auth:
+      DefaultAuthorizer: Token
+      Authorizers: {Token: {FunctionArn: !GetAtt Auth.Arn}}
+  HttpApi:
+    CorsConfiguration: {AllowOrigins: [https://global.example], MaxAge: 60}
+)"));
+  ASSERT_TRUE(load.errors.empty()) << describe(load);
+  const HttpApi* rest = load.http.find_api("ServerlessRestApi");
+  ASSERT_NE(rest, nullptr);
+  ASSERT_TRUE(rest->cors.has_value());
+  EXPECT_THAT(rest->cors->allow_origins, ElementsAre("*"));
+  EXPECT_EQ(rest->default_authorizer, "Token");
+  EXPECT_EQ(route(load, "ServerlessRestApi", "GET", "/r")->authorizer, "Token");
+  const HttpApi* front = load.http.find_api("Front");
+  ASSERT_NE(front, nullptr);
+  ASSERT_TRUE(front->cors.has_value());
+  // Lists concatenate (Globals first) and maps merge, as for functions.
+  EXPECT_THAT(front->cors->allow_origins, ElementsAre("https://global.example", "https://mine.example"));
+  EXPECT_EQ(front->cors->max_age_seconds, 60);
+}
+
+TEST(HttpApis, AnErrorInGlobalsApiIsReportedThere) {
+  const std::string text = with_events(R"(        Rest:
+          Type: Api
+          Properties: {Path: /r, Method: get}
+)") + "Globals:\n  Api:\n    Cors: {AllowOrigin: '*'}\n";
+  const auto load = load_text(text);
+  only_error(load, line_of(text, "{AllowOrigin"), "Globals", "Api.Cors.AllowOrigin");
+  EXPECT_TRUE(load.http.routes.empty());
+}
+
 TEST(HttpApis, FunctionUrlConfig) {
   const auto load = load_text(with_events("", "",
                                           R"(      FunctionUrlConfig:
