@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <system_error>
 #include <utility>
 
@@ -37,6 +38,8 @@ class ServerlessHttpReader {
   HttpApis run(const std::vector<ServerlessHttpFunction>& functions);
 
  private:
+  std::map<std::string, std::string> names_;  // function key -> deployed name
+
   void read_event(const ServerlessHttpFunction& function, std::size_t index, const YamlValue& raw);
   // The resolved value at functions.<key>.events.<index>.<type>[.<key>]; nullopt when absent.
   std::optional<YamlValue> get(const ServerlessHttpFunction& f, std::size_t index, std::string_view type,
@@ -47,6 +50,11 @@ class ServerlessHttpReader {
   std::optional<HttpCors> cors(const YamlValue& v, const std::string& key, const std::string& property, bool rest);
   HttpApi& api(std::string_view id, HttpApiKind kind, int line);
   void add_route(const std::string& key, const std::string& property, int line, HttpRoute route);
+  // The route's authorizer from an event's `authorizer`; false when it is in error (reported).
+  bool route_authorizer(const std::string& key, const std::string& property, const YamlValue& v, bool rest,
+                        HttpRoute& route);
+  // provider.httpApi.authorizers, the Lambda ones.
+  std::vector<HttpAuthorizer> http_api_authorizers();
   bool path_and_method(const std::string& key, const std::string& property, const YamlValue* path,
                        const YamlValue* method, HttpRoute& route);
 
@@ -183,6 +191,7 @@ HttpApi& ServerlessHttpReader::api(std::string_view id, HttpApiKind kind, int li
   }
   if (kind == HttpApiKind::kHttp) {
     if (auto c = resolver_.get(YamlPath{"provider", "httpApi", "cors"})) a.cors = cors(*c, "provider", "httpApi.cors", false);
+    a.authorizers = http_api_authorizers();
   }
   out_.apis.push_back(std::move(a));
   return out_.apis.back();
@@ -301,14 +310,10 @@ void ServerlessHttpReader::read_event(const ServerlessHttpFunction& f, std::size
       if (!route_cors && !(c->is(YKind::kScalar) && js_text(*c) == "false")) return;
     }
     // An authorizer named by a variable (${cf:...}, ${ssm:...}) lives elsewhere in AWS: not run.
-    if (const YamlValue* a = body.find("authorizer"); a != nullptr && !(a->is(YKind::kScalar) && a->text.find("${") != std::string::npos)) {
+    if (const YamlValue* a = body.find("authorizer");
+        a != nullptr && !(a->is(YKind::kScalar) && a->text.find("${") != std::string::npos)) {
       auto v = get(f, index, type, "authorizer");
-      const YamlValue* name = v && v->is(YKind::kMap) ? v->find("name") : (v ? &*v : nullptr);
-      auto n = name != nullptr ? text(*name, f.key, property + ".authorizer") : std::nullopt;
-      if (n) {
-        sink_.warning(a->line, f.key, property + ".authorizer",
-                      "authorizers of serverless.yml are not run locally yet; the route is served without one");
-      }
+      if (!v || !route_authorizer(f.key, property + ".authorizer", *v, rest, route)) return;
     }
   } else {
     sink_.error(body.line, f.key, property, fmt::format("must be a string or a mapping, not {}", kind_name(body)));
@@ -335,7 +340,146 @@ void ServerlessHttpReader::read_event(const ServerlessHttpFunction& f, std::size
   add_route(f.key, property, line, std::move(route));
 }
 
+std::vector<HttpAuthorizer> ServerlessHttpReader::http_api_authorizers() {
+  std::vector<HttpAuthorizer> out;
+  auto section = resolver_.get(YamlPath{"provider", "httpApi", "authorizers"});
+  if (!section || !section->is(YKind::kMap)) return out;
+  for (const auto& entry : section->entries) {
+    const std::string property = "httpApi.authorizers." + entry.key;
+    const YamlValue& v = entry.value;
+    const YamlValue* type = v.find("type");
+    if (!v.is(YKind::kMap) || type == nullptr || js_text(*type) != "request") {
+      sink_.warning(v.line, "provider", property,
+                    "only Lambda authorizers (type: request) are run locally; routes using this one are served "
+                    "without authorization");
+      continue;
+    }
+    HttpAuthorizer a;
+    a.name = entry.key;
+    a.type = HttpAuthorizer::Type::kRequest;
+    a.payload_format_version = "2.0";
+    const YamlValue* function = v.find("functionName");
+    auto fn = function != nullptr ? text(*function, "provider", property + ".functionName") : std::nullopt;
+    if (!fn || !names_.contains(*fn)) {
+      if (fn || function == nullptr) {
+        sink_.error(v.line, "provider", property + ".functionName",
+                    fn ? fmt::format("{} is not a function of this service", *fn)
+                       : std::string("required property is missing (functionArn is not run locally)"));
+      }
+      continue;
+    }
+    a.function_name = names_.at(*fn);
+    if (const YamlValue* version = v.find("payloadVersion")) {
+      auto s = text(*version, "provider", property + ".payloadVersion");
+      if (s && *s != "1.0" && *s != "2.0") {
+        sink_.error(version->line, "provider", property + ".payloadVersion",
+                    fmt::format("must be '1.0' or '2.0' (got {})", *s));
+        continue;
+      }
+      if (s) a.payload_format_version = *s;
+    }
+    if (const YamlValue* simple = v.find("enableSimpleResponses")) a.simple_responses = js_text(*simple) == "true";
+    if (const YamlValue* sources = v.find("identitySource")) {
+      for (const auto& s : texts(*sources, "provider", property + ".identitySource").value_or(std::vector<std::string>{})) {
+        if (s.starts_with("$request.header.")) a.identity_headers.push_back(s.substr(16));
+        if (s.starts_with("$request.querystring.")) a.identity_query_strings.push_back(s.substr(21));
+      }
+    }
+    // As for a template's HTTP API: 300 s, unless there are no identity sources to key a cache on.
+    a.ttl_seconds = a.identity_headers.empty() && a.identity_query_strings.empty() ? 0 : 300;
+    if (const YamlValue* ttl = v.find("resultTtlInSeconds")) {
+      int seconds = 0;
+      const std::string t = js_text(*ttl);
+      std::from_chars(t.data(), t.data() + t.size(), seconds);
+      a.ttl_seconds = std::clamp(seconds, 0, 3600);
+    }
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+bool ServerlessHttpReader::route_authorizer(const std::string& key, const std::string& property, const YamlValue& v,
+                                            bool rest, HttpRoute& route) {
+  const YamlValue* name = v.is(YKind::kMap) ? v.find("name") : &v;
+  if (name == nullptr || (v.is(YKind::kMap) && v.find("arn") != nullptr)) {
+    // {arn: ...} or {type: aws_iam}: an authorizer elsewhere in AWS, or IAM.
+    sink_.warning(v.line, key, property,
+                  "only authorizer functions of this service are run locally; the route is served without one");
+    return true;
+  }
+  auto n = text(*name, key, property);
+  if (!n) return false;
+  if (!rest) {
+    HttpApi& a = api(kHttpApiId, HttpApiKind::kHttp, v.line);
+    const bool known = std::any_of(a.authorizers.begin(), a.authorizers.end(),
+                                   [&](const HttpAuthorizer& x) { return x.name == *n; });
+    if (!known) {
+      sink_.warning(name->line, key, property,
+                    fmt::format("{} is not a Lambda authorizer of provider.httpApi.authorizers; the route is served "
+                                "without one",
+                                *n));
+      return true;
+    }
+    route.authorizer = *n;
+    return true;
+  }
+  if (*n == "aws_iam" || n->starts_with("arn:")) {
+    sink_.warning(name->line, key, property,
+                  "only authorizer functions of this service are run locally; the route is served without one");
+    return true;
+  }
+  if (!names_.contains(*n)) {
+    sink_.error(name->line, key, property, fmt::format("{} is not a function of this service", *n));
+    return false;
+  }
+  HttpAuthorizer a;
+  a.name = *n;
+  a.function_name = names_.at(*n);
+  a.type = HttpAuthorizer::Type::kToken;
+  if (v.is(YKind::kMap)) {
+    if (const YamlValue* type = v.find("type")) {
+      const std::string t = js_text(*type);
+      if (t == "request" || t == "REQUEST") {
+        a.type = HttpAuthorizer::Type::kRequest;
+      } else if (t != "token" && t != "TOKEN") {
+        sink_.error(type->line, key, property + ".type", fmt::format("must be token or request (got {})", t));
+        return false;
+      }
+    }
+    if (const YamlValue* ttl = v.find("resultTtlInSeconds")) {
+      int seconds = 0;
+      const std::string t = js_text(*ttl);
+      std::from_chars(t.data(), t.data() + t.size(), seconds);
+      a.ttl_seconds = std::clamp(seconds, 0, 3600);
+    }
+    if (const YamlValue* sources = v.find("identitySource")) {
+      // method.request.header.Authorization, method.request.querystring.token (comma separated)
+      auto s = text(*sources, key, property + ".identitySource");
+      if (s) {
+        std::size_t pos = 0;
+        while (pos < s->size()) {
+          std::size_t comma = std::min(s->find(',', pos), s->size());
+          std::string item = s->substr(pos, comma - pos);
+          item.erase(0, item.find_first_not_of(' '));
+          if (item.starts_with("method.request.header.")) a.identity_headers.push_back(item.substr(22));
+          if (item.starts_with("method.request.querystring.")) a.identity_query_strings.push_back(item.substr(27));
+          pos = comma + 1;
+        }
+      }
+    }
+  }
+  if (a.type == HttpAuthorizer::Type::kToken && a.identity_headers.empty()) a.identity_headers = {"Authorization"};
+  HttpApi& rest_api = api(kRestApiId, HttpApiKind::kRest, v.line);
+  if (std::none_of(rest_api.authorizers.begin(), rest_api.authorizers.end(),
+                   [&](const HttpAuthorizer& x) { return x.name == a.name; })) {
+    rest_api.authorizers.push_back(std::move(a));
+  }
+  route.authorizer = *n;
+  return true;
+}
+
 HttpApis ServerlessHttpReader::run(const std::vector<ServerlessHttpFunction>& functions) {
+  for (const auto& f : functions) names_[f.key] = f.name;
   const YamlValue* section = root_.find("functions");
   if (section == nullptr || !section->is(YKind::kMap)) return {};
   for (const auto& f : functions) {

@@ -131,6 +131,51 @@ TEST(ServerlessHttp, VariablesInEventsAreResolved) {
   EXPECT_NE(route(result, "ApiGatewayRestApi", "GET", "/api/x"), nullptr) << describe(result);
 }
 
+TEST(ServerlessHttp, AuthorizerFunctionsOfTheService) {
+  const auto result = load(service(R"(      - http: {path: /token, method: get, authorizer: auth}
+      - http:
+          path: /request
+          method: get
+          authorizer:
+            name: auth
+            type: request
+            resultTtlInSeconds: 0
+            identitySource: method.request.header.X-User, method.request.querystring.token
+      - http: {path: /elsewhere, method: get, authorizer: {arn: 'arn:aws:lambda:us-east-1:1:function:x'}}
+      - httpApi: {path: /h, method: get, authorizer: {name: custom}}
+)",
+                                   R"(  httpApi:
+    authorizers:
+      custom:
+        type: request
+        functionName: auth
+        enableSimpleResponses: true
+        identitySource: [$request.header.Authorization]
+        resultTtlInSeconds: 60
+)") + "  auth:\n    handler: handler.auth\n");
+  ASSERT_TRUE(result.errors.empty()) << describe(result);
+  ASSERT_EQ(result.warnings.size(), 1U) << describe(result);
+  EXPECT_EQ(result.warnings[0].property, "events.2.http.authorizer");
+  const HttpApi* rest = result.http.find_api("ApiGatewayRestApi");
+  ASSERT_NE(rest, nullptr);
+  ASSERT_EQ(rest->authorizers.size(), 1U);  // one authorizer per function, as the Framework makes it
+  EXPECT_EQ(rest->authorizers[0].name, "auth");
+  EXPECT_EQ(rest->authorizers[0].function_name, "demo-test-auth");
+  EXPECT_EQ(rest->authorizers[0].type, HttpAuthorizer::Type::kToken);
+  EXPECT_THAT(rest->authorizers[0].identity_headers, ElementsAre("Authorization"));
+  EXPECT_EQ(route(result, "ApiGatewayRestApi", "GET", "/token")->authorizer, "auth");
+  EXPECT_EQ(route(result, "ApiGatewayRestApi", "GET", "/request")->authorizer, "auth");
+  EXPECT_EQ(route(result, "ApiGatewayRestApi", "GET", "/elsewhere")->authorizer, "");
+  const HttpApi* http = result.http.find_api("HttpApi");
+  ASSERT_NE(http, nullptr);
+  ASSERT_EQ(http->authorizers.size(), 1U);
+  EXPECT_EQ(http->authorizers[0].function_name, "demo-test-auth");
+  EXPECT_TRUE(http->authorizers[0].simple_responses);
+  EXPECT_THAT(http->authorizers[0].identity_headers, ElementsAre("Authorization"));
+  EXPECT_EQ(http->authorizers[0].ttl_seconds, 60);
+  EXPECT_EQ(route(result, "HttpApi", "GET", "/h")->authorizer, "custom");
+}
+
 TEST(ServerlessHttp, ErrorsAreReportedOnTheirLine) {
   const auto result = load(service(R"(      - http: {path: '/a/{proxy+}/b', method: get}
       - http: {path: /b, method: fetch}
