@@ -516,13 +516,31 @@ HttpApis read_template_http(const EvaluationContext& context, const std::vector<
     }
   }
   IntrinsicEvaluator refs(std::move(with_refs));
+  // Resources whose Condition is false do not exist; an unresolvable one is taken to exist.
+  std::vector<HttpResourceSource> active;
+  for (const auto& r : resources) {
+    const YamlEntry* condition = api_types.contains(r.logical_id) ? r.node->find_entry("Condition") : nullptr;
+    if (condition != nullptr && condition->value.is(YamlValue::Kind::kScalar)) {
+      const TemplateValue v = refs.condition(condition->value.text, condition->key_line);
+      if (v.is(Kind::kInvalid)) sink.error(condition->key_line, r.logical_id, "Condition", v.text);
+      if (v.is(Kind::kInvalid) || (v.is(Kind::kString) && v.text == "false")) {
+        api_types.erase(r.logical_id);
+        continue;
+      }
+    } else if (condition != nullptr) {
+      sink.error(condition->key_line, r.logical_id, "Condition", "must be the name of a condition");
+      api_types.erase(r.logical_id);
+      continue;
+    }
+    active.push_back(r);
+  }
   std::set<std::string> names;
   for (const auto& f : functions) names.insert(f.name);
 
   HttpApis out;
   HttpTemplateReader reader(refs, names, sink, out);
   reader.read_globals(globals);
-  for (const auto& r : resources) {
+  for (const auto& r : active) {
     if (r.type == kServerlessApiType || r.type == kServerlessHttpApiType) reader.read_api(r);
   }
   for (const auto& f : functions) {
@@ -532,7 +550,7 @@ HttpApis read_template_http(const EvaluationContext& context, const std::vector<
       if (auto url = read_function_url(url_reader, *f.url_config, f.name)) out.urls.push_back(std::move(*url));
     }
   }
-  read_websocket_apis(refs, resources, names, sink, out);
+  read_websocket_apis(refs, active, names, sink, out);
   return out;
 }
 

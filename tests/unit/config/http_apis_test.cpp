@@ -324,6 +324,28 @@ TEST(HttpApis, AnErrorInGlobalsApiIsReportedThere) {
   EXPECT_TRUE(load.http.routes.empty());
 }
 
+TEST(HttpApis, AnApiWhoseConditionIsFalseDoesNotExist) {
+  const std::string text = "Conditions:\n  Never: !Equals [a, b]\n" + with_events(R"(        Get:
+          Type: Api
+          Properties: {Path: /x, Method: get, RestApiId: !Ref Gone}
+)",
+                                                                                 R"(  Gone:
+    Type: AWS::Serverless::Api
+    Condition: Never
+    Properties: {StageName: Prod}
+  Here:
+    Type: AWS::Serverless::HttpApi
+    Properties: {}
+)");
+  const auto load = load_text(text);
+  ASSERT_TRUE(load.errors.empty()) << describe(load);
+  EXPECT_EQ(load.http.find_api("Gone"), nullptr);
+  EXPECT_NE(load.http.find_api("Here"), nullptr);
+  EXPECT_TRUE(load.http.routes.empty());
+  EXPECT_NE(find_diagnostic(load.warnings, "Hello", "Properties.Events.Get.Properties.RestApiId"), nullptr)
+      << describe(load);
+}
+
 TEST(HttpApis, FunctionUrlConfig) {
   const auto load = load_text(with_events("", "",
                                           R"(      FunctionUrlConfig:
