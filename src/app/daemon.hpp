@@ -47,7 +47,7 @@ struct CoreOptions {
 struct Daemon {
   boost::asio::io_context io{1};
   // Blocking work off the io thread: cgroup removal, unzip, code digests, the /proc reads that
-  // admit a Runtime API connection (docs/decisions/001).
+  // admit a Runtime API connection, the Event spool's writes (docs/decisions/001).
   BlockingPool blocking{io};
   SystemClock clock;
   std::unique_ptr<Timers> timers = sandbox::make_asio_timers(io);
@@ -180,7 +180,7 @@ struct Daemon {
         blocking, std::move(options.catalogue));
     scheduler = std::make_unique<scheduler::Scheduler>(*registry, *manager, std::move(scheduling));
     if (options.events) {
-      events = std::make_unique<async::EventQueue>(*scheduler, clock, *timers, std::move(*options.events));
+      events = std::make_unique<async::EventQueue>(*scheduler, clock, *timers, blocking, std::move(*options.events));
       registry->set_event_queue(events.get());
     }
     registry->add_template_functions(functions);

@@ -1,7 +1,6 @@
 #include "lambdad/async/event_spool.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <system_error>
 #include <utility>
@@ -119,10 +118,8 @@ std::filesystem::path EventSpool::path_of(const std::string& request_id) const {
   return dir_ / (request_id + std::string(kEventSuffix));
 }
 
-Status EventSpool::write(const SpooledEvent& event, bool sync_directory) {
+Status EventSpool::replace(const SpooledEvent& event) const {
   if (!is_safe_id(event.request_id)) return bad_event(fmt::format("request id {} cannot name a file", event.request_id));
-  // Real time, not the injected Clock: this measures the disk, which a fake clock cannot.
-  const auto started = std::chrono::steady_clock::now();
   const auto final_path = path_of(event.request_id);
   auto temp_path = final_path;
   temp_path.replace_extension(kTempSuffix);
@@ -138,27 +135,26 @@ Status EventSpool::write(const SpooledEvent& event, bool sync_directory) {
     std::filesystem::remove(temp_path, ec);
     return failed;
   }
-  if (durable_ && sync_directory) {
-    if (auto st = posix::sync_directory(dir_); !st) return st;
-  }
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  ++timings_.writes;
-  timings_.total_ms += ms;
-  timings_.max_ms = std::max(timings_.max_ms, ms);
   return Ok{};
 }
 
-Status EventSpool::put(const SpooledEvent& event) { return write(event, true); }
+Status EventSpool::sync_directory() const {
+  if (!durable_) return Ok{};
+  return posix::sync_directory(dir_);
+}
 
-Status EventSpool::replace(const SpooledEvent& event) { return write(event, false); }
+Status EventSpool::put(const SpooledEvent& event) const {
+  if (auto st = replace(event); !st) return st;
+  return sync_directory();
+}
 
-void EventSpool::remove(const std::string& request_id) {
+void EventSpool::remove(const std::string& request_id) const {
   if (!is_safe_id(request_id)) return;
   std::error_code ec;
   std::filesystem::remove(path_of(request_id), ec);
 }
 
-SpoolLoad EventSpool::load() {
+SpoolLoad EventSpool::load() const {
   SpoolLoad out;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {

@@ -79,8 +79,6 @@ TEST(EventSpool, PutLeavesOneCompleteFileAndNoTemporary) {
   ASSERT_TRUE(spool.put(sample("req-1")).ok());
   EXPECT_THAT(files_in(dir.path()), ElementsAre("req-1.event"));
   EXPECT_EQ(read_text(dir.path() / "req-1.event"), encode(sample("req-1")));
-  EXPECT_EQ(spool.timings().writes, 1U);
-  EXPECT_GT(spool.timings().total_ms, 0.0);
 }
 
 TEST(EventSpool, ReplaceSwapsTheWholeFileAndRemoveDeletesIt) {
