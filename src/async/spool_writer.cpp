@@ -14,22 +14,16 @@ namespace {
 
 constexpr double kSlowBatchMs = 100;
 
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
-
 // An outcome's records, then its event's removal. On a pool thread, in its batch's order.
 Delivered write_delivery(const EventSpool& spool, RecordLog& records, Delivery& d, SpoolTimings& spent) {
   Delivered out;
   bool recorded = !d.function_event && !d.record;  // no destination configured: nothing to send
   if (d.function_event) {
     // Its own directory fsync: the new event must be durable before the one it reports on goes.
-    auto st = spool.put(*d.function_event);
+    auto puts = spool.put_all({&*d.function_event});
+    auto& st = puts.statuses.at(0);
     ++spent.writes;
-    if (spool.durable()) ++spent.directory_syncs;
+    if (puts.directory_synced) ++spent.directory_syncs;
     recorded = st.ok();
     out.function_event = st ? Result<SpooledEvent>(std::move(*d.function_event)) : Result<SpooledEvent>(st.error());
   }
@@ -132,31 +126,35 @@ SpoolWriter::Batch SpoolWriter::write_all(Files& files, std::vector<Write>& writ
   // Real time, not the injected Clock: this measures the disk, which a fake clock cannot.
   const auto started = std::chrono::steady_clock::now();
   Batch batch;
-  batch.results.reserve(writes.size());
-  std::vector<std::size_t> created;  // new events renamed into place, durable after the directory fsync
-  for (auto& write : writes) {
-    std::visit(Overloaded{[&](Put& p) {
-                            auto st = files.spool.replace(p.event);
-                            ++batch.spent.writes;
-                            if (st) created.push_back(batch.results.size());
-                            batch.results.emplace_back(st ? Result<SpooledEvent>(std::move(p.event))
-                                                          : Result<SpooledEvent>(st.error()));
-                          },
-                          [&](Replace& r) {
-                            ++batch.spent.writes;
-                            batch.results.emplace_back(files.spool.replace(r.event));
-                          },
-                          [&](Delivery& d) {
-                            batch.results.emplace_back(write_delivery(files.spool, files.records, d, batch.spent));
-                          }},
-               write);
+  batch.results.resize(writes.size());
+  // The new events first, together: they share the fsyncs' journal commit and one directory
+  // fsync. Nothing else in the batch can concern them: the queue knows an event, and so writes
+  // anything else about it, only once its put has completed.
+  std::vector<const SpooledEvent*> new_events;
+  std::vector<std::size_t> at;
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    if (auto* p = std::get_if<Put>(&writes[i])) {
+      new_events.push_back(&p->event);
+      at.push_back(i);
+    }
   }
-  if (!created.empty() && files.spool.durable()) {
-    ++batch.spent.directory_syncs;
-    if (auto st = files.spool.sync_directory(); !st) {
-      // Renamed into place but not known to be durable: refused. The next start may still find
-      // the file and run it, as after a kill between the rename and the 202 (decision 006).
-      for (auto i : created) batch.results[i] = Result<SpooledEvent>(st.error());
+  if (!new_events.empty()) {
+    auto puts = files.spool.put_all(new_events);
+    batch.spent.writes += new_events.size();
+    if (puts.directory_synced) ++batch.spent.directory_syncs;
+    for (std::size_t k = 0; k < at.size(); ++k) {
+      auto& st = puts.statuses[k];
+      batch.results[at[k]] = st ? Result<SpooledEvent>(std::move(std::get<Put>(writes[at[k]]).event))
+                                : Result<SpooledEvent>(st.error());
+    }
+  }
+  // The rest in the order it was handed over.
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    if (auto* r = std::get_if<Replace>(&writes[i])) {
+      ++batch.spent.writes;
+      batch.results[i] = files.spool.replace(r->event);
+    } else if (auto* d = std::get_if<Delivery>(&writes[i])) {
+      batch.results[i] = write_delivery(files.spool, files.records, *d, batch.spent);
     }
   }
   batch.spent.batches = 1;

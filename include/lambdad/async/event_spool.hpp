@@ -42,6 +42,12 @@ struct SpooledEvent {
 std::string encode(const SpooledEvent& event);
 Result<SpooledEvent> decode(std::string_view bytes);
 
+// What EventSpool::put_all did.
+struct SpoolPuts {
+  std::vector<Status> statuses;   // one per event, in order
+  bool directory_synced = false;  // it fsynced the directory (once, for all of them)
+};
+
 struct SpoolLoad {
   std::vector<SpooledEvent> events;   // oldest first
   std::vector<std::string> problems;  // files set aside as *.corrupt, for the log
@@ -56,6 +62,11 @@ class EventSpool {
 
   // A new event; on disk (and fsynced, with its directory entry) when this returns Ok.
   Status put(const SpooledEvent& event) const;
+  // New events written together (group commit): every file is written and its writeback started
+  // before the first fsync, so that their fsyncs can share one commit of the file system's
+  // journal; then each is fsynced and renamed into place, and the directory fsynced once. An
+  // event is on disk, with its directory entry, when its status is Ok.
+  SpoolPuts put_all(const std::vector<const SpooledEvent*>& events) const;
   // The event's file, written to a temporary name, fsynced and renamed into place: an atomic
   // replacement of a spooled event (its attempts and pending retry), or a new event whose
   // directory entry is durable once sync_directory() returns Ok (new events written together

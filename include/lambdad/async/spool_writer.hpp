@@ -5,10 +5,12 @@
 // completion.
 //
 // One batch is on the pool at a time: what is handed over while it runs waits and goes as the
-// next batch, all of it. The new events of a batch share one fsync of the spool directory (group
-// commit): events accepted while a batch is being made durable wait for the next commit together
-// instead of one commit each. Within a batch the writes run in the order they were handed over,
-// so a retry's new state is never renamed over an event that has already left the spool.
+// next batch, all of it. The new events of a batch are written together (group commit): all
+// their files first, then their fsyncs, which can share one commit of the file system's journal,
+// and one fsync of the spool directory; events accepted while a batch is being made durable wait
+// for the next commit together instead of one each. The other writes of a batch follow in the
+// order they were handed over, so a retry's new state is never renamed over an event that has
+// already left the spool.
 #pragma once
 
 #include <cstdint>
@@ -97,7 +99,7 @@ class SpoolWriter {
     SpooledEvent event;
   };
   using Write = std::variant<Put, Replace, Delivery>;
-  using Written = std::variant<Result<SpooledEvent>, Status, Delivered>;
+  using Written = std::variant<Delivered, Result<SpooledEvent>, Status>;
   using Done = std::function<void(Written)>;
   // What a batch's writes work on; one batch at a time touches it (RecordLog remembers which
   // files it checked for a torn last line).
