@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "lambdad/common/clock.hpp"
@@ -70,7 +71,7 @@ class StubDispatcher final : public invocation::Dispatcher {
   std::optional<std::size_t> evict(const std::string& name) override {
     return has_function(name) ? std::optional<std::size_t>(0) : std::nullopt;
   }
-  std::string status_json() const override { return R"({"functions":[]})"; }
+  void status(nlohmann::json& out) const override { out["functions"] = nlohmann::json::array(); }
 
  private:
   boost::asio::io_context& io_;

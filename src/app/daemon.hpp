@@ -157,9 +157,10 @@ struct Daemon {
               why);
   }
 
-  // The core, with the template's `functions`: their pools, their catalogue entries, the
-  // scheduler and (with options.events) the Event queue with their settings. serve then loads
-  // the stored functions into the catalogue.
+  // The core, with the template's `functions`: the catalogue, the scheduler, the pools and (with
+  // options.events) the Event queue, which follow the catalogue; then the template's functions
+  // enter the catalogue, which gives them pools and Event settings. serve then loads the stored
+  // functions into the catalogue.
   void build(const std::vector<config::FunctionConfig>& functions, CoreOptions options) {
     sandbox::PoolDeps deps{io, clock, *timers, endpoints, runtime_options,
                            sandbox::LimitDeps{resources.get(), tmp_root, options.cpu_scaling, &blocking}};
@@ -174,19 +175,18 @@ struct Daemon {
     }
     scheduler::SchedulerOptions scheduling;
     open_xray(scheduling);
-    manager = std::make_unique<sandbox::SandboxManager>(deps, functions, std::move(pools));
+    manager = std::make_unique<sandbox::SandboxManager>(deps, std::move(pools));
     registry = std::make_unique<control_plane::FunctionRegistry>(
-        *manager, clock, [this](std::function<void()> task) { boost::asio::post(io, std::move(task)); },
-        blocking, std::move(options.catalogue));
+        clock, [this](std::function<void()> task) { boost::asio::post(io, std::move(task)); }, blocking,
+        std::move(options.catalogue));
     scheduler = std::make_unique<scheduler::Scheduler>(*registry, *manager, std::move(scheduling));
+    // The pools and the Event queue follow the catalogue (docs/decisions/019).
+    registry->subscribe([pools = manager.get()](const control_plane::CatalogueChange& c) { pools->follow(c); });
     if (options.events) {
       events = std::make_unique<async::EventQueue>(*scheduler, clock, *timers, blocking, std::move(*options.events));
-      registry->set_event_queue(events.get());
+      registry->subscribe([queue = events.get()](const control_plane::CatalogueChange& c) { queue->follow(c); });
     }
     registry->add_template_functions(functions);
-    if (events) {
-      for (const auto& fn : functions) events->add_function(fn.name, async::FunctionSettings::from(fn));
-    }
   }
 
   // Functions' X-Ray SDKs send their segments to AWS_XRAY_DAEMON_ADDRESS: here, a UDP port on

@@ -49,10 +49,6 @@ std::optional<FunctionTarget> parse_function_target(const std::string& target) {
 
 }  // namespace
 
-FunctionSettings FunctionSettings::from(const config::FunctionConfig& fn) {
-  return FunctionSettings{fn.event_invoke_config, fn.dead_letter, fn.reserved_concurrency};
-}
-
 EventQueue::EventQueue(invocation::Dispatcher& dispatcher, const Clock& clock, Timers& timers,
                        BlockingPool& blocking, EventQueueOptions options)
     : dispatcher_(dispatcher),
@@ -73,20 +69,19 @@ EventQueue::FunctionQueue& EventQueue::queue_of(const std::string& name) {
   return it->second;
 }
 
-void EventQueue::add_function(const std::string& name, FunctionSettings settings) {
+void EventQueue::set_function(const std::string& name, FunctionSettings settings) {
   LAMBDAD_ASSERT_IO_THREAD();
-  queue_of(name).settings = std::move(settings);
+  auto& current = queue_of(name).settings;
+  const bool reservation_changed = current.reserved_concurrency != settings.reserved_concurrency;
+  current = std::move(settings);
+  if (reservation_changed) kick(name, true);
 }
 
-void EventQueue::set_event_invoke_config(const std::string& name, std::optional<config::EventInvokeConfig> config) {
-  LAMBDAD_ASSERT_IO_THREAD();
-  queue_of(name).settings.event_invoke_config = std::move(config);
-}
-
-void EventQueue::set_reserved_concurrency(const std::string& name, std::optional<int> reserved) {
-  LAMBDAD_ASSERT_IO_THREAD();
-  queue_of(name).settings.reserved_concurrency = reserved;
-  kick(name, true);  // a queue waiting on a throttle may run now, or fail for zero concurrency
+void EventQueue::follow(const control_plane::CatalogueChange& change) {
+  if (const auto* settings = std::get_if<control_plane::EventSettingsChanged>(&change)) {
+    set_function(settings->name,
+                 FunctionSettings{settings->event_invoke_config, settings->dead_letter, settings->reserved_concurrency});
+  }
 }
 
 std::size_t EventQueue::start() {

@@ -6,7 +6,6 @@
 #include <ctime>
 #include <set>
 
-#include "lambdad/async/event_queue.hpp"
 #include "lambdad/common/blocking_pool.hpp"
 #include "lambdad/common/error_types.hpp"
 #include "lambdad/common/ids.hpp"
@@ -14,7 +13,6 @@
 #include "lambdad/config/function_names.hpp"
 #include "lambdad/invocation/invocation.hpp"
 #include "lambdad/observability/logging.hpp"
-#include "lambdad/sandbox/sandbox_manager.hpp"
 #include "errors.hpp"
 
 namespace lambdad::control_plane {
@@ -99,9 +97,8 @@ std::string format_time(std::int64_t epoch_ms) {
 
 }  // namespace
 
-FunctionRegistry::FunctionRegistry(sandbox::SandboxManager& manager, const Clock& clock, Post post,
-                                   BlockingPool& blocking, RegistryOptions options)
-    : manager_(manager), clock_(clock), post_(std::move(post)), blocking_(blocking), options_(std::move(options)),
+FunctionRegistry::FunctionRegistry(const Clock& clock, Post post, BlockingPool& blocking, RegistryOptions options)
+    : clock_(clock), post_(std::move(post)), blocking_(blocking), options_(std::move(options)),
       store_(options_.functions_dir, options_.durable) {
   started_at_ = now_text();
 }
@@ -149,12 +146,13 @@ std::size_t FunctionRegistry::load_stored() {
     std::set<std::string> used{fn.latest.code_hex};
     for (const auto& [n, v] : fn.versions) used.insert(v.code_hex);
     store_.remove_unused_code(name, used);
-    if (fn.state == FunctionState::kActive) {
-      manager_.put_version(fn.latest.config, std::string(kLatest));
-      for (const auto& [n, v] : fn.versions) manager_.put_version(v.config, std::to_string(n));
+    const bool active = fn.state == FunctionState::kActive;
+    const auto& stored = records_[name] = std::move(fn);
+    if (active) {
+      tell_function(name, stored);
+    } else {
+      tell_event_settings(name, stored);
     }
-    records_[name] = std::move(fn);
-    notify_events(name, records_[name]);
     ++loaded;
   }
   if (loaded > 0) log->info("loaded {} function(s) created through the API from {}", loaded, store_.dir().string());
@@ -169,9 +167,22 @@ void FunctionRegistry::save(const std::string& name) {
   }
 }
 
-void FunctionRegistry::notify_events(const std::string& name, const FunctionRecord& fn) {
-  if (!events_) return;
-  events_->add_function(name, async::FunctionSettings{fn.event_invoke_config, fn.latest.config.dead_letter, fn.reserved});
+void FunctionRegistry::tell(const CatalogueChange& change) const {
+  for (const auto& subscriber : subscribers_) subscriber(change);
+}
+
+void FunctionRegistry::tell_function(const std::string& name, const FunctionRecord& fn) const {
+  const std::string latest(kLatest);
+  tell(VersionPut{fn.latest.config, latest});
+  for (const auto& [number, v] : fn.versions) {
+    const std::string version = std::to_string(number);
+    tell(VersionPut{v.config, version});
+  }
+  tell_event_settings(name, fn);
+}
+
+void FunctionRegistry::tell_event_settings(const std::string& name, const FunctionRecord& fn) const {
+  tell(EventSettingsChanged{name, fn.event_invoke_config, fn.latest.config.dead_letter, fn.reserved});
 }
 
 // --- what the scheduler resolves with ---------------------------------------------------------
@@ -338,8 +349,9 @@ void FunctionRegistry::apply_latest(FunctionRecord& fn, const std::string& name)
   fn.last_update_reason_code.clear();
   fn.latest.config.reserved_concurrency = fn.reserved;
   fn.latest.config.event_invoke_config = fn.event_invoke_config;
-  manager_.put_version(fn.latest.config, std::string(kLatest));
-  notify_events(name, fn);
+  const std::string latest(kLatest);
+  tell(VersionPut{fn.latest.config, latest});
+  tell_event_settings(name, fn);
 }
 
 Status FunctionRegistry::check_zip(const std::string& zip) const {
@@ -458,8 +470,9 @@ Result<int> FunctionRegistry::publish(FunctionRecord& fn, const std::string& nam
   v.revision_id = ids::request_id();
   v.last_modified = now_text();
   v.config.description = description;
-  fn.versions.emplace(number, v);
-  manager_.put_version(v.config, std::to_string(number));
+  const auto& published = fn.versions.emplace(number, v).first->second;
+  const std::string version = std::to_string(number);
+  tell(VersionPut{published.config, version});
   observability::daemon_log()->info("[{}] published version {} ({})", name, number, v.code_sha256);
   return number;
 }
@@ -505,14 +518,14 @@ Status FunctionRegistry::delete_function(const std::string& name, const std::str
                                   fmt::join(aliases, ", ")));
     }
     fn.versions.erase(std::stoi(qualifier));
-    manager_.remove_version(name, qualifier);
+    tell(VersionRemoved{name, qualifier});
     save(name);
     return Ok{};
   }
   const bool from_template = fn.from_template;
   records_.erase(name);
   template_definitions_.erase(name);
-  manager_.remove_function(name);
+  tell(FunctionRemoved{name});
   if (!from_template) {
     store_.remove(name);
   }
@@ -556,7 +569,7 @@ Result<int> FunctionRegistry::put_concurrency(const std::string& name, int reser
   }
   fn.reserved = reserved;
   fn.latest.config.reserved_concurrency = reserved;
-  if (events_) events_->set_reserved_concurrency(name, reserved);
+  tell_event_settings(name, fn);
   save(name);
   return reserved;
 }
@@ -575,7 +588,7 @@ Status FunctionRegistry::delete_concurrency(const std::string& name, const std::
   auto& fn = **found;
   fn.reserved.reset();
   fn.latest.config.reserved_concurrency.reset();
-  if (events_) events_->set_reserved_concurrency(name, std::nullopt);
+  tell_event_settings(name, fn);
   save(name);
   return Ok{};
 }
@@ -590,17 +603,25 @@ Error no_event_invoke_config(const std::string& function_arn) {
 
 }  // namespace
 
-Result<EventInvokeConfigView> FunctionRegistry::put_event_invoke_config(const std::string& name,
-                                                                        const std::string& qualifier,
-                                                                        const EventInvokeConfigChange& change,
-                                                                        bool merge) {
+Result<FunctionRecord*> FunctionRegistry::event_invoke_target(const std::string& name, const std::string& qualifier,
+                                                              bool needs_config) {
   auto found = lookup(name);
   if (!found) return found.error();
   auto& fn = **found;
   if (auto v = version_of(fn, qualifier); !v) return v.error();
-  if (merge && !fn.event_invoke_config) {
+  if (needs_config && !fn.event_invoke_config) {
     return no_event_invoke_config(arn(name, qualifier.empty() ? std::string(kLatest) : qualifier));
   }
+  return &fn;
+}
+
+Result<EventInvokeConfigView> FunctionRegistry::put_event_invoke_config(const std::string& name,
+                                                                        const std::string& qualifier,
+                                                                        const EventInvokeConfigChange& change,
+                                                                        bool merge) {
+  auto found = event_invoke_target(name, qualifier, merge);
+  if (!found) return found.error();
+  auto& fn = **found;
   config::EventInvokeConfig c = merge ? *fn.event_invoke_config : config::EventInvokeConfig{};
   if (change.maximum_retry_attempts) c.maximum_retry_attempts = *change.maximum_retry_attempts;
   if (change.maximum_event_age_seconds) c.maximum_event_age_seconds = *change.maximum_event_age_seconds;
@@ -609,34 +630,26 @@ Result<EventInvokeConfigView> FunctionRegistry::put_event_invoke_config(const st
   fn.event_invoke_config = c;
   fn.event_invoke_config_modified = static_cast<double>(clock_.epoch_ms()) / 1000.0;
   fn.latest.config.event_invoke_config = c;
-  if (events_) events_->set_event_invoke_config(name, c);
+  tell_event_settings(name, fn);
   save(name);
   return get_event_invoke_config(name, qualifier);
 }
 
 Result<EventInvokeConfigView> FunctionRegistry::get_event_invoke_config(const std::string& name,
                                                                         const std::string& qualifier) {
-  auto found = lookup(name);
+  auto found = event_invoke_target(name, qualifier, true);
   if (!found) return found.error();
   auto& fn = **found;
-  if (auto v = version_of(fn, qualifier); !v) return v.error();
-  if (!fn.event_invoke_config) {
-    return no_event_invoke_config(arn(name, qualifier.empty() ? std::string(kLatest) : qualifier));
-  }
   return EventInvokeConfigView{*fn.event_invoke_config, fn.event_invoke_config_modified};
 }
 
 Status FunctionRegistry::delete_event_invoke_config(const std::string& name, const std::string& qualifier) {
-  auto found = lookup(name);
+  auto found = event_invoke_target(name, qualifier, true);
   if (!found) return found.error();
   auto& fn = **found;
-  if (auto v = version_of(fn, qualifier); !v) return v.error();
-  if (!fn.event_invoke_config) {
-    return no_event_invoke_config(arn(name, qualifier.empty() ? std::string(kLatest) : qualifier));
-  }
   fn.event_invoke_config.reset();
   fn.latest.config.event_invoke_config.reset();
-  if (events_) events_->set_event_invoke_config(name, std::nullopt);
+  tell_event_settings(name, fn);
   save(name);
   return Ok{};
 }

@@ -8,13 +8,11 @@
 #include <utility>
 #include <vector>
 
-#include "lambdad/async/event_queue.hpp"
 #include "lambdad/common/blocking_pool.hpp"
 #include "lambdad/common/error_types.hpp"
 #include "lambdad/common/ids.hpp"
 #include "lambdad/common/io_thread.hpp"
 #include "lambdad/control_plane/function_registry.hpp"
-#include "lambdad/sandbox/sandbox_manager.hpp"
 
 namespace lambdad::control_plane {
 
@@ -79,8 +77,9 @@ void FunctionRegistry::add_template_functions(const std::vector<config::Function
   LAMBDAD_ASSERT_IO_THREAD();
   const std::string now = now_text();
   for (const auto& c : functions) {
-    records_[c.name] = template_record(c, now);
+    const auto& fn = records_[c.name] = template_record(c, now);
     template_definitions_[c.name] = c;
+    tell_function(c.name, fn);
   }
 }
 
@@ -145,10 +144,11 @@ Result<TemplateChanges> FunctionRegistry::reload_template_functions(const std::v
       ++it;
       continue;
     }
-    manager_.remove_function(it->first);  // busy environments finish their invoke, then stop
-    template_definitions_.erase(it->first);
-    changes.removed.push_back(it->first);
+    const std::string name = it->first;
+    template_definitions_.erase(name);
     it = records_.erase(it);
+    tell(FunctionRemoved{name});  // busy environments finish their invoke, then stop
+    changes.removed.push_back(name);
   }
   const std::string now = now_text();
   for (const auto& c : functions) {
@@ -172,17 +172,15 @@ Result<TemplateChanges> FunctionRegistry::reload_template_functions(const std::v
       // Version numbers are never reused; pools of versions the new definition lacks go.
       fn.last_version = std::max(fn.last_version, it->second.last_version);
       for (const auto& [number, v] : it->second.versions) {
-        if (!fn.versions.count(number)) manager_.remove_version(c.name, std::to_string(number));
+        if (!fn.versions.count(number)) tell(VersionRemoved{c.name, std::to_string(number)});
       }
       // An update in flight (it->second.job) is dropped: code_ready finds another job number.
     }
-    // An existing pool takes the new configuration and drains; a new one starts empty.
-    manager_.put_version(fn.latest.config, std::string(config::kLatest));
-    for (const auto& [number, v] : fn.versions) manager_.put_version(v.config, std::to_string(number));
-    records_[c.name] = std::move(fn);
+    // An existing pool takes the new configuration and drains; a new one starts empty. The
+    // Event queue takes the new settings and wakes (a reservation may have changed).
+    const auto& defined_fn = records_[c.name] = std::move(fn);
     template_definitions_[c.name] = c;
-    notify_events(c.name, records_[c.name]);
-    if (events_) events_->set_reserved_concurrency(c.name, records_[c.name].reserved);  // wakes its queue
+    tell_function(c.name, defined_fn);
   }
   return changes;
 }

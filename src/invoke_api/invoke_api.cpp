@@ -113,9 +113,7 @@ void handle_evict(const std::shared_ptr<Context>& ctx, http::Request&& req, http
 
 // Adds each function's Event invocation counters, and the spool's write timings (its writes are
 // made in batches on the blocking pool: spoolWriteMsMax is the longest batch).
-std::string with_async_status(const std::string& status, const async::EventQueue& events) {
-  auto out = nlohmann::json::parse(status, nullptr, false);
-  if (!out.is_object()) return status;
+void add_async_status(nlohmann::json& out, const async::EventQueue& events) {
   for (auto& fn : out["functions"]) {
     const auto c = events.counters(fn.value("name", ""));
     if (!c) continue;
@@ -128,14 +126,15 @@ std::string with_async_status(const std::string& status, const async::EventQueue
                        {"spoolBatches", t.batches},
                        {"spoolWriteMsTotal", t.total_ms},
                        {"spoolWriteMsMax", t.max_ms}};
-  return out.dump();
 }
 
 void handle_status(const std::shared_ptr<Context>& ctx, http::Request&&, http::Responder respond) {
   http::Response r;
   r.headers.add("Content-Type", "application/json");
-  r.body = ctx->dispatcher.status_json();
-  if (ctx->events) r.body = with_async_status(r.body, *ctx->events);
+  auto out = nlohmann::json::object();
+  ctx->dispatcher.status(out);
+  if (ctx->events) add_async_status(out, *ctx->events);
+  r.body = out.dump();
   respond(std::move(r));
 }
 

@@ -7,17 +7,8 @@
 
 namespace lambdad::sandbox {
 
-SandboxManager::SandboxManager(const PoolDeps& deps, const std::vector<config::FunctionConfig>& functions,
-                               ManagerOptions options)
-    : deps_(deps), options_(std::move(options)), reclaim_timer_(deps.timers.make_timer()) {
-  for (const auto& fn : functions) {
-    auto& entry = functions_[fn.name];
-    entry.config = fn;
-    for (const auto& version : config::function_versions(fn)) {
-      entry.pools.emplace(version, std::make_unique<FunctionPool>(deps, fn, pool_options_for(fn, version)));
-    }
-  }
-}
+SandboxManager::SandboxManager(const PoolDeps& deps, ManagerOptions options)
+    : deps_(deps), options_(std::move(options)), reclaim_timer_(deps.timers.make_timer()) {}
 
 PoolOptions SandboxManager::pool_options_for(const config::FunctionConfig& fn, const std::string& version) const {
   PoolOptions pool_options = options_.pool;
@@ -167,6 +158,16 @@ void SandboxManager::remove_function(const std::string& name) {
   if (it == functions_.end()) return;
   for (auto& [version, pool] : it->second.pools) retire(std::move(pool));
   functions_.erase(it);
+}
+
+void SandboxManager::follow(const control_plane::CatalogueChange& change) {
+  if (const auto* put = std::get_if<control_plane::VersionPut>(&change)) {
+    put_version(put->config, put->version);
+  } else if (const auto* removed = std::get_if<control_plane::VersionRemoved>(&change)) {
+    remove_version(removed->name, removed->version);
+  } else if (const auto* gone = std::get_if<control_plane::FunctionRemoved>(&change)) {
+    remove_function(gone->name);
+  }
 }
 
 void SandboxManager::retire(std::unique_ptr<FunctionPool> pool) {

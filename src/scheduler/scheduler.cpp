@@ -79,8 +79,7 @@ invocation::Admission Scheduler::dispatch(invocation::InvocationPtr inv) {
 
 std::optional<std::size_t> Scheduler::evict(const std::string& name) { return pools_.evict(name); }
 
-std::string Scheduler::status_json() const {
-  nlohmann::json out;
+void Scheduler::status(nlohmann::json& out) const {
   pools_.status(out);
   for (auto& f : out["functions"]) {
     const auto* fn = catalogue_.find(f.value("name", ""));
@@ -89,7 +88,6 @@ std::string Scheduler::status_json() const {
   out["accountConcurrency"] = catalogue_.account_concurrency();
   out["unreservedConcurrency"] = catalogue_.unreserved_concurrency();
   out["unreservedInFlight"] = unreserved_in_flight_;
-  return out.dump();
 }
 
 }  // namespace lambdad::scheduler

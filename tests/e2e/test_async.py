@@ -229,4 +229,4 @@ def test_without_state_dir_events_still_run(start_daemon, host_dir):
     _, request_id, _ = send_event(lambda_client(d.endpoint), "Flaky", {"dir": str(host_dir)})
     wait_for(lambda: lines(host_dir / "flaky.ids"), what="the function to run")
     assert lines(host_dir / "flaky.ids") == [request_id]
-    assert "until this daemon exits (--state-dir keeps them)" in d.logs()
+    d.wait_for_log(re.escape("until this daemon exits (--state-dir keeps them)"))

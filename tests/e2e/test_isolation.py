@@ -45,6 +45,13 @@ def start(start_daemon, mode, template=TEMPLATE, *args):
     return start_daemon(template, *args, wrap=wrap_for(mode), share=False)
 
 
+def where_functions_run(d):
+    """The daemon's startup line saying whether functions run in a Lambda-shaped root (or on the
+    host's paths, and why). It is logged before the ready line, but on stderr, which the fixture
+    reads on a thread of its own: it is waited for, not looked up at once."""
+    return d.wait_for_log(r"functions run (?:in a|on the host's paths, not in a) Lambda-shaped root[^\n]*").group(0)
+
+
 def in_a_root(mode):
     return mode != "host"
 
@@ -90,8 +97,9 @@ def scratch():
 
 def test_the_code_is_at_var_task_and_nothing_else_of_the_host_is_there(start_daemon, root_mode):
     d = start(start_daemon, root_mode)
-    logs = d.logs()
-    assert "functions run in a Lambda-shaped root" in logs, logs  # the whole log: why the root was not made
+    said = where_functions_run(d)
+    # The whole log: why the root was not made.
+    assert said.startswith("functions run in a Lambda-shaped root"), d.logs()
     where = ok(lambda_client(d.endpoint), "Where", {"paths": [str(REPO), "/root", "/home", "/usr/bin/python3",
                                                             "/var/runtime/bootstrap.py", "/var/tmp"]})
     assert where["cwd"] == where["pwd"] == where["task_root"] == "/var/task"
@@ -119,7 +127,8 @@ def test_stack_traces_name_var_task(start_daemon, root_mode):
 
 def test_on_host_paths_the_code_is_its_own_directory(start_daemon):
     d = start(start_daemon, "host")
-    assert "functions run on the host's paths, not in a Lambda-shaped root (--filesystem host)" in d.logs()
+    said = where_functions_run(d)
+    assert said.startswith("functions run on the host's paths, not in a Lambda-shaped root (--filesystem host)"), said
     where = ok(lambda_client(d.endpoint), "Where")
     code = str((DIR / "python").resolve())
     assert where["cwd"] == where["pwd"] == where["task_root"] == code
@@ -180,7 +189,7 @@ def test_a_function_shipping_requests_gets_its_own_after_the_sdk(start_daemon, m
     template.write_text(
         "Transform: AWS::Serverless-2016-10-31\nResources:\n"
         "  Imports:\n    Type: AWS::Serverless::Function\n"
-        f"    Properties: {{Runtime: python3.12, Handler: app.imports, CodeUri: {code}}}\n")
+        f"    Properties: {{Runtime: python3.12, Handler: app.imports, CodeUri: {code}, Timeout: 30}}\n")
     world_readable(scratch)
     d = start(start_daemon, mode, template)
     client = lambda_client(d.endpoint)

@@ -28,6 +28,7 @@
 #include "lambdad/common/result.hpp"
 #include "lambdad/common/timer.hpp"
 #include "lambdad/config/function_config.hpp"
+#include "lambdad/control_plane/catalogue_change.hpp"
 #include "lambdad/invocation/dispatcher.hpp"
 
 namespace lambdad::async {
@@ -49,7 +50,6 @@ struct FunctionSettings {
   std::optional<config::DeadLetterConfig> dead_letter;
   std::optional<int> reserved_concurrency;  // 0: every event fails with ZeroReservedConcurrency
 
-  static FunctionSettings from(const config::FunctionConfig& fn);
 };
 
 struct AsyncCounters {
@@ -88,9 +88,12 @@ class EventQueue {
   EventQueue(const EventQueue&) = delete;
   EventQueue& operator=(const EventQueue&) = delete;
 
-  void add_function(const std::string& name, FunctionSettings settings);
-  void set_event_invoke_config(const std::string& name, std::optional<config::EventInvokeConfig> config);
-  void set_reserved_concurrency(const std::string& name, std::optional<int> reserved);
+  // The function's settings from now on (they replace any earlier ones). A changed reservation
+  // wakes its queue: one waiting on a throttle may run now, or fail for zero concurrency.
+  void set_function(const std::string& name, FunctionSettings settings);
+  // Follows the function catalogue (docs/decisions/019): its EventSettingsChanged are
+  // set_function; the other changes are the pools'.
+  void follow(const control_plane::CatalogueChange& change);
 
   // Replays what the spool kept from earlier runs and starts dispatching; returns how many
   // events were replayed. Events of functions this daemon does not have stay in the spool.

@@ -2,8 +2,8 @@
 // state, revision, code digest and concurrency — and the Lambda operations that change it
 // (docs/decisions/008), as typed requests and views: the AWS JSON is the control routes'
 // (docs/decisions/016). The scheduler resolves names and qualifiers here and reads each
-// function's state and reservation (decision 018); the registry tells the SandboxManager about
-// every change. Runs on the daemon's io thread (decision 001); code is unpacked and template code
+// function's state and reservation (decision 018); the pools and the Event queue follow it
+// through the changes it publishes (decision 019). Runs on the daemon's io thread (decision 001); code is unpacked and template code
 // digested on the blocking pool, whose results come back through `post`; the FunctionStore keeps
 // what the API created.
 #pragma once
@@ -23,6 +23,7 @@
 #include "lambdad/common/clock.hpp"
 #include "lambdad/common/result.hpp"
 #include "lambdad/config/function_config.hpp"
+#include "lambdad/control_plane/catalogue_change.hpp"
 #include "lambdad/control_plane/code_package.hpp"
 #include "lambdad/control_plane/function_record.hpp"
 #include "lambdad/control_plane/function_requests.hpp"
@@ -31,12 +32,6 @@
 
 namespace lambdad {
 class BlockingPool;
-}
-namespace lambdad::sandbox {
-class SandboxManager;
-}
-namespace lambdad::async {
-class EventQueue;
 }
 
 namespace lambdad::control_plane {
@@ -67,14 +62,15 @@ struct RegistryOptions {
 class FunctionRegistry final {
  public:
   using Post = std::function<void(std::function<void()>)>;  // runs a task on the event loop
-  FunctionRegistry(sandbox::SandboxManager& manager, const Clock& clock, Post post, BlockingPool& blocking,
-                   RegistryOptions options);
+  FunctionRegistry(const Clock& clock, Post post, BlockingPool& blocking, RegistryOptions options);
   ~FunctionRegistry();
   FunctionRegistry(const FunctionRegistry&) = delete;
   FunctionRegistry& operator=(const FunctionRegistry&) = delete;
 
-  void set_event_queue(async::EventQueue* events) { events_ = events; }
-  // The template's functions (their pools exist in the manager already).
+  // `subscriber` is told of every change from now on (catalogue_change.hpp): the pools and the
+  // Event queue follow the catalogue this way (app::Daemon::build subscribes them).
+  void subscribe(CatalogueSubscriber subscriber) { subscribers_.push_back(std::move(subscriber)); }
+  // The template's functions: their versions and Event settings are published.
   void add_template_functions(const std::vector<config::FunctionConfig>& functions);
   // The template read again (serve --watch). A function whose definition changed is defined
   // anew from it, as at a restart (what the API changed on it is dropped); its pools take the
@@ -150,6 +146,9 @@ class FunctionRegistry final {
   static Status check_reserved_total(int reserved, int account_concurrency);
   FunctionRecord template_record(const config::FunctionConfig& c, const std::string& now) const;
   Result<FunctionRecord*> lookup(const std::string& name, const std::string& qualifier_for_message = {});
+  // The function an Event invoke configuration request names (its qualifier checked); with
+  // `needs_config`, one that has a configuration (else ResourceNotFoundException).
+  Result<FunctionRecord*> event_invoke_target(const std::string& name, const std::string& qualifier, bool needs_config);
   Result<const VersionRecord*> version_of(const FunctionRecord& fn, const std::string& qualifier) const;
   VersionView view(const FunctionRecord& fn, const std::string& version) const;
   Status check_zip(const std::string& zip) const;
@@ -169,15 +168,18 @@ class FunctionRegistry final {
   void apply_latest(FunctionRecord& fn, const std::string& name);
   Result<int> publish(FunctionRecord& fn, const std::string& name, const std::string& description);
   void save(const std::string& name);
-  void notify_events(const std::string& name, const FunctionRecord& fn);
+  // Publishes `change` to every subscriber.
+  void tell(const CatalogueChange& change) const;
+  // Publishes every version of `fn` ($LATEST first), then its Event settings.
+  void tell_function(const std::string& name, const FunctionRecord& fn) const;
+  void tell_event_settings(const std::string& name, const FunctionRecord& fn) const;
 
-  sandbox::SandboxManager& manager_;
+  std::vector<CatalogueSubscriber> subscribers_;
   const Clock& clock_;
   Post post_;
   BlockingPool& blocking_;
   RegistryOptions options_;
   FunctionStore store_;
-  async::EventQueue* events_ = nullptr;
   std::map<std::string, FunctionRecord> records_;
   // Each template function as the template defined it: a reload changes only what differs.
   std::map<std::string, config::FunctionConfig> template_definitions_;

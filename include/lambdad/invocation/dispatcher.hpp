@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 
@@ -36,8 +37,9 @@ class Dispatcher {
   virtual Admission dispatch(InvocationPtr inv) = 0;
   // Drains the function's warm environments (busy ones after their invoke); nullopt if unknown.
   virtual std::optional<std::size_t> evict(const std::string& name) = 0;
-  // GET /_lambdad/status body.
-  virtual std::string status_json() const = 0;
+  // Its members of the GET /_lambdad/status document, added to `out` (an object); the Invoke API
+  // adds the Event queue's and writes the document once.
+  virtual void status(nlohmann::json& out) const = 0;
 };
 
 }  // namespace lambdad::invocation

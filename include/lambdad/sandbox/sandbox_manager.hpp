@@ -1,7 +1,8 @@
 // sandbox: every function's pools (one per version: $LATEST and each published version), their
 // environments ahead of demand (provisioned, EAGER), idle reclaim and eviction. Which pool an
 // invocation goes to, and whether it may run now, is the scheduler's (docs/decisions/018): it
-// submits admitted invocations to find(name, version).
+// submits admitted invocations to find(name, version). Which pools exist follows the function
+// catalogue's changes (docs/decisions/019).
 #pragma once
 
 #include <cstddef>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "lambdad/control_plane/catalogue_change.hpp"
 #include "lambdad/sandbox/function_pool.hpp"
 
 namespace lambdad::sandbox {
@@ -26,8 +28,8 @@ struct ManagerOptions {
 
 class SandboxManager final {
  public:
-  SandboxManager(const PoolDeps& deps, const std::vector<config::FunctionConfig>& functions,
-                 ManagerOptions options = {});
+  // Starts with no pools: they follow the catalogue's changes (follow), or put_version.
+  explicit SandboxManager(const PoolDeps& deps, ManagerOptions options = {});
   ~SandboxManager();
   SandboxManager(const SandboxManager&) = delete;
   SandboxManager& operator=(const SandboxManager&) = delete;
@@ -61,6 +63,9 @@ class SandboxManager final {
   void put_version(const config::FunctionConfig& fn, const std::string& version);
   void remove_version(const std::string& name, const std::string& version);
   void remove_function(const std::string& name);
+  // Follows the function catalogue (docs/decisions/019): VersionPut, VersionRemoved and
+  // FunctionRemoved are the three calls above; Event settings are the Event queue's.
+  void follow(const control_plane::CatalogueChange& change);
 
  private:
   struct Function {

@@ -48,7 +48,8 @@ class Scheduler final : public invocation::Dispatcher {
   // Admission, then the pool of (inv->function_name, inv->version).
   invocation::Admission dispatch(invocation::InvocationPtr inv) override;
   std::optional<std::size_t> evict(const std::string& name) override;
-  std::string status_json() const override;
+  // The pools' status with admission's members.
+  void status(nlohmann::json& out) const override;
 
   // Admitted and not yet answered: of one function, and of those without a reservation.
   std::size_t in_flight(const std::string& name) const;

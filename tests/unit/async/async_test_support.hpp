@@ -90,7 +90,7 @@ class FakeDispatcher final : public invocation::Dispatcher {
     return invocation::Admission::kAccepted;
   }
   std::optional<std::size_t> evict(const std::string&) override { return 0; }
-  std::string status_json() const override { return "{}"; }
+  void status(nlohmann::json&) const override {}
 
   // Completes the oldest running invocation (of `who`, a function name or a request id, if given).
   void complete(invocation::Outcome outcome, std::string payload, const std::string& who = {}) {

@@ -61,9 +61,9 @@ class EventQueueTest : public ::testing::Test {
   // A started queue with "fn" configured by `settings` (and "other", "dest" by default).
   EventQueue& start(FunctionSettings settings = {}, std::chrono::milliseconds base = 60s) {
     queue_ = std::make_unique<EventQueue>(dispatcher_, time_, time_, blocking_, options(base));
-    queue_->add_function("fn", std::move(settings));
-    queue_->add_function("other", {});
-    queue_->add_function("dest", {});
+    queue_->set_function("fn", std::move(settings));
+    queue_->set_function("other", {});
+    queue_->set_function("dest", {});
     queue_->start();
     return *queue_;
   }
@@ -211,7 +211,7 @@ TEST_F(EventQueueTest, FlushAfterShutdownLeavesEveryAcceptedEventOnDisk) {
   // The next daemon on the directory runs both.
   queue_.reset();
   queue_ = std::make_unique<EventQueue>(dispatcher_, time_, time_, blocking_, options());
-  queue_->add_function("fn", {});
+  queue_->set_function("fn", {});
   EXPECT_EQ(queue_->start(), 2U);
 }
 
@@ -414,17 +414,49 @@ TEST_F(EventQueueTest, ReservedConcurrencyZeroFailsWithoutAnAttempt) {
 
 TEST_F(EventQueueTest, SettingsCanBeReplacedAtRuntime) {
   auto& queue = start();
-  queue.set_event_invoke_config("fn", on_failure_to_queue(0));
+  queue.set_function("fn", FunctionSettings{on_failure_to_queue(0), {}, {}});
   accept("req-1");
   advance(0ms);
   fail();
   EXPECT_EQ(read_lines(queue_file()).size(), 1U);
 
-  queue.set_reserved_concurrency("fn", 0);
+  queue.set_function("fn", FunctionSettings{on_failure_to_queue(0), {}, 0});
   accept("req-2");
   advance(0ms);
   EXPECT_EQ(attempts(), 1U);
   EXPECT_EQ(read_lines(queue_file()).size(), 2U);
+}
+
+TEST_F(EventQueueTest, FollowsTheCataloguesEventSettingsAndIgnoresItsOtherChanges) {
+  auto& queue = start();
+  config::FunctionConfig other;
+  other.name = "fn";
+  const std::string version = "$LATEST";
+  queue.follow(control_plane::VersionPut{other, version});  // the pools' business
+  const std::optional<config::EventInvokeConfig> no_retries = on_failure_to_queue(0);
+  const std::optional<config::DeadLetterConfig> no_dlq;
+  const std::string name = "fn";
+  queue.follow(control_plane::EventSettingsChanged{name, no_retries, no_dlq, std::nullopt});
+  accept("req-1");
+  advance(0ms);
+  fail();  // no retry: the failure goes to the destination at once
+  EXPECT_EQ(read_lines(queue_file()).size(), 1U);
+  EXPECT_EQ(counters().retries, 0U);
+}
+
+TEST_F(EventQueueTest, AChangedReservationWakesAThrottledQueueAtOnce) {
+  dispatcher_.script = {invocation::Admission::kThrottledReserved};
+  auto& queue = start(FunctionSettings{{}, {}, 1});
+  accept("req-1");
+  advance(0ms);
+  ASSERT_EQ(dispatcher_.throttled, 1);
+  queue.set_function("fn", FunctionSettings{{}, {}, 1});  // the same reservation: the backoff stands
+  advance(0ms);
+  EXPECT_EQ(attempts(), 0U);
+  queue.set_function("fn", FunctionSettings{{}, {}, 5});
+  advance(0ms);
+  ASSERT_EQ(attempts(), 1U);
+  EXPECT_EQ(dispatcher_.admitted[0]->request_id, "req-1");
 }
 
 TEST_F(EventQueueTest, VersionAndQualifierTravelWithTheEvent) {
@@ -483,7 +515,7 @@ TEST_F(EventQueueTest, RestartReplaysEventsWithTheirRequestIdsAttemptsAndRetryTi
   dispatcher_.admitted.clear();
 
   queue_ = std::make_unique<EventQueue>(dispatcher_, time_, time_, blocking_, options());
-  queue_->add_function("fn", FunctionSettings{on_failure_to_queue(), {}, {}});
+  queue_->set_function("fn", FunctionSettings{on_failure_to_queue(), {}, {}});
   EXPECT_EQ(queue_->start(), 2U);
   advance(0ms);
   ASSERT_EQ(attempts(), 1U);
@@ -534,11 +566,13 @@ TEST_F(EventQueueTest, LambdaDestinationByNameAndQualifier) {
   config::EventInvokeConfig c;
   c.on_failure = config::EventDestination{"Lambda", "dest:live"};
   start(FunctionSettings{c, {}, {}});
-  queue_->set_event_invoke_config("fn", [&] {
-    auto copy = c;
-    copy.maximum_retry_attempts = 0;
-    return copy;
-  }());
+  queue_->set_function("fn", FunctionSettings{[&] {
+                                                auto copy = c;
+                                                copy.maximum_retry_attempts = 0;
+                                                return copy;
+                                              }(),
+                                              {},
+                                              {}});
   accept("req-1");
   advance(0ms);
   fail();

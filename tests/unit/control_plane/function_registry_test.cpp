@@ -6,6 +6,7 @@
 // control routes' (tests/unit/invoke_api/control_json_test.cpp).
 #include "lambdad/control_plane/function_registry.hpp"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -25,7 +26,9 @@ namespace lambdad::control_plane {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using namespace std::chrono_literals;
 
 // No environment is started in these tests; a factory is still needed to build the manager.
@@ -53,17 +56,19 @@ class RegistryTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  std::unique_ptr<sandbox::SandboxManager> make_manager(std::vector<config::FunctionConfig> fns = {}) {
+  std::unique_ptr<sandbox::SandboxManager> make_manager() {
     sandbox::PoolDeps deps{io_, clock_, clock_, endpoints_, runtime_options_};
-    return std::make_unique<sandbox::SandboxManager>(deps, fns);
+    return std::make_unique<sandbox::SandboxManager>(deps);
   }
   std::unique_ptr<FunctionRegistry> make_registry(sandbox::SandboxManager& manager) {
     RegistryOptions options;
     options.functions_dir = dir_ / "functions";
     options.durable = false;
-    return std::make_unique<FunctionRegistry>(
-        manager, clock_, [this](std::function<void()> task) { boost::asio::post(io_, std::move(task)); }, blocking_,
-        options);
+    auto registry = std::make_unique<FunctionRegistry>(
+        clock_, [this](std::function<void()> task) { boost::asio::post(io_, std::move(task)); }, blocking_, options);
+    // As app::Daemon::build wires it: the pools follow the catalogue.
+    registry->subscribe([&manager](const CatalogueChange& c) { manager.follow(c); });
+    return registry;
   }
 
   CreateFunctionRequest create_request(const std::string& name, const std::string& zip) {
@@ -234,6 +239,54 @@ TEST_F(RegistryTest, PublishSnapshotsLatestAndPublishesNothingNewWhenUnchanged) 
   ASSERT_TRUE(registry_->delete_function("F", "1").ok());
   EXPECT_EQ(registry_->resolve("F", "1"), std::nullopt);
   EXPECT_EQ(manager_->find("F", "1"), nullptr);
+}
+
+// What the catalogue publishes, as one line per change (catalogue_change.hpp).
+std::string describe(const CatalogueChange& change) {
+  if (const auto* put = std::get_if<VersionPut>(&change)) {
+    return fmt::format("put {}:{} timeout={}", put->config.name, put->version, put->config.timeout_seconds);
+  }
+  if (const auto* removed = std::get_if<VersionRemoved>(&change)) {
+    return fmt::format("remove {}:{}", removed->name, removed->version);
+  }
+  if (const auto* gone = std::get_if<FunctionRemoved>(&change)) return fmt::format("remove {}", gone->name);
+  const auto& settings = std::get<EventSettingsChanged>(change);
+  return fmt::format("events {} retries={} reserved={}", settings.name,
+                     settings.event_invoke_config ? std::to_string(settings.event_invoke_config->maximum_retry_attempts)
+                                                  : "default",
+                     settings.reserved_concurrency ? std::to_string(*settings.reserved_concurrency) : "none");
+}
+
+TEST_F(RegistryTest, EveryChangeIsPublishedOnceItIsMade) {
+  std::vector<std::string> told;
+  registry_->subscribe([&](const CatalogueChange& c) { told.push_back(describe(c)); });
+  create("F");
+  EXPECT_THAT(told, ElementsAre("put F:$LATEST timeout=3", "events F retries=default reserved=none"))
+      << "nothing while Pending; the pool and the Event settings once the code is unpacked";
+  told.clear();
+
+  ASSERT_TRUE(registry_->update_configuration("F", new_timeout(10)).ok());
+  settle(*registry_, "F");
+  ASSERT_TRUE(registry_->publish_version("F", {}).ok());
+  ASSERT_TRUE(registry_->put_concurrency("F", 5).ok());
+  EventInvokeConfigChange no_retries;
+  no_retries.maximum_retry_attempts = 0;
+  ASSERT_TRUE(registry_->put_event_invoke_config("F", "", no_retries, false).ok());
+  ASSERT_TRUE(registry_->delete_event_invoke_config("F", "").ok());
+  ASSERT_TRUE(registry_->delete_concurrency("F").ok());
+  EXPECT_THAT(told, ElementsAre("put F:$LATEST timeout=10", "events F retries=default reserved=none",
+                                "put F:1 timeout=10", "events F retries=default reserved=5",
+                                "events F retries=0 reserved=5", "events F retries=default reserved=5",
+                                "events F retries=default reserved=none"));
+  told.clear();
+
+  EXPECT_FALSE(registry_->put_concurrency("F", 901).ok());
+  EXPECT_FALSE(registry_->delete_function("F", "7").ok());
+  EXPECT_THAT(told, IsEmpty()) << "a refused command changes nothing and publishes nothing";
+
+  ASSERT_TRUE(registry_->delete_function("F", "1").ok());
+  ASSERT_TRUE(registry_->delete_function("F", "").ok());
+  EXPECT_THAT(told, ElementsAre("remove F:1", "remove F"));
 }
 
 TEST_F(RegistryTest, AStaleRevisionIdIsAPreconditionFailure) {
@@ -418,7 +471,7 @@ TEST_F(RegistryTest, TemplateFunctionsWinOverStoredOnesOfTheSameName) {
   fn.runtime = "python3.12";
   fn.handler = "app.handler";
   fn.code_dir = dir_;
-  auto manager = make_manager({fn});
+  auto manager = make_manager();
   auto registry = make_registry(*manager);
   registry->add_template_functions({fn});
   EXPECT_EQ(registry->load_stored(), 0u);
@@ -435,7 +488,7 @@ TEST_F(RegistryTest, InvokeLookupsTakeLogicalIdsAndShortNamesAndDeployedNamesWin
   fn.runtime = "python3.12";
   fn.handler = "app.handler";
   fn.code_dir = dir_;
-  auto manager = make_manager({fn});
+  auto manager = make_manager();
   auto registry = make_registry(*manager);
   registry->add_template_functions({fn});
   EXPECT_EQ(registry->function_for("shop-prod-orders"), "shop-prod-orders");
@@ -466,7 +519,7 @@ class TemplateReloadTest : public RegistryTest {
   // A daemon started on `functions`, as run_serve wires it.
   void start(const std::vector<config::FunctionConfig>& functions) {
     registry_.reset();
-    manager_ = make_manager(functions);
+    manager_ = make_manager();
     registry_ = make_registry(*manager_);
     registry_->add_template_functions(functions);
   }

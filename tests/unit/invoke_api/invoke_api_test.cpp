@@ -68,7 +68,12 @@ class ScriptedDispatcher final : public invocation::Dispatcher {
   std::optional<std::size_t> evict(const std::string& name) override {
     return has_function(name) ? std::optional<std::size_t>(0) : std::nullopt;
   }
-  std::string status_json() const override { return R"({"functions":[]})"; }
+  // One entry per function and a member of its own, as the scheduler's document has.
+  void status(nlohmann::json& out) const override {
+    out["functions"] = nlohmann::json::array();
+    for (const auto& [name, fn] : functions) out["functions"].push_back({{"name", name}, {"inFlight", 0}});
+    out["accountConcurrency"] = 1000;
+  }
 
   // Answers the last dispatched invocation, as its pool would.
   void complete(invocation::Outcome outcome, std::string payload, std::string log = {}) {
@@ -105,7 +110,7 @@ class InvokeApiTest : public ::testing::Test {
       options.destinations_dir = state_ / "destinations";
       options.durable = false;
       events_ = std::make_unique<async::EventQueue>(dispatcher_, time_, time_, blocking_, options);
-      for (const auto& [name, fn] : dispatcher_.functions) events_->add_function(name, {});
+      for (const auto& [name, fn] : dispatcher_.functions) events_->set_function(name, {});
       events_->start();
       router_.reset();
     }
@@ -149,6 +154,20 @@ class InvokeApiTest : public ::testing::Test {
     answers_.clear();
     match.route->handler(std::move(req), [this](http::Response response) { answers_.push_back(std::move(response)); });
     if (events_ && settle_events_) settle();
+    return answers_;
+  }
+
+  // Sends one GET; returns its answers.
+  std::vector<http::Response>& get(const std::string& path, bool with_events = false) {
+    http::Request req;
+    req.method = http::Method::kGet;
+    req.path = req.target = path;
+    auto& r = router(with_events);
+    auto match = r.match(req.method, req.path);
+    EXPECT_NE(match.route, nullptr) << req.path;
+    req.path_params = match.params;
+    answers_.clear();
+    match.route->handler(std::move(req), [this](http::Response response) { answers_.push_back(std::move(response)); });
     return answers_;
   }
 
@@ -439,6 +458,42 @@ TEST_F(InvokeApiTest, PayloadsOverTheLimitsAreRequestEntityTooLarge) {
   invoke({"F", "", {}, over_event_limit});
   EXPECT_TRUE(answers_.empty());
   EXPECT_EQ(dispatcher_.dispatched.size(), 1u);
+}
+
+// --- /_lambdad/status --------------------------------------------------------------------------
+
+TEST_F(InvokeApiTest, StatusIsTheDispatchersDocument) {
+  const auto& answers = get("/_lambdad/status");
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers.front().status, 200u);
+  EXPECT_EQ(header(answers.front(), "Content-Type"), "application/json");
+  EXPECT_EQ(answers.front().body, R"({"accountConcurrency":1000,"functions":[)"
+                                  R"({"inFlight":0,"name":"F"},{"inFlight":0,"name":"orders-prod"}]})");
+}
+
+TEST_F(InvokeApiTest, StatusAddsTheEventQueuesCountersToEachFunctionAndTheSpoolsTimings) {
+  invoke({"F", "", {{"X-Amz-Invocation-Type", "Event"}}}, true);
+  ASSERT_EQ(answers_.size(), 1u);
+  ASSERT_EQ(answers_.front().status, 202u);
+  const auto& answers = get("/_lambdad/status", true);
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers.front().status, 200u);
+  EXPECT_EQ(header(answers.front(), "Content-Type"), "application/json");
+  // The spool's timings are measured; the document is otherwise known byte for byte.
+  const auto& t = events_->spool_timings();
+  EXPECT_EQ(t.writes, 1u);
+  const auto spool = nlohmann::json{{"spoolWrites", t.writes},
+                                    {"spoolBatches", t.batches},
+                                    {"spoolWriteMsTotal", t.total_ms},
+                                    {"spoolWriteMsMax", t.max_ms}}
+                         .dump();
+  EXPECT_EQ(answers.front().body,
+            R"({"accountConcurrency":1000,"eventSpool":)" + spool +
+                R"(,"functions":[)"
+                R"({"async":{"accepted":1,"expired":0,"failed":0,"inFlight":0,"queued":1,"retries":0,"succeeded":0,)"
+                R"("throttles":0},"inFlight":0,"name":"F"},)"
+                R"({"async":{"accepted":0,"expired":0,"failed":0,"inFlight":0,"queued":0,"retries":0,"succeeded":0,)"
+                R"("throttles":0},"inFlight":0,"name":"orders-prod"}]})");
 }
 
 TEST_F(InvokeApiTest, AnUnknownInvocationTypeIsAValidationError) {

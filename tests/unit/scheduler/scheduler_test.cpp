@@ -77,14 +77,14 @@ class SchedulerTest : public ::testing::Test {
   // functions, the scheduler over both.
   void make(const std::vector<config::FunctionConfig>& fns, int account_concurrency = 1000) {
     sandbox::PoolDeps deps{io_, clock_, clock_, endpoints_, runtime_options_};
-    manager_ = std::make_unique<sandbox::SandboxManager>(deps, fns);
+    manager_ = std::make_unique<sandbox::SandboxManager>(deps);
     control_plane::RegistryOptions options;
     options.functions_dir = dir_ / "functions";
     options.durable = false;
     options.account_concurrency = account_concurrency;
     registry_ = std::make_unique<control_plane::FunctionRegistry>(
-        *manager_, clock_, [this](std::function<void()> task) { boost::asio::post(io_, std::move(task)); }, blocking_,
-        options);
+        clock_, [this](std::function<void()> task) { boost::asio::post(io_, std::move(task)); }, blocking_, options);
+    registry_->subscribe([this](const control_plane::CatalogueChange& c) { manager_->follow(c); });
     registry_->add_template_functions(fns);
     SchedulerOptions scheduling;
     scheduling.on_admitted = [this](const invocation::Invocation& inv) { admitted_.push_back(inv.request_id); };
@@ -122,7 +122,7 @@ class SchedulerTest : public ::testing::Test {
     ASSERT_EQ(completions_[id], 1);
   }
 
-  nlohmann::json status() { return nlohmann::json::parse(scheduler_->status_json()); }
+  nlohmann::json status() { return test::dispatcher_status(*scheduler_); }
   nlohmann::json status(const std::string& fn) { return test::function_status(status(), fn); }
 
   boost::asio::io_context io_;
