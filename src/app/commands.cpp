@@ -409,6 +409,7 @@ int run_serve(const ServeOptions& options) {
   d.io.run();
   server.stop();
   events.shutdown();
+  events.flush();  // the spool's last writes, before the state directory's lock is released
   registry.shutdown();
   d.manager->shutdown();
   log->info("stopped");

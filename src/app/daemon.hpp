@@ -47,7 +47,7 @@ struct CoreOptions {
 struct Daemon {
   boost::asio::io_context io{1};
   // Blocking work off the io thread: cgroup removal, unzip, code digests, the /proc reads that
-  // admit a Runtime API connection (docs/decisions/001).
+  // admit a Runtime API connection, the Event spool's writes (docs/decisions/001).
   BlockingPool blocking{io};
   SystemClock clock;
   std::unique_ptr<Timers> timers = sandbox::make_asio_timers(io);
@@ -183,7 +183,7 @@ struct Daemon {
     // The pools and the Event queue follow the catalogue (docs/decisions/019).
     registry->subscribe([pools = manager.get()](const control_plane::CatalogueChange& c) { pools->follow(c); });
     if (options.events) {
-      events = std::make_unique<async::EventQueue>(*scheduler, clock, *timers, std::move(*options.events));
+      events = std::make_unique<async::EventQueue>(*scheduler, clock, *timers, blocking, std::move(*options.events));
       registry->subscribe([queue = events.get()](const control_plane::CatalogueChange& c) { queue->follow(c); });
     }
     registry->add_template_functions(functions);

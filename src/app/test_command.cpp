@@ -328,28 +328,31 @@ int run_here(const CommonOptions& common, const std::vector<config::FunctionConf
                                            inv->payload.size(), kEventPayloadLimit),
                                false, {}, 0, {}, {}});
     }
-    // As the Invoke API does before its 202: spooled and queued, or refused.
-    if (auto accepted = events.accept(*inv); !accepted) {
-      return finish(i, Outcome{&c, fmt::format("    the event was not accepted: {}\n", accepted.error().message),
-                               false, {}, 0, {}, {}});
-    }
-    const auto retries = fn.event_invoke_config.value_or(config::EventInvokeConfig{}).maximum_retry_attempts;
-    const milliseconds bound = event_case_deadline(fn.timeout_seconds, retries, retry_base);
-    auto timer = d.timers->make_timer();
-    const std::string id = inv->request_id;
-    timer->arm(d.clock.now() + bound, [&, id, bound, name = fn.name] {
-      auto it = waiting.find(id);
-      if (it == waiting.end()) return;
-      const std::size_t index = it->second.index;
-      waiting.erase(it);
-      finish(index, Outcome{selected[index],
-                            fmt::format("    no outcome reached a destination within {:.1f} s (the timeout of {} × "
-                                        "its attempts, the retry delays and a margin); the event {} is still "
-                                        "queued or running\n",
-                                        static_cast<double>(bound.count()) / 1000.0, name, id),
-                            false, {}, static_cast<double>(bound.count()), {}, {}});
+    // As the Invoke API does before its 202: spooled and queued, or refused. The case waits for
+    // its outcome from the moment the event is durable.
+    const auto sent = std::chrono::steady_clock::now();
+    events.accept(*inv, [&, i, &c = c, &fn = fn, id = inv->request_id, sent](Status accepted) {
+      if (!accepted) {
+        return finish(i, Outcome{&c, fmt::format("    the event was not accepted: {}\n", accepted.error().message),
+                                 false, {}, 0, {}, {}});
+      }
+      const auto retries = fn.event_invoke_config.value_or(config::EventInvokeConfig{}).maximum_retry_attempts;
+      const milliseconds bound = event_case_deadline(fn.timeout_seconds, retries, retry_base);
+      auto timer = d.timers->make_timer();
+      timer->arm(d.clock.now() + bound, [&, id, bound, name = fn.name] {
+        auto it = waiting.find(id);
+        if (it == waiting.end()) return;
+        const std::size_t index = it->second.index;
+        waiting.erase(it);
+        finish(index, Outcome{selected[index],
+                              fmt::format("    no outcome reached a destination within {:.1f} s (the timeout of {} × "
+                                          "its attempts, the retry delays and a margin); the event {} is still "
+                                          "queued or running\n",
+                                          static_cast<double>(bound.count()) / 1000.0, name, id),
+                              false, {}, static_cast<double>(bound.count()), {}, {}});
+      });
+      waiting.emplace(id, Waiting{i, sent, std::move(timer)});
     });
-    waiting.emplace(id, Waiting{i, std::chrono::steady_clock::now(), std::move(timer)});
   };
 
   pump = [&] {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "lambdad/async/record_log.hpp"
 #include "lambdad/common/error_types.hpp"
 #include "lambdad/common/ids.hpp"
 #include "lambdad/common/io_thread.hpp"
@@ -16,8 +17,6 @@ namespace lambdad::async {
 namespace {
 
 using std::chrono::milliseconds;
-
-constexpr double kSlowSpoolWriteMs = 100;
 
 Error service_error(ErrorKind kind, std::string message) {
   return Error{kind, std::string(error_types::kServiceException), std::move(message)};
@@ -51,13 +50,13 @@ std::optional<FunctionTarget> parse_function_target(const std::string& target) {
 }  // namespace
 
 EventQueue::EventQueue(invocation::Dispatcher& dispatcher, const Clock& clock, Timers& timers,
-                       EventQueueOptions options)
+                       BlockingPool& blocking, EventQueueOptions options)
     : dispatcher_(dispatcher),
       clock_(clock),
       timers_(timers),
       options_(std::move(options)),
       spool_(options_.events_dir, options_.durable),
-      records_(options_.destinations_dir, options_.durable) {}
+      writer_(blocking, spool_, RecordLog(options_.destinations_dir, options_.durable)) {}
 
 EventQueue::~EventQueue() {
   lifetime_.end();
@@ -121,6 +120,11 @@ void EventQueue::shutdown() {
   for (auto& [id, pending] : events_) pending.retry_timer.reset();
 }
 
+void EventQueue::flush() {
+  LAMBDAD_ASSERT_IO_THREAD();
+  writer_.flush();
+}
+
 void EventQueue::drain() {
   LAMBDAD_ASSERT_IO_THREAD();
   draining_ = true;
@@ -132,9 +136,9 @@ bool EventQueue::attempt_running(const std::string& request_id) const {
   return ev != events_.end() && ev->second.in_flight;
 }
 
-Status EventQueue::accept(const invocation::Invocation& inv) {
+void EventQueue::accept(const invocation::Invocation& inv, std::function<void(Status)> done) {
   LAMBDAD_ASSERT_IO_THREAD();
-  if (shut_down_) return service_error(ErrorKind::kConflict, "the daemon is shutting down");
+  if (shut_down_) return done(service_error(ErrorKind::kConflict, "the daemon is shutting down"));
   SpooledEvent event;
   event.request_id = inv.request_id;
   event.function_name = inv.function_name;
@@ -146,28 +150,35 @@ Status EventQueue::accept(const invocation::Invocation& inv) {
   event.client_context = inv.client_context;
   event.tenant_id = inv.tenant_id;
   event.received_epoch_ms = clock_.epoch_ms();
-  return enqueue(std::move(event));
+  spool_new(std::move(event), std::move(done));
 }
 
-Status EventQueue::enqueue(SpooledEvent event) {
-  auto log = observability::daemon_log();
-  const double spent_before = spool_.timings().total_ms;
-  if (auto st = spool_.put(event); !st) {
-    log->error("[{}] [{}] cannot spool the Event invocation: {}", event.function_name, event.request_id,
-               st.error().message);
-    return st;
-  }
-  if (const double ms = spool_.timings().total_ms - spent_before; ms > kSlowSpoolWriteMs) {
-    log->warn("writing an Event invocation to the spool took {:.1f} ms (fsync on {})", ms, spool_.dir().string());
-  }
+void EventQueue::spool_new(SpooledEvent event, std::function<void(Status)> done) {
+  const std::string name = event.function_name;
+  const std::string id = event.request_id;
+  auto spooled = [this, name, id, done = std::move(done)](Result<SpooledEvent> written) {
+    LAMBDAD_ASSERT_IO_THREAD();
+    if (!written) {
+      observability::daemon_log()->error("[{}] [{}] cannot spool the Event invocation: {}", name, id,
+                                         written.error().message);
+      return done(written.error());
+    }
+    // Durable: only now may it run, and only now is it answered.
+    queue_accepted(std::move(written).value());
+    done(Ok{});
+  };
+  writer_.put(std::move(event), lifetime_.guard(std::move(spooled)));
+}
+
+void EventQueue::queue_accepted(SpooledEvent event) {
   const std::string name = event.function_name;
   const std::string id = event.request_id;
   FunctionQueue& q = queue_of(name);
   ++q.counters.accepted;
+  if (events_.count(id) != 0) return;  // written before start(), which replayed it already
   events_.insert_or_assign(id, Pending{std::move(event), nullptr, false});
   q.ready.push_back(id);
   if (started_) kick(name, false);
-  return Ok{};
 }
 
 void EventQueue::queue_replayed(SpooledEvent event) {
@@ -311,10 +322,13 @@ void EventQueue::function_failed(const std::string& name, FunctionQueue& q, Pend
   event.next_attempt_epoch_ms = now + delay.count();
   event.last_response = std::move(response);
   auto log = observability::daemon_log();
-  if (auto st = spool_.replace(event); !st) {
-    log->error("[{}] [{}] cannot record the retry in the spool ({}); after a restart the event starts over", name,
-               event.request_id, st.error().message);
-  }
+  // The retry does not wait for it: losing this write only means the older attempt count.
+  writer_.replace(event, [name, id = event.request_id](Status st) {
+    if (st) return;
+    observability::daemon_log()->error(
+        "[{}] [{}] cannot record the retry in the spool ({}); after a restart the event starts over", name, id,
+        st.error().message);
+  });
   ++q.counters.retries;
   log->info("[{}] [{}] Event invocation failed (attempt {} of {}); retrying in {} ms", name, event.request_id,
             event.attempts, config.maximum_retry_attempts + 1, delay.count());
@@ -333,67 +347,49 @@ void EventQueue::retry_due(const std::string& name, const std::string& request_i
 }
 
 void EventQueue::finish(FunctionQueue& q, Pending& pending, OutcomeSummary outcome) {
-  const SpooledEvent& event = pending.event;
-  const std::string id = event.request_id;
-  const bool delivered = deliver(q, event, outcome);
-  auto log = observability::daemon_log();
-  if (outcome.condition == Condition::kSuccess) {
+  SpooledEvent event = std::move(pending.event);
+  events_.erase(event.request_id);
+  const bool success = outcome.condition == Condition::kSuccess;
+  if (success) {
     ++q.counters.succeeded;
   } else {
     ++q.counters.failed;
     if (outcome.condition == Condition::kEventAgeExceeded) ++q.counters.expired;
-    log->info("[{}] [{}] Event invocation failed: {} after {} attempt(s)", event.function_name, id,
-              condition_name(outcome.condition), outcome.approximate_invoke_count);
+    observability::daemon_log()->info("[{}] [{}] Event invocation failed: {} after {} attempt(s)", event.function_name,
+                                      event.request_id, condition_name(outcome.condition),
+                                      outcome.approximate_invoke_count);
   }
-  if (delivered) {
-    spool_.remove(id);
-  } else {
-    log->error("[{}] [{}] the outcome could not be delivered; the event stays in the spool and runs again at the "
-               "next start",
-               event.function_name, id);
-  }
-  events_.erase(id);
-}
-
-bool EventQueue::deliver(const FunctionQueue& q, const SpooledEvent& event, const OutcomeSummary& outcome) {
-  const bool success = outcome.condition == Condition::kSuccess;
   const auto& config = q.settings.event_invoke_config;
   const std::optional<config::EventDestination> none;
   const auto& to = !config ? none : success ? config->on_success : config->on_failure;
-  bool ok = true;
-  std::string record;
-  if (to || observer_) record = destination_record(event, executed_function_arn(event), outcome, clock_.epoch_ms());
-  if (to) ok = send(*to, event, record, success);
+  Sent sent{event.function_name, event.request_id, outcome.condition, outcome.approximate_invoke_count, to, {}, {}};
+  if (to || observer_) {
+    sent.record = destination_record(event, executed_function_arn(event), outcome, clock_.epoch_ms());
+  }
+  Delivery delivery;
+  delivery.request_id = event.request_id;
+  if (to) address(*to, event, sent.record, success, delivery);
   if (!success && q.settings.dead_letter) {
     const auto& dlq = *q.settings.dead_letter;
-    const auto file = destination_file_name("dlq-" + dlq.type, dlq.target_arn);
-    if (append_record(file, dead_letter_message(event, outcome), event)) {
-      observability::daemon_log()->info("[{}] [{}] dead letter written to {}", event.function_name,
-                                        event.request_id, (records_.dir() / file).string());
-    } else {
-      ok = false;
-    }
+    sent.dead_letter_file = destination_file_name("dlq-" + dlq.type, dlq.target_arn);
+    delivery.dead_letter = RecordLine{sent.dead_letter_file, dead_letter_message(event, outcome)};
   }
-  if (observer_) {
-    observer_(FinalOutcome{event.request_id, event.function_name, outcome.condition, outcome.approximate_invoke_count,
-                           success, to, std::move(record), ok});
-  }
-  return ok;
+  writer_.deliver(std::move(delivery), lifetime_.guard([this, sent = std::move(sent)](Delivered result) {
+                    delivered(sent, std::move(result));
+                  }));
 }
 
-bool EventQueue::send(const config::EventDestination& to, const SpooledEvent& event, const std::string& record,
-                      bool success) {
-  auto log = observability::daemon_log();
-  const char* which = success ? "OnSuccess" : "OnFailure";
+void EventQueue::address(const config::EventDestination& to, const SpooledEvent& event, const std::string& record,
+                         bool success, Delivery& delivery) const {
   if (to.type == "Lambda") {
-    auto invoked = invoke_destination_function(to.destination, event, record);
-    if (invoked) {
-      log->info("[{}] [{}] {} record sent to function {}", event.function_name, event.request_id, which,
-                to.destination);
-      return true;
+    auto target = destination_event(to.destination, event, record);
+    if (target) {
+      delivery.function_event = std::move(target).value();
+    } else {
+      observability::daemon_log()->warn("[{}] [{}] {} destination {}: {}; the record is written to a file instead",
+                                        event.function_name, event.request_id, success ? "OnSuccess" : "OnFailure",
+                                        to.destination, target.error().message);
     }
-    log->warn("[{}] [{}] {} destination {}: {}; the record is written to a file instead", event.function_name,
-              event.request_id, which, to.destination, invoked.error().message);
   }
   std::string line = record;
   if (to.type == "EventBridge") {
@@ -401,15 +397,12 @@ bool EventQueue::send(const config::EventDestination& to, const SpooledEvent& ev
                              EventBridgeEnvelope{ids::request_id(), options_.region, options_.account_id,
                                                  to.destination, executed_function_arn(event), clock_.epoch_ms()});
   }
-  const auto file = destination_file_name(to.type, to.destination);
-  if (!append_record(file, line, event)) return false;
-  log->info("[{}] [{}] {} record written to {}", event.function_name, event.request_id, which,
-            (records_.dir() / file).string());
-  return true;
+  // With a function event, the file only if that cannot be spooled.
+  delivery.record = RecordLine{destination_file_name(to.type, to.destination), std::move(line)};
 }
 
-Status EventQueue::invoke_destination_function(const std::string& target, const SpooledEvent& source,
-                                               const std::string& record) {
+Result<SpooledEvent> EventQueue::destination_event(const std::string& target, const SpooledEvent& source,
+                                                   const std::string& record) const {
   auto parsed = parse_function_target(target);
   if (!parsed) return service_error(ErrorKind::kInvalidInput, "not a function name or ARN");
   if (!dispatcher_.has_function(parsed->name)) {
@@ -429,16 +422,53 @@ Status EventQueue::invoke_destination_function(const std::string& target, const 
   event.payload = record;
   event.trace_id = source.trace_id;
   event.received_epoch_ms = clock_.epoch_ms();
-  return enqueue(std::move(event));
+  return event;
 }
 
-bool EventQueue::append_record(const std::string& file, const std::string& json, const SpooledEvent& event) {
-  auto st = records_.append(file, json);
-  if (!st) {
-    observability::daemon_log()->error("[{}] [{}] cannot write a destination record: {}", event.function_name,
-                                       event.request_id, st.error().message);
+void EventQueue::delivered(const Sent& sent, Delivered result) {
+  LAMBDAD_ASSERT_IO_THREAD();
+  auto log = observability::daemon_log();
+  const bool success = sent.condition == Condition::kSuccess;
+  const char* which = success ? "OnSuccess" : "OnFailure";
+  const auto file_of = [&](const std::string& name) { return (options_.destinations_dir / name).string(); };
+  if (result.function_event) {
+    auto& spooled = *result.function_event;
+    if (spooled) {
+      log->info("[{}] [{}] {} record sent to function {}", sent.function_name, sent.request_id, which,
+                sent.to->destination);
+      queue_accepted(std::move(spooled).value());
+    } else {
+      log->warn("[{}] [{}] {} destination {}: {}; the record is written to a file instead", sent.function_name,
+                sent.request_id, which, sent.to->destination, spooled.error().message);
+    }
   }
-  return st.ok();
+  if (result.record) {
+    if (*result.record) {
+      log->info("[{}] [{}] {} record written to {}", sent.function_name, sent.request_id, which,
+                file_of(destination_file_name(sent.to->type, sent.to->destination)));
+    } else {
+      log->error("[{}] [{}] cannot write a destination record: {}", sent.function_name, sent.request_id,
+                 result.record->error().message);
+    }
+  }
+  if (result.dead_letter) {
+    if (*result.dead_letter) {
+      log->info("[{}] [{}] dead letter written to {}", sent.function_name, sent.request_id,
+                file_of(sent.dead_letter_file));
+    } else {
+      log->error("[{}] [{}] cannot write a destination record: {}", sent.function_name, sent.request_id,
+                 result.dead_letter->error().message);
+    }
+  }
+  if (!result.complete) {
+    log->error("[{}] [{}] the outcome could not be delivered; the event stays in the spool and runs again at the "
+               "next start",
+               sent.function_name, sent.request_id);
+  }
+  if (observer_) {
+    observer_(FinalOutcome{sent.request_id, sent.function_name, sent.condition, sent.approximate_invoke_count,
+                           success, sent.to, sent.record, result.complete});
+  }
 }
 
 config::EventInvokeConfig EventQueue::invoke_config(const FunctionQueue& q) const {

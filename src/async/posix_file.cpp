@@ -63,6 +63,17 @@ bool ends_torn(int fd) {
 
 }  // namespace
 
+Result<Fd> write_file_open(const std::filesystem::path& path, std::string_view bytes, bool start_writeback) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd.valid()) return os_error("cannot create", path);
+  if (auto st = write_all(fd.get(), bytes, path); !st) return st.error();
+  // Only a hint: should it fail, the fsync that follows does all the work.
+  if (start_writeback) static_cast<void>(::sync_file_range(fd.get(), 0, 0, SYNC_FILE_RANGE_WRITE));
+  return fd;
+}
+
+Status sync_file(const Fd& fd, const std::filesystem::path& path) { return sync_fd(fd.get(), path); }
+
 Status write_file(const std::filesystem::path& path, std::string_view bytes, bool sync) {
   Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!fd.valid()) return os_error("cannot create", path);

@@ -34,6 +34,13 @@ Error os_error(std::string_view what, const std::filesystem::path& path);
 
 // Writes `bytes` to `path` (created or truncated, mode 0600); with `sync` also fsyncs it.
 Status write_file(const std::filesystem::path& path, std::string_view bytes, bool sync);
+// Writes `bytes` to `path` (created or truncated, mode 0600) and returns it still open; with
+// `start_writeback` also starts writing it to disk without waiting (sync_file_range), so that the
+// fsyncs of several files written this way find their data on its way and can share one commit of
+// the file system's journal.
+Result<Fd> write_file_open(const std::filesystem::path& path, std::string_view bytes, bool start_writeback);
+// fsync of a file written by write_file_open.
+Status sync_file(const Fd& fd, const std::filesystem::path& path);
 // fsync of a directory, so that names created or renamed in it survive a machine crash.
 Status sync_directory(const std::filesystem::path& dir);
 // Appends `bytes` to `path` (created if missing) in one write; with `sync` also fsyncs it.

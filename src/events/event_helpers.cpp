@@ -157,7 +157,13 @@ Json group(const Json& pairs) {
 template <typename F>
 Json map_members(const Json& object, F f, bool lowercase = false) {
   Json out = Json::object();
-  for (auto it = object.begin(); it != object.end(); ++it) out[lowercase ? lower(it.key()) : it.key()] = f(it.value());
+  for (auto it = object.begin(); it != object.end(); ++it) {
+    if (lowercase) {
+      out[lower(it.key())] = f(it.value());
+    } else {
+      out[it.key()] = f(it.value());
+    }
+  }
   return out;
 }
 
@@ -229,7 +235,10 @@ const Helper kAwsHelpers[] = {
      [](Args& a, Source&) -> Result<Json> {
        return map_members(a[0], [](const Json& values) {
          std::string text;
-         for (const auto& v : values) text += (text.empty() ? "" : ",") + v.get<std::string>();
+         for (const auto& v : values) {
+           if (!text.empty()) text += ',';
+           text += v.get<std::string>();
+         }
          return Json(text);
        });
      }},

@@ -386,17 +386,21 @@ void add_control_routes(http::Router& router, FunctionRegistry& registry, invoca
                                            InvokeRules{"InvokeAsync", {"Event"}});
               if (auto* e = std::get_if<ServiceError>(&valid)) return respond(render(*e, request_id));
               auto& inv = *std::get<ValidInvoke>(valid).inv;
-              auto accepted =
-                  ctx->events ? ctx->events->accept(inv)
-                              : Status(Error{ErrorKind::kInternal, {}, "asynchronous invocation is not available"});
-              if (!accepted) {
-                return respond(render(ServiceError{500, std::string(error_types::kServiceException),
-                                                   fmt::format("The event could not be queued: {}",
-                                                               accepted.error().message),
-                                                   {}},
-                                      request_id));
+              // Answered once the event is durable, as Invoke's Event type is.
+              auto answer = [respond = std::move(respond), request_id](Status accepted) {
+                if (!accepted) {
+                  return respond(render(ServiceError{500, std::string(error_types::kServiceException),
+                                                     fmt::format("The event could not be queued: {}",
+                                                                 accepted.error().message),
+                                                     {}},
+                                        request_id));
+                }
+                respond(json_response(202, json{{"Status", 202}}, request_id));
+              };
+              if (!ctx->events) {
+                return answer(Error{ErrorKind::kInternal, {}, "asynchronous invocation is not available"});
               }
-              respond(json_response(202, json{{"Status", 202}}, request_id));
+              ctx->events->accept(inv, std::move(answer));
             });
 }
 

@@ -50,19 +50,24 @@ void handle_invoke(const std::shared_ptr<Context>& ctx, http::Request&& req, htt
 
   if (type == "Event") {
     // On disk before the 202, run later with retries and destinations (decision 006); the
-    // runtime and every retry see this request id. Never a 202 for an event that is not kept.
-    auto accepted = ctx->events ? ctx->events->accept(*inv)
-                                : Status(Error{ErrorKind::kInternal, {}, "asynchronous invocation is not available"});
-    if (!accepted) {
-      return fail(ServiceError{500, std::string(error_types::kServiceException),
-                               fmt::format("The event could not be queued: {}", accepted.error().message), {}});
-    }
-    http::Response r;
-    r.status = 202;
-    r.headers.add("x-amzn-RequestId", request_id);
-    r.headers.add("x-amzn-Remapped-Content-Length", "0");
-    r.headers.add("X-Amzn-Trace-Id", inv->trace_id);
-    return respond(std::move(r));
+    // runtime and every retry see this request id. Never a 202 for an event that is not kept:
+    // the answer waits for the spool write's completion.
+    auto answer = [respond = std::move(respond), request_id, trace_id = inv->trace_id](Status accepted) {
+      if (!accepted) {
+        return respond(render(ServiceError{500, std::string(error_types::kServiceException),
+                                           fmt::format("The event could not be queued: {}", accepted.error().message),
+                                           {}},
+                              request_id));
+      }
+      http::Response r;
+      r.status = 202;
+      r.headers.add("x-amzn-RequestId", request_id);
+      r.headers.add("x-amzn-Remapped-Content-Length", "0");
+      r.headers.add("X-Amzn-Trace-Id", trace_id);
+      respond(std::move(r));
+    };
+    if (!ctx->events) return answer(Error{ErrorKind::kInternal, {}, "asynchronous invocation is not available"});
+    return ctx->events->accept(*inv, std::move(answer));
   }
 
   const bool tail = req.headers.get("X-Amz-Log-Type").value_or("None") == "Tail";
@@ -106,7 +111,8 @@ void handle_evict(const std::shared_ptr<Context>& ctx, http::Request&& req, http
   respond(std::move(r));
 }
 
-// Adds each function's Event invocation counters, and the spool's write timings.
+// Adds each function's Event invocation counters, and the spool's write timings (its writes are
+// made in batches on the blocking pool: spoolWriteMsMax is the longest batch).
 void add_async_status(nlohmann::json& out, const async::EventQueue& events) {
   for (auto& fn : out["functions"]) {
     const auto c = events.counters(fn.value("name", ""));
@@ -116,7 +122,10 @@ void add_async_status(nlohmann::json& out, const async::EventQueue& events) {
                    {"failed", c->failed},     {"expired", c->expired}};
   }
   const auto& t = events.spool_timings();
-  out["eventSpool"] = {{"spoolWrites", t.writes}, {"spoolWriteMsTotal", t.total_ms}, {"spoolWriteMsMax", t.max_ms}};
+  out["eventSpool"] = {{"spoolWrites", t.writes},
+                       {"spoolBatches", t.batches},
+                       {"spoolWriteMsTotal", t.total_ms},
+                       {"spoolWriteMsMax", t.max_ms}};
 }
 
 void handle_status(const std::shared_ptr<Context>& ctx, http::Request&&, http::Responder respond) {

@@ -3,7 +3,9 @@
 // Dispatcher as capacity allows (a throttle is retried with backoff, never dropped), retries
 // function errors per MaximumRetryAttempts, expires events past MaximumEventAgeInSeconds, and
 // sends the outcome to the OnSuccess / OnFailure destinations and the dead-letter queue. It runs
-// on the daemon's one thread (decision 001) and measures time only through Clock and Timers.
+// on the daemon's one thread (decision 001) and measures time only through Clock and Timers; its
+// writes to disk go through a SpoolWriter on the daemon's BlockingPool, and what depends on them
+// (the 202, running the event, the outcome's observer) waits for their completion.
 #pragma once
 
 #include <chrono>
@@ -17,11 +19,12 @@
 #include <string>
 #include <vector>
 
-#include "lambdad/common/lifetime.hpp"
 #include "lambdad/async/destination_record.hpp"
 #include "lambdad/async/event_spool.hpp"
-#include "lambdad/async/record_log.hpp"
+#include "lambdad/async/spool_writer.hpp"
+#include "lambdad/common/blocking_pool.hpp"
 #include "lambdad/common/clock.hpp"
+#include "lambdad/common/lifetime.hpp"
 #include "lambdad/common/result.hpp"
 #include "lambdad/common/timer.hpp"
 #include "lambdad/config/function_config.hpp"
@@ -79,7 +82,8 @@ class EventQueue {
  public:
   using OutcomeObserver = std::function<void(const FinalOutcome&)>;
 
-  EventQueue(invocation::Dispatcher& dispatcher, const Clock& clock, Timers& timers, EventQueueOptions options);
+  EventQueue(invocation::Dispatcher& dispatcher, const Clock& clock, Timers& timers, BlockingPool& blocking,
+             EventQueueOptions options);
   ~EventQueue();
   EventQueue(const EventQueue&) = delete;
   EventQueue& operator=(const EventQueue&) = delete;
@@ -93,26 +97,35 @@ class EventQueue {
 
   // Replays what the spool kept from earlier runs and starts dispatching; returns how many
   // events were replayed. Events of functions this daemon does not have stay in the spool.
+  // Before the first accept: it reads (and tidies) the directory new events are written to.
   std::size_t start();
   // Stops dispatching and cancels timers. Attempts still running are not recorded: their events
-  // stay in the spool and run again at the next start (at least once).
+  // stay in the spool and run again at the next start (at least once). Writes already handed
+  // over go on, and their completions run while the loop does (an accept still answers 202).
   void shutdown();
+  // Once the loop has stopped: waits until every write handed over is on disk, writing what
+  // still waits on this thread (their completions are dropped: no one is left to answer).
+  // Before the state directory is released; the destructor does it too.
+  void flush();
   // The daemon is stopping: no further attempt starts (queued events and retries stay spooled
   // for the next start), while those running still finish and their outcome is recorded.
   void drain();
   // True while an attempt of this event runs.
   bool attempt_running(const std::string& request_id) const;
 
-  // Spools the invocation (durable when this returns Ok) and queues it. An error means the
-  // event was not accepted; the caller answers 500, never 202.
-  Status accept(const invocation::Invocation& inv);
+  // Spools the invocation on the blocking pool; once it is durable, queues it and calls
+  // `done(Ok)` on the io thread, and the caller answers 202. An error means the event was not
+  // accepted and nothing was queued; the caller answers 500, never 202. Only a refusal known at
+  // once (the daemon is shutting down) calls `done` before accept returns. Not called if the
+  // queue is destroyed first.
+  void accept(const invocation::Invocation& inv, std::function<void(Status)> done);
 
   // Called once per event whose outcome is final, after its destinations were written; on the
-  // daemon's thread, possibly inside an environment's completion (post before dispatching).
+  // daemon's thread, in the completion of those writes (post before dispatching).
   void set_outcome_observer(OutcomeObserver observer) { observer_ = std::move(observer); }
 
   std::optional<AsyncCounters> counters(const std::string& name) const;
-  const SpoolTimings& spool_timings() const { return spool_.timings(); }
+  const SpoolTimings& spool_timings() const { return writer_.timings(); }
 
  private:
   struct Pending {
@@ -131,8 +144,22 @@ class EventQueue {
     AsyncCounters counters;
   };
 
+  // What the completion of an outcome's writes reports on.
+  struct Sent {
+    std::string function_name;
+    std::string request_id;
+    Condition condition = Condition::kSuccess;
+    int approximate_invoke_count = 0;
+    std::optional<config::EventDestination> to;
+    std::string record;
+    std::string dead_letter_file;
+  };
+
   FunctionQueue& queue_of(const std::string& name);
-  Status enqueue(SpooledEvent event);
+  // Hands a new event to the writer; once durable it is queued, then `done` is called.
+  void spool_new(SpooledEvent event, std::function<void(Status)> done);
+  // A new event is durable: it joins its function's queue.
+  void queue_accepted(SpooledEvent event);
   void queue_replayed(SpooledEvent event);
   // Schedules a pump at once (a queue waiting on a throttle only `even_if_backing_off`).
   void kick(const std::string& name, bool even_if_backing_off);
@@ -146,14 +173,16 @@ class EventQueue {
   void retry_due(const std::string& name, const std::string& request_id);
   // Why an event may not run now, if so.
   std::optional<Condition> refusal(const FunctionQueue& q, const Pending& pending) const;
-  // The outcome is final: destinations, counters, out of the spool. Invalidates `pending`.
+  // The outcome is final: counters, then its destinations are written and the event leaves the
+  // spool (delivered). Invalidates `pending`.
   void finish(FunctionQueue& q, Pending& pending, OutcomeSummary outcome);
-  bool deliver(const FunctionQueue& q, const SpooledEvent& event, const OutcomeSummary& outcome);
-  bool send(const config::EventDestination& to, const SpooledEvent& event, const std::string& record,
-            bool success);
-  Status invoke_destination_function(const std::string& target, const SpooledEvent& source,
-                                     const std::string& record);
-  bool append_record(const std::string& file, const std::string& json, const SpooledEvent& event);
+  // What reaches `to`: a local function's new event, or a line in the destination's file.
+  void address(const config::EventDestination& to, const SpooledEvent& event, const std::string& record,
+               bool success, Delivery& delivery) const;
+  Result<SpooledEvent> destination_event(const std::string& target, const SpooledEvent& source,
+                                         const std::string& record) const;
+  // The completion of an outcome's writes: logs, the destination's event queued, the observer.
+  void delivered(const Sent& sent, Delivered result);
 
   config::EventInvokeConfig invoke_config(const FunctionQueue& q) const;
   std::int64_t expiry_epoch_ms(const FunctionQueue& q, const SpooledEvent& event) const;
@@ -164,8 +193,8 @@ class EventQueue {
   const Clock& clock_;
   Timers& timers_;
   EventQueueOptions options_;
-  EventSpool spool_;
-  RecordLog records_;
+  EventSpool spool_;  // read once, by start(); every write goes through writer_
+  SpoolWriter writer_;
   std::map<std::string, FunctionQueue> functions_;
   std::map<std::string, Pending> events_;  // by request id
   OutcomeObserver observer_;

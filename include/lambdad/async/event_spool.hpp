@@ -42,11 +42,10 @@ struct SpooledEvent {
 std::string encode(const SpooledEvent& event);
 Result<SpooledEvent> decode(std::string_view bytes);
 
-// Real time spent writing the spool (the io thread waits for it; decision 006).
-struct SpoolTimings {
-  std::uint64_t writes = 0;
-  double total_ms = 0;
-  double max_ms = 0;
+// What EventSpool::put_all did.
+struct SpoolPuts {
+  std::vector<Status> statuses;   // one per event, in order
+  bool directory_synced = false;  // it fsynced the directory (once, for all of them)
 };
 
 struct SpoolLoad {
@@ -54,31 +53,41 @@ struct SpoolLoad {
   std::vector<std::string> problems;  // files set aside as *.corrupt, for the log
 };
 
+// The spool's files. It keeps no state beyond its directory, so copies of it may work on the
+// directory from different threads, one at a time (the daemon writes through SpoolWriter).
 class EventSpool {
  public:
   // `durable`: fsync files and the directory (off for a throwaway state directory).
   EventSpool(std::filesystem::path dir, bool durable);
 
   // A new event; on disk (and fsynced, with its directory entry) when this returns Ok.
-  Status put(const SpooledEvent& event);
-  // A newer state of a spooled event (its attempts and pending retry); atomic replacement.
-  Status replace(const SpooledEvent& event);
+  Status put(const SpooledEvent& event) const;
+  // New events written together (group commit): every file is written and its writeback started
+  // before the first fsync, so that their fsyncs can share one commit of the file system's
+  // journal; then each is fsynced and renamed into place, and the directory fsynced once. An
+  // event is on disk, with its directory entry, when its status is Ok.
+  SpoolPuts put_all(const std::vector<const SpooledEvent*>& events) const;
+  // The event's file, written to a temporary name, fsynced and renamed into place: an atomic
+  // replacement of a spooled event (its attempts and pending retry), or a new event whose
+  // directory entry is durable once sync_directory() returns Ok (new events written together
+  // share that fsync).
+  Status replace(const SpooledEvent& event) const;
+  // fsync of the directory, so that the names replace() created survive a machine crash.
+  Status sync_directory() const;
   // The event's outcome is final. Not fsynced: a lost unlink replays the event, never loses it.
-  void remove(const std::string& request_id);
+  void remove(const std::string& request_id) const;
   // Every complete event, oldest first. Removes temporary files (writes that were never
   // acknowledged) and renames unreadable events to *.corrupt.
-  SpoolLoad load();
+  SpoolLoad load() const;
 
-  const SpoolTimings& timings() const { return timings_; }
   const std::filesystem::path& dir() const { return dir_; }
+  bool durable() const { return durable_; }
 
  private:
-  Status write(const SpooledEvent& event, bool sync_directory);
   std::filesystem::path path_of(const std::string& request_id) const;
 
   std::filesystem::path dir_;
   bool durable_;
-  SpoolTimings timings_;
 };
 
 }  // namespace lambdad::async

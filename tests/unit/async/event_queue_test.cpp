@@ -1,6 +1,7 @@
 // EventQueue with simulated time and a scripted Dispatcher: retries and their delays, the age
 // limit, throttles, reserved concurrency 0, destination records byte for byte, the spool
-// across a restart.
+// across a restart. Its writes run on a real BlockingPool: the helpers below settle them (the
+// pool's jobs, then their completions on the test's thread) around each step.
 #include "lambdad/async/event_queue.hpp"
 
 #include <gmock/gmock.h>
@@ -8,7 +9,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
+#include <thread>
+#include <vector>
+
 #include "async_test_support.hpp"
+#include "lambdad_test/blocking_work.hpp"
 #include "lambdad_test/manual_time.hpp"
 
 namespace lambdad::async {
@@ -54,7 +60,7 @@ class EventQueueTest : public ::testing::Test {
 
   // A started queue with "fn" configured by `settings` (and "other", "dest" by default).
   EventQueue& start(FunctionSettings settings = {}, std::chrono::milliseconds base = 60s) {
-    queue_ = std::make_unique<EventQueue>(dispatcher_, time_, time_, options(base));
+    queue_ = std::make_unique<EventQueue>(dispatcher_, time_, time_, blocking_, options(base));
     queue_->set_function("fn", std::move(settings));
     queue_->set_function("other", {});
     queue_->set_function("dest", {});
@@ -73,8 +79,32 @@ class EventQueueTest : public ::testing::Test {
     return inv;
   }
 
+  // Hands the event to the queue and returns its answer once the spool write is done.
+  Status submit(const invocation::Invocation& inv) {
+    std::optional<Status> answer;
+    queue_->accept(inv, [&](Status st) { answer = std::move(st); });
+    settle();
+    if (!answer) return Error{ErrorKind::kInternal, {}, "no answer"};
+    return *answer;
+  }
   void accept(const std::string& id, const std::string& fn = "fn", const std::string& payload = R"({"n":1})") {
-    ASSERT_TRUE(queue_->accept(event(id, fn, payload)).ok());
+    ASSERT_TRUE(submit(event(id, fn, payload)).ok());
+  }
+
+  // The pool's writes and their completions, until nothing is left.
+  void settle() { lambdad::test::settle(blocking_, io_); }
+  void advance(std::chrono::milliseconds d) {
+    settle();
+    time_.advance(d);
+    settle();
+  }
+  void succeed(std::string payload = R"({"ok":true})", const std::string& who = {}) {
+    dispatcher_.succeed(std::move(payload), who);
+    settle();
+  }
+  void fail(const std::string& who = {}) {
+    dispatcher_.fail(who);
+    settle();
   }
 
   std::size_t attempts() const { return dispatcher_.admitted.size(); }
@@ -84,6 +114,8 @@ class EventQueueTest : public ::testing::Test {
   test::TempDir dir_;
   lambdad::test::ManualTime time_;
   FakeDispatcher dispatcher_;
+  boost::asio::io_context io_;
+  BlockingPool blocking_{io_, {.threads = 1, .capacity = 64}};
   std::unique_ptr<EventQueue> queue_;
 };
 
@@ -93,34 +125,112 @@ TEST_F(EventQueueTest, AcceptedEventIsInTheSpoolBeforeItRuns) {
   EXPECT_THAT(files_in(events_dir()), ElementsAre("req-1.event"));
   EXPECT_EQ(attempts(), 0U) << "dispatch happens on the next turn of the loop, not inside the request";
 
-  time_.advance(0ms);
+  advance(0ms);
   ASSERT_EQ(attempts(), 1U);
   EXPECT_EQ(dispatcher_.admitted[0]->request_id, "req-1");
   EXPECT_EQ(dispatcher_.admitted[0]->payload, R"({"n":1})");
   EXPECT_EQ(dispatcher_.admitted[0]->invoked_function_arn, std::string(kArn) + "fn");
-  dispatcher_.succeed();
+  succeed();
   EXPECT_THAT(files_in(events_dir()), IsEmpty());
   EXPECT_EQ(counters().accepted, 1U);
   EXPECT_EQ(counters().succeeded, 1U);
   EXPECT_EQ(counters().queued, 0U);
 }
 
+TEST_F(EventQueueTest, AnEventIsAnsweredAndRunOnlyOnceItsWriteIsDurable) {
+  start();
+  lambdad::test::Gate gate;
+  blocking_.run(gate.job());
+  gate.wait_started();  // the pool's one thread is busy: the write waits behind it
+  std::optional<Status> answer;
+  bool on_disk_when_answered = false;
+  queue_->accept(event("req-1"), [&](Status st) {
+    on_disk_when_answered = std::filesystem::exists(events_dir() / "req-1.event");
+    answer = std::move(st);
+  });
+  io_.poll();
+  time_.advance(1s);
+  EXPECT_FALSE(answer.has_value()) << "no answer before the write";
+  EXPECT_THAT(files_in(events_dir()), IsEmpty());
+  EXPECT_EQ(attempts(), 0U) << "nothing runs before it is durable";
+  EXPECT_EQ(counters().accepted, 0U);
+  gate.open();
+  settle();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_TRUE(answer->ok());
+  EXPECT_TRUE(on_disk_when_answered);
+  EXPECT_EQ(counters().accepted, 1U);
+  EXPECT_EQ(attempts(), 0U) << "dispatch happens on the next turn of the loop";
+  advance(0ms);
+  ASSERT_EQ(attempts(), 1U);
+  EXPECT_EQ(dispatcher_.admitted[0]->request_id, "req-1");
+}
+
+TEST_F(EventQueueTest, EventsAcceptedWhileAWriteRunsShareTheNextDirectoryFsync) {
+  start();
+  lambdad::test::Gate gate;
+  blocking_.run(gate.job());
+  gate.wait_started();
+  std::vector<std::string> answered;
+  for (const char* id : {"req-1", "req-2", "req-3", "req-4", "req-5"}) {
+    queue_->accept(event(id), [&answered, id](Status st) {
+      EXPECT_TRUE(st.ok());
+      answered.push_back(id);
+    });
+  }
+  gate.open();
+  settle();
+  EXPECT_THAT(answered, ElementsAre("req-1", "req-2", "req-3", "req-4", "req-5"));
+  EXPECT_EQ(queue_->spool_timings().writes, 5U);
+  EXPECT_EQ(queue_->spool_timings().batches, 2U) << "the first alone, the four that came meanwhile together";
+  EXPECT_EQ(queue_->spool_timings().directory_syncs, 2U);
+  advance(0ms);
+  ASSERT_EQ(attempts(), 5U);
+  for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(dispatcher_.admitted[i]->request_id, answered[i]) << "in order";
+}
+
+TEST_F(EventQueueTest, FlushAfterShutdownLeavesEveryAcceptedEventOnDisk) {
+  start();
+  lambdad::test::Gate gate;
+  blocking_.run(gate.job());
+  gate.wait_started();
+  std::vector<std::string> answered;
+  for (const char* id : {"req-1", "req-2"}) {
+    queue_->accept(event(id), [&answered, id](Status st) { answered.push_back(st.ok() ? id : "error"); });
+  }
+  queue_->shutdown();
+  std::thread opener([&gate] { gate.open(); });
+  queue_->flush();  // req-1's batch is on the pool, req-2 waits for the next
+  EXPECT_THAT(files_in(events_dir()), ElementsAre("req-1.event", "req-2.event"));
+  opener.join();
+  settle();
+  EXPECT_THAT(answered, ElementsAre("req-1")) << "the write that was on the pool is still answered: it is durable";
+  advance(1s);
+  EXPECT_EQ(attempts(), 0U);
+
+  // The next daemon on the directory runs both.
+  queue_.reset();
+  queue_ = std::make_unique<EventQueue>(dispatcher_, time_, time_, blocking_, options());
+  queue_->set_function("fn", {});
+  EXPECT_EQ(queue_->start(), 2U);
+}
+
 TEST_F(EventQueueTest, FunctionErrorIsRetriedAfterBaseThenTwiceBaseWithTheSameRequestId) {
   start();
   accept("req-1");
-  time_.advance(0ms);
-  dispatcher_.fail();
+  advance(0ms);
+  fail();
   EXPECT_EQ(counters().queued, 1U);
-  time_.advance(59999ms);
+  advance(59999ms);
   EXPECT_EQ(attempts(), 1U);
-  time_.advance(1ms);
+  advance(1ms);
   ASSERT_EQ(attempts(), 2U);
-  dispatcher_.fail();
-  time_.advance(119999ms);
+  fail();
+  advance(119999ms);
   EXPECT_EQ(attempts(), 2U);
-  time_.advance(1ms);
+  advance(1ms);
   ASSERT_EQ(attempts(), 3U);
-  dispatcher_.succeed();
+  succeed();
   for (const auto& inv : dispatcher_.admitted) EXPECT_EQ(inv->request_id, "req-1");
   EXPECT_EQ(counters().retries, 2U);
   EXPECT_EQ(counters().succeeded, 1U);
@@ -132,16 +242,16 @@ TEST_F(EventQueueTest, SuccessAfterTwoFailuresSendsOneSuccessRecordToTheLambdaDe
   c.on_success = config::EventDestination{"Lambda", std::string(kArn) + "dest"};
   start(FunctionSettings{c, {}, {}}, 10ms);
   accept("req-1");
-  time_.advance(0ms);
-  dispatcher_.fail();
-  time_.advance(10ms);
-  dispatcher_.fail();
-  time_.advance(20ms);
+  advance(0ms);
+  fail();
+  advance(10ms);
+  fail();
+  advance(20ms);
   ASSERT_EQ(attempts(), 3U);
   const std::string at = now_iso();
-  dispatcher_.succeed(R"({"answer":42})");
+  succeed(R"({"answer":42})");
 
-  time_.advance(0ms);
+  advance(0ms);
   ASSERT_EQ(attempts(), 4U);
   const auto& delivered = *dispatcher_.admitted.back();
   EXPECT_EQ(delivered.function_name, "dest");
@@ -159,13 +269,13 @@ TEST_F(EventQueueTest, AlwaysFailingEventEndsInOnFailureAndTheDeadLetterQueue) {
   FunctionSettings s{on_failure_to_queue(), config::DeadLetterConfig{"SQS", "arn:aws:sqs:us-east-1:123456789012:dlq"}, {}};
   start(s, 10ms);
   accept("req-1");
-  time_.advance(0ms);
-  dispatcher_.fail();
-  time_.advance(10ms);
-  dispatcher_.fail();
-  time_.advance(20ms);
+  advance(0ms);
+  fail();
+  advance(10ms);
+  fail();
+  advance(20ms);
   const std::string at = now_iso();
-  dispatcher_.fail();
+  fail();
 
   EXPECT_EQ(attempts(), 3U);
   EXPECT_THAT(read_lines(queue_file()),
@@ -181,9 +291,9 @@ TEST_F(EventQueueTest, AlwaysFailingEventEndsInOnFailureAndTheDeadLetterQueue) {
 TEST_F(EventQueueTest, MaximumRetryAttemptsZeroMeansOneAttempt) {
   start(FunctionSettings{on_failure_to_queue(0), {}, {}});
   accept("req-1");
-  time_.advance(0ms);
-  dispatcher_.fail();
-  time_.advance(10min);
+  advance(0ms);
+  fail();
+  advance(10min);
   EXPECT_EQ(attempts(), 1U);
   auto record = nlohmann::json::parse(read_lines(queue_file()).at(0));
   EXPECT_EQ(record["requestContext"]["condition"], "RetriesExhausted");
@@ -194,8 +304,8 @@ TEST_F(EventQueueTest, RetryThatWouldEndAtTheAgeLimitIsNotWaitedFor) {
   // As Lambda does with MaximumEventAgeInSeconds 60: the 1 min retry would come too late.
   start(FunctionSettings{on_failure_to_queue(2, 60), {}, {}});
   accept("req-1");
-  time_.advance(0ms);
-  dispatcher_.fail();
+  advance(0ms);
+  fail();
   auto record = nlohmann::json::parse(read_lines(queue_file()).at(0));
   EXPECT_EQ(record["requestContext"]["condition"], "EventAgeExceeded");
   EXPECT_EQ(record["requestContext"]["approximateInvokeCount"], 1);
@@ -208,11 +318,11 @@ TEST_F(EventQueueTest, AgeLimitAllowsTheRetriesThatFit) {
   // 180 s: the 1 min retry fits, the 2 min one after it would end at 180 s.
   start(FunctionSettings{on_failure_to_queue(2, 180), {}, {}});
   accept("req-1");
-  time_.advance(0ms);
-  dispatcher_.fail();
-  time_.advance(60s);
+  advance(0ms);
+  fail();
+  advance(60s);
   ASSERT_EQ(attempts(), 2U);
-  dispatcher_.fail();
+  fail();
   auto record = nlohmann::json::parse(read_lines(queue_file()).at(0));
   EXPECT_EQ(record["requestContext"]["condition"], "EventAgeExceeded");
   EXPECT_EQ(record["requestContext"]["approximateInvokeCount"], 2);
@@ -223,21 +333,21 @@ TEST_F(EventQueueTest, ThrottledEventIsRequeuedWithBackoffNeverDropped) {
                         invocation::Admission::kThrottledReserved};
   start();
   accept("req-1");
-  time_.advance(0ms);
+  advance(0ms);
   EXPECT_EQ(dispatcher_.throttled, 1);
-  time_.advance(999ms);
+  advance(999ms);
   EXPECT_EQ(dispatcher_.throttled, 1);
-  time_.advance(1ms);  // 1 s (Lambda's first backoff for a 1 min base)
+  advance(1ms);  // 1 s (Lambda's first backoff for a 1 min base)
   EXPECT_EQ(dispatcher_.throttled, 2);
-  time_.advance(1999ms);
+  advance(1999ms);
   EXPECT_EQ(dispatcher_.throttled, 2);
-  time_.advance(1ms);  // then 2 s
+  advance(1ms);  // then 2 s
   EXPECT_EQ(dispatcher_.throttled, 3);
-  time_.advance(4s);  // then 4 s, and admitted
+  advance(4s);  // then 4 s, and admitted
   ASSERT_EQ(attempts(), 1U);
   EXPECT_EQ(dispatcher_.admitted[0]->request_id, "req-1");
   EXPECT_EQ(counters().throttles, 3U);
-  dispatcher_.succeed();
+  succeed();
   EXPECT_EQ(counters().succeeded, 1U);
 }
 
@@ -246,11 +356,11 @@ TEST_F(EventQueueTest, ThrottledQueueKeepsItsOrder) {
   start();
   accept("req-1");
   accept("req-2");
-  time_.advance(0ms);
+  advance(0ms);
   accept("req-3");  // arrives while the queue backs off: it waits behind the others
-  time_.advance(0ms);
+  advance(0ms);
   EXPECT_EQ(attempts(), 0U);
-  time_.advance(1s);
+  advance(1s);
   ASSERT_EQ(attempts(), 3U);
   EXPECT_EQ(dispatcher_.admitted[0]->request_id, "req-1");
   EXPECT_EQ(dispatcher_.admitted[1]->request_id, "req-2");
@@ -260,14 +370,14 @@ TEST_F(EventQueueTest, ThrottledQueueKeepsItsOrder) {
 TEST_F(EventQueueTest, CompletionEndsAnAccountThrottleBackoffAtOnce) {
   start();
   accept("req-other", "other");
-  time_.advance(0ms);
+  advance(0ms);
   ASSERT_EQ(attempts(), 1U);
   dispatcher_.script = {invocation::Admission::kThrottledAccount};
   accept("req-1");
-  time_.advance(0ms);
+  advance(0ms);
   EXPECT_EQ(dispatcher_.throttled, 1);
-  dispatcher_.succeed(R"({})", "other");  // frees account capacity
-  time_.advance(0ms);
+  succeed(R"({})", "other");  // frees account capacity
+  advance(0ms);
   ASSERT_EQ(attempts(), 2U);
   EXPECT_EQ(dispatcher_.admitted[1]->request_id, "req-1");
 }
@@ -276,7 +386,7 @@ TEST_F(EventQueueTest, EventThrottledPastItsAgeLimitFailsWithoutAResponse) {
   dispatcher_.script.assign(1000, invocation::Admission::kThrottledAccount);
   start(FunctionSettings{on_failure_to_queue(2, 60), {}, {}});
   accept("req-1");
-  time_.advance(60s);  // backoff never sleeps past the age limit
+  advance(60s);  // backoff never sleeps past the age limit
   EXPECT_EQ(attempts(), 0U);
   const auto lines = read_lines(queue_file());
   ASSERT_EQ(lines.size(), 1U);
@@ -293,7 +403,7 @@ TEST_F(EventQueueTest, ReservedConcurrencyZeroFailsWithoutAnAttempt) {
   start(FunctionSettings{on_failure_to_queue(), {}, 0});
   accept("req-1");
   const std::string at = now_iso();
-  time_.advance(0ms);
+  advance(0ms);
   EXPECT_EQ(attempts(), 0U);
   EXPECT_EQ(dispatcher_.throttled, 0);
   EXPECT_THAT(read_lines(queue_file()),
@@ -306,13 +416,13 @@ TEST_F(EventQueueTest, SettingsCanBeReplacedAtRuntime) {
   auto& queue = start();
   queue.set_function("fn", FunctionSettings{on_failure_to_queue(0), {}, {}});
   accept("req-1");
-  time_.advance(0ms);
-  dispatcher_.fail();
+  advance(0ms);
+  fail();
   EXPECT_EQ(read_lines(queue_file()).size(), 1U);
 
   queue.set_function("fn", FunctionSettings{on_failure_to_queue(0), {}, 0});
   accept("req-2");
-  time_.advance(0ms);
+  advance(0ms);
   EXPECT_EQ(attempts(), 1U);
   EXPECT_EQ(read_lines(queue_file()).size(), 2U);
 }
@@ -328,8 +438,8 @@ TEST_F(EventQueueTest, FollowsTheCataloguesEventSettingsAndIgnoresItsOtherChange
   const std::string name = "fn";
   queue.follow(control_plane::EventSettingsChanged{name, no_retries, no_dlq, std::nullopt});
   accept("req-1");
-  time_.advance(0ms);
-  dispatcher_.fail();  // no retry: the failure goes to the destination at once
+  advance(0ms);
+  fail();  // no retry: the failure goes to the destination at once
   EXPECT_EQ(read_lines(queue_file()).size(), 1U);
   EXPECT_EQ(counters().retries, 0U);
 }
@@ -338,13 +448,13 @@ TEST_F(EventQueueTest, AChangedReservationWakesAThrottledQueueAtOnce) {
   dispatcher_.script = {invocation::Admission::kThrottledReserved};
   auto& queue = start(FunctionSettings{{}, {}, 1});
   accept("req-1");
-  time_.advance(0ms);
+  advance(0ms);
   ASSERT_EQ(dispatcher_.throttled, 1);
   queue.set_function("fn", FunctionSettings{{}, {}, 1});  // the same reservation: the backoff stands
-  time_.advance(0ms);
+  advance(0ms);
   EXPECT_EQ(attempts(), 0U);
   queue.set_function("fn", FunctionSettings{{}, {}, 5});
-  time_.advance(0ms);
+  advance(0ms);
   ASSERT_EQ(attempts(), 1U);
   EXPECT_EQ(dispatcher_.admitted[0]->request_id, "req-1");
 }
@@ -357,13 +467,13 @@ TEST_F(EventQueueTest, VersionAndQualifierTravelWithTheEvent) {
   inv.qualifier = "live";
   inv.version = "1";
   inv.invoked_function_arn = std::string(kArn) + "fn:live";
-  ASSERT_TRUE(queue_->accept(inv).ok());
-  time_.advance(0ms);
+  ASSERT_TRUE(submit(inv).ok());
+  advance(0ms);
   ASSERT_EQ(attempts(), 1U);
   EXPECT_EQ(dispatcher_.admitted[0]->qualifier, "live");
   EXPECT_EQ(dispatcher_.admitted[0]->version, "1");
   EXPECT_EQ(dispatcher_.admitted[0]->invoked_function_arn, std::string(kArn) + "fn:live");
-  dispatcher_.succeed();
+  succeed();
   auto record = nlohmann::json::parse(read_lines(queue_file()).at(0));
   EXPECT_EQ(record["requestContext"]["functionArn"], std::string(kArn) + "fn:1");
   EXPECT_EQ(record["responseContext"]["executedVersion"], "1");
@@ -373,10 +483,10 @@ TEST_F(EventQueueTest, EventThatCannotBeSpooledIsNotAccepted) {
   std::filesystem::remove_all(events_dir());
   { std::ofstream(events_dir()) << "a file where the spool should be"; }
   start();
-  auto st = queue_->accept(event("req-1"));
+  auto st = submit(event("req-1"));
   ASSERT_FALSE(st.ok());
   EXPECT_THAT(st.error().message, ::testing::HasSubstr("cannot create"));
-  time_.advance(1s);
+  advance(1s);
   EXPECT_EQ(attempts(), 0U);
   EXPECT_EQ(counters().accepted, 0U);
 }
@@ -384,45 +494,45 @@ TEST_F(EventQueueTest, EventThatCannotBeSpooledIsNotAccepted) {
 TEST_F(EventQueueTest, ShutdownLeavesRunningEventsInTheSpool) {
   start();
   accept("req-1");
-  time_.advance(0ms);
+  advance(0ms);
   queue_->shutdown();
-  dispatcher_.fail();  // the pool failing what it still ran, as it does when the daemon stops
+  fail();  // the pool failing what it still ran, as it does when the daemon stops
   EXPECT_THAT(files_in(events_dir()), ElementsAre("req-1.event"));
-  EXPECT_FALSE(queue_->accept(event("req-2")).ok());
+  EXPECT_FALSE(submit(event("req-2")).ok());
 }
 
 TEST_F(EventQueueTest, RestartReplaysEventsWithTheirRequestIdsAttemptsAndRetryTimes) {
   start(FunctionSettings{on_failure_to_queue(), {}, {}});
   accept("req-1");
-  time_.advance(1ms);
+  advance(1ms);
   accept("req-2");
-  time_.advance(0ms);
+  advance(0ms);
   ASSERT_EQ(attempts(), 2U);
-  dispatcher_.fail("req-1");  // retry in 60 s, recorded in the spool
+  fail("req-1");  // retry in 60 s, recorded in the spool
   // The daemon is killed: req-2's attempt never reports back.
   queue_.reset();
   dispatcher_.running.clear();
   dispatcher_.admitted.clear();
 
-  queue_ = std::make_unique<EventQueue>(dispatcher_, time_, time_, options());
+  queue_ = std::make_unique<EventQueue>(dispatcher_, time_, time_, blocking_, options());
   queue_->set_function("fn", FunctionSettings{on_failure_to_queue(), {}, {}});
   EXPECT_EQ(queue_->start(), 2U);
-  time_.advance(0ms);
+  advance(0ms);
   ASSERT_EQ(attempts(), 1U);
   EXPECT_EQ(dispatcher_.admitted[0]->request_id, "req-2");  // ran again: at least once
-  time_.advance(59999ms);
+  advance(59999ms);
   EXPECT_EQ(attempts(), 1U);
-  time_.advance(1ms);
+  advance(1ms);
   ASSERT_EQ(attempts(), 2U);
   EXPECT_EQ(dispatcher_.admitted[1]->request_id, "req-1");
-  dispatcher_.fail("req-2");
-  dispatcher_.fail("req-1");  // its second attempt: the next retry waits 2 min
-  time_.advance(60s);
+  fail("req-2");
+  fail("req-1");  // its second attempt: the next retry waits 2 min
+  advance(60s);
   EXPECT_EQ(attempts(), 3U);  // only req-2's first retry
-  time_.advance(60s);
+  advance(60s);
   ASSERT_EQ(attempts(), 4U);
   EXPECT_EQ(dispatcher_.admitted[3]->request_id, "req-1");
-  dispatcher_.fail("req-1");
+  fail("req-1");
   auto record = nlohmann::json::parse(read_lines(queue_file()).at(0));
   EXPECT_EQ(record["requestContext"]["requestId"], "req-1");
   EXPECT_EQ(record["requestContext"]["approximateInvokeCount"], 3);
@@ -435,7 +545,7 @@ TEST_F(EventQueueTest, ReplayLeavesEventsOfUnknownFunctionsInTheSpool) {
   orphan.payload = "{}";
   ASSERT_TRUE(EventSpool(events_dir(), true).put(orphan).ok());
   EXPECT_EQ(start().start(), 0U);
-  time_.advance(1s);
+  advance(1s);
   EXPECT_EQ(attempts(), 0U);
   EXPECT_THAT(files_in(events_dir()), ElementsAre("req-gone.event"));
 }
@@ -445,8 +555,8 @@ TEST_F(EventQueueTest, LambdaDestinationThatIsNotLocalIsWrittenToAFile) {
   c.on_success = config::EventDestination{"Lambda", std::string(kArn) + "missing"};
   start(FunctionSettings{c, {}, {}});
   accept("req-1");
-  time_.advance(0ms);
-  dispatcher_.succeed();
+  advance(0ms);
+  succeed();
   const auto lines = read_lines(destinations_dir() / "lambda-arn_aws_lambda_us-east-1_123456789012_function_missing.jsonl");
   ASSERT_EQ(lines.size(), 1U);
   EXPECT_EQ(nlohmann::json::parse(lines[0])["requestContext"]["condition"], "Success");
@@ -464,9 +574,9 @@ TEST_F(EventQueueTest, LambdaDestinationByNameAndQualifier) {
                                               {},
                                               {}});
   accept("req-1");
-  time_.advance(0ms);
-  dispatcher_.fail();
-  time_.advance(0ms);
+  advance(0ms);
+  fail();
+  advance(0ms);
   ASSERT_EQ(attempts(), 2U);
   EXPECT_EQ(dispatcher_.admitted[1]->function_name, "dest");
   EXPECT_EQ(dispatcher_.admitted[1]->version, "1");
@@ -478,8 +588,8 @@ TEST_F(EventQueueTest, EventBridgeDestinationGetsTheEventLambdaPutsOnTheBus) {
   c.on_success = config::EventDestination{"EventBridge", "arn:aws:events:us-east-1:123456789012:event-bus/default"};
   start(FunctionSettings{c, {}, {}});
   accept("req-1");
-  time_.advance(0ms);
-  dispatcher_.succeed();
+  advance(0ms);
+  succeed();
   const auto lines =
       read_lines(destinations_dir() / "eventbridge-arn_aws_events_us-east-1_123456789012_event-bus_default.jsonl");
   ASSERT_EQ(lines.size(), 1U);
@@ -494,7 +604,7 @@ TEST_F(EventQueueTest, CountersShowWhatIsQueuedAndRunning) {
   start();
   accept("req-1");
   accept("req-2");
-  time_.advance(0ms);
+  advance(0ms);
   const auto c = counters();
   EXPECT_EQ(c.accepted, 2U);
   EXPECT_EQ(c.in_flight, 1U);
@@ -511,16 +621,16 @@ TEST_F(EventQueueTest, ObserverSeesEachFinalOutcomeWithTheDestinationItWentTo) {
   queue_->set_outcome_observer([&](const FinalOutcome& o) { seen.push_back(o); });
   accept("req-ok");
   accept("req-bad");
-  time_.advance(0ms);
-  dispatcher_.succeed(R"({"answer":42})", "req-ok");
-  dispatcher_.fail("req-bad");
+  advance(0ms);
+  succeed(R"({"answer":42})", "req-ok");
+  fail("req-bad");
   ASSERT_EQ(seen.size(), 1U) << "a retry is not an outcome";
   EXPECT_EQ(seen[0].request_id, "req-ok");
   EXPECT_TRUE(seen[0].success);
   EXPECT_FALSE(seen[0].destination.has_value()) << "no OnSuccess configured: the record went nowhere";
   EXPECT_EQ(nlohmann::json::parse(seen[0].record)["responsePayload"]["answer"], 42);
-  time_.advance(10ms);
-  dispatcher_.fail("req-bad");
+  advance(10ms);
+  fail("req-bad");
   ASSERT_EQ(seen.size(), 2U);
   const auto& failed = seen[1];
   EXPECT_EQ(failed.request_id, "req-bad");

@@ -5,33 +5,17 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <future>
 #include <memory>
 #include <optional>
 #include <thread>
 #include <vector>
 
+#include "lambdad_test/blocking_work.hpp"
+
 namespace lambdad {
 namespace {
 
-// Holds a pool thread until open() is called.
-class Gate {
- public:
-  // A job that says it started and then waits for the gate.
-  auto job() {
-    return [this] {
-      started_.set_value();
-      opened_.wait();
-    };
-  }
-  void wait_started() { started_.get_future().wait(); }
-  void open() { open_.set_value(); }
-
- private:
-  std::promise<void> started_;
-  std::promise<void> open_;
-  std::shared_future<void> opened_ = open_.get_future().share();
-};
+using test::Gate;
 
 TEST(BlockingPool, WorkRunsOnAPoolThreadAndItsResultComesBackOnTheLoopsThread) {
   boost::asio::io_context io;

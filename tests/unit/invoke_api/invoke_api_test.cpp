@@ -15,6 +15,7 @@
 
 #include "lambdad/async/event_queue.hpp"
 #include "lambdad/common/base64.hpp"
+#include "lambdad_test/blocking_work.hpp"
 #include "lambdad_test/manual_time.hpp"
 
 namespace lambdad::invoke_api {
@@ -108,7 +109,7 @@ class InvokeApiTest : public ::testing::Test {
       options.events_dir = state_ / "events";
       options.destinations_dir = state_ / "destinations";
       options.durable = false;
-      events_ = std::make_unique<async::EventQueue>(dispatcher_, time_, time_, options);
+      events_ = std::make_unique<async::EventQueue>(dispatcher_, time_, time_, blocking_, options);
       for (const auto& [name, fn] : dispatcher_.functions) events_->set_function(name, {});
       events_->start();
       router_.reset();
@@ -135,7 +136,8 @@ class InvokeApiTest : public ::testing::Test {
     bool too_large;  // the server found the body over the route's limit
   };
 
-  // Sends one Invoke; returns the answers given so far (an invoke that runs answers later).
+  // Sends one Invoke; returns the answers given so far (an invoke that runs answers later). With
+  // events, the Event queue's spool writes run first (unless settle_events_ is off).
   std::vector<http::Response>& invoke(Call call, bool with_events = false) {
     http::Request req;
     req.method = http::Method::kPost;
@@ -151,6 +153,7 @@ class InvokeApiTest : public ::testing::Test {
     req.path_params = match.params;
     answers_.clear();
     match.route->handler(std::move(req), [this](http::Response response) { answers_.push_back(std::move(response)); });
+    if (events_ && settle_events_) settle();
     return answers_;
   }
 
@@ -188,8 +191,13 @@ class InvokeApiTest : public ::testing::Test {
     return std::string(r.headers.get(name).value_or("<absent>"));
   }
 
+  void settle() { test::settle(blocking_, io_); }
+
   ScriptedDispatcher dispatcher_;
   test::ManualTime time_;
+  boost::asio::io_context io_;
+  BlockingPool blocking_{io_, {.threads = 1, .capacity = 64}};
+  bool settle_events_ = true;
   fs::path state_;
   std::unique_ptr<async::EventQueue> events_;
   std::unique_ptr<http::Router> router_;
@@ -333,6 +341,36 @@ TEST_F(InvokeApiTest, AnEventIs202OnceQueuedAndRunsLaterUnderTheSameRequestId) {
   EXPECT_EQ(inv->trace_id, header(r, "X-Amzn-Trace-Id"));
 }
 
+TEST_F(InvokeApiTest, AnEventIsAnsweredOnlyOnceItsSpoolWriteHasRun) {
+  router(true);
+  test::Gate gate;
+  blocking_.run(gate.job());
+  gate.wait_started();  // the write waits behind it
+  settle_events_ = false;
+  invoke({"F", "", {{"X-Amz-Invocation-Type", "Event"}}, R"({"n":1})"}, true);
+  EXPECT_TRUE(answers_.empty()) << "no 202 before the event is durable";
+  EXPECT_TRUE(fs::is_empty(state_ / "events"));
+  gate.open();
+  settle();
+  ASSERT_EQ(answers_.size(), 1u);
+  EXPECT_EQ(answers_.front().status, 202u);
+  EXPECT_TRUE(fs::exists(state_ / "events" / (header(answers_.front(), "x-amzn-RequestId") + ".event")));
+}
+
+TEST_F(InvokeApiTest, AnEventThatCannotBeSpooledIsAServiceException) {
+  router(true);
+  fs::remove_all(state_ / "events");  // nowhere to write it
+  invoke({"F", "", {{"X-Amz-Invocation-Type", "Event"}}, R"({"n":1})"}, true);
+  ASSERT_EQ(answers_.size(), 1u);
+  EXPECT_EQ(answers_.front().status, 500u);
+  EXPECT_EQ(header(answers_.front(), "X-Amzn-ErrorType"), "ServiceException");
+  EXPECT_NE(json::parse(answers_.front().body)["Message"].get<std::string>().find("The event could not be queued: "),
+            std::string::npos);
+  EXPECT_EQ(events_->counters("F")->accepted, 0u);
+  time_.advance(std::chrono::milliseconds(0));
+  EXPECT_TRUE(dispatcher_.dispatched.empty());
+}
+
 TEST_F(InvokeApiTest, AnEventWithoutAQueueIsAServiceException) {
   invoke({"F", "", {{"X-Amz-Invocation-Type", "Event"}}});
   expect_error(500, "ServiceException",
@@ -444,7 +482,9 @@ TEST_F(InvokeApiTest, StatusAddsTheEventQueuesCountersToEachFunctionAndTheSpools
   // The spool's timings are measured; the document is otherwise known byte for byte.
   const auto& t = events_->spool_timings();
   EXPECT_EQ(t.writes, 1u);
-  const auto spool = nlohmann::json{{"spoolWrites", t.writes}, {"spoolWriteMsTotal", t.total_ms},
+  const auto spool = nlohmann::json{{"spoolWrites", t.writes},
+                                    {"spoolBatches", t.batches},
+                                    {"spoolWriteMsTotal", t.total_ms},
                                     {"spoolWriteMsMax", t.max_ms}}
                          .dump();
   EXPECT_EQ(answers.front().body,
