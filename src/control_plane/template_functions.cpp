@@ -18,8 +18,6 @@ namespace lambdad::control_plane {
 
 namespace {
 
-constexpr std::string_view kLatest = config::kLatest;
-
 // f(version) for each version of `name` (of every function when `name` is empty).
 template <class F>
 void for_each_version(const std::map<std::string, FunctionRecord>& records, const std::string& name, F f) {
