@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <fstream>
 #include <regex>
@@ -21,6 +22,8 @@
 
 #include "diagnostic_sink.hpp"
 #include "function_builder.hpp"
+#include "globals_merge.hpp"
+#include "http_reader.hpp"
 #include "intrinsic_evaluator.hpp"
 #include "key_lists.hpp"
 #include "yaml_document.hpp"
@@ -159,36 +162,6 @@ void mark_from_globals(TemplateValue& v) {
   for (auto& entry : v.entries) mark_from_globals(entry.value);
 }
 
-// SAM's Globals merge: maps merge key by key (the function's keys win), lists concatenate
-// (Globals first), and anything else, intrinsic functions included, is taken from the function.
-TemplateValue merge_globals(const TemplateValue& global, TemplateValue local) {
-  auto token = [](const TemplateValue& v) {
-    if (v.intrinsic) return Kind::kString;
-    return v.is(Kind::kMap) || v.is(Kind::kList) ? v.kind : Kind::kString;
-  };
-  if (token(global) != token(local) || token(local) == Kind::kString) return local;
-  if (local.is(Kind::kList)) {
-    TemplateValue merged = global;
-    merged.from_globals = false;
-    merged.line = local.line;
-    for (auto& item : local.items) merged.items.push_back(std::move(item));
-    return merged;
-  }
-  TemplateValue merged = global;
-  merged.from_globals = false;
-  merged.line = local.line;
-  for (auto& entry : local.entries) {
-    auto it = std::find_if(merged.entries.begin(), merged.entries.end(),
-                           [&](const TemplateEntry& e) { return e.key == entry.key; });
-    if (it == merged.entries.end()) {
-      merged.entries.push_back(std::move(entry));
-    } else {
-      it->value = merge_globals(it->value, std::move(entry.value));
-    }
-  }
-  return merged;
-}
-
 struct ResourceEntry {
   std::string logical_id;
   std::string type;
@@ -232,6 +205,8 @@ class TemplateLoader {
   std::filesystem::path template_dir() const;
 
   YamlValue root_;
+  std::vector<HttpFunctionSource> http_functions_;  // the functions built, for their Events and URLs
+  std::deque<TemplateValue> url_configs_;           // what http_functions_ point at
   std::filesystem::path file_;
   const TemplateOptions& options_;
   DiagnosticSink sink_;
@@ -260,6 +235,11 @@ TemplateLoad TemplateLoader::run(const YAML::Node& yaml) {
   // Then layers: a function's Layers items are !Ref of them, which gives their ARNs.
   const LocalLayers layers = read_layers(evaluator, resources);
   load.functions = build_functions(evaluator, active, layers);
+  std::vector<HttpResourceSource> others;
+  for (const auto& r : resources) {
+    if (!is_function_type(r.type)) others.push_back(HttpResourceSource{r.logical_id, r.type, r.node, r.line});
+  }
+  load.http = read_template_http(evaluator.context(), others, http_functions_, root_.find("Globals"), sink_);
   return finish(load);
 }
 
@@ -346,7 +326,13 @@ std::vector<FunctionConfig> TemplateLoader::build_functions(IntrinsicEvaluator& 
     }
     strip_no_value(source.properties);
     FunctionBuilder builder(source, dir, layers, sink_);
-    if (auto config = builder.build()) functions.push_back(std::move(*config));
+    if (auto config = builder.build()) {
+      HttpFunctionSource http{r->logical_id, config->name, nullptr, nullptr};
+      if (auto properties = r->node->find("Properties")) http.events = properties->find("Events");
+      if (const auto* url = source.properties.find("FunctionUrlConfig")) http.url_config = &url_configs_.emplace_back(*url);
+      http_functions_.push_back(std::move(http));
+      functions.push_back(std::move(*config));
+    }
   }
   return functions;
 }

@@ -25,6 +25,7 @@
 #include "function_builder.hpp"
 #include "key_lists.hpp"
 #include "serverless_function.hpp"
+#include "serverless_http.hpp"
 #include "serverless_variables.hpp"
 #include "yaml_document.hpp"
 
@@ -94,6 +95,8 @@ class ServerlessLoader {
       : root_(root), file_(file), account_id_(options.account_id), resolver_(root, options, sink), sink_(sink) {}
 
   std::vector<FunctionConfig> run();
+  // The HTTP fronts routing to `functions` (what run() returned).
+  HttpApis http(const std::vector<FunctionConfig>& functions);
 
  private:
   std::optional<std::string> service_name();
@@ -179,6 +182,12 @@ std::vector<FunctionConfig> ServerlessLoader::run() {
     functions.push_back(std::move(*config));
   }
   return functions;
+}
+
+HttpApis ServerlessLoader::http(const std::vector<FunctionConfig>& functions) {
+  std::vector<ServerlessHttpFunction> loaded;
+  for (const auto& f : functions) loaded.push_back(ServerlessHttpFunction{f.short_name, f.name});
+  return read_serverless_http(resolver_, root_, resolver_.stage(), loaded, sink_);
 }
 
 // Only the keys lambdad reads are resolved: events, iam, vpc and the like often name things only
@@ -353,7 +362,9 @@ TemplateLoad load_serverless_text(const std::string& text, const std::filesystem
     std::optional<YamlValue> document = read_yaml_document(root, YamlFlavor::kFramework, "file", sink);
     if (document) adopt_key_lines(*document);
     if (document && sink.error_count() == 0) {
-      load.functions = ServerlessLoader(*document, file, options, sink).run();
+      ServerlessLoader loader(*document, file, options, sink);
+      load.functions = loader.run();
+      load.http = loader.http(load.functions);
     }
     load.errors = sink.take_errors();
     load.warnings = sink.take_warnings();

@@ -8,6 +8,7 @@
 
 #include "lambdad/config/diagnostic.hpp"
 #include "lambdad/config/function_config.hpp"
+#include "lambdad/config/http_apis.hpp"
 
 namespace lambdad::config {
 
@@ -20,6 +21,7 @@ struct TemplateOptions {
 
 struct TemplateLoad {
   std::vector<FunctionConfig> functions;  // in template order
+  HttpApis http;                          // the HTTP fronts routing to those functions (decision 020)
   Diagnostics warnings;                   // unresolvable values, ignored properties
   Diagnostics errors;                     // every problem at once; non-empty = template invalid
 };

@@ -371,11 +371,12 @@ TEST(SamTemplate, SamFunctionWithoutTransformWarns) {
 }
 
 TEST(SamTemplate, IgnoredPropertiesMayHoldAnything) {
-  // Events, Policies, VpcConfig... are not used locally; whatever they hold is not checked.
+  // Events other than Api / HttpApi, Policies, VpcConfig... are not used locally; whatever they
+  // hold is not checked (Api events are: http_apis_test.cpp).
   const auto load = load_text(one_function(R"(      Events:
-        Api:
-          Type: Api
-          Properties: {Path: /hello, Method: get, RestApiId: !Ref MissingApi}
+        Queue:
+          Type: SQS
+          Properties: {Queue: !GetAtt MissingQueue.Arn, BatchSize: !Ref MissingSize}
       Policies:
         - DynamoDBCrudPolicy: {TableName: !Ref Table}
         - Statement: [{Effect: Allow, Action: "*", Resource: !GetAtt Queue.Arn}]
