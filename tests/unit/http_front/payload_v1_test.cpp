@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "mapped_answer.hpp"
+
 namespace lambdad::http_front {
 namespace {
 
@@ -31,11 +33,6 @@ RouteMatch route() {
 V1Settings rest() { return V1Settings{FrontKind::kRestApi, "123456789012", "id", "Prod", "abc123", {}, {"image/png"}}; }
 
 V1Settings http10() { return V1Settings{FrontKind::kHttpApi, "123456789012", "id", "$default", "", {}, {}}; }
-
-HttpAnswer answer(const Mapped& m) {
-  EXPECT_TRUE(std::holds_alternative<HttpAnswer>(m));
-  return std::holds_alternative<HttpAnswer>(m) ? std::get<HttpAnswer>(m) : HttpAnswer{};
-}
 
 TEST(PayloadV1, RestEventFieldByField) {
   const auto event = build_event_v1(request(), rest(), route());

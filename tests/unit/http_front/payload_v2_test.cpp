@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "mapped_answer.hpp"
+
 namespace lambdad::http_front {
 namespace {
 
@@ -24,11 +26,6 @@ RequestView url_request(std::string_view body) {
   r.request_id = "id";
   r.epoch_ms = 1583348638390;
   return r;
-}
-
-HttpAnswer answer(const Mapped& m) {
-  EXPECT_TRUE(std::holds_alternative<HttpAnswer>(m));
-  return std::holds_alternative<HttpAnswer>(m) ? std::get<HttpAnswer>(m) : HttpAnswer{};
 }
 
 TEST(PayloadV2, FunctionUrlEventFieldByField) {
