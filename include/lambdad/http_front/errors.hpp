@@ -1,0 +1,43 @@
+// http_front: the answers a front gives of its own (decision 020, lambda-spec §13): where a
+// function's failure, a missing route, a throttle or an authorizer becomes HTTP. One place.
+#pragma once
+
+#include <string>
+#include <variant>
+
+#include "lambdad/http_front/request_view.hpp"
+
+namespace lambdad::http_front {
+
+enum class FrontErrorKind {
+  kFunctionError,      // the function failed (an error response, a crash)
+  kMalformedResponse,  // the function's result is not one the front can map
+  kTimeout,            // past the integration timeout
+  kNoRoute,            // no route matches
+  kThrottled,          // the dispatcher refused for concurrency
+  kUnauthorized,       // a Lambda authorizer's identity source is missing, or it said Unauthorized
+  kForbidden,          // the authorizer denied, or a Function URL's AWS_IAM check failed
+};
+
+struct FrontError {
+  FrontErrorKind kind = FrontErrorKind::kMalformedResponse;
+  std::string cause;  // for the front's log line; never sent to the client
+};
+
+// A response mapper's outcome: the answer, or the error the front renders.
+using Mapped = std::variant<HttpAnswer, FrontError>;
+
+// The answer `front` gives for `kind`:
+// - function error, malformed result: 502; Function URLs `Internal Server Error` (text/plain),
+//   APIs `{"message":"Internal server error"}`.
+// - timeout: APIs 504 `{"message":"Endpoint request timed out"}`; a Function URL answers a
+//   timeout as any function error (502).
+// - no route: REST 403 `{"message":"Missing Authentication Token"}`; HTTP APIs and URLs 404
+//   `{"message":"Not Found"}`.
+// - throttled: 429 `{"message":"Too Many Requests"}`.
+// - unauthorized: 401 `{"message":"Unauthorized"}`.
+// - forbidden: REST 403 `{"message":"User is not authorized to access this resource"}`; HTTP
+//   APIs 403 `{"message":"Forbidden"}`; Function URLs 403 with Lambda's AWS_IAM message.
+HttpAnswer render_error(FrontKind front, FrontErrorKind kind);
+
+}  // namespace lambdad::http_front

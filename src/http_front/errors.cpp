@@ -1,0 +1,55 @@
+#include "lambdad/http_front/errors.hpp"
+
+namespace lambdad::http_front {
+namespace {
+
+HttpAnswer json_answer(int status, std::string body, std::string error_type = {}) {
+  HttpAnswer a;
+  a.status = status;
+  a.headers.push_back({"Content-Type", "application/json"});
+  if (!error_type.empty()) a.headers.push_back({"x-amzn-ErrorType", std::move(error_type)});
+  a.body = std::move(body);
+  return a;
+}
+
+}  // namespace
+
+HttpAnswer render_error(FrontKind front, FrontErrorKind kind) {
+  const bool url = front == FrontKind::kFunctionUrl;
+  const bool rest = front == FrontKind::kRestApi;
+  switch (kind) {
+    case FrontErrorKind::kFunctionError:
+    case FrontErrorKind::kMalformedResponse:
+      break;
+    case FrontErrorKind::kTimeout:
+      if (url) break;
+      return json_answer(504, R"({"message":"Endpoint request timed out"})");
+    case FrontErrorKind::kNoRoute:
+      if (rest) {
+        return json_answer(403, R"({"message":"Missing Authentication Token"})", "MissingAuthenticationTokenException");
+      }
+      return json_answer(404, R"({"message":"Not Found"})");
+    case FrontErrorKind::kThrottled:
+      return json_answer(429, R"({"message":"Too Many Requests"})");
+    case FrontErrorKind::kUnauthorized:
+      return json_answer(401, R"({"message":"Unauthorized"})");
+    case FrontErrorKind::kForbidden:
+      if (url) {
+        return json_answer(403,
+                           R"({"Message":"Forbidden. For troubleshooting Function URL authorization issues, see: )"
+                           R"(https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html"})");
+      }
+      if (rest) return json_answer(403, R"({"message":"User is not authorized to access this resource"})");
+      return json_answer(403, R"({"message":"Forbidden"})");
+  }
+  if (url) {
+    HttpAnswer a;
+    a.status = 502;
+    a.headers.push_back({"Content-Type", "text/plain; charset=utf-8"});
+    a.body = "Internal Server Error";
+    return a;
+  }
+  return json_answer(502, R"({"message":"Internal server error"})");
+}
+
+}  // namespace lambdad::http_front
