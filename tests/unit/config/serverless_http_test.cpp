@@ -17,13 +17,13 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-TemplateLoad load(const std::string& yaml) {
+TemplateLoad load_http(const std::string& yaml) {
   return load_serverless_text(yaml, test::templates_dir() / "serverless" / "serverless.yml", {});
 }
 
 // A service with function `hello` whose events are `events` (indented 6), and `provider_extra`
 // (indented 2).
-std::string service(const std::string& events, const std::string& provider_extra = "") {
+std::string http_service(const std::string& events, const std::string& provider_extra = "") {
   return "service: demo\n"
          "provider:\n"
          "  name: aws\n"
@@ -46,7 +46,7 @@ const HttpRoute* route(const TemplateLoad& load, const std::string& api, const s
 }
 
 TEST(ServerlessHttp, HttpEventsMakeTheRestApi) {
-  const auto result = load(service(R"(      - http: {path: 'users/{id}', method: get}
+  const auto result = load_http(http_service(R"(      - http: {path: 'users/{id}', method: get}
       - http: 'POST /users'
       - http:
           path: /open
@@ -75,7 +75,7 @@ TEST(ServerlessHttp, HttpEventsMakeTheRestApi) {
 }
 
 TEST(ServerlessHttp, HttpApiEventsWithProviderCorsAndPayload) {
-  const auto result = load(service(R"(      - httpApi: '*'
+  const auto result = load_http(http_service(R"(      - httpApi: '*'
       - httpApi: 'GET /items/{id}'
       - httpApi: {method: POST, path: /items}
 )",
@@ -110,7 +110,7 @@ TEST(ServerlessHttp, HttpApiEventsWithProviderCorsAndPayload) {
 }
 
 TEST(ServerlessHttp, WebsocketEvents) {
-  const auto result = load(service(R"(      - websocket: $connect
+  const auto result = load_http(http_service(R"(      - websocket: $connect
       - websocket: {route: sendMessage}
 )",
                                    "  websocketsApiRouteSelectionExpression: $request.body.type\n"));
@@ -125,14 +125,14 @@ TEST(ServerlessHttp, WebsocketEvents) {
 }
 
 TEST(ServerlessHttp, VariablesInEventsAreResolved) {
-  const auto result = load(service("      - http: {path: '${self:custom.base}/x', method: get}\n") +
+  const auto result = load_http(http_service("      - http: {path: '${self:custom.base}/x', method: get}\n") +
                            "custom:\n  base: api\n");
   ASSERT_TRUE(result.errors.empty()) << describe(result);
   EXPECT_NE(route(result, "ApiGatewayRestApi", "GET", "/api/x"), nullptr) << describe(result);
 }
 
 TEST(ServerlessHttp, AuthorizerFunctionsOfTheService) {
-  const auto result = load(service(R"(      - http: {path: /token, method: get, authorizer: auth}
+  const auto result = load_http(http_service(R"(      - http: {path: /token, method: get, authorizer: auth}
       - http:
           path: /request
           method: get
@@ -177,7 +177,7 @@ TEST(ServerlessHttp, AuthorizerFunctionsOfTheService) {
 }
 
 TEST(ServerlessHttp, ErrorsAreReportedOnTheirLine) {
-  const auto result = load(service(R"(      - http: {path: '/a/{proxy+}/b', method: get}
+  const auto result = load_http(http_service(R"(      - http: {path: '/a/{proxy+}/b', method: get}
       - http: {path: /b, method: fetch}
       - httpApi: 'nothing'
       - http: {path: /c}
