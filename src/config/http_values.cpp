@@ -238,6 +238,19 @@ std::optional<std::string> function_of_arn(std::string_view arn, const std::set<
   return std::string(name);
 }
 
+namespace {
+
+// A Cors mapping's AllowCredentials, when given; false when it is not a boolean (reported).
+bool read_allow_credentials(HttpValueReader& reader, const TemplateValue& v, std::string_view path, HttpCors& cors) {
+  const TemplateValue* credentials = v.find("AllowCredentials");
+  if (credentials == nullptr) return true;
+  auto b = reader.boolean(*credentials, fmt::format("{}.AllowCredentials", path));
+  cors.allow_credentials = b.value_or(false);
+  return b.has_value();
+}
+
+}  // namespace
+
 std::optional<HttpCors> read_url_cors(HttpValueReader& reader, const TemplateValue& v, std::string_view path) {
   if (!reader.mapping(v, path)) return std::nullopt;
   reader.warn_unknown_keys(v, path, kUrlCorsKeys, "Cors");
@@ -278,11 +291,7 @@ std::optional<HttpCors> read_url_cors(HttpValueReader& reader, const TemplateVal
     ok = ok && seconds.has_value();
     cors.max_age_seconds = seconds;
   }
-  if (const TemplateValue* credentials = v.find("AllowCredentials")) {
-    auto b = reader.boolean(*credentials, fmt::format("{}.AllowCredentials", path));
-    ok = ok && b.has_value();
-    cors.allow_credentials = b.value_or(false);
-  }
+  ok = read_allow_credentials(reader, v, path, cors) && ok;
   if (!ok) return std::nullopt;
   return cors;
 }
@@ -334,11 +343,7 @@ std::optional<HttpCors> read_rest_cors(HttpValueReader& reader, const TemplateVa
     ok = ok && seconds.has_value();
     cors.max_age_seconds = seconds;
   }
-  if (const TemplateValue* credentials = v.find("AllowCredentials")) {
-    auto b = reader.boolean(*credentials, fmt::format("{}.AllowCredentials", path));
-    ok = ok && b.has_value();
-    cors.allow_credentials = b.value_or(false);
-  }
+  ok = read_allow_credentials(reader, v, path, cors) && ok;
   if (!ok) return std::nullopt;
   return cors;
 }
