@@ -99,7 +99,7 @@ std::string format_time(std::int64_t epoch_ms) {
 
 FunctionRegistry::FunctionRegistry(const Clock& clock, Post post, BlockingPool& blocking, RegistryOptions options)
     : clock_(clock), post_(std::move(post)), blocking_(blocking), options_(std::move(options)),
-      store_(options_.functions_dir, options_.durable) {
+      store_(options_.functions_dir, options_.durable), writer_(blocking_, store_) {
   started_at_ = now_text();
 }
 
@@ -108,7 +108,10 @@ FunctionRegistry::~FunctionRegistry() {
   shutdown();
 }
 
-void FunctionRegistry::shutdown() { blocking_.wait_idle(); }
+void FunctionRegistry::shutdown() {
+  blocking_.wait_idle();
+  writer_.flush();
+}
 
 std::string FunctionRegistry::now_text() const { return format_time(clock_.epoch_ms()); }
 
@@ -162,9 +165,7 @@ std::size_t FunctionRegistry::load_stored() {
 void FunctionRegistry::save(const std::string& name) {
   auto it = records_.find(name);
   if (it == records_.end() || it->second.from_template || options_.functions_dir.empty()) return;
-  if (auto st = store_.save(name, it->second); !st) {
-    observability::daemon_log()->error("[{}] cannot store the function: {}", name, st.error().message);
-  }
+  writer_.save(name, FunctionStore::record_text(it->second));
 }
 
 void FunctionRegistry::tell(const CatalogueChange& change) const {
@@ -294,14 +295,27 @@ std::uint64_t FunctionRegistry::unpack_async(const std::string& name, std::strin
                                              bool creating, bool publish, std::optional<VersionRecord> prior) {
   const std::uint64_t job = next_job_++;
   // The job works on copies (the store is a directory and a flag) and touches nothing but files.
-  blocking_.run(
-      lifetime_.token(),
-      [store = store_, name, zip = std::move(zip), hex, limits = options_.limits] {
-        return store.store_code(name, zip, hex, limits);
-      },
-      [this, name, job, creating, publish, prior = std::move(prior)](Status unpacked) mutable {
-        code_ready(name, job, std::move(unpacked), creating, publish, std::move(prior));
-      });
+  auto unpack = [this, name, zip = std::move(zip), hex, job, creating, publish, prior = std::move(prior)]() mutable {
+    blocking_.run(
+        lifetime_.token(),
+        [store = store_, name, zip = std::move(zip), hex, limits = options_.limits] {
+          return store.store_code(name, zip, hex, limits);
+        },
+        [this, name, job, creating, publish, prior = std::move(prior)](Status unpacked) mutable {
+          code_ready(name, job, std::move(unpacked), creating, publish, std::move(prior));
+        });
+  };
+  if (!writer_.removing(name)) {
+    unpack();
+    return job;
+  }
+  // A function of this name was deleted just before: its directory goes to the trash first, or
+  // the new code would go with it.
+  writer_.after_removal(name, [this, name, job, unpack = std::move(unpack)]() mutable {
+    auto it = records_.find(name);
+    if (it == records_.end() || it->second.job != job) return;  // deleted, or replaced since
+    unpack();
+  });
   return job;
 }
 
@@ -527,7 +541,7 @@ Status FunctionRegistry::delete_function(const std::string& name, const std::str
   template_definitions_.erase(name);
   tell(FunctionRemoved{name});
   if (!from_template) {
-    store_.remove(name);
+    writer_.remove(name);
   }
   observability::daemon_log()->info("[{}] deleted", name);
   return Ok{};
