@@ -425,6 +425,7 @@ TEST_F(RegistryTest, LoggingConfigOfTheTemplateAndOfRequestsIsKept) {
   EXPECT_EQ(manager_->find("Api")->config().logging, api_debug) << "the pool runs the new configuration";
 
   // Kept across a restart.
+  test::settle(blocking_, io_);  // the records are written on the blocking pool
   auto manager = make_manager();
   auto registry = make_registry(*manager);
   EXPECT_EQ(registry->load_stored(), 2u);
