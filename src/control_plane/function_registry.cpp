@@ -80,8 +80,9 @@ Status apply_settings(const ConfigurationChange& s, VersionRecord& v) {
   return Ok{};
 }
 
+// Lambda wants both for every function of a zip archive, a custom runtime's too.
 Status check_complete(const config::FunctionConfig& c) {
-  if (c.runtime.empty() || (c.handler.empty() && config::runtime_family(c.runtime) != config::RuntimeFamily::kProvided)) {
+  if (c.runtime.empty() || c.handler.empty()) {
     return invalid("Runtime and Handler are mandatory parameters for functions created with deployment packages.");
   }
   return Ok{};
@@ -149,8 +150,18 @@ std::size_t FunctionRegistry::load_stored() {
     std::set<std::string> used{fn.latest.code_hex};
     for (const auto& [n, v] : fn.versions) used.insert(v.code_hex);
     store_.remove_unused_code(name, used);
+    // A record written before aliases' RevisionIds were kept: they get theirs now, and keep them.
+    bool new_revisions = false;
+    for (const auto& [alias, version] : fn.aliases) {
+      auto& revision = fn.alias_revisions[alias];
+      if (revision.empty()) {
+        revision = ids::request_id();
+        new_revisions = true;
+      }
+    }
     const bool active = fn.state == FunctionState::kActive;
     const auto& stored = records_[name] = std::move(fn);
+    if (new_revisions) save(name);
     if (active) {
       tell_function(name, stored);
     } else {

@@ -200,7 +200,12 @@ TEST_F(RegistryTest, CreateRejectsWhatLambdaRejects) {
   EXPECT_EQ(incomplete.error().type, "InvalidParameterValueException");
   EXPECT_EQ(incomplete.error().message,
             "Runtime and Handler are mandatory parameters for functions created with deployment packages.");
-  req.settings.runtime = "provided.al2023";  // a custom runtime needs no handler
+  req.settings.runtime = "provided.al2023";  // a custom runtime needs a handler too
+  auto custom = registry_->create_function(req);
+  ASSERT_FALSE(custom.ok());
+  EXPECT_EQ(custom.error().message,
+            "Runtime and Handler are mandatory parameters for functions created with deployment packages.");
+  req.settings.handler = "bootstrap";
   ASSERT_TRUE(registry_->create_function(req).ok());
   settle(*registry_, "G");
   UpdateConfigurationRequest no_handler;
@@ -486,6 +491,24 @@ TEST_F(RegistryTest, AFunctionCreatedAgainAfterADeleteKeepsItsNewCode) {
   const auto code = latest(*registry_, "F").config.code_dir;
   EXPECT_TRUE(fs::exists(code / "app.py")) << "the old directory's removal did not take the new code";
   EXPECT_TRUE(fs::exists(dir_ / "functions" / "F" / "function.json"));
+}
+
+TEST_F(RegistryTest, AliasRevisionIdsLastAcrossARestart) {
+  create("F");
+  ASSERT_TRUE(registry_->publish_version("F", {}).ok());
+  auto alias = registry_->create_alias("F", {"live", "1", ""});
+  ASSERT_TRUE(alias.ok());
+  const std::string revision = alias->revision_id;
+  test::settle(blocking_, io_);
+
+  auto manager = make_manager();
+  auto registry = make_registry(*manager);
+  ASSERT_EQ(registry->load_stored(), 1u);
+  EXPECT_EQ(registry->get_alias("F", "live").value().revision_id, revision);
+  UpdateAliasRequest update;
+  update.description = "now";
+  update.revision_id = revision;
+  EXPECT_TRUE(registry->update_alias("F", "live", update).ok()) << "the RevisionId from before the restart matches";
 }
 
 TEST_F(RegistryTest, TemplateFunctionsWinOverStoredOnesOfTheSameName) {
