@@ -114,6 +114,11 @@ void FunctionRegistry::shutdown() {
   writer_.flush();
 }
 
+void FunctionRegistry::when_stored(std::function<void()> then) {
+  LAMBDAD_ASSERT_IO_THREAD();
+  writer_.when_written(std::move(then));
+}
+
 std::string FunctionRegistry::now_text() const { return format_time(clock_.epoch_ms()); }
 
 std::string FunctionRegistry::arn(const std::string& name, const std::string& qualifier) const {

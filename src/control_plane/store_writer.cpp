@@ -54,6 +54,17 @@ void StoreWriter::after_removal(const std::string& name, std::function<void()> t
   }
 }
 
+void StoreWriter::when_written(std::function<void()> then) {
+  LAMBDAD_ASSERT_IO_THREAD();
+  if (!waiting_.empty()) {
+    waiting_then_.push_back(std::move(then));
+  } else if (running_) {
+    running_then_.push_back(std::move(then));
+  } else {
+    then();
+  }
+}
+
 void StoreWriter::start_batch() {
   running_ = true;
   ++batches_;

@@ -85,6 +85,10 @@ class FunctionRegistry final {
   // writes what is still to be stored (StoreWriter::flush), so a record saved before a clean
   // stop is on disk after it.
   void shutdown();
+  // Runs `then` on the io thread once every record saved or removed so far is on disk (at once
+  // without a state directory, or when nothing is being written). The control routes send a
+  // changing operation's answer from it.
+  void when_stored(std::function<void()> then);
   // CodeSha256 and CodeSize of template code (a directory) are computed the first time an answer
   // shows them, on the blocking pool: `then` runs on the io thread once those of `name`'s
   // versions (every function's when `name` is empty) are known, at once when they already are.

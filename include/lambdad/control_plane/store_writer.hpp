@@ -43,6 +43,11 @@ class StoreWriter {
   // waits for it, so the removal of a deleted function never takes the code of a new one.
   void after_removal(const std::string& name, std::function<void()> then);
 
+  // Runs `then` on the io thread once everything handed over so far is on disk: at once when
+  // nothing is waiting or on the pool. A control-plane answer waits for it, so it follows the
+  // record it describes, as when the io thread wrote the record itself.
+  void when_written(std::function<void()> then);
+
   // For when the loop has stopped (serve, after io.run(); the registry's shutdown): waits for the
   // batch on the pool (BlockingPool::wait_idle) and writes what is still waiting on this thread.
   // What is handed over later is written at once on the caller's thread. The `then`s that waited
