@@ -41,14 +41,22 @@ bool parse_address(const std::string& text, RawAddress& out) {
   return false;
 }
 
-// Both ends of a connection, of one family.
-bool parse_pair(const TcpPeer& peer, RawAddress& peer_address, RawAddress& local_address) {
-  return parse_address(peer.peer_address, peer_address) && parse_address(peer.local_address, local_address) &&
-         peer_address.family == local_address.family;
-}
-
 Error internal(std::string message) {
   return Error{ErrorKind::kInternal, "Sandbox.Failure", std::move(message)};
+}
+
+// Both ends of a connection, of one family.
+struct AddressPair {
+  RawAddress peer, local;
+};
+
+Result<AddressPair> address_pair(const TcpPeer& peer) {
+  AddressPair pair;
+  if (!parse_address(peer.peer_address, pair.peer) || !parse_address(peer.local_address, pair.local) ||
+      pair.peer.family != pair.local.family) {
+    return internal("not an address pair: " + peer.peer_address + " -> " + peer.local_address);
+  }
+  return pair;
 }
 
 Error not_found() {
@@ -180,25 +188,27 @@ Result<ino_t> proc_net_lookup(const RawAddress& peer, std::uint16_t peer_port, c
 }  // namespace
 
 Result<ino_t> peer_socket_inode(const TcpPeer& peer) {
-  RawAddress peer_address, local_address;
-  if (!parse_pair(peer, peer_address, local_address)) {
-    return internal("not an address pair: " + peer.peer_address + " -> " + peer.local_address);
-  }
-  auto found = diag_lookup(peer_address, peer.peer_port, local_address, peer.local_port);
+  auto pair = address_pair(peer);
+  if (!pair) return pair.error();
+  auto found = diag_lookup(pair->peer, peer.peer_port, pair->local, peer.local_port);
   if (found || found.error().kind == ErrorKind::kNotFound) return found;
-  auto fallback = proc_net_lookup(peer_address, peer.peer_port, local_address, peer.local_port);
+  auto fallback = proc_net_lookup(pair->peer, peer.peer_port, pair->local, peer.local_port);
   if (!fallback && fallback.error().kind == ErrorKind::kInternal) {
     return internal(found.error().message + "; " + fallback.error().message);
   }
   return fallback;
 }
 
+Result<ino_t> peer_socket_inode_by_diag(const TcpPeer& peer) {
+  auto pair = address_pair(peer);
+  if (!pair) return pair.error();
+  return diag_lookup(pair->peer, peer.peer_port, pair->local, peer.local_port);
+}
+
 Result<ino_t> peer_socket_inode_from_proc_net(const TcpPeer& peer) {
-  RawAddress peer_address, local_address;
-  if (!parse_pair(peer, peer_address, local_address)) {
-    return internal("not an address pair: " + peer.peer_address + " -> " + peer.local_address);
-  }
-  return proc_net_lookup(peer_address, peer.peer_port, local_address, peer.local_port);
+  auto pair = address_pair(peer);
+  if (!pair) return pair.error();
+  return proc_net_lookup(pair->peer, peer.peer_port, pair->local, peer.local_port);
 }
 
 bool holds_socket(pid_t pid, ino_t inode) {

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cmath>
 #include <ctime>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "lambdad/common/blocking_pool.hpp"
@@ -396,13 +397,20 @@ void ExecutionEnvironment::admit(const TcpPeer& client, std::function<void(bool)
     return false;
   };
   if (!process_ || process_->exited()) return decide(refuse("the environment has no running process"));
-  // Blocking reads (the kernel's socket table, /proc/<pid>/fd of the environment's processes), on
-  // copies of what they need.
-  auto look = [client, pid = process_->pid(),
+  const pid_t pid = process_->pid();
+  // In place: one sock_diag query and the main process's descriptors. Both are answered by the
+  // kernel from memory, never from a disk, and the runtime's own process is the client of nearly
+  // every connection (every cold start's), so most connections are settled without a hop.
+  auto inode = process::peer_socket_inode_by_diag(client);
+  if (inode && process::holds_socket(pid, *inode)) return decide(true);
+  if (!inode && inode.error().kind == ErrorKind::kNotFound) return decide(refuse("the client's socket is gone"));
+  // The rest reads more (the whole /proc/net/tcp where sock_diag is unavailable, the descriptors
+  // of every other process of the environment), on the blocking pool, on copies of what it needs.
+  auto look = [client, pid, known = inode ? std::optional<ino_t>(*inode) : std::nullopt,
                procs_files = group_ ? group_->join_files() : std::vector<std::string>{}]() -> Result<bool> {
-    auto inode = process::peer_socket_inode(client);
-    if (!inode) return inode.error();
-    return process::environment_holds_socket(pid, procs_files, *inode);
+    auto found = known ? Result<ino_t>(*known) : process::peer_socket_inode(client);
+    if (!found) return found.error();
+    return process::environment_holds_socket(pid, procs_files, *found);
   };
   auto verdict = [refuse, decide = std::move(decide)](Result<bool> held) {
     if (!held) {

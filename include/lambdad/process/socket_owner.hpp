@@ -23,6 +23,10 @@ namespace lambdad::process {
 // tables cannot be read at all (the message says why).
 Result<ino_t> peer_socket_inode(const TcpPeer& peer);
 
+// The sock_diag lookup alone: one exact query the kernel answers in place, cheap enough for
+// the io thread. kInternal where sock_diag is unavailable (no fallback is tried).
+Result<ino_t> peer_socket_inode_by_diag(const TcpPeer& peer);
+
 // The same answer from /proc/net/tcp{,6} alone (a pass over the whole table): what
 // peer_socket_inode() falls back to where sock_diag is unavailable.
 Result<ino_t> peer_socket_inode_from_proc_net(const TcpPeer& peer);

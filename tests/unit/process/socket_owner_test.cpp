@@ -123,6 +123,10 @@ TEST_F(SocketOwner, FindsTheClientSocketOfThisProcess) {
   auto inode = peer_socket_inode(peer);
   ASSERT_TRUE(inode) << inode.error().message;
   EXPECT_TRUE(holds_socket(::getpid(), *inode));
+  // The same socket from sock_diag alone (what the io thread asks in place).
+  auto quick = peer_socket_inode_by_diag(peer);
+  ASSERT_TRUE(quick) << quick.error().message;
+  EXPECT_EQ(*quick, *inode);
   // The same socket, found the slow way.
   auto again = peer_socket_inode_from_proc_net(peer);
   ASSERT_TRUE(again) << again.error().message;
@@ -139,12 +143,18 @@ TEST_F(SocketOwner, AConnectionThatIsGoneIsNotFound) {
   auto slow = peer_socket_inode_from_proc_net(nobody);
   ASSERT_FALSE(slow);
   EXPECT_EQ(slow.error().kind, ErrorKind::kNotFound);
+  auto quick = peer_socket_inode_by_diag(nobody);
+  ASSERT_FALSE(quick);
+  EXPECT_EQ(quick.error().kind, ErrorKind::kNotFound);
 }
 
 TEST_F(SocketOwner, NonsenseAddressesAreAnError) {
   auto inode = peer_socket_inode(TcpPeer{"not-an-address", 1, "127.0.0.1", port_});
   ASSERT_FALSE(inode);
   EXPECT_EQ(inode.error().kind, ErrorKind::kInternal);
+  auto quick = peer_socket_inode_by_diag(TcpPeer{"127.0.0.1", 1, "::1", port_});
+  ASSERT_FALSE(quick);
+  EXPECT_EQ(quick.error().kind, ErrorKind::kInternal);
 }
 
 TEST_F(SocketOwner, AnotherProcessHoldsItsOwnConnection) {
