@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <vector>
 
 #include "lambdad/observability/logging.hpp"
 #include "lambdad_test/blocking_work.hpp"
@@ -70,6 +71,23 @@ TEST_F(StoreWriterTest, ASaveIsWrittenOnThePool) {
   settle();
   EXPECT_EQ(record("F"), "one");
   EXPECT_TRUE(writer_->idle());
+}
+
+TEST_F(StoreWriterTest, WhenWrittenWaitsForEverythingHandedOverSoFar) {
+  std::vector<std::string> seen;  // what was on disk when each waiter ran
+  writer_->when_written([&] { seen.push_back("idle:" + record("F")); });
+  EXPECT_EQ(seen, std::vector<std::string>{"idle:<none>"}) << "nothing to wait for: at once";
+  auto& writer = gated_writer();
+  writer.save("F", "one");  // the batch on the pool
+  // The next batch may already be writing "two" when this runs: either is on disk, never nothing.
+  writer.when_written([&] { seen.push_back(record("F") == "<none>" ? "first:<none>" : "first:written"); });
+  writer.save("F", "two");  // waits for that batch
+  writer.when_written([&] { seen.push_back("second:" + record("F")); });
+  io_.poll();
+  EXPECT_EQ(seen.size(), 1u) << "neither write has landed";
+  gate_.open();
+  settle();
+  EXPECT_EQ(seen, (std::vector<std::string>{"idle:<none>", "first:written", "second:two"}));
 }
 
 TEST_F(StoreWriterTest, SavesThenARemovalOfOneFunctionLeaveNothing) {

@@ -154,16 +154,17 @@ TEST(ControlJsonTest, CreateRejectsWhatLambdaRejects) {
             "provided contains reserved keys that are currently not supported for modification. Reserved keys used "
             "in this request: AWS_REGION, LAMBDA_TASK_ROOT");
   req = create_body();
-  req["Environment"]["Variables"] = {{"K", std::string(4088, 'v')}};  // {"K":"v…"}: 4,096 bytes as JSON
+  // Keys have two characters at least (Lambda's pattern [a-zA-Z]([a-zA-Z0-9_])+).
+  req["Environment"]["Variables"] = {{"KK", std::string(4087, 'v')}};  // {"KK":"v…"}: 4,096 bytes as JSON
   EXPECT_TRUE(parse_create_function(req).ok());
-  req["Environment"]["Variables"] = {{"K", std::string(4089, 'v')}};
+  req["Environment"]["Variables"] = {{"KK", std::string(4088, 'v')}};
   EXPECT_EQ(error_of(parse_create_function(req)).message,
             "Lambda was unable to configure your environment variables because the environment variables you have "
-            "provided exceeded the 4KB limit. String measured: {\"K\":\"" + std::string(4089, 'v') + "\"}");
+            "provided exceeded the 4KB limit. String measured: {\"KK\":\"" + std::string(4088, 'v') + "\"}");
   EXPECT_EQ(error_of(parse_create_function(req)).type, "InvalidParameterValueException");
   req = create_body();
-  req["Environment"]["Variables"]["N"] = 1;
-  EXPECT_EQ(error_of(parse_create_function(req)).message, "The value of environment variable N must be a string.");
+  req["Environment"]["Variables"]["NN"] = 1;
+  EXPECT_EQ(error_of(parse_create_function(req)).message, "The value of environment variable NN must be a string.");
 
   req = create_body("bad name!");
   EXPECT_EQ(error_of(parse_create_function(req)).message,
