@@ -94,14 +94,6 @@ std::optional<std::string> string_member(const json& req, const char* key) {
   return std::nullopt;
 }
 
-// Lambda's model: Environment.Variables keys match [a-zA-Z]([a-zA-Z0-9_])+.
-bool is_environment_key(std::string_view k) {
-  const auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
-  return k.size() >= 2 && alpha(k[0]) && std::all_of(k.begin() + 1, k.end(), [&](char c) {
-           return alpha(c) || (c >= '0' && c <= '9') || c == '_';
-         });
-}
-
 // Characters, not bytes, as the model's length constraints count them.
 std::size_t characters(std::string_view s) {
   return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
@@ -113,7 +105,7 @@ Result<std::map<std::string, std::string>> parse_environment(const json& environ
   const json variables = environment.value("Variables", json::object());
   // The model's check comes first, and its message names no value (the variables are sensitive).
   for (const auto& [k, val] : variables.items()) {
-    if (!is_environment_key(k)) {
+    if (!config::is_valid_environment_key(k)) {
       auto e = ServiceError::validation(
           "1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: Map keys must "
           "satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]");
