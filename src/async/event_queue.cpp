@@ -11,6 +11,7 @@
 #include "lambdad/common/error_types.hpp"
 #include "lambdad/common/ids.hpp"
 #include "lambdad/common/io_thread.hpp"
+#include "lambdad/invocation/function_name.hpp"
 #include "lambdad/observability/logging.hpp"
 
 namespace lambdad::async {
@@ -20,31 +21,6 @@ using std::chrono::milliseconds;
 
 Error service_error(ErrorKind kind, std::string message) {
   return Error{kind, std::string(error_types::kServiceException), std::move(message)};
-}
-
-// A Lambda destination as configured: NAME, NAME:QUALIFIER, or a function ARN with or without
-// a qualifier. nullopt when it is none of these.
-struct FunctionTarget {
-  std::string name;
-  std::optional<std::string> qualifier;
-};
-
-std::optional<FunctionTarget> parse_function_target(const std::string& target) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  for (std::size_t colon = target.find(':'); colon != std::string::npos; colon = target.find(':', start)) {
-    parts.push_back(target.substr(start, colon - start));
-    start = colon + 1;
-  }
-  parts.push_back(target.substr(start));
-  if (parts.size() <= 2 && !parts[0].starts_with("arn")) {
-    return FunctionTarget{parts[0], parts.size() == 2 ? std::optional(parts[1]) : std::nullopt};
-  }
-  // arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
-  if (parts.size() < 7 || parts.size() > 8 || parts[0] != "arn" || parts[2] != "lambda" || parts[5] != "function") {
-    return std::nullopt;
-  }
-  return FunctionTarget{parts[6], parts.size() == 8 ? std::optional(parts[7]) : std::nullopt};
 }
 
 }  // namespace
@@ -403,7 +379,8 @@ void EventQueue::address(const config::EventDestination& to, const SpooledEvent&
 
 Result<SpooledEvent> EventQueue::destination_event(const std::string& target, const SpooledEvent& source,
                                                    const std::string& record) const {
-  auto parsed = parse_function_target(target);
+  // A function's name, name:qualifier, or its (partial) ARN: Invoke's reading of a name.
+  auto parsed = invocation::parse_function_name(target);
   if (!parsed) return service_error(ErrorKind::kInvalidInput, "not a function name or ARN");
   if (!dispatcher_.has_function(parsed->name)) {
     return service_error(ErrorKind::kNotFound, "no local function has that name");

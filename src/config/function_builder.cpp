@@ -96,15 +96,6 @@ bool is_zip_archive(const std::filesystem::path& p) {
 
 }  // namespace
 
-bool is_valid_environment_key(std::string_view key) {
-  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
-  if (key.size() < 2 || !letter(key.front())) return false;
-  for (char c : key) {
-    if (!letter(c) && !(c >= '0' && c <= '9') && c != '_') return false;
-  }
-  return true;
-}
-
 std::variant<std::filesystem::path, std::string> local_directory(const std::filesystem::path& base,
                                                                  const std::string& value) {
   if (value.starts_with("s3://")) {

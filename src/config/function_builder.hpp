@@ -50,9 +50,6 @@ struct FunctionDialect {
   std::string provisioned_alias;
 };
 
-// Lambda's pattern for environment variable names: [a-zA-Z]([a-zA-Z0-9_])+
-bool is_valid_environment_key(std::string_view key);
-
 struct FunctionSource {
   std::string logical_id;
   std::string type;       // kServerlessFunctionType or kLambdaFunctionType

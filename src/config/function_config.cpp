@@ -66,6 +66,15 @@ std::optional<std::string> blocked_runtime_message(std::string_view runtime) {
   return std::nullopt;
 }
 
+bool is_valid_environment_key(std::string_view key) {
+  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (key.size() < 2 || !letter(key.front())) return false;
+  for (char c : key) {
+    if (!letter(c) && !(c >= '0' && c <= '9') && c != '_') return false;
+  }
+  return true;
+}
+
 bool is_reserved_environment_key(std::string_view key) {
   static constexpr std::array<std::string_view, 18> kReserved = {
       "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",

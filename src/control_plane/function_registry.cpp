@@ -80,8 +80,9 @@ Status apply_settings(const ConfigurationChange& s, VersionRecord& v) {
   return Ok{};
 }
 
+// Lambda wants both for every function of a zip archive, a custom runtime's too.
 Status check_complete(const config::FunctionConfig& c) {
-  if (c.runtime.empty() || (c.handler.empty() && config::runtime_family(c.runtime) != config::RuntimeFamily::kProvided)) {
+  if (c.runtime.empty() || c.handler.empty()) {
     return invalid("Runtime and Handler are mandatory parameters for functions created with deployment packages.");
   }
   return Ok{};
@@ -99,7 +100,7 @@ std::string format_time(std::int64_t epoch_ms) {
 
 FunctionRegistry::FunctionRegistry(const Clock& clock, Post post, BlockingPool& blocking, RegistryOptions options)
     : clock_(clock), post_(std::move(post)), blocking_(blocking), options_(std::move(options)),
-      store_(options_.functions_dir, options_.durable) {
+      store_(options_.functions_dir, options_.durable), writer_(blocking_, store_) {
   started_at_ = now_text();
 }
 
@@ -108,7 +109,15 @@ FunctionRegistry::~FunctionRegistry() {
   shutdown();
 }
 
-void FunctionRegistry::shutdown() { blocking_.wait_idle(); }
+void FunctionRegistry::shutdown() {
+  blocking_.wait_idle();
+  writer_.flush();
+}
+
+void FunctionRegistry::when_stored(std::function<void()> then) {
+  LAMBDAD_ASSERT_IO_THREAD();
+  writer_.when_written(std::move(then));
+}
 
 std::string FunctionRegistry::now_text() const { return format_time(clock_.epoch_ms()); }
 
@@ -146,8 +155,18 @@ std::size_t FunctionRegistry::load_stored() {
     std::set<std::string> used{fn.latest.code_hex};
     for (const auto& [n, v] : fn.versions) used.insert(v.code_hex);
     store_.remove_unused_code(name, used);
+    // A record written before aliases' RevisionIds were kept: they get theirs now, and keep them.
+    bool new_revisions = false;
+    for (const auto& [alias, version] : fn.aliases) {
+      auto& revision = fn.alias_revisions[alias];
+      if (revision.empty()) {
+        revision = ids::request_id();
+        new_revisions = true;
+      }
+    }
     const bool active = fn.state == FunctionState::kActive;
     const auto& stored = records_[name] = std::move(fn);
+    if (new_revisions) save(name);
     if (active) {
       tell_function(name, stored);
     } else {
@@ -162,9 +181,7 @@ std::size_t FunctionRegistry::load_stored() {
 void FunctionRegistry::save(const std::string& name) {
   auto it = records_.find(name);
   if (it == records_.end() || it->second.from_template || options_.functions_dir.empty()) return;
-  if (auto st = store_.save(name, it->second); !st) {
-    observability::daemon_log()->error("[{}] cannot store the function: {}", name, st.error().message);
-  }
+  writer_.save(name, FunctionStore::record_text(it->second));
 }
 
 void FunctionRegistry::tell(const CatalogueChange& change) const {
@@ -294,14 +311,27 @@ std::uint64_t FunctionRegistry::unpack_async(const std::string& name, std::strin
                                              bool creating, bool publish, std::optional<VersionRecord> prior) {
   const std::uint64_t job = next_job_++;
   // The job works on copies (the store is a directory and a flag) and touches nothing but files.
-  blocking_.run(
-      lifetime_.token(),
-      [store = store_, name, zip = std::move(zip), hex, limits = options_.limits] {
-        return store.store_code(name, zip, hex, limits);
-      },
-      [this, name, job, creating, publish, prior = std::move(prior)](Status unpacked) mutable {
-        code_ready(name, job, std::move(unpacked), creating, publish, std::move(prior));
-      });
+  auto unpack = [this, name, zip = std::move(zip), hex, job, creating, publish, prior = std::move(prior)]() mutable {
+    blocking_.run(
+        lifetime_.token(),
+        [store = store_, name, zip = std::move(zip), hex, limits = options_.limits] {
+          return store.store_code(name, zip, hex, limits);
+        },
+        [this, name, job, creating, publish, prior = std::move(prior)](Status unpacked) mutable {
+          code_ready(name, job, std::move(unpacked), creating, publish, std::move(prior));
+        });
+  };
+  if (!writer_.removing(name)) {
+    unpack();
+    return job;
+  }
+  // A function of this name was deleted just before: its directory goes to the trash first, or
+  // the new code would go with it.
+  writer_.after_removal(name, [this, name, job, unpack = std::move(unpack)]() mutable {
+    auto it = records_.find(name);
+    if (it == records_.end() || it->second.job != job) return;  // deleted, or replaced since
+    unpack();
+  });
   return job;
 }
 
@@ -527,7 +557,7 @@ Status FunctionRegistry::delete_function(const std::string& name, const std::str
   template_definitions_.erase(name);
   tell(FunctionRemoved{name});
   if (!from_template) {
-    store_.remove(name);
+    writer_.remove(name);
   }
   observability::daemon_log()->info("[{}] deleted", name);
   return Ok{};

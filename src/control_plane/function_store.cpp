@@ -65,11 +65,17 @@ fs::path FunctionStore::zip_path(const std::string& name, const std::string& hex
   return code_root(name) / (hex + ".zip");
 }
 
-Status FunctionStore::save(const std::string& name, const FunctionRecord& fn) const {
+std::string FunctionStore::record_text(const FunctionRecord& fn) { return record_to_json(fn).dump(2); }
+
+Status FunctionStore::write_record(const std::string& name, std::string_view text) const {
   const fs::path dir = dir_ / name;
   std::error_code ec;
   fs::create_directories(dir, ec);
-  return write_file_atomically(dir / kRecordFile, record_to_json(fn).dump(2), durable_);
+  return write_file_atomically(dir / kRecordFile, text, durable_);
+}
+
+Status FunctionStore::save(const std::string& name, const FunctionRecord& fn) const {
+  return write_record(name, record_text(fn));
 }
 
 std::vector<FunctionStore::Stored> FunctionStore::load() const {

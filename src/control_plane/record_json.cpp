@@ -119,6 +119,7 @@ nlohmann::json record_to_json(const FunctionRecord& fn) {
                       {"versions", std::move(versions)},
                       {"aliases", fn.aliases},
                       {"aliasDescriptions", fn.alias_descriptions},
+                      {"aliasRevisions", fn.alias_revisions},
                       {"tags", fn.tags},
                       {"state", state_name(fn.state)},
                       {"stateReason", fn.state_reason},
@@ -149,6 +150,8 @@ Result<FunctionRecord> record_from_json(const nlohmann::json& j, const std::file
     }
     fn.aliases = j.value("aliases", std::map<std::string, std::string>{});
     fn.alias_descriptions = j.value("aliasDescriptions", std::map<std::string, std::string>{});
+    // Absent from records written before aliases' RevisionIds were kept: the registry gives them new ones.
+    fn.alias_revisions = j.value("aliasRevisions", std::map<std::string, std::string>{});
     fn.tags = j.value("tags", std::map<std::string, std::string>{});
     const std::string state = j.value("state", "Active");
     fn.state = state == "Failed" ? FunctionState::kFailed : state == "Pending" ? FunctionState::kPending

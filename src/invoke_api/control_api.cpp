@@ -195,6 +195,20 @@ void add_route(http::Router& router, http::Method method, const std::string& pat
   router.add(method, pattern + "/", limit, handler);
 }
 
+// A route that changes the catalogue: its answer is sent once the records it changed are on disk
+// (FunctionRegistry::when_stored; the writes run on the blocking pool), so an answer follows the
+// record it describes and a stop right after it loses nothing.
+void add_change_route(http::Router& router, const Ctx& ctx, http::Method method, const std::string& pattern,
+                      std::size_t limit, Handler handler) {
+  add_route(router, method, pattern, limit,
+            [ctx, handler = std::move(handler)](http::Request&& req, http::Responder respond) {
+              handler(std::move(req), [ctx, respond](http::Response answer) {
+                auto held = std::make_shared<http::Response>(std::move(answer));
+                ctx->registry.when_stored([respond, held] { respond(std::move(*held)); });
+              });
+            });
+}
+
 }  // namespace
 
 void add_control_routes(http::Router& router, FunctionRegistry& registry, invocation::Dispatcher& dispatcher,
@@ -212,7 +226,7 @@ void add_control_routes(http::Router& router, FunctionRegistry& registry, invoca
     return cj::configuration(v, ctx->account, true);
   };
 
-  add_route(router, M::kPost, functions, kCodeBodyLimit,
+  add_change_route(router, ctx, M::kPost, functions, kCodeBodyLimit,
             [ctx, latest_configuration](http::Request&& req, http::Responder respond) {
               const std::string request_id = ids::request_id();
               json body;
@@ -247,7 +261,7 @@ void add_control_routes(http::Router& router, FunctionRegistry& registry, invoca
                                               return cj::function(f, ctx->account, !qualifier.empty());
                                             });
                           })));
-  add_route(router, M::kDelete, function, 0, target_route(ctx, 204, [ctx](Request, Name name, Name qualifier) {
+  add_change_route(router, ctx, M::kDelete, function, 0, target_route(ctx, 204, [ctx](Request, Name name, Name qualifier) {
               return ctx->registry.delete_function(name, qualifier);
             }));
   add_route(router, M::kGet, function + "/configuration", 0,
@@ -257,7 +271,7 @@ void add_control_routes(http::Router& router, FunctionRegistry& registry, invoca
                                               return cj::configuration(v, ctx->account, !qualifier.empty());
                                             });
                           })));
-  add_route(router, M::kPut, function + "/configuration", kConfigBodyLimit,
+  add_change_route(router, ctx, M::kPut, function + "/configuration", kConfigBodyLimit,
             after_digests(ctx, kOfTheFunction,
                           body_route(ctx, cj::parse_update_configuration, 200,
                                      [ctx, latest_configuration](Request, Name name, Name,
@@ -265,12 +279,12 @@ void add_control_routes(http::Router& router, FunctionRegistry& registry, invoca
                                        return rendered(ctx->registry.update_configuration(name, r),
                                                        latest_configuration);
                                      })));
-  add_route(router, M::kPut, function + "/code", kCodeBodyLimit,
+  add_change_route(router, ctx, M::kPut, function + "/code", kCodeBodyLimit,
             body_route(ctx, cj::parse_update_code, 200,
                        [ctx, latest_configuration](Request, Name name, Name, control_plane::UpdateCodeRequest r) {
                          return rendered(ctx->registry.update_code(name, std::move(r)), latest_configuration);
                        }));
-  add_route(router, M::kPost, function + "/versions", kConfigBodyLimit,
+  add_change_route(router, ctx, M::kPost, function + "/versions", kConfigBodyLimit,
             after_digests(ctx, kOfTheFunction,
                           body_route(ctx, cj::parse_publish_version, 201,
                                      [ctx, version_configuration](Request, Name name, Name,
@@ -300,7 +314,7 @@ void add_control_routes(http::Router& router, FunctionRegistry& registry, invoca
     return [ctx, name](const control_plane::AliasView& a) { return cj::alias(a, name, ctx->account); };
   };
   auto alias_param = [](Request req) { return std::string(req.param("alias")); };
-  add_route(router, M::kPost, function + "/aliases", kConfigBodyLimit,
+  add_change_route(router, ctx, M::kPost, function + "/aliases", kConfigBodyLimit,
             body_route(ctx, cj::parse_create_alias, 201,
                        [ctx, alias_of](Request, Name name, Name, const control_plane::CreateAliasRequest& r) {
                          return rendered(ctx->registry.create_alias(name, r), alias_of(name));
@@ -315,20 +329,20 @@ void add_control_routes(http::Router& router, FunctionRegistry& registry, invoca
             target_route(ctx, 200, [ctx, alias_of, alias_param](Request req, Name name, Name) {
               return rendered(ctx->registry.get_alias(name, alias_param(req)), alias_of(name));
             }));
-  add_route(router, M::kPut, function + "/aliases/{alias}", kConfigBodyLimit,
+  add_change_route(router, ctx, M::kPut, function + "/aliases/{alias}", kConfigBodyLimit,
             body_route(ctx, cj::parse_update_alias, 200,
                        [ctx, alias_of, alias_param](Request req, Name name, Name,
                                                     const control_plane::UpdateAliasRequest& r) {
                          return rendered(ctx->registry.update_alias(name, alias_param(req), r), alias_of(name));
                        }));
-  add_route(router, M::kDelete, function + "/aliases/{alias}", 0,
+  add_change_route(router, ctx, M::kDelete, function + "/aliases/{alias}", 0,
             target_route(ctx, 204, [ctx, alias_param](Request req, Name name, Name) {
               return ctx->registry.delete_alias(name, alias_param(req));
             }));
 
   // Reserved concurrency: Put and Delete under 2017-10-31, Get under 2019-09-30.
   constexpr auto kIgnored = QualifierParam::kIgnored;
-  add_route(router, M::kPut, "/2017-10-31/functions/{name}/concurrency", kConfigBodyLimit,
+  add_change_route(router, ctx, M::kPut, "/2017-10-31/functions/{name}/concurrency", kConfigBodyLimit,
             body_route(
                 ctx, cj::parse_put_concurrency, 200,
                 [ctx](Request, Name name, Name qualifier, int reserved) {
@@ -343,7 +357,7 @@ void add_control_routes(http::Router& router, FunctionRegistry& registry, invoca
                   return rendered(ctx->registry.get_concurrency(name, qualifier), cj::concurrency);
                 },
                 kIgnored));
-  add_route(router, M::kDelete, "/2017-10-31/functions/{name}/concurrency", 0,
+  add_change_route(router, ctx, M::kDelete, "/2017-10-31/functions/{name}/concurrency", 0,
             target_route(
                 ctx, 204, [ctx](Request, Name name, Name qualifier) { return ctx->registry.delete_concurrency(name, qualifier); },
                 kIgnored));
@@ -356,7 +370,7 @@ void add_control_routes(http::Router& router, FunctionRegistry& registry, invoca
   };
   const std::string event_config = "/2019-09-25/functions/{name}/event-invoke-config";
   for (auto [method, merge] : {std::pair{M::kPut, false}, std::pair{M::kPost, true}}) {
-    add_route(router, method, event_config, kConfigBodyLimit,
+    add_change_route(router, ctx, method, event_config, kConfigBodyLimit,
               body_route(ctx, cj::parse_event_invoke_config, 200,
                          [ctx, event_config_of, merge = merge](Request, Name name, Name qualifier,
                                                                const control_plane::EventInvokeConfigChange& change) {
@@ -368,7 +382,7 @@ void add_control_routes(http::Router& router, FunctionRegistry& registry, invoca
             target_route(ctx, 200, [ctx, event_config_of](Request, Name name, Name qualifier) {
               return rendered(ctx->registry.get_event_invoke_config(name, qualifier), event_config_of(name, qualifier));
             }));
-  add_route(router, M::kDelete, event_config, 0, target_route(ctx, 204, [ctx](Request, Name name, Name qualifier) {
+  add_change_route(router, ctx, M::kDelete, event_config, 0, target_route(ctx, 204, [ctx](Request, Name name, Name qualifier) {
               return ctx->registry.delete_event_invoke_config(name, qualifier);
             }));
 

@@ -32,6 +32,7 @@ namespace {
 constexpr int kListPageSize = 50;
 constexpr std::string_view kLatest = config::kLatest;
 constexpr std::string_view kInfo = "INFO";
+constexpr std::size_t kMaxDescription = 256;  // Description, of a function, a version or an alias
 
 Error invalid(std::string message) {
   return Error{ErrorKind::kInvalidInput, std::string(et::kInvalidParameterValueException), std::move(message)};
@@ -93,10 +94,24 @@ std::optional<std::string> string_member(const json& req, const char* key) {
   return std::nullopt;
 }
 
+// Characters, not bytes, as the model's length constraints count them.
+std::size_t characters(std::string_view s) {
+  return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
 Result<std::map<std::string, std::string>> parse_environment(const json& environment) {
   std::map<std::string, std::string> vars;
   std::vector<std::string> reserved;
   const json variables = environment.value("Variables", json::object());
+  // The model's check comes first, and its message names no value (the variables are sensitive).
+  for (const auto& [k, val] : variables.items()) {
+    if (!config::is_valid_environment_key(k)) {
+      auto e = ServiceError::validation(
+          "1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: Map keys must "
+          "satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]");
+      return Error{ErrorKind::kInvalidInput, std::move(e.type), std::move(e.message)};
+    }
+  }
   for (const auto& [k, val] : variables.items()) {
     if (!val.is_string()) return invalid(fmt::format("The value of environment variable {} must be a string.", k));
     if (config::is_reserved_environment_key(k)) reserved.push_back(k);
@@ -163,6 +178,10 @@ Result<cp::ConfigurationChange> parse_settings(const json& req) {
     s.role = std::move(role);
   }
   s.description = string_member(req, "Description");
+  if (s.description && characters(*s.description) > kMaxDescription) {
+    return validation("description", *s.description,
+                      fmt::format("Member must have length less than or equal to {}", kMaxDescription));
+  }
   if (auto st = optional_ranged(req, "Timeout", "timeout", 1, limits::kMaxTimeoutSeconds, s.timeout_seconds); !st) {
     return st.error();
   }
@@ -236,11 +255,25 @@ Result<std::string> zip_of(const json& code) {
   return std::move(*zip);
 }
 
-std::optional<std::string> architecture_of(const json& req) {
-  if (req.contains("Architectures") && req["Architectures"].is_array() && !req["Architectures"].empty()) {
-    return req["Architectures"][0].get<std::string>();
+// Architectures: exactly one of x86_64 and arm64 (Lambda's model: a list of 1 to 1 enum values).
+Result<std::optional<std::string>> architecture_of(const json& req) {
+  if (!req.contains("Architectures") || req["Architectures"].is_null()) return std::optional<std::string>{};
+  const json& list = req["Architectures"];
+  std::vector<std::string> values;
+  if (list.is_array()) {
+    for (const auto& a : list) values.push_back(a.is_string() ? a.get<std::string>() : a.dump());
   }
-  return std::nullopt;
+  const std::string shown = fmt::format("[{}]", fmt::join(values, ", "));  // as Lambda shows a list
+  if (!list.is_array() || values.empty()) {
+    return validation("architectures", shown, "Member must have length greater than or equal to 1");
+  }
+  if (values.size() > 1) return validation("architectures", shown, "Member must have length less than or equal to 1");
+  if (values[0] != "x86_64" && values[0] != "arm64") {
+    return validation("architectures", shown,
+                      "Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], Member "
+                      "must not be null]");
+  }
+  return std::optional<std::string>(values[0]);
 }
 
 Result<std::optional<config::EventDestination>> parse_destination(const json& j) {
@@ -283,7 +316,9 @@ Result<cp::CreateFunctionRequest> parse_create_function(const json& req) {
   auto settings = parse_settings(req);
   if (!settings) return settings.error();
   out.settings = std::move(*settings);
-  out.architecture = architecture_of(req);
+  auto architecture = architecture_of(req);
+  if (!architecture) return architecture.error();
+  out.architecture = std::move(*architecture);
   auto zip = zip_of(req.value("Code", json::object()));
   if (!zip) return zip.error();
   out.zip = std::move(*zip);
@@ -301,7 +336,9 @@ Result<cp::UpdateCodeRequest> parse_update_code(const json& req) {
   auto zip = zip_of(req);
   if (!zip) return zip.error();
   out.zip = std::move(*zip);
-  out.architecture = architecture_of(req);
+  auto architecture = architecture_of(req);
+  if (!architecture) return architecture.error();
+  out.architecture = std::move(*architecture);
   out.revision_id = string_member(req, "RevisionId");
   out.dry_run = req.value("DryRun", false);
   out.publish = req.value("Publish", false);
@@ -358,6 +395,16 @@ Result<cp::EventInvokeConfigChange> parse_event_invoke_config(const json& req) {
   return out;
 }
 
+namespace {
+
+// An alias's FunctionVersion: $LATEST or a number (Lambda's model pattern).
+Status check_alias_version(const std::string& version) {
+  if (all_digits(version) || version == kLatest) return Ok{};
+  return validation("functionVersion", version, "Member must satisfy regular expression pattern: (\\$LATEST|[0-9]+)");
+}
+
+}  // namespace
+
 Result<cp::CreateAliasRequest> parse_create_alias(const json& req) {
   cp::CreateAliasRequest out;
   out.name = req.is_object() ? req.value("Name", "") : "";
@@ -365,17 +412,17 @@ Result<cp::CreateAliasRequest> parse_create_alias(const json& req) {
     return validation("name", out.name, "Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)");
   }
   out.function_version = req.value("FunctionVersion", "");
-  if (!all_digits(out.function_version) && out.function_version != kLatest) {
-    return validation("functionVersion", out.function_version,
-                      "Member must satisfy regular expression pattern: (\\$LATEST|[0-9]+)");
-  }
+  if (auto st = check_alias_version(out.function_version); !st) return st.error();
   out.description = req.value("Description", "");
   return out;
 }
 
 Result<cp::UpdateAliasRequest> parse_update_alias(const json& req) {
-  return cp::UpdateAliasRequest{string_member(req, "FunctionVersion"), string_member(req, "Description"),
-                                string_member(req, "RevisionId")};
+  auto version = string_member(req, "FunctionVersion");
+  if (version) {
+    if (auto st = check_alias_version(*version); !st) return st.error();
+  }
+  return cp::UpdateAliasRequest{std::move(version), string_member(req, "Description"), string_member(req, "RevisionId")};
 }
 
 Result<ListRequest> parse_list_functions(const std::optional<std::string>& function_version, std::string marker,

@@ -324,6 +324,20 @@ BAD_CREATES = {
     "old-runtime": ({"Runtime": "python2.7"}, "InvalidParameterValueException", 400, lambda m: "python2.7" in m),
     "s3-code": ({"Code": {"S3Bucket": "my-bucket", "S3Key": "k"}}, "InvalidParameterValueException", 400,
                 lambda m: "S3" in m),
+    "no-handler": ({"Handler": None, "Runtime": "provided.al2023"}, "InvalidParameterValueException", 400,
+                   lambda m: m == "Runtime and Handler are mandatory parameters for functions created with "
+                                  "deployment packages."),
+    "long-description": ({"Description": "d" * 257}, "ValidationException", 400,
+                         lambda m: m.endswith("at 'description' failed to satisfy constraint: Member must have "
+                                              "length less than or equal to 256")),
+    "bad-env-key": ({"Environment": {"Variables": {"MY-KEY": "v"}}}, "ValidationException", 400,
+                    lambda m: m == "1 validation error detected: Value at 'environment.variables' failed to satisfy "
+                                   "constraint: Map keys must satisfy constraint: [Member must satisfy regular "
+                                   "expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]"),
+    "bad-architecture": ({"Architectures": ["x86"]}, "ValidationException", 400,
+                         lambda m: "Value '[x86]' at 'architectures' failed to satisfy constraint" in m),
+    "two-architectures": ({"Architectures": ["x86_64", "arm64"]}, "ValidationException", 400,
+                          lambda m: m.endswith("Member must have length less than or equal to 1")),
 }
 
 
@@ -333,6 +347,7 @@ def test_invalid_create_is_rejected_and_creates_nothing(client, case):
     name = unique("cp-bad")
     args = {"FunctionName": name, "Runtime": "python3.12", "Role": ROLE, "Handler": "app.handler",
             "Code": {"ZipFile": make_zip(HERE / "python", "v1")}, **overrides}
+    args = {k: v for k, v in args.items() if v is not None}
     err = error_of(client.create_function, **args)
     assert err["Error"]["Code"] == code, err
     assert status_of(err) == status, err
@@ -898,6 +913,31 @@ def test_created_functions_and_versions_survive_a_restart(start_daemon):
         err = error_of(c.invoke, FunctionName=name, Qualifier="1", Payload=b"{}")
         assert err["Error"]["Code"] == "ResourceNotFoundException"
         problems = third.stop_and_check()
+        assert not problems, "\n".join(problems)
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def test_an_alias_revision_id_matches_after_a_restart(start_daemon):
+    state = pathlib.Path(tempfile.mkdtemp(prefix="lambdad-e2e-cp-state-"))
+    try:
+        name = unique("cp-alias-rev")
+        first = start_daemon(TEMPLATE, "--state-dir", str(state))
+        c = lambda_client(first.endpoint)
+        create(c, name)
+        c.publish_version(FunctionName=name)
+        revision = c.create_alias(FunctionName=name, Name="live", FunctionVersion="1")["RevisionId"]
+        err = error_of(c.update_alias, FunctionName=name, Name="live", FunctionVersion="abc")
+        assert err["Error"]["Code"] == "ValidationException" and status_of(err) == 400, err
+        problems = first.stop_and_check()
+        assert not problems, "\n".join(problems)
+
+        second = start_daemon(TEMPLATE, "--state-dir", str(state))
+        c = lambda_client(second.endpoint)
+        assert c.get_alias(FunctionName=name, Name="live")["RevisionId"] == revision
+        updated = c.update_alias(FunctionName=name, Name="live", Description="after", RevisionId=revision)
+        assert updated["Description"] == "after"
+        problems = second.stop_and_check()
         assert not problems, "\n".join(problems)
     finally:
         shutil.rmtree(state, ignore_errors=True)

@@ -114,6 +114,10 @@ RuntimeFamily runtime_family(const std::string& runtime);
 // table is kBlockedRuntimes in function_config.cpp.
 std::optional<std::string> blocked_runtime_message(std::string_view runtime);
 
+// Lambda's pattern for environment variable names: [a-zA-Z]([a-zA-Z0-9_])+ (two characters at
+// least).
+bool is_valid_environment_key(std::string_view key);
+
 // Keys Lambda sets itself and refuses in a function's Environment.Variables (lambda-spec §5).
 bool is_reserved_environment_key(std::string_view key);
 

@@ -28,6 +28,7 @@
 #include "lambdad/control_plane/function_record.hpp"
 #include "lambdad/control_plane/function_requests.hpp"
 #include "lambdad/control_plane/function_store.hpp"
+#include "lambdad/control_plane/store_writer.hpp"
 #include "lambdad/invocation/invocation.hpp"
 
 namespace lambdad {
@@ -80,8 +81,14 @@ class FunctionRegistry final {
   Result<TemplateChanges> reload_template_functions(const std::vector<config::FunctionConfig>& functions);
   // Functions created through the API by earlier runs; gives them pools. Returns how many.
   std::size_t load_stored();
-  // Waits for code being unpacked (their results are dropped): the blocking pool is idle.
+  // Waits for code being unpacked (their results are dropped): the blocking pool is idle; then
+  // writes what is still to be stored (StoreWriter::flush), so a record saved before a clean
+  // stop is on disk after it.
   void shutdown();
+  // Runs `then` on the io thread once every record saved or removed so far is on disk (at once
+  // without a state directory, or when nothing is being written). The control routes send a
+  // changing operation's answer from it.
+  void when_stored(std::function<void()> then);
   // CodeSha256 and CodeSize of template code (a directory) are computed the first time an answer
   // shows them, on the blocking pool: `then` runs on the io thread once those of `name`'s
   // versions (every function's when `name` is empty) are known, at once when they already are.
@@ -180,6 +187,7 @@ class FunctionRegistry final {
   BlockingPool& blocking_;
   RegistryOptions options_;
   FunctionStore store_;
+  StoreWriter writer_;  // function.json and removals, on the blocking pool
   std::map<std::string, FunctionRecord> records_;
   // Each template function as the template defined it: a reload changes only what differs.
   std::map<std::string, config::FunctionConfig> template_definitions_;

@@ -26,6 +26,11 @@ class FunctionStore {
   std::filesystem::path code_dir(const std::string& name, const std::string& hex) const;
   std::filesystem::path zip_path(const std::string& name, const std::string& hex) const;
 
+  // function.json's text for `fn` (made where the record lives: the io thread).
+  static std::string record_text(const FunctionRecord& fn);
+  // Writes `text` (record_text) as the function's record. Blocking: StoreWriter calls it on the pool.
+  Status write_record(const std::string& name, std::string_view text) const;
+  // record_text, then write_record.
   Status save(const std::string& name, const FunctionRecord& fn) const;
 
   struct Stored {

@@ -8,17 +8,13 @@
 #include <string_view>
 #include <variant>
 
+#include "lambdad/invocation/function_name.hpp"
 #include "lambdad/invoke_api/service_error.hpp"
 
 namespace lambdad::invoke_api {
 
-struct FunctionName {
-  std::string name;
-  std::optional<std::string> qualifier;
-  std::optional<std::string> region;   // from an ARN
-  std::optional<std::string> account;  // from an ARN
-  bool arn = false;                    // a (partial) ARN: arn:, a region, an account or function: given
-};
+using invocation::FunctionName;
+using invocation::parse_function_name;
 
 // The model's pattern, quoted in ValidationException messages.
 inline constexpr std::string_view kFunctionNamePattern =
@@ -27,10 +23,6 @@ inline constexpr std::string_view kFunctionNamePattern =
 inline constexpr std::string_view kQualifierPattern = "(|[a-zA-Z0-9$_-]+)";
 inline constexpr std::size_t kMaxFunctionName = 64;  // the name itself, without ARN or qualifier
 inline constexpr std::size_t kMaxQualifier = 128;
-
-// nullopt when the value does not match the pattern or is longer than 256 characters. The
-// name's own length (at most 64) is function_target's to judge.
-std::optional<FunctionName> parse_function_name(std::string_view value);
 
 // Qualifier pattern: \$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+, 1..128 characters.
 bool valid_qualifier(std::string_view q);

@@ -19,6 +19,7 @@
 
 #include "lambdad/common/blocking_pool.hpp"
 #include "lambdad/sandbox/sandbox_manager.hpp"
+#include "lambdad_test/blocking_work.hpp"
 #include "lambdad_test/manual_time.hpp"
 #include "one_file_zip.hpp"
 
@@ -199,7 +200,12 @@ TEST_F(RegistryTest, CreateRejectsWhatLambdaRejects) {
   EXPECT_EQ(incomplete.error().type, "InvalidParameterValueException");
   EXPECT_EQ(incomplete.error().message,
             "Runtime and Handler are mandatory parameters for functions created with deployment packages.");
-  req.settings.runtime = "provided.al2023";  // a custom runtime needs no handler
+  req.settings.runtime = "provided.al2023";  // a custom runtime needs a handler too
+  auto custom = registry_->create_function(req);
+  ASSERT_FALSE(custom.ok());
+  EXPECT_EQ(custom.error().message,
+            "Runtime and Handler are mandatory parameters for functions created with deployment packages.");
+  req.settings.handler = "bootstrap";
   ASSERT_TRUE(registry_->create_function(req).ok());
   settle(*registry_, "G");
   UpdateConfigurationRequest no_handler;
@@ -424,6 +430,7 @@ TEST_F(RegistryTest, LoggingConfigOfTheTemplateAndOfRequestsIsKept) {
   EXPECT_EQ(manager_->find("Api")->config().logging, api_debug) << "the pool runs the new configuration";
 
   // Kept across a restart.
+  test::settle(blocking_, io_);  // the records are written on the blocking pool
   auto manager = make_manager();
   auto registry = make_registry(*manager);
   EXPECT_EQ(registry->load_stored(), 2u);
@@ -446,6 +453,7 @@ TEST_F(RegistryTest, FunctionsPersistInTheStateDirectoryAndDeletedOnesDoNot) {
   create("Gone");
   ASSERT_TRUE(registry_->delete_function("Gone", "").ok());
   EXPECT_FALSE(registry_->has_function("Gone"));
+  test::settle(blocking_, io_);  // the records are written on the blocking pool
 
   // A second daemon on the same state directory.
   auto manager = make_manager();
@@ -461,6 +469,46 @@ TEST_F(RegistryTest, FunctionsPersistInTheStateDirectoryAndDeletedOnesDoNot) {
   EXPECT_EQ(registry->get_event_invoke_config("Kept", "").value().config.maximum_retry_attempts, 0);
   EXPECT_EQ(latest(*registry, "Kept").code_sha256, latest(*registry_, "Kept").code_sha256);
   EXPECT_FALSE(fs::exists(dir_ / "functions" / ".trash")) << "deleted code is removed at the next start";
+}
+
+TEST_F(RegistryTest, ARecordSavedBeforeShutdownIsOnDiskAfterIt) {
+  create("Kept");
+  ASSERT_TRUE(registry_->put_concurrency("Kept", 3).ok());
+  registry_->shutdown();  // as serve does once the loop has stopped: no completion runs after it
+
+  auto manager = make_manager();
+  auto registry = make_registry(*manager);
+  EXPECT_EQ(registry->load_stored(), 1u);
+  EXPECT_EQ(registry->get_concurrency("Kept").value(), 3);
+}
+
+TEST_F(RegistryTest, AFunctionCreatedAgainAfterADeleteKeepsItsNewCode) {
+  create("F", "v = 1\n");
+  ASSERT_TRUE(registry_->delete_function("F", "").ok());
+  EXPECT_EQ(create("F", "v = 2\n"), "Pending");
+  test::settle(blocking_, io_);
+  EXPECT_EQ(registry_->find("F")->state, FunctionState::kActive);
+  const auto code = latest(*registry_, "F").config.code_dir;
+  EXPECT_TRUE(fs::exists(code / "app.py")) << "the old directory's removal did not take the new code";
+  EXPECT_TRUE(fs::exists(dir_ / "functions" / "F" / "function.json"));
+}
+
+TEST_F(RegistryTest, AliasRevisionIdsLastAcrossARestart) {
+  create("F");
+  ASSERT_TRUE(registry_->publish_version("F", {}).ok());
+  auto alias = registry_->create_alias("F", {"live", "1", ""});
+  ASSERT_TRUE(alias.ok());
+  const std::string revision = alias->revision_id;
+  test::settle(blocking_, io_);
+
+  auto manager = make_manager();
+  auto registry = make_registry(*manager);
+  ASSERT_EQ(registry->load_stored(), 1u);
+  EXPECT_EQ(registry->get_alias("F", "live").value().revision_id, revision);
+  UpdateAliasRequest update;
+  update.description = "now";
+  update.revision_id = revision;
+  EXPECT_TRUE(registry->update_alias("F", "live", update).ok()) << "the RevisionId from before the restart matches";
 }
 
 TEST_F(RegistryTest, TemplateFunctionsWinOverStoredOnesOfTheSameName) {

@@ -62,6 +62,7 @@ class FunctionStoreTest : public ::testing::Test {
     fn.last_version = 2;  // version 2 was deleted: numbers are not reused
     fn.aliases = {{"live", "1"}};
     fn.alias_descriptions = {{"live", "the live one"}};
+    fn.alias_revisions = {{"live", "rev-live"}};
     fn.tags = {{"team", "a"}};
     fn.state = FunctionState::kFailed;
     fn.state_reason = "why";
@@ -125,6 +126,7 @@ TEST_F(FunctionStoreTest, ARecordComesBackAsItWasSaved) {
   EXPECT_EQ(fn.last_version, 2);
   EXPECT_EQ(fn.aliases, saved.aliases);
   EXPECT_EQ(fn.alias_descriptions, saved.alias_descriptions);
+  EXPECT_EQ(fn.alias_revisions, saved.alias_revisions);
   EXPECT_EQ(fn.tags, saved.tags);
   EXPECT_EQ(fn.state, FunctionState::kFailed);
   EXPECT_EQ(fn.state_reason, "why");

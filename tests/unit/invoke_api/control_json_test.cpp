@@ -154,16 +154,17 @@ TEST(ControlJsonTest, CreateRejectsWhatLambdaRejects) {
             "provided contains reserved keys that are currently not supported for modification. Reserved keys used "
             "in this request: AWS_REGION, LAMBDA_TASK_ROOT");
   req = create_body();
-  req["Environment"]["Variables"] = {{"K", std::string(4088, 'v')}};  // {"K":"v…"}: 4,096 bytes as JSON
+  // Keys have two characters at least (Lambda's pattern [a-zA-Z]([a-zA-Z0-9_])+).
+  req["Environment"]["Variables"] = {{"KK", std::string(4087, 'v')}};  // {"KK":"v…"}: 4,096 bytes as JSON
   EXPECT_TRUE(parse_create_function(req).ok());
-  req["Environment"]["Variables"] = {{"K", std::string(4089, 'v')}};
+  req["Environment"]["Variables"] = {{"KK", std::string(4088, 'v')}};
   EXPECT_EQ(error_of(parse_create_function(req)).message,
             "Lambda was unable to configure your environment variables because the environment variables you have "
-            "provided exceeded the 4KB limit. String measured: {\"K\":\"" + std::string(4089, 'v') + "\"}");
+            "provided exceeded the 4KB limit. String measured: {\"KK\":\"" + std::string(4088, 'v') + "\"}");
   EXPECT_EQ(error_of(parse_create_function(req)).type, "InvalidParameterValueException");
   req = create_body();
-  req["Environment"]["Variables"]["N"] = 1;
-  EXPECT_EQ(error_of(parse_create_function(req)).message, "The value of environment variable N must be a string.");
+  req["Environment"]["Variables"]["NN"] = 1;
+  EXPECT_EQ(error_of(parse_create_function(req)).message, "The value of environment variable NN must be a string.");
 
   req = create_body("bad name!");
   EXPECT_EQ(error_of(parse_create_function(req)).message,
@@ -191,6 +192,57 @@ TEST(ControlJsonTest, SettingsOfBothCreateAndUpdateAreCheckedAlike) {
   EXPECT_EQ(update->settings.description, "d");
   EXPECT_EQ(update->settings.handler, "h.h");
   EXPECT_FALSE(update->settings.timeout_seconds);
+}
+
+TEST(ControlJsonTest, DescriptionEnvironmentKeysAndArchitecturesAreLambdasModel) {
+  auto req = create_body();
+  req["Description"] = std::string(256, 'd');
+  EXPECT_TRUE(parse_create_function(req).ok()) << "256 characters are allowed";
+  req["Description"] = std::string(257, 'd');
+  expect_error(error_of(parse_create_function(req)), "ValidationException",
+               "1 validation error detected: Value '" + std::string(257, 'd') +
+                   "' at 'description' failed to satisfy constraint: Member must have length less than or equal to 256");
+  expect_error(error_of(parse_update_configuration({{"Description", std::string(300, 'x')}})), "ValidationException",
+               "1 validation error detected: Value '" + std::string(300, 'x') +
+                   "' at 'description' failed to satisfy constraint: Member must have length less than or equal to 256");
+  req["Description"] = std::string(128, 'd') + "\xc3\xa9" + std::string(127, 'd');  // 256 characters, 257 bytes
+  EXPECT_TRUE(parse_create_function(req).ok()) << "characters are counted, not bytes";
+
+  const std::string bad_key =
+      "1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: Map keys must "
+      "satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]";
+  for (const std::string key : {"A", "1ABC", "_ABC", "MY-KEY", "MY KEY", ""}) {
+    req = create_body();
+    req["Environment"]["Variables"][key] = "v";
+    expect_error(error_of(parse_create_function(req)), "ValidationException", bad_key);
+  }
+  // The model's check comes before the reserved keys'.
+  req["Environment"]["Variables"]["AWS_REGION"] = "x";
+  EXPECT_EQ(error_of(parse_create_function(req)).message, bad_key);
+  expect_error(error_of(parse_update_configuration({{"Environment", {{"Variables", {{"9LIVES", "v"}}}}}})),
+               "ValidationException", bad_key);
+  req = create_body();
+  req["Environment"]["Variables"] = {{"Ab", "v"}, {"a_1_B", "v"}};
+  EXPECT_TRUE(parse_create_function(req).ok());
+
+  req = create_body();
+  req["Architectures"] = {"arm64"};
+  EXPECT_EQ(parse_create_function(req)->architecture, "arm64");
+  req["Architectures"] = {"x86"};
+  expect_error(error_of(parse_create_function(req)), "ValidationException",
+               "1 validation error detected: Value '[x86]' at 'architectures' failed to satisfy constraint: Member "
+               "must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be "
+               "null]");
+  req["Architectures"] = {"x86_64", "arm64"};
+  expect_error(error_of(parse_create_function(req)), "ValidationException",
+               "1 validation error detected: Value '[x86_64, arm64]' at 'architectures' failed to satisfy "
+               "constraint: Member must have length less than or equal to 1");
+  req["Architectures"] = json::array();
+  expect_error(error_of(parse_create_function(req)), "ValidationException",
+               "1 validation error detected: Value '[]' at 'architectures' failed to satisfy constraint: Member must "
+               "have length greater than or equal to 1");
+  json code{{"ZipFile", base64::encode("PK")}, {"Architectures", {"ppc64le"}}};
+  EXPECT_EQ(error_of(parse_update_code(code)).type, "ValidationException");
 }
 
 TEST(ControlJsonTest, LoggingConfigMembersAreLambdasEnums) {
@@ -305,6 +357,11 @@ TEST(ControlJsonTest, ConcurrencyEventInvokeConfigAndAliasRequests) {
   EXPECT_EQ(alias->name, "live");
   EXPECT_EQ(alias->function_version, "$LATEST");
   EXPECT_EQ(alias->description, "d");
+  expect_error(error_of(parse_update_alias({{"FunctionVersion", "abc"}})), "ValidationException",
+               "1 validation error detected: Value 'abc' at 'functionVersion' failed to satisfy constraint: Member "
+               "must satisfy regular expression pattern: (\\$LATEST|[0-9]+)");
+  EXPECT_TRUE(parse_update_alias({{"FunctionVersion", "$LATEST"}}).ok());
+  EXPECT_TRUE(parse_update_alias({{"Description", "only"}}).ok());
   auto update = parse_update_alias({{"FunctionVersion", "2"}, {"RevisionId", "r"}});
   EXPECT_EQ(update->function_version, "2");
   EXPECT_EQ(update->revision_id, "r");
