@@ -102,8 +102,8 @@ int run_cli(int argc, char** argv) {
     cmd->add_option("--region", c.region, "Region reported to functions and in ARNs (default us-east-1)");
   };
 
-  ServeOptions serve;
-  auto* serve_cmd = app.add_subcommand("serve", "Serve the Lambda Invoke API for the template's functions");
+  // serve's flags; start-api takes the same ones.
+  auto add_serve = [&add_common](CLI::App* serve_cmd, ServeOptions& serve) {
   add_common(serve_cmd, serve.common);
   serve_cmd->add_option("--host", serve.host, "Address to bind (default 127.0.0.1)");
   serve_cmd->add_option("--account-concurrency", serve.pool.account_concurrency,
@@ -143,6 +143,14 @@ int run_cli(int argc, char** argv) {
   serve_cmd->add_flag("--watch", serve.watch,
                       "Watch the code directories and the template: a change drains the function's warm "
                       "environments, so the next invoke runs the new code");
+  serve_cmd->add_option("--api-port", serve.api_port,
+                        "Also serve the template's HTTP routes and Function URLs (API Gateway REST and HTTP APIs) "
+                        "on this port (0 picks a free port; default off; start-api: 3000)")
+      ->check(CLI::Range(0, 65535));
+  };
+  ServeOptions serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Serve the Lambda Invoke API for the template's functions");
+  add_serve(serve_cmd, serve);
   serve_cmd->footer(
       "Examples:\n"
       "  lambdad serve --template examples/template.yaml\n"
@@ -150,6 +158,19 @@ int run_cli(int argc, char** argv) {
       "  LAMBDAD_REGION=eu-west-1 lambdad serve --port 3005 --warm-containers EAGER --idle-timeout 30m\n"
       "  lambdad serve --print-config      # the merged settings and where each came from\n\n" +
       settings_help("serve", "--idle-timeout") +
+      "\nExit codes: 0 stopped by SIGINT or SIGTERM; 2 usage, config or template error.\n");
+
+  ServeOptions start_api;
+  start_api.api_port = "3000";
+  auto* start_api_cmd = app.add_subcommand(
+      "start-api", "serve with the template's HTTP routes on --api-port 3000 (SAM's start-api port)");
+  add_serve(start_api_cmd, start_api);
+  start_api_cmd->footer(
+      "Examples:\n"
+      "  lambdad start-api --template template.yaml\n"
+      "  curl http://127.0.0.1:3000/hello\n"
+      "  curl http://myfunction.lambda-url.localhost:3000/   # a Function URL\n\n" +
+      settings_help("start-api", "--api-port") +
       "\nExit codes: 0 stopped by SIGINT or SIGTERM; 2 usage, config or template error.\n");
 
   InvokeOptions invoke;
@@ -270,6 +291,7 @@ int run_cli(int argc, char** argv) {
     return std::fflush(stdout) == 0 ? 0 : 1;
   }
   if (serve_cmd->parsed()) return run_serve(serve);
+  if (start_api_cmd->parsed()) return run_serve(start_api);
   if (evict_cmd->parsed()) return run_evict(evict);
   if (generate_cmd->parsed()) return events::run_generate_event(generate);
   if (test_cmd->parsed()) return run_test(test);
