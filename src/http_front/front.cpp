@@ -295,8 +295,11 @@ void Front::State::dispatch(const std::shared_ptr<Exchange>& x, const std::strin
     if (x->answered) return;  // past the integration timeout already
     if (result.outcome == invocation::Outcome::kFunctionError) {
       const bool timed_out = result.error_type == error_types::kSandboxTimedout;
+      constexpr std::size_t kShown = 300;  // of the error body, in the log line
+      std::string_view body = result.payload;
       return x->fail(timed_out ? FrontErrorKind::kTimeout : FrontErrorKind::kFunctionError,
-                     fmt::format("function error {}: {}", result.error_type, result.payload));
+                     fmt::format("function error {}: {}{}", result.error_type, body.substr(0, kShown),
+                                 body.size() > kShown ? "..." : ""));
     }
     auto mapped = map(result.payload);
     if (auto* error = std::get_if<FrontError>(&mapped)) {
@@ -306,9 +309,14 @@ void Front::State::dispatch(const std::shared_ptr<Exchange>& x, const std::strin
   };
   if (timeout_ms > 0) {
     x->timer = timers.make_timer();
-    x->timer->arm(clock.now() + std::chrono::milliseconds(timeout_ms), [x, timeout_ms] {
-      x->fail(FrontErrorKind::kTimeout, fmt::format("past the integration timeout of {} ms", timeout_ms));
-    });
+    // The invocation owns the exchange; the timer only reaches it while it is pending.
+    x->timer->arm(clock.now() + std::chrono::milliseconds(timeout_ms),
+                  [weak = std::weak_ptr<Exchange>(x), timeout_ms] {
+                    if (auto pending = weak.lock()) {
+                      pending->fail(FrontErrorKind::kTimeout,
+                                    fmt::format("past the integration timeout of {} ms", timeout_ms));
+                    }
+                  });
   }
   const auto admission = dispatcher.dispatch(std::move(inv));
   if (admission == invocation::Admission::kThrottledReserved) {

@@ -34,6 +34,8 @@ def curl(*args, data=None):
     cmd = ["curl", "-sS", "-D", "-", "-o", "/dev/stdout", "--max-time", "20", *args]
     out = subprocess.run(cmd, input=data, capture_output=True, check=True).stdout
     head, _, body = out.partition(b"\r\n\r\n")
+    while head.startswith(b"HTTP/1.1 100"):  # curl's Expect: 100-continue, for large bodies
+        head, _, body = body.partition(b"\r\n\r\n")
     lines = head.decode().split("\r\n")
     status = int(lines[0].split()[1])
     headers = [(k.strip().lower(), v.strip()) for k, v in (line.split(":", 1) for line in lines[1:])]
@@ -198,3 +200,47 @@ def test_rest_cors_preflight(api):
 def test_unknown_function_url_is_404(api):
     status, _, _ = curl(f"http://nothing.lambda-url.localhost:{api.api_port}/")
     assert status == 404
+
+
+def test_throttle_timeout_and_body_limit(api):
+    status, _, body = curl(f"{api.api}/throttled")
+    assert status == 429 and json.loads(body) == {"message": "Too Many Requests"}
+    status, _, body = curl(f"{api.api}/slow")  # the function's own 1 s timeout, shorter than 30 s
+    assert status == 504 and json.loads(body) == {"message": "Endpoint request timed out"}
+    status, _, body = curl("-X", "POST", "-H", "Content-Type: application/octet-stream", "--data-binary", "@-",
+                           f"{api.api}/hello", data=b"x" * (6 * 1024 * 1024 + 1))
+    assert status == 413 and json.loads(body) == {"message": "Request Entity Too Large"}
+
+
+def test_api_port_is_a_setting_and_start_api_defaults_to_3000(tmp_path):
+    from conftest import LAMBDAD
+
+    def print_config(*args, cwd=tmp_path):
+        return subprocess.run([LAMBDAD, *args, "--print-config"], capture_output=True, text=True, check=True,
+                              cwd=cwd).stdout
+
+    assert re.search(r'^# api-port +# not set', print_config("serve"), re.M)
+    assert re.search(r'^api-port = "3000" +# default', print_config("start-api"), re.M)
+    (tmp_path / "lambdad.toml").write_text('[serve]\napi-port = "8080"\n')
+    assert re.search(r'^api-port = "8080" +# lambdad.toml', print_config("serve"), re.M)
+
+
+def test_routes_follow_a_template_reload(tmp_path):
+    import shutil
+
+    work = tmp_path / "http"
+    shutil.copytree(TEMPLATE.parent, work)
+    template = work / "template.yaml"
+    d = Daemon(template, "--api-port", "0", "--watch")
+    try:
+        lines = d.stdout_after_ready(r"API listening on")
+        base = re.search(r"API listening on (http://[0-9.]+:\d+)", "".join(lines)).group(1)
+        assert curl(f"{base}/legacy/x")[0] == 200
+        template.write_text(template.read_text().replace("Path: /legacy/{name}", "Path: /renamed/{name}"))
+        d.wait_for_log(r"API routes reloaded")
+        assert curl(f"{base}/legacy/x")[0] == 404
+        status, _, body = curl(f"{base}/renamed/y")
+        assert status == 200 and json.loads(body)["event"]["pathParameters"] == {"name": "y"}
+    finally:
+        problems = d.stop_and_check()
+    assert not problems, "\n".join(problems)

@@ -1,5 +1,6 @@
 import base64
 import json
+import time
 
 
 def rest_echo(event, context):
@@ -34,3 +35,8 @@ def url_echo(event, context):
         body = base64.b64decode(body).hex()
     return {"statusCode": 200, "headers": {"content-type": "application/json", "x-echo": "1"},
             "body": json.dumps({"event": event, "decoded": body, "requestId": context.aws_request_id})}
+
+
+def slow(event, context):
+    time.sleep(5)
+    return "late"
