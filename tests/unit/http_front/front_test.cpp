@@ -16,7 +16,7 @@ namespace lambdad::http_front {
 namespace {
 
 using invocation::Admission;
-using json = nlohmann::json;
+using nlohmann::json;
 
 class ScriptedDispatcher final : public invocation::Dispatcher {
  public:
