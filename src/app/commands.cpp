@@ -399,7 +399,8 @@ int run_serve(const ServeOptions& options) {
     if (signing_keys) {
       front_options.verify_signature = [keys = signing_keys, region = options.common.region,
                                         &clock = d.clock](const http::Request& req) {
-        return !invoke_api::sigv4::verify(req, *keys, clock.epoch_ms() / 1000, invoke_api::sigv4::VerifyOptions{region});
+        const invoke_api::sigv4::VerifyOptions verify{region};
+        return !invoke_api::sigv4::verify(req, *keys, clock.epoch_ms() / 1000, verify);
       };
     }
     front = std::make_unique<http_front::Front>(*d.scheduler, d.clock, *d.timers, std::move(front_options));

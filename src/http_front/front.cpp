@@ -21,18 +21,20 @@
 #include "lambdad/observability/logging.hpp"
 
 namespace lambdad::http_front {
+
+// The routes and URLs one template declared, as served until the next reload. (Outside the
+// anonymous namespace: Front::State holds one.)
+struct RouteSnapshot {
+  config::HttpApis apis;
+  RouteTable table;  // Route::target.index: the route's index in apis.routes
+  bool only_rest = false;
+};
+
 namespace {
 
 constexpr std::string_view kUrlHostSuffix = ".lambda-url.localhost";
 constexpr std::string_view kUrlPathPrefix = "/_lambda-url/";
 constexpr std::string_view kRestResourceId = "123456";
-
-// The routes and URLs one template declared, as served until the next reload.
-struct Snapshot {
-  config::HttpApis apis;
-  RouteTable table;  // Route::target.index: the route's index in apis.routes
-  bool only_rest = false;
-};
 
 Cors to_cors(const config::HttpCors& c) {
   return Cors{c.allow_origins, c.allow_methods, c.allow_headers, c.expose_headers, c.max_age_seconds,
@@ -72,7 +74,7 @@ struct Exchange {
   Headers cors;            // added to every answer
   std::string body;        // the request's body (the view's bytes)
   RequestView view;
-  std::shared_ptr<const Snapshot> snapshot;  // what the route points into
+  std::shared_ptr<const RouteSnapshot> snapshot;  // what the route points into
   std::unique_ptr<Timer> timer;
   bool answered = false;
 
@@ -108,10 +110,10 @@ struct Front::State {
   const Clock& clock;
   Timers& timers;
   FrontOptions options;
-  std::shared_ptr<const Snapshot> snapshot = std::make_shared<Snapshot>();
+  std::shared_ptr<const RouteSnapshot> snapshot = std::make_shared<RouteSnapshot>();
 
   // The URL of the function `label` names (a host label or a path segment), or nullptr.
-  const config::FunctionUrl* find_url(const Snapshot& s, std::string_view label) const {
+  const config::FunctionUrl* find_url(const RouteSnapshot& s, std::string_view label) const {
     const std::string resolved = dispatcher.function_for(std::string(label));
     for (const auto& url : s.apis.urls) {
       if (iequals(url.function_name, label) || url.function_name == resolved) return &url;
@@ -122,7 +124,7 @@ struct Front::State {
   void handle(http::Request&& req, http::Responder respond);
   void serve_url(const std::shared_ptr<Exchange>& x, const http::Request& req, const config::FunctionUrl& url);
   void serve_api(const std::shared_ptr<Exchange>& x);
-  std::vector<std::string> path_methods(const Snapshot& s, const std::string& api_id, std::string_view path) const;
+  std::vector<std::string> path_methods(const RouteSnapshot& s, const std::string& api_id, std::string_view path) const;
   void dispatch(const std::shared_ptr<Exchange>& x, const std::string& function, std::string payload, int timeout_ms,
                 std::function<Mapped(const std::string&)> map);
 };
@@ -146,7 +148,7 @@ void Front::State::handle(http::Request&& req, http::Responder respond) {
   v.epoch_ms = clock.epoch_ms();
 
   // A Function URL: by host, then by path prefix.
-  const Snapshot& s = *x->snapshot;
+  const RouteSnapshot& s = *x->snapshot;
   const std::string host = to_lower(v.host);
   std::optional<std::string> label;
   if (host.size() > kUrlHostSuffix.size() && host.ends_with(kUrlHostSuffix)) {
@@ -195,7 +197,7 @@ void Front::State::serve_url(const std::shared_ptr<Exchange>& x, const http::Req
   dispatch(x, url.function_name, event.dump(), 0, [](const std::string& result) { return map_response_v2(result); });
 }
 
-std::vector<std::string> Front::State::path_methods(const Snapshot& s, const std::string& api_id,
+std::vector<std::string> Front::State::path_methods(const RouteSnapshot& s, const std::string& api_id,
                                                     std::string_view path) const {
   std::vector<std::string> out;
   for (const char* m : {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}) {
@@ -207,7 +209,7 @@ std::vector<std::string> Front::State::path_methods(const Snapshot& s, const std
 }
 
 void Front::State::serve_api(const std::shared_ptr<Exchange>& x) {
-  const Snapshot& s = *x->snapshot;
+  const RouteSnapshot& s = *x->snapshot;
   const auto& v = x->view;
   const auto [raw_path, raw_query] = split_target(v.target);
 
@@ -332,7 +334,7 @@ Front::Front(invocation::Dispatcher& dispatcher, const Clock& clock, Timers& tim
 Front::~Front() = default;
 
 void Front::set_routes(const config::HttpApis& apis) {
-  auto s = std::make_shared<Snapshot>();
+  auto s = std::make_shared<RouteSnapshot>();
   s->apis = apis;
   s->only_rest = !apis.apis.empty();
   for (const auto& api : apis.apis) s->only_rest = s->only_rest && api.kind == config::HttpApiKind::kRest;
@@ -354,13 +356,15 @@ void Front::handle(http::Request&& request, http::Responder respond) {
 http::Router Front::router() {
   http::Router router;
   router.set_fallback(
-      [state = state_](http::Request&& req, http::Responder respond) { state->handle(std::move(req), std::move(respond)); },
+      [state = state_](http::Request&& req, http::Responder respond) {
+        state->handle(std::move(req), std::move(respond));
+      },
       limits::kSyncRequestPayload);
   return router;
 }
 
 std::vector<std::string> Front::describe(const std::string& base_url, std::uint16_t port) const {
-  const Snapshot& s = *state_->snapshot;
+  const RouteSnapshot& s = *state_->snapshot;
   std::vector<std::string> out;
   for (const auto& route : s.table.routes()) {
     const auto* api = s.apis.find_api(route.api_id);

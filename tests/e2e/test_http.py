@@ -66,6 +66,7 @@ def test_ready_lines_list_routes_and_urls(api):
     assert "  POST /hello -> HttpEcho (HttpApi ServerlessHttpApi, payload 2.0)" in text
     assert "  GET /legacy/{name} -> HttpEcho (HttpApi ServerlessHttpApi, payload 1.0)" in text
     assert f"  URL http://url-echo.lambda-url.localhost:{api.api_port}/ -> url-echo" in text
+    assert re.search(r"URL http://iam-echo\.lambda-url\.localhost:\d+/ -> iam-echo .*AWS_IAM: not checked", text)
 
 
 def test_rest_route_payload_1_with_path_parameters_and_multi_value_query(api):
@@ -241,6 +242,48 @@ def test_routes_follow_a_template_reload(tmp_path):
         assert curl(f"{base}/legacy/x")[0] == 404
         status, _, body = curl(f"{base}/renamed/y")
         assert status == 200 and json.loads(body)["event"]["pathParameters"] == {"name": "y"}
+    finally:
+        problems = d.stop_and_check()
+    assert not problems, "\n".join(problems)
+
+
+def test_aws_iam_urls_need_a_signature_with_credentials(tmp_path):
+    import urllib.error
+    import urllib.request
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[default]\naws_access_key_id = AKIDHTTPTEST\naws_secret_access_key = http-secret\n")
+    d = Daemon(TEMPLATE, "--api-port", "0", "--credentials", str(credentials))
+    try:
+        lines = d.stdout_after_ready(r"URL http://iam-echo")
+        assert any("iam-echo" in line and "AWS_IAM: signed requests only" in line for line in lines), lines
+        base = re.search(r"API listening on (http://[0-9.]+:\d+)", "".join(lines)).group(1)
+        url = f"{base}/_lambda-url/iam-echo/signed?x=1"
+
+        def get(key, secret):
+            request = AWSRequest(method="GET", url=url)
+            if key:
+                SigV4Auth(Credentials(key, secret), "lambda", "us-east-1").add_auth(request)
+            prepared = request.prepare()
+            try:
+                with urllib.request.urlopen(urllib.request.Request(url, headers=dict(prepared.headers))) as r:
+                    return r.status, json.loads(r.read())
+            except urllib.error.HTTPError as e:
+                return e.code, json.loads(e.read())
+
+        status, body = get("AKIDHTTPTEST", "http-secret")
+        assert status == 200 and body["event"]["rawPath"] == "/signed"
+        assert body["event"]["requestContext"]["accountId"] == "123456789012"
+        for key, secret in [(None, None), ("AKIDHTTPTEST", "wrong-secret")]:
+            status, body = get(key, secret)
+            assert status == 403 and body["Message"].startswith("Forbidden."), (key, status, body)
+        # A URL with AuthType NONE, and the API routes, take unsigned requests.
+        assert curl(f"{base}/_lambda-url/url-echo/")[0] == 200
+        assert curl(f"{base}/legacy/x")[0] == 200
     finally:
         problems = d.stop_and_check()
     assert not problems, "\n".join(problems)

@@ -311,7 +311,8 @@ TEST_F(FrontTest, DescribeListsRoutesAndUrls) {
   ASSERT_EQ(lines.size(), 5u);
   EXPECT_EQ(lines[0], "  GET /items/{id} -> Items (RestApi ServerlessRestApi, payload 1.0)");
   EXPECT_EQ(lines[2], "  GET /hello -> Hello (HttpApi ServerlessHttpApi, payload 2.0)");
-  EXPECT_EQ(lines[4], "  URL http://url.lambda-url.localhost:3000/ -> Url (also http://127.0.0.1:3000/_lambda-url/Url/)");
+  EXPECT_EQ(lines[4],
+            "  URL http://url.lambda-url.localhost:3000/ -> Url (also http://127.0.0.1:3000/_lambda-url/Url/)");
 }
 
 }  // namespace
