@@ -425,6 +425,11 @@ int run_serve(const ServeOptions& options) {
               "add --credentials FILE to require signed requests",
               options.host);
   }
+  if (remote && api_server) {
+    log->warn("the API port is bound to {} (--allow-remote) too: its routes and Function URLs with AuthType NONE "
+              "take requests from other hosts without a signature, as API Gateway without authorizers does",
+              options.host);
+  }
   for (const auto& fn : *functions) {
     log->info("function {}: {}, {} MB, {} s, from {}", config::describe_names(fn), fn.runtime, fn.memory_mb,
               fn.timeout_seconds, fn.code_dir.string());
@@ -440,8 +445,7 @@ int run_serve(const ServeOptions& options) {
                                           apis.urls.size());
       };
     }
-    auto started = ServeWatch::start(deps,
-                                     options.common, *functions, {spool->state.root(), d.tmp_root});
+    auto started = ServeWatch::start(deps, options.common, *functions, {spool->state.root(), d.tmp_root});
     if (!started) {
       std::fprintf(stderr, "lambdad: --watch: %s\n", started.error().message.c_str());
       return 2;
