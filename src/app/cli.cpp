@@ -102,47 +102,55 @@ int run_cli(int argc, char** argv) {
     cmd->add_option("--region", c.region, "Region reported to functions and in ARNs (default us-east-1)");
   };
 
+  // serve's flags; start-api takes the same ones.
+  auto add_serve = [&add_common](CLI::App* serve_cmd, ServeOptions& serve) {
+    add_common(serve_cmd, serve.common);
+    serve_cmd->add_option("--host", serve.host, "Address to bind (default 127.0.0.1)");
+    serve_cmd->add_option("--account-concurrency", serve.pool.account_concurrency,
+                          "Concurrent executions across all functions (default 1000)")
+        ->check(CLI::Range(1, 1000000));
+    serve_cmd->add_option("--idle-timeout", serve.pool.idle_timeout,
+                          "Reclaim environments idle this long (default 10m; 0 = never)");
+    serve_cmd->add_option("--warm-containers", serve.pool.warm_containers,
+                          "EAGER: initialise one environment per function at startup; LAZY: on first use")
+        ->check(CLI::IsMember({"EAGER", "LAZY"}));
+    serve_cmd->add_flag("--force-cold", serve.pool.force_cold, "A fresh environment for every invoke");
+    serve_cmd->add_option("--cold-start-delay", serve.pool.cold_start_delay,
+                          "Simulated extra init time: 250ms, or per runtime or function, python3.12=300ms / MyFn=1s (repeatable)");
+    serve_cmd->add_option("--memory-enforcement", serve.pool.memory_enforcement,
+                          "auto|cgroup|sample|off (default auto: cgroup where writable, else sampling)")
+        ->check(CLI::IsMember({"auto", "cgroup", "sample", "off"}));
+    serve_cmd->add_flag("--cpu-scaling", serve.pool.cpu_scaling, "Give each environment CPU in proportion to memory");
+    serve_cmd->add_option("-p,--port", serve.port, "Port (default 3001; 0 picks a free port)");
+    serve_cmd->add_option("--state-dir", serve.state_dir,
+                          "Keep accepted Event invocations (and destination files) here across restarts "
+                          "(default: a private directory removed at exit)");
+    serve_cmd->add_option("--async-retry-base", serve.async_retry_base,
+                          "Delay before the first retry of a failed Event invocation; the second waits twice as "
+                          "long (default 1m, as Lambda; e.g. 10ms in tests)");
+    serve_cmd->add_flag("--allow-remote", serve.allow_remote,
+                        "Allow --host to be an address other than loopback (the API is then reachable from other "
+                        "hosts; use --credentials)");
+    serve_cmd->add_option("--credentials", serve.credentials_file,
+                          "File of access key ids and secrets: requests must then be SigV4-signed by one of them");
+    serve_cmd->add_option("--shutdown-grace", serve.shutdown_grace,
+                          "On SIGTERM/SIGINT, how long in-flight invokes may run before their environments are "
+                          "killed (default 5s)");
+    serve_cmd->add_option("--http-header-timeout", serve.http_header_timeout,
+                          "A request's line and headers must arrive within this from its first byte (default 30s)");
+    serve_cmd->add_option("--http-body-timeout", serve.http_body_timeout,
+                          "A request's body must arrive within this after its headers (default 60s)");
+    serve_cmd->add_flag("--watch", serve.watch,
+                        "Watch the code directories and the template: a change drains the function's warm "
+                        "environments, so the next invoke runs the new code");
+    serve_cmd->add_option("--api-port", serve.api_port,
+                          "Also serve the template's HTTP routes and Function URLs (API Gateway REST and HTTP APIs) "
+                          "on this port (0 picks a free port; default off; start-api: 3000)")
+        ->check(CLI::Range(0, 65535));
+  };
   ServeOptions serve;
   auto* serve_cmd = app.add_subcommand("serve", "Serve the Lambda Invoke API for the template's functions");
-  add_common(serve_cmd, serve.common);
-  serve_cmd->add_option("--host", serve.host, "Address to bind (default 127.0.0.1)");
-  serve_cmd->add_option("--account-concurrency", serve.pool.account_concurrency,
-                        "Concurrent executions across all functions (default 1000)")
-      ->check(CLI::Range(1, 1000000));
-  serve_cmd->add_option("--idle-timeout", serve.pool.idle_timeout,
-                        "Reclaim environments idle this long (default 10m; 0 = never)");
-  serve_cmd->add_option("--warm-containers", serve.pool.warm_containers,
-                        "EAGER: initialise one environment per function at startup; LAZY: on first use")
-      ->check(CLI::IsMember({"EAGER", "LAZY"}));
-  serve_cmd->add_flag("--force-cold", serve.pool.force_cold, "A fresh environment for every invoke");
-  serve_cmd->add_option("--cold-start-delay", serve.pool.cold_start_delay,
-                        "Simulated extra init time: 250ms, or per runtime or function, python3.12=300ms / MyFn=1s (repeatable)");
-  serve_cmd->add_option("--memory-enforcement", serve.pool.memory_enforcement,
-                        "auto|cgroup|sample|off (default auto: cgroup where writable, else sampling)")
-      ->check(CLI::IsMember({"auto", "cgroup", "sample", "off"}));
-  serve_cmd->add_flag("--cpu-scaling", serve.pool.cpu_scaling, "Give each environment CPU in proportion to memory");
-  serve_cmd->add_option("-p,--port", serve.port, "Port (default 3001; 0 picks a free port)");
-  serve_cmd->add_option("--state-dir", serve.state_dir,
-                        "Keep accepted Event invocations (and destination files) here across restarts "
-                        "(default: a private directory removed at exit)");
-  serve_cmd->add_option("--async-retry-base", serve.async_retry_base,
-                        "Delay before the first retry of a failed Event invocation; the second waits twice as "
-                        "long (default 1m, as Lambda; e.g. 10ms in tests)");
-  serve_cmd->add_flag("--allow-remote", serve.allow_remote,
-                      "Allow --host to be an address other than loopback (the API is then reachable from other "
-                      "hosts; use --credentials)");
-  serve_cmd->add_option("--credentials", serve.credentials_file,
-                        "File of access key ids and secrets: requests must then be SigV4-signed by one of them");
-  serve_cmd->add_option("--shutdown-grace", serve.shutdown_grace,
-                        "On SIGTERM/SIGINT, how long in-flight invokes may run before their environments are "
-                        "killed (default 5s)");
-  serve_cmd->add_option("--http-header-timeout", serve.http_header_timeout,
-                        "A request's line and headers must arrive within this from its first byte (default 30s)");
-  serve_cmd->add_option("--http-body-timeout", serve.http_body_timeout,
-                        "A request's body must arrive within this after its headers (default 60s)");
-  serve_cmd->add_flag("--watch", serve.watch,
-                      "Watch the code directories and the template: a change drains the function's warm "
-                      "environments, so the next invoke runs the new code");
+  add_serve(serve_cmd, serve);
   serve_cmd->footer(
       "Examples:\n"
       "  lambdad serve --template examples/template.yaml\n"
@@ -150,6 +158,19 @@ int run_cli(int argc, char** argv) {
       "  LAMBDAD_REGION=eu-west-1 lambdad serve --port 3005 --warm-containers EAGER --idle-timeout 30m\n"
       "  lambdad serve --print-config      # the merged settings and where each came from\n\n" +
       settings_help("serve", "--idle-timeout") +
+      "\nExit codes: 0 stopped by SIGINT or SIGTERM; 2 usage, config or template error.\n");
+
+  ServeOptions start_api;
+  start_api.api_port = "3000";
+  auto* start_api_cmd = app.add_subcommand(
+      "start-api", "serve with the template's HTTP routes on --api-port 3000 (SAM's start-api port)");
+  add_serve(start_api_cmd, start_api);
+  start_api_cmd->footer(
+      "Examples:\n"
+      "  lambdad start-api --template template.yaml\n"
+      "  curl http://127.0.0.1:3000/hello\n"
+      "  curl http://myfunction.lambda-url.localhost:3000/   # a Function URL\n\n" +
+      settings_help("start-api", "--api-port") +
       "\nExit codes: 0 stopped by SIGINT or SIGTERM; 2 usage, config or template error.\n");
 
   InvokeOptions invoke;
@@ -270,6 +291,7 @@ int run_cli(int argc, char** argv) {
     return std::fflush(stdout) == 0 ? 0 : 1;
   }
   if (serve_cmd->parsed()) return run_serve(serve);
+  if (start_api_cmd->parsed()) return run_serve(start_api);
   if (evict_cmd->parsed()) return run_evict(evict);
   if (generate_cmd->parsed()) return events::run_generate_event(generate);
   if (test_cmd->parsed()) return run_test(test);

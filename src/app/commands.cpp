@@ -30,6 +30,7 @@
 #include "lambdad/control_plane/function_registry.hpp"
 #include "lambdad/http/server.hpp"
 #include "lambdad/http/loopback.hpp"
+#include "lambdad/http_front/front.hpp"
 #include "lambdad/invoke_api/invoke_api.hpp"
 #include "lambdad/invoke_api/service_error.hpp"
 #include "lambdad/invoke_api/sigv4.hpp"
@@ -135,8 +136,9 @@ std::optional<AsyncSetup> async_setup(const ServeOptions& serve, const std::file
 // are written, and the io loop stops.
 class GracefulStop {
  public:
-  GracefulStop(Daemon& d, http::Server& server, std::chrono::milliseconds grace, std::string grace_text)
-      : d_(d), server_(server), events_(*d.events), registry_(*d.registry), grace_(grace),
+  GracefulStop(Daemon& d, http::Server& server, http::Server* api_server, std::chrono::milliseconds grace,
+               std::string grace_text)
+      : d_(d), server_(server), api_server_(api_server), events_(*d.events), registry_(*d.registry), grace_(grace),
         grace_text_(std::move(grace_text)), timer_(d.timers->make_timer()) {}
 
   void on_signal(int sig) {
@@ -152,6 +154,13 @@ class GracefulStop {
     server_.stop_accepting(invoke_api::render(
         invoke_api::ServiceError{503, "ServiceException", "lambdad is shutting down and takes no new requests", {}},
         ids::request_id()));
+    if (api_server_) {
+      http::Response refusal;
+      refusal.status = 503;
+      refusal.headers.add("Content-Type", "application/json");
+      refusal.body = R"({"message":"Service Unavailable"})";
+      api_server_->stop_accepting(std::move(refusal));
+    }
     events_.drain();
     const auto unfinished = d_.manager->unfinished();
     at_signal_ = unfinished.size();
@@ -216,8 +225,10 @@ class GracefulStop {
 
   // The answers of what was cut short go out before the loop stops.
   void flush() {
-    if (server_.busy_connections() == 0 || d_.clock.now() >= flush_until_) {
+    const std::size_t busy = server_.busy_connections() + (api_server_ ? api_server_->busy_connections() : 0);
+    if (busy == 0 || d_.clock.now() >= flush_until_) {
       server_.stop();
+      if (api_server_) api_server_->stop();
       d_.io.stop();
       return;
     }
@@ -226,6 +237,7 @@ class GracefulStop {
 
   Daemon& d_;
   http::Server& server_;
+  http::Server* api_server_;  // --api-port; null when off
   async::EventQueue& events_;
   control_plane::FunctionRegistry& registry_;
   std::chrono::milliseconds grace_;
@@ -282,8 +294,24 @@ int run_serve(const ServeOptions& options) {
     }
     signing_keys = std::make_shared<const invoke_api::sigv4::SigningKeys>(std::move(keys).value());
   }
-  auto functions = load_functions(options.common);
-  if (!functions) return 2;
+  std::optional<std::uint16_t> api_port;
+  if (!options.api_port.empty()) {
+    int port = -1;
+    try {
+      std::size_t used = 0;
+      port = std::stoi(options.api_port, &used);
+      if (used != options.api_port.size()) port = -1;
+    } catch (const std::exception&) {
+    }
+    if (port < 0 || port > 65535) {
+      std::fprintf(stderr, "lambdad: --api-port: '%s' is not a port (0-65535)\n", options.api_port.c_str());
+      return 2;
+    }
+    api_port = static_cast<std::uint16_t>(port);
+  }
+  auto definitions = load_definitions_checked(options.common);
+  if (!definitions) return 2;
+  auto* functions = &definitions->functions;
   auto runtimes = prepare_runtimes(options.common, *functions);
   if (!runtimes) return 2;
 
@@ -356,9 +384,32 @@ int run_serve(const ServeOptions& options) {
     respond(std::move(r));
   });
   http::Server server(d.io, std::move(router), server_options);
-  if (auto st = server.listen(options.host == "localhost" ? "127.0.0.1" : options.host, options.port); !st) {
+  const std::string bound = options.host == "localhost" ? "127.0.0.1" : options.host;
+  if (auto st = server.listen(bound, options.port); !st) {
     std::fprintf(stderr, "lambdad: %s\n", st.error().message.c_str());
     return 2;
+  }
+  // --api-port: the template's HTTP routes and Function URLs (decision 020), on the Invoke API's
+  // address and under its rules, through the same scheduler.
+  std::unique_ptr<http_front::Front> front;
+  std::unique_ptr<http::Server> api_server;
+  if (api_port) {
+    http_front::FrontOptions front_options;
+    front_options.region = options.common.region;
+    if (signing_keys) {
+      front_options.verify_signature = [keys = signing_keys, region = options.common.region,
+                                        &clock = d.clock](const http::Request& req) {
+        const invoke_api::sigv4::VerifyOptions verify{region};
+        return !invoke_api::sigv4::verify(req, *keys, clock.epoch_ms() / 1000, verify);
+      };
+    }
+    front = std::make_unique<http_front::Front>(*d.scheduler, d.clock, *d.timers, std::move(front_options));
+    front->set_routes(definitions->http);
+    api_server = std::make_unique<http::Server>(d.io, front->router(), server_options);
+    if (auto st = api_server->listen(bound, *api_port); !st) {
+      std::fprintf(stderr, "lambdad: --api-port: %s\n", st.error().message.c_str());
+      return 2;
+    }
   }
   if (signing_keys) {
     log->info("--credentials: requests must be signed (AWS SigV4) by one of the {} key(s) in {}",
@@ -374,6 +425,11 @@ int run_serve(const ServeOptions& options) {
               "add --credentials FILE to require signed requests",
               options.host);
   }
+  if (remote && api_server) {
+    log->warn("the API port is bound to {} (--allow-remote) too: its routes and Function URLs with AuthType NONE "
+              "take requests from other hosts without a signature, as API Gateway without authorizers does",
+              options.host);
+  }
   for (const auto& fn : *functions) {
     log->info("function {}: {}, {} MB, {} s, from {}", config::describe_names(fn), fn.runtime, fn.memory_mb,
               fn.timeout_seconds, fn.code_dir.string());
@@ -381,8 +437,15 @@ int run_serve(const ServeOptions& options) {
   // --watch: an edit to a function's code or to the template takes effect without a restart.
   std::unique_ptr<ServeWatch> watch;
   if (options.watch) {
-    auto started = ServeWatch::start({d.io, d.clock, *d.timers, registry, *d.scheduler, d.runtime_options},
-                                     options.common, *functions, {spool->state.root(), d.tmp_root});
+    ServeWatch::Deps deps{d.io, d.clock, *d.timers, registry, *d.scheduler, d.runtime_options};
+    if (front) {
+      deps.on_http_apis = [f = front.get()](const config::HttpApis& apis) {
+        f->set_routes(apis);
+        observability::daemon_log()->info("API routes reloaded: {} route(s), {} Function URL(s)", apis.routes.size(),
+                                          apis.urls.size());
+      };
+    }
+    auto started = ServeWatch::start(deps, options.common, *functions, {spool->state.root(), d.tmp_root});
     if (!started) {
       std::fprintf(stderr, "lambdad: --watch: %s\n", started.error().message.c_str());
       return 2;
@@ -390,7 +453,7 @@ int run_serve(const ServeOptions& options) {
     watch = std::move(started).value();
   }
 
-  GracefulStop stop(d, server, *shutdown_grace, options.shutdown_grace);
+  GracefulStop stop(d, server, api_server.get(), *shutdown_grace, options.shutdown_grace);
   asio::signal_set signals(d.io, SIGINT, SIGTERM);
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&](const boost::system::error_code& ec, int sig) {
@@ -402,12 +465,17 @@ int run_serve(const ServeOptions& options) {
 
   d.manager->start();
   events.start();
-  const std::string bound = options.host == "localhost" ? "127.0.0.1" : options.host;
-  std::printf("Invoke API listening on http://%s:%u\n",
-              (bound.find(':') != std::string::npos ? "[" + bound + "]" : bound).c_str(), server.port());
+  const std::string shown = bound.find(':') != std::string::npos ? "[" + bound + "]" : bound;
+  std::printf("Invoke API listening on http://%s:%u\n", shown.c_str(), server.port());
+  if (api_server) {
+    const std::string base = fmt::format("http://{}:{}", shown, api_server->port());
+    std::printf("API listening on %s\n", base.c_str());
+    for (const auto& line : front->describe(base, api_server->port())) std::printf("%s\n", line.c_str());
+  }
   std::fflush(stdout);
   d.io.run();
   server.stop();
+  if (api_server) api_server->stop();
   events.shutdown();
   events.flush();  // the spool's last writes, before the state directory's lock is released
   registry.shutdown();

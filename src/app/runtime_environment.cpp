@@ -157,6 +157,12 @@ std::map<std::string, std::string> parse_parameter_overrides(const std::vector<s
 }
 
 std::optional<std::vector<config::FunctionConfig>> load_functions(const CommonOptions& options) {
+  auto loaded = load_definitions_checked(options);
+  if (!loaded) return std::nullopt;
+  return std::move(loaded->functions);
+}
+
+std::optional<LoadedDefinitions> load_definitions_checked(const CommonOptions& options) {
   auto load = load_definitions(options);
   auto log = observability::daemon_log();
   for (const auto& w : load.warnings) log->warn("{}", w.to_string());
@@ -180,7 +186,7 @@ std::optional<std::vector<config::FunctionConfig>> load_functions(const CommonOp
     return refuse(names.errors);
   }
   if (!options.env_vars_file.empty() && !apply_env_vars(options.env_vars_file, load.functions)) return std::nullopt;
-  return std::move(load.functions);
+  return LoadedDefinitions{std::move(load.functions), std::move(load.http)};
 }
 
 std::optional<sandbox::RuntimeOptions> prepare_runtimes(const CommonOptions& options,

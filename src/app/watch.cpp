@@ -385,12 +385,13 @@ void ServeWatch::on_batch(const std::set<fs::path>& changed) {
 
 std::set<std::string> ServeWatch::reload_definitions(const fs::path& changed_file) {
   auto log = observability::daemon_log();
-  auto loaded = load_functions(options_);  // prints the template's problems
-  if (!loaded) {
+  auto definitions = load_definitions_checked(options_);  // prints the template's problems
+  if (!definitions) {
     log->error("{} changed but cannot be loaded (see above); still serving the definitions loaded before",
                changed_file.string());
     return {};
   }
+  auto* loaded = &definitions->functions;
   add_runtimes(*loaded);
   auto changes = deps_.registry.reload_template_functions(*loaded);
   if (!changes) {
@@ -399,6 +400,9 @@ std::set<std::string> ServeWatch::reload_definitions(const fs::path& changed_fil
     return {};
   }
   functions_ = std::move(*loaded);
+  // The API port's routes follow the template here, with its functions: they are not catalogue
+  // records (decision 020).
+  if (deps_.on_http_apis) deps_.on_http_apis(definitions->http);
   for (const auto& name : changes->skipped) {
     log->warn("{} defines {}, a function created through the API; that one is kept", changed_file.string(), name);
   }

@@ -20,6 +20,7 @@
 #include "lambdad/common/result.hpp"
 #include "lambdad/common/timer.hpp"
 #include "lambdad/config/function_config.hpp"
+#include "lambdad/config/http_apis.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -84,6 +85,8 @@ class ServeWatch {
     control_plane::FunctionRegistry& registry;
     invocation::Dispatcher& dispatcher;  // drains the environments of a function whose code changed
     sandbox::RuntimeOptions& runtimes;  // gains the interpreter of a runtime a reload brings in
+    // Given the HTTP fronts of each template that reloads (serve --api-port); may be empty.
+    std::function<void(const config::HttpApis&)> on_http_apis = {};
   };
 
   // Watches the definitions file(s) of `options` and the code directories of `functions` (the

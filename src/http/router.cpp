@@ -78,6 +78,11 @@ void Router::set_fallback(Handler handler) {
   fallback_ = wrapped(raw_fallback_);
 }
 
+void Router::set_fallback(Handler handler, std::size_t body_limit) {
+  set_fallback(std::move(handler));
+  fallback_body_limit_ = body_limit;
+}
+
 void Router::add(Method method, std::string pattern, std::size_t body_limit, Handler handler) {
   Compiled c{Route{method, std::move(pattern), body_limit, {}, {}, {}}, {}, std::move(handler), {}, {}};
   for (auto seg : split_path(c.route.pattern)) c.segments.emplace_back(seg);

@@ -138,7 +138,13 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 class Server::Impl::Session : public std::enable_shared_from_this<Session> {
  public:
   Session(std::shared_ptr<Impl> server, tcp::socket socket)
-      : server_(std::move(server)), stream_(std::move(socket)) {}
+      : server_(std::move(server)), stream_(std::move(socket)) {
+    beast::error_code ec;
+    const auto remote = stream_.socket().remote_endpoint(ec);
+    if (!ec) peer_address_ = remote.address().to_string();
+    const auto local = stream_.socket().local_endpoint(ec);
+    if (!ec) local_port_ = local.port();
+  }
 
   void start() { read_header(); }
 
@@ -243,7 +249,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
       if (match_.route->streams(head)) return dispatch_streamed(std::move(head));
     }
 
-    std::size_t limit = match_.route ? match_.route->body_limit : Router::kUnmatchedBodyLimit;
+    std::size_t limit = match_.route ? match_.route->body_limit : server_->router.fallback_body_limit();
     msg.body().limit = limit;
     parser_->body_limit(limit > std::numeric_limits<std::uint64_t>::max() - options().drain_limit
                             ? std::numeric_limits<std::uint64_t>::max()
@@ -301,7 +307,10 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     auto& msg = parser_->get();
     Request req;
     req.method = method_;
+    req.method_text = std::string(msg.method_string());
     req.target = std::string(msg.target());
+    req.peer_address = peer_address_;
+    req.local_port = local_port_;
     auto q = req.target.find('?');
     req.path = path_;
     if (q != std::string::npos) req.query = req.target.substr(q + 1);
@@ -543,6 +552,8 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   Router::Match match_;
   Method method_ = Method::kOther;
   std::string path_;
+  std::string peer_address_;
+  std::uint16_t local_port_ = 0;
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool force_close_ = false;

@@ -31,6 +31,8 @@ HttpAnswer render_error(FrontKind front, FrontErrorKind kind) {
       return json_answer(404, R"({"message":"Not Found"})");
     case FrontErrorKind::kThrottled:
       return json_answer(429, R"({"message":"Too Many Requests"})");
+    case FrontErrorKind::kTooLarge:
+      return json_answer(413, R"({"message":"Request Entity Too Large"})");
     case FrontErrorKind::kUnauthorized:
       return json_answer(401, R"({"message":"Unauthorized"})");
     case FrontErrorKind::kForbidden:

@@ -44,6 +44,7 @@ class Daemon:
             cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
             env=env if bare else {**os.environ, **(env or {})}, cwd=cwd, start_new_session=True)
         self._log = []
+        self._out = []  # stdout lines after the ready line
         self._log_lock = threading.Lock()
         self._stderr_thread = threading.Thread(target=self._pump_stderr, daemon=True)
         self._stderr_thread.start()
@@ -71,8 +72,9 @@ class Daemon:
         if "endpoint" not in result:
             self.stop()
             raise RuntimeError("lambdad did not become ready; log:\n" + self.logs())
-        # Keep draining stdout so the daemon never blocks on a full pipe.
-        threading.Thread(target=lambda: [None for _ in self.proc.stdout], daemon=True).start()
+        # Keep draining stdout so the daemon never blocks on a full pipe; what follows the ready
+        # line (the API port's routes) is kept for stdout_after_ready().
+        threading.Thread(target=lambda: [self._out.append(line) for line in self.proc.stdout], daemon=True).start()
         return result["endpoint"]
 
     @property
@@ -82,6 +84,17 @@ class Daemon:
     def logs(self):
         with self._log_lock:
             return "".join(self._log)
+
+    def stdout_after_ready(self, pattern, timeout=10):
+        """Waits for a stdout line after the ready line to match a regex; returns all of them."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            lines = list(self._out)
+            if any(rx.search(line) for line in lines):
+                return lines
+            time.sleep(0.02)
+        raise AssertionError(f"stdout never matched {pattern!r}: {self._out!r}; log:\n{self.logs()}")
 
     def wait_for_log(self, pattern, timeout=10):
         """Polls the collected log for a regex; returns the match or fails."""

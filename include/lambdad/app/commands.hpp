@@ -58,6 +58,9 @@ struct ServeOptions {
   // The Invoke API's read deadlines: a request's headers from its first byte, then its body.
   std::string http_header_timeout = "30s";
   std::string http_body_timeout = "60s";
+  // The port of the template's HTTP fronts (decision 020): its REST and HTTP API routes and
+  // Function URLs. Empty: not served; "0" picks a free port. start-api: "3000".
+  std::string api_port;
 };
 
 struct EvictOptions {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -40,6 +41,7 @@ class Headers {
 
 struct Request {
   Method method = Method::kOther;
+  std::string method_text;  // the method as sent ("OPTIONS"), whatever `method` is
   std::string target;  // as sent: path and query
   std::string path;    // raw (still percent-encoded) path
   std::string query;   // after '?', raw
@@ -50,6 +52,8 @@ struct Request {
   bool body_too_large = false;
   std::size_t body_size = 0;
   std::vector<std::pair<std::string, std::string>> path_params;  // {name} captures, decoded
+  std::string peer_address;      // the client's address ("127.0.0.1"); empty when unknown
+  std::uint16_t local_port = 0;  // the port the client connected to
 
   std::string_view param(std::string_view name) const;
   // Decoded value of a query parameter; nullopt when absent.

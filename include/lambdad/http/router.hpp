@@ -48,6 +48,9 @@ class Router {
   // Used when no route matches the path (status 404) or the method (405 is not AWS-like; the
   // fallback decides). Body limit for unmatched requests is kUnmatchedBodyLimit.
   void set_fallback(Handler handler);
+  // The same, for a router whose fallback takes bodies of up to `body_limit` bytes (a front that
+  // routes every path itself).
+  void set_fallback(Handler handler, std::size_t body_limit);
   // Every request, matched or not, passes `guard` before its handler: the routes added so far and
   // those added later. Guarded routes never stream their request bodies (the guard sees the whole
   // body, at most the route's body_limit). One guard per router.
@@ -64,6 +67,7 @@ class Router {
   };
   Match match(Method method, std::string_view path) const;
   const Handler& fallback() const { return fallback_; }
+  std::size_t fallback_body_limit() const { return fallback_body_limit_; }
 
  private:
   struct Compiled {
@@ -80,6 +84,7 @@ class Router {
   std::vector<Compiled> routes_;
   Handler fallback_;      // wrapped
   Handler raw_fallback_;  // as set
+  std::size_t fallback_body_limit_ = kUnmatchedBodyLimit;
   std::shared_ptr<const Guard> guard_;
   std::shared_ptr<const Observer> observer_;
 };

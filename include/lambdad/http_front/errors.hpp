@@ -17,6 +17,7 @@ enum class FrontErrorKind {
   kThrottled,          // the dispatcher refused for concurrency
   kUnauthorized,       // a Lambda authorizer's identity source is missing, or it said Unauthorized
   kForbidden,          // the authorizer denied, or a Function URL's AWS_IAM check failed
+  kTooLarge,           // the request body (or the event made of it) is past Lambda's 6 MB invoke limit
 };
 
 struct FrontError {
@@ -38,6 +39,7 @@ using Mapped = std::variant<HttpAnswer, FrontError>;
 // - unauthorized: 401 `{"message":"Unauthorized"}`.
 // - forbidden: REST 403 `{"message":"User is not authorized to access this resource"}`; HTTP
 //   APIs 403 `{"message":"Forbidden"}`; Function URLs 403 with Lambda's AWS_IAM message.
+// - too large: 413 `{"message":"Request Entity Too Large"}`.
 HttpAnswer render_error(FrontKind front, FrontErrorKind kind);
 
 }  // namespace lambdad::http_front

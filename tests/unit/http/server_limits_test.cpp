@@ -35,6 +35,9 @@ class ServerLimitsTest : public ::testing::Test {
       r.body = "echo:" + req.body;
       respond(std::move(r));
     });
+    start_with(std::move(router), std::move(options));
+  }
+  void start_with(Router router, ServerOptions options) {
     server_ = std::make_unique<Server>(io_, std::move(router), std::move(options));
     ASSERT_TRUE(server_->listen("127.0.0.1", 0).ok());
     thread_ = std::thread([this] { io_.run(); });
@@ -68,6 +71,30 @@ TEST_F(ServerLimitsTest, TooManySmallHeaderFieldsAre431) {
   auto reply = c.read_until("\r\n\r\n");
   EXPECT_EQ(reply.rfind("HTTP/1.1 431 ", 0), 0u) << reply;
   EXPECT_TRUE(c.closed_by_peer());
+}
+
+// A front that routes every path itself (http_front::Front) takes bodies up to its own limit, and
+// sees the method as sent, the client's address and the port it connected to.
+TEST_F(ServerLimitsTest, AFallbackWithItsOwnBodyLimitSeesTheRequestAsSent) {
+  Router router;
+  router.set_fallback(
+      [](Request&& req, Responder respond) {
+        Response r;
+        r.body = req.method_text + " " + req.peer_address + " " + std::to_string(req.local_port) + " " +
+                 std::to_string(req.body.size()) + (req.body_too_large ? " too large" : "") + "|end";
+        respond(std::move(r));
+      },
+      2 * 1024 * 1024);
+  start_with(std::move(router), {});
+  const std::string port = std::to_string(server_->port());
+  {
+    Client c(server_->port());
+    c.send("OPTIONS /any/path HTTP/1.1\r\nHost: x\r\nContent-Length: 1500000\r\n\r\n" + std::string(1500000, 'a'));
+    EXPECT_NE(c.read_until("|end").find("OPTIONS 127.0.0.1 " + port + " 1500000|end"), std::string::npos);
+  }
+  Client c(server_->port());
+  c.send("PURGE /x HTTP/1.1\r\nHost: x\r\nContent-Length: 2100000\r\n\r\n" + std::string(2100000, 'a'));
+  EXPECT_NE(c.read_until("|end").find("PURGE 127.0.0.1 " + port + " 0 too large|end"), std::string::npos);
 }
 
 TEST_F(ServerLimitsTest, FieldsUpToTheCapAreServed) {

@@ -44,5 +44,13 @@ TEST(FrontErrors, ThrottleAndAuthorizers) {
   EXPECT_EQ(render_error(FrontKind::kFunctionUrl, FrontErrorKind::kForbidden).status, 403);
 }
 
+TEST(FrontErrors, TooLarge) {
+  for (auto front : {FrontKind::kFunctionUrl, FrontKind::kHttpApi, FrontKind::kRestApi}) {
+    const auto a = render_error(front, FrontErrorKind::kTooLarge);
+    EXPECT_EQ(a.status, 413);
+    EXPECT_EQ(a.body, R"({"message":"Request Entity Too Large"})");
+  }
+}
+
 }  // namespace
 }  // namespace lambdad::http_front
