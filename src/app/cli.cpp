@@ -47,6 +47,13 @@ std::string settings_help(const std::string& command, const std::string& flag) {
          "  Not settable there: positional arguments, --config, --print-config.\n";
 }
 
+// A command's help footer: its examples ("Examples:\n  ...\n"), how its settings are layered
+// (settings_help) and its exit codes.
+std::string command_footer(const std::string& examples, const std::string& command, const std::string& flag,
+                           const std::string& exit_codes) {
+  return examples + "\n" + settings_help(command, flag) + "\nExit codes: " + exit_codes + "\n";
+}
+
 // RUNTIME=PROGRAM, one --interpreter item.
 std::string check_interpreter(std::string& item) {
   const auto eq = item.find('=');
@@ -151,27 +158,25 @@ int run_cli(int argc, char** argv) {
   ServeOptions serve;
   auto* serve_cmd = app.add_subcommand("serve", "Serve the Lambda Invoke API for the template's functions");
   add_serve(serve_cmd, serve);
-  serve_cmd->footer(
+  serve_cmd->footer(command_footer(
       "Examples:\n"
       "  lambdad serve --template examples/template.yaml\n"
       "  aws lambda invoke --endpoint-url http://127.0.0.1:3001 --no-sign-request --function-name HelloPython out.json\n"
       "  LAMBDAD_REGION=eu-west-1 lambdad serve --port 3005 --warm-containers EAGER --idle-timeout 30m\n"
-      "  lambdad serve --print-config      # the merged settings and where each came from\n\n" +
-      settings_help("serve", "--idle-timeout") +
-      "\nExit codes: 0 stopped by SIGINT or SIGTERM; 2 usage, config or template error.\n");
+      "  lambdad serve --print-config      # the merged settings and where each came from\n",
+      "serve", "--idle-timeout", "0 stopped by SIGINT or SIGTERM; 2 usage, config or template error."));
 
   ServeOptions start_api;
   start_api.api_port = "3000";
   auto* start_api_cmd = app.add_subcommand(
       "start-api", "serve with the template's HTTP routes on --api-port 3000 (SAM's start-api port)");
   add_serve(start_api_cmd, start_api);
-  start_api_cmd->footer(
+  start_api_cmd->footer(command_footer(
       "Examples:\n"
       "  lambdad start-api --template template.yaml\n"
       "  curl http://127.0.0.1:3000/hello\n"
-      "  curl http://myfunction.lambda-url.localhost:3000/   # a Function URL\n\n" +
-      settings_help("start-api", "--api-port") +
-      "\nExit codes: 0 stopped by SIGINT or SIGTERM; 2 usage, config or template error.\n");
+      "  curl http://myfunction.lambda-url.localhost:3000/   # a Function URL\n",
+      "start-api", "--api-port", "0 stopped by SIGINT or SIGTERM; 2 usage, config or template error."));
 
   InvokeOptions invoke;
   auto* invoke_cmd = app.add_subcommand("invoke", "Run one function once and print its result");
@@ -180,24 +185,23 @@ int run_cli(int argc, char** argv) {
                          "Function name, logical id or serverless.yml short name, optionally NAME:QUALIFIER "
                          "(version or alias); may be left out when the template has one function");
   invoke_cmd->add_option("-e,--event", invoke.event_file, "Event JSON file, or - for stdin (default: {})");
-  invoke_cmd->footer(
+  invoke_cmd->footer(command_footer(
       "Examples:\n"
       "  lambdad invoke HelloPython --template examples/template.yaml --event event.json\n"
       "  lambdad invoke --template one-function.yaml --event event.json\n"
-      "  lambdad generate-event s3 put --bucket photos | lambdad invoke Thumbnail --event -\n\n" +
-      settings_help("invoke", "--region") +
-      "\nExit codes: 0 the function succeeded (result on stdout); 1 function error; 2 usage, config or\n"
-      "  template error.\n");
+      "  lambdad generate-event s3 put --bucket photos | lambdad invoke Thumbnail --event -\n",
+      "invoke", "--region",
+      "0 the function succeeded (result on stdout); 1 function error; 2 usage, config or\n"
+      "  template error."));
 
   EvictOptions evict;
   auto* evict_cmd = app.add_subcommand("evict", "Drain a function's warm environments in a running daemon");
   evict_cmd->add_option("function", evict.function, "Function name")->required();
   evict_cmd->add_option("--endpoint", evict.endpoint, "The daemon's Invoke API (default http://127.0.0.1:3001)");
-  evict_cmd->footer(
+  evict_cmd->footer(command_footer(
       "Example:\n"
-      "  lambdad evict HelloPython --endpoint http://127.0.0.1:3001\n\n" +
-      settings_help("evict", "--endpoint") +
-      "\nExit codes: 0 drained; 1 the daemon could not be reached or refused; 2 usage or config error.\n");
+      "  lambdad evict HelloPython --endpoint http://127.0.0.1:3001\n",
+      "evict", "--endpoint", "0 drained; 1 the daemon could not be reached or refused; 2 usage or config error."));
 
   TestOptions test;
   auto* test_cmd = app.add_subcommand("test", "Run a suite of cases (events and what they must return) against the template's functions");
@@ -216,13 +220,12 @@ int run_cli(int argc, char** argv) {
   test_cmd->add_option("--async-retry-base", test.async_retry_base,
                        "Delay before the first retry of a failed Event case; the second waits twice as long "
                        "(default 10ms; Lambda: 1m)");
-  test_cmd->footer(
+  test_cmd->footer(command_footer(
       "Examples:\n"
       "  lambdad test --template examples/suite/template.yaml examples/suite/cases --junit report.xml\n"
       "  lambdad test --shard 2/4 --filter '^orders' --jobs 8\n"
-      "Case format: docs/test-suites.md\n\n" +
-      settings_help("test", "--jobs") +
-      "\nExit codes: 0 every case passed; 1 some failed; 2 usage, config or suite error.\n");
+      "Case format: docs/test-suites.md\n",
+      "test", "--jobs", "0 every case passed; 1 some failed; 2 usage, config or suite error."));
 
   // generate-event
   events::GenerateEventCommand generate;

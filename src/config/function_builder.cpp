@@ -30,24 +30,6 @@ std::string unresolved_message(const TemplateValue& v, std::string_view conseque
   return message;
 }
 
-std::string_view kind_name(Kind kind) {
-  switch (kind) {
-    case Kind::kList:
-      return "a list";
-    case Kind::kMap:
-      return "a mapping";
-    case Kind::kNull:
-      return "null";
-    case Kind::kString:
-      return "a string";
-    case Kind::kNoValue:
-    case Kind::kUnresolved:
-    case Kind::kInvalid:
-      break;
-  }
-  return "a value";
-}
-
 bool has_whitespace(std::string_view s) { return s.find_first_of(" \t\r\n\f\v") != std::string_view::npos; }
 
 
@@ -151,28 +133,14 @@ void FunctionBuilder::warning(const TemplateValue& at, std::string_view path, st
 
 std::optional<std::string> FunctionBuilder::text(const TemplateValue& v, std::string_view path, Need need,
                                                  std::string_view consequence) {
-  switch (v.kind) {
-    case Kind::kString:
-      return v.text;
-    case Kind::kUnresolved:
-      if (need == Need::kRequired) {
-        error(v, path, unresolved_message(v, "a local value is required"));
-      } else {
-        warning(v, path, unresolved_message(v, consequence));
-      }
-      return std::nullopt;
-    case Kind::kInvalid:
-      error(v, path, v.text);
-      return std::nullopt;
-    case Kind::kNull:
-      error(v, path, "'null' values are not allowed in templates");
-      return std::nullopt;
-    case Kind::kList:
-    case Kind::kMap:
-    case Kind::kNoValue:
-      break;
+  if (v.is(Kind::kString)) return v.text;
+  if (!v.is(Kind::kUnresolved)) {
+    error(v, path, not_text_message(v));
+  } else if (need == Need::kRequired) {
+    error(v, path, unresolved_message(v, "a local value is required"));
+  } else {
+    warning(v, path, unresolved_message(v, consequence));
   }
-  error(v, path, fmt::format("must be a string, not {}", kind_name(v.kind)));
   return std::nullopt;
 }
 

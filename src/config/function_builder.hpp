@@ -13,14 +13,10 @@
 
 #include "diagnostic_sink.hpp"
 #include "lambdad/config/function_config.hpp"
+#include "resource_types.hpp"
 #include "template_value.hpp"
 
 namespace lambdad::config {
-
-inline constexpr std::string_view kServerlessFunctionType = "AWS::Serverless::Function";
-inline constexpr std::string_view kLambdaFunctionType = "AWS::Lambda::Function";
-inline constexpr std::string_view kServerlessLayerType = "AWS::Serverless::LayerVersion";
-inline constexpr std::string_view kLambdaLayerType = "AWS::Lambda::LayerVersion";
 
 // A layer the template defines, as a function's Layers item finds it: by the ARN its !Ref gives.
 struct LocalLayer {

@@ -510,7 +510,7 @@ HttpApis read_template_http(const EvaluationContext& context, const std::vector<
   EvaluationContext with_refs = context;
   std::map<std::string, std::string> api_types;
   for (const auto& r : resources) {
-    if (r.type == kServerlessApiType || r.type == kServerlessHttpApiType || r.type.starts_with("AWS::ApiGatewayV2::")) {
+    if (r.type == kServerlessApiType || r.type == kServerlessHttpApiType || r.type.starts_with(kApiGatewayV2Prefix)) {
       with_refs.parameters[r.logical_id] = TemplateValue::string(r.logical_id, r.line);
       api_types[r.logical_id] = r.type;
     }

@@ -15,17 +15,12 @@
 #include "diagnostic_sink.hpp"
 #include "intrinsic_evaluator.hpp"
 #include "lambdad/config/http_apis.hpp"
+#include "resource_types.hpp"
 #include "template_value.hpp"
 #include "yaml_document.hpp"
 
 namespace lambdad::config {
 
-inline constexpr std::string_view kServerlessApiType = "AWS::Serverless::Api";
-inline constexpr std::string_view kServerlessHttpApiType = "AWS::Serverless::HttpApi";
-inline constexpr std::string_view kApiGatewayV2ApiType = "AWS::ApiGatewayV2::Api";
-inline constexpr std::string_view kApiGatewayV2RouteType = "AWS::ApiGatewayV2::Route";
-inline constexpr std::string_view kApiGatewayV2IntegrationType = "AWS::ApiGatewayV2::Integration";
-inline constexpr std::string_view kApiGatewayV2StageType = "AWS::ApiGatewayV2::Stage";
 inline constexpr std::string_view kImplicitRestApi = "ServerlessRestApi";
 inline constexpr std::string_view kImplicitHttpApi = "ServerlessHttpApi";
 

@@ -90,24 +90,8 @@ bool cors_methods(HttpValueReader& reader, const TemplateValue& at, std::string_
 }  // namespace
 
 std::optional<std::string> HttpValueReader::text(const TemplateValue& v, std::string_view path) {
-  switch (v.kind) {
-    case Kind::kString:
-      return v.text;
-    case Kind::kUnresolved:
-      error(v, path, unresolved_message(v));
-      return std::nullopt;
-    case Kind::kInvalid:
-      error(v, path, v.text);
-      return std::nullopt;
-    case Kind::kNull:
-      error(v, path, "'null' values are not allowed in templates");
-      return std::nullopt;
-    case Kind::kList:
-    case Kind::kMap:
-    case Kind::kNoValue:
-      break;
-  }
-  error(v, path, v.is(Kind::kList) ? "must be a string, not a list" : "must be a string, not a mapping");
+  if (v.is(Kind::kString)) return v.text;
+  error(v, path, v.is(Kind::kUnresolved) ? unresolved_message(v) : not_text_message(v));
   return std::nullopt;
 }
 
@@ -240,13 +224,27 @@ std::optional<std::string> function_of_arn(std::string_view arn, const std::set<
 
 namespace {
 
-// A Cors mapping's AllowCredentials, when given; false when it is not a boolean (reported).
-bool read_allow_credentials(HttpValueReader& reader, const TemplateValue& v, std::string_view path, HttpCors& cors) {
-  const TemplateValue* credentials = v.find("AllowCredentials");
-  if (credentials == nullptr) return true;
-  auto b = reader.boolean(*credentials, fmt::format("{}.AllowCredentials", path));
-  cors.allow_credentials = b.value_or(false);
-  return b.has_value();
+// A Cors mapping's MaxAge and AllowCredentials, when given; false when one is wrong (reported).
+// REST's MaxAge may be quoted, as SAM documents it ("'600'"); a bare 600 is taken too.
+enum class QuotedAge { kNo, kAllowed };
+bool read_cors_age_and_credentials(HttpValueReader& reader, const TemplateValue& v, std::string_view path,
+                                   HttpCors& cors, QuotedAge quoted) {
+  bool ok = true;
+  if (const TemplateValue* age = v.find("MaxAge")) {
+    TemplateValue plain = *age;
+    if (quoted == QuotedAge::kAllowed && plain.is(Kind::kString) && plain.text.size() >= 2 &&
+        plain.text.front() == '\'' && plain.text.back() == '\'') {
+      plain.text = plain.text.substr(1, plain.text.size() - 2);
+    }
+    cors.max_age_seconds = reader.integer(plain, fmt::format("{}.MaxAge", path), 0, kMaxCorsAgeSeconds);
+    ok = cors.max_age_seconds.has_value();
+  }
+  if (const TemplateValue* credentials = v.find("AllowCredentials")) {
+    auto b = reader.boolean(*credentials, fmt::format("{}.AllowCredentials", path));
+    cors.allow_credentials = b.value_or(false);
+    ok = b.has_value() && ok;
+  }
+  return ok;
 }
 
 }  // namespace
@@ -286,12 +284,7 @@ std::optional<HttpCors> read_url_cors(HttpValueReader& reader, const TemplateVal
   if (const TemplateValue* m = v.find("AllowMethods"); m != nullptr && ok) {
     ok = cors_methods(reader, *m, fmt::format("{}.AllowMethods", path), cors.allow_methods);
   }
-  if (const TemplateValue* age = v.find("MaxAge")) {
-    auto seconds = reader.integer(*age, fmt::format("{}.MaxAge", path), 0, kMaxCorsAgeSeconds);
-    ok = ok && seconds.has_value();
-    cors.max_age_seconds = seconds;
-  }
-  ok = read_allow_credentials(reader, v, path, cors) && ok;
+  ok = read_cors_age_and_credentials(reader, v, path, cors, QuotedAge::kNo) && ok;
   if (!ok) return std::nullopt;
   return cors;
 }
@@ -332,18 +325,7 @@ std::optional<HttpCors> read_rest_cors(HttpValueReader& reader, const TemplateVa
     if (s) cors.allow_headers = split_commas(*s);
     ok = ok && s.has_value();
   }
-  if (const TemplateValue* age = v.find("MaxAge")) {
-    // Written "'600'" as SAM documents it; a bare 600 is taken too.
-    const std::string p = fmt::format("{}.MaxAge", path);
-    TemplateValue plain = *age;
-    if (plain.is(Kind::kString) && plain.text.size() >= 2 && plain.text.front() == '\'' && plain.text.back() == '\'') {
-      plain.text = plain.text.substr(1, plain.text.size() - 2);
-    }
-    auto seconds = reader.integer(plain, p, 0, kMaxCorsAgeSeconds);
-    ok = ok && seconds.has_value();
-    cors.max_age_seconds = seconds;
-  }
-  ok = read_allow_credentials(reader, v, path, cors) && ok;
+  ok = read_cors_age_and_credentials(reader, v, path, cors, QuotedAge::kAllowed) && ok;
   if (!ok) return std::nullopt;
   return cors;
 }

@@ -109,7 +109,7 @@ std::string WebSocketReader::integration_function(const Evaluated& integration) 
 
 void WebSocketReader::run(const std::vector<HttpResourceSource>& resources, HttpApis& out) {
   for (const auto& r : resources) {
-    if (r.type.starts_with("AWS::ApiGatewayV2::")) types_[r.logical_id] = r.type;
+    if (r.type.starts_with(kApiGatewayV2Prefix)) types_[r.logical_id] = r.type;
   }
   std::vector<Evaluated> routes;
   std::vector<Evaluated> stages;

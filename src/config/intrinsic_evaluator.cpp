@@ -200,34 +200,52 @@ std::string render_expression(const YamlValue& node) { return shorten(render(nod
 
 std::string render_key_expression(const YamlEntry& entry) { return shorten(render_key(entry)); }
 
-TemplateValue literal_value(const YamlValue& node, std::string_view section) {
-  const int line = node.line;
-  if (!function_of_tag(node.tag).empty() || !function_of_map(node, false).empty()) {
-    return TemplateValue::invalid(
-        fmt::format("intrinsic functions are not allowed in {} ({})", section, render_expression(node)), line);
-  }
+namespace {
+
+// A node that is not a call: a scalar's string, or a list or map of `child`'s values of its items
+// (each entry's value on its key's line); `odd_key` gives the entry of a key that is not a scalar.
+template <typename Child, typename OddKey>
+TemplateValue plain_value(const YamlValue& node, const Child& child, const OddKey& odd_key) {
   TemplateValue v;
-  v.line = line;
+  v.line = node.line;
   switch (node.kind) {
     case YamlValue::Kind::kScalar:
-      return TemplateValue::string(node.text, line);
+      return TemplateValue::string(node.text, node.line);
     case YamlValue::Kind::kList:
       v.kind = Kind::kList;
-      for (const auto& item : node.items) v.items.push_back(literal_value(item, section));
+      for (const auto& item : node.items) v.items.push_back(child(item));
       return v;
     case YamlValue::Kind::kMap:
       v.kind = Kind::kMap;
       for (const auto& entry : node.entries) {
-        TemplateValue child = literal_value(entry.value, section);
-        child.line = entry.key_line;
-        v.entries.push_back(
-            TemplateEntry{entry.scalar_key() ? entry.key : render_key_expression(entry), std::move(child)});
+        if (!entry.scalar_key()) {
+          v.entries.push_back(odd_key(entry));
+          continue;
+        }
+        TemplateValue value = child(entry.value);
+        value.line = entry.key_line;
+        v.entries.push_back(TemplateEntry{entry.key, std::move(value)});
       }
       return v;
     case YamlValue::Kind::kNull:
       break;
   }
   return v;
+}
+
+}  // namespace
+
+TemplateValue literal_value(const YamlValue& node, std::string_view section) {
+  if (!function_of_tag(node.tag).empty() || !function_of_map(node, false).empty()) {
+    return TemplateValue::invalid(
+        fmt::format("intrinsic functions are not allowed in {} ({})", section, render_expression(node)), node.line);
+  }
+  const auto child = [section](const YamlValue& item) { return literal_value(item, section); };
+  return plain_value(node, child, [&](const YamlEntry& entry) {
+    TemplateValue value = child(entry.value);
+    value.line = entry.key_line;
+    return TemplateEntry{render_key_expression(entry), std::move(value)};
+  });
 }
 
 IntrinsicEvaluator::IntrinsicEvaluator(EvaluationContext context) : context_(std::move(context)) {}
@@ -263,32 +281,12 @@ TemplateValue IntrinsicEvaluator::evaluate_node(const YamlValue& node, bool igno
     return v;
   }
 
-  TemplateValue v;
-  v.line = line;
-  switch (node.kind) {
-    case YamlValue::Kind::kScalar:
-      return TemplateValue::string(node.text, line);
-    case YamlValue::Kind::kList:
-      v.kind = Kind::kList;
-      for (const auto& item : node.items) v.items.push_back(evaluate_node(item, false, false));
-      return v;
-    case YamlValue::Kind::kMap:
-      v.kind = Kind::kMap;
-      for (const auto& entry : node.entries) {
-        if (!entry.scalar_key()) {
-          v.entries.push_back(TemplateEntry{render_key_expression(entry),
-                                            TemplateValue::invalid("mapping keys must be strings", entry.key_line)});
-          continue;
-        }
-        TemplateValue child = evaluate_node(entry.value, false, false);
-        child.line = entry.key_line;
-        v.entries.push_back(TemplateEntry{entry.key, std::move(child)});
-      }
-      return v;
-    case YamlValue::Kind::kNull:
-      break;
-  }
-  return v;
+  return plain_value(
+      node, [this](const YamlValue& item) { return evaluate_node(item, false, false); },
+      [](const YamlEntry& entry) {
+        return TemplateEntry{render_key_expression(entry),
+                             TemplateValue::invalid("mapping keys must be strings", entry.key_line)};
+      });
 }
 
 TemplateValue IntrinsicEvaluator::evaluate_arg(const YamlValue& arg, bool arg_is_tagged) {
@@ -475,12 +473,19 @@ TemplateValue IntrinsicEvaluator::sub_variable(const std::string& name, const Ya
   return v;
 }
 
+std::optional<TemplateValue> IntrinsicEvaluator::two_args(const YamlValue& arg, int line, std::string_view usage,
+                                                         TemplateValue& first, TemplateValue& second) {
+  if (!is_list_of(arg, 2)) return TemplateValue::invalid(std::string(usage), line);
+  first = evaluate_arg(arg.items[0], false);
+  if (first.failed()) return first;
+  second = evaluate_arg(arg.items[1], false);
+  if (second.failed()) return second;
+  return std::nullopt;
+}
+
 TemplateValue IntrinsicEvaluator::join(const YamlValue& arg, int line) {
-  if (!is_list_of(arg, 2)) return TemplateValue::invalid("Fn::Join needs [delimiter, [values]]", line);
-  TemplateValue delimiter = evaluate_arg(arg.items[0], false);
-  if (delimiter.failed()) return delimiter;
-  TemplateValue list = evaluate_arg(arg.items[1], false);
-  if (list.failed()) return list;
+  TemplateValue delimiter, list;
+  if (auto failed = two_args(arg, line, "Fn::Join needs [delimiter, [values]]", delimiter, list)) return std::move(*failed);
   if (!delimiter.is(Kind::kString) || !list.is(Kind::kList)) {
     return TemplateValue::invalid("Fn::Join needs [delimiter, [values]]", line);
   }
@@ -498,11 +503,8 @@ TemplateValue IntrinsicEvaluator::join(const YamlValue& arg, int line) {
 }
 
 TemplateValue IntrinsicEvaluator::select(const YamlValue& arg, int line) {
-  if (!is_list_of(arg, 2)) return TemplateValue::invalid("Fn::Select needs [index, [values]]", line);
-  TemplateValue index = evaluate_arg(arg.items[0], false);
-  if (index.failed()) return index;
-  TemplateValue list = evaluate_arg(arg.items[1], false);
-  if (list.failed()) return list;
+  TemplateValue index, list;
+  if (auto failed = two_args(arg, line, "Fn::Select needs [index, [values]]", index, list)) return std::move(*failed);
   if (!index.is(Kind::kString) || !list.is(Kind::kList)) {
     return TemplateValue::invalid("Fn::Select needs [index, [values]]", line);
   }
@@ -522,11 +524,8 @@ TemplateValue IntrinsicEvaluator::select(const YamlValue& arg, int line) {
 }
 
 TemplateValue IntrinsicEvaluator::split(const YamlValue& arg, int line) {
-  if (!is_list_of(arg, 2)) return TemplateValue::invalid("Fn::Split needs [delimiter, string]", line);
-  TemplateValue delimiter = evaluate_arg(arg.items[0], false);
-  if (delimiter.failed()) return delimiter;
-  TemplateValue source = evaluate_arg(arg.items[1], false);
-  if (source.failed()) return source;
+  TemplateValue delimiter, source;
+  if (auto failed = two_args(arg, line, "Fn::Split needs [delimiter, string]", delimiter, source)) return std::move(*failed);
   if (!delimiter.is(Kind::kString) || !source.is(Kind::kString) || delimiter.text.empty()) {
     return TemplateValue::invalid("Fn::Split needs [delimiter, string] with a non-empty delimiter", line);
   }
@@ -618,11 +617,8 @@ TemplateValue IntrinsicEvaluator::fn_if(const YamlValue& arg, int line) {
 }
 
 TemplateValue IntrinsicEvaluator::equals(const YamlValue& arg, int line) {
-  if (!is_list_of(arg, 2)) return TemplateValue::invalid("Fn::Equals needs [value, value]", line);
-  TemplateValue a = evaluate_arg(arg.items[0], false);
-  if (a.failed()) return a;
-  TemplateValue b = evaluate_arg(arg.items[1], false);
-  if (b.failed()) return b;
+  TemplateValue a, b;
+  if (auto failed = two_args(arg, line, "Fn::Equals needs [value, value]", a, b)) return std::move(*failed);
   return boolean(same_value(a, b), line);
 }
 

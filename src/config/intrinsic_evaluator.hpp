@@ -49,6 +49,10 @@ class IntrinsicEvaluator {
   TemplateValue call(const std::string& function, const YamlValue& arg, bool arg_is_tagged,
                      const YamlValue& whole);
   TemplateValue evaluate_arg(const YamlValue& arg, bool arg_is_tagged);
+  // Evaluates the two items of [first, second]: the failure to answer with when `arg` is not a
+  // list of two (`usage` says what it needs) or an item failed; nothing when both are values.
+  std::optional<TemplateValue> two_args(const YamlValue& arg, int line, std::string_view usage, TemplateValue& first,
+                                        TemplateValue& second);
 
   TemplateValue ref(const std::string& name, int line);
   TemplateValue pseudo_parameter(const std::string& name, int line);

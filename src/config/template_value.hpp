@@ -51,6 +51,32 @@ struct TemplateEntry {
   TemplateValue value;
 };
 
+// "a list", "a mapping", "null", "a string"; "a value" otherwise.
+inline std::string_view kind_name(TemplateValue::Kind kind) {
+  switch (kind) {
+    case TemplateValue::Kind::kList:
+      return "a list";
+    case TemplateValue::Kind::kMap:
+      return "a mapping";
+    case TemplateValue::Kind::kNull:
+      return "null";
+    case TemplateValue::Kind::kString:
+      return "a string";
+    case TemplateValue::Kind::kNoValue:
+    case TemplateValue::Kind::kUnresolved:
+    case TemplateValue::Kind::kInvalid:
+      break;
+  }
+  return "a value";
+}
+
+// Why `v`, neither a string nor unresolvable (each reader decides on those), is not text.
+inline std::string not_text_message(const TemplateValue& v) {
+  if (v.is(TemplateValue::Kind::kInvalid)) return v.text;
+  if (v.is(TemplateValue::Kind::kNull)) return "'null' values are not allowed in templates";
+  return "must be a string, not " + std::string(kind_name(v.kind));
+}
+
 inline TemplateValue TemplateValue::string(std::string text, int line) {
   TemplateValue v;
   v.kind = Kind::kString;
@@ -60,19 +86,15 @@ inline TemplateValue TemplateValue::string(std::string text, int line) {
 }
 
 inline TemplateValue TemplateValue::unresolved(std::string expression, std::string hint, int line) {
-  TemplateValue v;
+  TemplateValue v = string(std::move(expression), line);
   v.kind = Kind::kUnresolved;
-  v.text = std::move(expression);
   v.hint = std::move(hint);
-  v.line = line;
   return v;
 }
 
 inline TemplateValue TemplateValue::invalid(std::string message, int line) {
-  TemplateValue v;
+  TemplateValue v = string(std::move(message), line);
   v.kind = Kind::kInvalid;
-  v.text = std::move(message);
-  v.line = line;
   return v;
 }
 
