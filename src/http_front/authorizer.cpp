@@ -14,7 +14,7 @@ namespace {
 
 FrontError failure(std::string cause) { return FrontError{FrontErrorKind::kAuthorizerFailure, std::move(cause)}; }
 
-std::string join(const std::vector<std::string>& values, char sep) {
+std::string joined(const std::vector<std::string>& values, char sep) {
   std::string out;
   for (const auto& v : values) {
     if (!out.empty()) out += sep;
@@ -108,7 +108,7 @@ std::optional<std::vector<std::string>> identity_values(const config::HttpAuthor
   for (const auto& name : authorizer.identity_headers) {
     auto values = header_values(request.headers, name);
     if (values.empty()) return std::nullopt;
-    std::string value = token ? values.back() : join(values, ',');
+    std::string value = token ? values.back() : joined(values, ',');
     if (value.empty()) return std::nullopt;
     out.push_back(std::move(value));
   }
@@ -155,8 +155,8 @@ nlohmann::json request_event_v1(nlohmann::json route_event, std::string_view met
   event["type"] = "REQUEST";
   event["methodArn"] = method_arn;
   if (http_api) {
-    event["identitySource"] = join(identity, ',');
-    event["authorizationToken"] = join(identity, ',');
+    event["identitySource"] = joined(identity, ',');
+    event["authorizationToken"] = joined(identity, ',');
   }
   for (const char* member : {"resource", "path", "httpMethod", "headers", "multiValueHeaders", "queryStringParameters",
                              "multiValueQueryStringParameters", "pathParameters", "stageVariables", "requestContext"}) {
