@@ -3,6 +3,7 @@
 // FunctionUrlConfig. WebSocket APIs are read in http_websocket.cpp.
 #include <algorithm>
 #include <array>
+#include <regex>
 #include <utility>
 
 #include <fmt/format.h>
@@ -21,6 +22,16 @@ constexpr int kHttpTimeoutMs = 30000;
 constexpr int kMinTimeoutMs = 50;
 constexpr int kMaxReauthorizeSeconds = 3600;
 constexpr int kDefaultReauthorizeSeconds = 300;
+
+// Whether `text` compiles as a regular expression (ECMAScript, as the front matches tokens).
+bool is_regular_expression(const std::string& text) {
+  try {
+    std::regex compiled(text);
+    return true;
+  } catch (const std::regex_error&) {
+    return false;
+  }
+}
 
 constexpr std::array<std::string_view, 10> kApiEventKeys = {
     "Path", "Method", "RestApiId", "Auth", "RequestParameters", "TimeoutInMillis", "RequestModel",
@@ -277,6 +288,15 @@ std::optional<HttpAuthorizer> HttpTemplateReader::read_authorizer(HttpValueReade
     if (const TemplateValue* header = identity->find("Header"); header && token) {
       auto s = reader.text(*header, ipath + ".Header");
       if (s) a.identity_headers = {*s};
+      ok = ok && s.has_value();
+    }
+    if (const TemplateValue* expression = identity->find("ValidationExpression"); expression && token) {
+      auto s = reader.text(*expression, ipath + ".ValidationExpression");
+      if (s && !is_regular_expression(*s)) {
+        reader.error(*expression, ipath + ".ValidationExpression", fmt::format("{} is not a regular expression", *s));
+        s.reset();
+      }
+      if (s) a.validation_expression = *s;
       ok = ok && s.has_value();
     }
     if (!token) {

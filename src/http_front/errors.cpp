@@ -34,15 +34,23 @@ HttpAnswer render_error(FrontKind front, FrontErrorKind kind) {
     case FrontErrorKind::kTooLarge:
       return json_answer(413, R"({"message":"Request Entity Too Large"})");
     case FrontErrorKind::kUnauthorized:
-      return json_answer(401, R"({"message":"Unauthorized"})");
+      return json_answer(401, R"({"message":"Unauthorized"})", rest ? "UnauthorizedException" : "");
     case FrontErrorKind::kForbidden:
+    case FrontErrorKind::kExplicitDeny:
       if (url) {
         return json_answer(403,
                            R"({"Message":"Forbidden. For troubleshooting Function URL authorization issues, see: )"
                            R"(https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html"})");
       }
-      if (rest) return json_answer(403, R"({"message":"User is not authorized to access this resource"})");
+      if (rest && kind == FrontErrorKind::kExplicitDeny) {
+        return json_answer(403, R"({"Message":"User is not authorized to access this resource with an explicit deny"})",
+                           "AccessDeniedException");
+      }
+      if (rest) return json_answer(403, R"({"Message":"User is not authorized to access this resource"})", "AccessDeniedException");
       return json_answer(403, R"({"message":"Forbidden"})");
+    case FrontErrorKind::kAuthorizerFailure:
+      if (rest) return json_answer(500, R"({"message":null})", "AuthorizerConfigurationException");
+      return json_answer(500, R"({"message":"Internal Server Error"})");
   }
   if (url) {
     HttpAnswer a;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -12,6 +13,7 @@
 #include "lambdad/common/error_types.hpp"
 #include "lambdad/common/ids.hpp"
 #include "lambdad/common/limits.hpp"
+#include "lambdad/http_front/authorizer.hpp"
 #include "lambdad/http_front/cors.hpp"
 #include "lambdad/http_front/errors.hpp"
 #include "lambdad/http_front/payload_v1.hpp"
@@ -111,6 +113,8 @@ struct Front::State {
   Timers& timers;
   FrontOptions options;
   std::shared_ptr<const RouteSnapshot> snapshot = std::make_shared<RouteSnapshot>();
+  AuthorizerCache authorizer_cache{clock};
+  std::weak_ptr<State> self{};  // for completions that may outlive the front
 
   // The URL of the function `label` names (a host label or a path segment), or nullptr.
   const config::FunctionUrl* find_url(const RouteSnapshot& s, std::string_view label) const {
@@ -127,6 +131,15 @@ struct Front::State {
   std::vector<std::string> path_methods(const RouteSnapshot& s, const std::string& api_id, std::string_view path) const;
   void dispatch(const std::shared_ptr<Exchange>& x, const std::string& function, std::string payload, int timeout_ms,
                 std::function<Mapped(const std::string&)> map);
+  // An invocation of `function` for `x`, or nullptr when `x` has been answered (`refused` for a
+  // function that cannot be invoked).
+  invocation::InvocationPtr new_invocation(const std::shared_ptr<Exchange>& x, const std::string& function,
+                                           std::string payload, FrontErrorKind refused);
+  void admit(const std::shared_ptr<Exchange>& x, invocation::InvocationPtr inv, FrontErrorKind throttled);
+  // Runs the route's Lambda authorizer; `proceed` gets requestContext.authorizer when it allows.
+  void authorize(const std::shared_ptr<Exchange>& x, const config::HttpApi& api, const config::HttpAuthorizer& authorizer,
+                 const std::shared_ptr<const RouteMatch>& match, const nlohmann::json& route_event,
+                 std::function<void(nlohmann::json)> proceed);
 };
 
 void Front::State::handle(http::Request&& req, http::Responder respond) {
@@ -251,48 +264,116 @@ void Front::State::serve_api(const std::shared_ptr<Exchange>& x) {
   x->view.request_id = x->request_id;
 
   const auto match = std::make_shared<const RouteMatch>(std::move(*best));
+  std::function<Mapped(const std::string&)> map;
+  nlohmann::json event;
   if (match->route->target.payload == PayloadVersion::kV2) {
     V2Settings settings;
     settings.front = FrontKind::kHttpApi;
     settings.account_id = options.account_id;
     settings.api_id = best_api->id;
     settings.stage = best_api->stage.empty() ? "$default" : best_api->stage;
-    auto event = build_event_v2(x->view, settings, match.get());
-    return dispatch(x, route.function_name, event.dump(), route.timeout_ms,
-                    [](const std::string& result) { return map_response_v2(result); });
+    event = build_event_v2(x->view, settings, match.get());
+    map = [](const std::string& result) { return map_response_v2(result); };
+  } else {
+    V1Settings settings;
+    settings.front = x->front;
+    settings.account_id = options.account_id;
+    settings.api_id = best_api->id;
+    settings.stage = best_api->stage;
+    settings.resource_id = std::string(kRestResourceId);
+    settings.binary_media_types = best_api->binary_media_types;
+    event = build_event_v1(x->view, settings, *match);
+    map = [settings, x](const std::string& result) { return map_response_v1(result, settings, x->view); };
   }
-  V1Settings settings;
-  settings.front = x->front;
-  settings.account_id = options.account_id;
-  settings.api_id = best_api->id;
-  settings.stage = best_api->stage;
-  settings.resource_id = std::string(kRestResourceId);
-  settings.binary_media_types = best_api->binary_media_types;
-  auto event = build_event_v1(x->view, settings, *match);
-  dispatch(x, route.function_name, event.dump(), route.timeout_ms,
-           [settings, x](const std::string& result) { return map_response_v1(result, settings, x->view); });
+  const auto authorizer = std::find_if(best_api->authorizers.begin(), best_api->authorizers.end(),
+                                       [&](const config::HttpAuthorizer& a) { return a.name == route.authorizer; });
+  if (route.authorizer.empty() || authorizer == best_api->authorizers.end()) {
+    return dispatch(x, route.function_name, event.dump(), route.timeout_ms, std::move(map));
+  }
+  authorize(x, *best_api, *authorizer, match, event,
+            [self = self, x, event, function = route.function_name, timeout_ms = route.timeout_ms,
+             map = std::move(map)](nlohmann::json context) mutable {
+              event["requestContext"]["authorizer"] = std::move(context);
+              if (auto state = self.lock()) state->dispatch(x, function, event.dump(), timeout_ms, std::move(map));
+            });
+}
+
+void Front::State::authorize(const std::shared_ptr<Exchange>& x, const config::HttpApi& api,
+                             const config::HttpAuthorizer& authorizer, const std::shared_ptr<const RouteMatch>& match,
+                             const nlohmann::json& route_event, std::function<void(nlohmann::json)> proceed) {
+  const auto& v = x->view;
+  const bool token = authorizer.type == config::HttpAuthorizer::Type::kToken;
+  const std::string name = fmt::format("authorizer {}", authorizer.name);
+  auto identity = identity_values(authorizer, v);
+  if (!identity) return x->fail(FrontErrorKind::kUnauthorized, name + ": an identity source is missing");
+  if (token && !token_matches(authorizer.validation_expression, identity->front())) {
+    return x->fail(FrontErrorKind::kUnauthorized, name + ": the token does not match its ValidationExpression");
+  }
+  const bool rest = x->front == FrontKind::kRestApi;
+  const auto payload = match->route->target.payload;
+  const std::string stage = rest ? api.stage : (api.stage.empty() ? "$default" : api.stage);
+  const std::string arn = execute_api_arn(options.region, options.account_id, api.id, stage, v.method,
+                                          split_target(v.target).first);
+  // When allowed: the route's function, with what the authorizer said.
+  auto conclude = [x, arn, name, proceed = std::move(proceed), payload](const AuthorizerResult& result,
+                                                                       std::int64_t latency_ms) {
+    switch (decide(result, arn)) {
+      case Decision::kAllow:
+        return proceed(authorizer_context(result, payload, latency_ms));
+      case Decision::kExplicitDeny:
+        return x->fail(FrontErrorKind::kExplicitDeny, name + ": a Deny statement matches " + arn);
+      case Decision::kNotAllowed:
+        return x->fail(FrontErrorKind::kForbidden, name + ": not allowed on " + arn);
+    }
+  };
+  const bool cached = authorizer.ttl_seconds > 0 && !identity->empty();
+  const std::string key = AuthorizerCache::key(api.id, authorizer.name, *identity);
+  if (cached) {
+    if (const auto* result = authorizer_cache.find(key)) return conclude(*result, 0);
+  }
+
+  // An HTTP API authorizer has its own payload version, whatever the route's integration uses.
+  nlohmann::json event;
+  if (token) {
+    event = token_event(identity->front(), arn);
+  } else if (rest) {
+    event = request_event_v1(route_event, arn, *identity, false);
+  } else if (authorizer.payload_format_version == "1.0") {
+    const V1Settings settings{FrontKind::kHttpApi, options.account_id, api.id, stage, std::string(kRestResourceId), {}, {}};
+    event = request_event_v1(payload == PayloadVersion::kV1 ? route_event : build_event_v1(v, settings, *match), arn,
+                             *identity, true);
+  } else {
+    const V2Settings settings{FrontKind::kHttpApi, options.account_id, api.id, stage, {}};
+    event = request_event_v2(payload == PayloadVersion::kV2 ? route_event : build_event_v2(v, settings, match.get()),
+                             arn, *identity);
+  }
+  auto inv = new_invocation(x, authorizer.function_name, event.dump(), FrontErrorKind::kAuthorizerFailure);
+  if (!inv) return;
+  const auto style = rest ? AuthorizerStyle::kRestPolicy
+                          : (authorizer.simple_responses ? AuthorizerStyle::kHttpSimple : AuthorizerStyle::kHttpPolicy);
+  inv->on_complete = [self = self, x, name, key, cached, ttl = authorizer.ttl_seconds, style, started = clock.now(),
+                      conclude = std::move(conclude)](invocation::InvocationResult r) {
+    auto state = self.lock();
+    if (!state || x->answered) return;
+    if (r.outcome == invocation::Outcome::kFunctionError) {
+      return x->fail(authorizer_error_kind(x->front, r.payload),
+                     fmt::format("{} failed: {} {}", name, r.error_type, r.payload.substr(0, 300)));
+    }
+    auto parsed = parse_authorizer_result(r.payload, style);
+    if (auto* error = std::get_if<FrontError>(&parsed)) {
+      return x->fail(error->kind, fmt::format("{}: malformed result: {}", name, error->cause));
+    }
+    auto& result = std::get<AuthorizerResult>(parsed);
+    if (cached) state->authorizer_cache.store(key, result, ttl);
+    conclude(result, std::chrono::duration_cast<std::chrono::milliseconds>(state->clock.now() - started).count());
+  };
+  admit(x, std::move(inv), FrontErrorKind::kAuthorizerFailure);
 }
 
 void Front::State::dispatch(const std::shared_ptr<Exchange>& x, const std::string& function, std::string payload,
                             int timeout_ms, std::function<Mapped(const std::string&)> map) {
-  if (payload.size() > limits::kSyncRequestPayload) {
-    return x->fail(FrontErrorKind::kTooLarge, fmt::format("the event is {} bytes, over 6 MB", payload.size()));
-  }
-  const std::string name = dispatcher.function_for(function);
-  const auto version = dispatcher.resolve(name, "$LATEST");
-  if (!version) return x->fail(FrontErrorKind::kFunctionError, fmt::format("no function {}", name));
-  if (auto state = dispatcher.unavailable(name)) {
-    return x->fail(FrontErrorKind::kFunctionError, fmt::format("{} is {}", name, *state));
-  }
-  auto inv = std::make_shared<invocation::Invocation>();
-  inv->request_id = x->front == FrontKind::kFunctionUrl ? x->request_id : ids::request_id();
-  inv->function_name = name;
-  inv->version = *version;
-  inv->invoked_function_arn = invocation::function_arn(options.region, options.account_id, name);
-  inv->payload = std::move(payload);
-  inv->received = clock.now();
-  inv->trace_id = ids::invocation_trace_header(first_header(x->view.headers, "x-amzn-trace-id").value_or(""),
-                                               dispatcher.tracing_active(name, *version), clock.epoch_ms() / 1000);
+  auto inv = new_invocation(x, function, std::move(payload), FrontErrorKind::kFunctionError);
+  if (!inv) return;
   inv->on_complete = [x, map = std::move(map)](invocation::InvocationResult result) {
     if (x->answered) return;  // past the integration timeout already
     if (result.outcome == invocation::Outcome::kFunctionError) {
@@ -320,16 +401,50 @@ void Front::State::dispatch(const std::shared_ptr<Exchange>& x, const std::strin
                     }
                   });
   }
+  admit(x, std::move(inv), FrontErrorKind::kThrottled);
+}
+
+invocation::InvocationPtr Front::State::new_invocation(const std::shared_ptr<Exchange>& x, const std::string& function,
+                                                       std::string payload, FrontErrorKind refused) {
+  if (payload.size() > limits::kSyncRequestPayload) {
+    x->fail(FrontErrorKind::kTooLarge, fmt::format("the event is {} bytes, over 6 MB", payload.size()));
+    return nullptr;
+  }
+  const std::string name = dispatcher.function_for(function);
+  const auto version = dispatcher.resolve(name, "$LATEST");
+  if (!version) {
+    x->fail(refused, fmt::format("no function {}", name));
+    return nullptr;
+  }
+  if (auto state = dispatcher.unavailable(name)) {
+    x->fail(refused, fmt::format("{} is {}", name, *state));
+    return nullptr;
+  }
+  auto inv = std::make_shared<invocation::Invocation>();
+  inv->request_id = x->front == FrontKind::kFunctionUrl ? x->request_id : ids::request_id();
+  inv->function_name = name;
+  inv->version = *version;
+  inv->invoked_function_arn = invocation::function_arn(options.region, options.account_id, name);
+  inv->payload = std::move(payload);
+  inv->received = clock.now();
+  inv->trace_id = ids::invocation_trace_header(first_header(x->view.headers, "x-amzn-trace-id").value_or(""),
+                                               dispatcher.tracing_active(name, *version), clock.epoch_ms() / 1000);
+  return inv;
+}
+
+void Front::State::admit(const std::shared_ptr<Exchange>& x, invocation::InvocationPtr inv, FrontErrorKind throttled) {
   const auto admission = dispatcher.dispatch(std::move(inv));
   if (admission == invocation::Admission::kThrottledReserved) {
-    x->fail(FrontErrorKind::kThrottled, "throttled: ReservedFunctionConcurrentInvocationLimitExceeded");
+    x->fail(throttled, "throttled: ReservedFunctionConcurrentInvocationLimitExceeded");
   } else if (admission == invocation::Admission::kThrottledAccount) {
-    x->fail(FrontErrorKind::kThrottled, "throttled: ConcurrentInvocationLimitExceeded");
+    x->fail(throttled, "throttled: ConcurrentInvocationLimitExceeded");
   }
 }
 
 Front::Front(invocation::Dispatcher& dispatcher, const Clock& clock, Timers& timers, FrontOptions options)
-    : state_(std::make_shared<State>(State{dispatcher, clock, timers, std::move(options)})) {}
+    : state_(std::make_shared<State>(State{dispatcher, clock, timers, std::move(options)})) {
+  state_->self = state_;
+}
 
 Front::~Front() = default;
 
@@ -347,6 +462,7 @@ void Front::set_routes(const config::HttpApis& apis) {
                                    r.payload_format_version == "1.0" ? PayloadVersion::kV1 : PayloadVersion::kV2, i}});
   }
   state_->snapshot = std::move(s);
+  state_->authorizer_cache.clear();  // the authorizers may have changed
 }
 
 void Front::handle(http::Request&& request, http::Responder respond) {
@@ -369,9 +485,11 @@ std::vector<std::string> Front::describe(const std::string& base_url, std::uint1
   for (const auto& route : s.table.routes()) {
     const auto* api = s.apis.find_api(route.api_id);
     const auto key = route.path == "$default" ? std::string("$default") : route.method + " " + route.path;
-    out.push_back(fmt::format("  {} -> {} ({} {}, payload {})", key, route.target.function_name,
+    const auto& authorizer = s.apis.routes[route.target.index].authorizer;
+    out.push_back(fmt::format("  {} -> {} ({} {}, payload {}{})", key, route.target.function_name,
                               kind_name(front_of(*api)), api->id,
-                              route.target.payload == PayloadVersion::kV1 ? "1.0" : "2.0"));
+                              route.target.payload == PayloadVersion::kV1 ? "1.0" : "2.0",
+                              authorizer.empty() ? "" : ", authorizer " + authorizer));
   }
   for (const auto& url : s.apis.urls) {
     std::string notes;

@@ -37,6 +37,9 @@ struct HttpAuthorizer {
   Type type = Type::kToken;
   std::vector<std::string> identity_headers;        // header names whose absence answers 401, as written
   std::vector<std::string> identity_query_strings;  // query string names, likewise
+  // REST TOKEN: Identity.ValidationExpression, a regular expression the whole token must match
+  // (else 401 without invoking the authorizer); "" for none.
+  std::string validation_expression;
   // Seconds a result is cached (REST ReauthorizeEvery, HTTP Identity.ReauthorizeEvery); 0: not cached.
   int ttl_seconds = 300;
   std::string payload_format_version;  // HTTP APIs: "1.0" or "2.0"; REST: empty

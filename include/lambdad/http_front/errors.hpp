@@ -16,7 +16,9 @@ enum class FrontErrorKind {
   kNoRoute,            // no route matches
   kThrottled,          // the dispatcher refused for concurrency
   kUnauthorized,       // a Lambda authorizer's identity source is missing, or it said Unauthorized
-  kForbidden,          // the authorizer denied, or a Function URL's AWS_IAM check failed
+  kForbidden,          // no authorizer statement allows the request, or a Function URL's AWS_IAM check failed
+  kExplicitDeny,       // an authorizer's Deny statement matches the request
+  kAuthorizerFailure,  // the authorizer function failed, or its result is malformed
   kTooLarge,           // the request body (or the event made of it) is past Lambda's 6 MB invoke limit
 };
 
@@ -36,9 +38,13 @@ using Mapped = std::variant<HttpAnswer, FrontError>;
 // - no route: REST 403 `{"message":"Missing Authentication Token"}`; HTTP APIs and URLs 404
 //   `{"message":"Not Found"}`.
 // - throttled: 429 `{"message":"Too Many Requests"}`.
-// - unauthorized: 401 `{"message":"Unauthorized"}`.
-// - forbidden: REST 403 `{"message":"User is not authorized to access this resource"}`; HTTP
-//   APIs 403 `{"message":"Forbidden"}`; Function URLs 403 with Lambda's AWS_IAM message.
+// - unauthorized: 401 `{"message":"Unauthorized"}` (REST with x-amzn-ErrorType UnauthorizedException).
+// - forbidden: REST 403 `{"Message":"User is not authorized to access this resource"}`, and for an
+//   explicit deny `{"Message":"User is not authorized to access this resource with an explicit
+//   deny"}` (x-amzn-ErrorType AccessDeniedException); HTTP APIs 403 `{"message":"Forbidden"}`;
+//   Function URLs 403 with Lambda's AWS_IAM message.
+// - authorizer failure: REST 500 `{"message":null}` (x-amzn-ErrorType
+//   AuthorizerConfigurationException); HTTP APIs 500 `{"message":"Internal Server Error"}`.
 // - too large: 413 `{"message":"Request Entity Too Large"}`.
 HttpAnswer render_error(FrontKind front, FrontErrorKind kind);
 

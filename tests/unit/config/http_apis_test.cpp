@@ -585,5 +585,36 @@ TEST(HttpApis, WebSocketErrors) {
   EXPECT_TRUE(load.http.routes.empty());
 }
 
+TEST(HttpApis, TokenAuthorizerValidationExpression) {
+  const auto api = [](const std::string& expression) {
+    return with_events(R"(        Get:
+          Type: Api
+          Properties: {Path: /x, Method: get, RestApiId: !Ref Gate}
+)",
+                       R"(  Gate:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: Prod
+      Auth:
+        DefaultAuthorizer: Token
+        Authorizers:
+          Token:
+            FunctionArn: !GetAtt Auth.Arn
+            Identity: {Header: X-Token, ValidationExpression: ")" + expression + R"("}
+)");
+  };
+  const auto load = load_text(api("^Bearer [a-z]+$"));
+  ASSERT_TRUE(load.errors.empty()) << describe(load);
+  const HttpApi* gate = load.http.find_api("Gate");
+  ASSERT_NE(gate, nullptr);
+  ASSERT_EQ(gate->authorizers.size(), 1U);
+  EXPECT_EQ(gate->authorizers[0].validation_expression, "^Bearer [a-z]+$");
+  EXPECT_THAT(gate->authorizers[0].identity_headers, ElementsAre("X-Token"));
+
+  const std::string bad = api("Bearer (");
+  only_error(load_text(bad), line_of(bad, "ValidationExpression"), "Gate",
+             "Properties.Auth.Authorizers.Token.Identity.ValidationExpression");
+}
+
 }  // namespace
 }  // namespace lambdad::config

@@ -39,9 +39,26 @@ TEST(FrontErrors, ThrottleAndAuthorizers) {
   EXPECT_EQ(render_error(FrontKind::kRestApi, FrontErrorKind::kUnauthorized).status, 401);
   const auto denied = render_error(FrontKind::kRestApi, FrontErrorKind::kForbidden);
   EXPECT_EQ(denied.status, 403);
-  EXPECT_EQ(denied.body, R"({"message":"User is not authorized to access this resource"})");
+  EXPECT_EQ(denied.body, R"({"Message":"User is not authorized to access this resource"})");
+  EXPECT_EQ(first_header(denied.headers, "x-amzn-ErrorType"), "AccessDeniedException");
+  const auto explicit_deny = render_error(FrontKind::kRestApi, FrontErrorKind::kExplicitDeny);
+  EXPECT_EQ(explicit_deny.status, 403);
+  EXPECT_EQ(explicit_deny.body, R"({"Message":"User is not authorized to access this resource with an explicit deny"})");
   EXPECT_EQ(render_error(FrontKind::kHttpApi, FrontErrorKind::kForbidden).body, R"({"message":"Forbidden"})");
+  EXPECT_EQ(render_error(FrontKind::kHttpApi, FrontErrorKind::kExplicitDeny).body, R"({"message":"Forbidden"})");
   EXPECT_EQ(render_error(FrontKind::kFunctionUrl, FrontErrorKind::kForbidden).status, 403);
+}
+
+TEST(FrontErrors, AuthorizerFailuresAre500) {
+  const auto rest = render_error(FrontKind::kRestApi, FrontErrorKind::kAuthorizerFailure);
+  EXPECT_EQ(rest.status, 500);
+  EXPECT_EQ(rest.body, R"({"message":null})");
+  EXPECT_EQ(first_header(rest.headers, "x-amzn-ErrorType"), "AuthorizerConfigurationException");
+  const auto http = render_error(FrontKind::kHttpApi, FrontErrorKind::kAuthorizerFailure);
+  EXPECT_EQ(http.status, 500);
+  EXPECT_EQ(http.body, R"({"message":"Internal Server Error"})");
+  EXPECT_EQ(first_header(render_error(FrontKind::kRestApi, FrontErrorKind::kUnauthorized).headers, "x-amzn-ErrorType"),
+            "UnauthorizedException");
 }
 
 TEST(FrontErrors, TooLarge) {
