@@ -16,13 +16,13 @@ namespace {
 
 namespace et = error_types;
 
-Error not_found(std::string message) {
+Error url_not_found(std::string message) {
   return Error{ErrorKind::kNotFound, std::string(et::kResourceNotFoundException), std::move(message)};
 }
 // Create, Update and List name a function or alias that does not exist this way...
-Error no_function() { return not_found("Function does not exist"); }
+Error no_function() { return url_not_found("Function does not exist"); }
 // ... Get and Delete, and every operation on a URL that does not exist, this way.
-Error no_resource() { return not_found("The resource you requested does not exist."); }
+Error no_resource() { return url_not_found("The resource you requested does not exist."); }
 
 void apply(const FunctionUrlChange& change, config::FunctionUrl& url) {
   if (change.auth_type) url.auth_type = *change.auth_type;
