@@ -250,6 +250,17 @@ class GracefulStop {
   bool killing_ = false;
 };
 
+// The API port's Function URLs follow the catalogue (decision 020); other changes are not theirs.
+void follow_urls(http_front::Front& front, const control_plane::CatalogueChange& change) {
+  if (const auto* put = std::get_if<control_plane::UrlPut>(&change)) {
+    front.put_url(put->url);
+  } else if (const auto* removed = std::get_if<control_plane::UrlRemoved>(&change)) {
+    front.remove_url(removed->name, removed->qualifier);
+  } else if (const auto* gone = std::get_if<control_plane::FunctionRemoved>(&change)) {
+    front.remove_urls(gone->name);
+  }
+}
+
 }  // namespace
 
 std::optional<std::chrono::milliseconds> parse_duration(const std::string& text) {
@@ -352,6 +363,7 @@ int run_serve(const ServeOptions& options) {
   core.catalogue.durable = spool->options.durable;
   core.catalogue.account_concurrency = options.pool.account_concurrency;
   core.events = spool->options;
+  core.urls = definitions->http.urls;
   d.build(*functions, std::move(core));
   auto& registry = *d.registry;
   auto& events = *d.events;
@@ -360,6 +372,9 @@ int run_serve(const ServeOptions& options) {
   invoke_api::InvokeApiOptions api_options;
   api_options.region = options.common.region;
   api_options.signing_keys = signing_keys;
+  // The API port, once bound: the FunctionUrl of the Function URL operations names it.
+  auto bound_api_port = std::make_shared<std::uint16_t>(0);
+  api_options.api_port = [bound_api_port] { return *bound_api_port; };
   // Read deadlines of the Invoke API: a slow client cannot hold a connection forever.
   http::ServerOptions server_options;
   for (auto [flag, text, deadline] : {std::tuple{"--http-header-timeout", &options.http_header_timeout,
@@ -405,11 +420,16 @@ int run_serve(const ServeOptions& options) {
     }
     front = std::make_unique<http_front::Front>(*d.scheduler, d.clock, *d.timers, std::move(front_options));
     front->set_routes(definitions->http);
+    // Function URLs are the catalogue's (the template's, the stored ones, the API's): the front
+    // starts from them and follows its changes (decision 020).
+    for (const auto* url : registry.all_function_urls()) front->put_url(url->config);
+    registry.subscribe([f = front.get()](const control_plane::CatalogueChange& c) { follow_urls(*f, c); });
     api_server = std::make_unique<http::Server>(d.io, front->router(), server_options);
     if (auto st = api_server->listen(bound, *api_port); !st) {
       std::fprintf(stderr, "lambdad: --api-port: %s\n", st.error().message.c_str());
       return 2;
     }
+    *bound_api_port = api_server->port();
   }
   if (signing_keys) {
     log->info("--credentials: requests must be signed (AWS SigV4) by one of the {} key(s) in {}",

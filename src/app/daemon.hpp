@@ -41,6 +41,8 @@ struct CoreOptions {
   // leave it empty and store nothing.
   control_plane::RegistryOptions catalogue;
   std::optional<async::EventQueueOptions> events;  // serve, test: Event invocations
+  // serve: the template's Function URLs, which enter the catalogue with their functions.
+  std::vector<config::FunctionUrl> urls;
 };
 
 // Everything a run needs, built in dependency order and torn down in reverse.
@@ -186,7 +188,7 @@ struct Daemon {
       events = std::make_unique<async::EventQueue>(*scheduler, clock, *timers, blocking, std::move(*options.events));
       registry->subscribe([queue = events.get()](const control_plane::CatalogueChange& c) { queue->follow(c); });
     }
-    registry->add_template_functions(functions);
+    registry->add_template_functions(functions, options.urls);
   }
 
   // Functions' X-Ray SDKs send their segments to AWS_XRAY_DAEMON_ADDRESS: here, a UDP port on

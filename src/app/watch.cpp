@@ -393,7 +393,7 @@ std::set<std::string> ServeWatch::reload_definitions(const fs::path& changed_fil
   }
   auto* loaded = &definitions->functions;
   add_runtimes(*loaded);
-  auto changes = deps_.registry.reload_template_functions(*loaded);
+  auto changes = deps_.registry.reload_template_functions(*loaded, definitions->http.urls);
   if (!changes) {
     log->error("{} changed but cannot be applied: {}; still serving the definitions loaded before",
                changed_file.string(), changes.error().message);
@@ -401,7 +401,7 @@ std::set<std::string> ServeWatch::reload_definitions(const fs::path& changed_fil
   }
   functions_ = std::move(*loaded);
   // The API port's routes follow the template here, with its functions: they are not catalogue
-  // records (decision 020).
+  // records (decision 020). Its Function URLs are: the front follows them through the catalogue.
   if (deps_.on_http_apis) deps_.on_http_apis(definitions->http);
   for (const auto& name : changes->skipped) {
     log->warn("{} defines {}, a function created through the API; that one is kept", changed_file.string(), name);

@@ -171,6 +171,7 @@ std::size_t FunctionRegistry::load_stored() {
       tell_function(name, stored);
     } else {
       tell_event_settings(name, stored);
+      for (const auto& [qualifier, url] : stored.urls) tell(UrlPut{url.config});
     }
     ++loaded;
   }
@@ -196,6 +197,7 @@ void FunctionRegistry::tell_function(const std::string& name, const FunctionReco
     tell(VersionPut{v.config, version});
   }
   tell_event_settings(name, fn);
+  for (const auto& [qualifier, url] : fn.urls) tell(UrlPut{url.config});
 }
 
 void FunctionRegistry::tell_event_settings(const std::string& name, const FunctionRecord& fn) const {
@@ -761,6 +763,7 @@ Status FunctionRegistry::delete_alias(const std::string& name, const std::string
   fn.aliases.erase(alias);
   fn.alias_descriptions.erase(alias);
   fn.alias_revisions.erase(alias);
+  if (fn.urls.erase(alias) != 0) tell(UrlRemoved{name, alias});  // the alias's URL goes with it
   save(name);
   return Ok{};  // Lambda answers 204 for an alias that does not exist, too
 }

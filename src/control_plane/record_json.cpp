@@ -83,6 +83,52 @@ std::optional<config::EventDestination> destination_from_json(const nlohmann::js
   return config::EventDestination{j.value("type", ""), j.value("destination", "")};
 }
 
+nlohmann::json strings(const std::vector<std::string>& v) { return v; }
+
+nlohmann::json url_to_json(const FunctionUrlRecord& u) {
+  const auto& c = u.config;
+  nlohmann::json j = {{"qualifier", c.qualifier},
+                      {"authType", c.auth_type == config::FunctionUrl::AuthType::kAwsIam ? "AWS_IAM" : "NONE"},
+                      {"invokeMode",
+                       c.invoke_mode == config::FunctionUrl::InvokeMode::kResponseStream ? "RESPONSE_STREAM" : "BUFFERED"},
+                      {"creationTime", u.creation_time},
+                      {"lastModifiedTime", u.last_modified_time}};
+  if (c.cors) {
+    j["cors"] = {{"allowOrigins", strings(c.cors->allow_origins)},
+                 {"allowMethods", strings(c.cors->allow_methods)},
+                 {"allowHeaders", strings(c.cors->allow_headers)},
+                 {"exposeHeaders", strings(c.cors->expose_headers)},
+                 {"allowCredentials", c.cors->allow_credentials}};
+    if (c.cors->max_age_seconds) j["cors"]["maxAge"] = *c.cors->max_age_seconds;
+  }
+  return j;
+}
+
+FunctionUrlRecord url_from_json(const nlohmann::json& j, const std::string& function_name) {
+  FunctionUrlRecord u;
+  u.config.function_name = function_name;
+  u.config.qualifier = j.value("qualifier", "");
+  u.config.auth_type = j.value("authType", "NONE") == "AWS_IAM" ? config::FunctionUrl::AuthType::kAwsIam
+                                                                 : config::FunctionUrl::AuthType::kNone;
+  u.config.invoke_mode = j.value("invokeMode", "BUFFERED") == "RESPONSE_STREAM"
+                             ? config::FunctionUrl::InvokeMode::kResponseStream
+                             : config::FunctionUrl::InvokeMode::kBuffered;
+  u.creation_time = j.value("creationTime", "");
+  u.last_modified_time = j.value("lastModifiedTime", "");
+  if (j.contains("cors") && j["cors"].is_object()) {
+    const auto& c = j["cors"];
+    config::HttpCors cors;
+    cors.allow_origins = c.value("allowOrigins", std::vector<std::string>{});
+    cors.allow_methods = c.value("allowMethods", std::vector<std::string>{});
+    cors.allow_headers = c.value("allowHeaders", std::vector<std::string>{});
+    cors.expose_headers = c.value("exposeHeaders", std::vector<std::string>{});
+    cors.allow_credentials = c.value("allowCredentials", false);
+    if (c.contains("maxAge")) cors.max_age_seconds = c["maxAge"].get<int>();
+    u.config.cors = std::move(cors);
+  }
+  return u;
+}
+
 }  // namespace
 
 std::string_view state_name(FunctionState s) {
@@ -125,6 +171,11 @@ nlohmann::json record_to_json(const FunctionRecord& fn) {
                       {"stateReason", fn.state_reason},
                       {"stateReasonCode", fn.state_reason_code},
                       {"lastVersion", fn.last_version}};
+  if (!fn.urls.empty()) {
+    nlohmann::json urls = nlohmann::json::array();
+    for (const auto& [qualifier, url] : fn.urls) urls.push_back(url_to_json(url));
+    j["functionUrls"] = std::move(urls);
+  }
   if (fn.reserved) j["reservedConcurrency"] = *fn.reserved;
   if (fn.event_invoke_config) {
     const auto& e = *fn.event_invoke_config;
@@ -159,6 +210,10 @@ Result<FunctionRecord> record_from_json(const nlohmann::json& j, const std::file
     fn.state_reason = j.value("stateReason", "");
     fn.state_reason_code = j.value("stateReasonCode", "");
     fn.last_version = j.value("lastVersion", 0);
+    for (const auto& u : j.value("functionUrls", nlohmann::json::array())) {
+      auto url = url_from_json(u, fn.latest.config.name);
+      fn.urls[url.config.qualifier] = std::move(url);
+    }
     if (j.contains("reservedConcurrency")) fn.reserved = j["reservedConcurrency"].get<int>();
     if (j.contains("eventInvokeConfig")) {
       const auto& e = j["eventInvokeConfig"];

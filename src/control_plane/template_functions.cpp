@@ -71,12 +71,25 @@ Status FunctionRegistry::check_template_reservations(const std::vector<config::F
   return check_reserved_total(reserved, account_concurrency);
 }
 
-void FunctionRegistry::add_template_functions(const std::vector<config::FunctionConfig>& functions) {
+void FunctionRegistry::add_template_url(FunctionRecord& fn, const std::vector<config::FunctionUrl>& urls,
+                                        const std::string& now) const {
+  const std::string& name = fn.latest.config.name;
+  auto it = std::find_if(urls.begin(), urls.end(), [&](const auto& u) { return u.function_name == name; });
+  if (it == urls.end()) return;
+  FunctionUrlRecord url{*it, now, now};
+  url.config.qualifier.clear();
+  fn.urls[""] = std::move(url);
+}
+
+void FunctionRegistry::add_template_functions(const std::vector<config::FunctionConfig>& functions,
+                                              const std::vector<config::FunctionUrl>& urls) {
   LAMBDAD_ASSERT_IO_THREAD();
   const std::string now = now_text();
   for (const auto& c : functions) {
-    const auto& fn = records_[c.name] = template_record(c, now);
+    auto& fn = records_[c.name] = template_record(c, now);
+    add_template_url(fn, urls, now);
     template_definitions_[c.name] = c;
+    if (auto u = fn.urls.find(""); u != fn.urls.end()) template_urls_[c.name] = u->second.config;
     tell_function(c.name, fn);
   }
 }
@@ -102,6 +115,19 @@ bool same_dead_letter(const std::optional<config::DeadLetterConfig>& a, const st
 }
 
 // Every field of FunctionConfig (a field added there belongs here too).
+bool same_cors(const std::optional<config::HttpCors>& a, const std::optional<config::HttpCors>& b) {
+  if (a.has_value() != b.has_value()) return false;
+  return !a || (a->allow_origins == b->allow_origins && a->allow_methods == b->allow_methods &&
+                a->allow_headers == b->allow_headers && a->expose_headers == b->expose_headers &&
+                a->max_age_seconds == b->max_age_seconds && a->allow_credentials == b->allow_credentials);
+}
+
+// A template's FunctionUrlConfig of one function (its line aside), or none.
+bool same_url(const config::FunctionUrl* a, const config::FunctionUrl* b) {
+  if ((a == nullptr) != (b == nullptr)) return false;
+  return a == nullptr || (a->auth_type == b->auth_type && a->invoke_mode == b->invoke_mode && same_cors(a->cors, b->cors));
+}
+
 bool same_definition(const config::FunctionConfig& a, const config::FunctionConfig& b) {
   return a.name == b.name && a.logical_id == b.logical_id && a.runtime == b.runtime && a.handler == b.handler &&
          a.code_dir == b.code_dir && a.memory_mb == b.memory_mb && a.timeout_seconds == b.timeout_seconds &&
@@ -116,8 +142,17 @@ bool same_definition(const config::FunctionConfig& a, const config::FunctionConf
 
 }  // namespace
 
-Result<TemplateChanges> FunctionRegistry::reload_template_functions(const std::vector<config::FunctionConfig>& functions) {
+Result<TemplateChanges> FunctionRegistry::reload_template_functions(const std::vector<config::FunctionConfig>& functions,
+                                                                   const std::vector<config::FunctionUrl>& urls) {
   LAMBDAD_ASSERT_IO_THREAD();
+  // The template says of `c` what it said before: the same definition and FunctionUrlConfig.
+  auto same_template = [this](const config::FunctionConfig& c, const std::vector<config::FunctionUrl>& declared) {
+    auto def = template_definitions_.find(c.name);
+    if (def == template_definitions_.end() || !same_definition(def->second, c)) return false;
+    auto now = std::find_if(declared.begin(), declared.end(), [&](const auto& u) { return u.function_name == c.name; });
+    auto before = template_urls_.find(c.name);
+    return same_url(now == declared.end() ? nullptr : &*now, before == template_urls_.end() ? nullptr : &before->second);
+  };
   // Validate first, so that a refused reload changes nothing: the reservations as they would
   // be (the new template's, an unchanged function's current one, and the API functions').
   std::set<std::string> defined;
@@ -126,8 +161,7 @@ Result<TemplateChanges> FunctionRegistry::reload_template_functions(const std::v
     defined.insert(c.name);
     auto it = records_.find(c.name);
     if (it != records_.end() && !it->second.from_template) continue;  // counted below
-    auto def = template_definitions_.find(c.name);
-    const bool unchanged = it != records_.end() && def != template_definitions_.end() && same_definition(def->second, c);
+    const bool unchanged = it != records_.end() && same_template(c, urls);
     reserved += unchanged ? it->second.reserved.value_or(0) : c.reserved_concurrency.value_or(0);
   }
   for (const auto& [name, fn] : records_) {
@@ -144,6 +178,7 @@ Result<TemplateChanges> FunctionRegistry::reload_template_functions(const std::v
     }
     const std::string name = it->first;
     template_definitions_.erase(name);
+    template_urls_.erase(name);
     it = records_.erase(it);
     tell(FunctionRemoved{name});  // busy environments finish their invoke, then stop
     changes.removed.push_back(name);
@@ -155,14 +190,12 @@ Result<TemplateChanges> FunctionRegistry::reload_template_functions(const std::v
       changes.skipped.push_back(c.name);
       continue;
     }
-    if (it != records_.end()) {
-      auto def = template_definitions_.find(c.name);
-      if (def != template_definitions_.end() && same_definition(def->second, c)) {
-        changes.unchanged.push_back(c.name);
-        continue;
-      }
+    if (it != records_.end() && same_template(c, urls)) {
+      changes.unchanged.push_back(c.name);
+      continue;
     }
     FunctionRecord fn = template_record(c, now);
+    add_template_url(fn, urls, now);
     if (it == records_.end()) {
       changes.added.push_back(c.name);
     } else {
@@ -172,12 +205,17 @@ Result<TemplateChanges> FunctionRegistry::reload_template_functions(const std::v
       for (const auto& [number, v] : it->second.versions) {
         if (!fn.versions.count(number)) tell(VersionRemoved{c.name, std::to_string(number)});
       }
+      for (const auto& [qualifier, url] : it->second.urls) {
+        if (!fn.urls.count(qualifier)) tell(UrlRemoved{c.name, qualifier});
+      }
       // An update in flight (it->second.job) is dropped: code_ready finds another job number.
     }
     // An existing pool takes the new configuration and drains; a new one starts empty. The
     // Event queue takes the new settings and wakes (a reservation may have changed).
     const auto& defined_fn = records_[c.name] = std::move(fn);
     template_definitions_[c.name] = c;
+    template_urls_.erase(c.name);
+    if (auto u = defined_fn.urls.find(""); u != defined_fn.urls.end()) template_urls_[c.name] = u->second.config;
     tell_function(c.name, defined_fn);
   }
   return changes;

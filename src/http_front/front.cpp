@@ -20,6 +20,7 @@
 #include "lambdad/http_front/payload_v2.hpp"
 #include "lambdad/http_front/request_view.hpp"
 #include "lambdad/http_front/route_table.hpp"
+#include "lambdad/http_front/url_stream.hpp"
 #include "lambdad/observability/logging.hpp"
 
 namespace lambdad::http_front {
@@ -79,9 +80,29 @@ struct Exchange {
   std::shared_ptr<const RouteSnapshot> snapshot;  // what the route points into
   std::unique_ptr<Timer> timer;
   bool answered = false;
+  // A RESPONSE_STREAM URL: the alias it invokes, and the function's stream while it arrives.
+  std::string qualifier = "$LATEST";
+  bool streams = false;
+  std::string stream_type;  // the Content-Type the runtime declared for its stream
+  std::string stream_head;  // the stream's first bytes, until the answer's head is known
+  std::shared_ptr<http::ResponseStream> stream;  // once the head went out
 
   void answer(HttpAnswer a, const std::string& cause = {}) {
     if (answered) return;
+    respond(response_of(std::move(a), cause));
+  }
+  // Sends `head` (status and headers; its body is the first chunk) and keeps the stream open.
+  void open_stream(HttpAnswer head) {
+    if (answered) return;
+    std::string first = std::move(head.body);
+    head.body.clear();
+    stream = respond.stream(response_of(std::move(head), {}, " streaming"));
+    if (stream && !first.empty()) stream->write(std::move(first));
+  }
+  void fail(FrontErrorKind kind, const std::string& cause) { answer(render_error(front, kind), cause); }
+
+ private:
+  http::Response response_of(HttpAnswer a, const std::string& cause, std::string_view note = {}) {
     answered = true;
     if (timer) timer->cancel();
     http::Response r;
@@ -96,14 +117,42 @@ struct Exchange {
     auto log = observability::daemon_log();
     const std::string where = route.empty() ? "" : route + ", ";
     if (cause.empty()) {
-      log->info("API {} -> {} ({}{:.1f} ms)", line, r.status, where, ms);
+      log->info("API {} -> {} ({}{:.1f} ms{})", line, r.status, where, ms, note);
     } else {
       log->warn("API {} -> {} ({}{:.1f} ms): {}", line, r.status, where, ms, cause);
     }
-    respond(std::move(r));
+    return r;
   }
-  void fail(FrontErrorKind kind, const std::string& cause) { answer(render_error(front, kind), cause); }
 };
+
+// A RESPONSE_STREAM URL's answer follows the function's stream: the head once read_stream_head
+// knows it, then each piece as one chunk, the function's upload resumed once it is written.
+void take_piece(const std::shared_ptr<Exchange>& x, std::string piece, std::function<void()> resume) {
+  if (x->stream) return x->stream->write(std::move(piece), [resume = std::move(resume)](bool) { resume(); });
+  if (x->answered) return resume();  // a malformed head was answered: the rest is dropped
+  x->stream_head += piece;
+  auto head = read_stream_head(x->stream_type, x->stream_head, false);
+  if (head) {
+    x->stream_head.clear();
+    if (auto* error = std::get_if<FrontError>(&*head)) {
+      x->fail(error->kind, "malformed function stream: " + error->cause);
+    } else {
+      x->open_stream(std::move(std::get<HttpAnswer>(*head)));
+    }
+  }
+  resume();
+}
+
+void end_stream(const std::shared_ptr<Exchange>& x, invocation::InvocationResult& result) {
+  if (result.outcome == invocation::Outcome::kFunctionError) {
+    observability::daemon_log()->warn("API {}: the function failed mid-stream ({}); the connection is closed", x->line,
+                                      result.error_type);
+    x->stream.reset();  // dropped without end(): the client sees a truncated body
+    return;
+  }
+  x->stream->end();
+  x->stream.reset();
+}
 
 }  // namespace
 
@@ -115,14 +164,16 @@ struct Front::State {
   std::shared_ptr<const RouteSnapshot> snapshot = std::make_shared<RouteSnapshot>();
   AuthorizerCache authorizer_cache{clock};
   std::weak_ptr<State> self{};  // for completions that may outlive the front
+  // The catalogue's Function URLs by host label (config::function_url_label).
+  std::map<std::string, config::FunctionUrl> urls;
 
-  // The URL of the function `label` names (a host label or a path segment), or nullptr.
-  const config::FunctionUrl* find_url(const RouteSnapshot& s, std::string_view label) const {
+  // The URL `label` names (a host label or a path segment): an exact label, else a name the
+  // dispatcher knows for a function with a URL of its own. nullopt: none.
+  std::optional<config::FunctionUrl> find_url(std::string_view label) const {
+    if (auto it = urls.find(to_lower(label)); it != urls.end()) return it->second;
     const std::string resolved = dispatcher.function_for(std::string(label));
-    for (const auto& url : s.apis.urls) {
-      if (iequals(url.function_name, label) || url.function_name == resolved) return &url;
-    }
-    return nullptr;
+    if (auto it = urls.find(config::function_url_label(resolved, "")); it != urls.end()) return it->second;
+    return std::nullopt;
   }
 
   void handle(http::Request&& req, http::Responder respond);
@@ -134,7 +185,7 @@ struct Front::State {
   // An invocation of `function` for `x`, or nullptr when `x` has been answered (`refused` for a
   // function that cannot be invoked).
   invocation::InvocationPtr new_invocation(const std::shared_ptr<Exchange>& x, const std::string& function,
-                                           std::string payload, FrontErrorKind refused);
+                                           const std::string& qualifier, std::string payload, FrontErrorKind refused);
   void admit(const std::shared_ptr<Exchange>& x, invocation::InvocationPtr inv, FrontErrorKind throttled);
   // Runs the route's Lambda authorizer; `proceed` gets requestContext.authorizer when it allows.
   void authorize(const std::shared_ptr<Exchange>& x, const config::HttpApi& api, const config::HttpAuthorizer& authorizer,
@@ -176,8 +227,8 @@ void Front::State::handle(http::Request&& req, http::Responder respond) {
   }
   if (label) {
     x->front = FrontKind::kFunctionUrl;
-    const auto* url = find_url(s, *label);
-    if (url == nullptr) return x->fail(FrontErrorKind::kNoRoute, fmt::format("no Function URL for '{}'", *label));
+    const auto url = find_url(*label);
+    if (!url) return x->fail(FrontErrorKind::kNoRoute, fmt::format("no Function URL for '{}'", *label));
     return serve_url(x, req, *url);
   }
   x->front = s.only_rest ? FrontKind::kRestApi : FrontKind::kHttpApi;
@@ -187,7 +238,9 @@ void Front::State::handle(http::Request&& req, http::Responder respond) {
 
 void Front::State::serve_url(const std::shared_ptr<Exchange>& x, const http::Request& req,
                              const config::FunctionUrl& url) {
-  x->route = "URL -> " + url.function_name;
+  x->route = "URL -> " + url.function_name + (url.qualifier.empty() ? "" : ":" + url.qualifier);
+  if (!url.qualifier.empty()) x->qualifier = url.qualifier;
+  x->streams = url.invoke_mode == config::FunctionUrl::InvokeMode::kResponseStream;
   const auto& v = x->view;
   if (url.cors) {
     const Cors cors = to_cors(*url.cors);
@@ -205,7 +258,7 @@ void Front::State::serve_url(const std::shared_ptr<Exchange>& x, const http::Req
   settings.front = FrontKind::kFunctionUrl;
   settings.account_id =
       url.auth_type == config::FunctionUrl::AuthType::kNone ? std::string("anonymous") : options.account_id;
-  settings.api_id = to_lower(url.function_name);
+  settings.api_id = config::function_url_label(url.function_name, url.qualifier);
   auto event = build_event_v2(x->view, settings, nullptr);
   dispatch(x, url.function_name, event.dump(), 0, [](const std::string& result) { return map_response_v2(result); });
 }
@@ -347,7 +400,7 @@ void Front::State::authorize(const std::shared_ptr<Exchange>& x, const config::H
     event = request_event_v2(payload == PayloadVersion::kV2 ? route_event : build_event_v2(v, settings, match.get()),
                              arn, *identity);
   }
-  auto inv = new_invocation(x, authorizer.function_name, event.dump(), FrontErrorKind::kAuthorizerFailure);
+  auto inv = new_invocation(x, authorizer.function_name, "$LATEST", event.dump(), FrontErrorKind::kAuthorizerFailure);
   if (!inv) return;
   const auto style = rest ? AuthorizerStyle::kRestPolicy
                           : (authorizer.simple_responses ? AuthorizerStyle::kHttpSimple : AuthorizerStyle::kHttpPolicy);
@@ -372,9 +425,16 @@ void Front::State::authorize(const std::shared_ptr<Exchange>& x, const config::H
 
 void Front::State::dispatch(const std::shared_ptr<Exchange>& x, const std::string& function, std::string payload,
                             int timeout_ms, std::function<Mapped(const std::string&)> map) {
-  auto inv = new_invocation(x, function, std::move(payload), FrontErrorKind::kFunctionError);
+  auto inv = new_invocation(x, function, x->qualifier, std::move(payload), FrontErrorKind::kFunctionError);
   if (!inv) return;
+  if (x->streams) {
+    inv->on_stream_start = [x](const std::string& content_type) { x->stream_type = content_type; };
+    inv->on_chunk = [x](std::string piece, std::function<void()> resume) {
+      take_piece(x, std::move(piece), std::move(resume));
+    };
+  }
   inv->on_complete = [x, map = std::move(map)](invocation::InvocationResult result) {
+    if (x->stream) return end_stream(x, result);
     if (x->answered) return;  // past the integration timeout already
     if (result.outcome == invocation::Outcome::kFunctionError) {
       const bool timed_out = result.error_type == error_types::kSandboxTimedout;
@@ -384,7 +444,10 @@ void Front::State::dispatch(const std::shared_ptr<Exchange>& x, const std::strin
                      fmt::format("function error {}: {}{}", result.error_type, body.substr(0, kShown),
                                  body.size() > kShown ? "..." : ""));
     }
-    auto mapped = map(result.payload);
+    // A stream that never sent its head (short, or not streamed at all) is answered whole.
+    auto mapped = !x->streams ? map(result.payload)
+                  : result.streamed ? *read_stream_head(x->stream_type, x->stream_head, true)
+                                    : *read_stream_head(result.content_type, result.payload, true);
     if (auto* error = std::get_if<FrontError>(&mapped)) {
       return x->fail(error->kind, "malformed function result: " + error->cause);
     }
@@ -405,15 +468,16 @@ void Front::State::dispatch(const std::shared_ptr<Exchange>& x, const std::strin
 }
 
 invocation::InvocationPtr Front::State::new_invocation(const std::shared_ptr<Exchange>& x, const std::string& function,
-                                                       std::string payload, FrontErrorKind refused) {
+                                                       const std::string& qualifier, std::string payload,
+                                                       FrontErrorKind refused) {
   if (payload.size() > limits::kSyncRequestPayload) {
     x->fail(FrontErrorKind::kTooLarge, fmt::format("the event is {} bytes, over 6 MB", payload.size()));
     return nullptr;
   }
   const std::string name = dispatcher.function_for(function);
-  const auto version = dispatcher.resolve(name, "$LATEST");
+  const auto version = dispatcher.resolve(name, qualifier);
   if (!version) {
-    x->fail(refused, fmt::format("no function {}", name));
+    x->fail(refused, fmt::format("no function {}:{}", name, qualifier));
     return nullptr;
   }
   if (auto state = dispatcher.unavailable(name)) {
@@ -424,7 +488,9 @@ invocation::InvocationPtr Front::State::new_invocation(const std::shared_ptr<Exc
   inv->request_id = x->front == FrontKind::kFunctionUrl ? x->request_id : ids::request_id();
   inv->function_name = name;
   inv->version = *version;
-  inv->invoked_function_arn = invocation::function_arn(options.region, options.account_id, name);
+  inv->qualifier = qualifier;
+  inv->invoked_function_arn = invocation::function_arn(options.region, options.account_id, name,
+                                                       qualifier == "$LATEST" ? std::string() : qualifier);
   inv->payload = std::move(payload);
   inv->received = clock.now();
   inv->trace_id = ids::invocation_trace_header(first_header(x->view.headers, "x-amzn-trace-id").value_or(""),
@@ -465,6 +531,18 @@ void Front::set_routes(const config::HttpApis& apis) {
   state_->authorizer_cache.clear();  // the authorizers may have changed
 }
 
+void Front::put_url(const config::FunctionUrl& url) {
+  state_->urls[config::function_url_label(url.function_name, url.qualifier)] = url;
+}
+
+void Front::remove_url(const std::string& function_name, const std::string& qualifier) {
+  state_->urls.erase(config::function_url_label(function_name, qualifier));
+}
+
+void Front::remove_urls(const std::string& function_name) {
+  std::erase_if(state_->urls, [&](const auto& entry) { return entry.second.function_name == function_name; });
+}
+
 void Front::handle(http::Request&& request, http::Responder respond) {
   state_->handle(std::move(request), std::move(respond));
 }
@@ -491,15 +569,16 @@ std::vector<std::string> Front::describe(const std::string& base_url, std::uint1
                               route.target.payload == PayloadVersion::kV1 ? "1.0" : "2.0",
                               authorizer.empty() ? "" : ", authorizer " + authorizer));
   }
-  for (const auto& url : s.apis.urls) {
+  for (const auto& [label, url] : state_->urls) {
     std::string notes;
     if (url.auth_type == config::FunctionUrl::AuthType::kAwsIam) {
       notes = state_->options.verify_signature ? ", AWS_IAM: signed requests only"
                                                : ", AWS_IAM: not checked without --credentials";
     }
-    if (url.invoke_mode == config::FunctionUrl::InvokeMode::kResponseStream) notes += ", RESPONSE_STREAM: buffered";
-    out.push_back(fmt::format("  URL http://{}{}:{}/ -> {} (also {}/_lambda-url/{}/{})", to_lower(url.function_name),
-                              kUrlHostSuffix, port, url.function_name, base_url, url.function_name, notes));
+    if (url.invoke_mode == config::FunctionUrl::InvokeMode::kResponseStream) notes += ", RESPONSE_STREAM";
+    const std::string target = url.function_name + (url.qualifier.empty() ? "" : ":" + url.qualifier);
+    out.push_back(fmt::format("  URL http://{}{}:{}/ -> {} (also {}/_lambda-url/{}/{})", label, kUrlHostSuffix, port,
+                              target, base_url, label, notes));
   }
   return out;
 }

@@ -4,6 +4,7 @@
 #include "control_api.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <charconv>
 #include <memory>
@@ -16,6 +17,7 @@
 #include "lambdad/common/limits.hpp"
 #include "lambdad/control_plane/function_registry.hpp"
 #include "lambdad/invoke_api/service_error.hpp"
+#include "lambdad/observability/logging.hpp"
 #include "control_json.hpp"
 #include "invoke_request.hpp"
 
@@ -385,6 +387,60 @@ void add_control_routes(http::Router& router, FunctionRegistry& registry, invoca
   add_change_route(router, ctx, M::kDelete, event_config, 0, target_route(ctx, 204, [ctx](Request, Name name, Name qualifier) {
               return ctx->registry.delete_event_invoke_config(name, qualifier);
             }));
+
+  // Function URLs (decision 020): ?Qualifier= (or a qualified name) names an alias.
+  auto url_port = [ctx]() -> std::uint16_t {
+    const std::uint16_t port = ctx->options.api_port ? ctx->options.api_port() : 0;
+    return port != 0 ? port : 3000;
+  };
+  auto url_config = [ctx, url_port](cj::UrlView view) {
+    return [ctx, url_port, view](const control_plane::FunctionUrlRecord* u) {
+      return cj::function_url_config(*u, ctx->account, url_port(), view);
+    };
+  };
+  const std::string url = "/2021-10-31/functions/{name}/url";
+  add_change_route(router, ctx, M::kPost, url, kConfigBodyLimit,
+            body_route(ctx, cj::parse_create_function_url, 201,
+                       [ctx, url_config](Request, Name name, Name qualifier, const control_plane::FunctionUrlChange& c) {
+                         if (auto st = cj::check_url_qualifier(qualifier); !st) return Result<json>(st.error());
+                         if (!ctx->options.api_port || ctx->options.api_port() == 0) {
+                           observability::daemon_log()->warn(
+                               "[{}] Function URL created, but this daemon has no --api-port to serve it on; its "
+                               "FunctionUrl names port 3000 (start-api's)",
+                               name);
+                         }
+                         return rendered(ctx->registry.create_function_url(name, qualifier, c),
+                                         url_config(cj::UrlView::kCreated));
+                       }));
+  add_route(router, M::kGet, url, 0, target_route(ctx, 200, [ctx, url_config](Request, Name name, Name qualifier) {
+              if (auto st = cj::check_url_qualifier(qualifier); !st) return Result<json>(st.error());
+              return rendered(ctx->registry.get_function_url(name, qualifier), url_config(cj::UrlView::kFull));
+            }));
+  add_change_route(router, ctx, M::kPut, url, kConfigBodyLimit,
+            body_route(ctx, cj::parse_update_function_url, 200,
+                       [ctx, url_config](Request, Name name, Name qualifier, const control_plane::FunctionUrlChange& c) {
+                         if (auto st = cj::check_url_qualifier(qualifier); !st) return Result<json>(st.error());
+                         return rendered(ctx->registry.update_function_url(name, qualifier, c),
+                                         url_config(cj::UrlView::kFull));
+                       }));
+  add_change_route(router, ctx, M::kDelete, url, 0, target_route(ctx, 204, [ctx](Request, Name name, Name qualifier) {
+              if (auto st = cj::check_url_qualifier(qualifier); !st) return st;
+              return ctx->registry.delete_function_url(name, qualifier);
+            }));
+  add_route(router, M::kGet, "/2021-10-31/functions/{name}/urls", 0,
+            target_route(
+                ctx, 200,
+                [ctx, url_port](Request req, Name name, Name) -> Result<json> {
+                  std::optional<ServiceError> error;
+                  auto max_items = int_param(req, "MaxItems", error);
+                  if (error) return Error{ErrorKind::kInvalidInput, error->type, error->message};
+                  auto page = cj::parse_list_function_urls(req.query_param("Marker").value_or(""), max_items);
+                  if (!page) return page.error();
+                  auto urls = ctx->registry.list_function_urls(name);
+                  if (!urls) return urls.error();
+                  return cj::function_url_page(*urls, *page, ctx->account, url_port());
+                },
+                QualifierParam::kIgnored));
 
   add_route(router, M::kGet, "/2016-08-19/account-settings", 0,
             after_digests(ctx, Digests::kAll, [ctx](http::Request&&, http::Responder respond) {

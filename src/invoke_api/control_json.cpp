@@ -425,6 +425,109 @@ Result<cp::UpdateAliasRequest> parse_update_alias(const json& req) {
   return cp::UpdateAliasRequest{std::move(version), string_member(req, "Description"), string_member(req, "RevisionId")};
 }
 
+namespace {
+
+// A list member of Cors: at most `max_items` strings, each `min_length` to `max_length` long.
+Result<std::vector<std::string>> cors_list(const json& cors, const char* key, std::string_view member,
+                                           std::size_t max_items, std::size_t min_length, std::size_t max_length) {
+  if (!cors.contains(key) || cors[key].is_null()) return std::vector<std::string>{};
+  auto values = cors[key].get<std::vector<std::string>>();  // another type throws: unreadable content
+  const std::string shown = fmt::format("[{}]", fmt::join(values, ", "));
+  if (values.size() > max_items) {
+    return validation(member, shown, fmt::format("Member must have length less than or equal to {}", max_items));
+  }
+  for (const auto& v : values) {
+    if (characters(v) < min_length || characters(v) > max_length) {
+      return validation(member, shown,
+                        fmt::format("Member must satisfy constraint: [Member must have length {} than or equal to {}]",
+                                    characters(v) < min_length ? "greater" : "less",
+                                    characters(v) < min_length ? min_length : max_length));
+    }
+  }
+  return values;
+}
+
+Result<config::HttpCors> parse_cors(const json& cors) {
+  if (!cors.is_object()) return invalid("Cors must be an object.");
+  config::HttpCors out;
+  struct ListMember {
+    const char* key;
+    std::string_view member;
+    std::vector<std::string>* field;
+    std::size_t max_items, min_length, max_length;
+  };
+  const std::array<ListMember, 4> lists = {{
+      {"AllowOrigins", "cors.allowOrigins", &out.allow_origins, 100, 1, 253},
+      {"AllowMethods", "cors.allowMethods", &out.allow_methods, 6, 0, 6},
+      {"AllowHeaders", "cors.allowHeaders", &out.allow_headers, 100, 0, 1024},
+      {"ExposeHeaders", "cors.exposeHeaders", &out.expose_headers, 100, 0, 1024},
+  }};
+  for (const auto& l : lists) {
+    auto values = cors_list(cors, l.key, l.member, l.max_items, l.min_length, l.max_length);
+    if (!values) return values.error();
+    *l.field = std::move(*values);
+  }
+  // The front compares methods in upper case; Lambda keeps them as given, so does the answer.
+  if (auto st = optional_ranged(cors, "MaxAge", "cors.maxAge", 0, 86400, out.max_age_seconds); !st) return st.error();
+  if (cors.contains("AllowCredentials") && !cors["AllowCredentials"].is_null()) {
+    out.allow_credentials = cors["AllowCredentials"].get<bool>();
+  }
+  return out;
+}
+
+Result<cp::FunctionUrlChange> parse_function_url(const json& req, bool creating) {
+  if (!req.is_object()) return invalid("The request body must be a JSON object.");
+  cp::FunctionUrlChange out;
+  if (!req.contains("AuthType") || req["AuthType"].is_null()) {
+    if (creating) return validation("authType", "null", "Member must not be null");
+  } else {
+    const auto auth = req["AuthType"].get<std::string>();
+    if (auth == "NONE") {
+      out.auth_type = config::FunctionUrl::AuthType::kNone;
+    } else if (auth == "AWS_IAM") {
+      out.auth_type = config::FunctionUrl::AuthType::kAwsIam;
+    } else {
+      return validation("authType", auth, "Member must satisfy enum value set: [AWS_IAM, NONE]");
+    }
+  }
+  if (req.contains("InvokeMode") && !req["InvokeMode"].is_null()) {
+    const auto mode = req["InvokeMode"].get<std::string>();
+    if (mode == "BUFFERED") {
+      out.invoke_mode = config::FunctionUrl::InvokeMode::kBuffered;
+    } else if (mode == "RESPONSE_STREAM") {
+      out.invoke_mode = config::FunctionUrl::InvokeMode::kResponseStream;
+    } else {
+      return validation("invokeMode", mode, "Member must satisfy enum value set: [RESPONSE_STREAM, BUFFERED]");
+    }
+  }
+  if (req.contains("Cors") && !req["Cors"].is_null()) {
+    auto cors = parse_cors(req["Cors"]);
+    if (!cors) return cors.error();
+    out.cors = std::move(*cors);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<cp::FunctionUrlChange> parse_create_function_url(const json& req) { return parse_function_url(req, true); }
+Result<cp::FunctionUrlChange> parse_update_function_url(const json& req) { return parse_function_url(req, false); }
+
+Status check_url_qualifier(const std::string& qualifier) {
+  if (qualifier.empty() || (!all_digits(qualifier) && qualifier != kLatest)) return Ok{};
+  return validation("qualifier", qualifier,
+                    R"(Member must satisfy regular expression pattern: ((?!^\d+$)^[0-9a-zA-Z-_]+$))");
+}
+
+Result<ListRequest> parse_list_function_urls(std::string marker, std::optional<int> max_items) {
+  if (max_items && (*max_items < 1 || *max_items > kListPageSize)) {
+    return validation("maxItems", std::to_string(*max_items),
+                      *max_items < 1 ? "Member must have value greater than or equal to 1"
+                                     : "Member must have value less than or equal to 50");
+  }
+  return ListRequest{true, std::move(marker), page_size(max_items)};
+}
+
 Result<ListRequest> parse_list_functions(const std::optional<std::string>& function_version, std::string marker,
                                          std::optional<int> max_items) {
   if (function_version && *function_version != "ALL") {
@@ -591,6 +694,51 @@ json account_settings(const cp::AccountSettings& s) {
             {"ConcurrentExecutions", s.concurrent_executions},
             {"UnreservedConcurrentExecutions", s.unreserved_concurrent_executions}}},
           {"AccountUsage", {{"TotalCodeSize", s.total_code_size}, {"FunctionCount", s.function_count}}}};
+}
+
+namespace {
+
+json strings_json(const std::vector<std::string>& v) { return v; }
+
+}  // namespace
+
+json function_url_config(const cp::FunctionUrlRecord& u, const Account& account, std::uint16_t port, UrlView view) {
+  const auto& c = u.config;
+  json j = {{"FunctionUrl", fmt::format("http://{}.lambda-url.localhost:{}/",
+                                        config::function_url_label(c.function_name, c.qualifier), port)},
+            {"FunctionArn", account.arn(c.function_name, c.qualifier)},
+            {"AuthType", c.auth_type == config::FunctionUrl::AuthType::kAwsIam ? "AWS_IAM" : "NONE"}};
+  if (c.cors) {
+    json cors = {{"AllowCredentials", c.cors->allow_credentials}};
+    if (!c.cors->allow_headers.empty()) cors["AllowHeaders"] = strings_json(c.cors->allow_headers);
+    if (!c.cors->allow_methods.empty()) cors["AllowMethods"] = strings_json(c.cors->allow_methods);
+    if (!c.cors->allow_origins.empty()) cors["AllowOrigins"] = strings_json(c.cors->allow_origins);
+    if (!c.cors->expose_headers.empty()) cors["ExposeHeaders"] = strings_json(c.cors->expose_headers);
+    if (c.cors->max_age_seconds) cors["MaxAge"] = *c.cors->max_age_seconds;
+    j["Cors"] = std::move(cors);
+  }
+  j["CreationTime"] = u.creation_time;
+  if (view == UrlView::kFull) j["LastModifiedTime"] = u.last_modified_time;
+  j["InvokeMode"] = c.invoke_mode == config::FunctionUrl::InvokeMode::kResponseStream ? "RESPONSE_STREAM" : "BUFFERED";
+  return j;
+}
+
+Result<json> function_url_page(const std::vector<const cp::FunctionUrlRecord*>& urls, const ListRequest& request,
+                               const Account& account, std::uint16_t port) {
+  auto marker_of = [](const cp::FunctionUrlRecord& u) { return base64::encode("url\n" + u.config.qualifier); };
+  std::size_t start = 0;
+  if (!request.marker.empty()) {
+    auto it = std::find_if(urls.begin(), urls.end(), [&](const auto* u) { return marker_of(*u) == request.marker; });
+    if (it == urls.end()) return invalid("Invalid marker: " + request.marker);
+    start = static_cast<std::size_t>(it - urls.begin());
+  }
+  json list = json::array();
+  for (std::size_t i = start; i < urls.size() && list.size() < request.page; ++i) {
+    list.push_back(function_url_config(*urls[i], account, port));
+  }
+  json out = {{"FunctionUrlConfigs", std::move(list)}};
+  if (start + request.page < urls.size()) out["NextMarker"] = marker_of(*urls[start + request.page]);
+  return out;
 }
 
 }  // namespace lambdad::invoke_api::control_json

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,13 @@ Result<control_plane::EventInvokeConfigChange> parse_event_invoke_config(const n
 Result<control_plane::CreateAliasRequest> parse_create_alias(const nlohmann::json& body);
 Result<control_plane::UpdateAliasRequest> parse_update_alias(const nlohmann::json& body);
 
+// Create/UpdateFunctionUrlConfig: AuthType (required to create), Cors, InvokeMode.
+Result<control_plane::FunctionUrlChange> parse_create_function_url(const nlohmann::json& body);
+Result<control_plane::FunctionUrlChange> parse_update_function_url(const nlohmann::json& body);
+// The Qualifier of the Function URL operations names an alias: a version number or $LATEST is
+// refused, as Lambda's model pattern refuses them.
+Status check_url_qualifier(const std::string& qualifier);
+
 // A page of ListFunctions or ListVersionsByFunction: at most 50, fewer if MaxItems says so.
 struct ListRequest {
   bool all_versions = false;  // ListFunctions?FunctionVersion=ALL
@@ -50,6 +58,8 @@ struct ListRequest {
 Result<ListRequest> parse_list_functions(const std::optional<std::string>& function_version, std::string marker,
                                          std::optional<int> max_items);
 Result<ListRequest> parse_list_versions(std::string marker, std::optional<int> max_items);
+// ListFunctionUrlConfigs: MaxItems 1 to 50.
+Result<ListRequest> parse_list_function_urls(std::string marker, std::optional<int> max_items);
 
 // --- rendering --------------------------------------------------------------------------------
 
@@ -77,5 +87,14 @@ nlohmann::json concurrency(std::optional<int> reserved);
 // function_arn: qualified ($LATEST when the request named no qualifier).
 nlohmann::json event_invoke_config(const control_plane::EventInvokeConfigView& e, const std::string& function_arn);
 nlohmann::json account_settings(const control_plane::AccountSettings& s);
+
+// A FunctionUrlConfig: as CreateFunctionUrlConfig answers it (no LastModifiedTime), or in full.
+// `port`: the API port that serves it (FunctionUrl is http://<label>.lambda-url.localhost:<port>/).
+enum class UrlView { kCreated, kFull };
+nlohmann::json function_url_config(const control_plane::FunctionUrlRecord& u, const Account& account,
+                                   std::uint16_t port, UrlView view = UrlView::kFull);
+// {"FunctionUrlConfigs": [...], "NextMarker": ...}.
+Result<nlohmann::json> function_url_page(const std::vector<const control_plane::FunctionUrlRecord*>& urls,
+                                         const ListRequest& request, const Account& account, std::uint16_t port);
 
 }  // namespace lambdad::invoke_api::control_json

@@ -638,6 +638,8 @@ RuntimeReply ExecutionEnvironment::stream_begin(std::string_view request_id, std
   if (auto refused = validate_post(request_id, RuntimeEvent::kResponse)) return *refused;
   current_->stream.emplace(Current::Stream{});
   current_->stream->content_type = std::move(content_type);
+  const auto& inv = *current_->inv;
+  if (inv.on_chunk && inv.on_stream_start) inv.on_stream_start(current_->stream->content_type);
   return RuntimeReply::accepted();
 }
 

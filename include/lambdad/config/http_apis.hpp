@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace lambdad::config {
@@ -80,11 +81,21 @@ struct FunctionUrl {
   enum class AuthType { kNone, kAwsIam };
   enum class InvokeMode { kBuffered, kResponseStream };
   std::string function_name;  // FunctionConfig::name
+  std::string qualifier;      // "" for the function itself, else an alias (URLs made through the API)
   AuthType auth_type = AuthType::kNone;
   InvokeMode invoke_mode = InvokeMode::kBuffered;
   std::optional<HttpCors> cors;  // nullopt: no Cors block
   int line = 0;
 };
+
+// The host label a Function URL is served at (`<label>.lambda-url.localhost`), in lower case: the
+// function's name, or `<alias>--<function>` for an alias's URL (AWS's URL ids are opaque; these
+// are readable and stable across restarts).
+inline std::string function_url_label(std::string_view function, std::string_view qualifier) {
+  std::string label = qualifier.empty() ? std::string(function) : std::string(qualifier) + "--" + std::string(function);
+  for (auto& c : label) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return label;
+}
 
 // Everything of the above one file declares, in declaration order.
 struct HttpApis {

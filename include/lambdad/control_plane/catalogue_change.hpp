@@ -11,6 +11,7 @@
 #include <variant>
 
 #include "lambdad/config/function_config.hpp"
+#include "lambdad/config/http_apis.hpp"
 
 namespace lambdad::control_plane {
 
@@ -42,7 +43,20 @@ struct EventSettingsChanged {
   std::optional<int> reserved_concurrency;
 };
 
-using CatalogueChange = std::variant<VersionPut, VersionRemoved, FunctionRemoved, EventSettingsChanged>;
+// A Function URL is served from now on with this configuration: created, updated, loaded, or
+// declared by the template. (A function's removal removes its URLs: FunctionRemoved.)
+struct UrlPut {
+  const config::FunctionUrl& url;
+};
+
+// The URL of the function (`qualifier` empty) or of its alias `qualifier` was deleted.
+struct UrlRemoved {
+  const std::string& name;
+  const std::string& qualifier;
+};
+
+using CatalogueChange =
+    std::variant<VersionPut, VersionRemoved, FunctionRemoved, EventSettingsChanged, UrlPut, UrlRemoved>;
 using CatalogueSubscriber = std::function<void(const CatalogueChange&)>;
 
 }  // namespace lambdad::control_plane

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "lambdad/config/function_config.hpp"
+#include "lambdad/config/http_apis.hpp"
 #include "lambdad/control_plane/code_package.hpp"
 
 namespace lambdad::control_plane {
@@ -42,6 +43,13 @@ struct VersionRecord {
 // a publish) are covered by it too.
 void ensure_digest(const VersionRecord& v);
 
+// A Function URL of the function or of one of its aliases (decision 020).
+struct FunctionUrlRecord {
+  config::FunctionUrl config;      // config.function_name and config.qualifier say whose it is
+  std::string creation_time;       // as LastModified: 2026-11-24T10:30:00.000+0000
+  std::string last_modified_time;
+};
+
 struct FunctionRecord {
   VersionRecord latest;
   std::map<int, VersionRecord> versions;
@@ -59,6 +67,7 @@ struct FunctionRecord {
   double event_invoke_config_modified = 0;  // epoch seconds
   int last_version = 0;                     // numbers are never reused
   std::uint64_t job = 0;                    // the code job in flight, 0 when none
+  std::map<std::string, FunctionUrlRecord> urls;  // by qualifier: "" for the function itself, else an alias
 };
 
 // --- views: what the operations answer (valid until the registry changes) ---------------------

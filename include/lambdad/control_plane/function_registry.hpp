@@ -71,14 +71,18 @@ class FunctionRegistry final {
   // `subscriber` is told of every change from now on (catalogue_change.hpp): the pools and the
   // Event queue follow the catalogue this way (app::Daemon::build subscribes them).
   void subscribe(CatalogueSubscriber subscriber) { subscribers_.push_back(std::move(subscriber)); }
-  // The template's functions: their versions and Event settings are published.
-  void add_template_functions(const std::vector<config::FunctionConfig>& functions);
+  // The template's functions, with the Function URLs it declares for them: their versions,
+  // Event settings and URLs are published.
+  void add_template_functions(const std::vector<config::FunctionConfig>& functions,
+                              const std::vector<config::FunctionUrl>& urls = {});
   // The template read again (serve --watch). A function whose definition changed is defined
   // anew from it, as at a restart (what the API changed on it is dropped); its pools take the
   // new configuration and drain. New functions are added; template functions no longer defined
   // are removed. Functions created through the API are untouched. When the reservations would
   // leave fewer than 100 unreserved, nothing changes and the error says so.
-  Result<TemplateChanges> reload_template_functions(const std::vector<config::FunctionConfig>& functions);
+  // A function whose FunctionUrlConfig changed counts as redefined.
+  Result<TemplateChanges> reload_template_functions(const std::vector<config::FunctionConfig>& functions,
+                                                    const std::vector<config::FunctionUrl>& urls = {});
   // Functions created through the API by earlier runs; gives them pools. Returns how many.
   std::size_t load_stored();
   // Waits for code being unpacked (their results are dropped): the blocking pool is idle; then
@@ -144,6 +148,19 @@ class FunctionRegistry final {
   Result<AliasView> update_alias(const std::string& name, const std::string& alias, const UpdateAliasRequest& request);
   Status delete_alias(const std::string& name, const std::string& alias);
 
+  // Function URLs (function_urls.cpp). `qualifier` is "" or an alias (the routes refuse versions
+  // and $LATEST, as Lambda's model does). Errors carry Lambda's messages.
+  Result<const FunctionUrlRecord*> create_function_url(const std::string& name, const std::string& qualifier,
+                                                       const FunctionUrlChange& change);
+  Result<const FunctionUrlRecord*> get_function_url(const std::string& name, const std::string& qualifier);
+  Result<const FunctionUrlRecord*> update_function_url(const std::string& name, const std::string& qualifier,
+                                                       const FunctionUrlChange& change);
+  Status delete_function_url(const std::string& name, const std::string& qualifier);
+  // The function's URLs, the function's own first, then by alias.
+  Result<std::vector<const FunctionUrlRecord*>> list_function_urls(const std::string& name);
+  // Every function's URLs: what a follower that subscribes late starts from.
+  std::vector<const FunctionUrlRecord*> all_function_urls() const;
+
   const FunctionRecord* find(const std::string& name) const;
 
  private:
@@ -180,6 +197,8 @@ class FunctionRegistry final {
   // Publishes every version of `fn` ($LATEST first), then its Event settings.
   void tell_function(const std::string& name, const FunctionRecord& fn) const;
   void tell_event_settings(const std::string& name, const FunctionRecord& fn) const;
+  // The URL the template declares for `c` (if any) put into its fresh record `fn`.
+  void add_template_url(FunctionRecord& fn, const std::vector<config::FunctionUrl>& urls, const std::string& now) const;
 
   std::vector<CatalogueSubscriber> subscribers_;
   const Clock& clock_;
@@ -191,6 +210,8 @@ class FunctionRegistry final {
   std::map<std::string, FunctionRecord> records_;
   // Each template function as the template defined it: a reload changes only what differs.
   std::map<std::string, config::FunctionConfig> template_definitions_;
+  // Each template function's FunctionUrlConfig as the template declared it (absent: none).
+  std::map<std::string, config::FunctionUrl> template_urls_;
   std::uint64_t next_job_ = 1;
   std::string started_at_;
   Lifetime lifetime_;

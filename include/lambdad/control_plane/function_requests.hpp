@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "lambdad/config/function_config.hpp"
+#include "lambdad/config/http_apis.hpp"
 
 namespace lambdad::control_plane {
 
@@ -84,6 +85,13 @@ struct UpdateAliasRequest {
   std::optional<std::string> function_version;
   std::optional<std::string> description;
   std::optional<std::string> revision_id;
+};
+
+// CreateFunctionUrlConfig (auth_type is given) and UpdateFunctionUrlConfig (what is given replaces).
+struct FunctionUrlChange {
+  std::optional<config::FunctionUrl::AuthType> auth_type;
+  std::optional<config::HttpCors> cors;
+  std::optional<config::FunctionUrl::InvokeMode> invoke_mode;
 };
 
 }  // namespace lambdad::control_plane

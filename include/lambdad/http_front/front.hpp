@@ -12,7 +12,10 @@
 // - A request body past Lambda's 6 MB invoke limit, or an event that grows past it, is answered
 //   413 {"message":"Request Entity Too Large"}.
 // - A function unknown to the dispatcher, or not invokable now, is answered as a function error.
-// - The API's id in events is its logical id; a Function URL's is the function's name in lower case.
+// - The API's id in events is its logical id; a Function URL's is its host label in lower case.
+// - RESPONSE_STREAM URLs write the function's stream to the client as it arrives (chunked), the
+//   head read from its prelude (url_stream.hpp). A function error before the head went out is
+//   502; after it, the connection is closed mid-body, so the client sees a truncated answer.
 #pragma once
 
 #include <cstdint>
@@ -44,9 +47,15 @@ class Front {
   Front(const Front&) = delete;
   Front& operator=(const Front&) = delete;
 
-  // Serves these routes and URLs from now on (the template's, at start and at each reload).
-  // Requests already dispatched finish with the routes they matched.
+  // Serves these REST and HTTP API routes from now on (the template's, at start and at each
+  // reload). Requests already dispatched finish with the routes they matched. Function URLs are
+  // not taken from `apis`: they are the catalogue's (the template's among them), given below.
   void set_routes(const config::HttpApis& apis);
+  // Function URLs, as the catalogue publishes them (UrlPut, UrlRemoved, FunctionRemoved): served
+  // at once, and no longer once removed. A URL of an alias is served at `<alias>--<function>`.
+  void put_url(const config::FunctionUrl& url);
+  void remove_url(const std::string& function_name, const std::string& qualifier);
+  void remove_urls(const std::string& function_name);
   // Answers one request on the API port.
   void handle(http::Request&& request, http::Responder respond);
   // A router that sends every request to handle(), with bodies up to Lambda's invoke limit.

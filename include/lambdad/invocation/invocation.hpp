@@ -55,6 +55,10 @@ struct Invocation {
   // upload waits meanwhile). on_complete still ends the invocation. Without a sink a streamed
   // response is buffered into InvocationResult::payload, under the buffered 6 MB limit.
   std::function<void(std::string chunk, std::function<void()> resume)> on_chunk;
+  // Optional, with on_chunk: told once, before the first piece, that the runtime streams, with
+  // the Content-Type it declared for the stream (empty when none): a Function URL reads its
+  // answer's head from the stream by it.
+  std::function<void(const std::string& content_type)> on_stream_start;
 };
 
 using InvocationPtr = std::shared_ptr<Invocation>;

@@ -3,6 +3,8 @@
 // Dispatcher and render the outcome; they hold no state of their own.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -28,6 +30,10 @@ struct InvokeApiOptions {
   // serve --credentials: every request on the port, whatever its route, must carry a SigV4
   // signature by one of these keys (docs/decisions/010). Null: signatures are not checked.
   std::shared_ptr<const sigv4::SigningKeys> signing_keys;
+  // The API port that serves Function URLs (serve --api-port; it may be bound after the router
+  // is made, hence a function), for the FunctionUrl the URL operations answer. Unset or
+  // answering 0: the daemon serves no URLs, and the answers name start-api's port, 3000.
+  std::function<std::uint16_t()> api_port;
 };
 
 // `events` takes Event invocations (docs/decisions/006); without it they are answered 500.

@@ -256,6 +256,7 @@ std::string describe(const CatalogueChange& change) {
     return fmt::format("remove {}:{}", removed->name, removed->version);
   }
   if (const auto* gone = std::get_if<FunctionRemoved>(&change)) return fmt::format("remove {}", gone->name);
+  if (std::get_if<UrlPut>(&change) || std::get_if<UrlRemoved>(&change)) return "url";  // function_urls_test.cpp
   const auto& settings = std::get<EventSettingsChanged>(change);
   return fmt::format("events {} retries={} reserved={}", settings.name,
                      settings.event_invoke_config ? std::to_string(settings.event_invoke_config->maximum_retry_attempts)

@@ -3,6 +3,7 @@
 // dispatches, CORS preflights answered without an invoke, the answer mapped from the result, and
 // the fronts' own answers (no route, throttle, function error, integration timeout, AWS_IAM, 413).
 #include "lambdad/http_front/front.hpp"
+#include "lambdad/http_front/url_stream.hpp"
 
 #include <gtest/gtest.h>
 
@@ -58,7 +59,11 @@ config::HttpCors cors_any() {
 
 class FrontTest : public ::testing::Test {
  protected:
-  FrontTest() { front_.set_routes(template_apis()); }
+  FrontTest() {
+    const auto apis = template_apis();
+    front_.set_routes(apis);
+    for (const auto& url : apis.urls) front_.put_url(url);  // as the catalogue publishes them
+  }
 
   static config::HttpApis template_apis() {
     config::HttpApis apis;
@@ -281,6 +286,7 @@ TEST_F(FrontTest, AwsIamUrlsNeedASignatureWhenTheDaemonChecksThem) {
   options_.verify_signature = [](const http::Request& req) { return req.headers.has("Authorization"); };
   Front checked(dispatcher_, time_, time_, options_);
   checked.set_routes(apis);
+  checked.put_url(apis.urls[0]);
   std::optional<http::Response> got;
   http::Request req;
   req.method_text = "GET";
@@ -312,7 +318,93 @@ TEST_F(FrontTest, DescribeListsRoutesAndUrls) {
   EXPECT_EQ(lines[0], "  GET /items/{id} -> Items (RestApi ServerlessRestApi, payload 1.0)");
   EXPECT_EQ(lines[2], "  GET /hello -> Hello (HttpApi ServerlessHttpApi, payload 2.0)");
   EXPECT_EQ(lines[4],
-            "  URL http://url.lambda-url.localhost:3000/ -> Url (also http://127.0.0.1:3000/_lambda-url/Url/)");
+            "  URL http://url.lambda-url.localhost:3000/ -> Url (also http://127.0.0.1:3000/_lambda-url/url/)");
+}
+
+
+// A stream the test reads: what was written, whether it ended.
+struct RecordedStream final : http::ResponseStream {
+  std::vector<std::string> chunks;
+  bool ended = false;
+  void write(std::string data, std::function<void(bool)> written) override {
+    chunks.push_back(std::move(data));
+    if (written) written(true);
+  }
+  void end(http::Headers) override { ended = true; }
+  bool broken() const override { return false; }
+};
+
+TEST_F(FrontTest, UrlsFollowPutAndRemoveAndAnAliasHasItsOwnHost) {
+  config::FunctionUrl alias;
+  alias.function_name = "Url";
+  alias.qualifier = "live";
+  front_.put_url(alias);
+  send("GET", "/", {{"Host", "LIVE--url.lambda-url.localhost:3000"}});
+  ASSERT_EQ(dispatcher_.dispatched.size(), 1u);
+  EXPECT_EQ(dispatcher_.dispatched[0]->qualifier, "live");
+  EXPECT_EQ(dispatcher_.dispatched[0]->invoked_function_arn, "arn:aws:lambda:us-east-1:123456789012:function:Url:live");
+  EXPECT_EQ(dispatcher_.last_event()["requestContext"]["apiId"], "live--url");
+  front_.remove_url("Url", "live");
+  send("GET", "/", {{"Host", "live--url.lambda-url.localhost:3000"}});
+  ASSERT_TRUE(answer_);
+  EXPECT_EQ(answer_->status, 404u);
+  front_.remove_urls("Url");
+  send("GET", "/_lambda-url/Url/");
+  ASSERT_TRUE(answer_);
+  EXPECT_EQ(answer_->status, 404u);
+  EXPECT_EQ(dispatcher_.dispatched.size(), 1u);
+}
+
+TEST_F(FrontTest, AResponseStreamUrlWritesTheHeadThenEachPieceAsItArrives) {
+  config::FunctionUrl url;
+  url.function_name = "Url";
+  url.invoke_mode = config::FunctionUrl::InvokeMode::kResponseStream;
+  front_.put_url(url);
+  std::optional<http::Response> head;
+  auto stream = std::make_shared<RecordedStream>();
+  http::Request req;
+  req.method_text = "GET";
+  req.target = req.path = "/_lambda-url/Url/";
+  front_.handle(std::move(req), http::Responder([](http::Response) {}, [&](http::Response h) {
+                  head = std::move(h);
+                  return stream;
+                }));
+  ASSERT_EQ(dispatcher_.dispatched.size(), 1u);
+  auto& inv = *dispatcher_.dispatched[0];
+  ASSERT_TRUE(inv.on_chunk && inv.on_stream_start);
+  inv.on_stream_start(std::string(kHttpIntegrationResponse));
+  int resumed = 0;
+  inv.on_chunk(R"({"statusCode":203,"cookies":["a=1"]})", [&] { ++resumed; });
+  EXPECT_FALSE(head) << "the prelude has not ended yet";
+  inv.on_chunk(std::string(8, '\0') + "first", [&] { ++resumed; });
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 203u);
+  EXPECT_EQ(head->headers.get("Set-Cookie"), "a=1");
+  EXPECT_TRUE(head->headers.get("x-amzn-RequestId"));
+  inv.on_chunk("second", [&] { ++resumed; });
+  EXPECT_EQ(resumed, 3);
+  EXPECT_EQ(stream->chunks, (std::vector<std::string>{"first", "second"}));
+  invocation::InvocationResult done;
+  done.streamed = true;
+  inv.on_complete(std::move(done));
+  EXPECT_TRUE(stream->ended);
+}
+
+TEST_F(FrontTest, AResponseStreamUrlOfAFunctionThatFailsFirstIs502) {
+  config::FunctionUrl url;
+  url.function_name = "Url";
+  url.invoke_mode = config::FunctionUrl::InvokeMode::kResponseStream;
+  front_.put_url(url);
+  send("GET", "/_lambda-url/Url/");
+  dispatcher_.complete(R"({"errorType":"Error"})", invocation::Outcome::kFunctionError, "Error");
+  ASSERT_TRUE(answer_);
+  EXPECT_EQ(answer_->status, 502u);
+  // A function that does not stream: its payload is the body, as it is.
+  send("GET", "/_lambda-url/Url/");
+  dispatcher_.complete(R"({"statusCode":404})");
+  ASSERT_TRUE(answer_);
+  EXPECT_EQ(answer_->status, 200u);
+  EXPECT_EQ(answer_->body, R"({"statusCode":404})");
 }
 
 }  // namespace

@@ -572,5 +572,82 @@ TEST_F(ControlRenderTest, GetFunctionAliasesConcurrencyEventInvokeConfigAndAccou
                                        {"AccountUsage", {{"TotalCodeSize", 4096}, {"FunctionCount", 2}}}}));
 }
 
+TEST(ControlJsonTest, FunctionUrlRequestsAreCheckedAsLambdaDoes) {
+  auto ok = parse_create_function_url(json::parse(
+      R"({"AuthType":"AWS_IAM","InvokeMode":"RESPONSE_STREAM","Cors":{"AllowOrigins":["*"],"MaxAge":0,"AllowCredentials":true}})"));
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->auth_type, config::FunctionUrl::AuthType::kAwsIam);
+  EXPECT_EQ(ok->invoke_mode, config::FunctionUrl::InvokeMode::kResponseStream);
+  ASSERT_TRUE(ok->cors);
+  EXPECT_EQ(ok->cors->allow_origins, std::vector<std::string>{"*"});
+  EXPECT_EQ(ok->cors->max_age_seconds, 0);
+  EXPECT_TRUE(ok->cors->allow_credentials);
+  EXPECT_TRUE(parse_update_function_url(json::object()).ok()) << "an update may change nothing";
+
+  auto message = [](const Result<cp::FunctionUrlChange>& r) { return r.ok() ? std::string() : r.error().message; };
+  EXPECT_EQ(message(parse_create_function_url(json::object())),
+            "1 validation error detected: Value 'null' at 'authType' failed to satisfy constraint: Member must not be null");
+  EXPECT_EQ(message(parse_create_function_url(json::parse(R"({"AuthType":"OPEN"})"))),
+            "1 validation error detected: Value 'OPEN' at 'authType' failed to satisfy constraint: Member must satisfy "
+            "enum value set: [AWS_IAM, NONE]");
+  EXPECT_EQ(message(parse_update_function_url(json::parse(R"({"InvokeMode":"UNKNOWN"})"))),
+            "1 validation error detected: Value 'UNKNOWN' at 'invokeMode' failed to satisfy constraint: Member must "
+            "satisfy enum value set: [RESPONSE_STREAM, BUFFERED]");
+  EXPECT_THAT(message(parse_update_function_url(json::parse(R"({"Cors":{"MaxAge":86401}})"))),
+              HasSubstr("at 'cors.maxAge' failed to satisfy constraint: Member must have value less than or equal to 86400"));
+  EXPECT_THAT(message(parse_update_function_url(
+                  json::parse(R"({"Cors":{"AllowMethods":["GET","PUT","POST","HEAD","PATCH","DELETE","OPTIONS"]}})"))),
+              HasSubstr("at 'cors.allowMethods' failed to satisfy constraint: Member must have length less than or equal to 6"));
+
+  EXPECT_TRUE(check_url_qualifier("").ok());
+  EXPECT_TRUE(check_url_qualifier("live").ok());
+  EXPECT_TRUE(check_url_qualifier("v1").ok());
+  for (const char* q : {"1", "$LATEST"}) {
+    auto st = check_url_qualifier(q);
+    ASSERT_FALSE(st.ok()) << q;
+    EXPECT_EQ(st.error().message,
+              fmt::format("1 validation error detected: Value '{}' at 'qualifier' failed to satisfy constraint: Member "
+                          "must satisfy regular expression pattern: ((?!^\\d+$)^[0-9a-zA-Z-_]+$)",
+                          q));
+  }
+}
+
+TEST(ControlJsonTest, FunctionUrlConfigsAreRenderedAsLambdaShowsThem) {
+  cp::FunctionUrlRecord u;
+  u.config.function_name = "F";
+  u.config.qualifier = "live";
+  u.creation_time = "2026-01-01T00:00:00.000+0000";
+  u.last_modified_time = "2026-01-02T00:00:00.000+0000";
+  EXPECT_EQ(function_url_config(u, kAccount, 3000, UrlView::kCreated),
+            (json{{"FunctionUrl", "http://live--f.lambda-url.localhost:3000/"},
+                  {"FunctionArn", "arn:aws:lambda:us-east-1:123456789012:function:F:live"},
+                  {"AuthType", "NONE"},
+                  {"CreationTime", "2026-01-01T00:00:00.000+0000"},
+                  {"InvokeMode", "BUFFERED"}}));
+  config::HttpCors cors;
+  cors.allow_methods = {"GET"};
+  cors.max_age_seconds = 5;
+  u.config.cors = cors;
+  u.config.qualifier.clear();
+  const auto full = function_url_config(u, kAccount, 8080);
+  EXPECT_EQ(full["FunctionUrl"], "http://f.lambda-url.localhost:8080/");
+  EXPECT_EQ(full["FunctionArn"], "arn:aws:lambda:us-east-1:123456789012:function:F");
+  EXPECT_EQ(full["LastModifiedTime"], "2026-01-02T00:00:00.000+0000");
+  EXPECT_EQ(full["Cors"], (json{{"AllowCredentials", false}, {"AllowMethods", {"GET"}}, {"MaxAge", 5}}));
+
+  cp::FunctionUrlRecord other = u;
+  other.config.qualifier = "live";
+  const std::vector<const cp::FunctionUrlRecord*> both{&u, &other};
+  auto first = function_url_page(both, ListRequest{true, "", 1}, kAccount, 3000);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ((*first)["FunctionUrlConfigs"].size(), 1u);
+  ASSERT_TRUE(first->contains("NextMarker"));
+  auto second = function_url_page(both, ListRequest{true, (*first)["NextMarker"].get<std::string>(), 1}, kAccount, 3000);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ((*second)["FunctionUrlConfigs"][0]["FunctionUrl"], "http://live--f.lambda-url.localhost:3000/");
+  EXPECT_FALSE(second->contains("NextMarker"));
+  EXPECT_FALSE(parse_list_function_urls("", 51).ok());
+}
+
 }  // namespace
 }  // namespace lambdad::invoke_api::control_json
