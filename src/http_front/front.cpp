@@ -18,7 +18,9 @@
 #include "lambdad/http_front/payload_v2.hpp"
 #include "lambdad/http_front/request_view.hpp"
 #include "lambdad/http_front/route_table.hpp"
+#include "lambdad/http_front/websocket_front.hpp"
 #include "lambdad/observability/logging.hpp"
+#include "front_invocation.hpp"
 
 namespace lambdad::http_front {
 
@@ -111,6 +113,7 @@ struct Front::State {
   Timers& timers;
   FrontOptions options;
   std::shared_ptr<const RouteSnapshot> snapshot = std::make_shared<RouteSnapshot>();
+  std::shared_ptr<WebSocketFront> websockets;  // the WebSocket APIs and @connections
 
   // The URL of the function `label` names (a host label or a path segment), or nullptr.
   const config::FunctionUrl* find_url(const RouteSnapshot& s, std::string_view label) const {
@@ -130,6 +133,9 @@ struct Front::State {
 };
 
 void Front::State::handle(http::Request&& req, http::Responder respond) {
+  if (websockets->has_apis() && management_connection_id(req.path)) {
+    return websockets->manage(std::move(req), std::move(respond));
+  }
   auto x = std::make_shared<Exchange>();
   x->respond = std::move(respond);
   x->clock = &clock;
@@ -278,21 +284,11 @@ void Front::State::dispatch(const std::shared_ptr<Exchange>& x, const std::strin
   if (payload.size() > limits::kSyncRequestPayload) {
     return x->fail(FrontErrorKind::kTooLarge, fmt::format("the event is {} bytes, over 6 MB", payload.size()));
   }
-  const std::string name = dispatcher.function_for(function);
-  const auto version = dispatcher.resolve(name, "$LATEST");
-  if (!version) return x->fail(FrontErrorKind::kFunctionError, fmt::format("no function {}", name));
-  if (auto state = dispatcher.unavailable(name)) {
-    return x->fail(FrontErrorKind::kFunctionError, fmt::format("{} is {}", name, *state));
-  }
-  auto inv = std::make_shared<invocation::Invocation>();
-  inv->request_id = x->front == FrontKind::kFunctionUrl ? x->request_id : ids::request_id();
-  inv->function_name = name;
-  inv->version = *version;
-  inv->invoked_function_arn = invocation::function_arn(options.region, options.account_id, name);
-  inv->payload = std::move(payload);
-  inv->received = clock.now();
-  inv->trace_id = ids::invocation_trace_header(first_header(x->view.headers, "x-amzn-trace-id").value_or(""),
-                                               dispatcher.tracing_active(name, *version), clock.epoch_ms() / 1000);
+  auto made = front_invocation(dispatcher, options, clock, function, std::move(payload),
+                               first_header(x->view.headers, "x-amzn-trace-id").value_or(""),
+                               x->front == FrontKind::kFunctionUrl ? x->request_id : ids::request_id());
+  if (auto* cause = std::get_if<std::string>(&made)) return x->fail(FrontErrorKind::kFunctionError, *cause);
+  auto inv = std::get<invocation::InvocationPtr>(std::move(made));
   inv->on_complete = [x, map = std::move(map)](invocation::InvocationResult result) {
     if (x->answered) return;  // past the integration timeout already
     if (result.outcome == invocation::Outcome::kFunctionError) {
@@ -329,7 +325,9 @@ void Front::State::dispatch(const std::shared_ptr<Exchange>& x, const std::strin
 }
 
 Front::Front(invocation::Dispatcher& dispatcher, const Clock& clock, Timers& timers, FrontOptions options)
-    : state_(std::make_shared<State>(State{dispatcher, clock, timers, std::move(options)})) {}
+    : state_(std::make_shared<State>(State{dispatcher, clock, timers, std::move(options), std::make_shared<RouteSnapshot>(), nullptr})) {
+  state_->websockets = std::make_shared<WebSocketFront>(dispatcher, clock, timers, state_->options);
+}
 
 Front::~Front() = default;
 
@@ -347,6 +345,7 @@ void Front::set_routes(const config::HttpApis& apis) {
                                    r.payload_format_version == "1.0" ? PayloadVersion::kV1 : PayloadVersion::kV2, i}});
   }
   state_->snapshot = std::move(s);
+  state_->websockets->set_apis(apis);
 }
 
 void Front::handle(http::Request&& request, http::Responder respond) {
@@ -360,6 +359,11 @@ http::Router Front::router() {
         state->handle(std::move(req), std::move(respond));
       },
       limits::kSyncRequestPayload);
+  router.set_upgrade([state = state_](http::Request&& req, http::Upgrade upgrade) {
+    state->websockets->upgrade(std::move(req), std::move(upgrade), [state](http::Request&& r, http::Responder respond) {
+      state->handle(std::move(r), std::move(respond));
+    });
+  });
   return router;
 }
 
@@ -383,6 +387,7 @@ std::vector<std::string> Front::describe(const std::string& base_url, std::uint1
     out.push_back(fmt::format("  URL http://{}{}:{}/ -> {} (also {}/_lambda-url/{}/{})", to_lower(url.function_name),
                               kUrlHostSuffix, port, url.function_name, base_url, url.function_name, notes));
   }
+  for (auto& line : state_->websockets->describe(base_url)) out.push_back(std::move(line));
   return out;
 }
 
