@@ -1,11 +1,14 @@
 #include "websocket_session.hpp"
 
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/beast/core/buffers_prefix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include <array>
 #include <chrono>
 #include <deque>
 #include <utility>
@@ -20,10 +23,99 @@ namespace {
 
 constexpr auto kHandshakeTimeout = std::chrono::seconds(30);
 
+// Follows the frame headers (RFC 6455 5.2) in the bytes the client sends, so that a data frame
+// whose payload is over the limit is seen although Beast hands over whole messages.
+class FrameScanner {
+ public:
+  explicit FrameScanner(std::size_t limit) : limit_(limit) {}
+
+  void feed(const unsigned char* p, std::size_t n) {
+    while (n > 0) {
+      if (remaining_ > 0) {
+        const auto skip = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, n));
+        remaining_ -= skip;
+        p += skip;
+        n -= skip;
+        continue;
+      }
+      head_[have_++] = *p++;
+      --n;
+      if (have_ < 2) continue;
+      const unsigned len7 = head_[1] & 0x7fU;
+      const std::size_t extended = len7 == 126 ? 2U : len7 == 127 ? 8U : 0U;
+      const std::size_t need = 2U + extended + ((head_[1] & 0x80U) != 0 ? 4U : 0U);
+      if (have_ < need) continue;
+      std::uint64_t payload = len7;
+      if (len7 >= 126) {
+        payload = 0;
+        for (std::size_t i = 2; i < 2 + extended; ++i) payload = (payload << 8) | head_[i];
+      }
+      const bool data_frame = (head_[0] & 0x0fU) < 8;  // continuation, text, binary
+      if (data_frame && limit_ > 0 && payload > limit_) exceeded_ = true;
+      remaining_ = payload;
+      have_ = 0;
+    }
+  }
+  bool exceeded() const { return exceeded_; }
+
+ private:
+  std::size_t limit_;
+  std::array<unsigned char, 14> head_{};
+  std::size_t have_ = 0;
+  std::uint64_t remaining_ = 0;  // payload bytes of the current frame still to come
+  bool exceeded_ = false;
+};
+
+// The session's TCP stream with the FrameScanner watching what is read.
+class WatchedStream {
+ public:
+  using executor_type = beast::tcp_stream::executor_type;
+  using next_layer_type = beast::tcp_stream;
+
+  WatchedStream(beast::tcp_stream stream, std::size_t frame_limit)
+      : next_(std::move(stream)), scanner_(std::make_shared<FrameScanner>(frame_limit)) {}
+
+  executor_type get_executor() noexcept { return next_.get_executor(); }
+  next_layer_type& next_layer() noexcept { return next_; }
+  const next_layer_type& next_layer() const noexcept { return next_; }
+  bool frame_too_big() const { return scanner_->exceeded(); }
+
+  template <class MutableBuffers, class Handler>
+  auto async_read_some(const MutableBuffers& buffers, Handler&& handler) {
+    return asio::async_initiate<Handler, void(beast::error_code, std::size_t)>(
+        [this](auto done, const MutableBuffers& b) {
+          next_.async_read_some(b, [scanner = scanner_, b, done = std::move(done)](beast::error_code ec,
+                                                                                   std::size_t n) mutable {
+            for (const auto piece : beast::buffers_prefix(n, b)) {
+              scanner->feed(static_cast<const unsigned char*>(piece.data()), piece.size());
+            }
+            std::move(done)(ec, n);
+          });
+        },
+        handler, buffers);
+  }
+
+  template <class ConstBuffers, class Handler>
+  auto async_write_some(const ConstBuffers& buffers, Handler&& handler) {
+    return next_.async_write_some(buffers, std::forward<Handler>(handler));
+  }
+
+ private:
+  beast::tcp_stream next_;
+  std::shared_ptr<FrameScanner> scanner_;
+};
+
+// Found by Beast's websocket::stream (argument-dependent lookup) to close the connection.
+template <class Handler>
+void async_teardown(beast::role_type role, WatchedStream& stream, Handler&& handler) {
+  using beast::websocket::async_teardown;
+  async_teardown(role, stream.next_layer(), std::forward<Handler>(handler));
+}
+
 class Session final : public WebSocketSession, public std::enable_shared_from_this<Session> {
  public:
   Session(beast::tcp_stream stream, WebSocketSettings settings, WebSocketHandlers handlers)
-      : ws_(std::move(stream)), settings_(std::move(settings)), handlers_(std::move(handlers)) {}
+      : ws_(std::move(stream), settings.frame_limit), settings_(std::move(settings)), handlers_(std::move(handlers)) {}
 
   void start(bhttp::request<bhttp::empty_body> handshake, const std::string& server_name) {
     handshake_ = std::move(handshake);
@@ -102,6 +194,10 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
       if (ec == bws::error::message_too_big) return end(WebSocketClose{1009, "Message Too Big", true});
       return end(WebSocketClose{1006, "", false});
     }
+    if (ws_.next_layer().frame_too_big()) {  // over API Gateway's frame size: not delivered
+      in_.consume(in_.size());
+      return close(1009, "Message Too Big");
+    }
     std::string data = beast::buffers_to_string(in_.data());
     in_.consume(in_.size());
     const bool binary = ws_.got_binary();
@@ -141,7 +237,7 @@ class Session final : public WebSocketSession, public std::enable_shared_from_th
     if (on_closed) on_closed(std::move(how));
   }
 
-  bws::stream<beast::tcp_stream> ws_;
+  bws::stream<WatchedStream> ws_;
   WebSocketSettings settings_;
   WebSocketHandlers handlers_;
   bhttp::request<bhttp::empty_body> handshake_;

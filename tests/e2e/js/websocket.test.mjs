@@ -2,7 +2,7 @@
 // daemon and a Node function that answers through the real @aws-sdk/client-apigatewaymanagementapi:
 // $connect before the handshake (and its refusals), messages routed by action, a route response,
 // PostToConnection back to the client, GetConnection, DeleteConnection, $disconnect, and the
-// "Forbidden" frame of a message no route takes.
+// "Forbidden" frame of a message no route takes, and the frame and message size limits.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -87,7 +87,14 @@ function open(url, options = {}) {
   });
 }
 
-const closed = (ws) => new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+/** Resolves with the close's code and reason; rejects when the connection stays open 20 s. */
+const closed = (ws) => new Promise((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error('the connection was not closed')), 20000);
+  ws.once('close', (code, reason) => {
+    clearTimeout(timer);
+    resolve({ code, reason: reason.toString() });
+  });
+});
 
 describe('WebSocket APIs on --api-port', () => {
   let daemon;
@@ -181,6 +188,22 @@ describe('WebSocket APIs on --api-port', () => {
   test('$connect refuses the upgrade with its status, or 502 when it fails', async () => {
     await assert.rejects(open(`${wsUrl}?deny=1`), (err) => err.status === 403);
     await assert.rejects(open(`${wsUrl}?crash=1`), (err) => err.status === 502);
+  });
+
+  test('a 90 KB message in frames of 30 KB is taken; one frame over 32 KB closes with 1009', async () => {
+    const { ws, inbox } = await open(wsUrl);
+    const message = JSON.stringify({ action: 'ping', n: 90, pad: 'p'.repeat(90 * 1024) });
+    const third = Math.ceil(message.length / 3);
+    ws.send(message.slice(0, third), { fin: false });
+    ws.send(message.slice(third, 2 * third), { fin: false });
+    ws.send(message.slice(2 * third), { fin: true });
+    await until('the route response', () => inbox.length === 1);
+    assert.deepEqual(JSON.parse(inbox[0].text), { pong: 90 });
+
+    const gone = closed(ws);
+    ws.send(JSON.stringify({ action: 'ping', n: 40, pad: 'p'.repeat(40 * 1024) }));
+    assert.equal((await gone).code, 1009);
+    assert.equal(inbox.length, 1, 'the oversized frame reached no route');
   });
 
   test('a message over 128 KB closes the connection with 1009', async () => {
