@@ -206,6 +206,10 @@ void WebSocketReader::run(const std::vector<HttpResourceSource>& resources, Http
     }
     if (!route_key) continue;
     HttpRoute r;
+    if (const TemplateValue* rrse = route.properties.find("RouteResponseSelectionExpression")) {
+      if (!reader.text(*rrse, "Properties.RouteResponseSelectionExpression")) continue;
+      r.route_response = true;
+    }
     r.api_id = api_id;
     r.method = "ANY";
     r.path = *route_key;

@@ -257,6 +257,12 @@ void ServerlessHttpReader::read_event(const ServerlessHttpFunction& f, std::size
     route.api_id = std::string(kWebSocketApiId);
     route.method = "ANY";
     route.path = *key;
+    if (body.is(YKind::kMap)) {
+      if (auto rrse = get(f, index, type, "routeResponseSelectionExpression")) {
+        if (!text(*rrse, f.key, property + ".routeResponseSelectionExpression")) return;
+        route.route_response = true;
+      }
+    }
     route.payload_format_version = "1.0";
     route.timeout_ms = 29000;
     api(kWebSocketApiId, HttpApiKind::kWebSocket, line);

@@ -12,6 +12,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include <fmt/format.h>
 
@@ -22,6 +23,8 @@
 #include <list>
 #include <optional>
 #include <sstream>
+
+#include "websocket_session.hpp"
 
 namespace lambdad::http {
 namespace asio = boost::asio;
@@ -126,6 +129,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   Router router;
   ServerOptions options;
   std::list<std::weak_ptr<Session>> sessions;
+  std::list<std::weak_ptr<WebSocketSession>> websockets;  // upgraded connections
   bool stopped = false;
   std::optional<Response> refusal;  // set by stop_accepting()
 
@@ -149,6 +153,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   void start() { read_header(); }
 
   void close() {
+    if (upgraded_) return;  // the stream belongs to the WebSocket now
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.close();
@@ -163,7 +168,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   void stream_abort();
   bool stream_broken() const { return out_broken_; }
   // Between a request's first bytes and its response's last (stop_accepting() keeps these).
-  bool handling() const { return in_request_ && stream_.socket().is_open(); }
+  bool handling() const { return !upgraded_ && in_request_ && stream_.socket().is_open(); }
 
  private:
   const ServerOptions& options() const { return server_->options; }
@@ -239,6 +244,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
       return;
     }
     method_ = to_method(msg.method());
+    if (server_->router.upgrade_handler() && beast::websocket::is_upgrade(msg)) return dispatch_upgrade();
     std::string_view target(msg.target().data(), msg.target().size());
     auto q = target.find('?');
     path_ = std::string(target.substr(0, q));
@@ -359,6 +365,34 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
       return;
     }
     handler(std::move(req), std::move(respond));
+  }
+
+  // A WebSocket upgrade: the handler accepts it (the stream becomes the WebSocket's) or answers it.
+  void dispatch_upgrade() {
+    stream_.expires_never();
+    auto& msg = parser_->get();
+    path_ = std::string(msg.target().substr(0, msg.target().find('?')));
+    Request req = make_request();
+    version_ = msg.version();
+    head_ = false;
+    body_complete_ = false;  // not read: the connection closes after a refusal
+    auto handshake = std::make_shared<bhttp::request<bhttp::empty_body>>(bhttp::request_header<>(msg.base()));
+    parser_.reset();
+    auto self = shared_from_this();
+    Upgrade upgrade(
+        [self, handshake](WebSocketSettings settings, WebSocketHandlers handlers) -> std::shared_ptr<WebSocket> {
+          if (self->responded_ || self->server_->stopped || !self->stream_.socket().is_open()) return nullptr;
+          self->responded_ = true;
+          self->upgraded_ = true;
+          auto ws = start_websocket(std::move(self->stream_), std::move(*handshake), self->options().server_name,
+                                    std::move(settings), std::move(handlers));
+          auto& list = self->server_->websockets;
+          list.remove_if([](const auto& w) { return w.expired(); });
+          list.push_back(ws);
+          return ws;
+        },
+        make_responder());
+    server_->router.upgrade_handler()(std::move(req), std::move(upgrade));
   }
 
   // The route streams this request's body: hand it over now, the body follows on demand.
@@ -560,6 +594,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   bool in_request_ = false;
   bool head_ = false;
   bool responded_ = false;
+  bool upgraded_ = false;  // stream_ was handed to a WebSocket
 
   // A request whose body is read through a BodyReader.
   bool streamed_request_ = false;
@@ -719,6 +754,10 @@ void Server::Impl::close_all() {
     if (auto s = w.lock()) s->close();
   }
   sessions.clear();
+  for (auto& w : websockets) {
+    if (auto ws = w.lock()) ws->abort();
+  }
+  websockets.clear();
 }
 
 Server::Server(asio::io_context& io, Router router, ServerOptions options)
@@ -765,6 +804,9 @@ void Server::stop_accepting(Response refusal) {
   // refusal.
   for (auto& w : impl_->sessions) {
     if (auto s = w.lock(); s && !s->handling()) s->close();
+  }
+  for (auto& w : impl_->websockets) {
+    if (auto ws = w.lock()) ws->close(1001, "Going away");
   }
 }
 

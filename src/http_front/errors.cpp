@@ -1,5 +1,7 @@
 #include "lambdad/http_front/errors.hpp"
 
+#include <fmt/format.h>
+
 namespace lambdad::http_front {
 namespace {
 
@@ -60,6 +62,34 @@ HttpAnswer render_error(FrontKind front, FrontErrorKind kind) {
     return a;
   }
   return json_answer(502, R"({"message":"Internal server error"})");
+}
+
+std::string render_websocket_error(FrontErrorKind kind, std::string_view connection_id, std::string_view request_id) {
+  std::string_view message = "Internal server error";
+  switch (kind) {
+    case FrontErrorKind::kNoRoute: message = "Forbidden"; break;
+    case FrontErrorKind::kTimeout: message = "Endpoint request timed out"; break;
+    case FrontErrorKind::kThrottled: message = "Too Many Requests"; break;
+    case FrontErrorKind::kTooLarge: message = "Request Entity Too Large"; break;
+    case FrontErrorKind::kUnauthorized: message = "Unauthorized"; break;
+    case FrontErrorKind::kForbidden: message = "Forbidden"; break;
+    case FrontErrorKind::kFunctionError:
+    case FrontErrorKind::kMalformedResponse: break;
+  }
+  // Ids are API Gateway's base64 ids, which need no JSON escaping.
+  return fmt::format(R"({{"message": "{}", "connectionId":"{}", "requestId":"{}"}})", message, connection_id,
+                     request_id);
+}
+
+HttpAnswer render_management_error(ManagementErrorKind kind) {
+  switch (kind) {
+    case ManagementErrorKind::kGone: return json_answer(410, "{}", "GoneException");
+    case ManagementErrorKind::kForbidden: return json_answer(403, R"({"message":"Forbidden"})", "ForbiddenException");
+    case ManagementErrorKind::kPayloadTooLarge:
+      return json_answer(413, R"({"message":"Message too long"})", "PayloadTooLargeException");
+    case ManagementErrorKind::kNotFound: break;
+  }
+  return json_answer(404, R"({"message":"Not Found"})");
 }
 
 }  // namespace lambdad::http_front

@@ -21,7 +21,9 @@
 #include "lambdad/http_front/request_view.hpp"
 #include "lambdad/http_front/route_table.hpp"
 #include "lambdad/http_front/url_stream.hpp"
+#include "lambdad/http_front/websocket_front.hpp"
 #include "lambdad/observability/logging.hpp"
+#include "front_invocation.hpp"
 
 namespace lambdad::http_front {
 
@@ -166,6 +168,7 @@ struct Front::State {
   std::weak_ptr<State> self{};  // for completions that may outlive the front
   // The catalogue's Function URLs by host label (config::function_url_label).
   std::map<std::string, config::FunctionUrl> urls;
+  std::shared_ptr<WebSocketFront> websockets;  // the WebSocket APIs and @connections
 
   // The URL `label` names (a host label or a path segment): an exact label, else a name the
   // dispatcher knows for a function with a URL of its own. nullopt: none.
@@ -194,6 +197,9 @@ struct Front::State {
 };
 
 void Front::State::handle(http::Request&& req, http::Responder respond) {
+  if (websockets->has_apis() && management_connection_id(req.path)) {
+    return websockets->manage(std::move(req), std::move(respond));
+  }
   auto x = std::make_shared<Exchange>();
   x->respond = std::move(respond);
   x->clock = &clock;
@@ -474,28 +480,14 @@ invocation::InvocationPtr Front::State::new_invocation(const std::shared_ptr<Exc
     x->fail(FrontErrorKind::kTooLarge, fmt::format("the event is {} bytes, over 6 MB", payload.size()));
     return nullptr;
   }
-  const std::string name = dispatcher.function_for(function);
-  const auto version = dispatcher.resolve(name, qualifier);
-  if (!version) {
-    x->fail(refused, fmt::format("no function {}:{}", name, qualifier));
+  auto made = front_invocation(dispatcher, options, clock, function, qualifier, std::move(payload),
+                               first_header(x->view.headers, "x-amzn-trace-id").value_or(""),
+                               x->front == FrontKind::kFunctionUrl ? x->request_id : ids::request_id());
+  if (auto* cause = std::get_if<std::string>(&made)) {
+    x->fail(refused, *cause);
     return nullptr;
   }
-  if (auto state = dispatcher.unavailable(name)) {
-    x->fail(refused, fmt::format("{} is {}", name, *state));
-    return nullptr;
-  }
-  auto inv = std::make_shared<invocation::Invocation>();
-  inv->request_id = x->front == FrontKind::kFunctionUrl ? x->request_id : ids::request_id();
-  inv->function_name = name;
-  inv->version = *version;
-  inv->qualifier = qualifier;
-  inv->invoked_function_arn = invocation::function_arn(options.region, options.account_id, name,
-                                                       qualifier == "$LATEST" ? std::string() : qualifier);
-  inv->payload = std::move(payload);
-  inv->received = clock.now();
-  inv->trace_id = ids::invocation_trace_header(first_header(x->view.headers, "x-amzn-trace-id").value_or(""),
-                                               dispatcher.tracing_active(name, *version), clock.epoch_ms() / 1000);
-  return inv;
+  return std::get<invocation::InvocationPtr>(std::move(made));
 }
 
 void Front::State::admit(const std::shared_ptr<Exchange>& x, invocation::InvocationPtr inv, FrontErrorKind throttled) {
@@ -510,6 +502,7 @@ void Front::State::admit(const std::shared_ptr<Exchange>& x, invocation::Invocat
 Front::Front(invocation::Dispatcher& dispatcher, const Clock& clock, Timers& timers, FrontOptions options)
     : state_(std::make_shared<State>(State{dispatcher, clock, timers, std::move(options)})) {
   state_->self = state_;
+  state_->websockets = std::make_shared<WebSocketFront>(dispatcher, clock, timers, state_->options);
 }
 
 Front::~Front() = default;
@@ -528,6 +521,7 @@ void Front::set_routes(const config::HttpApis& apis) {
                                    r.payload_format_version == "1.0" ? PayloadVersion::kV1 : PayloadVersion::kV2, i}});
   }
   state_->snapshot = std::move(s);
+  state_->websockets->set_apis(apis);
   state_->authorizer_cache.clear();  // the authorizers may have changed
 }
 
@@ -554,6 +548,11 @@ http::Router Front::router() {
         state->handle(std::move(req), std::move(respond));
       },
       limits::kSyncRequestPayload);
+  router.set_upgrade([state = state_](http::Request&& req, http::Upgrade upgrade) {
+    state->websockets->upgrade(std::move(req), std::move(upgrade), [state](http::Request&& r, http::Responder respond) {
+      state->handle(std::move(r), std::move(respond));
+    });
+  });
   return router;
 }
 
@@ -580,6 +579,7 @@ std::vector<std::string> Front::describe(const std::string& base_url, std::uint1
     out.push_back(fmt::format("  URL http://{}{}:{}/ -> {} (also {}/_lambda-url/{}/{})", label, kUrlHostSuffix, port,
                               target, base_url, label, notes));
   }
+  for (auto& line : state_->websockets->describe(base_url)) out.push_back(std::move(line));
   return out;
 }
 

@@ -75,6 +75,9 @@ struct HttpRoute {
   std::string authorizer;
   std::string source;  // what declared it, for messages: "HelloFunction.Events.Get"
   int line = 0;        // the declaration's line
+  // WebSocket: the route has a route response (RouteResponseSelectionExpression; serverless.yml
+  // routeResponseSelectionExpression): the function's response body is sent back to the client.
+  bool route_response = false;
 };
 
 struct FunctionUrl {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "lambdad/http/message.hpp"
+#include "lambdad/http/websocket.hpp"
 
 namespace lambdad::http {
 
@@ -58,6 +59,10 @@ class Router {
   // Every request, matched or not, refused by the guard or not, passes `observer` first: the
   // routes added so far and those added later. One observer per router.
   void set_observer(Observer observer);
+  // WebSocket upgrade requests (GET with Upgrade: websocket, any path) go to `handler` instead of
+  // the routes; neither the guard nor the observer sees them. Unset: they are routed as any other.
+  void set_upgrade(UpgradeHandler handler) { upgrade_ = std::move(handler); }
+  const UpgradeHandler& upgrade_handler() const { return upgrade_; }
 
   static constexpr std::size_t kUnmatchedBodyLimit = 1 << 20;
 
@@ -87,6 +92,7 @@ class Router {
   std::size_t fallback_body_limit_ = kUnmatchedBodyLimit;
   std::shared_ptr<const Guard> guard_;
   std::shared_ptr<const Observer> observer_;
+  UpgradeHandler upgrade_;
 };
 
 }  // namespace lambdad::http

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include "lambdad/http_front/request_view.hpp"
@@ -47,5 +48,20 @@ using Mapped = std::variant<HttpAnswer, FrontError>;
 //   AuthorizerConfigurationException); HTTP APIs 500 `{"message":"Internal Server Error"}`.
 // - too large: 413 `{"message":"Request Entity Too Large"}`.
 HttpAnswer render_error(FrontKind front, FrontErrorKind kind);
+
+// The frame a WebSocket API sends its client when a message fails, API Gateway's JSON with the
+// connection's and the request's ids: no route (and no $default) is "Forbidden", a timeout
+// "Endpoint request timed out", a throttle "Too Many Requests", a function error or a malformed
+// result "Internal server error".
+std::string render_websocket_error(FrontErrorKind kind, std::string_view connection_id, std::string_view request_id);
+
+// The @connections management API's errors (restJson1: x-amzn-ErrorType names the exception).
+enum class ManagementErrorKind {
+  kGone,             // 410 GoneException: no such connection (never, or no longer, open)
+  kForbidden,        // 403 ForbiddenException: the signature is refused (with --credentials)
+  kPayloadTooLarge,  // 413 PayloadTooLargeException: PostToConnection data over 128 KB
+  kNotFound,         // 404: not a method of @connections/{id}
+};
+HttpAnswer render_management_error(ManagementErrorKind kind);
 
 }  // namespace lambdad::http_front

@@ -10,11 +10,14 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const FUNCTIONS = path.join(REPO, 'tests', 'e2e', 'functions');
 const LAMBDAD = process.env.LAMBDAD_BIN || path.join(REPO, 'build', 'lambdad');
 const READY = /Invoke API listening on (http:\/\/[0-9.]+:\d+)/;
+const API_READY = /^API listening on (http:\/\/[0-9.]+:\d+)/;  // with --api-port
 
 export class Daemon {
   constructor(proc) {
     this.proc = proc;
     this.endpoint = null;
+    this.apiEndpoint = null;  // with --api-port, once its ready line is read
+    this.ready = [];          // the lines of stdout (the ready line and what follows it)
     this.log = [];
     this.exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
     createInterface({ input: proc.stderr }).on('line', (line) => this.log.push(line));
@@ -51,6 +54,9 @@ export async function startDaemon(template, ...args) {
   const ready = new Promise((resolve, reject) => {
     const stdout = createInterface({ input: proc.stdout });
     stdout.on('line', (line) => {
+      daemon.ready.push(line);
+      const api = API_READY.exec(line);
+      if (api) daemon.apiEndpoint = api[1];
       const m = READY.exec(line);
       if (m && daemon.endpoint === null) {
         daemon.endpoint = m[1];

@@ -398,6 +398,7 @@ TEST(HttpApis, WebSocketApiFromApiGatewayV2Resources) {
     Properties:
       ApiId: !Ref Chat
       RouteKey: sendMessage
+      RouteResponseSelectionExpression: $default
       Target: !Sub integrations/${HelloIntegration}
   AuthRoute:
     Type: AWS::ApiGatewayV2::Route
@@ -429,6 +430,8 @@ TEST(HttpApis, WebSocketApiFromApiGatewayV2Resources) {
   EXPECT_EQ(connect->function_name, "hello-fn");
   EXPECT_EQ(connect->line, line_of(text, "  ConnectRoute:"));
   EXPECT_EQ(route(load, "Chat", "ANY", "sendMessage")->function_name, "hello-fn");
+  EXPECT_TRUE(route(load, "Chat", "ANY", "sendMessage")->route_response);
+  EXPECT_FALSE(connect->route_response);
   EXPECT_EQ(route(load, "Chat", "ANY", "$default")->function_name, "Auth");
 }
 

@@ -111,7 +111,7 @@ TEST(ServerlessHttp, HttpApiEventsWithProviderCorsAndPayload) {
 
 TEST(ServerlessHttp, WebsocketEvents) {
   const auto result = load_http(http_service(R"(      - websocket: $connect
-      - websocket: {route: sendMessage}
+      - websocket: {route: sendMessage, routeResponseSelectionExpression: $default}
 )",
                                    "  websocketsApiRouteSelectionExpression: $request.body.type\n"));
   ASSERT_TRUE(result.errors.empty()) << describe(result);
@@ -121,7 +121,9 @@ TEST(ServerlessHttp, WebsocketEvents) {
   EXPECT_EQ(result.http.apis[0].stage, "test");
   EXPECT_EQ(result.http.apis[0].route_selection_expression, "$request.body.type");
   EXPECT_NE(route(result, "WebsocketsApi", "ANY", "$connect"), nullptr);
-  EXPECT_NE(route(result, "WebsocketsApi", "ANY", "sendMessage"), nullptr);
+  ASSERT_NE(route(result, "WebsocketsApi", "ANY", "sendMessage"), nullptr);
+  EXPECT_TRUE(route(result, "WebsocketsApi", "ANY", "sendMessage")->route_response);
+  EXPECT_FALSE(route(result, "WebsocketsApi", "ANY", "$connect")->route_response);
 }
 
 TEST(ServerlessHttp, VariablesInEventsAreResolved) {
