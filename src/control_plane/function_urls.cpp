@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <map>
+#include <string>
 #include <utility>
 
 #include "lambdad/common/error_types.hpp"
@@ -24,6 +26,15 @@ Error no_function() { return url_not_found("Function does not exist"); }
 // ... Get and Delete, and every operation on a URL that does not exist, this way.
 Error no_resource() { return url_not_found("The resource you requested does not exist."); }
 
+// The record of the function whose URL (its own, or an alias's) an operation names; nullptr when
+// the function or the alias does not exist.
+FunctionRecord* url_owner(std::map<std::string, FunctionRecord>& records, const std::string& name,
+                          const std::string& qualifier) {
+  auto it = records.find(name);
+  if (it == records.end() || (!qualifier.empty() && !it->second.aliases.count(qualifier))) return nullptr;
+  return &it->second;
+}
+
 void apply(const FunctionUrlChange& change, config::FunctionUrl& url) {
   if (change.auth_type) url.auth_type = *change.auth_type;
   if (change.cors) url.cors = *change.cors;
@@ -36,16 +47,15 @@ Result<const FunctionUrlRecord*> FunctionRegistry::create_function_url(const std
                                                                        const std::string& qualifier,
                                                                        const FunctionUrlChange& change) {
   LAMBDAD_ASSERT_IO_THREAD();
-  auto it = records_.find(name);
-  if (it == records_.end()) return no_function();
-  auto& fn = it->second;
+  auto* owner = url_owner(records_, name, qualifier);
+  if (owner == nullptr) return no_function();
+  auto& fn = *owner;
   if (fn.urls.count(qualifier)) {
     return Error{ErrorKind::kConflict, std::string(et::kResourceConflictException),
                  fmt::format("Failed to create function url config for [functionArn = {}]. Error message:  "
                              "FunctionUrlConfig exists for this Lambda function",
                              arn(name, qualifier))};
   }
-  if (!qualifier.empty() && !fn.aliases.count(qualifier)) return no_function();
   FunctionUrlRecord url;
   url.config.function_name = name;
   url.config.qualifier = qualifier;
@@ -72,12 +82,10 @@ Result<const FunctionUrlRecord*> FunctionRegistry::update_function_url(const std
                                                                        const std::string& qualifier,
                                                                        const FunctionUrlChange& change) {
   LAMBDAD_ASSERT_IO_THREAD();
-  auto it = records_.find(name);
-  if (it == records_.end()) return no_function();
-  auto& fn = it->second;
-  if (!qualifier.empty() && !fn.aliases.count(qualifier)) return no_function();
-  auto url = fn.urls.find(qualifier);
-  if (url == fn.urls.end()) return no_resource();
+  auto* owner = url_owner(records_, name, qualifier);
+  if (owner == nullptr) return no_function();
+  auto url = owner->urls.find(qualifier);
+  if (url == owner->urls.end()) return no_resource();
   apply(change, url->second.config);
   url->second.last_modified_time = now_text();
   tell(UrlPut{url->second.config});

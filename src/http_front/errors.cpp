@@ -72,7 +72,9 @@ std::string render_websocket_error(FrontErrorKind kind, std::string_view connect
     case FrontErrorKind::kThrottled: message = "Too Many Requests"; break;
     case FrontErrorKind::kTooLarge: message = "Request Entity Too Large"; break;
     case FrontErrorKind::kUnauthorized: message = "Unauthorized"; break;
-    case FrontErrorKind::kForbidden: message = "Forbidden"; break;
+    case FrontErrorKind::kForbidden:
+    case FrontErrorKind::kExplicitDeny: message = "Forbidden"; break;
+    case FrontErrorKind::kAuthorizerFailure:
     case FrontErrorKind::kFunctionError:
     case FrontErrorKind::kMalformedResponse: break;
   }

@@ -167,8 +167,8 @@ struct Front::State {
   AuthorizerCache authorizer_cache{clock};
   std::weak_ptr<State> self{};  // for completions that may outlive the front
   // The catalogue's Function URLs by host label (config::function_url_label).
-  std::map<std::string, config::FunctionUrl> urls;
-  std::shared_ptr<WebSocketFront> websockets;  // the WebSocket APIs and @connections
+  std::map<std::string, config::FunctionUrl> urls{};
+  std::shared_ptr<WebSocketFront> websockets{};  // the WebSocket APIs and @connections
 
   // The URL `label` names (a host label or a path segment): an exact label, else a name the
   // dispatcher knows for a function with a URL of its own. nullopt: none.
@@ -480,9 +480,10 @@ invocation::InvocationPtr Front::State::new_invocation(const std::shared_ptr<Exc
     x->fail(FrontErrorKind::kTooLarge, fmt::format("the event is {} bytes, over 6 MB", payload.size()));
     return nullptr;
   }
-  auto made = front_invocation(dispatcher, options, clock, function, qualifier, std::move(payload),
-                               first_header(x->view.headers, "x-amzn-trace-id").value_or(""),
-                               x->front == FrontKind::kFunctionUrl ? x->request_id : ids::request_id());
+  auto made = front_invocation(
+      dispatcher, options, clock,
+      FrontCall{function, qualifier, std::move(payload), first_header(x->view.headers, "x-amzn-trace-id").value_or(""),
+                x->front == FrontKind::kFunctionUrl ? x->request_id : ids::request_id()});
   if (auto* cause = std::get_if<std::string>(&made)) {
     x->fail(refused, *cause);
     return nullptr;

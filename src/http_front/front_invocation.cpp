@@ -8,25 +8,23 @@ namespace lambdad::http_front {
 
 std::variant<invocation::InvocationPtr, std::string> front_invocation(invocation::Dispatcher& dispatcher,
                                                                       const FrontOptions& options, const Clock& clock,
-                                                                      const std::string& function,
-                                                                      const std::string& qualifier, std::string payload,
-                                                                      std::string_view trace_header,
-                                                                      std::string request_id) {
-  const std::string name = dispatcher.function_for(function);
+                                                                      FrontCall call) {
+  const std::string& qualifier = call.qualifier;
+  const std::string name = dispatcher.function_for(call.function);
   const auto version = dispatcher.resolve(name, qualifier);
   if (!version) return fmt::format("no function {}:{}", name, qualifier);
   if (auto state = dispatcher.unavailable(name)) return fmt::format("{} is {}", name, *state);
   auto inv = std::make_shared<invocation::Invocation>();
-  inv->request_id = std::move(request_id);
+  inv->request_id = std::move(call.request_id);
   inv->function_name = name;
   inv->version = *version;
   inv->qualifier = qualifier;
   inv->invoked_function_arn = invocation::function_arn(options.region, options.account_id, name,
                                                        qualifier == "$LATEST" ? std::string() : qualifier);
-  inv->payload = std::move(payload);
+  inv->payload = std::move(call.payload);
   inv->received = clock.now();
   inv->trace_id =
-      ids::invocation_trace_header(trace_header, dispatcher.tracing_active(name, *version), clock.epoch_ms() / 1000);
+      ids::invocation_trace_header(call.trace_header, dispatcher.tracing_active(name, *version), clock.epoch_ms() / 1000);
   return inv;
 }
 

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <string>
-#include <string_view>
 #include <variant>
 
 #include "lambdad/common/clock.hpp"
@@ -11,14 +10,20 @@
 
 namespace lambdad::http_front {
 
-// The invocation of `function`'s $LATEST with `payload` (its ARN, its trace header from the
-// request's X-Amzn-Trace-Id as the Invoke API makes it); on_complete is the caller's to set.
-// The cause, instead, when the dispatcher does not know the function or cannot invoke it now.
+// What a front asks to invoke.
+struct FrontCall {
+  std::string function;             // any name Dispatcher::function_for knows
+  std::string qualifier = "$LATEST";  // a Function URL's alias, else $LATEST
+  std::string payload;              // the event
+  std::string trace_header;         // the request's X-Amzn-Trace-Id, or ""
+  std::string request_id;
+};
+
+// The invocation of `call` (its ARN, its trace header as the Invoke API makes it); on_complete
+// is the caller's to set. The cause, instead, when the dispatcher does not know the function or
+// cannot invoke it now.
 std::variant<invocation::InvocationPtr, std::string> front_invocation(invocation::Dispatcher& dispatcher,
                                                                       const FrontOptions& options, const Clock& clock,
-                                                                      const std::string& function,
-                                                                      const std::string& qualifier, std::string payload,
-                                                                      std::string_view trace_header,
-                                                                      std::string request_id);
+                                                                      FrontCall call);
 
 }  // namespace lambdad::http_front

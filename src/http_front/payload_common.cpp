@@ -59,6 +59,26 @@ std::optional<std::string> header_text(const nlohmann::json& value) {
   return std::nullopt;
 }
 
+std::optional<FrontError> read_headers_and_cookies(const nlohmann::json& doc, std::string_view what,
+                                                   HttpAnswer& answer) {
+  if (auto it = doc.find("headers"); it != doc.end() && !it->is_null()) {
+    if (!it->is_object()) return FrontError{FrontErrorKind::kMalformedResponse, std::string(what) + "headers is not an object"};
+    for (const auto& [name, value] : it->items()) {
+      auto text = header_text(value);
+      if (!text) return FrontError{FrontErrorKind::kMalformedResponse, "header " + name + " is not a string"};
+      answer.headers.push_back({name, std::move(*text)});
+    }
+  }
+  if (auto it = doc.find("cookies"); it != doc.end() && !it->is_null()) {
+    if (!it->is_array()) return FrontError{FrontErrorKind::kMalformedResponse, std::string(what) + "cookies is not an array"};
+    for (const auto& c : *it) {
+      if (!c.is_string()) return FrontError{FrontErrorKind::kMalformedResponse, "a cookie is not a string"};
+      answer.headers.push_back({"Set-Cookie", c.get<std::string>()});
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> body_text(const nlohmann::json& result) {
   const auto it = result.find("body");
   if (it == result.end() || it->is_null()) return std::string();

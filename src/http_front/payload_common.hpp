@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lambdad/http_front/errors.hpp"
 #include "lambdad/http_front/request_view.hpp"
 
 namespace lambdad::http_front {
@@ -24,6 +25,11 @@ std::string dump_json(const nlohmann::json& value);
 std::optional<int> status_code(const nlohmann::json& value);
 // A response header value: a string, or a number or boolean written as JSON.
 std::optional<std::string> header_text(const nlohmann::json& value);
+// A payload 2.0 result's (or a streaming URL's prelude's) `headers` object and `cookies` array
+// (each a Set-Cookie header), added to `answer`; absent or null are none. `what` names the
+// document in the errors ("" or "the prelude's ").
+std::optional<FrontError> read_headers_and_cookies(const nlohmann::json& doc, std::string_view what,
+                                                   HttpAnswer& answer);
 // The result's body: absent or null is empty; a string is itself; anything else is written as JSON.
 std::optional<std::string> body_text(const nlohmann::json& result);
 // Whether isBase64Encoded is true.

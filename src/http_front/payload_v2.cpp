@@ -105,21 +105,7 @@ Mapped map_response_v2(std::string_view result) {
   if (!status) return FrontError{FrontErrorKind::kMalformedResponse, "statusCode is not an HTTP status"};
   answer.status = *status;
 
-  if (auto it = doc.find("headers"); it != doc.end() && !it->is_null()) {
-    if (!it->is_object()) return FrontError{FrontErrorKind::kMalformedResponse, "headers is not an object"};
-    for (const auto& [name, value] : it->items()) {
-      auto text = header_text(value);
-      if (!text) return FrontError{FrontErrorKind::kMalformedResponse, "header " + name + " is not a string"};
-      answer.headers.push_back({name, std::move(*text)});
-    }
-  }
-  if (auto it = doc.find("cookies"); it != doc.end() && !it->is_null()) {
-    if (!it->is_array()) return FrontError{FrontErrorKind::kMalformedResponse, "cookies is not an array"};
-    for (const auto& c : *it) {
-      if (!c.is_string()) return FrontError{FrontErrorKind::kMalformedResponse, "a cookie is not a string"};
-      answer.headers.push_back({"Set-Cookie", c.get<std::string>()});
-    }
-  }
+  if (auto problem = read_headers_and_cookies(doc, "", answer)) return *problem;
   if (first_header(answer.headers, "content-type") == std::nullopt) {
     answer.headers.push_back({"Content-Type", "application/json"});
   }

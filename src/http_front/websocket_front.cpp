@@ -136,8 +136,8 @@ struct WebSocketFront::State : std::enable_shared_from_this<WebSocketFront::Stat
 
 void WebSocketFront::State::invoke(const config::HttpRoute& route, std::string payload,
                                    std::function<void(RouteOutcome)> done) {
-  auto made = front_invocation(dispatcher, options, clock, route.function_name, "$LATEST", std::move(payload), "",
-                               ids::request_id());
+  auto made = front_invocation(dispatcher, options, clock,
+                               FrontCall{route.function_name, "$LATEST", std::move(payload), "", ids::request_id()});
   if (auto* cause = std::get_if<std::string>(&made)) return done({FrontErrorKind::kFunctionError, {}, *cause});
   auto inv = std::get<invocation::InvocationPtr>(std::move(made));
   struct Pending {
