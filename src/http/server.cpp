@@ -24,14 +24,11 @@
 #include <optional>
 #include <sstream>
 
+#include "beast_names.hpp"
 #include "limited_body.hpp"
 #include "websocket_session.hpp"
 
 namespace lambdad::http {
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
-using tcp = asio::ip::tcp;
 
 namespace {
 

@@ -13,11 +13,9 @@
 #include <deque>
 #include <utility>
 
+#include "beast_names.hpp"
+
 namespace lambdad::http {
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
-namespace bws = boost::beast::websocket;
 
 namespace {
 

@@ -176,8 +176,12 @@ describe('WebSocket APIs on --api-port', () => {
   });
 
   test('a client close runs $disconnect with its status and reason', async () => {
+    // The new connection's $connect line: the function's output reaches the log after the
+    // upgrade has completed, so wait for one line more than there was before.
+    const connects = () => [...daemon.logs().matchAll(/EVENT \$connect CONNECT (\S+)/g)];
+    const before = connects().length;
     const { ws } = await open(wsUrl);
-    const id = (await until('$connect', () => [...daemon.logs().matchAll(/EVENT \$connect CONNECT (\S+)/g)].at(-1)))[1];
+    const id = (await until('$connect', () => connects().length > before && connects().at(-1)))[1];
     ws.close(4001, 'bye now');
     const line = await until('$disconnect', () => daemon.logs().match(new RegExp(`DISCONNECT ${id} (\\d+) (.*)`)));
     assert.equal(line[1], '4001');
