@@ -9,37 +9,13 @@
 
 #include "lambdad/http_front/front.hpp"
 #include "lambdad_test/manual_time.hpp"
+#include "scripted_dispatcher.hpp"
 
 namespace lambdad::http_front {
 namespace {
 
 using nlohmann::json;
 
-class AuthDispatcher final : public invocation::Dispatcher {
- public:
-  std::vector<invocation::InvocationPtr> dispatched;
-
-  bool has_function(const std::string& name) const override { return name != "Missing"; }
-  std::optional<std::string> resolve(const std::string& name, const std::string&) const override {
-    if (!has_function(name)) return std::nullopt;
-    return std::string("$LATEST");
-  }
-  invocation::Admission dispatch(invocation::InvocationPtr inv) override {
-    dispatched.push_back(std::move(inv));
-    return invocation::Admission::kAccepted;
-  }
-  std::optional<std::size_t> evict(const std::string&) override { return std::nullopt; }
-  void status(nlohmann::json&) const override {}
-
-  json event(std::size_t i) const { return json::parse(dispatched.at(i)->payload); }
-  void complete(std::size_t i, std::string payload, invocation::Outcome outcome = invocation::Outcome::kSuccess) {
-    invocation::InvocationResult r;
-    r.outcome = outcome;
-    r.payload = std::move(payload);
-    if (outcome == invocation::Outcome::kFunctionError) r.error_type = "Exception";
-    dispatched.at(i)->on_complete(std::move(r));
-  }
-};
 
 std::string allow_policy(const std::string& resource, json context = nullptr, const std::string& effect = "Allow") {
   json doc = {{"principalId", "user-1"},
@@ -125,7 +101,7 @@ class FrontAuthorizerTest : public ::testing::Test {
 
   json answer_json() const { return json::parse(answer_->body); }
 
-  AuthDispatcher dispatcher_;
+  ScriptedDispatcher dispatcher_;
   test::ManualTime time_;
   Front front_{dispatcher_, time_, time_, FrontOptions{}};
   std::optional<http::Response> answer_;

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "lambdad_test/manual_time.hpp"
+#include "scripted_dispatcher.hpp"
 
 namespace lambdad::http_front {
 namespace {
@@ -19,35 +20,6 @@ namespace {
 using invocation::Admission;
 using nlohmann::json;
 
-class ScriptedDispatcher final : public invocation::Dispatcher {
- public:
-  std::map<std::string, std::string> functions{{"Hello", "$LATEST"}, {"Items", "$LATEST"}, {"Url", "$LATEST"}};
-  Admission admission = Admission::kAccepted;
-  std::vector<invocation::InvocationPtr> dispatched;
-
-  bool has_function(const std::string& name) const override { return functions.count(name) != 0; }
-  std::optional<std::string> resolve(const std::string& name, const std::string&) const override {
-    auto it = functions.find(name);
-    if (it == functions.end()) return std::nullopt;
-    return it->second;
-  }
-  Admission dispatch(invocation::InvocationPtr inv) override {
-    dispatched.push_back(std::move(inv));
-    return admission;
-  }
-  std::optional<std::size_t> evict(const std::string&) override { return std::nullopt; }
-  void status(nlohmann::json&) const override {}
-
-  json last_event() const { return json::parse(dispatched.back()->payload); }
-  void complete(std::string payload, invocation::Outcome outcome = invocation::Outcome::kSuccess,
-                std::string error_type = {}) {
-    invocation::InvocationResult r;
-    r.outcome = outcome;
-    r.payload = std::move(payload);
-    r.error_type = std::move(error_type);
-    dispatched.back()->on_complete(std::move(r));
-  }
-};
 
 config::HttpCors cors_any() {
   config::HttpCors c;
@@ -110,7 +82,7 @@ class FrontTest : public ::testing::Test {
     return answer_;
   }
 
-  ScriptedDispatcher dispatcher_;
+  ScriptedDispatcher dispatcher_{{"Hello", "Items", "Url"}};
   test::ManualTime time_;
   http_front::FrontOptions options_;
   Front front_{dispatcher_, time_, time_, options_};

@@ -10,6 +10,7 @@
 
 #include "lambdad/http_front/front.hpp"
 #include "lambdad_test/manual_time.hpp"
+#include "scripted_dispatcher.hpp"
 
 namespace lambdad::http_front {
 namespace {
@@ -17,34 +18,6 @@ namespace {
 using invocation::Admission;
 using nlohmann::json;
 
-class ScriptedDispatcher final : public invocation::Dispatcher {
- public:
-  std::map<std::string, std::string> functions{{"Connect", "$LATEST"}, {"Send", "$LATEST"}, {"Echo", "$LATEST"},
-                                               {"Default", "$LATEST"}, {"Bye", "$LATEST"}};
-  std::vector<invocation::InvocationPtr> dispatched;
-
-  bool has_function(const std::string& name) const override { return functions.count(name) != 0; }
-  std::optional<std::string> resolve(const std::string& name, const std::string&) const override {
-    auto it = functions.find(name);
-    if (it == functions.end()) return std::nullopt;
-    return it->second;
-  }
-  Admission dispatch(invocation::InvocationPtr inv) override {
-    dispatched.push_back(std::move(inv));
-    return Admission::kAccepted;
-  }
-  std::optional<std::size_t> evict(const std::string&) override { return std::nullopt; }
-  void status(nlohmann::json&) const override {}
-
-  json last_event() const { return json::parse(dispatched.back()->payload); }
-  void complete(std::string payload, invocation::Outcome outcome = invocation::Outcome::kSuccess) {
-    invocation::InvocationResult r;
-    r.outcome = outcome;
-    r.payload = std::move(payload);
-    if (outcome == invocation::Outcome::kFunctionError) r.error_type = "Runtime.ExitError";
-    dispatched.back()->on_complete(std::move(r));
-  }
-};
 
 // A connection as the server would hand it over: what was sent and how it was closed.
 struct FakeSocket final : http::WebSocket {
@@ -131,7 +104,7 @@ class WebSocketFrontTest : public ::testing::Test {
     return json::parse(dispatcher_.dispatched.front()->payload)["requestContext"]["connectionId"];
   }
 
-  ScriptedDispatcher dispatcher_;
+  ScriptedDispatcher dispatcher_{{"Connect", "Send", "Echo", "Default", "Bye"}};
   test::ManualTime time_;
   FrontOptions options_;
   Front front_{dispatcher_, time_, time_, options_};
