@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-std::string describe(const CatalogueChange& change) {
+std::string describe_url_change(const CatalogueChange& change) {
   if (const auto* put = std::get_if<UrlPut>(&change)) {
     return fmt::format("url {}:{} {}{}", put->url.function_name, put->url.qualifier,
                        put->url.auth_type == config::FunctionUrl::AuthType::kAwsIam ? "AWS_IAM" : "NONE",
@@ -47,7 +47,7 @@ class FunctionUrlsTest : public ::testing::Test {
     registry_ = std::make_unique<FunctionRegistry>(
         clock_, [this](std::function<void()> task) { boost::asio::post(io_, std::move(task)); }, blocking_, options);
     registry_->subscribe([this](const CatalogueChange& c) {
-      if (auto line = describe(c); !line.empty()) told_.push_back(std::move(line));
+      if (auto line = describe_url_change(c); !line.empty()) told_.push_back(std::move(line));
     });
   }
   void TearDown() override {
