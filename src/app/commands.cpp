@@ -458,6 +458,7 @@ int run_serve(const ServeOptions& options) {
   std::unique_ptr<ServeWatch> watch;
   if (options.watch) {
     ServeWatch::Deps deps{d.io, d.clock, *d.timers, registry, *d.scheduler, d.runtime_options};
+    deps.blocking = &d.blocking;
     if (front) {
       deps.on_http_apis = [f = front.get()](const config::HttpApis& apis) {
         f->set_routes(apis);

@@ -51,6 +51,9 @@ struct Daemon {
   // Blocking work off the io thread: cgroup removal, unzip, code digests, the /proc reads that
   // admit a Runtime API connection, the Event spool's writes (docs/decisions/001).
   BlockingPool blocking{io};
+  // The functions' private /tmp directories are removed through it; detached once the pool has
+  // been waited for (an environment destroyed later removes its /tmp in place).
+  std::shared_ptr<PoolLink> tmp_removal = std::make_shared<PoolLink>(&blocking);
   SystemClock clock;
   std::unique_ptr<Timers> timers = sandbox::make_asio_timers(io);
   runtime_api::EndpointFactory endpoints{io};
@@ -79,7 +82,8 @@ struct Daemon {
     scheduler.reset();
     registry.reset();  // joins code being unpacked
     manager.reset();   // environments (their processes, cgroups and /tmp) before the controller
-    blocking.wait_idle();  // the cgroups being removed are gone: the controller's own is empty
+    blocking.wait_idle();  // the cgroups and /tmp directories being removed are gone
+    tmp_removal->detach();
     resources.reset();
     std::error_code ec;
     if (!tmp_root.empty()) std::filesystem::remove_all(tmp_root, ec);
@@ -165,7 +169,7 @@ struct Daemon {
   // functions into the catalogue.
   void build(const std::vector<config::FunctionConfig>& functions, CoreOptions options) {
     sandbox::PoolDeps deps{io, clock, *timers, endpoints, runtime_options,
-                           sandbox::LimitDeps{resources.get(), tmp_root, options.cpu_scaling, &blocking}};
+                           sandbox::LimitDeps{resources.get(), tmp_root, options.cpu_scaling, &blocking, tmp_removal}};
     auto& pools = options.pools;
     if (resources) {
       pools.memory_enforcement = resources->describe();

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "lambdad/app/runtime_environment.hpp"
+#include "lambdad/common/blocking_pool.hpp"
 #include "lambdad/common/lifetime.hpp"
 #include "lambdad/control_plane/function_registry.hpp"
 #include "lambdad/invocation/dispatcher.hpp"
@@ -309,7 +310,7 @@ std::size_t FileWatcher::watched_directories() const { return impl_->by_path_.si
 ServeWatch::ServeWatch(Deps deps, CommonOptions options, std::vector<config::FunctionConfig> functions)
     : deps_(deps), options_(std::move(options)), functions_(std::move(functions)) {}
 
-ServeWatch::~ServeWatch() = default;
+ServeWatch::~ServeWatch() { lifetime_.end(); }  // a load still on the pool is not applied
 
 Result<std::unique_ptr<ServeWatch>> ServeWatch::start(Deps deps, const CommonOptions& options,
                                                       const std::vector<config::FunctionConfig>& functions,
@@ -354,13 +355,34 @@ void ServeWatch::watch_current() {
 }
 
 void ServeWatch::on_batch(const std::set<fs::path>& changed) {
-  std::set<std::string> redefined;
-  for (const auto& file : definition_files_) {
-    if (changed.count(file)) {
-      redefined = reload_definitions(file);
-      break;  // one load reads them all
-    }
+  waiting_.insert(changed.begin(), changed.end());
+  if (!loading_) take_batch();
+}
+
+void ServeWatch::take_batch() {
+  if (waiting_.empty()) return;
+  std::set<fs::path> changed = std::move(waiting_);
+  waiting_.clear();
+  auto file = std::find_if(definition_files_.begin(), definition_files_.end(),
+                           [&](const fs::path& f) { return changed.count(f) > 0; });
+  if (file == definition_files_.end()) return drain_changed_code(changed, {});
+  // One load reads them all. It reads and checks files (docs/decisions/001): on the pool, while
+  // the daemon serves the definitions it has; what changes meanwhile waits for it, in order.
+  auto load = [options = options_] { return load_definitions_checked(options); };  // prints the problems
+  auto loaded = [this, changed = std::move(changed), file = *file](std::optional<LoadedDefinitions> definitions) {
+    loading_ = false;
+    drain_changed_code(changed, apply_definitions(file, std::move(definitions)));
+    take_batch();
+  };
+  loading_ = true;
+  if (deps_.blocking) {
+    deps_.blocking->run(lifetime_.token(), std::move(load), std::move(loaded));
+  } else {
+    loaded(load());
   }
+}
+
+void ServeWatch::drain_changed_code(const std::set<fs::path>& changed, const std::set<std::string>& redefined) {
   auto log = observability::daemon_log();
   for (const auto& [dir, names] : code_dirs_) {
     const bool touched = std::any_of(changed.begin(), changed.end(), [&, &d = dir](const fs::path& p) {
@@ -383,9 +405,9 @@ void ServeWatch::on_batch(const std::set<fs::path>& changed) {
   }
 }
 
-std::set<std::string> ServeWatch::reload_definitions(const fs::path& changed_file) {
+std::set<std::string> ServeWatch::apply_definitions(const fs::path& changed_file,
+                                                    std::optional<LoadedDefinitions> definitions) {
   auto log = observability::daemon_log();
-  auto definitions = load_definitions_checked(options_);  // prints the template's problems
   if (!definitions) {
     log->error("{} changed but cannot be loaded (see above); still serving the definitions loaded before",
                changed_file.string());

@@ -11,12 +11,15 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "lambdad/app/commands.hpp"
+#include "lambdad/app/runtime_environment.hpp"
 #include "lambdad/common/clock.hpp"
+#include "lambdad/common/lifetime.hpp"
 #include "lambdad/common/result.hpp"
 #include "lambdad/common/timer.hpp"
 #include "lambdad/config/function_config.hpp"
@@ -24,6 +27,9 @@
 
 namespace boost::asio {
 class io_context;
+}
+namespace lambdad {
+class BlockingPool;
 }
 namespace lambdad::control_plane {
 class FunctionRegistry;
@@ -87,6 +93,8 @@ class ServeWatch {
     sandbox::RuntimeOptions& runtimes;  // gains the interpreter of a runtime a reload brings in
     // Given the HTTP fronts of each template that reloads (serve --api-port); may be empty.
     std::function<void(const config::HttpApis&)> on_http_apis = {};
+    // Where a changed template is read and checked (docs/decisions/001); in place without one.
+    BlockingPool* blocking = nullptr;
   };
 
   // Watches the definitions file(s) of `options` and the code directories of `functions` (the
@@ -101,8 +109,15 @@ class ServeWatch {
  private:
   ServeWatch(Deps deps, CommonOptions options, std::vector<config::FunctionConfig> functions);
   void on_batch(const std::set<std::filesystem::path>& changed);
-  // Loads the definitions again; returns the functions it redefined (drained already).
-  std::set<std::string> reload_definitions(const std::filesystem::path& changed_file);
+  // Handles what changed since the last batch taken, unless a load is running: a changed
+  // definitions file is loaded again (on the pool), then the changed code directories are drained.
+  void take_batch();
+  // Applies definitions loaded again (nullopt: they could not be); returns the functions it
+  // redefined (drained already).
+  std::set<std::string> apply_definitions(const std::filesystem::path& changed_file,
+                                          std::optional<LoadedDefinitions> definitions);
+  // Drains the functions whose code directory holds a changed file, but those in `redefined`.
+  void drain_changed_code(const std::set<std::filesystem::path>& changed, const std::set<std::string>& redefined);
   void add_runtimes(const std::vector<config::FunctionConfig>& functions);
   // Watches the code directories of functions_ and the definitions files; logs what is new.
   void watch_current();
@@ -113,6 +128,9 @@ class ServeWatch {
   std::set<std::filesystem::path> definition_files_;
   std::map<std::filesystem::path, std::vector<std::string>> code_dirs_;  // what is watched: dir -> functions
   std::unique_ptr<FileWatcher> watcher_;
+  std::set<std::filesystem::path> waiting_;  // changed files not handled yet
+  bool loading_ = false;                     // a load of the definitions is on the pool
+  Lifetime lifetime_;
 };
 
 }  // namespace lambdad::app

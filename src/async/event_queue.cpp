@@ -116,15 +116,10 @@ void EventQueue::accept(const invocation::Invocation& inv, std::function<void(St
   LAMBDAD_ASSERT_IO_THREAD();
   if (shut_down_) return done(service_error(ErrorKind::kConflict, "the daemon is shutting down"));
   SpooledEvent event;
-  event.request_id = inv.request_id;
+  invocation::copy_request_fields(inv, event);
   event.function_name = inv.function_name;
   event.qualifier = inv.qualifier;
   event.version = inv.version;
-  event.invoked_function_arn = inv.invoked_function_arn;
-  event.payload = inv.payload;
-  event.trace_id = inv.trace_id;
-  event.client_context = inv.client_context;
-  event.tenant_id = inv.tenant_id;
   event.received_epoch_ms = clock_.epoch_ms();
   spool_new(std::move(event), std::move(done));
 }

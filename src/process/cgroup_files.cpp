@@ -209,11 +209,7 @@ void GroupRemover::remove(std::vector<std::filesystem::path> dirs) {
   auto wait_for_each = [busy = std::move(busy), fake = fake_] {
     for (const auto& dir : busy) destroy_group_dir(dir, fake);
   };
-  if (auto* pool = pool_.load()) {
-    pool->run(std::move(wait_for_each));
-  } else {
-    wait_for_each();
-  }
+  link_.run(std::move(wait_for_each));
 }
 
 bool destroy_group_tree(const std::filesystem::path& dir, bool fake) {

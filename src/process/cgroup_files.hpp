@@ -14,9 +14,7 @@
 #include <string_view>
 #include <vector>
 
-namespace lambdad {
-class BlockingPool;
-}
+#include "lambdad/common/blocking_pool.hpp"
 
 namespace lambdad::process::cgroup {
 
@@ -68,15 +66,15 @@ bool destroy_group_dir(const std::filesystem::path& dir, bool fake,
 // the pool (app/daemon.hpp), so that its own directory is empty by then.
 class GroupRemover {
  public:
-  GroupRemover(BlockingPool* pool, bool fake) : pool_(pool), fake_(fake) {}
+  GroupRemover(BlockingPool* pool, bool fake) : link_(pool), fake_(fake) {}
   // Removes `dirs`, in this order (v1: the pids hierarchy's first, as killing through it reaches
   // every task).
   void remove(std::vector<std::filesystem::path> dirs);
-  void detach() { pool_.store(nullptr); }
+  void detach() { link_.detach(); }
   bool fake() const { return fake_; }
 
  private:
-  std::atomic<BlockingPool*> pool_;
+  PoolLink link_;
   bool fake_;
 };
 

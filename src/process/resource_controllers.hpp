@@ -34,19 +34,22 @@ Result<std::unique_ptr<ResourceController>> make_cgroup_v2_controller(const std:
                                                                       bool fake = false,
                                                                       BlockingPool* blocking = nullptr);
 
-// Without a cgroup: sampling RSS of each attached process group every `period` on `io` while
-// busy; `reason` says why no cgroup is used (part of describe()).
+// Without a cgroup: sampling RSS of each attached process group every `period` while busy; the
+// timer runs on `io` and each round of readings on `blocking` when given (in place otherwise).
+// `reason` says why no cgroup is used (part of describe()).
 std::unique_ptr<ResourceController> make_sampling_controller(boost::asio::io_context& io,
                                                              const std::string& reason,
                                                              std::chrono::milliseconds period =
-                                                                 std::chrono::milliseconds(50));
+                                                                 std::chrono::milliseconds(50),
+                                                             BlockingPool* blocking = nullptr);
 
 // `cgroup`'s groups with the resident memory of their processes (cgroup.procs) sampled every
 // `period` while busy on top: the peak is the higher of the two, and a sum of RSS over the limit
 // kills as an OOM (docs/decisions/013).
 std::unique_ptr<ResourceController> sample_rss_too(boost::asio::io_context& io,
                                                    std::unique_ptr<ResourceController> cgroup,
-                                                   std::chrono::milliseconds period = std::chrono::milliseconds(10));
+                                                   std::chrono::milliseconds period = std::chrono::milliseconds(10),
+                                                   BlockingPool* blocking = nullptr);
 
 std::unique_ptr<ResourceController> make_off_controller();
 

@@ -55,7 +55,7 @@ Result<std::unique_ptr<ResourceController>> make_resource_controller(boost::asio
                                                                      MemoryEnforcement requested,
                                                                      BlockingPool* blocking) {
   if (requested == MemoryEnforcement::kOff) return make_off_controller();
-  if (requested == MemoryEnforcement::kSample) return make_sampling_controller(io, "requested");
+  if (requested == MemoryEnforcement::kSample) return make_sampling_controller(io, "requested", std::chrono::milliseconds(50), blocking);
 
   const std::string mounts = cgroup::read_file("/proc/mounts").value_or("");
   const std::string self = cgroup::read_file("/proc/self/cgroup").value_or("");
@@ -65,15 +65,15 @@ Result<std::unique_ptr<ResourceController>> make_resource_controller(boost::asio
   // Either cgroup counts only the pages charged to it; the environment's resident memory is
   // sampled on top (docs/decisions/013).
   auto v2 = try_v2(mounts, self, tag, blocking);
-  if (v2) return sample_rss_too(io, std::move(v2).value());
+  if (v2) return sample_rss_too(io, std::move(v2).value(), std::chrono::milliseconds(10), blocking);
   why = v2.error().message;
   auto v1 = try_v1(mounts, self, tag, blocking);
-  if (v1) return sample_rss_too(io, std::move(v1).value());
+  if (v1) return sample_rss_too(io, std::move(v1).value(), std::chrono::milliseconds(10), blocking);
   why += "; cgroup v1: " + v1.error().message;
   if (requested == MemoryEnforcement::kCgroup) {
     return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure), "no writable cgroup: " + why};
   }
-  return make_sampling_controller(io, "no writable cgroup: " + why);
+  return make_sampling_controller(io, "no writable cgroup: " + why, std::chrono::milliseconds(50), blocking);
 }
 
 }  // namespace lambdad::process

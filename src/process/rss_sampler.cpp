@@ -25,6 +25,7 @@
 #include <utility>
 
 #include "cgroup_files.hpp"
+#include "lambdad/common/blocking_pool.hpp"
 #include "lambdad/process/child_process.hpp"
 #include "memory_watch.hpp"
 #include "resource_controllers.hpp"
@@ -139,19 +140,22 @@ struct GroupState {
   }
 };
 
-// The timer and the list of groups; shared with the pending timer handler. Its timer lives on a
-// strand so stop() (any thread) never races a running handler. It runs only while some group
-// is busy: an idle environment costs nothing.
+// The timer and the list of groups; shared with the pending timer handler and the round of
+// readings on the pool. Its timer lives on a strand so stop() (any thread) never races a running
+// handler. It runs only while some group is busy: an idle environment costs nothing. Each round
+// reads /proc on the blocking pool (docs/decisions/001), and the timer is armed again when the
+// round is over, so rounds never overlap.
 class Sampler : public std::enable_shared_from_this<Sampler> {
  public:
-  Sampler(asio::io_context& io, std::chrono::milliseconds period)
-      : strand_(asio::make_strand(io)), timer_(strand_), period_(period) {}
+  Sampler(asio::io_context& io, std::chrono::milliseconds period, BlockingPool* blocking)
+      : strand_(asio::make_strand(io)), timer_(strand_), period_(period), link_(blocking) {}
 
   void stop() {
     {
       std::lock_guard lock(mu_);
       stopped_ = true;
     }
+    link_.detach();  // the pool may go before a round still queued: that one reads in place
     asio::post(strand_, [self = shared_from_this()] { self->timer_.cancel(); });
   }
   void add(const std::shared_ptr<GroupState>& g) {
@@ -174,11 +178,20 @@ class Sampler : public std::enable_shared_from_this<Sampler> {
     armed_ = true;
     timer_.expires_after(period_);
     timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (ec || !self->tick()) {
+      if (ec) {
         self->armed_ = false;
         return;
       }
-      self->arm();
+      self->link_.run([self] {
+        const bool more = self->tick();
+        asio::post(self->strand_, [self, more] {
+          if (more) {
+            self->arm();
+          } else {
+            self->armed_ = false;
+          }
+        });
+      });
     });
   }
 
@@ -233,8 +246,9 @@ class Sampler : public std::enable_shared_from_this<Sampler> {
 
   asio::strand<asio::io_context::executor_type> strand_;
   asio::steady_timer timer_;  // used on strand_ only (as is armed_)
-  bool armed_ = false;
+  bool armed_ = false;        // a round is waiting for the timer or reading
   const std::chrono::milliseconds period_;
+  PoolLink link_;
   std::mutex mu_;
   bool stopped_ = false;                          // guarded by mu_
   std::vector<std::weak_ptr<GroupState>> groups_;  // guarded by mu_
@@ -291,8 +305,8 @@ class SampledGroup final : public ResourceGroup {
 class SamplingController final : public ResourceController {
  public:
   SamplingController(asio::io_context& io, std::unique_ptr<ResourceController> inner, MemoryEnforcement mode,
-                     std::string description, std::chrono::milliseconds period)
-      : sampler_(std::make_shared<Sampler>(io, period)),
+                     std::string description, std::chrono::milliseconds period, BlockingPool* blocking)
+      : sampler_(std::make_shared<Sampler>(io, period, blocking)),
         inner_(std::move(inner)),
         mode_(mode),
         description_(std::move(description)) {}
@@ -348,17 +362,17 @@ class OffController final : public ResourceController {
 }  // namespace
 
 std::unique_ptr<ResourceController> make_sampling_controller(asio::io_context& io, const std::string& reason,
-                                                             std::chrono::milliseconds period) {
+                                                             std::chrono::milliseconds period, BlockingPool* blocking) {
   return std::make_unique<SamplingController>(
       io, make_off_controller(), MemoryEnforcement::kSample,
-      "sampling RSS every " + std::to_string(period.count()) + " ms (" + reason + ")", period);
+      "sampling RSS every " + std::to_string(period.count()) + " ms (" + reason + ")", period, blocking);
 }
 
 std::unique_ptr<ResourceController> sample_rss_too(asio::io_context& io, std::unique_ptr<ResourceController> cgroup,
-                                                   std::chrono::milliseconds period) {
+                                                   std::chrono::milliseconds period, BlockingPool* blocking) {
   std::string description = cgroup->describe() + ", RSS sampled every " + std::to_string(period.count()) + " ms";
   const MemoryEnforcement mode = cgroup->mode();
-  return std::make_unique<SamplingController>(io, std::move(cgroup), mode, std::move(description), period);
+  return std::make_unique<SamplingController>(io, std::move(cgroup), mode, std::move(description), period, blocking);
 }
 
 std::unique_ptr<ResourceController> make_off_controller() { return std::make_unique<OffController>(); }

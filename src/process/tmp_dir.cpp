@@ -14,6 +14,7 @@
 #include <limits>
 #include <system_error>
 
+#include "lambdad/common/blocking_pool.hpp"
 #include "lambdad/common/error_types.hpp"
 #include "errno_text.hpp"
 #include "lambdad/process/resource_limits.hpp"
@@ -25,37 +26,48 @@ namespace fs = std::filesystem;
 
 class TmpDirImpl final : public TmpDir {
  public:
-  explicit TmpDirImpl(fs::path path) : path_(std::move(path)) {}
+  TmpDirImpl(fs::path path, std::shared_ptr<PoolLink> removal) : path_(std::move(path)), removal_(std::move(removal)) {}
   ~TmpDirImpl() override {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
+    auto remove = [path = std::move(path_)] {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    };
+    if (removal_) {
+      removal_->run(std::move(remove));
+    } else {
+      remove();
+    }
   }
   TmpDirImpl(const TmpDirImpl&) = delete;
   TmpDirImpl& operator=(const TmpDirImpl&) = delete;
 
   const fs::path& path() const override { return path_; }
   bool private_mount() const override { return ::geteuid() == 0; }
-  std::uint64_t used_bytes() const override {
-    // Allocated blocks, as a tmpfs counts them: a sparse file costs only what was written.
-    std::uint64_t total = 0;
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(path_, fs::directory_options::skip_permission_denied, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      struct stat st {};
-      if (::lstat(it->path().c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
-        total += static_cast<std::uint64_t>(st.st_blocks) * 512;
-      }
-    }
-    return total;
-  }
+  std::uint64_t used_bytes() const override { return allocated_bytes(path_); }
 
  private:
   fs::path path_;
+  std::shared_ptr<PoolLink> removal_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<TmpDir>> make_tmp_dir(const fs::path& root, const std::string& name) {
+std::uint64_t allocated_bytes(const fs::path& dir) {
+  // Allocated blocks, as a tmpfs counts them: a sparse file costs only what was written.
+  std::uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+      total += static_cast<std::uint64_t>(st.st_blocks) * 512;
+    }
+  }
+  return total;
+}
+
+Result<std::unique_ptr<TmpDir>> make_tmp_dir(const fs::path& root, const std::string& name,
+                                             std::shared_ptr<PoolLink> removal) {
   if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
     return Error{ErrorKind::kInvalidInput, std::string(error_types::kSandboxFailure),
                  "invalid /tmp directory name \"" + name + "\""};
@@ -66,7 +78,7 @@ Result<std::unique_ptr<TmpDir>> make_tmp_dir(const fs::path& root, const std::st
   const fs::path path = root / name;
   if (::mkdir(path.c_str(), 0700) != 0) return sandbox_failure("mkdir " + path.string(), errno);
   // Owned from here: a failure below removes it.
-  auto dir = std::make_unique<TmpDirImpl>(path);
+  auto dir = std::make_unique<TmpDirImpl>(path, std::move(removal));
   if (::chmod(path.c_str(), 01777) != 0) return sandbox_failure("chmod " + path.string(), errno);
   return std::unique_ptr<TmpDir>(std::move(dir));
 }

@@ -58,6 +58,8 @@ ExecutionEnvironment::ExecutionEnvironment(const EnvironmentDeps& deps, const co
       delay_timer_(deps.timers.make_timer()) {}
 
 ExecutionEnvironment::~ExecutionEnvironment() {
+  dead_ = true;
+  end_pending(std::nullopt);  // never lost: an answered invoke still waiting for its /tmp measure
   lifetime_.end();
   deadline_->cancel();
   init_timer_->cancel();
@@ -121,16 +123,12 @@ bool under(const std::filesystem::path& path, const std::filesystem::path& dir) 
 
 }  // namespace
 
-std::optional<std::string> ExecutionEnvironment::tmp_overrun() {
-  // /tmp is a plain directory (docs/decisions/005): nothing stops a write beyond EphemeralStorage
-  // the way Lambda's ENOSPC would, so its size is measured after an invoke and reported. Walking
-  // the directory costs syscalls on the hot path, so at most once a second per environment.
-  if (!tmp_) return std::nullopt;
-  const auto now = clock_.now();
-  if (tmp_checked_ && now - *tmp_checked_ < kTmpCheckInterval) return std::nullopt;
-  tmp_checked_ = now;
+bool ExecutionEnvironment::tmp_check_due() const {
+  return tmp_ && (!tmp_checked_ || clock_.now() - *tmp_checked_ >= kTmpCheckInterval);
+}
+
+std::optional<std::string> ExecutionEnvironment::tmp_overrun(std::uint64_t used) const {
   const std::uint64_t limit = static_cast<std::uint64_t>(fn_.ephemeral_storage_mb) << 20;
-  const std::uint64_t used = tmp_->used_bytes();
   if (used <= limit) return std::nullopt;
   return fmt::format("lambdad: /tmp holds {} MB, more than EphemeralStorage {} MB; on Lambda the writes beyond it "
                      "would have failed with ENOSPC (lambdad measures /tmp, it does not cap it)",
@@ -157,7 +155,7 @@ Status ExecutionEnvironment::apply_limits(const LimitDeps& limits, process::Spaw
     spec.join_files = group_->join_files();
   }
   if (!tmp && !limits.tmp_root.empty()) {
-    auto made = process::make_tmp_dir(limits.tmp_root, resource_name());
+    auto made = process::make_tmp_dir(limits.tmp_root, resource_name(), limits.tmp_removal);
     if (!made) return made.error();
     tmp = std::move(made).value();
   }
@@ -192,13 +190,8 @@ void ExecutionEnvironment::assign(invocation::InvocationPtr inv) {
 Delivery ExecutionEnvironment::make_delivery() const {
   const auto& inv = *current_->inv;
   Delivery d;
-  d.request_id = inv.request_id;
-  d.payload = inv.payload;
-  d.invoked_function_arn = inv.invoked_function_arn;
-  d.trace_id = inv.trace_id;
-  d.client_context = inv.client_context;
+  invocation::copy_request_fields(inv, d);
   d.cognito_identity = inv.cognito_identity;
-  d.tenant_id = inv.tenant_id;
   auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
       current_->delivered_at + std::chrono::seconds(fn_.timeout_seconds) - clock_.now());
   d.deadline_epoch_ms = clock_.epoch_ms() + remaining.count();
@@ -335,7 +328,7 @@ void ExecutionEnvironment::handle_next(NextCallback done) {
   // Nothing to do until an invoke comes (Lambda freezes the environment now): no sampling.
   if (group_) group_->set_idle(true);
   if (from == RuntimeState::kStarted || from == RuntimeState::kResponseSent) {
-    if (!current_) observer_.on_idle(*this);
+    if (!current_ && !ending_) observer_.on_idle(*this);
   }
 }
 
@@ -365,13 +358,13 @@ RuntimeReply ExecutionEnvironment::response(std::string_view request_id, Runtime
                                {"errorType", error_types::kFunctionResponseSizeTooLarge}}
                     .dump();
     finish(std::move(r), "error");
-    observer_.on_idle(*this);
+    offer();
     return RuntimeReply{RuntimeReply::Code::kPayloadTooLarge, state_, RuntimeEvent::kResponse};
   }
   r.outcome = invocation::Outcome::kSuccess;
   r.payload = std::move(post.body);
   finish(std::move(r));
-  observer_.on_idle(*this);
+  offer();
   return RuntimeReply::accepted();
 }
 
@@ -386,7 +379,7 @@ RuntimeReply ExecutionEnvironment::error(std::string_view request_id, RuntimePos
                              : std::move(post.body);
   if (!post.content_type.empty()) r.content_type = post.content_type;
   finish(std::move(r), "error");
-  observer_.on_idle(*this);
+  offer();
   return RuntimeReply::accepted();
 }
 
@@ -472,6 +465,7 @@ void ExecutionEnvironment::on_output(std::string_view line) {
 }
 
 void ExecutionEnvironment::on_exit(const process::ExitStatus& status) {
+  end_pending(std::nullopt);  // answered before the runtime exited: it ends first
   if (!dead_) {
     observability::daemon_log()->info("{}environment {} dead (runtime exited: {})", log_prefix_, serial_, status.describe());
     if (current_ && !current_->delivered && init_duration_ms_ && !current_->inv->rerouted) {
@@ -529,7 +523,7 @@ void ExecutionEnvironment::retire(const std::string& why) {
 
 std::string_view ExecutionEnvironment::state_label() const {
   if (dead_) return "dead";
-  if (current_) return "busy";
+  if (current_ || ending_) return "busy";
   if (!init_duration_ms_) return "initializing";
   return "idle";
 }
@@ -537,6 +531,7 @@ std::string_view ExecutionEnvironment::state_label() const {
 void ExecutionEnvironment::become_dead() {
   if (dead_) return;
   dead_ = true;
+  end_pending(std::nullopt);  // an invoke still waiting for its /tmp measure ends now, without it
   deadline_->cancel();
   // Killed before its parked /next is answered: a runtime that read the answer would only log
   // a failed request on its way out.
@@ -611,25 +606,54 @@ void ExecutionEnvironment::finish(invocation::InvocationResult result, std::stri
   f.status = status;
   if (status == "error") f.error_type = result.error_type;
 
-  if (auto warning = tmp_overrun()) {
-    flog_->warn("{}[{}] {}", log_prefix_, id, *warning);
-    cur.log.append(*warning).append("\n");
-  }
+  Ending ending{std::move(cur), std::move(result), std::move(f), out_of_memory};
+  // /tmp is a plain directory (docs/decisions/005): nothing stops a write beyond EphemeralStorage
+  // the way Lambda's ENOSPC would, so its size is measured after an invoke and reported in that
+  // invoke's log. The measure walks what the function wrote: at most once a second per
+  // environment, on the blocking pool (docs/decisions/001), while the invoke's END, REPORT and
+  // answer wait for it and the environment takes nothing else. An environment that dies with
+  // this invoke (a timeout, a crash, out of memory) is not measured: it is replaced.
+  const bool lives = !out_of_memory && status != "timeout" && process_ && !process_->exited();
+  if (!lives || !tmp_check_due()) return end(std::move(ending), std::nullopt);
+  tmp_checked_ = clock_.now();
+  if (!blocking_) return end(std::move(ending), tmp_overrun(tmp_->used_bytes()));
+  ending_ = std::move(ending);
+  blocking_->run(
+      lifetime_.token(), [path = tmp_->path()] { return process::allocated_bytes(path); },
+      [this](std::uint64_t used) { end_pending(tmp_overrun(used)); });
+}
 
+void ExecutionEnvironment::end(Ending ending, std::optional<std::string> tmp_warning) {
+  auto& cur = ending.cur;
+  auto& result = ending.result;
+  const auto& id = cur.inv->request_id;
+  if (tmp_warning) {
+    flog_->warn("{}[{}] {}", log_prefix_, id, *tmp_warning);
+    cur.log.append(*tmp_warning).append("\n");
+  }
   auto end = observability::end_line(id);
-  auto report = observability::report_line(f);
+  auto report = observability::report_line(ending.report);
   flog_->info("{}{}\n{}{}", log_prefix_, end, log_prefix_, report);  // one write for both
   cur.log.append(end).append("\n").append(report).append("\n");
   result.log = std::move(cur.log);
   result.executed_version = cur.inv->version;
   // Dead before the caller hears of it: the pool must not hand this environment another invoke.
-  if (out_of_memory) become_dead();
+  if (ending.out_of_memory) become_dead();
   if (cur.inv->on_complete) cur.inv->on_complete(std::move(result));
 }
 
+void ExecutionEnvironment::end_pending(std::optional<std::string> tmp_warning) {
+  if (!ending_) return;
+  Ending ending = std::move(*ending_);
+  ending_.reset();
+  end(std::move(ending), std::move(tmp_warning));
+  if (!dead_ && process_ && !process_->exited()) observer_.on_idle(*this);  // offer() did not
+}
 
-// Response streaming (lambda-spec §1.9): the invocation stays current while the runtime uploads,
-// so its deadline, an exit or a kill still end it mid-stream with the usual error.
+void ExecutionEnvironment::offer() {
+  if (!ending_) observer_.on_idle(*this);  // otherwise end_pending() offers it
+}
+
 bool ExecutionEnvironment::streaming(std::string_view request_id) const {
   return current_ && current_->stream && current_->inv->request_id == request_id;
 }
@@ -662,7 +686,7 @@ RuntimeReply ExecutionEnvironment::stream_chunk(std::string_view request_id, std
                     .dump();
     r.streamed = to_sink;
     finish(std::move(r), "error");
-    observer_.on_idle(*this);
+    offer();
     return RuntimeReply{to_sink ? RuntimeReply::Code::kStreamTooLarge : RuntimeReply::Code::kPayloadTooLarge, state_,
                         RuntimeEvent::kResponse};
   }
@@ -706,7 +730,7 @@ RuntimeReply ExecutionEnvironment::stream_end(std::string_view request_id, Strea
     if (!to_sink) r.payload = std::move(stream.buffer);
   }
   finish(std::move(r), status);
-  observer_.on_idle(*this);
+  offer();
   return RuntimeReply::accepted();
 }
 

@@ -15,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -99,6 +100,27 @@ class BlockingPool {
   std::size_t ran_in_place_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> threads_;  // joined by shutdown(), on the owner's thread
+};
+
+// The pool as seen by what may outlive it: an environment's cgroup or private /tmp, destroyed by
+// a handler the io_context drops after the daemon's parts. Work runs on the pool while the link
+// is attached, and in place once its owner has detached it (after the daemon waited for the
+// pool, app/daemon.hpp). Shared by its owner and what the owner made.
+class PoolLink {
+ public:
+  explicit PoolLink(BlockingPool* pool) : pool_(pool) {}
+  template <class Work>
+  void run(Work work) {
+    if (auto* pool = pool_.load()) {
+      pool->run(std::move(work));
+    } else {
+      work();
+    }
+  }
+  void detach() { pool_.store(nullptr); }
+
+ private:
+  std::atomic<BlockingPool*> pool_;
 };
 
 template <class Work, class Done>

@@ -63,6 +63,18 @@ struct Invocation {
 
 using InvocationPtr = std::shared_ptr<Invocation>;
 
+// The request's own fields, which every hand-off of an invocation carries on as they came (the
+// Event spool's record, the Runtime API's delivery): copied into `to` in one place.
+template <class To>
+void copy_request_fields(const Invocation& inv, To& to) {
+  to.request_id = inv.request_id;
+  to.invoked_function_arn = inv.invoked_function_arn;
+  to.payload = inv.payload;
+  to.trace_id = inv.trace_id;
+  to.client_context = inv.client_context;
+  to.tenant_id = inv.tenant_id;
+}
+
 // Builds "arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]".
 std::string function_arn(const std::string& region, const std::string& account,
                          const std::string& name, const std::string& qualifier = {});

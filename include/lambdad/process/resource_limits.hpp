@@ -26,6 +26,7 @@ class io_context;
 }
 namespace lambdad {
 class BlockingPool;
+class PoolLink;
 }
 
 namespace lambdad::process {
@@ -106,7 +107,8 @@ Result<std::unique_ptr<ResourceController>> make_resource_controller(boost::asio
 // A private /tmp for one environment: a plain directory under `root` (not a tmpfs: its pages
 // would count against the function's memory limit, see docs/decisions/005), whose size is
 // measured on demand. It outlives a runtime process so that /tmp survives a reset, as on Lambda;
-// destroying it removes it.
+// destroying it removes it: through `removal` (the blocking pool, docs/decisions/001) when given,
+// otherwise in place.
 class TmpDir {
  public:
   virtual ~TmpDir() = default;
@@ -116,7 +118,11 @@ class TmpDir {
   virtual bool private_mount() const = 0;
   virtual std::uint64_t used_bytes() const = 0;  // allocated blocks, in bytes
 };
-Result<std::unique_ptr<TmpDir>> make_tmp_dir(const std::filesystem::path& root, const std::string& name);
+Result<std::unique_ptr<TmpDir>> make_tmp_dir(const std::filesystem::path& root, const std::string& name,
+                                             std::shared_ptr<PoolLink> removal = nullptr);
+// What the files below `dir` take on disk: their allocated blocks, in bytes (TmpDir::used_bytes;
+// a walk of the tree, for the blocking pool).
+std::uint64_t allocated_bytes(const std::filesystem::path& dir);
 // The pid in a daemon directory's name, "lambdad-<pid>" (the /tmp root and the cgroup of the
 // daemon with that pid), or nullopt for any other name.
 std::optional<pid_t> daemon_pid(std::string_view name);

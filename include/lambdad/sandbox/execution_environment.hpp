@@ -18,6 +18,7 @@
 #include "lambdad/common/timer.hpp"
 #include "lambdad/config/function_config.hpp"
 #include "lambdad/invocation/invocation.hpp"
+#include "lambdad/observability/platform_log.hpp"
 #include "lambdad/process/child_process.hpp"
 #include "lambdad/process/resource_limits.hpp"
 #include "lambdad/sandbox/runtime_api_target.hpp"
@@ -51,6 +52,9 @@ struct LimitDeps {
   // Where the checks of a Runtime API connection's owner read /proc (docs/decisions/001);
   // without one they run on the io thread.
   BlockingPool* blocking = nullptr;
+  // Where a private /tmp goes when its environment or pool is done with it (a remove_all); with
+  // none, it is removed in place.
+  std::shared_ptr<PoolLink> tmp_removal;
 };
 
 struct EnvironmentDeps {
@@ -86,7 +90,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
 
   // Takes an invocation; only when available(). It is delivered when the runtime asks /next.
   void assign(invocation::InvocationPtr inv);
-  bool available() const { return !dead_ && !current_; }
+  bool available() const { return !dead_ && !current_ && !ending_; }
   bool dead() const { return dead_; }
   std::uint64_t serial() const { return serial_; }
   // Kills the process group; a current invocation fails with `reason` (Sandbox.Failure).
@@ -98,7 +102,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   bool draining() const { return draining_; }
   bool provisioned() const { return options_.provisioned; }
   bool initialized() const { return init_duration_ms_.has_value(); }
-  bool busy() const { return current_.has_value(); }
+  bool busy() const { return current_.has_value() || ending_.has_value(); }
   // The invocation it runs (assigned, not yet answered), or nullptr.
   const invocation::Invocation* current_invocation() const { return current_ ? current_->inv.get() : nullptr; }
   std::uint64_t invocations_served() const { return served_; }
@@ -134,8 +138,10 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   void handle_next(NextCallback done);
   // The environment's cgroup and /tmp directory name, unique in the daemon.
   std::string resource_name() const;
-  // A warning when /tmp is a plain directory holding more than EphemeralStorage.
-  std::optional<std::string> tmp_overrun();
+  // Whether /tmp is due to be measured after an invoke (at most once a second), and the warning
+  // for `used` bytes when that is more than EphemeralStorage.
+  bool tmp_check_due() const;
+  std::optional<std::string> tmp_overrun(std::uint64_t used) const;
   Status apply_limits(const LimitDeps& limits, process::SpawnSpec& spec, std::unique_ptr<process::TmpDir> tmp);
 
   struct Current {
@@ -152,6 +158,13 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
     std::optional<Stream> stream;
   };
   bool streaming(std::string_view request_id) const;
+  // An answered invocation on its way out: its END and REPORT, then its completion.
+  struct Ending {
+    Current cur;
+    invocation::InvocationResult result;
+    observability::ReportFields report;
+    bool out_of_memory = false;
+  };
 
   std::optional<RuntimeReply> validate_post(std::string_view request_id, RuntimeEvent event) const;
   void deliver(NextCallback& done);
@@ -165,6 +178,13 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   void on_exit(const process::ExitStatus& status);
   // Completes the current invocation; `status`/`status_error` go into REPORT.
   void finish(invocation::InvocationResult result, std::string status = {});
+  // Logs END and REPORT (after `tmp_warning`) and completes the invocation.
+  void end(Ending ending, std::optional<std::string> tmp_warning);
+  // Ends the invocation that waits for its /tmp measure (ending_), with what the measure found,
+  // if it still waits; then offers the environment, unless it is dying.
+  void end_pending(std::optional<std::string> tmp_warning);
+  // After an answer: the environment can take another invocation (once its invoke has ended).
+  void offer();
   void fail_current(std::string_view error_type, const std::string& detail, const std::string& status);
   void become_dead();
   void log_line(const std::string& line);  // platform line: to the function log and the invoke's log
@@ -198,6 +218,9 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   std::optional<Clock::Steady::time_point> tmp_checked_;  // when tmp_overrun last measured
   Clock::Steady::time_point idle_since_{};
   std::optional<Current> current_;
+  // Answered, waiting for its /tmp measure on the blocking pool before its END and REPORT: the
+  // environment takes no other invocation meanwhile.
+  std::optional<Ending> ending_;
   invocation::InvocationPtr undelivered_;  // see take_undelivered()
   std::string answered_id_;  // the id just answered, bound until the runtime's next /next
   std::string timed_out_id_;  // the invocation that timed out here: a late post for it gets 410

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "lambdad/common/blocking_pool.hpp"
 #include "lambdad/sandbox/function_pool.hpp"
 #include "lambdad_test/manual_time.hpp"
 
@@ -368,6 +369,79 @@ TEST_F(ExecutionEnvironmentTest, NextWhileRunningRedeliversTheSameInvocation) {
   auto again = next();
   ASSERT_TRUE(again.delivery);
   EXPECT_EQ(again.delivery->request_id, "id-1");
+}
+
+// A private /tmp measured on the blocking pool (docs/decisions/001): the invoke's END, REPORT and
+// answer wait for the measure, and the environment takes nothing else meanwhile.
+class EnvironmentTmpTest : public ExecutionEnvironmentTest {
+ protected:
+  void start_with_tmp() {
+    LimitDeps limits;
+    limits.tmp_root = dir_ / "tmp-root";
+    limits.blocking = &blocking_;
+    EnvironmentDeps deps{io_, clock_, clock_, endpoints_, options_, observer_, limits};
+    auto env = ExecutionEnvironment::start(deps, fn_, 1);
+    ASSERT_TRUE(env.ok()) << env.error().message;
+    env_ = std::move(env).value();
+  }
+  fs::path tmp() const { return dir_ / "tmp-root" / "Fn.1"; }
+  RuntimeReply answer(const std::string& id) { return env_->response(id, RuntimePost{"{}", "", false, ""}); }
+
+  BlockingPool blocking_{io_, {.threads = 1, .capacity = 8}};
+};
+
+TEST_F(EnvironmentTmpTest, AnOverrunIsMeasuredOnThePoolAndReportedInTheInvokeThatMadeIt) {
+  fn_.ephemeral_storage_mb = 0;  // any byte is over it
+  start_with_tmp();
+  assign("id-1");
+  ASSERT_TRUE(next().delivery);
+  std::ofstream(tmp() / "data") << std::string(8192, 'x');
+  EXPECT_EQ(answer("id-1").code, RuntimeReply::Code::kAccepted);
+  EXPECT_TRUE(results_.empty()) << "the answer waits for the measure";
+  EXPECT_FALSE(env_->available());
+  std::optional<NextOutcome> parked;
+  env_->next([&](NextOutcome o) { parked = std::move(o); });
+  EXPECT_FALSE(parked);
+  EXPECT_EQ(observer_.idle, 0) << "not offered while its invoke ends";
+
+  ASSERT_TRUE(run_until([&] { return !results_.empty(); }));
+  const auto& log = results_[0].log;
+  const auto warning = log.find("lambdad: /tmp holds 1 MB, more than EphemeralStorage 0 MB");
+  ASSERT_NE(warning, std::string::npos) << log;
+  EXPECT_LT(warning, log.find("END RequestId: id-1")) << log;
+  EXPECT_EQ(observer_.idle, 1) << "offered once the invoke has ended";
+  EXPECT_TRUE(env_->available());
+
+  // Within the second: not measured again, answered at once.
+  assign("id-2");
+  ASSERT_TRUE(parked && parked->delivery);
+  EXPECT_EQ(answer("id-2").code, RuntimeReply::Code::kAccepted);
+  ASSERT_EQ(results_.size(), 2u);
+  EXPECT_EQ(results_[1].log.find("/tmp holds"), std::string::npos) << results_[1].log;
+  // A second later it is measured again.
+  clock_.advance(std::chrono::milliseconds(1001));
+  parked.reset();
+  env_->next([&](NextOutcome o) { parked = std::move(o); });
+  EXPECT_FALSE(parked);
+  assign("id-3");
+  ASSERT_TRUE(parked && parked->delivery);
+  EXPECT_EQ(answer("id-3").code, RuntimeReply::Code::kAccepted);
+  EXPECT_EQ(results_.size(), 2u);
+  ASSERT_TRUE(run_until([&] { return results_.size() == 3; }));
+  EXPECT_NE(results_[2].log.find("/tmp holds"), std::string::npos) << results_[2].log;
+}
+
+TEST_F(EnvironmentTmpTest, AnInvokeWaitingForItsMeasureIsAnsweredWhenItsEnvironmentIsKilled) {
+  start_with_tmp();
+  assign("id-1");
+  ASSERT_TRUE(next().delivery);
+  EXPECT_EQ(answer("id-1").code, RuntimeReply::Code::kAccepted);
+  ASSERT_TRUE(results_.empty());
+  env_->kill("evicted");
+  ASSERT_EQ(results_.size(), 1u) << "never lost";
+  EXPECT_EQ(results_[0].payload, "{}");
+  EXPECT_NE(results_[0].log.find("REPORT RequestId: id-1"), std::string::npos) << results_[0].log;
+  EXPECT_EQ(results_[0].log.find("/tmp holds"), std::string::npos);
 }
 
 }  // namespace
