@@ -27,6 +27,9 @@ TEST_PACKAGES=(
   libgtest-dev libgmock-dev
   # tests: real clients
   awscli python3-boto3 python3-pytest
+  # tests/e2e/js/browser.test.mjs: headless Chromium, and a font for its screenshot's text
+  # (fontconfig pulls one in today; named so that the screenshot never shows boxes)
+  chromium fonts-dejavu-core
   # aws-lambda-ric builds a native addon (aws-lambda-cpp + curl) from source
   make autoconf automake libtool unzip
   # benchmarks

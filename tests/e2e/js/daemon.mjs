@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const FUNCTIONS = path.join(REPO, 'tests', 'e2e', 'functions');
-const LAMBDAD = process.env.LAMBDAD_BIN || path.join(REPO, 'build', 'lambdad');
+export const LAMBDAD = process.env.LAMBDAD_BIN || path.join(REPO, 'build', 'lambdad');
 const READY = /Invoke API listening on (http:\/\/[0-9.]+:\d+)/;
 const API_READY = /^API listening on (http:\/\/[0-9.]+:\d+)/;  // with --api-port
 
