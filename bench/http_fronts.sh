@@ -17,7 +17,9 @@
 # Every request is bench/invoke.lua's POST of a small JSON event; the echo runtime returns the
 # event it got, so an Invoke answers the 23-byte body and a front answers its payload 2.0 event
 # (about 1 kB, the size is printed) as a JSON body. Prints each run, the medians of requests/s,
-# p50 and p99 per target, and each front's ratio to the Invoke API.
+# p50, p99 and the daemon's CPU time per request (utime + stime of /proc/PID/stat over the run
+# divided by the requests wrk completed; on a shared machine it moves less than the timings) per
+# target, and each front's ratio to the Invoke API.
 # Serves on API_PORT (default 0: a free port). Never fails on timing; exits non-zero only if it
 # cannot run (a tool or the build missing, the daemon not starting, a target not answering 200).
 set -euo pipefail
@@ -129,7 +131,7 @@ echo "targets: invoke $ENDPOINT/2015-03-31/functions/Echo/invocations; url $API_
 echo "answer bodies: invoke ${SIZE_OF[invoke]} bytes, url ${SIZE_OF[url]} bytes, httpapi ${SIZE_OF[httpapi]} bytes"
 echo "method: wrk -t min(N,2) -cN -d$DURATION --latency -s bench/invoke.lua, $RUNS rounds per N after a 1 s warm-up per target, targets rotating within each round, keep-alive connections"
 
-declare -A P50S P99S RPSS
+declare -A P50S P99S RPSS CPUS
 for conns in $CONNECTIONS; do
   echo
   echo "== $conns connection(s)"
@@ -138,31 +140,35 @@ for conns in $CONNECTIONS; do
   for ((run = 1; run <= RUNS; run++)); do
     for ((i = 0; i < ${#TARGETS[@]}; i++)); do
       t=${TARGETS[$(((run - 1 + i) % ${#TARGETS[@]}))]}
+      read -r u0 s0 <<<"$(cpu_of "$DAEMON_PID")"
       out=$(run_wrk "$t" "$conns" "$DURATION" --latency) || fail "wrk failed: $out"
-      read -r p50 p99 rps _ non2xx <<<"$(wrk_figures "$out")"
+      read -r u1 s1 <<<"$(cpu_of "$DAEMON_PID")"
+      read -r p50 p99 rps reqs non2xx <<<"$(wrk_figures "$out")"
+      cpu=$(awk -v c="$((u1 + s1 - u0 - s0))" -v r="$reqs" -v t="$TICK_US" 'BEGIN { printf "%.1f", (r > 0 ? c * t / r : 0) }')
       errs=$(wrk_errors "$out")
-      printf 'run %d %-7s p50 %8.1f us  p99 %8.1f us  %10.1f req/s  non-2xx %s%s\n' \
-        "$run" "$t" "$p50" "$p99" "$rps" "${non2xx:-?}" "${errs:+  ($errs)}"
-      P50S[$t,$conns]+=" $p50" P99S[$t,$conns]+=" $p99" RPSS[$t,$conns]+=" $rps"
+      printf 'run %d %-7s p50 %8.1f us  p99 %8.1f us  %10.1f req/s  daemon CPU %6.1f us/req  non-2xx %s%s\n' \
+        "$run" "$t" "$p50" "$p99" "$rps" "$cpu" "${non2xx:-?}" "${errs:+  ($errs)}"
+      P50S[$t,$conns]+=" $p50" P99S[$t,$conns]+=" $p99" RPSS[$t,$conns]+=" $rps" CPUS[$t,$conns]+=" $cpu"
     done
   done
 done
 stop_daemon
 
 echo
-echo "medians of $RUNS runs (ratio: the front's figure / the Invoke API's at the same connections):"
+echo "medians of $RUNS runs (ratio: the front's median / the Invoke API's at the same connections):"
 for conns in $CONNECTIONS; do
   # shellcheck disable=SC2086  # the lists are space-separated numbers
-  read -r base_rps base_p50 <<<"$(median ${RPSS[invoke,$conns]}) $(median ${P50S[invoke,$conns]})"
+  read -r base_rps base_p50 base_cpu <<<"$(median ${RPSS[invoke,$conns]}) $(median ${P50S[invoke,$conns]}) $(median ${CPUS[invoke,$conns]})"
   for t in "${TARGETS[@]}"; do
     # shellcheck disable=SC2086
-    read -r rps p50 p99 <<<"$(median ${RPSS[$t,$conns]}) $(median ${P50S[$t,$conns]}) $(median ${P99S[$t,$conns]})"
+    read -r rps p50 p99 cpu <<<"$(median ${RPSS[$t,$conns]}) $(median ${P50S[$t,$conns]}) $(median ${P99S[$t,$conns]}) $(median ${CPUS[$t,$conns]})"
     ratio=
     if [[ $t != invoke ]]; then
-      ratio=$(awk -v r="$rps" -v b="$base_rps" -v p="$p50" -v q="$base_p50" \
-        'BEGIN { printf "  req/s %.2fx, p50 %.2fx", (b > 0 ? r / b : 0), (q > 0 ? p / q : 0) }')
+      ratio=$(awk -v r="$rps" -v b="$base_rps" -v p="$p50" -v q="$base_p50" -v c="$cpu" -v d="$base_cpu" \
+        'BEGIN { printf "  ratio: req/s %.2fx, p50 %.2fx, CPU %.2fx", (b > 0 ? r / b : 0), (q > 0 ? p / q : 0), (d > 0 ? c / d : 0) }')
     fi
-    printf '  %2d conn %-7s %10.1f req/s  p50 %8.1f us  p99 %8.1f us%s\n' "$conns" "$t" "$rps" "$p50" "$p99" "$ratio"
+    printf '  %2d conn %-7s %10.1f req/s  p50 %8.1f us  p99 %8.1f us  daemon CPU %6.1f us/req%s\n' \
+      "$conns" "$t" "$rps" "$p50" "$p99" "$cpu" "$ratio"
   done
 done
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

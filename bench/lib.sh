@@ -128,6 +128,12 @@ wrk_figures() {
 wrk_requests() { awk '/ requests in / { print $1 }' <<<"$1"; }
 wrk_errors() { grep -E '^ *Socket errors' <<<"$1" || true; }
 
+# Microseconds of one clock tick, the unit of cpu_of.
+# shellcheck disable=SC2034  # used by the scripts that source this file
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+# "<utime ticks> <stime ticks>" of a process (all its threads).
+cpu_of() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12, $13 }'; }
+
 # "N CPUs, MODEL; KERNEL" of this machine.
 machine_line() {
   local cpu

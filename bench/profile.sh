@@ -83,9 +83,6 @@ start_echo_daemon() {
   URL=$ENDPOINT/2015-03-31/functions/Echo/invocations
 }
 
-TICK_US=$((1000000 / $(getconf CLK_TCK)))
-# "<utime ticks> <stime ticks>" of a process (all its threads).
-cpu_of() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12, $13 }'; }
 # Summed utime+stime ticks of a daemon's direct children (the runtimes).
 children_ticks() {
   local total=0 c ut st
