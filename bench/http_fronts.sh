@@ -18,8 +18,8 @@
 # event it got, so an Invoke answers the 23-byte body and a front answers its payload 2.0 event
 # (about 1 kB, the size is printed) as a JSON body. Prints each run, the medians of requests/s,
 # p50, p99 and the daemon's CPU time per request (utime + stime of /proc/PID/stat over the run
-# divided by the requests wrk completed; on a shared machine it moves less than the timings) per
-# target, and each front's ratio to the Invoke API.
+# divided by the requests wrk completed) per target, and each front's ratios to the Invoke API:
+# per round (the three runs of a round share the machine's conditions), and their median.
 # Serves on API_PORT (default 0: a free port). Never fails on timing; exits non-zero only if it
 # cannot run (a tool or the build missing, the daemon not starting, a target not answering 200).
 set -euo pipefail
@@ -131,13 +131,17 @@ echo "targets: invoke $ENDPOINT/2015-03-31/functions/Echo/invocations; url $API_
 echo "answer bodies: invoke ${SIZE_OF[invoke]} bytes, url ${SIZE_OF[url]} bytes, httpapi ${SIZE_OF[httpapi]} bytes"
 echo "method: wrk -t min(N,2) -cN -d$DURATION --latency -s bench/invoke.lua, $RUNS rounds per N after a 1 s warm-up per target, targets rotating within each round, keep-alive connections"
 
-declare -A P50S P99S RPSS CPUS
+# ratio A B: A / B with two decimals (0 when B is 0).
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
+declare -A P50S P99S RPSS CPUS RATIO_RPS RATIO_P50 RATIO_CPU
 for conns in $CONNECTIONS; do
   echo
   echo "== $conns connection(s)"
   # Warm-up: the first $conns concurrent requests start $conns environments (cold starts).
   for t in "${TARGETS[@]}"; do run_wrk "$t" "$conns" 1s >/dev/null 2>&1 || true; done
   for ((run = 1; run <= RUNS; run++)); do
+    declare -A ROUND_RPS=() ROUND_P50=() ROUND_CPU=()
     for ((i = 0; i < ${#TARGETS[@]}; i++)); do
       t=${TARGETS[$(((run - 1 + i) % ${#TARGETS[@]}))]}
       read -r u0 s0 <<<"$(cpu_of "$DAEMON_PID")"
@@ -149,26 +153,34 @@ for conns in $CONNECTIONS; do
       printf 'run %d %-7s p50 %8.1f us  p99 %8.1f us  %10.1f req/s  daemon CPU %6.1f us/req  non-2xx %s%s\n' \
         "$run" "$t" "$p50" "$p99" "$rps" "$cpu" "${non2xx:-?}" "${errs:+  ($errs)}"
       P50S[$t,$conns]+=" $p50" P99S[$t,$conns]+=" $p99" RPSS[$t,$conns]+=" $rps" CPUS[$t,$conns]+=" $cpu"
+      ROUND_RPS[$t]=$rps ROUND_P50[$t]=$p50 ROUND_CPU[$t]=$cpu
     done
+    line=
+    for t in "${TARGETS[@]:1}"; do
+      r_rps=$(ratio "${ROUND_RPS[$t]}" "${ROUND_RPS[invoke]}")
+      r_p50=$(ratio "${ROUND_P50[$t]}" "${ROUND_P50[invoke]}")
+      r_cpu=$(ratio "${ROUND_CPU[$t]}" "${ROUND_CPU[invoke]}")
+      RATIO_RPS[$t,$conns]+=" $r_rps" RATIO_P50[$t,$conns]+=" $r_p50" RATIO_CPU[$t,$conns]+=" $r_cpu"
+      line+="${line:+; }$t req/s ${r_rps}x, p50 ${r_p50}x, CPU ${r_cpu}x"
+    done
+    echo "  round $run, to invoke: $line"
   done
 done
 stop_daemon
 
 echo
-echo "medians of $RUNS runs (ratio: the front's median / the Invoke API's at the same connections):"
+echo "medians of $RUNS runs (to invoke: the median of the rounds' ratios of the front's run to the Invoke API's):"
+# shellcheck disable=SC2086  # the lists are space-separated numbers
 for conns in $CONNECTIONS; do
-  # shellcheck disable=SC2086  # the lists are space-separated numbers
-  read -r base_rps base_p50 base_cpu <<<"$(median ${RPSS[invoke,$conns]}) $(median ${P50S[invoke,$conns]}) $(median ${CPUS[invoke,$conns]})"
   for t in "${TARGETS[@]}"; do
-    # shellcheck disable=SC2086
     read -r rps p50 p99 cpu <<<"$(median ${RPSS[$t,$conns]}) $(median ${P50S[$t,$conns]}) $(median ${P99S[$t,$conns]}) $(median ${CPUS[$t,$conns]})"
-    ratio=
+    to=
     if [[ $t != invoke ]]; then
-      ratio=$(awk -v r="$rps" -v b="$base_rps" -v p="$p50" -v q="$base_p50" -v c="$cpu" -v d="$base_cpu" \
-        'BEGIN { printf "  ratio: req/s %.2fx, p50 %.2fx, CPU %.2fx", (b > 0 ? r / b : 0), (q > 0 ? p / q : 0), (d > 0 ? c / d : 0) }')
+      to=$(printf '  to invoke: req/s %.2fx, p50 %.2fx, CPU %.2fx' "$(median ${RATIO_RPS[$t,$conns]})" \
+        "$(median ${RATIO_P50[$t,$conns]})" "$(median ${RATIO_CPU[$t,$conns]})")
     fi
     printf '  %2d conn %-7s %10.1f req/s  p50 %8.1f us  p99 %8.1f us  daemon CPU %6.1f us/req%s\n' \
-      "$conns" "$t" "$rps" "$p50" "$p99" "$cpu" "$ratio"
+      "$conns" "$t" "$rps" "$p50" "$p99" "$cpu" "$to"
   done
 done
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
