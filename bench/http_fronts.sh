@@ -16,7 +16,7 @@
 # rotating from round to round, so that the drifts of a shared machine hit every target alike.
 # Every request is bench/invoke.lua's POST of a small JSON event; the echo runtime returns the
 # event it got, so an Invoke answers the 23-byte body and a front answers its payload 2.0 event
-# (about 1 kB, the size is printed) as a JSON body. Prints each run, the medians of requests/s,
+# (about 0.8 kB, the sizes are printed) as a JSON body. Prints each run, the medians of requests/s,
 # p50, p99 and the daemon's CPU time per request (utime + stime of /proc/PID/stat over the run
 # divided by the requests wrk completed) per target, and each front's ratios to the Invoke API:
 # per round (the three runs of a round share the machine's conditions), and their median.
