@@ -37,8 +37,6 @@ start lambda
 start host
 grep -q "functions run in a Lambda-shaped root" "$WORK/lambda.log" || fail "no Lambda-shaped root: $(cat "$WORK/lambda.log")"
 
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) printf "%.1f\n", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
-
 echo "== cold starts: $RUNS per function and mode, alternating (--force-cold, examples/template.yaml)"
 printf '%-14s %20s %20s %8s %20s %20s %8s\n' function "init lambda (ms)" "init host (ms)" ratio "curl lambda (ms)" "curl host (ms)" ratio
 for fn in HelloPython HelloNode HelloProvided; do

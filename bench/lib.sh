@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Shared by bench/run.sh and bench/profile.sh (sourced, not run). The caller sets REPO, BUILD_DIR
-# and fail().
+# Shared by the scripts of bench/ (sourced, not run). The caller sets REPO, BUILD_DIR and fail(),
+# and WORK (a directory of its own) for the daemon helpers.
 
 # Builds the given targets, and the daemon too unless LAMBDAD_BIN names one already built; sets
 # LAMBDAD to the daemon to measure.
@@ -35,4 +35,108 @@ stop_daemons() {
       wait "$pid" 2>/dev/null || true
     fi
   done
+}
+
+# Copies the C echo runtime (bench/echo_bootstrap.c, built by bench_build lambdad_echo_bootstrap)
+# to DIR/bootstrap, the code of a provided.al2023 function with `CodeUri: DIR`.
+echo_code() {
+  local dir=$1 bin
+  bin=$(find_binary lambdad_echo_bootstrap) || fail "lambdad_echo_bootstrap not found under $BUILD_DIR"
+  mkdir -p "$dir"
+  cp "$bin" "$dir/bootstrap"
+  chmod +x "$dir/bootstrap"
+}
+
+# start_daemon NAME STDERR [serve options...]: `$LAMBDAD serve --template $WORK/template.yaml
+# --port 0` with the options, its stderr to the file STDERR; waits (30 s at most) for the ready
+# line and sets DAEMON_PID and ENDPOINT (http://ADDRESS:PORT, the Invoke API), adding the pid to
+# DAEMON_PIDS. Its stdout is kept in $WORK/NAME.out (with --api-port, the lines after the ready
+# line name the API port, its routes and Function URLs: see wait_stdout).
+start_daemon() {
+  local name=$1 err=$2 line
+  shift 2
+  mkfifo "$WORK/$name.stdout"
+  "$LAMBDAD" serve --template "$WORK/template.yaml" --port 0 "$@" >"$WORK/$name.stdout" 2>"$err" &
+  DAEMON_PID=$!
+  DAEMON_PIDS+=("$DAEMON_PID")
+  exec 3<"$WORK/$name.stdout"
+  ENDPOINT=
+  local deadline=$((SECONDS + 30))
+  while ((SECONDS < deadline)); do
+    if IFS= read -r -t 1 line <&3; then
+      printf '%s\n' "$line" >>"$WORK/$name.out"
+      if [[ $line =~ Invoke\ API\ listening\ on\ (http://[0-9.]+:[0-9]+) ]]; then
+        ENDPOINT=${BASH_REMATCH[1]}
+        break
+      fi
+    elif ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+      break
+    fi
+  done
+  if [[ -z $ENDPOINT ]]; then
+    [[ ! -f $err ]] || tail -20 "$err" >&2
+    fail "lambdad ($name) did not become ready"
+  fi
+  # Keep draining stdout so the daemon never blocks on a full pipe.
+  cat <&3 >>"$WORK/$name.out" &
+  exec 3<&-
+}
+
+# wait_stdout NAME REGEX: the first line of daemon NAME's stdout matching REGEX (extended), waiting
+# for it 10 s at most; fails without one.
+wait_stdout() {
+  local deadline=$((SECONDS + 10)) line
+  while ((SECONDS < deadline)); do
+    line=$(grep -m1 -E "$2" "$WORK/$1.out" 2>/dev/null) && { echo "$line"; return 0; }
+    sleep 0.1
+  done
+  fail "lambdad ($1) printed no line matching /$2/: $(cat "$WORK/$1.out")"
+}
+
+# SIGTERM to a daemon (default DAEMON_PID), and wait for it.
+# shellcheck disable=SC2120  # the argument is optional
+stop_daemon() {
+  stop_daemons "${1:-$DAEMON_PID}"
+}
+
+# The median of the numbers given as arguments, or one a line on stdin without any; nothing for
+# none. An even count gives the mean of the middle two.
+# shellcheck disable=SC2120  # the arguments are optional
+median() {
+  if (($#)); then printf '%s\n' "$@"; else cat; fi | sort -g |
+    awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else if (NR) printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# wrk prints latency with units (us, ms, s); converts one to microseconds.
+to_us() {
+  awk -v v="$1" 'BEGIN {
+    n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
+    if (u == "us") f = 1; else if (u == "ms") f = 1000; else if (u == "s") f = 1000000;
+    else if (u == "m") f = 60000000; else f = 1;
+    printf "%.1f", n * f }'
+}
+
+# Figures of one wrk run's output (run with --latency and bench/invoke.lua):
+# "<p50 us> <p99 us> <requests/s> <requests> <non-2xx>"; the socket errors line, if any, by wrk_errors.
+wrk_figures() {
+  local p50 p99
+  p50=$(to_us "$(awk '$1 == "50%" { print $2 }' <<<"$1")")
+  p99=$(to_us "$(awk '$1 == "99%" { print $2 }' <<<"$1")")
+  echo "$p50 $p99 $(awk '$1 == "Requests/sec:" { print $2 }' <<<"$1") $(wrk_requests "$1")" \
+    "$(awk '/^non-2xx responses:/ { print $3 }' <<<"$1")"
+}
+wrk_requests() { awk '/ requests in / { print $1 }' <<<"$1"; }
+wrk_errors() { grep -E '^ *Socket errors' <<<"$1" || true; }
+
+# Microseconds of one clock tick, the unit of cpu_of.
+# shellcheck disable=SC2034  # used by the scripts that source this file
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+# "<utime ticks> <stime ticks>" of a process (all its threads).
+cpu_of() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12, $13 }'; }
+
+# "N CPUs, MODEL; KERNEL" of this machine.
+machine_line() {
+  local cpu
+  cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
+  echo "$(nproc) CPUs, ${cpu:-unknown CPU}; $(uname -sr)"
 }

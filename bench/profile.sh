@@ -51,21 +51,18 @@ for tool in cmake curl wrk; do command -v "$tool" >/dev/null 2>&1 || fail "missi
 # shellcheck source=bench/lib.sh
 source "$REPO/bench/lib.sh"
 bench_build lambdad_echo_bootstrap >/dev/null
-ECHO_BOOTSTRAP=$(find_binary lambdad_echo_bootstrap) || fail "lambdad_echo_bootstrap not found under $BUILD_DIR"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/lambdad-profile.XXXXXX")
 OUT=${OUT:-}
 [[ -z $OUT ]] || mkdir -p "$OUT"
-DAEMON_PID=
-ALL_PIDS=()
+DAEMON_PIDS=()
 cleanup() {
-  stop_daemons "${ALL_PIDS[@]}"
+  stop_daemons "${DAEMON_PIDS[@]}"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-mkdir -p "$WORK/echo"
-cp "$ECHO_BOOTSTRAP" "$WORK/echo/bootstrap"
+echo_code "$WORK/echo"
 cat >"$WORK/template.yaml" <<'EOF'
 AWSTemplateFormatVersion: '2010-09-09'
 Transform: AWS::Serverless-2016-10-31
@@ -80,40 +77,12 @@ Resources:
       MemorySize: 128
 EOF
 
-# start_daemon NAME STDERR [serve options...]: sets DAEMON_PID and URL.
-start_daemon() {
-  local name=$1 err=$2 line
-  shift 2
-  mkfifo "$WORK/$name.stdout"
-  "$LAMBDAD" serve --template "$WORK/template.yaml" --port 0 "$@" >"$WORK/$name.stdout" 2>"$err" &
-  DAEMON_PID=$!
-  ALL_PIDS+=("$DAEMON_PID")
-  exec 3<"$WORK/$name.stdout"
-  URL=
-  local deadline=$((SECONDS + 30))
-  while ((SECONDS < deadline)); do
-    if IFS= read -r -t 1 line <&3; then
-      if [[ $line =~ Invoke\ API\ listening\ on\ (http://[0-9.]+:[0-9]+) ]]; then
-        URL=${BASH_REMATCH[1]}/2015-03-31/functions/Echo/invocations
-        break
-      fi
-    elif ! kill -0 "$DAEMON_PID" 2>/dev/null; then
-      break
-    fi
-  done
-  [[ -n $URL ]] || fail "lambdad ($name) did not become ready"
-  cat <&3 >/dev/null &
-  exec 3<&-
-}
-stop_daemon() {  # [PID], default DAEMON_PID
-  local pid=${1:-$DAEMON_PID}
-  kill -TERM "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+# start_daemon (bench/lib.sh) with the Invoke URL of the function: sets DAEMON_PID and URL.
+start_echo_daemon() {
+  start_daemon "$@"
+  URL=$ENDPOINT/2015-03-31/functions/Echo/invocations
 }
 
-TICK_US=$((1000000 / $(getconf CLK_TCK)))
-# "<utime ticks> <stime ticks>" of a process (all its threads).
-cpu_of() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12, $13 }'; }
 # Summed utime+stime ticks of a daemon's direct children (the runtimes).
 children_ticks() {
   local total=0 c ut st
@@ -124,10 +93,6 @@ children_ticks() {
   done
   echo "$total"
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-
-wrk_requests() { awk '/ requests in / { print $1 }' <<<"$1"; }
-
 declare -A PID_OF URL_OF LOG_OF USERS SYSS TOTALS RTS RPSS
 echo "== daemon CPU per request: wrk -t2 -c$CONNS -d$DURATION, $RUNS rounds over the configurations"
 for config in $CONFIGS; do
@@ -141,7 +106,7 @@ for config in $CONFIGS; do
     lean) opts=(--log-level off --memory-enforcement off) ;;
     *) fail "unknown configuration $config" ;;
   esac
-  start_daemon "$config" "$err" "${opts[@]}"
+  start_echo_daemon "$config" "$err" "${opts[@]}"
   PID_OF[$config]=$DAEMON_PID URL_OF[$config]=$URL LOG_OF[$config]=$err
   wrk -t2 -c"$CONNS" -d2s -s "$REPO/bench/invoke.lua" "$URL" >/dev/null 2>&1 || true
 done
@@ -183,7 +148,7 @@ if ((STRACE == 0)) || ! command -v strace >/dev/null 2>&1; then
   echo "== syscalls per request: skipped (STRACE=0 or no strace)"
 else
   echo "== syscalls per request: strace -c of the daemon (default configuration) during wrk -c$CONNS -d3s"
-  start_daemon strace "$WORK/strace.log"
+  start_echo_daemon strace "$WORK/strace.log"
   wrk -t2 -c"$CONNS" -d2s -s "$REPO/bench/invoke.lua" "$URL" >/dev/null 2>&1 || true
   strace -c -f -p "$DAEMON_PID" -o "$WORK/strace.txt" >/dev/null 2>&1 &
   strace_pid=$!
@@ -215,7 +180,7 @@ if ! command -v perf >/dev/null 2>&1 || ! perf record -o "$WORK/probe.data" -q -
   exit 0
 fi
 echo "== perf profile: perf record -F $PERF_FREQ --call-graph $PERF_CALLGRAPH of the daemon (default configuration) during wrk -c$CONNS -d$DURATION"
-start_daemon perf "$WORK/perf.log"
+start_echo_daemon perf "$WORK/perf.log"
 wrk -t2 -c"$CONNS" -d2s -s "$REPO/bench/invoke.lua" "$URL" >/dev/null 2>&1 || true
 perf_data=${OUT:-$WORK}/perf.data
 perf record -q -F "$PERF_FREQ" --call-graph "$PERF_CALLGRAPH" -p "$DAEMON_PID" -o "$perf_data" >/dev/null 2>&1 &

@@ -50,7 +50,6 @@ echo "== building ($BUILD_DIR)"
 source "$REPO/bench/lib.sh"
 # LAMBDAD_BIN=path measures an already built daemon; then only the helpers are built here.
 bench_build lambdad_echo_bootstrap lambdad_burst
-ECHO_BOOTSTRAP=$(find_binary lambdad_echo_bootstrap) || fail "lambdad_echo_bootstrap not found under $BUILD_DIR"
 BURST=$(find_binary lambdad_burst) || fail "lambdad_burst not found under $BUILD_DIR"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/lambdad-bench.XXXXXX")
@@ -61,9 +60,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$WORK/echo"
-cp "$ECHO_BOOTSTRAP" "$WORK/echo/bootstrap"
-chmod +x "$WORK/echo/bootstrap"
+echo_code "$WORK/echo"
 cat >"$WORK/template.yaml" <<'EOF'
 AWSTemplateFormatVersion: '2010-09-09'
 Transform: AWS::Serverless-2016-10-31
@@ -78,45 +75,8 @@ Resources:
       MemorySize: 128
 EOF
 
-# start_daemon NAME [serve options...]: starts lambdad, waits for its ready line, sets ENDPOINT
-# and DAEMON_PID; its log goes to $WORK/NAME.log.
-start_daemon() {
-  local name=$1 line
-  shift
-  mkfifo "$WORK/$name.stdout"
-  "$LAMBDAD" serve --template "$WORK/template.yaml" --port 0 "$@" >"$WORK/$name.stdout" 2>"$WORK/$name.log" &
-  DAEMON_PID=$!
-  DAEMON_PIDS+=("$DAEMON_PID")
-  exec 3<"$WORK/$name.stdout"
-  ENDPOINT=
-  # Poll the ready line (the daemon's first stdout line); give up after 30 s.
-  local deadline=$((SECONDS + 30))
-  while ((SECONDS < deadline)); do
-    if IFS= read -r -t 1 line <&3; then
-      if [[ $line =~ Invoke\ API\ listening\ on\ (http://[0-9.]+:[0-9]+) ]]; then
-        ENDPOINT=${BASH_REMATCH[1]}
-        break
-      fi
-    elif ! kill -0 "$DAEMON_PID" 2>/dev/null; then
-      break
-    fi
-  done
-  if [[ -z $ENDPOINT ]]; then
-    cat "$WORK/$name.log" >&2
-    fail "lambdad did not become ready"
-  fi
-  # Keep draining stdout so the daemon never blocks on a full pipe.
-  cat <&3 >/dev/null &
-  exec 3<&-
-}
-
-stop_daemon() {
-  kill -TERM "$DAEMON_PID" 2>/dev/null || true
-  wait "$DAEMON_PID" 2>/dev/null || true
-}
-
 echo "== starting lambdad"
-start_daemon main
+start_daemon main "$WORK/main.log"
 URL="$ENDPOINT/2015-03-31/functions/Echo/invocations"
 echo "endpoint: $ENDPOINT"
 
@@ -128,16 +88,6 @@ read -r cold_status cold_seconds <<<"$cold"
 warm=$(curl -sS -o /dev/null -w '%{time_total}' -X POST --data '{"bench":"warm"}' "$URL") || fail "warm invoke failed"
 awk -v c="$cold_seconds" -v w="$warm" 'BEGIN { printf "cold invoke (first, incl. runtime start): %.2f ms; next warm invoke: %.2f ms (curl time_total)\n", c * 1000, w * 1000 }'
 
-# wrk prints latency with units (us, ms, s); convert to microseconds.
-to_us() {
-  awk -v v="$1" 'BEGIN {
-    n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
-    if (u == "us") f = 1; else if (u == "ms") f = 1000; else if (u == "s") f = 1000000;
-    else if (u == "m") f = 60000000; else f = 1;
-    printf "%.1f", n * f }'
-}
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-
 declare -A MED_P50 MED_P99 MED_RPS
 for conns in $CONNECTIONS; do
   threads=$((conns < 2 ? conns : 2))
@@ -148,11 +98,8 @@ for conns in $CONNECTIONS; do
   p50s=() p99s=() rpss=()
   for ((run = 1; run <= RUNS; run++)); do
     out=$(wrk -t"$threads" -c"$conns" -d"$DURATION" --latency -s "$REPO/bench/invoke.lua" "$URL") || fail "wrk failed: $out"
-    p50=$(to_us "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
-    p99=$(to_us "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
-    rps=$(awk '$1 == "Requests/sec:" { print $2 }' <<<"$out")
-    non2xx=$(awk '/^non-2xx responses:/ { print $3 }' <<<"$out")
-    errs=$(grep -E '^ *Socket errors' <<<"$out" || true)
+    read -r p50 p99 rps _ non2xx <<<"$(wrk_figures "$out")"
+    errs=$(wrk_errors "$out")
     printf 'run %d: p50 %8.1f us  p99 %8.1f us  %10.1f req/s  non-2xx %s%s\n' \
       "$run" "$p50" "$p99" "$rps" "${non2xx:-?}" "${errs:+  ($errs)}"
     p50s+=("$p50") p99s+=("$p99") rpss+=("$rps")
@@ -171,7 +118,7 @@ echo
 echo "== scaling: $SCALE invokes at once of the C runtime holding each for $SCALE_SLEEP_MS ms (fresh daemon)"
 scale_opts=()
 ((SCALE <= 1000)) || scale_opts+=(--account-concurrency "$SCALE")
-start_daemon scale "${scale_opts[@]}"
+start_daemon scale "$WORK/scale.log" "${scale_opts[@]}"
 URL="$ENDPOINT/2015-03-31/functions/Echo/invocations"
 # "<VmRSS kB> <VmHWM kB> <threads> <open fds>" of the daemon.
 daemon_footprint() {
@@ -283,7 +230,7 @@ stop_daemon
 echo
 echo "== cold start: $COLD_RUNS invokes of the C echo runtime with --force-cold"
 if "$LAMBDAD" serve --help 2>&1 | grep -q -- --force-cold; then
-  start_daemon cold --force-cold
+  start_daemon cold "$WORK/cold.log" --force-cold
   URL="$ENDPOINT/2015-03-31/functions/Echo/invocations"
   times=()
   for ((i = 1; i <= COLD_RUNS; i++)); do
@@ -308,10 +255,9 @@ else
   echo "skipped: this lambdad has no --force-cold"
 fi
 
-cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
 echo
 echo "method: wrk -t min(N,2) -cN -d$DURATION --latency, $RUNS runs per N after a 1 s warm-up, POST of the small JSON event in bench/invoke.lua to a provided.al2023 C echo runtime (bench/echo_bootstrap.c), keep-alive connections; cold invoke by curl; scaling by bench/burst.c: $SCALE connections opened, then $SCALE invokes of {\"sleep_ms\":$SCALE_SLEEP_MS} sent back to back to the same C runtime"
-echo "machine: $(nproc) CPUs, ${cpu:-unknown CPU}; $(uname -sr)"
+echo "machine: $(machine_line)"
 summary=
 for conns in $CONNECTIONS; do
   summary+=$(printf '%s%d conn: p50 %.1f us, p99 %.1f us, %.1f req/s' "${summary:+; }" "$conns" \

@@ -53,8 +53,6 @@ for fn in Echo PyEcho; do
   } >"$dir/all.case.yaml"
 done
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-
 echo "== lambdad test: $CASES cases per suite, $RUNS runs, $(nproc) cores ($(uname -m))"
 for suite in echo py; do
   for jobs in $JOBS; do
