@@ -147,6 +147,13 @@ bool HttpTemplateReader::read_api_properties(HttpValueReader& reader, const Temp
     api.cors = rest ? read_rest_cors(reader, *cors, p) : read_http_api_cors(reader, *cors, p);
     ok = ok && api.cors.has_value();
   }
+  // SAM names a stage's variables Variables on a REST API and StageVariables on an HTTP API.
+  const std::string_view variables_key = rest ? "Variables" : "StageVariables";
+  if (const TemplateValue* variables = props.find(variables_key)) {
+    auto read = reader.stage_variables(*variables, fmt::format("{}.{}", prefix_, variables_key));
+    if (read) api.stage_variables = std::move(*read);
+    ok = ok && read.has_value();
+  }
   if (const TemplateValue* types = props.find("BinaryMediaTypes"); types && rest) {
     auto list = reader.text_list(*types, prefix_ + ".BinaryMediaTypes");
     // API Gateway writes '/' as '~1' in these (JSON pointer escaping); SAM documents both.

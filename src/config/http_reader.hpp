@@ -61,6 +61,8 @@ class HttpValueReader {
   // A list of scalars (a single scalar is a list of one when `single` is set).
   std::optional<std::vector<std::string>> text_list(const TemplateValue& v, std::string_view path,
                                                     bool single = false);
+  // Stage variables: a mapping of names ([A-Za-z0-9_]+) to scalar values; nullopt when malformed.
+  std::optional<std::map<std::string, std::string>> stage_variables(const TemplateValue& v, std::string_view path);
   // A mapping; otherwise reported.
   bool mapping(const TemplateValue& v, std::string_view path);
   // Warns about keys of `v` not in `known` ("unknown property of <what>; ignored").

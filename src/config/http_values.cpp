@@ -139,6 +139,29 @@ std::optional<std::vector<std::string>> HttpValueReader::text_list(const Templat
   return out;
 }
 
+std::optional<std::map<std::string, std::string>> HttpValueReader::stage_variables(const TemplateValue& v,
+                                                                                  std::string_view path) {
+  if (!mapping(v, path)) return std::nullopt;
+  std::map<std::string, std::string> out;
+  bool ok = true;
+  for (const auto& entry : v.entries) {
+    const std::string at = fmt::format("{}.{}", path, entry.key);
+    const bool name_ok = !entry.key.empty() && std::all_of(entry.key.begin(), entry.key.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    });
+    if (!name_ok) {
+      error(entry.value, at, "a stage variable's name may hold only letters, digits and underscores");
+      ok = false;
+      continue;
+    }
+    auto value = text(entry.value, at);
+    if (value) out[entry.key] = std::move(*value);
+    ok = ok && value.has_value();
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
 bool HttpValueReader::mapping(const TemplateValue& v, std::string_view path) {
   if (v.is(Kind::kMap)) return true;
   if (v.failed() || v.is(Kind::kNull)) {

@@ -165,9 +165,18 @@ void WebSocketReader::run(const std::vector<HttpResourceSource>& resources, Http
     auto s = name != nullptr ? reader.text(*name, "Properties.StageName") : std::nullopt;
     if (name == nullptr) reader.error(stage.properties, "Properties.StageName", "required property is missing");
     if (!s) continue;
+    std::map<std::string, std::string> variables;
+    if (const TemplateValue* v = stage.properties.find("StageVariables")) {
+      auto read = reader.stage_variables(*v, "Properties.StageVariables");
+      if (!read) continue;
+      variables = std::move(*read);
+    }
     for (auto& api : out.apis) {
       // Several stages of one API serve the same routes; the first one names the local stage.
-      if (api.id == api_id && api.stage.empty()) api.stage = *s;
+      if (api.id == api_id && api.stage.empty()) {
+        api.stage = *s;
+        api.stage_variables = std::move(variables);
+      }
     }
   }
 

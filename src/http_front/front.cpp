@@ -331,6 +331,7 @@ void Front::State::serve_api(const std::shared_ptr<Exchange>& x) {
     settings.account_id = options.account_id;
     settings.api_id = best_api->id;
     settings.stage = best_api->stage.empty() ? "$default" : best_api->stage;
+    settings.stage_variables = best_api->stage_variables;
     event = build_event_v2(x->view, settings, match.get());
     map = [](const std::string& result) { return map_response_v2(result); };
   } else {
@@ -340,6 +341,7 @@ void Front::State::serve_api(const std::shared_ptr<Exchange>& x) {
     settings.api_id = best_api->id;
     settings.stage = best_api->stage;
     settings.resource_id = std::string(kRestResourceId);
+    settings.stage_variables = best_api->stage_variables;
     settings.binary_media_types = best_api->binary_media_types;
     event = build_event_v1(x->view, settings, *match);
     map = [settings, x](const std::string& result) { return map_response_v1(result, settings, x->view); };
@@ -398,11 +400,12 @@ void Front::State::authorize(const std::shared_ptr<Exchange>& x, const config::H
   } else if (rest) {
     event = request_event_v1(route_event, arn, *identity, false);
   } else if (authorizer.payload_format_version == "1.0") {
-    const V1Settings settings{FrontKind::kHttpApi, options.account_id, api.id, stage, std::string(kRestResourceId), {}, {}};
+    const V1Settings settings{FrontKind::kHttpApi, options.account_id, api.id, stage, std::string(kRestResourceId),
+                              api.stage_variables, {}};
     event = request_event_v1(payload == PayloadVersion::kV1 ? route_event : build_event_v1(v, settings, *match), arn,
                              *identity, true);
   } else {
-    const V2Settings settings{FrontKind::kHttpApi, options.account_id, api.id, stage, {}};
+    const V2Settings settings{FrontKind::kHttpApi, options.account_id, api.id, stage, api.stage_variables};
     event = request_event_v2(payload == PayloadVersion::kV2 ? route_event : build_event_v2(v, settings, match.get()),
                              arn, *identity);
   }

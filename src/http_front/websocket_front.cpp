@@ -188,6 +188,7 @@ void WebSocketFront::State::upgrade(http::Request&& req, http::Upgrade upgrade,
   WebSocketContext context;
   context.api_id = api->api.id;
   context.stage = api->api.stage;
+  context.stage_variables = api->api.stage_variables;
   context.domain_name = std::string(req.headers.get("host").value_or(fmt::format("127.0.0.1:{}", req.local_port)));
   context.connection_id = new_gateway_id();
   while (table.find(context.connection_id)) context.connection_id = new_gateway_id();

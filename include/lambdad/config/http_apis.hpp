@@ -3,6 +3,7 @@
 // http_front module's business; nothing here matches or builds events.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +53,9 @@ struct HttpApi {
   HttpApiKind kind = HttpApiKind::kRest;
   bool implicit = false;  // created by SAM for events without RestApiId / ApiId
   std::string stage;      // StageName; REST default "Prod", HTTP default "$default", WebSocket the Stage's name or ""
+  // The stage's variables (REST Variables, HTTP API StageVariables, a WebSocket Stage's
+  // StageVariables): the events' stageVariables. Empty: none (the events say null).
+  std::map<std::string, std::string> stage_variables;
   std::optional<HttpCors> cors;                 // nullopt: the API answers no preflight
   std::vector<std::string> binary_media_types;  // REST BinaryMediaTypes, as written ("image/png", "*/*")
   std::vector<HttpAuthorizer> authorizers;

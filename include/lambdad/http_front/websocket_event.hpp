@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,8 @@ struct WebSocketContext {
   std::string connection_id;
   std::int64_t connected_at = 0;  // epoch ms
   std::string source_ip;
+  // The stage's variables: every event's stageVariables when there are any (absent otherwise).
+  std::map<std::string, std::string> stage_variables;
 };
 
 // An id as API Gateway writes connection, message and (extended) request ids: the URL-safe base64

@@ -1,0 +1,149 @@
+// What a template says of its HTTP APIs' stages beyond their names (decision 020): stage variables
+// (REST Variables, HTTP API StageVariables, a WebSocket Stage's StageVariables).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "lambdad/config/http_apis.hpp"
+#include "lambdad/config/sam_template.hpp"
+#include "template_test_support.hpp"
+
+namespace lambdad::config {
+namespace {
+
+using test::describe;
+using test::load_text;
+using ::testing::HasSubstr;
+using ::testing::Pair;
+using ::testing::UnorderedElementsAre;
+
+// Two functions, Hello (hello-fn) and Auth, then `resources` (indented 2).
+std::string with_resources(const std::string& resources, const std::string& hello_events = "") {
+  return "Transform: AWS::Serverless-2016-10-31\n"
+         "Resources:\n"
+         "  Hello:\n"
+         "    Type: AWS::Serverless::Function\n"
+         "    Properties:\n"
+         "      FunctionName: hello-fn\n"
+         "      Runtime: python3.12\n"
+         "      Handler: app.lambda_handler\n"
+         "      CodeUri: code/hello\n" +
+         (hello_events.empty() ? "" : "      Events:\n" + hello_events) +
+         "  Auth:\n"
+         "    Type: AWS::Serverless::Function\n"
+         "    Properties: {Runtime: python3.12, Handler: app.auth, CodeUri: code/hello}\n" +
+         resources;
+}
+
+int line_of(const std::string& text, const std::string& needle) {
+  const auto at = text.find(needle);
+  EXPECT_NE(at, std::string::npos) << needle;
+  return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+}
+
+// A WebSocket API Chat whose $connect and $default routes invoke hello-fn; `extra` adds to it.
+std::string websocket(const std::string& connect_extra, const std::string& extra = "") {
+  return with_resources(R"(  Chat:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: chat, ProtocolType: WEBSOCKET}
+  ConnectRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Chat
+      RouteKey: $connect
+      Target: !Sub integrations/${HelloIntegration}
+)" + connect_extra + R"(  DefaultRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Chat, RouteKey: $default, Target: !Sub "integrations/${HelloIntegration}"}
+  HelloIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties: {ApiId: !Ref Chat, IntegrationType: AWS_PROXY, IntegrationUri: !GetAtt Hello.Arn}
+)" + extra);
+}
+
+TEST(HttpStages, RestVariablesAndHttpApiStageVariables) {
+  const auto load = load_text(with_resources(R"(  Rest:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: dev
+      Variables: {TABLE: items-dev, LIMIT: 10}
+  Http:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      StageVariables:
+        bucket: !Sub "${AWS::Region}-assets"
+  Plain:
+    Type: AWS::Serverless::HttpApi
+)",
+                                             R"(        Rest:
+          Type: Api
+          Properties: {Path: /r, Method: get, RestApiId: !Ref Rest}
+        Http:
+          Type: HttpApi
+          Properties: {Path: /h, Method: get, ApiId: !Ref Http}
+)"));
+  ASSERT_TRUE(load.errors.empty()) << describe(load);
+  EXPECT_THAT(load.http.find_api("Rest")->stage_variables,
+              UnorderedElementsAre(Pair("TABLE", "items-dev"), Pair("LIMIT", "10")));
+  EXPECT_THAT(load.http.find_api("Http")->stage_variables, UnorderedElementsAre(Pair("bucket", "us-east-1-assets")));
+  EXPECT_TRUE(load.http.find_api("Plain")->stage_variables.empty());
+}
+
+TEST(HttpStages, GlobalsGiveVariablesToTheImplicitApis) {
+  const auto load = load_text(with_resources(R"(Globals:
+  Api:
+    Variables: {MODE: global}
+  HttpApi:
+    StageVariables: {MODE: http}
+)",
+                                             R"(        Rest:
+          Type: Api
+          Properties: {Path: /r, Method: get}
+        Http:
+          Type: HttpApi
+          Properties: {Path: /h, Method: get}
+)"));
+  ASSERT_TRUE(load.errors.empty()) << describe(load);
+  EXPECT_THAT(load.http.find_api("ServerlessRestApi")->stage_variables, UnorderedElementsAre(Pair("MODE", "global")));
+  EXPECT_THAT(load.http.find_api("ServerlessHttpApi")->stage_variables, UnorderedElementsAre(Pair("MODE", "http")));
+}
+
+TEST(HttpStages, AWebSocketStageGivesItsVariables) {
+  const auto load = load_text(websocket("", R"(  Stage:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties: {ApiId: !Ref Chat, StageName: prod, StageVariables: {greeting: hi}}
+)"));
+  ASSERT_TRUE(load.errors.empty()) << describe(load);
+  const HttpApi* chat = load.http.find_api("Chat");
+  ASSERT_NE(chat, nullptr);
+  EXPECT_EQ(chat->stage, "prod");
+  EXPECT_THAT(chat->stage_variables, UnorderedElementsAre(Pair("greeting", "hi")));
+}
+
+TEST(HttpStages, MalformedVariablesAreErrorsOnTheirLine) {
+  const std::string text = with_resources(R"(  Rest:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: dev
+      Variables:
+        bad-name: x
+  Http:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      StageVariables: [a, b]
+)");
+  const auto load = load_text(text);
+  ASSERT_EQ(load.errors.size(), 2U) << describe(load);
+  EXPECT_EQ(load.errors[0].resource, "Rest");
+  EXPECT_EQ(load.errors[0].property, "Properties.Variables.bad-name");
+  EXPECT_EQ(load.errors[0].line, line_of(text, "bad-name"));
+  EXPECT_THAT(load.errors[0].message, HasSubstr("letters, digits and underscores"));
+  EXPECT_EQ(load.errors[1].resource, "Http");
+  EXPECT_EQ(load.errors[1].property, "Properties.StageVariables");
+  EXPECT_EQ(load.errors[1].line, line_of(text, "StageVariables:"));
+}
+
+}  // namespace
+}  // namespace lambdad::config
