@@ -67,6 +67,31 @@ std::string host_without_port(std::string_view host) {
   return std::string(host.substr(0, host.find(':')));
 }
 
+// The API whose CORS answers the preflight `v` (nullptr: none does; the request is routed). Among
+// the APIs with CORS that take `v` as a preflight, the one whose resource for the path (its most
+// specific route, of any method) is the most specific answers; alike, the API declared first. An
+// HTTP API answers preflights on every path; a REST API (SAM's OPTIONS mock per path) only on paths
+// it has, and not when that path declares OPTIONS itself: SAM adds no mock there, the route serves it.
+const config::HttpApi* preflight_api_for(const RouteSnapshot& s, const RequestView& v, std::string_view path) {
+  const config::HttpApi* chosen = nullptr;
+  std::optional<RouteMatch> chosen_resource;
+  for (const auto& api : s.apis.apis) {
+    if (api.kind == config::HttpApiKind::kWebSocket || !api.cors || !is_preflight(front_of(api), v)) continue;
+    auto resource = s.table.match(api.id, "", path);
+    if (api.kind == config::HttpApiKind::kRest && !resource) continue;
+    if (chosen == nullptr || (resource && (!chosen_resource || outranks(*resource, *chosen_resource)))) {
+      chosen = &api;
+      chosen_resource = std::move(resource);
+    }
+  }
+  if (chosen == nullptr || chosen->kind != config::HttpApiKind::kRest) return chosen;
+  const auto& resource_path = chosen_resource->route->path;
+  for (const auto& route : s.table.routes()) {
+    if (route.api_id == chosen->id && route.method == "OPTIONS" && route.path == resource_path) return nullptr;
+  }
+  return chosen;
+}
+
 // One request, from its arrival to its answer.
 struct Exchange {
   http::Responder respond;
@@ -285,25 +310,18 @@ void Front::State::serve_api(const std::shared_ptr<Exchange>& x) {
   const auto& v = x->view;
   const auto [raw_path, raw_query] = split_target(v.target);
 
-  // The route: a route beats $default; between routes, the API declared first.
+  // The route: the most specific across the APIs (a route beats $default); alike, the API declared first.
   std::optional<RouteMatch> best;
   const config::HttpApi* best_api = nullptr;
-  const config::HttpApi* preflight_api = nullptr;
   for (const auto& api : s.apis.apis) {
     if (api.kind == config::HttpApiKind::kWebSocket) continue;
-    const FrontKind front = front_of(api);
-    if (api.cors && preflight_api == nullptr && is_preflight(front, v) &&
-        (front == FrontKind::kHttpApi || !path_methods(s, api.id, raw_path).empty())) {
-      preflight_api = &api;
-    }
     auto match = s.table.match(api.id, v.method, raw_path);
-    if (!match) continue;
-    const bool is_default = match->route->path == "$default";
-    if (!best || (best->route->path == "$default" && !is_default)) {
+    if (match && (!best || outranks(*match, *best))) {
       best = std::move(match);
       best_api = &api;
     }
   }
+  const config::HttpApi* preflight_api = preflight_api_for(s, v, raw_path);
   if (preflight_api != nullptr) {
     x->front = front_of(*preflight_api);
     Cors cors = to_cors(*preflight_api->cors);

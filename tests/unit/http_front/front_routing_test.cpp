@@ -1,5 +1,6 @@
-// The front's choices between the APIs of one template (decision 020): the stage variables each
-// API's events carry.
+// The front's choices between the APIs of one template (decision 020): the most specific route
+// across APIs (declaration order between alike routes), the stage variables each API's events
+// carry, and a REST API's CORS preflight yielding to an OPTIONS route the path declares.
 #include "lambdad/http_front/front.hpp"
 
 #include <gtest/gtest.h>
@@ -53,6 +54,29 @@ class FrontRoutingTest : public ::testing::Test {
   std::optional<http::Response> answer_;
 };
 
+TEST_F(FrontRoutingTest, TheMostSpecificRouteAcrossApisWinsAndAlikeTheFirstDeclared) {
+  config::HttpApis apis;
+  apis.apis = {api("Proxy", config::HttpApiKind::kRest, "Prod"), api("Items", config::HttpApiKind::kHttp, "$default"),
+               api("Twin", config::HttpApiKind::kRest, "Prod")};
+  apis.routes = {route("Proxy", "ANY", "/{proxy+}", "ProxyFn"), route("Items", "GET", "/items/{id}", "ItemsFn", "2.0"),
+                 route("Items", "ANY", "$default", "DefaultFn", "2.0"), route("Twin", "GET", "/items/{id}", "TwinFn"),
+                 route("Proxy", "ANY", "/items/{id}", "ProxyAnyFn")};
+  front_.set_routes(apis);
+
+  send("GET", "/items/7");  // Items' GET /items/{id} beats Proxy's ANY on the same path and {proxy+}
+  EXPECT_EQ(last_function(), "ItemsFn");
+  send("DELETE", "/items/7");  // only ANY routes take DELETE: Proxy's /items/{id} beats /{proxy+}
+  EXPECT_EQ(last_function(), "ProxyAnyFn");
+  send("GET", "/other/path");  // a route of a later API beats the first API's $default
+  EXPECT_EQ(last_function(), "ProxyFn");
+
+  // Alike routes: the API declared first (Items before Twin).
+  std::swap(apis.apis[1], apis.apis[2]);
+  front_.set_routes(apis);
+  send("GET", "/items/7");
+  EXPECT_EQ(last_function(), "TwinFn");
+}
+
 TEST_F(FrontRoutingTest, EachApiGivesItsStageVariables) {
   config::HttpApis apis;
   apis.apis = {api("Rest", config::HttpApiKind::kRest, "dev"), api("Http", config::HttpApiKind::kHttp, "$default"),
@@ -73,6 +97,35 @@ TEST_F(FrontRoutingTest, EachApiGivesItsStageVariables) {
   EXPECT_FALSE(dispatcher_.last_event().contains("stageVariables"));
   send("GET", "/b1");  // payload 1.0 says null
   EXPECT_TRUE(dispatcher_.last_event()["stageVariables"].is_null());
+}
+
+TEST_F(FrontRoutingTest, ARestOptionsRouteIsServedInsteadOfTheCorsPreflight) {
+  config::HttpApis apis;
+  apis.apis = {api("Rest", config::HttpApiKind::kRest, "Prod")};
+  config::HttpCors cors;
+  cors.allow_origins = {"'*'"};
+  apis.apis[0].cors = cors;
+  apis.routes = {route("Rest", "GET", "/items/{id}", "GetFn"), route("Rest", "OPTIONS", "/items/{id}", "OptionsFn"),
+                 route("Rest", "OPTIONS", "/{proxy+}", "ProxyOptionsFn"), route("Rest", "ANY", "/any", "AnyFn")};
+  front_.set_routes(apis);
+
+  send("OPTIONS", "/items/7", {{"Origin", "http://page"}, {"Access-Control-Request-Method", "GET"}});
+  ASSERT_FALSE(answer_);  // the function answers
+  EXPECT_EQ(last_function(), "OptionsFn");
+  dispatcher_.complete(R"({"statusCode":204,"headers":{"Access-Control-Allow-Origin":"http://page"}})");
+  EXPECT_EQ(answer_->status, 204u);
+  EXPECT_EQ(answer_->headers.get("Access-Control-Allow-Origin"), "http://page");
+
+  // /any's resource has ANY, not OPTIONS: SAM's mock answers there, without an invoke.
+  const auto invoked = dispatcher_.dispatched.size();
+  send("OPTIONS", "/any");
+  ASSERT_TRUE(answer_);
+  EXPECT_EQ(answer_->status, 200u);
+  EXPECT_EQ(answer_->headers.get("Access-Control-Allow-Methods"), "GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS");
+  EXPECT_EQ(dispatcher_.dispatched.size(), invoked);
+
+  send("OPTIONS", "/elsewhere/x");  // only /{proxy+} has the path, and it declares OPTIONS
+  EXPECT_EQ(last_function(), "ProxyOptionsFn");
 }
 
 }  // namespace
