@@ -180,6 +180,19 @@ void HttpValueReader::warn_unknown_keys(const TemplateValue& v, std::string_view
   }
 }
 
+bool add_websocket_identity_source(std::string_view source, HttpAuthorizer& authorizer) {
+  constexpr std::string_view kHeader = "route.request.header.";
+  constexpr std::string_view kQuery = "route.request.querystring.";
+  if (source.starts_with(kHeader) && source.size() > kHeader.size()) {
+    authorizer.identity_headers.emplace_back(source.substr(kHeader.size()));
+  } else if (source.starts_with(kQuery) && source.size() > kQuery.size()) {
+    authorizer.identity_query_strings.emplace_back(source.substr(kQuery.size()));
+  } else {
+    return false;
+  }
+  return true;
+}
+
 std::optional<std::string> normalise_http_path(std::string_view path, std::string& problem) {
   if (path.empty()) {
     problem = "must not be empty";

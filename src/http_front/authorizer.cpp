@@ -181,6 +181,26 @@ nlohmann::json request_event_v2(nlohmann::json route_event, std::string_view rou
   return event;
 }
 
+std::string websocket_route_arn(std::string_view region, std::string_view account_id, std::string_view api_id,
+                                std::string_view stage, std::string_view route_key) {
+  std::string arn = "arn:aws:execute-api:";
+  arn.append(region).append(":").append(account_id).append(":").append(api_id).append("/");
+  arn.append(stage).append("/").append(route_key);
+  return arn;
+}
+
+nlohmann::json websocket_request_event(nlohmann::json connect_event, std::string_view method_arn) {
+  json event = json::object();
+  event["type"] = "REQUEST";
+  event["methodArn"] = method_arn;
+  for (const char* member : {"headers", "multiValueHeaders", "queryStringParameters", "multiValueQueryStringParameters",
+                             "stageVariables", "requestContext"}) {
+    if (connect_event.contains(member)) event[member] = std::move(connect_event[member]);
+  }
+  if (!event.contains("stageVariables")) event["stageVariables"] = json::object();
+  return event;
+}
+
 std::variant<AuthorizerResult, FrontError> parse_authorizer_result(std::string_view result, AuthorizerStyle style) {
   const auto doc = json::parse(result, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return failure("the result is not JSON");

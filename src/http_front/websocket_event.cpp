@@ -15,7 +15,7 @@ constexpr std::string_view kUrlSafe = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmno
 
 json request_context(const WebSocketContext& c, std::string_view route_key, std::string_view event_type,
                      std::string_view request_id, std::int64_t now_ms) {
-  return json{{"routeKey", route_key},
+  json ctx{{"routeKey", route_key},
               {"eventType", event_type},
               {"extendedRequestId", request_id},
               {"requestTime", format_request_time(now_ms)},
@@ -28,6 +28,8 @@ json request_context(const WebSocketContext& c, std::string_view route_key, std:
               {"domainName", c.domain_name},
               {"connectionId", c.connection_id},
               {"apiId", c.api_id}};
+  if (!c.authorizer.is_null()) ctx["authorizer"] = c.authorizer;
+  return ctx;
 }
 
 // The event with its stage's variables, when the stage has any.

@@ -65,6 +65,15 @@ nlohmann::json request_event_v1(nlohmann::json route_event, std::string_view met
 nlohmann::json request_event_v2(nlohmann::json route_event, std::string_view route_arn,
                                 const std::vector<std::string>& identity);
 
+// WebSocket APIs (only $connect takes an authorizer): the methodArn
+// "arn:aws:execute-api:<region>:<account>:<api>/<stage>/<route key>", without an HTTP method.
+std::string websocket_route_arn(std::string_view region, std::string_view account_id, std::string_view api_id,
+                                std::string_view stage, std::string_view route_key);
+// The REQUEST authorizer event of a WebSocket API, from the $connect event (build_connect_event):
+// type REQUEST, methodArn, its headers, query strings and requestContext, and stageVariables ({}
+// when the stage has none, as AWS's example shows); no isBase64Encoded.
+nlohmann::json websocket_request_event(nlohmann::json connect_event, std::string_view method_arn);
+
 struct PolicyStatement {
   bool allow = false;                  // Effect Allow; Deny otherwise
   std::vector<std::string> actions;    // "execute-api:Invoke", "execute-api:*", "*"

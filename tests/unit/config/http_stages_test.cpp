@@ -1,10 +1,12 @@
 // What a template says of its HTTP APIs' stages beyond their names (decision 020): stage variables
-// (REST Variables, HTTP API StageVariables, a WebSocket Stage's StageVariables).
+// (REST Variables, HTTP API StageVariables, a WebSocket Stage's StageVariables), and the Lambda
+// authorizers of WebSocket APIs (AWS::ApiGatewayV2::Authorizer on the $connect route).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "lambdad/config/http_apis.hpp"
 #include "lambdad/config/sam_template.hpp"
@@ -143,6 +145,86 @@ TEST(HttpStages, MalformedVariablesAreErrorsOnTheirLine) {
   EXPECT_EQ(load.errors[1].resource, "Http");
   EXPECT_EQ(load.errors[1].property, "Properties.StageVariables");
   EXPECT_EQ(load.errors[1].line, line_of(text, "StageVariables:"));
+}
+
+TEST(HttpStages, AWebSocketConnectRouteWithACustomAuthorizer) {
+  const std::string text = websocket(R"(      AuthorizationType: CUSTOM
+      AuthorizerId: !Ref ConnectAuth
+)",
+                                     R"(  ConnectAuth:
+    Type: AWS::ApiGatewayV2::Authorizer
+    Properties:
+      ApiId: !Ref Chat
+      Name: connect-auth
+      AuthorizerType: REQUEST
+      AuthorizerUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Auth.Arn}/invocations
+      IdentitySource: [route.request.header.Auth, route.request.querystring.token]
+)");
+  const auto load = load_text(text);
+  ASSERT_TRUE(load.errors.empty()) << describe(load);
+  EXPECT_TRUE(load.warnings.empty()) << describe(load);
+  const HttpApi* chat = load.http.find_api("Chat");
+  ASSERT_NE(chat, nullptr);
+  ASSERT_EQ(chat->authorizers.size(), 1U);
+  const HttpAuthorizer& a = chat->authorizers[0];
+  EXPECT_EQ(a.name, "ConnectAuth");
+  EXPECT_EQ(a.function_name, "Auth");
+  EXPECT_EQ(a.type, HttpAuthorizer::Type::kRequest);
+  EXPECT_EQ(a.identity_headers, std::vector<std::string>{"Auth"});
+  EXPECT_EQ(a.identity_query_strings, std::vector<std::string>{"token"});
+  EXPECT_EQ(a.ttl_seconds, 0);
+  for (const auto& r : load.http.routes) EXPECT_EQ(r.authorizer, r.path == "$connect" ? "ConnectAuth" : "") << r.path;
+}
+
+TEST(HttpStages, WebSocketAuthorizerProblems) {
+  // CUSTOM on a route other than $connect; an AuthorizerId naming nothing; a JWT authorizer.
+  const std::string text = with_resources(R"(  Chat:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: chat, ProtocolType: WEBSOCKET}
+  ConnectRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Chat
+      RouteKey: $connect
+      AuthorizationType: CUSTOM
+      AuthorizerId: !Ref Jwt
+      Target: !Sub integrations/${HelloIntegration}
+  DefaultRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Chat
+      RouteKey: $default
+      AuthorizationType: CUSTOM
+      AuthorizerId: !Ref Jwt
+      Target: !Sub integrations/${HelloIntegration}
+  OtherRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Chat
+      RouteKey: other
+      AuthorizationType: CUSTOM
+      AuthorizerId: nothing
+      Target: !Sub integrations/${HelloIntegration}
+  HelloIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties: {ApiId: !Ref Chat, IntegrationType: AWS_PROXY, IntegrationUri: !GetAtt Hello.Arn}
+  Jwt:
+    Type: AWS::ApiGatewayV2::Authorizer
+    Properties: {ApiId: !Ref Chat, Name: jwt, AuthorizerType: JWT, IdentitySource: [route.request.header.Auth]}
+)");
+  const auto load = load_text(text);
+  ASSERT_EQ(load.errors.size(), 2U) << describe(load);
+  EXPECT_EQ(load.errors[0].resource, "DefaultRoute");
+  EXPECT_EQ(load.errors[0].property, "Properties.AuthorizationType");
+  EXPECT_THAT(load.errors[0].message, HasSubstr("only the $connect route"));
+  EXPECT_EQ(load.errors[1].resource, "OtherRoute");
+  ASSERT_EQ(load.warnings.size(), 1U) << describe(load);
+  EXPECT_EQ(load.warnings[0].resource, "Jwt");
+  EXPECT_EQ(load.warnings[0].line, line_of(text, "AuthorizerType: JWT"));
+  // The $connect route of a JWT authorizer is served without it (as HTTP APIs' JWT routes are).
+  ASSERT_EQ(load.http.routes.size(), 1U);
+  EXPECT_EQ(load.http.routes[0].path, "$connect");
+  EXPECT_EQ(load.http.routes[0].authorizer, "");
 }
 
 }  // namespace
