@@ -459,6 +459,13 @@ bool ServerlessHttpReader::route_authorizer(const std::string& key, const std::s
         return false;
       }
     }
+    if (const YamlValue* expression = v.find("identityValidationExpression")) {
+      // A TOKEN authorizer's token must match it whole (else 401 without an invoke), as in SAM's
+      // Identity.ValidationExpression; REQUEST authorizers have none in API Gateway.
+      auto e = text(*expression, key, property + ".identityValidationExpression");
+      if (!e) return false;
+      a.validation_expression = *e;
+    }
     if (const YamlValue* ttl = v.find("resultTtlInSeconds")) {
       int seconds = 0;
       const std::string t = js_text(*ttl);

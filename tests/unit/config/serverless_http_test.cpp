@@ -178,6 +178,19 @@ TEST(ServerlessHttp, AuthorizerFunctionsOfTheService) {
   EXPECT_EQ(route(result, "HttpApi", "GET", "/h")->authorizer, "custom");
 }
 
+TEST(ServerlessHttp, TokenAuthorizersTakeTheirIdentityValidationExpression) {
+  const auto result = load_http(http_service(R"(      - http:
+          path: /token
+          method: get
+          authorizer: {name: auth, identityValidationExpression: '^Bearer [a-z]+$'}
+)") + "  auth:\n    handler: handler.auth\n");
+  ASSERT_TRUE(result.errors.empty()) << describe(result);
+  const HttpApi* rest = result.http.find_api("ApiGatewayRestApi");
+  ASSERT_NE(rest, nullptr);
+  ASSERT_EQ(rest->authorizers.size(), 1U);
+  EXPECT_EQ(rest->authorizers[0].validation_expression, "^Bearer [a-z]+$");
+}
+
 TEST(ServerlessHttp, WebsocketConnectAuthorizers) {
   const auto result = load_http(http_service(R"(      - websocket:
           route: $connect
