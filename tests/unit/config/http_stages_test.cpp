@@ -22,7 +22,7 @@ using ::testing::Pair;
 using ::testing::UnorderedElementsAre;
 
 // Two functions, Hello (hello-fn) and Auth, then `resources` (indented 2).
-std::string with_resources(const std::string& resources, const std::string& hello_events = "") {
+std::string stages_template(const std::string& resources, const std::string& hello_events = "") {
   return "Transform: AWS::Serverless-2016-10-31\n"
          "Resources:\n"
          "  Hello:\n"
@@ -39,15 +39,15 @@ std::string with_resources(const std::string& resources, const std::string& hell
          resources;
 }
 
-int line_of(const std::string& text, const std::string& needle) {
+int line_at(const std::string& text, const std::string& needle) {
   const auto at = text.find(needle);
   EXPECT_NE(at, std::string::npos) << needle;
   return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
 }
 
 // A WebSocket API Chat whose $connect and $default routes invoke hello-fn; `extra` adds to it.
-std::string websocket(const std::string& connect_extra, const std::string& extra = "") {
-  return with_resources(R"(  Chat:
+std::string websocket_template(const std::string& connect_extra, const std::string& extra = "") {
+  return stages_template(R"(  Chat:
     Type: AWS::ApiGatewayV2::Api
     Properties: {Name: chat, ProtocolType: WEBSOCKET}
   ConnectRoute:
@@ -66,7 +66,7 @@ std::string websocket(const std::string& connect_extra, const std::string& extra
 }
 
 TEST(HttpStages, RestVariablesAndHttpApiStageVariables) {
-  const auto load = load_text(with_resources(R"(  Rest:
+  const auto load = load_text(stages_template(R"(  Rest:
     Type: AWS::Serverless::Api
     Properties:
       StageName: dev
@@ -94,7 +94,7 @@ TEST(HttpStages, RestVariablesAndHttpApiStageVariables) {
 }
 
 TEST(HttpStages, GlobalsGiveVariablesToTheImplicitApis) {
-  const auto load = load_text(with_resources(R"(Globals:
+  const auto load = load_text(stages_template(R"(Globals:
   Api:
     Variables: {MODE: global}
   HttpApi:
@@ -113,7 +113,7 @@ TEST(HttpStages, GlobalsGiveVariablesToTheImplicitApis) {
 }
 
 TEST(HttpStages, AWebSocketStageGivesItsVariables) {
-  const auto load = load_text(websocket("", R"(  Stage:
+  const auto load = load_text(websocket_template("", R"(  Stage:
     Type: AWS::ApiGatewayV2::Stage
     Properties: {ApiId: !Ref Chat, StageName: prod, StageVariables: {greeting: hi}}
 )"));
@@ -125,7 +125,7 @@ TEST(HttpStages, AWebSocketStageGivesItsVariables) {
 }
 
 TEST(HttpStages, MalformedVariablesAreErrorsOnTheirLine) {
-  const std::string text = with_resources(R"(  Rest:
+  const std::string text = stages_template(R"(  Rest:
     Type: AWS::Serverless::Api
     Properties:
       StageName: dev
@@ -140,15 +140,15 @@ TEST(HttpStages, MalformedVariablesAreErrorsOnTheirLine) {
   ASSERT_EQ(load.errors.size(), 2U) << describe(load);
   EXPECT_EQ(load.errors[0].resource, "Rest");
   EXPECT_EQ(load.errors[0].property, "Properties.Variables.bad-name");
-  EXPECT_EQ(load.errors[0].line, line_of(text, "bad-name"));
+  EXPECT_EQ(load.errors[0].line, line_at(text, "bad-name"));
   EXPECT_THAT(load.errors[0].message, HasSubstr("letters, digits and underscores"));
   EXPECT_EQ(load.errors[1].resource, "Http");
   EXPECT_EQ(load.errors[1].property, "Properties.StageVariables");
-  EXPECT_EQ(load.errors[1].line, line_of(text, "StageVariables:"));
+  EXPECT_EQ(load.errors[1].line, line_at(text, "StageVariables:"));
 }
 
 TEST(HttpStages, AWebSocketConnectRouteWithACustomAuthorizer) {
-  const std::string text = websocket(R"(      AuthorizationType: CUSTOM
+  const std::string text = websocket_template(R"(      AuthorizationType: CUSTOM
       AuthorizerId: !Ref ConnectAuth
 )",
                                      R"(  ConnectAuth:
@@ -178,7 +178,7 @@ TEST(HttpStages, AWebSocketConnectRouteWithACustomAuthorizer) {
 
 TEST(HttpStages, WebSocketAuthorizerProblems) {
   // CUSTOM on a route other than $connect; an AuthorizerId naming nothing; a JWT authorizer.
-  const std::string text = with_resources(R"(  Chat:
+  const std::string text = stages_template(R"(  Chat:
     Type: AWS::ApiGatewayV2::Api
     Properties: {Name: chat, ProtocolType: WEBSOCKET}
   ConnectRoute:
@@ -220,7 +220,7 @@ TEST(HttpStages, WebSocketAuthorizerProblems) {
   EXPECT_EQ(load.errors[1].resource, "OtherRoute");
   ASSERT_EQ(load.warnings.size(), 1U) << describe(load);
   EXPECT_EQ(load.warnings[0].resource, "Jwt");
-  EXPECT_EQ(load.warnings[0].line, line_of(text, "AuthorizerType: JWT"));
+  EXPECT_EQ(load.warnings[0].line, line_at(text, "AuthorizerType: JWT"));
   // The $connect route of a JWT authorizer is served without it (as HTTP APIs' JWT routes are).
   ASSERT_EQ(load.http.routes.size(), 1U);
   EXPECT_EQ(load.http.routes[0].path, "$connect");

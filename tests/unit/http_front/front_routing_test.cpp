@@ -16,7 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-config::HttpApi api(const char* id, config::HttpApiKind kind, const char* stage) {
+config::HttpApi make_api(const char* id, config::HttpApiKind kind, const char* stage) {
   config::HttpApi a;
   a.id = id;
   a.kind = kind;
@@ -24,7 +24,7 @@ config::HttpApi api(const char* id, config::HttpApiKind kind, const char* stage)
   return a;
 }
 
-config::HttpRoute route(const char* api_id, const char* method, const char* path, const char* function,
+config::HttpRoute make_route(const char* api_id, const char* method, const char* path, const char* function,
                         const char* payload = "1.0") {
   return {api_id, method, path, function, payload, 29000, "", "", 0};
 }
@@ -56,11 +56,11 @@ class FrontRoutingTest : public ::testing::Test {
 
 TEST_F(FrontRoutingTest, TheMostSpecificRouteAcrossApisWinsAndAlikeTheFirstDeclared) {
   config::HttpApis apis;
-  apis.apis = {api("Proxy", config::HttpApiKind::kRest, "Prod"), api("Items", config::HttpApiKind::kHttp, "$default"),
-               api("Twin", config::HttpApiKind::kRest, "Prod")};
-  apis.routes = {route("Proxy", "ANY", "/{proxy+}", "ProxyFn"), route("Items", "GET", "/items/{id}", "ItemsFn", "2.0"),
-                 route("Items", "ANY", "$default", "DefaultFn", "2.0"), route("Twin", "GET", "/items/{id}", "TwinFn"),
-                 route("Proxy", "ANY", "/items/{id}", "ProxyAnyFn")};
+  apis.apis = {make_api("Proxy", config::HttpApiKind::kRest, "Prod"), make_api("Items", config::HttpApiKind::kHttp, "$default"),
+               make_api("Twin", config::HttpApiKind::kRest, "Prod")};
+  apis.routes = {make_route("Proxy", "ANY", "/{proxy+}", "ProxyFn"), make_route("Items", "GET", "/items/{id}", "ItemsFn", "2.0"),
+                 make_route("Items", "ANY", "$default", "DefaultFn", "2.0"), make_route("Twin", "GET", "/items/{id}", "TwinFn"),
+                 make_route("Proxy", "ANY", "/items/{id}", "ProxyAnyFn")};
   front_.set_routes(apis);
 
   send("GET", "/items/7");  // Items' GET /items/{id} beats Proxy's ANY on the same path and {proxy+}
@@ -79,13 +79,13 @@ TEST_F(FrontRoutingTest, TheMostSpecificRouteAcrossApisWinsAndAlikeTheFirstDecla
 
 TEST_F(FrontRoutingTest, EachApiGivesItsStageVariables) {
   config::HttpApis apis;
-  apis.apis = {api("Rest", config::HttpApiKind::kRest, "dev"), api("Http", config::HttpApiKind::kHttp, "$default"),
-               api("Bare", config::HttpApiKind::kHttp, "$default")};
+  apis.apis = {make_api("Rest", config::HttpApiKind::kRest, "dev"), make_api("Http", config::HttpApiKind::kHttp, "$default"),
+               make_api("Bare", config::HttpApiKind::kHttp, "$default")};
   apis.apis[0].stage_variables = {{"TABLE", "items-dev"}};
   apis.apis[1].stage_variables = {{"mode", "v2"}};
-  apis.routes = {route("Rest", "GET", "/r", "Fn"), route("Http", "GET", "/h", "Fn", "2.0"),
-                 route("Http", "GET", "/h1", "Fn", "1.0"), route("Bare", "GET", "/b", "Fn", "2.0"),
-                 route("Bare", "GET", "/b1", "Fn", "1.0")};
+  apis.routes = {make_route("Rest", "GET", "/r", "Fn"), make_route("Http", "GET", "/h", "Fn", "2.0"),
+                 make_route("Http", "GET", "/h1", "Fn", "1.0"), make_route("Bare", "GET", "/b", "Fn", "2.0"),
+                 make_route("Bare", "GET", "/b1", "Fn", "1.0")};
   front_.set_routes(apis);
   send("GET", "/r");
   EXPECT_EQ(dispatcher_.last_event()["stageVariables"], json({{"TABLE", "items-dev"}}));
@@ -101,12 +101,12 @@ TEST_F(FrontRoutingTest, EachApiGivesItsStageVariables) {
 
 TEST_F(FrontRoutingTest, ARestOptionsRouteIsServedInsteadOfTheCorsPreflight) {
   config::HttpApis apis;
-  apis.apis = {api("Rest", config::HttpApiKind::kRest, "Prod")};
+  apis.apis = {make_api("Rest", config::HttpApiKind::kRest, "Prod")};
   config::HttpCors cors;
   cors.allow_origins = {"'*'"};
   apis.apis[0].cors = cors;
-  apis.routes = {route("Rest", "GET", "/items/{id}", "GetFn"), route("Rest", "OPTIONS", "/items/{id}", "OptionsFn"),
-                 route("Rest", "OPTIONS", "/{proxy+}", "ProxyOptionsFn"), route("Rest", "ANY", "/any", "AnyFn")};
+  apis.routes = {make_route("Rest", "GET", "/items/{id}", "GetFn"), make_route("Rest", "OPTIONS", "/items/{id}", "OptionsFn"),
+                 make_route("Rest", "OPTIONS", "/{proxy+}", "ProxyOptionsFn"), make_route("Rest", "ANY", "/any", "AnyFn")};
   front_.set_routes(apis);
 
   send("OPTIONS", "/items/7", {{"Origin", "http://page"}, {"Access-Control-Request-Method", "GET"}});
