@@ -308,7 +308,9 @@ std::optional<HttpAuthorizer> HttpTemplateReader::read_authorizer(HttpValueReade
     }
     if (!token) {
       for (auto [key, list] : {std::pair{"Headers", &a.identity_headers},
-                               std::pair{"QueryStrings", &a.identity_query_strings}}) {
+                               std::pair{"QueryStrings", &a.identity_query_strings},
+                               std::pair{"StageVariables", &a.identity_stage_variables},
+                               std::pair{"Context", &a.identity_context}}) {
         if (const TemplateValue* item = identity->find(key)) {
           auto values = reader.text_list(*item, fmt::format("{}.{}", ipath, key));
           if (values) *list = std::move(*values);
@@ -324,7 +326,10 @@ std::optional<HttpAuthorizer> HttpTemplateReader::read_authorizer(HttpValueReade
   }
   if (a.type == HttpAuthorizer::Type::kToken && a.identity_headers.empty()) a.identity_headers = {"Authorization"};
   // An HTTP API caches results by identity sources; without any there is nothing to key them on.
-  if (kind == HttpApiKind::kHttp && a.identity_headers.empty() && a.identity_query_strings.empty()) a.ttl_seconds = 0;
+  if (kind == HttpApiKind::kHttp && a.identity_headers.empty() && a.identity_query_strings.empty() &&
+      a.identity_stage_variables.empty() && a.identity_context.empty()) {
+    a.ttl_seconds = 0;
+  }
   if (!ok) return std::nullopt;
   return a;
 }

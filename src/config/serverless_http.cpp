@@ -396,10 +396,14 @@ std::vector<HttpAuthorizer> ServerlessHttpReader::http_api_authorizers() {
       for (const auto& s : texts(*sources, "provider", property + ".identitySource").value_or(std::vector<std::string>{})) {
         if (s.starts_with("$request.header.")) a.identity_headers.push_back(s.substr(16));
         if (s.starts_with("$request.querystring.")) a.identity_query_strings.push_back(s.substr(21));
+        if (s.starts_with("$stageVariables.")) a.identity_stage_variables.push_back(s.substr(16));
+        if (s.starts_with("$context.")) a.identity_context.push_back(s.substr(9));
       }
     }
     // As for a template's HTTP API: 300 s, unless there are no identity sources to key a cache on.
-    a.ttl_seconds = a.identity_headers.empty() && a.identity_query_strings.empty() ? 0 : 300;
+    const bool none = a.identity_headers.empty() && a.identity_query_strings.empty() &&
+                      a.identity_stage_variables.empty() && a.identity_context.empty();
+    a.ttl_seconds = none ? 0 : 300;
     if (const YamlValue* ttl = v.find("resultTtlInSeconds")) {
       int seconds = 0;
       const std::string t = js_text(*ttl);
@@ -483,6 +487,8 @@ bool ServerlessHttpReader::route_authorizer(const std::string& key, const std::s
           item.erase(0, item.find_first_not_of(' '));
           if (item.starts_with("method.request.header.")) a.identity_headers.push_back(item.substr(22));
           if (item.starts_with("method.request.querystring.")) a.identity_query_strings.push_back(item.substr(27));
+          if (item.starts_with("stageVariables.")) a.identity_stage_variables.push_back(item.substr(15));
+          if (item.starts_with("context.")) a.identity_context.push_back(item.substr(8));
           pos = comma + 1;
         }
       }

@@ -383,7 +383,7 @@ void Front::State::authorize(const std::shared_ptr<Exchange>& x, const config::H
   const auto& v = x->view;
   const bool token = authorizer.type == config::HttpAuthorizer::Type::kToken;
   const std::string name = fmt::format("authorizer {}", authorizer.name);
-  auto identity = identity_values(authorizer, v);
+  auto identity = identity_values(authorizer, v, IdentityScope{&api.stage_variables, &route_event.at("requestContext")});
   if (!identity) return x->fail(FrontErrorKind::kUnauthorized, name + ": an identity source is missing");
   if (token && !token_matches(authorizer.validation_expression, identity->front())) {
     return x->fail(FrontErrorKind::kUnauthorized, name + ": the token does not match its ValidationExpression");

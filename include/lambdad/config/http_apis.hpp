@@ -39,6 +39,8 @@ struct HttpAuthorizer {
   Type type = Type::kToken;
   std::vector<std::string> identity_headers;        // header names whose absence answers 401, as written
   std::vector<std::string> identity_query_strings;  // query string names, likewise
+  std::vector<std::string> identity_stage_variables;  // stage variable names, likewise
+  std::vector<std::string> identity_context;  // context variables without "$context.": "requestId", "identity.sourceIp"
   // REST TOKEN: Identity.ValidationExpression, a regular expression the whole token must match
   // (else 401 without invoking the authorizer); "" for none.
   std::string validation_expression;

@@ -38,10 +38,23 @@
 
 namespace lambdad::http_front {
 
-// The values of `authorizer`'s identity sources for `request`, in order; nullopt when one is
-// missing. Empty when the authorizer has no identity sources (an HTTP API's may have none).
+// What identity sources other than the request's headers and query strings read: the API's stage
+// variables, and the route event's requestContext for context variables.
+struct IdentityScope {
+  const std::map<std::string, std::string>* stage_variables = nullptr;
+  const nlohmann::json* request_context = nullptr;
+};
+
+// The value of the context variable `name` ("requestId", "identity.sourceIp") in a route event's
+// requestContext: its dotted path there (payload 2.0 reads identity.sourceIp, identity.userAgent,
+// httpMethod and path from requestContext.http); numbers as JSON writes them; nullopt when absent.
+std::optional<std::string> context_variable(const nlohmann::json& request_context, std::string_view name);
+
+// The values of `authorizer`'s identity sources for `request`, in order (headers, query strings,
+// stage variables, context variables); nullopt when one is missing or empty. Empty when the
+// authorizer has no identity sources (an HTTP API's may have none).
 std::optional<std::vector<std::string>> identity_values(const config::HttpAuthorizer& authorizer,
-                                                        const RequestView& request);
+                                                        const RequestView& request, IdentityScope scope = {});
 
 // Whether a TOKEN authorizer's token passes its ValidationExpression: the whole token matches
 // (ECMAScript syntax); an empty expression passes every token, an invalid one none.

@@ -1,6 +1,7 @@
 // What a template says of its HTTP APIs' stages beyond their names (decision 020): stage variables
-// (REST Variables, HTTP API StageVariables, a WebSocket Stage's StageVariables), and the Lambda
-// authorizers of WebSocket APIs (AWS::ApiGatewayV2::Authorizer on the $connect route).
+// (REST Variables, HTTP API StageVariables, a WebSocket Stage's StageVariables) and the identity
+// sources that read them, and the Lambda authorizers of WebSocket APIs (AWS::ApiGatewayV2::Authorizer
+// on the $connect route).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -145,6 +146,25 @@ TEST(HttpStages, MalformedVariablesAreErrorsOnTheirLine) {
   EXPECT_EQ(load.errors[1].resource, "Http");
   EXPECT_EQ(load.errors[1].property, "Properties.StageVariables");
   EXPECT_EQ(load.errors[1].line, line_at(text, "StageVariables:"));
+}
+
+TEST(HttpStages, LambdaAuthorizersReadStageVariablesAndContextAsIdentitySources) {
+  const auto load = load_text(stages_template(R"(  Http:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      StageVariables: {tenant: acme}
+      Auth:
+        Authorizers:
+          Lambda:
+            FunctionArn: !GetAtt Auth.Arn
+            AuthorizerPayloadFormatVersion: "2.0"
+            Identity: {StageVariables: [tenant], Context: [identity.sourceIp]}
+)"));
+  ASSERT_TRUE(load.errors.empty()) << describe(load);
+  const HttpAuthorizer& a = load.http.find_api("Http")->authorizers.at(0);
+  EXPECT_EQ(a.identity_stage_variables, std::vector<std::string>{"tenant"});
+  EXPECT_EQ(a.identity_context, std::vector<std::string>{"identity.sourceIp"});
+  EXPECT_EQ(a.ttl_seconds, 300);  // something to key the cache on
 }
 
 TEST(HttpStages, AWebSocketConnectRouteWithACustomAuthorizer) {

@@ -152,7 +152,7 @@ TEST(ServerlessHttp, AuthorizerFunctionsOfTheService) {
         type: request
         functionName: auth
         enableSimpleResponses: true
-        identitySource: [$request.header.Authorization]
+        identitySource: [$request.header.Authorization, $context.identity.sourceIp, $stageVariables.tenant]
         resultTtlInSeconds: 60
 )") + "  auth:\n    handler: handler.auth\n");
   ASSERT_TRUE(result.errors.empty()) << describe(result);
@@ -174,6 +174,8 @@ TEST(ServerlessHttp, AuthorizerFunctionsOfTheService) {
   EXPECT_EQ(http->authorizers[0].function_name, "demo-test-auth");
   EXPECT_TRUE(http->authorizers[0].simple_responses);
   EXPECT_THAT(http->authorizers[0].identity_headers, ElementsAre("Authorization"));
+  EXPECT_THAT(http->authorizers[0].identity_context, ElementsAre("identity.sourceIp"));
+  EXPECT_THAT(http->authorizers[0].identity_stage_variables, ElementsAre("tenant"));
   EXPECT_EQ(http->authorizers[0].ttl_seconds, 60);
   EXPECT_EQ(route(result, "HttpApi", "GET", "/h")->authorizer, "custom");
 }
