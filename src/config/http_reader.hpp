@@ -84,8 +84,9 @@ std::optional<std::string> http_method(std::string_view method);
 // (arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<arn>/invocations), or a name.
 std::optional<std::string> function_of_arn(std::string_view arn, const std::set<std::string>& functions);
 
-// A WebSocket authorizer's identity source, `route.request.header.<name>` or
-// `route.request.querystring.<name>`, added to `authorizer`'s; false (nothing added) for another.
+// A WebSocket authorizer's identity source, `route.request.header.<name>`,
+// `route.request.querystring.<name>`, `stageVariables.<name>` or `context.<name>`, added to
+// `authorizer`'s; false (nothing added) for another.
 bool add_websocket_identity_source(std::string_view source, HttpAuthorizer& authorizer);
 
 // Function URL Cors, REST Cors (SAM's quoted strings), HTTP API CorsConfiguration.

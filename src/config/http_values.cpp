@@ -183,10 +183,16 @@ void HttpValueReader::warn_unknown_keys(const TemplateValue& v, std::string_view
 bool add_websocket_identity_source(std::string_view source, HttpAuthorizer& authorizer) {
   constexpr std::string_view kHeader = "route.request.header.";
   constexpr std::string_view kQuery = "route.request.querystring.";
+  constexpr std::string_view kStage = "stageVariables.";
+  constexpr std::string_view kContext = "context.";
   if (source.starts_with(kHeader) && source.size() > kHeader.size()) {
     authorizer.identity_headers.emplace_back(source.substr(kHeader.size()));
   } else if (source.starts_with(kQuery) && source.size() > kQuery.size()) {
     authorizer.identity_query_strings.emplace_back(source.substr(kQuery.size()));
+  } else if (source.starts_with(kStage) && source.size() > kStage.size()) {
+    authorizer.identity_stage_variables.emplace_back(source.substr(kStage.size()));
+  } else if (source.starts_with(kContext) && source.size() > kContext.size()) {
+    authorizer.identity_context.emplace_back(source.substr(kContext.size()));
   } else {
     return false;
   }

@@ -149,8 +149,8 @@ void WebSocketReader::read_authorizer(const Evaluated& authorizer, HttpApis& out
     for (const auto& source : *list) {
       if (!add_websocket_identity_source(source, a)) {
         reader.warning(*sources, "Properties.IdentitySource",
-                       fmt::format("{} is not checked locally (only route.request.header.<name> and "
-                                   "route.request.querystring.<name> are)",
+                       fmt::format("{} is not checked locally (only route.request.header.<name>, "
+                                   "route.request.querystring.<name>, stageVariables.<name> and context.<name> are)",
                                    source));
       }
     }

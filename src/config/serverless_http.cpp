@@ -536,8 +536,8 @@ bool ServerlessHttpReader::websocket_authorizer(const std::string& key, const st
   for (const auto& source : sources) {
     if (!add_websocket_identity_source(source, a)) {
       sink_.warning(v.line, key, property + ".identitySource",
-                    fmt::format("{} is not checked locally (only route.request.header.<name> and "
-                                "route.request.querystring.<name> are)",
+                    fmt::format("{} is not checked locally (only route.request.header.<name>, "
+                                "route.request.querystring.<name>, stageVariables.<name> and context.<name> are)",
                                 source));
     }
   }

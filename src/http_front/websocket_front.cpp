@@ -234,7 +234,8 @@ void WebSocketFront::State::authorize(const std::shared_ptr<const WebSocketApi>&
     observability::daemon_log()->warn("WS {} $connect {} -> refused {}: {}", api_id, id, answer.status, cause);
     upgrade.refuse()(answer_of(std::move(answer)));
   };
-  const auto identity = identity_values(authorizer, view);
+  const auto identity =
+      identity_values(authorizer, view, IdentityScope{&api->api.stage_variables, &event.at("requestContext")});
   if (!identity) return refuse(FrontErrorKind::kUnauthorized, name + ": an identity source is missing");
   const std::string arn =
       websocket_route_arn(options.region, options.account_id, api->api.id, api->api.stage, "$connect");

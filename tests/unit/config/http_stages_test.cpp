@@ -178,7 +178,7 @@ TEST(HttpStages, AWebSocketConnectRouteWithACustomAuthorizer) {
       Name: connect-auth
       AuthorizerType: REQUEST
       AuthorizerUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Auth.Arn}/invocations
-      IdentitySource: [route.request.header.Auth, route.request.querystring.token]
+      IdentitySource: [route.request.header.Auth, route.request.querystring.token, stageVariables.mode]
 )");
   const auto load = load_text(text);
   ASSERT_TRUE(load.errors.empty()) << describe(load);
@@ -192,6 +192,7 @@ TEST(HttpStages, AWebSocketConnectRouteWithACustomAuthorizer) {
   EXPECT_EQ(a.type, HttpAuthorizer::Type::kRequest);
   EXPECT_EQ(a.identity_headers, std::vector<std::string>{"Auth"});
   EXPECT_EQ(a.identity_query_strings, std::vector<std::string>{"token"});
+  EXPECT_EQ(a.identity_stage_variables, std::vector<std::string>{"mode"});
   EXPECT_EQ(a.ttl_seconds, 0);
   for (const auto& r : load.http.routes) EXPECT_EQ(r.authorizer, r.path == "$connect" ? "ConnectAuth" : "") << r.path;
 }

@@ -314,6 +314,8 @@ class WebSocketAuthorizerTest : public WebSocketFrontTest {
     auth.type = config::HttpAuthorizer::Type::kRequest;
     auth.identity_headers = {"Auth"};
     auth.identity_query_strings = {"token"};
+    auth.identity_stage_variables = {"mode"};
+    auth.identity_context = {"identity.sourceIp"};
     auth.ttl_seconds = 0;
     a.apis[0].authorizers = {auth};
     a.apis[0].stage_variables = {{"mode", "test"}};
