@@ -510,7 +510,8 @@ std::vector<std::string> WebSocketFront::describe(const std::string& base_url) c
     if (&api == &state_->order.front()) path = api.stage.empty() ? "/" : path;
     std::string routes;
     for (const auto& [key, route] : state_->apis.at(api.id)->routes) {
-      routes += fmt::format("{}{} -> {}", routes.empty() ? "" : ", ", key, route.function_name);
+      routes += fmt::format("{}{} -> {}{}", routes.empty() ? "" : ", ", key, route.function_name,
+                            route.authorizer.empty() ? "" : " with authorizer " + route.authorizer);
     }
     out.push_back(fmt::format("  WebSocket {}{} -> {} ({}; @connections at {}{}/@connections)", ws_base, path, api.id,
                               routes, base_url, api.stage.empty() ? "" : "/" + api.stage));

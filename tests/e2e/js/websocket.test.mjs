@@ -219,6 +219,8 @@ describe('WebSocket APIs on --api-port', () => {
   });
 
   test('a $connect authorizer: 401 without its header, 403 on a Deny, its context in later events', async () => {
+    const line = daemon.ready.find((l) => l.includes('-> GuardedApi'));
+    assert.match(line, /\$connect -> Chat with authorizer GuardedAuthorizer/);
     const guarded = wsUrl.replace(/\/prod$/, '/guarded');
     await assert.rejects(open(guarded), (err) => err.status === 401);
     await assert.rejects(open(guarded, { headers: { Auth: 'deny' } }), (err) => err.status === 403);
