@@ -147,6 +147,13 @@ bool HttpTemplateReader::read_api_properties(HttpValueReader& reader, const Temp
     api.cors = rest ? read_rest_cors(reader, *cors, p) : read_http_api_cors(reader, *cors, p);
     ok = ok && api.cors.has_value();
   }
+  // SAM names a stage's variables Variables on a REST API and StageVariables on an HTTP API.
+  const std::string_view variables_key = rest ? "Variables" : "StageVariables";
+  if (const TemplateValue* variables = props.find(variables_key)) {
+    auto read = reader.stage_variables(*variables, fmt::format("{}.{}", prefix_, variables_key));
+    if (read) api.stage_variables = std::move(*read);
+    ok = ok && read.has_value();
+  }
   if (const TemplateValue* types = props.find("BinaryMediaTypes"); types && rest) {
     auto list = reader.text_list(*types, prefix_ + ".BinaryMediaTypes");
     // API Gateway writes '/' as '~1' in these (JSON pointer escaping); SAM documents both.
@@ -301,7 +308,9 @@ std::optional<HttpAuthorizer> HttpTemplateReader::read_authorizer(HttpValueReade
     }
     if (!token) {
       for (auto [key, list] : {std::pair{"Headers", &a.identity_headers},
-                               std::pair{"QueryStrings", &a.identity_query_strings}}) {
+                               std::pair{"QueryStrings", &a.identity_query_strings},
+                               std::pair{"StageVariables", &a.identity_stage_variables},
+                               std::pair{"Context", &a.identity_context}}) {
         if (const TemplateValue* item = identity->find(key)) {
           auto values = reader.text_list(*item, fmt::format("{}.{}", ipath, key));
           if (values) *list = std::move(*values);
@@ -317,7 +326,10 @@ std::optional<HttpAuthorizer> HttpTemplateReader::read_authorizer(HttpValueReade
   }
   if (a.type == HttpAuthorizer::Type::kToken && a.identity_headers.empty()) a.identity_headers = {"Authorization"};
   // An HTTP API caches results by identity sources; without any there is nothing to key them on.
-  if (kind == HttpApiKind::kHttp && a.identity_headers.empty() && a.identity_query_strings.empty()) a.ttl_seconds = 0;
+  if (kind == HttpApiKind::kHttp && a.identity_headers.empty() && a.identity_query_strings.empty() &&
+      a.identity_stage_variables.empty() && a.identity_context.empty()) {
+    a.ttl_seconds = 0;
+  }
   if (!ok) return std::nullopt;
   return a;
 }

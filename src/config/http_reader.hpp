@@ -61,6 +61,8 @@ class HttpValueReader {
   // A list of scalars (a single scalar is a list of one when `single` is set).
   std::optional<std::vector<std::string>> text_list(const TemplateValue& v, std::string_view path,
                                                     bool single = false);
+  // Stage variables: a mapping of names ([A-Za-z0-9_]+) to scalar values; nullopt when malformed.
+  std::optional<std::map<std::string, std::string>> stage_variables(const TemplateValue& v, std::string_view path);
   // A mapping; otherwise reported.
   bool mapping(const TemplateValue& v, std::string_view path);
   // Warns about keys of `v` not in `known` ("unknown property of <what>; ignored").
@@ -81,6 +83,11 @@ std::optional<std::string> http_method(std::string_view method);
 // nullopt. Accepts a function ARN (optionally qualified), an API Gateway invocation URI
 // (arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<arn>/invocations), or a name.
 std::optional<std::string> function_of_arn(std::string_view arn, const std::set<std::string>& functions);
+
+// A WebSocket authorizer's identity source, `route.request.header.<name>`,
+// `route.request.querystring.<name>`, `stageVariables.<name>` or `context.<name>`, added to
+// `authorizer`'s; false (nothing added) for another.
+bool add_websocket_identity_source(std::string_view source, HttpAuthorizer& authorizer);
 
 // Function URL Cors, REST Cors (SAM's quoted strings), HTTP API CorsConfiguration.
 std::optional<HttpCors> read_url_cors(HttpValueReader& reader, const TemplateValue& v, std::string_view path);

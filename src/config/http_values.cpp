@@ -139,6 +139,29 @@ std::optional<std::vector<std::string>> HttpValueReader::text_list(const Templat
   return out;
 }
 
+std::optional<std::map<std::string, std::string>> HttpValueReader::stage_variables(const TemplateValue& v,
+                                                                                  std::string_view path) {
+  if (!mapping(v, path)) return std::nullopt;
+  std::map<std::string, std::string> out;
+  bool ok = true;
+  for (const auto& entry : v.entries) {
+    const std::string at = fmt::format("{}.{}", path, entry.key);
+    const bool name_ok = !entry.key.empty() && std::all_of(entry.key.begin(), entry.key.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    });
+    if (!name_ok) {
+      error(entry.value, at, "a stage variable's name may hold only letters, digits and underscores");
+      ok = false;
+      continue;
+    }
+    auto value = text(entry.value, at);
+    if (value) out[entry.key] = std::move(*value);
+    ok = ok && value.has_value();
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
 bool HttpValueReader::mapping(const TemplateValue& v, std::string_view path) {
   if (v.is(Kind::kMap)) return true;
   if (v.failed() || v.is(Kind::kNull)) {
@@ -155,6 +178,25 @@ void HttpValueReader::warn_unknown_keys(const TemplateValue& v, std::string_view
     if (contains(known, entry.key)) continue;
     warning(entry.value, fmt::format("{}.{}", path, entry.key), fmt::format("unknown property of {}; ignored", what));
   }
+}
+
+bool add_websocket_identity_source(std::string_view source, HttpAuthorizer& authorizer) {
+  constexpr std::string_view kHeader = "route.request.header.";
+  constexpr std::string_view kQuery = "route.request.querystring.";
+  constexpr std::string_view kStage = "stageVariables.";
+  constexpr std::string_view kContext = "context.";
+  if (source.starts_with(kHeader) && source.size() > kHeader.size()) {
+    authorizer.identity_headers.emplace_back(source.substr(kHeader.size()));
+  } else if (source.starts_with(kQuery) && source.size() > kQuery.size()) {
+    authorizer.identity_query_strings.emplace_back(source.substr(kQuery.size()));
+  } else if (source.starts_with(kStage) && source.size() > kStage.size()) {
+    authorizer.identity_stage_variables.emplace_back(source.substr(kStage.size()));
+  } else if (source.starts_with(kContext) && source.size() > kContext.size()) {
+    authorizer.identity_context.emplace_back(source.substr(kContext.size()));
+  } else {
+    return false;
+  }
+  return true;
 }
 
 std::optional<std::string> normalise_http_path(std::string_view path, std::string& problem) {

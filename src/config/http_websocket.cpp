@@ -1,5 +1,6 @@
 // config (internal): WebSocket APIs written as AWS::ApiGatewayV2 resources: the Api (ProtocolType
 // WEBSOCKET), its Routes, the Integrations they target and the Stage.
+#include <algorithm>
 #include <utility>
 
 #include <fmt/format.h>
@@ -33,6 +34,11 @@ class WebSocketReader {
                         std::string_view prefix = "");
   // The function an Integration invokes; "" when it is in error (reported).
   std::string integration_function(const Evaluated& integration);
+  // An AWS::ApiGatewayV2::Authorizer of a WebSocket API, added to its API (named by its logical id).
+  void read_authorizer(const Evaluated& authorizer, HttpApis& out);
+  // A route's AuthorizationType and AuthorizerId into `route`; false when in error (reported).
+  bool route_authorization(HttpValueReader& reader, const TemplateValue& props, const std::string& api_id,
+                           const std::string& route_key, const HttpApis& out, HttpRoute& route);
 
   IntrinsicEvaluator& refs_;
   const std::set<std::string>& functions_;
@@ -107,12 +113,90 @@ std::string WebSocketReader::integration_function(const Evaluated& integration) 
   return *name;
 }
 
+void WebSocketReader::read_authorizer(const Evaluated& authorizer, HttpApis& out) {
+  const TemplateValue& props = authorizer.properties;
+  HttpValueReader reader(sink_, authorizer.resource->logical_id);
+  const std::string api_id = reference(reader, props.find("ApiId"), "Properties.ApiId", kApiGatewayV2ApiType);
+  if (api_id.empty() || !websocket_apis_.contains(api_id)) return;
+  HttpAuthorizer a;
+  a.name = authorizer.resource->logical_id;
+  a.type = HttpAuthorizer::Type::kRequest;
+  a.ttl_seconds = 0;  // WebSocket authorizers are not cached (AuthorizerResultTtlInSeconds is HTTP APIs')
+  const TemplateValue* type = props.find("AuthorizerType");
+  auto t = type != nullptr ? reader.text(*type, "Properties.AuthorizerType") : std::nullopt;
+  if (type == nullptr) reader.error(props, "Properties.AuthorizerType", "required property is missing");
+  if (!t) return;
+  if (*t != "REQUEST") {
+    reader.warning(*type, "Properties.AuthorizerType",
+                   fmt::format("only Lambda REQUEST authorizers are run locally (got {}); routes using this one are "
+                               "served without it",
+                               *t));
+    return;
+  }
+  const TemplateValue* uri = props.find("AuthorizerUri");
+  auto u = uri != nullptr ? reader.text(*uri, "Properties.AuthorizerUri") : std::nullopt;
+  if (uri == nullptr) reader.error(props, "Properties.AuthorizerUri", "required property is missing");
+  if (!u) return;
+  auto function = function_of_arn(*u, functions_);
+  if (!function) {
+    reader.error(*uri, "Properties.AuthorizerUri", fmt::format("{} does not invoke a function of this template", *u));
+    return;
+  }
+  a.function_name = *function;
+  if (const TemplateValue* sources = props.find("IdentitySource")) {
+    auto list = reader.text_list(*sources, "Properties.IdentitySource", true);
+    if (!list) return;
+    for (const auto& source : *list) {
+      if (!add_websocket_identity_source(source, a)) {
+        reader.warning(*sources, "Properties.IdentitySource",
+                       fmt::format("{} is not checked locally (only route.request.header.<name>, "
+                                   "route.request.querystring.<name>, stageVariables.<name> and context.<name> are)",
+                                   source));
+      }
+    }
+  }
+  for (auto& api : out.apis) {
+    if (api.id == api_id) api.authorizers.push_back(std::move(a));
+  }
+}
+
+bool WebSocketReader::route_authorization(HttpValueReader& reader, const TemplateValue& props, const std::string& api_id,
+                                          const std::string& route_key, const HttpApis& out, HttpRoute& route) {
+  const TemplateValue* type = props.find("AuthorizationType");
+  if (type == nullptr) return true;
+  auto t = reader.text(*type, "Properties.AuthorizationType");
+  if (!t) return false;
+  if (*t == "NONE") return true;
+  if (*t == "AWS_IAM") {
+    reader.warning(*type, "Properties.AuthorizationType", "AWS_IAM is not checked locally; the route is served without it");
+    return true;
+  }
+  if (*t != "CUSTOM") {
+    reader.error(*type, "Properties.AuthorizationType", fmt::format("must be NONE, AWS_IAM or CUSTOM (got {})", *t));
+    return false;
+  }
+  if (route_key != "$connect") {
+    reader.error(*type, "Properties.AuthorizationType", "only the $connect route of a WebSocket API takes an authorizer");
+    return false;
+  }
+  const std::string id =
+      reference(reader, props.find("AuthorizerId"), "Properties.AuthorizerId", kApiGatewayV2AuthorizerType);
+  if (id.empty()) return false;
+  const HttpApi* api = out.find_api(api_id);
+  const bool known = std::any_of(api->authorizers.begin(), api->authorizers.end(),
+                                 [&](const HttpAuthorizer& a) { return a.name == id; });
+  // An authorizer in error was reported; one of another kind was warned about (served without it).
+  if (known) route.authorizer = id;
+  return true;
+}
+
 void WebSocketReader::run(const std::vector<HttpResourceSource>& resources, HttpApis& out) {
   for (const auto& r : resources) {
     if (r.type.starts_with(kApiGatewayV2Prefix)) types_[r.logical_id] = r.type;
   }
   std::vector<Evaluated> routes;
   std::vector<Evaluated> stages;
+  std::vector<Evaluated> authorizers;
   for (const auto& r : resources) {
     if (r.type == kApiGatewayV2ApiType) {
       auto props = properties(r);
@@ -145,17 +229,20 @@ void WebSocketReader::run(const std::vector<HttpResourceSource>& resources, Http
       websocket_apis_.insert(api.id);
       out.apis.push_back(std::move(api));
     } else if (r.type == kApiGatewayV2IntegrationType || r.type == kApiGatewayV2RouteType ||
-               r.type == kApiGatewayV2StageType) {
+               r.type == kApiGatewayV2StageType || r.type == kApiGatewayV2AuthorizerType) {
       auto props = properties(r);
       if (!props) continue;
       Evaluated e{&r, std::move(*props)};
       if (r.type == kApiGatewayV2IntegrationType) {
         integrations_.emplace(r.logical_id, std::move(e));
+      } else if (r.type == kApiGatewayV2AuthorizerType) {
+        authorizers.push_back(std::move(e));
       } else {
         (r.type == kApiGatewayV2RouteType ? routes : stages).push_back(std::move(e));
       }
     }
   }
+  for (const auto& authorizer : authorizers) read_authorizer(authorizer, out);
 
   for (const auto& stage : stages) {
     HttpValueReader reader(sink_, stage.resource->logical_id);
@@ -165,9 +252,18 @@ void WebSocketReader::run(const std::vector<HttpResourceSource>& resources, Http
     auto s = name != nullptr ? reader.text(*name, "Properties.StageName") : std::nullopt;
     if (name == nullptr) reader.error(stage.properties, "Properties.StageName", "required property is missing");
     if (!s) continue;
+    std::map<std::string, std::string> variables;
+    if (const TemplateValue* v = stage.properties.find("StageVariables")) {
+      auto read = reader.stage_variables(*v, "Properties.StageVariables");
+      if (!read) continue;
+      variables = std::move(*read);
+    }
     for (auto& api : out.apis) {
       // Several stages of one API serve the same routes; the first one names the local stage.
-      if (api.id == api_id && api.stage.empty()) api.stage = *s;
+      if (api.id == api_id && api.stage.empty()) {
+        api.stage = *s;
+        api.stage_variables = std::move(variables);
+      }
     }
   }
 
@@ -206,6 +302,7 @@ void WebSocketReader::run(const std::vector<HttpResourceSource>& resources, Http
     }
     if (!route_key) continue;
     HttpRoute r;
+    if (!route_authorization(reader, route.properties, api_id, *route_key, out, r)) continue;
     if (const TemplateValue* rrse = route.properties.find("RouteResponseSelectionExpression")) {
       if (!reader.text(*rrse, "Properties.RouteResponseSelectionExpression")) continue;
       r.route_response = true;

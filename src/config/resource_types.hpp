@@ -19,5 +19,6 @@ inline constexpr std::string_view kApiGatewayV2ApiType = "AWS::ApiGatewayV2::Api
 inline constexpr std::string_view kApiGatewayV2RouteType = "AWS::ApiGatewayV2::Route";
 inline constexpr std::string_view kApiGatewayV2IntegrationType = "AWS::ApiGatewayV2::Integration";
 inline constexpr std::string_view kApiGatewayV2StageType = "AWS::ApiGatewayV2::Stage";
+inline constexpr std::string_view kApiGatewayV2AuthorizerType = "AWS::ApiGatewayV2::Authorizer";
 
 }  // namespace lambdad::config

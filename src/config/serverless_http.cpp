@@ -53,6 +53,10 @@ class ServerlessHttpReader {
   // The route's authorizer from an event's `authorizer`; false when it is in error (reported).
   bool route_authorizer(const std::string& key, const std::string& property, const YamlValue& v, bool rest,
                         HttpRoute& route);
+  // A websocket event's `authorizer` (a function of the service, or {name, identitySource}) for
+  // its $connect route; false when it is in error (reported).
+  bool websocket_authorizer(const std::string& key, const std::string& property, const YamlValue& v,
+                            HttpRoute& route);
   // provider.httpApi.authorizers, the Lambda ones.
   std::vector<HttpAuthorizer> http_api_authorizers();
   bool path_and_method(const std::string& key, const std::string& property, const YamlValue* path,
@@ -262,6 +266,9 @@ void ServerlessHttpReader::read_event(const ServerlessHttpFunction& f, std::size
         if (!text(*rrse, f.key, property + ".routeResponseSelectionExpression")) return;
         route.route_response = true;
       }
+      if (auto authorizer = get(f, index, type, "authorizer")) {
+        if (!websocket_authorizer(f.key, property + ".authorizer", *authorizer, route)) return;
+      }
     }
     route.payload_format_version = "1.0";
     route.timeout_ms = 29000;
@@ -389,10 +396,14 @@ std::vector<HttpAuthorizer> ServerlessHttpReader::http_api_authorizers() {
       for (const auto& s : texts(*sources, "provider", property + ".identitySource").value_or(std::vector<std::string>{})) {
         if (s.starts_with("$request.header.")) a.identity_headers.push_back(s.substr(16));
         if (s.starts_with("$request.querystring.")) a.identity_query_strings.push_back(s.substr(21));
+        if (s.starts_with("$stageVariables.")) a.identity_stage_variables.push_back(s.substr(16));
+        if (s.starts_with("$context.")) a.identity_context.push_back(s.substr(9));
       }
     }
     // As for a template's HTTP API: 300 s, unless there are no identity sources to key a cache on.
-    a.ttl_seconds = a.identity_headers.empty() && a.identity_query_strings.empty() ? 0 : 300;
+    const bool none = a.identity_headers.empty() && a.identity_query_strings.empty() &&
+                      a.identity_stage_variables.empty() && a.identity_context.empty();
+    a.ttl_seconds = none ? 0 : 300;
     if (const YamlValue* ttl = v.find("resultTtlInSeconds")) {
       int seconds = 0;
       const std::string t = js_text(*ttl);
@@ -452,6 +463,13 @@ bool ServerlessHttpReader::route_authorizer(const std::string& key, const std::s
         return false;
       }
     }
+    if (const YamlValue* expression = v.find("identityValidationExpression")) {
+      // A TOKEN authorizer's token must match it whole (else 401 without an invoke), as in SAM's
+      // Identity.ValidationExpression; REQUEST authorizers have none in API Gateway.
+      auto e = text(*expression, key, property + ".identityValidationExpression");
+      if (!e) return false;
+      a.validation_expression = *e;
+    }
     if (const YamlValue* ttl = v.find("resultTtlInSeconds")) {
       int seconds = 0;
       const std::string t = js_text(*ttl);
@@ -469,6 +487,8 @@ bool ServerlessHttpReader::route_authorizer(const std::string& key, const std::s
           item.erase(0, item.find_first_not_of(' '));
           if (item.starts_with("method.request.header.")) a.identity_headers.push_back(item.substr(22));
           if (item.starts_with("method.request.querystring.")) a.identity_query_strings.push_back(item.substr(27));
+          if (item.starts_with("stageVariables.")) a.identity_stage_variables.push_back(item.substr(15));
+          if (item.starts_with("context.")) a.identity_context.push_back(item.substr(8));
           pos = comma + 1;
         }
       }
@@ -479,6 +499,51 @@ bool ServerlessHttpReader::route_authorizer(const std::string& key, const std::s
   if (std::none_of(rest_api.authorizers.begin(), rest_api.authorizers.end(),
                    [&](const HttpAuthorizer& x) { return x.name == a.name; })) {
     rest_api.authorizers.push_back(std::move(a));
+  }
+  route.authorizer = *n;
+  return true;
+}
+
+bool ServerlessHttpReader::websocket_authorizer(const std::string& key, const std::string& property, const YamlValue& v,
+                                                HttpRoute& route) {
+  const YamlValue* name = v.is(YKind::kMap) ? v.find("name") : &v;
+  if (name == nullptr || (v.is(YKind::kMap) && v.find("arn") != nullptr)) {
+    sink_.warning(v.line, key, property,
+                  "only authorizer functions of this service are run locally; the route is served without one");
+    return true;
+  }
+  if (route.path != "$connect") {
+    sink_.error(v.line, key, property, "only the $connect route of a websocket API takes an authorizer");
+    return false;
+  }
+  auto n = text(*name, key, property);
+  if (!n) return false;
+  if (!names_.contains(*n)) {
+    sink_.error(name->line, key, property, fmt::format("{} is not a function of this service", *n));
+    return false;
+  }
+  HttpAuthorizer a;
+  a.name = *n;
+  a.function_name = names_.at(*n);
+  a.type = HttpAuthorizer::Type::kRequest;
+  a.ttl_seconds = 0;  // API Gateway does not cache WebSocket authorizers' results
+  std::vector<std::string> sources = {"route.request.header.Auth"};  // the Framework's default
+  if (const YamlValue* given = v.is(YKind::kMap) ? v.find("identitySource") : nullptr) {
+    auto list = texts(*given, key, property + ".identitySource");
+    if (!list) return false;
+    sources = std::move(*list);
+  }
+  for (const auto& source : sources) {
+    if (!add_websocket_identity_source(source, a)) {
+      sink_.warning(v.line, key, property + ".identitySource",
+                    fmt::format("{} is not checked locally (only route.request.header.<name>, "
+                                "route.request.querystring.<name>, stageVariables.<name> and context.<name> are)",
+                                source));
+    }
+  }
+  HttpApi& ws = api(kWebSocketApiId, HttpApiKind::kWebSocket, v.line);
+  if (std::none_of(ws.authorizers.begin(), ws.authorizers.end(), [&](const HttpAuthorizer& x) { return x.name == a.name; })) {
+    ws.authorizers.push_back(std::move(a));
   }
   route.authorizer = *n;
   return true;

@@ -101,8 +101,32 @@ bool resource_matches(const PolicyStatement& s, std::string_view arn) {
 
 }  // namespace
 
+std::optional<std::string> context_variable(const nlohmann::json& request_context, std::string_view name) {
+  std::string path(name);
+  if (request_context.contains("http")) {  // payload 2.0 keeps the request's own values under http
+    if (path == "identity.sourceIp") path = "http.sourceIp";
+    if (path == "identity.userAgent") path = "http.userAgent";
+    if (path == "httpMethod") path = "http.method";
+    if (path == "path") path = "http.path";
+  }
+  const json* at = &request_context;
+  std::string_view rest = path;
+  while (true) {
+    if (!at->is_object()) return std::nullopt;
+    const auto dot = rest.find('.');
+    const auto it = at->find(std::string(rest.substr(0, dot)));
+    if (it == at->end()) return std::nullopt;
+    at = &*it;
+    if (dot == std::string_view::npos) break;
+    rest.remove_prefix(dot + 1);
+  }
+  if (at->is_string()) return at->get<std::string>();
+  if (at->is_number() || at->is_boolean()) return at->dump();
+  return std::nullopt;
+}
+
 std::optional<std::vector<std::string>> identity_values(const config::HttpAuthorizer& authorizer,
-                                                        const RequestView& request) {
+                                                        const RequestView& request, IdentityScope scope) {
   const bool token = authorizer.type == config::HttpAuthorizer::Type::kToken;
   std::vector<std::string> out;
   for (const auto& name : authorizer.identity_headers) {
@@ -122,6 +146,17 @@ std::optional<std::vector<std::string>> identity_values(const config::HttpAuthor
       if (!value || value->empty()) return std::nullopt;
       out.push_back(std::move(*value));
     }
+  }
+  for (const auto& name : authorizer.identity_stage_variables) {
+    if (scope.stage_variables == nullptr) return std::nullopt;
+    const auto it = scope.stage_variables->find(name);
+    if (it == scope.stage_variables->end() || it->second.empty()) return std::nullopt;
+    out.push_back(it->second);
+  }
+  for (const auto& name : authorizer.identity_context) {
+    auto value = scope.request_context ? context_variable(*scope.request_context, name) : std::nullopt;
+    if (!value || value->empty()) return std::nullopt;
+    out.push_back(std::move(*value));
   }
   return out;
 }
@@ -178,6 +213,26 @@ nlohmann::json request_event_v2(nlohmann::json route_event, std::string_view rou
   for (auto it = route_event.begin(); it != route_event.end(); ++it) {
     if (!event.contains(it.key())) event[it.key()] = std::move(it.value());
   }
+  return event;
+}
+
+std::string websocket_route_arn(std::string_view region, std::string_view account_id, std::string_view api_id,
+                                std::string_view stage, std::string_view route_key) {
+  std::string arn = "arn:aws:execute-api:";
+  arn.append(region).append(":").append(account_id).append(":").append(api_id).append("/");
+  arn.append(stage).append("/").append(route_key);
+  return arn;
+}
+
+nlohmann::json websocket_request_event(nlohmann::json connect_event, std::string_view method_arn) {
+  json event = json::object();
+  event["type"] = "REQUEST";
+  event["methodArn"] = method_arn;
+  for (const char* member : {"headers", "multiValueHeaders", "queryStringParameters", "multiValueQueryStringParameters",
+                             "stageVariables", "requestContext"}) {
+    if (connect_event.contains(member)) event[member] = std::move(connect_event[member]);
+  }
+  if (!event.contains("stageVariables")) event["stageVariables"] = json::object();
   return event;
 }
 

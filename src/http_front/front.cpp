@@ -67,6 +67,31 @@ std::string host_without_port(std::string_view host) {
   return std::string(host.substr(0, host.find(':')));
 }
 
+// The API whose CORS answers the preflight `v` (nullptr: none does; the request is routed). Among
+// the APIs with CORS that take `v` as a preflight, the one whose resource for the path (its most
+// specific route, of any method) is the most specific answers; alike, the API declared first. An
+// HTTP API answers preflights on every path; a REST API (SAM's OPTIONS mock per path) only on paths
+// it has, and not when that path declares OPTIONS itself: SAM adds no mock there, the route serves it.
+const config::HttpApi* preflight_api_for(const RouteSnapshot& s, const RequestView& v, std::string_view path) {
+  const config::HttpApi* chosen = nullptr;
+  std::optional<RouteMatch> chosen_resource;
+  for (const auto& api : s.apis.apis) {
+    if (api.kind == config::HttpApiKind::kWebSocket || !api.cors || !is_preflight(front_of(api), v)) continue;
+    auto resource = s.table.match(api.id, "", path);
+    if (api.kind == config::HttpApiKind::kRest && !resource) continue;
+    if (chosen == nullptr || (resource && (!chosen_resource || outranks(*resource, *chosen_resource)))) {
+      chosen = &api;
+      chosen_resource = std::move(resource);
+    }
+  }
+  if (chosen == nullptr || chosen->kind != config::HttpApiKind::kRest) return chosen;
+  const auto& resource_path = chosen_resource->route->path;
+  for (const auto& route : s.table.routes()) {
+    if (route.api_id == chosen->id && route.method == "OPTIONS" && route.path == resource_path) return nullptr;
+  }
+  return chosen;
+}
+
 // One request, from its arrival to its answer.
 struct Exchange {
   http::Responder respond;
@@ -285,25 +310,18 @@ void Front::State::serve_api(const std::shared_ptr<Exchange>& x) {
   const auto& v = x->view;
   const auto [raw_path, raw_query] = split_target(v.target);
 
-  // The route: a route beats $default; between routes, the API declared first.
+  // The route: the most specific across the APIs (a route beats $default); alike, the API declared first.
   std::optional<RouteMatch> best;
   const config::HttpApi* best_api = nullptr;
-  const config::HttpApi* preflight_api = nullptr;
   for (const auto& api : s.apis.apis) {
     if (api.kind == config::HttpApiKind::kWebSocket) continue;
-    const FrontKind front = front_of(api);
-    if (api.cors && preflight_api == nullptr && is_preflight(front, v) &&
-        (front == FrontKind::kHttpApi || !path_methods(s, api.id, raw_path).empty())) {
-      preflight_api = &api;
-    }
     auto match = s.table.match(api.id, v.method, raw_path);
-    if (!match) continue;
-    const bool is_default = match->route->path == "$default";
-    if (!best || (best->route->path == "$default" && !is_default)) {
+    if (match && (!best || outranks(*match, *best))) {
       best = std::move(match);
       best_api = &api;
     }
   }
+  const config::HttpApi* preflight_api = preflight_api_for(s, v, raw_path);
   if (preflight_api != nullptr) {
     x->front = front_of(*preflight_api);
     Cors cors = to_cors(*preflight_api->cors);
@@ -331,6 +349,7 @@ void Front::State::serve_api(const std::shared_ptr<Exchange>& x) {
     settings.account_id = options.account_id;
     settings.api_id = best_api->id;
     settings.stage = best_api->stage.empty() ? "$default" : best_api->stage;
+    settings.stage_variables = best_api->stage_variables;
     event = build_event_v2(x->view, settings, match.get());
     map = [](const std::string& result) { return map_response_v2(result); };
   } else {
@@ -340,6 +359,7 @@ void Front::State::serve_api(const std::shared_ptr<Exchange>& x) {
     settings.api_id = best_api->id;
     settings.stage = best_api->stage;
     settings.resource_id = std::string(kRestResourceId);
+    settings.stage_variables = best_api->stage_variables;
     settings.binary_media_types = best_api->binary_media_types;
     event = build_event_v1(x->view, settings, *match);
     map = [settings, x](const std::string& result) { return map_response_v1(result, settings, x->view); };
@@ -363,7 +383,7 @@ void Front::State::authorize(const std::shared_ptr<Exchange>& x, const config::H
   const auto& v = x->view;
   const bool token = authorizer.type == config::HttpAuthorizer::Type::kToken;
   const std::string name = fmt::format("authorizer {}", authorizer.name);
-  auto identity = identity_values(authorizer, v);
+  auto identity = identity_values(authorizer, v, IdentityScope{&api.stage_variables, &route_event.at("requestContext")});
   if (!identity) return x->fail(FrontErrorKind::kUnauthorized, name + ": an identity source is missing");
   if (token && !token_matches(authorizer.validation_expression, identity->front())) {
     return x->fail(FrontErrorKind::kUnauthorized, name + ": the token does not match its ValidationExpression");
@@ -398,11 +418,12 @@ void Front::State::authorize(const std::shared_ptr<Exchange>& x, const config::H
   } else if (rest) {
     event = request_event_v1(route_event, arn, *identity, false);
   } else if (authorizer.payload_format_version == "1.0") {
-    const V1Settings settings{FrontKind::kHttpApi, options.account_id, api.id, stage, std::string(kRestResourceId), {}, {}};
+    const V1Settings settings{FrontKind::kHttpApi, options.account_id, api.id, stage, std::string(kRestResourceId),
+                              api.stage_variables, {}};
     event = request_event_v1(payload == PayloadVersion::kV1 ? route_event : build_event_v1(v, settings, *match), arn,
                              *identity, true);
   } else {
-    const V2Settings settings{FrontKind::kHttpApi, options.account_id, api.id, stage, {}};
+    const V2Settings settings{FrontKind::kHttpApi, options.account_id, api.id, stage, api.stage_variables};
     event = request_event_v2(payload == PayloadVersion::kV2 ? route_event : build_event_v2(v, settings, match.get()),
                              arn, *identity);
   }

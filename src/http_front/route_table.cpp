@@ -90,6 +90,14 @@ bool more_specific(const std::vector<Segment>& a, bool a_any, const std::vector<
 
 }  // namespace
 
+bool outranks(const RouteMatch& a, const RouteMatch& b) {
+  const bool a_default = a.route->path == kDefaultRoute;
+  const bool b_default = b.route->path == kDefaultRoute;
+  if (a_default || b_default) return !a_default && b_default;
+  return more_specific(compile(a.route->path), a.route->method == "ANY", compile(b.route->path),
+                       b.route->method == "ANY");
+}
+
 void RouteTable::add(Route route) { routes_.push_back(std::move(route)); }
 
 std::optional<RouteMatch> RouteTable::match(std::string_view api_id, std::string_view method,
@@ -106,7 +114,7 @@ std::optional<RouteMatch> RouteTable::match(std::string_view api_id, std::string
       continue;
     }
     const bool any = route.method == "ANY";
-    if (!any && route.method != method) continue;
+    if (!any && !method.empty() && route.method != method) continue;
     auto segments = compile(route.path);
     auto params = match_segments(segments, parts);
     if (!params) continue;

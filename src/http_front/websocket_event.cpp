@@ -15,7 +15,7 @@ constexpr std::string_view kUrlSafe = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmno
 
 json request_context(const WebSocketContext& c, std::string_view route_key, std::string_view event_type,
                      std::string_view request_id, std::int64_t now_ms) {
-  return json{{"routeKey", route_key},
+  json ctx{{"routeKey", route_key},
               {"eventType", event_type},
               {"extendedRequestId", request_id},
               {"requestTime", format_request_time(now_ms)},
@@ -28,6 +28,14 @@ json request_context(const WebSocketContext& c, std::string_view route_key, std:
               {"domainName", c.domain_name},
               {"connectionId", c.connection_id},
               {"apiId", c.api_id}};
+  if (!c.authorizer.is_null()) ctx["authorizer"] = c.authorizer;
+  return ctx;
+}
+
+// The event with its stage's variables, when the stage has any.
+json with_stage_variables(json event, const WebSocketContext& c) {
+  if (!c.stage_variables.empty()) event["stageVariables"] = c.stage_variables;
+  return event;
 }
 
 void add_header(json& single, json& multi, const std::string& name, const std::string& value) {
@@ -103,16 +111,17 @@ json build_connect_event(const WebSocketContext& context, const RequestView& upg
   }
   event["requestContext"] = request_context(context, "$connect", "CONNECT", request_id, now_ms);
   event["isBase64Encoded"] = false;
-  return event;
+  return with_stage_variables(std::move(event), context);
 }
 
 json build_message_event(const WebSocketContext& context, std::string_view route_key, std::string_view message_id,
                          std::string_view request_id, std::string_view data, bool binary, std::int64_t now_ms) {
   json ctx = request_context(context, route_key, "MESSAGE", request_id, now_ms);
   ctx["messageId"] = message_id;
-  return json{{"requestContext", std::move(ctx)},
-              {"body", binary ? base64::encode(data) : std::string(data)},
-              {"isBase64Encoded", binary}};
+  return with_stage_variables(json{{"requestContext", std::move(ctx)},
+                                   {"body", binary ? base64::encode(data) : std::string(data)},
+                                   {"isBase64Encoded", binary}},
+                              context);
 }
 
 json build_disconnect_event(const WebSocketContext& context, int status_code, std::string_view reason,
@@ -124,10 +133,11 @@ json build_disconnect_event(const WebSocketContext& context, int status_code, st
   json ctx = request_context(context, "$disconnect", "DISCONNECT", request_id, now_ms);
   ctx["disconnectStatusCode"] = status_code;
   ctx["disconnectReason"] = reason;
-  return json{{"headers", std::move(headers)},
-              {"multiValueHeaders", std::move(multi)},
-              {"requestContext", std::move(ctx)},
-              {"isBase64Encoded", false}};
+  return with_stage_variables(json{{"headers", std::move(headers)},
+                                   {"multiValueHeaders", std::move(multi)},
+                                   {"requestContext", std::move(ctx)},
+                                   {"isBase64Encoded", false}},
+                              context);
 }
 
 std::variant<ConnectVerdict, FrontError> map_connect_result(const std::string& payload) {

@@ -11,6 +11,7 @@
 #include "front_invocation.hpp"
 #include "lambdad/common/error_types.hpp"
 #include "lambdad/common/ids.hpp"
+#include "lambdad/http_front/authorizer.hpp"
 #include "lambdad/http_front/errors.hpp"
 #include "lambdad/http_front/websocket_connections.hpp"
 #include "lambdad/http_front/websocket_event.hpp"
@@ -27,6 +28,14 @@ struct WebSocketApi {
   const config::HttpRoute* route(const std::string& key) const {
     const auto it = routes.find(key);
     return it == routes.end() ? nullptr : &it->second;
+  }
+  // The Lambda authorizer `route` names; nullptr for none.
+  const config::HttpAuthorizer* authorizer_of(const config::HttpRoute& route) const {
+    if (route.authorizer.empty()) return nullptr;
+    for (const auto& a : api.authorizers) {
+      if (a.name == route.authorizer) return &a;
+    }
+    return nullptr;
   }
 };
 
@@ -124,6 +133,14 @@ struct WebSocketFront::State : std::enable_shared_from_this<WebSocketFront::Stat
   }
 
   void upgrade(http::Request&& req, http::Upgrade upgrade, const std::shared_ptr<const WebSocketApi>& api);
+  // Runs the $connect route's Lambda authorizer; connects with what it said when it allows,
+  // refuses the upgrade (401, 403, 500) otherwise.
+  void authorize(const std::shared_ptr<const WebSocketApi>& api, const config::HttpAuthorizer& authorizer,
+                 const RequestView& view, WebSocketContext context, std::string user_agent, const http::Upgrade& upgrade,
+                 nlohmann::json event);
+  // Invokes the $connect route with `event`, then opens the connection or refuses the upgrade.
+  void connect(const std::shared_ptr<const WebSocketApi>& api, WebSocketContext context, std::string user_agent,
+               const http::Upgrade& upgrade, const nlohmann::json& event);
   void open(const std::shared_ptr<const WebSocketApi>& api, WebSocketContext context, std::string user_agent,
             const http::Upgrade& upgrade, std::optional<std::string> subprotocol);
   void on_message(const std::shared_ptr<WebSocketConnection>& c, const std::shared_ptr<const WebSocketApi>& api,
@@ -156,8 +173,8 @@ void WebSocketFront::State::invoke(const config::HttpRoute& route, std::string p
   inv->on_complete = [pending](invocation::InvocationResult result) {
     if (result.outcome == invocation::Outcome::kFunctionError) {
       const bool timed_out = result.error_type == error_types::kSandboxTimedout;
-      return pending->finish({timed_out ? FrontErrorKind::kTimeout : FrontErrorKind::kFunctionError, {},
-                              fmt::format("function error {}", result.error_type)});
+      return pending->finish({timed_out ? FrontErrorKind::kTimeout : FrontErrorKind::kFunctionError,
+                              std::move(result.payload), fmt::format("function error {}", result.error_type)});
     }
     pending->finish({std::nullopt, std::move(result.payload), {}});
   };
@@ -188,6 +205,7 @@ void WebSocketFront::State::upgrade(http::Request&& req, http::Upgrade upgrade,
   WebSocketContext context;
   context.api_id = api->api.id;
   context.stage = api->api.stage;
+  context.stage_variables = api->api.stage_variables;
   context.domain_name = std::string(req.headers.get("host").value_or(fmt::format("127.0.0.1:{}", req.local_port)));
   context.connection_id = new_gateway_id();
   while (table.find(context.connection_id)) context.connection_id = new_gateway_id();
@@ -198,8 +216,67 @@ void WebSocketFront::State::upgrade(http::Request&& req, http::Upgrade upgrade,
   const auto* route = api->route("$connect");
   if (route == nullptr) return open(api, std::move(context), std::move(user_agent), upgrade, std::nullopt);
 
-  const std::string request_id = new_gateway_id();
-  auto event = build_connect_event(context, view, request_id, context.connected_at);
+  auto event = build_connect_event(context, view, new_gateway_id(), context.connected_at);
+  if (const auto* authorizer = api->authorizer_of(*route)) {
+    return authorize(api, *authorizer, view, std::move(context), std::move(user_agent), upgrade, std::move(event));
+  }
+  connect(api, std::move(context), std::move(user_agent), upgrade, event);
+}
+
+void WebSocketFront::State::authorize(const std::shared_ptr<const WebSocketApi>& api,
+                                      const config::HttpAuthorizer& authorizer, const RequestView& view,
+                                      WebSocketContext context, std::string user_agent, const http::Upgrade& upgrade,
+                                      nlohmann::json event) {
+  const std::string name = fmt::format("authorizer {}", authorizer.name);
+  const auto refuse = [upgrade, api_id = api->api.id, id = context.connection_id](FrontErrorKind kind,
+                                                                                   const std::string& cause) {
+    auto answer = render_error(FrontKind::kHttpApi, kind);
+    observability::daemon_log()->warn("WS {} $connect {} -> refused {}: {}", api_id, id, answer.status, cause);
+    upgrade.refuse()(answer_of(std::move(answer)));
+  };
+  const auto identity =
+      identity_values(authorizer, view, IdentityScope{&api->api.stage_variables, &event.at("requestContext")});
+  if (!identity) return refuse(FrontErrorKind::kUnauthorized, name + ": an identity source is missing");
+  const std::string arn =
+      websocket_route_arn(options.region, options.account_id, api->api.id, api->api.stage, "$connect");
+  config::HttpRoute call;  // the authorizer's own invocation: its function's timeout ends it
+  call.function_name = authorizer.function_name;
+  call.timeout_ms = 0;
+  const auto started = clock.now();
+  auto authorizer_event = websocket_request_event(event, arn);
+  invoke(call, authorizer_event.dump(),
+         [weak = weak_from_this(), api, name, arn, context = std::move(context), user_agent = std::move(user_agent),
+          upgrade, event = std::move(event), started, refuse](RouteOutcome outcome) mutable {
+           auto self = weak.lock();
+           if (!self) return;
+           if (outcome.error) {
+             return refuse(authorizer_error_kind(FrontKind::kRestApi, outcome.payload),
+                           fmt::format("{} failed: {} {}", name, outcome.cause, outcome.payload.substr(0, 300)));
+           }
+           auto parsed = parse_authorizer_result(outcome.payload, AuthorizerStyle::kRestPolicy);
+           if (auto* error = std::get_if<FrontError>(&parsed)) {
+             return refuse(error->kind, fmt::format("{}: malformed result: {}", name, error->cause));
+           }
+           const auto& result = std::get<AuthorizerResult>(parsed);
+           switch (decide(result, arn)) {
+             case Decision::kExplicitDeny:
+               return refuse(FrontErrorKind::kExplicitDeny, name + ": a Deny statement matches " + arn);
+             case Decision::kNotAllowed:
+               return refuse(FrontErrorKind::kForbidden, name + ": not allowed on " + arn);
+             case Decision::kAllow:
+               break;
+           }
+           const auto latency =
+               std::chrono::duration_cast<std::chrono::milliseconds>(self->clock.now() - started).count();
+           context.authorizer = authorizer_context(result, PayloadVersion::kV1, latency);
+           event["requestContext"]["authorizer"] = context.authorizer;
+           self->connect(api, std::move(context), std::move(user_agent), upgrade, event);
+         });
+}
+
+void WebSocketFront::State::connect(const std::shared_ptr<const WebSocketApi>& api, WebSocketContext context,
+                                    std::string user_agent, const http::Upgrade& upgrade, const nlohmann::json& event) {
+  const auto* route = api->route("$connect");
   const auto started = clock.now();
   invoke(*route, event.dump(), [weak = weak_from_this(), api, context, user_agent, upgrade, started,
                                 fn = route->function_name](RouteOutcome outcome) mutable {
@@ -433,7 +510,8 @@ std::vector<std::string> WebSocketFront::describe(const std::string& base_url) c
     if (&api == &state_->order.front()) path = api.stage.empty() ? "/" : path;
     std::string routes;
     for (const auto& [key, route] : state_->apis.at(api.id)->routes) {
-      routes += fmt::format("{}{} -> {}", routes.empty() ? "" : ", ", key, route.function_name);
+      routes += fmt::format("{}{} -> {}{}", routes.empty() ? "" : ", ", key, route.function_name,
+                            route.authorizer.empty() ? "" : " with authorizer " + route.authorizer);
     }
     out.push_back(fmt::format("  WebSocket {}{} -> {} ({}; @connections at {}{}/@connections)", ws_base, path, api.id,
                               routes, base_url, api.stage.empty() ? "" : "/" + api.stage));

@@ -80,6 +80,7 @@ def test_rest_route_payload_1_with_path_parameters_and_multi_value_query(api):
     assert event["queryStringParameters"] == {"x": "2", "y": "3"}
     assert event["multiValueQueryStringParameters"] == {"x": ["1", "2"], "y": ["3"]}
     assert event["multiValueHeaders"]["X-Rep"] == ["one", "two"]
+    assert event["stageVariables"] == {"TABLE": "items-prod"}
     ctx = event["requestContext"]
     assert ctx["stage"] == "Prod" and ctx["resourcePath"] == "/items/{id}" and ctx["httpMethod"] == "GET"
     assert ctx["identity"]["sourceIp"] == "127.0.0.1"

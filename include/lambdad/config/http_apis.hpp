@@ -3,6 +3,7 @@
 // http_front module's business; nothing here matches or builds events.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,8 @@ struct HttpAuthorizer {
   Type type = Type::kToken;
   std::vector<std::string> identity_headers;        // header names whose absence answers 401, as written
   std::vector<std::string> identity_query_strings;  // query string names, likewise
+  std::vector<std::string> identity_stage_variables;  // stage variable names, likewise
+  std::vector<std::string> identity_context;  // context variables without "$context.": "requestId", "identity.sourceIp"
   // REST TOKEN: Identity.ValidationExpression, a regular expression the whole token must match
   // (else 401 without invoking the authorizer); "" for none.
   std::string validation_expression;
@@ -52,6 +55,9 @@ struct HttpApi {
   HttpApiKind kind = HttpApiKind::kRest;
   bool implicit = false;  // created by SAM for events without RestApiId / ApiId
   std::string stage;      // StageName; REST default "Prod", HTTP default "$default", WebSocket the Stage's name or ""
+  // The stage's variables (REST Variables, HTTP API StageVariables, a WebSocket Stage's
+  // StageVariables): the events' stageVariables. Empty: none (the events say null).
+  std::map<std::string, std::string> stage_variables;
   std::optional<HttpCors> cors;                 // nullopt: the API answers no preflight
   std::vector<std::string> binary_media_types;  // REST BinaryMediaTypes, as written ("image/png", "*/*")
   std::vector<HttpAuthorizer> authorizers;

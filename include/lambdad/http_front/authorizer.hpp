@@ -38,10 +38,23 @@
 
 namespace lambdad::http_front {
 
-// The values of `authorizer`'s identity sources for `request`, in order; nullopt when one is
-// missing. Empty when the authorizer has no identity sources (an HTTP API's may have none).
+// What identity sources other than the request's headers and query strings read: the API's stage
+// variables, and the route event's requestContext for context variables.
+struct IdentityScope {
+  const std::map<std::string, std::string>* stage_variables = nullptr;
+  const nlohmann::json* request_context = nullptr;
+};
+
+// The value of the context variable `name` ("requestId", "identity.sourceIp") in a route event's
+// requestContext: its dotted path there (payload 2.0 reads identity.sourceIp, identity.userAgent,
+// httpMethod and path from requestContext.http); numbers as JSON writes them; nullopt when absent.
+std::optional<std::string> context_variable(const nlohmann::json& request_context, std::string_view name);
+
+// The values of `authorizer`'s identity sources for `request`, in order (headers, query strings,
+// stage variables, context variables); nullopt when one is missing or empty. Empty when the
+// authorizer has no identity sources (an HTTP API's may have none).
 std::optional<std::vector<std::string>> identity_values(const config::HttpAuthorizer& authorizer,
-                                                        const RequestView& request);
+                                                        const RequestView& request, IdentityScope scope = {});
 
 // Whether a TOKEN authorizer's token passes its ValidationExpression: the whole token matches
 // (ECMAScript syntax); an empty expression passes every token, an invalid one none.
@@ -64,6 +77,15 @@ nlohmann::json request_event_v1(nlohmann::json route_event, std::string_view met
 // with type REQUEST, routeArn and identitySource (the values as an array).
 nlohmann::json request_event_v2(nlohmann::json route_event, std::string_view route_arn,
                                 const std::vector<std::string>& identity);
+
+// WebSocket APIs (only $connect takes an authorizer): the methodArn
+// "arn:aws:execute-api:<region>:<account>:<api>/<stage>/<route key>", without an HTTP method.
+std::string websocket_route_arn(std::string_view region, std::string_view account_id, std::string_view api_id,
+                                std::string_view stage, std::string_view route_key);
+// The REQUEST authorizer event of a WebSocket API, from the $connect event (build_connect_event):
+// type REQUEST, methodArn, its headers, query strings and requestContext, and stageVariables ({}
+// when the stage has none, as AWS's example shows); no isBase64Encoded.
+nlohmann::json websocket_request_event(nlohmann::json connect_event, std::string_view method_arn);
 
 struct PolicyStatement {
   bool allow = false;                  // Effect Allow; Deny otherwise

@@ -6,8 +6,10 @@
 //
 // Choices where decision 020 and the documentation leave room:
 // - All APIs share the port and are served at their paths without a stage prefix (as SAM does).
-//   When routes of several APIs match a path, a route beats "$default" and, between routes, the
-//   API declared first wins.
+//   When routes of several APIs match a request, the most specific wins by the RouteTable's order
+//   (a route beats "$default"); between routes alike, the API declared first.
+// - A REST API with Cors answers OPTIONS on its paths itself (SAM's mock), except on a path that
+//   declares an OPTIONS route: SAM adds no mock there, and the route is invoked.
 // - No route: REST's 403 when every API of the template is a REST API, HTTP APIs' 404 otherwise.
 // - A request body past Lambda's 6 MB invoke limit, or an event that grows past it, is answered
 //   413 {"message":"Request Entity Too Large"}.

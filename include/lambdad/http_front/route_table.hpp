@@ -35,6 +35,10 @@ struct RouteMatch {
   std::string resource_path;  // "/items/{id}" or "$default"
 };
 
+// Whether `a` is a more specific match of one path than `b` by the order match() uses (a route
+// beats "$default"); false when they rank alike. The front uses it between routes of different APIs.
+bool outranks(const RouteMatch& a, const RouteMatch& b);
+
 class RouteTable {
  public:
   void add(Route route);
@@ -42,6 +46,7 @@ class RouteTable {
   // method matches (the same method, or ANY) and whose template matches the path, the most
   // specific wins: segment by segment a literal beats a {param}, which beats {proxy+}; then the
   // longer template; then an exact method beats ANY. "$default" only when nothing else matches.
+  // An empty `method` matches routes of every method (the path's resource, whatever its methods).
   std::optional<RouteMatch> match(std::string_view api_id, std::string_view method, std::string_view path) const;
   const std::vector<Route>& routes() const { return routes_; }
 

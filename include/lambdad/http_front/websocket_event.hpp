@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,11 @@ struct WebSocketContext {
   std::string connection_id;
   std::int64_t connected_at = 0;  // epoch ms
   std::string source_ip;
+  // The stage's variables: every event's stageVariables when there are any (absent otherwise).
+  std::map<std::string, std::string> stage_variables;
+  // What the $connect route's Lambda authorizer said (principalId, integrationLatency and its
+  // context, as payload 1.0 has them): every event's requestContext.authorizer; null without one.
+  nlohmann::json authorizer;
 };
 
 // An id as API Gateway writes connection, message and (extended) request ids: the URL-safe base64

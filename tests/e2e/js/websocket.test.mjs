@@ -2,7 +2,8 @@
 // daemon and a Node function that answers through the real @aws-sdk/client-apigatewaymanagementapi:
 // $connect before the handshake (and its refusals), messages routed by action, a route response,
 // PostToConnection back to the client, GetConnection, DeleteConnection, $disconnect, and the
-// "Forbidden" frame of a message no route takes, and the frame and message size limits.
+// "Forbidden" frame of a message no route takes, the frame and message size limits, and a $connect
+// Lambda authorizer (refusals, and its context and the stage variables in a later route's event).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -61,7 +62,7 @@ function prepareTemplate() {
     fs.cpSync(path.join(NODE_MODULES, name), path.join(code, 'node_modules', name), { recursive: true, dereference: true });
   }
   const template = path.join(dir, 'template.yaml');
-  fs.writeFileSync(template, fs.readFileSync(path.join(SOURCE, 'template.yaml'), 'utf8').replace('CODE_DIR', code));
+  fs.writeFileSync(template, fs.readFileSync(path.join(SOURCE, 'template.yaml'), 'utf8').replaceAll('CODE_DIR', code));
   return { dir, template };
 }
 
@@ -215,5 +216,24 @@ describe('WebSocket APIs on --api-port', () => {
     const gone = closed(ws);
     ws.send(JSON.stringify({ action: 'send', text: 'x'.repeat(129 * 1024) }));
     assert.equal((await gone).code, 1009);
+  });
+
+  test('a $connect authorizer: 401 without its header, 403 on a Deny, its context in later events', async () => {
+    const line = daemon.ready.find((l) => l.includes('-> GuardedApi'));
+    assert.match(line, /\$connect -> Chat with authorizer GuardedAuthorizer/);
+    const guarded = wsUrl.replace(/\/prod$/, '/guarded');
+    await assert.rejects(open(guarded), (err) => err.status === 401);
+    await assert.rejects(open(guarded, { headers: { Auth: 'deny' } }), (err) => err.status === 403);
+    const { ws, inbox } = await open(guarded, { headers: { Auth: 'allow' } });
+    ws.send(JSON.stringify({ action: 'whoami' }));
+    await until('the whoami answer', () => inbox.length === 1);
+    const me = JSON.parse(inbox[0].text);
+    assert.equal(me.authorizer.principalId, 'ann');
+    assert.equal(me.authorizer.via, 'allow');
+    assert.equal(me.authorizer.eventType, 'CONNECT');
+    assert.deepEqual(me.stageVariables, { mode: 'guarded' });
+    const gone = closed(ws);
+    ws.close(1000);
+    await gone;
   });
 });

@@ -152,7 +152,7 @@ TEST(ServerlessHttp, AuthorizerFunctionsOfTheService) {
         type: request
         functionName: auth
         enableSimpleResponses: true
-        identitySource: [$request.header.Authorization]
+        identitySource: [$request.header.Authorization, $context.identity.sourceIp, $stageVariables.tenant]
         resultTtlInSeconds: 60
 )") + "  auth:\n    handler: handler.auth\n");
   ASSERT_TRUE(result.errors.empty()) << describe(result);
@@ -174,8 +174,59 @@ TEST(ServerlessHttp, AuthorizerFunctionsOfTheService) {
   EXPECT_EQ(http->authorizers[0].function_name, "demo-test-auth");
   EXPECT_TRUE(http->authorizers[0].simple_responses);
   EXPECT_THAT(http->authorizers[0].identity_headers, ElementsAre("Authorization"));
+  EXPECT_THAT(http->authorizers[0].identity_context, ElementsAre("identity.sourceIp"));
+  EXPECT_THAT(http->authorizers[0].identity_stage_variables, ElementsAre("tenant"));
   EXPECT_EQ(http->authorizers[0].ttl_seconds, 60);
   EXPECT_EQ(route(result, "HttpApi", "GET", "/h")->authorizer, "custom");
+}
+
+TEST(ServerlessHttp, TokenAuthorizersTakeTheirIdentityValidationExpression) {
+  const auto result = load_http(http_service(R"(      - http:
+          path: /token
+          method: get
+          authorizer: {name: auth, identityValidationExpression: '^Bearer [a-z]+$'}
+)") + "  auth:\n    handler: handler.auth\n");
+  ASSERT_TRUE(result.errors.empty()) << describe(result);
+  const HttpApi* rest = result.http.find_api("ApiGatewayRestApi");
+  ASSERT_NE(rest, nullptr);
+  ASSERT_EQ(rest->authorizers.size(), 1U);
+  EXPECT_EQ(rest->authorizers[0].validation_expression, "^Bearer [a-z]+$");
+}
+
+TEST(ServerlessHttp, WebsocketConnectAuthorizers) {
+  const auto result = load_http(http_service(R"(      - websocket:
+          route: $connect
+          authorizer:
+            name: auth
+            identitySource: [route.request.header.Auth, route.request.querystring.token, route.request.context.x]
+      - websocket: $default
+)") + "  auth:\n    handler: handler.auth\n" +
+                                "  other:\n    handler: handler.other\n    events:\n"
+                                "      - websocket: {route: $disconnect, authorizer: auth}\n");
+  ASSERT_EQ(result.errors.size(), 1U) << describe(result);
+  EXPECT_EQ(result.errors[0].resource, "other");
+  EXPECT_EQ(result.errors[0].property, "events.0.websocket.authorizer");
+  EXPECT_THAT(result.errors[0].message, HasSubstr("only the $connect route"));
+  ASSERT_EQ(result.warnings.size(), 1U) << describe(result);
+  EXPECT_THAT(result.warnings[0].message, HasSubstr("route.request.context.x is not checked locally"));
+  const HttpApi* ws = result.http.find_api("WebsocketsApi");
+  ASSERT_NE(ws, nullptr);
+  ASSERT_EQ(ws->authorizers.size(), 1U);
+  const HttpAuthorizer& a = ws->authorizers[0];
+  EXPECT_EQ(a.function_name, "demo-test-auth");
+  EXPECT_EQ(a.type, HttpAuthorizer::Type::kRequest);
+  EXPECT_THAT(a.identity_headers, ElementsAre("Auth"));
+  EXPECT_THAT(a.identity_query_strings, ElementsAre("token"));
+  EXPECT_EQ(a.ttl_seconds, 0);
+  EXPECT_EQ(route(result, "WebsocketsApi", "ANY", "$connect")->authorizer, "auth");
+  EXPECT_EQ(route(result, "WebsocketsApi", "ANY", "$default")->authorizer, "");
+  EXPECT_EQ(route(result, "WebsocketsApi", "ANY", "$disconnect"), nullptr);
+
+  // A bare function name: the Framework's default identity source, the Auth header.
+  const auto bare = load_http(http_service("      - websocket: {route: $connect, authorizer: auth}\n") +
+                              "  auth:\n    handler: handler.auth\n");
+  ASSERT_TRUE(bare.errors.empty()) << describe(bare);
+  EXPECT_THAT(bare.http.find_api("WebsocketsApi")->authorizers.at(0).identity_headers, ElementsAre("Auth"));
 }
 
 TEST(ServerlessHttp, ErrorsAreReportedOnTheirLine) {

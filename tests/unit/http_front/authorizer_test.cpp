@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "lambdad_test/manual_time.hpp"
 
 namespace lambdad::http_front {
@@ -74,6 +76,32 @@ TEST(AuthorizerIdentity, RequestSourcesAreHeadersThenQueryStrings) {
   config::HttpAuthorizer none;
   none.type = config::HttpAuthorizer::Type::kRequest;
   EXPECT_EQ(identity_values(none, request("/", {})), std::vector<std::string>{});
+}
+
+TEST(AuthorizerIdentity, StageVariablesAndContextVariablesComeLast) {
+  config::HttpAuthorizer a;
+  a.type = config::HttpAuthorizer::Type::kRequest;
+  a.identity_headers = {"X-User"};
+  a.identity_stage_variables = {"tenant"};
+  a.identity_context = {"identity.sourceIp", "requestTimeEpoch"};
+  const std::map<std::string, std::string> stage = {{"tenant", "acme"}};
+  const json v1 = {{"identity", {{"sourceIp", "10.0.0.1"}}}, {"requestTimeEpoch", 1700000000000}};
+  const auto req = request("/", {{"X-User", "u"}});
+  EXPECT_EQ(identity_values(a, req, {&stage, &v1}),
+            (std::vector<std::string>{"u", "acme", "10.0.0.1", "1700000000000"}));
+  const std::map<std::string, std::string> other = {{"mode", "x"}};
+  EXPECT_EQ(identity_values(a, req, {&other, &v1}), std::nullopt);  // no such stage variable
+  EXPECT_EQ(identity_values(a, req), std::nullopt);                  // nothing to read them from
+  const json without_time = {{"identity", {{"sourceIp", "10.0.0.1"}}}};
+  EXPECT_EQ(identity_values(a, req, {&stage, &without_time}), std::nullopt);
+
+  // Payload 2.0 keeps the request's own values under requestContext.http.
+  const json v2 = {{"http", {{"sourceIp", "10.0.0.2"}, {"method", "GET"}}}, {"requestId", "r-1"}};
+  EXPECT_EQ(context_variable(v2, "identity.sourceIp"), "10.0.0.2");
+  EXPECT_EQ(context_variable(v2, "httpMethod"), "GET");
+  EXPECT_EQ(context_variable(v2, "requestId"), "r-1");
+  EXPECT_EQ(context_variable(v2, "identity"), std::nullopt);  // not a value
+  EXPECT_EQ(context_variable(v1, "identity.sourceIp"), "10.0.0.1");
 }
 
 TEST(AuthorizerIdentity, ValidationExpressionMatchesTheWholeToken) {

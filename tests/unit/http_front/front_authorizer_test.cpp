@@ -320,5 +320,24 @@ TEST_F(FrontAuthorizerTest, HttpApiAuthorizerWithoutIdentitySourcesIsNeverCached
   EXPECT_EQ(answer_->body, R"({"message":"Internal Server Error"})");
 }
 
+TEST_F(FrontAuthorizerTest, IdentitySourcesReadTheStageVariablesAndTheRequestContext) {
+  auto a = apis();
+  a.apis[1].stage_variables = {{"tenant", "acme"}};
+  a.apis[1].authorizers[0].identity_headers.clear();
+  a.apis[1].authorizers[0].identity_stage_variables = {"tenant"};
+  a.apis[1].authorizers[0].identity_context = {"identity.sourceIp"};
+  front_.set_routes(a);
+  send("/hello");
+  ASSERT_EQ(dispatcher_.dispatched.size(), 1u);
+  EXPECT_EQ(dispatcher_.event(0)["identitySource"], json({"acme", "127.0.0.1"}));
+
+  a.apis[1].stage_variables.clear();  // the source is missing: 401 without an invoke
+  front_.set_routes(a);
+  send("/hello");
+  ASSERT_TRUE(answer_);
+  EXPECT_EQ(answer_->status, 401u);
+  EXPECT_EQ(dispatcher_.dispatched.size(), 1u);
+}
+
 }  // namespace
 }  // namespace lambdad::http_front

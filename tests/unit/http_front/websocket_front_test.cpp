@@ -59,7 +59,7 @@ class WebSocketFrontTest : public ::testing::Test {
   }
 
   // Starts an upgrade to `path`; the socket is set once it is accepted.
-  void upgrade(const std::string& path) {
+  void upgrade(const std::string& path, std::vector<std::pair<std::string, std::string>> headers = {}) {
     http::Request req;
     req.method = http::Method::kGet;
     req.method_text = "GET";
@@ -67,6 +67,7 @@ class WebSocketFrontTest : public ::testing::Test {
     req.path = path.substr(0, path.find('?'));
     req.headers.add("Host", "127.0.0.1:3000");
     req.headers.add("User-Agent", "test-client");
+    for (auto& [name, value] : headers) req.headers.add(name, value);
     req.peer_address = "127.0.0.1";
     req.local_port = 3000;
     refusal_.reset();
@@ -104,7 +105,7 @@ class WebSocketFrontTest : public ::testing::Test {
     return json::parse(dispatcher_.dispatched.front()->payload)["requestContext"]["connectionId"];
   }
 
-  ScriptedDispatcher dispatcher_{{"Connect", "Send", "Echo", "Default", "Bye"}};
+  ScriptedDispatcher dispatcher_{{"Connect", "Send", "Echo", "Default", "Bye", "Auth"}};
   test::ManualTime time_;
   FrontOptions options_;
   Front front_{dispatcher_, time_, time_, options_};
@@ -299,6 +300,105 @@ TEST_F(WebSocketFrontTest, ConnectionsApiChecksSignaturesWhenAsked) {
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->status, 403u);
   EXPECT_EQ(answer->headers.get("x-amzn-ErrorType"), "ForbiddenException");
+}
+
+// --- the $connect route's Lambda authorizer ---------------------------------------------------
+
+class WebSocketAuthorizerTest : public WebSocketFrontTest {
+ protected:
+  WebSocketAuthorizerTest() {
+    auto a = apis(true);
+    config::HttpAuthorizer auth;
+    auth.name = "ConnectAuth";
+    auth.function_name = "Auth";
+    auth.type = config::HttpAuthorizer::Type::kRequest;
+    auth.identity_headers = {"Auth"};
+    auth.identity_query_strings = {"token"};
+    auth.identity_stage_variables = {"mode"};
+    auth.identity_context = {"identity.sourceIp"};
+    auth.ttl_seconds = 0;
+    a.apis[0].authorizers = {auth};
+    a.apis[0].stage_variables = {{"mode", "test"}};
+    a.routes[0].authorizer = "ConnectAuth";
+    front_.set_routes(a);
+  }
+  static std::string policy(const char* effect, const char* resource) {
+    return json{{"principalId", "user-1"},
+                {"policyDocument",
+                 {{"Version", "2012-10-17"},
+                  {"Statement", {{{"Action", "execute-api:Invoke"}, {"Effect", effect}, {"Resource", resource}}}}}},
+                {"context", {{"role", "admin"}, {"level", 3}}}}
+        .dump();
+  }
+};
+
+TEST_F(WebSocketAuthorizerTest, AnAllowingAuthorizerRunsFirstAndItsContextReachesEveryEvent) {
+  upgrade("/prod?token=t1", {{"Auth", "secret"}});
+  ASSERT_EQ(dispatcher_.dispatched.size(), 1u);
+  EXPECT_EQ(dispatcher_.dispatched[0]->function_name, "Auth");
+  const json ae = dispatcher_.last_event();
+  EXPECT_EQ(ae["type"], "REQUEST");
+  EXPECT_EQ(ae["methodArn"], "arn:aws:execute-api:us-east-1:123456789012:ChatApi/prod/$connect");
+  EXPECT_EQ(ae["headers"]["Auth"], "secret");
+  EXPECT_EQ(ae["queryStringParameters"]["token"], "t1");
+  EXPECT_EQ(ae["multiValueQueryStringParameters"]["token"], json::array({"t1"}));
+  EXPECT_EQ(ae["stageVariables"], json({{"mode", "test"}}));
+  EXPECT_EQ(ae["requestContext"]["routeKey"], "$connect");
+  EXPECT_EQ(ae["requestContext"]["eventType"], "CONNECT");
+  EXPECT_EQ(ae["requestContext"]["connectionId"].get<std::string>().size(), 16u);
+  EXPECT_FALSE(ae.contains("isBase64Encoded"));
+  EXPECT_FALSE(socket_);
+
+  dispatcher_.complete(policy("Allow", "arn:aws:execute-api:*:*:ChatApi/*/$connect"));
+  ASSERT_EQ(dispatcher_.dispatched.size(), 2u);
+  EXPECT_EQ(dispatcher_.dispatched[1]->function_name, "Connect");
+  const json ce = dispatcher_.last_event();
+  EXPECT_EQ(ce["requestContext"]["authorizer"]["principalId"], "user-1");
+  EXPECT_EQ(ce["requestContext"]["authorizer"]["role"], "admin");
+  EXPECT_EQ(ce["requestContext"]["authorizer"]["level"], "3");  // REST-style context: strings
+  EXPECT_EQ(ce["requestContext"]["connectionId"], ae["requestContext"]["connectionId"]);
+  EXPECT_EQ(ce["stageVariables"], json({{"mode", "test"}}));
+  dispatcher_.complete(R"({"statusCode":200})");
+  ASSERT_TRUE(socket_);
+
+  message(R"({"action":"send"})");
+  EXPECT_EQ(dispatcher_.last_event()["requestContext"]["authorizer"]["principalId"], "user-1");
+  socket_->client_close(1000, "bye");
+  EXPECT_EQ(dispatcher_.last_event()["requestContext"]["eventType"], "DISCONNECT");
+  EXPECT_EQ(dispatcher_.last_event()["requestContext"]["authorizer"]["role"], "admin");
+}
+
+TEST_F(WebSocketAuthorizerTest, RefusalsAre401403And500WithoutTheConnectRoute) {
+  upgrade("/prod?token=t1");  // no Auth header: 401 without invoking the authorizer
+  ASSERT_TRUE(refusal_);
+  EXPECT_EQ(refusal_->status, 401u);
+  EXPECT_EQ(refusal_->body, R"({"message":"Unauthorized"})");
+  EXPECT_TRUE(dispatcher_.dispatched.empty());
+
+  upgrade("/prod?token=t1", {{"Auth", "secret"}});
+  dispatcher_.complete(policy("Deny", "*"));
+  ASSERT_TRUE(refusal_);
+  EXPECT_EQ(refusal_->status, 403u);
+  EXPECT_EQ(refusal_->body, R"({"message":"Forbidden"})");
+
+  upgrade("/prod?token=t1", {{"Auth", "secret"}});
+  dispatcher_.complete(policy("Allow", "arn:aws:execute-api:*:*:OtherApi/*"));  // allows something else
+  EXPECT_EQ(refusal_->status, 403u);
+
+  upgrade("/prod?token=t1", {{"Auth", "secret"}});
+  dispatcher_.complete(R"({"errorMessage":"boom"})", invocation::Outcome::kFunctionError, "Error");
+  EXPECT_EQ(refusal_->status, 500u);
+
+  upgrade("/prod?token=t1", {{"Auth", "secret"}});
+  dispatcher_.complete(R"({"principalId":"x"})");  // no policy: malformed
+  EXPECT_EQ(refusal_->status, 500u);
+
+  upgrade("/prod?token=t1", {{"Auth", "secret"}});
+  dispatcher_.complete(R"({"errorMessage":"Unauthorized"})", invocation::Outcome::kFunctionError, "Error");
+  EXPECT_EQ(refusal_->status, 401u);
+
+  EXPECT_FALSE(socket_);
+  for (const auto& inv : dispatcher_.dispatched) EXPECT_EQ(inv->function_name, "Auth");
 }
 
 }  // namespace

@@ -19,6 +19,10 @@ exports.handler = async (event) => {
     console.log(`DISCONNECT ${connectionId} ${disconnectStatusCode} ${disconnectReason}`);
     return { statusCode: 200 };
   }
+  if (routeKey === 'whoami') {
+    const answer = { authorizer: event.requestContext.authorizer, stageVariables: event.stageVariables };
+    return { statusCode: 200, body: JSON.stringify(answer) };
+  }
   const body = JSON.parse(event.body);
   if (routeKey === 'ping') return { statusCode: 200, body: JSON.stringify({ pong: body.n }) };
   const client = new ApiGatewayManagementApiClient({
@@ -32,4 +36,19 @@ exports.handler = async (event) => {
     Data: JSON.stringify({ echo: body.text, route: routeKey, messageId: event.requestContext.messageId }),
   }));
   return { statusCode: 200 };
+};
+
+// GuardedApi's $connect authorizer: the Auth header "allow" is allowed (with a context), "deny"
+// is denied by an explicit Deny.
+exports.authorize = async (event) => {
+  const auth = event.headers.Auth ?? event.headers.auth;
+  const effect = auth === 'allow' ? 'Allow' : 'Deny';
+  return {
+    principalId: 'ann',
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: event.methodArn }],
+    },
+    context: { via: auth, eventType: event.requestContext.eventType },
+  };
 };
