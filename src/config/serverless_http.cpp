@@ -57,6 +57,10 @@ class ServerlessHttpReader {
   // its $connect route; false when it is in error (reported).
   bool websocket_authorizer(const std::string& key, const std::string& property, const YamlValue& v,
                             HttpRoute& route);
+  // An authorizer of `type` named `name` and run by that function of the service; nullopt (the
+  // error reported at `at`) when the service has no such function.
+  std::optional<HttpAuthorizer> function_authorizer(const YamlValue& at, const std::string& name, const std::string& key,
+                                                    const std::string& property, HttpAuthorizer::Type type);
   // provider.httpApi.authorizers, the Lambda ones.
   std::vector<HttpAuthorizer> http_api_authorizers();
   bool path_and_method(const std::string& key, const std::string& property, const YamlValue* path,
@@ -415,6 +419,21 @@ std::vector<HttpAuthorizer> ServerlessHttpReader::http_api_authorizers() {
   return out;
 }
 
+std::optional<HttpAuthorizer> ServerlessHttpReader::function_authorizer(const YamlValue& at, const std::string& name,
+                                                                       const std::string& key,
+                                                                       const std::string& property,
+                                                                       HttpAuthorizer::Type type) {
+  if (!names_.contains(name)) {
+    sink_.error(at.line, key, property, fmt::format("{} is not a function of this service", name));
+    return std::nullopt;
+  }
+  HttpAuthorizer a;
+  a.name = name;
+  a.function_name = names_.at(name);
+  a.type = type;
+  return a;
+}
+
 bool ServerlessHttpReader::route_authorizer(const std::string& key, const std::string& property, const YamlValue& v,
                                             bool rest, HttpRoute& route) {
   const YamlValue* name = v.is(YKind::kMap) ? v.find("name") : &v;
@@ -445,14 +464,9 @@ bool ServerlessHttpReader::route_authorizer(const std::string& key, const std::s
                   "only authorizer functions of this service are run locally; the route is served without one");
     return true;
   }
-  if (!names_.contains(*n)) {
-    sink_.error(name->line, key, property, fmt::format("{} is not a function of this service", *n));
-    return false;
-  }
-  HttpAuthorizer a;
-  a.name = *n;
-  a.function_name = names_.at(*n);
-  a.type = HttpAuthorizer::Type::kToken;
+  auto made = function_authorizer(*name, *n, key, property, HttpAuthorizer::Type::kToken);
+  if (!made) return false;
+  HttpAuthorizer& a = *made;
   if (v.is(YKind::kMap)) {
     if (const YamlValue* type = v.find("type")) {
       const std::string t = js_text(*type);
@@ -518,14 +532,9 @@ bool ServerlessHttpReader::websocket_authorizer(const std::string& key, const st
   }
   auto n = text(*name, key, property);
   if (!n) return false;
-  if (!names_.contains(*n)) {
-    sink_.error(name->line, key, property, fmt::format("{} is not a function of this service", *n));
-    return false;
-  }
-  HttpAuthorizer a;
-  a.name = *n;
-  a.function_name = names_.at(*n);
-  a.type = HttpAuthorizer::Type::kRequest;
+  auto made = function_authorizer(*name, *n, key, property, HttpAuthorizer::Type::kRequest);
+  if (!made) return false;
+  HttpAuthorizer& a = *made;
   a.ttl_seconds = 0;  // API Gateway does not cache WebSocket authorizers' results
   std::vector<std::string> sources = {"route.request.header.Auth"};  // the Framework's default
   if (const YamlValue* given = v.is(YKind::kMap) ? v.find("identitySource") : nullptr) {

@@ -29,6 +29,12 @@ Error conflict(std::string message) {
 Error not_found(std::string message) {
   return Error{ErrorKind::kNotFound, std::string(et::kResourceNotFoundException), std::move(message)};
 }
+Error no_event_invoke_config(const std::string& function_arn) {
+  return not_found(fmt::format("The function {} doesn't have an EventInvokeConfig", function_arn));
+}
+Error alias_not_found(const std::string& alias_arn) {
+  return not_found(fmt::format("Alias not found: {}", alias_arn));
+}
 Error precondition_failed() {
   return Error{ErrorKind::kConflict, std::string(et::kPreconditionFailedException),
                "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API "
@@ -601,8 +607,7 @@ Result<int> FunctionRegistry::put_concurrency(const std::string& name, int reser
   }
   fn.reserved = reserved;
   fn.latest.config.reserved_concurrency = reserved;
-  tell_event_settings(name, fn);
-  save(name);
+  event_settings_changed(name, fn);
   return reserved;
 }
 
@@ -620,20 +625,16 @@ Status FunctionRegistry::delete_concurrency(const std::string& name, const std::
   auto& fn = **found;
   fn.reserved.reset();
   fn.latest.config.reserved_concurrency.reset();
-  tell_event_settings(name, fn);
-  save(name);
+  event_settings_changed(name, fn);
   return Ok{};
 }
 
 // --- Event invoke configuration ---------------------------------------------------------------
 
-namespace {
-
-Error no_event_invoke_config(const std::string& function_arn) {
-  return not_found(fmt::format("The function {} doesn't have an EventInvokeConfig", function_arn));
+void FunctionRegistry::event_settings_changed(const std::string& name, const FunctionRecord& fn) {
+  tell_event_settings(name, fn);
+  save(name);
 }
-
-}  // namespace
 
 Result<FunctionRecord*> FunctionRegistry::event_invoke_target(const std::string& name, const std::string& qualifier,
                                                               bool needs_config) {
@@ -662,8 +663,7 @@ Result<EventInvokeConfigView> FunctionRegistry::put_event_invoke_config(const st
   fn.event_invoke_config = c;
   fn.event_invoke_config_modified = static_cast<double>(clock_.epoch_ms()) / 1000.0;
   fn.latest.config.event_invoke_config = c;
-  tell_event_settings(name, fn);
-  save(name);
+  event_settings_changed(name, fn);
   return get_event_invoke_config(name, qualifier);
 }
 
@@ -681,20 +681,11 @@ Status FunctionRegistry::delete_event_invoke_config(const std::string& name, con
   auto& fn = **found;
   fn.event_invoke_config.reset();
   fn.latest.config.event_invoke_config.reset();
-  tell_event_settings(name, fn);
-  save(name);
+  event_settings_changed(name, fn);
   return Ok{};
 }
 
 // --- aliases ----------------------------------------------------------------------------------
-
-namespace {
-
-Error alias_not_found(const std::string& alias_arn) {
-  return not_found(fmt::format("Alias not found: {}", alias_arn));
-}
-
-}  // namespace
 
 Result<AliasView> FunctionRegistry::create_alias(const std::string& name, const CreateAliasRequest& req) {
   auto found = lookup(name);

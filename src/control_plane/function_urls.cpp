@@ -26,12 +26,13 @@ Error no_function() { return url_not_found("Function does not exist"); }
 // ... Get and Delete, and every operation on a URL that does not exist, this way.
 Error no_resource() { return url_not_found("The resource you requested does not exist."); }
 
-// The record of the function whose URL (its own, or an alias's) an operation names; nullptr when
-// the function or the alias does not exist.
-FunctionRecord* url_owner(std::map<std::string, FunctionRecord>& records, const std::string& name,
-                          const std::string& qualifier) {
+// The record of the function whose URL (its own, or an alias's) Create, Update or List names;
+// Create's and Update's error when the function or the alias does not exist.
+Result<FunctionRecord*> url_owner(std::map<std::string, FunctionRecord>& records, const std::string& name,
+                                  const std::string& qualifier) {
+  LAMBDAD_ASSERT_IO_THREAD();
   auto it = records.find(name);
-  if (it == records.end() || (!qualifier.empty() && !it->second.aliases.count(qualifier))) return nullptr;
+  if (it == records.end() || (!qualifier.empty() && !it->second.aliases.count(qualifier))) return no_function();
   return &it->second;
 }
 
@@ -46,10 +47,9 @@ void apply(const FunctionUrlChange& change, config::FunctionUrl& url) {
 Result<const FunctionUrlRecord*> FunctionRegistry::create_function_url(const std::string& name,
                                                                        const std::string& qualifier,
                                                                        const FunctionUrlChange& change) {
-  LAMBDAD_ASSERT_IO_THREAD();
-  auto* owner = url_owner(records_, name, qualifier);
-  if (owner == nullptr) return no_function();
-  auto& fn = *owner;
+  auto owner = url_owner(records_, name, qualifier);
+  if (!owner) return owner.error();
+  auto& fn = **owner;
   if (fn.urls.count(qualifier)) {
     return Error{ErrorKind::kConflict, std::string(et::kResourceConflictException),
                  fmt::format("Failed to create function url config for [functionArn = {}]. Error message:  "
@@ -81,11 +81,10 @@ Result<const FunctionUrlRecord*> FunctionRegistry::get_function_url(const std::s
 Result<const FunctionUrlRecord*> FunctionRegistry::update_function_url(const std::string& name,
                                                                        const std::string& qualifier,
                                                                        const FunctionUrlChange& change) {
-  LAMBDAD_ASSERT_IO_THREAD();
-  auto* owner = url_owner(records_, name, qualifier);
-  if (owner == nullptr) return no_function();
-  auto url = owner->urls.find(qualifier);
-  if (url == owner->urls.end()) return no_resource();
+  auto owner = url_owner(records_, name, qualifier);
+  if (!owner) return owner.error();
+  auto url = (*owner)->urls.find(qualifier);
+  if (url == (*owner)->urls.end()) return no_resource();
   apply(change, url->second.config);
   url->second.last_modified_time = now_text();
   tell(UrlPut{url->second.config});

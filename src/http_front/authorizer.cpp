@@ -109,17 +109,8 @@ std::optional<std::string> context_variable(const nlohmann::json& request_contex
     if (path == "httpMethod") path = "http.method";
     if (path == "path") path = "http.path";
   }
-  const json* at = &request_context;
-  std::string_view rest = path;
-  while (true) {
-    if (!at->is_object()) return std::nullopt;
-    const auto dot = rest.find('.');
-    const auto it = at->find(std::string(rest.substr(0, dot)));
-    if (it == at->end()) return std::nullopt;
-    at = &*it;
-    if (dot == std::string_view::npos) break;
-    rest.remove_prefix(dot + 1);
-  }
+  const json* at = find_path(request_context, path);
+  if (at == nullptr) return std::nullopt;
   if (at->is_string()) return at->get<std::string>();
   if (at->is_number() || at->is_boolean()) return at->dump();
   return std::nullopt;

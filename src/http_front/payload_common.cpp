@@ -106,4 +106,17 @@ bool matches_media_type(std::string_view content_type, const std::vector<std::st
   return false;
 }
 
+const nlohmann::json* find_path(const nlohmann::json& root, std::string_view path) {
+  const nlohmann::json* at = &root;
+  while (true) {
+    if (!at->is_object()) return nullptr;
+    const auto dot = path.find('.');
+    const auto it = at->find(std::string(path.substr(0, dot)));
+    if (it == at->end()) return nullptr;
+    at = &*it;
+    if (dot == std::string_view::npos) return at;
+    path.remove_prefix(dot + 1);
+  }
+}
+
 }  // namespace lambdad::http_front

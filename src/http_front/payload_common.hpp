@@ -34,6 +34,9 @@ std::optional<FrontError> read_headers_and_cookies(const nlohmann::json& doc, st
 std::optional<std::string> body_text(const nlohmann::json& result);
 // Whether isBase64Encoded is true.
 bool base64_flag(const nlohmann::json& result);
+// The value at a dotted path of objects ("a.b.c") in `root`, or nullptr where the path leads
+// nowhere (a missing key, a value that is not an object on the way).
+const nlohmann::json* find_path(const nlohmann::json& root, std::string_view path);
 // Whether `content_type` is one of `types` (as API Gateway's binaryMediaTypes: "image/png",
 // "image/*", "*/*"); parameters after ';' are ignored.
 bool matches_media_type(std::string_view content_type, const std::vector<std::string>& types);

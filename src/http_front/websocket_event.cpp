@@ -70,18 +70,8 @@ std::optional<std::string> select_route_key(std::string_view expression, std::st
   if (binary || !expression.starts_with(kBodyPrefix)) return std::nullopt;
   json body = json::parse(data, nullptr, false);
   if (body.is_discarded()) return std::nullopt;
-  const json* at = &body;
-  std::string_view path = expression.substr(kBodyPrefix.size());
-  while (true) {
-    if (!at->is_object()) return std::nullopt;
-    const auto dot = path.find('.');
-    const auto it = at->find(std::string(path.substr(0, dot)));
-    if (it == at->end()) return std::nullopt;
-    at = &*it;
-    if (dot == std::string_view::npos) break;
-    path.remove_prefix(dot + 1);
-  }
-  if (!at->is_string()) return std::nullopt;
+  const json* at = find_path(body, expression.substr(kBodyPrefix.size()));
+  if (at == nullptr || !at->is_string()) return std::nullopt;
   return at->get<std::string>();
 }
 

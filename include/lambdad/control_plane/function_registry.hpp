@@ -197,6 +197,8 @@ class FunctionRegistry final {
   // Publishes every version of `fn` ($LATEST first), then its Event settings.
   void tell_function(const std::string& name, const FunctionRecord& fn) const;
   void tell_event_settings(const std::string& name, const FunctionRecord& fn) const;
+  // Reserved concurrency or the Event invoke configuration changed: told and stored.
+  void event_settings_changed(const std::string& name, const FunctionRecord& fn);
   // The URL the template declares for `c` (if any) put into its fresh record `fn`.
   void add_template_url(FunctionRecord& fn, const std::vector<config::FunctionUrl>& urls, const std::string& now) const;
 
