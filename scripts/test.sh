@@ -9,7 +9,9 @@
 # The soak (10^5 invokes, the daemon's footprint) is left to `ctest -R soak` on an optimized build
 # and to bench/soak.sh; CI keeps within its time budget on a 2-core machine. Each phase's time is
 # printed at the end. The builds are unity builds (LAMBDAD_UNITY_BUILD, CMakeLists.txt), which
-# compile from scratch in less time. LAMBDAD_SKIP_SANITIZERS=1 runs phase 1 only, without
+# compile from scratch in less time, and ctest runs each module's unit tests in one process
+# (LAMBDAD_UNIT_TEST_PER_TEST=OFF, tests/CMakeLists.txt); the ASan build's executables are not
+# position-independent (cmake/Sanitizers.cmake), which halves their start. LAMBDAD_SKIP_SANITIZERS=1 runs phase 1 only, without
 # sanitizers (Release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,14 +48,15 @@ release_only="${LAMBDAD_SKIP_SANITIZERS:-0}"
 if [ "$release_only" = "1" ]; then
   phase "build (Release), npm ci"
   rm -rf build
-  BUILD_DIR=build BUILD_TYPE=Release scripts/build.sh -DLAMBDAD_BUILD_BENCH=OFF -DLAMBDAD_UNITY_BUILD=ON
+  BUILD_DIR=build BUILD_TYPE=Release scripts/build.sh -DLAMBDAD_BUILD_BENCH=OFF -DLAMBDAD_UNITY_BUILD=ON \
+    -DLAMBDAD_UNIT_TEST_PER_TEST=OFF
   test_dir=build
 else
   phase "build (ASan+UBSan), npm ci"
   rm -rf build-asan
   # -g1: line tables for the sanitizers' reports, without the full debug information (faster).
   BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DLAMBDAD_SANITIZE=address -DLAMBDAD_BUILD_BENCH=OFF \
-    -DCMAKE_CXX_FLAGS_DEBUG="-g1" -DLAMBDAD_UNITY_BUILD=ON
+    -DCMAKE_CXX_FLAGS_DEBUG="-g1" -DLAMBDAD_UNITY_BUILD=ON -DLAMBDAD_UNIT_TEST_PER_TEST=OFF
   test_dir=build-asan
 fi
 phase "npm ci (what was left)"
@@ -73,7 +76,7 @@ if [ "$release_only" != "1" ]; then
   rm -rf build-tsan
   tsan_log=$(mktemp)
   (cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" \
-     -DLAMBDAD_SANITIZE=thread -DLAMBDAD_BUILD_BENCH=OFF -DLAMBDAD_UNITY_BUILD=ON &&
+     -DLAMBDAD_SANITIZE=thread -DLAMBDAD_BUILD_BENCH=OFF -DLAMBDAD_UNITY_BUILD=ON -DLAMBDAD_UNIT_TEST_PER_TEST=OFF &&
    nice -n 19 cmake --build build-tsan -j"$jobs" --target lambdad "${threaded_modules[@]/#/lambdad_unit_}") \
     >"$tsan_log" 2>&1 &
   tsan_pid=$!
