@@ -36,6 +36,9 @@ class WebSocketReader {
   std::string integration_function(const Evaluated& integration);
   // An AWS::ApiGatewayV2::Authorizer of a WebSocket API, added to its API (named by its logical id).
   void read_authorizer(const Evaluated& authorizer, HttpApis& out);
+  // The route an AWS::ApiGatewayV2::RouteResponse answers for (its logical id), or "" when it is
+  // in error (reported).
+  std::string responded_route(const Evaluated& response);
   // A route's AuthorizationType and AuthorizerId into `route`; false when in error (reported).
   bool route_authorization(HttpValueReader& reader, const TemplateValue& props, const std::string& api_id,
                            const std::string& route_key, const HttpApis& out, HttpRoute& route);
@@ -190,6 +193,25 @@ bool WebSocketReader::route_authorization(HttpValueReader& reader, const Templat
   return true;
 }
 
+std::string WebSocketReader::responded_route(const Evaluated& response) {
+  HttpValueReader reader(sink_, response.resource->logical_id);
+  const std::string route =
+      reference(reader, response.properties.find("RouteId"), "Properties.RouteId", kApiGatewayV2RouteType);
+  const TemplateValue* key = response.properties.find("RouteResponseKey");
+  if (key == nullptr) {
+    reader.error(response.properties, "Properties.RouteResponseKey", "required property is missing");
+    return "";
+  }
+  auto k = reader.text(*key, "Properties.RouteResponseKey");
+  if (!k) return "";
+  if (*k != "$default") {
+    reader.error(*key, "Properties.RouteResponseKey",
+                 fmt::format("WebSocket APIs define only the $default route response (got {})", *k));
+    return "";
+  }
+  return route;
+}
+
 void WebSocketReader::run(const std::vector<HttpResourceSource>& resources, HttpApis& out) {
   for (const auto& r : resources) {
     if (r.type.starts_with(kApiGatewayV2Prefix)) types_[r.logical_id] = r.type;
@@ -197,6 +219,7 @@ void WebSocketReader::run(const std::vector<HttpResourceSource>& resources, Http
   std::vector<Evaluated> routes;
   std::vector<Evaluated> stages;
   std::vector<Evaluated> authorizers;
+  std::set<std::string> responded;  // routes with a RouteResponse
   for (const auto& r : resources) {
     if (r.type == kApiGatewayV2ApiType) {
       auto props = properties(r);
@@ -228,6 +251,10 @@ void WebSocketReader::run(const std::vector<HttpResourceSource>& resources, Http
       }
       websocket_apis_.insert(api.id);
       out.apis.push_back(std::move(api));
+    } else if (r.type == kApiGatewayV2RouteResponseType) {
+      auto props = properties(r);
+      if (!props) continue;
+      if (auto route = responded_route(Evaluated{&r, std::move(*props)}); !route.empty()) responded.insert(route);
     } else if (r.type == kApiGatewayV2IntegrationType || r.type == kApiGatewayV2RouteType ||
                r.type == kApiGatewayV2StageType || r.type == kApiGatewayV2AuthorizerType) {
       auto props = properties(r);
@@ -303,9 +330,20 @@ void WebSocketReader::run(const std::vector<HttpResourceSource>& resources, Http
     if (!route_key) continue;
     HttpRoute r;
     if (!route_authorization(reader, route.properties, api_id, *route_key, out, r)) continue;
-    if (const TemplateValue* rrse = route.properties.find("RouteResponseSelectionExpression")) {
-      if (!reader.text(*rrse, "Properties.RouteResponseSelectionExpression")) continue;
-      r.route_response = true;
+    // Two-way (API Gateway sends the function's answer back) only with both the route's
+    // RouteResponseSelectionExpression and a $default RouteResponse, as the console's "two-way
+    // communication" makes them; with one of the two the route stays one-way, as deployed.
+    const TemplateValue* rrse = route.properties.find("RouteResponseSelectionExpression");
+    if (rrse != nullptr && !reader.text(*rrse, "Properties.RouteResponseSelectionExpression")) continue;
+    r.route_response = rrse != nullptr && responded.contains(id);
+    if (rrse != nullptr && !r.route_response) {
+      reader.warning(*rrse, "Properties.RouteResponseSelectionExpression",
+                     "no AWS::ApiGatewayV2::RouteResponse (RouteResponseKey $default) names this route: API Gateway "
+                     "does not send the function's answer back, and neither does lambdad");
+    } else if (rrse == nullptr && responded.contains(id)) {
+      reader.warning(route.properties, "Properties.RouteResponseSelectionExpression",
+                     "the route has a RouteResponse but no RouteResponseSelectionExpression ($default): API Gateway "
+                     "does not send the function's answer back, and neither does lambdad");
     }
     r.api_id = api_id;
     r.method = "ANY";

@@ -17,6 +17,7 @@ inline constexpr std::string_view kServerlessHttpApiType = "AWS::Serverless::Htt
 inline constexpr std::string_view kApiGatewayV2Prefix = "AWS::ApiGatewayV2::";
 inline constexpr std::string_view kApiGatewayV2ApiType = "AWS::ApiGatewayV2::Api";
 inline constexpr std::string_view kApiGatewayV2RouteType = "AWS::ApiGatewayV2::Route";
+inline constexpr std::string_view kApiGatewayV2RouteResponseType = "AWS::ApiGatewayV2::RouteResponse";
 inline constexpr std::string_view kApiGatewayV2IntegrationType = "AWS::ApiGatewayV2::Integration";
 inline constexpr std::string_view kApiGatewayV2StageType = "AWS::ApiGatewayV2::Stage";
 inline constexpr std::string_view kApiGatewayV2AuthorizerType = "AWS::ApiGatewayV2::Authorizer";

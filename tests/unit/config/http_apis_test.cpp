@@ -400,6 +400,9 @@ TEST(HttpApis, WebSocketApiFromApiGatewayV2Resources) {
       RouteKey: sendMessage
       RouteResponseSelectionExpression: $default
       Target: !Sub integrations/${HelloIntegration}
+  SendResponse:
+    Type: AWS::ApiGatewayV2::RouteResponse
+    Properties: {ApiId: !Ref Chat, RouteId: !Ref SendRoute, RouteResponseKey: $default}
   AuthRoute:
     Type: AWS::ApiGatewayV2::Route
     Properties: {ApiId: !Ref Chat, RouteKey: $default, Target: !Sub "integrations/${AuthIntegration}"}
@@ -433,6 +436,40 @@ TEST(HttpApis, WebSocketApiFromApiGatewayV2Resources) {
   EXPECT_TRUE(route(load, "Chat", "ANY", "sendMessage")->route_response);
   EXPECT_FALSE(connect->route_response);
   EXPECT_EQ(route(load, "Chat", "ANY", "$default")->function_name, "Auth");
+}
+
+TEST(HttpApis, AWebSocketRouteIsTwoWayOnlyWithItsExpressionAndARouteResponse) {
+  const std::string text = with_events("", R"(  Chat:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: chat, ProtocolType: WEBSOCKET}
+  Expression:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Chat, RouteKey: a, RouteResponseSelectionExpression: $default, Target: !Sub "integrations/${I}"}
+  Response:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Chat, RouteKey: b, Target: !Sub "integrations/${I}"}
+  BResponse:
+    Type: AWS::ApiGatewayV2::RouteResponse
+    Properties: {ApiId: !Ref Chat, RouteId: !Ref Response, RouteResponseKey: $default}
+  I:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties: {ApiId: !Ref Chat, IntegrationType: AWS_PROXY, IntegrationUri: !GetAtt Auth.Arn}
+)");
+  const auto load = load_text(text);
+  ASSERT_TRUE(load.errors.empty()) << describe(load);
+  EXPECT_FALSE(route(load, "Chat", "ANY", "a")->route_response);
+  EXPECT_FALSE(route(load, "Chat", "ANY", "b")->route_response);
+  ASSERT_EQ(load.warnings.size(), 2U) << describe(load);
+  EXPECT_THAT(load.warnings[0].to_string(), HasSubstr("no AWS::ApiGatewayV2::RouteResponse"));
+  EXPECT_THAT(load.warnings[1].to_string(), HasSubstr("has a RouteResponse but no RouteResponseSelectionExpression"));
+
+  const std::string other = text + R"(  AResponse:
+    Type: AWS::ApiGatewayV2::RouteResponse
+    Properties: {ApiId: !Ref Chat, RouteId: !Ref Expression, RouteResponseKey: $other}
+)";
+  EXPECT_THAT(only_error(load_text(other), line_of(other, "RouteResponseKey: $other"), "AResponse",
+                         "Properties.RouteResponseKey"),
+              HasSubstr("only the $default route response (got $other)"));
 }
 
 // --- errors, each with its line -------------------------------------------------------------
