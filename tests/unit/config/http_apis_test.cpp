@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 
 #include "lambdad/config/http_apis.hpp"
 #include "lambdad/config/sam_template.hpp"
@@ -383,11 +384,14 @@ TEST(HttpApis, FunctionUrlDefaultsAndGlobals) {
   EXPECT_EQ(load.http.urls[1].function_name, "Auth");
 }
 
-TEST(HttpApis, WebSocketApiFromApiGatewayV2Resources) {
-  const std::string text = with_events("", R"(  Chat:
+// A WebSocket API named Chat, as template resources (indented 2).
+constexpr std::string_view kChatApi = R"(  Chat:
     Type: AWS::ApiGatewayV2::Api
     Properties: {Name: chat, ProtocolType: WEBSOCKET}
-  ConnectRoute:
+)";
+
+TEST(HttpApis, WebSocketApiFromApiGatewayV2Resources) {
+  const std::string text = with_events("", std::string(kChatApi) + R"(  ConnectRoute:
     Type: AWS::ApiGatewayV2::Route
     Properties:
       ApiId: !Ref Chat
@@ -439,10 +443,7 @@ TEST(HttpApis, WebSocketApiFromApiGatewayV2Resources) {
 }
 
 TEST(HttpApis, AWebSocketRouteIsTwoWayOnlyWithItsExpressionAndARouteResponse) {
-  const std::string text = with_events("", R"(  Chat:
-    Type: AWS::ApiGatewayV2::Api
-    Properties: {Name: chat, ProtocolType: WEBSOCKET}
-  Expression:
+  const std::string text = with_events("", std::string(kChatApi) + R"(  Expression:
     Type: AWS::ApiGatewayV2::Route
     Properties: {ApiId: !Ref Chat, RouteKey: a, RouteResponseSelectionExpression: $default, Target: !Sub "integrations/${I}"}
   Response:
