@@ -290,7 +290,9 @@ def test_post_after_timeout_is_refused(serving, client, host_dir):
                           b'{"late": true}', timeout=10)
     except (urllib.error.URLError, ConnectionError, http_client.HTTPException) as e:
         reason = getattr(e, "reason", e)
-        assert isinstance(reason, (ConnectionRefusedError, ConnectionResetError, http_client.RemoteDisconnected)), e
+        # Refused, or reset unread: the client sees the reset as ECONNRESET, or as EPIPE when it
+        # comes while the body is still being written (both ConnectionError).
+        assert isinstance(reason, (ConnectionError, http_client.RemoteDisconnected)), e
         return
     pytest.fail(f"the late post was answered: {code} {body}")
 
