@@ -9,7 +9,6 @@
 #   bench/cold_start.sh [RUNS]        # default 20 cold starts per function and mode
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-BUILD_DIR=${BUILD_DIR:-$REPO/build}
 RUNS=${1:-20}
 fail() { echo "bench/cold_start.sh: $*" >&2; exit 1; }
 # shellcheck source=bench/lib.sh

@@ -25,8 +25,6 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD_DIR=${BUILD_DIR:-$REPO/build}
-case $BUILD_DIR in /*) ;; *) BUILD_DIR=$REPO/$BUILD_DIR ;; esac
 RUNS=${RUNS:-5}
 DURATION=${DURATION:-5s}
 CONNECTIONS=${CONNECTIONS:-1 16}
@@ -40,36 +38,16 @@ source "$REPO/bench/lib.sh"
 echo "== building ($BUILD_DIR)"
 bench_build lambdad_echo_bootstrap >/dev/null
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/lambdad-fronts.XXXXXX")
-DAEMON_PIDS=()
-cleanup() {
-  stop_daemons "${DAEMON_PIDS[@]}"
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_workdir fronts
 
-echo_code "$WORK/echo"
-cat >"$WORK/template.yaml" <<'EOF'
-AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  Echo:
-    Type: AWS::Serverless::Function
-    Properties:
-      Runtime: provided.al2023
-      Handler: echo
-      CodeUri: echo/
-      Timeout: 60
-      MemorySize: 128
-      FunctionUrlConfig:
+echo_template 60 "      FunctionUrlConfig:
         AuthType: NONE
       Events:
         Echo:
           Type: HttpApi
           Properties:
             Path: /echo
-            Method: POST
-EOF
+            Method: POST"
 
 start_daemon fronts "$WORK/fronts.log" --api-port "$API_PORT"
 api=$(wait_stdout fronts '^API listening on http://')

@@ -1,6 +1,11 @@
 # shellcheck shell=bash
-# Shared by the scripts of bench/ (sourced, not run). The caller sets REPO, BUILD_DIR and fail(),
-# and WORK (a directory of its own) for the daemon helpers.
+# Shared by the scripts of bench/ (sourced, not run). The caller sets REPO and fail(), and WORK (a
+# directory of its own, bench_workdir) for the daemon helpers.
+
+# BUILD_DIR: the build whose helpers (and daemon, without LAMBDAD_BIN) are used; default
+# REPO/build, made absolute.
+BUILD_DIR=${BUILD_DIR:-$REPO/build}
+case $BUILD_DIR in /*) ;; *) BUILD_DIR=$REPO/$BUILD_DIR ;; esac
 
 # Builds the given targets, and the daemon too unless LAMBDAD_BIN names one already built; sets
 # LAMBDAD to the daemon to measure.
@@ -45,6 +50,39 @@ echo_code() {
   mkdir -p "$dir"
   cp "$bin" "$dir/bootstrap"
   chmod +x "$dir/bootstrap"
+}
+
+# bench_workdir TAG: a scratch directory WORK (removed on exit, with every daemon of DAEMON_PIDS
+# stopped first).
+bench_workdir() {
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/lambdad-$1.XXXXXX")
+  DAEMON_PIDS=()
+  trap bench_cleanup EXIT
+}
+bench_cleanup() {
+  stop_daemons "${DAEMON_PIDS[@]}"
+  rm -rf "$WORK"
+}
+
+# echo_template TIMEOUT [MORE]: $WORK/template.yaml with the function Echo, the C echo runtime
+# (echo_code in $WORK/echo, provided.al2023, 128 MB) and TIMEOUT seconds; MORE: further lines of
+# its Properties, indented six spaces.
+echo_template() {
+  echo_code "$WORK/echo"
+  cat >"$WORK/template.yaml" <<EOF
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Echo:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: provided.al2023
+      Handler: echo
+      CodeUri: echo/
+      Timeout: $1
+      MemorySize: 128
+EOF
+  [[ -z ${2:-} ]] || printf '%s\n' "$2" >>"$WORK/template.yaml"
 }
 
 # start_daemon NAME STDERR [serve options...]: `$LAMBDAD serve --template $WORK/template.yaml

@@ -34,8 +34,6 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD_DIR=${BUILD_DIR:-$REPO/build}
-case $BUILD_DIR in /*) ;; *) BUILD_DIR=$REPO/$BUILD_DIR ;; esac
 CONNS=${CONNS:-16}
 DURATION=${DURATION:-5s}
 RUNS=${RUNS:-5}
@@ -52,30 +50,11 @@ for tool in cmake curl wrk; do command -v "$tool" >/dev/null 2>&1 || fail "missi
 source "$REPO/bench/lib.sh"
 bench_build lambdad_echo_bootstrap >/dev/null
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/lambdad-profile.XXXXXX")
+bench_workdir profile
 OUT=${OUT:-}
 [[ -z $OUT ]] || mkdir -p "$OUT"
-DAEMON_PIDS=()
-cleanup() {
-  stop_daemons "${DAEMON_PIDS[@]}"
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
-echo_code "$WORK/echo"
-cat >"$WORK/template.yaml" <<'EOF'
-AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  Echo:
-    Type: AWS::Serverless::Function
-    Properties:
-      Runtime: provided.al2023
-      Handler: echo
-      CodeUri: echo/
-      Timeout: 30
-      MemorySize: 128
-EOF
+echo_template 30
 
 # start_daemon (bench/lib.sh) with the Invoke URL of the function: sets DAEMON_PID and URL.
 start_echo_daemon() {

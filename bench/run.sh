@@ -28,8 +28,6 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD_DIR=${BUILD_DIR:-$REPO/build}
-case $BUILD_DIR in /*) ;; *) BUILD_DIR=$REPO/$BUILD_DIR ;; esac
 RUNS=${RUNS:-5}
 DURATION=${DURATION:-5s}
 CONNECTIONS=${CONNECTIONS:-1 4 16}
@@ -45,35 +43,16 @@ for tool in cmake curl wrk; do
 done
 ((${#missing[@]} == 0)) || fail "missing tools: ${missing[*]} (the project's install script provides them)"
 
-echo "== building ($BUILD_DIR)"
 # shellcheck source=bench/lib.sh
 source "$REPO/bench/lib.sh"
+echo "== building ($BUILD_DIR)"
 # LAMBDAD_BIN=path measures an already built daemon; then only the helpers are built here.
 bench_build lambdad_echo_bootstrap lambdad_burst
 BURST=$(find_binary lambdad_burst) || fail "lambdad_burst not found under $BUILD_DIR"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/lambdad-bench.XXXXXX")
-DAEMON_PIDS=()
-cleanup() {
-  stop_daemons "${DAEMON_PIDS[@]}"
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_workdir bench
 
-echo_code "$WORK/echo"
-cat >"$WORK/template.yaml" <<'EOF'
-AWSTemplateFormatVersion: '2010-09-09'
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  Echo:
-    Type: AWS::Serverless::Function
-    Properties:
-      Runtime: provided.al2023
-      Handler: echo
-      CodeUri: echo/
-      Timeout: 60
-      MemorySize: 128
-EOF
+echo_template 60
 
 echo "== starting lambdad"
 start_daemon main "$WORK/main.log"

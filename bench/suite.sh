@@ -13,8 +13,6 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD_DIR=${BUILD_DIR:-$REPO/build}
-case $BUILD_DIR in /*) ;; *) BUILD_DIR=$REPO/$BUILD_DIR ;; esac
 CASES=${CASES:-1000}
 RUNS=${RUNS:-3}
 JOBS=${JOBS:-"4 8"}

@@ -31,20 +31,7 @@ int line_of(const std::string& text, const std::string& needle) {
 // and Hello's `events` (indented 8 under Events:).
 std::string with_events(const std::string& events, const std::string& resources = "",
                         const std::string& hello_extra = "") {
-  return "Transform: AWS::Serverless-2016-10-31\n"
-         "Resources:\n"
-         "  Hello:\n"
-         "    Type: AWS::Serverless::Function\n"
-         "    Properties:\n"
-         "      FunctionName: hello-fn\n"
-         "      Runtime: python3.12\n"
-         "      Handler: app.lambda_handler\n"
-         "      CodeUri: code/hello\n" +
-         hello_extra + (events.empty() ? "" : "      Events:\n" + events) +
-         "  Auth:\n"
-         "    Type: AWS::Serverless::Function\n"
-         "    Properties: {Runtime: python3.12, Handler: app.auth, CodeUri: code/hello}\n" +
-         resources;
+  return test::hello_and_auth(events, resources, hello_extra);
 }
 
 const HttpRoute* route(const TemplateLoad& load, const std::string& api, const std::string& method,

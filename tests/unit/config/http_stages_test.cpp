@@ -24,20 +24,7 @@ using ::testing::UnorderedElementsAre;
 
 // Two functions, Hello (hello-fn) and Auth, then `resources` (indented 2).
 std::string stages_template(const std::string& resources, const std::string& hello_events = "") {
-  return "Transform: AWS::Serverless-2016-10-31\n"
-         "Resources:\n"
-         "  Hello:\n"
-         "    Type: AWS::Serverless::Function\n"
-         "    Properties:\n"
-         "      FunctionName: hello-fn\n"
-         "      Runtime: python3.12\n"
-         "      Handler: app.lambda_handler\n"
-         "      CodeUri: code/hello\n" +
-         (hello_events.empty() ? "" : "      Events:\n" + hello_events) +
-         "  Auth:\n"
-         "    Type: AWS::Serverless::Function\n"
-         "    Properties: {Runtime: python3.12, Handler: app.auth, CodeUri: code/hello}\n" +
-         resources;
+  return test::hello_and_auth(hello_events, resources);
 }
 
 int line_at(const std::string& text, const std::string& needle) {

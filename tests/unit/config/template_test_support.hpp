@@ -20,6 +20,26 @@ inline std::filesystem::path code_dir(const std::string& name) {
 }
 
 // Inline templates live "in" the fixture directory so CodeUri: code/hello resolves.
+// A SAM template with the functions Hello (named hello-fn) and Auth, then `resources` (indented
+// 2); Hello gets `hello_extra` (properties, indented 6) and `events` (indented 8 under Events:).
+inline std::string hello_and_auth(const std::string& events, const std::string& resources = "",
+                                  const std::string& hello_extra = "") {
+  return "Transform: AWS::Serverless-2016-10-31\n"
+         "Resources:\n"
+         "  Hello:\n"
+         "    Type: AWS::Serverless::Function\n"
+         "    Properties:\n"
+         "      FunctionName: hello-fn\n"
+         "      Runtime: python3.12\n"
+         "      Handler: app.lambda_handler\n"
+         "      CodeUri: code/hello\n" +
+         hello_extra + (events.empty() ? "" : "      Events:\n" + events) +
+         "  Auth:\n"
+         "    Type: AWS::Serverless::Function\n"
+         "    Properties: {Runtime: python3.12, Handler: app.auth, CodeUri: code/hello}\n" +
+         resources;
+}
+
 inline TemplateLoad load_text(const std::string& yaml, const TemplateOptions& options = {}) {
   return load_sam_template_text(yaml, templates_dir() / "inline.yaml", options);
 }

@@ -9,6 +9,7 @@
 
 #include "lambdad/http_front/front.hpp"
 #include "lambdad_test/manual_time.hpp"
+#include "front_request.hpp"
 #include "scripted_dispatcher.hpp"
 
 namespace lambdad::http_front {
@@ -85,17 +86,8 @@ class FrontAuthorizerTest : public ::testing::Test {
   }
 
   std::optional<http::Response>& send(const std::string& target, std::vector<std::pair<std::string, std::string>> headers = {}) {
-    http::Request req;
-    req.method_text = "GET";
-    req.method = http::Method::kGet;
-    req.target = target;
-    req.path = target.substr(0, target.find('?'));
-    req.headers.add("Host", "127.0.0.1:3000");
-    for (auto& [name, value] : headers) req.headers.add(name, value);
-    req.peer_address = "127.0.0.1";
-    req.local_port = 3000;
     answer_.reset();
-    front_.handle(std::move(req), [this](http::Response r) { answer_ = std::move(r); });
+    front_.handle(front_request("GET", target, headers), [this](http::Response r) { answer_ = std::move(r); });
     return answer_;
   }
 

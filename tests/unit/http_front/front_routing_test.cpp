@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "lambdad_test/manual_time.hpp"
+#include "front_request.hpp"
 #include "scripted_dispatcher.hpp"
 
 namespace lambdad::http_front {
@@ -33,17 +34,8 @@ class FrontRoutingTest : public ::testing::Test {
  protected:
   std::optional<http::Response>& send(const std::string& method, const std::string& target,
                                       std::vector<std::pair<std::string, std::string>> headers = {}) {
-    http::Request req;
-    req.method_text = method;
-    req.method = method == "GET" ? http::Method::kGet : http::Method::kOther;
-    req.target = target;
-    req.path = target.substr(0, target.find('?'));
-    req.headers.add("Host", "127.0.0.1:3000");
-    for (auto& [name, value] : headers) req.headers.add(name, value);
-    req.peer_address = "127.0.0.1";
-    req.local_port = 3000;
     answer_.reset();
-    front_.handle(std::move(req), [this](http::Response r) { answer_ = std::move(r); });
+    front_.handle(front_request(method, target, headers), [this](http::Response r) { answer_ = std::move(r); });
     return answer_;
   }
   std::string last_function() const { return dispatcher_.dispatched.back()->function_name; }

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "lambdad_test/manual_time.hpp"
+#include "front_request.hpp"
 #include "scripted_dispatcher.hpp"
 
 namespace lambdad::http_front {
@@ -63,22 +64,8 @@ class FrontTest : public ::testing::Test {
   std::optional<http::Response>& send(const std::string& method, const std::string& target,
                                       std::vector<std::pair<std::string, std::string>> headers = {},
                                       std::string body = {}) {
-    http::Request req;
-    req.method_text = method;
-    req.method = method == "GET" ? http::Method::kGet : method == "POST" ? http::Method::kPost : http::Method::kOther;
-    req.target = target;
-    req.path = target.substr(0, target.find('?'));
-    bool has_host = false;
-    for (auto& [name, value] : headers) {
-      has_host = has_host || name == "Host";
-      req.headers.add(name, value);
-    }
-    if (!has_host) req.headers.add("Host", "127.0.0.1:3000");
-    req.body = std::move(body);
-    req.peer_address = "127.0.0.1";
-    req.local_port = 3000;
     answer_.reset();
-    front_.handle(std::move(req), [this](http::Response r) { answer_ = std::move(r); });
+    front_.handle(front_request(method, target, headers, std::move(body)), [this](http::Response r) { answer_ = std::move(r); });
     return answer_;
   }
 

@@ -10,6 +10,7 @@
 
 #include "lambdad/http_front/front.hpp"
 #include "lambdad_test/manual_time.hpp"
+#include "front_request.hpp"
 #include "scripted_dispatcher.hpp"
 
 namespace lambdad::http_front {
@@ -60,16 +61,8 @@ class WebSocketFrontTest : public ::testing::Test {
 
   // Starts an upgrade to `path`; the socket is set once it is accepted.
   void upgrade(const std::string& path, std::vector<std::pair<std::string, std::string>> headers = {}) {
-    http::Request req;
-    req.method = http::Method::kGet;
-    req.method_text = "GET";
-    req.target = path;
-    req.path = path.substr(0, path.find('?'));
-    req.headers.add("Host", "127.0.0.1:3000");
-    req.headers.add("User-Agent", "test-client");
-    for (auto& [name, value] : headers) req.headers.add(name, value);
-    req.peer_address = "127.0.0.1";
-    req.local_port = 3000;
+    headers.insert(headers.begin(), {"User-Agent", "test-client"});
+    http::Request req = front_request("GET", path, headers);
     refusal_.reset();
     socket_.reset();
     http::Upgrade up(
