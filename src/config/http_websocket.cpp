@@ -130,10 +130,9 @@ void WebSocketReader::read_authorizer(const Evaluated& authorizer, HttpApis& out
   if (type == nullptr) reader.error(props, "Properties.AuthorizerType", "required property is missing");
   if (!t) return;
   if (*t != "REQUEST") {
-    reader.warning(*type, "Properties.AuthorizerType",
-                   fmt::format("only Lambda REQUEST authorizers are run locally (got {}); routes using this one are "
-                               "served without it",
-                               *t));
+    // API Gateway refuses it too: a WebSocket API takes only Lambda REQUEST authorizers.
+    reader.error(*type, "Properties.AuthorizerType",
+                 fmt::format("a WebSocket API takes only REQUEST (Lambda) authorizers (got {})", *t));
     return;
   }
   const TemplateValue* uri = props.find("AuthorizerUri");
@@ -188,7 +187,7 @@ bool WebSocketReader::route_authorization(HttpValueReader& reader, const Templat
   const HttpApi* api = out.find_api(api_id);
   const bool known = std::any_of(api->authorizers.begin(), api->authorizers.end(),
                                  [&](const HttpAuthorizer& a) { return a.name == id; });
-  // An authorizer in error was reported; one of another kind was warned about (served without it).
+  // An authorizer in error was reported.
   if (known) route.authorizer = id;
   return true;
 }

@@ -221,15 +221,16 @@ TEST(HttpStages, WebSocketAuthorizerProblems) {
     Properties: {ApiId: !Ref Chat, Name: jwt, AuthorizerType: JWT, IdentitySource: [route.request.header.Auth]}
 )");
   const auto load = load_text(text);
-  ASSERT_EQ(load.errors.size(), 2U) << describe(load);
-  EXPECT_EQ(load.errors[0].resource, "DefaultRoute");
-  EXPECT_EQ(load.errors[0].property, "Properties.AuthorizationType");
-  EXPECT_THAT(load.errors[0].message, HasSubstr("only the $connect route"));
-  EXPECT_EQ(load.errors[1].resource, "OtherRoute");
-  ASSERT_EQ(load.warnings.size(), 1U) << describe(load);
-  EXPECT_EQ(load.warnings[0].resource, "Jwt");
-  EXPECT_EQ(load.warnings[0].line, line_at(text, "AuthorizerType: JWT"));
-  // The $connect route of a JWT authorizer is served without it (as HTTP APIs' JWT routes are).
+  // A JWT authorizer is refused as API Gateway refuses it: WebSocket APIs take Lambda REQUEST ones.
+  ASSERT_EQ(load.errors.size(), 3U) << describe(load);
+  EXPECT_EQ(load.errors[0].resource, "Jwt");
+  EXPECT_EQ(load.errors[0].line, line_at(text, "AuthorizerType: JWT"));
+  EXPECT_THAT(load.errors[0].message, HasSubstr("only REQUEST (Lambda) authorizers (got JWT)"));
+  EXPECT_EQ(load.errors[1].resource, "DefaultRoute");
+  EXPECT_EQ(load.errors[1].property, "Properties.AuthorizationType");
+  EXPECT_THAT(load.errors[1].message, HasSubstr("only the $connect route"));
+  EXPECT_EQ(load.errors[2].resource, "OtherRoute");
+  EXPECT_TRUE(load.warnings.empty()) << describe(load);
   ASSERT_EQ(load.http.routes.size(), 1U);
   EXPECT_EQ(load.http.routes[0].path, "$connect");
   EXPECT_EQ(load.http.routes[0].authorizer, "");
