@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <initializer_list>
 #include <functional>
 #include <regex>
 #include <set>
@@ -475,30 +476,35 @@ Result<config::HttpCors> parse_cors(const json& cors) {
   return out;
 }
 
+// The enum member `value` names, or Lambda's validation error listing `allowed` (its order).
+template <class E>
+Result<E> enum_member(std::string_view member, const std::string& value,
+                      std::initializer_list<std::pair<std::string_view, E>> names, std::string_view allowed) {
+  for (const auto& [name, e] : names) {
+    if (value == name) return e;
+  }
+  return validation(member, value, fmt::format("Member must satisfy enum value set: [{}]", allowed));
+}
+
 Result<cp::FunctionUrlChange> parse_function_url(const json& req, bool creating) {
   if (!req.is_object()) return invalid("The request body must be a JSON object.");
   cp::FunctionUrlChange out;
   if (!req.contains("AuthType") || req["AuthType"].is_null()) {
     if (creating) return validation("authType", "null", "Member must not be null");
   } else {
-    const auto auth = req["AuthType"].get<std::string>();
-    if (auth == "NONE") {
-      out.auth_type = config::FunctionUrl::AuthType::kNone;
-    } else if (auth == "AWS_IAM") {
-      out.auth_type = config::FunctionUrl::AuthType::kAwsIam;
-    } else {
-      return validation("authType", auth, "Member must satisfy enum value set: [AWS_IAM, NONE]");
-    }
+    using Auth = config::FunctionUrl::AuthType;
+    auto auth = enum_member<Auth>("authType", req["AuthType"].get<std::string>(),
+                                  {{"NONE", Auth::kNone}, {"AWS_IAM", Auth::kAwsIam}}, "AWS_IAM, NONE");
+    if (!auth) return auth.error();
+    out.auth_type = *auth;
   }
   if (req.contains("InvokeMode") && !req["InvokeMode"].is_null()) {
-    const auto mode = req["InvokeMode"].get<std::string>();
-    if (mode == "BUFFERED") {
-      out.invoke_mode = config::FunctionUrl::InvokeMode::kBuffered;
-    } else if (mode == "RESPONSE_STREAM") {
-      out.invoke_mode = config::FunctionUrl::InvokeMode::kResponseStream;
-    } else {
-      return validation("invokeMode", mode, "Member must satisfy enum value set: [RESPONSE_STREAM, BUFFERED]");
-    }
+    using Mode = config::FunctionUrl::InvokeMode;
+    auto mode = enum_member<Mode>("invokeMode", req["InvokeMode"].get<std::string>(),
+                                  {{"BUFFERED", Mode::kBuffered}, {"RESPONSE_STREAM", Mode::kResponseStream}},
+                                  "RESPONSE_STREAM, BUFFERED");
+    if (!mode) return mode.error();
+    out.invoke_mode = *mode;
   }
   if (req.contains("Cors") && !req["Cors"].is_null()) {
     auto cors = parse_cors(req["Cors"]);
