@@ -74,6 +74,18 @@ std::optional<std::uint64_t> pread_u64(int fd) {
   return parse_u64(std::string_view(buf, static_cast<std::size_t>(n)));
 }
 
+std::optional<std::string> pread_all(int fd) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::pread(fd, buf, sizeof buf, static_cast<off_t>(out.size()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    out.append(buf, static_cast<std::size_t>(n));
+    if (static_cast<std::size_t>(n) < sizeof buf) return out;
+  }
+}
+
 namespace {
 
 // Calls f(line) for each '\n'-separated line until f returns false.

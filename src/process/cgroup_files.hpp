@@ -29,6 +29,10 @@ std::optional<std::uint64_t> read_u64(const std::filesystem::path& file);
 // The same read from offset 0 of an open file, for values that belong to the open file (a
 // memory.peak that was reset through it).
 std::optional<std::uint64_t> pread_u64(int fd);
+// The whole of an open /proc or cgroup file, read again from offset 0 (the kernel renders such a
+// file anew on each read from its start): one pread(2) when it fits in 4 KiB, since the kernel
+// fills the buffer unless the file ends. nullopt when it cannot be read (a process gone).
+std::optional<std::string> pread_all(int fd);
 // "key value" lines: the value of `key`, or nullopt.
 std::optional<std::uint64_t> keyed_value(std::string_view text, std::string_view key);
 // The pids listed in a cgroup.procs.

@@ -1,4 +1,5 @@
-// peak_rss_bytes(): VmHWM ("high water mark" of the resident set) from /proc/<pid>/status.
+// peak_rss_bytes(): VmHWM ("high water mark" of the resident set) from /proc/<pid>/status, and
+// the kept /proc files of a process (process_files.hpp).
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -8,25 +9,14 @@
 #include <string>
 #include <string_view>
 
+#include "cgroup_files.hpp"
 #include "lambdad/process/child_process.hpp"
 #include "lambdad/process/unique_fd.hpp"
+#include "process_files.hpp"
 
 namespace lambdad::process {
 
-std::size_t peak_rss_bytes(pid_t pid) {
-  if (pid <= 0) return 0;
-  const std::string path = "/proc/" + std::to_string(pid) + "/status";
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return 0;
-  std::array<char, 8192> buf;  // the whole file is ~1.5 KiB
-  std::size_t len = 0;
-  while (len < buf.size()) {
-    const ssize_t n = ::read(fd.get(), buf.data() + len, buf.size() - len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    len += static_cast<std::size_t>(n);
-  }
-  const std::string_view text(buf.data(), len);
+std::uint64_t vm_hwm_bytes(std::string_view text) {
   constexpr std::string_view kKey = "\nVmHWM:";
   const auto at = text.find(kKey);
   if (at == std::string_view::npos) return 0;  // e.g. a zombie or a kernel thread
@@ -34,10 +24,49 @@ std::size_t peak_rss_bytes(pid_t pid) {
   const auto digits = rest.find_first_not_of(" \t");
   if (digits == std::string_view::npos) return 0;
   rest.remove_prefix(digits);
-  std::size_t kib = 0;
+  std::uint64_t kib = 0;
   const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), kib);
   if (ec != std::errc{} || end == rest.data()) return 0;
   return kib * 1024;  // the kernel says "kB" and means KiB
+}
+
+std::size_t peak_rss_bytes(pid_t pid) {
+  if (pid <= 0) return 0;
+  const std::string path = "/proc/" + std::to_string(pid) + "/status";
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return 0;
+  const auto text = cgroup::pread_all(fd.get());
+  return text ? static_cast<std::size_t>(vm_hwm_bytes(*text)) : 0;
+}
+
+namespace {
+
+UniqueFd open_proc(pid_t pid, const char* name, int flags) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+  return UniqueFd(::open(path.c_str(), flags | O_CLOEXEC));
+}
+
+}  // namespace
+
+ProcessFiles::ProcessFiles(pid_t pid)
+    : pid_(pid),
+      stat_(open_proc(pid, "stat", O_RDONLY)),
+      status_(open_proc(pid, "status", O_RDONLY)),
+      clear_refs_(open_proc(pid, "clear_refs", O_WRONLY)) {}
+
+std::optional<std::string> ProcessFiles::stat() const {
+  if (!stat_.valid()) return std::nullopt;
+  return cgroup::pread_all(stat_.get());
+}
+
+std::uint64_t ProcessFiles::peak_rss_bytes() const {
+  if (!status_.valid()) return 0;
+  const auto text = cgroup::pread_all(status_.get());
+  return text ? vm_hwm_bytes(*text) : 0;
+}
+
+bool ProcessFiles::reset_peak_rss() const {
+  return clear_refs_.valid() && cgroup::write_fd(clear_refs_.get(), "5") == 0;
 }
 
 }  // namespace lambdad::process

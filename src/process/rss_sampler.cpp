@@ -10,6 +10,7 @@
 // Shared pages are counted once per process that maps them, and a fork bomb can outrun one
 // period: without a cgroup this is an approximation of what a cgroup enforces exactly.
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #include "lambdad/common/blocking_pool.hpp"
 #include "lambdad/process/child_process.hpp"
 #include "memory_watch.hpp"
+#include "process_files.hpp"
 #include "resource_controllers.hpp"
 
 namespace lambdad::process {
@@ -52,36 +54,42 @@ struct Reading {
     sample.rss_bytes += rss_pages * page_size();
   }
   // The high water mark of `leader` when it is alone (its VmHWM was reset with the peak).
-  void finish(pid_t leader) {
-    if (pids.size() == 1 && pids.front() == leader) sample.hwm_bytes = peak_rss_bytes(leader);
+  void finish(pid_t leader, const ProcessFiles* files) {
+    if (pids.size() != 1 || pids.front() != leader) return;
+    sample.hwm_bytes = files != nullptr && files->pid() == leader ? files->peak_rss_bytes() : peak_rss_bytes(leader);
   }
 };
 
-// /proc/<pid>/stat of each pid; with `pgrp` > 0 only the processes still in that process group
-// (a pid of the last reading may have been reused since).
-Reading read_pids(const std::vector<pid_t>& pids, pid_t leader, pid_t pgrp) {
+// /proc/<pid>/stat of each pid (the leader's through its kept files); with `pgrp` > 0 only the
+// processes still in that process group (a pid of the last reading may have been reused since).
+Reading read_pids(const std::vector<pid_t>& pids, pid_t leader, pid_t pgrp, const ProcessFiles* files) {
   Reading r;
   for (pid_t pid : pids) {
-    const auto text = cgroup::read_file("/proc/" + std::to_string(pid) + "/stat");
+    const auto text = files != nullptr && files->pid() == pid ? files->stat()
+                                                              : cgroup::read_file("/proc/" + std::to_string(pid) + "/stat");
     if (!text) continue;  // exited meanwhile
     pid_t group = 0;
     std::uint64_t threads = 0, rss = 0;
     if (!cgroup::parse_proc_stat(*text, group, threads, rss) || (pgrp > 0 && group != pgrp)) continue;
     r.add(pid, threads, rss);
   }
-  r.finish(leader);
+  r.finish(leader, files);
   return r;
 }
 
 struct GroupState {
   GroupState(std::uint64_t limit, std::uint64_t max_tasks, std::string procs)
-      : procs_file(std::move(procs)), watch(limit, max_tasks) {}
+      : procs_file(std::move(procs)),
+        procs_fd(procs_file.empty() ? -1 : ::open(procs_file.c_str(), O_RDONLY | O_CLOEXEC)),
+        watch(limit, max_tasks) {}
   const std::string procs_file;  // the memory cgroup's cgroup.procs; empty: the process group
+  const UniqueFd procs_fd;       // procs_file, kept open (read again from its start each time)
   std::mutex mu;
-  MemoryWatch watch;         // guarded by mu (as are the three below)
+  MemoryWatch watch;         // guarded by mu (as are the four below)
   pid_t pgid = 0;            // 0 until attach()
   bool closed = false;       // the group is gone: never signal its (reusable) pgid again
   std::vector<pid_t> pids;   // without a cgroup: the processes of the last reading
+  std::shared_ptr<const ProcessFiles> files;  // the leader's, opened at its first reading
   std::atomic<bool> idle{false};
   std::atomic<bool> oom{false};
 
@@ -92,22 +100,31 @@ struct GroupState {
   }
   bool by_process_group() const { return procs_file.empty(); }
 
+  // The leader's kept files (guarded by mu); they stay open while a reading uses them.
+  std::shared_ptr<const ProcessFiles> leader_files_locked() {
+    if (!files || files->pid() != pgid) files = std::make_shared<const ProcessFiles>(pgid);
+    return files;
+  }
+
   // A reading now: the cgroup's processes, or those of the last reading and the leader.
   Reading read_now() {
     std::vector<pid_t> list;
     pid_t lead = 0;
+    std::shared_ptr<const ProcessFiles> lead_files;
     {
       std::lock_guard lock(mu);
       if (closed || pgid <= 0) return {};
       lead = pgid;
+      lead_files = leader_files_locked();
       if (by_process_group()) list = pids;
     }
     if (!by_process_group()) {
-      if (auto text = cgroup::read_file(procs_file)) list = cgroup::parse_pids(*text);
-      return read_pids(list, lead, 0);
+      auto text = procs_fd.valid() ? cgroup::pread_all(procs_fd.get()) : cgroup::read_file(procs_file);
+      if (text) list = cgroup::parse_pids(*text);
+      return read_pids(list, lead, 0, lead_files.get());
     }
     if (std::find(list.begin(), list.end(), lead) == list.end()) list.push_back(lead);
-    return read_pids(list, lead, lead);
+    return read_pids(list, lead, lead, lead_files.get());
   }
 
   // Counts the reading in; kills the environment when it is over a limit.
@@ -133,7 +150,8 @@ struct GroupState {
     Reading r = read_now();
     std::lock_guard lock(mu);
     if (closed || pgid <= 0) return;
-    (void)reset_peak_rss(pgid);  // best effort: without it VmHWM only counts while above the sum
+    // Best effort: without it VmHWM only counts while above the sum.
+    if (!leader_files_locked()->reset_peak_rss()) (void)reset_peak_rss(pgid);
     r.sample.hwm_bytes = 0;
     if (by_process_group()) pids = r.pids;
     watch.restart(r.sample);
@@ -219,7 +237,7 @@ class Sampler : public std::enable_shared_from_this<Sampler> {
       std::map<pid_t, Reading> readings = scan(by_pgid);
       for (auto& [pgid, g] : by_pgid) {
         Reading& r = readings[pgid];
-        r.finish(pgid);
+        r.finish(pgid, nullptr);
         g->apply(r);
       }
     }
