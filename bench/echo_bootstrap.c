@@ -269,7 +269,7 @@ static void sleep_ms(long ms) {
   }
 }
 
-int main(void) {
+int main(int argc, char **argv) {
   const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
   if (!api || !*api) die("AWS_LAMBDA_RUNTIME_API is not set");
   char *host = strdup(api);
@@ -279,6 +279,9 @@ int main(void) {
   *colon = '\0';
   g_host = host;
   g_port = colon + 1;
+  // --start-only: exits where the first /next would be sent, so that bench/run.sh can time the
+  // runtime's own start (exec, loading, its setup) apart from lambdad's.
+  if (argc > 1 && strcmp(argv[1], "--start-only") == 0) return 0;
 
   struct Connection conn = {.fd = -1, .in = {0}};
   struct Response next = {0};

@@ -156,6 +156,39 @@ to_us() {
 
 # Figures of one wrk run's output (run with --latency and bench/invoke.lua):
 # "<p50 us> <p99 us> <requests/s> <requests> <non-2xx>"; the socket errors line, if any, by wrk_errors.
+# nginx_floor: starts nginx answering `return 200` on a free loopback port (a config of its own in
+# $WORK/nginx, one worker, no access log); sets NGINX_URL and NGINX_PID. Returns 1 without nginx.
+nginx_floor() {
+  local bin port dir=$WORK/nginx
+  bin=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
+  [[ -x $bin ]] || return 1
+  port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  mkdir -p "$dir/logs"
+  cat >"$dir/nginx.conf" <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+error_log $dir/logs/error.log;
+pid $dir/nginx.pid;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $dir/body;
+  server { listen 127.0.0.1:$port; location / { return 200; } }
+}
+EOF
+  "$bin" -p "$dir" -c "$dir/nginx.conf" &
+  NGINX_PID=$!
+  DAEMON_PIDS+=("$NGINX_PID")
+  NGINX_URL="http://127.0.0.1:$port/"
+  local _
+  for _ in $(seq 100); do
+    curl -s -o /dev/null "$NGINX_URL" && return 0
+    sleep 0.05
+  done
+  fail "nginx did not answer on $NGINX_URL: $(cat "$dir/logs/error.log" 2>/dev/null)"
+}
+
 wrk_figures() {
   local p50 p99
   p50=$(to_us "$(awk '$1 == "50%" { print $2 }' <<<"$1")")

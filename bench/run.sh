@@ -90,6 +90,33 @@ for conns in $CONNECTIONS; do
     "$RUNS" "$conns" "${MED_P50[$conns]}" "${MED_P99[$conns]}" "${MED_RPS[$conns]}"
 done
 
+# ---- the floor: one loopback HTTP hop ---------------------------------------------------------------
+# An invoke is two loopback HTTP hops (client -> Invoke API, Runtime API -> runtime and back). nginx
+# answering `return 200` is one hop done about as cheaply as it gets; its requests/s at one
+# connection, alternated run by run with lambdad's, is the floor lambdad's one connection is
+# measured against (half of it: the two-hop floor).
+echo
+echo "== floor: one HTTP hop to nginx (return 200) at 1 connection, alternating with lambdad's invokes"
+if nginx_floor; then
+  nginx_rps=() lambdad_rps=()
+  for ((run = 1; run <= RUNS; run++)); do
+    out=$(wrk -t1 -c1 -d"$DURATION" "$NGINX_URL") || fail "wrk (nginx) failed: $out"
+    read -r _ _ n_rps _ <<<"$(wrk_figures "$out")"
+    out=$(wrk -t1 -c1 -d"$DURATION" -s "$REPO/bench/invoke.lua" "$URL") || fail "wrk failed: $out"
+    read -r _ _ l_rps _ <<<"$(wrk_figures "$out")"
+    printf 'run %d: nginx %10.1f req/s  lambdad %10.1f req/s  ratio %.2f\n' "$run" "$n_rps" "$l_rps" \
+      "$(awk -v a="$l_rps" -v b="$n_rps" 'BEGIN { print (b > 0 ? a / b : 0) }')"
+    nginx_rps+=("$n_rps") lambdad_rps+=("$l_rps")
+  done
+  awk -v l="$(median "${lambdad_rps[@]}")" -v n="$(median "${nginx_rps[@]}")" 'BEGIN {
+    printf "medians: lambdad %.1f req/s, nginx %.1f req/s: lambdad at 1 connection is %.2fx one hop, %.2fx the two-hop floor\n",
+      l, n, l / n, 2 * l / n }'
+  kill "$NGINX_PID" 2>/dev/null || true
+  wait "$NGINX_PID" 2>/dev/null || true
+else
+  echo "skipped: no nginx (the project's install script provides nginx-light)"
+fi
+
 stop_daemon
 
 # ---- scaling: how many environments one function reaches --------------------------------------
@@ -230,6 +257,18 @@ if "$LAMBDAD" serve --help 2>&1 | grep -q -- --force-cold; then
   fi
   printf 'cold invoke end to end (curl time_total): median %.2f ms\n' "$(median "${times[@]}")"
   stop_daemon
+  # The runtime's own start: exec, loading and its setup, up to where it would send its first
+  # /next (`bootstrap --start-only`), timed by hyperfine without a shell.
+  if command -v hyperfine >/dev/null 2>&1 && ((${#inits[@]} > 0)); then
+    own_ms=$(AWS_LAMBDA_RUNTIME_API=127.0.0.1:9 hyperfine -N --runs 200 --warmup 20 --export-json "$WORK/own.json" \
+      "$WORK/echo/bootstrap --start-only" >/dev/null 2>&1 &&
+      /usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][0]["median"] * 1000)' "$WORK/own.json")
+    if [[ -n $own_ms ]]; then
+      awk -v own="$own_ms" -v init="$(median "${inits[@]}")" 'BEGIN {
+        printf "the runtime'"'"'s own start (hyperfine -N, 200 runs of bootstrap --start-only): median %.2f ms; Init Duration above it: %.2f ms\n",
+          own, init - own }'
+    fi
+  fi
 else
   echo "skipped: this lambdad has no --force-cold"
 fi

@@ -34,6 +34,8 @@ TEST_PACKAGES=(
   make autoconf automake libtool unzip
   # benchmarks
   wrk hyperfine
+  # bench/run.sh: the floor of one loopback HTTP hop (nginx answering `return 200`)
+  nginx-light
 )
 APT_PACKAGES=("${SERVE_PACKAGES[@]}")
 [ "$part" = serve ] || APT_PACKAGES+=("${TEST_PACKAGES[@]}")
