@@ -68,7 +68,7 @@ if [ "$npm_status" -ne 0 ]; then
   echo "scripts/install-deps.sh npm failed ($npm_status)" >&2
   exit "$npm_status"
 fi
-threaded_modules=(common process sandbox control_plane observability async)  # the modules whose code runs threads (async: the spool writer on the blocking pool)
+threaded_modules=(common process sandbox control_plane observability async http)  # the modules whose code runs threads (async: the spool writer on the blocking pool; http: connections on their own strands)
 tsan_pid=""
 if [ "$release_only" != "1" ]; then
   # The TSan build runs beside the tests at the lowest priority: the end-to-end tests mostly wait

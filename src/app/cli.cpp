@@ -147,6 +147,10 @@ int run_cli(int argc, char** argv) {
                           "A request's line and headers must arrive within this from its first byte (default 30s)");
     serve_cmd->add_option("--http-body-timeout", serve.http_body_timeout,
                           "A request's body must arrive within this after its headers (default 60s)");
+    serve_cmd->add_option("--io-threads", serve.io_threads,
+                          "Threads that run the loop: connections in parallel, the functions' pools on one strand "
+                          "(default 1)")
+        ->check(CLI::Range(1, 64));
     serve_cmd->add_flag("--watch", serve.watch,
                         "Watch the code directories and the template: a change drains the function's warm "
                         "environments, so the next invoke runs the new code");

@@ -398,7 +398,9 @@ int run_serve(const ServeOptions& options) {
                     : observability::XRayRecorder(0).to_json().dump();
     respond(std::move(r));
   });
-  http::Server server(d.io, std::move(router), server_options);
+  server_options.own_strands = true;  // the Invoke API's connections off the domain (decision 021)
+  http::Server server(d.io, d.domain, std::move(router), server_options);
+  server_options.own_strands = false;
   const std::string bound = options.host == "localhost" ? "127.0.0.1" : options.host;
   if (auto st = server.listen(bound, options.port); !st) {
     std::fprintf(stderr, "lambdad: %s\n", st.error().message.c_str());
@@ -424,7 +426,7 @@ int run_serve(const ServeOptions& options) {
     // starts from them and follows its changes (decision 020).
     for (const auto* url : registry.all_function_urls()) front->put_url(url->config);
     registry.subscribe([f = front.get()](const control_plane::CatalogueChange& c) { follow_urls(*f, c); });
-    api_server = std::make_unique<http::Server>(d.io, front->router(), server_options);
+    api_server = std::make_unique<http::Server>(d.io, d.domain, front->router(), server_options);
     if (auto st = api_server->listen(bound, *api_port); !st) {
       std::fprintf(stderr, "lambdad: --api-port: %s\n", st.error().message.c_str());
       return 2;
@@ -457,7 +459,7 @@ int run_serve(const ServeOptions& options) {
   // --watch: an edit to a function's code or to the template takes effect without a restart.
   std::unique_ptr<ServeWatch> watch;
   if (options.watch) {
-    ServeWatch::Deps deps{d.io, d.clock, *d.timers, registry, *d.scheduler, d.runtime_options};
+    ServeWatch::Deps deps{d.domain, d.clock, *d.timers, registry, *d.scheduler, d.runtime_options};
     deps.blocking = &d.blocking;
     if (front) {
       deps.on_http_apis = [f = front.get()](const config::HttpApis& apis) {
@@ -474,8 +476,9 @@ int run_serve(const ServeOptions& options) {
     watch = std::move(started).value();
   }
 
+  if (options.io_threads > 0) d.threads = options.io_threads;
   GracefulStop stop(d, server, api_server.get(), *shutdown_grace, options.shutdown_grace);
-  asio::signal_set signals(d.io, SIGINT, SIGTERM);
+  asio::signal_set signals(d.domain, SIGINT, SIGTERM);
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
@@ -494,7 +497,7 @@ int run_serve(const ServeOptions& options) {
     for (const auto& line : front->describe(base, api_server->port())) std::printf("%s\n", line.c_str());
   }
   std::fflush(stdout);
-  d.io.run();
+  d.run();
   server.stop();
   if (api_server) api_server->stop();
   events.shutdown();
@@ -574,13 +577,13 @@ int run_invoke(const InvokeOptions& options) {
     std::fflush(stdout);
     exit_code = result.outcome == invocation::Outcome::kSuccess ? 0 : 1;
     // We are inside the environment's call stack: tear down after it returns.
-    asio::post(d.io, [&d] {
+    asio::post(d.domain, [&d] {
       d.manager->shutdown();
       d.io.stop();
     });
   };
 
-  asio::signal_set signals(d.io, SIGINT, SIGTERM);
+  asio::signal_set signals(d.domain, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (ec) return;
     d.manager->shutdown();
@@ -590,7 +593,7 @@ int run_invoke(const InvokeOptions& options) {
     std::fprintf(stderr, "lambdad: %s has reserved concurrency 0; every invocation is throttled\n", name.c_str());
     return 1;
   }
-  d.io.run();
+  d.run();
   return exit_code;
 }
 

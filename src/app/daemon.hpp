@@ -6,21 +6,25 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "lambdad/async/event_queue.hpp"
 #include "lambdad/common/blocking_pool.hpp"
 #include "lambdad/common/clock.hpp"
+#include "lambdad/common/executor.hpp"
 #include "lambdad/common/io_thread.hpp"
 #include "lambdad/control_plane/function_registry.hpp"
 #include "lambdad/observability/logging.hpp"
@@ -46,17 +50,23 @@ struct CoreOptions {
 };
 
 // Everything a run needs, built in dependency order and torn down in reverse.
+// The loop runs on `threads` threads (docs/decisions/021): the domain (pools, environments,
+// the catalogue, the scheduler, the Event queue, timers, children, handlers) on one strand,
+// `domain`; the Invoke API's and the Runtime APIs' connections on strands of their own.
 struct Daemon {
-  boost::asio::io_context io{1};
-  // Blocking work off the io thread: cgroup removal, unzip, code digests, the /proc reads that
+  boost::asio::io_context io;
+  boost::asio::strand<boost::asio::io_context::executor_type> domain_strand = boost::asio::make_strand(io);
+  Executor domain = domain_strand;
+  unsigned threads = default_threads();
+  // Blocking work off the loop: cgroup removal, unzip, code digests, the /proc reads that
   // admit a Runtime API connection, the Event spool's writes (docs/decisions/001).
-  BlockingPool blocking{io};
+  BlockingPool blocking{domain};
   // The functions' private /tmp directories are removed through it; detached once the pool has
   // been waited for (an environment destroyed later removes its /tmp in place).
   std::shared_ptr<PoolLink> tmp_removal = std::make_shared<PoolLink>(&blocking);
   SystemClock clock;
-  std::unique_ptr<Timers> timers = sandbox::make_asio_timers(io);
-  runtime_api::EndpointFactory endpoints{io};
+  std::unique_ptr<Timers> timers = sandbox::make_asio_timers(domain);
+  runtime_api::EndpointFactory endpoints{io, domain};
   sandbox::RuntimeOptions runtime_options;
   std::unique_ptr<process::ResourceController> resources;
   std::filesystem::path tmp_root;
@@ -69,10 +79,30 @@ struct Daemon {
   std::unique_ptr<async::EventQueue> events;
 
   Daemon() {
-    // The thread that runs the loop is the io thread; the domain's entry points check it (debug).
-    boost::asio::post(io, [] { io_thread::claim("the daemon's event loop"); });
     // Function log lines of one batch of events go out in one write (observability/logging).
-    observability::set_log_flush_scheduler([this](std::function<void()> task) { boost::asio::post(io, std::move(task)); });
+    observability::set_log_flush_scheduler(
+        [this](std::function<void()> task) { boost::asio::post(domain, std::move(task)); });
+  }
+
+  // LAMBDAD_IO_THREADS, else one: on a 2-core machine a second thread cost more in wake-ups
+  // than it brought (docs/decisions/021); `serve --io-threads` sets it.
+  static unsigned default_threads() {
+    const char* env = std::getenv("LAMBDAD_IO_THREADS");
+    const int n = env != nullptr ? std::atoi(env) : 0;
+    return n > 0 ? std::min(static_cast<unsigned>(n), 64u) : 1u;
+  }
+
+  // Runs the loop on `threads` threads until it stops or runs out of work. Meanwhile the
+  // domain's entry points check that they run on its strand (debug); before and after, on the
+  // thread that builds and tears down the daemon.
+  void run() {
+    io_thread::set_domain([s = domain_strand] { return s.running_in_this_thread(); });
+    std::vector<std::thread> helpers;
+    for (unsigned i = 1; i < threads; ++i) helpers.emplace_back([this] { io.run(); });
+    io.run();
+    io.stop();
+    for (auto& t : helpers) t.join();
+    io_thread::set_domain(nullptr);
   }
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
@@ -168,7 +198,7 @@ struct Daemon {
   // enter the catalogue, which gives them pools and Event settings. serve then loads the stored
   // functions into the catalogue.
   void build(const std::vector<config::FunctionConfig>& functions, CoreOptions options) {
-    sandbox::PoolDeps deps{io, clock, *timers, endpoints, runtime_options,
+    sandbox::PoolDeps deps{domain, clock, *timers, endpoints, runtime_options,
                            sandbox::LimitDeps{resources.get(), tmp_root, options.cpu_scaling, &blocking, tmp_removal}};
     auto& pools = options.pools;
     if (resources) {
@@ -183,7 +213,7 @@ struct Daemon {
     open_xray(scheduling);
     manager = std::make_unique<sandbox::SandboxManager>(deps, std::move(pools));
     registry = std::make_unique<control_plane::FunctionRegistry>(
-        clock, [this](std::function<void()> task) { boost::asio::post(io, std::move(task)); }, blocking,
+        clock, [this](std::function<void()> task) { boost::asio::post(domain, std::move(task)); }, blocking,
         std::move(options.catalogue));
     scheduler = std::make_unique<scheduler::Scheduler>(*registry, *manager, std::move(scheduling));
     // The pools and the Event queue follow the catalogue (docs/decisions/019).
@@ -199,7 +229,7 @@ struct Daemon {
   // 127.0.0.1 (Lambda's 169.254.100.1:2000 is not reachable outside Lambda).
   void open_xray(scheduler::SchedulerOptions& options) {
     if (!xray) {
-      auto opened = observability::XRayListener::open(io);
+      auto opened = observability::XRayListener::open(domain);
       if (!opened) {
         observability::daemon_log()->warn("X-Ray: {}; functions' segments are not received", opened.error().message);
         return;

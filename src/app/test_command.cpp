@@ -304,7 +304,7 @@ int run_here(const CommonOptions& common, const std::vector<config::FunctionConf
       out.failure += fmt::format("    the record could not be written to {} (see the log)\n", delivered.destination);
     }
     // Not inside the environment's call stack: the next dispatch may start environments.
-    boost::asio::post(d.io, [&finish, i, out = std::move(out)]() mutable { finish(i, std::move(out)); });
+    boost::asio::post(d.domain, [&finish, i, out = std::move(out)]() mutable { finish(i, std::move(out)); });
   });
 
   auto start_event = [&](std::size_t i, const TestCase& c, const config::FunctionConfig& fn,
@@ -393,7 +393,7 @@ int run_here(const CommonOptions& common, const std::vector<config::FunctionConf
         out.failure = check(out.test->expect, out.observed);
         if (!out.failure.empty()) append_log(out.failure, r.log);
         // Not inside the environment's call stack: the next dispatch may start environments.
-        boost::asio::post(d.io, [&finish, i, out = std::move(out)]() mutable { finish(i, std::move(out)); });
+        boost::asio::post(d.domain, [&finish, i, out = std::move(out)]() mutable { finish(i, std::move(out)); });
       };
       if (scheduler.dispatch(inv) != invocation::Admission::kAccepted) {
         if (running > 1) {
@@ -416,8 +416,8 @@ int run_here(const CommonOptions& common, const std::vector<config::FunctionConf
   };
 
   events.start();
-  boost::asio::post(d.io, [&] { pump(); });
-  d.io.run();
+  boost::asio::post(d.domain, [&] { pump(); });
+  d.run();
   events.shutdown();
   return 0;
 }

@@ -72,8 +72,8 @@ std::string names_of(const std::vector<std::string>& names) { return fmt::format
 // --- FileWatcher -------------------------------------------------------------------------------
 
 struct FileWatcher::Impl {
-  Impl(asio::io_context& io, int fd, const Clock& clock, Timers& timers, FileWatcherOptions options, OnBatch on_batch)
-      : stream_(io, fd), clock_(clock), timer_(timers.make_timer()), options_(std::move(options)),
+  Impl(const Executor& executor, int fd, const Clock& clock, Timers& timers, FileWatcherOptions options, OnBatch on_batch)
+      : stream_(executor, fd), clock_(clock), timer_(timers.make_timer()), options_(std::move(options)),
         on_batch_(std::move(on_batch)) {
     for (auto& e : options_.excluded) e = normal(e);
   }
@@ -273,7 +273,7 @@ struct FileWatcher::Impl {
   }
 };
 
-Result<std::unique_ptr<FileWatcher>> FileWatcher::open(asio::io_context& io, const Clock& clock, Timers& timers,
+Result<std::unique_ptr<FileWatcher>> FileWatcher::open(const Executor& executor, const Clock& clock, Timers& timers,
                                                        FileWatcherOptions options, OnBatch on_batch) {
   const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd < 0) {
@@ -283,7 +283,7 @@ Result<std::unique_ptr<FileWatcher>> FileWatcher::open(asio::io_context& io, con
                              err == EMFILE ? "; too many inotify instances, see sysctl fs.inotify.max_user_instances"
                                            : "")};
   }
-  auto impl = std::make_unique<Impl>(io, fd, clock, timers, std::move(options), std::move(on_batch));
+  auto impl = std::make_unique<Impl>(executor, fd, clock, timers, std::move(options), std::move(on_batch));
   impl->wait();
   return std::unique_ptr<FileWatcher>(new FileWatcher(std::move(impl)));
 }
@@ -318,7 +318,7 @@ Result<std::unique_ptr<ServeWatch>> ServeWatch::start(Deps deps, const CommonOpt
   std::unique_ptr<ServeWatch> self(new ServeWatch(deps, options, functions));
   FileWatcherOptions watcher_options;
   watcher_options.excluded = std::move(excluded);
-  auto watcher = FileWatcher::open(deps.io, deps.clock, deps.timers, std::move(watcher_options),
+  auto watcher = FileWatcher::open(deps.executor, deps.clock, deps.timers, std::move(watcher_options),
                                    [raw = self.get()](const std::set<fs::path>& changed) { raw->on_batch(changed); });
   if (!watcher) return watcher.error();
   self->watcher_ = std::move(watcher).value();

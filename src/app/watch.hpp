@@ -19,6 +19,7 @@
 #include "lambdad/app/commands.hpp"
 #include "lambdad/app/runtime_environment.hpp"
 #include "lambdad/common/clock.hpp"
+#include "lambdad/common/executor.hpp"
 #include "lambdad/common/lifetime.hpp"
 #include "lambdad/common/result.hpp"
 #include "lambdad/common/timer.hpp"
@@ -62,7 +63,7 @@ class FileWatcher {
   // __pycache__, .git) are left out.
   using OnBatch = std::function<void(const std::set<std::filesystem::path>& changed)>;
 
-  static Result<std::unique_ptr<FileWatcher>> open(boost::asio::io_context& io, const Clock& clock, Timers& timers,
+  static Result<std::unique_ptr<FileWatcher>> open(const Executor& executor, const Clock& clock, Timers& timers,
                                                    FileWatcherOptions options, OnBatch on_batch);
   ~FileWatcher();
   FileWatcher(const FileWatcher&) = delete;
@@ -85,7 +86,7 @@ class FileWatcher {
 class ServeWatch {
  public:
   struct Deps {
-    boost::asio::io_context& io;
+    Executor executor;  // the domain's
     const Clock& clock;
     Timers& timers;
     control_plane::FunctionRegistry& registry;

@@ -5,7 +5,10 @@
 namespace lambdad {
 
 BlockingPool::BlockingPool(boost::asio::io_context& io, BlockingPoolOptions options)
-    : io_(io), capacity_(std::max<std::size_t>(1, options.capacity)),
+    : BlockingPool(Executor(io.get_executor()), options) {}
+
+BlockingPool::BlockingPool(Executor executor, BlockingPoolOptions options)
+    : executor_(std::move(executor)), capacity_(std::max<std::size_t>(1, options.capacity)),
       thread_count_(std::max<std::size_t>(1, options.threads)) {
   threads_.reserve(thread_count_);
   for (std::size_t i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { work_loop(); });

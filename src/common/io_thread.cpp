@@ -9,10 +9,18 @@ namespace lambdad::io_thread {
 namespace {
 
 std::atomic<std::thread::id> owner{};
+std::function<bool()> domain;  // set and cleared while no other thread runs the loop
 
 }  // namespace
 
+void set_domain(std::function<bool()> running_in_domain) { domain = std::move(running_in_domain); }
+
 void claim(const char* where) {
+  if (domain) {
+    if (domain()) return;
+    std::fprintf(stderr, "lambdad: %s was called outside the daemon's domain strand (docs/decisions/021)\n", where);
+    std::abort();
+  }
   const auto self = std::this_thread::get_id();
   auto current = owner.load(std::memory_order_acquire);
   if (current == self) return;
@@ -24,6 +32,8 @@ void claim(const char* where) {
   std::abort();
 }
 
-bool is_current() { return owner.load(std::memory_order_acquire) == std::this_thread::get_id(); }
+bool is_current() {
+  if (domain) return domain();
+  return owner.load(std::memory_order_acquire) == std::this_thread::get_id(); }
 
 }  // namespace lambdad::io_thread

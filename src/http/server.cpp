@@ -1,6 +1,8 @@
 #include "lambdad/http/server.hpp"
 
+#include <boost/asio/defer.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -18,9 +20,11 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <deque>
 #include <limits>
 #include <list>
+#include <mutex>
 #include <optional>
 #include <sstream>
 
@@ -49,17 +53,36 @@ Method to_method(bhttp::verb v) {
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   class Session;
 
-  Impl(asio::io_context& io_in, Router router_in, ServerOptions options_in)
-      : io(io_in), acceptor(io_in), router(std::move(router_in)), options(std::move(options_in)) {}
+  Impl(asio::io_context& io_in, Executor executor_in, Router router_in, ServerOptions options_in)
+      : io(io_in),
+        executor(std::move(executor_in)),
+        acceptor(executor),
+        router(std::move(router_in)),
+        options(std::move(options_in)) {
+    if (router.upgrade_handler()) options.own_strands = false;
+  }
+
+  // Where a new connection runs: a strand of its own, or the server's executor.
+  Executor connection_executor() { return options.own_strands ? Executor(asio::make_strand(io)) : executor; }
+
+  // What stop_accepting() answers, when it has been called (read from connections' strands).
+  std::optional<Response> refusal() const {
+    if (!refusing.load(std::memory_order_acquire)) return std::nullopt;
+    std::lock_guard lock(refusal_mu);
+    return refusal_response;
+  }
 
   asio::io_context& io;
+  Executor executor;  // the server's: accepting, handlers, the public calls
   tcp::acceptor acceptor;
   Router router;
   ServerOptions options;
-  std::list<std::weak_ptr<Session>> sessions;
+  std::list<std::weak_ptr<Session>> sessions;             // on the server's executor
   std::list<std::weak_ptr<WebSocketSession>> websockets;  // upgraded connections
-  bool stopped = false;
-  std::optional<Response> refusal;  // set by stop_accepting()
+  std::atomic<bool> stopped{false};
+  std::atomic<bool> refusing{false};
+  mutable std::mutex refusal_mu;
+  std::optional<Response> refusal_response;  // set by stop_accepting(), under refusal_mu
 
   void accept();
   // Starts serving `socket`, or refuses it (a reset) when `admitted` is false.
@@ -70,7 +93,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 class Server::Impl::Session : public std::enable_shared_from_this<Session> {
  public:
   Session(std::shared_ptr<Impl> server, tcp::socket socket)
-      : server_(std::move(server)), stream_(std::move(socket)) {
+      : server_(std::move(server)), exec_(socket.get_executor()), stream_(std::move(socket)) {
     beast::error_code ec;
     const auto remote = stream_.socket().remote_endpoint(ec);
     if (!ec) peer_address_ = remote.address().to_string();
@@ -78,9 +101,17 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     if (!ec) local_port_ = local.port();
   }
 
-  void start() { read_header(); }
+  void start() {
+    on_strand([self = shared_from_this()] { self->read_header(); });
+  }
+
+  // From the server's executor: closes the connection on its strand.
+  void shut() {
+    on_strand([self = shared_from_this()] { self->close(); });
+  }
 
   void close() {
+    closed_ = true;
     if (upgraded_) return;  // the stream belongs to the WebSocket now
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -90,13 +121,33 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   // BodyReader::read of the current (streamed) request.
   void read_piece(std::function<void(Result<BodyReader::Piece>)> done);
   // Responder::stream and ResponseStream.
-  std::shared_ptr<ResponseStream> start_stream(Response head);
+  std::shared_ptr<ResponseStream> start_stream(Response head);  // on the server's executor
+  void begin_stream(Response head);
   void stream_write(std::string data, std::function<void(bool)> written);
   void stream_end(const Headers& trailers);
   void stream_abort();
   bool stream_broken() const { return out_broken_; }
   // Between a request's first bytes and its response's last (stop_accepting() keeps these).
-  bool handling() const { return !upgraded_ && in_request_ && stream_.socket().is_open(); }
+  bool handling() const { return !upgraded_ && in_request_ && !closed_; }
+
+  // Runs `f` on this connection's strand: from the server's executor, after the caller's
+  // handler (deferred, so the domain is not held while this connection writes); inline when
+  // the connection runs on the server's executor itself.
+  template <class F>
+  void on_strand(F&& f) {
+    if (server_->options.own_strands) {
+      asio::defer(exec_, std::forward<F>(f));
+    } else {
+      asio::dispatch(exec_, std::forward<F>(f));
+    }
+  }
+  // Runs `f` on the server's executor (inline when it is free), unless the server has stopped.
+  template <class F>
+  void on_server(F&& f) {
+    asio::dispatch(server_->executor, [server = server_, f = std::forward<F>(f)]() mutable {
+      if (!server->stopped) f();
+    });
+  }
 
  private:
   const ServerOptions& options() const { return server_->options; }
@@ -154,8 +205,8 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
       }
       return;
     }
-    if (server_->refusal) {
-      Response r = *server_->refusal;
+    if (auto refusal = server_->refusal()) {
+      Response r = std::move(*refusal);
       r.close = true;
       body_complete_ = false;  // the body is not read: the connection closes after the answer
       version_ = parser_->get().version();
@@ -254,18 +305,27 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     return req;
   }
 
+  // Called on the server's executor. `answered` (there too) makes the first answer the only one
+  // before it reaches the strand, so that stream() can say at once whether it may stream.
   Responder make_responder() {
     responded_ = false;
     auto self = shared_from_this();
+    auto answered = std::make_shared<bool>(false);
     return Responder(
-        [self](Response r) {
-          asio::dispatch(self->stream_.get_executor(), [self, r = std::move(r)]() mutable {
+        [self, answered](Response r) {
+          if (*answered) return;
+          *answered = true;
+          self->on_strand([self, r = std::move(r)]() mutable {
             if (self->responded_) return;
             self->responded_ = true;
             self->write(std::move(r));
           });
         },
-        [self](Response head) { return self->start_stream(std::move(head)); });
+        [self, answered](Response head) -> std::shared_ptr<ResponseStream> {
+          if (*answered || self->server_->stopped) return nullptr;
+          *answered = true;
+          return self->start_stream(std::move(head));
+        });
   }
 
   void dispatch() {
@@ -283,16 +343,18 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     body_complete_ = true;
     parser_.reset();
 
-    const Handler& handler = match_.route ? match_.route->handler : server_->router.fallback();
+    const Handler* handler = match_.route ? &match_.route->handler : &server_->router.fallback();
     match_ = {};
-    Responder respond = make_responder();
-    if (!handler) {
+    if (!*handler) {
       Response r;
       r.status = 404;
-      respond(std::move(r));
+      responded_ = true;
+      write(std::move(r));
       return;
     }
-    handler(std::move(req), std::move(respond));
+    on_server([handler, req = std::move(req), respond = make_responder()]() mutable {
+      (*handler)(std::move(req), std::move(respond));
+    });
   }
 
   // A WebSocket upgrade: the handler accepts it (the stream becomes the WebSocket's) or answers it.
@@ -350,15 +412,24 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     version_ = msg.version();
     head_ = method_ == Method::kHead;
 
-    StreamingHandler handler = match_.route->streaming_handler;
+    const StreamingHandler* handler = &match_.route->streaming_handler;
     match_ = {};
-    handler(std::move(req), std::make_shared<Reader>(shared_from_this()), make_responder());
+    on_server([handler, req = std::move(req), reader = std::make_shared<Reader>(shared_from_this()),
+               respond = make_responder()]() mutable { (*handler)(std::move(req), std::move(reader), std::move(respond)); });
   }
 
+  // Used on the server's executor: the read runs on the connection's strand and its result comes
+  // back to the server's executor.
   class Reader final : public BodyReader {
    public:
     explicit Reader(std::shared_ptr<Session> s) : s_(std::move(s)) {}
-    void read(std::function<void(Result<Piece>)> done) override { s_->read_piece(std::move(done)); }
+    void read(std::function<void(Result<Piece>)> done) override {
+      s_->on_strand([s = s_, done = std::move(done)]() mutable {
+        s->read_piece([s, done = std::move(done)](Result<Piece> piece) mutable {
+          s->on_server([done = std::move(done), piece = std::move(piece)]() mutable { done(std::move(piece)); });
+        });
+      });
+    }
 
    private:
     std::shared_ptr<Session> s_;
@@ -368,18 +439,27 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
    public:
     explicit StreamImpl(std::shared_ptr<Session> s) : s_(std::move(s)) {}
     ~StreamImpl() override {
-      if (!ended_) s_->stream_abort();
+      if (!ended_) s_->on_strand([s = s_] { s->stream_abort(); });
     }
     StreamImpl(const StreamImpl&) = delete;
     StreamImpl& operator=(const StreamImpl&) = delete;
 
+    // On the server's executor; the strand writes, and `written` comes back here.
     void write(std::string data, std::function<void(bool)> written) override {
-      s_->stream_write(std::move(data), std::move(written));
+      std::function<void(bool)> back;
+      if (written) {
+        back = [s = s_, written = std::move(written)](bool ok) mutable {
+          s->on_server([written = std::move(written), ok] { written(ok); });
+        };
+      }
+      s_->on_strand([s = s_, data = std::move(data), back = std::move(back)]() mutable {
+        s->stream_write(std::move(data), std::move(back));
+      });
     }
     void end(Headers trailers) override {
       if (ended_) return;
       ended_ = true;
-      s_->stream_end(trailers);
+      s_->on_strand([s = s_, trailers = std::move(trailers)] { s->stream_end(trailers); });
     }
     bool broken() const override { return s_->stream_broken(); }
 
@@ -446,7 +526,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     for (const auto& f : r.headers.fields()) res_->insert(f.name, f.value);
     if (!options().server_name.empty()) res_->set(bhttp::field::server, options().server_name);
     res_->body() = std::move(r.body);
-    res_->keep_alive(keep_alive_ && !r.close && body_complete_ && !server_->refusal);
+    res_->keep_alive(keep_alive_ && !r.close && body_complete_ && !server_->refusing);
     res_->prepare_payload();
     if (head_) res_->body().clear();
     stream_.expires_after(options().write_timeout);
@@ -506,6 +586,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   static constexpr std::size_t kFirstRead = 4096;
 
   std::shared_ptr<Impl> server_;
+  Executor exec_;  // the connection's (stream_ goes to a WebSocket on an upgrade)
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<LimitedBody>> parser_;
@@ -519,10 +600,11 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool force_close_ = false;
-  bool in_request_ = false;
+  std::atomic<bool> in_request_{false};  // these three are read by handling(), from the server's executor
+  std::atomic<bool> closed_{false};
+  std::atomic<bool> upgraded_{false};  // stream_ was handed to a WebSocket
   bool head_ = false;
   bool responded_ = false;
-  bool upgraded_ = false;  // stream_ was handed to a WebSocket
 
   // A request whose body is read through a BodyReader.
   bool streamed_request_ = false;
@@ -538,7 +620,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   // A streamed response.
   std::deque<Out> out_;
   bool out_busy_ = false;
-  bool out_broken_ = false;
+  std::atomic<bool> out_broken_{false};  // read by ResponseStream::broken() on the server's executor
   bool out_ended_ = false;
   bool out_chunked_ = true;
   bool out_keep_alive_ = false;
@@ -547,14 +629,14 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
 void Server::Impl::Session::read_piece(std::function<void(Result<BodyReader::Piece>)> done) {
   if (server_->stopped) return;
   auto fail_later = [this](std::function<void(Result<BodyReader::Piece>)> d, std::string why) {
-    asio::post(stream_.get_executor(), [self = shared_from_this(), d = std::move(d), why = std::move(why)] {
+    asio::post(exec_, [self = shared_from_this(), d = std::move(d), why = std::move(why)] {
       if (!self->server_->stopped) d(Error{ErrorKind::kInvalidInput, "TruncatedHTTPRequest", why});
     });
   };
   if (streamed_request_ && body_complete_ && !end_delivered_) {
     // The body was complete with the headers (e.g. Content-Length: 0): just its end.
     end_delivered_ = true;
-    asio::post(stream_.get_executor(), [self = shared_from_this(), done = std::move(done)] {
+    asio::post(exec_, [self = shared_from_this(), done = std::move(done)] {
       if (!self->server_->stopped) done(BodyReader::Piece{{}, true, {}});
     });
     return;
@@ -578,14 +660,25 @@ void Server::Impl::Session::read_piece(std::function<void(Result<BodyReader::Pie
 }
 
 std::shared_ptr<ResponseStream> Server::Impl::Session::start_stream(Response head) {
-  if (responded_ || server_->stopped) return nullptr;
+  auto stream = std::make_shared<StreamImpl>(shared_from_this());
+  on_strand([self = shared_from_this(), head = std::move(head)]() mutable { self->begin_stream(std::move(head)); });
+  return stream;
+}
+
+// The head of a streamed response, on the strand; a stream whose exchange was answered or whose
+// server stopped meanwhile is broken from the start.
+void Server::Impl::Session::begin_stream(Response head) {
+  if (responded_ || server_->stopped) {
+    out_broken_ = true;
+    return;
+  }
   responded_ = true;
   bhttp::response<bhttp::empty_body> res(static_cast<bhttp::status>(head.status), version_);
   for (const auto& f : head.headers.fields()) res.insert(f.name, f.value);
   if (!options().server_name.empty()) res.set(bhttp::field::server, options().server_name);
   // HTTP/1.0 has no chunked encoding: the body is raw and ends with the connection.
   out_chunked_ = version_ >= 11;
-  out_keep_alive_ = out_chunked_ && keep_alive_ && !head.close && !head_ && !server_->refusal;
+  out_keep_alive_ = out_chunked_ && keep_alive_ && !head.close && !head_ && !server_->refusing;
   res.keep_alive(out_keep_alive_);
   if (out_chunked_ && !head_) res.chunked(true);
   std::ostringstream os;
@@ -594,14 +687,13 @@ std::shared_ptr<ResponseStream> Server::Impl::Session::start_stream(Response hea
   out_ended_ = false;
   out_.push_back(Out{os.str(), {}, {}, {}, false});
   pump();
-  return std::make_shared<StreamImpl>(shared_from_this());
 }
 
 void Server::Impl::Session::stream_write(std::string data, std::function<void(bool)> written) {
   if (out_broken_ || out_ended_ || data.empty() || head_) {
     if (written) {
       const bool ok = !out_broken_ && !out_ended_;
-      asio::post(stream_.get_executor(), [written = std::move(written), ok] { written(ok); });
+      asio::post(exec_, [written = std::move(written), ok] { written(ok); });
     }
     return;
   }
@@ -637,8 +729,7 @@ void Server::Impl::Session::stream_abort() {
 }
 
 void Server::Impl::accept() {
-  acceptor.async_accept([self = shared_from_this()](beast::error_code ec,
-                                                                           tcp::socket socket) {
+  acceptor.async_accept(connection_executor(), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
     if (self->stopped) return;
     if (!ec && self->options.admit) {
       beast::error_code ec1, ec2;
@@ -679,7 +770,7 @@ void Server::Impl::open(tcp::socket socket, bool admitted) {
 
 void Server::Impl::close_all() {
   for (auto& w : sessions) {
-    if (auto s = w.lock()) s->close();
+    if (auto s = w.lock()) s->shut();
   }
   sessions.clear();
   for (auto& w : websockets) {
@@ -689,7 +780,10 @@ void Server::Impl::close_all() {
 }
 
 Server::Server(asio::io_context& io, Router router, ServerOptions options)
-    : impl_(std::make_shared<Impl>(io, std::move(router), std::move(options))) {}
+    : Server(io, io.get_executor(), std::move(router), std::move(options)) {}
+
+Server::Server(asio::io_context& io, Executor executor, Router router, ServerOptions options)
+    : impl_(std::make_shared<Impl>(io, std::move(executor), std::move(router), std::move(options))) {}
 
 Server::~Server() { stop(); }
 
@@ -725,13 +819,17 @@ std::uint16_t Server::port() const {
 
 void Server::stop_accepting(Response refusal) {
   if (!impl_ || impl_->stopped) return;
-  impl_->refusal = std::move(refusal);
+  {
+    std::lock_guard lock(impl_->refusal_mu);
+    impl_->refusal_response = std::move(refusal);
+  }
+  impl_->refusing = true;
   beast::error_code ec;
   impl_->acceptor.close(ec);
   // Connections waiting for a next request close now; a request that raced with this gets the
   // refusal.
   for (auto& w : impl_->sessions) {
-    if (auto s = w.lock(); s && !s->handling()) s->close();
+    if (auto s = w.lock(); s && !s->handling()) s->shut();
   }
   for (auto& w : impl_->websockets) {
     if (auto ws = w.lock()) ws->close(1001, "Going away");

@@ -109,7 +109,7 @@ json XRayRecorder::to_json(std::string_view trace_id) const {
 // --- the socket ---------------------------------------------------------------------------------
 
 struct XRayListener::State : std::enable_shared_from_this<XRayListener::State> {
-  explicit State(asio::io_context& io) : socket(io) {}
+  explicit State(const Executor& executor) : socket(executor) {}
   asio::ip::udp::socket socket;
   asio::ip::udp::endpoint sender;
   std::array<char, kMaxDatagram> buffer{};
@@ -125,8 +125,8 @@ struct XRayListener::State : std::enable_shared_from_this<XRayListener::State> {
   }
 };
 
-Result<std::unique_ptr<XRayListener>> XRayListener::open(asio::io_context& io, std::uint16_t port) {
-  auto state = std::make_shared<State>(io);
+Result<std::unique_ptr<XRayListener>> XRayListener::open(const Executor& executor, std::uint16_t port) {
+  auto state = std::make_shared<State>(executor);
   boost::system::error_code ec;
   const asio::ip::udp::endpoint at(asio::ip::make_address_v4("127.0.0.1"), port);
   state->socket.open(at.protocol(), ec);

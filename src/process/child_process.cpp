@@ -44,7 +44,7 @@ namespace {
 
 namespace asio = boost::asio;
 using boost::system::error_code;
-using Strand = asio::strand<asio::io_context::executor_type>;
+using Strand = asio::strand<Executor>;
 
 // After the child is reaped, how long the output pipe may stay open (held by a process that
 // left the group) before we stop reading and report the exit anyway.
@@ -67,9 +67,9 @@ ExitStatus exit_status_of(const siginfo_t& info) {
 
 class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
  public:
-  ChildWatch(asio::io_context& io, pid_t pid, ChildCallbacks callbacks)
+  ChildWatch(const Executor& executor, pid_t pid, ChildCallbacks callbacks)
       : pid_(pid),
-        strand_(asio::make_strand(io)),
+        strand_(asio::make_strand(executor)),
         pipe_(strand_),
         pidfd_(strand_),
         timer_(strand_),
@@ -436,17 +436,21 @@ class ChildProcessImpl final : public ChildProcess {
 
 Result<std::unique_ptr<ChildProcess>> spawn(boost::asio::io_context& io, const SpawnSpec& spec,
                                             ChildCallbacks callbacks) {
-  return spawn_with(io, spec, std::move(callbacks), ExitWatch::kPidfd);
+  return spawn_with(io.get_executor(), spec, std::move(callbacks), ExitWatch::kPidfd);
 }
 
-Result<std::unique_ptr<ChildProcess>> spawn_with(boost::asio::io_context& io, const SpawnSpec& spec,
+Result<std::unique_ptr<ChildProcess>> spawn(const Executor& executor, const SpawnSpec& spec, ChildCallbacks callbacks) {
+  return spawn_with(executor, spec, std::move(callbacks), ExitWatch::kPidfd);
+}
+
+Result<std::unique_ptr<ChildProcess>> spawn_with(const Executor& executor, const SpawnSpec& spec,
                                                  ChildCallbacks callbacks, ExitWatch how) {
   auto forked = fork_exec(spec);
   if (!forked) return forked.error();
   const pid_t pid = forked->pid;
 
   // From here the ChildProcess owns the pid: on any failure its destructor kills and reaps.
-  auto watch = std::make_shared<ChildWatch>(io, pid, std::move(callbacks));
+  auto watch = std::make_shared<ChildWatch>(executor, pid, std::move(callbacks));
   auto child = std::make_unique<ChildProcessImpl>(watch);
 
   int err = 0;

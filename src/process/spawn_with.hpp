@@ -11,7 +11,7 @@ enum class ExitWatch {
   kPolling,  // waitid(WNOHANG) every 10 ms
 };
 
-Result<std::unique_ptr<ChildProcess>> spawn_with(boost::asio::io_context& io, const SpawnSpec& spec,
+Result<std::unique_ptr<ChildProcess>> spawn_with(const Executor& executor, const SpawnSpec& spec,
                                                  ChildCallbacks callbacks, ExitWatch watch);
 
 }  // namespace lambdad::process

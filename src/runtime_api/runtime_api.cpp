@@ -1,5 +1,6 @@
 #include "lambdad/runtime_api/runtime_api.hpp"
 
+#include <boost/asio/io_context.hpp>
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -146,8 +147,8 @@ class StreamedResponse : public std::enable_shared_from_this<StreamedResponse> {
 
 class Endpoint final : public sandbox::RuntimeEndpoint {
  public:
-  Endpoint(boost::asio::io_context& io, http::Router router, http::ServerOptions options)
-      : server_(io, std::move(router), std::move(options)) {}
+  Endpoint(boost::asio::io_context& io, const Executor& executor, http::Router router, http::ServerOptions options)
+      : server_(io, executor, std::move(router), std::move(options)) {}
   http::Server& server() { return server_; }
   std::uint16_t port() const override { return server_.port(); }
 
@@ -253,6 +254,8 @@ http::Router make_router(sandbox::RuntimeApiTarget& target) {
   return router;
 }
 
+EndpointFactory::EndpointFactory(boost::asio::io_context& io) : io_(io), executor_(io.get_executor()) {}
+
 Result<std::unique_ptr<sandbox::RuntimeEndpoint>> EndpointFactory::open(sandbox::RuntimeApiTarget& target) {
   http::ServerOptions options;
   options.idle_timeout = std::chrono::milliseconds(0);  // a runtime is idle while its handler runs
@@ -261,7 +264,8 @@ Result<std::unique_ptr<sandbox::RuntimeEndpoint>> EndpointFactory::open(sandbox:
   options.admit = [&target](const TcpPeer& peer, http::ServerOptions::Decide decide) {
     target.admit(peer, std::move(decide));
   };
-  auto endpoint = std::make_unique<Endpoint>(io_, make_router(target), options);
+  options.own_strands = own_strands_;
+  auto endpoint = std::make_unique<Endpoint>(io_, executor_, make_router(target), options);
   if (auto st = endpoint->server().listen("127.0.0.1", 0); !st) return st.error();
   return std::unique_ptr<sandbox::RuntimeEndpoint>(std::move(endpoint));
 }

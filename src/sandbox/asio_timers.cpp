@@ -10,7 +10,7 @@ namespace {
 
 class AsioTimer final : public Timer {
  public:
-  explicit AsioTimer(boost::asio::io_context& io) : timer_(io) {}
+  explicit AsioTimer(const Executor& executor) : timer_(executor) {}
   ~AsioTimer() override { cancel(); }
 
   void arm(Clock::Steady::time_point at, std::function<void()> fn) override {
@@ -38,15 +38,17 @@ class AsioTimer final : public Timer {
 
 class AsioTimers final : public Timers {
  public:
-  explicit AsioTimers(boost::asio::io_context& io) : io_(io) {}
-  std::unique_ptr<Timer> make_timer() override { return std::make_unique<AsioTimer>(io_); }
+  explicit AsioTimers(Executor executor) : executor_(std::move(executor)) {}
+  std::unique_ptr<Timer> make_timer() override { return std::make_unique<AsioTimer>(executor_); }
 
  private:
-  boost::asio::io_context& io_;
+  Executor executor_;
 };
 
 }  // namespace
 
-std::unique_ptr<Timers> make_asio_timers(boost::asio::io_context& io) { return std::make_unique<AsioTimers>(io); }
+std::unique_ptr<Timers> make_asio_timers(boost::asio::io_context& io) { return make_asio_timers(io.get_executor()); }
+
+std::unique_ptr<Timers> make_asio_timers(Executor executor) { return std::make_unique<AsioTimers>(std::move(executor)); }
 
 }  // namespace lambdad::sandbox

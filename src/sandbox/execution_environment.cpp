@@ -40,7 +40,7 @@ std::string platform_error(std::string_view type, std::string_view request_id, s
 
 ExecutionEnvironment::ExecutionEnvironment(const EnvironmentDeps& deps, const config::FunctionConfig& fn,
                                            std::uint64_t serial, const EnvironmentOptions& options)
-    : io_(deps.io),
+    : executor_(deps.executor),
       clock_(deps.clock),
       endpoints_(deps.endpoints),
       runtime_options_(deps.runtime_options),
@@ -96,7 +96,7 @@ Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::start(const 
   callbacks.on_exit = [raw](process::ExitStatus status) { raw->on_exit(status); };
   env->spawned_at_ = deps.clock.now();
   env->flog_->info("{}{}", env->log_prefix_, observability::init_start_line(fn.runtime, deps.runtime_options.region));
-  auto child = process::spawn(deps.io, *spec, std::move(callbacks));
+  auto child = process::spawn(deps.executor, *spec, std::move(callbacks));
   if (!child) return child.error();
   env->process_ = std::move(child).value();
   if (env->group_) env->group_->attach(env->process_->pid());
@@ -543,7 +543,7 @@ void ExecutionEnvironment::become_dead() {
   }
   // on_exit (after reaping) tells the observer; if the process is somehow already gone, say it now.
   if (!process_ || process_->exited()) {
-    boost::asio::post(io_, lifetime_.guard([this] {
+    boost::asio::post(executor_, lifetime_.guard([this] {
       if (!dead_notified_) {
         dead_notified_ = true;
         observer_.on_dead(*this);
@@ -696,7 +696,7 @@ RuntimeReply ExecutionEnvironment::stream_chunk(std::string_view request_id, std
     inv.on_chunk(std::move(data), std::move(resume));
   } else {
     stream.buffer.append(data);
-    boost::asio::post(io_, std::move(resume));
+    boost::asio::post(executor_, std::move(resume));
   }
   return RuntimeReply::accepted();
 }

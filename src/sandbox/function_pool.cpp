@@ -43,7 +43,7 @@ void FunctionPool::submit(invocation::InvocationPtr inv) {
 }
 
 ExecutionEnvironment* FunctionPool::start_environment(const EnvironmentOptions& options, Error* error) {
-  EnvironmentDeps env_deps{deps_.io, deps_.clock, deps_.timers, deps_.endpoints, deps_.runtime_options, *this, deps_.limits};
+  EnvironmentDeps env_deps{deps_.executor, deps_.clock, deps_.timers, deps_.endpoints, deps_.runtime_options, *this, deps_.limits};
   std::unique_ptr<process::TmpDir> tmp;
   if (!spare_tmp_.empty()) {
     tmp = std::move(spare_tmp_.back());
@@ -168,9 +168,9 @@ void FunctionPool::on_dead(ExecutionEnvironment& env) {
       queue_.push_front(std::move(inv));
     }
   }
-  boost::asio::post(deps_.io, [doomed] {});
+  boost::asio::post(deps_.executor, [doomed] {});
   if (!shut_down_) {
-    boost::asio::post(deps_.io, lifetime_.guard([this] { pump(); }));
+    boost::asio::post(deps_.executor, lifetime_.guard([this] { pump(); }));
   }
 }
 

@@ -58,6 +58,8 @@ struct ServeOptions {
   // The Invoke API's read deadlines: a request's headers from its first byte, then its body.
   std::string http_header_timeout = "30s";
   std::string http_body_timeout = "60s";
+  // Threads that run the daemon's loop (docs/decisions/021); 0: LAMBDAD_IO_THREADS, else 1.
+  unsigned io_threads = 0;
   // The port of the template's HTTP fronts (decision 020): its REST and HTTP API routes and
   // Function URLs. Empty: not served; "0" picks a free port. start-api: "3000".
   std::string api_port;

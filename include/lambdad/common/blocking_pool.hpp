@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "lambdad/common/executor.hpp"
 #include "lambdad/common/lifetime.hpp"
 
 namespace lambdad {
@@ -38,6 +39,8 @@ struct BlockingPoolOptions {
 class BlockingPool {
  public:
   explicit BlockingPool(boost::asio::io_context& io, BlockingPoolOptions options = {});
+  // Completions go to `executor` (the daemon's domain, docs/decisions/021).
+  explicit BlockingPool(Executor executor, BlockingPoolOptions options = {});
   // shutdown().
   ~BlockingPool();
   BlockingPool(const BlockingPool&) = delete;
@@ -89,7 +92,7 @@ class BlockingPool {
   void submit(std::unique_ptr<Job> job);
   void work_loop();
 
-  boost::asio::io_context& io_;
+  Executor executor_;
   const std::size_t capacity_;
   const std::size_t thread_count_;
   mutable std::mutex mu_;
@@ -126,7 +129,7 @@ class PoolLink {
 template <class Work, class Done>
 void BlockingPool::run(Lifetime::Token owner, Work work, Done on_done) {
   using Value = std::invoke_result_t<Work&>;
-  submit([executor = io_.get_executor(), owner = std::move(owner), work = std::move(work),
+  submit([executor = executor_, owner = std::move(owner), work = std::move(work),
           on_done = std::move(on_done)](bool report) mutable {
     if constexpr (std::is_void_v<Value>) {
       work();

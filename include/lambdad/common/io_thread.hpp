@@ -11,7 +11,15 @@
 // violation.
 #pragma once
 
+#include <functional>
+
 namespace lambdad::io_thread {
+
+// While the daemon's loop runs on several threads (docs/decisions/021), the domain is a strand
+// and checked calls must run on it: `running_in_domain` says whether the calling thread is in
+// it now. nullptr returns to the thread rule above (before the loop runs and after it stops, the
+// thread that builds and tears down the daemon).
+void set_domain(std::function<bool()> running_in_domain);
 
 // Makes the calling thread the io thread, or checks that it is; aborts when another thread is.
 // `where` names the caller in the message.

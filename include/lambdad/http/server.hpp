@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "lambdad/common/executor.hpp"
 #include "lambdad/common/result.hpp"
 #include "lambdad/common/tcp_peer.hpp"
 #include "lambdad/http/router.hpp"
@@ -42,11 +43,20 @@ struct ServerOptions {
   // connection is closed when the last copy of it goes. Other connections are accepted meanwhile.
   using Decide = std::function<void(bool admitted)>;
   std::function<void(const TcpPeer&, Decide)> admit;
+  // Each connection is read, parsed and answered on a strand of its own, on whichever thread of
+  // the io_context is free; only the handlers, the admission and the callbacks of streamed bodies
+  // run on the server's executor (the domain, docs/decisions/021). Off: connections run on the
+  // server's executor too. A router with an upgrade handler keeps it off (its WebSockets stay
+  // on the server's executor).
+  bool own_strands = false;
 };
 
+// Everything but what ServerOptions::own_strands moves off runs on the server's executor (by
+// default the io_context's own); so do its public calls.
 class Server {
  public:
   Server(boost::asio::io_context& io, Router router, ServerOptions options = {});
+  Server(boost::asio::io_context& io, Executor executor, Router router, ServerOptions options = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

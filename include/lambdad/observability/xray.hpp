@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "lambdad/common/executor.hpp"
 #include "lambdad/common/result.hpp"
 
 namespace boost::asio {
@@ -70,7 +71,7 @@ class XRayRecorder {
 class XRayListener {
  public:
   // Binds 127.0.0.1:`port` (0: any free port).
-  static Result<std::unique_ptr<XRayListener>> open(boost::asio::io_context& io, std::uint16_t port = 0);
+  static Result<std::unique_ptr<XRayListener>> open(const Executor& executor, std::uint16_t port = 0);
   ~XRayListener();
   XRayListener(const XRayListener&) = delete;
   XRayListener& operator=(const XRayListener&) = delete;

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lambdad/common/executor.hpp"
 #include "lambdad/common/result.hpp"
 
 namespace boost::asio {
@@ -118,6 +119,9 @@ struct ChildCallbacks {
 // $PATH`; kInternal errors have type "Sandbox.Failure".
 Result<std::unique_ptr<ChildProcess>> spawn(boost::asio::io_context& io, const SpawnSpec& spec,
                                             ChildCallbacks callbacks);
+// The same with the callbacks on a strand of `executor` (the daemon's domain, itself a strand:
+// they are then serialized with everything else there, docs/decisions/021).
+Result<std::unique_ptr<ChildProcess>> spawn(const Executor& executor, const SpawnSpec& spec, ChildCallbacks callbacks);
 
 // Peak resident set size of one process in bytes (VmHWM from /proc/<pid>/status), 0 if unknown.
 std::size_t peak_rss_bytes(pid_t pid);

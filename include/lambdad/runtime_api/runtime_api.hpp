@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "lambdad/common/executor.hpp"
 #include "lambdad/http/router.hpp"
 #include "lambdad/sandbox/runtime_api_target.hpp"
 
@@ -20,14 +21,20 @@ http::Router make_router(sandbox::RuntimeApiTarget& target);
 // Renders a refusal or acceptance exactly as lambda-spec §1.7 (the one place these bodies exist).
 http::Response render_reply(const sandbox::RuntimeReply& reply);
 
-// Opens a 127.0.0.1:0 listener per environment.
+// Opens a 127.0.0.1:0 listener per environment. With an executor (the daemon's domain) its
+// connections are read and answered on strands of their own and the environment is called on
+// the executor (http::ServerOptions::own_strands); without, everything runs on `io`'s executor.
 class EndpointFactory final : public sandbox::RuntimeEndpointFactory {
  public:
-  explicit EndpointFactory(boost::asio::io_context& io) : io_(io) {}
+  explicit EndpointFactory(boost::asio::io_context& io);
+  EndpointFactory(boost::asio::io_context& io, Executor executor)
+      : io_(io), executor_(std::move(executor)), own_strands_(true) {}
   Result<std::unique_ptr<sandbox::RuntimeEndpoint>> open(sandbox::RuntimeApiTarget& target) override;
 
  private:
   boost::asio::io_context& io_;
+  Executor executor_;
+  bool own_strands_ = false;
 };
 
 }  // namespace lambdad::runtime_api

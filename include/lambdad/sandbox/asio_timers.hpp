@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "lambdad/common/executor.hpp"
 #include "lambdad/common/timer.hpp"
 
 namespace boost::asio {
@@ -12,5 +13,7 @@ class io_context;
 namespace lambdad::sandbox {
 
 std::unique_ptr<Timers> make_asio_timers(boost::asio::io_context& io);
+// Timers whose callbacks run on `executor` (the daemon's domain).
+std::unique_ptr<Timers> make_asio_timers(Executor executor);
 
 }  // namespace lambdad::sandbox

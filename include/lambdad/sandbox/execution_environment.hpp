@@ -15,6 +15,7 @@
 
 #include "lambdad/common/lifetime.hpp"
 #include "lambdad/common/clock.hpp"
+#include "lambdad/common/executor.hpp"
 #include "lambdad/common/timer.hpp"
 #include "lambdad/config/function_config.hpp"
 #include "lambdad/invocation/invocation.hpp"
@@ -58,7 +59,7 @@ struct LimitDeps {
 };
 
 struct EnvironmentDeps {
-  boost::asio::io_context& io;
+  Executor executor;  // the domain's: the runtime's watch and the environment's posts run on it
   const Clock& clock;
   Timers& timers;  // on clock's time line
   RuntimeEndpointFactory& endpoints;
@@ -189,7 +190,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   void become_dead();
   void log_line(const std::string& line);  // platform line: to the function log and the invoke's log
 
-  boost::asio::io_context& io_;
+  Executor executor_;
   const Clock& clock_;
   RuntimeEndpointFactory& endpoints_;
   const RuntimeOptions& runtime_options_;

@@ -17,7 +17,7 @@
 namespace lambdad::sandbox {
 
 struct PoolDeps {
-  boost::asio::io_context& io;
+  Executor executor;  // the domain's
   const Clock& clock;
   Timers& timers;  // on clock's time line
   RuntimeEndpointFactory& endpoints;

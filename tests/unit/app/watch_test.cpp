@@ -34,7 +34,7 @@ class FileWatcherTest : public ::testing::Test {
   }
 
   void open(FileWatcherOptions options = {}) {
-    auto w = FileWatcher::open(io_, time_, time_, std::move(options),
+    auto w = FileWatcher::open(io_.get_executor(), time_, time_, std::move(options),
                                [this](const Paths& changed) { batches_.push_back(changed); });
     ASSERT_TRUE(w.ok()) << w.error().message;
     watcher_ = std::move(w).value();

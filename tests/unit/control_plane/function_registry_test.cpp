@@ -58,7 +58,7 @@ class RegistryTest : public ::testing::Test {
   }
 
   std::unique_ptr<sandbox::SandboxManager> make_manager() {
-    sandbox::PoolDeps deps{io_, clock_, clock_, endpoints_, runtime_options_};
+    sandbox::PoolDeps deps{io_.get_executor(), clock_, clock_, endpoints_, runtime_options_};
     return std::make_unique<sandbox::SandboxManager>(deps);
   }
   std::unique_ptr<FunctionRegistry> make_registry(sandbox::SandboxManager& manager) {

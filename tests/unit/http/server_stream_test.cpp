@@ -13,6 +13,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <future>
@@ -45,25 +46,34 @@ struct Seen {
   }
 };
 
-class ServerStreamTest : public ::testing::Test {
+// Each test runs twice: the server's connections on its io_context's one thread, and (the
+// daemon's --io-threads, docs/decisions/021) connections on strands of their own over three
+// threads with the handlers on a strand standing for the domain.
+class ServerStreamTest : public ::testing::TestWithParam<bool> {
  protected:
   void start(Router router) {
-    server_ = std::make_unique<Server>(io_, std::move(router));
+    ServerOptions options;
+    if (GetParam()) {
+      domain_ = boost::asio::make_strand(io_);
+      options.own_strands = true;
+    }
+    server_ = std::make_unique<Server>(io_, domain_, std::move(router), options);
     ASSERT_TRUE(server_->listen("127.0.0.1", 0).ok());
-    thread_ = std::thread([this] { io_.run(); });
+    for (int i = 0; i < (GetParam() ? 3 : 1); ++i) threads_.emplace_back([this] { io_.run(); });
   }
   void TearDown() override {
-    boost::asio::post(io_, [this] { server_->stop(); });
+    if (server_) on_io_sync([this] { server_->stop(); });
     work_.reset();
     io_.stop();
-    if (thread_.joinable()) thread_.join();
+    for (auto& t : threads_) t.join();
     server_.reset();
   }
-  void on_io(std::function<void()> fn) { boost::asio::post(io_, std::move(fn)); }
-  // Runs `fn` on the io thread and waits for it: after this, nothing queued earlier is pending.
+  void on_io(std::function<void()> fn) { boost::asio::post(domain_, std::move(fn)); }
+  // Runs `fn` on the server's executor and waits for it: after this, nothing queued earlier is pending.
   void on_io_sync(std::function<void()> fn) {
+    if (threads_.empty()) return fn();
     std::promise<void> done;
-    boost::asio::post(io_, [&] {
+    boost::asio::post(domain_, [&] {
       fn();
       done.set_value();
     });
@@ -74,9 +84,13 @@ class ServerStreamTest : public ::testing::Test {
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
       boost::asio::make_work_guard(io_);
+  Executor domain_ = io_.get_executor();
   std::unique_ptr<Server> server_;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
+
+INSTANTIATE_TEST_SUITE_P(Threads, ServerStreamTest, ::testing::Values(false, true),
+                         [](const auto& p) { return p.param ? "OwnStrands" : "OneThread"; });
 
 // Reads the body to its end, recording each piece; then answers 202 with the pieces joined by '|'.
 struct PieceReader : std::enable_shared_from_this<PieceReader> {
@@ -125,7 +139,7 @@ Router streaming_router(Seen& seen) {
   return router;
 }
 
-TEST_F(ServerStreamTest, ChunkedBodyIsDeliveredPieceByPieceAsItArrivesWithTrailers) {
+TEST_P(ServerStreamTest, ChunkedBodyIsDeliveredPieceByPieceAsItArrivesWithTrailers) {
   Seen& seen = seen_;  // outlives the io thread (joined in TearDown)
   start(streaming_router(seen));
   Client c(server_->port());
@@ -149,7 +163,7 @@ TEST_F(ServerStreamTest, ChunkedBodyIsDeliveredPieceByPieceAsItArrivesWithTraile
   EXPECT_FALSE(seen.trailers.has("Host")) << "only trailer fields";
 }
 
-TEST_F(ServerStreamTest, ConnectionIsReusedAfterAStreamedBodyWasReadToTheEnd) {
+TEST_P(ServerStreamTest, ConnectionIsReusedAfterAStreamedBodyWasReadToTheEnd) {
   Seen& seen = seen_;  // outlives the io thread (joined in TearDown)
   start(streaming_router(seen));
   Client c(server_->port());
@@ -163,7 +177,7 @@ TEST_F(ServerStreamTest, ConnectionIsReusedAfterAStreamedBodyWasReadToTheEnd) {
   EXPECT_NE(second.find("HTTP/1.1 200"), std::string::npos) << second;
 }
 
-TEST_F(ServerStreamTest, AnEmptyStreamedBodyEndsAtOnce) {
+TEST_P(ServerStreamTest, AnEmptyStreamedBodyEndsAtOnce) {
   Seen& seen = seen_;  // outlives the io thread (joined in TearDown)
   start(streaming_router(seen));
   Client c(server_->port());
@@ -175,7 +189,7 @@ TEST_F(ServerStreamTest, AnEmptyStreamedBodyEndsAtOnce) {
   EXPECT_TRUE(seen.pieces.empty());
 }
 
-TEST_F(ServerStreamTest, ExpectContinueIsAnsweredWhenTheHandlerFirstReads) {
+TEST_P(ServerStreamTest, ExpectContinueIsAnsweredWhenTheHandlerFirstReads) {
   Seen& seen = seen_;  // outlives the io thread (joined in TearDown)
   start(streaming_router(seen));
   Client c(server_->port());
@@ -186,7 +200,7 @@ TEST_F(ServerStreamTest, ExpectContinueIsAnsweredWhenTheHandlerFirstReads) {
   EXPECT_NE(c.read_until("ok|").find("HTTP/1.1 202"), std::string::npos);
 }
 
-TEST_F(ServerStreamTest, LargeChunkIsSplitIntoBoundedPieces) {
+TEST_P(ServerStreamTest, LargeChunkIsSplitIntoBoundedPieces) {
   Seen& seen = seen_;  // outlives the io thread (joined in TearDown)
   start(streaming_router(seen));
   Client c(server_->port());
@@ -207,7 +221,7 @@ TEST_F(ServerStreamTest, LargeChunkIsSplitIntoBoundedPieces) {
   EXPECT_GE(seen.pieces.size(), 3u);
 }
 
-TEST_F(ServerStreamTest, AnswerBeforeTheBodyEndsClosesTheConnection) {
+TEST_P(ServerStreamTest, AnswerBeforeTheBodyEndsClosesTheConnection) {
   Router router;
   router.add_streaming(
       Method::kPost, "/upload", 16, [](Request&&, Responder) {}, [](const Request&) { return true; },
@@ -226,7 +240,7 @@ TEST_F(ServerStreamTest, AnswerBeforeTheBodyEndsClosesTheConnection) {
   EXPECT_TRUE(c.closed_by_peer());
 }
 
-TEST_F(ServerStreamTest, ResponseStreamSendsEachChunkAtOnceThenTrailersAndKeepsTheConnection) {
+TEST_P(ServerStreamTest, ResponseStreamSendsEachChunkAtOnceThenTrailersAndKeepsTheConnection) {
   std::shared_ptr<ResponseStream> stream;
   std::vector<bool> written;
   Router router;
@@ -271,7 +285,7 @@ TEST_F(ServerStreamTest, ResponseStreamSendsEachChunkAtOnceThenTrailersAndKeepsT
   EXPECT_EQ(result, std::vector<bool>{true});
 }
 
-TEST_F(ServerStreamTest, WritesAfterTheClientLeftReportFailure) {
+TEST_P(ServerStreamTest, WritesAfterTheClientLeftReportFailure) {
   std::shared_ptr<ResponseStream> stream;
   Router router;
   router.add(Method::kGet, "/events", 0, [&](Request&&, Responder respond) {

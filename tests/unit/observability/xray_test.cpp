@@ -114,7 +114,7 @@ TEST(XRayRecorder, RemembersOnlyTheLastTraces) {
 
 TEST(XRayListener, ReceivesDatagramsOnALoopbackPort) {
   boost::asio::io_context io;
-  auto listener = XRayListener::open(io);
+  auto listener = XRayListener::open(io.get_executor());
   ASSERT_TRUE(listener.ok()) << listener.error().message;
   ASSERT_NE((*listener)->port(), 0);
 

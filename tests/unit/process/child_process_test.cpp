@@ -133,7 +133,7 @@ class ChildProcessFixture : public ::testing::Test {
   }
 
   Result<std::unique_ptr<ChildProcess>> spawn(const SpawnSpec& spec, ChildCallbacks callbacks) {
-    return spawn_with(io_, spec, std::move(callbacks), exit_watch_);
+    return spawn_with(io_.get_executor(), spec, std::move(callbacks), exit_watch_);
   }
 
   std::unique_ptr<ChildProcess> start(const SpawnSpec& spec, Recorder& rec) {

@@ -66,7 +66,7 @@ class ExecutionEnvironmentTest : public ::testing::Test {
   }
 
   void start() {
-    EnvironmentDeps deps{io_, clock_, clock_, endpoints_, options_, observer_};
+    EnvironmentDeps deps{io_.get_executor(), clock_, clock_, endpoints_, options_, observer_};
     auto env = ExecutionEnvironment::start(deps, fn_, 1);
     ASSERT_TRUE(env.ok()) << env.error().message;
     env_ = std::move(env).value();
@@ -285,7 +285,7 @@ TEST_F(ExecutionEnvironmentTest, AnAnsweredInvokeCancelsItsDeadline) {
 }
 
 TEST_F(ExecutionEnvironmentTest, ColdStartDelayHoldsTheFirstNextAndCountsAsInit) {
-  EnvironmentDeps deps{io_, clock_, clock_, endpoints_, options_, observer_};
+  EnvironmentDeps deps{io_.get_executor(), clock_, clock_, endpoints_, options_, observer_};
   EnvironmentOptions opts;
   opts.cold_start_delay = std::chrono::milliseconds(250);
   auto env = ExecutionEnvironment::start(deps, fn_, 1, opts);
@@ -328,7 +328,7 @@ TEST_F(ExecutionEnvironmentTest, CleanExitDuringInvokeHasNoReason) {
 
 TEST_F(ExecutionEnvironmentTest, InitAheadOfDemandIsLimited) {
   // A runtime that never calls /next, started without an invocation (EAGER, provisioned).
-  EnvironmentDeps deps{io_, clock_, clock_, endpoints_, options_, observer_};
+  EnvironmentDeps deps{io_.get_executor(), clock_, clock_, endpoints_, options_, observer_};
   EnvironmentOptions opts;
   opts.init_limit = std::chrono::milliseconds(200);
   auto env = ExecutionEnvironment::start(deps, fn_, 1, opts);
@@ -343,7 +343,7 @@ TEST_F(ExecutionEnvironmentTest, InitAheadOfDemandIsLimited) {
 
 TEST_F(ExecutionEnvironmentTest, MissingBootstrapIsInvalidEntrypoint) {
   fs::remove(dir_ / "bootstrap");
-  EnvironmentDeps deps{io_, clock_, clock_, endpoints_, options_, observer_};
+  EnvironmentDeps deps{io_.get_executor(), clock_, clock_, endpoints_, options_, observer_};
   auto env = ExecutionEnvironment::start(deps, fn_, 1);
   ASSERT_FALSE(env.ok());
   EXPECT_EQ(env.error().type, "Runtime.InvalidEntrypoint");
@@ -379,7 +379,7 @@ class EnvironmentTmpTest : public ExecutionEnvironmentTest {
     LimitDeps limits;
     limits.tmp_root = dir_ / "tmp-root";
     limits.blocking = &blocking_;
-    EnvironmentDeps deps{io_, clock_, clock_, endpoints_, options_, observer_, limits};
+    EnvironmentDeps deps{io_.get_executor(), clock_, clock_, endpoints_, options_, observer_, limits};
     auto env = ExecutionEnvironment::start(deps, fn_, 1);
     ASSERT_TRUE(env.ok()) << env.error().message;
     env_ = std::move(env).value();
@@ -491,7 +491,7 @@ class EnvironmentMemoryTest : public ExecutionEnvironmentTest {
   void start_limited() {
     LimitDeps limits;
     limits.resources = &controller_;
-    EnvironmentDeps deps{io_, clock_, clock_, endpoints_, options_, observer_, limits};
+    EnvironmentDeps deps{io_.get_executor(), clock_, clock_, endpoints_, options_, observer_, limits};
     auto env = ExecutionEnvironment::start(deps, fn_, 1);
     ASSERT_TRUE(env.ok()) << env.error().message;
     env_ = std::move(env).value();

@@ -58,7 +58,7 @@ class PoolTest : public ::testing::Test {
   }
 
   void make(std::vector<config::FunctionConfig> fns, ManagerOptions options = {}) {
-    PoolDeps deps{io_, clock_, clock_, endpoints_, runtime_options_};
+    PoolDeps deps{io_.get_executor(), clock_, clock_, endpoints_, runtime_options_};
     manager_ = std::make_unique<SandboxManager>(deps, options);
     for (const auto& fn : fns) {
       for (const auto& version : config::function_versions(fn)) manager_->put_version(fn, version);

@@ -76,7 +76,7 @@ class SchedulerTest : public ::testing::Test {
   // The core as app::Daemon::build makes it: pools and catalogue entries for the template's
   // functions, the scheduler over both.
   void make(const std::vector<config::FunctionConfig>& fns, int account_concurrency = 1000) {
-    sandbox::PoolDeps deps{io_, clock_, clock_, endpoints_, runtime_options_};
+    sandbox::PoolDeps deps{io_.get_executor(), clock_, clock_, endpoints_, runtime_options_};
     manager_ = std::make_unique<sandbox::SandboxManager>(deps);
     control_plane::RegistryOptions options;
     options.functions_dir = dir_ / "functions";
