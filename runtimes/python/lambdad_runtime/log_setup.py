@@ -1,6 +1,6 @@
 """Function output: unbuffered stdout/stderr (lambdad forwards the pipe line by line, so a
-print() must reach it before the response is posted), the runtime's own error records, and when
-the root logger gets Lambda's format (root_logger): as the logging module is imported."""
+print() must reach it before the response is posted), the runtime's own error records, and the
+moment the root logger gets Lambda's format (root_logger): when logging is first imported."""
 import time
 
 from . import late_import
