@@ -140,41 +140,47 @@ for _ in $(seq "$RUNS"); do
   t=$EPOCHREALTIME; env -i "$NODE" -e 0; ms_since "$t" >>"$WORK/node.floor"
 done
 
-# init DAEMON FUNCTION / curl DAEMON FUNCTION: the medians.
-init() { grep -o "\[$2\] REPORT.*Init Duration: [0-9.]*" "$WORK/$1.log" | grep -o '[0-9.]*$' | median; }
-curlm() { median <"$WORK/$2.$1.curl"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+# The figures of run i are on line i of $WORK/FUNCTION.DAEMON.{init,curl} (REPORT lines come in
+# the order of the invokes) and of $WORK/{python,node}.floor.
+for daemon in now ${BASELINE_RUNTIMES:+base}; do
+  for fn in "${functions[@]}"; do
+    grep -o "\[$fn\] REPORT.*Init Duration: [0-9.]*" "$WORK/$daemon.log" | grep -o '[0-9.]*$' >"$WORK/$fn.$daemon.init" || true
+  done
+done
+# figure KIND DAEMON FUNCTION: the median; FUNCTION "floor" with DAEMON python or node.
+figure() { if [[ $3 == floor ]]; then median <"$WORK/$2.floor"; else median <"$WORK/$3.$2.$1"; fi; }
+# ratio KIND DAEMON_A FUNCTION_A DAEMON_B FUNCTION_B: the median of the ratios of the runs' figures,
+# run by run (each pair was measured moments apart, whatever the machine's load did meanwhile).
+ratio() {
+  local a b
+  if [[ $3 == floor ]]; then a=$WORK/$2.floor; else a=$WORK/$3.$2.$1; fi
+  if [[ $5 == floor ]]; then b=$WORK/$4.floor; else b=$WORK/$5.$4.$1; fi
+  paste "$a" "$b" | awk 'NF == 2 && $2 > 0 { printf "%.3f\n", $1 / $2 }' | median
+}
 
-printf '\n%-22s %12s %12s\n' "function" "init (ms)" "curl (ms)"
+printf '\n%-24s %10s %10s\n' "function" "init (ms)" "curl (ms)"
 for fn in "${functions[@]}"; do
-  printf '%-22s %12s %12s\n' "$fn" "$(init now "$fn")" "$(curlm now "$fn")"
+  printf '%-24s %10s %10s\n' "$fn" "$(figure init now "$fn")" "$(figure curl now "$fn")"
 done
 if [[ -n ${BASELINE_RUNTIMES:-} ]]; then
   for fn in "${ours[@]}"; do
-    printf '%-22s %12s %12s\n' "$fn (baseline)" "$(init base "$fn")" "$(curlm base "$fn")"
+    printf '%-24s %10s %10s\n' "$fn (baseline)" "$(figure init base "$fn")" "$(figure curl base "$fn")"
   done
 fi
-py_floor=$(median <"$WORK/python.floor")
-node_floor=$(median <"$WORK/node.floor")
-printf '%-22s %12s\n' "python3 -S -c pass" "$py_floor"
-printf '%-22s %12s\n' "node -e 0" "$node_floor"
+printf '%-24s %10s\n' "python3 -S -c pass" "$(figure - python floor)" "node -e 0" "$(figure - node floor)"
 
 echo
-echo "ours/official (Node, HelloNode/RicNode): init $(ratio "$(init now HelloNode)" "$(init now RicNode)")," \
-  "curl $(ratio "$(curlm now HelloNode)" "$(curlm now RicNode)")"
-for fn in HelloPython MinimalPython; do
-  echo "$fn over the interpreter's start: init $(ratio "$(init now "$fn")" "$py_floor")x," \
-    "curl $(ratio "$(curlm now "$fn")" "$py_floor")x"
-done
-echo "  (the official Python client, awslambdaric, comes from PyPI, which this machine does not reach)"
-for fn in HelloNode MinimalNode RicNode; do
-  echo "$fn over the interpreter's start: init $(ratio "$(init now "$fn")" "$node_floor")x," \
-    "curl $(ratio "$(curlm now "$fn")" "$node_floor")x"
-done
+echo "ratios (median of the run-by-run ratios)                  init    curl"
+pair() {  # pair LABEL DAEMON_A FUNCTION_A DAEMON_B FUNCTION_B
+  printf '%-56s %6s  %6s\n' "$1" "$(ratio init "${@:2}")" "$(ratio curl "${@:2}")"
+}
+pair "ours/official, Node: HelloNode/RicNode" now HelloNode now RicNode
+pair "  MinimalNode/RicNode" now MinimalNode now RicNode
+for fn in HelloNode MinimalNode RicNode; do pair "$fn / node -e 0" now "$fn" node floor; done
+for fn in HelloPython MinimalPython; do pair "$fn / python3 -S -c pass" now "$fn" python floor; done
+echo "(the official Python client, awslambdaric, comes from PyPI, which this machine does not reach)"
 if [[ -n ${BASELINE_RUNTIMES:-} ]]; then
-  for fn in "${ours[@]}"; do
-    echo "$fn now/baseline: init $(ratio "$(init now "$fn")" "$(init base "$fn")"), curl $(ratio "$(curlm now "$fn")" "$(curlm base "$fn")")"
-  done
+  for fn in "${ours[@]}"; do pair "$fn now/baseline" now "$fn" base "$fn"; done
 fi
-echo "(medians; Init Duration from the daemons' REPORT lines, curl's time_total for the whole cold"
-echo " invoke, the floors timed around the interpreter's process from this shell)"
+echo "(Init Duration from the daemons' REPORT lines; curl's time_total for the whole cold invoke;"
+echo " the floors timed around the interpreter's process from this shell)"
