@@ -8,8 +8,9 @@ imports it (log_setup), traceback for an error, json's C accelerator alone for e
 (marshaller). A module imported at start was also one a function could not stand in for: its own
 `types.py` or `token.py` was never `types` or `token`, for itself or for the standard library's
 modules that import them, as on Lambda, whose runtime imports these and more first. So these
-names (STARTED_WITH), and what they import as they are imported, are still found first on sys.path
-as it was at start (the runtime's directory, PYTHONPATH, the standard library).
+names (STARTED_WITH: with the built-in and frozen modules, all that those imported) are still
+found first on sys.path as it was at start (the runtime's directory, PYTHONPATH, the standard
+library), and so is anything logging imports while the runtime's hook loads it.
 """
 import _imp
 import _thread
