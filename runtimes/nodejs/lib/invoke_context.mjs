@@ -1,7 +1,10 @@
 // Reads one /next response's headers and builds the handler's context properties from them and
 // from the environment (functionName, memoryLimitInMB as a string, getRemainingTimeInMillis, ...).
-import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { setCurrentRequestId, setCurrentTenantId } from './log_patch.mjs';
+
+// node:assert only for the invocation it refuses: loading it is a good part of a cold start.
+const requireLate = createRequire(import.meta.url);
 
 const HEADER = {
   clientContext: 'lambda-runtime-client-context',
@@ -29,7 +32,7 @@ export class InvokeContext {
 
   get invokeId() {
     const id = this.headers[HEADER.requestId];
-    assert.ok(id, 'invocation id is missing or invalid');
+    if (!id) requireLate('node:assert/strict').ok(id, 'invocation id is missing or invalid');
     return id;
   }
 

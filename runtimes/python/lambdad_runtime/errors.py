@@ -4,7 +4,6 @@ The payload shape is what the invoker receives byte for byte:
 {"errorMessage", "errorType", "requestId", "stackTrace"} (requestId "" during init).
 """
 import os
-import traceback
 
 # Lambda's error types for failures the runtime itself detects.
 MARSHAL_ERROR = "Runtime.MarshalError"
@@ -47,6 +46,8 @@ def make_error(message, error_type, stack_trace, request_id=None):
 def user_frames(tb):
     """The traceback's frames as (file, line, function, code), minus the runtime's own
     leading frames so that the trace starts where the function's code (or importlib) does."""
+    import traceback  # for errors only, not every cold start (late_import)
+
     frames = [(f.filename, f.lineno, f.name, f.line) for f in traceback.extract_tb(tb)]
     for i, frame in enumerate(frames):
         if not _is_runtime_file(frame[0]):
@@ -62,6 +63,8 @@ def error_from_exception(exc, request_id=None):
     """Payload for an exception raised by user code (during init or an invoke)."""
     if isinstance(exc, FaultException):
         return make_error(exc.message, exc.error_type, exc.stack_trace, request_id)
+    import traceback
+
     frames = user_frames(exc.__traceback__)
     return make_error(str(exc), type(exc).__name__, traceback.format_list(frames), request_id)
 

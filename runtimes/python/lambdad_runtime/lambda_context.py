@@ -1,5 +1,4 @@
 """The `context` argument of a Python handler, with the attributes Lambda's runtime provides."""
-import logging
 import os
 import sys
 import time
@@ -73,7 +72,8 @@ class LambdaContext:
         return dict(self._w3c)
 
     def log(self, msg):
-        for handler in logging.getLogger().handlers:
+        logging = sys.modules.get("logging")  # not imported: no handler of the runtime's yet
+        for handler in logging.getLogger().handlers if logging else ():
             if hasattr(handler, "log_sink"):
                 handler.log_sink.write(str(msg))
                 return

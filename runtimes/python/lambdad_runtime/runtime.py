@@ -1,11 +1,9 @@
 """Init (load the handler or report /init/error) and the invoke loop (next -> handler ->
 response or error), as Lambda's managed Python runtime does them."""
-import json
-import logging
 import os
 import sys
 
-from . import errors, handler_loader, isolation, log_setup, marshaller
+from . import errors, handler_loader, isolation, late_import, log_setup, marshaller
 from .lambda_context import LambdaContext
 from .runtime_api_client import RuntimeApiClient, RuntimeApiError
 
@@ -18,7 +16,7 @@ def _parse_json_header(text, name):
     if not text:
         return None
     try:
-        return json.loads(text)
+        return marshaller.from_json(text)
     except Exception as e:
         raise errors.FaultException(
             errors.LAMBDA_CONTEXT_UNMARSHAL_ERROR, "Unable to parse {} JSON: {}".format(name, e))
@@ -44,6 +42,8 @@ class Runtime:
             self._handler = handler_loader.load_handler(handler_string)
         except Exception as e:
             error = errors.error_from_exception(e)
+            import logging  # the root logger gets Lambda's handler as it is imported (log_setup)
+
             logging.warning(_UNHANDLED_WARNING)
             self._log_error(error)
             self._client.post_init_error(error)
@@ -99,16 +99,17 @@ def main(runtime_dir):
     except KeyError:
         sys.stderr.write("AWS_LAMBDA_RUNTIME_API is not set\n")
         sys.exit(1)
-    task_root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
-    isolation.prepare_sys_path(runtime_dir, task_root)
-    isolation.install_sdk_finder()
-    isolation.add_site_builtins()
-
+    late_import.start()  # before sys.path is the function's
     state = log_setup.InvokeState()
     sink = log_setup.StdoutSink(lambda: sys.stdout)
     json_logs = log_setup.is_json_format(os.environ.get("AWS_LAMBDA_LOG_FORMAT"))
     log_setup.setup_root_logger(
         sink, state, json_logs, log_setup.level_from_env(os.environ.get("AWS_LAMBDA_LOG_LEVEL")))
+
+    task_root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
+    isolation.prepare_sys_path(runtime_dir, task_root)
+    isolation.install_sdk_finder()
+    isolation.add_site_builtins()
 
     runtime = Runtime(RuntimeApiClient(address), sink, state, json_logs)
     try:

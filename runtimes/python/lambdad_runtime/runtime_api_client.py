@@ -1,17 +1,16 @@
 """HTTP client of the Runtime API (2018-06-01) over one keep-alive connection.
 
-The HTTP/1.1 framing is our own, over the socket class and functions taken when this module is
-imported (before the function's code), so that a library that patches http.client, urllib,
-socket.create_connection or socket.socket (X-Ray, requests-mock, gevent) neither sees nor
-disturbs the runtime's own requests.
+The HTTP/1.1 framing is our own, over the socket type and functions of the C module `_socket`,
+taken when this module is imported (before the function's code), so that a library that patches
+http.client, urllib, socket.create_connection or socket.socket (X-Ray, requests-mock, gevent)
+neither sees nor disturbs the runtime's own requests. (`_socket` rather than `socket`: the
+wrapper module, with the enum and selectors modules it imports, would add to every cold start.)
 
 Any status other than the documented success (200 for /next, 202 for posts) raises
 RuntimeApiError; the runtime then exits, as the official clients do. Except 413 for a response:
 the invoke has failed (Function.ResponseSizeTooLarge) and the runtime goes on to the next one.
 """
-import json
-import socket as _socket_module
-from urllib.parse import quote as _quote
+import _socket as _socket_module
 
 from .marshaller import to_json
 
@@ -27,6 +26,8 @@ _IPPROTO_TCP = _socket_module.IPPROTO_TCP
 _TCP_NODELAY = _socket_module.TCP_NODELAY
 
 _PREFIX = "/2018-06-01/runtime"
+# What a request id may keep as it is in a path (urllib.parse.quote(id, safe="")).
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
 # X-Ray error causes above this size are dropped (Lambda caps the header below 1 MiB).
 _MAX_XRAY_CAUSE = 1024 * 1024
 
@@ -74,7 +75,10 @@ class HttpConnection:
 
     def _open(self):
         error = None
-        for family, _, proto, _, address in _getaddrinfo(self._host, self._port, 0, _SOCK_STREAM):
+        # A str host goes through the idna codec, whose import (with re and enum) would cost a
+        # cold start more than all of the runtime's own modules; an ASCII name needs none.
+        host = self._host.encode("ascii") if self._host.isascii() else self._host
+        for family, _, proto, _, address in _getaddrinfo(host, self._port, 0, _SOCK_STREAM):
             sock = _Socket(family, _SOCK_STREAM, proto)
             try:
                 _connect(sock, address)
@@ -206,6 +210,11 @@ class Invocation:
         self.content_type = headers.get("Content-Type") or None
 
 
+def _quote(text):
+    """Percent-encodes every byte of the UTF-8 text but the unreserved ones."""
+    return "".join(chr(b) if b in _UNRESERVED else "%{:02X}".format(b) for b in text.encode("utf-8"))
+
+
 def _int_or_zero(text):
     try:
         return int(text)
@@ -238,7 +247,7 @@ class RuntimeApiClient:
         return Invocation(data, headers)
 
     def post_response(self, request_id, body, content_type):
-        path = "{}/invocation/{}/response".format(_PREFIX, _quote(request_id, ""))
+        path = "{}/invocation/{}/response".format(_PREFIX, _quote(request_id))
         status, _, data = self._request("POST", path, body, {"Content-Type": content_type})
         if status == 413:
             # Too large: the Runtime API failed the invoke (Function.ResponseSizeTooLarge) and
@@ -247,7 +256,7 @@ class RuntimeApiClient:
         self._expect(path, 202, status, data)
 
     def post_error(self, request_id, error, xray_cause=None):
-        path = "{}/invocation/{}/error".format(_PREFIX, _quote(request_id, ""))
+        path = "{}/invocation/{}/error".format(_PREFIX, _quote(request_id))
         self._post_error(path, error, xray_cause)
 
     def post_init_error(self, error):
@@ -259,6 +268,8 @@ class RuntimeApiClient:
         if error_type and _header_safe(error_type):
             headers["Lambda-Runtime-Function-Error-Type"] = error_type
         if xray_cause is not None:
+            import json  # errors only (late_import)
+
             cause = json.dumps(xray_cause)  # ASCII-only, single line
             if len(cause) < _MAX_XRAY_CAUSE:
                 headers["Lambda-Runtime-Function-XRay-Error-Cause"] = cause

@@ -123,6 +123,14 @@ class RuntimeApiClientTest(unittest.TestCase):
         with self.assertRaises(RuntimeApiError):
             self.client.post_error("id-3", {"errorType": "E", "errorMessage": "m"})
 
+    def test_request_ids_are_percent_encoded_in_paths(self):
+        rid = "a b/c?d=\u00e9%~_.-Z9"
+        self.client.post_response(rid, b"{}", "application/json")
+        head, _ = self.server.requests[-1]
+        # urllib.parse.quote(rid, safe=""), which the client no longer imports at start.
+        self.assertTrue(head.startswith("POST /2018-06-01/runtime/invocation/a%20b%2Fc%3Fd%3D%C3%A9%25~_.-Z9/response "),
+                        head)
+
     def test_error_type_header(self):
         self.client.post_error("id-4", {"errorMessage": "bad", "errorType": "TypeError"})
         head, _ = self.server.requests[-1]

@@ -8,11 +8,12 @@ import sys
 import tempfile
 import time
 import unittest
+import unittest.mock
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO / "runtimes" / "python"))
 
-from lambdad_runtime import errors, handler_loader, log_setup, marshaller  # noqa: E402
+from lambdad_runtime import errors, handler_loader, log_setup, marshaller, root_logger  # noqa: E402
 from lambdad_runtime.lambda_context import LambdaContext  # noqa: E402
 
 
@@ -120,6 +121,34 @@ class MarshallerTest(unittest.TestCase):
                                                     "f": decimal.Decimal("1.5")})[0],
                          b'{"d": 2, "f": 1.5}')
 
+    def test_json_accelerator_gives_what_json_gives(self):
+        # The runtime calls json's C accelerator without importing json; on this interpreter it
+        # must be there, and agree with json on values, text and errors.
+        self.assertIsNotNone(marshaller._scan_once)
+        self.assertIsNotNone(marshaller._make_encoder)
+        values = [None, True, 0, -7, 10 ** 30, 1.5, 1e300, float("inf"), float("nan"), "",
+                  "caf\u00e9 \u65e5\u672c \U0001F600 \"q\" \\ \n\t\x01", [], {},
+                  {"a": [1, {"b": None}], "": "e", "k\u00e9y": [1.25, -0.0]}, (1, 2), [[[]]]]
+        for ascii_only, env in ((True, "AWS_Lambda_python3.11"), (False, "AWS_Lambda_python3.12")):
+            encoder = json.JSONEncoder(ensure_ascii=ascii_only)
+            with unittest.mock.patch.dict(os.environ, {"AWS_EXECUTION_ENV": env}):
+                for value in values:
+                    self.assertEqual(marshaller.to_json(value), encoder.encode(value), repr(value))
+        documents = ['{"a": [1, 2.5, "x"], "b": null}', ' \n 42 \t', '"\\u00e9\\ud83d\\ude00"',
+                     '[NaN, Infinity, -Infinity]', '{"a": {"a": {"a": []}}}', '1e400', '-0',
+                     '123456789012345678901234567890']
+        for text in documents:
+            for data in (text, text.encode("utf-8"), text.encode("utf-16"), b"\xef\xbb\xbf" + text.encode()):
+                expected = json.loads(data)
+                got = marshaller.from_json(data)
+                self.assertEqual(json.dumps(got), json.dumps(expected), repr(data))
+        for bad in ['', ' ', '{"a": 1} x', '[1,]', '{"a" 1}', '\ufeff{}', 'nul', '"\x01"', b"\xff"]:
+            with self.assertRaises(json.JSONDecodeError if not isinstance(bad, bytes) else ValueError) as cm:
+                marshaller.from_json(bad)
+            with self.assertRaises(type(cm.exception)) as expected:
+                json.loads(bad)
+            self.assertEqual(str(cm.exception), str(expected.exception), repr(bad))
+
     def test_unserializable_result_is_a_marshal_error(self):
         with self.assertRaises(errors.FaultException) as cm:
             marshaller.marshal_result({1, 2})
@@ -182,7 +211,7 @@ class LogSetupTest(unittest.TestCase):
         record = logging.LogRecord("root", logging.INFO, "/x.py", 3, "hi %s", ("there",), None)
         record.aws_request_id = "rid"
         record.tenant_id = None
-        line = json.loads(log_setup.JsonFormatter().format(record))
+        line = json.loads(root_logger.JsonFormatter().format(record))
         self.assertEqual(line["level"], "INFO")
         self.assertEqual(line["message"], "hi there")
         self.assertEqual(line["requestId"], "rid")
