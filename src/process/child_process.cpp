@@ -33,6 +33,7 @@
 #include <utility>
 
 #include "cgroup_files.hpp"
+#include "errno_text.hpp"
 #include "fork_exec.hpp"
 #include "lambdad/common/error_types.hpp"
 #include "lambdad/process/line_splitter.hpp"
@@ -417,7 +418,8 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
 
 class ChildProcessImpl final : public ChildProcess {
  public:
-  explicit ChildProcessImpl(std::shared_ptr<ChildWatch> watch) : watch_(std::move(watch)) {}
+  ChildProcessImpl(std::shared_ptr<ChildWatch> watch, std::unique_ptr<HeldExec> held)
+      : watch_(std::move(watch)), held_(std::move(held)) {}
   ~ChildProcessImpl() override { watch_->destroy(); }
   ChildProcessImpl(const ChildProcessImpl&) = delete;
   ChildProcessImpl& operator=(const ChildProcessImpl&) = delete;
@@ -428,8 +430,26 @@ class ChildProcessImpl final : public ChildProcess {
   bool exited() const override { return watch_->finished(); }
   void sync_output() override { watch_->sync_output(); }
 
+  Status release() override {
+    if (!held_) return Ok{};
+    auto held = std::move(held_);
+    const char go = 1;
+    ssize_t n;
+    do {
+      n = ::write(held->go.get(), &go, 1);
+    } while (n < 0 && errno == EINTR);
+    const int err = errno;
+    held->go.reset();
+    // Its record says why, if it failed in its setup; the watch reaps it.
+    auto exec = held->wait.wait(watch_->pid(), false);
+    if (!exec || n == 1) return exec;
+    return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure),
+                 "the sandbox made ahead is gone: " + errno_text(err)};
+  }
+
  private:
   std::shared_ptr<ChildWatch> watch_;
+  std::unique_ptr<HeldExec> held_;  // SpawnSpec::hold, until release()
 };
 
 }  // namespace
@@ -451,7 +471,7 @@ Result<std::unique_ptr<ChildProcess>> spawn_with(const Executor& executor, const
 
   // From here the ChildProcess owns the pid: on any failure its destructor kills and reaps.
   auto watch = std::make_shared<ChildWatch>(executor, pid, std::move(callbacks));
-  auto child = std::make_unique<ChildProcessImpl>(watch);
+  auto child = std::make_unique<ChildProcessImpl>(watch, std::move(forked->held));
 
   int err = 0;
   UniqueFd pidfd = how == ExitWatch::kPidfd ? open_pidfd(pid, err) : UniqueFd();

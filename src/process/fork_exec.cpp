@@ -24,6 +24,7 @@
 
 #include "lambdad/common/error_types.hpp"
 #include "errno_text.hpp"
+#include "hold/child_failure.h"
 #include "lambda_root.hpp"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -35,13 +36,22 @@ namespace {
 
 constexpr std::string_view kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
 
-// What the child writes to the error pipe when a step before (or the) execve fails.
-enum class ChildStep : int { kSetup = 1, kChdir = 2, kExec = 3, kJoin = 4, kRlimit = 5, kRoot = 6 };
+// What the child writes to the error pipe when a step before (or the) execve fails: the layout
+// of hold/child_failure.h, which the holder writes too.
+enum class ChildStep : int {
+  kSetup = LAMBDAD_STEP_SETUP,
+  kChdir = LAMBDAD_STEP_CHDIR,
+  kExec = LAMBDAD_STEP_EXEC,
+  kJoin = LAMBDAD_STEP_JOIN,
+  kRlimit = LAMBDAD_STEP_RLIMIT,
+  kRoot = LAMBDAD_STEP_ROOT
+};
 struct ChildFailure {
   ChildStep step;
   int error;
   int index;  // kJoin: which join file; kRoot: which step of the root's plan
 };
+static_assert(sizeof(ChildFailure) == sizeof(lambdad_child_failure));
 
 // Everything the child reads, prepared by the parent.
 struct ChildPlan {
@@ -62,6 +72,10 @@ struct ChildPlan {
   const char* private_tmp;  // without a root: bind-mounted on the host's /tmp; nullptr: keep it
   const RootStep* root_steps;  // the Lambda-shaped root (docs/decisions/014); root_count 0: none
   std::size_t root_count;
+  // Held (SpawnSpec::hold): the holder to exec once set up, its argv, and the go pipe's read end.
+  int holder_fd = -1;
+  char* const* holder_argv = nullptr;
+  int go_fd = -1;
 };
 
 Error entrypoint_error(const std::string& path, int err) {
@@ -174,14 +188,15 @@ bool move_above_stdio(UniqueFd& fd) {
 }
 
 // Closes (at exec) every descriptor from 3 up, except that the error pipe must stay open until
-// execve itself closes it.
-void close_inherited_fds(int keep) noexcept {
+// execve itself closes it, and a held child's holder and go pipe (`keep2`, `keep3`; -1: none)
+// until it execs the holder.
+void close_inherited_fds(int keep, int keep2, int keep3) noexcept {
 #ifdef SYS_close_range
   // Linux >= 5.11: mark everything close-on-exec in one call; the error pipe already is.
   if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
   // Linux 5.9/5.10: close around `keep`.
   const auto k = static_cast<unsigned>(keep);
-  if ((k == 3U || ::syscall(SYS_close_range, 3U, k - 1U, 0U) == 0) &&
+  if (keep2 < 0 && keep3 < 0 && (k == 3U || ::syscall(SYS_close_range, 3U, k - 1U, 0U) == 0) &&
       ::syscall(SYS_close_range, k + 1U, ~0U, 0U) == 0) {
     return;
   }
@@ -194,7 +209,7 @@ void close_inherited_fds(int keep) noexcept {
     max_fd = static_cast<int>(rl.rlim_cur);
   }
   for (int fd = 3; fd < max_fd; ++fd) {
-    if (fd != keep) ::close(fd);
+    if (fd != keep && fd != keep2 && fd != keep3) ::close(fd);
   }
 }
 
@@ -256,7 +271,7 @@ void cover_tmp(const ChildPlan& plan) noexcept {
       ::dup2(plan.output_fd, STDERR_FILENO) < 0) {
     child_fail(plan, ChildStep::kSetup, errno);
   }
-  close_inherited_fds(plan.error_fd);
+  close_inherited_fds(plan.error_fd, plan.holder_fd, plan.go_fd);
   for (std::size_t i = 0; i < plan.join_count; ++i) {
     if (!join_file(plan.join_files[i])) child_fail(plan, ChildStep::kJoin, errno, static_cast<int>(i));
   }
@@ -277,6 +292,15 @@ void cover_tmp(const ChildPlan& plan) noexcept {
   } else {
     if (plan.cwd != nullptr && ::chdir(plan.cwd) != 0) child_fail(plan, ChildStep::kChdir, errno);
     cover_tmp(plan);
+  }
+  if (plan.holder_fd >= 0) {
+    // Held: set up, wait in the holder, which keeps nothing of the daemon's memory; the error
+    // pipe stays open across that exec (the holder closes it with the real one).
+    if (::fcntl(plan.error_fd, F_SETFD, 0) != 0 || ::fcntl(plan.go_fd, F_SETFD, 0) != 0) {
+      child_fail(plan, ChildStep::kSetup, errno);
+    }
+    ::syscall(SYS_execveat, plan.holder_fd, "", plan.holder_argv, plan.envp, AT_EMPTY_PATH);
+    child_fail(plan, ChildStep::kSetup, errno);
   }
   ::execve(plan.path, plan.argv, plan.envp);
   child_fail(plan, ChildStep::kExec, errno);
@@ -333,27 +357,48 @@ Result<ForkedChild> fork_exec(const SpawnSpec& spec) {
     return internal_error("fcntl", errno);
   }
 
+  // Held: the holder (opened here, exec'd through its descriptor once the root hides the host's
+  // paths), the go pipe, and the holder's argv: GO_FD ERROR_FD PATH ARGV0 ARGS...
+  UniqueFd holder, go_read, go_write;
+  std::vector<std::string> holder_strings;
+  std::vector<char*> holder_argv;
+  if (!spec.hold.empty()) {
+    holder.reset(::open(spec.hold.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!holder.valid()) return internal_error("open " + spec.hold.string(), errno);
+    if (::pipe2(fds, O_CLOEXEC) != 0) return internal_error("pipe", errno);
+    go_read.reset(fds[0]);
+    go_write.reset(fds[1]);
+    if (!move_above_stdio(go_read) || !move_above_stdio(holder)) return internal_error("fcntl", errno);
+    holder_strings = {spec.hold.filename().string(), std::to_string(go_read.get()), std::to_string(error_write.get()),
+                      path};
+    for (auto& str : holder_strings) holder_argv.push_back(str.data());
+    holder_argv.insert(holder_argv.end(), argv.begin(), argv.end());  // ends with its nullptr
+  }
+
   std::vector<const char*> join;
   join.reserve(spec.join_files.size());
   for (const auto& f : spec.join_files) join.push_back(f.c_str());
   const bool tmp_mount = !private_tmp.empty() && ::geteuid() == 0;
   const ChildPlan plan{path.c_str(),
-                       argv.data(),
-                       envp.data(),
-                       cwd.empty() ? nullptr : cwd.c_str(),
-                       dev_null.get(),
-                       output_write.get(),
-                       error_write.get(),
-                       ::getpid(),
-                       join.data(),
-                       join.size(),
-                       spec.rlimit_nofile.has_value(),
-                       static_cast<rlim_t>(spec.rlimit_nofile.value_or(0)),
-                       spec.rlimit_nproc.has_value(),
-                       static_cast<rlim_t>(spec.rlimit_nproc.value_or(0)),
-                       tmp_mount ? private_tmp.c_str() : nullptr,
-                       root ? root->steps() : nullptr,
-                       root ? root->size() : 0};
+                 argv.data(),
+                 envp.data(),
+                 cwd.empty() ? nullptr : cwd.c_str(),
+                 dev_null.get(),
+                 output_write.get(),
+                 error_write.get(),
+                 ::getpid(),
+                 join.data(),
+                 join.size(),
+                 spec.rlimit_nofile.has_value(),
+                 static_cast<rlim_t>(spec.rlimit_nofile.value_or(0)),
+                 spec.rlimit_nproc.has_value(),
+                 static_cast<rlim_t>(spec.rlimit_nproc.value_or(0)),
+                 tmp_mount ? private_tmp.c_str() : nullptr,
+                 root ? root->steps() : nullptr,
+                 root ? root->size() : 0,
+                 holder.valid() ? holder.get() : -1,
+                 holder.valid() ? holder_argv.data() : nullptr,
+                 holder.valid() ? go_read.get() : -1};
 
   // Block every signal across fork so no daemon handler runs in the child before it resets
   // the dispositions.
@@ -375,17 +420,28 @@ Result<ForkedChild> fork_exec(const SpawnSpec& spec) {
   error_write.reset();
   dev_null.reset();
 
+  ExecWait wait{std::move(error_read), cwd, path, spec.join_files, std::move(root)};
+  if (holder.valid()) {
+    return ForkedChild{pid, std::move(output_read), std::make_unique<HeldExec>(HeldExec{std::move(go_write), std::move(wait)})};
+  }
   // Blocks only until the child execs (the pipe closes) or reports a failure.
+  if (auto st = wait.wait(pid, true); !st) return st.error();
+  return ForkedChild{pid, std::move(output_read), nullptr};
+}
+
+Status ExecWait::wait(pid_t pid, bool reap) {
   ChildFailure failure{};
   ssize_t n;
   do {
-    n = ::read(error_read.get(), &failure, sizeof failure);
+    n = ::read(error.get(), &failure, sizeof failure);
   } while (n < 0 && errno == EINTR);
-  if (n == 0) return ForkedChild{pid, std::move(output_read)};
+  if (n == 0) return Ok{};
 
   const int read_errno = errno;
-  if (n < 0) ::kill(pid, SIGKILL);  // cannot tell whether it exec'd: do not leave it running
-  reap_blocking(pid);               // otherwise it has _exit'ed (or is about to)
+  if (reap) {
+    if (n < 0) ::kill(pid, SIGKILL);  // cannot tell whether it exec'd: do not leave it running
+    reap_blocking(pid);               // otherwise it has _exit'ed (or is about to)
+  }
   if (n != static_cast<ssize_t>(sizeof failure))
     return internal_error("read exec status", read_errno);
   switch (failure.step) {
@@ -396,18 +452,21 @@ Result<ForkedChild> fork_exec(const SpawnSpec& spec) {
         return internal_error("fork/exec " + path, failure.error);
       return entrypoint_error(path, failure.error);
     case ChildStep::kJoin:
-      if (failure.index >= 0 && static_cast<std::size_t>(failure.index) < spec.join_files.size()) {
+      if (failure.index >= 0 && static_cast<std::size_t>(failure.index) < join_files.size()) {
         return internal_error(
-            "cannot join cgroup " + spec.join_files[static_cast<std::size_t>(failure.index)],
+            "cannot join cgroup " + join_files[static_cast<std::size_t>(failure.index)],
             failure.error);
       }
       break;
     case ChildStep::kRlimit:
       return internal_error("setrlimit", failure.error);
     case ChildStep::kRoot:
-      return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure),
-                   "the function's root: " +
-                       root->describe_failure(static_cast<std::size_t>(failure.index), failure.error)};
+      if (root) {
+        return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure),
+                     "the function's root: " +
+                         root->describe_failure(static_cast<std::size_t>(failure.index), failure.error)};
+      }
+      break;
     case ChildStep::kSetup:
       break;
   }

@@ -64,6 +64,11 @@ struct SpawnSpec {
   // /opt). A step that fails fails the spawn with Sandbox.Failure naming it; probe_lambda_root()
   // tells at startup whether this host allows it at all.
   std::optional<LambdaRoot> root{};
+  // Set (the holder, lambdad-hold): spawn() returns once the child is forked; it sets up (joins,
+  // limits, root, working directory) and waits in the holder until ChildProcess::release(),
+  // which execs `executable` then (docs/decisions/022). What failed in its setup is told by
+  // release().
+  std::filesystem::path hold{};
 };
 
 // Whether a Lambda-shaped root can be laid out here: a throwaway child lays one out for an empty
@@ -99,6 +104,10 @@ class ChildProcess {
   // one). Bounded by what is in the pipe when called. Does nothing when called from inside a
   // callback of this child, or once the output has ended.
   virtual void sync_output() = 0;
+  // A held child (SpawnSpec::hold): lets it exec its executable and waits until it has, or until
+  // it tells why it could not (its setup or the exec: the errors spawn() gives). Ok at once for a
+  // child that was not held, or when called again.
+  virtual Status release() = 0;
 };
 
 struct ChildCallbacks {
