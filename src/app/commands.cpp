@@ -71,6 +71,7 @@ std::optional<sandbox::ManagerOptions> manager_options(const PoolSettings& p) {
   sandbox::ManagerOptions m;
   m.eager = p.warm_containers == "EAGER";
   m.pool.force_cold = p.force_cold;
+  m.pool.prepare_ahead = true;  // serve: the next cold start's sandbox is made ahead (decision 022)
   auto idle = parse_duration(p.idle_timeout);
   if (!idle) {
     std::fprintf(stderr, "lambdad: --idle-timeout: '%s' is not a duration (e.g. 500ms, 30s, 10m, 0)\n",

@@ -195,6 +195,8 @@ std::optional<sandbox::RuntimeOptions> prepare_runtimes(const CommonOptions& opt
   rt.region = options.region;
   for (const auto& [k, v] : options.interpreters) rt.interpreters[k] = v;
   rt.runtimes_dir = find_runtimes_dir(options);
+  // Sandboxes are made ahead only with the holder beside the daemon (docs/decisions/022).
+  if (const auto holder = executable_dir() / "lambdad-hold"; ::access(holder.c_str(), X_OK) == 0) rt.holder = holder;
   rt.want_root = options.filesystem != "host";
   for (const auto& dir : options.shares) rt.shared_dirs.push_back(fs::weakly_canonical(fs::absolute(dir)));
   bool needs_clients = false;

@@ -259,6 +259,7 @@ int run_here(const CommonOptions& common, const std::vector<config::FunctionConf
   queue_options.region = common.region;
   CoreOptions core;  // the catalogue stores nothing
   core.catalogue.region = common.region;
+  core.pools.pool.prepare_ahead = true;  // the next cold start's sandbox is made ahead (decision 022)
   core.events = std::move(queue_options);
   d.build(functions, std::move(core));
   auto& scheduler = *d.scheduler;

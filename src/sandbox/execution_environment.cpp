@@ -71,11 +71,12 @@ ExecutionEnvironment::~ExecutionEnvironment() {
   tmp_.reset();
 }
 
-Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::start(const EnvironmentDeps& deps,
-                                                                          const config::FunctionConfig& fn,
-                                                                          std::uint64_t serial,
-                                                                          const EnvironmentOptions& options,
-                                                                          std::unique_ptr<process::TmpDir> tmp) {
+Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::launch(const EnvironmentDeps& deps,
+                                                                           const config::FunctionConfig& fn,
+                                                                           std::uint64_t serial,
+                                                                           const EnvironmentOptions& options,
+                                                                           std::unique_ptr<process::TmpDir> tmp,
+                                                                           bool held) {
   std::unique_ptr<ExecutionEnvironment> env(new ExecutionEnvironment(deps, fn, serial, options));
   auto endpoint = deps.endpoints.open(*env);
   if (!endpoint) return endpoint.error();
@@ -89,28 +90,72 @@ Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::start(const 
   auto spec = build_spawn_spec(fn, deps.runtime_options, launch);
   if (!spec) return spec.error();
   if (auto st = env->apply_limits(deps.limits, *spec, std::move(tmp)); !st) return st.error();
+  if (held) spec->hold = deps.runtime_options.holder;
+  // Which way the layers reached the runtime (docs/decisions/009, 014): at /opt in the
+  // environment's root, or through search paths naming their directories.
+  if (!fn.layer_dirs.empty()) {
+    env->layers_note_ = spec->root ? fmt::format(", {} layer(s) at /opt", fn.layer_dirs.size())
+                                   : std::string(", layers on search paths (no Lambda-shaped root)");
+  }
 
   auto* raw = env.get();
   process::ChildCallbacks callbacks;
   callbacks.on_output_line = [raw](std::string_view line) { raw->on_output(line); };
   callbacks.on_exit = [raw](process::ExitStatus status) { raw->on_exit(status); };
-  env->spawned_at_ = deps.clock.now();
-  env->flog_->info("{}{}", env->log_prefix_, observability::init_start_line(fn.runtime, deps.runtime_options.region));
+  if (!held) env->begin_init();
   auto child = process::spawn(deps.executor, *spec, std::move(callbacks));
   if (!child) return child.error();
   env->process_ = std::move(child).value();
-  if (env->group_) env->group_->attach(env->process_->pid());
-  env->arm_init_limit();
-  // Which way the layers reached the runtime (docs/decisions/009, 014): at /opt in the
-  // environment's root, or through search paths naming their directories.
-  std::string layers;
-  if (!fn.layer_dirs.empty()) {
-    layers = spec->root ? fmt::format(", {} layer(s) at /opt", fn.layer_dirs.size())
-                        : std::string(", layers on search paths (no Lambda-shaped root)");
-  }
-  observability::daemon_log()->info("{}environment {} initializing (pid {}{}{})", env->log_prefix_, serial,
-                                    env->process_->pid(), options.provisioned ? ", provisioned" : "", layers);
+  env->held_ = held;
+  if (held) env->spawned_at_ = deps.clock.now();
+  if (!held) env->initializing();
   return env;
+}
+
+Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::start(const EnvironmentDeps& deps,
+                                                                          const config::FunctionConfig& fn,
+                                                                          std::uint64_t serial,
+                                                                          const EnvironmentOptions& options,
+                                                                          std::unique_ptr<process::TmpDir> tmp) {
+  return launch(deps, fn, serial, options, std::move(tmp), false);
+}
+
+Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::prepare(const EnvironmentDeps& deps,
+                                                                            const config::FunctionConfig& fn,
+                                                                            std::uint64_t serial,
+                                                                            const EnvironmentOptions& options) {
+  if (deps.runtime_options.holder.empty()) {
+    return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure), "no lambdad-hold beside the daemon"};
+  }
+  return launch(deps, fn, serial, options, nullptr, true);
+}
+
+pid_t ExecutionEnvironment::pid() const { return process_ ? process_->pid() : 0; }
+
+Status ExecutionEnvironment::go() {
+  if (!held_) return Ok{};
+  held_ = false;
+  begin_init();
+  if (auto st = process_->release(); !st) {
+    become_dead();
+    return st;
+  }
+  initializing();
+  return Ok{};
+}
+
+// The Init phase starts: INIT_START, and Init Duration counts from here.
+void ExecutionEnvironment::begin_init() {
+  spawned_at_ = clock_.now();
+  flog_->info("{}{}", log_prefix_, observability::init_start_line(fn_.runtime, runtime_options_.region));
+}
+
+// The runtime is running: the memory watch follows it and the init limit runs.
+void ExecutionEnvironment::initializing() {
+  if (group_) group_->attach(process_->pid());
+  arm_init_limit();
+  observability::daemon_log()->info("{}environment {} initializing (pid {}{}{})", log_prefix_, serial_,
+                                    process_->pid(), options_.provisioned ? ", provisioned" : "", layers_note_);
 }
 
 namespace {
@@ -466,6 +511,11 @@ void ExecutionEnvironment::on_output(std::string_view line) {
 
 void ExecutionEnvironment::on_exit(const process::ExitStatus& status) {
   end_pending(std::nullopt);  // answered before the runtime exited: it ends first
+  if (held_ && !dead_) {
+    observability::daemon_log()->debug("{}the sandbox made ahead for environment {} is gone ({})", log_prefix_, serial_,
+                                       status.describe());
+    dead_ = true;
+  }
   if (!dead_) {
     observability::daemon_log()->info("{}environment {} dead (runtime exited: {})", log_prefix_, serial_, status.describe());
     if (current_ && !current_->delivered && init_duration_ms_ && !current_->inv->rerouted) {

@@ -42,8 +42,7 @@ void FunctionPool::submit(invocation::InvocationPtr inv) {
   pump();
 }
 
-ExecutionEnvironment* FunctionPool::start_environment(const EnvironmentOptions& options, Error* error) {
-  EnvironmentDeps env_deps{deps_.executor, deps_.clock, deps_.timers, deps_.endpoints, deps_.runtime_options, *this, deps_.limits};
+std::unique_ptr<process::TmpDir> FunctionPool::take_spare_tmp() {
   std::unique_ptr<process::TmpDir> tmp;
   if (!spare_tmp_.empty()) {
     tmp = std::move(spare_tmp_.back());
@@ -55,6 +54,12 @@ ExecutionEnvironment* FunctionPool::start_environment(const EnvironmentOptions& 
       if (env->dead() && (tmp = env->take_tmp())) break;
     }
   }
+  return tmp;
+}
+
+ExecutionEnvironment* FunctionPool::start_environment(const EnvironmentOptions& options, Error* error,
+                                                      std::unique_ptr<process::TmpDir> tmp) {
+  EnvironmentDeps env_deps{deps_.executor, deps_.clock, deps_.timers, deps_.endpoints, deps_.runtime_options, *this, deps_.limits};
   auto started = ExecutionEnvironment::start(env_deps, fn_, next_serial_++, options, std::move(tmp));
   if (!started) {
     if (error) *error = started.error();
@@ -82,7 +87,11 @@ void FunctionPool::pump() {
       EnvironmentOptions env_options;
       env_options.cold_start_delay = options_.cold_start_delay;
       env_options.version = options_.version;
-      target = start_environment(env_options, &error);
+      // A replacement after a reset keeps the failed environment's /tmp, as Lambda does: it
+      // starts as before, not in the sandbox made ahead (which has a /tmp of its own).
+      auto tmp = take_spare_tmp();
+      if (!tmp) target = start_ready();
+      if (!target) target = start_environment(env_options, &error, std::move(tmp));
       if (!target) {
         auto inv = std::move(queue_.front());
         queue_.pop_front();
@@ -98,15 +107,61 @@ void FunctionPool::pump() {
   pumping_ = false;
 }
 
+ExecutionEnvironment* FunctionPool::start_ready() {
+  if (!ready_) return nullptr;
+  auto env = std::move(ready_);
+  if (env->dead()) return nullptr;
+  if (auto st = env->go(); !st) {
+    observability::daemon_log()->warn("[{}] the sandbox made ahead could not start ({}); starting one now", fn_.name,
+                                      st.error().message);
+    std::shared_ptr<ExecutionEnvironment> doomed(std::move(env));
+    boost::asio::post(deps_.executor, [doomed] {});
+    return nullptr;
+  }
+  envs_.push_back(std::move(env));
+  return envs_.back().get();
+}
+
+void FunctionPool::refill_later() {
+  if (!options_.prepare_ahead || deps_.runtime_options.holder.empty() || refill_pending_ || shut_down_) return;
+  refill_pending_ = true;
+  boost::asio::post(deps_.executor, lifetime_.guard([this] {
+    refill_pending_ = false;
+    if (ready_ || shut_down_) return;
+    EnvironmentDeps env_deps{deps_.executor, deps_.clock, deps_.timers, deps_.endpoints, deps_.runtime_options, *this, deps_.limits};
+    EnvironmentOptions env_options;
+    env_options.cold_start_delay = options_.cold_start_delay;
+    env_options.version = options_.version;
+    auto prepared = ExecutionEnvironment::prepare(env_deps, fn_, next_serial_++, env_options);
+    if (!prepared) {
+      // The next cold start starts its environment as before and tells what is wrong.
+      observability::daemon_log()->debug("[{}] no sandbox made ahead: {}", fn_.name, prepared.error().message);
+      return;
+    }
+    ready_ = std::move(prepared).value();
+    observability::daemon_log()->debug("[{}] environment {} made ahead (pid {})", fn_.name, ready_->serial(),
+                                       ready_->pid());
+  }));
+}
+
+void FunctionPool::discard_ready() {
+  if (!ready_) return;
+  std::shared_ptr<ExecutionEnvironment> doomed(std::move(ready_));
+  boost::asio::post(deps_.executor, [doomed] {});
+}
+
 void FunctionPool::prewarm(std::size_t count, bool provisioned) {
   EnvironmentOptions env_options;
   env_options.cold_start_delay = options_.cold_start_delay;
   env_options.provisioned = provisioned;
   env_options.version = options_.version;
-  for (std::size_t i = 0; i < count && !shut_down_; ++i) start_environment(env_options, nullptr);
+  for (std::size_t i = 0; i < count && !shut_down_; ++i) start_environment(env_options, nullptr, take_spare_tmp());
 }
 
 void FunctionPool::on_idle(ExecutionEnvironment& env) {
+  // An invoke has ended: the time to make the next cold start's sandbox, not while this one's
+  // runtime is starting (its /next would wait behind the fork).
+  if (counters_.cold_starts > 0) refill_later();
   if (!env.dead()) {
     if (env.draining()) {
       env.retire("evicted");
@@ -118,6 +173,7 @@ void FunctionPool::on_idle(ExecutionEnvironment& env) {
 }
 
 std::size_t FunctionPool::evict() {
+  discard_ready();
   std::size_t n = 0;
   for (auto& env : envs_) {
     if (env->dead()) continue;
@@ -139,6 +195,8 @@ std::size_t FunctionPool::replace_config(config::FunctionConfig fn) {
 
 std::size_t FunctionPool::reclaim_idle(Clock::Steady::time_point now) {
   if (options_.idle_timeout.count() <= 0) return 0;
+  // Made ahead for demand that has not come for as long: gone, as an idle environment.
+  if (ready_ && now - ready_->created_at() >= options_.idle_timeout) discard_ready();
   std::size_t n = 0;
   for (auto& env : envs_) {
     if (env->dead() || env->busy() || env->provisioned() || !env->initialized()) continue;
@@ -151,6 +209,10 @@ std::size_t FunctionPool::reclaim_idle(Clock::Steady::time_point now) {
 }
 
 void FunctionPool::on_dead(ExecutionEnvironment& env) {
+  if (&env == ready_.get()) {  // gone before it was used: the next cold start makes another
+    discard_ready();
+    return;
+  }
   auto it = std::find_if(envs_.begin(), envs_.end(), [&](const auto& p) { return p.get() == &env; });
   if (it == envs_.end()) return;
   // Not destroyed here: we are inside one of its callbacks.
@@ -195,6 +257,7 @@ void FunctionPool::status(nlohmann::json& out) const {
          {"throttles", counters_.throttles},
          {"timeouts", counters_.timeouts},
          {"oomKills", counters_.oom_kills},
+         {"readySandboxes", ready_ ? 1 : 0},
          {"environments", std::move(envs)}};
 }
 
@@ -245,6 +308,7 @@ void FunctionPool::shutdown(const std::string& reason) {
   }
   for (auto& env : envs_) env->kill(reason);
   envs_.clear();  // destroying an environment kills and reaps its process group
+  ready_.reset();
   spare_tmp_.clear();
 }
 

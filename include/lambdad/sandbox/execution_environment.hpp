@@ -7,6 +7,8 @@
 // callbacks (post the destruction instead).
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -87,6 +89,18 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
                                                              std::uint64_t serial,
                                                              const EnvironmentOptions& options = {},
                                                              std::unique_ptr<process::TmpDir> tmp = nullptr);
+  // A sandbox made ahead (docs/decisions/022): everything start() does but the runtime's exec:
+  // the endpoint, the cgroup, the /tmp, and a child that has joined, limited and laid out its
+  // root and waits (RuntimeOptions::holder). It takes no invocation and logs nothing until go().
+  static Result<std::unique_ptr<ExecutionEnvironment>> prepare(const EnvironmentDeps& deps,
+                                                               const config::FunctionConfig& fn,
+                                                               std::uint64_t serial,
+                                                               const EnvironmentOptions& options = {});
+  // Starts a prepared environment's runtime: its Init begins now (INIT_START, Init Duration from
+  // here). An Error when its setup or the exec failed; the environment is then dead.
+  Status go();
+  // Prepared and not yet started.
+  bool held() const { return held_; }
   ~ExecutionEnvironment() override;
 
   // Takes an invocation; only when available(). It is delivered when the runtime asks /next.
@@ -107,7 +121,8 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   // The invocation it runs (assigned, not yet answered), or nullptr.
   const invocation::Invocation* current_invocation() const { return current_ ? current_->inv.get() : nullptr; }
   std::uint64_t invocations_served() const { return served_; }
-  Clock::Steady::time_point created_at() const { return spawned_at_; }
+  Clock::Steady::time_point created_at() const { return spawned_at_; }  // a held one's: when it was made
+  pid_t pid() const;
   Clock::Steady::time_point idle_since() const { return idle_since_; }
   // The private /tmp, handed to the environment that replaces this one after a failure (Lambda
   // keeps /tmp across a reset); nullptr after retire() or when there is none.
@@ -134,6 +149,12 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   RuntimeState runtime_state() const { return state_; }
 
  private:
+  static Result<std::unique_ptr<ExecutionEnvironment>> launch(const EnvironmentDeps& deps,
+                                                              const config::FunctionConfig& fn, std::uint64_t serial,
+                                                              const EnvironmentOptions& options,
+                                                              std::unique_ptr<process::TmpDir> tmp, bool held);
+  void begin_init();
+  void initializing();
   ExecutionEnvironment(const EnvironmentDeps& deps, const config::FunctionConfig& fn, std::uint64_t serial,
                        const EnvironmentOptions& options);
   void handle_next(NextCallback done);
@@ -209,6 +230,8 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   RuntimeState state_ = RuntimeState::kStarted;
   bool dead_ = false;
   bool dead_notified_ = false;
+  bool held_ = false;  // prepare()d, go() not yet called
+  std::string layers_note_;  // for the "initializing" line: where the layers are
   Clock::Steady::time_point spawned_at_{};
   std::optional<double> init_duration_ms_;  // set at the first /next; reported once
   bool init_reported_ = false;

@@ -30,6 +30,9 @@ struct PoolOptions {
   std::chrono::milliseconds idle_timeout{600000};  // 0 = never reclaim
   std::chrono::milliseconds cold_start_delay{0};
   std::string version = "$LATEST";  // the function version this pool's environments run
+  // Once the function has had a cold start, keep one sandbox made ahead for the next
+  // (docs/decisions/022; needs RuntimeOptions::holder).
+  bool prepare_ahead = false;
 };
 
 struct PoolCounters {
@@ -76,7 +79,16 @@ class FunctionPool final : public EnvironmentObserver {
 
  private:
   void pump();
-  ExecutionEnvironment* start_environment(const EnvironmentOptions& options, Error* error);
+  ExecutionEnvironment* start_environment(const EnvironmentOptions& options, Error* error,
+                                          std::unique_ptr<process::TmpDir> tmp);
+  // The /tmp a replacement inherits (a failed environment's), or nullptr.
+  std::unique_ptr<process::TmpDir> take_spare_tmp();
+  // The sandbox made ahead, started; nullptr when there is none or it could not start.
+  ExecutionEnvironment* start_ready();
+  // Once the function has cold-started and an invoke has ended: makes the next sandbox ahead,
+  // after the current handler has returned.
+  void refill_later();
+  void discard_ready();
   void fail_without_environment(const invocation::InvocationPtr& inv, const Error& error);
 
   PoolDeps deps_;
@@ -85,6 +97,8 @@ class FunctionPool final : public EnvironmentObserver {
   PoolCounters counters_;
   std::deque<invocation::InvocationPtr> queue_;
   std::vector<std::unique_ptr<ExecutionEnvironment>> envs_;
+  std::unique_ptr<ExecutionEnvironment> ready_;  // made ahead, not started (prepare_ahead)
+  bool refill_pending_ = false;
   // /tmp directories of environments that failed (timeout, crash, OOM): their replacements get
   // them, as Lambda keeps /tmp across a reset.
   std::vector<std::unique_ptr<process::TmpDir>> spare_tmp_;

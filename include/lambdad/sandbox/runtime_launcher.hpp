@@ -33,6 +33,9 @@ struct RuntimeOptions {
   // The port of the daemon's local X-Ray listener (127.0.0.1, UDP), where functions' X-Ray SDKs
   // send their segments (AWS_XRAY_DAEMON_ADDRESS); 0: none, Lambda's own address is given.
   std::uint16_t xray_daemon_port = 0;
+  // The holder a sandbox made ahead waits in (lambdad-hold beside the daemon; docs/decisions/022).
+  // Empty: no sandbox is made ahead.
+  std::filesystem::path holder;
 };
 
 struct LaunchContext {
