@@ -12,51 +12,62 @@
 namespace lambdad::observability {
 namespace {
 
-// The function log carries three lines per invoke; written one by one they were a write(2) each
-// on the hot path. This sink gathers what the daemon logs while handling one batch of events and
-// writes it with one write(2) when the scheduled flush runs (posted to the event loop, so it
-// comes right after the current handlers), or at once when no scheduler is set or the buffer is
-// large. Only the io thread logs to it.
-class CoalescingStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
- public:
-  void set_scheduler(FlushScheduler scheduler) {
-    std::lock_guard lock(mutex_);
-    scheduler_ = std::move(scheduler);
-    write_out();
-  }
+// The function log carries three lines per invoke and the daemon log one (the Invoke API's
+// exchange); written one by one they were a write(2) each on the hot path. These sinks gather what
+// the daemon logs while handling one batch of events into one buffer, in the order it was logged,
+// and write it with one write(2) when the scheduled flush runs (posted to the domain, so it comes
+// right after the current handlers), or at once when no scheduler is set or the buffer is large.
+// Each logger has a sink of its own (its own pattern); the buffer is theirs together.
+struct Coalesced {
+  std::mutex mu;
+  std::string buffer;  // guarded by mu, as are the two below
+  FlushScheduler scheduler;
+  bool scheduled = false;
 
- protected:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
-    spdlog::memory_buf_t formatted;
-    formatter_->format(msg, formatted);
-    buffer_.append(formatted.data(), formatted.size());
-    if (!scheduler_ || buffer_.size() >= kMaxBuffered) {
-      write_out();
-    } else if (!scheduled_) {
-      scheduled_ = true;
-      scheduler_([this] { flush(); });
-    }
-  }
-  void flush_() override { write_out(); }
-
- private:
   static constexpr std::size_t kMaxBuffered = 64 * 1024;
 
-  void write_out() {
-    scheduled_ = false;
+  void write_out() {  // mu held
+    scheduled = false;
     std::size_t off = 0;
-    while (off < buffer_.size()) {
-      const ssize_t n = ::write(STDERR_FILENO, buffer_.data() + off, buffer_.size() - off);
+    while (off < buffer.size()) {
+      const ssize_t n = ::write(STDERR_FILENO, buffer.data() + off, buffer.size() - off);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;  // stderr is gone: drop, never block the daemon on it
       off += static_cast<std::size_t>(n);
     }
-    buffer_.clear();
+    buffer.clear();
   }
+};
 
-  std::string buffer_;
-  FlushScheduler scheduler_;
-  bool scheduled_ = false;
+Coalesced& coalesced() {
+  static Coalesced c;
+  return c;
+}
+
+class CoalescingStderrSink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    auto& c = coalesced();
+    std::lock_guard lock(c.mu);
+    c.buffer.append(formatted.data(), formatted.size());
+    if (!c.scheduler || c.buffer.size() >= Coalesced::kMaxBuffered) {
+      c.write_out();
+    } else if (!c.scheduled) {
+      c.scheduled = true;
+      c.scheduler([] {
+        auto& cc = coalesced();
+        std::lock_guard l(cc.mu);
+        cc.write_out();
+      });
+    }
+  }
+  void flush_() override {
+    auto& c = coalesced();
+    std::lock_guard lock(c.mu);
+    c.write_out();
+  }
 };
 
 std::shared_ptr<CoalescingStderrSink>& function_sink() {
@@ -64,9 +75,17 @@ std::shared_ptr<CoalescingStderrSink>& function_sink() {
   return sink;
 }
 
+// The daemon log: coloured on a terminal (written at once); otherwise through the coalescing
+// buffer with the function log, in one order.
 std::shared_ptr<spdlog::logger> make(const std::string& name, const std::string& pattern) {
   if (auto existing = spdlog::get(name)) return existing;
-  auto logger = spdlog::stderr_color_mt(name);
+  std::shared_ptr<spdlog::logger> logger;
+  if (::isatty(STDERR_FILENO)) {
+    logger = spdlog::stderr_color_mt(name);
+  } else {
+    logger = std::make_shared<spdlog::logger>(name, std::make_shared<CoalescingStderrSink>());
+    spdlog::register_logger(logger);
+  }
   logger->set_pattern(pattern, spdlog::pattern_time_type::utc);
   return logger;
 }
@@ -84,12 +103,17 @@ void init_logging(const LogOptions& options) {
   }
   d->set_level(level);
   f->set_level(level == spdlog::level::off ? level : spdlog::level::info);
-  d->flush_on(spdlog::level::trace);
-  // The function log's sink decides when to write (see CoalescingStderrSink).
+  // The coalescing sinks decide when to write (see Coalesced); a terminal's at once.
+  d->flush_on(::isatty(STDERR_FILENO) ? spdlog::level::trace : spdlog::level::off);
   f->flush_on(spdlog::level::off);
 }
 
-void set_log_flush_scheduler(FlushScheduler scheduler) { function_sink()->set_scheduler(std::move(scheduler)); }
+void set_log_flush_scheduler(FlushScheduler scheduler) {
+  auto& c = coalesced();
+  std::lock_guard lock(c.mu);
+  c.scheduler = std::move(scheduler);
+  c.write_out();
+}
 
 void flush_logs() {
   if (auto f = spdlog::get("function")) f->flush();

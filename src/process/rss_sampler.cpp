@@ -62,7 +62,7 @@ struct Reading {
 
 // /proc/<pid>/stat of each pid (the leader's through its kept files); with `pgrp` > 0 only the
 // processes still in that process group (a pid of the last reading may have been reused since).
-Reading read_pids(const std::vector<pid_t>& pids, pid_t leader, pid_t pgrp, const ProcessFiles* files) {
+Reading read_pids(const std::vector<pid_t>& pids, pid_t leader, pid_t pgrp, const ProcessFiles* files, bool with_hwm) {
   Reading r;
   for (pid_t pid : pids) {
     const auto text = files != nullptr && files->pid() == pid ? files->stat()
@@ -73,7 +73,7 @@ Reading read_pids(const std::vector<pid_t>& pids, pid_t leader, pid_t pgrp, cons
     if (!cgroup::parse_proc_stat(*text, group, threads, rss) || (pgrp > 0 && group != pgrp)) continue;
     r.add(pid, threads, rss);
   }
-  r.finish(leader, files);
+  if (with_hwm) r.finish(leader, files);
   return r;
 }
 
@@ -106,8 +106,9 @@ struct GroupState {
     return files;
   }
 
-  // A reading now: the cgroup's processes, or those of the last reading and the leader.
-  Reading read_now() {
+  // A reading now: the cgroup's processes, or those of the last reading and the leader; the
+  // leader's high water mark too unless `with_hwm` is false (a restart resets it anyway).
+  Reading read_now(bool with_hwm = true) {
     std::vector<pid_t> list;
     pid_t lead = 0;
     std::shared_ptr<const ProcessFiles> lead_files;
@@ -121,10 +122,10 @@ struct GroupState {
     if (!by_process_group()) {
       auto text = procs_fd.valid() ? cgroup::pread_all(procs_fd.get()) : cgroup::read_file(procs_file);
       if (text) list = cgroup::parse_pids(*text);
-      return read_pids(list, lead, 0, lead_files.get());
+      return read_pids(list, lead, 0, lead_files.get(), with_hwm);
     }
     if (std::find(list.begin(), list.end(), lead) == list.end()) list.push_back(lead);
-    return read_pids(list, lead, lead, lead_files.get());
+    return read_pids(list, lead, lead, lead_files.get(), with_hwm);
   }
 
   // Counts the reading in; kills the environment when it is over a limit.
@@ -147,7 +148,7 @@ struct GroupState {
 
   // The peak restarts from the use now, and the leader's high water mark with it.
   void restart() {
-    Reading r = read_now();
+    Reading r = read_now(false);
     std::lock_guard lock(mu);
     if (closed || pgid <= 0) return;
     // Best effort: without it VmHWM only counts while above the sum.
