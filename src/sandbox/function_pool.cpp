@@ -82,7 +82,17 @@ void FunctionPool::pump() {
         break;
       }
     }
+    // A burst: at most kColdStartsPerTurn cold starts per turn of the loop, which meanwhile
+    // serves what is ready (the runtimes started so far asking /next, their answers), so the
+    // first answers do not wait for the last environment to be spawned. The queue keeps its order.
+    if (!target && starts_this_turn_ == kColdStartsPerTurn) break;
     if (!target) {
+      if (starts_this_turn_++ == 0) {
+        boost::asio::post(deps_.executor, lifetime_.guard([this] {
+          starts_this_turn_ = 0;
+          pump();
+        }));
+      }
       Error error;
       EnvironmentOptions env_options;
       env_options.cold_start_delay = options_.cold_start_delay;

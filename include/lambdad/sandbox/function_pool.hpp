@@ -105,6 +105,8 @@ class FunctionPool final : public EnvironmentObserver {
   std::size_t in_flight_ = 0;
   std::uint64_t next_serial_ = 1;
   bool pumping_ = false;
+  std::size_t starts_this_turn_ = 0;  // cold starts since the loop last ran our posted pump()
+  static constexpr std::size_t kColdStartsPerTurn = 4;
   bool shut_down_ = false;
   Lifetime lifetime_;
 };

@@ -380,3 +380,23 @@ TEST_F(UndeliveredTest, ADeathInInitIsTheInvokesAnswerNotARetry) {
 
 }  // namespace
 }  // namespace lambdad::sandbox
+
+namespace lambdad::sandbox {
+namespace {
+
+// A burst of cold starts: at most four environments are started per turn of the loop, which
+// meanwhile serves the runtimes already started; the rest follow in order, none is lost.
+TEST_F(PoolTest, ABurstStartsFourEnvironmentsPerTurnOfTheLoopAndTheRestAfter) {
+  make({function("Burst")});
+  for (int i = 0; i < 10; ++i) submit(invocation("Burst", "req-" + std::to_string(i)));
+  EXPECT_EQ(endpoints_.targets.size(), 4U) << "more cold starts than one turn's";
+  EXPECT_EQ(status("Burst")["environments"].size(), 4U);
+  // The first environment's runtime gets the first invocation before the rest are spawned.
+  EXPECT_EQ(runtime_next(0), "req-0");
+  for (int turn = 0; turn < 5 && endpoints_.targets.size() < 10; ++turn) io_.run_one_for(1s);
+  EXPECT_EQ(endpoints_.targets.size(), 10U);
+  for (std::size_t i = 1; i < 10; ++i) EXPECT_EQ(runtime_next(i), "req-" + std::to_string(i)) << i;
+}
+
+}  // namespace
+}  // namespace lambdad::sandbox
