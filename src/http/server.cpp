@@ -144,7 +144,13 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   // Runs `f` on the server's executor (inline when it is free), unless the server has stopped.
   template <class F>
   void on_server(F&& f) {
-    asio::dispatch(server_->executor, [server = server_, f = std::forward<F>(f)]() mutable {
+    on_server(server_, std::forward<F>(f));
+  }
+  // The same for a callback the connection keeps (a written chunk's): it holds the server, never
+  // the connection, which would then hold itself.
+  template <class F>
+  static void on_server(const std::shared_ptr<Impl>& server, F&& f) {
+    asio::dispatch(server->executor, [server, f = std::forward<F>(f)]() mutable {
       if (!server->stopped) f();
     });
   }
@@ -425,8 +431,8 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     explicit Reader(std::shared_ptr<Session> s) : s_(std::move(s)) {}
     void read(std::function<void(Result<Piece>)> done) override {
       s_->on_strand([s = s_, done = std::move(done)]() mutable {
-        s->read_piece([s, done = std::move(done)](Result<Piece> piece) mutable {
-          s->on_server([done = std::move(done), piece = std::move(piece)]() mutable { done(std::move(piece)); });
+        s->read_piece([server = s->server_, done = std::move(done)](Result<Piece> piece) mutable {
+          on_server(server, [done = std::move(done), piece = std::move(piece)]() mutable { done(std::move(piece)); });
         });
       });
     }
@@ -448,8 +454,8 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     void write(std::string data, std::function<void(bool)> written) override {
       std::function<void(bool)> back;
       if (written) {
-        back = [s = s_, written = std::move(written)](bool ok) mutable {
-          s->on_server([written = std::move(written), ok] { written(ok); });
+        back = [server = s_->server_, written = std::move(written)](bool ok) mutable {
+          on_server(server, [written = std::move(written), ok] { written(ok); });
         };
       }
       s_->on_strand([s = s_, data = std::move(data), back = std::move(back)]() mutable {
