@@ -42,6 +42,19 @@ void FunctionPool::submit(invocation::InvocationPtr inv) {
   pump();
 }
 
+EnvironmentDeps FunctionPool::environment_deps() {
+  return EnvironmentDeps{deps_.executor, deps_.clock, deps_.timers, deps_.endpoints,
+                         deps_.runtime_options, *this, deps_.limits};
+}
+
+EnvironmentOptions FunctionPool::environment_options(bool provisioned) const {
+  EnvironmentOptions options;
+  options.cold_start_delay = options_.cold_start_delay;
+  options.provisioned = provisioned;
+  options.version = options_.version;
+  return options;
+}
+
 std::unique_ptr<process::TmpDir> FunctionPool::take_spare_tmp() {
   std::unique_ptr<process::TmpDir> tmp;
   if (!spare_tmp_.empty()) {
@@ -59,8 +72,7 @@ std::unique_ptr<process::TmpDir> FunctionPool::take_spare_tmp() {
 
 ExecutionEnvironment* FunctionPool::start_environment(const EnvironmentOptions& options, Error* error,
                                                       std::unique_ptr<process::TmpDir> tmp) {
-  EnvironmentDeps env_deps{deps_.executor, deps_.clock, deps_.timers, deps_.endpoints, deps_.runtime_options, *this, deps_.limits};
-  auto started = ExecutionEnvironment::start(env_deps, fn_, next_serial_++, options, std::move(tmp));
+  auto started = ExecutionEnvironment::start(environment_deps(), fn_, next_serial_++, options, std::move(tmp));
   if (!started) {
     if (error) *error = started.error();
     observability::daemon_log()->warn("[{}] cannot start an environment: {}", fn_.name, started.error().message);
@@ -94,14 +106,11 @@ void FunctionPool::pump() {
         }));
       }
       Error error;
-      EnvironmentOptions env_options;
-      env_options.cold_start_delay = options_.cold_start_delay;
-      env_options.version = options_.version;
       // A replacement after a reset keeps the failed environment's /tmp, as Lambda does: it
       // starts as before, not in the sandbox made ahead (which has a /tmp of its own).
       auto tmp = take_spare_tmp();
       if (!tmp) target = start_ready();
-      if (!target) target = start_environment(env_options, &error, std::move(tmp));
+      if (!target) target = start_environment(environment_options(), &error, std::move(tmp));
       if (!target) {
         auto inv = std::move(queue_.front());
         queue_.pop_front();
@@ -138,11 +147,7 @@ void FunctionPool::refill_later() {
   boost::asio::post(deps_.executor, lifetime_.guard([this] {
     refill_pending_ = false;
     if (ready_ || shut_down_) return;
-    EnvironmentDeps env_deps{deps_.executor, deps_.clock, deps_.timers, deps_.endpoints, deps_.runtime_options, *this, deps_.limits};
-    EnvironmentOptions env_options;
-    env_options.cold_start_delay = options_.cold_start_delay;
-    env_options.version = options_.version;
-    auto prepared = ExecutionEnvironment::prepare(env_deps, fn_, next_serial_++, env_options);
+    auto prepared = ExecutionEnvironment::prepare(environment_deps(), fn_, next_serial_++, environment_options());
     if (!prepared) {
       // The next cold start starts its environment as before and tells what is wrong.
       observability::daemon_log()->debug("[{}] no sandbox made ahead: {}", fn_.name, prepared.error().message);
@@ -161,11 +166,9 @@ void FunctionPool::discard_ready() {
 }
 
 void FunctionPool::prewarm(std::size_t count, bool provisioned) {
-  EnvironmentOptions env_options;
-  env_options.cold_start_delay = options_.cold_start_delay;
-  env_options.provisioned = provisioned;
-  env_options.version = options_.version;
-  for (std::size_t i = 0; i < count && !shut_down_; ++i) start_environment(env_options, nullptr, take_spare_tmp());
+  for (std::size_t i = 0; i < count && !shut_down_; ++i) {
+    start_environment(environment_options(provisioned), nullptr, take_spare_tmp());
+  }
 }
 
 void FunctionPool::on_idle(ExecutionEnvironment& env) {

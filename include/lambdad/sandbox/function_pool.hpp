@@ -81,6 +81,9 @@ class FunctionPool final : public EnvironmentObserver {
   void pump();
   ExecutionEnvironment* start_environment(const EnvironmentOptions& options, Error* error,
                                           std::unique_ptr<process::TmpDir> tmp);
+  // What this pool's environments are started with (on demand, or provisioned).
+  EnvironmentDeps environment_deps();
+  EnvironmentOptions environment_options(bool provisioned = false) const;
   // The /tmp a replacement inherits (a failed environment's), or nullptr.
   std::unique_ptr<process::TmpDir> take_spare_tmp();
   // The sandbox made ahead, started; nullptr when there is none or it could not start.
