@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -436,7 +437,7 @@ class ChildProcessImpl final : public ChildProcess {
     const char go = 1;
     ssize_t n;
     do {
-      n = ::write(held->go.get(), &go, 1);
+      n = ::send(held->go.get(), &go, 1, MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
     const int err = errno;
     held->go.reset();

@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,7 +74,7 @@ struct ChildPlan {
   const char* private_tmp;  // without a root: bind-mounted on the host's /tmp; nullptr: keep it
   const RootStep* root_steps;  // the Lambda-shaped root (docs/decisions/014); root_count 0: none
   std::size_t root_count;
-  // Held (SpawnSpec::hold): the holder to exec once set up, its argv, and the go pipe's read end.
+  // Held (SpawnSpec::hold): the holder to exec once set up, its argv, and the go socket's read end.
   int holder_fd = -1;
   char* const* holder_argv = nullptr;
   int go_fd = -1;
@@ -189,7 +190,7 @@ bool move_above_stdio(UniqueFd& fd) {
 }
 
 // Closes (at exec) every descriptor from 3 up, except that the error pipe must stay open until
-// execve itself closes it, and a held child's holder and go pipe (`keep2`, `keep3`; -1: none)
+// execve itself closes it, and a held child's holder and go socket (`keep2`, `keep3`; -1: none)
 // until it execs the holder.
 void close_inherited_fds(int keep, int keep2, int keep3) noexcept {
 #ifdef SYS_close_range
@@ -367,14 +368,16 @@ Result<ForkedChild> fork_exec(const SpawnSpec& spec) {
   }
 
   // Held: the holder (opened here, exec'd through its descriptor once the root hides the host's
-  // paths), the go pipe, and the holder's argv: GO_FD ERROR_FD PATH ARGV0 ARGS...
+  // paths), the go socket, and the holder's argv: GO_FD ERROR_FD PATH ARGV0 ARGS...
   UniqueFd holder, go_read, go_write;
   std::vector<std::string> holder_strings;
   std::vector<char*> holder_argv;
   if (!spec.hold.empty()) {
     holder.reset(::open(spec.hold.c_str(), O_RDONLY | O_CLOEXEC));
     if (!holder.valid()) return internal_error("open " + spec.hold.string(), errno);
-    if (::pipe2(fds, O_CLOEXEC) != 0) return internal_error("pipe", errno);
+    // A socket, not a pipe: release() sends with MSG_NOSIGNAL, so a holder already gone is an
+    // error it reports (EPIPE), never a SIGPIPE in a process that did not ignore it.
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return internal_error("socketpair", errno);
     go_read.reset(fds[0]);
     go_write.reset(fds[1]);
     if (!move_above_stdio(go_read) || !move_above_stdio(holder)) return internal_error("fcntl", errno);

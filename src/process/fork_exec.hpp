@@ -31,7 +31,7 @@ struct ExecWait {
 
 // A child set up and waiting in the holder (SpawnSpec::hold, docs/decisions/022).
 struct HeldExec {
-  UniqueFd go;  // write end of the go pipe; closing it unused makes the holder exit
+  UniqueFd go;  // the daemon's end of the go socket; closing it unused makes the holder exit
   ExecWait wait;
 };
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <csignal>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -91,6 +92,25 @@ TEST_F(HeldSpawnTest, AnExecFailureIsToldByReleaseAsSpawnTellsIt) {
   ASSERT_FALSE(released.ok());
   EXPECT_EQ(released.error().type, "Runtime.InvalidEntrypoint");
   EXPECT_EQ(released.error().message, "fork/exec " + bogus.string() + ": exec format error");
+}
+
+// The holder can die before release() (killed, or its setup failed): release() says so, and the
+// go byte written to a reader that is gone is no SIGPIPE, here in a process that does not ignore it.
+TEST_F(HeldSpawnTest, ReleasingOneWhoseHolderDiedIsAnError) {
+  struct sigaction dfl {};
+  struct sigaction old_pipe {};
+  dfl.sa_handler = SIG_DFL;
+  ASSERT_EQ(::sigaction(SIGPIPE, &dfl, &old_pipe), 0);
+  auto child = start(shell("true"));
+  ASSERT_TRUE(child);
+  child->kill_group();
+  ASSERT_TRUE(run_until_exit());
+  auto released = child->release();
+  ::sigaction(SIGPIPE, &old_pipe, nullptr);
+  ASSERT_FALSE(released.ok());
+  EXPECT_EQ(released.error().type, "Sandbox.Failure");
+  EXPECT_NE(released.error().message.find("the sandbox made ahead is gone"), std::string::npos)
+      << released.error().message;
 }
 
 TEST_F(HeldSpawnTest, OneDestroyedUnreleasedNeverRuns) {
