@@ -107,6 +107,9 @@ int run_cli(int argc, char** argv) {
     cmd->add_option("--log-level", c.log_level, "trace|debug|info|warn|error|off")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
     cmd->add_option("--region", c.region, "Region reported to functions and in ARNs (default us-east-1)");
+    cmd->add_flag("--snapstart", c.snapstart,
+                  "Every function's cold starts restore a snapshot of its initialised runtime, as SnapStart does for "
+                  "published versions (the template's SnapStart applies without it)");
   };
 
   // serve's flags; start-api takes the same ones.

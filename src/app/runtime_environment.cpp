@@ -197,6 +197,9 @@ std::optional<sandbox::RuntimeOptions> prepare_runtimes(const CommonOptions& opt
   rt.runtimes_dir = find_runtimes_dir(options);
   // Sandboxes are made ahead only with the holder beside the daemon (docs/decisions/022).
   if (const auto holder = executable_dir() / "lambdad-hold"; ::access(holder.c_str(), X_OK) == 0) rt.holder = holder;
+  // A copy forked from a snapshot enters its new environment's mount namespace: root's right only.
+  rt.snapshot_fork = !rt.holder.empty() && ::geteuid() == 0;
+  rt.snap_start_all = options.snapstart;
   rt.want_root = options.filesystem != "host";
   for (const auto& dir : options.shares) rt.shared_dirs.push_back(fs::weakly_canonical(fs::absolute(dir)));
   bool needs_clients = false;

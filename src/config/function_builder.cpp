@@ -230,6 +230,7 @@ std::optional<FunctionConfig> FunctionBuilder::build() {
   read_dead_letter(config);
   read_logging_config(config);
   read_tracing(config);
+  read_snap_start(config);
 
   if (failed_) return std::nullopt;
   return config;
@@ -471,6 +472,28 @@ void FunctionBuilder::read_tracing(FunctionConfig& config) {
           fmt::format("must be {} (got {})", serverless ? "Active, PassThrough or Disabled" : "Active or PassThrough",
                       mode->empty() ? "''" : *mode));
   }
+}
+
+// SnapStart: {ApplyOn: PublishedVersions | None} (docs/decisions/023).
+void FunctionBuilder::read_snap_start(FunctionConfig& config) {
+  const auto* snap = source_.properties.find("SnapStart");
+  if (snap == nullptr || !mapping(*snap, "SnapStart", "SnapStart stays off")) return;
+  const auto* v = snap->find("ApplyOn");
+  if (v == nullptr) {
+    error(*snap, "SnapStart.ApplyOn", "is required (PublishedVersions or None)");
+    return;
+  }
+  auto apply_on = text(*v, "SnapStart.ApplyOn", Need::kOptional, "SnapStart stays off");
+  if (!apply_on || *apply_on == "None") return;
+  if (*apply_on != "PublishedVersions") {
+    error(*v, "SnapStart.ApplyOn", fmt::format("must be PublishedVersions or None (got {})", apply_on->empty() ? "''" : *apply_on));
+    return;
+  }
+  if (auto refusal = snap_start_refusal(config.runtime)) {
+    error(*v, "SnapStart", std::move(*refusal));  // as Lambda refuses the deploy
+    return;
+  }
+  config.snap_start = true;
 }
 
 void FunctionBuilder::read_layers(FunctionConfig& config) {

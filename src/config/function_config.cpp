@@ -1,6 +1,8 @@
 // config: runtime identifiers lambdad can run, Lambda's name rules, and a function's versions.
 #include "lambdad/config/function_config.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -119,6 +121,21 @@ RuntimeFamily runtime_family(const std::string& runtime) {
   }
   if (id == "provided" || id == "provided.al2" || id == "provided.al2023") return RuntimeFamily::kProvided;
   return RuntimeFamily::kUnsupported;
+}
+
+std::optional<std::string> snap_start_refusal(std::string_view runtime) {
+  auto number_after = [&](std::string_view prefix) -> std::optional<int> {
+    if (!runtime.starts_with(prefix)) return std::nullopt;
+    auto rest = runtime.substr(prefix.size());
+    if (auto dot = rest.find('.'); dot != std::string_view::npos) rest = rest.substr(0, dot);
+    return parse_version_number(rest);
+  };
+  if (auto minor = number_after("python3."); minor && *minor >= 12) return std::nullopt;
+  if (auto major = number_after("java"); major && *major >= 11) return std::nullopt;
+  if (auto major = number_after("dotnet"); major && *major >= 8) return std::nullopt;
+  return fmt::format("SnapStart is not supported for {}: Lambda takes it for Java 11 and later, Python 3.12 and later "
+                     "and .NET 8 and later",
+                     runtime.empty() ? std::string_view("this runtime") : runtime);
 }
 
 namespace {

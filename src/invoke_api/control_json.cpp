@@ -635,7 +635,9 @@ json configuration(const cp::VersionView& view, const Account& account, bool qua
   j["PackageType"] = "Zip";
   j["Architectures"] = c.architectures;
   j["EphemeralStorage"] = {{"Size", c.ephemeral_storage_mb}};
-  j["SnapStart"] = {{"ApplyOn", "None"}, {"OptimizationStatus", "Off"}};
+  // A published version of a SnapStart function is restored from its snapshot; $LATEST never is.
+  j["SnapStart"] = {{"ApplyOn", c.snap_start ? "PublishedVersions" : "None"},
+                    {"OptimizationStatus", c.snap_start && !latest ? "On" : "Off"}};
   j["LoggingConfig"] = logging_config(c);
   // Every runtime lambdad runs is a managed one (provided.* too: Lambda versions those as well).
   j["RuntimeVersionConfig"] = {{"RuntimeVersionArn", observability::runtime_version_arn(c.runtime, account.region)}};

@@ -74,6 +74,11 @@ void handle_invoke(const std::shared_ptr<Context>& ctx, http::Request&& req, htt
   std::string trace_id = inv->trace_id;
   auto responder = std::make_shared<http::Responder>(std::move(respond));
   inv->on_complete = [responder, request_id, tail, trace_id](invocation::InvocationResult result) {
+    if (!result.service_error.empty()) {
+      return (*responder)(render(ServiceError::from(Error{ErrorKind::kInvalidInput, result.service_error,
+                                                          std::move(result.payload)}),
+                                 request_id));
+    }
     http::Response r;
     r.status = 200;
     r.headers.add("Content-Type", "application/json");

@@ -54,6 +54,7 @@ ServiceError ServiceError::from(const Error& error) {
   else if (t == et::kPreconditionFailedException) status = 412;
   else if (t == et::kRequestEntityTooLargeException) status = 413;
   else if (t == et::kTooManyRequestsException) status = 429;
+  else if (t == et::kSnapStartTimeoutException) status = 408;
   else if (t.empty() || t == et::kServiceException || error.kind == ErrorKind::kInternal) status = 500;
   ServiceError out{status, t.empty() ? std::string(et::kServiceException) : t, error.message, {}};
   return out;
@@ -68,7 +69,8 @@ http::Response render(const ServiceError& error, const std::string& request_id) 
     body = {{"Reason", error.reason}, {"Type", "User"}, {"message", "Rate Exceeded."}};
   } else if (t == et::kValidationException) {
     body = {{"message", error.message}};
-  } else if (t == et::kRequestEntityTooLargeException) {
+  } else if (t == et::kRequestEntityTooLargeException || t == et::kSnapStartException ||
+             t == et::kSnapStartTimeoutException) {
     body = {{"Type", "User"}, {"Message", error.message}};
   } else if (t == "AccessDeniedException") {
     body = nlohmann::ordered_json::object();

@@ -52,6 +52,10 @@ class StreamInvoke {
   }
 
   void complete(invocation::InvocationResult result) {
+    // A restore that failed before the function ran: nothing was streamed, the service answers.
+    if (!result.service_error.empty() && !opened_) {
+      return fail(ServiceError::from(Error{ErrorKind::kInvalidInput, result.service_error, std::move(result.payload)}));
+    }
     auto& stream = open();
     if (!stream) return;
     // A function that did not stream answers in one piece.

@@ -31,6 +31,15 @@ std::string end_line(std::string_view request_id) {
   return fmt::format("END RequestId: {}", request_id);
 }
 
+std::string restore_start_line(std::string_view runtime, std::string_view region) {
+  return fmt::format("RESTORE_START Runtime Version: {}\tRuntime Version ARN: {}", runtime,
+                     runtime_version_arn(runtime, region));
+}
+
+std::string restore_report_line(double restore_duration_ms) {
+  return fmt::format("RESTORE_REPORT Restore Duration: {:.2f} ms", restore_duration_ms);
+}
+
 long billed_duration_ms(double duration_ms, std::optional<double> init_duration_ms) {
   double total = duration_ms + init_duration_ms.value_or(0.0);
   return std::max(1L, static_cast<long>(std::ceil(total)));
@@ -43,6 +52,10 @@ std::string report_line(const ReportFields& f) {
       f.request_id, f.duration_ms, billed_duration_ms(f.duration_ms, f.init_duration_ms),
       f.memory_size_mb, f.max_memory_used_mb);
   if (f.init_duration_ms) line += fmt::format("Init Duration: {:.2f} ms\t", *f.init_duration_ms);
+  if (f.restore_duration_ms) {
+    line += fmt::format("Restore Duration: {:.2f} ms\tBilled Restore Duration: {} ms\t", *f.restore_duration_ms,
+                        std::max(1L, static_cast<long>(std::ceil(*f.restore_duration_ms))));
+  }
   if (!f.status.empty()) {
     line += fmt::format("Status: {}\t", f.status);
     if (!f.error_type.empty()) line += fmt::format("Error Type: {}\t", f.error_type);

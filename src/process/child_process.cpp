@@ -486,6 +486,21 @@ Result<std::unique_ptr<ChildProcess>> spawn_with(const Executor& executor, const
   return std::unique_ptr<ChildProcess>(std::move(child));
 }
 
+Result<std::unique_ptr<ChildProcess>> adopt(const Executor& executor, pid_t pid, int output, ChildCallbacks callbacks) {
+  UniqueFd out(output);
+  auto watch = std::make_shared<ChildWatch>(executor, pid, std::move(callbacks));
+  auto child = std::make_unique<ChildProcessImpl>(watch, nullptr);
+  int err = 0;
+  UniqueFd pidfd = open_pidfd(pid, err);
+  if (!pidfd.valid() && err != 0 && err != ENOSYS && err != EPERM) {
+    return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure),
+                 "pidfd_open: " + std::system_category().message(err)};
+  }
+  if (auto st = watch->start(std::move(out), std::move(pidfd)); !st) return st.error();
+  watch->watch_output();
+  return std::unique_ptr<ChildProcess>(std::move(child));
+}
+
 // "5" resets the high water mark (proc(5), Linux >= 4.0); the other values touch page flags.
 Status reset_peak_rss(pid_t pid) {
   const std::string path = "/proc/" + std::to_string(pid) + "/clear_refs";

@@ -244,6 +244,22 @@ http::Router make_router(sandbox::RuntimeApiTarget& target) {
                apply_error_cause_format(post);
                respond(render_reply(target.init_error(std::move(post))));
              });
+  // SnapStart (lambda-spec §14): 200 and no body once the environment is restored (a copy made
+  // ahead waits here for its cold start; in place it is at once); the after-restore hooks run next.
+  router.add(http::Method::kGet, p + "/runtime/restore/next", 0, [&target](http::Request&&, http::Responder respond) {
+    target.restore_next([respond = std::move(respond)](RuntimeReply reply) {
+      if (reply.code != RuntimeReply::Code::kAccepted) return respond(render_reply(reply));
+      http::Response r;
+      r.status = 200;
+      respond(std::move(r));
+    });
+  });
+  router.add(http::Method::kPost, p + "/runtime/restore/error", limits::kRuntimeErrorBody,
+             [&target](http::Request&& req, http::Responder respond) {
+               auto post = to_post(req);
+               apply_error_cause_format(post);
+               respond(render_reply(target.restore_error(std::move(post))));
+             });
   router.set_fallback([](http::Request&&, http::Responder respond) {
     http::Response r;
     r.status = 404;

@@ -17,24 +17,18 @@
 #include "lambdad/observability/logging.hpp"
 #include "lambdad/observability/platform_log.hpp"
 #include "lambdad/process/socket_owner.hpp"
+#include "environment_internal.hpp"
 
 namespace lambdad::sandbox {
+
+using detail::ms_between;
+using detail::platform_error;
+
 namespace {
 
 // Enough for X-Amz-Log-Result's last 4096 bytes with room; older output is dropped first.
 constexpr std::size_t kLogCap = 64 * 1024;
 constexpr std::chrono::seconds kTmpCheckInterval{1};
-
-double ms_between(Clock::Steady::time_point a, Clock::Steady::time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-// {"errorType":...,"errorMessage":"RequestId: <id> Error: <detail>"} (lambda-spec §4.2).
-std::string platform_error(std::string_view type, std::string_view request_id, std::string_view detail) {
-  nlohmann::ordered_json j = {{"errorType", type},
-                      {"errorMessage", fmt::format("RequestId: {} Error: {}", request_id, detail)}};
-  return j.dump();
-}
 
 }  // namespace
 
@@ -65,6 +59,7 @@ ExecutionEnvironment::~ExecutionEnvironment() {
   init_timer_->cancel();
   delay_timer_->cancel();
   parked_ = nullptr;
+  parked_restore_ = nullptr;
   endpoint_.reset();  // stop serving the Runtime API before the process goes
   process_.reset();   // kills the process group
   group_.reset();     // then the cgroup (and anything that escaped the process group)
@@ -87,8 +82,11 @@ Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::launch(const
   launch.log_stream_name = make_log_stream_name(options.version);
   launch.version = options.version;
   if (options.provisioned) launch.initialization_type = "provisioned-concurrency";
+  if (options.snap_start) launch.initialization_type = "snap-start";
+  launch.snapshot_socket = options.snapshot_socket;
   auto spec = build_spawn_spec(fn, deps.runtime_options, launch);
   if (!spec) return spec.error();
+  env->working_directory_ = spec->working_directory.string();
   if (auto st = env->apply_limits(deps.limits, *spec, std::move(tmp)); !st) return st.error();
   if (held) spec->hold = deps.runtime_options.holder;
   // Which way the layers reached the runtime (docs/decisions/009, 014): at /opt in the
@@ -98,12 +96,8 @@ Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::launch(const
                                    : std::string(", layers on search paths (no Lambda-shaped root)");
   }
 
-  auto* raw = env.get();
-  process::ChildCallbacks callbacks;
-  callbacks.on_output_line = [raw](std::string_view line) { raw->on_output(line); };
-  callbacks.on_exit = [raw](process::ExitStatus status) { raw->on_exit(status); };
   if (!held) env->begin_init();
-  auto child = process::spawn(deps.executor, *spec, std::move(callbacks));
+  auto child = process::spawn(deps.executor, *spec, env->child_callbacks());
   if (!child) return child.error();
   env->process_ = std::move(child).value();
   env->held_ = held;
@@ -132,8 +126,19 @@ Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::prepare(cons
 
 pid_t ExecutionEnvironment::pid() const { return process_ ? process_->pid() : 0; }
 
+process::ChildCallbacks ExecutionEnvironment::child_callbacks() {
+  process::ChildCallbacks callbacks;
+  callbacks.on_output_line = [this](std::string_view line) { on_output(line); };
+  callbacks.on_exit = [this](process::ExitStatus status) { on_exit(status); };
+  return callbacks;
+}
+
 Status ExecutionEnvironment::go() {
   if (!held_) return Ok{};
+  if (restored_) {  // a copy of the snapshot: restored, not started
+    begin_restore();
+    return Ok{};
+  }
   held_ = false;
   begin_init();
   if (auto st = process_->release(); !st) {
@@ -290,6 +295,8 @@ void ExecutionEnvironment::arm_deadline() {
     if (!init_duration_ms_) {
       at = std::max(at, spawned_at_ + std::chrono::seconds(limits::kInitTimeoutSeconds));
     }
+    // A restore has 10 s to reach /next, whatever the function's timeout (lambda-spec §14).
+    if (restoring_ && !init_duration_ms_) at = spawned_at_ + std::chrono::seconds(limits::kInitTimeoutSeconds);
   }
   deadline_->arm(at, [this] { on_deadline(); });
 }
@@ -297,6 +304,18 @@ void ExecutionEnvironment::arm_deadline() {
 void ExecutionEnvironment::on_deadline() {
   if (!current_ || dead_) return;
   const auto& id = current_->inv->request_id;
+  if (restoring_ && !init_duration_ms_) {
+    flog_->info("{}{}\tStatus: timeout", log_prefix_, observability::restore_report_line(ms_between(spawned_at_, clock_.now())));
+    invocation::InvocationResult r;
+    r.outcome = invocation::Outcome::kFunctionError;
+    r.error_type = std::string(error_types::kSnapStartTimeoutException);
+    r.service_error = r.error_type;
+    r.payload = fmt::format("The restore of {} from its snapshot did not finish within {} seconds.", fn_.name,
+                            limits::kInitTimeoutSeconds);
+    finish(std::move(r), "timeout");
+    become_dead();
+    return;
+  }
   std::string detail = fmt::format("Task timed out after {:.2f} seconds", static_cast<double>(fn_.timeout_seconds));
   // Lambda also writes this line into the function's log stream.
   auto now_ms = clock_.epoch_ms();
@@ -344,13 +363,16 @@ void ExecutionEnvironment::handle_next(NextCallback done) {
     return;
   }
   const RuntimeState from = state_;
-  if (from == RuntimeState::kStarted) {
+  if (from == RuntimeState::kStarted || from == RuntimeState::kRestoring) {
     init_duration_ms_ = ms_between(spawned_at_, clock_.now());
     // Initialised ahead of demand (EAGER, provisioned): the first invoke is not a cold start.
     if (!current_) init_reported_ = true;
     idle_since_ = clock_.now();
-    observability::daemon_log()->info("{}environment {} ready (init {:.2f} ms)", log_prefix_, serial_,
-                                      *init_duration_ms_);
+    // A copy of a snapshot reports its restore; one restored in place ran its init.
+    if (restored_) flog_->info("{}{}", log_prefix_, observability::restore_report_line(*init_duration_ms_));
+    restoring_ = false;
+    observability::daemon_log()->info("{}environment {} ready ({} {:.2f} ms)", log_prefix_, serial_,
+                                      restored_ ? "restore" : "init", *init_duration_ms_);
   }
   if (from == RuntimeState::kRunning) {
     // Re-deliver the unanswered invocation (RIE semantics).
@@ -372,7 +394,7 @@ void ExecutionEnvironment::handle_next(NextCallback done) {
   parked_ = std::move(done);
   // Nothing to do until an invoke comes (Lambda freezes the environment now): no sampling.
   if (group_) group_->set_idle(true);
-  if (from == RuntimeState::kStarted || from == RuntimeState::kResponseSent) {
+  if (from == RuntimeState::kStarted || from == RuntimeState::kRestoring || from == RuntimeState::kResponseSent) {
     if (!current_ && !ending_) observer_.on_idle(*this);
   }
 }
@@ -573,6 +595,7 @@ void ExecutionEnvironment::retire(const std::string& why) {
 
 std::string_view ExecutionEnvironment::state_label() const {
   if (dead_) return "dead";
+  if (snapshot_) return "snapshot";
   if (current_ || ending_) return "busy";
   if (!init_duration_ms_) return "initializing";
   return "idle";
@@ -590,6 +613,10 @@ void ExecutionEnvironment::become_dead() {
     NextCallback old = std::move(parked_);
     parked_ = nullptr;
     old(NextOutcome{std::nullopt, RuntimeReply{RuntimeReply::Code::kInternal, state_, RuntimeEvent::kNext}});
+  }
+  if (auto restore = std::move(parked_restore_)) {
+    parked_restore_ = nullptr;
+    restore(RuntimeReply{RuntimeReply::Code::kInternal, state_, RuntimeEvent::kRestoreNext});
   }
   // on_exit (after reaping) tells the observer; if the process is somehow already gone, say it now.
   if (!process_ || process_->exited()) {
@@ -650,7 +677,7 @@ void ExecutionEnvironment::finish(invocation::InvocationResult result, std::stri
   f.max_memory_used_mb = static_cast<int>(
       std::min<std::uint64_t>(static_cast<std::uint64_t>(fn_.memory_mb), (peak + (1u << 20) - 1) >> 20));
   if (init_duration_ms_ && !init_reported_) {
-    f.init_duration_ms = init_duration_ms_;
+    (restored_ ? f.restore_duration_ms : f.init_duration_ms) = init_duration_ms_;
     init_reported_ = true;
   }
   f.status = status;
@@ -702,86 +729,6 @@ void ExecutionEnvironment::end_pending(std::optional<std::string> tmp_warning) {
 
 void ExecutionEnvironment::offer() {
   if (!ending_) observer_.on_idle(*this);  // otherwise end_pending() offers it
-}
-
-bool ExecutionEnvironment::streaming(std::string_view request_id) const {
-  return current_ && current_->stream && current_->inv->request_id == request_id;
-}
-
-RuntimeReply ExecutionEnvironment::stream_begin(std::string_view request_id, std::string content_type) {
-  if (auto refused = validate_post(request_id, RuntimeEvent::kResponse)) return *refused;
-  current_->stream.emplace(Current::Stream{});
-  current_->stream->content_type = std::move(content_type);
-  const auto& inv = *current_->inv;
-  if (inv.on_chunk && inv.on_stream_start) inv.on_stream_start(current_->stream->content_type);
-  return RuntimeReply::accepted();
-}
-
-RuntimeReply ExecutionEnvironment::stream_chunk(std::string_view request_id, std::string data,
-                                                std::function<void()> ready) {
-  if (!streaming(request_id)) return RuntimeReply::invalid_request_id();
-  auto& stream = *current_->stream;
-  auto& inv = *current_->inv;
-  const bool to_sink = static_cast<bool>(inv.on_chunk);
-  const std::size_t limit = to_sink ? kStreamedResponseLimit : limits::kBufferedResponse;
-  stream.bytes += data.size();
-  if (stream.bytes > limit) {
-    state_ = RuntimeState::kResponseSent;
-    invocation::InvocationResult r;
-    r.outcome = invocation::Outcome::kFunctionError;
-    r.error_type = std::string(error_types::kFunctionResponseSizeTooLarge);
-    r.payload = nlohmann::ordered_json{{"errorMessage", fmt::format("Response payload size exceeded maximum allowed "
-                                                                    "payload size ({} bytes).", limit)},
-                                       {"errorType", error_types::kFunctionResponseSizeTooLarge}}
-                    .dump();
-    r.streamed = to_sink;
-    finish(std::move(r), "error");
-    offer();
-    return RuntimeReply{to_sink ? RuntimeReply::Code::kStreamTooLarge : RuntimeReply::Code::kPayloadTooLarge, state_,
-                        RuntimeEvent::kResponse};
-  }
-  // `ready` belongs to the Runtime API connection: never call it once this environment is gone.
-  auto resume = lifetime_.guard(std::move(ready));
-  if (to_sink) {
-    inv.on_chunk(std::move(data), std::move(resume));
-  } else {
-    stream.buffer.append(data);
-    boost::asio::post(executor_, std::move(resume));
-  }
-  return RuntimeReply::accepted();
-}
-
-RuntimeReply ExecutionEnvironment::stream_end(std::string_view request_id, StreamEnd end) {
-  if (!streaming(request_id)) return RuntimeReply::invalid_request_id();
-  Current::Stream stream = std::move(*current_->stream);
-  const bool to_sink = static_cast<bool>(current_->inv->on_chunk);
-  state_ = RuntimeState::kResponseSent;
-  invocation::InvocationResult r;
-  r.streamed = to_sink;
-  if (!stream.content_type.empty()) r.content_type = stream.content_type;
-  std::string status;
-  if (end.kind == StreamEnd::Kind::kTruncated) {
-    r.outcome = invocation::Outcome::kFunctionError;
-    r.error_type = std::string(error_types::kRuntimeTruncatedResponse);
-    r.payload = platform_error(error_types::kRuntimeTruncatedResponse, request_id, "Response stream was truncated");
-    r.content_type = "application/json";
-    status = "error";
-  } else if (!end.error_type.empty()) {
-    // Declared in the trailers: the bytes streamed so far stand, the invocation failed.
-    r.outcome = invocation::Outcome::kFunctionError;
-    r.error_type = std::move(end.error_type);
-    r.payload = end.error_body.empty()
-                    ? nlohmann::ordered_json{{"errorMessage", ""}, {"errorType", r.error_type}}.dump()
-                    : std::move(end.error_body);
-    r.content_type = "application/json";
-    status = "error";
-  } else {
-    r.outcome = invocation::Outcome::kSuccess;
-    if (!to_sink) r.payload = std::move(stream.buffer);
-  }
-  finish(std::move(r), status);
-  offer();
-  return RuntimeReply::accepted();
 }
 
 }  // namespace lambdad::sandbox

@@ -52,6 +52,9 @@ EnvironmentOptions FunctionPool::environment_options(bool provisioned) const {
   options.cold_start_delay = options_.cold_start_delay;
   options.provisioned = provisioned;
   options.version = options_.version;
+  // Provisioned environments initialise ahead as on Lambda; every other start of a SnapStart
+  // pool runs SnapStart's sequence (restored, or in place).
+  options.snap_start = snap_start() && !provisioned;
   return options;
 }
 
@@ -97,6 +100,8 @@ void FunctionPool::pump() {
     // A burst: at most kColdStartsPerTurn cold starts per turn of the loop, which meanwhile
     // serves what is ready (the runtimes started so far asking /next, their answers), so the
     // first answers do not wait for the last environment to be spawned. The queue keeps its order.
+    // The snapshot is initialising: the next cold starts are its copies.
+    if (!target && snap_start() && snapshot_ && !snapshot_->ready()) break;
     if (!target && starts_this_turn_ == kColdStartsPerTurn) break;
     if (!target) {
       if (starts_this_turn_++ == 0) {
@@ -106,10 +111,11 @@ void FunctionPool::pump() {
         }));
       }
       Error error;
+      if (snap_start()) target = snap_start_cold();
       // A replacement after a reset keeps the failed environment's /tmp, as Lambda does: it
       // starts as before, not in the sandbox made ahead (which has a /tmp of its own).
-      auto tmp = take_spare_tmp();
-      if (!tmp) target = start_ready();
+      auto tmp = target ? nullptr : take_spare_tmp();
+      if (!tmp && !target) target = start_ready();
       if (!target) target = start_environment(environment_options(), &error, std::move(tmp));
       if (!target) {
         auto inv = std::move(queue_.front());
@@ -154,8 +160,9 @@ void FunctionPool::refill_later() {
       return;
     }
     ready_ = std::move(prepared).value();
-    observability::daemon_log()->debug("[{}] environment {} made ahead (pid {})", fn_.name, ready_->serial(),
-                                       ready_->pid());
+    const bool copy = copy_ahead(*ready_);  // SnapStart: it holds a copy of the snapshot, waiting to be restored
+    observability::daemon_log()->debug("[{}] environment {} made ahead (pid {}{})", fn_.name, ready_->serial(),
+                                       ready_->pid(), copy ? ", a copy of the snapshot" : "");
   }));
 }
 
@@ -187,6 +194,11 @@ void FunctionPool::on_idle(ExecutionEnvironment& env) {
 
 std::size_t FunctionPool::evict() {
   discard_ready();
+  // A snapshot of the old code is no use; one still initialising is dropped once it is ready (its
+  // invoke then starts again, on the new code).
+  if (snapshot_ && snapshot_->ready()) drop_snapshot("evicted");
+  if (snapshot_) snapshot_stale_ = true;
+  snapshot_in_place_ = false;
   std::size_t n = 0;
   for (auto& env : envs_) {
     if (env->dead()) continue;
@@ -222,6 +234,12 @@ std::size_t FunctionPool::reclaim_idle(Clock::Steady::time_point now) {
 }
 
 void FunctionPool::on_dead(ExecutionEnvironment& env) {
+  if (snapshot_ && snapshot_->environment() == &env) {
+    drop_snapshot("its runtime is gone");
+    if (!shut_down_) boost::asio::post(deps_.executor, lifetime_.guard([this] { pump(); }));
+    return;
+  }
+  if (&env == snapshot_candidate_) drop_snapshot("its init did not finish");
   if (&env == ready_.get()) {  // gone before it was used: the next cold start makes another
     discard_ready();
     return;
@@ -272,6 +290,7 @@ void FunctionPool::status(nlohmann::json& out) const {
          {"oomKills", counters_.oom_kills},
          {"readySandboxes", ready_ ? 1 : 0},
          {"environments", std::move(envs)}};
+  snapshot_status(out);
 }
 
 void FunctionPool::fail_without_environment(const invocation::InvocationPtr& inv, const Error& error) {
@@ -322,6 +341,8 @@ void FunctionPool::shutdown(const std::string& reason) {
   for (auto& env : envs_) env->kill(reason);
   envs_.clear();  // destroying an environment kills and reaps its process group
   ready_.reset();
+  snapshot_candidate_ = nullptr;
+  snapshot_.reset();
   spare_tmp_.clear();
 }
 

@@ -198,8 +198,12 @@ Result<process::SpawnSpec> build_spawn_spec(const config::FunctionConfig& fn,
     env["AWS_LAMBDA_FUNCTION_NAME"] = fn.name;
     env["AWS_LAMBDA_FUNCTION_VERSION"] = launch.version;
     env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = std::to_string(fn.memory_mb);
-    env["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/" + fn.name;
-    env["AWS_LAMBDA_LOG_STREAM_NAME"] = launch.log_stream_name;
+    // SnapStart functions get no log group or stream (one snapshot serves many streams).
+    if (launch.initialization_type != "snap-start") {
+      env["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/" + fn.name;
+      env["AWS_LAMBDA_LOG_STREAM_NAME"] = launch.log_stream_name;
+    }
+    if (!launch.snapshot_socket.empty()) env["_LAMBDAD_SNAPSHOT_SOCKET"] = launch.snapshot_socket;
     env["AWS_LAMBDA_RUNTIME_API"] = fmt::format("127.0.0.1:{}", launch.runtime_api_port);
     env["AWS_LAMBDA_INITIALIZATION_TYPE"] = launch.initialization_type;
     env["AWS_REGION"] = options.region;

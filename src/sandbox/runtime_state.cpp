@@ -11,6 +11,8 @@ std::string_view state_name(RuntimeState s) {
     case RuntimeState::kReady: return "Ready";
     case RuntimeState::kRunning: return "Running";
     case RuntimeState::kResponseSent: return "RuntimeResponseSentState";
+    case RuntimeState::kRestoring: return "Restoring";
+    case RuntimeState::kRestoreError: return "RestoreError";
   }
   return "Unknown";
 }
@@ -21,6 +23,8 @@ std::string_view event_target_name(RuntimeEvent e) {
     case RuntimeEvent::kResponse: return "InvocationResponse";
     case RuntimeEvent::kError: return "InvocationErrorResponse";
     case RuntimeEvent::kInitError: return "InitError";
+    case RuntimeEvent::kRestoreNext: return "RestoreReady";
+    case RuntimeEvent::kRestoreError: return "RestoreError";
   }
   return "Unknown";
 }
@@ -32,8 +36,15 @@ std::optional<RuntimeState> transition(RuntimeState from, RuntimeEvent event) {
     case S::kStarted:
       if (event == E::kNext) return S::kReady;
       if (event == E::kInitError) return S::kInitError;
+      if (event == E::kRestoreNext) return S::kRestoring;
       return std::nullopt;
     case S::kInitError:
+    case S::kRestoreError:
+      return std::nullopt;
+    case S::kRestoring:
+      // The after-restore hooks ran: the runtime asks for its first invocation, or says they failed.
+      if (event == E::kNext) return S::kReady;
+      if (event == E::kRestoreError) return S::kRestoreError;
       return std::nullopt;
     case S::kReady:
       // A new /next while one is parked replaces it (a runtime client that lost its connection

@@ -73,9 +73,14 @@ void SandboxManager::status(nlohmann::json& out) const {
   nlohmann::json functions = nlohmann::json::array();
   for (const auto& [name, fn] : functions_) {
     nlohmann::json f;
+    nlohmann::json snap_start = nullptr;  // SnapStart, by version (docs/decisions/023)
     for (const auto& [version, pool] : fn.pools) {
       nlohmann::json p;
       pool->status(p);
+      if (auto it = p.find("snapStart"); it != p.end()) {
+        snap_start[version] = std::move(*it);
+        p.erase(it);
+      }
       if (f.is_null()) {
         f = std::move(p);
         continue;
@@ -83,8 +88,10 @@ void SandboxManager::status(nlohmann::json& out) const {
       for (const char* counter : {"inFlight", "invocations", "coldStarts", "throttles", "timeouts", "oomKills"}) {
         f[counter] = f[counter].get<std::uint64_t>() + p[counter].get<std::uint64_t>();
       }
+      f["readySandboxes"] = f["readySandboxes"].get<std::uint64_t>() + p["readySandboxes"].get<std::uint64_t>();
       for (auto& env : p["environments"]) f["environments"].push_back(std::move(env));
     }
+    f["snapStart"] = std::move(snap_start);
     nlohmann::json versions = nlohmann::json::array();
     for (const auto& [version, pool] : fn.pools) versions.push_back(version);
     f["versions"] = std::move(versions);

@@ -23,6 +23,7 @@ struct CommonOptions {
   std::string filesystem = "lambda";                  // lambda: a Lambda-shaped root where possible; host: host paths
   std::string log_level = "info";
   std::string region = "us-east-1";
+  bool snapstart = false;  // every function restores from a snapshot, as SnapStart does (docs/decisions/023)
 };
 
 // Pool and limit settings shared by serve (and later test).

@@ -40,5 +40,12 @@ inline constexpr std::string_view kServiceException = "ServiceException";
 inline constexpr std::string_view kUnknownOperationException = "UnknownOperationException";
 inline constexpr std::string_view kResourceConflictException = "ResourceConflictException";
 inline constexpr std::string_view kPreconditionFailedException = "PreconditionFailedException";
+// SnapStart restores (lambda-spec §14): an after-restore hook failed (400); the restore took more
+// than 10 s (408).
+inline constexpr std::string_view kSnapStartException = "SnapStartException";
+inline constexpr std::string_view kSnapStartTimeoutException = "SnapStartTimeoutException";
+// What a runtime declares when its SnapStart hooks fail (the Python runtime client's types).
+inline constexpr std::string_view kRuntimeBeforeSnapshotError = "Runtime.BeforeSnapshotError";
+inline constexpr std::string_view kRuntimeAfterRestoreError = "Runtime.AfterRestoreError";
 
 }  // namespace lambdad::error_types

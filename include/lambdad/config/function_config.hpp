@@ -82,7 +82,14 @@ struct FunctionConfig {
   std::optional<DeadLetterConfig> dead_letter;
   LoggingConfig logging;
   TracingMode tracing = TracingMode::kPassThrough;
+  // SnapStart.ApplyOn: PublishedVersions: the published version's cold starts restore a snapshot
+  // of an initialised runtime (docs/decisions/023); $LATEST never does.
+  bool snap_start = false;
 };
+
+// Whether Lambda takes SnapStart for this runtime (Java 11+, Python 3.12+, .NET 8+); empty when it
+// does, else the reason it refuses the deploy.
+std::optional<std::string> snap_start_refusal(std::string_view runtime);
 
 // The version a template deploy publishes when AutoPublishAlias is set: a local daemon starts
 // from nothing, so its first (and only) published version is "1".

@@ -28,6 +28,10 @@ struct InvocationResult {
   // The runtime streamed its response and every byte of it went to Invocation::on_chunk:
   // `payload` holds none of it (for a function error it holds the error body, as usual).
   bool streamed = false;
+  // Set: the invoke failed in the service before the function could run it (a SnapStart restore:
+  // SnapStartException, SnapStartTimeoutException): the Invoke API answers with this exception and
+  // `payload` as its message. Everything else sees a function error, which it also is.
+  std::string service_error;
 };
 
 struct Invocation {

@@ -14,6 +14,9 @@ struct ReportFields {
   int memory_size_mb = 128;
   int max_memory_used_mb = 0;
   std::optional<double> init_duration_ms;  // cold starts only
+  // A restored environment's first invoke (SnapStart): "Restore Duration" and "Billed Restore
+  // Duration" in place of Init Duration.
+  std::optional<double> restore_duration_ms;
   std::string status;      // "", "timeout", "error"
   std::string error_type;  // with status "error"
 };
@@ -24,6 +27,10 @@ std::string runtime_version_arn(std::string_view runtime, std::string_view regio
 // "INIT_START Runtime Version: python3.12\tRuntime Version ARN: " + runtime_version_arn(runtime, region)
 std::string init_start_line(std::string_view runtime, std::string_view region);
 std::string start_line(std::string_view request_id, std::string_view version);
+// "RESTORE_START Runtime Version: python3.12\tRuntime Version ARN: ..." (lambda-spec §14)
+std::string restore_start_line(std::string_view runtime, std::string_view region);
+// "RESTORE_REPORT Restore Duration: 1.23 ms"
+std::string restore_report_line(double restore_duration_ms);
 std::string end_line(std::string_view request_id);
 // "REPORT RequestId: <id>\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\t
 //  Max Memory Used: 30 MB\t[Init Duration: 100.00 ms\t][Status: ...\t]"

@@ -131,6 +131,11 @@ Result<std::unique_ptr<ChildProcess>> spawn(boost::asio::io_context& io, const S
 // The same with the callbacks on a strand of `executor` (the daemon's domain, itself a strand:
 // they are then serialized with everything else there, docs/decisions/021).
 Result<std::unique_ptr<ChildProcess>> spawn(const Executor& executor, const SpawnSpec& spec, ChildCallbacks callbacks);
+// A child of the daemon that spawn() did not make: a runtime forked from a SnapStart snapshot
+// with CLONE_PARENT (docs/decisions/023), already the leader of its own process group. Watched
+// and owned as a spawned child is; `output` is the read end of the pipe its stdout and stderr
+// write to (closed on failure).
+Result<std::unique_ptr<ChildProcess>> adopt(const Executor& executor, pid_t pid, int output, ChildCallbacks callbacks);
 
 // Peak resident set size of one process in bytes (VmHWM from /proc/<pid>/status), 0 if unknown.
 std::size_t peak_rss_bytes(pid_t pid);

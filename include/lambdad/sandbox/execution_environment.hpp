@@ -45,6 +45,9 @@ class EnvironmentObserver {
   virtual void on_idle(ExecutionEnvironment& env) = 0;
   // The environment is finished (process gone or killed); the owner should drop it.
   virtual void on_dead(ExecutionEnvironment& env) = 0;
+  // A SnapStart environment's runtime called /restore/next itself: it restores in place instead of
+  // offering itself as the snapshot (docs/decisions/023).
+  virtual void on_restored_in_place(ExecutionEnvironment& /*env*/) {}
 };
 
 // Where environments get their limits and private /tmp; both optional (unit tests run without).
@@ -78,7 +81,13 @@ struct EnvironmentOptions {
   std::string version = "$LATEST";  // the function version this environment runs
   // Lambda's init limit for an environment initialising ahead of demand.
   std::chrono::milliseconds init_limit{std::chrono::seconds(limits::kInitTimeoutSeconds)};
+  // SnapStart (docs/decisions/023): AWS_LAMBDA_INITIALIZATION_TYPE=snap-start, /restore/next
+  // allowed; with a socket name, the runtime may offer itself as the snapshot there.
+  bool snap_start = false;
+  std::string snapshot_socket;
 };
+
+class Snapshot;
 
 class ExecutionEnvironment final : public RuntimeApiTarget {
  public:
@@ -101,11 +110,21 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   Status go();
   // Prepared and not yet started.
   bool held() const { return held_; }
+  // Forks a copy of `snapshot`'s runtime into this prepared environment (docs/decisions/023). The
+  // copy takes over from the held child and waits in /restore/next; go() then restores it
+  // (RESTORE_START, Restore Duration from there to its first /next). An Error when the request
+  // could not be made; the environment is then held as before (go() starts its runtime).
+  Status restore(Snapshot& snapshot);
+  bool is_copy() const { return restored_; }
+  // This environment's runtime has offered itself as the snapshot: INIT_REPORT; it takes no
+  // invocation from now on. Returns the invocation it was started for (not delivered), if any.
+  invocation::InvocationPtr become_snapshot();
+  bool is_snapshot() const { return snapshot_; }
   ~ExecutionEnvironment() override;
 
   // Takes an invocation; only when available(). It is delivered when the runtime asks /next.
   void assign(invocation::InvocationPtr inv);
-  bool available() const { return !dead_ && !current_ && !ending_; }
+  bool available() const { return !dead_ && !current_ && !ending_ && !snapshot_; }
   bool dead() const { return dead_; }
   std::uint64_t serial() const { return serial_; }
   // Kills the process group; a current invocation fails with `reason` (Sandbox.Failure).
@@ -138,6 +157,8 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   RuntimeReply response(std::string_view request_id, RuntimePost post) override;
   RuntimeReply error(std::string_view request_id, RuntimePost post) override;
   RuntimeReply init_error(RuntimePost post) override;
+  void restore_next(std::function<void(RuntimeReply)> done) override;
+  RuntimeReply restore_error(RuntimePost post) override;
   // Only a process of this environment: its runtime, what the runtime started (same cgroup,
   // or same process group where there is no cgroup). The socket tables and /proc are read on the
   // blocking pool when there is one (LimitDeps::blocking).
@@ -198,6 +219,11 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   void on_deadline();
   void on_output(std::string_view line);
   void on_exit(const process::ExitStatus& status);
+  // The snapshot forked the copy `pid` (or failed to): adopt it and let it go.
+  void restored(Result<pid_t> pid, int output, int go);
+  // go() of a copy: the restore begins.
+  void begin_restore();
+  process::ChildCallbacks child_callbacks();
   // Completes the current invocation; `status`/`status_error` go into REPORT.
   void finish(invocation::InvocationResult result, std::string status = {});
   // Logs END and REPORT (after `tmp_warning`) and completes the invocation.
@@ -231,6 +257,12 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   bool dead_ = false;
   bool dead_notified_ = false;
   bool held_ = false;  // prepare()d, go() not yet called
+  bool restoring_ = false;  // a copy restoring: from go() to its first /next
+  std::function<void(RuntimeReply)> parked_restore_;  // the copy's /restore/next, until go()
+  bool restored_ = false;   // started by restore(): REPORT shows Restore Duration
+  bool copy_adopted_ = false;  // the snapshot has forked the copy and it is process_
+  bool snapshot_ = false;   // become_snapshot()
+  std::string working_directory_;  // where the runtime starts (a restored copy enters it too)
   std::string layers_note_;  // for the "initializing" line: where the layers are
   Clock::Steady::time_point spawned_at_{};
   std::optional<double> init_duration_ms_;  // set at the first /next; reported once

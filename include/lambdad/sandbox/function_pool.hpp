@@ -13,6 +13,7 @@
 
 #include "lambdad/common/lifetime.hpp"
 #include "lambdad/sandbox/execution_environment.hpp"
+#include "lambdad/sandbox/snapshot.hpp"
 
 namespace lambdad::sandbox {
 
@@ -76,6 +77,7 @@ class FunctionPool final : public EnvironmentObserver {
   // EnvironmentObserver
   void on_idle(ExecutionEnvironment& env) override;
   void on_dead(ExecutionEnvironment& env) override;
+  void on_restored_in_place(ExecutionEnvironment& env) override;
 
  private:
   void pump();
@@ -94,6 +96,19 @@ class FunctionPool final : public EnvironmentObserver {
   void discard_ready();
   void fail_without_environment(const invocation::InvocationPtr& inv, const Error& error);
 
+  // SnapStart (docs/decisions/023), in function_pool_snapshot.cpp.
+  bool snap_start() const;
+  // A cold start by way of the snapshot: the environment that becomes it, or a copy of it;
+  // nullptr: start the usual way (in place, when no snapshot can be made).
+  ExecutionEnvironment* snap_start_cold();
+  ExecutionEnvironment* start_snapshot();
+  ExecutionEnvironment* restore_copy();
+  // Forks a copy of the snapshot into a sandbox being made ahead, when there is a snapshot.
+  bool copy_ahead(ExecutionEnvironment& env);
+  void snapshot_ready();
+  void drop_snapshot(const std::string& why);
+  void snapshot_status(nlohmann::json& out) const;
+
   PoolDeps deps_;
   config::FunctionConfig fn_;
   PoolOptions options_;
@@ -101,6 +116,13 @@ class FunctionPool final : public EnvironmentObserver {
   std::deque<invocation::InvocationPtr> queue_;
   std::vector<std::unique_ptr<ExecutionEnvironment>> envs_;
   std::unique_ptr<ExecutionEnvironment> ready_;  // made ahead, not started (prepare_ahead)
+  // SnapStart: the snapshot (its socket, and once ready its environment), and the environment
+  // initialising to become it (in envs_ until then).
+  std::unique_ptr<Snapshot> snapshot_;
+  ExecutionEnvironment* snapshot_candidate_ = nullptr;
+  bool snapshot_stale_ = false;     // new code came while the candidate initialised
+  bool snapshot_in_place_ = false;  // the runtime restores in place: no snapshot is made
+  std::uint64_t restores_ = 0;
   bool refill_pending_ = false;
   // /tmp directories of environments that failed (timeout, crash, OOM): their replacements get
   // them, as Lambda keeps /tmp across a reset.

@@ -88,6 +88,11 @@ class RuntimeApiTarget {
   virtual RuntimeReply response(std::string_view request_id, RuntimePost post) = 0;
   virtual RuntimeReply error(std::string_view request_id, RuntimePost post) = 0;
   virtual RuntimeReply init_error(RuntimePost post) = 0;
+  // SnapStart (lambda-spec §14): GET /runtime/restore/next, answered (kAccepted: 200, no body)
+  // once the environment is restored, which may be later; POST /runtime/restore/error. The
+  // defaults refuse both, as for a function without SnapStart.
+  virtual void restore_next(std::function<void(RuntimeReply)> done);
+  virtual RuntimeReply restore_error(RuntimePost post);
   // Asked once per new connection, before anything is read: `decide(false)` refuses it (one
   // environment must not act for another). `decide` is called on the io thread, at once or once a
   // check off the io thread has answered; not at all when the target is gone by then (the
@@ -105,6 +110,12 @@ class RuntimeApiTarget {
 };
 
 inline void RuntimeApiTarget::admit(const TcpPeer&, std::function<void(bool)> decide) { decide(true); }
+inline void RuntimeApiTarget::restore_next(std::function<void(RuntimeReply)> done) {
+  done(RuntimeReply::refused(RuntimeState::kStarted, RuntimeEvent::kRestoreNext));
+}
+inline RuntimeReply RuntimeApiTarget::restore_error(RuntimePost) {
+  return RuntimeReply::refused(RuntimeState::kStarted, RuntimeEvent::kRestoreError);
+}
 inline RuntimeReply RuntimeApiTarget::stream_begin(std::string_view, std::string) {
   return RuntimeReply{RuntimeReply::Code::kInternal, {}, {}};
 }

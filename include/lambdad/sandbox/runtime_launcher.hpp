@@ -36,13 +36,22 @@ struct RuntimeOptions {
   // The holder a sandbox made ahead waits in (lambdad-hold beside the daemon; docs/decisions/022).
   // Empty: no sandbox is made ahead.
   std::filesystem::path holder;
+  // SnapStart (docs/decisions/023): every function's pools restore from a snapshot (--snapstart),
+  // not only the published versions of functions with SnapStart in the template.
+  bool snap_start_all = false;
+  // A snapshot's runtime can be forked into new environments (the daemon is root and has the
+  // holder); otherwise SnapStart runs its sequence in place at every cold start.
+  bool snapshot_fork = false;
 };
 
 struct LaunchContext {
   std::uint16_t runtime_api_port = 0;
   std::string log_stream_name;
-  std::string initialization_type = "on-demand";
+  std::string initialization_type = "on-demand";  // "snap-start": no log group/stream variables (§14)
   std::string version = "$LATEST";  // AWS_LAMBDA_FUNCTION_VERSION
+  // The abstract socket a SnapStart runtime may offer itself as the snapshot on
+  // (_LAMBDAD_SNAPSHOT_SOCKET, docs/decisions/023); empty: none.
+  std::string snapshot_socket{};
 };
 
 // The interpreter configured for a runtime: exact match first, then its family.

@@ -49,6 +49,30 @@ class Runtime:
             self._client.post_init_error(error)
             sys.exit(1)
 
+    def snap_start(self, snapshot_socket):
+        """SnapStart's sequence after init (lambdad_runtime.snapshot); returns in the environment
+        that goes on to serve invokes (a restored copy, or this one restored in place)."""
+        from . import snapshot
+
+        try:
+            snapshot.run_before_snapshot()
+        except Exception as e:
+            self._fail_hook(e, lambda error: self._client.post_init_error(error, snapshot.BEFORE_SNAPSHOT_ERROR), 64)
+        if snapshot_socket and snapshot.become_snapshot(snapshot_socket):
+            self._client.close()  # the snapshot's; this copy talks to its own environment
+            self._client = RuntimeApiClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
+        self._client.restore_next()
+        try:
+            snapshot.run_after_restore()
+        except Exception as e:
+            self._fail_hook(e, lambda error: self._client.post_restore_error(error, snapshot.AFTER_RESTORE_ERROR), 65)
+
+    def _fail_hook(self, exc, post, code):
+        error = errors.error_from_exception(exc)
+        self._log_error(error)
+        post(error)
+        sys.exit(code)
+
     def run_forever(self):
         while True:
             self.handle(self._client.next_invocation())
@@ -106,6 +130,8 @@ def main(runtime_dir):
     log_setup.setup_root_logger(
         sink, state, json_logs, log_setup.level_from_env(os.environ.get("AWS_LAMBDA_LOG_LEVEL")))
 
+    # lambdad's, not the function's: it never sees it (docs/decisions/023).
+    snapshot_socket = os.environ.pop("_LAMBDAD_SNAPSHOT_SOCKET", None)
     task_root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
     isolation.prepare_sys_path(runtime_dir, task_root)
     isolation.install_sdk_finder()
@@ -114,6 +140,8 @@ def main(runtime_dir):
     runtime = Runtime(RuntimeApiClient(address), sink, state, json_logs)
     try:
         runtime.init(os.environ.get("_HANDLER", ""))
+        if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
+            runtime.snap_start(snapshot_socket)
         runtime.run_forever()
     except (RuntimeApiError, OSError) as e:
         sys.stderr.write("lambdad python runtime: {}\n".format(e))

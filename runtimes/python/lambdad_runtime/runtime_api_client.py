@@ -259,12 +259,24 @@ class RuntimeApiClient:
         path = "{}/invocation/{}/error".format(_PREFIX, _quote(request_id))
         self._post_error(path, error, xray_cause)
 
-    def post_init_error(self, error):
-        self._post_error(_PREFIX + "/init/error", error, None)
+    def post_init_error(self, error, error_type=None):
+        self._post_error(_PREFIX + "/init/error", error, None, error_type)
 
-    def _post_error(self, path, error, xray_cause):
+    def restore_next(self):
+        """SnapStart: answered (200) once this environment is restored (lambda-spec §14)."""
+        path = _PREFIX + "/restore/next"
+        status, _, data = self._request("GET", path)
+        self._expect(path, 200, status, data)
+
+    def post_restore_error(self, error, error_type):
+        self._post_error(_PREFIX + "/restore/error", error, None, error_type)
+
+    def close(self):
+        self._conn.close()
+
+    def _post_error(self, path, error, xray_cause, error_type=None):
         headers = {"Content-Type": "application/json"}
-        error_type = error.get("errorType") or ""
+        error_type = error_type or error.get("errorType") or ""
         if error_type and _header_safe(error_type):
             headers["Lambda-Runtime-Function-Error-Type"] = error_type
         if xray_cause is not None:

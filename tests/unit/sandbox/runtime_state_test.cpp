@@ -35,6 +35,28 @@ const std::map<std::pair<S, E>, std::optional<S>>& expected_table() {
       {{S::kResponseSent, E::kResponse}, std::nullopt},
       {{S::kResponseSent, E::kError}, std::nullopt},
       {{S::kResponseSent, E::kInitError}, std::nullopt},
+      {{S::kStarted, E::kRestoreNext}, S::kRestoring},
+      {{S::kStarted, E::kRestoreError}, std::nullopt},
+      {{S::kInitError, E::kRestoreNext}, std::nullopt},
+      {{S::kInitError, E::kRestoreError}, std::nullopt},
+      {{S::kReady, E::kRestoreNext}, std::nullopt},
+      {{S::kReady, E::kRestoreError}, std::nullopt},
+      {{S::kRunning, E::kRestoreNext}, std::nullopt},
+      {{S::kRunning, E::kRestoreError}, std::nullopt},
+      {{S::kResponseSent, E::kRestoreNext}, std::nullopt},
+      {{S::kResponseSent, E::kRestoreError}, std::nullopt},
+      {{S::kRestoring, E::kNext}, S::kReady},
+      {{S::kRestoring, E::kResponse}, std::nullopt},
+      {{S::kRestoring, E::kError}, std::nullopt},
+      {{S::kRestoring, E::kInitError}, std::nullopt},
+      {{S::kRestoring, E::kRestoreNext}, std::nullopt},
+      {{S::kRestoring, E::kRestoreError}, S::kRestoreError},
+      {{S::kRestoreError, E::kNext}, std::nullopt},
+      {{S::kRestoreError, E::kResponse}, std::nullopt},
+      {{S::kRestoreError, E::kError}, std::nullopt},
+      {{S::kRestoreError, E::kInitError}, std::nullopt},
+      {{S::kRestoreError, E::kRestoreNext}, std::nullopt},
+      {{S::kRestoreError, E::kRestoreError}, std::nullopt},
   };
   return table;
 }
@@ -62,6 +84,10 @@ TEST(RuntimeStateTest, NamesAreLambdas) {
   EXPECT_EQ(event_target_name(E::kResponse), "InvocationResponse");
   EXPECT_EQ(event_target_name(E::kError), "InvocationErrorResponse");
   EXPECT_EQ(event_target_name(E::kInitError), "InitError");
+  EXPECT_EQ(state_name(S::kRestoring), "Restoring");
+  EXPECT_EQ(state_name(S::kRestoreError), "RestoreError");
+  EXPECT_EQ(event_target_name(E::kRestoreNext), "RestoreReady");
+  EXPECT_EQ(event_target_name(E::kRestoreError), "RestoreError");
 }
 
 TEST(RuntimeStateTest, RefusalMessageIsExact) {

@@ -1,0 +1,150 @@
+"""SnapStart (lambda-spec §14; docs/decisions/023): the sequence after a successful init when
+AWS_LAMBDA_INITIALIZATION_TYPE is snap-start.
+
+Before-snapshot hooks run (reverse order); a failure is /init/error Runtime.BeforeSnapshotError and
+exit 64. Where lambdad offered a snapshot socket, this process then becomes the snapshot: it says
+it is ready and, for each restore the daemon asks for, forks a copy of itself with
+clone(CLONE_PARENT) (the daemon is the copy's parent, as of every runtime) into the new
+environment's cgroups and mount namespace, with its output and Runtime API. Only copies return
+from become_snapshot(); the snapshot itself exits when the daemon closes the socket. Then (in the
+copy, or in place where no snapshot could be made) /restore/next, the after-restore hooks
+(registration order; a failure is /restore/error Runtime.AfterRestoreError and exit 65), and the
+usual invoke loop.
+"""
+import os
+import sys
+
+BEFORE_SNAPSHOT_ERROR = "Runtime.BeforeSnapshotError"
+AFTER_RESTORE_ERROR = "Runtime.AfterRestoreError"
+
+_CLONE_NEWNS = 0x00020000
+_CLONE_PARENT = 0x00008000
+_SIGCHLD = 17
+_SIGKILL = 9
+_PR_SET_PDEATHSIG = 1
+# clone(flags, newsp, parent_tid, ...): the same order for the arguments used here on both.
+_SYS_CLONE = {"x86_64": 56, "aarch64": 220}
+
+
+def _hooks(kind):
+    module = sys.modules.get("snapshot_restore_py")  # only a function that registered hooks has it
+    if module is None:
+        return []
+    return module.get_before_snapshot() if kind == "before" else module.get_after_restore()
+
+
+def run_before_snapshot():
+    for func, args, kwargs in reversed(_hooks("before")):
+        func(*args, **kwargs)
+
+
+def run_after_restore():
+    for func, args, kwargs in _hooks("after"):
+        func(*args, **kwargs)
+
+
+def _fail(out_fd, text):
+    try:
+        os.write(out_fd, ("lambdad: restore from the snapshot failed: " + text + "\n").encode())
+    finally:
+        os._exit(127)
+
+
+def _enter(request, fds, libc):
+    """In the copy: takes over the new environment's descriptors and waits for the daemon's go."""
+    output, go = fds[0], fds[1]
+    rest = fds[2:]
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    os.close(output)
+    try:
+        os.setpgid(0, 0)
+        mount_ns = rest.pop(0) if request.get("mountNamespace") else -1
+        for fd in rest[:request.get("cgroups", 0)]:
+            os.write(fd, b"0")  # this process joins the cgroup
+            os.close(fd)
+        if mount_ns >= 0:
+            if libc.setns(mount_ns, _CLONE_NEWNS) != 0:
+                raise OSError(_errno(), "setns: " + os.strerror(_errno()))
+            os.close(mount_ns)
+        os.chdir(request.get("cwd") or "/")
+        libc.prctl(_PR_SET_PDEATHSIG, _SIGKILL, 0, 0, 0)
+        if os.getppid() != request.get("ppid"):
+            os._exit(1)  # the daemon is gone already
+    except OSError as e:
+        _fail(1, str(e))
+    if os.read(go, 1) != b"\x01":
+        os._exit(0)  # the daemon gave the environment up
+    os.close(go)
+    for key, value in request.get("environment", {}).items():
+        os.environ[key] = value
+
+
+def _errno():
+    import ctypes
+
+    return ctypes.get_errno()
+
+
+def become_snapshot(socket_name):
+    """True in each restored copy; False when no snapshot can be made here (restore in place)."""
+    import ctypes
+    import json
+    import platform
+    import socket
+
+    number = _SYS_CLONE.get(platform.machine())
+    if number is None:
+        return False
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        sock.connect("\0" + socket_name)
+        sock.send(b'{"ready":true}')
+    except OSError:
+        sock.close()
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    clone = ctypes.PyDLL(None, use_errno=True).syscall  # holds the GIL across the fork
+    clone.restype = ctypes.c_long
+    clone.argtypes = [ctypes.c_long, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                      ctypes.c_void_p]  # number, flags, stack, parent tid, child tid, tls
+    python = ctypes.pythonapi
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(sock, 65536, 16)
+        except InterruptedError:
+            continue
+        if not message:
+            os._exit(0)  # the daemon dropped the snapshot
+        try:
+            request = json.loads(message)
+        except ValueError:
+            request = {}
+        if len(fds) < 2:
+            for fd in fds:
+                os.close(fd)
+            sock.send(b'{"error":"a restore without its descriptors"}')
+            continue
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Python reseeds `random` in a forked child; a restored snapshot does not: its copies draw
+        # the same numbers until an after-restore hook reseeds, as on Lambda.
+        rnd = sys.modules.get("random")
+        rnd_state = rnd.getstate() if rnd is not None else None
+        python.PyOS_BeforeFork()
+        pid = clone(number, _CLONE_PARENT | _SIGCHLD, None, None, None, None)
+        if pid == 0:
+            python.PyOS_AfterFork_Child()
+            if rnd_state is not None:
+                rnd.setstate(rnd_state)
+            sock.close()
+            _enter(request, fds, libc)
+            return True
+        err = ctypes.get_errno()
+        python.PyOS_AfterFork_Parent()
+        for fd in fds:
+            os.close(fd)
+        if pid < 0:
+            sock.send(json.dumps({"error": "clone: " + os.strerror(err)}).encode())
+        else:
+            sock.send(json.dumps({"pid": pid}).encode())
