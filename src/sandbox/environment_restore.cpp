@@ -117,6 +117,7 @@ void ExecutionEnvironment::begin_restore() {
   held_ = false;
   restoring_ = true;
   spawned_at_ = clock_.now();
+  restore_started_ = spawned_at_;
   flog_->info("{}{}", log_prefix_, observability::restore_start_line(fn_.runtime, runtime_options_.region));
   if (current_) arm_deadline();
   if (copy_adopted_) initializing();  // else restored() does, once the copy is there
@@ -158,6 +159,11 @@ void ExecutionEnvironment::restore_next(std::function<void(RuntimeReply)> done) 
     parked_restore_ = std::move(done);
     return;
   }
+  if (!restored_) {  // in place: its after-restore hooks have the restore's 10 s
+    restoring_ = true;
+    restore_started_ = clock_.now();
+    if (current_) arm_deadline();
+  }
   done(RuntimeReply::accepted());
 }
 
@@ -167,7 +173,7 @@ RuntimeReply ExecutionEnvironment::restore_error(RuntimePost post) {
   state_ = *to;
   const std::string type = post.error_type.empty() ? std::string(error_types::kRuntimeUnknown) : post.error_type;
   flog_->info("{}{}\tStatus: error\tError Type: {}", log_prefix_,
-              observability::restore_report_line(ms_between(spawned_at_, clock_.now())), type);
+              observability::restore_report_line(ms_between(restore_started_, clock_.now())), type);
   if (current_) {
     // The invoker gets the service's SnapStartException; the hook's error is in the log.
     invocation::InvocationResult r;

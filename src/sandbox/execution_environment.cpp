@@ -296,7 +296,7 @@ void ExecutionEnvironment::arm_deadline() {
       at = std::max(at, spawned_at_ + std::chrono::seconds(limits::kInitTimeoutSeconds));
     }
     // A restore has 10 s to reach /next, whatever the function's timeout (lambda-spec §14).
-    if (restoring_ && !init_duration_ms_) at = spawned_at_ + std::chrono::seconds(limits::kInitTimeoutSeconds);
+    if (restoring_) at = restore_started_ + std::chrono::seconds(limits::kInitTimeoutSeconds);
   }
   deadline_->arm(at, [this] { on_deadline(); });
 }
@@ -304,14 +304,17 @@ void ExecutionEnvironment::arm_deadline() {
 void ExecutionEnvironment::on_deadline() {
   if (!current_ || dead_) return;
   const auto& id = current_->inv->request_id;
-  if (restoring_ && !init_duration_ms_) {
-    flog_->info("{}{}\tStatus: timeout", log_prefix_, observability::restore_report_line(ms_between(spawned_at_, clock_.now())));
+  if (restoring_ && !current_->delivered) {
+    flog_->info("{}{}\tStatus: timeout", log_prefix_,
+                observability::restore_report_line(ms_between(restore_started_, clock_.now())));
     invocation::InvocationResult r;
     r.outcome = invocation::Outcome::kFunctionError;
     r.error_type = std::string(error_types::kSnapStartTimeoutException);
     r.service_error = r.error_type;
-    r.payload = fmt::format("The restore of {} from its snapshot did not finish within {} seconds.", fn_.name,
-                            limits::kInitTimeoutSeconds);
+    mark_started();  // never delivered: START, END and REPORT still tell of the invoke
+    r.payload = fmt::format("The restore of {} did not reach its first invocation within {} seconds (the runtime's "
+                            "load and its after-restore hooks).",
+                            fn_.name, limits::kInitTimeoutSeconds);
     finish(std::move(r), "timeout");
     become_dead();
     return;

@@ -257,7 +257,9 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   bool dead_ = false;
   bool dead_notified_ = false;
   bool held_ = false;  // prepare()d, go() not yet called
-  bool restoring_ = false;  // a copy restoring: from go() to its first /next
+  // Restoring (a copy from go(), in place from /restore/next) until the first /next: 10 s at most.
+  bool restoring_ = false;
+  Clock::Steady::time_point restore_started_{};
   std::function<void(RuntimeReply)> parked_restore_;  // the copy's /restore/next, until go()
   bool restored_ = false;   // started by restore(): REPORT shows Restore Duration
   bool copy_adopted_ = false;  // the snapshot has forked the copy and it is process_

@@ -65,9 +65,9 @@ class ExecutionEnvironmentTest : public ::testing::Test {
     fs::permissions(path, fs::perms::owner_all);
   }
 
-  void start() {
+  void start(const EnvironmentOptions& options = {}) {
     EnvironmentDeps deps{io_.get_executor(), clock_, clock_, endpoints_, options_, observer_};
-    auto env = ExecutionEnvironment::start(deps, fn_, 1);
+    auto env = ExecutionEnvironment::start(deps, fn_, 1, options);
     ASSERT_TRUE(env.ok()) << env.error().message;
     env_ = std::move(env).value();
   }
@@ -81,6 +81,19 @@ class ExecutionEnvironmentTest : public ::testing::Test {
     inv->on_complete = [this](invocation::InvocationResult r) { results_.push_back(std::move(r)); };
     env_->assign(inv);
     return inv;
+  }
+
+  RuntimeReply restore_next() {
+    std::optional<RuntimeReply> got;
+    env_->restore_next([&](RuntimeReply r) { got = r; });
+    EXPECT_TRUE(got.has_value()) << "restore_next() parked";
+    return got.value_or(RuntimeReply{RuntimeReply::Code::kInternal, {}, {}});
+  }
+
+  static EnvironmentOptions snap_start() {
+    EnvironmentOptions options;
+    options.snap_start = true;
+    return options;
   }
 
   NextOutcome next() {
@@ -121,6 +134,67 @@ TEST_F(ExecutionEnvironmentTest, NextParksUntilAnInvocationArrivesThenDelivers) 
   EXPECT_EQ(got->delivery->payload, R"({"k":1})");
   EXPECT_GT(got->delivery->deadline_epoch_ms, clock_.epoch_ms());
   EXPECT_EQ(env_->runtime_state(), RuntimeState::kRunning);
+}
+
+// SnapStart in place (docs/decisions/023): what a runtime restoring itself, or ours where no copy
+// of a snapshot can be forked, meets on the Runtime API.
+TEST_F(ExecutionEnvironmentTest, RestoreNextIsRefusedWithoutSnapStart) {
+  start();
+  auto r = restore_next();
+  EXPECT_EQ(r.code, RuntimeReply::Code::kInvalidStateTransition);
+  EXPECT_EQ(transition_error_message(r.from, r.event),
+            "State transition from Started to RestoreReady failed for runtime. Error: State transition is not allowed");
+  EXPECT_EQ(env_->restore_error(RuntimePost{}).code, RuntimeReply::Code::kInvalidStateTransition);
+}
+
+TEST_F(ExecutionEnvironmentTest, RestoringInPlaceAnswersAtOnceThenServesAsAColdStart) {
+  start(snap_start());
+  assign("id-1");
+  EXPECT_EQ(env_->restore_error(RuntimePost{}).code, RuntimeReply::Code::kInvalidStateTransition)
+      << "no restore error before /restore/next";
+  EXPECT_EQ(restore_next().code, RuntimeReply::Code::kAccepted);
+  EXPECT_EQ(env_->runtime_state(), RuntimeState::kRestoring);
+  EXPECT_EQ(restore_next().code, RuntimeReply::Code::kInvalidStateTransition) << "once";
+  ASSERT_TRUE(next().delivery);
+  env_->response("id-1", RuntimePost{"1", "", false, ""});
+  ASSERT_EQ(results_.size(), 1u);
+  EXPECT_EQ(results_[0].outcome, invocation::Outcome::kSuccess);
+  EXPECT_NE(results_[0].log.find("Init Duration: "), std::string::npos) << "its init ran here";
+  EXPECT_EQ(results_[0].log.find("Restore Duration"), std::string::npos);
+  EXPECT_EQ(restore_next().code, RuntimeReply::Code::kInvalidStateTransition) << "not after init";
+}
+
+TEST_F(ExecutionEnvironmentTest, ARestoreErrorIsTheInvokeApisSnapStartException) {
+  start(snap_start());
+  assign("id-1");
+  ASSERT_EQ(restore_next().code, RuntimeReply::Code::kAccepted);
+  RuntimePost post{R"({"errorMessage":"no db","errorType":"ConnectionError"})", "application/json", false,
+                   "Runtime.AfterRestoreError"};
+  EXPECT_EQ(env_->restore_error(post).code, RuntimeReply::Code::kAccepted);
+  ASSERT_EQ(results_.size(), 1u);
+  EXPECT_EQ(results_[0].service_error, "SnapStartException");
+  EXPECT_NE(results_[0].payload.find("Runtime.AfterRestoreError"), std::string::npos) << results_[0].payload;
+  EXPECT_NE(results_[0].log.find("Status: error\tError Type: SnapStartException"), std::string::npos)
+      << results_[0].log;
+  EXPECT_EQ(env_->restore_error(post).code, RuntimeReply::Code::kInvalidStateTransition);
+  EXPECT_TRUE(run_until([&] { return observer_.dead == 1; }));
+}
+
+TEST_F(ExecutionEnvironmentTest, AfterRestoreHooksHaveTenSecondsWhateverTheTimeout) {
+  fn_.timeout_seconds = 60;
+  start(snap_start());
+  assign("id-1");
+  clock_.advance(std::chrono::seconds(2));  // its init
+  ASSERT_EQ(restore_next().code, RuntimeReply::Code::kAccepted);
+  clock_.advance(std::chrono::milliseconds(9999));
+  EXPECT_TRUE(results_.empty());
+  clock_.advance(std::chrono::milliseconds(1));
+  ASSERT_EQ(results_.size(), 1u);
+  EXPECT_EQ(results_[0].service_error, "SnapStartTimeoutException");
+  EXPECT_EQ(results_[0].error_type, "SnapStartTimeoutException");
+  EXPECT_NE(results_[0].log.find("START RequestId: id-1"), std::string::npos) << results_[0].log;
+  EXPECT_NE(results_[0].log.find("Status: timeout"), std::string::npos) << results_[0].log;
+  EXPECT_TRUE(run_until([&] { return observer_.dead == 1; }));
 }
 
 TEST_F(ExecutionEnvironmentTest, ResponseCompletesWithBodyAndReportsInitOnce) {

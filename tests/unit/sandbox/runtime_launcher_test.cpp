@@ -32,6 +32,24 @@ config::FunctionConfig python_fn() {
   return fn;
 }
 
+// SnapStart (lambda-spec §14, docs/decisions/023): no log group or stream; the snapshot socket,
+// where the daemon offers one, under a name the runtime removes before the function runs.
+TEST(RuntimeLauncherTest, ASnapStartEnvironmentHasNoLogStreamAndMayHaveASnapshotSocket) {
+  RuntimeOptions opts;
+  opts.runtimes_dir = "/opt/lambdad/runtimes";
+  LaunchContext launch{4242, "2026/01/01/[1]abc", "snap-start", "1", "lambdad-1-snapshot-0"};
+  auto spec = build_spawn_spec(python_fn(), opts, launch);
+  ASSERT_TRUE(spec.ok());
+  auto env = as_map(spec->environment);
+  EXPECT_EQ(env["AWS_LAMBDA_INITIALIZATION_TYPE"], "snap-start");
+  EXPECT_EQ(env.count("AWS_LAMBDA_LOG_GROUP_NAME"), 0U);
+  EXPECT_EQ(env.count("AWS_LAMBDA_LOG_STREAM_NAME"), 0U);
+  EXPECT_EQ(env["_LAMBDAD_SNAPSHOT_SOCKET"], "lambdad-1-snapshot-0");
+  launch.snapshot_socket.clear();
+  env = as_map(build_spawn_spec(python_fn(), opts, launch)->environment);
+  EXPECT_EQ(env.count("_LAMBDAD_SNAPSHOT_SOCKET"), 0U);
+}
+
 TEST(RuntimeLauncherTest, PythonRunsOurClientWithLambdasEnvironment) {
   RuntimeOptions opts;
   opts.runtimes_dir = "/opt/lambdad/runtimes";

@@ -1,0 +1,53 @@
+"""A SnapStart function that records what ran where: hooks in order, the process and its
+environment, and state made at init (shared by every copy of the snapshot, as on Lambda)."""
+import os
+import random
+
+from snapshot_restore_py import register_after_restore, register_before_snapshot
+
+ORDER = []
+INIT_PID = os.getpid()
+INIT_TOKEN = random.random()  # drawn at init: the same in every copy
+random.seed(7)  # and the generator's state too, until a hook reseeds
+
+
+@register_before_snapshot
+def first_before():
+    ORDER.append("before:first")
+
+
+def second_before(tag):
+    ORDER.append("before:" + tag)
+
+
+register_before_snapshot(second_before, "second")
+
+
+@register_after_restore
+def first_after():
+    ORDER.append("after:first")
+
+
+register_after_restore(lambda tag: ORDER.append("after:" + tag), "second")
+
+
+def handler(event, context):
+    ORDER.append("invoke")
+    mine = "/tmp/" + context.aws_request_id
+    with open(mine, "w") as f:
+        f.write("x")
+    return {
+        "pid": os.getpid(),
+        "initPid": INIT_PID,
+        "initToken": INIT_TOKEN,
+        "draw": random.random(),
+        "order": ORDER,
+        "tmp": sorted(os.listdir("/tmp")),
+        "initializationType": os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE"),
+        "logStream": os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME"),
+        "logGroup": os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME"),
+        "snapshotSocket": os.environ.get("_LAMBDAD_SNAPSHOT_SOCKET"),
+        "cgroup": open("/proc/self/cgroup").read(),
+        "cwd": os.getcwd(),
+        "requestId": context.aws_request_id,
+    }
