@@ -79,11 +79,11 @@ Reading read_pids(const std::vector<pid_t>& pids, pid_t leader, pid_t pgrp, cons
 
 struct GroupState {
   GroupState(std::uint64_t limit, std::uint64_t max_tasks, std::string procs)
-      : procs_file(std::move(procs)),
-        procs_fd(procs_file.empty() ? -1 : ::open(procs_file.c_str(), O_RDONLY | O_CLOEXEC)),
-        watch(limit, max_tasks) {}
-  const std::string procs_file;  // the memory cgroup's cgroup.procs; empty: the process group
-  const UniqueFd procs_fd;       // procs_file, kept open (read again from its start each time)
+      : procs_file(std::move(procs)), watch(limit, max_tasks) {}
+  // The memory cgroup's cgroup.procs; empty: the process group. Opened for each reading: cgroup
+  // v1 keeps the list it made for an open file for as long as that file is read again within a
+  // second, so a file kept open and read every 10 ms would never list a process that joined later.
+  const std::string procs_file;
   std::mutex mu;
   MemoryWatch watch;         // guarded by mu (as are the four below)
   pid_t pgid = 0;            // 0 until attach()
@@ -120,7 +120,7 @@ struct GroupState {
       if (by_process_group()) list = pids;
     }
     if (!by_process_group()) {
-      auto text = procs_fd.valid() ? cgroup::pread_all(procs_fd.get()) : cgroup::read_file(procs_file);
+      auto text = cgroup::read_file(procs_file);
       if (text) list = cgroup::parse_pids(*text);
       return read_pids(list, lead, 0, lead_files.get(), with_hwm);
     }

@@ -15,9 +15,15 @@ bool FunctionPool::snap_start() const {
   return deps_.runtime_options.snap_start_all || (fn_.snap_start && options_.version != config::kLatest);
 }
 
+bool FunctionPool::snapshot_forks() const {
+  // Our Python runtime can become a snapshot; Node.js and custom runtimes restore in place.
+  return deps_.runtime_options.snapshot_fork && !snapshot_in_place_ &&
+         config::runtime_family(fn_.runtime) == config::RuntimeFamily::kPython;
+}
+
 ExecutionEnvironment* FunctionPool::snap_start_cold() {
   // Not root, or a runtime that restores itself: SnapStart's sequence runs in place.
-  if (!deps_.runtime_options.snapshot_fork || snapshot_in_place_) return nullptr;
+  if (!snapshot_forks()) return nullptr;
   if (!snapshot_) return start_snapshot();
   return snapshot_->ready() ? restore_copy() : nullptr;
 }
@@ -123,7 +129,7 @@ void FunctionPool::snapshot_status(nlohmann::json& out) const {
     snap = {{"state", snapshot_->ready() ? "ready" : "initializing"}};
     if (const auto* env = snapshot_->environment()) snap["pid"] = env->pid();
   }
-  out["snapStart"] = {{"mode", deps_.runtime_options.snapshot_fork && !snapshot_in_place_ ? "fork" : "in-place"},
+  out["snapStart"] = {{"mode", snapshot_forks() ? "fork" : "in-place"},
                       {"snapshot", std::move(snap)},
                       {"restores", restores_},
                       {"copiesMadeAhead", ready_ && ready_->is_copy() ? 1 : 0}};

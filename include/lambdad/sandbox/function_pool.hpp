@@ -98,6 +98,7 @@ class FunctionPool final : public EnvironmentObserver {
 
   // SnapStart (docs/decisions/023), in function_pool_snapshot.cpp.
   bool snap_start() const;
+  bool snapshot_forks() const;
   // A cold start by way of the snapshot: the environment that becomes it, or a copy of it;
   // nullptr: start the usual way (in place, when no snapshot can be made).
   ExecutionEnvironment* snap_start_cold();

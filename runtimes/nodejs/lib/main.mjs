@@ -77,6 +77,9 @@ async function main() {
     errorCallbacks.uncaughtException(error);
     return;
   }
+  // `--snapstart` (Lambda has no SnapStart for Node.js, so no hooks API either): SnapStart's
+  // sequence in place, /restore/next before the first invocation (docs/decisions/023).
+  if (process.env.AWS_LAMBDA_INITIALIZATION_TYPE === 'snap-start') await client.restoreNext();
   new Runtime(client, handler, metadata, errorCallbacks).scheduleIteration();
 }
 

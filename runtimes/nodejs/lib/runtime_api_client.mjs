@@ -73,6 +73,11 @@ export class RuntimeApiClient {
     return res;
   }
 
+  /** SnapStart (lambda-spec §14): answered (200) once this environment is restored. */
+  async restoreNext() {
+    await this.expect('GET', `${PREFIX}/restore/next`, 200, {});
+  }
+
   /** Long-polls the next invocation: {bodyJson, headers}. */
   async nextInvocation() {
     const res = await this.expect('GET', `${PREFIX}/invocation/next`, 200, {});

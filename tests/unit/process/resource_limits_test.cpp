@@ -293,6 +293,44 @@ TEST_F(RealCgroup, PeakCoversTheResidentSetNotOnlyTheCharge) {
   EXPECT_EQ(run.exit->describe(), "exit status 0") << run.output();
 }
 
+// A process that joins the group while it is being sampled (a runtime forked into it from a
+// SnapStart snapshot, docs/decisions/023; a worker that moves itself) counts at the next
+// reading. Its pages were charged elsewhere before it joined, so only the sampled resident set
+// can see them. (cgroup v1 caches the list of cgroup.procs per open file for as long as it is
+// read again within a second: a kept-open file would never list the newcomer.)
+TEST_F(RealCgroup, AProcessThatJoinsLaterCountsAtTheNextReading) {
+  if (::access(kPython, X_OK) != 0) GTEST_SKIP() << kPython << " is needed to allocate memory";
+  auto g = group(256 * kMiB);
+  ASSERT_NE(g, nullptr);
+  ScratchDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const fs::path go = dir.path / "go";
+  Run first;
+  auto leader = start(shell("sleep 30"), first, g.get());
+  ASSERT_TRUE(leader) << leader.error().message;
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_LT(g->peak_memory_bytes(), 20 * kMiB);
+    io_.run_for(20ms);
+  }
+  std::string joins = "[";
+  for (const auto& f : g->join_files()) joins += "'" + f + "',";
+  joins += "]";
+  Run late;
+  auto newcomer = start(SpawnSpec{kPython,
+                                  {"-c", "import os, sys, time\na = b'x' * (48 << 20)\nfor f in " + joins +
+                                             ":\n    open(f, 'w').write(str(os.getpid()))\nprint('joined', flush=True)\n" +
+                                             kAwaitArgv1,
+                                   go.string()},
+                                  {}, "/"},
+                        late);
+  ASSERT_TRUE(newcomer) << newcomer.error().message;
+  ASSERT_TRUE(run_until([&] { return !late.lines.empty() || late.exit.has_value(); }));
+  ASSERT_EQ(late.lines, std::vector<std::string>{"joined"}) << late.output();
+  EXPECT_GE(g->peak_memory_bytes(), 48 * kMiB) << "the newcomer's resident set is not counted";
+  std::ofstream(go).put('\n');
+  ASSERT_TRUE(run_until([&] { return late.exit.has_value(); }));
+}
+
 TEST_F(RealCgroup, ResetPeakStartsANewPeak) {
   if (::access(kPython, X_OK) != 0) GTEST_SKIP() << kPython << " is needed to allocate memory";
   auto g = group(256 * kMiB);
