@@ -69,6 +69,7 @@ Status ExecutionEnvironment::restore(Snapshot& snapshot) {
   target.go.reset(go[0]);
   target.working_directory = working_directory_;
   target.environment = {{"AWS_LAMBDA_RUNTIME_API", fmt::format("127.0.0.1:{}", endpoint_->port())}};
+  if (!tmpdir_.empty()) target.environment.emplace_back("TMPDIR", tmpdir_);
 
   auto st = snapshot.restore(std::move(target),
                              [this, token = lifetime_.token(), output_read, go_write](Result<pid_t> pid) {

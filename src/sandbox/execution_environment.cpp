@@ -88,6 +88,9 @@ Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::launch(const
   if (!spec) return spec.error();
   env->working_directory_ = spec->working_directory.string();
   if (auto st = env->apply_limits(deps.limits, *spec, std::move(tmp)); !st) return st.error();
+  for (const auto& kv : spec->environment) {
+    if (kv.starts_with("TMPDIR=")) env->tmpdir_ = kv.substr(7);
+  }
   if (held) spec->hold = deps.runtime_options.holder;
   // Which way the layers reached the runtime (docs/decisions/009, 014): at /opt in the
   // environment's root, or through search paths naming their directories.

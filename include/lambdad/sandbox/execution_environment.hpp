@@ -265,6 +265,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   bool copy_adopted_ = false;  // the snapshot has forked the copy and it is process_
   bool snapshot_ = false;   // become_snapshot()
   std::string working_directory_;  // where the runtime starts (a restored copy enters it too)
+  std::string tmpdir_;             // its TMPDIR (a host directory where /tmp is not its own)
   std::string layers_note_;  // for the "initializing" line: where the layers are
   Clock::Steady::time_point spawned_at_{};
   std::optional<double> init_duration_ms_;  // set at the first /next; reported once
