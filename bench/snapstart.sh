@@ -86,7 +86,7 @@ done
 # warm-up's, as is each plain function's first.
 for fn in "${plain[@]}"; do
   grep -o "\[$fn\] REPORT.*Init Duration: [0-9.]*" "$WORK/now.log" | grep -o '[0-9.]*$' | tail -n "$RUNS" >"$WORK/$fn.start"
-  grep -o "\[${fn}Snap:1\] REPORT.*Restore Duration: [0-9.]*" "$WORK/now.log" | grep -o '[0-9.]*$' |
+  grep "\[${fn}Snap:1\] REPORT.*Restore Duration" "$WORK/now.log" | sed -E 's/.*\tRestore Duration: ([0-9.]+) ms.*/\1/' |
     tail -n "$RUNS" >"$WORK/${fn}Snap.start"
 done
 snap_inits=$(grep -c "Snap:1\] INIT_REPORT Init Duration" "$WORK/now.log" || true)

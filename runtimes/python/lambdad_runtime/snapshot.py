@@ -73,11 +73,37 @@ def _enter(request, fds, libc):
             os._exit(1)  # the daemon is gone already
     except OSError as e:
         _fail(1, str(e))
+    _populate(libc)
     if os.read(go, 1) != b"\x01":
         os._exit(0)  # the daemon gave the environment up
     os.close(go)
     for key, value in request.get("environment", {}).items():
         os.environ[key] = value
+
+
+_MADV_POPULATE_WRITE = 23  # Linux 5.14
+
+
+def _populate(libc):
+    """Copies now, in this copy's own cgroup and before its cold start takes it, the snapshot's
+    pages it would otherwise copy one fault at a time while its first invoke runs: every private
+    writable mapping, written in place by the kernel (a kernel without MADV_POPULATE_WRITE says
+    EINVAL, and the pages are copied on demand as before)."""
+    import ctypes
+
+    madvise = libc.madvise
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                fields = line.split()
+                if len(fields) < 2 or fields[1] != "rw-p" or (len(fields) > 5 and fields[5].startswith("[v")):
+                    continue  # not private and writable, or the kernel's [vvar]/[vdso]
+                start, end = (int(x, 16) for x in fields[0].split("-"))
+                if madvise(start, end - start, _MADV_POPULATE_WRITE) != 0 and ctypes.get_errno() == 22:
+                    return
+    except OSError:
+        pass
 
 
 def _errno():
