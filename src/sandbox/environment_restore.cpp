@@ -44,7 +44,7 @@ Result<process::UniqueFd> mount_namespace_of(pid_t pid) {
 
 }  // namespace
 
-Status ExecutionEnvironment::restore(Snapshot& snapshot) {
+Status ExecutionEnvironment::restore(Snapshot& snapshot, bool ahead) {
   if (!held_ || !process_ || dead_) {
     return Error{ErrorKind::kInternal, std::string(error_types::kSandboxFailure), "not a sandbox made ahead"};
   }
@@ -68,6 +68,7 @@ Status ExecutionEnvironment::restore(Snapshot& snapshot) {
   auto go_write = std::make_shared<process::UniqueFd>(go[1]);
   target.go.reset(go[0]);
   target.working_directory = working_directory_;
+  target.ahead = ahead;
   target.environment = {{"AWS_LAMBDA_RUNTIME_API", fmt::format("127.0.0.1:{}", endpoint_->port())}};
   if (!tmpdir_.empty()) target.environment.emplace_back("TMPDIR", tmpdir_);
 

@@ -62,7 +62,7 @@ ExecutionEnvironment* FunctionPool::restore_copy() {
     env = std::move(prepared).value();
   }
   if (!env->is_copy()) {
-    if (auto st = env->restore(*snapshot_); !st) {
+    if (auto st = env->restore(*snapshot_, false); !st) {
       // Its init then runs here, with SnapStart's sequence in place.
       observability::daemon_log()->warn("[{}] cannot restore the snapshot ({}); environment {} starts the usual way",
                                         fn_.name, st.error().message, env->serial());
@@ -80,7 +80,7 @@ ExecutionEnvironment* FunctionPool::restore_copy() {
 
 bool FunctionPool::copy_ahead(ExecutionEnvironment& env) {
   if (!snap_start() || !snapshot_ || !snapshot_->ready() || snapshot_stale_) return false;
-  if (auto st = env.restore(*snapshot_); !st) {
+  if (auto st = env.restore(*snapshot_, true); !st) {
     observability::daemon_log()->debug("[{}] no copy of the snapshot made ahead: {}", fn_.name, st.error().message);
     return false;
   }

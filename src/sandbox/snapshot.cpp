@@ -162,6 +162,7 @@ Status Snapshot::restore(RestoreTarget target, Restored done) {
                             {"cwd", target.working_directory},
                             {"mountNamespace", target.mount_ns.valid()},
                             {"cgroups", target.cgroup_procs.size()},
+                            {"ahead", target.ahead},
                             {"environment", std::move(env)}};
   const std::string text = request.dump();
   // Descriptors in this order: output, go, [mount namespace], cgroup.procs...

@@ -114,7 +114,8 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   // copy takes over from the held child and waits in /restore/next; go() then restores it
   // (RESTORE_START, Restore Duration from there to its first /next). An Error when the request
   // could not be made; the environment is then held as before (go() starts its runtime).
-  Status restore(Snapshot& snapshot);
+  // `ahead`: the copy is made ahead of its cold start (RestoreTarget::ahead).
+  Status restore(Snapshot& snapshot, bool ahead);
   bool is_copy() const { return restored_; }
   // This environment's runtime has offered itself as the snapshot: INIT_REPORT; it takes no
   // invocation from now on. Returns the invocation it was started for (not delivered), if any.

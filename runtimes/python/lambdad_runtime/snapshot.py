@@ -73,7 +73,8 @@ def _enter(request, fds, libc):
             os._exit(1)  # the daemon is gone already
     except OSError as e:
         _fail(1, str(e))
-    _populate(libc)
+    if request.get("ahead"):
+        _populate(libc)
     if os.read(go, 1) != b"\x01":
         os._exit(0)  # the daemon gave the environment up
     os.close(go)
@@ -85,8 +86,8 @@ _MADV_POPULATE_WRITE = 23  # Linux 5.14
 
 
 def _populate(libc):
-    """Copies now, in this copy's own cgroup and before its cold start takes it, the snapshot's
-    pages it would otherwise copy one fault at a time while its first invoke runs: every private
+    """Copies now, in this copy's own cgroup, while it is made ahead of its cold start, the
+    snapshot's pages it would otherwise copy one fault at a time in its first invoke: every private
     writable mapping, written in place by the kernel (a kernel without MADV_POPULATE_WRITE says
     EINVAL, and the pages are copied on demand as before)."""
     import ctypes
