@@ -73,7 +73,9 @@ def test_copies_of_the_snapshot_run_the_hooks_in_environments_of_their_own(start
     assert len({b["pid"] for b in bodies}) == 3 and all(b["pid"] != b["initPid"] for b in bodies)
     assert len({tuple(cgroups(b["cgroup"])) for b in bodies}) == 3
     for b in bodies:
-        assert b["tmp"] == [b["requestId"]], "a copy's /tmp is its own"
+        # A copy's /tmp is its own, and holds what the init wrote there (part of the snapshot).
+        assert b["tmp"] == sorted([b["requestId"], "model"]), b["tmp"]
+        assert b["initFile"] == "weights written at init"
     assert len({b["requestId"] for b in bodies}) == 3
 
     for r in results:

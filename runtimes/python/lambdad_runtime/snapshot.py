@@ -57,8 +57,11 @@ def _enter(request, fds, libc):
     os.dup2(output, 1)
     os.dup2(output, 2)
     os.close(output)
+    environment = request.get("environment", {})
     try:
         os.setpgid(0, 0)
+        # The snapshot's /tmp, still reachable through a descriptor once this copy is in its own.
+        snapshot_tmp = os.open(os.environ.get("TMPDIR") or "/tmp", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         mount_ns = rest.pop(0) if request.get("mountNamespace") else -1
         for fd in rest[:request.get("cgroups", 0)]:
             os.write(fd, b"0")  # this process joins the cgroup
@@ -71,6 +74,7 @@ def _enter(request, fds, libc):
         libc.prctl(_PR_SET_PDEATHSIG, _SIGKILL, 0, 0, 0)
         if os.getppid() != request.get("ppid"):
             os._exit(1)  # the daemon is gone already
+        _copy_tmp(snapshot_tmp, environment.get("TMPDIR") or "/tmp")
     except OSError as e:
         _fail(1, str(e))
     if request.get("ahead"):
@@ -78,8 +82,22 @@ def _enter(request, fds, libc):
     if os.read(go, 1) != b"\x01":
         os._exit(0)  # the daemon gave the environment up
     os.close(go)
-    for key, value in request.get("environment", {}).items():
+    for key, value in environment.items():
         os.environ[key] = value
+
+
+def _copy_tmp(snapshot_tmp, own_tmp):
+    """What the init wrote to /tmp is part of Lambda's snapshot: each copy gets it in its own."""
+    try:
+        theirs, ours = os.fstat(snapshot_tmp), os.stat(own_tmp)
+        if (theirs.st_dev, theirs.st_ino) == (ours.st_dev, ours.st_ino) or not os.listdir(snapshot_tmp):
+            return  # the same directory (no /tmp of its own here), or nothing to copy
+        import shutil
+
+        # The descriptor's own path reaches it from any mount namespace.
+        shutil.copytree("/proc/self/fd/{}".format(snapshot_tmp), own_tmp, symlinks=True, dirs_exist_ok=True)
+    finally:
+        os.close(snapshot_tmp)
 
 
 _MADV_POPULATE_WRITE = 23  # Linux 5.14
