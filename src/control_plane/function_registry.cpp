@@ -83,6 +83,11 @@ Status apply_settings(const ConfigurationChange& s, VersionRecord& v) {
   }
   if (s.tracing) c.tracing = *s.tracing;
   if (s.layers) c.layers = *s.layers;
+  if (s.snap_start) c.snap_start = *s.snap_start;
+  // Lambda refuses SnapStart for a runtime without it, whichever of the two changed.
+  if (c.snap_start) {
+    if (auto refusal = config::snap_start_refusal(c.runtime)) return invalid(*refusal);
+  }
   return Ok{};
 }
 

@@ -19,6 +19,7 @@ nlohmann::json config_to_json(const config::FunctionConfig& c) {
                       {"layers", c.layers},
                       {"description", c.description}};
   if (c.tracing == config::TracingMode::kActive) j["tracing"] = "Active";
+  if (c.snap_start) j["snapStart"] = true;
   if (c.dead_letter) j["deadLetter"] = {{"type", c.dead_letter->type}, {"targetArn", c.dead_letter->target_arn}};
   const auto& l = c.logging;
   j["logging"] = {{"logFormat", l.log_format},
@@ -42,6 +43,7 @@ config::FunctionConfig config_from_json(const nlohmann::json& j) {
   c.layers = j.value("layers", std::vector<std::string>{});
   c.description = j.value("description", "");
   c.tracing = config::parse_tracing_mode(j.value("tracing", "")).value_or(config::TracingMode::kPassThrough);
+  c.snap_start = j.value("snapStart", false);
   if (j.contains("deadLetter")) {
     c.dead_letter = config::DeadLetterConfig{j["deadLetter"].value("type", ""), j["deadLetter"].value("targetArn", "")};
   }

@@ -194,6 +194,13 @@ Result<cp::ConfigurationChange> parse_settings(const json& req) {
     if (!size) return size.error();
     s.ephemeral_storage_mb = *size;
   }
+  if (req.contains("SnapStart") && req["SnapStart"].is_object()) {
+    const auto apply_on = req["SnapStart"].value("ApplyOn", std::string("None"));
+    if (apply_on != "PublishedVersions" && apply_on != "None") {
+      return validation("snapStart.applyOn", apply_on, "Member must satisfy enum value set: [PublishedVersions, None]");
+    }
+    s.snap_start = apply_on == "PublishedVersions";
+  }
   if (req.contains("Environment") && req["Environment"].is_object()) {
     auto vars = parse_environment(req["Environment"]);
     if (!vars) return vars.error();

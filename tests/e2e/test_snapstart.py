@@ -229,3 +229,37 @@ def test_snapstart_on_a_runtime_lambda_refuses_is_a_template_error(tmp_path):
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 2, p.stderr
     assert "SnapStart is not supported for nodejs20.x" in p.stderr
+
+
+def test_functions_made_through_the_control_plane_take_snapstart(start_daemon, root):
+    """CreateFunction's SnapStart: a published version restores; Lambda's refusal for Node.js."""
+    from test_control_plane import FAST, ROLE, make_zip, unique
+
+    d = start_daemon(DIR / "custom.yaml", "--force-cold")
+    client = client_for(d)
+    name = unique("snap")
+    client.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                           Code={"ZipFile": make_zip(DIR / "py")}, SnapStart={"ApplyOn": "PublishedVersions"})
+    client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig=FAST)
+    latest = client.get_function_configuration(FunctionName=name)
+    assert latest["SnapStart"] == {"ApplyOn": "PublishedVersions", "OptimizationStatus": "Off"}
+    assert client.publish_version(FunctionName=name)["Version"] == "1"
+    client.get_waiter("published_version_active").wait(FunctionName=name, Qualifier="1", WaiterConfig=FAST)
+    one = client.get_function_configuration(FunctionName=name, Qualifier="1")
+    assert one["SnapStart"] == {"ApplyOn": "PublishedVersions", "OptimizationStatus": "On"}
+
+    copies = [invoke(client, f"{name}:1") for _ in range(2)]
+    assert copies[0]["Result"]["initPid"] == copies[1]["Result"]["initPid"] != copies[1]["Result"]["pid"]
+    assert restore_duration(report(d, copies[1]["RequestId"])) is not None
+    assert invoke(client, name)["Result"]["initializationType"] == "on-demand", "$LATEST is not restored"
+
+    with pytest.raises(ClientError) as e:
+        client.create_function(FunctionName=unique("snap-node"), Runtime="nodejs20.x", Role=ROLE,
+                               Handler="index.handler", Code={"ZipFile": make_zip(DIR / "node")},
+                               SnapStart={"ApplyOn": "PublishedVersions"})
+    assert e.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert "SnapStart is not supported for nodejs20.x" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
+        client.update_function_configuration(FunctionName=name, SnapStart={"ApplyOn": "Always"})
+    assert e.value.response["Error"]["Code"] == "ValidationException"
+    assert d.stop_and_check() == []

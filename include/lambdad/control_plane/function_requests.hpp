@@ -37,6 +37,7 @@ struct ConfigurationChange {
   std::optional<LoggingConfigChange> logging;
   std::optional<config::TracingMode> tracing;
   std::optional<std::vector<std::string>> layers;
+  std::optional<bool> snap_start;  // SnapStart.ApplyOn: PublishedVersions (true) or None
 };
 
 struct CreateFunctionRequest {
