@@ -97,7 +97,7 @@ void FunctionPool::pump() {
         break;
       }
     }
-    // A burst: at most kColdStartsPerTurn cold starts per turn of the loop, which meanwhile
+    // A burst: kColdStartsPerTurn cold start(s) per turn of the loop, which meanwhile
     // serves what is ready (the runtimes started so far asking /next, their answers), so the
     // first answers do not wait for the last environment to be spawned. The queue keeps its order.
     // The snapshot is initialising: the next cold starts are its copies.

@@ -132,7 +132,7 @@ class FunctionPool final : public EnvironmentObserver {
   std::uint64_t next_serial_ = 1;
   bool pumping_ = false;
   std::size_t starts_this_turn_ = 0;  // cold starts since the loop last ran our posted pump()
-  static constexpr std::size_t kColdStartsPerTurn = 4;
+  static constexpr std::size_t kColdStartsPerTurn = 1;
   bool shut_down_ = false;
   Lifetime lifetime_;
 };

@@ -75,10 +75,15 @@ class PoolTest : public ::testing::Test {
   }
 
   // Hands an invocation to the pool of its version, as the scheduler does.
-  void submit(invocation::InvocationPtr inv) {
+  // Then lets the loop take the turns a burst's cold starts are spread over (one per turn), unless
+  // `one_turn` (what the pool does before the loop runs again).
+  void submit(invocation::InvocationPtr inv, bool one_turn = false) {
     auto* pool = manager_->find(inv->function_name, inv->version);
     ASSERT_NE(pool, nullptr) << inv->function_name << " has no version " << inv->version;
     pool->submit(std::move(inv));
+    if (one_turn) return;
+    io_.restart();
+    io_.poll();
   }
 
   // Plays the runtime of environment `i`: asks /next and returns the delivered request id.
@@ -384,16 +389,16 @@ TEST_F(UndeliveredTest, ADeathInInitIsTheInvokesAnswerNotARetry) {
 namespace lambdad::sandbox {
 namespace {
 
-// A burst of cold starts: at most four environments are started per turn of the loop, which
-// meanwhile serves the runtimes already started; the rest follow in order, none is lost.
-TEST_F(PoolTest, ABurstStartsFourEnvironmentsPerTurnOfTheLoopAndTheRestAfter) {
+// A burst of cold starts: one environment is started per turn of the loop, which meanwhile
+// serves the runtimes already started; the rest follow in order, none is lost.
+TEST_F(PoolTest, ABurstStartsOneEnvironmentPerTurnOfTheLoopAndTheRestAfter) {
   make({function("Burst")});
-  for (int i = 0; i < 10; ++i) submit(invocation("Burst", "req-" + std::to_string(i)));
-  EXPECT_EQ(endpoints_.targets.size(), 4U) << "more cold starts than one turn's";
-  EXPECT_EQ(status("Burst")["environments"].size(), 4U);
+  for (int i = 0; i < 10; ++i) submit(invocation("Burst", "req-" + std::to_string(i)), true);
+  EXPECT_EQ(endpoints_.targets.size(), 1U) << "more cold starts than one turn's";
+  EXPECT_EQ(status("Burst")["environments"].size(), 1U);
   // The first environment's runtime gets the first invocation before the rest are spawned.
   EXPECT_EQ(runtime_next(0), "req-0");
-  for (int turn = 0; turn < 5 && endpoints_.targets.size() < 10; ++turn) io_.run_one_for(1s);
+  for (int turn = 0; turn < 20 && endpoints_.targets.size() < 10; ++turn) io_.run_one_for(1s);
   EXPECT_EQ(endpoints_.targets.size(), 10U);
   for (std::size_t i = 1; i < 10; ++i) EXPECT_EQ(runtime_next(i), "req-" + std::to_string(i)) << i;
 }

@@ -104,8 +104,12 @@ class SchedulerTest : public ::testing::Test {
     };
     return inv;
   }
+  // Then lets the loop take the turns a burst's cold starts are spread over (one per turn).
   Admission dispatch(const std::string& fn, const std::string& id, const std::string& version = "$LATEST") {
-    return scheduler_->dispatch(invocation(fn, id, version));
+    const auto admitted = scheduler_->dispatch(invocation(fn, id, version));
+    io_.restart();
+    io_.poll();
+    return admitted;
   }
 
   // Plays the runtime of environment `i` (the i-th started): takes its invocation and answers it.
