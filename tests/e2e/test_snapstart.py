@@ -93,6 +93,24 @@ def test_copies_of_the_snapshot_run_the_hooks_in_environments_of_their_own(start
     assert d.stop_and_check() == []
 
 
+def test_a_burst_waits_for_one_snapshot_then_restores_a_copy_each(start_daemon, root):
+    """Twelve cold starts at once: one init makes the snapshot while the rest wait for it, then
+    each runs in a copy of its own; nothing is lost or served twice."""
+    from test_pools import invoke_concurrently
+
+    d = start_daemon(TEMPLATE)
+    outcomes = invoke_concurrently(client_for(d), "Snap:live", [{}] * 12)
+    assert all(not isinstance(o, Exception) and "FunctionError" not in o for o in outcomes), outcomes
+    bodies = [o["Result"] for o in outcomes]
+    assert len({b["pid"] for b in bodies}) == 12 and len({b["initPid"] for b in bodies}) == 1
+    assert all(b["order"] == BEFORE + AFTER + ["invoke"] for b in bodies)
+    assert d.logs().count("[Snap:1] INIT_START") == 1
+    assert len(re.findall(r"\[Snap:1\] RESTORE_REPORT", d.logs())) == 12
+    assert snap_status(d, "Snap")["restores"] == 12
+    assert function_status(d, "Snap")["coldStarts"] == 12
+    assert d.stop_and_check() == []
+
+
 def test_latest_never_uses_the_snapshot(start_daemon, root):
     d = start_daemon(TEMPLATE)
     client = client_for(d)
