@@ -82,7 +82,6 @@ Snapshot::~Snapshot() {
 
 void Snapshot::keep(std::unique_ptr<ExecutionEnvironment> env) { env_ = std::move(env); }
 
-std::unique_ptr<ExecutionEnvironment> Snapshot::release_environment() { return std::move(env_); }
 
 void Snapshot::accept_next() {
   impl_->listener.async_wait(asio::posix::stream_descriptor::wait_read,

@@ -57,7 +57,6 @@ class Snapshot {
   // The environment whose runtime is the snapshot, once ready (the pool hands it over).
   void keep(std::unique_ptr<ExecutionEnvironment> env);
   const ExecutionEnvironment* environment() const { return env_.get(); }
-  std::unique_ptr<ExecutionEnvironment> release_environment();
 
   // Asks for a copy in `target`; `done` gets its pid, or why there is none. An Error at once when
   // the request cannot even be sent.
