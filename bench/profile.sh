@@ -35,6 +35,7 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CONNS=${CONNS:-16}
+WRK_THREADS=$((CONNS < 2 ? CONNS : 2))
 DURATION=${DURATION:-5s}
 RUNS=${RUNS:-5}
 CONFIGS=${CONFIGS:-default devnull quiet nomem lean}
@@ -73,7 +74,7 @@ children_ticks() {
   echo "$total"
 }
 declare -A PID_OF URL_OF LOG_OF USERS SYSS TOTALS RTS RPSS
-echo "== daemon CPU per request: wrk -t2 -c$CONNS -d$DURATION, $RUNS rounds over the configurations"
+echo "== daemon CPU per request: wrk -t"$WRK_THREADS" -c$CONNS -d$DURATION, $RUNS rounds over the configurations"
 for config in $CONFIGS; do
   err=$WORK/$config.log
   opts=()
@@ -87,14 +88,14 @@ for config in $CONFIGS; do
   esac
   start_echo_daemon "$config" "$err" "${opts[@]}"
   PID_OF[$config]=$DAEMON_PID URL_OF[$config]=$URL LOG_OF[$config]=$err
-  wrk -t2 -c"$CONNS" -d2s -s "$REPO/bench/invoke.lua" "$URL" >/dev/null 2>&1 || true
+  wrk -t"$WRK_THREADS" -c"$CONNS" -d2s -s "$REPO/bench/invoke.lua" "$URL" >/dev/null 2>&1 || true
 done
 for ((run = 1; run <= RUNS; run++)); do
   for config in $CONFIGS; do
     pid=${PID_OF[$config]}
     read -r u0 s0 <<<"$(cpu_of "$pid")"
     c0=$(children_ticks "$pid")
-    out=$(wrk -t2 -c"$CONNS" -d"$DURATION" -s "$REPO/bench/invoke.lua" "${URL_OF[$config]}") || fail "wrk failed: $out"
+    out=$(wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" -s "$REPO/bench/invoke.lua" "${URL_OF[$config]}") || fail "wrk failed: $out"
     read -r u1 s1 <<<"$(cpu_of "$pid")"
     c1=$(children_ticks "$pid")
     reqs=$(wrk_requests "$out")
@@ -128,11 +129,11 @@ if ((STRACE == 0)) || ! command -v strace >/dev/null 2>&1; then
 else
   echo "== syscalls per request: strace -c of the daemon (default configuration) during wrk -c$CONNS -d3s"
   start_echo_daemon strace "$WORK/strace.log"
-  wrk -t2 -c"$CONNS" -d2s -s "$REPO/bench/invoke.lua" "$URL" >/dev/null 2>&1 || true
+  wrk -t"$WRK_THREADS" -c"$CONNS" -d2s -s "$REPO/bench/invoke.lua" "$URL" >/dev/null 2>&1 || true
   strace -c -f -p "$DAEMON_PID" -o "$WORK/strace.txt" >/dev/null 2>&1 &
   strace_pid=$!
   sleep 0.5
-  out=$(wrk -t2 -c"$CONNS" -d3s -s "$REPO/bench/invoke.lua" "$URL") || fail "wrk failed: $out"
+  out=$(wrk -t"$WRK_THREADS" -c"$CONNS" -d3s -s "$REPO/bench/invoke.lua" "$URL") || fail "wrk failed: $out"
   kill -INT "$strace_pid" 2>/dev/null || true
   wait "$strace_pid" 2>/dev/null || true
   stop_daemon
@@ -160,12 +161,12 @@ if ! command -v perf >/dev/null 2>&1 || ! perf record -o "$WORK/probe.data" -q -
 fi
 echo "== perf profile: perf record -F $PERF_FREQ --call-graph $PERF_CALLGRAPH of the daemon (default configuration) during wrk -c$CONNS -d$DURATION"
 start_echo_daemon perf "$WORK/perf.log"
-wrk -t2 -c"$CONNS" -d2s -s "$REPO/bench/invoke.lua" "$URL" >/dev/null 2>&1 || true
+wrk -t"$WRK_THREADS" -c"$CONNS" -d2s -s "$REPO/bench/invoke.lua" "$URL" >/dev/null 2>&1 || true
 perf_data=${OUT:-$WORK}/perf.data
 perf record -q -F "$PERF_FREQ" --call-graph "$PERF_CALLGRAPH" -p "$DAEMON_PID" -o "$perf_data" >/dev/null 2>&1 &
 perf_pid=$!
 sleep 0.5
-out=$(wrk -t2 -c"$CONNS" -d"$DURATION" -s "$REPO/bench/invoke.lua" "$URL") || fail "wrk failed: $out"
+out=$(wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" -s "$REPO/bench/invoke.lua" "$URL") || fail "wrk failed: $out"
 kill -INT "$perf_pid" 2>/dev/null || true
 wait "$perf_pid" 2>/dev/null || true
 stop_daemon

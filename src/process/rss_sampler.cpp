@@ -21,8 +21,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include "cgroup_files.hpp"
@@ -78,12 +80,17 @@ Reading read_pids(const std::vector<pid_t>& pids, pid_t leader, pid_t pgrp, cons
 }
 
 struct GroupState {
-  GroupState(std::uint64_t limit, std::uint64_t max_tasks, std::string procs)
-      : procs_file(std::move(procs)), watch(limit, max_tasks) {}
+  GroupState(std::uint64_t limit, std::uint64_t max_tasks, std::string procs, const std::string& pids_current)
+      : procs_file(std::move(procs)), watch(limit, max_tasks) {
+    if (!pids_current.empty()) tasks_fd = UniqueFd(::open(pids_current.c_str(), O_RDONLY | O_CLOEXEC));
+  }
   // The memory cgroup's cgroup.procs; empty: the process group. Opened for each reading: cgroup
   // v1 keeps the list it made for an open file for as long as that file is read again within a
   // second, so a file kept open and read every 10 ms would never list a process that joined later.
   const std::string procs_file;
+  // The group's pids.current (its tasks, counted now: not a kept list), when there is one: while
+  // it equals the leader's thread count the leader is alone, and cgroup.procs need not be read.
+  UniqueFd tasks_fd;
   std::mutex mu;
   MemoryWatch watch;         // guarded by mu (as are the four below)
   pid_t pgid = 0;            // 0 until attach()
@@ -120,12 +127,30 @@ struct GroupState {
       if (by_process_group()) list = pids;
     }
     if (!by_process_group()) {
+      if (auto alone = read_leader_alone(lead, *lead_files, with_hwm)) return std::move(*alone);
       auto text = cgroup::read_file(procs_file);
       if (text) list = cgroup::parse_pids(*text);
       return read_pids(list, lead, 0, lead_files.get(), with_hwm);
     }
     if (std::find(list.begin(), list.end(), lead) == list.end()) list.push_back(lead);
     return read_pids(list, lead, lead, lead_files.get(), with_hwm);
+  }
+
+  // The reading of a leader that is the only process of its cgroup (pids.current, read after its
+  // stat, counts its threads and nothing else); nullopt when that is not known to be so.
+  std::optional<Reading> read_leader_alone(pid_t lead, const ProcessFiles& lead_files, bool with_hwm) const {
+    if (!tasks_fd.valid() || lead_files.pid() != lead) return std::nullopt;
+    const auto text = lead_files.stat();
+    if (!text) return std::nullopt;
+    pid_t group = 0;
+    std::uint64_t threads = 0, rss = 0;
+    if (!cgroup::parse_proc_stat(*text, group, threads, rss)) return std::nullopt;
+    const auto tasks = cgroup::pread_u64(tasks_fd.get());
+    if (!tasks || *tasks != threads) return std::nullopt;
+    Reading r;
+    r.add(lead, threads, rss);
+    if (with_hwm) r.finish(lead, &lead_files);
+    return r;
   }
 
   // Counts the reading in; kills the environment when it is over a limit.
@@ -321,6 +346,17 @@ class SampledGroup final : public ResourceGroup {
   std::shared_ptr<Sampler> sampler_;
 };
 
+// The pids.current beside one of a group's cgroup.procs (v1: the pids hierarchy's; v2: the group's
+// own), or "" when none has one.
+std::string pids_current(const std::vector<std::string>& join_files) {
+  for (const auto& procs : join_files) {
+    const auto file = std::filesystem::path(procs).parent_path() / "pids.current";
+    std::error_code ec;
+    if (std::filesystem::exists(file, ec)) return file.string();
+  }
+  return {};
+}
+
 class SamplingController final : public ResourceController {
  public:
   SamplingController(asio::io_context& io, std::unique_ptr<ResourceController> inner, MemoryEnforcement mode,
@@ -344,7 +380,7 @@ class SamplingController final : public ResourceController {
     const auto files = (*inner)->join_files();
     std::string procs = files.empty() ? std::string() : files.front();
     const std::uint64_t max_tasks = procs.empty() && limits.max_pids > 0 ? static_cast<std::uint64_t>(limits.max_pids) : 0;
-    auto state = std::make_shared<GroupState>(limits.memory_bytes, max_tasks, std::move(procs));
+    auto state = std::make_shared<GroupState>(limits.memory_bytes, max_tasks, std::move(procs), pids_current(files));
     sampler_->add(state);
     const bool inner_peak = inner_->mode() != MemoryEnforcement::kOff;
     return std::unique_ptr<ResourceGroup>(
