@@ -182,6 +182,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_header_rest() {
+    if (parse_buffered_header()) return;
     stream_.expires_after(options().header_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -264,7 +265,30 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     read_body();
   }
 
+  // What was read already often holds the whole header (and body): parsed here, the request
+  // goes on without a read operation and its turn of the loop. True when it went on.
+  bool parse_buffered_header() {
+    beast::error_code ec;
+    buffer_.consume(parser_->put(buffer_.data(), ec));
+    if (ec == bhttp::error::need_more) return false;
+    on_header(ec);
+    return true;
+  }
+  bool parse_buffered_body() {
+    beast::error_code ec;
+    while (!ec && buffer_.size() > 0 && !parser_->is_done()) {
+      const std::size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (used == 0 && !ec) break;
+    }
+    if (ec == bhttp::error::need_more) ec = {};
+    if (!ec && !parser_->is_done()) return false;
+    on_body(ec);
+    return true;
+  }
+
   void read_body() {
+    if (parse_buffered_body()) return;
     stream_.expires_after(options().read_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -528,20 +552,94 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   void write(Response r) {
+    const bool keep = keep_alive_ && !r.close && body_complete_ && !server_->refusing;
+    if (!plain_head(r.headers)) return write_by_beast(std::move(r), keep);
+    out_head_ = response_head(r.status, version_, r.headers, options().server_name, keep, r.body.size());
+    out_body_ = head_ ? std::string() : std::move(r.body);
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(out_head_), asio::buffer(out_body_)};
+    std::size_t sent = 0;
+    if (options().own_strands) {
+      // On the connection's own strand nothing waits for this write: try it now, and go on to the
+      // next request without a turn of the loop when the socket took all of it.
+      beast::error_code ec;
+      auto& socket = stream_.socket();
+      if (!socket.non_blocking()) socket.non_blocking(true, ec);
+      if (!ec) sent = socket.write_some(buffers, ec);
+      if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return close();
+      if (sent == out_head_.size() + out_body_.size()) return written({}, keep);
+    }
+    auto rest = buffers;
+    for (auto& b : rest) {
+      const std::size_t n = std::min(sent, b.size());
+      b += n;
+      sent -= n;
+    }
+    stream_.expires_after(options().write_timeout);
+    asio::async_write(stream_, rest, [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
+      self->written(ec, keep);
+    });
+  }
+
+  // A response whose head sets no field the server derives (Content-Length, Transfer-Encoding,
+  // Connection, Server): response_head() writes it; any other goes through Beast's serializer.
+  static bool plain_head(const Headers& headers) {
+    for (const auto& f : headers.fields()) {
+      if (beast::iequals(f.name, "content-length") || beast::iequals(f.name, "transfer-encoding") ||
+          beast::iequals(f.name, "connection") || beast::iequals(f.name, "server")) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // The head Beast would serialize for `status` with `headers`, Server, keep-alive as `keep`
+  // and a payload of `size` bytes (no Content-Length for 1xx, 204 and 304).
+  static std::string response_head(unsigned status, unsigned version, const Headers& headers,
+                                   const std::string& server_name, bool keep, std::size_t size) {
+    const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+    std::string head = fmt::format("HTTP/{}.{} {} ", version / 10, version % 10, status);
+    head.append(reason.data(), reason.size());
+    head += "\r\n";
+    for (const auto& f : headers.fields()) {
+      head += f.name;
+      head += ": ";
+      head += f.value;
+      head += "\r\n";
+    }
+    if (!server_name.empty()) {
+      head += "Server: ";
+      head += server_name;
+      head += "\r\n";
+    }
+    if (version >= 11 && !keep) head += "Connection: close\r\n";
+    if (version < 11 && keep) head += "Connection: keep-alive\r\n";
+    if (status >= 200 && status != 204 && status != 304) head += fmt::format("Content-Length: {}\r\n", size);
+    head += "\r\n";
+    return head;
+  }
+
+  void write_by_beast(Response r, bool keep) {
     res_.emplace(static_cast<bhttp::status>(r.status), version_);
     for (const auto& f : r.headers.fields()) res_->insert(f.name, f.value);
     if (!options().server_name.empty()) res_->set(bhttp::field::server, options().server_name);
     res_->body() = std::move(r.body);
-    res_->keep_alive(keep_alive_ && !r.close && body_complete_ && !server_->refusing);
+    res_->keep_alive(keep);
     res_->prepare_payload();
     if (head_) res_->body().clear();
     stream_.expires_after(options().write_timeout);
     bhttp::async_write(stream_, *res_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      bool keep = self->res_->keep_alive();
+      const bool keep_res = self->res_->keep_alive();
       self->res_.reset();
-      if (ec || !keep || self->server_->stopped) return self->close();
-      self->read_header();
+      self->written(ec, keep_res);
     });
+  }
+
+  // A response was written (or failed): the next request, or the end of the connection.
+  void written(beast::error_code ec, bool keep) {
+    out_head_.clear();
+    out_body_.clear();
+    if (ec || !keep || server_->stopped) return close();
+    read_header();
   }
 
   struct Out {
@@ -597,7 +695,8 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<LimitedBody>> parser_;
   std::optional<bhttp::response<bhttp::empty_body>> continue_;
-  std::optional<bhttp::response<bhttp::string_body>> res_;
+  std::optional<bhttp::response<bhttp::string_body>> res_;  // a response written by Beast
+  std::string out_head_, out_body_;                         // one written as response_head()
   Router::Match match_;
   Method method_ = Method::kOther;
   std::string path_;
