@@ -16,18 +16,27 @@
 
 namespace lambdad::process {
 
-std::uint64_t vm_hwm_bytes(std::string_view text) {
-  constexpr std::string_view kKey = "\nVmHWM:";
-  const auto at = text.find(kKey);
-  if (at == std::string_view::npos) return 0;  // e.g. a zombie or a kernel thread
-  auto rest = text.substr(at + kKey.size());
+std::optional<std::uint64_t> status_number(std::string_view text, std::string_view key) {
+  // "\nKey:\t  1234 kB": the key starts a line (never the first: that is Name).
+  std::size_t at = 0;
+  for (;;) {
+    at = text.find(key, at);
+    if (at == std::string_view::npos) return std::nullopt;  // e.g. a zombie has no Vm* lines
+    if (at > 0 && text[at - 1] == '\n' && text.substr(at + key.size()).starts_with(":")) break;
+    at += key.size();
+  }
+  auto rest = text.substr(at + key.size() + 1);
   const auto digits = rest.find_first_not_of(" \t");
-  if (digits == std::string_view::npos) return 0;
+  if (digits == std::string_view::npos) return std::nullopt;
   rest.remove_prefix(digits);
-  std::uint64_t kib = 0;
-  const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), kib);
-  if (ec != std::errc{} || end == rest.data()) return 0;
-  return kib * 1024;  // the kernel says "kB" and means KiB
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), value);
+  if (ec != std::errc{} || end == rest.data()) return std::nullopt;
+  return value;
+}
+
+std::uint64_t vm_hwm_bytes(std::string_view text) {
+  return status_number(text, "VmHWM").value_or(0) * 1024;  // the kernel says "kB" and means KiB
 }
 
 std::size_t peak_rss_bytes(pid_t pid) {
@@ -60,9 +69,13 @@ std::optional<std::string> ProcessFiles::stat() const {
 }
 
 std::uint64_t ProcessFiles::peak_rss_bytes() const {
-  if (!status_.valid()) return 0;
-  const auto text = cgroup::pread_all(status_.get());
+  const auto text = status();
   return text ? vm_hwm_bytes(*text) : 0;
+}
+
+std::optional<std::string> ProcessFiles::status() const {
+  if (!status_.valid()) return std::nullopt;
+  return cgroup::pread_all(status_.get());
 }
 
 bool ProcessFiles::reset_peak_rss() const {

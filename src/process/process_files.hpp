@@ -22,6 +22,8 @@ class ProcessFiles {
   pid_t pid() const { return pid_; }
   // /proc/<pid>/stat, or nullopt once the process is gone.
   std::optional<std::string> stat() const;
+  // /proc/<pid>/status, or nullopt once the process is gone.
+  std::optional<std::string> status() const;
   // VmHWM of /proc/<pid>/status in bytes; 0 when unknown (gone, a zombie).
   std::uint64_t peak_rss_bytes() const;
   // Starts a new high water mark ("5" to clear_refs); false when it could not.
@@ -32,6 +34,9 @@ class ProcessFiles {
   UniqueFd stat_, status_, clear_refs_;
 };
 
+// The number of a "Key:" line of a /proc/<pid>/status text (Threads, VmRSS and VmHWM in kB, ...);
+// nullopt when it has none.
+std::optional<std::uint64_t> status_number(std::string_view status, std::string_view key);
 // VmHWM in bytes from the text of a /proc/<pid>/status; 0 when it has none.
 std::uint64_t vm_hwm_bytes(std::string_view status);
 

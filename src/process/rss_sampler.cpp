@@ -137,19 +137,37 @@ struct GroupState {
   }
 
   // The reading of a leader that is the only process of its cgroup (pids.current, read after its
-  // stat, counts its threads and nothing else); nullopt when that is not known to be so.
+  // own files, counts its threads and nothing else); nullopt when that is not known to be so.
+  // With the high water mark, /proc/<pid>/status alone has all three numbers.
   std::optional<Reading> read_leader_alone(pid_t lead, const ProcessFiles& lead_files, bool with_hwm) const {
     if (!tasks_fd.valid() || lead_files.pid() != lead) return std::nullopt;
-    const auto text = lead_files.stat();
-    if (!text) return std::nullopt;
-    pid_t group = 0;
-    std::uint64_t threads = 0, rss = 0;
-    if (!cgroup::parse_proc_stat(*text, group, threads, rss)) return std::nullopt;
+    std::uint64_t threads = 0, rss_bytes = 0, hwm_bytes = 0;
+    if (with_hwm) {
+      const auto text = lead_files.status();
+      if (!text) return std::nullopt;
+      const auto t = status_number(*text, "Threads");
+      const auto rss = status_number(*text, "VmRSS");
+      const auto hwm = status_number(*text, "VmHWM");
+      if (!t || !rss || !hwm) return std::nullopt;
+      threads = *t;
+      rss_bytes = *rss * 1024;
+      hwm_bytes = *hwm * 1024;
+    } else {
+      const auto text = lead_files.stat();
+      if (!text) return std::nullopt;
+      pid_t group = 0;
+      std::uint64_t rss_pages = 0;
+      if (!cgroup::parse_proc_stat(*text, group, threads, rss_pages)) return std::nullopt;
+      rss_bytes = rss_pages * page_size();
+    }
     const auto tasks = cgroup::pread_u64(tasks_fd.get());
     if (!tasks || *tasks != threads) return std::nullopt;
     Reading r;
-    r.add(lead, threads, rss);
-    if (with_hwm) r.finish(lead, &lead_files);
+    r.pids.push_back(lead);
+    r.sample.processes = 1;
+    r.sample.tasks = threads;
+    r.sample.rss_bytes = rss_bytes;
+    r.sample.hwm_bytes = hwm_bytes;
     return r;
   }
 

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "lambdad/common/error_types.hpp"
+#include "process_files.hpp"
 #include "shell.hpp"
 #include "spawn_with.hpp"
 
@@ -792,6 +793,20 @@ TEST_P(ChildProcessTest, PeakRssOfALiveProcess) {
   const std::size_t rss = peak_rss_bytes(child->pid());
   EXPECT_GT(rss, 0U);
   EXPECT_EQ(rss % 1024, 0U);
+}
+
+// The numbers of a status text, by whole key at a line's start ("RssAnon" is not "Rss").
+TEST(PeakRss, StatusNumbersAreReadByKey) {
+  const std::string text =
+      "Name:\tpython3\nUmask:\t0022\nVmPeak:\t   20000 kB\nVmHWM:\t    9000 kB\nVmRSS:\t    8000 kB\n"
+      "RssAnon:\t    3000 kB\nThreads:\t3\nSigQ:\t0/1000\n";
+  EXPECT_EQ(status_number(text, "VmRSS"), 8000U);
+  EXPECT_EQ(status_number(text, "Threads"), 3U);
+  EXPECT_EQ(status_number(text, "Anon"), std::nullopt);
+  EXPECT_EQ(status_number(text, "Name"), std::nullopt);  // the first line, and not a number
+  EXPECT_EQ(vm_hwm_bytes(text), 9000U * 1024);
+  EXPECT_EQ(status_number("Name:\tzombie\nState:\tZ (zombie)\nThreads:\t1\n", "VmRSS"), std::nullopt);
+  EXPECT_EQ(vm_hwm_bytes("Name:\tzombie\n"), 0U);
 }
 
 TEST(PeakRss, UnknownProcessIsZero) {
