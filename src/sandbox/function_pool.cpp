@@ -150,7 +150,7 @@ ExecutionEnvironment* FunctionPool::start_ready() {
 void FunctionPool::refill_later() {
   if (!options_.prepare_ahead || deps_.runtime_options.holder.empty() || refill_pending_ || shut_down_) return;
   refill_pending_ = true;
-  boost::asio::post(deps_.executor, lifetime_.guard([this] {
+  auto make = lifetime_.guard([this] {
     refill_pending_ = false;
     if (ready_ || shut_down_) return;
     auto prepared = ExecutionEnvironment::prepare(environment_deps(), fn_, next_serial_++, environment_options());
@@ -163,7 +163,11 @@ void FunctionPool::refill_later() {
     const bool copy = copy_ahead(*ready_);  // SnapStart: it holds a copy of the snapshot, waiting to be restored
     observability::daemon_log()->debug("[{}] environment {} made ahead (pid {}{})", fn_.name, ready_->serial(),
                                        ready_->pid(), copy ? ", a copy of the snapshot" : "");
-  }));
+  });
+  // Posted twice: behind what the handler calling this queues too (the invoke's answer, handed to
+  // its connection's strand), so that answer is not held up by the sandbox's fork.
+  boost::asio::post(deps_.executor,
+                    [ex = deps_.executor, make = std::move(make)]() mutable { boost::asio::post(ex, std::move(make)); });
 }
 
 void FunctionPool::discard_ready() {
