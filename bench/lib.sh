@@ -13,7 +13,9 @@ bench_build() {
   [[ -f $BUILD_DIR/CMakeCache.txt ]] || fail "$BUILD_DIR is not configured (cmake -S $REPO -B $BUILD_DIR -G Ninja)"
   local targets=("$@")
   [[ -n ${LAMBDAD_BIN:-} ]] || targets+=(lambdad)
-  cmake --build "$BUILD_DIR" --target "${targets[@]}" || fail "build failed"
+  if ((${#targets[@]} > 0)); then
+    cmake --build "$BUILD_DIR" --target "${targets[@]}" || fail "build failed"
+  fi
   if [[ -n ${LAMBDAD_BIN:-} ]]; then
     LAMBDAD=$LAMBDAD_BIN
     [[ -x $LAMBDAD ]] || fail "LAMBDAD_BIN=$LAMBDAD is not executable"
