@@ -31,7 +31,13 @@ ExecutionEnvironment* FunctionPool::snap_start_cold() {
 ExecutionEnvironment* FunctionPool::start_snapshot() {
   auto snap = Snapshot::open(
       deps_.executor, lifetime_.guard([this] { snapshot_ready(); }),
-      lifetime_.guard([this](const std::string& why) { drop_snapshot(why); }));
+      lifetime_.guard([this](const std::string& why) {
+        // A runtime that cannot be copied faithfully restores in place, from now on.
+        if (snapshot_ && snapshot_->in_place()) snapshot_in_place_ = true;
+        drop_snapshot(why);
+        // Cold starts that waited for the snapshot go ahead without it.
+        boost::asio::post(deps_.executor, lifetime_.guard([this] { pump(); }));
+      }));
   if (!snap) {
     observability::daemon_log()->warn("[{}] no snapshot: {}", fn_.name, snap.error().message);
     return nullptr;

@@ -122,6 +122,11 @@ void Snapshot::on_message(const std::string& message) {
   auto j = nlohmann::json::parse(message, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return lose("the snapshot sent something that is not a JSON object");
   if (!ready_) {
+    if (j.contains("inPlace") && j["inPlace"].is_string()) {
+      // The runtime cannot be copied faithfully (threads, for one): it restores itself in place.
+      in_place_ = true;
+      return lose("the runtime restores in place: " + j["inPlace"].get<std::string>());
+    }
     if (j.value("ready", false) != true) return lose("the snapshot spoke before it was ready");
     ready_ = true;
     if (on_ready_) on_ready_();

@@ -64,8 +64,12 @@ def test_copies_of_the_snapshot_run_the_hooks_in_environments_of_their_own(start
         assert b["logGroup"] is None and b["logStream"] is None, "SnapStart functions get no log group or stream"
         assert b["snapshotSocket"] is None, "lambdad's socket is not the function's"
         assert b["cwd"] == "/var/task"
+    # No at-fork hook of the function's ran in a copy or in the snapshot (Lambda runs none at a
+    # restore), and they are back for a fork the function makes itself.
+    for b in bodies:
+        assert b["ownFork"] == {"parent": ["at-fork:before", "at-fork:parent"], "childExit": 0}, b["ownFork"]
     # State made at init is the snapshot's, in every copy: its globals and the random generator's
-    # state (Python would reseed it in a forked child; Lambda's restore does not).
+    # state (random's own at-fork hook would reseed it in a forked child; Lambda's restore does not).
     assert len({b["initPid"] for b in bodies}) == 1
     assert len({b["initToken"] for b in bodies}) == 1
     assert len({b["draw"] for b in bodies}) == 1, "copies of one snapshot draw the same numbers, as on Lambda"
@@ -108,6 +112,23 @@ def test_a_burst_waits_for_one_snapshot_then_restores_a_copy_each(start_daemon, 
     assert len(re.findall(r"\[Snap:1\] RESTORE_REPORT", d.logs())) == 12
     assert snap_status(d, "Snap")["restores"] == 12
     assert function_status(d, "Snap")["coldStarts"] == 12
+    assert d.stop_and_check() == []
+
+
+def test_an_init_that_leaves_threads_running_is_restored_in_place(start_daemon, root):
+    """Threads started at init run on in every environment Lambda restores; a forked copy would
+    have none, so the function's SnapStart sequence runs in place, and the daemon says why."""
+    d = start_daemon(TEMPLATE, "--force-cold")
+    client = client_for(d)
+    for _ in range(2):
+        r = invoke(client, "Threads:live")
+        assert "FunctionError" not in r, r["Body"]
+        assert r["Result"] == {"alive": True, "beating": True, "restored": [True]}
+        assert "Init Duration" in report(d, r["RequestId"]), "in place: the init ran here"
+    d.wait_for_log(r"\[Threads\] snapshot discarded: the runtime restores in place: its init left 2 threads running")
+    assert d.logs().count("[Threads:1] INIT_START") == 2
+    assert snap_status(d, "Threads")["mode"] == "in-place"
+    assert snap_status(d, "Threads")["restores"] == 0
     assert d.stop_and_check() == []
 
 

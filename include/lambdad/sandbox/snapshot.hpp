@@ -1,7 +1,8 @@
 // sandbox: a SnapStart snapshot (docs/decisions/023): a runtime that has run its init and its
 // before-snapshot hooks and waits on a socket of the daemon's to fork copies of itself into new
 // environments. The daemon side of that socket: an abstract SOCK_SEQPACKET listener whose one
-// accepted peer must be the expected runtime's pid; `ready` from it makes the snapshot ready;
+// accepted peer must be the expected runtime's pid; `ready` from it makes the snapshot ready
+// (`inPlace`, with a reason, says it will not be one);
 // each restore() is one message (JSON and the new environment's descriptors), answered in order
 // with the copy's pid or an error.
 //
@@ -53,6 +54,8 @@ class Snapshot {
   // Only a connection from this pid is accepted (the runtime of the environment being snapshot).
   void expect(pid_t pid) { expected_pid_ = pid; }
   bool ready() const { return ready_; }
+  // The runtime said it cannot become a snapshot and restores in place (the reason went to on_lost).
+  bool in_place() const { return in_place_; }
 
   // The environment whose runtime is the snapshot, once ready (the pool hands it over).
   void keep(std::unique_ptr<ExecutionEnvironment> env);
@@ -76,6 +79,7 @@ class Snapshot {
   pid_t expected_pid_ = 0;
   bool ready_ = false;
   bool lost_ = false;
+  bool in_place_ = false;
   std::function<void()> on_ready_;
   std::function<void(const std::string&)> on_lost_;
   std::deque<Restored> pending_;

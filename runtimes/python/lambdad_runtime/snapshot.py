@@ -10,6 +10,12 @@ from become_snapshot(); the snapshot itself exits when the daemon closes the soc
 copy, or in place where no snapshot could be made) /restore/next, the after-restore hooks
 (registration order; a failure is /restore/error Runtime.AfterRestoreError and exit 65), and the
 usual invoke loop.
+
+A copy must start as a restored snapshot does on Lambda, with the init's memory and nothing run in
+between: the hooks libraries registered with os.register_at_fork are hidden while it is forked
+(Lambda runs none at a restore; `random` would reseed, a pool would drop its connections), and an
+init that left threads running is restored in place instead, since a forked copy would have none
+of them.
 """
 import os
 import sys
@@ -131,6 +137,62 @@ def _errno():
     return ctypes.get_errno()
 
 
+def _mark():
+    """Registered for every kind of at-fork hook, so that the interpreter's lists of them can be found."""
+
+
+os.register_at_fork(before=_mark, after_in_parent=_mark, after_in_child=_mark)
+
+
+def _fork_hook_lists():
+    """The interpreter's lists of os.register_at_fork hooks (before, after in the parent, after in
+    the child), which hold _mark; None where they cannot be found."""
+    import gc
+
+    lists = [r for r in gc.get_referrers(_mark) if type(r) is list and any(f is _mark for f in r)]
+    return lists if len(lists) == 3 else None
+
+
+class _ForkHooksHidden:
+    """While entered, the at-fork hooks are hidden, except threading's own bookkeeping of the
+    forking thread (an interpreter's, invisible to the function); put back on exit, in the copy as
+    in the snapshot, for a fork the function itself makes later."""
+
+    def __init__(self, lists):
+        self._lists = lists
+        self._saved = []
+
+    def __enter__(self):
+        threading = sys.modules.get("threading")
+        keep = getattr(threading, "_after_fork", None)
+        self._saved = [list(hooks) for hooks in self._lists]
+        for hooks in self._lists:
+            hooks[:] = [f for f in hooks if keep is not None and f is keep]
+        return self
+
+    def __exit__(self, *exc):
+        for hooks, saved in zip(self._lists, self._saved):
+            hooks[:] = saved
+        return False
+
+
+def _threads():
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 1
+
+
+def _in_place_reason(hook_lists, threads=None):
+    """Why this runtime cannot become a snapshot that copies faithfully, or None."""
+    threads = _threads() if threads is None else threads
+    if threads > 1:
+        return "its init left {} threads running, and a copy forked from it would have only one".format(threads)
+    if hook_lists is None:
+        return "the interpreter's at-fork hooks cannot be hidden from a copy"
+    return None
+
+
 def become_snapshot(socket_name):
     """True in each restored copy; False when no snapshot can be made here (restore in place)."""
     import ctypes
@@ -144,6 +206,21 @@ def become_snapshot(socket_name):
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
         sock.connect("\0" + socket_name)
+    except OSError:
+        sock.close()
+        return False
+    hook_lists = _fork_hook_lists()
+    why = _in_place_reason(hook_lists)
+    if why is not None:
+        # The daemon logs why and restores this function in place from now on.
+        try:
+            sock.send(json.dumps({"ready": False, "inPlace": why}).encode())
+        except OSError:
+            pass
+        sock.close()
+        return False
+    hidden = _ForkHooksHidden(hook_lists)
+    try:
         sock.send(b'{"ready":true}')
     except OSError:
         sock.close()
@@ -172,21 +249,18 @@ def become_snapshot(socket_name):
             continue
         sys.stdout.flush()
         sys.stderr.flush()
-        # Python reseeds `random` in a forked child; a restored snapshot does not: its copies draw
-        # the same numbers until an after-restore hook reseeds, as on Lambda.
-        rnd = sys.modules.get("random")
-        rnd_state = rnd.getstate() if rnd is not None else None
-        python.PyOS_BeforeFork()
-        pid = clone(number, _CLONE_PARENT | _SIGCHLD, None, None, None, None)
+        with hidden:
+            python.PyOS_BeforeFork()
+            pid = clone(number, _CLONE_PARENT | _SIGCHLD, None, None, None, None)
+            if pid == 0:
+                python.PyOS_AfterFork_Child()
+            else:
+                err = ctypes.get_errno()
+                python.PyOS_AfterFork_Parent()
         if pid == 0:
-            python.PyOS_AfterFork_Child()
-            if rnd_state is not None:
-                rnd.setstate(rnd_state)
             sock.close()
             _enter(request, fds, libc)
             return True
-        err = ctypes.get_errno()
-        python.PyOS_AfterFork_Parent()
         for fd in fds:
             os.close(fd)
         if pid < 0:

@@ -77,5 +77,57 @@ class SnapStartSequenceTest(unittest.TestCase):
         self.assertFalse(snapshot.become_snapshot("lambdad-test-no-such-socket"))
 
 
+class ForkFidelityTest(unittest.TestCase):
+    """What makes a forked copy start as a restored snapshot does on Lambda."""
+
+    def test_at_fork_hooks_are_hidden_from_a_copy_and_back_afterwards(self):
+        import os
+        import random
+
+        ran = []
+        os.register_at_fork(before=lambda: ran.append("before"), after_in_parent=lambda: ran.append("parent"),
+                            after_in_child=lambda: ran.append("child"))
+        lists = snapshot._fork_hook_lists()
+        self.assertIsNotNone(lists, "the interpreter's three lists of at-fork hooks are found")
+        random.seed(11)
+        expected = random.Random(11).random()
+        read, write = os.pipe()
+        with snapshot._ForkHooksHidden(lists):
+            pid = os.fork()
+        if pid == 0:  # random's own reseeding hook did not run either
+            os.write(write, repr((ran, random.random() == expected)).encode())
+            os._exit(0)
+        os.close(write)
+        os.waitpid(pid, 0)
+        self.assertEqual(os.read(read, 4096).decode(), "([], True)")
+        os.close(read)
+        self.assertEqual(ran, [], "none ran in the parent")
+        pid = os.fork()  # a fork of the function's own, later
+        if pid == 0:
+            os._exit(0 if ran == ["before", "child"] else 1)
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+        self.assertEqual(ran, ["before", "parent"])
+
+    def test_an_init_that_left_threads_running_is_restored_in_place(self):
+        import threading
+
+        lists = snapshot._fork_hook_lists()
+        self.assertIsNone(snapshot._in_place_reason(lists, threads=1))
+        before = snapshot._threads()  # other tests of this process may have left some
+        stop = threading.Event()
+        thread = threading.Thread(target=stop.wait)
+        thread.start()
+        try:
+            self.assertEqual(snapshot._threads(), before + 1, "counted from /proc/self/task")
+            self.assertEqual(snapshot._in_place_reason(lists),
+                             "its init left {} threads running, and a copy forked from it would have only one"
+                             .format(before + 1))
+        finally:
+            stop.set()
+            thread.join()
+        self.assertRegex(snapshot._in_place_reason(None, threads=1), "at-fork hooks cannot be hidden")
+
+
 if __name__ == "__main__":
     unittest.main()

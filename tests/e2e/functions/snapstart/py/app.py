@@ -10,6 +10,13 @@ INIT_PID = os.getpid()
 INIT_TOKEN = random.random()  # drawn at init: the same in every copy
 random.seed(7)  # and the generator's state too, until a hook reseeds
 
+# A library's at-fork hooks: Lambda runs none at a restore, so a copy must not run them either
+# (the before hook would run in the snapshot, once per copy). A fork the function makes still
+# runs them.
+os.register_at_fork(before=lambda: ORDER.append("at-fork:before"),
+                    after_in_parent=lambda: ORDER.append("at-fork:parent"),
+                    after_in_child=lambda: ORDER.append("at-fork:child"))
+
 
 @register_before_snapshot
 def first_before():
@@ -33,6 +40,13 @@ register_after_restore(lambda tag: ORDER.append("after:" + tag), "second")
 
 def handler(event, context):
     ORDER.append("invoke")
+    order = list(ORDER)
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if ORDER[len(order):] == ["at-fork:before", "at-fork:child"] else 1)
+    _, status = os.waitpid(pid, 0)
+    own_fork = {"parent": ORDER[len(order):], "childExit": os.waitstatus_to_exitcode(status)}
+    del ORDER[len(order):]
     mine = "/tmp/" + context.aws_request_id
     with open(mine, "w") as f:
         f.write("x")
@@ -41,7 +55,8 @@ def handler(event, context):
         "initPid": INIT_PID,
         "initToken": INIT_TOKEN,
         "draw": random.random(),
-        "order": ORDER,
+        "order": order,
+        "ownFork": own_fork,
         "tmp": sorted(os.listdir("/tmp")),
         "initFile": open("/tmp/model/weights.bin").read(),
         "initializationType": os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE"),
