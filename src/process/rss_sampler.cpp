@@ -97,6 +97,7 @@ struct GroupState {
   bool closed = false;       // the group is gone: never signal its (reusable) pgid again
   std::vector<pid_t> pids;   // without a cgroup: the processes of the last reading
   std::shared_ptr<const ProcessFiles> files;  // the leader's, opened at its first reading
+  pid_t alone_pid = 0;  // the leader, when the last reading found it alone; else 0
   std::atomic<bool> idle{false};
   std::atomic<bool> oom{false};
 
@@ -176,6 +177,7 @@ struct GroupState {
     std::lock_guard lock(mu);
     if (closed || pgid <= 0) return;
     if (by_process_group()) pids = r.pids;
+    alone_pid = r.sample.processes == 1 && r.pids.size() == 1 && r.sample.hwm_bytes > 0 ? r.pids.front() : 0;
     const auto verdict = watch.observe(r.sample);
     if (verdict == MemoryWatch::Verdict::kWithin) return;
     if (verdict == MemoryWatch::Verdict::kOverMemory) oom = true;
@@ -189,8 +191,20 @@ struct GroupState {
     return watch.peak();
   }
 
-  // The peak restarts from the use now, and the leader's high water mark with it.
+  // The peak restarts from the use now, and the leader's high water mark with it. When the
+  // leader was alone at the last reading (the end of the invoke before, as a rule) nothing is
+  // read: the reset high water mark starts again from the resident set now, so the next reading
+  // that finds the leader alone (the one at the invoke's end at the latest) counts the use now
+  // through it. Two reads fewer per warm invoke.
   void restart() {
+    {
+      std::lock_guard lock(mu);
+      if (closed || pgid <= 0) return;
+      if (alone_pid == pgid && leader_files_locked()->reset_peak_rss()) {
+        watch.restart(RssSample{});
+        return;
+      }
+    }
     Reading r = read_now(false);
     std::lock_guard lock(mu);
     if (closed || pgid <= 0) return;
