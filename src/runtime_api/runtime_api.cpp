@@ -9,7 +9,9 @@
 #include "lambdad/common/base64.hpp"
 #include "lambdad/common/error_types.hpp"
 #include "lambdad/common/limits.hpp"
+#include "lambdad/common/ids.hpp"
 #include "lambdad/http/server.hpp"
+#include "lambdad/sandbox/extensions.hpp"
 
 namespace lambdad::runtime_api {
 namespace {
@@ -156,6 +158,64 @@ class Endpoint final : public sandbox::RuntimeEndpoint {
   http::Server server_;
 };
 
+// The Extensions API (lambda-spec §2; docs/decisions/024): every refusal is a 403 with Lambda's
+// type and message, rendered here.
+constexpr std::string_view kExtensionPrefix = "/2020-01-01/extension";
+constexpr std::size_t kExtensionBody = 64 * 1024;
+
+http::Response extension_refusal(const sandbox::ExtensionError& e) { return error_response(403, e.type, e.message); }
+
+http::Response extensions_missing() {
+  return error_response(500, error_types::kInternalServerError, "Internal Server Error");
+}
+
+std::optional<std::string_view> header(const http::Request& req, std::string_view name) {
+  auto v = req.headers.get(name);
+  if (!v) return std::nullopt;
+  return *v;
+}
+
+void add_extension_routes(http::Router& router, sandbox::RuntimeApiTarget& target) {
+  const std::string p(kExtensionPrefix);
+  router.add(http::Method::kPost, p + "/register", kExtensionBody, [&target](http::Request&& req, http::Responder respond) {
+    auto* ext = target.extensions();
+    if (ext == nullptr) return respond(extensions_missing());
+    const auto feature = header(req, "Lambda-Extension-Accept-Feature").value_or("");
+    auto out = ext->register_extension(header(req, "Lambda-Extension-Name").value_or(""), req.body,
+                                       feature.find("accountId") != std::string_view::npos);
+    if (!out.registered) return respond(extension_refusal(out.error));
+    auto r = json_response(200, std::move(out.registered->body));
+    r.headers.add("Lambda-Extension-Identifier", out.registered->id);
+    respond(std::move(r));
+  });
+  router.add(http::Method::kGet, p + "/event/next", 0, [&target](http::Request&& req, http::Responder respond) {
+    auto* ext = target.extensions();
+    if (ext == nullptr) return respond(extensions_missing());
+    auto who = ext->identify(header(req, "Lambda-Extension-Identifier"));
+    if (who.error) return respond(extension_refusal(*who.error));
+    auto shared = std::make_shared<http::Responder>(std::move(respond));
+    auto refused = ext->next(who.id, [shared](std::string event) {
+      auto r = json_response(200, std::move(event));
+      r.headers.add("Lambda-Extension-Event-Identifier", ids::request_id());
+      (*shared)(std::move(r));
+    });
+    if (refused) (*shared)(extension_refusal(*refused));
+  });
+  for (const bool init : {true, false}) {
+    router.add(http::Method::kPost, p + (init ? "/init/error" : "/exit/error"), kExtensionBody,
+               [&target, init](http::Request&& req, http::Responder respond) {
+                 auto* ext = target.extensions();
+                 if (ext == nullptr) return respond(extensions_missing());
+                 auto who = ext->identify(header(req, "Lambda-Extension-Identifier"));
+                 if (who.error) return respond(extension_refusal(*who.error));
+                 const auto type = header(req, "Lambda-Extension-Function-Error-Type");
+                 auto refused = init ? ext->init_error(who.id, type) : ext->exit_error(who.id, type);
+                 if (refused) return respond(extension_refusal(*refused));
+                 respond(json_response(202, "{\"status\":\"OK\"}\n"));
+               });
+  }
+}
+
 }  // namespace
 
 http::Response render_reply(const RuntimeReply& reply) {
@@ -260,6 +320,7 @@ http::Router make_router(sandbox::RuntimeApiTarget& target) {
                apply_error_cause_format(post);
                respond(render_reply(target.restore_error(std::move(post))));
              });
+  add_extension_routes(router, target);
   router.set_fallback([](http::Request&&, http::Responder respond) {
     http::Response r;
     r.status = 404;

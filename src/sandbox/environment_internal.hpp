@@ -1,5 +1,5 @@
 // sandbox: what the files of ExecutionEnvironment share (execution_environment.cpp,
-// environment_stream.cpp, environment_restore.cpp).
+// environment_stream.cpp, environment_restore.cpp, environment_extensions.cpp).
 #pragma once
 
 #include <fmt/format.h>

@@ -49,7 +49,10 @@ ExecutionEnvironment::ExecutionEnvironment(const EnvironmentDeps& deps, const co
       flog_(observability::function_log()),
       deadline_(deps.timers.make_timer()),
       init_timer_(deps.timers.make_timer()),
-      delay_timer_(deps.timers.make_timer()) {}
+      delay_timer_(deps.timers.make_timer()),
+      extensions_timer_(deps.timers.make_timer()) {
+  setup_extensions();
+}
 
 ExecutionEnvironment::~ExecutionEnvironment() {
   dead_ = true;
@@ -58,8 +61,11 @@ ExecutionEnvironment::~ExecutionEnvironment() {
   deadline_->cancel();
   init_timer_->cancel();
   delay_timer_->cancel();
+  extensions_timer_->cancel();
   parked_ = nullptr;
   parked_restore_ = nullptr;
+  init_next_ = nullptr;
+  extensions_->cancel();
   endpoint_.reset();  // stop serving the Runtime API before the process goes
   process_.reset();   // kills the process group
   group_.reset();     // then the cgroup (and anything that escaped the process group)
@@ -252,12 +258,14 @@ Delivery ExecutionEnvironment::make_delivery() const {
 }
 
 void ExecutionEnvironment::deliver(NextCallback& done) {
-  if (!current_->delivered) {
+  const bool first = !current_->delivered;
+  if (first) {
     mark_started();
     state_ = RuntimeState::kRunning;
     arm_deadline();
   }
   done(NextOutcome{make_delivery(), {}});
+  if (first) invoke_extensions();
 }
 
 void ExecutionEnvironment::mark_started() {
@@ -369,6 +377,7 @@ void ExecutionEnvironment::handle_next(NextCallback done) {
     return;
   }
   const RuntimeState from = state_;
+  if ((from == RuntimeState::kStarted || from == RuntimeState::kRestoring) && init_waits_for_extensions(done)) return;
   if (from == RuntimeState::kStarted || from == RuntimeState::kRestoring) {
     init_duration_ms_ = ms_between(spawned_at_, clock_.now());
     // Initialised ahead of demand (EAGER, provisioned): the first invoke is not a cold start.
@@ -401,7 +410,7 @@ void ExecutionEnvironment::handle_next(NextCallback done) {
   // Nothing to do until an invoke comes (Lambda freezes the environment now): no sampling.
   if (group_) group_->set_idle(true);
   if (from == RuntimeState::kStarted || from == RuntimeState::kRestoring || from == RuntimeState::kResponseSent) {
-    if (!current_ && !ending_) observer_.on_idle(*this);
+    if (!current_ && !ending_ && extensions_->ready()) observer_.on_idle(*this);
   }
 }
 
@@ -620,6 +629,12 @@ void ExecutionEnvironment::become_dead() {
     parked_ = nullptr;
     old(NextOutcome{std::nullopt, RuntimeReply{RuntimeReply::Code::kInternal, state_, RuntimeEvent::kNext}});
   }
+  if (init_next_) {
+    NextCallback old = std::move(init_next_);
+    init_next_ = nullptr;
+    old(NextOutcome{std::nullopt, RuntimeReply{RuntimeReply::Code::kInternal, state_, RuntimeEvent::kNext}});
+  }
+  extensions_->cancel();  // their waiting /event/next go unanswered: the processes are killed
   if (auto restore = std::move(parked_restore_)) {
     parked_restore_ = nullptr;
     restore(RuntimeReply{RuntimeReply::Code::kInternal, state_, RuntimeEvent::kRestoreNext});
@@ -730,11 +745,13 @@ void ExecutionEnvironment::end_pending(std::optional<std::string> tmp_warning) {
   Ending ending = std::move(*ending_);
   ending_.reset();
   end(std::move(ending), std::move(tmp_warning));
-  if (!dead_ && process_ && !process_->exited()) observer_.on_idle(*this);  // offer() did not
+  if (!dead_ && process_ && !process_->exited() && extensions_->ready()) observer_.on_idle(*this);  // offer() did not
 }
 
 void ExecutionEnvironment::offer() {
-  if (!ending_) observer_.on_idle(*this);  // otherwise end_pending() offers it
+  // Otherwise end_pending() offers it, or extensions_ready() once the extensions are done.
+  if (!extensions_->ready()) return wait_for_extensions();
+  if (!ending_) observer_.on_idle(*this);
 }
 
 }  // namespace lambdad::sandbox

@@ -24,6 +24,7 @@
 #include "lambdad/observability/platform_log.hpp"
 #include "lambdad/process/child_process.hpp"
 #include "lambdad/process/resource_limits.hpp"
+#include "lambdad/sandbox/extensions.hpp"
 #include "lambdad/sandbox/runtime_api_target.hpp"
 #include "lambdad/sandbox/runtime_launcher.hpp"
 
@@ -125,7 +126,8 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
 
   // Takes an invocation; only when available(). It is delivered when the runtime asks /next.
   void assign(invocation::InvocationPtr inv);
-  bool available() const { return !dead_ && !current_ && !ending_ && !snapshot_; }
+  // Not while an extension still works on the last invoke (docs/decisions/024).
+  bool available() const { return !dead_ && !current_ && !ending_ && !snapshot_ && extensions_->ready(); }
   bool dead() const { return dead_; }
   std::uint64_t serial() const { return serial_; }
   // Kills the process group; a current invocation fails with `reason` (Sandbox.Failure).
@@ -167,6 +169,8 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   RuntimeReply stream_begin(std::string_view request_id, std::string content_type) override;
   RuntimeReply stream_chunk(std::string_view request_id, std::string data, std::function<void()> ready) override;
   RuntimeReply stream_end(std::string_view request_id, StreamEnd end) override;
+
+  Extensions* extensions() override { return extensions_.get(); }
 
   RuntimeState runtime_state() const { return state_; }
 
@@ -237,6 +241,17 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   void fail_current(std::string_view error_type, const std::string& detail, const std::string& status);
   void become_dead();
   void log_line(const std::string& line);  // platform line: to the function log and the invoke's log
+  // Extensions (environment_extensions.cpp, docs/decisions/024).
+  void setup_extensions();
+  // The runtime's first /next: registration closes; false (and `done` kept) while an extension
+  // has not reached its /event/next yet, so the init phase goes on.
+  bool init_waits_for_extensions(NextCallback& done);
+  void extensions_ready();
+  void extension_failed();
+  void invoke_extensions();
+  // After the runtime's answer, while an extension still works on the invoke: the function's
+  // timeout covers both; past it the environment is reset.
+  void wait_for_extensions();
 
   Executor executor_;
   const Clock& clock_;
@@ -285,9 +300,13 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   std::string answered_id_;  // the id just answered, bound until the runtime's next /next
   std::string timed_out_id_;  // the invocation that timed out here: a late post for it gets 410
   NextCallback parked_;
+  std::unique_ptr<Extensions> extensions_;
+  NextCallback init_next_;  // the runtime's first /next, while extensions finish their init
+  Clock::Steady::time_point invoke_deadline_{};  // of the invoke the extensions were sent
   std::unique_ptr<Timer> deadline_;
   std::unique_ptr<Timer> init_timer_;
   std::unique_ptr<Timer> delay_timer_;  // the simulated cold-start delay
+  std::unique_ptr<Timer> extensions_timer_;  // wait_for_extensions()
   Lifetime lifetime_;
 };
 

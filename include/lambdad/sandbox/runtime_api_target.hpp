@@ -16,6 +16,8 @@
 
 namespace lambdad::sandbox {
 
+class Extensions;
+
 // What GET /next returns.
 struct Delivery {
   std::string request_id;
@@ -107,6 +109,9 @@ class RuntimeApiTarget {
   virtual RuntimeReply stream_begin(std::string_view request_id, std::string content_type);
   virtual RuntimeReply stream_chunk(std::string_view request_id, std::string data, std::function<void()> ready);
   virtual RuntimeReply stream_end(std::string_view request_id, StreamEnd end);
+  // The Extensions API (lambda-spec §2, docs/decisions/024) on the same address: this
+  // environment's extensions, called on the domain. nullptr: the API is not served here.
+  virtual Extensions* extensions() { return nullptr; }
 };
 
 inline void RuntimeApiTarget::admit(const TcpPeer&, std::function<void(bool)> decide) { decide(true); }

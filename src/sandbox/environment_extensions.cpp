@@ -1,0 +1,94 @@
+// ExecutionEnvironment and its extensions (docs/decisions/024, lambda-spec §2.4): the init phase
+// ends when the runtime and every registered extension wait for their next event; an invoke's
+// INVOKE goes to the subscribed extensions as the runtime receives the event; the environment
+// takes its next invoke once they all wait again; an init or exit error of an extension ends the
+// environment with Lambda's error type.
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "environment_internal.hpp"
+#include "lambdad/common/ids.hpp"
+#include "lambdad/observability/logging.hpp"
+#include "lambdad/sandbox/execution_environment.hpp"
+
+namespace lambdad::sandbox {
+
+using detail::ms_between;
+
+void ExecutionEnvironment::setup_extensions() {
+  extensions_ = std::make_unique<Extensions>(
+      ExtensionFunctionInfo{fn_.name, options_.version, fn_.handler, runtime_options_.account_id},
+      std::vector<std::string>{}, [] { return ids::request_id(); });
+  extensions_->on_ready([this] { extensions_ready(); });
+  extensions_->on_fatal([this] { extension_failed(); });
+}
+
+bool ExecutionEnvironment::init_waits_for_extensions(NextCallback& done) {
+  extensions_->close_registration();
+  if (extensions_->ready()) return false;
+  if (init_next_) {
+    // Asked again while waiting: the newest request wins, as for a parked /next.
+    NextCallback old = std::move(init_next_);
+    init_next_ = nullptr;
+    old(NextOutcome{std::nullopt, RuntimeReply::refused(state_, RuntimeEvent::kNext)});
+  }
+  init_next_ = std::move(done);
+  observability::daemon_log()->debug("{}environment {}: the runtime is ready; its init ends when its extensions are",
+                                     log_prefix_, serial_);
+  return true;
+}
+
+void ExecutionEnvironment::extensions_ready() {
+  // Called inside an extension's /event/next: what that unblocks runs after it has been parked.
+  boost::asio::post(executor_, lifetime_.guard([this] {
+    if (dead_ || !extensions_->ready()) return;
+    if (init_next_) {
+      NextCallback done = std::move(init_next_);
+      init_next_ = nullptr;
+      handle_next(std::move(done));  // the init phase ends now
+      return;
+    }
+    // The invoke phase ends now: the environment can take the next one.
+    extensions_timer_->cancel();
+    if (init_duration_ms_ && !current_ && !ending_) observer_.on_idle(*this);
+  }));
+}
+
+void ExecutionEnvironment::invoke_extensions() {
+  if (extensions_->size() == 0 || !current_) return;
+  invoke_deadline_ = current_->delivered_at + std::chrono::seconds(fn_.timeout_seconds);
+  const auto d = make_delivery();
+  extensions_->invoke(ExtensionInvoke{d.request_id, d.deadline_epoch_ms, d.invoked_function_arn, d.trace_id});
+}
+
+void ExecutionEnvironment::wait_for_extensions() {
+  extensions_timer_->arm(invoke_deadline_, [this] {
+    if (dead_ || extensions_->ready()) return;
+    retire(fmt::format("an extension did not finish the invoke within the function's timeout of {} s",
+                       fn_.timeout_seconds));
+  });
+}
+
+void ExecutionEnvironment::extension_failed() {
+  // Called inside the extension's /init/error or /exit/error, which is answered first.
+  boost::asio::post(executor_, lifetime_.guard([this] {
+    if (dead_) return;
+    std::string who;
+    for (const auto& x : extensions_->describe()) {
+      if (x.state != Extensions::State::kInitError && x.state != Extensions::State::kExitError) continue;
+      who = fmt::format("{} ({})", x.name, Extensions::state_name(x.state));
+      break;
+    }
+    const auto& type = extensions_->fatal_error();
+    const std::string detail = fmt::format("extension {} reported an error", who);
+    observability::daemon_log()->info("{}environment {}: {}: {}", log_prefix_, serial_, type, detail);
+    if (!init_duration_ms_) init_duration_ms_ = ms_between(spawned_at_, clock_.now());
+    // The invoke it ran or waited for fails with the extension's error; the environment is reset
+    // and the next invoke starts a new one, as on Lambda.
+    fail_current(type, detail, "error");
+    become_dead();
+  }));
+}
+
+}  // namespace lambdad::sandbox
