@@ -69,8 +69,11 @@ ExitStatus exit_status_of(const siginfo_t& info) {
 
 class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
  public:
-  ChildWatch(const Executor& executor, pid_t pid, ChildCallbacks callbacks)
+  // `member`: the child joined another's process group (SpawnSpec::process_group): only it is
+  // signalled, never that group.
+  ChildWatch(const Executor& executor, pid_t pid, ChildCallbacks callbacks, bool member = false)
       : pid_(pid),
+        group_(member ? pid : -pid),
         strand_(asio::make_strand(executor)),
         pipe_(strand_),
         pidfd_(strand_),
@@ -114,7 +117,7 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
     std::lock_guard lk(mu_);
     // Once reaped, the pid may belong to someone else; and the group was killed at reaping.
     if (reaped_) return;
-    ::kill(-pid_, sig);                     // ESRCH (nobody left in the group) is fine
+    ::kill(group_, sig);                    // ESRCH (nobody left in the group) is fine
     if (sig == SIGKILL) ::kill(pid_, sig);  // even if the child moved itself to another group
   }
 
@@ -126,7 +129,7 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
     const auto self = std::this_thread::get_id();
     callback_done_.wait(lk, [&] { return !in_callback_ || callback_thread_ == self; });
     if (!reaped_) {
-      ::kill(-pid_, SIGKILL);
+      ::kill(group_, SIGKILL);
       ::kill(pid_, SIGKILL);
       // SIGKILL'ed: this wait is short.
       while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
@@ -344,7 +347,7 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
       return true;
     }
     if (info.si_pid == 0) return false;  // still running
-    ::kill(-pid_, SIGKILL);
+    ::kill(group_, SIGKILL);
     info = {};
     while ((rc = ::waitid(idtype, id, &info, WEXITED | WNOHANG)) < 0 && errno == EINTR) {
     }
@@ -395,6 +398,7 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
   }
 
   const pid_t pid_;
+  const pid_t group_;  // what kill() signals: the group (-pid), or a member alone (pid)
   Strand strand_;
   asio::posix::stream_descriptor pipe_;   // mu_
   asio::posix::stream_descriptor pidfd_;  // mu_
@@ -471,7 +475,7 @@ Result<std::unique_ptr<ChildProcess>> spawn_with(const Executor& executor, const
   const pid_t pid = forked->pid;
 
   // From here the ChildProcess owns the pid: on any failure its destructor kills and reaps.
-  auto watch = std::make_shared<ChildWatch>(executor, pid, std::move(callbacks));
+  auto watch = std::make_shared<ChildWatch>(executor, pid, std::move(callbacks), spec.process_group > 0);
   auto child = std::make_unique<ChildProcessImpl>(watch, std::move(forked->held));
 
   int err = 0;

@@ -78,6 +78,7 @@ struct ChildPlan {
   int holder_fd = -1;
   char* const* holder_argv = nullptr;
   int go_fd = -1;
+  pid_t process_group = 0;  // SpawnSpec::process_group; 0: a group of its own
 };
 
 Error entrypoint_error(const std::string& path, int err) {
@@ -249,8 +250,9 @@ void cover_tmp(const ChildPlan& plan) noexcept {
 }
 
 [[noreturn]] void run_child(const ChildPlan& plan) noexcept {
-  // Own process group, so the whole environment (background processes too) can be signalled.
-  if (::setpgid(0, 0) != 0) child_fail(plan, ChildStep::kSetup, errno);
+  // Own process group, so the whole environment (background processes too) can be signalled; or
+  // the environment's, for a process that joins one (an extension).
+  if (::setpgid(0, plan.process_group) != 0) child_fail(plan, ChildStep::kSetup, errno);
   // Die with the daemon. If it already died before prctl took effect, we were re-parented.
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(plan, ChildStep::kSetup, errno);
   if (::getppid() != plan.parent) ::_exit(127);
@@ -410,7 +412,8 @@ Result<ForkedChild> fork_exec(const SpawnSpec& spec) {
                  root ? root->size() : 0,
                  holder.valid() ? holder.get() : -1,
                  holder.valid() ? holder_argv.data() : nullptr,
-                 holder.valid() ? go_read.get() : -1};
+                 holder.valid() ? go_read.get() : -1,
+                 spec.process_group};
 
   // Block every signal across the spawn so no daemon handler runs in the child before it resets
   // the dispositions.
@@ -432,7 +435,7 @@ Result<ForkedChild> fork_exec(const SpawnSpec& spec) {
 
   // The child does this too; doing it here as well means kill(-pid) works as soon as we
   // return. EACCES once the child has exec'd is fine: it set its group before exec.
-  ::setpgid(pid, pid);
+  ::setpgid(pid, spec.process_group > 0 ? spec.process_group : pid);
 
   output_write.reset();
   error_write.reset();

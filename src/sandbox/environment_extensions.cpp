@@ -22,6 +22,50 @@ void ExecutionEnvironment::setup_extensions() {
       std::vector<std::string>{}, [] { return ids::request_id(); });
   extensions_->on_ready([this] { extensions_ready(); });
   extensions_->on_fatal([this] { extension_failed(); });
+  // Posted: the last registration is answered before the runtime's exec holds the loop.
+  extensions_->on_externals_registered(
+      [this] { boost::asio::post(executor_, lifetime_.guard([this] { release_runtime(); })); });
+}
+
+void ExecutionEnvironment::start_extensions() {
+  for (const auto& ext : externals_) {
+    auto spec = extension_spawn_spec(*extension_spec_, ext, process_->pid());
+    process::ChildCallbacks callbacks;
+    callbacks.on_output_line = [this](std::string_view line) { on_output(line); };
+    callbacks.on_exit = [this, name = ext.name](process::ExitStatus status) { extension_exited(name, status); };
+    auto child = process::spawn(executor_, spec, std::move(callbacks));
+    if (!child) {
+      observability::daemon_log()->info("{}environment {}: extension {} did not start: {}", log_prefix_, serial_,
+                                        ext.name, child.error().message);
+      if (!init_duration_ms_) init_duration_ms_ = ms_between(spawned_at_, clock_.now());
+      fail_current("Extension.LaunchError", child.error().message, "error");
+      become_dead();
+      return;
+    }
+    extension_processes_.push_back(std::move(child).value());
+  }
+  observability::daemon_log()->debug("{}environment {}: {} extension(s) started", log_prefix_, serial_,
+                                     extension_processes_.size());
+}
+
+void ExecutionEnvironment::release_runtime() {
+  if (!runtime_waits_ || dead_) return;
+  runtime_waits_ = false;
+  if (auto st = process_->release(); !st) {
+    // The runtime could not start (a missing bootstrap...): the init fails as it would have at once.
+    if (!init_duration_ms_) init_duration_ms_ = ms_between(spawned_at_, clock_.now());
+    fail_current(st.error().type, st.error().message, "error");
+    become_dead();
+  }
+}
+
+void ExecutionEnvironment::extension_exited(const std::string& name, const process::ExitStatus& status) {
+  if (dead_) return;
+  const std::string detail = fmt::format("extension {} exited: {}", name, status.describe());
+  observability::daemon_log()->info("{}environment {}: Extension.Crash: {}", log_prefix_, serial_, detail);
+  if (!init_duration_ms_) init_duration_ms_ = ms_between(spawned_at_, clock_.now());
+  fail_current("Extension.Crash", detail, "error");
+  become_dead();
 }
 
 bool ExecutionEnvironment::init_waits_for_extensions(NextCallback& done) {

@@ -58,6 +58,7 @@ ExecutionEnvironment::~ExecutionEnvironment() {
   dead_ = true;
   end_pending(std::nullopt);  // never lost: an answered invoke still waiting for its /tmp measure
   lifetime_.end();
+  extension_processes_.clear();  // their callbacks use this environment
   deadline_->cancel();
   init_timer_->cancel();
   delay_timer_->cancel();
@@ -97,6 +98,19 @@ Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::launch(const
   for (const auto& kv : spec->environment) {
     if (kv.starts_with("TMPDIR=")) env->tmpdir_ = kv.substr(7);
   }
+  // External extensions (docs/decisions/024) start first; the runtime waits in the holder until
+  // they have registered. Not for SnapStart (not yet).
+  env->externals_ = external_extensions(fn);
+  if (!env->externals_.empty() && !deps.runtime_options.holder.empty() && !options.snap_start) {
+    std::vector<std::string> names;
+    for (const auto& x : env->externals_) names.push_back(x.name);
+    env->extensions_->expect_external(std::move(names));
+    env->extension_spec_ = *spec;
+    env->runtime_waits_ = true;
+    spec->hold = deps.runtime_options.holder;
+  } else {
+    env->externals_.clear();
+  }
   if (held) spec->hold = deps.runtime_options.holder;
   // Which way the layers reached the runtime (docs/decisions/009, 014): at /opt in the
   // environment's root, or through search paths naming their directories.
@@ -112,6 +126,7 @@ Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::launch(const
   env->held_ = held;
   if (held) env->spawned_at_ = deps.clock.now();
   if (!held) env->initializing();
+  if (!held && env->runtime_waits_) env->start_extensions();
   return env;
 }
 
@@ -150,6 +165,11 @@ Status ExecutionEnvironment::go() {
   }
   held_ = false;
   begin_init();
+  if (runtime_waits_) {  // its extensions first
+    initializing();
+    start_extensions();
+    return Ok{};
+  }
   if (auto st = process_->release(); !st) {
     become_dead();
     return st;
@@ -613,6 +633,7 @@ std::string_view ExecutionEnvironment::state_label() const {
   if (snapshot_) return "snapshot";
   if (current_ || ending_) return "busy";
   if (!init_duration_ms_) return "initializing";
+  if (!extensions_->ready()) return "busy";  // its extensions still work on the last invoke
   return "idle";
 }
 

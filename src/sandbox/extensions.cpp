@@ -134,6 +134,7 @@ Extensions::RegisterOutcome Extensions::register_extension(std::string_view name
       {"functionName", function_.name}, {"functionVersion", function_.version}, {"handler", function_.handler}};
   if (account_id) reply["accountId"] = function_.account_id;
   out.registered = Registered{list_.back().id, reply.dump()};
+  if (!internal && externals_registered() && on_externals_) on_externals_();
   return out;
 }
 
@@ -193,6 +194,12 @@ std::optional<ExtensionError> Extensions::exit_error(const std::string& id, std:
   return report_error(id, error_type, State::kExitError, "Extension.ExitError");
 }
 
+bool Extensions::externals_registered() const {
+  return std::all_of(external_names_.begin(), external_names_.end(), [&](const std::string& name) {
+    return std::any_of(list_.begin(), list_.end(), [&](const Extension& x) { return !x.internal && x.name == name; });
+  });
+}
+
 bool Extensions::ready() const {
   return std::all_of(list_.begin(), list_.end(), [](const Extension& x) { return x.state == State::kReady; });
 }
@@ -225,6 +232,7 @@ void Extensions::cancel() {
   for (auto& x : list_) x.waiting = nullptr;
   on_ready_ = nullptr;
   on_fatal_ = nullptr;
+  on_externals_ = nullptr;
 }
 
 std::vector<Extensions::Info> Extensions::describe() const {

@@ -1,9 +1,11 @@
 #include "lambdad/sandbox/runtime_launcher.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <ctime>
+#include <map>
 #include <optional>
 #include <string_view>
 
@@ -113,6 +115,31 @@ void apply_exec_wrapper(process::SpawnSpec& spec, const config::FunctionConfig& 
 }
 
 }  // namespace
+
+std::vector<ExternalExtension> external_extensions(const config::FunctionConfig& fn) {
+  std::map<std::string, std::filesystem::path> found;  // by name: a later layer's wins; in name order
+  for (const auto& layer : fn.layer_dirs) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(layer / "extensions", ec)) {
+      std::error_code ignored;
+      if (!entry.is_regular_file(ignored) || ::access(entry.path().c_str(), X_OK) != 0) continue;
+      found[entry.path().filename().string()] = entry.path();
+    }
+  }
+  std::vector<ExternalExtension> out;
+  for (auto& [name, path] : found) out.push_back(ExternalExtension{name, path});
+  return out;
+}
+
+process::SpawnSpec extension_spawn_spec(const process::SpawnSpec& runtime, const ExternalExtension& ext,
+                                        pid_t process_group) {
+  process::SpawnSpec spec = runtime;
+  spec.executable = runtime.root ? "/opt/extensions/" + ext.name : ext.host_path.string();
+  spec.args.clear();
+  spec.hold.clear();
+  spec.process_group = process_group;
+  return spec;
+}
 
 std::string interpreter_for(const RuntimeOptions& options, const config::FunctionConfig& fn) {
   if (auto it = options.interpreters.find(fn.runtime); it != options.interpreters.end()) return it->second;

@@ -7,7 +7,7 @@ words. An extension's init error fails the invoke with Extension.InitError."""
 import re
 
 from conftest import FUNCTIONS
-from test_pools import client_for, invoke, report, init_duration
+from test_pools import client_for, function_status, init_duration, invoke, poll, report
 
 TEMPLATE = FUNCTIONS / "extensions" / "template.yaml"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -102,4 +102,40 @@ def test_an_extension_that_never_finishes_an_invoke_gets_its_environment_reset(s
     second = invoke(client, "Stuck")
     assert "FunctionError" not in second, second["Body"]
     assert second["Result"]["pid"] != first["Result"]["pid"]
+    assert d.stop_and_check() == []
+
+
+def test_external_extensions_start_before_the_runtime_in_its_environment(start_daemon):
+    """A layer's extensions/ executables (Python and shell) run as processes of the environment
+    (its process group and cgroup), register before the runtime starts, and get every INVOKE."""
+    d = start_daemon(TEMPLATE)
+    client = client_for(d)
+    first = invoke(client, "External")
+    # Its extensions wait for the next event within milliseconds; then the environment is free.
+    poll(lambda: function_status(d, "External")["environments"][0]["state"] == "idle", "an idle environment")
+    second = invoke(client, "External")
+    for r in (first, second):
+        assert "FunctionError" not in r, r["Body"]
+    b = second["Result"]
+    assert b["pid"] == first["Result"]["pid"], "the same environment"
+    registered = b["recorder"][0]
+    assert registered["registered"] == {"functionName": "External", "functionVersion": "$LATEST",
+                                        "handler": "app.handler"}
+    assert registered["at"] < b["started"], "the runtime started before the extension registered"
+    assert registered["pgid"] == b["pgid"] and registered["pid"] != b["pid"]
+    assert registered["cgroup"] == b["cgroup"]
+    assert [r["event"]["requestId"] for r in b["recorder"][1:]] == [first["RequestId"], second["RequestId"]]
+    assert [e["requestId"] for e in b["shell"]] == [first["RequestId"], second["RequestId"]]
+    assert all(e["eventType"] == "INVOKE" for e in b["shell"])
+    assert d.stop_and_check() == []
+
+
+def test_an_external_extension_that_exits_in_init_is_an_extension_crash(start_daemon):
+    d = start_daemon(TEMPLATE)
+    r = invoke(client_for(d), "Crash")
+    assert r["FunctionError"] == "Unhandled"
+    assert r["Result"] == {"errorType": "Extension.Crash",
+                           "errorMessage": "RequestId: {} Error: extension crasher exited: exit status 3".format(
+                               r["RequestId"])}
+    d.wait_for_log(r"crasher: cannot reach the backend")
     assert d.stop_and_check() == []

@@ -69,6 +69,10 @@ struct SpawnSpec {
   // which execs `executable` then (docs/decisions/022). What failed in its setup is told by
   // release().
   std::filesystem::path hold{};
+  // > 0: the child joins this process group (an environment's, whose leader is another child)
+  // instead of leading one of its own. Its ChildProcess then signals the child alone, and its
+  // exit ends nothing else (an extension, docs/decisions/024).
+  pid_t process_group = 0;
 };
 
 // Whether a Lambda-shaped root can be laid out here: a throwaway child lays one out for an empty

@@ -252,6 +252,11 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   // After the runtime's answer, while an extension still works on the invoke: the function's
   // timeout covers both; past it the environment is reset.
   void wait_for_extensions();
+  // External extensions (the executables of /opt/extensions) start before the runtime, which
+  // waits in the holder until every one has registered.
+  void start_extensions();
+  void release_runtime();
+  void extension_exited(const std::string& name, const process::ExitStatus& status);
 
   Executor executor_;
   const Clock& clock_;
@@ -303,6 +308,10 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   std::unique_ptr<Extensions> extensions_;
   NextCallback init_next_;  // the runtime's first /next, while extensions finish their init
   Clock::Steady::time_point invoke_deadline_{};  // of the invoke the extensions were sent
+  std::vector<ExternalExtension> externals_;
+  std::optional<process::SpawnSpec> extension_spec_;  // the runtime's, which theirs derive from
+  std::vector<std::unique_ptr<process::ChildProcess>> extension_processes_;
+  bool runtime_waits_ = false;  // in the holder, until the external extensions have registered
   std::unique_ptr<Timer> deadline_;
   std::unique_ptr<Timer> init_timer_;
   std::unique_ptr<Timer> delay_timer_;  // the simulated cold-start delay

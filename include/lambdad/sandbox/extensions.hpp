@@ -81,6 +81,13 @@ class Extensions {
   std::optional<ExtensionError> init_error(const std::string& id, std::optional<std::string_view> error_type);
   std::optional<ExtensionError> exit_error(const std::string& id, std::optional<std::string_view> error_type);
 
+  // The executables of /opt/extensions, once known (they register under these names).
+  void expect_external(std::vector<std::string> names) { external_names_ = std::move(names); }
+  const std::vector<std::string>& external_names() const { return external_names_; }
+  // Every external extension has registered (true when there are none); `callback` is called
+  // when the last one does.
+  bool externals_registered() const;
+  void on_externals_registered(std::function<void()> callback) { on_externals_ = std::move(callback); }
   // The runtime's first /next: no extension registers after this.
   void close_registration() { open_ = false; }
   bool registration_open() const { return open_; }
@@ -136,6 +143,7 @@ class Extensions {
   std::string fatal_;
   std::function<void()> on_ready_;
   std::function<void()> on_fatal_;
+  std::function<void()> on_externals_;
 };
 
 }  // namespace lambdad::sandbox

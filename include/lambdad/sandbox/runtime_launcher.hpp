@@ -60,6 +60,18 @@ std::string interpreter_for(const RuntimeOptions& options, const config::Functio
 // "2026/11/24/[$LATEST]<32 hex>"
 std::string make_log_stream_name(const std::string& version);
 
+// An external extension (docs/decisions/024): an executable file of a layer's extensions/
+// directory, /opt/extensions/NAME in the environment (a later layer's file of the same name wins).
+struct ExternalExtension {
+  std::string name;
+  std::filesystem::path host_path;
+};
+std::vector<ExternalExtension> external_extensions(const config::FunctionConfig& fn);
+// The spawn of one, from the runtime's (same environment, limits, root and working directory):
+// joins `process_group`, the environment's.
+process::SpawnSpec extension_spawn_spec(const process::SpawnSpec& runtime, const ExternalExtension& ext,
+                                        pid_t process_group);
+
 Result<process::SpawnSpec> build_spawn_spec(const config::FunctionConfig& fn,
                                             const RuntimeOptions& options,
                                             const LaunchContext& launch);

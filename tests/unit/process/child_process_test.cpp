@@ -815,5 +815,35 @@ TEST(PeakRss, UnknownProcessIsZero) {
   EXPECT_EQ(peak_rss_bytes(0x3fffffff), 0U);
 }
 
+// --- a process that joins another's group (an extension, docs/decisions/024) ---------------
+
+TEST_P(ChildProcessTest, AMemberJoinsTheLeadersGroupAndEndsNothingElse) {
+  Recorder leader_rec;
+  auto leader = start(shell("sleep 30"), leader_rec);
+  ASSERT_NE(leader, nullptr);
+  auto spec = shell("ps -o pgid= -p $$ | tr -d ' '; sleep 30");
+  spec.process_group = leader->pid();
+  Recorder member_rec;
+  auto member = start(spec, member_rec);
+  ASSERT_NE(member, nullptr);
+  ASSERT_TRUE(run_until([&] { return !member_rec.lines.empty(); }));
+  EXPECT_EQ(member_rec.lines[0], std::to_string(leader->pid()));
+  // Its end (signalled alone) ends neither the leader nor the group.
+  member->kill_group();
+  ASSERT_TRUE(run_until_exit(member_rec));
+  run_for(50ms);
+  EXPECT_FALSE(leader_rec.exit.has_value());
+  EXPECT_FALSE(process_gone(leader->pid()));
+  // The leader's group, killed, takes a member still in it along.
+  Recorder second_rec;
+  auto second = start(spec, second_rec);
+  ASSERT_NE(second, nullptr);
+  ASSERT_TRUE(run_until([&] { return !second_rec.lines.empty(); }));
+  leader->kill_group();
+  ASSERT_TRUE(run_until_exit(leader_rec));
+  ASSERT_TRUE(run_until_exit(second_rec));
+  EXPECT_TRUE(second_rec.exit->signaled);
+}
+
 }  // namespace
 }  // namespace lambdad::process
