@@ -113,6 +113,16 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
     wait_output();
   }
 
+  void signal_child(int sig) {
+    std::lock_guard lk(mu_);
+    if (!reaped_) ::kill(pid_, sig);
+  }
+
+  void spare_group_at_exit() {
+    std::lock_guard lk(mu_);
+    spare_group_ = true;
+  }
+
   void signal_group(int sig) {
     std::lock_guard lk(mu_);
     // Once reaped, the pid may belong to someone else; and the group was killed at reaping.
@@ -347,7 +357,7 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
       return true;
     }
     if (info.si_pid == 0) return false;  // still running
-    ::kill(group_, SIGKILL);
+    if (!spare_group_) ::kill(group_, SIGKILL);
     info = {};
     while ((rc = ::waitid(idtype, id, &info, WEXITED | WNOHANG)) < 0 && errno == EINTR) {
     }
@@ -399,6 +409,7 @@ class ChildWatch : public std::enable_shared_from_this<ChildWatch> {
 
   const pid_t pid_;
   const pid_t group_;  // what kill() signals: the group (-pid), or a member alone (pid)
+  bool spare_group_ = false;  // guarded by mu_: the group outlives the child's exit
   Strand strand_;
   asio::posix::stream_descriptor pipe_;   // mu_
   asio::posix::stream_descriptor pidfd_;  // mu_
@@ -432,6 +443,8 @@ class ChildProcessImpl final : public ChildProcess {
   pid_t pid() const override { return watch_->pid(); }
   void kill_group() override { watch_->signal_group(SIGKILL); }
   void terminate_group() override { watch_->signal_group(SIGTERM); }
+  void terminate() override { watch_->signal_child(SIGTERM); }
+  void spare_group_at_exit() override { watch_->spare_group_at_exit(); }
   bool exited() const override { return watch_->finished(); }
   void sync_output() override { watch_->sync_output(); }
 

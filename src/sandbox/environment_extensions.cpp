@@ -7,6 +7,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "environment_internal.hpp"
 #include "lambdad/common/ids.hpp"
 #include "lambdad/observability/logging.hpp"
@@ -34,6 +37,8 @@ void ExecutionEnvironment::start_extensions() {
     callbacks.on_output_line = [this](std::string_view line) { on_output(line); };
     callbacks.on_exit = [this, name = ext.name](process::ExitStatus status) { extension_exited(name, status); };
     auto child = process::spawn(executor_, spec, std::move(callbacks));
+    // The runtime's exit must not take its extensions along: they hear of it first.
+    process_->spare_group_at_exit();
     if (!child) {
       observability::daemon_log()->info("{}environment {}: extension {} did not start: {}", log_prefix_, serial_,
                                         ext.name, child.error().message);
@@ -59,8 +64,50 @@ void ExecutionEnvironment::release_runtime() {
   }
 }
 
+void ExecutionEnvironment::shut_down_processes() {
+  const bool external = !extension_processes_.empty();
+  if (shutting_down_) return;
+  if (extensions_->size() == 0 && !external) {
+    process_->kill_group();  // no extension: the runtime is killed at once, as on Lambda
+    return;
+  }
+  const auto budget = std::chrono::milliseconds(external ? 2000 : 500);
+  extensions_->shutdown(shutdown_reason_, clock_.epoch_ms() + budget.count());
+  if (!process_->exited()) process_->terminate();
+  shutting_down_ = true;
+  observability::daemon_log()->debug("{}environment {}: shutdown ({}), {} ms for its extensions", log_prefix_,
+                                     serial_, shutdown_reason_, budget.count());
+  extensions_timer_->arm(clock_.now() + budget, [this] { finish_shutdown(); });
+  finish_shutdown_if_done();
+}
+
+void ExecutionEnvironment::finish_shutdown_if_done() {
+  if (!shutting_down_) return;
+  const auto gone = [](const auto& p) { return !p || p->exited(); };
+  if (gone(process_) && std::all_of(extension_processes_.begin(), extension_processes_.end(), gone)) {
+    finish_shutdown();
+  }
+}
+
+void ExecutionEnvironment::finish_shutdown() {
+  if (!shutting_down_) return;
+  shutting_down_ = false;
+  extensions_timer_->cancel();
+  for (auto& p : extension_processes_) p->kill_group();  // each alone
+  process_->kill_group();
+  if (process_->exited() && !dead_notified_) {
+    // on_exit came and went during the budget; what escaped is ended with the cgroup.
+    boost::asio::post(executor_, lifetime_.guard([this] {
+      if (!dead_notified_) {
+        dead_notified_ = true;
+        observer_.on_dead(*this);
+      }
+    }));
+  }
+}
+
 void ExecutionEnvironment::extension_exited(const std::string& name, const process::ExitStatus& status) {
-  if (dead_) return;
+  if (dead_) return finish_shutdown_if_done();
   const std::string detail = fmt::format("extension {} exited: {}", name, status.describe());
   observability::daemon_log()->info("{}environment {}: Extension.Crash: {}", log_prefix_, serial_, detail);
   if (!init_duration_ms_) init_duration_ms_ = ms_between(spawned_at_, clock_.now());

@@ -363,6 +363,7 @@ void ExecutionEnvironment::on_deadline() {
   r.error_type = std::string(error_types::kSandboxTimedout);
   r.payload = platform_error(error_types::kSandboxTimedout, id, detail);
   timed_out_id_ = id;
+  shutdown_reason_ = "timeout";
   finish(std::move(r), "timeout");
   become_dead();
 }
@@ -491,7 +492,10 @@ void ExecutionEnvironment::admit(const TcpPeer& client, std::function<void(bool)
                                       serial_, client.peer_address, client.peer_port, why);
     return false;
   };
-  if (!process_ || process_->exited()) return decide(refuse("the environment has no running process"));
+  // Extensions still have their shutdown budget when the runtime is gone.
+  if (!process_ || (process_->exited() && !shutting_down_)) {
+    return decide(refuse("the environment has no running process"));
+  }
   const pid_t pid = process_->pid();
   // In place: one sock_diag query and the main process's descriptors. Both are answered by the
   // kernel from memory, never from a disk, and the runtime's own process is the client of nearly
@@ -551,7 +555,7 @@ RuntimeReply ExecutionEnvironment::init_error(RuntimePost post) {
 
 void ExecutionEnvironment::on_output(std::string_view line) {
   // Output between a response and the next /next still belongs to the answered invoke.
-  std::string_view tag = "init";
+  std::string_view tag = dead_ ? "shutdown" : "init";
   if (current_ && current_->delivered) {
     tag = current_->inv->request_id;
   } else if (!answered_id_.empty()) {
@@ -594,7 +598,11 @@ void ExecutionEnvironment::on_exit(const process::ExitStatus& status) {
       fail_current(oom ? error_types::kRuntimeOutOfMemory : error_types::kRuntimeExitError, detail, "error");
     }
     dead_ = true;
+    // The runtime is gone by itself: its extensions still hear of it (SHUTDOWN, failure).
+    if (!extension_processes_.empty()) shut_down_processes();
   }
+  // While the extensions have their shutdown budget the environment is not over yet.
+  if (shutting_down_) return finish_shutdown_if_done();
   if (!dead_notified_) {
     dead_notified_ = true;
     observer_.on_dead(*this);
@@ -614,6 +622,7 @@ void ExecutionEnvironment::fail_current(std::string_view error_type, const std::
 
 void ExecutionEnvironment::kill(const std::string& reason) {
   if (dead_) return;
+  shutdown_reason_ = "spindown";
   fail_current(error_types::kSandboxFailure, reason, "error");
   become_dead();
 }
@@ -622,6 +631,7 @@ void ExecutionEnvironment::retire(const std::string& why) {
   if (dead_) return;
   observability::daemon_log()->info("{}environment {} retired ({})", log_prefix_, serial_, why);
   retired_ = true;
+  shutdown_reason_ = "spindown";
   if (current_) {
     fail_current(error_types::kSandboxFailure, why, "error");
   }
@@ -643,8 +653,8 @@ void ExecutionEnvironment::become_dead() {
   end_pending(std::nullopt);  // an invoke still waiting for its /tmp measure ends now, without it
   deadline_->cancel();
   // Killed before its parked /next is answered: a runtime that read the answer would only log
-  // a failed request on its way out.
-  if (process_) process_->kill_group();
+  // a failed request on its way out. With extensions, they get their SHUTDOWN and its budget.
+  if (process_) shut_down_processes();
   if (parked_) {
     NextCallback old = std::move(parked_);
     parked_ = nullptr;
@@ -661,9 +671,10 @@ void ExecutionEnvironment::become_dead() {
     restore(RuntimeReply{RuntimeReply::Code::kInternal, state_, RuntimeEvent::kRestoreNext});
   }
   // on_exit (after reaping) tells the observer; if the process is somehow already gone, say it now.
+  // (During the extensions' shutdown budget, finish_shutdown() does.)
   if (!process_ || process_->exited()) {
     boost::asio::post(executor_, lifetime_.guard([this] {
-      if (!dead_notified_) {
+      if (!dead_notified_ && !shutting_down_) {
         dead_notified_ = true;
         observer_.on_dead(*this);
       }

@@ -159,6 +159,11 @@ std::optional<ExtensionError> Extensions::next(const std::string& id, Deliver de
   if (x == nullptr) return refusal("Extension.UnknownExtensionIdentifier", "Unknown extension " + id);
   if (x->state != State::kRegistered && x->state != State::kRunning) return transition_refused(x->state, "Ready", id);
   x->state = State::kReady;
+  if (!shutdown_event_.empty() && x->shutdown) {
+    x->state = State::kRunning;
+    deliver(shutdown_event_);
+    return std::nullopt;
+  }
   x->waiting = std::move(deliver);
   check_ready();
   return std::nullopt;
@@ -226,6 +231,23 @@ void Extensions::invoke(const ExtensionInvoke& event) {
     was_ready_ = false;
   }
   for (auto& d : deliveries) d(text);
+}
+
+bool Extensions::shutdown(std::string_view reason, std::int64_t deadline_ms) {
+  nlohmann::ordered_json j = {{"eventType", "SHUTDOWN"}, {"deadlineMs", deadline_ms}, {"shutdownReason", reason}};
+  shutdown_event_ = j.dump();
+  bool any = false;
+  std::vector<Deliver> deliveries;
+  for (auto& x : list_) {
+    if (!x.shutdown) continue;
+    any = true;
+    if (x.state != State::kReady || !x.waiting) continue;  // told at its next /event/next
+    x.state = State::kRunning;
+    deliveries.push_back(std::move(x.waiting));
+    x.waiting = nullptr;
+  }
+  for (auto& d : deliveries) d(shutdown_event_);
+  return any;
 }
 
 void Extensions::cancel() {

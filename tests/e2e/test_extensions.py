@@ -7,7 +7,7 @@ words. An extension's init error fails the invoke with Extension.InitError."""
 import re
 
 from conftest import FUNCTIONS
-from test_pools import client_for, function_status, init_duration, invoke, poll, report
+from test_pools import client_for, evict, function_status, init_duration, invoke, poll, report
 
 TEMPLATE = FUNCTIONS / "extensions" / "template.yaml"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -138,4 +138,29 @@ def test_an_external_extension_that_exits_in_init_is_an_extension_crash(start_da
                            "errorMessage": "RequestId: {} Error: extension crasher exited: exit status 3".format(
                                r["RequestId"])}
     d.wait_for_log(r"crasher: cannot reach the backend")
+    assert d.stop_and_check() == []
+
+
+SHUTDOWN = r'recorder: \{{"eventType": "SHUTDOWN", "deadlineMs": \d+, "shutdownReason": "{}"\}}'
+
+
+def test_shutdown_tells_extensions_why_and_gives_them_time(start_daemon):
+    """SHUTDOWN with spindown (eviction), timeout (the invoke timed out) and failure (the runtime
+    died); each time the extension has the time to finish (it says bye before it is killed)."""
+    d = start_daemon(TEMPLATE)
+    client = client_for(d)
+    invoke(client, "External")
+    evict(d, "External")
+    d.wait_for_log(SHUTDOWN.format("spindown"))
+    d.wait_for_log(r"recorder: bye")
+
+    timed_out = invoke(client, "ExternalShort", {"sleep": 3})
+    assert timed_out["Result"]["errorType"] == "Sandbox.Timedout"
+    d.wait_for_log(SHUTDOWN.format("timeout"))
+
+    crashed = invoke(client, "External", {"exit": 2})
+    assert crashed["Result"]["errorType"] == "Runtime.ExitError"
+    d.wait_for_log(SHUTDOWN.format("failure"))
+    poll(lambda: d.logs().count("recorder: bye") == 3, "three goodbyes")
+    assert invoke(client, "External")["StatusCode"] == 200, "a new environment serves the next invoke"
     assert d.stop_and_check() == []

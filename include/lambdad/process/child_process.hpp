@@ -100,6 +100,12 @@ class ChildProcess {
   virtual void kill_group() = 0;
   // SIGTERM to the process group.
   virtual void terminate_group() = 0;
+  // SIGTERM to the child alone.
+  virtual void terminate() = 0;
+  // The child's exit no longer kills the rest of its process group (an environment whose
+  // extensions have their shutdown budget after the runtime is gone, docs/decisions/024); the
+  // owner ends them.
+  virtual void spare_group_at_exit() = 0;
   // True from the moment on_exit is called (the child is reaped and its output delivered).
   virtual bool exited() const = 0;
   // Delivers now, through on_output_line, what the child has written so far: the lines in the

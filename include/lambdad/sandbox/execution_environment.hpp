@@ -257,6 +257,13 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   void start_extensions();
   void release_runtime();
   void extension_exited(const std::string& name, const process::ExitStatus& status);
+  // The environment ends (lambda-spec §2.4): without extensions its processes are killed at once;
+  // with them, SHUTDOWN (shutdown_reason_) to the subscribed ones, SIGTERM to the runtime, and
+  // the budget (2,000 ms with external extensions, 500 ms with internal ones only) before the
+  // rest is killed. The owner hears of the death once that is over.
+  void shut_down_processes();
+  void finish_shutdown_if_done();
+  void finish_shutdown();
 
   Executor executor_;
   const Clock& clock_;
@@ -312,6 +319,8 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   std::optional<process::SpawnSpec> extension_spec_;  // the runtime's, which theirs derive from
   std::vector<std::unique_ptr<process::ChildProcess>> extension_processes_;
   bool runtime_waits_ = false;  // in the holder, until the external extensions have registered
+  std::string shutdown_reason_ = "failure";  // SHUTDOWN's reason: "spindown", "timeout" or "failure"
+  bool shutting_down_ = false;               // the extensions' shutdown budget runs
   std::unique_ptr<Timer> deadline_;
   std::unique_ptr<Timer> init_timer_;
   std::unique_ptr<Timer> delay_timer_;  // the simulated cold-start delay

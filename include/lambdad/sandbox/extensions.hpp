@@ -104,6 +104,10 @@ class Extensions {
   // The INVOKE event to every extension subscribed to it (each waits in /event/next: the invoke
   // phase starts only when ready()).
   void invoke(const ExtensionInvoke& event);
+  // The SHUTDOWN event ({"eventType":"SHUTDOWN","deadlineMs","shutdownReason"}; reason
+  // "spindown", "timeout" or "failure") to every extension subscribed to it: at once to one that
+  // waits, at its next /event/next to one still at work. False when none is subscribed.
+  bool shutdown(std::string_view reason, std::int64_t deadline_ms);
   // Drops every waiting /event/next without an answer (the environment is going).
   void cancel();
 
@@ -144,6 +148,7 @@ class Extensions {
   std::function<void()> on_ready_;
   std::function<void()> on_fatal_;
   std::function<void()> on_externals_;
+  std::string shutdown_event_;  // once shutdown() was called
 };
 
 }  // namespace lambdad::sandbox

@@ -150,5 +150,30 @@ TEST_F(ExtensionsTest, InitAndExitErrorsAreFatalOnceAndFollowTheStates) {
   EXPECT_EQ(Extensions::state_name(info[1].state), "ExitError");
 }
 
+TEST_F(ExtensionsTest, ShutdownGoesToTheSubscribedOnesNowOrAtTheirNextCall) {
+  auto x = make({"waits", "busy"});
+  const auto waits = x.register_extension("waits", R"({"events":["INVOKE","SHUTDOWN"]})", false).registered->id;
+  const auto busy = x.register_extension("busy", R"({"events":["INVOKE","SHUTDOWN"]})", false).registered->id;
+  const auto internal = x.register_extension("internal", R"({"events":["INVOKE"]})", false).registered->id;
+  std::vector<std::string> got_waits, got_busy, got_internal;
+  ASSERT_FALSE(x.next(waits, [&](std::string e) { got_waits.push_back(e); }));
+  ASSERT_FALSE(x.next(busy, [&](std::string e) { got_busy.push_back(e); }));
+  ASSERT_FALSE(x.next(internal, [&](std::string e) { got_internal.push_back(e); }));
+  x.invoke({"req", 1, "arn", ""});
+  ASSERT_EQ(got_busy.size(), 1u);
+  ASSERT_FALSE(x.next(waits, [&](std::string e) { got_waits.push_back(e); }));  // back, waiting
+  got_waits.clear();  // its INVOKE
+  EXPECT_TRUE(x.shutdown("spindown", 1700000002000));
+  const std::string shutdown = R"({"eventType":"SHUTDOWN","deadlineMs":1700000002000,"shutdownReason":"spindown"})";
+  EXPECT_EQ(got_waits, std::vector<std::string>{shutdown});
+  EXPECT_EQ(got_busy.size(), 1u) << "still at its INVOKE: told when it asks next";
+  ASSERT_FALSE(x.next(busy, [&](std::string e) { got_busy.push_back(e); }));
+  ASSERT_EQ(got_busy.size(), 2u);
+  EXPECT_EQ(got_busy[1], shutdown);
+  EXPECT_EQ(got_internal.size(), 1u) << "an internal extension cannot subscribe to SHUTDOWN";
+  auto none = make();
+  EXPECT_FALSE(none.shutdown("timeout", 1));
+}
+
 }  // namespace
 }  // namespace lambdad::sandbox

@@ -15,6 +15,9 @@ def lines(path):
 
 
 def handler(event, context):
+    if event.get("exit"):
+        os._exit(event["exit"])
+    time.sleep(event.get("sleep", 0))
     deadline = time.time() + 5
     mine = lambda rs: any(r.get("event", r).get("requestId") == context.aws_request_id for r in rs)  # noqa: E731
     while time.time() < deadline and not (mine(lines("/tmp/recorder.log")) and mine(lines("/tmp/shell-probe.log"))):
