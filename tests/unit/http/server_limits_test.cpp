@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "lambdad_test/loopback_client.hpp"
+#include "lambdad_test/server_on_thread.hpp"
 
 namespace lambdad::http {
 namespace {
@@ -38,23 +39,10 @@ class ServerLimitsTest : public ::testing::Test {
     start_with(std::move(router), std::move(options));
   }
   void start_with(Router router, ServerOptions options) {
-    server_ = std::make_unique<Server>(io_, std::move(router), std::move(options));
-    ASSERT_TRUE(server_->listen("127.0.0.1", 0).ok());
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  void TearDown() override {
-    boost::asio::post(io_, [this] { server_->stop(); });
-    work_.reset();
-    io_.stop();
-    if (thread_.joinable()) thread_.join();
-    server_.reset();
+    ASSERT_TRUE(served_.start(std::move(router), std::move(options)));
   }
 
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
-      boost::asio::make_work_guard(io_);
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
+  test::ServerOnThread served_;
 };
 
 std::string fields(int n, const std::string& each) {
@@ -65,7 +53,7 @@ std::string fields(int n, const std::string& each) {
 
 TEST_F(ServerLimitsTest, TooManySmallHeaderFieldsAre431) {
   start({});
-  Client c(server_->port());
+  Client c(served_.port());
   // 10,000 fields of 5 bytes: 50 KB, under the 64 KB size limit, over the field count cap.
   c.send("POST /echo HTTP/1.1\r\nHost: x\r\n" + fields(10'000, "a:b\r\n") + "Content-Length: 0\r\n\r\n");
   auto reply = c.read_until("\r\n\r\n");
@@ -86,13 +74,13 @@ TEST_F(ServerLimitsTest, AFallbackWithItsOwnBodyLimitSeesTheRequestAsSent) {
       },
       2 * 1024 * 1024);
   start_with(std::move(router), {});
-  const std::string port = std::to_string(server_->port());
+  const std::string port = std::to_string(served_.port());
   {
-    Client c(server_->port());
+    Client c(served_.port());
     c.send("OPTIONS /any/path HTTP/1.1\r\nHost: x\r\nContent-Length: 1500000\r\n\r\n" + std::string(1500000, 'a'));
     EXPECT_NE(c.read_until("|end").find("OPTIONS 127.0.0.1 " + port + " 1500000|end"), std::string::npos);
   }
-  Client c(server_->port());
+  Client c(served_.port());
   c.send("PURGE /x HTTP/1.1\r\nHost: x\r\nContent-Length: 2100000\r\n\r\n" + std::string(2100000, 'a'));
   EXPECT_NE(c.read_until("|end").find("PURGE 127.0.0.1 " + port + " 0 too large|end"), std::string::npos);
 }
@@ -101,21 +89,21 @@ TEST_F(ServerLimitsTest, FieldsUpToTheCapAreServed) {
   ServerOptions options;
   options.max_header_fields = 50;
   start(options);
-  Client c(server_->port());
+  Client c(served_.port());
   c.send("POST /echo HTTP/1.1\r\n" + fields(48, "a:b\r\n") + "Content-Length: 2\r\n\r\nhi");
   EXPECT_NE(c.read_until("echo:hi").find("HTTP/1.1 200"), std::string::npos);
 }
 
 TEST_F(ServerLimitsTest, OversizedHeaderIs431) {
   start({});
-  Client c(server_->port());
+  Client c(served_.port());
   c.send("POST /echo HTTP/1.1\r\nX-Big: " + std::string(70 * 1024, 'x') + "\r\n\r\n");
   EXPECT_EQ(c.read_until("\r\n\r\n").rfind("HTTP/1.1 431 ", 0), 0u);
 }
 
 TEST_F(ServerLimitsTest, MalformedChunkedBodyIs400AndClosed) {
   start({});
-  Client c(server_->port());
+  Client c(served_.port());
   c.send("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
   auto reply = c.read_until("\r\n\r\n");
   EXPECT_EQ(reply.rfind("HTTP/1.1 400 ", 0), 0u) << reply;
@@ -127,7 +115,7 @@ TEST_F(ServerLimitsTest, HeadersTrickledPastTheHeaderDeadlineAreCutOff) {
   ServerOptions options;
   options.header_timeout = 300ms;
   start(options);
-  Client c(server_->port());
+  Client c(served_.port());
   const auto started = std::chrono::steady_clock::now();
   c.send("POST /echo HTTP/1.1\r\n");
   // One field every 50 ms keeps bytes coming, but the header never ends.
@@ -147,7 +135,7 @@ TEST_F(ServerLimitsTest, BodyTrickledPastTheBodyDeadlineIsCutOff) {
   ServerOptions options;
   options.read_timeout = 300ms;
   start(options);
-  Client c(server_->port());
+  Client c(served_.port());
   const auto started = std::chrono::steady_clock::now();
   c.send("POST /echo HTTP/1.1\r\nContent-Length: 100\r\n\r\n");
   for (int i = 0; i < 20; ++i) {
@@ -165,7 +153,7 @@ TEST_F(ServerLimitsTest, AnIdleConnectionWaitsForTheIdleTimeoutNotTheHeaderDeadl
   options.header_timeout = 200ms;
   options.idle_timeout = 10s;
   start(options);
-  Client c(server_->port());
+  Client c(served_.port());
   std::this_thread::sleep_for(600ms);  // idle, longer than the header deadline
   c.send("POST /echo HTTP/1.1\r\nContent-Length: 2\r\n\r\nok");
   EXPECT_NE(c.read_until("echo:ok").find("HTTP/1.1 200"), std::string::npos);
@@ -203,7 +191,7 @@ class ServerAdmissionTest : public ServerLimitsTest {
   }
   // The `i`th connection's decision, made on the server's event loop.
   void decide(std::size_t i, bool admitted) {
-    boost::asio::post(io_, [this, i, admitted] {
+    boost::asio::post(served_.io(), [this, i, admitted] {
       ServerOptions::Decide d;
       {
         std::lock_guard lock(mu_);
@@ -226,14 +214,14 @@ class ServerAdmissionTest : public ServerLimitsTest {
 
 TEST_F(ServerAdmissionTest, AConnectionAdmittedLaterIsServedThenAndOthersAreNotHeldUp) {
   start_deciding_later();
-  Client first(server_->port());
+  Client first(served_.port());
   first.send("POST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nfirst");
   asked(1);
-  Client second(server_->port());
+  Client second(served_.port());
   second.send("POST /echo HTTP/1.1\r\nContent-Length: 6\r\n\r\nsecond");
   asked(2);  // accepted while the first waits
   EXPECT_EQ(peer(0).peer_address, "127.0.0.1");
-  EXPECT_EQ(peer(0).local_port, server_->port());
+  EXPECT_EQ(peer(0).local_port, served_.port());
   decide(1, true);
   EXPECT_NE(second.read_until("echo:second").find("HTTP/1.1 200"), std::string::npos);
   decide(0, true);
@@ -242,7 +230,7 @@ TEST_F(ServerAdmissionTest, AConnectionAdmittedLaterIsServedThenAndOthersAreNotH
 
 TEST_F(ServerAdmissionTest, AConnectionRefusedLaterIsClosedUnread) {
   start_deciding_later();
-  Client c(server_->port());
+  Client c(served_.port());
   c.send("POST /echo HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi");
   asked(1);
   decide(0, false);

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "lambdad_test/loopback_client.hpp"
+#include "lambdad_test/server_on_thread.hpp"
 
 namespace lambdad::http {
 namespace {
@@ -56,27 +57,14 @@ class ServerWireTest : public ::testing::TestWithParam<bool> {
     ServerOptions options;
     options.server_name = "lambdad-test";
     options.own_strands = GetParam();
-    server_ = std::make_unique<Server>(io_, std::move(router), std::move(options));
-    ASSERT_TRUE(server_->listen("127.0.0.1", 0).ok());
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  void TearDown() override {
-    boost::asio::post(io_, [this] { server_->stop(); });
-    work_.reset();
-    io_.stop();
-    if (thread_.joinable()) thread_.join();
-    server_.reset();
+    ASSERT_TRUE(served_.start(std::move(router), std::move(options)));
   }
 
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
-      boost::asio::make_work_guard(io_);
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
+  test::ServerOnThread served_;
 };
 
 TEST_P(ServerWireTest, TheHeadIsWrittenAsBeastWritesIt) {
-  Client c(server_->port());
+  Client c(served_.port());
   c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
   EXPECT_EQ(c.read_until("echo:hi"),
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Seen: hi\r\nServer: lambdad-test\r\n"
@@ -85,13 +73,13 @@ TEST_P(ServerWireTest, TheHeadIsWrittenAsBeastWritesIt) {
 
 TEST_P(ServerWireTest, Http10KeepAliveAndAClosingRequestSayWhatTheConnectionDoes) {
   {
-    Client c(server_->port());
+    Client c(served_.port());
     c.send("POST /echo HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\na");
     EXPECT_EQ(c.read_until("echo:a"),
               "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nX-Seen: a\r\nServer: lambdad-test\r\n"
               "Connection: keep-alive\r\nContent-Length: 6\r\n\r\necho:a");
   }
-  Client c(server_->port());
+  Client c(served_.port());
   c.send("POST /echo HTTP/1.1\r\nConnection: close\r\nContent-Length: 1\r\n\r\nb");
   EXPECT_EQ(c.read_until("echo:b"),
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Seen: b\r\nServer: lambdad-test\r\n"
@@ -100,7 +88,7 @@ TEST_P(ServerWireTest, Http10KeepAliveAndAClosingRequestSayWhatTheConnectionDoes
 }
 
 TEST_P(ServerWireTest, NoContentHasNoLengthAndHeadHasTheLengthWithoutTheBody) {
-  Client c(server_->port());
+  Client c(served_.port());
   c.send("GET /empty HTTP/1.1\r\n\r\nHEAD /echo HTTP/1.1\r\n\r\n");
   EXPECT_EQ(c.read_until("Content-Length: 12\r\n\r\n"),
             "HTTP/1.1 204 No Content\r\nServer: lambdad-test\r\n\r\n"
@@ -108,14 +96,14 @@ TEST_P(ServerWireTest, NoContentHasNoLengthAndHeadHasTheLengthWithoutTheBody) {
 }
 
 TEST_P(ServerWireTest, AResponseThatSetsItsOwnLengthGoesThroughBeast) {
-  Client c(server_->port());
+  Client c(served_.port());
   c.send("GET /own-length HTTP/1.1\r\n\r\n");
   // Beast sets the length it computes in place of the handler's, after the other fields.
   EXPECT_EQ(c.read_until("\r\n\r\nok"), "HTTP/1.1 200 OK\r\nServer: lambdad-test\r\nContent-Length: 2\r\n\r\nok");
 }
 
 TEST_P(ServerWireTest, RequestsSentBackToBackAreAnsweredInOrder) {
-  Client c(server_->port());
+  Client c(served_.port());
   std::string requests;
   for (int i = 0; i < 5; ++i) requests += "POST /echo HTTP/1.1\r\nContent-Length: 1\r\n\r\n" + std::to_string(i);
   requests += "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n5\r\n0\r\n\r\n";
@@ -130,7 +118,7 @@ TEST_P(ServerWireTest, RequestsSentBackToBackAreAnsweredInOrder) {
 }
 
 TEST_P(ServerWireTest, ABodyLargerThanTheSocketTakesAtOnceArrivesWhole) {
-  Client c(server_->port());
+  Client c(served_.port());
   c.send("GET /big HTTP/1.1\r\n\r\nPOST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nafter");
   const std::string got = c.read_until("echo:after");
   const auto body = got.find("\r\n\r\n");

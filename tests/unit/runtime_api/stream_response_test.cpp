@@ -20,6 +20,7 @@
 #include "lambdad/runtime_api/runtime_api.hpp"
 
 #include "lambdad_test/loopback_client.hpp"
+#include "lambdad_test/server_on_thread.hpp"
 
 namespace lambdad::runtime_api {
 namespace {
@@ -85,16 +86,9 @@ class RecordingTarget final : public sandbox::RuntimeApiTarget {
 class StreamResponseTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_ = std::make_unique<http::Server>(io_, make_router(target_));
-    ASSERT_TRUE(server_->listen("127.0.0.1", 0).ok());
-    thread_ = std::thread([this] { io_.run(); });
+    ASSERT_TRUE(served_.start(make_router(target_)));
   }
-  void TearDown() override {
-    boost::asio::post(io_, [this] { server_->stop(); });
-    work_.reset();
-    io_.stop();
-    thread_.join();
-  }
+  void TearDown() override { served_.stop(); }
   // Calls the held `ready` on the io thread, as the environment would.
   void release() {
     std::function<void()> ready;
@@ -103,7 +97,7 @@ class StreamResponseTest : public ::testing::Test {
       ready = std::move(target_.pending_ready);
     }
     ASSERT_TRUE(ready);
-    boost::asio::post(io_, ready);
+    boost::asio::post(served_.io(), ready);
   }
 
   static constexpr const char* kHead =
@@ -112,16 +106,12 @@ class StreamResponseTest : public ::testing::Test {
       "Transfer-Encoding: chunked\r\n"
       "Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n\r\n";
 
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
-      boost::asio::make_work_guard(io_);
   RecordingTarget target_;
-  std::unique_ptr<http::Server> server_;
-  std::thread thread_;
+  test::ServerOnThread served_;  // after target_, which its router uses
 };
 
 TEST_F(StreamResponseTest, PiecesFlowOneAtATimeAsTheEnvironmentTakesThem) {
-  Client c(server_->port());
+  Client c(served_.port());
   c.send(std::string(kHead) + "5\r\nfirst\r\n");
   ASSERT_TRUE(target_.wait([&] { return target_.chunks.size() == 1; }));
   EXPECT_EQ(target_.content_type, "text/plain");
@@ -147,7 +137,7 @@ TEST_F(StreamResponseTest, PiecesFlowOneAtATimeAsTheEnvironmentTakesThem) {
 }
 
 TEST_F(StreamResponseTest, ErrorTrailersEndTheStreamWithTheDecodedError) {
-  Client c(server_->port());
+  Client c(served_.port());
   // base64 of {"errorType":"Error","errorMessage":"boom"}
   c.send(std::string(kHead) + "4\r\npart\r\n");
   ASSERT_TRUE(target_.wait([&] { return target_.chunks.size() == 1; }));
@@ -163,7 +153,7 @@ TEST_F(StreamResponseTest, ErrorTrailersEndTheStreamWithTheDecodedError) {
 }
 
 TEST_F(StreamResponseTest, UnknownRequestIdIsRefusedAndTheConnectionClosed) {
-  Client c(server_->port());
+  Client c(served_.port());
   std::string head(kHead);
   head.replace(head.find("id-1"), 4, "id-9");
   c.send(head + "5\r\nfirst\r\n");
@@ -180,7 +170,7 @@ TEST_F(StreamResponseTest, OverTheLimitIs413AndTheUploadStops) {
     std::lock_guard lock(target_.m);
     target_.refuse_chunks = true;
   }
-  Client c(server_->port());
+  Client c(served_.port());
   c.send(std::string(kHead) + "5\r\nfirst\r\n");
   auto reply = c.read_until("\"errorType\":\"RequestEntityTooLarge\"}\n");
   EXPECT_NE(reply.find("HTTP/1.1 413"), std::string::npos) << reply;
@@ -189,7 +179,7 @@ TEST_F(StreamResponseTest, OverTheLimitIs413AndTheUploadStops) {
 }
 
 TEST_F(StreamResponseTest, OtherResponseModesAreRefused) {
-  Client c(server_->port());
+  Client c(served_.port());
   c.send("POST /2018-06-01/runtime/invocation/id-1/response HTTP/1.1\r\nHost: x\r\n"
          "Lambda-Runtime-Function-Response-Mode: buffered\r\nContent-Length: 2\r\n\r\nok");
   auto reply = c.read_until("InvalidFunctionResponseMode\"}\n");
