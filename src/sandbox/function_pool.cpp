@@ -343,7 +343,9 @@ void FunctionPool::shutdown(const std::string& reason) {
     fail_without_environment(inv, Error{ErrorKind::kFunctionError, std::string(error_types::kSandboxFailure), reason});
   }
   for (auto& env : envs_) env->kill(reason);
-  envs_.clear();  // destroying an environment kills and reaps its process group
+  // Destroying an environment kills and reaps its process group; those whose extensions have
+  // their shutdown budget stay until it is over (on_dead drops them, closing() counts them).
+  std::erase_if(envs_, [](const auto& env) { return !env->shutting_down(); });
   ready_.reset();
   snapshot_candidate_ = nullptr;
   snapshot_.reset();

@@ -121,6 +121,15 @@ void SandboxManager::shutdown(const std::string& reason) {
   for (auto& pool : retired_) pool->shutdown(reason);
 }
 
+std::size_t SandboxManager::closing() const {
+  std::size_t n = 0;
+  for (const auto& [name, fn] : functions_) {
+    for (const auto& [version, pool] : fn.pools) n += pool->closing();
+  }
+  for (const auto& pool : retired_) n += pool->closing();
+  return n;
+}
+
 std::vector<SandboxManager::Unfinished> SandboxManager::unfinished() const {
   std::vector<Unfinished> out;
   std::vector<std::string> ids;

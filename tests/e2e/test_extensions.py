@@ -164,3 +164,12 @@ def test_shutdown_tells_extensions_why_and_gives_them_time(start_daemon):
     poll(lambda: d.logs().count("recorder: bye") == 3, "three goodbyes")
     assert invoke(client, "External")["StatusCode"] == 200, "a new environment serves the next invoke"
     assert d.stop_and_check() == []
+
+
+def test_the_daemons_stop_gives_extensions_their_shutdown(start_daemon):
+    d = start_daemon(TEMPLATE)
+    invoke(client_for(d), "External")
+    assert d.stop_and_check() == []
+    log = d.logs()
+    assert re.search(SHUTDOWN.format("spindown"), log), log[-3000:]
+    assert "recorder: bye" in log, "the extension was killed before it could finish"

@@ -138,6 +138,8 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   void drain() { draining_ = true; }
   bool draining() const { return draining_; }
   bool provisioned() const { return options_.provisioned; }
+  // Dead, and its extensions have their shutdown budget (docs/decisions/024).
+  bool shutting_down() const { return shutting_down_; }
   bool initialized() const { return init_duration_ms_.has_value(); }
   bool busy() const { return current_.has_value() || ending_.has_value(); }
   // The invocation it runs (assigned, not yet answered), or nullptr.

@@ -70,6 +70,8 @@ class FunctionPool final : public EnvironmentObserver {
 
   std::size_t in_flight() const { return in_flight_; }
   std::size_t environment_count() const { return envs_.size(); }
+  // After shutdown(): the environments whose extensions still have their shutdown budget.
+  std::size_t closing() const { return shut_down_ ? envs_.size() : 0; }
   std::size_t queued() const { return queue_.size(); }
   PoolCounters& counters() { return counters_; }
   void status(nlohmann::json& out) const;

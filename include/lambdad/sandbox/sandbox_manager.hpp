@@ -55,6 +55,8 @@ class SandboxManager final {
     std::string request_id;
   };
   std::vector<Unfinished> unfinished() const;
+  // After shutdown(): how many environments' extensions still have their shutdown budget.
+  std::size_t closing() const;
 
   // Changes while running (the control plane, docs/decisions/008). A pool that goes away
   // drains: its running invokes finish, then its environments stop.
