@@ -106,8 +106,10 @@ class StreamResponseTest : public ::testing::Test {
       "Transfer-Encoding: chunked\r\n"
       "Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n\r\n";
 
+  // Declared first, so destroyed last: target_ may still hold a `ready` that keeps a session of
+  // its io_context alive, and that session must go while the io_context is there.
+  test::ServerOnThread served_;
   RecordingTarget target_;
-  test::ServerOnThread served_;  // after target_, which its router uses
 };
 
 TEST_F(StreamResponseTest, PiecesFlowOneAtATimeAsTheEnvironmentTakesThem) {
