@@ -85,6 +85,8 @@ void ExecutionEnvironment::finish_shutdown_if_done() {
   if (!shutting_down_) return;
   const auto gone = [](const auto& p) { return !p || p->exited(); };
   if (gone(process_) && std::all_of(extension_processes_.begin(), extension_processes_.end(), gone)) {
+    observability::daemon_log()->debug("{}environment {}: its runtime and extensions have exited", log_prefix_,
+                                       serial_);
     finish_shutdown();
   }
 }
@@ -93,6 +95,7 @@ void ExecutionEnvironment::finish_shutdown() {
   if (!shutting_down_) return;
   shutting_down_ = false;
   extensions_timer_->cancel();
+  extensions_->cancel();  // what still waits in /event/next is answered by the kill
   for (auto& p : extension_processes_) p->kill_group();  // each alone
   process_->kill_group();
   if (process_->exited() && !dead_notified_) {

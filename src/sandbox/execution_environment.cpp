@@ -665,7 +665,9 @@ void ExecutionEnvironment::become_dead() {
     init_next_ = nullptr;
     old(NextOutcome{std::nullopt, RuntimeReply{RuntimeReply::Code::kInternal, state_, RuntimeEvent::kNext}});
   }
-  extensions_->cancel();  // their waiting /event/next go unanswered: the processes are killed
+  // Their waiting /event/next go unanswered: the processes are killed (after their shutdown
+  // budget, whose end cancels them then: a dropped request would close its connection first).
+  if (!shutting_down_) extensions_->cancel();
   if (auto restore = std::move(parked_restore_)) {
     parked_restore_ = nullptr;
     restore(RuntimeReply{RuntimeReply::Code::kInternal, state_, RuntimeEvent::kRestoreNext});
