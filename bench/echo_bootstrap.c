@@ -5,7 +5,12 @@
  *
  * An event with a "sleep_ms" member ({"sleep_ms":5000}) is held that long and answered with
  * {"pid":<this process>,"sleep_ms":<n>} instead of the echo: concurrent invokes of that kind need
- * one environment each, and the pids tell the environments apart (bench/run.sh's scaling). */
+ * one environment each, and the pids tell the environments apart (bench/run.sh's scaling).
+ *
+ * Named anything but `bootstrap` (a layer's extensions/echo-extension), it is an external
+ * extension instead (docs/decisions/024): it registers for INVOKE under its file name and asks
+ * /event/next again as soon as each event arrives, so that bench/extensions.sh measures what an
+ * extension costs lambdad's invokes, not what the extension does. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
@@ -39,6 +44,7 @@ struct Response {
   int status;
   int close_after;
   char request_id[kMaxRequestIdBytes];
+  char extension_id[kMaxRequestIdBytes];
   struct Buffer body;
 };
 
@@ -166,6 +172,7 @@ static int read_response(struct Connection *c, struct Response *r) {
   r->status = 0;
   r->close_after = 0;
   r->request_id[0] = '\0';
+  r->extension_id[0] = '\0';
   r->body.len = 0;
   long content_length = -1;
   int chunked = 0;
@@ -194,6 +201,8 @@ static int read_response(struct Connection *c, struct Response *r) {
       r->close_after = strncasecmp(v, "close", 5) == 0;
     } else if (header_is(line, (size_t)eol, "Lambda-Runtime-Aws-Request-Id", &v)) {
       snprintf(r->request_id, sizeof r->request_id, "%s", v);
+    } else if (header_is(line, (size_t)eol, "Lambda-Extension-Identifier", &v)) {
+      snprintf(r->extension_id, sizeof r->extension_id, "%s", v);
     }
     buffer_consume(&c->in, (size_t)eol + 2);
   }
@@ -269,6 +278,29 @@ static void sleep_ms(long ms) {
   }
 }
 
+/* The external extension's loop: register, then /event/next for ever. */
+static int run_extension(const char *api, const char *name) {
+  struct Connection conn = {.fd = -1, .in = {0}};
+  struct Response r = {0};
+  char head[512];
+  static const char events[] = "{\"events\":[\"INVOKE\"]}";
+  int n = snprintf(head, sizeof head,
+                   "POST /2020-01-01/extension/register HTTP/1.1\r\nHost: %s\r\nLambda-Extension-Name: %s\r\n"
+                   "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+                   api, name, sizeof events - 1);
+  if (n < 0 || (size_t)n >= sizeof head) die("extension name too long");
+  exchange(&conn, head, (size_t)n, events, sizeof events - 1, &r, 0);
+  if (r.status != 200 || !r.extension_id[0]) die("/extension/register returned %d", r.status);
+  n = snprintf(head, sizeof head,
+               "GET /2020-01-01/extension/event/next HTTP/1.1\r\nHost: %s\r\nLambda-Extension-Identifier: %s\r\n\r\n",
+               api, r.extension_id);
+  if (n < 0 || (size_t)n >= sizeof head) die("extension identifier too long");
+  for (;;) {
+    exchange(&conn, head, (size_t)n, "", 0, &r, 1);
+    if (r.status != 200) die("/extension/event/next returned %d", r.status);
+  }
+}
+
 int main(int argc, char **argv) {
   const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
   if (!api || !*api) die("AWS_LAMBDA_RUNTIME_API is not set");
@@ -282,6 +314,9 @@ int main(int argc, char **argv) {
   // --start-only: exits where the first /next would be sent, so that bench/run.sh can time the
   // runtime's own start (exec, loading, its setup) apart from lambdad's.
   if (argc > 1 && strcmp(argv[1], "--start-only") == 0) return 0;
+  const char *self = strrchr(argv[0], '/');
+  self = self ? self + 1 : argv[0];
+  if (strcmp(self, "bootstrap") != 0 && strncmp(self, "lambdad_echo", 12) != 0) return run_extension(api, self);
 
   struct Connection conn = {.fd = -1, .in = {0}};
   struct Response next = {0};
