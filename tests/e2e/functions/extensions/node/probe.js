@@ -1,6 +1,9 @@
 // An internal extension of a Node.js function, loaded with NODE_OPTIONS=--require ./probe.js
-// before the runtime: it registers, is refused SHUTDOWN, and records its INVOKE events.
+// before the runtime: it registers (synchronously, with curl, so that it is done before the
+// runtime asks its first /next and registration closes), is refused SHUTDOWN, and records its
+// INVOKE events.
 const http = require("http");
+const { execFileSync } = require("child_process");
 
 const api = process.env.AWS_LAMBDA_RUNTIME_API;
 const [host, port] = api.split(":");
@@ -19,11 +22,12 @@ function call(method, path, headers, body) {
   });
 }
 
+const head = execFileSync("curl", ["-sS", "-D", "-", "-o", "/dev/null", "-X", "POST",
+  "-H", "Lambda-Extension-Name: probe-node", "-d", JSON.stringify({ events: ["INVOKE"] }),
+  `http://${api}/2020-01-01/extension/register`], { encoding: "utf8" });
+globalThis.probe.id = /^lambda-extension-identifier: *(\S+)/im.exec(head)[1];
+
 (async () => {
-  // Registered at once: registration closes when the runtime asks its first /next.
-  const reg = await call("POST", "register", { "Lambda-Extension-Name": "probe-node" },
-    JSON.stringify({ events: ["INVOKE"] }));
-  globalThis.probe.id = reg.headers["lambda-extension-identifier"];
   const refused = await call("POST", "register", { "Lambda-Extension-Name": "probe-node-shutdown" },
     JSON.stringify({ events: ["INVOKE", "SHUTDOWN"] }));
   globalThis.probe.refused = { status: refused.status, body: JSON.parse(refused.body) };
