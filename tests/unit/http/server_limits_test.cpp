@@ -41,6 +41,8 @@ class ServerLimitsTest : public ::testing::Test {
   void start_with(Router router, ServerOptions options) {
     ASSERT_TRUE(served_.start(std::move(router), std::move(options)));
   }
+  // Before any member of a derived fixture goes: the server's thread may still call into them.
+  void TearDown() override { served_.stop(); }
 
   test::ServerOnThread served_;
 };

@@ -59,6 +59,7 @@ class ServerWireTest : public ::testing::TestWithParam<bool> {
     options.own_strands = GetParam();
     ASSERT_TRUE(served_.start(std::move(router), std::move(options)));
   }
+  void TearDown() override { served_.stop(); }
 
   test::ServerOnThread served_;
 };
