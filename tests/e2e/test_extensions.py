@@ -4,9 +4,11 @@ the runtime's process, the init phase lasts until it waits for its first event, 
 INVOKE for each invoke with the runtime's request id, deadline and ARN, the environment takes its
 next invoke only once it waits again, and the API refuses what Lambda refuses with Lambda's
 words. An extension's init error fails the invoke with Extension.InitError."""
+import json
 import re
+import subprocess
 
-from conftest import FUNCTIONS
+from conftest import FUNCTIONS, LAMBDAD
 from test_pools import client_for, evict, function_status, init_duration, invoke, poll, report
 
 TEMPLATE = FUNCTIONS / "extensions" / "template.yaml"
@@ -173,3 +175,14 @@ def test_the_daemons_stop_gives_extensions_their_shutdown(start_daemon):
     log = d.logs()
     assert re.search(SHUTDOWN.format("spindown"), log), log[-3000:]
     assert "recorder: bye" in log, "the extension was killed before it could finish"
+
+
+def test_lambdad_invoke_gives_extensions_their_shutdown():
+    """`lambdad invoke`: the invoke's answer on stdout, then the environment's end with SHUTDOWN,
+    and the extension has the time to finish before the command exits."""
+    p = subprocess.run([LAMBDAD, "invoke", "External", "--template", str(TEMPLATE), "--event", "-"],
+                       input="{}", capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["recorder"][0]["registered"]["functionName"] == "External"
+    assert re.search(SHUTDOWN.format("spindown"), p.stderr), p.stderr[-3000:]
+    assert "recorder: bye" in p.stderr, p.stderr[-3000:]
