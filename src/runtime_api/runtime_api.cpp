@@ -169,19 +169,13 @@ http::Response extensions_missing() {
   return error_response(500, error_types::kInternalServerError, "Internal Server Error");
 }
 
-std::optional<std::string_view> header(const http::Request& req, std::string_view name) {
-  auto v = req.headers.get(name);
-  if (!v) return std::nullopt;
-  return *v;
-}
-
 void add_extension_routes(http::Router& router, sandbox::RuntimeApiTarget& target) {
   const std::string p(kExtensionPrefix);
   router.add(http::Method::kPost, p + "/register", kExtensionBody, [&target](http::Request&& req, http::Responder respond) {
     auto* ext = target.extensions();
     if (ext == nullptr) return respond(extensions_missing());
-    const auto feature = header(req, "Lambda-Extension-Accept-Feature").value_or("");
-    auto out = ext->register_extension(header(req, "Lambda-Extension-Name").value_or(""), req.body,
+    const auto feature = req.headers.get("Lambda-Extension-Accept-Feature").value_or("");
+    auto out = ext->register_extension(req.headers.get("Lambda-Extension-Name").value_or(""), req.body,
                                        feature.find("accountId") != std::string_view::npos);
     if (!out.registered) return respond(extension_refusal(out.error));
     auto r = json_response(200, std::move(out.registered->body));
@@ -191,7 +185,7 @@ void add_extension_routes(http::Router& router, sandbox::RuntimeApiTarget& targe
   router.add(http::Method::kGet, p + "/event/next", 0, [&target](http::Request&& req, http::Responder respond) {
     auto* ext = target.extensions();
     if (ext == nullptr) return respond(extensions_missing());
-    auto who = ext->identify(header(req, "Lambda-Extension-Identifier"));
+    auto who = ext->identify(req.headers.get("Lambda-Extension-Identifier"));
     if (who.error) return respond(extension_refusal(*who.error));
     auto shared = std::make_shared<http::Responder>(std::move(respond));
     auto refused = ext->next(who.id, [shared](std::string event) {
@@ -206,9 +200,9 @@ void add_extension_routes(http::Router& router, sandbox::RuntimeApiTarget& targe
                [&target, init](http::Request&& req, http::Responder respond) {
                  auto* ext = target.extensions();
                  if (ext == nullptr) return respond(extensions_missing());
-                 auto who = ext->identify(header(req, "Lambda-Extension-Identifier"));
+                 auto who = ext->identify(req.headers.get("Lambda-Extension-Identifier"));
                  if (who.error) return respond(extension_refusal(*who.error));
-                 const auto type = header(req, "Lambda-Extension-Function-Error-Type");
+                 const auto type = req.headers.get("Lambda-Extension-Function-Error-Type");
                  auto refused = init ? ext->init_error(who.id, type) : ext->exit_error(who.id, type);
                  if (refused) return respond(extension_refusal(*refused));
                  respond(json_response(202, "{\"status\":\"OK\"}\n"));

@@ -42,10 +42,7 @@ void ExecutionEnvironment::start_extensions() {
     if (!child) {
       observability::daemon_log()->info("{}environment {}: extension {} did not start: {}", log_prefix_, serial_,
                                         ext.name, child.error().message);
-      if (!init_duration_ms_) init_duration_ms_ = ms_between(spawned_at_, clock_.now());
-      fail_current("Extension.LaunchError", child.error().message, "error");
-      become_dead();
-      return;
+      return fail_environment("Extension.LaunchError", child.error().message);
     }
     extension_processes_.push_back(std::move(child).value());
   }
@@ -58,9 +55,7 @@ void ExecutionEnvironment::release_runtime() {
   runtime_waits_ = false;
   if (auto st = process_->release(); !st) {
     // The runtime could not start (a missing bootstrap...): the init fails as it would have at once.
-    if (!init_duration_ms_) init_duration_ms_ = ms_between(spawned_at_, clock_.now());
-    fail_current(st.error().type, st.error().message, "error");
-    become_dead();
+    fail_environment(st.error().type, st.error().message);
   }
 }
 
@@ -113,9 +108,7 @@ void ExecutionEnvironment::extension_exited(const std::string& name, const proce
   if (dead_) return finish_shutdown_if_done();
   const std::string detail = fmt::format("extension {} exited: {}", name, status.describe());
   observability::daemon_log()->info("{}environment {}: Extension.Crash: {}", log_prefix_, serial_, detail);
-  if (!init_duration_ms_) init_duration_ms_ = ms_between(spawned_at_, clock_.now());
-  fail_current("Extension.Crash", detail, "error");
-  become_dead();
+  fail_environment("Extension.Crash", detail);
 }
 
 bool ExecutionEnvironment::init_waits_for_extensions(NextCallback& done) {
@@ -164,6 +157,14 @@ void ExecutionEnvironment::wait_for_extensions() {
   });
 }
 
+void ExecutionEnvironment::fail_environment(std::string_view error_type, const std::string& detail) {
+  if (!init_duration_ms_) init_duration_ms_ = ms_between(spawned_at_, clock_.now());
+  // The invoke it ran or waited for fails with this error; the environment is reset and the next
+  // invoke starts a new one, as on Lambda.
+  fail_current(error_type, detail, "error");
+  become_dead();
+}
+
 void ExecutionEnvironment::extension_failed() {
   // Called inside the extension's /init/error or /exit/error, which is answered first.
   boost::asio::post(executor_, lifetime_.guard([this] {
@@ -177,11 +178,7 @@ void ExecutionEnvironment::extension_failed() {
     const auto& type = extensions_->fatal_error();
     const std::string detail = fmt::format("extension {} reported an error", who);
     observability::daemon_log()->info("{}environment {}: {}: {}", log_prefix_, serial_, type, detail);
-    if (!init_duration_ms_) init_duration_ms_ = ms_between(spawned_at_, clock_.now());
-    // The invoke it ran or waited for fails with the extension's error; the environment is reset
-    // and the next invoke starts a new one, as on Lambda.
-    fail_current(type, detail, "error");
-    become_dead();
+    fail_environment(type, detail);
   }));
 }
 

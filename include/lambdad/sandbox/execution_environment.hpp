@@ -250,6 +250,9 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   bool init_waits_for_extensions(NextCallback& done);
   void extensions_ready();
   void extension_failed();
+  // Ends the environment with `error_type` for the invoke it runs or waits for (the init's end
+  // too, when it had not ended).
+  void fail_environment(std::string_view error_type, const std::string& detail);
   void invoke_extensions();
   // After the runtime's answer, while an extension still works on the invoke: the function's
   // timeout covers both; past it the environment is reset.
