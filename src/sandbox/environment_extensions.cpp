@@ -30,7 +30,7 @@ void ExecutionEnvironment::setup_extensions() {
       [this] { boost::asio::post(executor_, lifetime_.guard([this] { release_runtime(); })); });
 }
 
-void ExecutionEnvironment::start_extensions() {
+Status ExecutionEnvironment::start_extensions() {
   for (const auto& ext : externals_) {
     auto spec = extension_spawn_spec(*extension_spec_, ext, process_->pid());
     process::ChildCallbacks callbacks;
@@ -42,12 +42,14 @@ void ExecutionEnvironment::start_extensions() {
     if (!child) {
       observability::daemon_log()->info("{}environment {}: extension {} did not start: {}", log_prefix_, serial_,
                                         ext.name, child.error().message);
-      return fail_environment("Extension.LaunchError", child.error().message);
+      // As a runtime that cannot start: the caller fails the invoke with it.
+      return Error{ErrorKind::kInvalidInput, "Extension.LaunchError", child.error().message};
     }
     extension_processes_.push_back(std::move(child).value());
   }
   observability::daemon_log()->debug("{}environment {}: {} extension(s) started", log_prefix_, serial_,
                                      extension_processes_.size());
+  return Ok{};
 }
 
 void ExecutionEnvironment::release_runtime() {

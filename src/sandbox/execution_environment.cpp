@@ -126,7 +126,9 @@ Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::launch(const
   env->held_ = held;
   if (held) env->spawned_at_ = deps.clock.now();
   if (!held) env->initializing();
-  if (!held && env->runtime_waits_) env->start_extensions();
+  if (!held && env->runtime_waits_) {
+    if (auto st = env->start_extensions(); !st) return st.error();  // destroying env kills the rest
+  }
   return env;
 }
 
@@ -167,7 +169,10 @@ Status ExecutionEnvironment::go() {
   begin_init();
   if (runtime_waits_) {  // its extensions first
     initializing();
-    start_extensions();
+    if (auto st = start_extensions(); !st) {
+      become_dead();
+      return st;
+    }
     return Ok{};
   }
   if (auto st = process_->release(); !st) {

@@ -1,7 +1,6 @@
 #include "lambdad/sandbox/runtime_launcher.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <ctime>
@@ -121,8 +120,10 @@ std::vector<ExternalExtension> external_extensions(const config::FunctionConfig&
   for (const auto& layer : fn.layer_dirs) {
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(layer / "extensions", ec)) {
+      // Every entry but a directory, as Lambda lists them: one that cannot be executed fails to
+      // start (Extension.LaunchError), as it does there.
       std::error_code ignored;
-      if (!entry.is_regular_file(ignored) || ::access(entry.path().c_str(), X_OK) != 0) continue;
+      if (entry.is_directory(ignored)) continue;
       found[entry.path().filename().string()] = entry.path();
     }
   }

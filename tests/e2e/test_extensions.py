@@ -140,6 +140,11 @@ def test_an_external_extension_that_exits_in_init_is_an_extension_crash(start_da
                            "errorMessage": "RequestId: {} Error: extension crasher exited: exit status 3".format(
                                r["RequestId"])}
     d.wait_for_log(r"crasher: cannot reach the backend")
+    # A file of extensions/ that cannot be executed is not skipped: Lambda tries it and fails.
+    r = invoke(client_for(d), "NoExec")
+    assert r["FunctionError"] == "Unhandled"
+    assert r["Result"]["errorType"] == "Extension.LaunchError", r["Result"]
+    assert "forgot-chmod" in r["Result"]["errorMessage"], r["Result"]
     assert d.stop_and_check() == []
 
 

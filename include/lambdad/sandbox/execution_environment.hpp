@@ -259,7 +259,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   void wait_for_extensions();
   // External extensions (the executables of /opt/extensions) start before the runtime, which
   // waits in the holder until every one has registered.
-  void start_extensions();
+  Status start_extensions();  // an Error (Extension.LaunchError) when one cannot be started
   void release_runtime();
   void extension_exited(const std::string& name, const process::ExitStatus& status);
   // The environment ends (lambda-spec §2.4): without extensions its processes are killed at once;

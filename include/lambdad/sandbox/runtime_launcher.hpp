@@ -60,8 +60,8 @@ std::string interpreter_for(const RuntimeOptions& options, const config::Functio
 // "2026/11/24/[$LATEST]<32 hex>"
 std::string make_log_stream_name(const std::string& version);
 
-// An external extension (docs/decisions/024): an executable file of a layer's extensions/
-// directory, /opt/extensions/NAME in the environment (a later layer's file of the same name wins).
+// An external extension (docs/decisions/024): any entry but a directory of a layer's extensions/
+// directory (an executable, or it fails to start as on Lambda), /opt/extensions/NAME in the environment (a later layer's file of the same name wins).
 struct ExternalExtension {
   std::string name;
   std::filesystem::path host_path;
