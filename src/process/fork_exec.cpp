@@ -497,7 +497,9 @@ Status ExecWait::wait(pid_t pid, bool reap) {
 Status probe_lambda_root(const std::filesystem::path& mount_point) {
   // An empty function: the mount point's parent (a directory the daemon owns) as its code.
   SpawnSpec spec{"/bin/true", {}, {"PATH=/usr/bin:/bin"}, "/var/task"};
+  // With an /etc/hosts of its own, as every environment has (docs/decisions/025).
   spec.root = LambdaRoot{mount_point, mount_point.parent_path(), {}, {}, {}, {}};
+  spec.root->hosts = "127.0.0.1\tlocalhost\n";
   auto child = fork_exec(spec);
   if (!child) return child.error();
   int status = 0;

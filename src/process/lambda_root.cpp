@@ -163,6 +163,16 @@ Result<RootPlan> RootPlan::make(const LambdaRoot& root, const fs::path& private_
     }
     plan.show_host_dir(path, path, read_only);
   }
+  // The environment's own /etc/hosts: the host's, and sandbox.localdomain at the environment's
+  // address (docs/decisions/025). Written in the root's tmpfs, bound over the host's file, and
+  // unlinked from where it was written (the bind keeps it).
+  if (!root.hosts.empty() && fs::is_regular_file("/etc/hosts")) {
+    const std::string written = s + "/.hosts";
+    plan.add(RootOp::kFile, written, {}, root.hosts);
+    plan.add(RootOp::kBind, written, s + "/etc/hosts");
+    plan.add(RootOp::kReadOnly, s + "/etc/hosts", {}, {}, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV);
+    plan.add(RootOp::kUnlink, written);
+  }
   plan.add(RootOp::kMkdir, s + kOldRoot);
   plan.add(RootOp::kPivot, s, s + kOldRoot);
   plan.add(RootOp::kDetach, kOldRoot);
@@ -208,6 +218,8 @@ std::string RootPlan::describe_failure(std::size_t step, int err) const {
     case RootOp::kPivot: what = "pivot_root"; break;
     case RootOp::kDetach: what = "detach the host's root"; break;
     case RootOp::kRootReadOnly: what = "make / read-only"; break;
+    case RootOp::kFile: what = "write " + inside(st.a); break;
+    case RootOp::kUnlink: what = "remove " + inside(st.a); break;
   }
   return what + ": " + errno_text(err);
 }
@@ -237,6 +249,26 @@ int enter_user_namespace(const char* uid_map, const char* gid_map) noexcept {
     return -1;
   }
   return 0;
+}
+
+// A new file holding `data` (a C string), with system calls only.
+int write_new_file(const char* path, const char* data) noexcept {
+  const int fd = ::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return -1;
+  std::size_t left = data != nullptr ? std::strlen(data) : 0;
+  while (left > 0) {
+    const ssize_t n = ::write(fd, data, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int saved = errno;
+      ::close(fd);
+      errno = saved;
+      return -1;
+    }
+    data += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  return ::close(fd);
 }
 
 }  // namespace
@@ -269,6 +301,8 @@ bool lay_out_root(const RootStep* steps, std::size_t count, std::size_t& failed)
       case RootOp::kRootReadOnly:
         rc = ::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr);
         break;
+      case RootOp::kFile: rc = write_new_file(st.a, st.data); break;
+      case RootOp::kUnlink: rc = ::unlink(st.a); break;
     }
     if (rc != 0) {
       failed = i;

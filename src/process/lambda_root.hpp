@@ -27,6 +27,8 @@ enum class RootOp : int {
   kPivot,       // a = new root, b = where the old one goes
   kDetach,      // a = the old root inside the new one: unmounted and removed
   kRootReadOnly,
+  kFile,        // a = path, data = its content (a new file, mode 0644)
+  kUnlink,      // a
 };
 
 // What the child reads: pointers into the plan's strings.

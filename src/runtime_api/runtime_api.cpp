@@ -12,6 +12,7 @@
 #include "lambdad/common/ids.hpp"
 #include "lambdad/http/server.hpp"
 #include "lambdad/sandbox/extensions.hpp"
+#include "lambdad/sandbox/telemetry.hpp"
 
 namespace lambdad::runtime_api {
 namespace {
@@ -208,6 +209,29 @@ void add_extension_routes(http::Router& router, sandbox::RuntimeApiTarget& targe
                  respond(json_response(202, "{\"status\":\"OK\"}\n"));
                });
   }
+  // The Telemetry API (2022-07-01) and the Logs API (2020-08-15) (lambda-spec §2.5,
+  // docs/decisions/025): an identified extension subscribes; the environment's Telemetry decides.
+  for (const auto api : {sandbox::TelemetryApi::kTelemetry, sandbox::TelemetryApi::kLogs}) {
+    const std::string path = api == sandbox::TelemetryApi::kTelemetry ? "/2022-07-01/telemetry" : "/2020-08-15/logs";
+    for (const auto& route : {path, path + "/"}) {
+      router.add(http::Method::kPut, route, kExtensionBody, [&target, api](http::Request&& req, http::Responder respond) {
+        auto* ext = target.extensions();
+        auto* telemetry = target.telemetry();
+        if (ext == nullptr || telemetry == nullptr) return respond(extensions_missing());
+        auto who = ext->identify(req.headers.get("Lambda-Extension-Identifier"));
+        if (who.error) return respond(extension_refusal(*who.error));
+        auto reply = telemetry->subscribe(api, ext->name_of(who.id), req.body);
+        if (reply.status == 200) {
+          http::Response r;
+          r.status = 200;
+          r.headers.add("Content-Type", "text/plain; charset=utf-8");
+          r.body = std::move(reply.body);
+          return respond(std::move(r));
+        }
+        respond(json_response(static_cast<unsigned>(reply.status), std::move(reply.body)));
+      });
+    }
+  }
 }
 
 }  // namespace
@@ -325,7 +349,8 @@ http::Router make_router(sandbox::RuntimeApiTarget& target) {
   return router;
 }
 
-EndpointFactory::EndpointFactory(boost::asio::io_context& io) : io_(io), executor_(io.get_executor()) {}
+EndpointFactory::EndpointFactory(boost::asio::io_context& io)
+    : io_(io), executor_(io.get_executor()), telemetry_(executor_) {}
 
 Result<std::unique_ptr<sandbox::RuntimeEndpoint>> EndpointFactory::open(sandbox::RuntimeApiTarget& target) {
   http::ServerOptions options;

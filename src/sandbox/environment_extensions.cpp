@@ -25,6 +25,10 @@ void ExecutionEnvironment::setup_extensions() {
       std::vector<std::string>{}, [] { return ids::request_id(); });
   extensions_->on_ready([this] { extensions_ready(); });
   extensions_->on_fatal([this] { extension_failed(); });
+  extensions_->on_registered([this](const std::string& name, const std::vector<std::string>& events) {
+    if (!telemetry_ || !telemetry_->wanted()) return;
+    telemetry_->platform("platform.extension", nlohmann::ordered_json{{"name", name}, {"state", "Ready"}, {"events", events}});
+  });
   // Posted: the last registration is answered before the runtime's exec holds the loop.
   extensions_->on_externals_registered(
       [this] { boost::asio::post(executor_, lifetime_.guard([this] { release_runtime(); })); });
@@ -34,7 +38,7 @@ Status ExecutionEnvironment::start_extensions() {
   for (const auto& ext : externals_) {
     auto spec = extension_spawn_spec(*extension_spec_, ext, process_->pid());
     process::ChildCallbacks callbacks;
-    callbacks.on_output_line = [this](std::string_view line) { on_output(line); };
+    callbacks.on_output_line = [this](std::string_view line) { on_extension_output(line); };
     callbacks.on_exit = [this, name = ext.name](process::ExitStatus status) { extension_exited(name, status); };
     auto child = process::spawn(executor_, spec, std::move(callbacks));
     // The runtime's exit must not take its extensions along: they hear of it first.
@@ -70,6 +74,9 @@ void ExecutionEnvironment::shut_down_processes() {
   }
   const auto budget = std::chrono::milliseconds(external ? 2000 : 500);
   extensions_->shutdown(shutdown_reason_, clock_.epoch_ms() + budget.count());
+  // What is buffered for subscribers goes now, within their budget.
+  telemetry_pending_report();
+  telemetry_->flush();
   if (!process_->exited()) process_->terminate();
   shutting_down_ = true;
   observability::daemon_log()->debug("{}environment {}: shutdown ({}), {} ms for its extensions", log_prefix_,
@@ -140,6 +147,7 @@ void ExecutionEnvironment::extensions_ready() {
     }
     // The invoke phase ends now: the environment can take the next one.
     extensions_timer_->cancel();
+    telemetry_pending_report();
     if (init_duration_ms_ && !current_ && !ending_) observer_.on_idle(*this);
   }));
 }

@@ -47,11 +47,15 @@ ExecutionEnvironment::ExecutionEnvironment(const EnvironmentDeps& deps, const co
       log_prefix_(options.version == config::kLatest ? fmt::format("[{}] ", fn.name)
                                                      : fmt::format("[{}:{}] ", fn.name, options.version)),
       flog_(observability::function_log()),
+      timers_(deps.timers),
+      sandbox_address_(next_sandbox_address()),
       deadline_(deps.timers.make_timer()),
       init_timer_(deps.timers.make_timer()),
       delay_timer_(deps.timers.make_timer()),
       extensions_timer_(deps.timers.make_timer()) {
   setup_extensions();
+  telemetry_ = std::make_unique<Telemetry>(clock_, timers_, deps.endpoints.telemetry_transport(),
+                                           fn_.logging.log_format == "JSON", sandbox_address_);
 }
 
 ExecutionEnvironment::~ExecutionEnvironment() {
@@ -91,6 +95,7 @@ Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::launch(const
   if (options.provisioned) launch.initialization_type = "provisioned-concurrency";
   if (options.snap_start) launch.initialization_type = "snap-start";
   launch.snapshot_socket = options.snapshot_socket;
+  launch.sandbox_address = env->sandbox_address_;
   auto spec = build_spawn_spec(fn, deps.runtime_options, launch);
   if (!spec) return spec.error();
   env->working_directory_ = spec->working_directory.string();
@@ -187,6 +192,7 @@ Status ExecutionEnvironment::go() {
 void ExecutionEnvironment::begin_init() {
   spawned_at_ = clock_.now();
   flog_->info("{}{}", log_prefix_, observability::init_start_line(fn_.runtime, runtime_options_.region));
+  telemetry_init_start();
 }
 
 // The runtime is running: the memory watch follows it and the init limit runs.
@@ -306,6 +312,7 @@ void ExecutionEnvironment::mark_started() {
     }
   }
   log_line(observability::start_line(current_->inv->request_id, current_->inv->version));
+  telemetry_start();
 }
 
 void ExecutionEnvironment::arm_init_limit() {
@@ -315,6 +322,7 @@ void ExecutionEnvironment::arm_init_limit() {
     if (dead_ || init_duration_ms_ || current_) return;
     flog_->info("{}INIT_REPORT Init Duration: {:.2f} ms\tPhase: init\tStatus: timeout", log_prefix_,
                 ms_between(spawned_at_, clock_.now()));
+    telemetry_init_end("timeout");
     retire(fmt::format("init did not finish within {} ms", options_.init_limit.count()));
   });
 }
@@ -403,9 +411,11 @@ void ExecutionEnvironment::handle_next(NextCallback done) {
     return;
   }
   const RuntimeState from = state_;
+  if (from == RuntimeState::kStarted) telemetry_runtime_ready();
   if ((from == RuntimeState::kStarted || from == RuntimeState::kRestoring) && init_waits_for_extensions(done)) return;
   if (from == RuntimeState::kStarted || from == RuntimeState::kRestoring) {
     init_duration_ms_ = ms_between(spawned_at_, clock_.now());
+    telemetry_init_end("success");
     // Initialised ahead of demand (EAGER, provisioned): the first invoke is not a cold start.
     if (!current_) init_reported_ = true;
     idle_since_ = clock_.now();
@@ -542,6 +552,7 @@ RuntimeReply ExecutionEnvironment::init_error(RuntimePost post) {
   if (!to) return RuntimeReply::refused(state_, RuntimeEvent::kInitError);
   state_ = *to;
   init_duration_ms_ = ms_between(spawned_at_, clock_.now());
+  telemetry_init_end("error", post.error_type.empty() ? error_types::kRuntimeUnknown : post.error_type);
   if (current_) {
     // Lambda answers the waiting invoke with the init error, byte for byte.
     invocation::InvocationResult r;
@@ -567,6 +578,7 @@ void ExecutionEnvironment::on_output(std::string_view line) {
     tag = answered_id_;
   }
   flog_->info("{}[{}] {}", log_prefix_, tag, line);
+  if (telemetry_->wanted()) telemetry_->log_line(TelemetryStream::kFunction, line);
   if (current_ && current_->delivered) {
     auto& log = current_->log;
     log.append(line);
@@ -600,6 +612,10 @@ void ExecutionEnvironment::on_exit(const process::ExitStatus& status) {
                                : "Runtime exited with error: " + status.describe();
       const bool oom = group_ && group_->oom_killed();
       if (oom) flog_->info("{}[{}] Runtime exceeded its memory limit of {} MB", log_prefix_, current_->inv->request_id, fn_.memory_mb);
+      if (telemetry_->wanted() && current_->delivered) {
+        telemetry_->platform("platform.fault",
+                             fmt::format("RequestId: {} Process exited before completing request", current_->inv->request_id));
+      }
       fail_current(oom ? error_types::kRuntimeOutOfMemory : error_types::kRuntimeExitError, detail, "error");
     }
     dead_ = true;
@@ -656,6 +672,8 @@ void ExecutionEnvironment::become_dead() {
   if (dead_) return;
   dead_ = true;
   end_pending(std::nullopt);  // an invoke still waiting for its /tmp measure ends now, without it
+  telemetry_pending_report();  // its extensions will not finish it now
+  if (!init_duration_ms_) telemetry_init_end("failure");
   deadline_->cancel();
   // Killed before its parked /next is answered: a runtime that read the answer would only log
   // a failed request on its way out. With extensions, they get their SHUTDOWN and its budget.
@@ -742,6 +760,12 @@ void ExecutionEnvironment::finish(invocation::InvocationResult result, std::stri
   }
   f.status = status;
   if (status == "error") f.error_type = result.error_type;
+  if (telemetry_->wanted()) {
+    current_.emplace(std::move(cur));  // as it was, for the record
+    telemetry_runtime_done(result, status);
+    cur = std::move(*current_);
+    current_.reset();
+  }
 
   Ending ending{std::move(cur), std::move(result), std::move(f), out_of_memory};
   // /tmp is a plain directory (docs/decisions/005): nothing stops a write beyond EphemeralStorage
@@ -768,6 +792,7 @@ void ExecutionEnvironment::end(Ending ending, std::optional<std::string> tmp_war
     flog_->warn("{}[{}] {}", log_prefix_, id, *tmp_warning);
     cur.log.append(*tmp_warning).append("\n");
   }
+  telemetry_report(ending);
   auto end = observability::end_line(id);
   auto report = observability::report_line(ending.report);
   flog_->info("{}{}\n{}{}", log_prefix_, end, log_prefix_, report);  // one write for both

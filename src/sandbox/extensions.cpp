@@ -130,6 +130,7 @@ Extensions::RegisterOutcome Extensions::register_extension(std::string_view name
   x.shutdown = std::find(events.begin(), events.end(), "SHUTDOWN") != events.end();
   list_.push_back(std::move(x));
   was_ready_ = false;
+  if (on_registered_) on_registered_(list_.back().name, list_.back().events);
   nlohmann::ordered_json reply = {
       {"functionName", function_.name}, {"functionVersion", function_.version}, {"handler", function_.handler}};
   if (account_id) reply["accountId"] = function_.account_id;
@@ -147,6 +148,11 @@ Extensions::Identified Extensions::identify(std::optional<std::string_view> head
   out.id = canonical_uuid(*header);
   if (out.id.empty()) out.error = refusal("Extension.InvalidExtensionIdentifier", "Invalid Lambda-Extension-Identifier");
   return out;
+}
+
+std::string Extensions::name_of(const std::string& id) const {
+  auto it = std::find_if(list_.begin(), list_.end(), [&](const Extension& x) { return x.id == id; });
+  return it == list_.end() ? std::string() : it->name;
 }
 
 Extensions::Extension* Extensions::find(const std::string& id) {

@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <chrono>
 #include <ctime>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <string_view>
@@ -149,6 +152,22 @@ std::string interpreter_for(const RuntimeOptions& options, const config::Functio
   return key == "python" ? "python3" : "node";
 }
 
+std::string next_sandbox_address() {
+  static std::atomic<std::uint32_t> next{0};
+  const std::uint32_t n = next.fetch_add(1, std::memory_order_relaxed) % (256u * 254u);
+  return fmt::format("127.77.{}.{}", n / 254, n % 254 + 1);
+}
+
+std::string hosts_with_sandbox(const std::string& address) {
+  static const std::string host = [] {
+    std::ifstream in("/etc/hosts");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!text.empty() && text.back() != '\n') text.push_back('\n');
+    return text;
+  }();
+  return host + address + "\tsandbox.localdomain sandbox\n";
+}
+
 std::string make_log_stream_name(const std::string& version) {
   std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm tm{};
@@ -199,6 +218,7 @@ Result<process::SpawnSpec> build_spawn_spec(const config::FunctionConfig& fn,
       if (auto prefix = interpreter_prefix(interpreter_for(options, fn))) root.host_paths.push_back(*prefix);
     }
     root.shared = options.shared_dirs;
+    if (!launch.sandbox_address.empty()) root.hosts = hosts_with_sandbox(launch.sandbox_address);
     spec.root = std::move(root);
   }
 

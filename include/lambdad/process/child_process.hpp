@@ -39,6 +39,7 @@ struct LambdaRoot {
   // Lay the root out in a user namespace mapping only the daemon's uid and gid, to themselves. A
   // daemon that is not root always does; root only when asked (tests of that path).
   bool user_namespace = false;
+  std::string hosts{};  // non-empty: /etc/hosts holds this instead of the host's
 };
 
 struct SpawnSpec {

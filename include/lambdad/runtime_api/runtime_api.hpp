@@ -7,6 +7,7 @@
 
 #include "lambdad/common/executor.hpp"
 #include "lambdad/http/router.hpp"
+#include "lambdad/runtime_api/telemetry_post.hpp"
 #include "lambdad/sandbox/runtime_api_target.hpp"
 
 namespace boost::asio {
@@ -28,13 +29,15 @@ class EndpointFactory final : public sandbox::RuntimeEndpointFactory {
  public:
   explicit EndpointFactory(boost::asio::io_context& io);
   EndpointFactory(boost::asio::io_context& io, Executor executor)
-      : io_(io), executor_(std::move(executor)), own_strands_(true) {}
+      : io_(io), executor_(std::move(executor)), own_strands_(true), telemetry_(executor_) {}
   Result<std::unique_ptr<sandbox::RuntimeEndpoint>> open(sandbox::RuntimeApiTarget& target) override;
+  sandbox::TelemetryTransport* telemetry_transport() override { return &telemetry_; }
 
  private:
   boost::asio::io_context& io_;
   Executor executor_;
   bool own_strands_ = false;
+  TelemetryPost telemetry_;
 };
 
 }  // namespace lambdad::runtime_api

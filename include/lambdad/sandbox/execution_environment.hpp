@@ -27,6 +27,7 @@
 #include "lambdad/sandbox/extensions.hpp"
 #include "lambdad/sandbox/runtime_api_target.hpp"
 #include "lambdad/sandbox/runtime_launcher.hpp"
+#include "lambdad/sandbox/telemetry.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -173,6 +174,9 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   RuntimeReply stream_end(std::string_view request_id, StreamEnd end) override;
 
   Extensions* extensions() override { return extensions_.get(); }
+  Telemetry* telemetry() override { return telemetry_.get(); }
+  // Its own loopback address: sandbox.localdomain inside it (docs/decisions/025).
+  const std::string& sandbox_address() const { return sandbox_address_; }
 
   RuntimeState runtime_state() const { return state_; }
 
@@ -262,6 +266,19 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   Status start_extensions();  // an Error (Extension.LaunchError) when one cannot be started
   void release_runtime();
   void extension_exited(const std::string& name, const process::ExitStatus& status);
+  void on_extension_output(std::string_view line);
+  // Telemetry (environment_telemetry.cpp, docs/decisions/025): the platform events of each phase.
+  std::string initialization_type() const;
+  void telemetry_init_start();
+  void telemetry_runtime_ready();  // platform.initRuntimeDone, once: the runtime's first /next
+  // platform.initReport (and initRuntimeDone if not yet sent) with `status`; subscriptions close.
+  void telemetry_init_end(std::string_view status, std::string_view error_type = {});
+  void telemetry_start();
+  void telemetry_runtime_done(const invocation::InvocationResult& result, const std::string& status);
+  // platform.report once the invoke has ended, extensions included (at once, or when they wait
+  // again, or when the environment ends).
+  void telemetry_report(const Ending& ending);
+  void telemetry_pending_report();
   // The environment ends (lambda-spec §2.4): without extensions its processes are killed at once;
   // with them, SHUTDOWN (shutdown_reason_) to the subscribed ones, SIGTERM to the runtime, and
   // the budget (2,000 ms with external extensions, 500 ms with internal ones only) before the
@@ -318,6 +335,17 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   std::string timed_out_id_;  // the invocation that timed out here: a late post for it gets 410
   NextCallback parked_;
   std::unique_ptr<Extensions> extensions_;
+  Timers& timers_;
+  std::string sandbox_address_;
+  std::unique_ptr<Telemetry> telemetry_;
+  bool runtime_ready_sent_ = false;  // platform.initRuntimeDone
+  // An invoke's platform.report, while its extensions still work on it.
+  struct PendingReport {
+    observability::ReportFields fields;
+    Clock::Steady::time_point delivered_at{};
+    std::string trace_id;
+  };
+  std::optional<PendingReport> pending_report_;
   NextCallback init_next_;  // the runtime's first /next, while extensions finish their init
   Clock::Steady::time_point invoke_deadline_{};  // of the invoke the extensions were sent
   std::vector<ExternalExtension> externals_;

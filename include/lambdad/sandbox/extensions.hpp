@@ -72,6 +72,12 @@ class Extensions {
     std::optional<ExtensionError> error;
   };
   Identified identify(std::optional<std::string_view> header) const;
+  // The name an identified extension registered under.
+  std::string name_of(const std::string& id) const;
+  // Called at each registration, with the extension's name and events (platform.extension).
+  void on_registered(std::function<void(const std::string&, const std::vector<std::string>&)> callback) {
+    on_registered_ = std::move(callback);
+  }
 
   // GET /event/next: `deliver` gets the event's JSON once there is one (at once when one waits),
   // or is dropped by cancel(). An ExtensionError (at once) when the call is refused.
@@ -148,6 +154,7 @@ class Extensions {
   std::function<void()> on_ready_;
   std::function<void()> on_fatal_;
   std::function<void()> on_externals_;
+  std::function<void(const std::string&, const std::vector<std::string>&)> on_registered_;
   std::string shutdown_event_;  // once shutdown() was called
 };
 

@@ -17,6 +17,8 @@
 namespace lambdad::sandbox {
 
 class Extensions;
+class Telemetry;
+class TelemetryTransport;
 
 // What GET /next returns.
 struct Delivery {
@@ -112,6 +114,8 @@ class RuntimeApiTarget {
   // The Extensions API (lambda-spec §2, docs/decisions/024) on the same address: this
   // environment's extensions, called on the domain. nullptr: the API is not served here.
   virtual Extensions* extensions() { return nullptr; }
+  // The Telemetry and Logs APIs of the environment (docs/decisions/025); nullptr: none.
+  virtual Telemetry* telemetry() { return nullptr; }
 };
 
 inline void RuntimeApiTarget::admit(const TcpPeer&, std::function<void(bool)> decide) { decide(true); }
@@ -142,6 +146,9 @@ class RuntimeEndpointFactory {
  public:
   virtual ~RuntimeEndpointFactory() = default;
   virtual Result<std::unique_ptr<RuntimeEndpoint>> open(RuntimeApiTarget& target) = 0;
+  // What delivers the environments' telemetry to their subscribers (docs/decisions/025), on the
+  // environments' executor; nullptr: none (a subscription's batches are then dropped).
+  virtual TelemetryTransport* telemetry_transport() { return nullptr; }
 };
 
 }  // namespace lambdad::sandbox

@@ -52,7 +52,17 @@ struct LaunchContext {
   // The abstract socket a SnapStart runtime may offer itself as the snapshot on
   // (_LAMBDAD_SNAPSHOT_SOCKET, docs/decisions/023); empty: none.
   std::string snapshot_socket{};
+  // The environment's own loopback address, sandbox.localdomain in its /etc/hosts (in a root;
+  // docs/decisions/025); empty: the host's /etc/hosts.
+  std::string sandbox_address{};
 };
+
+// A loopback address of its own for each environment (127.77.X.Y, reused after 65,024), so
+// extensions of two environments can listen on the same port of sandbox.localdomain, as they do
+// on Lambda.
+std::string next_sandbox_address();
+// The host's /etc/hosts, and `address` as sandbox.localdomain and sandbox.
+std::string hosts_with_sandbox(const std::string& address);
 
 // The interpreter configured for a runtime: exact match first, then its family.
 std::string interpreter_for(const RuntimeOptions& options, const config::FunctionConfig& fn);
