@@ -574,13 +574,6 @@ int run_invoke(const InvokeOptions& options) {
   inv->payload = std::move(*event);
   inv->trace_id = ids::trace_header(d.clock.epoch_ms() / 1000, scheduler.tracing_active(name, *version));
   inv->received = d.clock.now();
-  // The environment's extensions get their SHUTDOWN budget (docs/decisions/024) before the loop
-  // stops: 2.5 s at most.
-  auto closing_timer = d.timers->make_timer();
-  std::function<void(Clock::Steady::time_point)> stop_when_closed = [&](Clock::Steady::time_point until) {
-    if (d.manager->closing() == 0 || d.clock.now() >= until) return d.io.stop();
-    closing_timer->arm(d.clock.now() + std::chrono::milliseconds(5), [&, until] { stop_when_closed(until); });
-  };
   inv->on_complete = [&](invocation::InvocationResult result) {
     std::fwrite(result.payload.data(), 1, result.payload.size(), stdout);
     std::fputc('\n', stdout);
@@ -589,7 +582,7 @@ int run_invoke(const InvokeOptions& options) {
     // We are inside the environment's call stack: tear down after it returns.
     asio::post(d.domain, [&] {
       d.manager->shutdown();
-      stop_when_closed(d.clock.now() + std::chrono::milliseconds(2500));
+      d.stop_once_closed();  // the environment's extensions get their SHUTDOWN budget first
     });
   };
 

@@ -107,7 +107,15 @@ struct Daemon {
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
+  // After manager->shutdown(): stops the loop once no environment is closing (its extensions'
+  // SHUTDOWN budget, docs/decisions/024), at most `limit` from now. On the domain.
+  void stop_once_closed(std::chrono::milliseconds limit = std::chrono::milliseconds(2500)) {
+    if (!closing_timer_) closing_timer_ = timers->make_timer();
+    poll_closed(clock.now() + limit);
+  }
+
   ~Daemon() {
+    closing_timer_.reset();
     events.reset();
     scheduler.reset();
     registry.reset();  // joins code being unpacked
@@ -118,6 +126,12 @@ struct Daemon {
     std::error_code ec;
     if (!tmp_root.empty()) std::filesystem::remove_all(tmp_root, ec);
     observability::set_log_flush_scheduler(nullptr);  // writes what is pending
+  }
+
+  std::unique_ptr<Timer> closing_timer_;
+  void poll_closed(Clock::Steady::time_point until) {
+    if (!manager || manager->closing() == 0 || clock.now() >= until) return io.stop();
+    closing_timer_->arm(clock.now() + std::chrono::milliseconds(5), [this, until] { poll_closed(until); });
   }
 
   // Memory enforcement and the private /tmp root; prints why and returns false on failure.

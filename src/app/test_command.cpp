@@ -412,7 +412,7 @@ int run_here(const CommonOptions& common, const std::vector<config::FunctionConf
     if (running == 0 && pending.empty()) {
       events.shutdown();
       d.manager->shutdown();
-      d.io.stop();
+      d.stop_once_closed();  // the environments' extensions get their SHUTDOWN budget first
     }
   };
 

@@ -191,3 +191,16 @@ def test_lambdad_invoke_gives_extensions_their_shutdown():
     assert json.loads(p.stdout)["recorder"][0]["registered"]["functionName"] == "External"
     assert re.search(SHUTDOWN.format("spindown"), p.stderr), p.stderr[-3000:]
     assert "recorder: bye" in p.stderr, p.stderr[-3000:]
+
+
+def test_lambdad_test_gives_extensions_their_shutdown(tmp_path):
+    """`lambdad test`: once its cases are done, the environments end with SHUTDOWN and their
+    extensions have the time to finish before the command exits."""
+    case = tmp_path / "external.case.yaml"
+    case.write_text("function: External\ncases:\n  - name: registered\n    event: {}\n")
+    p = subprocess.run([LAMBDAD, "test", "--template", str(TEMPLATE), "--show-logs", str(case)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "1 passed" in p.stdout, p.stdout
+    assert re.search(SHUTDOWN.format("spindown"), p.stderr), p.stderr[-3000:]
+    assert "recorder: bye" in p.stderr, p.stderr[-3000:]
