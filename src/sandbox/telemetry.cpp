@@ -146,15 +146,25 @@ TelemetryReply Telemetry::subscribe(TelemetryApi api, const std::string& extensi
   auto dest = req.find("destination");
   if (dest == req.end() || !dest->is_object()) return validation_error("destination is required");
   const std::string protocol = dest->value("protocol", "");
-  if (protocol != "HTTP") {
-    if (protocol == "TCP") return validation_error("destination.protocol TCP is not supported by lambdad yet; use HTTP");
+  std::optional<TelemetryDestination> d;
+  if (protocol == "HTTP") {
+    auto uri = dest->find("URI");
+    if (uri == dest->end() || !uri->is_string()) return validation_error("destination.URI is required");
+    std::string why;
+    d = parse_uri(uri->get<std::string>(), why);
+    if (!d) return validation_error(why);
+  } else if (protocol == "TCP") {
+    // {"protocol":"TCP","port":N}: the subscriber listens on sandbox.localdomain:N.
+    auto port = dest->find("port");
+    if (port == dest->end() || !port->is_number_integer() || port->get<long long>() < 1 ||
+        port->get<long long>() > 65535) {
+      return validation_error("destination.port must be an integer between 1 and 65535");
+    }
+    d = TelemetryDestination{TelemetryDestination::Protocol::kTcp, "sandbox.localdomain",
+                             static_cast<std::uint16_t>(port->get<long long>()), ""};
+  } else {
     return validation_error("destination.protocol must be HTTP or TCP");
   }
-  auto uri = dest->find("URI");
-  if (uri == dest->end() || !uri->is_string()) return validation_error("destination.URI is required");
-  std::string why;
-  auto d = parse_uri(uri->get<std::string>(), why);
-  if (!d) return validation_error(why);
   // The names of the environment's own address, as its /etc/hosts has them.
   if (d->host == "sandbox.localdomain" || d->host == "sandbox") d->host = sandbox_address_;
   if (d->host == "localhost") d->host = "127.0.0.1";
@@ -353,12 +363,15 @@ void Telemetry::send(Subscription& sub) {
   for (const auto& s : subscriptions_) {
     if (s.get() == &sub) weak = s;
   }
-  std::string body = "[";
+  // HTTP: a JSON array; TCP: newline-delimited JSON.
+  const bool tcp = sub.destination.protocol == TelemetryDestination::Protocol::kTcp;
+  std::string body = tcp ? "" : "[";
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (i > 0) body += ',';
+    if (i > 0 && !tcp) body += ',';
     body += batch[i];
+    if (tcp) body += '\n';
   }
-  body += ']';
+  if (!tcp) body += ']';
   sub.in_flight = true;
   if (transport_ == nullptr) {
     sub.timer->arm(clock_.now(), lifetime_.guard([this, weak, batch = std::move(batch)]() mutable {

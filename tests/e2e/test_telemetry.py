@@ -1,6 +1,7 @@
 """The Telemetry API (2022-07-01) and the Logs API (2020-08-15) (docs/decisions/025, lambda-spec
-§2.5), through boto3 against the real daemon and our Python runtime: two internal extensions
-subscribe during init and listen on sandbox.localdomain, the environment's own address. They
+§2.5), through boto3 against the real daemon and our Python runtime: three internal extensions
+subscribe during init (HTTP and TCP destinations, and the Logs API) and listen on
+sandbox.localdomain, the environment's own address. They
 receive, for a cold and a warm invoke, every platform event in order with the invoke's request
 id, figures that agree with REPORT, and every function log line; a subscription that Lambda
 refuses gets its 400 or 403. A subscriber too slow for what the function logs gets
@@ -21,7 +22,7 @@ def test_a_subscriber_gets_every_phase_of_a_cold_and_a_warm_invoke_and_every_lin
     b = cold["Result"]
     # sandbox.localdomain is the environment's own loopback address, not the host's 127.0.0.1.
     assert b["address"].startswith("127.") and b["address"] != "127.0.0.1"
-    assert b["subscribed"] == {"telemetry": [200, "OK"], "legacy": [200, "OK"]}
+    assert b["subscribed"] == {"telemetry": [200, "OK"], "legacy": [200, "OK"], "stream": [200, "OK"]}
     validation = "ValidationError"
     assert b["refused"]["maxItems"] == [400, {"errorMessage": "buffering.maxItems must be an integer between 1000 "
                                                               "and 10000", "errorType": validation}]
@@ -46,7 +47,7 @@ def test_a_subscriber_gets_every_phase_of_a_cold_and_a_warm_invoke_and_every_lin
     # and the whole init's end (the figure REPORT gives as Init Duration).
     init = types[:types.index("platform.initReport") + 1]
     assert init[0] == "platform.initStart"
-    assert init.count("platform.extension") == 2 and "platform.telemetrySubscription" in init
+    assert init.count("platform.extension") == 3 and "platform.telemetrySubscription" in init
     assert init[-2:] == ["platform.initRuntimeDone", "platform.initReport"]
     start = events[0]["record"]
     assert start["functionName"] == "Telemetry" and start["functionVersion"] == "$LATEST"
@@ -89,6 +90,13 @@ def test_a_subscriber_gets_every_phase_of_a_cold_and_a_warm_invoke_and_every_lin
                        e["record"]["requestId"] == warm["RequestId"]]
     assert set(legacy_report) == {"requestId", "metrics"}
     assert any(e["type"] == "platform.logsSubscription" for e in legacy)
+
+    # The TCP subscriber reads the same platform events from one connection, a line each.
+    stream = last["Result"]["stream"]
+    assert [e["type"] for e in stream if isinstance(e["record"], dict) and
+            e["record"].get("requestId") == warm["RequestId"]] == ["platform.start", "platform.runtimeDone",
+                                                                  "platform.report"]
+    assert stream[0]["type"] == "platform.initStart"
 
 
 def test_a_slow_subscriber_gets_logs_dropped_and_does_not_hold_the_invokes(start_daemon):

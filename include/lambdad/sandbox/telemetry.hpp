@@ -36,8 +36,11 @@ namespace lambdad::sandbox {
 
 enum class TelemetryApi { kTelemetry, kLogs };  // PUT /2022-07-01/telemetry, PUT /2020-08-15/logs
 
-// Where a subscriber listens: http://HOST:PORT/PATH of its subscription.
+// Where a subscriber listens: http://HOST:PORT/PATH of its subscription (HTTP: a POST of a JSON
+// array per batch), or HOST:PORT (TCP: one connection, each event a line of JSON).
 struct TelemetryDestination {
+  enum class Protocol { kHttp, kTcp };
+  Protocol protocol = Protocol::kHttp;
   std::string host;
   std::uint16_t port = 0;
   std::string target = "/";
@@ -46,9 +49,10 @@ struct TelemetryDestination {
 class TelemetryTransport {
  public:
   virtual ~TelemetryTransport() = default;
-  // POSTs `body` (a JSON array) to `to`; `done(true)` for a 2xx answer, `done(false)` when it
-  // was refused, failed or not answered in time. `done` is called once, later, on the caller's
-  // executor.
+  // Delivers one batch: HTTP, a POST of `body` (a JSON array), `done(true)` for a 2xx answer; TCP,
+  // `body` (lines of JSON) written on the destination's connection (opened at its first batch,
+  // again after a failure), `done(true)` once written. `done(false)` when it was refused, failed
+  // or not done in time. `done` is called once, later, on the caller's executor.
   virtual void post(const TelemetryDestination& to, std::string body, std::function<void(bool)> done) = 0;
 };
 

@@ -23,10 +23,16 @@ class FakeTransport final : public TelemetryTransport {
     TelemetryDestination to;
     json batch;
     std::function<void(bool)> done;
+    std::string raw;
   };
   void post(const TelemetryDestination& to, std::string body, std::function<void(bool)> done) override {
-    posts.push_back(Post{to, json::parse(body), std::move(done)});
+    if (post_raw != nullptr) {  // the body as it is (TCP: lines of JSON)
+      *post_raw = Post{to, json(), std::move(done), std::move(body)};
+      return;
+    }
+    posts.push_back(Post{to, json::parse(body), std::move(done), {}});
   }
+  Post* post_raw = nullptr;
   // Answers the oldest unanswered post; returns its batch.
   json answer(bool ok = true) {
     auto p = std::move(posts.front());
@@ -193,6 +199,32 @@ TEST_F(TelemetryTest, TheLogsApiGetsItsOlderShapesAndJsonLinesStayStrings) {
                                         "function", "platform.runtimeDone", "platform.report"};
   EXPECT_EQ(types_of(now), expected_new);
   EXPECT_EQ(now[3]["record"]["message"], "hi");  // schema 2022-12-13, JSON log format: an object
+}
+
+TEST_F(TelemetryTest, ATcpSubscriberGetsALineOfJsonPerEvent) {
+  EXPECT_EQ(telemetry.subscribe(TelemetryApi::kTelemetry, "a",
+                                R"({"schemaVersion":"2022-12-13","types":["function"],"destination":{"protocol":"TCP","port":0}})")
+                .status,
+            400);
+  ASSERT_EQ(telemetry.subscribe(TelemetryApi::kTelemetry, "a",
+                                R"({"schemaVersion":"2022-12-13","types":["function"],)"
+                                R"("buffering":{"timeoutMs":25},"destination":{"protocol":"TCP","port":4245}})")
+                .status,
+            200);
+  telemetry.close_subscriptions();
+  telemetry.log_line(TelemetryStream::kFunction, "one");
+  telemetry.log_line(TelemetryStream::kFunction, "two");
+  FakeTransport::Post post;
+  transport.post_raw = &post;
+  time.advance(25ms);
+  EXPECT_EQ(post.to.protocol, TelemetryDestination::Protocol::kTcp);
+  EXPECT_EQ(post.to.host, "127.77.0.9");
+  EXPECT_EQ(post.to.port, 4245);
+  const auto newline = post.raw.find('\n');
+  ASSERT_NE(newline, std::string::npos);
+  EXPECT_EQ(json::parse(post.raw.substr(0, newline))["record"], "one");
+  EXPECT_EQ(json::parse(post.raw.substr(newline + 1))["record"], "two");
+  EXPECT_EQ(post.raw.back(), '\n');
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
-"""Two internal extensions that subscribe to the environment's telemetry, as observability agents
+"""Three internal extensions that subscribe to the environment's telemetry, as observability agents
 do: "telemetry" on the Telemetry API (schema from TELEMETRY_SCHEMA, types platform, function and
-extension) and "legacy" on the Logs API (2020-08-15). Each listens on sandbox.localdomain (the
-environment's own address) and records every batch it receives. SLOW_SECONDS makes the
+extension) with an HTTP destination, "stream" on the Telemetry API with a TCP destination (one
+connection, a line of JSON per event), and "legacy" on the Logs API (2020-08-15). Each listens on
+sandbox.localdomain (the environment's own address) and records every event it receives. SLOW_SECONDS makes the
 Telemetry API listener sleep in each POST, as a subscriber that cannot keep up. The handler
 prints LINES lines and returns what the listeners have received so far, and the answers to
 subscriptions Lambda refuses."""
@@ -17,7 +18,7 @@ import urllib.request
 API = os.environ["AWS_LAMBDA_RUNTIME_API"]
 SLOW = float(os.environ.get("SLOW_SECONDS", "0"))
 SCHEMA = os.environ.get("TELEMETRY_SCHEMA", "2022-12-13")
-RECEIVED = {"telemetry": [], "legacy": []}
+RECEIVED = {"telemetry": [], "legacy": [], "stream": []}
 ADDRESS = socket.gethostbyname("sandbox.localdomain")
 
 
@@ -49,6 +50,18 @@ def listen(name, port):
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
 
+def listen_tcp(port):
+    server = socket.create_server(("sandbox.localdomain", port))
+
+    def serve():
+        connection, _ = server.accept()
+        with connection.makefile("r") as lines:
+            for line in lines:
+                RECEIVED["stream"].append(json.loads(line))
+
+    threading.Thread(target=serve, daemon=True).start()
+
+
 def register(name):
     status, headers, _ = call("POST", "2020-01-01/extension/register", {"Lambda-Extension-Name": name},
                               json.dumps({"events": ["INVOKE"]}).encode())
@@ -64,8 +77,10 @@ def subscribe(api, ext_id, body):
 
 TELEMETRY_ID = register("telemetry")
 LEGACY_ID = register("legacy")
+STREAM_ID = register("stream")
 listen("telemetry", 4243)
 listen("legacy", 4244)
+listen_tcp(4245)
 print("extension init done")  # a function line of the init phase
 SUBSCRIPTION = {"schemaVersion": SCHEMA, "types": ["platform", "function", "extension"],
                 "buffering": {"maxItems": 1000, "maxBytes": 262144, "timeoutMs": 25},
@@ -82,6 +97,8 @@ SUBSCRIBED = {
     "legacy": subscribe("2020-08-15/logs", LEGACY_ID,
                         {"types": ["platform", "function"], "buffering": {"timeoutMs": 25},
                          "destination": {"protocol": "HTTP", "URI": "http://sandbox.localdomain:4244"}}),
+    "stream": subscribe("2022-07-01/telemetry", STREAM_ID,
+                        dict(SUBSCRIPTION, types=["platform"], destination={"protocol": "TCP", "port": 4245})),
 }
 
 
@@ -92,6 +109,7 @@ def loop(ext_id):
 
 threading.Thread(target=loop, args=(TELEMETRY_ID,), daemon=True).start()
 threading.Thread(target=loop, args=(LEGACY_ID,), daemon=True).start()
+threading.Thread(target=loop, args=(STREAM_ID,), daemon=True).start()
 
 
 def handler(event, context):
@@ -101,10 +119,10 @@ def handler(event, context):
     deadline = time.time() + float(event.get("wait", 5))
     want = event.get("reportOf")
     while want and time.time() < deadline:
-        if any(e["type"] == "platform.report" and e["record"]["requestId"] == want for e in RECEIVED["telemetry"]) and \
-                any(e["type"] == "platform.report" and e["record"]["requestId"] == want for e in RECEIVED["legacy"]):
+        if all(any(e["type"] == "platform.report" and e["record"]["requestId"] == want for e in events)
+               for events in RECEIVED.values()):
             break
         time.sleep(0.02)
     late = subscribe("2022-07-01/telemetry", TELEMETRY_ID, SUBSCRIPTION)
     return {"address": ADDRESS, "refused": REFUSED, "subscribed": SUBSCRIBED, "late": late,
-            "telemetry": RECEIVED["telemetry"][:], "legacy": RECEIVED["legacy"][:]}
+            "telemetry": RECEIVED["telemetry"][:], "legacy": RECEIVED["legacy"][:], "stream": RECEIVED["stream"][:]}
