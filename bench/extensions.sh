@@ -21,32 +21,14 @@ command -v wrk >/dev/null || fail "wrk is needed (scripts/install.sh installs it
 bench_build lambdad_echo_bootstrap
 bench_workdir extensions
 
-echo_template 10 "  EchoExt:
-    Type: AWS::Serverless::Function
-    Properties:
-      Runtime: provided.al2023
-      Handler: echo
-      CodeUri: echo/
-      Timeout: 10
-      MemorySize: 128
-      Layers: [!Ref Probe]
-  Probe:
-    Type: AWS::Serverless::LayerVersion
-    Properties:
-      ContentUri: probe/
-  EchoTel:
-    Type: AWS::Serverless::Function
-    Properties:
-      Runtime: provided.al2023
-      Handler: echo
-      CodeUri: echo/
-      Timeout: 10
-      MemorySize: 128
-      Layers: [!Ref Subscriber]
-  Subscriber:
-    Type: AWS::Serverless::LayerVersion
-    Properties:
-      ContentUri: subscriber/"
+# The echo function with one layer, whose extensions/ holds the extension.
+with_layer() {  # FUNCTION LAYER DIR
+  printf '  %s:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: provided.al2023\n' "$1"
+  printf '      Handler: echo\n      CodeUri: echo/\n      Timeout: 10\n      MemorySize: 128\n      Layers: [!Ref %s]\n' "$2"
+  printf '  %s:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: %s/\n' "$2" "$3"
+}
+echo_template 10 "$(with_layer EchoExt Probe probe)
+$(with_layer EchoTel Subscriber subscriber)"
 mkdir -p "$WORK/probe/extensions" "$WORK/subscriber/extensions"
 cp "$WORK/echo/bootstrap" "$WORK/probe/extensions/echo-extension"
 cp "$REPO/bench/telemetry_subscriber.py" "$WORK/subscriber/extensions/telemetry-subscriber"

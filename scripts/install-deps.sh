@@ -18,6 +18,8 @@ SERVE_PACKAGES=(
   libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev
   # the control plane: function zips and their SHA-256
   libzip-dev libssl-dev
+  # durable executions' store (docs/decisions/026)
+  libsqlite3-dev
   # the bundled Python runtime client runs on the host's python3 (Node: see below)
   python3
   # the README's first invokes (cmake already depends on libcurl)

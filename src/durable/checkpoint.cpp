@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <set>
 
+#include "errors.hpp"
+
 namespace lambdad::durable {
 namespace {
 
@@ -17,10 +19,6 @@ using ojson = nlohmann::ordered_json;
 constexpr std::int64_t kMaxDelaySeconds = 31622400;  // a year and a day: WaitSeconds, NextAttemptDelaySeconds
 constexpr std::size_t kMaxErrorBytes = 32768;
 constexpr std::size_t kMaxPayloadBytes = 6291456;
-
-Error invalid(std::string message) {
-  return Error{ErrorKind::kInvalidInput, "InvalidParameterValueException", std::move(message)};
-}
 
 bool valid_id(std::string_view id) {
   return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
@@ -101,7 +99,7 @@ void end(Operation& op, OpStatus status, std::int64_t now_ms) {
 }
 
 Error refused(const OperationUpdate& u, const Operation* op) {
-  return invalid(fmt::format("Cannot {} {} operation {}: it is {}.", name(u.action), name(u.type), u.id,
+  return invalid_parameter(fmt::format("Cannot {} {} operation {}: it is {}.", name(u.action), name(u.type), u.id,
                              op == nullptr ? std::string_view("not started") : name(op->status)));
 }
 
@@ -110,7 +108,7 @@ Status apply_one(Execution& e, const OperationUpdate& u, std::int64_t now_ms,
                  const std::function<std::string(const Operation&)>& new_callback_id, Applied& out) {
   Operation* op = e.find(u.id);
   if (op != nullptr && op->type != u.type) {
-    return invalid(fmt::format("Operation {} is a {}, not a {}.", u.id, name(op->type), name(u.type)));
+    return invalid_parameter(fmt::format("Operation {} is a {}, not a {}.", u.id, name(op->type), name(u.type)));
   }
   const auto changed = [&](const std::string& id) {
     if (std::find(out.changed.begin(), out.changed.end(), id) == out.changed.end()) out.changed.push_back(id);
@@ -201,7 +199,7 @@ Status apply_one(Execution& e, const OperationUpdate& u, std::int64_t now_ms,
       break;
     }
     case OpType::kExecution: {
-      if (!e.running()) return invalid("The execution has already ended.");
+      if (!e.running()) return invalid_parameter("The execution has already ended.");
       if (u.action == Action::kSucceed) {
         close(e, ExecutionStatus::kSucceeded, u.payload.value_or(""), std::nullopt, now_ms);
       } else {
@@ -272,32 +270,32 @@ Execution start_execution(std::string arn, std::string name, std::string functio
 }
 
 Result<std::vector<OperationUpdate>> parse_updates(const json& updates) {
-  if (!updates.is_array()) return invalid("Updates must be a list of OperationUpdate.");
+  if (!updates.is_array()) return invalid_parameter("Updates must be a list of OperationUpdate.");
   std::vector<OperationUpdate> out;
   for (const auto& j : updates) {
-    if (!j.is_object()) return invalid("Each update must be an OperationUpdate object.");
+    if (!j.is_object()) return invalid_parameter("Each update must be an OperationUpdate object.");
     OperationUpdate u;
     u.id = j.value("Id", "");
-    if (!valid_id(u.id)) return invalid("Operation Id must be 1 to 64 characters of [a-zA-Z0-9-_].");
+    if (!valid_id(u.id)) return invalid_parameter("Operation Id must be 1 to 64 characters of [a-zA-Z0-9-_].");
     u.parent_id = j.value("ParentId", "");
-    if (!u.parent_id.empty() && !valid_id(u.parent_id)) return invalid("Invalid parent operation id.");
+    if (!u.parent_id.empty() && !valid_id(u.parent_id)) return invalid_parameter("Invalid parent operation id.");
     u.name = j.value("Name", "");
-    if (u.name.size() > 256) return invalid("Operation Name must be at most 256 characters.");
+    if (u.name.size() > 256) return invalid_parameter("Operation Name must be at most 256 characters.");
     const auto type = type_of(j.value("Type", ""));
-    if (!type) return invalid(fmt::format("Invalid operation type: {}.", j.value("Type", "")));
+    if (!type) return invalid_parameter(fmt::format("Invalid operation type: {}.", j.value("Type", "")));
     u.type = *type;
     u.sub_type = j.value("SubType", "");
     const auto action = action_of(j.value("Action", ""));
-    if (!action) return invalid(fmt::format("Invalid operation action: {}.", j.value("Action", "")));
+    if (!action) return invalid_parameter(fmt::format("Invalid operation action: {}.", j.value("Action", "")));
     u.action = *action;
     if (auto p = j.find("Payload"); p != j.end() && !p->is_null()) {
-      if (!p->is_string()) return invalid("Payload must be a string.");
+      if (!p->is_string()) return invalid_parameter("Payload must be a string.");
       u.payload = p->get<std::string>();
-      if (u.payload->size() > kMaxPayloadBytes) return invalid("Payload must be at most 6291456 bytes.");
+      if (u.payload->size() > kMaxPayloadBytes) return invalid_parameter("Payload must be at most 6291456 bytes.");
     }
     if (auto er = j.find("Error"); er != j.end() && !er->is_null()) {
-      if (!er->is_object()) return invalid("Error must be an ErrorObject.");
-      if (er->dump().size() >= kMaxErrorBytes) return invalid("Error object size must be less than 32768 bytes.");
+      if (!er->is_object()) return invalid_parameter("Error must be an ErrorObject.");
+      if (er->dump().size() >= kMaxErrorBytes) return invalid_parameter("Error object size must be less than 32768 bytes.");
       u.error = *er;
     }
     if (auto c = j.find("ContextOptions"); c != j.end() && c->is_object()) {
@@ -312,7 +310,7 @@ Result<std::vector<OperationUpdate>> parse_updates(const json& updates) {
     if (auto c = j.find("CallbackOptions"); c != j.end() && c->is_object()) {
       u.callback_timeout_s = integer_field(*c, "TimeoutSeconds");
       u.heartbeat_timeout_s = integer_field(*c, "HeartbeatTimeoutSeconds");
-      if (u.callback_timeout_s < 0 || u.heartbeat_timeout_s < 0) return invalid("Callback timeouts must not be negative.");
+      if (u.callback_timeout_s < 0 || u.heartbeat_timeout_s < 0) return invalid_parameter("Callback timeouts must not be negative.");
     }
     if (auto c = j.find("ChainedInvokeOptions"); c != j.end() && c->is_object()) {
       u.chained_function = c->value("FunctionName", "");
@@ -328,9 +326,9 @@ Result<Applied> apply(Execution& e, const std::vector<OperationUpdate>& updates,
   // The request as a whole first.
   const auto executions = std::count_if(updates.begin(), updates.end(),
                                         [](const OperationUpdate& u) { return u.type == OpType::kExecution; });
-  if (executions > 1) return invalid("Cannot checkpoint multiple EXECUTION updates.");
+  if (executions > 1) return invalid_parameter("Cannot checkpoint multiple EXECUTION updates.");
   if (executions == 1 && updates.back().type != OpType::kExecution) {
-    return invalid("EXECUTION checkpoint must be the last update.");
+    return invalid_parameter("EXECUTION checkpoint must be the last update.");
   }
   std::map<std::string, std::vector<Action>> seen;
   std::set<std::string> contexts;  // started earlier or in this request
@@ -342,28 +340,28 @@ Result<Applied> apply(Execution& e, const std::vector<OperationUpdate>& updates,
     // Allowed twice: a STEP or CONTEXT started and ended in the same request.
     const bool start_then_end = before.size() == 1 && before.front() == Action::kStart && u.action != Action::kStart &&
                                 (u.type == OpType::kStep || u.type == OpType::kContext);
-    if (!before.empty() && !start_then_end) return invalid("Cannot update the same operation twice in a single request.");
+    if (!before.empty() && !start_then_end) return invalid_parameter("Cannot update the same operation twice in a single request.");
     before.push_back(u.action);
-    if (!u.parent_id.empty() && contexts.count(u.parent_id) == 0) return invalid("Invalid parent operation id.");
+    if (!u.parent_id.empty() && contexts.count(u.parent_id) == 0) return invalid_parameter("Invalid parent operation id.");
     if (u.type == OpType::kContext && u.action == Action::kStart) contexts.insert(u.id);
-    if (!allowed(u.type, u.action)) return invalid("Invalid action for the given operation type.");
-    if (u.action == Action::kFail && u.payload) return invalid("Cannot provide a Payload for FAIL action.");
-    if (u.action == Action::kSucceed && u.error) return invalid("Cannot provide an Error for SUCCEED action.");
+    if (!allowed(u.type, u.action)) return invalid_parameter("Invalid action for the given operation type.");
+    if (u.action == Action::kFail && u.payload) return invalid_parameter("Cannot provide a Payload for FAIL action.");
+    if (u.action == Action::kSucceed && u.error) return invalid_parameter("Cannot provide an Error for SUCCEED action.");
     if (u.action == Action::kRetry) {
       if (!u.next_attempt_delay_s || *u.next_attempt_delay_s < 1 || *u.next_attempt_delay_s > kMaxDelaySeconds) {
-        return invalid("A RETRY action needs StepOptions.NextAttemptDelaySeconds between 1 and 31622400.");
+        return invalid_parameter("A RETRY action needs StepOptions.NextAttemptDelaySeconds between 1 and 31622400.");
       }
-      if (u.error && u.payload) return invalid("A RETRY action takes an Error or a Payload, not both.");
+      if (u.error && u.payload) return invalid_parameter("A RETRY action takes an Error or a Payload, not both.");
     }
     if (u.type == OpType::kWait && u.action == Action::kStart &&
         (!u.wait_seconds || *u.wait_seconds < 1 || *u.wait_seconds > kMaxDelaySeconds)) {
-      return invalid("A WAIT START action needs WaitOptions.WaitSeconds between 1 and 31622400.");
+      return invalid_parameter("A WAIT START action needs WaitOptions.WaitSeconds between 1 and 31622400.");
     }
     if (u.type == OpType::kChainedInvoke && u.action == Action::kStart && u.chained_function.empty()) {
-      return invalid("A CHAINED_INVOKE START action needs ChainedInvokeOptions.FunctionName.");
+      return invalid_parameter("A CHAINED_INVOKE START action needs ChainedInvokeOptions.FunctionName.");
     }
   }
-  if (!e.running()) return invalid("The execution has already ended.");
+  if (!e.running()) return invalid_parameter("The execution has already ended.");
   // Then each update, on a copy: all or nothing.
   Execution next = e;
   Applied out;

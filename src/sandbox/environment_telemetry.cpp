@@ -45,9 +45,7 @@ void ExecutionEnvironment::telemetry_init_start() {
                              {"runtimeVersion", fn_.runtime},
                              {"runtimeVersionArn", observability::runtime_version_arn(fn_.runtime, runtime_options_.region)},
                              {"functionName", fn_.name},
-                             {"functionVersion", options_.version},
-                             {"instanceId", sandbox_address_},
-                             {"instanceMaxMemory", fn_.memory_mb}});
+                             {"functionVersion", options_.version}});
 }
 
 void ExecutionEnvironment::telemetry_runtime_ready() {
