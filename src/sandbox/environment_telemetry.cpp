@@ -82,10 +82,9 @@ void ExecutionEnvironment::telemetry_start() {
   telemetry_->platform("platform.start", std::move(record));
 }
 
-void ExecutionEnvironment::telemetry_runtime_done(const invocation::InvocationResult& result,
+void ExecutionEnvironment::telemetry_runtime_done(const Current& cur, const invocation::InvocationResult& result,
                                                   const std::string& status) {
-  if (!telemetry_->wanted() || !current_) return;
-  const auto& cur = *current_;
+  if (!telemetry_->wanted()) return;
   const double duration = cur.delivered ? ms_between(cur.delivered_at, clock_.now()) : 0.0;
   const auto now_ms = clock_.epoch_ms();
   ojson record{{"requestId", cur.inv->request_id}, {"status", invoke_status(status, result.error_type)}};

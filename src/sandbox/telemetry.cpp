@@ -315,13 +315,16 @@ void Telemetry::enqueue(Subscription& sub, std::string item) {
   const bool full = sub.queue.size() >= sub.max_items || sub.queue_bytes >= sub.max_bytes;
   if (sub.in_flight) return;
   if (full) return send(sub);
-  if (!sub.timer_armed) {
-    sub.timer_armed = true;
-    sub.timer->arm(clock_.now() + sub.timeout, lifetime_.guard([this, s = &sub] {
-      s->timer_armed = false;
-      send(*s);
-    }));
-  }
+  arm_batch(sub);
+}
+
+void Telemetry::arm_batch(Subscription& sub) {
+  if (sub.timer_armed) return;
+  sub.timer_armed = true;
+  sub.timer->arm(clock_.now() + sub.timeout, lifetime_.guard([this, s = &sub] {
+    s->timer_armed = false;
+    send(*s);
+  }));
 }
 
 void Telemetry::flush() {
@@ -412,13 +415,7 @@ void Telemetry::sent(Subscription& sub, std::vector<std::string> batch, bool ok)
   if (sub.queue.empty() && sub.dropped_records == 0) return;
   const bool full = sub.queue.size() >= sub.max_items || sub.queue_bytes >= sub.max_bytes;
   if (full && ok) return send(sub);
-  if (!sub.timer_armed) {
-    sub.timer_armed = true;
-    sub.timer->arm(clock_.now() + sub.timeout, lifetime_.guard([this, s = &sub] {
-      s->timer_armed = false;
-      send(*s);
-    }));
-  }
+  arm_batch(sub);
 }
 
 }  // namespace lambdad::sandbox

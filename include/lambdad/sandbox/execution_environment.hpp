@@ -274,7 +274,8 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   // platform.initReport (and initRuntimeDone if not yet sent) with `status`; subscriptions close.
   void telemetry_init_end(std::string_view status, std::string_view error_type = {});
   void telemetry_start();
-  void telemetry_runtime_done(const invocation::InvocationResult& result, const std::string& status);
+  void telemetry_runtime_done(const Current& cur, const invocation::InvocationResult& result,
+                              const std::string& status);
   // platform.report once the invoke has ended, extensions included (at once, or when they wait
   // again, or when the environment ends).
   void telemetry_report(const Ending& ending);

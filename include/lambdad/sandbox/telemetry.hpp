@@ -119,6 +119,7 @@ class Telemetry {
   std::optional<std::string> render(const Subscription& sub, const Event& event) const;
   void enqueue(Subscription& sub, std::string item);
   void send(Subscription& sub);
+  void arm_batch(Subscription& sub);  // the batch goes `timeoutMs` from now, unless it goes sooner
   void sent(Subscription& sub, std::vector<std::string> batch, bool ok);
   void distribute(Event event);
 
