@@ -107,6 +107,10 @@ int run_cli(int argc, char** argv) {
     cmd->add_option("--log-level", c.log_level, "trace|debug|info|warn|error|off")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
     cmd->add_option("--region", c.region, "Region reported to functions and in ARNs (default us-east-1)");
+    cmd->add_option("--durable-time-scale", c.durable_time_scale,
+                    "Durable executions' waits, retry delays and timeouts pass this many times faster (e.g. 3600: an "
+                    "hour's wait takes a second); their history keeps the times asked for (default 1)")
+        ->check(CLI::PositiveNumber);
     cmd->add_flag("--snapstart", c.snapstart,
                   "Every function's cold starts restore a snapshot of its initialised runtime, as SnapStart does for "
                   "published versions (the template's SnapStart applies without it)");
@@ -192,6 +196,9 @@ int run_cli(int argc, char** argv) {
                          "Function name, logical id or serverless.yml short name, optionally NAME:QUALIFIER "
                          "(version or alias); may be left out when the template has one function");
   invoke_cmd->add_option("-e,--event", invoke.event_file, "Event JSON file, or - for stdin (default: {})");
+  invoke_cmd->add_option("--durable-execution-name", invoke.durable_execution_name,
+                         "A durable function: the name of the execution it starts (1-64 of [a-zA-Z0-9-_]; "
+                         "default: a generated one); waits for it to end and prints its result");
   invoke_cmd->footer(command_footer(
       "Examples:\n"
       "  lambdad invoke HelloPython --template examples/template.yaml --event event.json\n"
@@ -209,6 +216,81 @@ int run_cli(int argc, char** argv) {
       "Example:\n"
       "  lambdad evict HelloPython --endpoint http://127.0.0.1:3001\n",
       "evict", "--endpoint", "0 drained; 1 the daemon could not be reached or refused; 2 usage or config error."));
+
+  // execution get|history|stop and callback succeed|fail|heartbeat (durable executions, as SAM's
+  // `sam local execution` and `sam local callback`): --endpoint belongs to the parent, so it is a
+  // setting (LAMBDAD_ENDPOINT, [execution] or [callback]); the actions' flags are the command
+  // line's only. The actions fall through, so the parent's flags may follow them.
+  const std::string durable_exit_codes =
+      "0 answered; 1 the daemon could not be reached or answered an error (its body on stdout,\n"
+      "  its status and X-Amzn-ErrorType on stderr); 2 usage or config error.";
+  const auto action_footer = [&](const std::string& examples, const std::string& parent) {
+    return examples + "\n--endpoint URL (default http://127.0.0.1:3001), --config and --print-config are `lambdad " +
+           parent + "`'s\n  and may follow the action; --endpoint is also LAMBDAD_ENDPOINT, or endpoint under [" +
+           parent + "]\n  in lambdad.toml. The options above are given on the command line only.\n\nExit codes: " +
+           durable_exit_codes + "\n";
+  };
+  const auto add_error_object = [](CLI::App* cmd, ErrorObjectOptions& error) {
+    cmd->add_option("--error-type", error.type, "ErrorType of the ErrorObject sent");
+    cmd->add_option("--error-message", error.message, "Its ErrorMessage");
+    cmd->add_option("--error-data", error.data, "Its ErrorData");
+    cmd->add_option("--stack-trace", error.stack_trace, "A line of its StackTrace (repeatable)")->take_last();
+  };
+  ExecutionOptions execution;
+  auto* execution_cmd = app.add_subcommand("execution", "Get, print the history of, or stop a durable execution in a running daemon");
+  execution_cmd->require_subcommand(1);
+  execution_cmd->add_option("--endpoint", execution.endpoint, "The daemon's Invoke API (default http://127.0.0.1:3001)");
+  execution_cmd->footer(command_footer(
+      "Examples:\n"
+      "  lambdad execution get 'arn:aws:lambda:us-east-1:123456789012:function:Orders:$LATEST/durable-execution/order-1/1a2b'\n"
+      "  lambdad execution history ARN --format table --include-execution-data\n"
+      "  lambdad execution stop ARN --error-type Cancelled --error-message 'stopped by hand'\n",
+      "execution", "--endpoint", durable_exit_codes));
+  auto* execution_get = execution_cmd->add_subcommand("get", "Print a durable execution: status, times, input, result or error");
+  auto* execution_history = execution_cmd->add_subcommand("history", "Print a durable execution's history events (every page)");
+  auto* execution_stop = execution_cmd->add_subcommand("stop", "Stop a running durable execution, failed with the ErrorObject given");
+  for (auto* cmd : {execution_get, execution_history, execution_stop}) {
+    cmd->fallthrough();
+    cmd->add_option("arn", execution.arn, "The durable execution's ARN")->required();
+  }
+  for (auto* cmd : {execution_get, execution_history}) {
+    cmd->add_option("--format", execution.format, "json (default): the daemon's answer; table: a short summary")
+        ->check(CLI::IsMember({"json", "table"}));
+  }
+  execution_history->add_flag("--include-execution-data", execution.include_execution_data,
+                              "Include the events' input, result and error payloads");
+  add_error_object(execution_stop, execution.error);
+  execution_get->footer(action_footer("Example:\n  lambdad execution get ARN --format table\n", "execution"));
+  execution_history->footer(action_footer(
+      "Example:\n  lambdad execution history ARN --include-execution-data > history.json\n", "execution"));
+  execution_stop->footer(action_footer(
+      "Example:\n  lambdad execution stop ARN --error-type Cancelled --error-message 'stopped by hand'\n", "execution"));
+
+  CallbackOptions callback;
+  auto* callback_cmd = app.add_subcommand("callback", "Complete or heartbeat a durable execution's callback in a running daemon");
+  callback_cmd->require_subcommand(1);
+  callback_cmd->add_option("--endpoint", callback.endpoint, "The daemon's Invoke API (default http://127.0.0.1:3001)");
+  callback_cmd->footer(command_footer(
+      "Examples:\n"
+      "  lambdad callback succeed CALLBACK_ID --result '{\"approved\": true}'\n"
+      "  lambdad callback fail CALLBACK_ID --error-type Rejected --error-message 'not approved'\n"
+      "  lambdad callback heartbeat CALLBACK_ID\n",
+      "callback", "--endpoint", durable_exit_codes));
+  auto* callback_succeed = callback_cmd->add_subcommand("succeed", "Complete a callback with a result");
+  auto* callback_fail = callback_cmd->add_subcommand("fail", "Fail a callback with the ErrorObject given");
+  auto* callback_heartbeat = callback_cmd->add_subcommand("heartbeat", "Tell a callback its answer is still coming");
+  for (auto* cmd : {callback_succeed, callback_fail, callback_heartbeat}) {
+    cmd->fallthrough();
+    cmd->add_option("callback_id", callback.callback_id, "The callback's id, as the execution's history shows it")
+        ->required();
+  }
+  callback_succeed->add_option("-r,--result", callback.result, "The result, sent as it is (default: none)");
+  add_error_object(callback_fail, callback.error);
+  callback_succeed->footer(action_footer("Example:\n  lambdad callback succeed CALLBACK_ID -r '{\"approved\": true}'\n", "callback"));
+  callback_fail->footer(action_footer(
+      "Example:\n  lambdad callback fail CALLBACK_ID --error-type Rejected --stack-trace 'at approve (index.js:3)'\n",
+      "callback"));
+  callback_heartbeat->footer(action_footer("Example:\n  lambdad callback heartbeat CALLBACK_ID\n", "callback"));
 
   TestOptions test;
   auto* test_cmd = app.add_subcommand("test", "Run a suite of cases (events and what they must return) against the template's functions");
@@ -303,6 +385,14 @@ int run_cli(int argc, char** argv) {
   if (serve_cmd->parsed()) return run_serve(serve);
   if (start_api_cmd->parsed()) return run_serve(start_api);
   if (evict_cmd->parsed()) return run_evict(evict);
+  if (execution_cmd->parsed()) {
+    execution.action = execution_cmd->get_subcommands().front()->get_name();
+    return run_execution(execution);
+  }
+  if (callback_cmd->parsed()) {
+    callback.action = callback_cmd->get_subcommands().front()->get_name();
+    return run_callback(callback);
+  }
   if (generate_cmd->parsed()) return events::run_generate_event(generate);
   if (test_cmd->parsed()) return run_test(test);
   return run_invoke(invoke);

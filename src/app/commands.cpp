@@ -44,6 +44,9 @@
 namespace lambdad::app {
 namespace asio = boost::asio;
 
+int invoke_durable(Daemon& d, const InvokeOptions& options, const std::string& name, const std::string& version,
+                   std::string payload);  // durable_invoke.cpp
+
 namespace {
 
 std::optional<std::string> read_event(const std::string& file) {
@@ -367,6 +370,9 @@ int run_serve(const ServeOptions& options) {
   core.catalogue.account_concurrency = options.pool.account_concurrency;
   core.events = spool->options;
   core.urls = definitions->http.urls;
+  // Durable executions live in the state directory's durable.db with --state-dir, else in memory.
+  core.durable = CoreOptions::Durable{spool->options.durable ? spool->state.root() / "durable.db" : std::filesystem::path{},
+                                      options.common.durable_time_scale};
   d.build(*functions, std::move(core));
   auto& registry = *d.registry;
   auto& events = *d.events;
@@ -391,7 +397,7 @@ int run_serve(const ServeOptions& options) {
     }
     *deadline = *parsed;
   }
-  auto router = invoke_api::make_router(*d.scheduler, d.clock, api_options, &events, &registry);
+  auto router = invoke_api::make_router(*d.scheduler, d.clock, api_options, &events, &registry, d.durable.get());
   // What the local X-Ray daemon received (?traceId=1-... for one trace's documents).
   router.add(http::Method::kGet, "/_lambdad/xray/segments", 0, [&d](http::Request&& req, http::Responder respond) {
     http::Response r;
@@ -490,8 +496,11 @@ int run_serve(const ServeOptions& options) {
       };
   signals.async_wait(on_signal);
 
+  // Durable functions' SDKs checkpoint through this port (AWS_ENDPOINT_URL_LAMBDA).
+  d.runtime_options.lambda_api_port = server.port();
   d.manager->start();
   events.start();
+  asio::post(d.domain, [&d] { d.recover_durable(); });
   const std::string shown = bound.find(':') != std::string::npos ? "[" + bound + "]" : bound;
   std::printf("Invoke API listening on http://%s:%u\n", shown.c_str(), server.port());
   if (api_server) {
@@ -558,10 +567,12 @@ int run_invoke(const InvokeOptions& options) {
   if (!d.prepare_limits("auto")) return 2;
   CoreOptions core;  // nothing stored, no Event queue
   core.catalogue.region = options.common.region;
+  if (target->durable) core.durable = CoreOptions::Durable{{}, options.common.durable_time_scale};
   d.build(*functions, std::move(core));
   auto& scheduler = *d.scheduler;
   const auto version = scheduler.resolve(name, qualifier);
   if (!version) return no_such_version();
+  if (d.durable) return invoke_durable(d, options, name, *version, std::move(*event));
 
   int exit_code = 1;
   auto inv = std::make_shared<invocation::Invocation>();

@@ -26,7 +26,11 @@
 #include "lambdad/common/clock.hpp"
 #include "lambdad/common/executor.hpp"
 #include "lambdad/common/io_thread.hpp"
+#include "lambdad/common/ids.hpp"
 #include "lambdad/control_plane/function_registry.hpp"
+#include "lambdad/durable/dispatch_invoker.hpp"
+#include "lambdad/durable/engine.hpp"
+#include "lambdad/durable/store.hpp"
 #include "lambdad/observability/logging.hpp"
 #include "lambdad/observability/xray.hpp"
 #include "lambdad/process/resource_limits.hpp"
@@ -47,6 +51,13 @@ struct CoreOptions {
   std::optional<async::EventQueueOptions> events;  // serve, test: Event invocations
   // serve: the template's Function URLs, which enter the catalogue with their functions.
   std::vector<config::FunctionUrl> urls;
+  // Durable executions (docs/decisions/026): kept in `store_file` (an SQLite database; empty: in
+  // memory), their waits and back-offs divided by `time_scale`.
+  struct Durable {
+    std::filesystem::path store_file;
+    double time_scale = 1.0;
+  };
+  std::optional<Durable> durable;
 };
 
 // Everything a run needs, built in dependency order and torn down in reverse.
@@ -77,6 +88,10 @@ struct Daemon {
   std::unique_ptr<control_plane::FunctionRegistry> registry;
   std::unique_ptr<scheduler::Scheduler> scheduler;
   std::unique_ptr<async::EventQueue> events;
+  // Durable executions (build, with CoreOptions::durable), driven through the scheduler.
+  std::unique_ptr<durable::Store> durable_store;
+  std::unique_ptr<durable::DispatchInvoker> durable_invoker;
+  std::unique_ptr<durable::Engine> durable;
 
   Daemon() {
     // Function log lines of one batch of events go out in one write (observability/logging).
@@ -116,6 +131,9 @@ struct Daemon {
 
   ~Daemon() {
     closing_timer_.reset();
+    durable.reset();
+    durable_invoker.reset();
+    durable_store.reset();
     events.reset();
     scheduler.reset();
     registry.reset();  // joins code being unpacked
@@ -237,6 +255,58 @@ struct Daemon {
       registry->subscribe([queue = events.get()](const control_plane::CatalogueChange& c) { queue->follow(c); });
     }
     registry->add_template_functions(functions, options.urls);
+    if (options.durable) build_durable(*options.durable);
+  }
+
+  // The durable executions' store, engine and invoker; false (said why) when the store cannot be
+  // opened.
+  bool build_durable(const CoreOptions::Durable& options) {
+    auto log = observability::daemon_log();
+    auto store = durable::Store::open(options.store_file);
+    if (!store) {
+      log->error("durable executions: {}: {}; they are kept in memory only",
+                 options.store_file.empty() ? std::string("memory") : options.store_file.string(),
+                 store.error().message);
+      store = durable::Store::open({});
+      if (!store) return false;
+    }
+    durable_store = std::move(store).value();
+    durable_invoker = std::make_unique<durable::DispatchInvoker>(*scheduler, clock, *timers, runtime_options.region,
+                                                                 runtime_options.account_id);
+    durable::EngineOptions engine_options;
+    engine_options.time_scale = options.time_scale;
+    durable = std::make_unique<durable::Engine>(clock, *timers, *durable_invoker, engine_options,
+                                                [] { return ids::request_id(); }, durable_store.get());
+    // A chained invoke of a durable function starts an execution of its own and ends with it.
+    durable_invoker->set_start_child([this](const std::string& name, const std::string& version, std::string payload,
+                                            std::function<void(durable::DurableInvoker::ChainedOutcome)> done) {
+      const auto settings = scheduler->durable(name, version).value_or(invocation::DurableSettings{});
+      durable::Engine::StartRequest start{
+          invocation::function_arn(runtime_options.region, runtime_options.account_id, name, version), version, "",
+          payload.empty() ? "{}" : std::move(payload), settings.execution_timeout_s, settings.retention_days};
+      auto started = durable->start(start);
+      if (!started) {
+        return done({std::nullopt, nlohmann::json{{"ErrorType", started.error().type},
+                                                  {"ErrorMessage", started.error().message}}});
+      }
+      durable->on_end(started->arn, [done = std::move(done)](const durable::Execution& e) {
+        if (e.status == durable::ExecutionStatus::kSucceeded) return done({e.result.value_or(""), std::nullopt});
+        done({std::nullopt, e.error.value_or(nlohmann::json::object())});
+      });
+    });
+    return true;
+  }
+
+  // Takes up the stored durable executions (once the functions are in the catalogue and the
+  // Invoke API listens: re-invocations need both).
+  void recover_durable() {
+    if (!durable) return;
+    auto running = durable->recover();
+    if (!running) {
+      observability::daemon_log()->error("durable executions: cannot read the store: {}", running.error().message);
+    } else if (*running > 0) {
+      observability::daemon_log()->info("durable executions: {} running execution(s) taken up from the store", *running);
+    }
   }
 
   // Functions' X-Ray SDKs send their segments to AWS_XRAY_DAEMON_ADDRESS: here, a UDP port on

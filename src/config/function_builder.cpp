@@ -231,6 +231,7 @@ std::optional<FunctionConfig> FunctionBuilder::build() {
   read_logging_config(config);
   read_tracing(config);
   read_snap_start(config);
+  read_durable_config(config);
 
   if (failed_) return std::nullopt;
   return config;
@@ -494,6 +495,33 @@ void FunctionBuilder::read_snap_start(FunctionConfig& config) {
     return;
   }
   config.snap_start = true;
+}
+
+// DurableConfig: {ExecutionTimeout (SAM and CloudFormation require it), RetentionPeriodInDays}.
+void FunctionBuilder::read_durable_config(FunctionConfig& config) {
+  const auto* durable = source_.properties.find("DurableConfig");
+  if (durable == nullptr || !mapping(*durable, "DurableConfig", "the function is not durable")) return;
+  DurableConfig out;
+  if (const auto* v = durable->find("ExecutionTimeout")) {
+    if (auto s = integer(*v, "DurableConfig.ExecutionTimeout", 1, static_cast<int>(kMaxDurableExecutionTimeoutSeconds),
+                         "an integer between 1 and 31622400 (seconds)", "the function is not durable")) {
+      out.execution_timeout_s = *s;
+    } else {
+      return;
+    }
+  } else {
+    error(*durable, "DurableConfig.ExecutionTimeout", "is required (seconds, 1 to 31622400)");
+    return;
+  }
+  if (const auto* v = durable->find("RetentionPeriodInDays")) {
+    if (auto days = integer(*v, "DurableConfig.RetentionPeriodInDays", 1, 90, "an integer between 1 and 90",
+                            "the function is not durable")) {
+      out.retention_days = *days;
+    } else {
+      return;
+    }
+  }
+  config.durable = out;
 }
 
 void FunctionBuilder::read_layers(FunctionConfig& config) {

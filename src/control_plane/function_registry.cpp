@@ -247,16 +247,27 @@ std::optional<std::string> FunctionRegistry::unavailable(const std::string& name
   return std::string(state_name(it->second.state));
 }
 
-bool FunctionRegistry::tracing_active(const std::string& name, const std::string& version) const {
+const config::FunctionConfig* FunctionRegistry::version_config(const std::string& name, const std::string& version) const {
   auto it = records_.find(name);
-  if (it == records_.end()) return false;
+  if (it == records_.end()) return nullptr;
   const auto& fn = it->second;
   const VersionRecord* v = &fn.latest;
   if (version != kLatest && all_digits(version) && version.size() < 10) {
     auto found = fn.versions.find(std::stoi(version));
     if (found != fn.versions.end()) v = &found->second;
   }
-  return v->config.tracing == config::TracingMode::kActive;
+  return &v->config;
+}
+
+bool FunctionRegistry::tracing_active(const std::string& name, const std::string& version) const {
+  const auto* c = version_config(name, version);
+  return c != nullptr && c->tracing == config::TracingMode::kActive;
+}
+
+std::optional<config::DurableConfig> FunctionRegistry::durable_config(const std::string& name,
+                                                                      const std::string& version) const {
+  const auto* c = version_config(name, version);
+  return c != nullptr ? c->durable : std::nullopt;
 }
 
 // --- reading ----------------------------------------------------------------------------------
@@ -409,6 +420,7 @@ Result<VersionView> FunctionRegistry::create_function(CreateFunctionRequest req)
   v.config.name = name;
   v.config.logical_id = name;
   if (auto st = apply_settings(req.settings, v); !st) return st.error();
+  v.config.durable = req.durable;
   if (auto st = check_complete(v.config); !st) return st.error();
   if (req.architecture) v.config.architectures = {*req.architecture};
   if (auto st = check_zip(req.zip); !st) return st.error();

@@ -20,6 +20,9 @@ nlohmann::json config_to_json(const config::FunctionConfig& c) {
                       {"description", c.description}};
   if (c.tracing == config::TracingMode::kActive) j["tracing"] = "Active";
   if (c.snap_start) j["snapStart"] = true;
+  if (c.durable) {
+    j["durable"] = {{"executionTimeout", c.durable->execution_timeout_s}, {"retentionDays", c.durable->retention_days}};
+  }
   if (c.dead_letter) j["deadLetter"] = {{"type", c.dead_letter->type}, {"targetArn", c.dead_letter->target_arn}};
   const auto& l = c.logging;
   j["logging"] = {{"logFormat", l.log_format},
@@ -44,6 +47,10 @@ config::FunctionConfig config_from_json(const nlohmann::json& j) {
   c.description = j.value("description", "");
   c.tracing = config::parse_tracing_mode(j.value("tracing", "")).value_or(config::TracingMode::kPassThrough);
   c.snap_start = j.value("snapStart", false);
+  if (j.contains("durable") && j["durable"].is_object()) {
+    c.durable = config::DurableConfig{j["durable"].value("executionTimeout", std::int64_t{0}),
+                                      j["durable"].value("retentionDays", 14)};
+  }
   if (j.contains("deadLetter")) {
     c.dead_letter = config::DeadLetterConfig{j["deadLetter"].value("type", ""), j["deadLetter"].value("targetArn", "")};
   }

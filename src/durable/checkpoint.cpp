@@ -423,8 +423,12 @@ Status answer_callback(Execution& e, const std::string& callback_id, CallbackAns
   if (it == e.operations.end()) {
     return Error{ErrorKind::kNotFound, "ResourceNotFoundException", "Callback not found: " + callback_id};
   }
+  // Past its timeout: CallbackTimeoutException; answered already, or its execution ended: refused.
+  if (it->status == OpStatus::kTimedOut) {
+    return Error{ErrorKind::kConflict, "CallbackTimeoutException", fmt::format("Callback {} has timed out.", callback_id)};
+  }
   if (it->status != OpStatus::kStarted || !e.running()) {
-    return Error{ErrorKind::kConflict, "CallbackTimeoutException",
+    return Error{ErrorKind::kConflict, "InvalidParameterValueException",
                  fmt::format("Callback {} is {}: it takes no answer now.", callback_id, name(it->status))};
   }
   switch (answer) {

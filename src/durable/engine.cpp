@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "errors.hpp"
 #include "lambdad/common/base64.hpp"
@@ -39,6 +40,7 @@ struct Engine::Run {
   bool again = false;  // something changed during the invocation in flight
   int failures = 0;    // invocations failed in a row
   std::unique_ptr<Timer> timer;
+  std::set<std::string> chained_calls;  // CHAINED_INVOKE operations whose call is in flight
   std::vector<std::function<void(const Execution&)>> on_end;
 };
 
@@ -89,6 +91,7 @@ Result<std::size_t> Engine::recover() {
     if (!r.execution.running()) continue;
     ++running;
     advance(r.execution, now_of(r));
+    start_chained(r);  // their calls ended with the daemon too
     invoke(r);
     arm(r);
   }
@@ -169,7 +172,7 @@ void Engine::invoke(Run& r) {
               {"CheckpointToken", new_token(r)},
               {"InitialExecutionState", {{"Operations", std::move(ops)}, {"NextMarker", marker}}}};
   const std::int64_t started = now_of(r);
-  invoker_.invoke(r.execution.function_arn, event.dump(),
+  invoker_.invoke(r.execution, event.dump(),
                   lifetime_.guard([this, arn = r.execution.arn, started](DurableInvoker::Outcome outcome) {
                     invoked(arn, started, std::move(outcome));
                   }));
@@ -293,8 +296,30 @@ Result<Engine::CheckpointReply> Engine::checkpoint(const std::string& arn, const
   }
   reply.token = new_token(*r);
   persist(*r);
+  start_chained(*r);
   arm(*r);
   return reply;
+}
+
+void Engine::start_chained(Run& r) {
+  for (const auto& op : r.execution.operations) {
+    if (op.type != OpType::kChainedInvoke || op.status != OpStatus::kStarted) continue;
+    if (!r.chained_calls.insert(op.id).second) continue;
+    invoker_.chained_invoke(
+        op.chained_function, op.input_payload.value_or(""), op.chained_tenant,
+        lifetime_.guard([this, arn = r.execution.arn, id = op.id](DurableInvoker::ChainedOutcome outcome) {
+          Run* run = run_of(arn);
+          if (run == nullptr) return;
+          run->chained_calls.erase(id);
+          if (!run->execution.running()) return;
+          if (!finish_chained_invoke(run->execution, id, std::move(outcome.result), std::move(outcome.error),
+                                     now_of(*run))) {
+            return;
+          }
+          persist(*run);
+          changed(*run);
+        }));
+  }
 }
 
 Result<Engine::StatePage> Engine::state(const std::string& arn, const std::string& token, const std::string& marker,

@@ -336,6 +336,21 @@ Result<cp::CreateFunctionRequest> parse_create_function(const json& req) {
     }
   }
   out.publish = req.value("Publish", false);
+  if (req.contains("DurableConfig") && req["DurableConfig"].is_object()) {
+    const auto& d = req["DurableConfig"];
+    config::DurableConfig durable;
+    if (d.contains("ExecutionTimeout")) {
+      auto s = ranged("durableConfig.executionTimeout", d["ExecutionTimeout"], 1, config::kMaxDurableExecutionTimeoutSeconds);
+      if (!s) return s.error();
+      durable.execution_timeout_s = *s;
+    }
+    if (d.contains("RetentionPeriodInDays")) {
+      auto days = ranged("durableConfig.retentionPeriodInDays", d["RetentionPeriodInDays"], 1, 90);
+      if (!days) return days.error();
+      durable.retention_days = *days;
+    }
+    out.durable = durable;
+  }
   return out;
 }
 
@@ -646,6 +661,10 @@ json configuration(const cp::VersionView& view, const Account& account, bool qua
   j["SnapStart"] = {{"ApplyOn", c.snap_start ? "PublishedVersions" : "None"},
                     {"OptimizationStatus", c.snap_start && !latest ? "On" : "Off"}};
   j["LoggingConfig"] = logging_config(c);
+  if (c.durable) {
+    j["DurableConfig"] = {{"RetentionPeriodInDays", c.durable->retention_days}};
+    if (c.durable->execution_timeout_s > 0) j["DurableConfig"]["ExecutionTimeout"] = c.durable->execution_timeout_s;
+  }
   // Every runtime lambdad runs is a managed one (provided.* too: Lambda versions those as well).
   j["RuntimeVersionConfig"] = {{"RuntimeVersionArn", observability::runtime_version_arn(c.runtime, account.region)}};
   return j;

@@ -17,6 +17,7 @@
 #include "lambdad/invoke_api/sigv4.hpp"
 #include "lambdad/observability/logging.hpp"
 #include "control_api.hpp"
+#include "durable_api.hpp"
 #include "invoke_request.hpp"
 #include "stream_invoke.hpp"
 
@@ -28,6 +29,7 @@ struct Context {
   const Clock& clock;
   InvokeApiOptions options;
   async::EventQueue* events = nullptr;  // Event invocations; without it they are refused with 500
+  durable::Engine* durable = nullptr;   // durable executions; without it durable functions run as others
 };
 
 void handle_invoke(const std::shared_ptr<Context>& ctx, http::Request&& req, http::Responder respond) {
@@ -46,6 +48,11 @@ void handle_invoke(const std::shared_ptr<Context>& ctx, http::Request&& req, htt
     r.status = 204;
     r.headers.add("x-amzn-RequestId", request_id);
     return respond(std::move(r));
+  }
+  if (ctx->durable) {
+    if (auto settings = ctx->dispatcher.durable(inv->function_name, inv->version)) {
+      return start_durable_invoke(*ctx->durable, req, *inv, *settings, type, request_id, std::move(respond));
+    }
   }
 
   if (type == "Event") {
@@ -180,8 +187,9 @@ http::Responder log_exchange(const std::shared_ptr<Context>& ctx, const http::Re
 }  // namespace
 
 http::Router make_router(invocation::Dispatcher& dispatcher, const Clock& clock, InvokeApiOptions options,
-                         async::EventQueue* events, control_plane::FunctionRegistry* registry) {
-  auto ctx = std::make_shared<Context>(Context{dispatcher, clock, std::move(options), events});
+                         async::EventQueue* events, control_plane::FunctionRegistry* registry,
+                         durable::Engine* durable) {
+  auto ctx = std::make_shared<Context>(Context{dispatcher, clock, std::move(options), events, durable});
   http::Router router;
   router.add(http::Method::kPost, "/2015-03-31/functions/{name}/invocations", limits::kSyncRequestPayload,
              [ctx](http::Request&& req, http::Responder respond) {
@@ -193,6 +201,7 @@ http::Router make_router(invocation::Dispatcher& dispatcher, const Clock& clock,
              [ctx](http::Request&& req, http::Responder respond) { handle_evict(ctx, std::move(req), std::move(respond)); });
   router.add(http::Method::kGet, "/_lambdad/status", 0,
              [ctx](http::Request&& req, http::Responder respond) { handle_status(ctx, std::move(req), std::move(respond)); });
+  if (durable) add_durable_routes(router, *durable, dispatcher, ctx->options);
   if (registry) add_control_routes(router, *registry, dispatcher, clock, ctx->options, events);
   router.set_fallback([](http::Request&&, http::Responder respond) {
     respond(render(ServiceError::unknown_operation(), ids::request_id()));

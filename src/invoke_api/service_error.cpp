@@ -50,7 +50,7 @@ ServiceError ServiceError::from(const Error& error) {
   const auto& t = error.type;
   unsigned status = 400;
   if (t == et::kResourceNotFoundException) status = 404;
-  else if (t == et::kResourceConflictException) status = 409;
+  else if (t == et::kResourceConflictException || t == "DurableExecutionAlreadyStartedException") status = 409;
   else if (t == et::kPreconditionFailedException) status = 412;
   else if (t == et::kRequestEntityTooLargeException) status = 413;
   else if (t == et::kTooManyRequestsException) status = 429;
@@ -70,7 +70,8 @@ http::Response render(const ServiceError& error, const std::string& request_id) 
   } else if (t == et::kValidationException) {
     body = {{"message", error.message}};
   } else if (t == et::kRequestEntityTooLargeException || t == et::kSnapStartException ||
-             t == et::kSnapStartTimeoutException) {
+             t == et::kSnapStartTimeoutException || t == "DurableExecutionAlreadyStartedException" ||
+             t == "CallbackTimeoutException") {
     body = {{"Type", "User"}, {"Message", error.message}};
   } else if (t == "AccessDeniedException") {
     body = nlohmann::ordered_json::object();

@@ -267,6 +267,16 @@ Result<process::SpawnSpec> build_spawn_spec(const config::FunctionConfig& fn,
     for (const auto& [k, v] : options.credentials) {
       if (!v.empty()) env[k] = v;
     }
+    // A durable function's SDK checkpoints through the Lambda API: the daemon's own, which takes
+    // any signature unless --credentials asks for one (then the daemon's credentials must be
+    // handed down). The SDK signs its calls, so without credentials it gets fixed test ones.
+    if (fn.durable && options.lambda_api_port != 0) {
+      env["AWS_ENDPOINT_URL_LAMBDA"] = fmt::format("http://127.0.0.1:{}", options.lambda_api_port);
+      if (!env.count("AWS_ACCESS_KEY_ID")) {
+        env["AWS_ACCESS_KEY_ID"] = "lambdad-durable";
+        env["AWS_SECRET_ACCESS_KEY"] = "lambdad-durable";
+      }
+    }
     std::vector<std::string> out;
     out.reserve(env.size());
     for (const auto& [k, v] : env) out.push_back(k + "=" + v);

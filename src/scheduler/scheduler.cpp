@@ -31,6 +31,13 @@ bool Scheduler::tracing_active(const std::string& name, const std::string& versi
   return catalogue_.tracing_active(name, version);
 }
 
+std::optional<invocation::DurableSettings> Scheduler::durable(const std::string& name,
+                                                              const std::string& version) const {
+  auto c = catalogue_.durable_config(name, version);
+  if (!c) return std::nullopt;
+  return invocation::DurableSettings{c->execution_timeout_s, c->retention_days};
+}
+
 std::size_t Scheduler::in_flight(const std::string& name) const {
   auto it = in_flight_.find(name);
   return it == in_flight_.end() ? 0 : it->second;

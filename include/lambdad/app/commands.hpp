@@ -24,6 +24,9 @@ struct CommonOptions {
   std::string log_level = "info";
   std::string region = "us-east-1";
   bool snapstart = false;  // every function restores from a snapshot, as SnapStart does (docs/decisions/023)
+  // Durable executions' waits, retry delays, callback timeouts and execution timeouts are divided
+  // by this (docs/decisions/026); their records keep the times the workflow asked for.
+  double durable_time_scale = 1.0;
 };
 
 // Pool and limit settings shared by serve (and later test).
@@ -71,6 +74,33 @@ struct EvictOptions {
   std::string endpoint = "http://127.0.0.1:3001";
 };
 
+// An ErrorObject as `execution stop` and `callback fail` send it: only the fields given.
+struct ErrorObjectOptions {
+  std::optional<std::string> type;
+  std::optional<std::string> message;
+  std::optional<std::string> data;
+  std::vector<std::string> stack_trace;
+};
+
+// `lambdad execution get|history|stop ARN`: a running daemon's durable executions (decision 026).
+struct ExecutionOptions {
+  std::string action;  // get | history | stop
+  std::string arn;
+  std::string endpoint = "http://127.0.0.1:3001";
+  std::string format = "json";          // json | table (get, history)
+  bool include_execution_data = false;  // history
+  ErrorObjectOptions error;             // stop
+};
+
+// `lambdad callback succeed|fail|heartbeat CALLBACK_ID`: answers a durable execution's callback.
+struct CallbackOptions {
+  std::string action;  // succeed | fail | heartbeat
+  std::string callback_id;
+  std::string endpoint = "http://127.0.0.1:3001";
+  std::optional<std::string> result;  // succeed
+  ErrorObjectOptions error;           // fail
+};
+
 // "250ms", "30s", "10m", "1h", "0" -> milliseconds; nullopt when malformed.
 std::optional<std::chrono::milliseconds> parse_duration(const std::string& text);
 
@@ -78,6 +108,8 @@ struct InvokeOptions {
   CommonOptions common;
   std::string function;
   std::string event_file;  // "" = {} ; "-" = stdin
+  // A durable function: the execution's name (X-Amz-Durable-Execution-Name); empty: one is made.
+  std::string durable_execution_name;
 };
 
 // `lambdad test` (docs/test-suites.md).
@@ -100,6 +132,9 @@ struct TestOptions {
 int run_serve(const ServeOptions& options);
 int run_invoke(const InvokeOptions& options);
 int run_evict(const EvictOptions& options);
+// 0 answered; 1 the daemon could not be reached or answered an error; 2 usage error.
+int run_execution(const ExecutionOptions& options);
+int run_callback(const CallbackOptions& options);
 // 0 every case passed, 1 some failed, 2 usage or suite errors.
 int run_test(const TestOptions& options);
 

@@ -2,6 +2,7 @@
 // serverless.yml, CLI flags and the control plane).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -55,6 +56,15 @@ std::string_view tracing_mode_name(TracingMode mode);  // "PassThrough" / "Activ
 // "Active" / "PassThrough" (exact, as Lambda's enum), else nullopt.
 std::optional<TracingMode> parse_tracing_mode(std::string_view text);
 
+// DurableConfig (lambda-spec §10.1): the function is durable, its invocations start durable
+// executions (docs/decisions/026).
+struct DurableConfig {
+  std::int64_t execution_timeout_s = 0;  // ExecutionTimeout, 1 to 31622400 (0: none given)
+  int retention_days = 14;               // RetentionPeriodInDays, 1 to 90
+  bool operator==(const DurableConfig&) const = default;
+};
+inline constexpr std::int64_t kMaxDurableExecutionTimeoutSeconds = 31622400;
+
 struct FunctionConfig {
   std::string name;        // the name clients invoke: FunctionName if set and literal, else the logical id
   std::string logical_id;  // the template's resource key (serverless.yml: the Framework's, OrdersLambdaFunction)
@@ -85,6 +95,7 @@ struct FunctionConfig {
   // SnapStart.ApplyOn: PublishedVersions: the published version's cold starts restore a snapshot
   // of an initialised runtime (docs/decisions/023); $LATEST never does.
   bool snap_start = false;
+  std::optional<DurableConfig> durable;
 };
 
 // Whether Lambda takes SnapStart for this runtime (Java 11+, Python 3.12+, .NET 8+); empty when it

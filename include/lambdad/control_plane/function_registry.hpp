@@ -112,6 +112,8 @@ class FunctionRegistry final {
   std::optional<std::string> resolve(const std::string& name, const std::string& qualifier) const;
   std::optional<std::string> unavailable(const std::string& name) const;
   bool tracing_active(const std::string& name, const std::string& version) const;
+  // The version's DurableConfig; nullopt when the function is not durable or unknown.
+  std::optional<config::DurableConfig> durable_config(const std::string& name, const std::string& version) const;
   int account_concurrency() const { return options_.account_concurrency; }
   // The account's concurrency less every function's reservation (never below 0): what the
   // functions without a reservation share.
@@ -164,6 +166,8 @@ class FunctionRegistry final {
   const FunctionRecord* find(const std::string& name) const;
 
  private:
+  // The configuration of the function's `version` ($LATEST when it has no such version); null if unknown.
+  const config::FunctionConfig* version_config(const std::string& name, const std::string& version) const;
   // Reservations of `reserved` in all leave at least kMinimumUnreserved; `detail` ends the message.
   static Status check_reservations(int reserved, int account_concurrency, std::string_view detail = {});
   // check_reservations of a template's reservations, the totals in the message.

@@ -47,6 +47,7 @@ struct CreateFunctionRequest {
   std::string zip;  // the archive's bytes (Code.ZipFile decoded)
   std::map<std::string, std::string> tags;
   bool publish = false;
+  std::optional<config::DurableConfig> durable;  // DurableConfig: chosen at creation only
 };
 
 struct UpdateCodeRequest {

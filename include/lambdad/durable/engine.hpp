@@ -41,9 +41,17 @@ class DurableInvoker {
     bool function_error = false;  // the invocation failed (the handler threw, timed out, crashed)
     std::string payload;          // the handler's answer, or the error's body
   };
-  // Invokes `function_arn` (qualified: the execution's pinned version) with `event`; `done` is
-  // called once, later, on the domain.
-  virtual void invoke(const std::string& function_arn, std::string event, std::function<void(Outcome)> done) = 0;
+  // Invokes the execution's function (its qualified, pinned `function_arn`) with `event`;
+  // `done` is called once, later, on the domain.
+  virtual void invoke(const Execution& execution, std::string event, std::function<void(Outcome)> done) = 0;
+  // A CHAINED_INVOKE's call of `function` (a name, NAME:QUALIFIER or an ARN) with `payload`;
+  // `done` is called once, later, on the domain, with the outcome's Result or its ErrorObject.
+  struct ChainedOutcome {
+    std::optional<std::string> result;
+    std::optional<nlohmann::json> error;
+  };
+  virtual void chained_invoke(const std::string& function, std::string payload, const std::string& tenant_id,
+                              std::function<void(ChainedOutcome)> done) = 0;
 };
 
 struct EngineOptions {
@@ -121,6 +129,7 @@ class Engine {
   void arm(Run& r);      // the timer for what is due next
   void due(const std::string& arn, std::int64_t due_ms);
   void ended(Run& r);
+  void start_chained(Run& r);  // the CHAINED_INVOKE operations started and not yet called
   std::string new_token(Run& r);
   void persist(Run& r);
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
@@ -15,6 +16,13 @@ enum class Admission {
   kAccepted,             // on_complete will be called exactly once
   kThrottledReserved,    // ReservedFunctionConcurrentInvocationLimitExceeded; on_complete is not called
   kThrottledAccount,     // ConcurrentInvocationLimitExceeded; on_complete is not called
+};
+
+// A durable function's DurableConfig (lambda-spec §10.1): its invocations start durable
+// executions (docs/decisions/026).
+struct DurableSettings {
+  std::int64_t execution_timeout_s = 0;  // 0: none
+  int retention_days = 14;
 };
 
 class Dispatcher {
@@ -33,6 +41,10 @@ class Dispatcher {
   // Whether the version's TracingConfig.Mode is Active (it samples invocations that arrive without
   // a caller's sampling decision).
   virtual bool tracing_active(const std::string& /*name*/, const std::string& /*version*/) const { return false; }
+  // The version's DurableConfig; nullopt when it is not durable.
+  virtual std::optional<DurableSettings> durable(const std::string& /*name*/, const std::string& /*version*/) const {
+    return std::nullopt;
+  }
   // Admits the invocation if concurrency allows and runs it. The function must exist.
   virtual Admission dispatch(InvocationPtr inv) = 0;
   // Drains the function's warm environments (busy ones after their invoke); nullopt if unknown.

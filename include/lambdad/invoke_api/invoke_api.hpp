@@ -18,6 +18,9 @@ class EventQueue;
 namespace lambdad::control_plane {
 class FunctionRegistry;
 }
+namespace lambdad::durable {
+class Engine;
+}
 
 namespace lambdad::invoke_api {
 namespace sigv4 {
@@ -38,7 +41,10 @@ struct InvokeApiOptions {
 
 // `events` takes Event invocations (docs/decisions/006); without it they are answered 500.
 // `registry` serves the control plane (docs/decisions/008); without it those routes do not exist.
+// `durable` runs durable executions (docs/decisions/026): their routes, and Invoke of a durable
+// function starts one; without it neither exists.
 http::Router make_router(invocation::Dispatcher& dispatcher, const Clock& clock, InvokeApiOptions options,
-                         async::EventQueue* events = nullptr, control_plane::FunctionRegistry* registry = nullptr);
+                         async::EventQueue* events = nullptr, control_plane::FunctionRegistry* registry = nullptr,
+                         durable::Engine* durable = nullptr);
 
 }  // namespace lambdad::invoke_api

@@ -42,6 +42,9 @@ struct RuntimeOptions {
   // A snapshot's runtime can be forked into new environments (the daemon is root and has the
   // holder); otherwise SnapStart runs its sequence in place at every cold start.
   bool snapshot_fork = false;
+  // The daemon's Invoke API port, where durable functions' SDKs reach the checkpoint API
+  // (AWS_ENDPOINT_URL_LAMBDA, docs/decisions/026); 0: none is served.
+  std::uint16_t lambda_api_port = 0;
 };
 
 struct LaunchContext {

@@ -149,7 +149,7 @@ TEST_F(CheckpointTest, CallbacksAreAnsweredOnceOrTimeOut) {
   EXPECT_EQ(e.find("cb")->status, OpStatus::kSucceeded);
   auto again = answer_callback(e, id, CallbackAnswer::kFailure, std::nullopt, json{{"ErrorType", "x"}}, kT0 + 7000);
   ASSERT_FALSE(again);
-  EXPECT_EQ(again.error().type, "CallbackTimeoutException");
+  EXPECT_EQ(again.error().type, "InvalidParameterValueException");
   EXPECT_EQ(operation_json(*e.find("cb"), TimeUnit::kMillis)["CallbackDetails"],
             ojson::parse(R"({"CallbackId":"cb-cb-1","Result":"{\"approved\":true}"})"));
 
@@ -158,6 +158,9 @@ TEST_F(CheckpointTest, CallbacksAreAnsweredOnceOrTimeOut) {
   const Operation* late = e.find("cb2");
   EXPECT_EQ(late->status, OpStatus::kTimedOut);
   EXPECT_EQ((*late->error)["ErrorType"], "Callback.Timeout");
+  auto timed_out = answer_callback(e, late->callback_id, CallbackAnswer::kSuccess, "1", std::nullopt, kT0 + 39'000);
+  ASSERT_FALSE(timed_out);
+  EXPECT_EQ(timed_out.error().type, "CallbackTimeoutException");
   EXPECT_EQ(e.history.back().type, "CallbackTimedOut");
 }
 

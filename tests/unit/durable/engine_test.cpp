@@ -21,10 +21,20 @@ class FakeInvoker final : public DurableInvoker {
     json event;
     std::function<void(Outcome)> done;
   };
-  void invoke(const std::string& function_arn, std::string event, std::function<void(Outcome)> done) override {
-    calls.push_back(Call{function_arn, json::parse(event), std::move(done)});
+  void invoke(const Execution& execution, std::string event, std::function<void(Outcome)> done) override {
+    calls.push_back(Call{execution.function_arn, json::parse(event), std::move(done)});
+  }
+  struct Chained {
+    std::string function;
+    std::string payload;
+    std::function<void(ChainedOutcome)> done;
+  };
+  void chained_invoke(const std::string& function, std::string payload, const std::string&,
+                      std::function<void(ChainedOutcome)> done) override {
+    chained.push_back(Chained{function, std::move(payload), std::move(done)});
   }
   std::vector<Call> calls;
+  std::vector<Chained> chained;
 };
 
 class EngineTest : public ::testing::Test {
@@ -134,6 +144,25 @@ TEST_F(EngineTest, ACallbackAnsweredFromOutsideReinvokes) {
   auto unknown = engine.callback("nope", CallbackAnswer::kSuccess, "1", std::nullopt);
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().kind, ErrorKind::kNotFound);
+}
+
+TEST_F(EngineTest, AChainedInvokeCallsItsTargetOnceAndItsResultReinvokes) {
+  const auto arn = start();
+  auto r = engine.checkpoint(arn, token(), json::parse(R"([{"Id":"ci","Type":"CHAINED_INVOKE","Action":"START",)"
+                                                       R"("Payload":"{\"n\":2}","ChainedInvokeOptions":{"FunctionName":"target"}}])"));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(invoker.chained.size(), 1u);
+  EXPECT_EQ(invoker.chained[0].function, "target");
+  EXPECT_EQ(invoker.chained[0].payload, R"({"n":2})");
+  ASSERT_TRUE(engine.checkpoint(arn, r->token, json::array()));  // a later checkpoint calls it no second time
+  EXPECT_EQ(invoker.chained.size(), 1u);
+  answer("PENDING");
+  EXPECT_TRUE(invoker.calls.empty());
+  invoker.chained[0].done(DurableInvoker::ChainedOutcome{"{\"doubled\":4}", std::nullopt});
+  ASSERT_EQ(invoker.calls.size(), 1u);
+  const auto& op = invoker.calls[0].event["InitialExecutionState"]["Operations"][1];
+  EXPECT_EQ(op["Status"], "SUCCEEDED");
+  EXPECT_EQ(op["ChainedInvokeDetails"]["Result"], R"({"doubled":4})");
 }
 
 TEST_F(EngineTest, FailedInvocationsAreRetriedThenFailTheExecution) {
