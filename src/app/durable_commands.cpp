@@ -35,6 +35,13 @@ constexpr auto kTimeout = std::chrono::seconds(30);
 const std::string kExecutions = "/2025-12-01/durable-executions/";
 const std::string kCallbacks = "/2025-12-01/durable-execution-callbacks/";
 
+// A body as the command prints it: its bytes as they came and a newline; nothing for an empty one.
+void print_body(std::string_view body) {
+  if (body.empty()) return;
+  std::fwrite(body.data(), 1, body.size(), stdout);
+  std::fputc('\n', stdout);
+}
+
 // Sends one request. The body of a 2xx answer; otherwise nullopt, having said why: the client's
 // error, or the daemon's body on stdout and its status and X-Amzn-ErrorType on stderr.
 std::optional<std::string> send(HttpClient& client, std::string_view method, const std::string& target,
@@ -45,18 +52,13 @@ std::optional<std::string> send(HttpClient& client, std::string_view method, con
     return std::nullopt;
   }
   if (response->status < 200 || response->status > 299) {
-    if (!response->body.empty()) std::printf("%s\n", response->body.c_str());
+    print_body(response->body);
     const auto type = response->header("X-Amzn-ErrorType");
     std::fprintf(stderr, "lambdad: the daemon answered %d%s%s\n", response->status, type ? " " : "",
                  type ? type->c_str() : "");
     return std::nullopt;
   }
   return std::move(response->body);
-}
-
-// The body as the command prints it: as it came, one line, nothing for an empty one.
-void print_body(const std::string& body) {
-  if (!body.empty()) std::printf("%s\n", body.c_str());
 }
 
 std::optional<Json> parse_answer(const std::string& body) {
@@ -75,13 +77,13 @@ std::string error_object(const ErrorObjectOptions& e) {
   if (e.message) j["ErrorMessage"] = *e.message;
   if (e.data) j["ErrorData"] = *e.data;
   if (!e.stack_trace.empty()) j["StackTrace"] = e.stack_trace;
-  return j.dump();
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);  // a flag's bytes need not be UTF-8
 }
 
-// "2025-12-01T10:00:00.250Z" for epoch seconds; nullopt before 1970.
+// "2025-12-01T10:00:00.250Z" for epoch seconds; nullopt outside years 1970 to 9999.
 std::optional<std::string> iso_time(double epoch_seconds) {
+  if (!(epoch_seconds >= 0 && epoch_seconds < 253402300800.0)) return std::nullopt;
   const long long ms = std::llround(epoch_seconds * 1000.0);
-  if (ms < 0) return std::nullopt;
   const auto seconds = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   char text[32];
