@@ -53,7 +53,9 @@ struct Outcome {
   Observed observed;
   double wall_ms = 0;
   std::string destination;  // Event cases: where the record went ("onSuccess", "onFailure")
-  std::string condition;    // Event cases: "Success", "RetriesExhausted after 3 attempts", ...
+  std::string condition;    // Event cases: "Success", "RetriesExhausted after 3 attempts", ...;
+                            // durable cases: "SUCCEEDED after 3 invocations"
+  json execution = nullptr;  // durable cases: the execution, for --json
 };
 
 std::string xml_escape(std::string_view s) {
@@ -138,6 +140,7 @@ json json_report(const std::vector<Outcome>& outcomes, double total_s, std::size
               {"wallMs", o.wall_ms},
               {"coldStart", o.observed.cold_start}};
     if (event && !o.destination.empty()) c["destination"] = o.destination;
+    if (!o.execution.is_null()) c["execution"] = o.execution;
     if (!o.failure.empty()) c["failure"] = o.failure;
     cases.push_back(std::move(c));
   }
@@ -208,6 +211,9 @@ class Reporter {
     } else if (!outcome.failure.empty()) {
       std::printf("FAIL %s (%s) %s:%d\n%s", c.name.c_str(), c.function.c_str(), c.file.c_str(), c.line,
                   outcome.failure.c_str());
+    } else if (!outcome.execution.is_null()) {
+      std::printf("PASS %s (%s, durable: %s, %.2f s)\n", c.name.c_str(), c.function.c_str(), outcome.condition.c_str(),
+                  outcome.wall_ms / 1000.0);
     } else if (c.type == InvocationType::kEvent) {
       std::printf("PASS %s (%s, Event, %s: %s)\n", c.name.c_str(), c.function.c_str(),
                   outcome.destination == "onSuccess" ? "OnSuccess" : "OnFailure", outcome.condition.c_str());
@@ -261,9 +267,18 @@ int run_here(const CommonOptions& common, const std::vector<config::FunctionConf
   core.catalogue.region = common.region;
   core.pools.pool.prepare_ahead = true;  // the next cold start's sandbox is made ahead (decision 022)
   core.events = std::move(queue_options);
+  // Durable cases: the engine, and the checkpoint API its functions' SDKs call.
+  const bool any_durable = std::any_of(selected.begin(), selected.end(),
+                                       [&](const TestCase* c) { return function_of(functions, *c).durable.has_value(); });
+  if (any_durable) core.durable = CoreOptions::Durable{{}, common.durable_time_scale};
   d.build(functions, std::move(core));
   auto& scheduler = *d.scheduler;
   auto& events = *d.events;
+  std::unique_ptr<DurableHarness> durable;
+  if (d.durable) {
+    durable = std::make_unique<DurableHarness>(d, common.region, common.durable_time_scale);
+    if (!durable->open()) return 2;
+  }
 
   std::deque<std::size_t> pending;
   for (std::size_t i = 0; i < selected.size(); ++i) pending.push_back(i);
@@ -380,6 +395,20 @@ int run_here(const CommonOptions& common, const std::vector<config::FunctionConf
       inv->payload = c.event.dump();
       inv->trace_id = ids::trace_header(d.clock.epoch_ms() / 1000, scheduler.tracing_active(name, *version));
       inv->received = d.clock.now();
+      if (durable && scheduler.durable(name, *version)) {
+        const auto sent = std::chrono::steady_clock::now();
+        durable->run(c, name, *version, fn.timeout_seconds, [&, i, sent](DurableVerdict v) {
+          Outcome out;
+          out.test = selected[i];
+          out.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - sent).count();
+          out.failure = std::move(v.failure);
+          out.observed.duration_ms = v.execution_ms;
+          out.condition = std::move(v.summary);
+          out.execution = v.report.is_null() ? json::object() : std::move(v.report);
+          finish(i, std::move(out));
+        });
+        continue;
+      }
       if (c.type == InvocationType::kEvent) {
         start_event(i, c, fn, std::move(inv));
         continue;
@@ -410,6 +439,7 @@ int run_here(const CommonOptions& common, const std::vector<config::FunctionConf
       }
     }
     if (running == 0 && pending.empty()) {
+      if (durable) durable->close();
       events.shutdown();
       d.manager->shutdown();
       d.stop_once_closed();  // the environments' extensions get their SHUTDOWN budget first
@@ -427,6 +457,16 @@ int run_here(const CommonOptions& common, const std::vector<config::FunctionConf
 Outcome invoke_remote(HttpClient& client, const TestCase& c, const config::FunctionConfig& fn) {
   Outcome out;
   out.test = &c;
+  if (fn.durable) {
+    // A durable case answers callbacks and reads the execution's operations inside the engine,
+    // and its timeScale is the engine's; a daemon's engine has its own scale.
+    out.error = true;
+    out.failure = fmt::format(
+        "    {} is durable: its case runs an execution in lambdad test's own engine (its timeScale, its callbacks, its "
+        "operations), not in a daemon at {}; run durable cases in-process (without --endpoint)\n",
+        fn.name, client.endpoint().url);
+    return out;
+  }
   if (c.type == InvocationType::kEvent) {
     // The daemon writes destination records where only it looks (its state directory); a 202
     // alone proves nothing, so the case is not run rather than passed.
@@ -538,8 +578,12 @@ int run_test(const TestOptions& options) {
   if (paths.empty()) paths.push_back(fs::absolute(definitions).parent_path());
   Suite suite = load_suite(paths);
   for (const auto& c : suite.cases) {
-    if (!config::find_function(*functions, c.function)) suite.problems.push_back({c.file, c.line, fmt::format("no function named {} in {}", c.function,
-                                                                       definitions.string())});
+    const auto* fn = config::find_function(*functions, c.function);
+    if (!fn) {
+      suite.problems.push_back({c.file, c.line, fmt::format("no function named {} in {}", c.function, definitions.string())});
+      continue;
+    }
+    for (auto& p : durable_problems(c, fn->durable.has_value())) suite.problems.push_back(std::move(p));
   }
   if (!suite.problems.empty()) {
     std::fprintf(stderr, "lambdad test: the suite has %zu problem%s:\n", suite.problems.size(),

@@ -82,8 +82,8 @@ class CaseReader {
       problem(node, "a case must be a mapping (name, function, event, expect)");
       return std::nullopt;
     }
-    static const std::set<std::string> kKeys = {"name",           "function", "qualifier",     "event", "eventFile",
-                                                "eventTemplate",  "type",     "invocationType", "expect"};
+    static const std::set<std::string> kKeys = {"name", "function",       "qualifier", "event",  "eventFile",
+                                                "eventTemplate", "type", "invocationType", "expect", "durable"};
     TestCase c;
     c.file = file_;
     c.line = line_of(node);
@@ -94,7 +94,7 @@ class CaseReader {
       const std::string key = kv.first.as<std::string>();
       if (!kKeys.count(key)) {
         problem(kv.first, fmt::format("unknown key '{}' (a case has: name, function, qualifier, event, eventFile, "
-                                      "eventTemplate, invocationType, expect)",
+                                      "eventTemplate, invocationType, expect, durable)",
                                       key));
         ok = false;
       }
@@ -158,6 +158,7 @@ class CaseReader {
       }
     }
     if (node["expect"]) ok = read_expect(node["expect"], c.expect) && ok;
+    if (node["durable"]) ok = read_durable(node["durable"], c.durable.emplace(), problem_at()) && ok;
     const YAML::Node at = node["expect"] ? node["expect"] : node;
     if (c.type == InvocationType::kEvent) {
       if (!c.expect.destination && !(node["expect"] && node["expect"].IsMap() && node["expect"]["destination"])) {
@@ -183,6 +184,10 @@ class CaseReader {
   bool node_is_list_ = false;
 
  private:
+  ProblemAt problem_at() {
+    return [this](const YAML::Node& at, std::string message) { problem(at, std::move(message)); };
+  }
+
   // eventTemplate: "SERVICE EVENT", or {generate: "SERVICE EVENT", with: {OPTION: VALUE}, set: {PATH: VALUE}}:
   // the event `lambdad generate-event` prints for those options, with `set` applied after.
   bool read_event_template(const YAML::Node& node, json& event) {
@@ -342,9 +347,11 @@ class CaseReader {
         } else {
           e.max_duration_ms = j.get<double>();
         }
+      } else if (key == "status" || key == "operations") {
+        ok = read_durable_expectation(key, v, e, problem_at()) && ok;
       } else {
         problem(kv.first, fmt::format("unknown expectation '{}' (result, resultContains, fields, error, errorMessage, "
-                                      "maxDurationMs, destination, record)",
+                                      "maxDurationMs, destination, record, status, operations)",
                                       key));
         ok = false;
       }
@@ -533,6 +540,10 @@ std::string diff_block(const json& expected, const json& actual) {
 }
 
 }  // namespace
+
+json yaml_to_json(const YAML::Node& node) { return to_json(node); }
+
+std::string show_difference(const json& expected, const json& actual) { return diff_block(expected, actual); }
 
 Suite load_suite(const std::vector<fs::path>& paths) {
   Suite suite;

@@ -1,16 +1,23 @@
 // app (private): `lambdad test` suites (docs/test-suites.md): case files, and the checks of what
-// a case expects against what its invocation returned. No processes or I/O beyond reading the
-// case files, so the checks are unit-tested on their own.
+// a case expects against what its invocation (or durable execution) returned. No processes or
+// I/O beyond reading the case files, so the checks are unit-tested on their own; the one piece
+// that runs something, DurableHarness (test_durable.cpp), is declared at the end.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+namespace YAML {
+class Node;
+}
 
 namespace lambdad::app {
 
@@ -26,6 +33,30 @@ struct Expectation {
   // apply to the record's responsePayload.
   std::optional<std::string> destination;
   std::optional<nlohmann::json> record;
+  // Durable cases: the status the execution must end with (SUCCEEDED, FAILED, TIMED_OUT,
+  // STOPPED), and operations it must have (a list of {type, subType, name, status, result,
+  // error}, each matched on the keys it gives, in the order the operations began).
+  std::optional<std::string> status;
+  std::optional<nlohmann::json> operations;
+};
+
+// A callback a durable case answers: the first CALLBACK operation waiting (named `name`, or in a
+// context named `name`, when given) gets SendDurableExecutionCallbackSuccess with `result` as its
+// JSON, or ...Failure with `error` (an ErrorObject).
+struct DurableCallback {
+  int line = 0;
+  std::string name;
+  std::optional<nlohmann::json> result;
+  std::optional<nlohmann::json> error;
+};
+
+// A case's `durable:` options. A case of a durable function starts an execution with or without them.
+struct DurableOptions {
+  int line = 0;
+  std::string execution_name;  // empty: one is made
+  double time_scale = 0;       // 0: the run's --durable-time-scale
+  double deadline_s = 0;       // 0: durable_case_deadline's
+  std::vector<DurableCallback> callbacks;  // answered in this order
 };
 
 enum class InvocationType { kRequestResponse, kEvent };
@@ -40,6 +71,7 @@ struct TestCase {
   InvocationType type = InvocationType::kRequestResponse;
   nlohmann::json event = nlohmann::json::object();
   Expectation expect;
+  std::optional<DurableOptions> durable;
 };
 
 struct SuiteProblem {
@@ -96,11 +128,86 @@ std::string check_event(const Expectation& expect, const DeliveredRecord& delive
 std::chrono::milliseconds event_case_deadline(int timeout_seconds, int maximum_retry_attempts,
                                               std::chrono::milliseconds retry_base);
 
+// What a durable execution ended with, as the checks need it.
+struct DurableObserved {
+  std::string status;                   // SUCCEEDED, FAILED, TIMED_OUT, STOPPED
+  std::optional<std::string> result;    // its Result (JSON text), when it succeeded
+  std::optional<nlohmann::json> error;  // its ErrorObject, when it did not
+  // Each operation, in the order it began: {id, parentId, type, subType, name, status} and, when
+  // it has them, result (parsed when it is JSON) and error (its ErrorObject).
+  std::vector<nlohmann::json> operations;
+};
+
+// Empty when the durable case passed: it ended with the status expected (SUCCEEDED unless the
+// case expects an error), error and errorMessage hold for its ErrorObject, result,
+// resultContains and fields for its Result, and its operations include the ones expected.
+std::string check_durable(const Expectation& expect, const DurableObserved& observed);
+
+// The operations, one a line ("TYPE (SubType) name STATUS", children indented), for a failure.
+std::string operations_listing(const std::vector<nlohmann::json>& operations, const std::string& prefix);
+
+// What does not fit a case once its function is known: `durable:`, `status` or `operations` for
+// a function without DurableConfig; an Event invocation, maxDurationMs or an error with
+// status SUCCEEDED for a durable one.
+std::vector<SuiteProblem> durable_problems(const TestCase& c, bool durable_function);
+
+// How long a durable case waits for its execution to end before it fails (and the execution is
+// stopped): `deadline_s` when given; else the execution timeout under the time scale (at most
+// 300 s; 300 s without one) plus the function's timeout and 10 s. So no case can hang a run.
+std::chrono::milliseconds durable_case_deadline(std::int64_t execution_timeout_s, double time_scale,
+                                                int function_timeout_s, double deadline_s);
+
+// The case reader's helpers for the durable keys (test_durable.cpp): `durable:` and the
+// expectations `status` and `operations`; problems go to `problem` with their node.
+using ProblemAt = std::function<void(const YAML::Node&, std::string)>;
+bool read_durable(const YAML::Node& node, DurableOptions& out, const ProblemAt& problem);
+bool read_durable_expectation(const std::string& key, const YAML::Node& value, Expectation& e,
+                              const ProblemAt& problem);
+// YAML (and so JSON) to JSON, as case files are read: plain scalars become numbers, booleans and
+// null as YAML 1.2's core schema reads them; quoted ones stay strings.
+nlohmann::json yaml_to_json(const YAML::Node& node);
+// Expected and actual, each line marked (- and +), as the failures show them.
+std::string show_difference(const nlohmann::json& expected, const nlohmann::json& actual);
+
 // Sets `value` at a path ("$.Records[0].s3.object.size"); the last key is created in an object
 // if missing. False when the path does not lead into the document.
 bool set_at_path(nlohmann::json& doc, const std::string& path, nlohmann::json value);
 
 // The shard a case belongs to (1..n), stable as cases are added or removed.
 int shard_of(const std::string& case_id, int shards);
+
+struct Daemon;
+
+// A durable case's verdict.
+struct DurableVerdict {
+  std::string failure;      // empty: passed
+  std::string summary;      // "SUCCEEDED after 3 invocations"
+  double execution_ms = 0;  // the execution's duration in its own time (scaled waits count in full)
+  nlohmann::json report;    // for --json: arn, name, status, timeScale, invocations, operations
+};
+
+// Durable cases run in-process (test_durable.cpp): the checkpoint API the functions' SDKs call
+// (on a free loopback port), and for each case an execution of the daemon's engine, its
+// callbacks answered as they come to wait, its end checked, and its deadline.
+class DurableHarness {
+ public:
+  DurableHarness(Daemon& d, std::string region, double default_time_scale);
+  ~DurableHarness();
+  DurableHarness(const DurableHarness&) = delete;
+  DurableHarness& operator=(const DurableHarness&) = delete;
+  // After Daemon::build (with CoreOptions::durable), before any environment starts: the
+  // functions' environments get the port. False (said why) when it cannot be opened.
+  bool open();
+  // On the domain: starts the case's execution of `function` at `version`. `done` is called
+  // once, later, on the domain: when the execution ended, or at the case's deadline (it is then
+  // stopped).
+  void run(const TestCase& c, const std::string& function, const std::string& version, int function_timeout_s,
+           std::function<void(DurableVerdict)> done);
+  void close();  // on the domain, once every case is done: stops the checkpoint API
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace lambdad::app

@@ -33,6 +33,7 @@ struct Engine::Run {
   std::int64_t offset_ms = 0;  // the execution's time = the clock + this
   std::int64_t timeout_at_ms = 0;  // in the execution's time; 0: none
   int retention_days = 14;
+  double time_scale = 1.0;  // what its delays are divided by (> 0)
   std::int64_t retain_until_ms = 0;  // once ended
   std::uint64_t token_seq = 0;
   std::string token;  // the current one; empty while no invocation holds one
@@ -63,9 +64,8 @@ const Engine::Run* Engine::run_of(const std::string& arn) const {
 
 void Engine::persist(Run& r) {
   if (store_ == nullptr) return;
-  StoredRun stored{r.execution, r.offset_ms, r.timeout_at_ms, r.retain_until_ms};
   // A store that fails is the daemon's problem, not the execution's: it goes on in memory.
-  (void)store_->save(stored);
+  (void)store_->save(r.execution, RunTimes{r.offset_ms, r.timeout_at_ms, r.retain_until_ms});
 }
 
 Result<std::size_t> Engine::recover() {
@@ -85,6 +85,7 @@ Result<std::size_t> Engine::recover() {
     run->offset_ms = s.offset_ms;
     run->timeout_at_ms = s.timeout_at_ms;
     run->retain_until_ms = s.retain_until_ms;
+    run->time_scale = options_.time_scale;
     const std::string arn = run->execution.arn;
     by_name_[run->execution.name] = arn;
     Run& r = *runs_.emplace(arn, std::move(run)).first->second;
@@ -135,6 +136,7 @@ Result<Engine::Started> Engine::start(const StartRequest& request) {
                                    new_id_().substr(0, 32), now);
   if (request.execution_timeout_s > 0) run->timeout_at_ms = now + request.execution_timeout_s * 1000;
   run->retention_days = request.retention_days;
+  run->time_scale = request.time_scale > 0 ? request.time_scale : options_.time_scale;
   Run& r = *runs_.emplace(arn, std::move(run)).first->second;
   by_name_[name] = arn;
   persist(r);
@@ -206,7 +208,7 @@ void Engine::invoked(const std::string& arn, std::int64_t started_ms, DurableInv
     }
     // Again after the back-off (scaled), as the service re-drives a failed invocation.
     const auto delay = static_cast<std::int64_t>(
-        std::ceil(static_cast<double>(options_.failure_backoff.count()) / options_.time_scale));
+        std::ceil(static_cast<double>(options_.failure_backoff.count()) / r->time_scale));
     r->timer->arm(clock_.now() + std::chrono::milliseconds(delay), lifetime_.guard([this, arn] {
       if (Run* again = run_of(arn)) invoke(*again);
     }));
@@ -234,7 +236,7 @@ void Engine::arm(Run& r) {
   if (r.timeout_at_ms > 0) next = next ? std::min(*next, r.timeout_at_ms) : r.timeout_at_ms;
   if (!next) return r.timer->cancel();
   const std::int64_t wait_ms = std::max<std::int64_t>(0, *next - now_of(r));
-  const auto real = static_cast<std::int64_t>(std::ceil(static_cast<double>(wait_ms) / options_.time_scale));
+  const auto real = static_cast<std::int64_t>(std::ceil(static_cast<double>(wait_ms) / r.time_scale));
   r.timer->arm(clock_.now() + std::chrono::milliseconds(real),
                lifetime_.guard([this, arn = r.execution.arn, at = *next] { due(arn, at); }));
 }

@@ -72,23 +72,19 @@ Operation operation_from(const json& j) {
   return op;
 }
 
-}  // namespace
+json event_record(const HistoryEvent& ev) {
+  return json{{"eventId", ev.event_id},
+              {"type", ev.type},
+              {"subType", ev.sub_type},
+              {"id", ev.id},
+              {"name", ev.name},
+              {"parent", ev.parent_id},
+              {"time", ev.time_ms},
+              {"details", ev.details.dump()}};  // kept as text: its key order is the wire's
+}
 
-json to_record(const StoredRun& run) {
-  const Execution& e = run.execution;
-  json ops = json::array();
-  for (const auto& op : e.operations) ops.push_back(operation_record(op));
-  json history = json::array();
-  for (const auto& ev : e.history) {
-    history.push_back(json{{"eventId", ev.event_id},
-                           {"type", ev.type},
-                           {"subType", ev.sub_type},
-                           {"id", ev.id},
-                           {"name", ev.name},
-                           {"parent", ev.parent_id},
-                           {"time", ev.time_ms},
-                           {"details", ev.details.dump()}});  // kept as text: its key order is the wire's
-  }
+// The execution's own fields (its row), without operations and history.
+json execution_record(const Execution& e, const RunTimes& run) {
   json j{{"arn", e.arn},
          {"name", e.name},
          {"function", e.function_arn},
@@ -96,14 +92,25 @@ json to_record(const StoredRun& run) {
          {"input", e.input},
          {"status", static_cast<int>(e.status)},
          {"start", e.start_ms},
-         {"operations", std::move(ops)},
-         {"history", std::move(history)},
          {"offset", run.offset_ms},
          {"timeoutAt", run.timeout_at_ms},
          {"retainUntil", run.retain_until_ms}};
   if (e.end_ms) j["end"] = *e.end_ms;
   if (e.result) j["result"] = *e.result;
   if (e.error) j["error"] = *e.error;
+  return j;
+}
+
+}  // namespace
+
+json to_record(const StoredRun& run) {
+  json j = execution_record(run.execution, RunTimes{run.offset_ms, run.timeout_at_ms, run.retain_until_ms});
+  json ops = json::array();
+  for (const auto& op : run.execution.operations) ops.push_back(operation_record(op));
+  json history = json::array();
+  for (const auto& ev : run.execution.history) history.push_back(event_record(ev));
+  j["operations"] = std::move(ops);
+  j["history"] = std::move(history);
   return j;
 }
 
@@ -161,7 +168,12 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& file) {
     // the daemon loses nothing committed; a power cut may lose the last ones).
     if (auto st = store->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !st) return st.error();
   }
-  if (auto st = store->exec("CREATE TABLE IF NOT EXISTS executions (arn TEXT PRIMARY KEY, record TEXT NOT NULL)"); !st) {
+  if (auto st = store->exec("CREATE TABLE IF NOT EXISTS executions (arn TEXT PRIMARY KEY, record TEXT NOT NULL);"
+                            "CREATE TABLE IF NOT EXISTS operations (arn TEXT, position INTEGER, record TEXT NOT NULL, "
+                            "PRIMARY KEY (arn, position));"
+                            "CREATE TABLE IF NOT EXISTS events (arn TEXT, event_id INTEGER, record TEXT NOT NULL, "
+                            "PRIMARY KEY (arn, event_id));");
+      !st) {
     return st.error();
   }
   return store;
@@ -179,55 +191,149 @@ Status Store::exec(const char* sql) {
   return Ok{};
 }
 
-Status Store::save(const StoredRun& run) {
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO executions (arn, record) VALUES (?1, ?2)", -1, &st, nullptr) !=
-      SQLITE_OK) {
-    return store_error(db_, "prepare save");
+namespace {
+
+// One prepared statement, finalized at the end of its scope.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) { ok_ = sqlite3_prepare_v2(db, sql, -1, &st_, nullptr) == SQLITE_OK; }
+  ~Statement() { sqlite3_finalize(st_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  explicit operator bool() const { return ok_; }
+  // Binds text (SQLITE_STATIC: the caller's string outlives the step).
+  Statement& text(int i, const std::string& v) {
+    sqlite3_bind_text(st_, i, v.c_str(), static_cast<int>(v.size()), nullptr);
+    return *this;
   }
-  const std::string record = to_record(run).dump();
-  sqlite3_bind_text(st, 1, run.execution.arn.c_str(), static_cast<int>(run.execution.arn.size()), nullptr);  // SQLITE_STATIC: the text outlives the step
-  sqlite3_bind_text(st, 2, record.c_str(), static_cast<int>(record.size()), nullptr);  // SQLITE_STATIC: the text outlives the step
-  const int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) return store_error(db_, "save " + run.execution.arn);
+  Statement& integer(int i, std::int64_t v) {
+    sqlite3_bind_int64(st_, i, v);
+    return *this;
+  }
+  // Runs a statement that returns no rows, ready to be bound again.
+  bool run() {
+    const int rc = sqlite3_step(st_);
+    sqlite3_reset(st_);
+    return rc == SQLITE_DONE;
+  }
+  bool row() { return sqlite3_step(st_) == SQLITE_ROW; }
+  void reset() { sqlite3_reset(st_); }
+  std::string column(int i) {
+    const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(st_, i));
+    return std::string(t ? t : "", static_cast<std::size_t>(sqlite3_column_bytes(st_, i)));
+  }
+
+ private:
+  sqlite3_stmt* st_ = nullptr;
+  bool ok_ = false;
+};
+
+}  // namespace
+
+Status Store::write(const Execution& e, const RunTimes& times) {
+  Saved& saved = saved_[e.arn];
+  Statement put(db_, "INSERT OR REPLACE INTO executions (arn, record) VALUES (?1, ?2)");
+  Statement put_op(db_, "INSERT OR REPLACE INTO operations (arn, position, record) VALUES (?1, ?2, ?3)");
+  Statement put_event(db_, "INSERT OR REPLACE INTO events (arn, event_id, record) VALUES (?1, ?2, ?3)");
+  if (!put || !put_op || !put_event) return store_error(db_, "prepare save");
+  const std::string record = execution_record(e, times).dump();
+  if (!put.text(1, e.arn).text(2, record).run()) return store_error(db_, "save " + e.arn);
+  for (std::size_t i = 0; i < e.operations.size(); ++i) {
+    if (i < saved.operations.size() && saved.operations[i] == e.operations[i]) continue;
+    const std::string op = operation_record(e.operations[i]).dump();
+    if (!put_op.text(1, e.arn).integer(2, static_cast<std::int64_t>(i)).text(3, op).run()) {
+      return store_error(db_, "save an operation of " + e.arn);
+    }
+  }
+  for (std::size_t i = saved.events; i < e.history.size(); ++i) {
+    const std::string ev = event_record(e.history[i]).dump();
+    if (!put_event.text(1, e.arn).integer(2, e.history[i].event_id).text(3, ev).run()) {
+      return store_error(db_, "save an event of " + e.arn);
+    }
+  }
+  return Ok{};
+}
+
+Status Store::save(const StoredRun& run) {
+  return save(run.execution, RunTimes{run.offset_ms, run.timeout_at_ms, run.retain_until_ms});
+}
+
+Status Store::save(const Execution& e, const RunTimes& times) {
+  if (auto st = exec("BEGIN"); !st) return st;
+  if (auto st = write(e, times); !st) {
+    (void)exec("ROLLBACK");
+    saved_.erase(e.arn);  // unknown what the database holds now: all of it next time
+    return st;
+  }
+  if (auto st = exec("COMMIT"); !st) {
+    (void)exec("ROLLBACK");
+    saved_.erase(e.arn);
+    return st;
+  }
+  // What was written, for the next save to compare with: the operations that differ are copied.
+  Saved& saved = saved_[e.arn];
+  saved.operations.resize(e.operations.size());
+  for (std::size_t i = 0; i < e.operations.size(); ++i) {
+    if (!(saved.operations[i] == e.operations[i])) saved.operations[i] = e.operations[i];
+  }
+  saved.events = e.history.size();
   return Ok{};
 }
 
 Result<std::vector<StoredRun>> Store::load(std::vector<std::string>* unreadable) {
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, "SELECT arn, record FROM executions", -1, &st, nullptr) != SQLITE_OK) {
-    return store_error(db_, "prepare load");
-  }
+  Statement executions(db_, "SELECT arn, record FROM executions");
+  Statement operations(db_, "SELECT record FROM operations WHERE arn = ?1 ORDER BY position");
+  Statement events(db_, "SELECT record FROM events WHERE arn = ?1 ORDER BY event_id");
+  if (!executions || !operations || !events) return store_error(db_, "prepare load");
   std::vector<StoredRun> out;
-  int rc = SQLITE_ROW;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const auto* arn = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
-    const int size = sqlite3_column_bytes(st, 1);
-    auto parsed = json::parse(std::string(text ? text : "", static_cast<std::size_t>(size)), nullptr, false);
-    auto run = parsed.is_discarded() ? Result<StoredRun>(Error{}) : from_record(parsed);
+  while (executions.row()) {
+    const std::string arn = executions.column(0);
+    json record = json::parse(executions.column(1), nullptr, false);
+    bool readable = record.is_object();
+    json ops = json::array();
+    json history = json::array();
+    operations.text(1, arn);
+    while (operations.row()) {
+      ops.push_back(json::parse(operations.column(0), nullptr, false));
+      readable = readable && ops.back().is_object();
+    }
+    operations.reset();
+    events.text(1, arn);
+    while (events.row()) {
+      history.push_back(json::parse(events.column(0), nullptr, false));
+      readable = readable && history.back().is_object();
+    }
+    events.reset();
+    Result<StoredRun> run = Error{};
+    if (readable) {
+      record["operations"] = std::move(ops);
+      record["history"] = std::move(history);
+      run = from_record(record);
+    }
     if (run) {
+      Saved& saved = saved_[arn];
+      saved.operations = run->execution.operations;
+      saved.events = run->execution.history.size();
       out.push_back(std::move(run).value());
     } else if (unreadable) {
-      unreadable->push_back(arn ? arn : "");
+      unreadable->push_back(arn);
     }
   }
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) return store_error(db_, "load");
   return out;
 }
 
 Status Store::remove(const std::string& arn) {
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, "DELETE FROM executions WHERE arn = ?1", -1, &st, nullptr) != SQLITE_OK) {
-    return store_error(db_, "prepare remove");
+  saved_.erase(arn);
+  if (auto st = exec("BEGIN"); !st) return st;
+  for (const char* sql : {"DELETE FROM executions WHERE arn = ?1", "DELETE FROM operations WHERE arn = ?1",
+                          "DELETE FROM events WHERE arn = ?1"}) {
+    Statement del(db_, sql);
+    if (!del || !del.text(1, arn).run()) {
+      (void)exec("ROLLBACK");
+      return store_error(db_, "remove " + arn);
+    }
   }
-  sqlite3_bind_text(st, 1, arn.c_str(), static_cast<int>(arn.size()), nullptr);  // SQLITE_STATIC: the text outlives the step
-  const int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) return store_error(db_, "remove " + arn);
-  return Ok{};
+  return exec("COMMIT");
 }
 
 }  // namespace lambdad::durable

@@ -307,6 +307,22 @@ void add_durable_routes(http::Router& router, Engine& engine, invocation::Dispat
   }
 }
 
+json durable_status(const Engine& engine) {
+  constexpr std::size_t kListed = 50;
+  auto all = engine.executions();
+  std::stable_sort(all.begin(), all.end(), [](const Execution* a, const Execution* b) { return a->start_ms > b->start_ms; });
+  json out = json::object();
+  for (const Execution* e : all) {
+    auto& group = out[std::string(durable::name(e->status))];
+    if (group.is_null()) group = {{"count", 0}, {"executions", json::array()}};
+    group["count"] = group["count"].get<std::size_t>() + 1;
+    if (group["executions"].size() < kListed) {
+      group["executions"].push_back({{"arn", e->arn}, {"name", e->name}, {"functionArn", e->function_arn}});
+    }
+  }
+  return out;
+}
+
 void start_durable_invoke(Engine& engine, const http::Request& req, const invocation::Invocation& inv,
                           const invocation::DurableSettings& settings, const std::string& type,
                           const std::string& request_id, http::Responder respond) {

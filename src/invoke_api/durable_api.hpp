@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "lambdad/common/clock.hpp"
 #include "lambdad/http/router.hpp"
 #include "lambdad/invocation/dispatcher.hpp"
@@ -18,6 +20,10 @@ namespace lambdad::invoke_api {
 
 void add_durable_routes(http::Router& router, durable::Engine& engine, invocation::Dispatcher& dispatcher,
                         const InvokeApiOptions& options);
+
+// GET /_lambdad/status's durableExecutions: by status, how many, and the newest (at most 50 of
+// each) with their ARN, name and function.
+nlohmann::json durable_status(const durable::Engine& engine);
 
 // Invoke (RequestResponse or Event) of a durable function: starts the execution, idempotent by
 // X-Amz-Durable-Execution-Name. RequestResponse answers when it ends: its Result, or its error

@@ -146,6 +146,7 @@ void handle_status(const std::shared_ptr<Context>& ctx, http::Request&&, http::R
   auto out = nlohmann::json::object();
   ctx->dispatcher.status(out);
   if (ctx->events) add_async_status(out, *ctx->events);
+  if (ctx->durable) out["durableExecutions"] = durable_status(*ctx->durable);
   r.body = out.dump();
   respond(std::move(r));
 }

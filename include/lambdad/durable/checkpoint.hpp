@@ -53,6 +53,7 @@ struct Operation {
   std::optional<std::int64_t> heartbeat_ms;      // the last heartbeat (or the start)
   std::string chained_function;                  // CHAINED_INVOKE
   std::string chained_tenant;
+  bool operator==(const Operation&) const = default;
 };
 
 // One entry of an OperationUpdate list (CheckpointDurableExecution's Updates).

@@ -80,6 +80,10 @@ class Engine {
     std::string input;
     std::int64_t execution_timeout_s = 0;  // 0: none
     int retention_days = 14;               // RetentionPeriodInDays
+    // > 0: this execution's own time scale (`lambdad test`'s per-case timeScale), used instead of
+    // EngineOptions::time_scale for its delays. Not stored: an execution taken up by recover()
+    // runs at the engine's scale.
+    double time_scale = 0;
   };
   struct Started {
     std::string arn;

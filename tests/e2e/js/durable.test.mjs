@@ -229,6 +229,9 @@ describe('durable executions with @aws/durable-execution-sdk-js', () => {
     assert.deepEqual(listed.DurableExecutions.map((x) => x.DurableExecutionArn), [arn]);
     const running = await client.send(new ListDurableExecutionsByFunctionCommand({ FunctionName: 'Stoppable', Statuses: ['RUNNING'] }));
     assert.deepEqual(running.DurableExecutions, []);
+    const status = await (await fetch(`${daemon.endpoint}/_lambdad/status`)).json();
+    assert.ok(status.durableExecutions.STOPPED.executions.some((x) => x.arn === arn && x.name === 'stop-1'));
+    assert.ok(status.durableExecutions.SUCCEEDED.count >= 1);
   });
 
   // The same workflows in the SDK's own local runner (@aws/durable-execution-sdk-js-testing,
@@ -270,6 +273,28 @@ describe('durable executions with @aws/durable-execution-sdk-js', () => {
       assert.deepEqual(shape(operationsOf(await history(arn))), shape(reference.operations));
     });
   }
+
+  test('malformed checkpoint bodies and updates are refused with Lambda-shaped errors', async () => {
+    const arn = encodeURIComponent(await startEvent('Stoppable', 'malformed-1'));
+    const post = async (body) => {
+      const r = await fetch(`${daemon.endpoint}/2025-12-01/durable-executions/${arn}/checkpoint`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body,
+      });
+      return { status: r.status, type: r.headers.get('x-amzn-errortype'), body: await r.json() };
+    };
+    let r = await post('{not json');
+    assert.equal(r.status, 400);
+    assert.equal(r.type, 'InvalidRequestContentException');
+    r = await post(JSON.stringify({ Updates: [] }));
+    assert.equal(r.type, 'ValidationException');
+    r = await post(JSON.stringify({ CheckpointToken: 'c3RhbGU=', Updates: [{ Id: 'bad id!', Type: 'STEP', Action: 'START' }] }));
+    assert.equal(r.status, 400);
+    assert.equal(r.type, 'InvalidParameterValueException');
+    const get = await fetch(`${daemon.endpoint}/2025-12-01/durable-executions/${arn}/state?CheckpointToken=c3RhbGU%3D`);
+    assert.equal(get.status, 400);
+    assert.match((await get.json()).message, /^Invalid Checkpoint Token/);
+    await client.send(new StopDurableExecutionCommand({ DurableExecutionArn: decodeURIComponent(arn) }));
+  });
 
   test('a durable function is invoked by a qualified name only; a bad execution name is refused', async () => {
     await assert.rejects(client.send(new InvokeCommand({ FunctionName: 'Steps', Payload: encode({}) })),

@@ -128,6 +128,39 @@ TEST_F(EngineTest, AnHourWaitUnderTimeScale3600TakesASecondAndKeepsItsHour) {
   EXPECT_EQ(engine.find(arn)->status, ExecutionStatus::kSucceeded);
 }
 
+TEST_F(EngineTest, AnExecutionsOwnTimeScaleReplacesTheEnginesForItsDelays) {
+  // The engine divides by 3600; this execution by 60 (`lambdad test`'s per-case timeScale).
+  Engine::StartRequest request{fn, "$LATEST", "scaled", "{}", 0};
+  request.time_scale = 60;
+  auto s = engine.start(request);
+  ASSERT_TRUE(s);
+  const auto arn = s->arn;
+  ASSERT_TRUE(engine.checkpoint(arn, token(), json::parse(R"([{"Id":"w","Type":"WAIT","Action":"START","WaitOptions":{"WaitSeconds":3600}}])")));
+  const std::int64_t started = engine.find(arn)->find("w")->start_ms;
+  answer("PENDING");
+  time.advance(59999ms);
+  EXPECT_TRUE(invoker.calls.empty());  // an hour / 60, not / 3600
+  time.advance(1ms);
+  ASSERT_EQ(invoker.calls.size(), 1u);
+  EXPECT_EQ(invoker.calls[0].event["InitialExecutionState"]["Operations"][1]["EndTimestamp"], started + 3'600'000);
+  // A failed invocation's 5 s back-off is scaled by 60 too: again after 84 ms, not 2 ms.
+  auto call = std::move(invoker.calls.back());
+  invoker.calls.pop_back();
+  call.done(DurableInvoker::Outcome{"r", true, R"({"errorType":"Boom","errorMessage":"x"})"});
+  time.advance(83ms);
+  EXPECT_TRUE(invoker.calls.empty());
+  time.advance(1ms);
+  EXPECT_EQ(invoker.calls.size(), 1u);
+  // Another execution keeps the engine's scale.
+  auto other = engine.start({fn, "$LATEST", "unscaled", "{}", 0});
+  ASSERT_TRUE(other);
+  ASSERT_TRUE(engine.checkpoint(other->arn, token(), json::parse(R"([{"Id":"w","Type":"WAIT","Action":"START","WaitOptions":{"WaitSeconds":3600}}])")));
+  answer("PENDING");
+  time.advance(1000ms);
+  EXPECT_EQ(invoker.calls.size(), 2u);  // its wait's replay, beside the first one's retry
+  EXPECT_EQ(invoker.calls.back().event["DurableExecutionArn"], other->arn);
+}
+
 TEST_F(EngineTest, ACallbackAnsweredFromOutsideReinvokes) {
   const auto arn = start();
   auto r = engine.checkpoint(arn, token(), json::parse(R"([{"Id":"cb","Type":"CALLBACK","Action":"START"}])"));

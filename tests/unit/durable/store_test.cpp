@@ -47,6 +47,27 @@ TEST(DurableStore, KeepsAnExecutionWholeInMemory) {
   EXPECT_TRUE((*store)->load()->empty());
 }
 
+// A later save writes what changed: an operation that changed is replaced, a new one and new
+// events are added, and what is read back is the execution as it is now.
+TEST(DurableStore, ALaterSaveKeepsWhatChanged) {
+  auto store = Store::open({});
+  ASSERT_TRUE(store);
+  auto run = sample();
+  ASSERT_TRUE((*store)->save(run));
+  auto more = parse_updates(nlohmann::json::parse(R"([{"Id":"w","Type":"WAIT","Action":"CANCEL"},)"
+                                                  R"({"Id":"t","Type":"STEP","Action":"START"}])"));
+  ASSERT_TRUE(more);
+  ASSERT_TRUE(apply(run.execution, *more, 3000, [](const Operation&) { return std::string("cb"); }));
+  run.offset_ms = 43;
+  ASSERT_TRUE((*store)->save(run));
+  auto loaded = (*store)->load();
+  ASSERT_TRUE(loaded);
+  ASSERT_EQ(loaded->size(), 1u);
+  EXPECT_EQ(to_record(loaded->front()), to_record(run));
+  EXPECT_EQ(loaded->front().execution.find("w")->status, OpStatus::kCancelled);
+  EXPECT_EQ(loaded->front().execution.operations.size(), 4u);
+}
+
 TEST(DurableStore, AFileOutlivesTheStoreThatWroteIt) {
   const auto dir = std::filesystem::temp_directory_path() / ("lambdad-durable-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
