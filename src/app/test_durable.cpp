@@ -32,8 +32,6 @@ const std::set<std::string> kOpStatuses = {"STARTED",   "PENDING",   "READY",   
 const std::set<std::string> kOpKeys = {"type", "subType", "name", "status", "result", "error"};
 constexpr double kDeadlineCapSeconds = 300;
 
-int line_of(const YAML::Node& node) { return node.Mark().line >= 0 ? node.Mark().line + 1 : 0; }
-
 std::string one_of(const std::set<std::string>& values) {
   std::string out;
   for (const auto& v : values) out += (out.empty() ? "" : ", ") + v;
@@ -51,7 +49,7 @@ std::optional<double> positive(const YAML::Node& node, const char* key, const Pr
 }
 
 bool read_callback(const YAML::Node& node, DurableCallback& cb, const ProblemAt& problem) {
-  cb.line = line_of(node);
+  cb.line = yaml_line(node);
   if (!node.IsMap()) {
     problem(node, "a callback is a mapping: {result: JSON} or {error: {ErrorType: ..., ErrorMessage: ...}}, "
                   "optionally with name");
@@ -136,7 +134,7 @@ std::string string_of(const json& j, const char* key) {
 }  // namespace
 
 bool read_durable(const YAML::Node& node, DurableOptions& out, const ProblemAt& problem) {
-  out.line = line_of(node);
+  out.line = yaml_line(node);
   if (node.IsNull()) return true;
   if (!node.IsMap()) {
     problem(node, "'durable' is a mapping (executionName, timeScale, deadlineSeconds, callbacks)");

@@ -23,9 +23,9 @@ std::string SuiteProblem::to_string() const {
   return line > 0 ? fmt::format("{}:{}: {}", file.string(), line, message) : fmt::format("{}: {}", file.string(), message);
 }
 
-namespace {
+int yaml_line(const YAML::Node& node) { return node.Mark().line >= 0 ? node.Mark().line + 1 : 0; }
 
-int line_of(const YAML::Node& node) { return node.Mark().line >= 0 ? node.Mark().line + 1 : 0; }
+namespace {
 
 // YAML (and so JSON) to JSON: plain scalars become numbers, booleans and null as YAML 1.2's core
 // schema reads them; quoted ones stay strings.
@@ -67,7 +67,7 @@ class CaseReader {
  public:
   CaseReader(fs::path file, std::vector<SuiteProblem>& problems) : file_(std::move(file)), problems_(problems) {}
 
-  void problem(const YAML::Node& at, std::string message) { problems_.push_back({file_, line_of(at), std::move(message)}); }
+  void problem(const YAML::Node& at, std::string message) { problems_.push_back({file_, yaml_line(at), std::move(message)}); }
 
   std::optional<std::string> string_of(const YAML::Node& node, std::string_view key) {
     if (!node.IsScalar()) {
@@ -86,7 +86,7 @@ class CaseReader {
                                                 "eventTemplate", "type", "invocationType", "expect", "durable"};
     TestCase c;
     c.file = file_;
-    c.line = line_of(node);
+    c.line = yaml_line(node);
     c.id = fmt::format("{}#{}", file_.string(), index);
     c.function = default_function;
     bool ok = true;

@@ -163,6 +163,8 @@ using ProblemAt = std::function<void(const YAML::Node&, std::string)>;
 bool read_durable(const YAML::Node& node, DurableOptions& out, const ProblemAt& problem);
 bool read_durable_expectation(const std::string& key, const YAML::Node& value, Expectation& e,
                               const ProblemAt& problem);
+// The 1-based line a node of a case file starts on (0 when unknown).
+int yaml_line(const YAML::Node& node);
 // YAML (and so JSON) to JSON, as case files are read: plain scalars become numbers, booleans and
 // null as YAML 1.2's core schema reads them; quoted ones stay strings.
 nlohmann::json yaml_to_json(const YAML::Node& node);

@@ -210,7 +210,8 @@ describe('durable executions with @aws/durable-execution-sdk-js', () => {
 
   test('StopDurableExecution stops a waiting execution; what it no longer takes is refused and changes nothing', async () => {
     const arn = await startEvent('Stoppable', 'stop-1');
-    await until(arn, (evs) => evs.some((ev) => ev.EventType === 'CallbackStarted'), 'CallbackStarted');
+    // Once its invocation has ended: it waits for the callback, suspended.
+    await until(arn, (evs) => evs.some((ev) => ev.EventType === 'InvocationCompleted'), 'InvocationCompleted');
     const stopped = await client.send(new StopDurableExecutionCommand({ DurableExecutionArn: arn, Error: { ErrorMessage: 'enough' } }));
     assert.ok(stopped.StopTimestamp instanceof Date);
     const e = await client.send(new GetDurableExecutionCommand({ DurableExecutionArn: arn }));
