@@ -6,6 +6,7 @@ $LAMBDAD_BIN (CTest sets it) or build/lambdad.
 import json
 import os
 import pathlib
+import shutil
 import re
 import signal
 import subprocess
@@ -219,3 +220,37 @@ def cli_env(tmp_path_factory):
         "AWS_EC2_METADATA_DISABLED": "true",
     })
     return env
+
+
+def node_packages_needed(name):
+    """The top-level packages of REPO/node_modules that `name` needs, itself included, resolved
+    as Node resolves them (a package's own node_modules first, copied along with it)."""
+    needed, queue = set(), [(name, (REPO / "node_modules") / name)]
+    while queue:
+        top, pkg_dir = queue.pop()
+        manifest = json.loads((pkg_dir / "package.json").read_text())
+        for dep in manifest.get("dependencies", {}):
+            here = pkg_dir
+            while True:
+                candidate = here / "node_modules" / dep
+                if (candidate / "package.json").is_file():
+                    break
+                if here == REPO:
+                    raise AssertionError(f"{dep} (needed by {pkg_dir}) is not installed; run `npm ci` in {REPO}")
+                here = here.parent
+            if candidate == (REPO / "node_modules") / dep:
+                if dep not in needed:
+                    needed.add(dep)
+                    queue.append((dep, candidate))
+            else:
+                queue.append((top, candidate))  # nested: copied with its top-level package
+        needed.add(top)
+    return sorted(needed)
+
+
+def copy_node_packages(name, code_dir):
+    """Copies npm package `name` and what it needs from REPO/node_modules into code_dir's own
+    node_modules: a deployed function ships its dependencies (and an ES module's imports do not
+    search NODE_PATH)."""
+    for pkg in node_packages_needed(name):
+        shutil.copytree(REPO / "node_modules" / pkg, code_dir / "node_modules" / pkg, symlinks=False)

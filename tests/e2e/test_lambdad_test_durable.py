@@ -11,27 +11,12 @@ import subprocess
 
 import pytest
 
-from conftest import FUNCTIONS, LAMBDAD, REPO
+from conftest import FUNCTIONS, LAMBDAD, copy_node_packages
 
 SOURCE = FUNCTIONS / "durable"
-NODE_MODULES = REPO / "node_modules"
 SDK = "@aws/durable-execution-sdk-js"
 
 
-def packages_needed(top):
-    """The SDK's package and its dependencies (a deployed function ships them: an ES module's
-    imports do not search NODE_PATH)."""
-    needed, queue = set(), [top]
-    while queue:
-        name = queue.pop()
-        if name in needed:
-            continue
-        manifest = NODE_MODULES / name / "package.json"
-        if not manifest.exists():
-            pytest.skip(f"{name} is not installed in {NODE_MODULES} (npm ci)")
-        needed.add(name)
-        queue.extend(json.loads(manifest.read_text()).get("dependencies", {}))
-    return needed
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +25,7 @@ def template(tmp_path_factory):
     code = d / "code"
     code.mkdir()
     shutil.copy(SOURCE / "index.mjs", code / "index.mjs")
-    for name in packages_needed(SDK):
-        shutil.copytree(NODE_MODULES / name, code / "node_modules" / name, symlinks=True)
+    copy_node_packages(SDK, code)
     path = d / "template.yaml"
     path.write_text((SOURCE / "template.yaml").read_text().replace("CODE_DIR", str(code)))
     return path

@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from conftest import FUNCTIONS, REPO, invoke, lambda_client, wait_for
+from conftest import FUNCTIONS, REPO, copy_node_packages, invoke, lambda_client, wait_for
 
 SOURCE = FUNCTIONS / "xray"
 NODE_MODULES = REPO / "node_modules"
@@ -20,30 +20,6 @@ TRACE = re.compile(r"^Root=(1-[0-9a-f]{8}-[0-9a-f]{24});Parent=([0-9a-f]{16});Sa
 ROLE = "arn:aws:iam::123456789012:role/lambda-role"
 
 
-def packages_needed(name):
-    """The top-level packages of REPO/node_modules that `name` needs, itself included, resolved
-    as Node resolves them (a package's own node_modules first, copied along with it)."""
-    needed, queue = set(), [(name, NODE_MODULES / name)]
-    while queue:
-        top, pkg_dir = queue.pop()
-        manifest = json.loads((pkg_dir / "package.json").read_text())
-        for dep in manifest.get("dependencies", {}):
-            here = pkg_dir
-            while True:
-                candidate = here / "node_modules" / dep
-                if (candidate / "package.json").is_file():
-                    break
-                if here == REPO:
-                    raise AssertionError(f"{dep} (needed by {pkg_dir}) is not installed; run `npm ci` in {REPO}")
-                here = here.parent
-            if candidate == NODE_MODULES / dep:
-                if dep not in needed:
-                    needed.add(dep)
-                    queue.append((dep, candidate))
-            else:
-                queue.append((top, candidate))  # nested: copied with its top-level package
-        needed.add(top)
-    return sorted(needed)
 
 
 @pytest.fixture
@@ -55,8 +31,7 @@ def code_dir(host_dir):
     code = host_dir / "code"
     (code / "node_modules").mkdir(parents=True)
     shutil.copy(SOURCE / "index.js", code / "index.js")
-    for name in packages_needed(TRACER):
-        shutil.copytree(NODE_MODULES / name, code / "node_modules" / name, symlinks=False)
+    copy_node_packages(TRACER, code)
     template = host_dir / "template.yaml"
     template.write_text((SOURCE / "template.yaml").read_text().replace("CODE_DIR", str(code)))
     return template
