@@ -196,6 +196,9 @@ int run_cli(int argc, char** argv) {
                          "Function name, logical id or serverless.yml short name, optionally NAME:QUALIFIER "
                          "(version or alias); may be left out when the template has one function");
   invoke_cmd->add_option("-e,--event", invoke.event_file, "Event JSON file, or - for stdin (default: {})");
+  invoke_cmd->add_option("--tenant-id", invoke.tenant_id,
+                         "The invoke's tenant (X-Amz-Tenant-Id): a function with TenancyConfig PER_TENANT needs one, "
+                         "any other refuses one");
   invoke_cmd->add_option("--durable-execution-name", invoke.durable_execution_name,
                          "A durable function: the name of the execution it starts (1-64 of [a-zA-Z0-9-_]; "
                          "default: a generated one); waits for it to end and prints its result");

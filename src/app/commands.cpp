@@ -32,6 +32,7 @@
 #include "lambdad/http/server.hpp"
 #include "lambdad/http/loopback.hpp"
 #include "lambdad/http_front/front.hpp"
+#include "lambdad/invocation/tenant.hpp"
 #include "lambdad/invoke_api/invoke_api.hpp"
 #include "lambdad/invoke_api/service_error.hpp"
 #include "lambdad/invoke_api/sigv4.hpp"
@@ -559,6 +560,14 @@ int run_invoke(const InvokeOptions& options) {
   };
   // Checked before anything starts; the scheduler resolves it below, as it does every invoke.
   if (!config::resolve_qualifier(*target, qualifier)) return no_such_version();
+  if (options.tenant_id && !invocation::valid_tenant_id(*options.tenant_id)) {
+    std::fprintf(stderr, "lambdad: --tenant-id '%s': 1 to 256 of [a-zA-Z0-9._:/=+-@ ]\n", options.tenant_id->c_str());
+    return 2;
+  }
+  if (auto refused = invocation::tenant_refusal(options.tenant_id.has_value(), target->tenant_isolation)) {
+    std::fprintf(stderr, "lambdad: InvalidParameterValueException: %s (--tenant-id)\n", refused->c_str());
+    return 2;
+  }
   auto runtimes = prepare_runtimes(options.common, *functions);
   if (!runtimes) return 2;
 
@@ -583,6 +592,7 @@ int run_invoke(const InvokeOptions& options) {
   inv->invoked_function_arn = invocation::function_arn(options.common.region, "123456789012", name,
                                                        qualifier == "$LATEST" ? "" : qualifier);
   inv->payload = std::move(*event);
+  inv->tenant_id = options.tenant_id;
   inv->trace_id = ids::trace_header(d.clock.epoch_ms() / 1000, scheduler.tracing_active(name, *version));
   inv->received = d.clock.now();
   inv->on_complete = [&](invocation::InvocationResult result) {

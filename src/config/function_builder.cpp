@@ -232,6 +232,7 @@ std::optional<FunctionConfig> FunctionBuilder::build() {
   read_tracing(config);
   read_snap_start(config);
   read_durable_config(config);
+  read_tenancy_config(config);
 
   if (failed_) return std::nullopt;
   return config;
@@ -522,6 +523,33 @@ void FunctionBuilder::read_durable_config(FunctionConfig& config) {
     }
   }
   config.durable = out;
+}
+
+// TenancyConfig: {TenantIsolationMode: PER_TENANT} (its only value).
+void FunctionBuilder::read_tenancy_config(FunctionConfig& config) {
+  const auto* tenancy = source_.properties.find("TenancyConfig");
+  if (tenancy == nullptr || !mapping(*tenancy, "TenancyConfig", "the function is not tenant-isolated")) return;
+  const auto* v = tenancy->find("TenantIsolationMode");
+  if (v == nullptr) {
+    error(*tenancy, "TenancyConfig.TenantIsolationMode", "is required (PER_TENANT)");
+    return;
+  }
+  auto mode = text(*v, "TenancyConfig.TenantIsolationMode", Need::kOptional, "the function is not tenant-isolated");
+  if (!mode) return;
+  if (*mode != "PER_TENANT") {
+    error(*v, "TenancyConfig.TenantIsolationMode", fmt::format("must be PER_TENANT (got {})", mode->empty() ? "''" : *mode));
+    return;
+  }
+  // What Lambda refuses beside tenant isolation (lambda-spec §12).
+  for (const auto& [on, what] : {std::pair{config.snap_start, "SnapStart"},
+                                 std::pair{config.provisioned_concurrency > 0, "provisioned concurrency"},
+                                 std::pair{source_.properties.find("FunctionUrlConfig") != nullptr, "a Function URL"}}) {
+    if (on) {
+      error(*tenancy, "TenancyConfig", fmt::format("a tenant-isolated function cannot have {}", what));
+      return;
+    }
+  }
+  config.tenant_isolation = true;
 }
 
 void FunctionBuilder::read_layers(FunctionConfig& config) {

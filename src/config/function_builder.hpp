@@ -95,6 +95,7 @@ class FunctionBuilder {
   void read_tracing(FunctionConfig& config);
   void read_snap_start(FunctionConfig& config);
   void read_durable_config(FunctionConfig& config);
+  void read_tenancy_config(FunctionConfig& config);
   // Whether v is a mapping; reports it when not (an unresolvable value only as a warning ending
   // in `consequence`).
   bool mapping(const TemplateValue& v, std::string_view path, std::string_view consequence);

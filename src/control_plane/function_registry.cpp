@@ -264,6 +264,11 @@ bool FunctionRegistry::tracing_active(const std::string& name, const std::string
   return c != nullptr && c->tracing == config::TracingMode::kActive;
 }
 
+bool FunctionRegistry::tenant_isolated(const std::string& name, const std::string& version) const {
+  const auto* c = version_config(name, version);
+  return c != nullptr && c->tenant_isolation;
+}
+
 std::optional<config::DurableConfig> FunctionRegistry::durable_config(const std::string& name,
                                                                       const std::string& version) const {
   const auto* c = version_config(name, version);
@@ -421,6 +426,7 @@ Result<VersionView> FunctionRegistry::create_function(CreateFunctionRequest req)
   v.config.logical_id = name;
   if (auto st = apply_settings(req.settings, v); !st) return st.error();
   v.config.durable = req.durable;
+  v.config.tenant_isolation = req.tenant_isolation;
   if (auto st = check_complete(v.config); !st) return st.error();
   if (req.architecture) v.config.architectures = {*req.architecture};
   if (auto st = check_zip(req.zip); !st) return st.error();

@@ -20,6 +20,7 @@ nlohmann::json config_to_json(const config::FunctionConfig& c) {
                       {"description", c.description}};
   if (c.tracing == config::TracingMode::kActive) j["tracing"] = "Active";
   if (c.snap_start) j["snapStart"] = true;
+  if (c.tenant_isolation) j["tenantIsolation"] = true;
   if (c.durable) {
     j["durable"] = {{"executionTimeout", c.durable->execution_timeout_s}, {"retentionDays", c.durable->retention_days}};
   }
@@ -47,6 +48,7 @@ config::FunctionConfig config_from_json(const nlohmann::json& j) {
   c.description = j.value("description", "");
   c.tracing = config::parse_tracing_mode(j.value("tracing", "")).value_or(config::TracingMode::kPassThrough);
   c.snap_start = j.value("snapStart", false);
+  c.tenant_isolation = j.value("tenantIsolation", false);
   if (j.contains("durable") && j["durable"].is_object()) {
     c.durable = config::DurableConfig{j["durable"].value("executionTimeout", std::int64_t{0}),
                                       j["durable"].value("retentionDays", 14)};

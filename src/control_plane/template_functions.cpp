@@ -137,7 +137,8 @@ bool same_definition(const config::FunctionConfig& a, const config::FunctionConf
          a.layers == b.layers && a.description == b.description &&
          same_event_invoke_config(a.event_invoke_config, b.event_invoke_config) &&
          same_dead_letter(a.dead_letter, b.dead_letter) && a.logging == b.logging &&
-         a.tracing == b.tracing && a.snap_start == b.snap_start && a.durable == b.durable;
+         a.tracing == b.tracing && a.snap_start == b.snap_start && a.durable == b.durable &&
+         a.tenant_isolation == b.tenant_isolation;
 }
 
 }  // namespace

@@ -504,7 +504,8 @@ invocation::InvocationPtr Front::State::new_invocation(const std::shared_ptr<Exc
   auto made = front_invocation(
       dispatcher, options, clock,
       FrontCall{function, qualifier, std::move(payload), first_header(x->view.headers, "x-amzn-trace-id").value_or(""),
-                x->front == FrontKind::kFunctionUrl ? x->request_id : ids::request_id()});
+                x->front == FrontKind::kFunctionUrl ? x->request_id : ids::request_id(),
+                first_header(x->view.headers, "x-amz-tenant-id")});
   if (auto* cause = std::get_if<std::string>(&made)) {
     x->fail(refused, *cause);
     return nullptr;

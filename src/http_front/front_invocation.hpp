@@ -1,6 +1,7 @@
 // http_front (internal): the Invocation a front hands the Dispatcher, made one way for every front.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -17,6 +18,9 @@ struct FrontCall {
   std::string payload;              // the event
   std::string trace_header;         // the request's X-Amzn-Trace-Id, or ""
   std::string request_id;
+  // The request's X-Amz-Tenant-Id, passed on as SAM's start-api does (API Gateway maps a tenant
+  // onto it): a PER_TENANT function needs one, any other takes none (lambda-spec §12).
+  std::optional<std::string> tenant_id{};
 };
 
 // The invocation of `call` (its ARN, its trace header as the Invoke API makes it); on_complete

@@ -351,6 +351,13 @@ Result<cp::CreateFunctionRequest> parse_create_function(const json& req) {
     }
     out.durable = durable;
   }
+  if (req.contains("TenancyConfig") && req["TenancyConfig"].is_object()) {
+    const std::string mode = req["TenancyConfig"].value("TenantIsolationMode", "");
+    if (mode != "PER_TENANT") {
+      return validation("tenancyConfig.tenantIsolationMode", mode, "Member must satisfy enum value set: [PER_TENANT]");
+    }
+    out.tenant_isolation = true;
+  }
   return out;
 }
 
@@ -661,6 +668,7 @@ json configuration(const cp::VersionView& view, const Account& account, bool qua
   j["SnapStart"] = {{"ApplyOn", c.snap_start ? "PublishedVersions" : "None"},
                     {"OptimizationStatus", c.snap_start && !latest ? "On" : "Off"}};
   j["LoggingConfig"] = logging_config(c);
+  if (c.tenant_isolation) j["TenancyConfig"] = {{"TenantIsolationMode", "PER_TENANT"}};
   if (c.durable) {
     j["DurableConfig"] = {{"RetentionPeriodInDays", c.durable->retention_days}};
     if (c.durable->execution_timeout_s > 0) j["DurableConfig"]["ExecutionTimeout"] = c.durable->execution_timeout_s;

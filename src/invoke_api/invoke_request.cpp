@@ -8,6 +8,7 @@
 #include "lambdad/common/base64.hpp"
 #include "lambdad/common/ids.hpp"
 #include "lambdad/common/limits.hpp"
+#include "lambdad/invocation/tenant.hpp"
 #include "lambdad/invoke_api/function_name.hpp"
 
 namespace lambdad::invoke_api {
@@ -55,6 +56,18 @@ std::variant<ValidInvoke, ServiceError> validate_invoke(http::Request& req, cons
     return ServiceError::conflict(fmt::format(
         "The operation cannot be performed at this time. The function is currently in the following state: {}", *state));
   }
+  // Tenant isolation (lambda-spec §12): a PER_TENANT function takes only invokes that name a
+  // tenant, any other function none.
+  const auto tenant = req.headers.get("X-Amz-Tenant-Id");
+  if (tenant && !invocation::valid_tenant_id(*tenant)) {
+    return ServiceError::invalid_member("tenantId", std::string(*tenant),
+                                        {"Member must satisfy regular expression pattern: " +
+                                             std::string(invocation::kTenantIdPattern),
+                                         "Member must have length less than or equal to 256"});
+  }
+  if (auto refused = invocation::tenant_refusal(tenant.has_value(), dispatcher.tenant_isolated(name, *version))) {
+    return ServiceError::invalid_parameter(std::move(*refused));
+  }
 
   std::string type(req.headers.get("X-Amz-Invocation-Type").value_or("RequestResponse"));
   bool known_type = false;
@@ -94,9 +107,7 @@ std::variant<ValidInvoke, ServiceError> validate_invoke(http::Request& req, cons
     if (!decoded) return ServiceError::invalid_parameter("Client context must be a valid Base64-encoded JSON object.");
     inv->client_context = std::move(*decoded);
   }
-  if (auto tenant = req.headers.get("X-Amz-Tenant-Id"); tenant && !tenant->empty()) {
-    inv->tenant_id = std::string(*tenant);
-  }
+  if (tenant) inv->tenant_id = std::string(*tenant);
   return ValidInvoke{std::move(inv), std::move(type)};
 }
 

@@ -78,6 +78,7 @@ void ExecutionEnvironment::telemetry_start() {
   if (!telemetry_->wanted() || !current_) return;
   const auto& inv = *current_->inv;
   ojson record{{"requestId", inv.request_id}, {"version", inv.version}};
+  if (inv.tenant_id) record["tenantId"] = *inv.tenant_id;  // tenant isolation (lambda-spec §12)
   if (!inv.trace_id.empty()) record["tracing"] = tracing(inv.trace_id);
   telemetry_->platform("platform.start", std::move(record));
 }
@@ -103,7 +104,8 @@ void ExecutionEnvironment::telemetry_runtime_done(const Current& cur, const invo
 void ExecutionEnvironment::telemetry_report(const Ending& ending) {
   if (!telemetry_->wanted()) return;
   telemetry_pending_report();  // an earlier one still waiting goes first
-  pending_report_ = PendingReport{ending.report, ending.cur.delivered_at, ending.cur.inv->trace_id};
+  pending_report_ = PendingReport{ending.report, ending.cur.delivered_at, ending.cur.inv->trace_id,
+                                  ending.cur.inv->tenant_id};
   if (extensions_->ready() || dead_) telemetry_pending_report();
 }
 
@@ -121,6 +123,7 @@ void ExecutionEnvironment::telemetry_pending_report() {
   if (f.init_duration_ms) metrics["initDurationMs"] = *f.init_duration_ms;
   if (f.restore_duration_ms) metrics["restoreDurationMs"] = *f.restore_duration_ms;
   ojson record{{"requestId", f.request_id}, {"status", invoke_status(f.status, f.error_type)}};
+  if (p.tenant_id) record["tenantId"] = *p.tenant_id;
   if (!f.status.empty() && !f.error_type.empty()) record["errorType"] = f.error_type;
   record["metrics"] = std::move(metrics);
   if (!p.trace_id.empty()) record["tracing"] = tracing(p.trace_id);

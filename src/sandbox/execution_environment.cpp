@@ -268,6 +268,7 @@ Status ExecutionEnvironment::apply_limits(const LimitDeps& limits, process::Spaw
 void ExecutionEnvironment::assign(invocation::InvocationPtr inv) {
   current_.emplace(Current{});  // clang 14: plain emplace() finds no default constructor
   current_->inv = std::move(inv);
+  if (!tenant_) tenant_ = current_->inv->tenant_id;
   if (group_) group_->set_idle(false);
   arm_deadline();
   if (parked_) {

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "lambdad/common/error_types.hpp"
@@ -91,8 +92,10 @@ void FunctionPool::pump() {
   while (!queue_.empty() && !shut_down_) {
     ExecutionEnvironment* target = nullptr;
     for (auto& env : envs_) {
-      // With --force-cold only an environment that has never served may take an invocation.
-      if (env->available() && !env->draining() && (!options_.force_cold || env->invocations_served() == 0)) {
+      // With --force-cold only an environment that has never served may take an invocation; a
+      // tenant's invocation only one of its own tenant's or one that has served none yet.
+      if (env->available() && !env->draining() && (!options_.force_cold || env->invocations_served() == 0) &&
+          (!env->tenant() || env->tenant() == queue_.front()->tenant_id)) {
         target = env.get();
         break;
       }
@@ -274,6 +277,7 @@ void FunctionPool::on_dead(ExecutionEnvironment& env) {
 void FunctionPool::status(nlohmann::json& out) const {
   auto now = deps_.clock.now();
   nlohmann::json envs = nlohmann::json::array();
+  std::set<std::string> tenants;
   for (const auto& env : envs_) {
     envs.push_back({{"id", env->serial()},
                     {"state", env->state_label()},
@@ -281,6 +285,10 @@ void FunctionPool::status(nlohmann::json& out) const {
                     {"invocations", env->invocations_served()},
                     {"version", options_.version},
                     {"provisioned", env->provisioned()}});
+    if (env->tenant()) {
+      envs.back()["tenant"] = *env->tenant();
+      if (!env->dead()) tenants.insert(*env->tenant());
+    }
   }
   out = {{"name", fn_.name},
          {"runtime", fn_.runtime},
@@ -294,6 +302,10 @@ void FunctionPool::status(nlohmann::json& out) const {
          {"oomKills", counters_.oom_kills},
          {"readySandboxes", ready_ ? 1 : 0},
          {"environments", std::move(envs)}};
+  if (fn_.tenant_isolation) {
+    out["tenantIsolation"] = "PER_TENANT";
+    out["tenants"] = std::move(tenants);  // of the live environments
+  }
   snapshot_status(out);
 }
 

@@ -31,6 +31,10 @@ bool Scheduler::tracing_active(const std::string& name, const std::string& versi
   return catalogue_.tracing_active(name, version);
 }
 
+bool Scheduler::tenant_isolated(const std::string& name, const std::string& version) const {
+  return catalogue_.tenant_isolated(name, version);
+}
+
 std::optional<invocation::DurableSettings> Scheduler::durable(const std::string& name,
                                                               const std::string& version) const {
   auto c = catalogue_.durable_config(name, version);

@@ -110,6 +110,8 @@ struct InvokeOptions {
   std::string event_file;  // "" = {} ; "-" = stdin
   // A durable function: the execution's name (X-Amz-Durable-Execution-Name); empty: one is made.
   std::string durable_execution_name;
+  // The invoke's tenant (X-Amz-Tenant-Id): required by a PER_TENANT function, refused by others.
+  std::optional<std::string> tenant_id;
 };
 
 // `lambdad test` (docs/test-suites.md).

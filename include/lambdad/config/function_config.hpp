@@ -96,6 +96,9 @@ struct FunctionConfig {
   // of an initialised runtime (docs/decisions/023); $LATEST never does.
   bool snap_start = false;
   std::optional<DurableConfig> durable;
+  // TenancyConfig.TenantIsolationMode PER_TENANT (lambda-spec §12): every invoke names a tenant
+  // (X-Amz-Tenant-Id) and an environment serves one tenant only.
+  bool tenant_isolation = false;
 };
 
 // Whether Lambda takes SnapStart for this runtime (Java 11+, Python 3.12+, .NET 8+); empty when it

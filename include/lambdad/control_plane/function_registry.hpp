@@ -112,6 +112,7 @@ class FunctionRegistry final {
   std::optional<std::string> resolve(const std::string& name, const std::string& qualifier) const;
   std::optional<std::string> unavailable(const std::string& name) const;
   bool tracing_active(const std::string& name, const std::string& version) const;
+  bool tenant_isolated(const std::string& name, const std::string& version) const;
   // The version's DurableConfig; nullopt when the function is not durable or unknown.
   std::optional<config::DurableConfig> durable_config(const std::string& name, const std::string& version) const;
   int account_concurrency() const { return options_.account_concurrency; }

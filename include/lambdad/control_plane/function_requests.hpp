@@ -48,6 +48,7 @@ struct CreateFunctionRequest {
   std::map<std::string, std::string> tags;
   bool publish = false;
   std::optional<config::DurableConfig> durable;  // DurableConfig: chosen at creation only
+  bool tenant_isolation = false;                 // TenancyConfig PER_TENANT: at creation only
 };
 
 struct UpdateCodeRequest {

@@ -45,6 +45,8 @@ class Dispatcher {
   virtual std::optional<DurableSettings> durable(const std::string& /*name*/, const std::string& /*version*/) const {
     return std::nullopt;
   }
+  // Whether the version's TenancyConfig is PER_TENANT: each invoke names a tenant.
+  virtual bool tenant_isolated(const std::string& /*name*/, const std::string& /*version*/) const { return false; }
   // Admits the invocation if concurrency allows and runs it. The function must exist.
   virtual Admission dispatch(InvocationPtr inv) = 0;
   // Drains the function's warm environments (busy ones after their invoke); nullopt if unknown.

@@ -146,6 +146,9 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   // The invocation it runs (assigned, not yet answered), or nullptr.
   const invocation::Invocation* current_invocation() const { return current_ ? current_->inv.get() : nullptr; }
   std::uint64_t invocations_served() const { return served_; }
+  // Tenant isolation (lambda-spec §12): the tenant of the first invocation assigned here, which
+  // is then the only one this environment serves; nullopt before it (or without a tenant).
+  const std::optional<std::string>& tenant() const { return tenant_; }
   Clock::Steady::time_point created_at() const { return spawned_at_; }  // a held one's: when it was made
   pid_t pid() const;
   Clock::Steady::time_point idle_since() const { return idle_since_; }
@@ -325,6 +328,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   bool draining_ = false;
   bool retired_ = false;
   std::uint64_t served_ = 0;
+  std::optional<std::string> tenant_;
   std::optional<Clock::Steady::time_point> tmp_checked_;  // when tmp_overrun last measured
   Clock::Steady::time_point idle_since_{};
   std::optional<Current> current_;
@@ -345,6 +349,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
     observability::ReportFields fields;
     Clock::Steady::time_point delivered_at{};
     std::string trace_id;
+    std::optional<std::string> tenant_id;
   };
   std::optional<PendingReport> pending_report_;
   NextCallback init_next_;  // the runtime's first /next, while extensions finish their init

@@ -44,6 +44,7 @@ class Scheduler final : public invocation::Dispatcher {
   std::optional<std::string> resolve(const std::string& name, const std::string& qualifier) const override;
   std::optional<std::string> unavailable(const std::string& name) const override;
   bool tracing_active(const std::string& name, const std::string& version) const override;
+  bool tenant_isolated(const std::string& name, const std::string& version) const override;
   std::optional<invocation::DurableSettings> durable(const std::string& name,
                                                      const std::string& version) const override;
 
