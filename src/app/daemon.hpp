@@ -280,11 +280,7 @@ struct Daemon {
     // A chained invoke of a durable function starts an execution of its own and ends with it.
     durable_invoker->set_start_child([this](const std::string& name, const std::string& version, std::string payload,
                                             std::function<void(durable::DurableInvoker::ChainedOutcome)> done) {
-      const auto settings = scheduler->durable(name, version).value_or(invocation::DurableSettings{});
-      durable::Engine::StartRequest start{
-          invocation::function_arn(runtime_options.region, runtime_options.account_id, name, version), version, "",
-          payload.empty() ? "{}" : std::move(payload), settings.execution_timeout_s, settings.retention_days};
-      auto started = durable->start(start);
+      auto started = start_execution(name, version, "", payload.empty() ? "{}" : std::move(payload));
       if (!started) {
         return done({std::nullopt, nlohmann::json{{"ErrorType", started.error().type},
                                                   {"ErrorMessage", started.error().message}}});
@@ -295,6 +291,19 @@ struct Daemon {
       });
     });
     return true;
+  }
+
+  // Starts an execution of the durable function's `version` under its DurableConfig: the one way
+  // `lambdad invoke`, `lambdad test` and chained invokes start one. `time_scale` 0: the engine's.
+  Result<durable::Engine::Started> start_execution(const std::string& name, const std::string& version,
+                                                   std::string execution_name, std::string payload,
+                                                   double time_scale = 0) {
+    const auto settings = scheduler->durable(name, version).value_or(invocation::DurableSettings{});
+    durable::Engine::StartRequest start{
+        invocation::function_arn(runtime_options.region, runtime_options.account_id, name, version), version,
+        std::move(execution_name), std::move(payload), settings.execution_timeout_s, settings.retention_days};
+    start.time_scale = time_scale;
+    return durable->start(start);
   }
 
   // Takes up the stored durable executions (once the functions are in the catalogue and the

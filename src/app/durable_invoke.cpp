@@ -25,11 +25,7 @@ int invoke_durable(Daemon& d, const InvokeOptions& options, const std::string& n
     return 2;
   }
   d.runtime_options.lambda_api_port = server.port();
-  const auto settings = d.scheduler->durable(name, version).value_or(invocation::DurableSettings{});
-  durable::Engine::StartRequest start{
-      invocation::function_arn(options.common.region, d.runtime_options.account_id, name, version), version,
-      options.durable_execution_name, std::move(payload), settings.execution_timeout_s, settings.retention_days};
-  auto started = d.durable->start(start);
+  auto started = d.start_execution(name, version, options.durable_execution_name, std::move(payload));
   if (!started) {
     std::fprintf(stderr, "lambdad: %s: %s\n", started.error().type.c_str(), started.error().message.c_str());
     return 1;

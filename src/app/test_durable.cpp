@@ -480,17 +480,12 @@ void DurableHarness::run(const TestCase& test, const std::string& function, cons
   c->started = std::chrono::steady_clock::now();
   const DurableOptions options = test.durable.value_or(DurableOptions{});
   c->time_scale = options.time_scale > 0 ? options.time_scale : h.default_time_scale;
-  const auto settings = d.scheduler->durable(function, version).value_or(invocation::DurableSettings{});
-  durable::Engine::StartRequest request{
-      invocation::function_arn(h.region, d.runtime_options.account_id, function, version), version,
-      options.execution_name, test.event.dump(), settings.execution_timeout_s, settings.retention_days};
-  request.time_scale = c->time_scale;
   auto fail = [&](std::string failure) {
     DurableVerdict v;
     v.failure = std::move(failure);
     boost::asio::post(d.domain, [done = std::move(c->done), v = std::move(v)]() mutable { done(std::move(v)); });
   };
-  auto started = d.durable->start(request);
+  auto started = d.start_execution(function, version, options.execution_name, test.event.dump(), c->time_scale);
   if (!started) {
     return fail(fmt::format("    the execution could not start: {}: {}\n", started.error().type, started.error().message));
   }
@@ -502,6 +497,7 @@ void DurableHarness::run(const TestCase& test, const std::string& function, cons
   c->arn = started->arn;
   c->poll = d.timers->make_timer();
   c->stop_at = d.timers->make_timer();
+  const auto settings = d.scheduler->durable(function, version).value_or(invocation::DurableSettings{});
   c->deadline = durable_case_deadline(settings.execution_timeout_s, c->time_scale, function_timeout_s, options.deadline_s);
   h.cases.emplace(c->arn, c);
   c->stop_at->arm(d.clock.now() + c->deadline, [&h, c] {

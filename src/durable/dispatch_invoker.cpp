@@ -37,17 +37,27 @@ void DispatchInvoker::dispatch(std::shared_ptr<Call> call) {
   call->retry->arm(clock_.now() + kThrottleRetry, lifetime_.guard([this, call] { dispatch(call); }));
 }
 
-void DispatchInvoker::invoke(const Execution& execution, std::string event, std::function<void(Outcome)> done) {
-  auto parsed = invocation::parse_function_name(execution.function_arn);
+std::shared_ptr<DispatchInvoker::Call> DispatchInvoker::call_of(std::string name, std::string qualifier,
+                                                                std::string version, std::string arn,
+                                                                std::string payload) const {
   auto call = std::make_shared<Call>();
   auto& inv = call->request;
   inv.request_id = ids::request_id();
-  inv.function_name = parsed ? parsed->name : execution.function_arn;
-  inv.qualifier = parsed && parsed->qualifier ? *parsed->qualifier : execution.version;
-  inv.version = execution.version;
-  inv.invoked_function_arn = execution.function_arn;
-  inv.payload = std::move(event);
+  inv.function_name = std::move(name);
+  inv.qualifier = std::move(qualifier);
+  inv.version = std::move(version);
+  inv.invoked_function_arn = std::move(arn);
+  inv.payload = std::move(payload);
   inv.trace_id = ids::trace_header(clock_.epoch_ms() / 1000, dispatcher_.tracing_active(inv.function_name, inv.version));
+  return call;
+}
+
+void DispatchInvoker::invoke(const Execution& execution, std::string event, std::function<void(Outcome)> done) {
+  auto parsed = invocation::parse_function_name(execution.function_arn);
+  auto call = call_of(parsed ? parsed->name : execution.function_arn,
+                      parsed && parsed->qualifier ? *parsed->qualifier : execution.version, execution.version,
+                      execution.function_arn, std::move(event));
+  const auto& inv = call->request;
   observability::daemon_log()->info("durable execution {} of {}:{}: invocation {}", execution.name, inv.function_name,
                                     inv.version, inv.request_id);
   if (!dispatcher_.has_function(inv.function_name)) {
@@ -79,16 +89,8 @@ void DispatchInvoker::chained_invoke(const std::string& function, std::string pa
     if (!start_child_) return fail("InvalidParameterValueException", "Durable targets are not supported here.");
     return start_child_(name, *version, std::move(payload), std::move(done));
   }
-  auto call = std::make_shared<Call>();
-  auto& inv = call->request;
-  inv.request_id = ids::request_id();
-  inv.function_name = name;
-  inv.qualifier = qualifier;
-  inv.version = *version;
-  inv.invoked_function_arn = arn;
-  inv.payload = payload.empty() ? "{}" : std::move(payload);
-  if (!tenant_id.empty()) inv.tenant_id = tenant_id;
-  inv.trace_id = ids::trace_header(clock_.epoch_ms() / 1000, dispatcher_.tracing_active(name, *version));
+  auto call = call_of(name, qualifier, *version, arn, payload.empty() ? "{}" : std::move(payload));
+  if (!tenant_id.empty()) call->request.tenant_id = tenant_id;
   call->done = [done = std::move(done)](invocation::InvocationResult result) {
     if (result.outcome == invocation::Outcome::kSuccess) return done(ChainedOutcome{std::move(result.payload), std::nullopt});
     // The function's error body ({"errorType","errorMessage","stackTrace"}) as an ErrorObject.

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "lambdad/common/clock.hpp"
@@ -36,6 +37,9 @@ class DispatchInvoker final : public DurableInvoker {
 
  private:
   struct Call;
+  // A call of the function's `version` (request id and trace header made here).
+  std::shared_ptr<Call> call_of(std::string name, std::string qualifier, std::string version, std::string arn,
+                                std::string payload) const;
   void dispatch(std::shared_ptr<Call> call);
 
   invocation::Dispatcher& dispatcher_;
