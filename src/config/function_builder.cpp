@@ -23,13 +23,6 @@ constexpr std::string_view kUnsupportedRuntimeHint =
 constexpr std::size_t kMaxHandler = 128;
 constexpr std::size_t kMaxDescription = 256;
 
-std::string unresolved_message(const TemplateValue& v, std::string_view consequence) {
-  std::string message = v.text + " cannot be resolved locally";
-  if (!v.hint.empty()) message += " (" + v.hint + ")";
-  if (!consequence.empty()) message += fmt::format("; {}", consequence);
-  return message;
-}
-
 bool has_whitespace(std::string_view s) { return s.find_first_of(" \t\r\n\f\v") != std::string_view::npos; }
 
 
@@ -52,18 +45,6 @@ std::string_view destination_noun(std::string_view type) {
   return "an S3 bucket";
 }
 
-// "!GetAtt Queue.Arn" / "!Ref Topic" -> "Queue" / "Topic": what still names a destination whose
-// ARN exists only in AWS (a queue the template creates), so its records get a local file.
-std::string referenced_resource(std::string_view expression) {
-  for (std::string_view prefix : {"!GetAtt ", "!Ref "}) {
-    if (expression.starts_with(prefix)) {
-      const std::string_view name = expression.substr(prefix.size());
-      return std::string(name.substr(0, name.find('.')));
-    }
-  }
-  return std::string(expression);
-}
-
 // A Lambda destination as !Ref gives it: NAME or NAME:QUALIFIER.
 bool is_function_reference(std::string_view s) {
   const auto colon = s.find(':');
@@ -77,6 +58,23 @@ bool is_zip_archive(const std::filesystem::path& p) {
 }
 
 }  // namespace
+
+std::string unresolved_message(const TemplateValue& v, std::string_view consequence) {
+  std::string message = v.text + " cannot be resolved locally";
+  if (!v.hint.empty()) message += " (" + v.hint + ")";
+  if (!consequence.empty()) message += fmt::format("; {}", consequence);
+  return message;
+}
+
+std::string referenced_resource(std::string_view expression) {
+  for (std::string_view prefix : {"!GetAtt ", "!Ref "}) {
+    if (expression.starts_with(prefix)) {
+      const std::string_view name = expression.substr(prefix.size());
+      return std::string(name.substr(0, name.find('.')));
+    }
+  }
+  return std::string(expression);
+}
 
 std::variant<std::filesystem::path, std::string> local_directory(const std::filesystem::path& base,
                                                                  const std::string& value) {
@@ -233,6 +231,7 @@ std::optional<FunctionConfig> FunctionBuilder::build() {
   read_snap_start(config);
   read_durable_config(config);
   read_tenancy_config(config);
+  read_managed_instances(config);  // last: it checks what the others read
 
   if (failed_) return std::nullopt;
   return config;

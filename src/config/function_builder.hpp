@@ -53,7 +53,16 @@ struct FunctionSource {
   int line = 0;           // line of the logical id
   TemplateValue properties;  // kMap, merged with Globals, AWS::NoValue already removed
   const FunctionDialect* dialect = nullptr;  // nullptr: a template's function
+  // Whose ARNs the function's made-up ones are (a capacity provider that exists only in AWS).
+  std::string region = "us-east-1";
+  std::string account_id = "123456789012";
 };
+
+// "<expression> cannot be resolved locally (<hint>); <consequence>".
+std::string unresolved_message(const TemplateValue& v, std::string_view consequence);
+// "!GetAtt Queue.Arn" / "!Ref Topic" -> "Queue" / "Topic": what still names a resource whose ARN
+// exists only in AWS (a queue or capacity provider the template creates).
+std::string referenced_resource(std::string_view expression);
 
 class FunctionBuilder {
  public:
@@ -96,6 +105,10 @@ class FunctionBuilder {
   void read_snap_start(FunctionConfig& config);
   void read_durable_config(FunctionConfig& config);
   void read_tenancy_config(FunctionConfig& config);
+  // CapacityProviderConfig and FunctionScalingConfig (lambda-spec §11), in managed_instances.cpp.
+  void read_managed_instances(FunctionConfig& config);
+  std::optional<ManagedInstancesConfig> read_capacity_provider(const TemplateValue& cpc);
+  bool read_function_scaling(const TemplateValue& scaling, ManagedInstancesConfig& out);
   // Whether v is a mapping; reports it when not (an unresolvable value only as a warning ending
   // in `consequence`).
   bool mapping(const TemplateValue& v, std::string_view path, std::string_view consequence);

@@ -7,6 +7,7 @@
 #include <array>
 #include <charconv>
 #include <optional>
+#include <regex>
 #include <string>
 #include <string_view>
 
@@ -136,6 +137,72 @@ std::optional<std::string> snap_start_refusal(std::string_view runtime) {
   return fmt::format("SnapStart is not supported for {}: Lambda takes it for Java 11 and later, Python 3.12 and later "
                      "and .NET 8 and later",
                      runtime.empty() ? std::string_view("this runtime") : runtime);
+}
+
+namespace {
+
+std::optional<int> number_after(std::string_view runtime, std::string_view prefix) {
+  if (!runtime.starts_with(prefix)) return std::nullopt;
+  auto rest = runtime.substr(prefix.size());
+  if (auto dot = rest.find('.'); dot != std::string_view::npos) rest = rest.substr(0, dot);
+  return parse_version_number(rest);
+}
+
+}  // namespace
+
+std::optional<std::string> managed_instances_runtime_refusal(std::string_view runtime) {
+  if (auto minor = number_after(runtime, "python3."); minor && *minor >= 13) return std::nullopt;
+  if (auto major = number_after(runtime, "nodejs"); major && *major >= 22) return std::nullopt;
+  if (auto major = number_after(runtime, "java"); major && *major >= 21) return std::nullopt;
+  if (auto major = number_after(runtime, "dotnet"); major && *major >= 8) return std::nullopt;
+  if (runtime == "provided.al2023") return std::nullopt;
+  return fmt::format("Lambda Managed Instances do not support {}: they take Java 21 and later, Python 3.13 and later, "
+                     "Node.js 22 and later, .NET 8 and later and provided.al2023",
+                     runtime.empty() ? std::string_view("this runtime") : runtime);
+}
+
+bool is_capacity_provider_arn(std::string_view arn) {
+  static const std::regex kPattern(
+      R"(arn:aws[a-zA-Z-]*:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:capacity-provider:[a-zA-Z0-9-_]+)");
+  return arn.size() <= 140 && std::regex_match(arn.begin(), arn.end(), kPattern);
+}
+
+std::string local_capacity_provider_arn(std::string_view region, std::string_view account_id, std::string_view name) {
+  return fmt::format("arn:aws:lambda:{}:{}:capacity-provider:{}", region, account_id, name);
+}
+
+std::optional<std::string> managed_instances_refusal(const FunctionConfig& fn) {
+  if (!fn.managed_instances) return std::nullopt;
+  // An empty runtime is reported as missing where it is read.
+  if (!fn.runtime.empty()) {
+    if (auto refusal = managed_instances_runtime_refusal(fn.runtime)) return refusal;
+  }
+  if (fn.memory_mb < kMinManagedInstancesMemoryMb) {
+    return fmt::format("MemorySize must be at least {} MB for Lambda Managed Instances (got {} MB)",
+                       kMinManagedInstancesMemoryMb, fn.memory_mb);
+  }
+  // lambdad's reading of the Lambda Managed Instances documentation: an environment there serves
+  // many invokes at once and is never cold-started on demand, which is what SnapStart and
+  // provisioned concurrency are for, and the docs list both as unsupported in this mode.
+  if (fn.snap_start) return std::string("Lambda Managed Instances do not support SnapStart");
+  if (fn.provisioned_concurrency > 0) return std::string("Lambda Managed Instances do not support provisioned concurrency");
+  return std::nullopt;
+}
+
+int managed_vcpus(const FunctionConfig& fn) {
+  if (!fn.managed_instances) return 1;
+  const double per_vcpu_mb = fn.managed_instances->memory_gib_per_vcpu * 1024.0;
+  if (per_vcpu_mb <= 0) return 1;
+  return std::max(1, static_cast<int>(static_cast<double>(fn.memory_mb) / per_vcpu_mb));
+}
+
+int environment_max_concurrency(const FunctionConfig& fn) {
+  if (!fn.managed_instances) return 1;
+  if (fn.managed_instances->per_environment_max_concurrency) return *fn.managed_instances->per_environment_max_concurrency;
+  int per_vcpu = 16;  // Python's, and what lambdad assumes for a custom runtime
+  if (fn.runtime.starts_with("nodejs")) per_vcpu = 64;
+  if (fn.runtime.starts_with("java") || fn.runtime.starts_with("dotnet")) per_vcpu = 32;
+  return std::min(kMaxPerEnvironmentConcurrency, per_vcpu * managed_vcpus(fn));
 }
 
 namespace {

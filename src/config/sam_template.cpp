@@ -315,6 +315,8 @@ std::vector<FunctionConfig> TemplateLoader::build_functions(IntrinsicEvaluator& 
     source.type = r->type;
     source.name = active.names.at(r->logical_id);
     source.line = r->line;
+    source.region = options_.region;
+    source.account_id = options_.account_id;
     source.properties.kind = Kind::kMap;
     if (auto properties = r->node->find_entry("Properties")) {
       auto local = read_properties(evaluator, *r, *properties);

@@ -66,10 +66,19 @@ Status apply_settings(const ConfigurationChange& s, VersionRecord& v) {
   if (s.tracing) c.tracing = *s.tracing;
   if (s.layers) c.layers = *s.layers;
   if (s.snap_start) c.snap_start = *s.snap_start;
+  if (s.managed_instances) {
+    // The scaling bounds stay: CapacityProviderConfig does not carry them.
+    const auto kept = c.managed_instances.value_or(config::ManagedInstancesConfig{});
+    c.managed_instances = *s.managed_instances;
+    c.managed_instances->min_environments = kept.min_environments;
+    c.managed_instances->max_environments = kept.max_environments;
+  }
   // Lambda refuses SnapStart for a runtime without it, whichever of the two changed.
   if (c.snap_start) {
     if (auto refusal = config::snap_start_refusal(c.runtime)) return invalid(*refusal);
   }
+  // Likewise what managed instances do not take (a runtime, too little memory, SnapStart).
+  if (auto refusal = config::managed_instances_refusal(c)) return invalid(*refusal);
   return Ok{};
 }
 
@@ -474,6 +483,12 @@ Result<VersionView> FunctionRegistry::update_configuration(const std::string& na
   if (!found) return found.error();
   auto& fn = **found;
   if (auto st = may_change(fn, name, req.revision_id); !st) return st.error();
+  // A function's compute type is chosen when it is created (SAM's CapacityProviderConfig docs).
+  if (req.settings.managed_instances && !fn.latest.config.managed_instances) {
+    return invalid(
+        "CapacityProviderConfig cannot be added to a function created without one: a function's compute type "
+        "is chosen when it is created.");
+  }
   VersionRecord next = fn.latest;
   if (auto st = apply_settings(req.settings, next); !st) return st.error();
   if (auto st = check_complete(next.config); !st) return st.error();

@@ -24,6 +24,13 @@ nlohmann::json config_to_json(const config::FunctionConfig& c) {
   if (c.durable) {
     j["durable"] = {{"executionTimeout", c.durable->execution_timeout_s}, {"retentionDays", c.durable->retention_days}};
   }
+  if (const auto& m = c.managed_instances) {
+    j["managedInstances"] = {{"capacityProviderArn", m->capacity_provider_arn},
+                             {"memoryGiBPerVCpu", m->memory_gib_per_vcpu},
+                             {"minEnvironments", m->min_environments}};
+    if (m->per_environment_max_concurrency) j["managedInstances"]["maxConcurrency"] = *m->per_environment_max_concurrency;
+    if (m->max_environments) j["managedInstances"]["maxEnvironments"] = *m->max_environments;
+  }
   if (c.dead_letter) j["deadLetter"] = {{"type", c.dead_letter->type}, {"targetArn", c.dead_letter->target_arn}};
   const auto& l = c.logging;
   j["logging"] = {{"logFormat", l.log_format},
@@ -52,6 +59,16 @@ config::FunctionConfig config_from_json(const nlohmann::json& j) {
   if (j.contains("durable") && j["durable"].is_object()) {
     c.durable = config::DurableConfig{j["durable"].value("executionTimeout", std::int64_t{0}),
                                       j["durable"].value("retentionDays", 14)};
+  }
+  if (j.contains("managedInstances") && j["managedInstances"].is_object()) {
+    const auto& m = j["managedInstances"];
+    config::ManagedInstancesConfig managed;
+    managed.capacity_provider_arn = m.value("capacityProviderArn", "");
+    managed.memory_gib_per_vcpu = m.value("memoryGiBPerVCpu", managed.memory_gib_per_vcpu);
+    managed.min_environments = m.value("minEnvironments", managed.min_environments);
+    if (m.contains("maxConcurrency")) managed.per_environment_max_concurrency = m["maxConcurrency"].get<int>();
+    if (m.contains("maxEnvironments")) managed.max_environments = m["maxEnvironments"].get<int>();
+    c.managed_instances = std::move(managed);
   }
   if (j.contains("deadLetter")) {
     c.dead_letter = config::DeadLetterConfig{j["deadLetter"].value("type", ""), j["deadLetter"].value("targetArn", "")};

@@ -138,7 +138,7 @@ bool same_definition(const config::FunctionConfig& a, const config::FunctionConf
          same_event_invoke_config(a.event_invoke_config, b.event_invoke_config) &&
          same_dead_letter(a.dead_letter, b.dead_letter) && a.logging == b.logging &&
          a.tracing == b.tracing && a.snap_start == b.snap_start && a.durable == b.durable &&
-         a.tenant_isolation == b.tenant_isolation;
+         a.tenant_isolation == b.tenant_isolation && a.managed_instances == b.managed_instances;
 }
 
 }  // namespace

@@ -71,15 +71,6 @@ Status check_role(const std::string& role) {
   return Ok{};
 }
 
-// An integer member within [lo, hi]; the member name is as Lambda's messages spell it.
-Result<int> ranged(std::string_view field, const json& value, long long lo, long long hi) {
-  if (!value.is_number_integer()) return validation(field, value.dump(), "Member must be a number");
-  auto v = value.get<long long>();
-  if (v < lo) return validation(field, std::to_string(v), fmt::format("Member must have value greater than or equal to {}", lo));
-  if (v > hi) return validation(field, std::to_string(v), fmt::format("Member must have value less than or equal to {}", hi));
-  return static_cast<int>(v);
-}
-
 // An optional integer member: absent or null leaves `out` as it is.
 Status optional_ranged(const json& req, const char* key, std::string_view field, long long lo, long long hi,
                        std::optional<int>& out) {
@@ -242,6 +233,11 @@ Result<cp::ConfigurationChange> parse_settings(const json& req) {
     }
     s.layers = std::move(layers);
   }
+  if (req.contains("CapacityProviderConfig") && !req["CapacityProviderConfig"].is_null()) {
+    auto managed = parse_capacity_provider_config(req["CapacityProviderConfig"]);
+    if (!managed) return managed.error();
+    s.managed_instances = std::move(*managed);
+  }
   return s;
 }
 
@@ -307,6 +303,14 @@ std::size_t page_size(std::optional<int> max_items) {
 Error validation(std::string_view member, const std::string& value, std::string_view constraint) {
   auto e = ServiceError::invalid_member(member, value, {std::string(constraint)});
   return Error{ErrorKind::kInvalidInput, std::move(e.type), std::move(e.message)};
+}
+
+Result<int> ranged(std::string_view field, const json& value, long long lo, long long hi) {
+  if (!value.is_number_integer()) return validation(field, value.dump(), "Member must be a number");
+  auto v = value.get<long long>();
+  if (v < lo) return validation(field, std::to_string(v), fmt::format("Member must have value greater than or equal to {}", lo));
+  if (v > hi) return validation(field, std::to_string(v), fmt::format("Member must have value less than or equal to {}", hi));
+  return static_cast<int>(v);
 }
 
 Result<cp::CreateFunctionRequest> parse_create_function(const json& req) {
@@ -669,6 +673,7 @@ json configuration(const cp::VersionView& view, const Account& account, bool qua
                     {"OptimizationStatus", c.snap_start && !latest ? "On" : "Off"}};
   j["LoggingConfig"] = logging_config(c);
   if (c.tenant_isolation) j["TenancyConfig"] = {{"TenantIsolationMode", "PER_TENANT"}};
+  if (c.managed_instances) j["CapacityProviderConfig"] = capacity_provider_config(*c.managed_instances);
   if (c.durable) {
     j["DurableConfig"] = {{"RetentionPeriodInDays", c.durable->retention_days}};
     if (c.durable->execution_timeout_s > 0) j["DurableConfig"]["ExecutionTimeout"] = c.durable->execution_timeout_s;

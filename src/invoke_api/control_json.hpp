@@ -31,6 +31,13 @@ struct Account {
 // ValidationException: "1 validation error detected: Value '<value>' at '<member>' failed to
 // satisfy constraint: <constraint>".
 Error validation(std::string_view member, const std::string& value, std::string_view constraint);
+// An integer member within [lo, hi]; the member name is as Lambda's messages spell it.
+Result<int> ranged(std::string_view field, const nlohmann::json& value, long long lo, long long hi);
+
+// CapacityProviderConfig (AWS's form only: {LambdaManagedInstancesCapacityProviderConfig:
+// {CapacityProviderArn, PerExecutionEnvironmentMaxConcurrency, ExecutionEnvironmentMemoryGiBPerVCpu}})
+// of CreateFunction and UpdateFunctionConfiguration; managed_instances_json.cpp.
+Result<config::ManagedInstancesConfig> parse_capacity_provider_config(const nlohmann::json& cpc);
 
 Result<control_plane::CreateFunctionRequest> parse_create_function(const nlohmann::json& body);
 Result<control_plane::UpdateCodeRequest> parse_update_code(const nlohmann::json& body);
@@ -77,6 +84,8 @@ Result<nlohmann::json> function_page(const std::vector<control_plane::VersionVie
 // {"Versions": [...], "NextMarker": ...}.
 Result<nlohmann::json> version_page(const std::vector<control_plane::VersionView>& versions, const ListRequest& request,
                                     const Account& account);
+// CapacityProviderConfig in its long form, as GetFunction(Configuration) shows it.
+nlohmann::json capacity_provider_config(const config::ManagedInstancesConfig& m);
 // {"LogFormat":"Text","LogGroup":"/aws/lambda/<name>"}; JSON adds both levels (INFO by default).
 nlohmann::json logging_config(const config::FunctionConfig& c);
 nlohmann::json alias(const control_plane::AliasView& a, const std::string& function_name, const Account& account);

@@ -65,6 +65,25 @@ struct DurableConfig {
 };
 inline constexpr std::int64_t kMaxDurableExecutionTimeoutSeconds = 31622400;
 
+// CapacityProviderConfig (lambda-spec §11): the function runs in Lambda Managed Instances mode,
+// one environment serving up to max_concurrency invokes at once (docs/decisions/028), with
+// FunctionScalingConfig's bounds on its environments.
+struct ManagedInstancesConfig {
+  std::string capacity_provider_arn;  // CapacityProviderArn (SAM's short form: Arn)
+  // PerExecutionEnvironmentMaxConcurrency, 1 to 1600; unset: the runtime's default per vCPU.
+  std::optional<int> per_environment_max_concurrency;
+  // ExecutionEnvironmentMemoryGiBPerVCpu (SAM's short form: ExecutionEnvironmentMemoryToVCpuRatio),
+  // 2.0 to 8.0.
+  double memory_gib_per_vcpu = 2.0;
+  // FunctionScalingConfig, 0 to 15000 each. Locally at least one environment is kept (there is
+  // no cold start in this mode); unset max: as many as the function's concurrency allows.
+  int min_environments = 1;
+  std::optional<int> max_environments;
+  bool operator==(const ManagedInstancesConfig&) const = default;
+};
+inline constexpr int kMaxPerEnvironmentConcurrency = 1600;
+inline constexpr int kMaxScalingEnvironments = 15000;
+
 struct FunctionConfig {
   std::string name;        // the name clients invoke: FunctionName if set and literal, else the logical id
   std::string logical_id;  // the template's resource key (serverless.yml: the Framework's, OrdersLambdaFunction)
@@ -99,7 +118,32 @@ struct FunctionConfig {
   // TenancyConfig.TenantIsolationMode PER_TENANT (lambda-spec §12): every invoke names a tenant
   // (X-Amz-Tenant-Id) and an environment serves one tenant only.
   bool tenant_isolation = false;
+  // CapacityProviderConfig: Lambda Managed Instances mode (lambda-spec §11); unset: classic.
+  std::optional<ManagedInstancesConfig> managed_instances;
 };
+
+// Managed instances (lambda-spec §11, docs/decisions/028): an environment's vCPUs, MemorySize over
+// the GiB per vCPU (at least one), and how many invokes it serves at once:
+// PerExecutionEnvironmentMaxConcurrency, else the runtime's default per vCPU (Node 64, Java and
+// .NET 32, Python 16, anything else 16) times its vCPUs. 1 for a function not in this mode.
+int managed_vcpus(const FunctionConfig& fn);
+int environment_max_concurrency(const FunctionConfig& fn);
+// Why Lambda refuses this runtime in managed-instances mode (Java 21+, Python 3.13+, Node.js 22+,
+// .NET 8+, provided.al2023), else nullopt.
+std::optional<std::string> managed_instances_runtime_refusal(std::string_view runtime);
+inline constexpr int kMinManagedInstancesMemoryMb = 2048;
+inline constexpr double kMinMemoryGiBPerVCpu = 2.0;
+inline constexpr double kMaxMemoryGiBPerVCpu = 8.0;
+// Lambda's CapacityProviderArn: arn:aws:lambda:<region>:<account>:capacity-provider:<name>, at
+// most 140 characters.
+bool is_capacity_provider_arn(std::string_view arn);
+// The ARN a capacity provider gets locally when its real one exists only in AWS (a template's
+// !GetAtt Provider.Arn): the shape of Lambda's, named after the template's resource.
+std::string local_capacity_provider_arn(std::string_view region, std::string_view account_id, std::string_view name);
+// Why Lambda refuses `fn`, a function with managed_instances, as it is configured (its runtime,
+// MemorySize below 2048 MB, SnapStart, provisioned concurrency), else nullopt. Templates and the
+// control plane both ask it, so they refuse the same things with the same words.
+std::optional<std::string> managed_instances_refusal(const FunctionConfig& fn);
 
 // Whether Lambda takes SnapStart for this runtime (Java 11+, Python 3.12+, .NET 8+); empty when it
 // does, else the reason it refuses the deploy.

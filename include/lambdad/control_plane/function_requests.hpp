@@ -38,6 +38,9 @@ struct ConfigurationChange {
   std::optional<config::TracingMode> tracing;
   std::optional<std::vector<std::string>> layers;
   std::optional<bool> snap_start;  // SnapStart.ApplyOn: PublishedVersions (true) or None
+  // CapacityProviderConfig: its ARN, concurrency and memory per vCPU (the scaling bounds are
+  // PutFunctionScalingConfig's). Given at creation; an update may change it, never add it.
+  std::optional<config::ManagedInstancesConfig> managed_instances;
 };
 
 struct CreateFunctionRequest {

@@ -215,6 +215,53 @@ TEST_F(RegistryTest, CreateRejectsWhatLambdaRejects) {
   EXPECT_FALSE(registry_->has_function("H"));
 }
 
+TEST_F(RegistryTest, ManagedInstancesAreChosenAtCreationAndRefusedWhereLambdaRefusesThem) {
+  config::ManagedInstancesConfig managed;
+  managed.capacity_provider_arn = "arn:aws:lambda:us-east-1:123456789012:capacity-provider:cp";
+  managed.per_environment_max_concurrency = 8;
+  auto req = create_request("M", make_zip("app.py", ""));
+  req.settings.managed_instances = managed;
+  // python3.12 and 128 MB: both refused, the runtime first.
+  auto old_runtime = registry_->create_function(req);
+  ASSERT_FALSE(old_runtime.ok());
+  EXPECT_EQ(old_runtime.error().type, "InvalidParameterValueException");
+  EXPECT_EQ(old_runtime.error().message, *config::managed_instances_runtime_refusal("python3.12"));
+  req.settings.runtime = "python3.13";
+  auto small = registry_->create_function(req);
+  ASSERT_FALSE(small.ok());
+  EXPECT_THAT(small.error().message, HasSubstr("MemorySize must be at least 2048 MB for Lambda Managed Instances"));
+  req.settings.memory_mb = 2048;
+  auto created = registry_->create_function(req);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  settle(*registry_, "M");
+  EXPECT_EQ(latest(*registry_, "M").config.managed_instances, managed);
+
+  // An update changes it and is checked the same way.
+  UpdateConfigurationRequest more;
+  more.settings.managed_instances = managed;
+  more.settings.managed_instances->per_environment_max_concurrency = 16;
+  ASSERT_TRUE(registry_->update_configuration("M", more).ok());
+  settle(*registry_, "M");
+  EXPECT_EQ(latest(*registry_, "M").config.managed_instances->per_environment_max_concurrency, 16);
+  UpdateConfigurationRequest snap;
+  snap.settings.snap_start = true;
+  EXPECT_EQ(registry_->update_configuration("M", snap).error().message,
+            "Lambda Managed Instances do not support SnapStart");
+  UpdateConfigurationRequest less_memory;
+  less_memory.settings.memory_mb = 1024;
+  EXPECT_FALSE(registry_->update_configuration("M", less_memory).ok());
+
+  // A classic function stays classic.
+  create("Classic");
+  UpdateConfigurationRequest add;
+  add.settings.managed_instances = managed;
+  auto added = registry_->update_configuration("Classic", add);
+  ASSERT_FALSE(added.ok());
+  EXPECT_EQ(added.error().type, "InvalidParameterValueException");
+  EXPECT_THAT(added.error().message, HasSubstr("CapacityProviderConfig cannot be added to a function created without one"));
+  EXPECT_FALSE(latest(*registry_, "Classic").config.managed_instances);
+}
+
 TEST_F(RegistryTest, PublishSnapshotsLatestAndPublishesNothingNewWhenUnchanged) {
   create("F", "v = 1\n");
   auto v1 = registry_->publish_version("F", {});

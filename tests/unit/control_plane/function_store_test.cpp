@@ -146,6 +146,35 @@ TEST_F(FunctionStoreTest, ARecordComesBackAsItWasSaved) {
   EXPECT_EQ(fn.latest.config.event_invoke_config->maximum_retry_attempts, 1);
 }
 
+TEST_F(FunctionStoreTest, ManagedInstancesComeBackAsTheyWereSaved) {
+  FunctionRecord saved = full_record("F");
+  config::ManagedInstancesConfig managed;
+  managed.capacity_provider_arn = "arn:aws:lambda:us-east-1:123456789012:capacity-provider:cp";
+  managed.per_environment_max_concurrency = 40;
+  managed.memory_gib_per_vcpu = 4.0;
+  managed.min_environments = 3;
+  managed.max_environments = 9;
+  saved.latest.config.managed_instances = managed;
+  // The optional members left out come back left out.
+  managed.per_environment_max_concurrency.reset();
+  managed.max_environments.reset();
+  saved.versions.at(1).config.managed_instances = managed;
+  ASSERT_TRUE(store().save("F", saved).ok());
+
+  auto all = store().load();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].record.latest.config.managed_instances, saved.latest.config.managed_instances);
+  EXPECT_EQ(all[0].record.versions.at(1).config.managed_instances, saved.versions.at(1).config.managed_instances);
+
+  // A classic function stays classic.
+  ASSERT_TRUE(store().save("G", full_record("G")).ok());
+  for (const auto& stored : store().load()) {
+    if (stored.name == "G") {
+      EXPECT_FALSE(stored.record.latest.config.managed_instances);
+    }
+  }
+}
+
 TEST_F(FunctionStoreTest, ATornOrCorruptRecordIsLeftOutAndTheOthersLoad) {
   ASSERT_TRUE(store().save("Good", full_record("Good")).ok());
   ASSERT_TRUE(store().save("Torn", full_record("Torn")).ok());

@@ -194,6 +194,52 @@ TEST(ControlJsonTest, SettingsOfBothCreateAndUpdateAreCheckedAlike) {
   EXPECT_FALSE(update->settings.timeout_seconds);
 }
 
+TEST(ControlJsonTest, CapacityProviderConfigIsTheLongFormOfLambdasModel) {
+  const std::string arn = "arn:aws:lambda:us-east-1:123456789012:capacity-provider:cp";
+  auto req = create_body();
+  req["CapacityProviderConfig"] = {{"LambdaManagedInstancesCapacityProviderConfig",
+                                    {{"CapacityProviderArn", arn},
+                                     {"PerExecutionEnvironmentMaxConcurrency", 64},
+                                     {"ExecutionEnvironmentMemoryGiBPerVCpu", 4.0}}}};
+  auto created = parse_create_function(req);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  ASSERT_TRUE(created->settings.managed_instances);
+  EXPECT_EQ(created->settings.managed_instances->capacity_provider_arn, arn);
+  EXPECT_EQ(created->settings.managed_instances->per_environment_max_concurrency, 64);
+  EXPECT_DOUBLE_EQ(created->settings.managed_instances->memory_gib_per_vcpu, 4.0);
+  EXPECT_FALSE(parse_create_function(create_body())->settings.managed_instances);
+
+  auto update = parse_update_configuration(
+      {{"CapacityProviderConfig", {{"LambdaManagedInstancesCapacityProviderConfig", {{"CapacityProviderArn", arn}}}}}});
+  ASSERT_TRUE(update.ok()) << update.error().message;
+  EXPECT_FALSE(update->settings.managed_instances->per_environment_max_concurrency);
+  EXPECT_DOUBLE_EQ(update->settings.managed_instances->memory_gib_per_vcpu, 2.0);
+
+  const std::string at = "capacityProviderConfig.lambdaManagedInstancesCapacityProviderConfig";
+  auto refused = [](const json& cpc) { return error_of(parse_update_configuration({{"CapacityProviderConfig", cpc}})); };
+  expect_error(refused({{"Arn", arn}}), "ValidationException",
+               "1 validation error detected: Value 'null' at '" + at + "' failed to satisfy constraint: Member must not "
+               "be null");
+  expect_error(refused({{"LambdaManagedInstancesCapacityProviderConfig", json::object()}}), "ValidationException",
+               "1 validation error detected: Value 'null' at '" + at + ".capacityProviderArn' failed to satisfy "
+               "constraint: Member must not be null");
+  expect_error(refused({{"LambdaManagedInstancesCapacityProviderConfig", {{"CapacityProviderArn", "cp"}}}}),
+               "ValidationException",
+               "1 validation error detected: Value 'cp' at '" + at + ".capacityProviderArn' failed to satisfy "
+               "constraint: Member must satisfy regular expression pattern: arn:aws[a-zA-Z-]*:lambda:[a-z]{2}((-gov)|"
+               "(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:capacity-provider:[a-zA-Z0-9-_]+");
+  expect_error(refused({{"LambdaManagedInstancesCapacityProviderConfig",
+                         {{"CapacityProviderArn", arn}, {"PerExecutionEnvironmentMaxConcurrency", 1601}}}}),
+               "ValidationException",
+               "1 validation error detected: Value '1601' at '" + at + ".perExecutionEnvironmentMaxConcurrency' failed "
+               "to satisfy constraint: Member must have value less than or equal to 1600");
+  expect_error(refused({{"LambdaManagedInstancesCapacityProviderConfig",
+                         {{"CapacityProviderArn", arn}, {"ExecutionEnvironmentMemoryGiBPerVCpu", 1.5}}}}),
+               "ValidationException",
+               "1 validation error detected: Value '1.5' at '" + at + ".executionEnvironmentMemoryGiBPerVCpu' failed "
+               "to satisfy constraint: Member must have value greater than or equal to 2.0");
+}
+
 TEST(ControlJsonTest, DescriptionEnvironmentKeysAndArchitecturesAreLambdasModel) {
   auto req = create_body();
   req["Description"] = std::string(256, 'd');
@@ -444,6 +490,23 @@ TEST_F(ControlRenderTest, AFunctionConfigurationInFull) {
   EXPECT_FALSE(v1.contains("LastUpdateStatusReason"));
   EXPECT_EQ(configuration(view("F"), kAccount, true)["FunctionArn"],
             "arn:aws:lambda:us-east-1:123456789012:function:F:$LATEST");
+}
+
+TEST_F(ControlRenderTest, CapacityProviderConfigIsShownInItsLongForm) {
+  auto& fn = add("F");
+  EXPECT_FALSE(configuration(view("F"), kAccount, false).contains("CapacityProviderConfig"));
+  config::ManagedInstancesConfig managed;
+  managed.capacity_provider_arn = "arn:aws:lambda:us-east-1:123456789012:capacity-provider:cp";
+  managed.max_environments = 4;  // FunctionScalingConfig: not part of the configuration
+  fn.latest.config.managed_instances = managed;
+  EXPECT_EQ(configuration(view("F"), kAccount, false)["CapacityProviderConfig"], json::parse(R"({
+    "LambdaManagedInstancesCapacityProviderConfig": {
+      "CapacityProviderArn": "arn:aws:lambda:us-east-1:123456789012:capacity-provider:cp",
+      "ExecutionEnvironmentMemoryGiBPerVCpu": 2.0}})"));
+  fn.latest.config.managed_instances->per_environment_max_concurrency = 32;
+  EXPECT_EQ(configuration(view("F"), kAccount, false)["CapacityProviderConfig"]["LambdaManagedInstancesCapacityProviderConfig"]
+                ["PerExecutionEnvironmentMaxConcurrency"],
+            32);
 }
 
 TEST_F(ControlRenderTest, ListedFunctionsLeaveOutStateAndUpdateStatusThatGetFunctionConfigurationShows) {
