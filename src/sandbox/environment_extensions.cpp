@@ -148,14 +148,16 @@ void ExecutionEnvironment::extensions_ready() {
     // The invoke phase ends now: the environment can take the next one.
     extensions_timer_->cancel();
     telemetry_pending_report();
-    if (init_duration_ms_ && !current_ && !ending_) observer_.on_idle(*this);
+    if (init_duration_ms_ && slots_.empty() && !ending_) observer_.on_idle(*this);
   }));
 }
 
 void ExecutionEnvironment::invoke_extensions() {
-  if (extensions_->size() == 0 || !current_) return;
-  invoke_deadline_ = current_->delivered_at + std::chrono::seconds(fn_.timeout_seconds);
-  const auto d = make_delivery();
+  // With slots, extensions get no INVOKE (not emulated there: docs/decisions/028).
+  const Current* cur = first();
+  if (extensions_->size() == 0 || !cur || managed()) return;
+  invoke_deadline_ = cur->delivered_at + std::chrono::seconds(fn_.timeout_seconds);
+  const auto d = make_delivery(*cur);
   extensions_->invoke(ExtensionInvoke{d.request_id, d.deadline_epoch_ms, d.invoked_function_arn, d.trace_id});
 }
 
@@ -171,7 +173,7 @@ void ExecutionEnvironment::fail_environment(std::string_view error_type, const s
   if (!init_duration_ms_) init_duration_ms_ = ms_between(spawned_at_, clock_.now());
   // The invoke it ran or waited for fails with this error; the environment is reset and the next
   // invoke starts a new one, as on Lambda.
-  fail_current(error_type, detail, "error");
+  fail_all(error_type, detail, "error");
   become_dead();
 }
 

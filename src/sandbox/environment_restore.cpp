@@ -92,13 +92,13 @@ void ExecutionEnvironment::restored(Result<pid_t> pid, int output, int go) {
   }
   if (!pid) {
     observability::daemon_log()->warn("{}environment {}: {}", log_prefix_, serial_, pid.error().message);
-    fail_current(error_types::kSandboxFailure, "the snapshot could not be restored: " + pid.error().message, "error");
+    fail_all(error_types::kSandboxFailure, "the snapshot could not be restored: " + pid.error().message, "error");
     become_dead();
     return;
   }
   auto adopted = process::adopt(executor_, *pid, out.release(), child_callbacks());
   if (!adopted) {
-    fail_current(error_types::kSandboxFailure, adopted.error().message, "error");
+    fail_all(error_types::kSandboxFailure, adopted.error().message, "error");
     become_dead();
     return;
   }
@@ -121,7 +121,7 @@ void ExecutionEnvironment::begin_restore() {
   spawned_at_ = clock_.now();
   restore_started_ = spawned_at_;
   flog_->info("{}{}", log_prefix_, observability::restore_start_line(fn_.runtime, runtime_options_.region));
-  if (current_) arm_deadline();
+  if (auto* cur = first()) arm_deadline(*cur);
   if (copy_adopted_) initializing();  // else restored() does, once the copy is there
   // A copy that has not asked yet is answered when it does.
   if (auto done = std::move(parked_restore_)) {
@@ -135,14 +135,14 @@ invocation::InvocationPtr ExecutionEnvironment::become_snapshot() {
   init_duration_ms_ = ms_between(spawned_at_, clock_.now());
   init_reported_ = true;
   flog_->info("{}INIT_REPORT Init Duration: {:.2f} ms", log_prefix_, *init_duration_ms_);
-  deadline_->cancel();
+  if (auto* cur = first()) cur->deadline->cancel();
   init_timer_->cancel();
   if (group_) group_->set_idle(true);
   observability::daemon_log()->info("{}environment {} is the snapshot (init {:.2f} ms, pid {})", log_prefix_, serial_,
                                     *init_duration_ms_, pid());
-  if (!current_) return nullptr;
-  auto inv = std::move(current_->inv);
-  current_.reset();
+  if (slots_.empty()) return nullptr;
+  auto inv = std::move(slots_.front().inv);
+  slots_.pop_front();
   return inv;
 }
 
@@ -164,7 +164,7 @@ void ExecutionEnvironment::restore_next(std::function<void(RuntimeReply)> done) 
   if (!restored_) {  // in place: its after-restore hooks have the restore's 10 s
     restoring_ = true;
     restore_started_ = clock_.now();
-    if (current_) arm_deadline();
+    if (auto* cur = first()) arm_deadline(*cur);
   }
   done(RuntimeReply::accepted());
 }
@@ -176,7 +176,7 @@ RuntimeReply ExecutionEnvironment::restore_error(RuntimePost post) {
   const std::string type = post.error_type.empty() ? std::string(error_types::kRuntimeUnknown) : post.error_type;
   flog_->info("{}{}\tStatus: error\tError Type: {}", log_prefix_,
               observability::restore_report_line(ms_between(restore_started_, clock_.now())), type);
-  if (current_) {
+  if (auto* cur = first()) {
     // The invoker gets the service's SnapStartException; the hook's error is in the log.
     invocation::InvocationResult r;
     r.outcome = invocation::Outcome::kFunctionError;
@@ -185,8 +185,8 @@ RuntimeReply ExecutionEnvironment::restore_error(RuntimePost post) {
     r.payload = fmt::format("The afterRestore() runtime hook of {} encountered an error ({}). For more information, "
                             "check the function's log.",
                             fn_.name, type);
-    if (!current_->delivered) mark_started();
-    finish(std::move(r), "error");
+    if (!cur->delivered) mark_started(*cur);
+    finish(*cur, std::move(r), "error");
   }
   become_dead();  // the runtime exits (65); the next cold start restores another copy
   return RuntimeReply::accepted();

@@ -15,28 +15,33 @@ namespace lambdad::sandbox {
 using detail::platform_error;
 
 bool ExecutionEnvironment::streaming(std::string_view request_id) const {
-  return current_ && current_->stream && current_->inv->request_id == request_id;
+  for (const auto& cur : slots_) {
+    if (cur.inv->request_id == request_id) return cur.stream.has_value();
+  }
+  return false;
 }
 
 RuntimeReply ExecutionEnvironment::stream_begin(std::string_view request_id, std::string content_type) {
   if (auto refused = validate_post(request_id, RuntimeEvent::kResponse)) return *refused;
-  current_->stream.emplace(Current::Stream{});
-  current_->stream->content_type = std::move(content_type);
-  const auto& inv = *current_->inv;
-  if (inv.on_chunk && inv.on_stream_start) inv.on_stream_start(current_->stream->content_type);
+  Current& cur = *slot(request_id);
+  cur.stream.emplace(Current::Stream{});
+  cur.stream->content_type = std::move(content_type);
+  const auto& inv = *cur.inv;
+  if (inv.on_chunk && inv.on_stream_start) inv.on_stream_start(cur.stream->content_type);
   return RuntimeReply::accepted();
 }
 
 RuntimeReply ExecutionEnvironment::stream_chunk(std::string_view request_id, std::string data,
                                                 std::function<void()> ready) {
   if (!streaming(request_id)) return RuntimeReply::invalid_request_id();
-  auto& stream = *current_->stream;
-  auto& inv = *current_->inv;
+  Current& cur = *slot(request_id);
+  auto& stream = *cur.stream;
+  auto& inv = *cur.inv;
   const bool to_sink = static_cast<bool>(inv.on_chunk);
   const std::size_t limit = to_sink ? kStreamedResponseLimit : limits::kBufferedResponse;
   stream.bytes += data.size();
   if (stream.bytes > limit) {
-    state_ = RuntimeState::kResponseSent;
+    if (!managed()) state_ = RuntimeState::kResponseSent;
     invocation::InvocationResult r;
     r.outcome = invocation::Outcome::kFunctionError;
     r.error_type = std::string(error_types::kFunctionResponseSizeTooLarge);
@@ -45,7 +50,7 @@ RuntimeReply ExecutionEnvironment::stream_chunk(std::string_view request_id, std
                                        {"errorType", error_types::kFunctionResponseSizeTooLarge}}
                     .dump();
     r.streamed = to_sink;
-    finish(std::move(r), "error");
+    finish(cur, std::move(r), "error");
     offer();
     return RuntimeReply{to_sink ? RuntimeReply::Code::kStreamTooLarge : RuntimeReply::Code::kPayloadTooLarge, state_,
                         RuntimeEvent::kResponse};
@@ -63,9 +68,10 @@ RuntimeReply ExecutionEnvironment::stream_chunk(std::string_view request_id, std
 
 RuntimeReply ExecutionEnvironment::stream_end(std::string_view request_id, StreamEnd end) {
   if (!streaming(request_id)) return RuntimeReply::invalid_request_id();
-  Current::Stream stream = std::move(*current_->stream);
-  const bool to_sink = static_cast<bool>(current_->inv->on_chunk);
-  state_ = RuntimeState::kResponseSent;
+  Current& cur = *slot(request_id);
+  Current::Stream stream = std::move(*cur.stream);
+  const bool to_sink = static_cast<bool>(cur.inv->on_chunk);
+  if (!managed()) state_ = RuntimeState::kResponseSent;
   invocation::InvocationResult r;
   r.streamed = to_sink;
   if (!stream.content_type.empty()) r.content_type = stream.content_type;
@@ -89,7 +95,7 @@ RuntimeReply ExecutionEnvironment::stream_end(std::string_view request_id, Strea
     r.outcome = invocation::Outcome::kSuccess;
     if (!to_sink) r.payload = std::move(stream.buffer);
   }
-  finish(std::move(r), status);
+  finish(cur, std::move(r), status);
   offer();
   return RuntimeReply::accepted();
 }

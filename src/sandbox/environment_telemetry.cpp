@@ -74,9 +74,9 @@ void ExecutionEnvironment::telemetry_init_end(std::string_view status, std::stri
   telemetry_->close_subscriptions();
 }
 
-void ExecutionEnvironment::telemetry_start() {
-  if (!telemetry_->wanted() || !current_) return;
-  const auto& inv = *current_->inv;
+void ExecutionEnvironment::telemetry_start(const Current& cur) {
+  if (!telemetry_->wanted()) return;
+  const auto& inv = *cur.inv;
   ojson record{{"requestId", inv.request_id}, {"version", inv.version}};
   if (inv.tenant_id) record["tenantId"] = *inv.tenant_id;  // tenant isolation (lambda-spec §12)
   if (!inv.trace_id.empty()) record["tracing"] = tracing(inv.trace_id);

@@ -49,10 +49,14 @@ ExecutionEnvironment::ExecutionEnvironment(const EnvironmentDeps& deps, const co
       flog_(observability::function_log()),
       timers_(deps.timers),
       sandbox_address_(next_sandbox_address()),
-      deadline_(deps.timers.make_timer()),
       init_timer_(deps.timers.make_timer()),
       delay_timer_(deps.timers.make_timer()),
       extensions_timer_(deps.timers.make_timer()) {
+  if (fn_.managed_instances) {
+    // Managed instances (lambda-spec §11, docs/decisions/028): slots, and logs always JSON.
+    capacity_ = static_cast<std::size_t>(std::max(1, config::environment_max_concurrency(fn_)));
+    fn_.logging.log_format = "JSON";
+  }
   setup_extensions();
   telemetry_ = std::make_unique<Telemetry>(clock_, timers_, deps.endpoints.telemetry_transport(),
                                            fn_.logging.log_format == "JSON", sandbox_address_);
@@ -63,11 +67,11 @@ ExecutionEnvironment::~ExecutionEnvironment() {
   end_pending(std::nullopt);  // never lost: an answered invoke still waiting for its /tmp measure
   lifetime_.end();
   extension_processes_.clear();  // their callbacks use this environment
-  deadline_->cancel();
+  for (auto& slot : slots_) slot.deadline->cancel();
   init_timer_->cancel();
   delay_timer_->cancel();
   extensions_timer_->cancel();
-  parked_ = nullptr;
+  parked_.clear();
   parked_restore_ = nullptr;
   init_next_ = nullptr;
   extensions_->cancel();
@@ -96,7 +100,7 @@ Result<std::unique_ptr<ExecutionEnvironment>> ExecutionEnvironment::launch(const
   if (options.snap_start) launch.initialization_type = "snap-start";
   launch.snapshot_socket = options.snapshot_socket;
   launch.sandbox_address = env->sandbox_address_;
-  auto spec = build_spawn_spec(fn, deps.runtime_options, launch);
+  auto spec = build_spawn_spec(env->fn_, deps.runtime_options, launch);
   if (!spec) return spec.error();
   env->working_directory_ = spec->working_directory.string();
   if (auto st = env->apply_limits(deps.limits, *spec, std::move(tmp)); !st) return st.error();
@@ -266,61 +270,82 @@ Status ExecutionEnvironment::apply_limits(const LimitDeps& limits, process::Spaw
 }
 
 void ExecutionEnvironment::assign(invocation::InvocationPtr inv) {
-  current_.emplace(Current{});  // clang 14: plain emplace() finds no default constructor
-  current_->inv = std::move(inv);
-  if (!tenant_) tenant_ = current_->inv->tenant_id;
+  auto& cur = slots_.emplace_back();
+  cur.inv = std::move(inv);
+  if (spare_timers_.empty()) {
+    cur.deadline = timers_.make_timer();
+  } else {
+    cur.deadline = std::move(spare_timers_.back());
+    spare_timers_.pop_back();
+  }
+  if (!tenant_) tenant_ = cur.inv->tenant_id;
   if (group_) group_->set_idle(false);
-  arm_deadline();
-  if (parked_) {
-    NextCallback done = std::move(parked_);
-    parked_ = nullptr;
-    deliver(done);
+  arm_deadline(cur);
+  if (!parked_.empty()) {
+    NextCallback done = std::move(parked_.front());
+    parked_.pop_front();
+    deliver(cur, done);
   }
 }
 
-Delivery ExecutionEnvironment::make_delivery() const {
-  const auto& inv = *current_->inv;
+ExecutionEnvironment::Current* ExecutionEnvironment::slot(std::string_view request_id) {
+  for (auto& cur : slots_) {
+    if (cur.inv->request_id == request_id) return &cur;
+  }
+  return nullptr;
+}
+
+ExecutionEnvironment::Current* ExecutionEnvironment::undelivered() {
+  for (auto& cur : slots_) {
+    if (!cur.delivered) return &cur;
+  }
+  return nullptr;
+}
+
+Delivery ExecutionEnvironment::make_delivery(const Current& cur) const {
+  const auto& inv = *cur.inv;
   Delivery d;
   invocation::copy_request_fields(inv, d);
   d.cognito_identity = inv.cognito_identity;
   auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
-      current_->delivered_at + std::chrono::seconds(fn_.timeout_seconds) - clock_.now());
+      cur.delivered_at + std::chrono::seconds(fn_.timeout_seconds) - clock_.now());
   d.deadline_epoch_ms = clock_.epoch_ms() + remaining.count();
   return d;
 }
 
-void ExecutionEnvironment::deliver(NextCallback& done) {
-  const bool first = !current_->delivered;
+void ExecutionEnvironment::deliver(Current& cur, NextCallback& done) {
+  const bool first = !cur.delivered;
   if (first) {
-    mark_started();
-    state_ = RuntimeState::kRunning;
-    arm_deadline();
+    mark_started(cur);
+    if (!managed()) state_ = RuntimeState::kRunning;
+    arm_deadline(cur);
   }
-  done(NextOutcome{make_delivery(), {}});
+  done(NextOutcome{make_delivery(cur), {}});
   if (first) invoke_extensions();
 }
 
-void ExecutionEnvironment::mark_started() {
-  current_->delivered = true;
-  current_->delivered_at = clock_.now();
+void ExecutionEnvironment::mark_started(Current& cur) {
+  cur.delivered = true;
+  cur.delivered_at = clock_.now();
   // Max Memory Used is per invoke: the peak starts again from what the environment holds now.
-  // An environment's first invoke keeps its init in the peak, as a cold start's REPORT does.
-  if (served_ > 0) {
+  // An environment's first invoke keeps its init in the peak, as a cold start's REPORT does. With
+  // slots the peak is the environment's, shared by the invokes in flight together.
+  if (served_ > 0 && !managed()) {
     if (group_) {
       group_->reset_peak();
     } else if (process_ && !process_->exited()) {
       (void)process::reset_peak_rss(process_->pid());  // best effort: the peak then spans invokes
     }
   }
-  log_line(observability::start_line(current_->inv->request_id, current_->inv->version));
-  telemetry_start();
+  log_line(&cur, observability::start_line(cur.inv->request_id, cur.inv->version));
+  telemetry_start(cur);
 }
 
 void ExecutionEnvironment::arm_init_limit() {
   // Lambda gives init 10 s. With an invocation waiting, its deadline covers init (arm_deadline);
   // an environment started ahead of demand (EAGER, provisioned) is ended here instead.
   init_timer_->arm(spawned_at_ + options_.init_limit + options_.cold_start_delay, [this] {
-    if (dead_ || init_duration_ms_ || current_) return;
+    if (dead_ || init_duration_ms_ || !slots_.empty()) return;
     flog_->info("{}INIT_REPORT Init Duration: {:.2f} ms\tPhase: init\tStatus: timeout", log_prefix_,
                 ms_between(spawned_at_, clock_.now()));
     telemetry_init_end("timeout");
@@ -328,13 +353,13 @@ void ExecutionEnvironment::arm_init_limit() {
   });
 }
 
-void ExecutionEnvironment::arm_deadline() {
+void ExecutionEnvironment::arm_deadline(Current& cur) {
   // Before delivery the clock is the init budget (Lambda's 10 s init phase) plus the timeout;
   // after delivery it is the function timeout from the moment the runtime received the event.
   auto now = clock_.now();
   Clock::Steady::time_point at;
-  if (current_ && current_->delivered) {
-    at = current_->delivered_at + std::chrono::seconds(fn_.timeout_seconds);
+  if (cur.delivered) {
+    at = cur.delivered_at + std::chrono::seconds(fn_.timeout_seconds);
   } else {
     at = now + std::chrono::seconds(fn_.timeout_seconds);
     if (!init_duration_ms_) {
@@ -343,24 +368,24 @@ void ExecutionEnvironment::arm_deadline() {
     // A restore has 10 s to reach /next, whatever the function's timeout (lambda-spec §14).
     if (restoring_) at = restore_started_ + std::chrono::seconds(limits::kInitTimeoutSeconds);
   }
-  deadline_->arm(at, [this] { on_deadline(); });
+  cur.deadline->arm(at, [this, c = &cur] { on_deadline(*c); });
 }
 
-void ExecutionEnvironment::on_deadline() {
-  if (!current_ || dead_) return;
-  const auto& id = current_->inv->request_id;
-  if (restoring_ && !current_->delivered) {
+void ExecutionEnvironment::on_deadline(Current& cur) {
+  if (dead_) return;
+  const std::string id = cur.inv->request_id;
+  if (restoring_ && !cur.delivered) {
     flog_->info("{}{}\tStatus: timeout", log_prefix_,
                 observability::restore_report_line(ms_between(restore_started_, clock_.now())));
     invocation::InvocationResult r;
     r.outcome = invocation::Outcome::kFunctionError;
     r.error_type = std::string(error_types::kSnapStartTimeoutException);
     r.service_error = r.error_type;
-    mark_started();  // never delivered: START, END and REPORT still tell of the invoke
+    mark_started(cur);  // never delivered: START, END and REPORT still tell of the invoke
     r.payload = fmt::format("The restore of {} did not reach its first invocation within {} seconds (the runtime's "
                             "load and its after-restore hooks).",
                             fn_.name, limits::kInitTimeoutSeconds);
-    finish(std::move(r), "timeout");
+    finish(cur, std::move(r), "timeout");
     become_dead();
     return;
   }
@@ -370,172 +395,58 @@ void ExecutionEnvironment::on_deadline() {
   std::time_t secs = static_cast<std::time_t>(now_ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  log_line(fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z {} {}", tm.tm_year + 1900, tm.tm_mon + 1,
-                       tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now_ms % 1000, id, detail));
+  log_line(&cur, fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z {} {}", tm.tm_year + 1900, tm.tm_mon + 1,
+                             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, now_ms % 1000, id, detail));
   invocation::InvocationResult r;
   r.outcome = invocation::Outcome::kFunctionError;
   r.error_type = std::string(error_types::kSandboxTimedout);
   r.payload = platform_error(error_types::kSandboxTimedout, id, detail);
   timed_out_id_ = id;
   shutdown_reason_ = "timeout";
-  finish(std::move(r), "timeout");
+  finish(cur, std::move(r), "timeout");
+  // One environment is one failure domain: the invokes it ran beside this one end with it.
+  fail_all(error_types::kSandboxFailure,
+           fmt::format("The execution environment was reset: invocation {} in it timed out", id), "error");
   become_dead();
 }
 
-void ExecutionEnvironment::next(NextCallback done) {
-  if (state_ == RuntimeState::kStarted && options_.cold_start_delay.count() > 0 && !dead_) {
-    // The runtime has finished its init; hold its first /next for the simulated delay so that
-    // Init Duration (measured at the end of it) includes it.
-    if (delay_pending_) {
-      done(NextOutcome{std::nullopt, RuntimeReply::refused(state_, RuntimeEvent::kNext)});
-      return;
-    }
-    delay_pending_ = true;
-    delay_timer_->arm(clock_.now() + options_.cold_start_delay, [this, done = std::move(done)]() mutable {
-      options_.cold_start_delay = std::chrono::milliseconds(0);
-      delay_pending_ = false;
-      handle_next(std::move(done));
-    });
-    return;
-  }
-  handle_next(std::move(done));
+namespace {
+
+// The request id a JSON log record names ("requestId":"..."), or empty: with slots, the runtime's
+// records say which invoke wrote them.
+std::string_view record_request_id(std::string_view line) {
+  constexpr std::string_view key = "\"requestId\":\"";
+  if (line.empty() || line.front() != '{') return {};
+  const auto at = line.find(key);
+  if (at == std::string_view::npos) return {};
+  const auto begin = at + key.size();
+  const auto end = line.find('"', begin);
+  return end == std::string_view::npos ? std::string_view{} : line.substr(begin, end - begin);
 }
 
-void ExecutionEnvironment::handle_next(NextCallback done) {
-  auto to = transition(state_, RuntimeEvent::kNext);
-  if (!to) {
-    done(NextOutcome{std::nullopt, RuntimeReply::refused(state_, RuntimeEvent::kNext)});
-    return;
-  }
-  if (dead_) {
-    done(NextOutcome{std::nullopt, RuntimeReply{RuntimeReply::Code::kInternal, state_, RuntimeEvent::kNext}});
-    return;
-  }
-  const RuntimeState from = state_;
-  if (from == RuntimeState::kStarted) telemetry_runtime_ready();
-  if ((from == RuntimeState::kStarted || from == RuntimeState::kRestoring) && init_waits_for_extensions(done)) return;
-  if (from == RuntimeState::kStarted || from == RuntimeState::kRestoring) {
-    init_duration_ms_ = ms_between(spawned_at_, clock_.now());
-    telemetry_init_end("success");
-    // Initialised ahead of demand (EAGER, provisioned): the first invoke is not a cold start.
-    if (!current_) init_reported_ = true;
-    idle_since_ = clock_.now();
-    // A copy of a snapshot reports its restore; one restored in place ran its init.
-    if (restored_) flog_->info("{}{}", log_prefix_, observability::restore_report_line(*init_duration_ms_));
-    restoring_ = false;
-    observability::daemon_log()->info("{}environment {} ready ({} {:.2f} ms)", log_prefix_, serial_,
-                                      restored_ ? "restore" : "init", *init_duration_ms_);
-  }
-  if (from == RuntimeState::kRunning) {
-    // Re-deliver the unanswered invocation (RIE semantics).
-    deliver(done);
-    return;
-  }
-  state_ = *to;
-  answered_id_.clear();
-  if (parked_) {
-    // The runtime asked again while parked: the newest request wins, the older one is refused.
-    NextCallback old = std::move(parked_);
-    parked_ = nullptr;
-    old(NextOutcome{std::nullopt, RuntimeReply::refused(RuntimeState::kReady, RuntimeEvent::kNext)});
-  }
-  if (current_ && !current_->delivered) {
-    deliver(done);
-    return;
-  }
-  parked_ = std::move(done);
-  // Nothing to do until an invoke comes (Lambda freezes the environment now): no sampling.
-  if (group_) group_->set_idle(true);
-  if (from == RuntimeState::kStarted || from == RuntimeState::kRestoring || from == RuntimeState::kResponseSent) {
-    if (!current_ && !ending_ && extensions_->ready()) observer_.on_idle(*this);
-  }
-}
-
-std::optional<RuntimeReply> ExecutionEnvironment::validate_post(std::string_view request_id, RuntimeEvent event) const {
-  // The id is checked before the state, as Lambda does: an id stays bound to the environment
-  // from delivery until the runtime's next /next, so a second post for it is a refused
-  // transition, while any other id is invalid.
-  if (!timed_out_id_.empty() && request_id == timed_out_id_) return RuntimeReply::invoke_timeout();
-  const bool bound_current = current_ && current_->delivered && current_->inv->request_id == request_id;
-  const bool bound_answered = state_ == RuntimeState::kResponseSent && answered_id_ == request_id;
-  if (!bound_current && !bound_answered) return RuntimeReply::invalid_request_id();
-  // While a response streams, it has been sent as far as the runtime is concerned.
-  if (current_ && current_->stream) return RuntimeReply::refused(RuntimeState::kResponseSent, event);
-  if (!transition(state_, event)) return RuntimeReply::refused(state_, event);
-  return std::nullopt;
-}
-
-RuntimeReply ExecutionEnvironment::response(std::string_view request_id, RuntimePost post) {
-  if (auto refused = validate_post(request_id, RuntimeEvent::kResponse)) return *refused;
-  auto to = transition(state_, RuntimeEvent::kResponse);
-  state_ = *to;
-  invocation::InvocationResult r;
-  if (post.too_large) {
-    r.outcome = invocation::Outcome::kFunctionError;
-    r.error_type = std::string(error_types::kFunctionResponseSizeTooLarge);
-    r.payload = nlohmann::ordered_json{{"errorMessage", "Response payload size exceeded maximum allowed payload size (6291556 bytes)."},
-                               {"errorType", error_types::kFunctionResponseSizeTooLarge}}
-                    .dump();
-    finish(std::move(r), "error");
-    offer();
-    return RuntimeReply{RuntimeReply::Code::kPayloadTooLarge, state_, RuntimeEvent::kResponse};
-  }
-  r.outcome = invocation::Outcome::kSuccess;
-  r.payload = std::move(post.body);
-  finish(std::move(r));
-  offer();
-  return RuntimeReply::accepted();
-}
-
-RuntimeReply ExecutionEnvironment::error(std::string_view request_id, RuntimePost post) {
-  if (auto refused = validate_post(request_id, RuntimeEvent::kError)) return *refused;
-  auto to = transition(state_, RuntimeEvent::kError);
-  state_ = *to;
-  invocation::InvocationResult r;
-  r.outcome = invocation::Outcome::kFunctionError;
-  r.error_type = post.error_type;
-  r.payload = post.too_large ? platform_error(error_types::kFunctionUnknown, request_id, "error body too large")
-                             : std::move(post.body);
-  if (!post.content_type.empty()) r.content_type = post.content_type;
-  finish(std::move(r), "error");
-  offer();
-  return RuntimeReply::accepted();
-}
-
-RuntimeReply ExecutionEnvironment::init_error(RuntimePost post) {
-  auto to = transition(state_, RuntimeEvent::kInitError);
-  if (!to) return RuntimeReply::refused(state_, RuntimeEvent::kInitError);
-  state_ = *to;
-  init_duration_ms_ = ms_between(spawned_at_, clock_.now());
-  telemetry_init_end("error", post.error_type.empty() ? error_types::kRuntimeUnknown : post.error_type);
-  if (current_) {
-    // Lambda answers the waiting invoke with the init error, byte for byte.
-    invocation::InvocationResult r;
-    r.outcome = invocation::Outcome::kFunctionError;
-    r.error_type = post.error_type.empty() ? std::string(error_types::kRuntimeUnknown) : post.error_type;
-    r.payload = std::move(post.body);
-    if (!post.content_type.empty()) r.content_type = post.content_type;
-    if (!current_->delivered) mark_started();
-    finish(std::move(r), "error");
-  }
-  // The runtime is expected to exit; the environment is over either way and the next invoke
-  // retries init in a new one.
-  become_dead();
-  return RuntimeReply::accepted();
-}
+}  // namespace
 
 void ExecutionEnvironment::on_output(std::string_view line) {
-  // Output between a response and the next /next still belongs to the answered invoke.
+  // Output between a response and the next /next still belongs to the answered invoke. With
+  // slots, a line belongs to the invoke its JSON record names, if it is in flight.
   std::string_view tag = dead_ ? "shutdown" : "init";
-  if (current_ && current_->delivered) {
-    tag = current_->inv->request_id;
+  Current* owner = nullptr;
+  if (managed()) {
+    const auto id = record_request_id(line);
+    if (!id.empty()) owner = slot(id);
+    if (owner && !owner->delivered) owner = nullptr;
+    if (owner) tag = owner->inv->request_id;
+    else if (init_duration_ms_ && !dead_) tag = "function";
+  } else if (auto* cur = first(); cur && cur->delivered) {
+    owner = cur;
+    tag = cur->inv->request_id;
   } else if (!answered_id_.empty()) {
     tag = answered_id_;
   }
   flog_->info("{}[{}] {}", log_prefix_, tag, line);
   if (telemetry_->wanted()) telemetry_->log_line(TelemetryStream::kFunction, line);
-  if (current_ && current_->delivered) {
-    auto& log = current_->log;
+  if (owner) {
+    auto& log = owner->log;
     log.append(line);
     log.push_back('\n');
     if (log.size() > kLogCap) log.erase(0, log.size() - kLogCap / 2);
@@ -551,27 +462,34 @@ void ExecutionEnvironment::on_exit(const process::ExitStatus& status) {
   }
   if (!dead_) {
     observability::daemon_log()->info("{}environment {} dead (runtime exited: {})", log_prefix_, serial_, status.describe());
-    if (current_ && !current_->delivered && init_duration_ms_ && !current_->inv->rerouted) {
-      // The runtime had finished its init and died before its /next took this invoke (e.g. right
-      // after answering the previous one): the function never saw it, so it runs elsewhere, as
-      // on Lambda. The owner takes it in on_dead (take_undelivered). A runtime that dies in init
-      // keeps its error: that is the invoke's answer.
-      undelivered_ = std::move(current_->inv);
-      current_.reset();
-      deadline_->cancel();
+    // An invoke the runtime had not received yet, after its init (e.g. right after answering the
+    // previous one): the function never saw it, so it runs elsewhere, as on Lambda. The owner
+    // takes it in on_dead (take_undelivered). A runtime that dies in init keeps its error: that is
+    // the invoke's answer.
+    for (auto it = slots_.begin(); it != slots_.end();) {
+      if (it->delivered || !init_duration_ms_ || it->inv->rerouted) {
+        ++it;
+        continue;
+      }
       observability::daemon_log()->info("{}environment {}: invocation {} was not delivered; it goes to another "
-                                        "environment", log_prefix_, serial_, undelivered_->request_id);
-    } else if (current_) {
+                                        "environment", log_prefix_, serial_, it->inv->request_id);
+      it->deadline->cancel();
+      undelivered_.push_back(std::move(it->inv));
+      it = slots_.erase(it);
+    }
+    if (!slots_.empty()) {
       std::string detail = (!status.signaled && status.code == 0)
                                ? "Runtime exited without providing a reason"
                                : "Runtime exited with error: " + status.describe();
       const bool oom = group_ && group_->oom_killed();
-      if (oom) flog_->info("{}[{}] Runtime exceeded its memory limit of {} MB", log_prefix_, current_->inv->request_id, fn_.memory_mb);
-      if (telemetry_->wanted() && current_->delivered) {
-        telemetry_->platform("platform.fault",
-                             fmt::format("RequestId: {} Process exited before completing request", current_->inv->request_id));
+      for (const auto& cur : slots_) {
+        if (oom) flog_->info("{}[{}] Runtime exceeded its memory limit of {} MB", log_prefix_, cur.inv->request_id, fn_.memory_mb);
+        if (telemetry_->wanted() && cur.delivered) {
+          telemetry_->platform("platform.fault",
+                               fmt::format("RequestId: {} Process exited before completing request", cur.inv->request_id));
+        }
       }
-      fail_current(oom ? error_types::kRuntimeOutOfMemory : error_types::kRuntimeExitError, detail, "error");
+      fail_all(oom ? error_types::kRuntimeOutOfMemory : error_types::kRuntimeExitError, detail, "error");
     }
     dead_ = true;
     // The runtime is gone by itself: its extensions still hear of it (SHUTDOWN, failure).
@@ -585,21 +503,28 @@ void ExecutionEnvironment::on_exit(const process::ExitStatus& status) {
   }
 }
 
-void ExecutionEnvironment::fail_current(std::string_view error_type, const std::string& detail,
-                                        const std::string& status) {
-  if (!current_) return;
-  if (!current_->delivered) mark_started();
+void ExecutionEnvironment::fail(Current& cur, std::string_view error_type, const std::string& detail,
+                                const std::string& status) {
+  if (!cur.delivered) mark_started(cur);
   invocation::InvocationResult r;
   r.outcome = invocation::Outcome::kFunctionError;
   r.error_type = std::string(error_type);
-  r.payload = platform_error(error_type, current_->inv->request_id, detail);
-  finish(std::move(r), status);
+  r.payload = platform_error(error_type, cur.inv->request_id, detail);
+  finish(cur, std::move(r), status);
+}
+
+void ExecutionEnvironment::fail_all(std::string_view error_type, const std::string& detail, const std::string& status) {
+  // Nothing is assigned here while the slots fail (their completions may dispatch more).
+  const bool was = resetting_;
+  resetting_ = true;
+  while (!slots_.empty()) fail(slots_.front(), error_type, detail, status);
+  resetting_ = was;
 }
 
 void ExecutionEnvironment::kill(const std::string& reason) {
   if (dead_) return;
   shutdown_reason_ = "spindown";
-  fail_current(error_types::kSandboxFailure, reason, "error");
+  fail_all(error_types::kSandboxFailure, reason, "error");
   become_dead();
 }
 
@@ -608,16 +533,14 @@ void ExecutionEnvironment::retire(const std::string& why) {
   observability::daemon_log()->info("{}environment {} retired ({})", log_prefix_, serial_, why);
   retired_ = true;
   shutdown_reason_ = "spindown";
-  if (current_) {
-    fail_current(error_types::kSandboxFailure, why, "error");
-  }
+  fail_all(error_types::kSandboxFailure, why, "error");
   become_dead();
 }
 
 std::string_view ExecutionEnvironment::state_label() const {
   if (dead_) return "dead";
   if (snapshot_) return "snapshot";
-  if (current_ || ending_) return "busy";
+  if (!slots_.empty() || ending_) return "busy";
   if (!init_duration_ms_) return "initializing";
   if (!extensions_->ready()) return "busy";  // its extensions still work on the last invoke
   return "idle";
@@ -625,17 +548,18 @@ std::string_view ExecutionEnvironment::state_label() const {
 
 void ExecutionEnvironment::become_dead() {
   if (dead_) return;
+  // Whatever still runs here ends with it (the callers fail their own invoke first).
+  if (!slots_.empty()) fail_all(error_types::kSandboxFailure, "The execution environment was reset", "error");
   dead_ = true;
   end_pending(std::nullopt);  // an invoke still waiting for its /tmp measure ends now, without it
   telemetry_pending_report();  // its extensions will not finish it now
   if (!init_duration_ms_) telemetry_init_end("failure");
-  deadline_->cancel();
   // Killed before its parked /next is answered: a runtime that read the answer would only log
   // a failed request on its way out. With extensions, they get their SHUTDOWN and its budget.
   if (process_) shut_down_processes();
-  if (parked_) {
-    NextCallback old = std::move(parked_);
-    parked_ = nullptr;
+  auto parked = std::move(parked_);
+  parked_.clear();
+  for (auto& old : parked) {
     old(NextOutcome{std::nullopt, RuntimeReply{RuntimeReply::Code::kInternal, state_, RuntimeEvent::kNext}});
   }
   if (init_next_) {
@@ -662,25 +586,31 @@ void ExecutionEnvironment::become_dead() {
   }
 }
 
-void ExecutionEnvironment::log_line(const std::string& line) {
+void ExecutionEnvironment::log_line(Current* cur, const std::string& line) {
   flog_->info("{}{}", log_prefix_, line);
-  if (current_) {
-    current_->log.append(line);
-    current_->log.push_back('\n');
+  if (cur) {
+    cur->log.append(line);
+    cur->log.push_back('\n');
   }
 }
 
-void ExecutionEnvironment::finish(invocation::InvocationResult result, std::string status) {
-  if (!current_) return;
+void ExecutionEnvironment::finish(Current& slot_ref, invocation::InvocationResult result, std::string status) {
   // What the runtime wrote before it answered may still be in the pipe, and a line without a
   // newline would wait for the next one: both belong to this invoke, before its END.
   if (process_ && !process_->exited()) process_->sync_output();
-  Current cur = std::move(*current_);
-  current_.reset();
-  answered_id_ = cur.inv->request_id;
+  auto it = std::find_if(slots_.begin(), slots_.end(), [&](const Current& c) { return &c == &slot_ref; });
+  if (it == slots_.end()) return;
+  Current cur = std::move(*it);
+  slots_.erase(it);
+  if (managed()) {
+    remember_answered(cur.inv->request_id);
+  } else {
+    answered_id_ = cur.inv->request_id;
+  }
   ++served_;
   idle_since_ = clock_.now();
-  deadline_->cancel();
+  cur.deadline->cancel();
+  if (spare_timers_.size() < capacity_) spare_timers_.push_back(std::move(cur.deadline));
   const auto& id = cur.inv->request_id;
 
   observability::ReportFields f;
@@ -724,8 +654,9 @@ void ExecutionEnvironment::finish(invocation::InvocationResult result, std::stri
   // environment, on the blocking pool (docs/decisions/001), while the invoke's END, REPORT and
   // answer wait for it and the environment takes nothing else. An environment that dies with
   // this invoke (a timeout, a crash, out of memory) is not measured: it is replaced.
+  // With slots nothing waits for the measure (it would hold the others' slots): not measured.
   const bool lives = !out_of_memory && status != "timeout" && process_ && !process_->exited();
-  if (!lives || !tmp_check_due()) return end(std::move(ending), std::nullopt);
+  if (!lives || managed() || !tmp_check_due()) return end(std::move(ending), std::nullopt);
   tmp_checked_ = clock_.now();
   if (!blocking_) return end(std::move(ending), tmp_overrun(tmp_->used_bytes()));
   ending_ = std::move(ending);
@@ -750,7 +681,11 @@ void ExecutionEnvironment::end(Ending ending, std::optional<std::string> tmp_war
   result.log = std::move(cur.log);
   result.executed_version = cur.inv->version;
   // Dead before the caller hears of it: the pool must not hand this environment another invoke.
-  if (ending.out_of_memory) become_dead();
+  // The invokes beside it were in the same memory.
+  if (ending.out_of_memory) {
+    fail_all(error_types::kRuntimeOutOfMemory, "Runtime exited with error: signal: killed", "error");
+    become_dead();
+  }
   if (cur.inv->on_complete) cur.inv->on_complete(std::move(result));
 }
 

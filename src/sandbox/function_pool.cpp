@@ -56,6 +56,8 @@ EnvironmentOptions FunctionPool::environment_options(bool provisioned) const {
   // Provisioned environments initialise ahead as on Lambda; every other start of a SnapStart
   // pool runs SnapStart's sequence (restored, or in place).
   options.snap_start = snap_start() && !provisioned;
+  // Managed instances have no cold start to simulate: their environments start ahead.
+  if (managed()) options.cold_start_delay = std::chrono::milliseconds(0);
   return options;
 }
 
@@ -90,6 +92,10 @@ void FunctionPool::pump() {
   if (pumping_) return;  // environments call back into on_idle while we assign
   pumping_ = true;
   while (!queue_.empty() && !shut_down_) {
+    if (managed()) {
+      if (!pump_managed()) break;
+      continue;
+    }
     ExecutionEnvironment* target = nullptr;
     for (auto& env : envs_) {
       // With --force-cold only an environment that has never served may take an invocation; a
@@ -151,7 +157,7 @@ ExecutionEnvironment* FunctionPool::start_ready() {
 }
 
 void FunctionPool::refill_later() {
-  if (!options_.prepare_ahead || deps_.runtime_options.holder.empty() || refill_pending_ || shut_down_) return;
+  if (!options_.prepare_ahead || deps_.runtime_options.holder.empty() || refill_pending_ || shut_down_ || managed()) return;
   refill_pending_ = true;
   auto make = lifetime_.guard([this] {
     refill_pending_ = false;
@@ -222,7 +228,9 @@ std::size_t FunctionPool::evict() {
 std::size_t FunctionPool::replace_config(config::FunctionConfig fn) {
   fn_ = std::move(fn);
   spare_tmp_.clear();  // a /tmp kept across a reset, not across new code
-  return evict();
+  const auto n = evict();
+  keep_minimum();  // managed instances: the new code's environments start now
+  return n;
 }
 
 std::size_t FunctionPool::reclaim_idle(Clock::Steady::time_point now) {
@@ -230,9 +238,14 @@ std::size_t FunctionPool::reclaim_idle(Clock::Steady::time_point now) {
   // Made ahead for demand that has not come for as long: gone, as an idle environment.
   if (ready_ && now - ready_->created_at() >= options_.idle_timeout) discard_ready();
   std::size_t n = 0;
+  // Managed instances keep their minimum.
+  std::size_t live = live_environments();
+  const std::size_t keep = managed() ? static_cast<std::size_t>(std::max(1, fn_.managed_instances->min_environments)) : 0;
   for (auto& env : envs_) {
     if (env->dead() || env->busy() || env->provisioned() || !env->initialized()) continue;
+    if (live <= keep) break;
     if (now - env->idle_since() >= options_.idle_timeout) {
+      --live;
       env->retire(fmt::format("idle for more than {} ms", options_.idle_timeout.count()));
       ++n;
     }
@@ -257,9 +270,11 @@ void FunctionPool::on_dead(ExecutionEnvironment& env) {
   std::shared_ptr<ExecutionEnvironment> doomed(std::move(*it));
   envs_.erase(it);
   if (auto tmp = doomed->take_tmp(); tmp && !shut_down_) spare_tmp_.push_back(std::move(tmp));
-  if (auto inv = doomed->take_undelivered()) {
+  auto undelivered = doomed->take_undelivered();
+  for (auto u = undelivered.rbegin(); u != undelivered.rend(); ++u) {
     // Never seen by the function: it runs in another environment (a warm one if any is free,
     // else a cold start), ahead of what was queued after it. Once only.
+    auto& inv = *u;
     inv->rerouted = true;
     if (shut_down_) {
       fail_without_environment(inv, Error{ErrorKind::kFunctionError, std::string(error_types::kSandboxFailure),
@@ -268,6 +283,7 @@ void FunctionPool::on_dead(ExecutionEnvironment& env) {
       queue_.push_front(std::move(inv));
     }
   }
+  keep_minimum();  // managed instances: the failed environment's replacement
   boost::asio::post(deps_.executor, [doomed] {});
   if (!shut_down_) {
     boost::asio::post(deps_.executor, lifetime_.guard([this] { pump(); }));
@@ -281,6 +297,8 @@ void FunctionPool::status(nlohmann::json& out) const {
   for (const auto& env : envs_) {
     envs.push_back({{"id", env->serial()},
                     {"state", env->state_label()},
+                    {"slots", env->capacity()},
+                    {"slotsInUse", env->slots_in_use()},
                     {"ageMs", std::chrono::duration_cast<std::chrono::milliseconds>(now - env->created_at()).count()},
                     {"invocations", env->invocations_served()},
                     {"version", options_.version},
@@ -307,6 +325,7 @@ void FunctionPool::status(nlohmann::json& out) const {
     out["tenants"] = std::move(tenants);  // of the live environments
   }
   snapshot_status(out);
+  managed_status(out);
 }
 
 void FunctionPool::fail_without_environment(const invocation::InvocationPtr& inv, const Error& error) {
@@ -341,9 +360,7 @@ void FunctionPool::fail_without_environment(const invocation::InvocationPtr& inv
 
 void FunctionPool::unfinished(std::vector<std::string>& request_ids) const {
   for (const auto& inv : queue_) request_ids.push_back(inv->request_id);
-  for (const auto& env : envs_) {
-    if (const auto* inv = env->current_invocation()) request_ids.push_back(inv->request_id);
-  }
+  for (const auto& env : envs_) env->unfinished(request_ids);
 }
 
 void FunctionPool::shutdown(const std::string& reason) {

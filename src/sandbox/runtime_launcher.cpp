@@ -142,6 +142,7 @@ process::SpawnSpec extension_spawn_spec(const process::SpawnSpec& runtime, const
   spec.args.clear();
   spec.hold.clear();
   spec.process_group = process_group;
+  std::erase_if(spec.environment, [](const std::string& kv) { return kv.starts_with("AWS_LAMBDA_MAX_CONCURRENCY="); });
   return spec;
 }
 
@@ -254,6 +255,17 @@ Result<process::SpawnSpec> build_spawn_spec(const config::FunctionConfig& fn,
     if (!launch.snapshot_socket.empty()) env["_LAMBDAD_SNAPSHOT_SOCKET"] = launch.snapshot_socket;
     env["AWS_LAMBDA_RUNTIME_API"] = fmt::format("127.0.0.1:{}", launch.runtime_api_port);
     env["AWS_LAMBDA_INITIALIZATION_TYPE"] = launch.initialization_type;
+    // Managed instances (lambda-spec §11): the runtime, not its extensions, learns how many
+    // invocations it may take at once, and logs JSON whatever LoggingConfig says.
+    if (fn.managed_instances) {
+      env["AWS_LAMBDA_MAX_CONCURRENCY"] = std::to_string(config::environment_max_concurrency(fn));
+      env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "lambda-managed-instances";
+    }
+    // LoggingConfig reaches the runtime as Lambda passes it: JSON with its application level.
+    if (fn.logging.log_format == "JSON" || fn.managed_instances) {
+      env["AWS_LAMBDA_LOG_FORMAT"] = "JSON";
+      if (!fn.logging.application_log_level.empty()) env["AWS_LAMBDA_LOG_LEVEL"] = fn.logging.application_log_level;
+    }
     env["AWS_REGION"] = options.region;
     env["AWS_DEFAULT_REGION"] = options.region;
     env["LAMBDA_TASK_ROOT"] = task_root;

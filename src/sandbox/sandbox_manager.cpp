@@ -35,8 +35,12 @@ void SandboxManager::start() {
         pool->prewarm(static_cast<std::size_t>(config.provisioned_concurrency), true);
       }
     }
-    if (options_.eager && config.reserved_concurrency.value_or(1) > 0) {
+    if (options_.eager && config.reserved_concurrency.value_or(1) > 0 && !config.managed_instances) {
       if (auto* pool = find(name)) pool->prewarm(1, false);
+    }
+    // Managed instances start their environments ahead, always (lambda-spec §11).
+    if (config.managed_instances) {
+      if (auto* pool = find(name)) pool->keep_minimum();
     }
   }
   schedule_reclaim();

@@ -72,6 +72,12 @@ invocation::Admission Scheduler::dispatch(invocation::InvocationPtr inv) {
     ++pool->counters().throttles;
     return invocation::Admission::kThrottledAccount;
   }
+  // Managed instances (lambda-spec §11): every slot taken and no environment to add is a throttle,
+  // not a cold start. Lambda has no reason of its own for it; the account's is used.
+  if (!pool->has_capacity()) {
+    ++pool->counters().throttles;
+    return invocation::Admission::kThrottledAccount;
+  }
   ++in_flight_[name];
   if (!reserved) ++unreserved_in_flight_;
   // Released when answered, on the share it was admitted on (the reservation may change meanwhile).

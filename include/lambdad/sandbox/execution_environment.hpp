@@ -1,6 +1,8 @@
 // sandbox: one execution environment — a runtime process, its private Runtime API endpoint and
-// the invocation it is serving. Lifecycle (docs/architecture.md): Spawning -> Initializing ->
-// Idle <-> Busy -> Dead; the Runtime API protocol state is RuntimeState.
+// the invocations it is serving: one at a time, or in managed-instances mode up to
+// AWS_LAMBDA_MAX_CONCURRENCY at once (its slots, docs/decisions/028). Lifecycle
+// (docs/architecture.md): Spawning -> Initializing -> Idle <-> Busy -> Dead; the Runtime API
+// protocol state is RuntimeState.
 //
 // All methods run on the daemon's io thread. The owner (a FunctionPool) learns about idleness and
 // death through EnvironmentObserver and must not destroy an environment from inside one of its
@@ -11,6 +13,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -127,11 +131,18 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
 
   // Takes an invocation; only when available(). It is delivered when the runtime asks /next.
   void assign(invocation::InvocationPtr inv);
-  // Not while an extension still works on the last invoke (docs/decisions/024).
-  bool available() const { return !dead_ && !current_ && !ending_ && !snapshot_ && extensions_->ready(); }
+  // A free slot. Not while an extension still works on the last invoke (docs/decisions/024).
+  bool available() const { return free_slots() > 0; }
+  std::size_t free_slots() const {
+    if (dead_ || resetting_ || ending_ || snapshot_ || !extensions_->ready()) return 0;
+    return slots_.size() >= capacity_ ? 0 : capacity_ - slots_.size();
+  }
+  // Invocations at once: AWS_LAMBDA_MAX_CONCURRENCY in managed-instances mode, else 1.
+  std::size_t capacity() const { return capacity_; }
+  std::size_t slots_in_use() const { return slots_.size(); }
   bool dead() const { return dead_; }
   std::uint64_t serial() const { return serial_; }
-  // Kills the process group; a current invocation fails with `reason` (Sandbox.Failure).
+  // Kills the process group; the current invocations fail with `reason` (Sandbox.Failure).
   void kill(const std::string& reason);
   // Ends an environment that has nothing to do (evicted, reclaimed, force-cold); logs `why`.
   void retire(const std::string& why);
@@ -142,9 +153,11 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   // Dead, and its extensions have their shutdown budget (docs/decisions/024).
   bool shutting_down() const { return shutting_down_; }
   bool initialized() const { return init_duration_ms_.has_value(); }
-  bool busy() const { return current_.has_value() || ending_.has_value(); }
-  // The invocation it runs (assigned, not yet answered), or nullptr.
-  const invocation::Invocation* current_invocation() const { return current_ ? current_->inv.get() : nullptr; }
+  bool busy() const { return !slots_.empty() || ending_.has_value(); }
+  // The request ids of the invocations it runs (assigned, not yet answered).
+  void unfinished(std::vector<std::string>& request_ids) const {
+    for (const auto& slot : slots_) request_ids.push_back(slot.inv->request_id);
+  }
   std::uint64_t invocations_served() const { return served_; }
   // Tenant isolation (lambda-spec §12): the tenant of the first invocation assigned here, which
   // is then the only one this environment serves; nullopt before it (or without a tenant).
@@ -155,9 +168,9 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   // The private /tmp, handed to the environment that replaces this one after a failure (Lambda
   // keeps /tmp across a reset); nullptr after retire() or when there is none.
   std::unique_ptr<process::TmpDir> take_tmp() { return retired_ ? nullptr : std::move(tmp_); }
-  // The invocation assigned here that the runtime never received because it died first (after
-  // its init): the owner runs it in another environment. nullptr when there is none; once.
-  invocation::InvocationPtr take_undelivered() { return std::move(undelivered_); }
+  // The invocations assigned here that the runtime never received because it died first (after
+  // its init): the owner runs them in another environment. Empty when there are none; once.
+  std::vector<invocation::InvocationPtr> take_undelivered() { return std::move(undelivered_); }
   // "initializing", "idle", "busy" or "dead", for /_lambdad/status and the log.
   std::string_view state_label() const;
 
@@ -201,8 +214,10 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   std::optional<std::string> tmp_overrun(std::uint64_t used) const;
   Status apply_limits(const LimitDeps& limits, process::SpawnSpec& spec, std::unique_ptr<process::TmpDir> tmp);
 
+  // One invocation in flight: the one of a classic environment, or one slot's.
   struct Current {
     invocation::InvocationPtr inv;
+    std::unique_ptr<Timer> deadline;  // arm_deadline()
     bool delivered = false;
     Clock::Steady::time_point delivered_at{};
     std::string log;  // START..REPORT lines, capped (see kLogCap)
@@ -223,14 +238,26 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
     bool out_of_memory = false;
   };
 
-  std::optional<RuntimeReply> validate_post(std::string_view request_id, RuntimeEvent event) const;
-  void deliver(NextCallback& done);
-  // The current invocation has begun for REPORT's Duration: stamp it and log START.
-  void mark_started();
-  Delivery make_delivery() const;
-  void arm_deadline();
+  bool managed() const { return capacity_ > 1 || fn_.managed_instances.has_value(); }
+  // The invocation in flight with this id, or nullptr; the first one (a classic environment's
+  // only one), or nullptr.
+  Current* slot(std::string_view request_id);
+  Current* first() { return slots_.empty() ? nullptr : &slots_.front(); }
+  const Current* first() const { return slots_.empty() ? nullptr : &slots_.front(); }
+  Current* undelivered();
+  std::optional<RuntimeReply> validate_post(std::string_view request_id, RuntimeEvent event);
+  void handle_next_managed(NextCallback done);
+  // An answered id stays known to the Runtime API: a second post for it is a refused transition.
+  void remember_answered(const std::string& request_id);
+  bool was_answered(std::string_view request_id) const;
+  RuntimeReply accept_response(Current& cur, RuntimePost post);
+  void deliver(Current& cur, NextCallback& done);
+  // The invocation has begun for REPORT's Duration: stamp it and log START.
+  void mark_started(Current& cur);
+  Delivery make_delivery(const Current& cur) const;
+  void arm_deadline(Current& cur);
   void arm_init_limit();
-  void on_deadline();
+  void on_deadline(Current& cur);
   void on_output(std::string_view line);
   void on_exit(const process::ExitStatus& status);
   // The snapshot forked the copy `pid` (or failed to): adopt it and let it go.
@@ -238,8 +265,8 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   // go() of a copy: the restore begins.
   void begin_restore();
   process::ChildCallbacks child_callbacks();
-  // Completes the current invocation; `status`/`status_error` go into REPORT.
-  void finish(invocation::InvocationResult result, std::string status = {});
+  // Completes the invocation; `status`/`status_error` go into REPORT.
+  void finish(Current& cur, invocation::InvocationResult result, std::string status = {});
   // Logs END and REPORT (after `tmp_warning`) and completes the invocation.
   void end(Ending ending, std::optional<std::string> tmp_warning);
   // Ends the invocation that waits for its /tmp measure (ending_), with what the measure found,
@@ -247,9 +274,13 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   void end_pending(std::optional<std::string> tmp_warning);
   // After an answer: the environment can take another invocation (once its invoke has ended).
   void offer();
-  void fail_current(std::string_view error_type, const std::string& detail, const std::string& status);
+  // Every invocation in flight fails with `error_type` (those not yet delivered are started for
+  // START, END and REPORT).
+  void fail_all(std::string_view error_type, const std::string& detail, const std::string& status);
+  void fail(Current& cur, std::string_view error_type, const std::string& detail, const std::string& status);
   void become_dead();
-  void log_line(const std::string& line);  // platform line: to the function log and the invoke's log
+  // A platform line: to the function log and, with `cur`, to that invoke's log.
+  void log_line(Current* cur, const std::string& line);
   // Extensions (environment_extensions.cpp, docs/decisions/024).
   void setup_extensions();
   // The runtime's first /next: registration closes; false (and `done` kept) while an extension
@@ -276,7 +307,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   void telemetry_runtime_ready();  // platform.initRuntimeDone, once: the runtime's first /next
   // platform.initReport (and initRuntimeDone if not yet sent) with `status`; subscriptions close.
   void telemetry_init_end(std::string_view status, std::string_view error_type = {});
-  void telemetry_start();
+  void telemetry_start(const Current& cur);
   void telemetry_runtime_done(const Current& cur, const invocation::InvocationResult& result,
                               const std::string& status);
   // platform.report once the invoke has ended, extensions included (at once, or when they wait
@@ -331,14 +362,22 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   std::optional<std::string> tenant_;
   std::optional<Clock::Steady::time_point> tmp_checked_;  // when tmp_overrun last measured
   Clock::Steady::time_point idle_since_{};
-  std::optional<Current> current_;
+  // In flight, in the order assigned: at most capacity_ (a std::list: a slot stays where it is).
+  std::list<Current> slots_;
+  std::size_t capacity_ = 1;
+  std::vector<std::unique_ptr<Timer>> spare_timers_;  // deadlines of answered invokes, for the next
+  bool resetting_ = false;  // failing every slot: it takes nothing meanwhile
   // Answered, waiting for its /tmp measure on the blocking pool before its END and REPORT: the
   // environment takes no other invocation meanwhile.
   std::optional<Ending> ending_;
-  invocation::InvocationPtr undelivered_;  // see take_undelivered()
+  std::vector<invocation::InvocationPtr> undelivered_;  // see take_undelivered()
   std::string answered_id_;  // the id just answered, bound until the runtime's next /next
+  // Managed instances: the ids answered lately (a post for one is refused, not invalid).
+  std::deque<std::string> answered_ids_;
   std::string timed_out_id_;  // the invocation that timed out here: a late post for it gets 410
-  NextCallback parked_;
+  // The runtime's /next waiting for an invocation: one in a classic environment (a newer one
+  // replaces it), one per idle slot in managed-instances mode.
+  std::deque<NextCallback> parked_;
   std::unique_ptr<Extensions> extensions_;
   Timers& timers_;
   std::string sandbox_address_;
@@ -360,7 +399,6 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   bool runtime_waits_ = false;  // in the holder, until the external extensions have registered
   std::string shutdown_reason_ = "failure";  // SHUTDOWN's reason: "spindown", "timeout" or "failure"
   bool shutting_down_ = false;               // the extensions' shutdown budget runs
-  std::unique_ptr<Timer> deadline_;
   std::unique_ptr<Timer> init_timer_;
   std::unique_ptr<Timer> delay_timer_;  // the simulated cold-start delay
   std::unique_ptr<Timer> extensions_timer_;  // wait_for_extensions()

@@ -55,6 +55,11 @@ class FunctionPool final : public EnvironmentObserver {
   void submit(invocation::InvocationPtr inv);
   // Starts `count` environments ahead of demand (EAGER, provisioned concurrency).
   void prewarm(std::size_t count, bool provisioned);
+  // Managed instances (function_pool_managed.cpp): starts environments up to the function's
+  // minimum; whether an invoke has a slot now or may have one without a cold start (the
+  // scheduler throttles it otherwise). Always true for a classic pool.
+  void keep_minimum();
+  bool has_capacity();
   // Drains warm environments (busy ones after their invoke). Returns how many were affected.
   std::size_t evict();
   // New code or configuration: environments started from now on run `fn`; the existing ones
@@ -83,6 +88,15 @@ class FunctionPool final : public EnvironmentObserver {
 
  private:
   void pump();
+  // Managed instances (function_pool_managed.cpp).
+  bool managed() const;
+  std::size_t live_environments() const;
+  std::size_t max_environments() const;
+  // Assigns the queue's first invocation to the environment with the most free slots; false when
+  // it has to wait for a slot.
+  bool pump_managed();
+  void scale_ahead();
+  void managed_status(nlohmann::json& out) const;
   ExecutionEnvironment* start_environment(const EnvironmentOptions& options, Error* error,
                                           std::unique_ptr<process::TmpDir> tmp);
   // What this pool's environments are started with (on demand, or provisioned).
