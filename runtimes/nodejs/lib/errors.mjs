@@ -8,6 +8,7 @@ export class MalformedHandlerName extends Error {}
 export class UserCodeSyntaxError extends Error {}
 export class MalformedStreamingHandler extends Error {}
 export class InvalidStreamingOperation extends Error {}
+export class CallbackHandlerDeprecated extends Error {}
 export class UnhandledPromiseRejection extends Error {
   constructor(reason, promise) {
     super(reason);
@@ -31,6 +32,7 @@ for (const cls of [
   UserCodeSyntaxError,
   MalformedStreamingHandler,
   InvalidStreamingOperation,
+  CallbackHandlerDeprecated,
   UnhandledPromiseRejection,
   NodeJsExit,
 ]) {

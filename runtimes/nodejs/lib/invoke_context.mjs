@@ -45,9 +45,18 @@ export class InvokeContext {
     setCurrentTenantId(this.tenantId);
   }
 
+  get traceId() {
+    return this.headers[HEADER.traceId];
+  }
+
   /** Adds the invocation's data to the callback (or streaming) context; may throw on bad headers. */
   attachEnvironmentData(context) {
     this.forwardXRay();
+    return this.attachInvocationData(context);
+  }
+
+  /** The same, but process.env is left alone (several invocations at once: concurrent.mjs). */
+  attachInvocationData(context) {
     const deadline = Number(this.headers[HEADER.deadlineMs]);
     return Object.assign(
       context,

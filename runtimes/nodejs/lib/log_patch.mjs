@@ -26,6 +26,24 @@ export function setCurrentTenantId(id) {
   globalThis[TENANT_ID] = id;
 }
 
+// Several invocations at once (concurrent.mjs): a record takes the ids of the invocation whose
+// async context writes it, from the invoke store, instead of the globals above.
+const STORE = Symbol.for('aws.lambda.runtime.invokeStore');
+
+export function readIdsFromStore(store) {
+  globalThis[STORE] = store;
+}
+
+function currentRequestId() {
+  const store = globalThis[STORE];
+  return store ? store.requestIdOrUndefined() : globalThis[REQUEST_ID];
+}
+
+function currentTenantId() {
+  const store = globalThis[STORE];
+  return store ? store.getTenantId() : globalThis[TENANT_ID];
+}
+
 function errorFields(err) {
   return {
     errorType: err?.constructor?.name ?? 'UnknownError',
@@ -40,7 +58,7 @@ function jsonReplacer(_key, value) {
 
 export function formatJsonRecord(requestId, timestamp, level, ...params) {
   const record = { timestamp, level: level.name, requestId };
-  const tenantId = globalThis[TENANT_ID];
+  const tenantId = currentTenantId();
   if (tenantId !== undefined && tenantId !== null) record.tenantId = tenantId;
   if (params.length === 1) {
     record.message = params[0];
@@ -78,7 +96,7 @@ export function patchConsole(env = process.env) {
   const json = env.AWS_LAMBDA_LOG_FORMAT?.toUpperCase() === 'JSON';
   const format = json ? formatJsonRecord : formatTextRecord;
   const log = (level, ...params) =>
-    writeRecord(format(globalThis[REQUEST_ID], new Date().toISOString(), level, ...params));
+    writeRecord(format(currentRequestId(), new Date().toISOString(), level, ...params));
   const threshold = LEVELS[env.AWS_LAMBDA_LOG_LEVEL?.toUpperCase()] ?? LEVELS.TRACE;
   const nop = () => {};
   const method = (level) =>

@@ -4,6 +4,12 @@
 // environment (AWS_LAMBDA_RUNTIME_API, _HANDLER, LAMBDA_TASK_ROOT, ...). No dependencies;
 // Node >= 18. Init failures are posted to /runtime/init/error and the process exits.
 import { BeforeExitListener } from './before_exit.mjs';
+import {
+  ConcurrentRuntime,
+  concurrencyFromEnv,
+  installInvokeStore,
+  refuseCallbackHandler,
+} from './concurrent.mjs';
 import { UnhandledPromiseRejection } from './errors.mjs';
 import {
   HANDLER_HIGHWATERMARK,
@@ -40,7 +46,9 @@ async function main() {
     process.stderr.write('lambdad nodejs runtime: AWS_LAMBDA_RUNTIME_API is not set\n');
     process.exit(1);
   }
-  const client = new RuntimeApiClient(address);
+  // Lambda Managed Instances: that many invocations at once (concurrent.mjs).
+  const concurrency = concurrencyFromEnv(process.env.AWS_LAMBDA_MAX_CONCURRENCY);
+  const client = new RuntimeApiClient(address, { tolerateRefusedPosts: concurrency !== undefined });
 
   // Until the first invocation arrives, uncaught errors are init errors. Between invocations
   // (waiting on /next) there is no invocation to report them to: the process just exits.
@@ -66,12 +74,14 @@ async function main() {
   process.on('beforeExit', BeforeExitListener.invoke);
 
   defineAwsLambdaGlobal();
+  const store = concurrency === undefined ? undefined : installInvokeStore();
   confineModulePaths(process.env.LAMBDA_TASK_ROOT || process.cwd());
   let handler;
   let metadata;
   try {
     handler = await loadHandler(process.env.LAMBDA_TASK_ROOT || process.cwd(), process.env._HANDLER ?? '');
     metadata = handlerMetadata(handler);
+    if (store) refuseCallbackHandler(metadata);
   } catch (error) {
     structuredConsole.logError('Uncaught Exception', error);
     errorCallbacks.uncaughtException(error);
@@ -80,6 +90,11 @@ async function main() {
   // `--snapstart` (Lambda has no SnapStart for Node.js, so no hooks API either): SnapStart's
   // sequence in place, /restore/next before the first invocation (docs/decisions/023).
   if (process.env.AWS_LAMBDA_INITIALIZATION_TYPE === 'snap-start') await client.restoreNext();
+  if (store) {
+    const clients = ConcurrentRuntime.clientsFor(client, address, concurrency);
+    new ConcurrentRuntime({ clients, handler, metadata, store, errorCallbacks }).start();
+    return;
+  }
   new Runtime(client, handler, metadata, errorCallbacks).scheduleIteration();
 }
 

@@ -54,7 +54,9 @@ export function createResponseStream(client, id, options = {}) {
   req.response.then((res) => {
     // 413: the stream outgrew Lambda's limit; the invoke has failed and the runtime goes on.
     if (res.status !== 202 && res.status !== 413) {
-      return client.fatal(`streamed response returned ${res.status}: ${res.body}`);
+      const message = `streamed response returned ${res.status}: ${res.body}`;
+      if (!client.tolerateRefusedPosts) return client.fatal(message);
+      client.logRefused(message);
     }
     resolveDone(res.body);
   }, rejectDone);

@@ -3,7 +3,9 @@
 // https or fetch by the function's libraries never touch it. A status other than the documented
 // success (200 for /next, 202 for posts) is fatal: the runtime logs it to stderr and exits 1.
 // Except 413 for a response: the invoke has failed (Function.ResponseSizeTooLarge), and the
-// runtime goes on to the next one, as the managed runtime does.
+// runtime goes on to the next one, as the managed runtime does. With several invocations at once
+// (Lambda Managed Instances, concurrent.mjs) a post the Runtime API refuses (its invoke timed out:
+// 410) is logged and the runtime goes on, as Lambda's client does in that mode.
 import { HttpConnection } from './http_connection.mjs';
 import { toRapidResponse, xrayCause } from './errors.mjs';
 
@@ -43,11 +45,16 @@ export function serializeResult(value) {
 }
 
 export class RuntimeApiClient {
-  constructor(address) {
+  constructor(address, { tolerateRefusedPosts = false } = {}) {
     const i = address.lastIndexOf(':');
     this.hostname = address.slice(0, i);
     this.port = Number(address.slice(i + 1));
     this.connection = new HttpConnection(this.hostname, this.port);
+    this.tolerateRefusedPosts = tolerateRefusedPosts;
+  }
+
+  logRefused(message) {
+    process.stderr.write(`lambdad nodejs runtime: ${message} (the runtime goes on)\n`);
   }
 
   /** Logs, exits 1, and returns a promise that never settles so that callers stop here. */
@@ -68,7 +75,9 @@ export class RuntimeApiClient {
     if (method === 'POST') await outputFlushed();
     const res = await this.request(method, path, headers, body);
     if (res.status !== wanted && !alsoAccepted.includes(res.status)) {
-      return this.fatal(`${method} ${path} returned ${res.status}: ${res.body.toString('utf8')}`);
+      const message = `${method} ${path} returned ${res.status}: ${res.body.toString('utf8')}`;
+      if (method !== 'POST' || !this.tolerateRefusedPosts) return this.fatal(message);
+      this.logRefused(message);
     }
     return res;
   }

@@ -124,6 +124,11 @@ def main(runtime_dir):
         sys.stderr.write("AWS_LAMBDA_RUNTIME_API is not set\n")
         sys.exit(1)
     late_import.start()  # before sys.path is the function's
+    max_concurrency = os.environ.get("AWS_LAMBDA_MAX_CONCURRENCY")
+    if max_concurrency is not None:
+        # Lambda Managed Instances: one process per slot. Imported (with what it imports) before
+        # sys.path is the function's, whose own signal.py or ctypes must not stand in for them.
+        from . import workers
     state = log_setup.InvokeState()
     sink = log_setup.StdoutSink(lambda: sys.stdout)
     json_logs = log_setup.is_json_format(os.environ.get("AWS_LAMBDA_LOG_FORMAT"))
@@ -137,7 +142,11 @@ def main(runtime_dir):
     isolation.install_sdk_finder()
     isolation.add_site_builtins()
 
-    runtime = Runtime(RuntimeApiClient(address), sink, state, json_logs)
+    if max_concurrency is None:
+        client = RuntimeApiClient(address)
+    else:
+        client = workers.fork_workers(workers.worker_count(max_concurrency), address)
+    runtime = Runtime(client, sink, state, json_logs)
     try:
         runtime.init(os.environ.get("_HANDLER", ""))
         if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":

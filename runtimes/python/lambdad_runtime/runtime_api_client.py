@@ -34,6 +34,7 @@ _MAX_XRAY_CAUSE = 1024 * 1024
 
 class RuntimeApiError(Exception):
     def __init__(self, endpoint, status, body):
+        self.status = status
         super().__init__("Request to Lambda Runtime '{}' endpoint failed. Reason: '{}'. "
                          "Response body: '{}'".format(endpoint, status, body))
 
