@@ -7,6 +7,9 @@
  * {"pid":<this process>,"sleep_ms":<n>} instead of the echo: concurrent invokes of that kind need
  * one environment each, and the pids tell the environments apart (bench/run.sh's scaling).
  *
+ * With AWS_LAMBDA_MAX_CONCURRENCY=N (managed instances, docs/decisions/028) it serves N invokes at
+ * once: N processes, each with its own connection and /next loop, as AWS's Python client does.
+ *
  * Named anything but `bootstrap` (a layer's extensions/echo-extension), it is an external
  * extension instead (docs/decisions/024): it registers for INVOKE under its file name and asks
  * /event/next again as soon as each event arrives, so that bench/extensions.sh measures what an
@@ -317,6 +320,15 @@ int main(int argc, char **argv) {
   const char *self = strrchr(argv[0], '/');
   self = self ? self + 1 : argv[0];
   if (strcmp(self, "bootstrap") != 0 && strncmp(self, "lambdad_echo", 12) != 0) return run_extension(api, self);
+
+  const char *slots = getenv("AWS_LAMBDA_MAX_CONCURRENCY");
+  long workers = slots && *slots ? strtol(slots, NULL, 10) : 1;
+  if (workers < 1 || workers > 1600) die("AWS_LAMBDA_MAX_CONCURRENCY must be 1 to 1600, got %s", slots);
+  for (long w = 1; w < workers; ++w) {
+    pid_t pid = fork();
+    if (pid < 0) die("fork: %s", strerror(errno));
+    if (pid == 0) break; /* a worker: the loop below, as the first process is */
+  }
 
   struct Connection conn = {.fd = -1, .in = {0}};
   struct Response next = {0};

@@ -64,7 +64,7 @@ fi
 case "$part" in apt | serve) exit 0 ;; esac
 # aws-lambda-ric's native addon is built by its install script (package.json allowScripts: npm 11
 # skips dependencies' scripts otherwise), so a tree without it is installed again.
-if [ ! -f node_modules/aws-lambda-ric/dist/rapid-client.node ] || [ ! -d node_modules/@aws-sdk/client-lambda ] \
+if [ ! -f node_modules/aws-lambda-ric/rapid-client.node ] || [ ! -d node_modules/@aws-sdk/client-lambda ] \
    || [ ! -d node_modules/@aws-lambda-powertools/tracer ] \
    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "==> npm ci"

@@ -99,11 +99,25 @@ if [ "$release_only" != "1" ]; then
   fi
   phase "tests (TSan)"
   export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
-  for m in "${threaded_modules[@]}"; do
-    echo "--- lambdad_unit_$m"
-    (cd "build-tsan/tests/unit/$m" && "./lambdad_unit_$m" --gtest_brief=1)
-  done
-  ctest --test-dir build-tsan --output-on-failure -j"$jobs" -L threads
+  # The unit tests run beside the end-to-end suites, which mostly wait (on timeouts, processes,
+  # the network): one more of those at a time than there are cores, and the CPU they leave goes
+  # to the unit tests.
+  unit_log=$(mktemp)
+  (for m in "${threaded_modules[@]}"; do
+     echo "--- lambdad_unit_$m"
+     (cd "build-tsan/tests/unit/$m" && "./lambdad_unit_$m" --gtest_brief=1) || exit 1
+   done) >"$unit_log" 2>&1 &
+  unit_pid=$!
+  ctest_status=0
+  ctest --test-dir build-tsan --output-on-failure -j"$((jobs + 1))" -L threads || ctest_status=$?
+  unit_status=0
+  wait "$unit_pid" || unit_status=$?
+  cat "$unit_log"
+  rm -f "$unit_log"
+  if [ "$unit_status" -ne 0 ] || [ "$ctest_status" -ne 0 ]; then
+    echo "TSan tests failed (unit $unit_status, end-to-end $ctest_status)" >&2
+    exit 1
+  fi
 fi
 phase ""
 echo "==> all tests passed"

@@ -29,6 +29,7 @@ namespace {
 // Enough for X-Amz-Log-Result's last 4096 bytes with room; older output is dropped first.
 constexpr std::size_t kLogCap = 64 * 1024;
 constexpr std::chrono::seconds kTmpCheckInterval{1};
+constexpr std::chrono::milliseconds kPeakReadInterval{100};
 
 }  // namespace
 
@@ -216,6 +217,18 @@ bool under(const std::filesystem::path& path, const std::filesystem::path& dir) 
 }
 
 }  // namespace
+
+std::uint64_t ExecutionEnvironment::group_peak_bytes() {
+  // With slots a reading walks every process of the environment (a worker per slot): at most one
+  // per kPeakReadInterval, and meanwhile the last one stands (the sampler still enforces the limit
+  // between them).
+  const auto now = clock_.now();
+  if (!managed() || !peak_read_at_ || now - *peak_read_at_ >= kPeakReadInterval) {
+    peak_bytes_ = group_->peak_memory_bytes();
+    peak_read_at_ = now;
+  }
+  return peak_bytes_;
+}
 
 bool ExecutionEnvironment::tmp_check_due() const {
   return tmp_ && (!tmp_checked_ || clock_.now() - *tmp_checked_ >= kTmpCheckInterval);
@@ -620,7 +633,7 @@ void ExecutionEnvironment::finish(Current& slot_ref, invocation::InvocationResul
   // The group's peak covers the whole process tree since mark_started; without a group (or with
   // enforcement off, peak 0) the runtime's own VmHWM is the best we have, read only while the
   // runtime is not reaped (its pid could be reused after that).
-  const std::uint64_t group_peak = group_ ? group_->peak_memory_bytes() : 0;
+  const std::uint64_t group_peak = group_ ? group_peak_bytes() : 0;
   std::uint64_t peak = group_peak;
   if (peak == 0 && process_ && !process_->exited()) peak = process::peak_rss_bytes(process_->pid());
   // The last reading (taken just now) or the runtime's high water mark passed MemorySize between

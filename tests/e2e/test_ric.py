@@ -3,6 +3,7 @@ Runtime API, invoked with boto3. A client we did not write decides whether our w
 (headers on /next, status codes on /response and /error) is Lambda's.
 """
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -70,3 +71,22 @@ def test_ric_handler_error_is_unhandled_with_ric_error_shape(client):
     r = invoke(client, {"after": "error"})
     assert "FunctionError" not in r, r["Body"]
     assert json.loads(r["Body"])["event"] == {"after": "error"}
+
+
+def test_ric_serves_a_managed_instances_environment(client):
+    """aws-lambda-ric 4.x takes AWS_LAMBDA_MAX_CONCURRENCY as its cue to serve invokes side by
+    side (worker threads, each asking /next again before its invoke ends): lambdad hands it at most
+    the environment's four at once, each answer to its own request."""
+    def one(i):
+        r = client.invoke(FunctionName="RicManaged", Payload=json.dumps({"i": i, "sleepMs": 800}))
+        return r["ResponseMetadata"]["RequestId"], r.get("FunctionError"), json.loads(r.pop("Payload").read())
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(one, range(4)))
+    for i, (request_id, error, result) in enumerate(answers):
+        assert error is None, result
+        assert result["event"]["i"] == i and result["requestId"] == request_id
+        assert result["maxConcurrency"] == "4"
+    assert len({result["pid"] for _, _, result in answers}) == 1, "one environment"
+    spans = sorted((result["start"], result["end"]) for _, _, result in answers)
+    assert spans[-1][0] < spans[0][1], "all four ran at once"

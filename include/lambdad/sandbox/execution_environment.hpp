@@ -211,6 +211,8 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   // Whether /tmp is due to be measured after an invoke (at most once a second), and the warning
   // for `used` bytes when that is more than EphemeralStorage.
   bool tmp_check_due() const;
+  // The group's peak memory for REPORT (group_ set).
+  std::uint64_t group_peak_bytes();
   std::optional<std::string> tmp_overrun(std::uint64_t used) const;
   Status apply_limits(const LimitDeps& limits, process::SpawnSpec& spec, std::unique_ptr<process::TmpDir> tmp);
 
@@ -361,6 +363,8 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   std::uint64_t served_ = 0;
   std::optional<std::string> tenant_;
   std::optional<Clock::Steady::time_point> tmp_checked_;  // when tmp_overrun last measured
+  std::optional<Clock::Steady::time_point> peak_read_at_;  // group_peak_bytes()'s last reading
+  std::uint64_t peak_bytes_ = 0;
   Clock::Steady::time_point idle_since_{};
   // In flight, in the order assigned: at most capacity_ (a std::list: a slot stays where it is).
   std::list<Current> slots_;
