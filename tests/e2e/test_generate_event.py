@@ -25,12 +25,11 @@ def generate(*args):
 
 @pytest.mark.parametrize("service,event", EVENTS)
 def test_every_event_prints_pretty_json(service, event):
+    # With its fresh ids (test_generate_event_golden.py pins the --fixed bytes, run after run).
     p = generate(service, event)
     assert p.returncode == 0, p.stderr
     parsed = json.loads(p.stdout)
     assert p.stdout == json.dumps(parsed, indent=2, ensure_ascii=False) + "\n"  # 2-space indent
-    fixed = [generate(service, event, "--fixed").stdout for _ in range(2)]
-    assert fixed[0] == fixed[1]
 
 
 def test_options_land_in_the_event():
