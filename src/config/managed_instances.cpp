@@ -50,7 +50,17 @@ void FunctionBuilder::read_managed_instances(FunctionConfig& config) {
   if (auto refusal = managed_instances_refusal(config)) {
     error(*cpc, "CapacityProviderConfig", std::move(*refusal));  // as Lambda refuses the deploy
     config.managed_instances.reset();
+    return;
   }
+  // JSON logs only: Lambda sets the format itself and refuses Text.
+  const auto* logging = source_.properties.find("LoggingConfig");
+  const auto* format = logging != nullptr && logging->is(Kind::kMap) ? logging->find("LogFormat") : nullptr;
+  if (format != nullptr && config.logging.log_format == "Text") {
+    error(*format, "LoggingConfig.LogFormat", std::string(kManagedInstancesLogFormat));
+    config.managed_instances.reset();
+    return;
+  }
+  config.logging.log_format = "JSON";
 }
 
 std::optional<ManagedInstancesConfig> FunctionBuilder::read_capacity_provider(const TemplateValue& cpc) {

@@ -79,6 +79,13 @@ Status apply_settings(const ConfigurationChange& s, VersionRecord& v) {
   }
   // Likewise what managed instances do not take (a runtime, too little memory, SnapStart).
   if (auto refusal = config::managed_instances_refusal(c)) return invalid(*refusal);
+  // They log JSON only: Lambda sets the format itself and refuses Text.
+  if (c.managed_instances) {
+    if (s.logging && s.logging->log_format == "Text") {
+      return invalid(std::string(config::kManagedInstancesLogFormat));
+    }
+    c.logging.log_format = "JSON";
+  }
   return Ok{};
 }
 

@@ -53,6 +53,7 @@ void ExecutionEnvironment::handle_next(NextCallback done) {
   if (init_ends && init_waits_for_extensions(done)) return;
   if (init_ends) {
     init_duration_ms_ = ms_between(spawned_at_, clock_.now());
+    log_init_report("success");
     telemetry_init_end("success");
     // Initialised ahead of demand (EAGER, provisioned): the first invoke is not a cold start.
     if (slots_.empty()) init_reported_ = true;
@@ -182,6 +183,7 @@ RuntimeReply ExecutionEnvironment::init_error(RuntimePost post) {
   state_ = *to;
   init_duration_ms_ = ms_between(spawned_at_, clock_.now());
   const std::string type = post.error_type.empty() ? std::string(error_types::kRuntimeUnknown) : post.error_type;
+  log_init_report("error", type);
   telemetry_init_end("error", type);
   // Lambda answers the waiting invokes with the init error, byte for byte.
   while (auto* cur = first()) {

@@ -196,7 +196,11 @@ Status ExecutionEnvironment::go() {
 // The Init phase starts: INIT_START, and Init Duration counts from here.
 void ExecutionEnvironment::begin_init() {
   spawned_at_ = clock_.now();
-  flog_->info("{}{}", log_prefix_, observability::init_start_line(fn_.runtime, runtime_options_.region));
+  if (json_logs()) {
+    log_platform(nullptr, "platform.initStart", init_start_record());
+  } else {
+    flog_->info("{}{}", log_prefix_, observability::init_start_line(fn_.runtime, runtime_options_.region));
+  }
   telemetry_init_start();
 }
 
@@ -350,7 +354,11 @@ void ExecutionEnvironment::mark_started(Current& cur) {
       (void)process::reset_peak_rss(process_->pid());  // best effort: the peak then spans invokes
     }
   }
-  log_line(&cur, observability::start_line(cur.inv->request_id, cur.inv->version));
+  if (json_logs()) {
+    log_platform(&cur, "platform.start", start_record(cur, false));
+  } else {
+    log_line(&cur, observability::start_line(cur.inv->request_id, cur.inv->version));
+  }
   telemetry_start(cur);
 }
 
@@ -359,8 +367,12 @@ void ExecutionEnvironment::arm_init_limit() {
   // an environment started ahead of demand (EAGER, provisioned) is ended here instead.
   init_timer_->arm(spawned_at_ + options_.init_limit + options_.cold_start_delay, [this] {
     if (dead_ || init_duration_ms_ || !slots_.empty()) return;
-    flog_->info("{}INIT_REPORT Init Duration: {:.2f} ms\tPhase: init\tStatus: timeout", log_prefix_,
-                ms_between(spawned_at_, clock_.now()));
+    if (json_logs()) {
+      log_init_report("timeout");
+    } else {
+      flog_->info("{}INIT_REPORT Init Duration: {:.2f} ms\tPhase: init\tStatus: timeout", log_prefix_,
+                  ms_between(spawned_at_, clock_.now()));
+    }
     telemetry_init_end("timeout");
     retire(fmt::format("init did not finish within {} ms", options_.init_limit.count()));
   });
@@ -428,11 +440,20 @@ namespace {
 // The request id a JSON log record names ("requestId":"..."), or empty: with slots, the runtime's
 // records say which invoke wrote them.
 std::string_view record_request_id(std::string_view line) {
-  constexpr std::string_view key = "\"requestId\":\"";
+  constexpr std::string_view key = "\"requestId\"";
   if (line.empty() || line.front() != '{') return {};
-  const auto at = line.find(key);
+  auto at = line.find(key);
   if (at == std::string_view::npos) return {};
-  const auto begin = at + key.size();
+  at += key.size();
+  auto skip_spaces = [&] {
+    while (at < line.size() && line[at] == ' ') ++at;
+  };
+  skip_spaces();  // Python's json.dumps writes `"requestId": "..."`
+  if (at >= line.size() || line[at] != ':') return {};
+  ++at;
+  skip_spaces();
+  if (at >= line.size() || line[at] != '"') return {};
+  const auto begin = at + 1;
   const auto end = line.find('"', begin);
   return end == std::string_view::npos ? std::string_view{} : line.substr(begin, end - begin);
 }
@@ -687,10 +708,15 @@ void ExecutionEnvironment::end(Ending ending, std::optional<std::string> tmp_war
     cur.log.append(*tmp_warning).append("\n");
   }
   telemetry_report(ending);
-  auto end = observability::end_line(id);
-  auto report = observability::report_line(ending.report);
-  flog_->info("{}{}\n{}{}", log_prefix_, end, log_prefix_, report);  // one write for both
-  cur.log.append(end).append("\n").append(report).append("\n");
+  if (json_logs()) {
+    log_platform(&cur, "platform.report",
+                 report_record(ending.report, ending.report.duration_ms, {}, cur.inv->tenant_id));
+  } else {
+    auto end = observability::end_line(id);
+    auto report = observability::report_line(ending.report);
+    flog_->info("{}{}\n{}{}", log_prefix_, end, log_prefix_, report);  // one write for both
+    cur.log.append(end).append("\n").append(report).append("\n");
+  }
   result.log = std::move(cur.log);
   result.executed_version = cur.inv->version;
   // Dead before the caller hears of it: the pool must not hand this environment another invoke.

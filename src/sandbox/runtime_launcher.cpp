@@ -261,10 +261,12 @@ Result<process::SpawnSpec> build_spawn_spec(const config::FunctionConfig& fn,
       env["AWS_LAMBDA_MAX_CONCURRENCY"] = std::to_string(config::environment_max_concurrency(fn));
       env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "lambda-managed-instances";
     }
-    // LoggingConfig reaches the runtime as Lambda passes it: JSON with its application level.
+    // LoggingConfig reaches the runtime as Lambda passes it: JSON with its application level
+    // (INFO unless set, as GetFunctionConfiguration shows it). The function's own values win.
     if (fn.logging.log_format == "JSON" || fn.managed_instances) {
-      env["AWS_LAMBDA_LOG_FORMAT"] = "JSON";
-      if (!fn.logging.application_log_level.empty()) env["AWS_LAMBDA_LOG_LEVEL"] = fn.logging.application_log_level;
+      env.try_emplace("AWS_LAMBDA_LOG_FORMAT", "JSON");
+      env.try_emplace("AWS_LAMBDA_LOG_LEVEL",
+                      fn.logging.application_log_level.empty() ? "INFO" : fn.logging.application_log_level);
     }
     env["AWS_REGION"] = options.region;
     env["AWS_DEFAULT_REGION"] = options.region;

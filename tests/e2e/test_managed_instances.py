@@ -4,6 +4,7 @@ are served side by side in those four, each answer its own; a 33rd beyond every 
 throttled; a runtime that posts for a request id it was not given gets the Runtime API's error;
 a timeout in one slot fails the invokes beside it and the next call lands in a new
 environment; /_lambdad/status and GetFunctionConfiguration show the mode."""
+import base64
 import json
 import threading
 import urllib.request
@@ -144,3 +145,25 @@ def test_configuration_shows_the_capacity_provider(daemon):
             "CapacityProviderArn": "arn:aws:lambda:us-east-1:123456789012:capacity-provider:local",
             "PerExecutionEnvironmentMaxConcurrency": 8,
             "ExecutionEnvironmentMemoryGiBPerVCpu": 2.0}}
+
+
+def test_logs_are_json_records_each_in_its_invokes_log(daemon):
+    client = client_for(daemon.endpoint)
+
+    def one(i):
+        r = invoke(client, "PyShared", {"id": i, "log": f"hello {i}", "sleep": 0.3}, LogType="Tail")
+        return r["ResponseMetadata"]["RequestId"], base64.b64decode(r["LogResult"]).decode()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(one, range(4)))
+    for i, (request_id, tail) in enumerate(answers):
+        records = [json.loads(line) for line in tail.splitlines()]
+        start, *app, report = records
+        assert start["type"] == "platform.start" and start["record"]["requestId"] == request_id
+        assert [(r["level"], r["message"], r["requestId"]) for r in app] == [("INFO", f"hello {i}", request_id)], \
+            "only this invoke's own record, though four ran side by side"
+        assert report["type"] == "platform.report"
+        assert report["record"]["requestId"] == request_id and report["record"]["status"] == "success"
+        assert report["record"]["metrics"]["memorySizeMB"] == 2048
+    with urllib.request.urlopen(f"{daemon.endpoint}/2015-03-31/functions/PyShared/configuration", timeout=10) as r:
+        assert json.load(r)["LoggingConfig"]["LogFormat"] == "JSON"

@@ -4,6 +4,7 @@ an invoke without a tenant id, or with one on a plain function, is refused with 
 GetFunctionConfiguration shows TenancyConfig; /_lambdad/status shows the tenants. The apt boto3
 predates the TenantId parameter, so the test sends X-Amz-Tenant-Id itself, before signing, as a
 newer boto3 does."""
+import base64
 import json
 import subprocess
 import urllib.request
@@ -49,6 +50,23 @@ def test_environments_serve_one_tenant_each(daemon):
     # The apt botocore's model has no TenancyConfig yet: read the configuration's JSON itself.
     with urllib.request.urlopen(f"{daemon.endpoint}/2015-03-31/functions/PyTenants/configuration", timeout=10) as r:
         assert json.load(r)["TenancyConfig"] == {"TenantIsolationMode": "PER_TENANT"}
+
+
+def test_json_logs_carry_the_tenant(daemon):
+    client = lambda_client(daemon.endpoint)
+
+    def add_header(request, **_):
+        request.headers["X-Amz-Tenant-Id"] = "tenant-j"
+    client.meta.events.register("before-sign.lambda.Invoke", add_header)
+    r = invoke(client, "PyTenantsJson", {}, LogType="Tail")
+    request_id = r["ResponseMetadata"]["RequestId"]
+    records = [json.loads(line) for line in base64.b64decode(r["LogResult"]).decode().splitlines()]
+    by_type = {rec.get("type", "app"): rec for rec in records}
+    assert by_type["platform.start"]["record"] == {"requestId": request_id, "version": "$LATEST", "tenantId": "tenant-j"}
+    report = by_type["platform.report"]["record"]
+    assert report["tenantId"] == "tenant-j" and report["requestId"] == request_id
+    assert "initDurationMs" in report["metrics"], "a cold start"
+    assert by_type["app"]["message"] == "serving tenant-j" and by_type["app"]["tenantId"] == "tenant-j"
 
 
 def test_a_tenant_must_match_the_functions_tenancy(daemon):

@@ -144,6 +144,9 @@ std::string local_capacity_provider_arn(std::string_view region, std::string_vie
 // MemorySize below 2048 MB, SnapStart, provisioned concurrency), else nullopt. Templates and the
 // control plane both ask it, so they refuse the same things with the same words.
 std::optional<std::string> managed_instances_refusal(const FunctionConfig& fn);
+// Lambda Managed Instances log JSON only: their LogFormat is JSON, and Text is refused with this.
+inline constexpr std::string_view kManagedInstancesLogFormat =
+    "Lambda Managed Instances functions support only the JSON log format";
 
 // Whether Lambda takes SnapStart for this runtime (Java 11+, Python 3.12+, .NET 8+); empty when it
 // does, else the reason it refuses the deploy.

@@ -305,6 +305,18 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
   void on_extension_output(std::string_view line);
   // Telemetry (environment_telemetry.cpp, docs/decisions/025): the platform events of each phase.
   std::string initialization_type() const;
+  // The records of platform.initStart, platform.start and platform.report (the Telemetry API's
+  // carry the trace; the log's, as lambda-spec §15 shows them, do not).
+  nlohmann::ordered_json init_start_record() const;
+  nlohmann::ordered_json start_record(const Current& cur, bool with_tracing) const;
+  static nlohmann::ordered_json report_record(const observability::ReportFields& f, double duration,
+                                              const std::string& trace_id, const std::optional<std::string>& tenant_id);
+  // LogFormat JSON (always with slots): the platform lines are those records, as
+  // {"time","type","record"} (lambda-spec §15), kept or not by SystemLogLevel.
+  bool json_logs() const;
+  void log_platform(Current* cur, std::string_view type, nlohmann::ordered_json record);
+  // platform.initReport in JSON logs (Text logs tell of init in REPORT's Init Duration).
+  void log_init_report(std::string_view status, std::string_view error_type = {});
   void telemetry_init_start();
   void telemetry_runtime_ready();  // platform.initRuntimeDone, once: the runtime's first /next
   // platform.initReport (and initRuntimeDone if not yet sent) with `status`; subscriptions close.

@@ -229,5 +229,14 @@ TEST(ManagedInstances, FunctionScalingConfigNeedsCapacityProviderConfig) {
       << describe(load);
 }
 
+TEST(ManagedInstances, LogsAreJsonAndTextIsRefused) {
+  auto load = load_text(managed_sam_function(short_form()));
+  ASSERT_EQ(load.functions.size(), 1U) << describe(load);
+  EXPECT_EQ(load.functions[0].logging.log_format, "JSON");
+
+  auto text = load_text(managed_sam_function(short_form() + "      LoggingConfig:\n        LogFormat: Text\n"));
+  EXPECT_EQ(message_at(text, "Properties.LoggingConfig.LogFormat"), kManagedInstancesLogFormat) << describe(text);
+}
+
 }  // namespace
 }  // namespace lambdad::config

@@ -2,6 +2,9 @@
 // taking its own invocation, posts matched by request id, one failure ending every slot.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+#include <sstream>
+
 #include "environment_fixture.hpp"
 #include "lambdad/common/error_types.hpp"
 
@@ -139,6 +142,32 @@ TEST_F(ManagedEnvironmentTest, TheFirstInitErrorAnswersEveryWaitingInvocation) {
   for (const auto& r : results_) {
     EXPECT_EQ(r.error_type, "Runtime.ImportModuleError");
     EXPECT_EQ(r.payload, R"({"errorType":"Runtime.ImportModuleError"})");
+  }
+}
+
+TEST_F(ManagedEnvironmentTest, EachInvokesLogHasItsOwnJsonRecords) {
+  start();
+  park(0);
+  park(1);
+  assign("a");
+  assign("b");
+  clock_.advance(std::chrono::milliseconds(20));
+  ASSERT_EQ(env_->response("b", post("1")).code, RuntimeReply::Code::kAccepted);
+  ASSERT_EQ(env_->response("a", post("2")).code, RuntimeReply::Code::kAccepted);
+  ASSERT_EQ(results_.size(), 2u);
+  for (const auto& [r, id] : {std::pair{&results_[0], "b"}, std::pair{&results_[1], "a"}}) {
+    std::istringstream lines(r->log);
+    std::vector<nlohmann::json> records;
+    for (std::string line; std::getline(lines, line);) records.push_back(nlohmann::json::parse(line));
+    ASSERT_EQ(records.size(), 2u) << r->log;
+    EXPECT_EQ(records[0]["type"], "platform.start");
+    EXPECT_EQ(records[0]["record"]["requestId"], id);
+    EXPECT_EQ(records[1]["type"], "platform.report");
+    EXPECT_EQ(records[1]["record"]["requestId"], id);
+    EXPECT_EQ(records[1]["record"]["status"], "success");
+    EXPECT_EQ(records[1]["record"]["metrics"]["memorySizeMB"], 2048);
+    EXPECT_EQ(records[1]["record"]["metrics"]["durationMs"], 20.0);
+    EXPECT_TRUE(records[1].contains("time"));
   }
 }
 

@@ -1,3 +1,4 @@
+import logging
 import os
 import time
 
@@ -5,6 +6,8 @@ import time
 def handler(event, context):
     """Sleeps as asked and says who ran it: the worker's pid and the environment's (its parent)."""
     started = time.time()
+    if "log" in event:
+        logging.getLogger().info(event["log"])
     time.sleep(event.get("sleep", 0))
     return {
         "id": event.get("id"),
