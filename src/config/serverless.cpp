@@ -49,7 +49,7 @@ constexpr std::array<std::string_view, 12> kProviderKeysUsed = {
     "stage",  "architecture", "layers",     "ephemeralStorageSize", "versionFunctions", "tracing"};
 
 // provider keys that only matter when deploying; ignored without a word.
-constexpr std::array<std::string_view, 51> kProviderKeysIgnored = {
+constexpr std::array<std::string_view, 52> kProviderKeysIgnored = {
     "profile",         "logRetentionInDays", "logDataProtectionPolicy",
     "iam",             "iamRoleStatements",  "iamManagedPolicies",
     "role",            "rolePermissionsBoundary", "cfnRole",
@@ -67,7 +67,7 @@ constexpr std::array<std::string_view, 51> kProviderKeysIgnored = {
     "apiKeys",         "cloudFront",         "environmentVariables",
     "deploymentBucketObject", "shouldStartNameWithService", "tracingConfig",
     "architectureDefault", "resolvers",      "build",
-    "memory"};
+    "memory",          "capacityProviders"};  // capacityProviders: the instances; a function names one
 
 // The Framework's logical id of a layer: `my-deps` -> MyDashdepsLambdaLayer.
 std::string framework_layer_logical_id(std::string_view key) {
@@ -171,7 +171,8 @@ std::vector<FunctionConfig> ServerlessLoader::run() {
       sink_.error(entry.value.line, entry.key, "", "a function must be a mapping (handler, runtime, ...)");
       continue;
     }
-    auto config = read_serverless_function(entry.key, definition, ServiceContext{*service, stage, *dir, *provider, layers},
+    auto config = read_serverless_function(entry.key, definition, ServiceContext{*service, stage, *dir, *provider, layers,
+                                                                          resolver_.region(), account_id_},
                                            sink_);
     if (!config) continue;
     if (auto [it, inserted] = owner_of_name.emplace(config->name, entry.key); !inserted) {

@@ -127,6 +127,7 @@ class FunctionReader {
   void map_runtime_and_handler(TemplateValue& properties);
   void map_environment(TemplateValue& properties);
   void map_layers(TemplateValue& properties);
+  void map_capacity_provider(TemplateValue& properties);
   std::string read_name();
   std::optional<TracingMode> read_tracing();
   std::optional<DeadLetterConfig> read_on_error();
@@ -274,6 +275,7 @@ TemplateValue FunctionReader::properties() {
     }
     set_property(properties, m.sam_path, std::move(*v));
   }
+  map_capacity_provider(properties);
   if (!properties.find("MemorySize")) {
     set_property(properties, "MemorySize", TemplateValue::string(std::string(kFrameworkMemoryMb), 0));
   }
@@ -443,6 +445,42 @@ void FunctionReader::read_package() {
     error(Field{artifact, key_, "package.artifact"}, "zip artifacts are not supported; point at a directory");
   }
   // individually, patterns, include, exclude: only shape the zip the Framework would upload.
+}
+
+// capacityProvider (Lambda Managed Instances, decision 028): the name of a provider of
+// provider.capacityProviders, or `default`, which the Framework creates. It becomes SAM's
+// CapacityProviderConfig with that provider's local ARN, and the function's memorySize defaults to
+// 2048 MB, as the Framework's does for such a function. As a mapping it is `name` with the
+// function's settings the Framework documents: maxConcurrency, memoryPerVCpu, scaling.min/max.
+void FunctionReader::map_capacity_provider(TemplateValue& properties) {
+  const Field f = field("capacityProvider", false);
+  if (f.value == nullptr) return;
+  const YamlValue* settings = f.value->is(YamlValue::Kind::kMap) ? f.value : nullptr;
+  const YamlValue* name = settings ? settings->find("name") : f.value;
+  if (name == nullptr || !name->is(YamlValue::Kind::kScalar) || name->text.empty()) {
+    return error(f, "must name a capacity provider (capacityProvider: NAME, or a mapping with name)");
+  }
+  set_property(properties, "CapacityProviderConfig.Arn",
+               TemplateValue::string(local_capacity_provider_arn(service_.region, service_.account_id, name->text),
+                                     name->line));
+  auto copy = [&](const YamlValue& from, std::string_view key, std::string_view sam_path) {
+    const YamlValue* v = from.find(key);
+    if (v == nullptr) return;
+    if (auto s = scalar(Field{v, key_, fmt::format("capacityProvider.{}", key)}, Need::kOptional)) {
+      set_property(properties, sam_path, std::move(*s));
+    }
+  };
+  if (settings) {
+    copy(*settings, "maxConcurrency", "CapacityProviderConfig.PerExecutionEnvironmentMaxConcurrency");
+    copy(*settings, "memoryPerVCpu", "CapacityProviderConfig.ExecutionEnvironmentMemoryGiBPerVCpu");
+    if (const YamlValue* scaling = settings->find("scaling"); scaling && scaling->is(YamlValue::Kind::kMap)) {
+      copy(*scaling, "min", "FunctionScalingConfig.MinExecutionEnvironments");
+      copy(*scaling, "max", "FunctionScalingConfig.MaxExecutionEnvironments");
+    }
+  }
+  if (field("memorySize", true).value == nullptr) {
+    set_property(properties, "MemorySize", TemplateValue::string("2048", 0));
+  }
 }
 
 void FunctionReader::warn_unknown_keys() {

@@ -17,13 +17,13 @@
 namespace lambdad::config {
 
 // function keys lambdad reads.
-inline constexpr std::array<std::string_view, 21> kFunctionKeysUsed = {
+inline constexpr std::array<std::string_view, 22> kFunctionKeysUsed = {
     "name",         "description",         "handler",         "runtime",
     "memorySize",   "timeout",             "environment",     "reservedConcurrency",
     "provisionedConcurrency", "layers",    "ephemeralStorageSize", "architecture",
     "events",       "package",             "maximumEventAge", "maximumRetryAttempts",
     "onError",      "image",               "destinations",    "versionFunction",
-    "tracing"};
+    "tracing",      "capacityProvider"};
 
 // A layer of the service's top-level `layers:` section, found by the logical id the Framework
 // gives it (NameLambdaLayer, what `{Ref: ...}` names) or by the ARN that Ref gives.
@@ -43,6 +43,8 @@ struct ServiceContext {
   std::filesystem::path dir;  // the service directory: every function's code
   const YamlValue& provider;  // resolved
   const ServiceLayers& layers;
+  std::string region;      // what ARNs made here name
+  std::string account_id;
 };
 
 // The function `key` (its definition resolved), or nullopt when any of its properties is in error

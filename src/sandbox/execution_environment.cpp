@@ -259,7 +259,11 @@ Status ExecutionEnvironment::apply_limits(const LimitDeps& limits, process::Spaw
     process::EnvironmentLimits l;
     l.memory_bytes = static_cast<std::uint64_t>(fn_.memory_mb) << 20;
     l.max_pids = 1024;
-    if (limits.cpu_scaling) l.cpus = static_cast<double>(fn_.memory_mb) / 1769.0;
+    // Managed instances have the vCPUs their memory-to-vCPU ratio gives (decision 028).
+    if (limits.cpu_scaling) {
+      l.cpus = fn_.managed_instances ? static_cast<double>(config::managed_vcpus(fn_))
+                                     : static_cast<double>(fn_.memory_mb) / 1769.0;
+    }
     auto group = limits.resources->create_group(resource_name(), l);
     if (!group) return group.error();
     group_ = std::move(group).value();

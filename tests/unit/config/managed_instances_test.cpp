@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "lambdad/config/sam_template.hpp"
+#include "lambdad/config/serverless.hpp"
 #include "template_test_support.hpp"
 
 namespace lambdad::config {
@@ -227,6 +228,47 @@ TEST(ManagedInstances, FunctionScalingConfigNeedsCapacityProviderConfig) {
   EXPECT_THAT(message_at(load, "Properties.FunctionScalingConfig"),
               HasSubstr("FunctionScalingConfig needs CapacityProviderConfig"))
       << describe(load);
+}
+
+TEST(ManagedInstances, ServerlessCapacityProviderNamesOneAndItsSettings) {
+  const std::string yaml =
+      "service: demo\n"
+      "provider:\n"
+      "  name: aws\n"
+      "  runtime: python3.13\n"
+      "  capacityProviders:\n"
+      "    highMem:\n"
+      "      scaling:\n"
+      "        mode: auto\n"
+      "functions:\n"
+      "  plain:\n"
+      "    handler: handler.hello\n"
+      "    capacityProvider: default\n"
+      "  tuned:\n"
+      "    handler: handler.hello\n"
+      "    memorySize: 8192\n"
+      "    capacityProvider:\n"
+      "      name: highMem\n"
+      "      maxConcurrency: 32\n"
+      "      memoryPerVCpu: 4\n"
+      "      scaling:\n"
+      "        min: 2\n"
+      "        max: 5\n";
+  auto load = load_serverless_text(yaml, test::templates_dir() / "serverless" / "serverless.yml", {});
+  ASSERT_EQ(load.functions.size(), 2U) << describe(load);
+  EXPECT_TRUE(load.warnings.empty()) << describe(load);
+  const auto& plain = load.functions[0];
+  ASSERT_TRUE(plain.managed_instances);
+  EXPECT_EQ(plain.managed_instances->capacity_provider_arn, "arn:aws:lambda:us-east-1:123456789012:capacity-provider:default");
+  EXPECT_EQ(plain.memory_mb, 2048) << "the Framework's default for such a function";
+  EXPECT_EQ(environment_max_concurrency(plain), 16);
+  const auto& tuned = load.functions[1];
+  ASSERT_TRUE(tuned.managed_instances);
+  EXPECT_EQ(tuned.managed_instances->per_environment_max_concurrency, 32);
+  EXPECT_EQ(tuned.managed_instances->memory_gib_per_vcpu, 4.0);
+  EXPECT_EQ(tuned.managed_instances->min_environments, 2);
+  EXPECT_EQ(tuned.managed_instances->max_environments, 5);
+  EXPECT_EQ(managed_vcpus(tuned), 2);
 }
 
 TEST(ManagedInstances, LogsAreJsonAndTextIsRefused) {
