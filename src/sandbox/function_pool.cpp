@@ -240,7 +240,7 @@ std::size_t FunctionPool::reclaim_idle(Clock::Steady::time_point now) {
   std::size_t n = 0;
   // Managed instances keep their minimum.
   std::size_t live = live_environments();
-  const std::size_t keep = managed() ? static_cast<std::size_t>(std::max(1, fn_.managed_instances->min_environments)) : 0;
+  const std::size_t keep = managed() ? min_environments() : 0;
   for (auto& env : envs_) {
     if (env->dead() || env->busy() || env->provisioned() || !env->initialized()) continue;
     if (live <= keep) break;

@@ -20,6 +20,10 @@ std::size_t FunctionPool::live_environments() const {
   return n;
 }
 
+std::size_t FunctionPool::min_environments() const {
+  return static_cast<std::size_t>(std::max(1, fn_.managed_instances->min_environments));
+}
+
 std::size_t FunctionPool::max_environments() const {
   const auto& mi = *fn_.managed_instances;
   if (mi.max_environments) return static_cast<std::size_t>(std::max(*mi.max_environments, mi.min_environments));
@@ -28,8 +32,7 @@ std::size_t FunctionPool::max_environments() const {
 
 void FunctionPool::keep_minimum() {
   if (!managed() || shut_down_) return;
-  const auto min = static_cast<std::size_t>(std::max(1, fn_.managed_instances->min_environments));
-  for (auto live = live_environments(); live < min; ++live) {
+  for (auto live = live_environments(); live < min_environments(); ++live) {
     if (!start_environment(environment_options(), nullptr, take_spare_tmp())) return;  // logged; the next invoke tries again
   }
 }

@@ -240,7 +240,7 @@ class ExecutionEnvironment final : public RuntimeApiTarget {
     bool out_of_memory = false;
   };
 
-  bool managed() const { return capacity_ > 1 || fn_.managed_instances.has_value(); }
+  bool managed() const { return fn_.managed_instances.has_value(); }
   // The invocation in flight with this id, or nullptr; the first one (a classic environment's
   // only one), or nullptr.
   Current* slot(std::string_view request_id);

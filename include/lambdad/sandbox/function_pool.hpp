@@ -91,6 +91,7 @@ class FunctionPool final : public EnvironmentObserver {
   // Managed instances (function_pool_managed.cpp).
   bool managed() const;
   std::size_t live_environments() const;
+  std::size_t min_environments() const;  // at least one: there is no cold start in this mode
   std::size_t max_environments() const;
   // Assigns the queue's first invocation to the environment with the most free slots; false when
   // it has to wait for a slot.
